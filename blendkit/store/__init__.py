@@ -1,0 +1,17 @@
+"""Persistence: SQLAlchemy 2 tables and repositories; SQLite by default, PostgreSQL by URL.
+
+Each area keeps its tables in ``_tables_<area>.py``; importing this package registers them all on
+:data:`metadata`, so migrations and the schema test always see the whole schema.
+"""
+
+import importlib
+import pkgutil
+
+from blendkit.store._schema import metadata
+from blendkit.store._store import Store
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name.startswith("_tables_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["Store", "metadata"]

@@ -1,0 +1,120 @@
+"""The Store: one SQLAlchemy engine, sessions, and migrations to the newest schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from blendkit.errors import ConfigError, StoreError
+
+__all__ = ["Store"]
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+# Any constant works: it only has to be the same in every process that migrates one database.
+_MIGRATION_LOCK_KEY = 0x626C656E64
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """Owns the engine for one database URL (SQLite by default, PostgreSQL by URL)."""
+
+    def __init__(self, url: str, *, echo: bool = False, engine: Engine | None = None) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise ConfigError(
+                f"database.url {url!r} is not a SQLAlchemy URL (e.g. sqlite:///blendkit.sqlite3 "
+                "or postgresql+psycopg://user@host/db)"
+            ) from exc
+        self.url = parsed
+        self.dialect = parsed.get_backend_name()
+        if engine is None:
+            kwargs: dict[str, Any] = {"echo": echo}
+            if self.dialect == "postgresql":
+                kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+            try:
+                engine = create_engine(parsed, **kwargs)
+            except (ArgumentError, ImportError) as exc:
+                raise ConfigError(
+                    f"cannot open database {parsed.render_as_string(hide_password=True)}: {exc}. "
+                    "For PostgreSQL install blendkit[postgres]."
+                ) from exc
+            if self.dialect == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Store:
+        """Build from :class:`blendkit.config.Settings`."""
+        return cls(settings.database.url, echo=settings.database.echo)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: commits when the block ends normally, rolls back on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def _alembic_config(self) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        return config
+
+    def migrate(self) -> None:
+        """Bring every branch of the schema to its newest revision (idempotent, multi-process)."""
+        config = self._alembic_config()
+        try:
+            with self.engine.begin() as connection:
+                if self.is_postgres:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                    )
+                config.attributes["connection"] = connection
+                command.upgrade(config, "heads")
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"could not migrate {self.url.render_as_string(hide_password=True)}: {exc}"
+            ) from exc
+
+    def pending_migrations(self) -> list[str]:
+        """Revision ids that :meth:`migrate` would still apply (empty when up to date)."""
+        script = ScriptDirectory.from_config(self._alembic_config())
+        with self.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        applied: set[str] = set()
+        for head in current:
+            applied.update(rev.revision for rev in script.iterate_revisions(head, "base"))
+        return sorted(
+            rev.revision for rev in script.walk_revisions() if rev.revision not in applied
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
