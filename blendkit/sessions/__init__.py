@@ -1,1 +1,85 @@
-"""blendkit.sessions"""
+"""Live sessions: models, the MeetingProvider protocol, attendance and scheduling.
+
+The attendance merge and the scheduler do no I/O; providers (Zoom, Teams, the in-memory fake)
+are found through the entry-point group ``blendkit.meeting_providers``.
+"""
+
+from blendkit.sessions._events import (
+    GenericEvent,
+    MeetingEnded,
+    MeetingStarted,
+    ParticipantJoined,
+    ParticipantLeft,
+    RecordingCompleted,
+    SessionEvent,
+    WebhookRequest,
+    WebhookResponse,
+    WebhookResult,
+)
+from blendkit.sessions._models import (
+    Attendance,
+    AttendanceReport,
+    Interval,
+    JoinLink,
+    Learner,
+    LiveSession,
+    MatchKey,
+    Occurrence,
+    ParticipantRecord,
+    ProviderMeeting,
+    Recording,
+    RecordingKind,
+    Recurrence,
+    SessionSpec,
+    TimeZoneName,
+    UnmatchedParticipant,
+    UnmatchedReason,
+    UtcDateTime,
+)
+from blendkit.sessions._provider import (
+    EventLedger,
+    MeetingProvider,
+    MeetingProviderFactory,
+    MemoryEventLedger,
+    available_meeting_providers,
+    handle_webhook_once,
+    load_meeting_provider,
+)
+
+__all__ = [
+    "Attendance",
+    "AttendanceReport",
+    "EventLedger",
+    "GenericEvent",
+    "Interval",
+    "JoinLink",
+    "Learner",
+    "LiveSession",
+    "MatchKey",
+    "MeetingEnded",
+    "MeetingProvider",
+    "MeetingProviderFactory",
+    "MeetingStarted",
+    "MemoryEventLedger",
+    "Occurrence",
+    "ParticipantJoined",
+    "ParticipantLeft",
+    "ParticipantRecord",
+    "ProviderMeeting",
+    "Recording",
+    "RecordingCompleted",
+    "RecordingKind",
+    "Recurrence",
+    "SessionEvent",
+    "SessionSpec",
+    "TimeZoneName",
+    "UnmatchedParticipant",
+    "UnmatchedReason",
+    "UtcDateTime",
+    "WebhookRequest",
+    "WebhookResponse",
+    "WebhookResult",
+    "available_meeting_providers",
+    "handle_webhook_once",
+    "load_meeting_provider",
+]
