@@ -67,6 +67,8 @@ lti_login_states = Table(
     Column("issuer", String(512), nullable=False),
     Column("client_id", String(255), nullable=False),
     Column("target_link_uri", String(2048), nullable=False),
+    # Frame name from lti_storage_target when the platform offered LTI Platform Storage.
+    Column("storage_target", String(255), nullable=True),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 

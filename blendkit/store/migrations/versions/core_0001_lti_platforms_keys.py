@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("issuer", sa.String(512), nullable=False),
         sa.Column("client_id", sa.String(255), nullable=False),
         sa.Column("target_link_uri", sa.String(2048), nullable=False),
+        sa.Column("storage_target", sa.String(255), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("state", name="pk_lti_login_states"),
     )

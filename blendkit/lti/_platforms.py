@@ -1,0 +1,310 @@
+"""The platform registry: which LTI platforms (issuer + client_id) may launch this tool.
+
+One issuer can hold several registrations (one per client_id, e.g. one Canvas instance with a
+developer key per sub-account). Every registration is its own record: nothing is shared between
+them at class level, so tenants never leak into each other.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from blendkit.errors import AlreadyExists, NotFound, RegistrationError
+from blendkit.store import Store
+from blendkit.store._tables_core import lti_deployments, lti_platforms
+
+__all__ = [
+    "InMemoryPlatformRegistry",
+    "Platform",
+    "PlatformRegistry",
+    "StorePlatformRegistry",
+    "check_endpoint_url",
+]
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def check_endpoint_url(value: str, what: str) -> str:
+    """Accept an absolute https URL, or http on a loopback host (local demos and tests)."""
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and host:
+        return value
+    if parts.scheme == "http" and host in _LOOPBACK:
+        return value
+    raise RegistrationError(
+        f"{what} {value!r} must be an absolute https:// URL (http:// is allowed only for "
+        "localhost and 127.0.0.1); copy it from the platform's tool registration page"
+    )
+
+
+class Platform(BaseModel):
+    """One registration of the tool on a platform."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issuer: str
+    client_id: str
+    deployment_ids: tuple[str, ...] = ()
+    auth_login_url: str
+    auth_token_url: str
+    jwks_url: str
+    auth_audience: str | None = None
+    name: str = ""
+
+    @field_validator("issuer", "client_id")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("auth_login_url", "auth_token_url", "jwks_url")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        try:
+            return check_endpoint_url(value, "URL")
+        except RegistrationError as exc:
+            raise ValueError(exc.message) from exc
+
+    @field_validator("deployment_ids")
+    @classmethod
+    def _deployments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not item.strip() for item in value):
+            raise ValueError("deployment ids must not be empty")
+        return tuple(dict.fromkeys(value))
+
+    @property
+    def label(self) -> str:
+        """How messages name this registration."""
+        return f"issuer {self.issuer!r} client_id {self.client_id!r}"
+
+
+@runtime_checkable
+class PlatformRegistry(Protocol):
+    """Where registrations live; the launch validator reads it on every launch."""
+
+    def add(self, platform: Platform) -> Platform:
+        """Register; raises AlreadyExists for a known issuer + client_id."""
+        ...
+
+    def get(self, issuer: str, client_id: str) -> Platform:
+        """The registration, or NotFound."""
+        ...
+
+    def for_issuer(self, issuer: str) -> list[Platform]:
+        """Every registration of ``issuer`` (empty when unknown)."""
+        ...
+
+    def list(self) -> list[Platform]:
+        """Every registration, sorted by issuer then client_id."""
+        ...
+
+    def remove(self, issuer: str, client_id: str) -> None:
+        """Forget a registration and its deployments, or NotFound."""
+        ...
+
+    def add_deployment(self, issuer: str, client_id: str, deployment_id: str) -> Platform:
+        """Allow one more deployment id; raises AlreadyExists when already allowed."""
+        ...
+
+
+def _not_found(issuer: str, client_id: str) -> NotFound:
+    return NotFound(
+        f"no platform registered for issuer {issuer!r} and client_id {client_id!r}; "
+        "`blendkit platform list` shows the registrations"
+    )
+
+
+def _exists(platform: Platform) -> AlreadyExists:
+    return AlreadyExists(
+        f"a platform with {platform.label} is already registered; remove it first "
+        "(`blendkit platform remove`) or add deployments with `blendkit platform add-deployment`"
+    )
+
+
+class InMemoryPlatformRegistry:
+    """A registry in a dict, for tests and embedding; each instance has its own records."""
+
+    def __init__(self, platforms: list[Platform] | None = None) -> None:
+        self._records: dict[tuple[str, str], Platform] = {}
+        self._lock = threading.Lock()
+        for platform in platforms or []:
+            self.add(platform)
+
+    def add(self, platform: Platform) -> Platform:
+        with self._lock:
+            key = (platform.issuer, platform.client_id)
+            if key in self._records:
+                raise _exists(platform)
+            self._records[key] = platform
+        return platform
+
+    def get(self, issuer: str, client_id: str) -> Platform:
+        try:
+            return self._records[(issuer, client_id)]
+        except KeyError:
+            raise _not_found(issuer, client_id) from None
+
+    def for_issuer(self, issuer: str) -> list[Platform]:
+        return sorted(
+            (p for (iss, _), p in self._records.items() if iss == issuer),
+            key=lambda p: p.client_id,
+        )
+
+    def list(self) -> list[Platform]:
+        return sorted(self._records.values(), key=lambda p: (p.issuer, p.client_id))
+
+    def remove(self, issuer: str, client_id: str) -> None:
+        with self._lock:
+            if self._records.pop((issuer, client_id), None) is None:
+                raise _not_found(issuer, client_id)
+
+    def add_deployment(self, issuer: str, client_id: str, deployment_id: str) -> Platform:
+        with self._lock:
+            platform = self.get(issuer, client_id)
+            if deployment_id in platform.deployment_ids:
+                raise AlreadyExists(
+                    f"deployment {deployment_id!r} is already allowed for {platform.label}"
+                )
+            updated = platform.model_copy(
+                update={"deployment_ids": (*platform.deployment_ids, deployment_id)}
+            )
+            self._records[(issuer, client_id)] = updated
+        return updated
+
+
+class StorePlatformRegistry:
+    """Registrations in the ``lti_platforms`` and ``lti_deployments`` tables."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def _load(self, *conditions: object) -> list[Platform]:
+        p, d = lti_platforms.c, lti_deployments.c
+        query = (
+            select(
+                p.id,
+                p.issuer,
+                p.client_id,
+                p.name,
+                p.auth_login_url,
+                p.auth_token_url,
+                p.jwks_url,
+                p.auth_audience,
+                d.deployment_id,
+            )
+            .select_from(lti_platforms.outerjoin(lti_deployments))
+            .where(*conditions)  # type: ignore[arg-type]
+            .order_by(p.issuer, p.client_id, d.id)
+        )
+        with self._store.session() as session:
+            rows = session.execute(query).all()
+        grouped: dict[int, tuple[dict[str, str | None], list[str]]] = {}
+        for row in rows:
+            entry = grouped.setdefault(
+                row.id,
+                (
+                    {
+                        "issuer": row.issuer,
+                        "client_id": row.client_id,
+                        "name": row.name,
+                        "auth_login_url": row.auth_login_url,
+                        "auth_token_url": row.auth_token_url,
+                        "jwks_url": row.jwks_url,
+                        "auth_audience": row.auth_audience,
+                    },
+                    [],
+                ),
+            )
+            if row.deployment_id is not None:
+                entry[1].append(row.deployment_id)
+        return [
+            Platform.model_validate({**fields, "deployment_ids": tuple(deps)})
+            for fields, deps in grouped.values()
+        ]
+
+    def add(self, platform: Platform) -> Platform:
+        try:
+            with self._store.session() as session:
+                platform_id = session.execute(
+                    lti_platforms.insert()
+                    .values(
+                        issuer=platform.issuer,
+                        client_id=platform.client_id,
+                        name=platform.name,
+                        auth_login_url=platform.auth_login_url,
+                        auth_token_url=platform.auth_token_url,
+                        jwks_url=platform.jwks_url,
+                        auth_audience=platform.auth_audience,
+                        created_at=datetime.now(UTC),
+                    )
+                    .returning(lti_platforms.c.id)
+                ).scalar_one()
+                for deployment_id in platform.deployment_ids:
+                    session.execute(
+                        lti_deployments.insert().values(
+                            platform_id=platform_id, deployment_id=deployment_id
+                        )
+                    )
+        except IntegrityError:
+            raise _exists(platform) from None
+        return platform
+
+    def get(self, issuer: str, client_id: str) -> Platform:
+        found = self._load(lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id)
+        if not found:
+            raise _not_found(issuer, client_id)
+        return found[0]
+
+    def for_issuer(self, issuer: str) -> list[Platform]:
+        return self._load(lti_platforms.c.issuer == issuer)
+
+    def list(self) -> list[Platform]:
+        return self._load()
+
+    def remove(self, issuer: str, client_id: str) -> None:
+        with self._store.session() as session:
+            platform_id = session.execute(
+                select(lti_platforms.c.id).where(
+                    lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id
+                )
+            ).scalar_one_or_none()
+            if platform_id is None:
+                raise _not_found(issuer, client_id)
+            # Explicit: SQLite enforces ON DELETE CASCADE only with foreign keys switched on.
+            session.execute(
+                delete(lti_deployments).where(lti_deployments.c.platform_id == platform_id)
+            )
+            session.execute(delete(lti_platforms).where(lti_platforms.c.id == platform_id))
+
+    def add_deployment(self, issuer: str, client_id: str, deployment_id: str) -> Platform:
+        if not deployment_id.strip():
+            raise RegistrationError("the deployment id must not be empty")
+        try:
+            with self._store.session() as session:
+                platform_id = session.execute(
+                    select(lti_platforms.c.id).where(
+                        lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id
+                    )
+                ).scalar_one_or_none()
+                if platform_id is None:
+                    raise _not_found(issuer, client_id)
+                session.execute(
+                    lti_deployments.insert().values(
+                        platform_id=platform_id, deployment_id=deployment_id
+                    )
+                )
+        except IntegrityError:
+            raise AlreadyExists(
+                f"deployment {deployment_id!r} is already allowed for issuer {issuer!r} "
+                f"client_id {client_id!r}"
+            ) from None
+        return self.get(issuer, client_id)
