@@ -16,6 +16,7 @@ from blendkit.sessions._events import (
     WebhookResponse,
     WebhookResult,
 )
+from blendkit.sessions._fake import FakeMeetingProvider
 from blendkit.sessions._models import (
     Attendance,
     AttendanceReport,
@@ -45,11 +46,13 @@ from blendkit.sessions._provider import (
     handle_webhook_once,
     load_meeting_provider,
 )
+from blendkit.sessions._recurrence import expand_occurrences
 
 __all__ = [
     "Attendance",
     "AttendanceReport",
     "EventLedger",
+    "FakeMeetingProvider",
     "GenericEvent",
     "Interval",
     "JoinLink",
@@ -80,6 +83,7 @@ __all__ = [
     "WebhookResponse",
     "WebhookResult",
     "available_meeting_providers",
+    "expand_occurrences",
     "handle_webhook_once",
     "load_meeting_provider",
 ]

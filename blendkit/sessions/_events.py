@@ -96,7 +96,7 @@ class WebhookResponse(_Value):
         )
 
     @classmethod
-    def from_json(cls, payload: JsonValue, status: int = 200) -> WebhookResponse:
+    def from_json(cls, payload: object, status: int = 200) -> WebhookResponse:
         """An ``application/json`` answer (Zoom's url_validation reply)."""
         return cls(
             status=status,
