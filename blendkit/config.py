@@ -94,6 +94,11 @@ class ZoomSettings(_Section):
     client_id: str | None = None
     client_secret: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    user_id: str = Field(
+        default="me",
+        description="Zoom user (id or email) who hosts the meetings blendkit creates.",
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
 
 class TeamsSettings(_Section):
@@ -104,6 +109,7 @@ class TeamsSettings(_Section):
     client_secret: SecretStr | None = None
     organizer: str | None = None
     client_state: SecretStr | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
 
 class Settings(BaseSettings):
