@@ -4,6 +4,12 @@ The attendance merge and the scheduler do no I/O; providers (Zoom, Teams, the in
 are found through the entry-point group ``blendkit.meeting_providers``.
 """
 
+from blendkit.sessions._attendance import (
+    Roster,
+    build_attendance_report,
+    merge_intervals,
+    normalise_email,
+)
 from blendkit.sessions._events import (
     GenericEvent,
     MeetingEnded,
@@ -73,6 +79,7 @@ __all__ = [
     "RecordingCompleted",
     "RecordingKind",
     "Recurrence",
+    "Roster",
     "SessionEvent",
     "SessionSpec",
     "TimeZoneName",
@@ -83,7 +90,10 @@ __all__ = [
     "WebhookResponse",
     "WebhookResult",
     "available_meeting_providers",
+    "build_attendance_report",
     "expand_occurrences",
     "handle_webhook_once",
     "load_meeting_provider",
+    "merge_intervals",
+    "normalise_email",
 ]
