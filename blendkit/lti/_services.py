@@ -1,0 +1,556 @@
+"""Access tokens for LTI Advantage services, and the authorised HTTP session AGS and NRPS share.
+
+A tool proves who it is to the platform's token endpoint with a JWT client assertion (RFC 7523,
+IMS Security Framework §4.1) signed by its current key, and receives a short-lived bearer token
+for the scopes it asked for. :class:`AccessTokens` caches those tokens per platform, client and
+scope set until shortly before they expire, so a burst of grade posts asks the platform once.
+:class:`ServiceSession` sends the service calls themselves with timeouts, bounded retries on
+5xx/429 (honouring ``Retry-After``) and one token refresh on a 401. Tokens and assertions never
+reach a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from blendkit.errors import ServiceError
+
+__all__ = [
+    "CLIENT_ASSERTION_TYPE",
+    "AccessToken",
+    "AccessTokens",
+    "RetryPolicy",
+    "ServiceSession",
+    "Signer",
+    "TokenPlatform",
+    "next_page_url",
+    "require_scopes",
+    "response_json",
+    "same_origin",
+    "utc_timestamp",
+]
+
+log = logging.getLogger("blendkit.lti.services")
+
+CLIENT_ASSERTION_TYPE: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+_BODY_SNIPPET = 300
+
+
+class TokenPlatform(Protocol):
+    """What the token endpoint needs to know about a platform (a registry ``Platform`` fits)."""
+
+    @property
+    def issuer(self) -> str: ...
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def auth_token_url(self) -> str: ...
+
+    @property
+    def auth_audience(self) -> str | None: ...
+
+
+class Signer(Protocol):
+    """Signs claims RS256 with the tool's current key and names it in the ``kid`` header."""
+
+    def sign(self, claims: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> str: ...
+
+
+class RetryPolicy(BaseModel):
+    """How often and how patiently to retry a platform that is busy or failing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    attempts: int = Field(default=3, ge=1, le=10, description="Tries in total, the first included.")
+    backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+    max_backoff_seconds: float = Field(default=8.0, ge=0, le=300)
+    max_retry_after_seconds: float = Field(
+        default=30.0, ge=0, le=600, description="A longer Retry-After gives up at once."
+    )
+
+    def delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before try ``attempt + 1``, or ``None`` to give up."""
+        if attempt >= self.attempts:
+            return None
+        if retry_after is not None:
+            return None if retry_after > self.max_retry_after_seconds else retry_after
+        return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1)))
+
+
+class AccessToken(BaseModel):
+    """A bearer token for some scopes of one platform; its value is kept out of ``repr``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: str = Field(repr=False)
+    scopes: frozenset[str]
+    expires_at: float
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """``Retry-After`` in seconds from ``now`` (delta-seconds or HTTP date); ``None`` if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def _snippet(response: httpx.Response) -> str:
+    text = response.text.strip().replace("\n", " ")
+    return text[:_BODY_SNIPPET] + ("…" if len(text) > _BODY_SNIPPET else "")
+
+
+def require_scopes(granted: Iterable[str], any_of: Iterable[str], *, what: str) -> None:
+    """Raise ``lti.scope_not_granted`` unless one of the ``any_of`` scopes was granted."""
+    options = sorted(set(any_of))
+    if options and not set(options) & set(granted):
+        raise ServiceError(
+            f"{what} needs scope {' or '.join(options)}, which the platform did not grant. "
+            "Enable the grade/roster services for the tool in the platform's "
+            "tool configuration (and re-register it if it was installed by dynamic registration).",
+            code="lti.scope_not_granted",
+        )
+
+
+class _Sender:
+    """One HTTP exchange with timeouts and bounded retries; shared by tokens and services."""
+
+    def __init__(
+        self,
+        http: httpx.Client | None,
+        *,
+        timeout: float,
+        retry: RetryPolicy,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._owns_http = http is None
+        self.http = http if http is not None else httpx.Client(timeout=timeout)
+        self.timeout = timeout
+        self.retry = retry
+        self.clock = clock
+        self.sleep = sleep
+
+    def close(self) -> None:
+        if self._owns_http:
+            self.http.close()
+
+    def send(
+        self,
+        build: Callable[[], httpx.Request],
+        *,
+        idempotent: bool,
+        what: str,
+        unavailable_code: str,
+    ) -> httpx.Response:
+        """Send ``build()``, retrying 429, 5xx (idempotent only) and transport failures."""
+        attempt = 0
+        while True:
+            attempt += 1
+            request = build()
+            try:
+                response = self.http.send(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                problem, retry_after = f"could not connect ({type(exc).__name__})", None
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if not idempotent:
+                    raise ServiceError(
+                        f"{what} failed ({type(exc).__name__}) after the request was sent; it "
+                        "was not repeated because it may have been applied. Check the platform "
+                        "and retry later.",
+                        code=unavailable_code,
+                    ) from exc
+                problem, retry_after = f"failed ({type(exc).__name__})", None
+            else:
+                status = response.status_code
+                retryable = status == 429 or (status >= 500 and (idempotent or status == 503))
+                if not retryable:
+                    return response
+                response.read()
+                problem = f"answered HTTP {status}"
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock())
+            wait = self.retry.delay(attempt, retry_after)
+            log.info("%s %s (try %d of %d)", what, problem, attempt, self.retry.attempts)
+            if wait is None:
+                hint = (
+                    f" The platform asked to wait {retry_after:.0f} s, more than the allowed "
+                    f"{self.retry.max_retry_after_seconds:.0f} s."
+                    if retry_after is not None and attempt < self.retry.attempts
+                    else ""
+                )
+                raise ServiceError(
+                    f"{what} {problem} after {attempt} tries.{hint} The platform is down or "
+                    "overloaded; retry later.",
+                    code=unavailable_code,
+                )
+            if wait > 0:
+                self.sleep(wait)
+
+
+class AccessTokens:
+    """Fetches and caches service access tokens per (issuer, client_id, scopes); thread-safe."""
+
+    def __init__(
+        self,
+        signer: Signer,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        assertion_lifetime: int = 300,
+        refresh_margin: float = 60.0,
+    ) -> None:
+        self.signer = signer
+        self._sender = _Sender(
+            http, timeout=timeout, retry=retry or RetryPolicy(), clock=clock, sleep=sleep
+        )
+        self.assertion_lifetime = assertion_lifetime
+        self.refresh_margin = refresh_margin
+        self._cache: dict[tuple[str, str, tuple[str, ...]], AccessToken] = {}
+        self._locks: dict[tuple[str, str, tuple[str, ...]], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @property
+    def http(self) -> httpx.Client:
+        return self._sender.http
+
+    @property
+    def timeout(self) -> float:
+        return self._sender.timeout
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._sender.retry
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._sender.clock
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        return self._sender.sleep
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        self._sender.close()
+
+    def __enter__(self) -> AccessTokens:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _key(platform: TokenPlatform, scopes: Iterable[str]) -> tuple[str, str, tuple[str, ...]]:
+        return (platform.issuer, platform.client_id, tuple(sorted(set(scopes))))
+
+    def _fresh(self, token: AccessToken | None) -> bool:
+        return token is not None and self.clock() < token.expires_at
+
+    def get(self, platform: TokenPlatform, scopes: Iterable[str]) -> AccessToken:
+        """A valid token for ``scopes``: cached when fresh, else fetched once for all callers."""
+        key = self._key(platform, scopes)
+        if not key[2]:
+            raise ValueError("at least one scope is needed for an access token")
+        with self._guard:
+            token = self._cache.get(key)
+            if self._fresh(token):
+                assert token is not None
+                return token
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                token = self._cache.get(key)
+            if self._fresh(token):
+                assert token is not None
+                return token
+            token = self._fetch(platform, key[2])
+            with self._guard:
+                self._cache[key] = token
+            return token
+
+    def invalidate(self, platform: TokenPlatform, scopes: Iterable[str]) -> None:
+        """Forget the cached token (the platform rejected it before its expiry)."""
+        with self._guard:
+            self._cache.pop(self._key(platform, scopes), None)
+
+    def client_assertion(self, platform: TokenPlatform) -> str:
+        """The RFC 7523 client assertion: iss = sub = client_id, aud = audience or token URL."""
+        now = int(self.clock())
+        claims: dict[str, Any] = {
+            "iss": platform.client_id,
+            "sub": platform.client_id,
+            "aud": platform.auth_audience or platform.auth_token_url,
+            "iat": now,
+            "exp": now + self.assertion_lifetime,
+            "jti": uuid.uuid4().hex,
+        }
+        return self.signer.sign(claims, {"typ": "JWT"})
+
+    def _fetch(self, platform: TokenPlatform, scopes: tuple[str, ...]) -> AccessToken:
+        what = f"token endpoint {platform.auth_token_url} of {platform.issuer}"
+
+        def build() -> httpx.Request:
+            # A fresh assertion (new jti, iat) for every try: platforms may reject a replayed jti.
+            return self.http.build_request(
+                "POST",
+                platform.auth_token_url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_assertion_type": CLIENT_ASSERTION_TYPE,
+                    "client_assertion": self.client_assertion(platform),
+                    "scope": " ".join(scopes),
+                },
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+            )
+
+        response = self._sender.send(
+            build, idempotent=True, what=what, unavailable_code="lti.token_endpoint_unavailable"
+        )
+        if response.status_code != 200:
+            raise ServiceError(_refusal(platform, response), code="lti.token_refused")
+        try:
+            body = response.json()
+            value = body["access_token"]
+            token_type = str(body.get("token_type", "Bearer"))
+            lifetime = float(body.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServiceError(
+                f"{what} answered 200 without a usable access_token/expires_in in JSON; the "
+                "platform's token endpoint URL may be wrong (check the registration).",
+                code="lti.token_response_invalid",
+            ) from exc
+        if not isinstance(value, str) or not value or token_type.lower() != "bearer":
+            raise ServiceError(
+                f"{what} returned a token of type {token_type!r}; only Bearer tokens are usable.",
+                code="lti.token_response_invalid",
+            )
+        granted = body.get("scope")
+        granted_scopes = (
+            frozenset(granted.split())
+            if isinstance(granted, str) and granted
+            else frozenset(scopes)
+        )
+        margin = min(self.refresh_margin, lifetime / 2)
+        log.info(
+            "access token issued by %s for client %s, scopes %s, lifetime %.0f s",
+            platform.issuer,
+            platform.client_id,
+            " ".join(sorted(granted_scopes)),
+            lifetime,
+        )
+        return AccessToken(
+            value=value, scopes=granted_scopes, expires_at=self.clock() + lifetime - margin
+        )
+
+
+def _refusal(platform: TokenPlatform, response: httpx.Response) -> str:
+    reason = f"HTTP {response.status_code}"
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, Mapping) and body.get("error"):
+        reason += f" {body['error']}"
+        if body.get("error_description"):
+            reason += f": {str(body['error_description'])[:_BODY_SNIPPET]}"
+    elif response.text:
+        reason += f": {_snippet(response)}"
+    return (
+        f"platform {platform.issuer} refused an access token for client_id "
+        f"{platform.client_id!r} ({reason}). Check that the platform's registration of the tool "
+        "has the tool's JWKS URL and that the client_id and token URL stored for the platform "
+        "are the platform's own."
+    )
+
+
+class ServiceSession:
+    """Authorised calls to one platform's LTI services, built on a shared :class:`AccessTokens`."""
+
+    def __init__(self, platform: TokenPlatform, tokens: AccessTokens) -> None:
+        self.platform = platform
+        self.tokens = tokens
+        self._sender = _Sender(
+            tokens.http,
+            timeout=tokens.timeout,
+            retry=tokens.retry,
+            clock=tokens.clock,
+            sleep=tokens.sleep,
+        )
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        scopes: Iterable[str],
+        needs: Iterable[str],
+        accept: str,
+        json: Any = None,
+        content_type: str | None = None,
+        params: Mapping[str, str | int] | None = None,
+        idempotent: bool = True,
+        what: str,
+    ) -> httpx.Response:
+        """Send one service call; 2xx comes back, anything else raises :class:`ServiceError`.
+
+        ``scopes`` are requested for the token (one token serves every call of a service);
+        ``needs`` lists the scopes of which this call requires one.
+        """
+        scope_list = tuple(scopes)
+        needed = tuple(needs)
+        require_scopes(scope_list, needed, what=what)
+        refreshed = False
+        while True:
+            token = self.tokens.get(self.platform, scope_list)
+            require_scopes(token.scopes, needed, what=what)
+
+            def build(token: AccessToken = token) -> httpx.Request:
+                headers = {"Authorization": f"Bearer {token.value}", "Accept": accept}
+                content: bytes | None = None
+                if json is not None:
+                    content = orjson.dumps(json)
+                    headers["Content-Type"] = content_type or "application/json"
+                return self.tokens.http.build_request(
+                    method,
+                    url,
+                    params=dict(params) if params else None,
+                    content=content,
+                    headers=headers,
+                    timeout=self.tokens.timeout,
+                )
+
+            response = self._sender.send(
+                build,
+                idempotent=idempotent,
+                what=f"{what} ({method} {url})",
+                unavailable_code="lti.service_unavailable",
+            )
+            if response.status_code == 401 and not refreshed:
+                # The platform may have revoked or shortened the token: fetch a new one once.
+                self.tokens.invalidate(self.platform, scope_list)
+                refreshed = True
+                continue
+            if response.is_success:
+                return response
+            raise _service_failure(what, method, url, response)
+
+    def pages(
+        self,
+        url: str,
+        *,
+        scopes: Iterable[str],
+        needs: Iterable[str],
+        accept: str,
+        params: Mapping[str, str | int] | None = None,
+        what: str,
+        max_pages: int = 10_000,
+    ) -> Iterator[httpx.Response]:
+        """GET ``url`` and every page its ``Link: rel="next"`` headers lead to, lazily."""
+        seen: set[str] = set()
+        next_url: str | None = url
+        first = True
+        while next_url is not None:
+            if next_url in seen or len(seen) >= max_pages:
+                raise ServiceError(
+                    f"{what}: the platform's paging does not end (page {next_url} again or more "
+                    f"than {max_pages} pages); report this to the platform's administrator.",
+                    code="lti.paging_loop",
+                )
+            seen.add(next_url)
+            response = self.request(
+                "GET",
+                next_url,
+                scopes=scopes,
+                needs=needs,
+                accept=accept,
+                params=params if first else None,
+                what=what,
+            )
+            first = False
+            yield response
+            next_url = next_page_url(response)
+
+
+def _service_failure(what: str, method: str, url: str, response: httpx.Response) -> ServiceError:
+    status = response.status_code
+    code = {
+        401: "lti.service_unauthorized",
+        403: "lti.service_forbidden",
+        404: "lti.service_not_found",
+    }.get(status, "lti.service_rejected")
+    advice = {
+        401: "The platform rejected a fresh access token: check the tool's registration.",
+        403: "The platform refused access: enable the service for this tool on the platform.",
+        404: "The resource does not exist (deleted line item or course?).",
+    }.get(status, "The platform refused the request as sent.")
+    return ServiceError(
+        f"{what} failed: {method} {url} answered HTTP {status}: {_snippet(response)}. {advice}",
+        code=code,
+    )
+
+
+def next_page_url(response: httpx.Response, rel: str = "next") -> str | None:
+    """The ``Link: <…>; rel="next"`` target, resolved on the page URL and kept on its origin."""
+    link = response.links.get(rel)
+    if not link or not link.get("url"):
+        return None
+    target = urljoin(str(response.url), link["url"])
+    if not same_origin(target, str(response.url)):
+        raise ServiceError(
+            f"the platform's {rel} link {target} leaves the service origin of "
+            f"{response.url}; refusing to send the access token there.",
+            code="lti.paging_foreign_origin",
+        )
+    return target
+
+
+def response_json(response: httpx.Response, what: str) -> Any:
+    """The JSON body of a service answer, or ``lti.service_response_invalid`` naming the call."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ServiceError(
+            f"{what}: {response.request.method} {response.url} answered HTTP "
+            f"{response.status_code} with a body that is not JSON: {_snippet(response)}",
+            code="lti.service_response_invalid",
+        ) from exc
+
+
+def same_origin(a: str, b: str) -> bool:
+    """True when two URLs share scheme, host and port (paging must not leave the platform)."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
+
+
+def utc_timestamp(moment: datetime | None = None) -> str:
+    """ISO 8601 with milliseconds and an explicit UTC offset, as AGS scores require."""
+    moment = moment or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="milliseconds")
