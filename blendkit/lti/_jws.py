@@ -1,0 +1,107 @@
+"""Compact JWS parsing and RS256 verification on parsed key objects.
+
+Written against ``cryptography`` directly because launch validation is hot: the generic JOSE
+libraries re-parse keys and scan tokens character by character on every call. The rules are
+strict: three base64url segments without padding, JSON objects for header and payload,
+``alg`` exactly ``RS256`` (so ``none`` and HS256-with-the-public-key are refused before any key
+is touched), no ``crit`` extensions, and a PKCS#1 v1.5 SHA-256 signature.
+"""
+
+from __future__ import annotations
+
+import binascii
+from typing import Any, NamedTuple
+
+import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.hashes import SHA256
+
+from blendkit.errors import LaunchRejected
+
+__all__ = ["ParsedToken", "parse_token", "verify_signature"]
+
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_PKCS1 = padding.PKCS1v15()
+_SHA256 = SHA256()
+
+
+class ParsedToken(NamedTuple):
+    """A token split and decoded, not yet verified."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def _malformed(what: str) -> LaunchRejected:
+    return LaunchRejected(
+        f"the id_token is not a well-formed signed JWT ({what}); the platform sent something "
+        "other than an LTI 1.3 launch, check the tool's launch URL on the platform",
+        code="lti.malformed_token",
+    )
+
+
+def _b64decode(segment: bytes) -> bytes:
+    if b"=" in segment:
+        raise binascii.Error("padding")
+    padded = segment.translate(_TO_STANDARD) + b"=" * (-len(segment) % 4)
+    return binascii.a2b_base64(padded, strict_mode=True)
+
+
+def parse_token(token: str, max_bytes: int) -> ParsedToken:
+    """Split, size-check and decode ``token``; checks ``alg`` before anything else is trusted."""
+    if len(token) > max_bytes:
+        raise LaunchRejected(
+            f"the id_token is larger than lti.max_token_bytes ({max_bytes} bytes); raise the "
+            "setting if the platform legitimately sends very large launches",
+            code="lti.token_too_large",
+        )
+    try:
+        raw = token.encode("ascii")
+    except UnicodeEncodeError:
+        raise _malformed("non-ASCII characters") from None
+    parts = raw.split(b".")
+    if len(parts) != 3 or not all(parts):
+        raise _malformed("it does not have three non-empty segments")
+    try:
+        header_bytes = _b64decode(parts[0])
+        payload_bytes = _b64decode(parts[1])
+        signature = _b64decode(parts[2])
+    except (binascii.Error, ValueError):
+        raise _malformed("a segment is not unpadded base64url") from None
+    try:
+        header = orjson.loads(header_bytes)
+    except orjson.JSONDecodeError:
+        raise _malformed("the header is not JSON") from None
+    if not isinstance(header, dict):
+        raise _malformed("the header is not a JSON object")
+    alg = header.get("alg")
+    if alg != "RS256":
+        raise LaunchRejected(
+            f"the id_token is signed with algorithm {str(alg)[:20]!r}; LTI 1.3 launches must use "
+            "RS256. Configure the platform to sign with its RSA key",
+            code="lti.unsupported_alg",
+        )
+    if "crit" in header:
+        raise _malformed("it requires JOSE extensions (crit) the tool does not implement")
+    try:
+        payload = orjson.loads(payload_bytes)
+    except orjson.JSONDecodeError:
+        raise _malformed("the payload is not JSON") from None
+    if not isinstance(payload, dict):
+        raise _malformed("the payload is not a JSON object")
+    return ParsedToken(header, payload, parts[0] + b"." + parts[1], signature)
+
+
+def verify_signature(token: ParsedToken, key: rsa.RSAPublicKey, issuer: str) -> None:
+    """Check the RS256 signature; raises ``lti.bad_signature``."""
+    try:
+        key.verify(token.signature, token.signing_input, _PKCS1, _SHA256)
+    except InvalidSignature:
+        raise LaunchRejected(
+            f"the id_token signature does not verify with the key published by {issuer}; the "
+            "token was altered, or the registration's JWKS URL belongs to another platform",
+            code="lti.bad_signature",
+        ) from None
