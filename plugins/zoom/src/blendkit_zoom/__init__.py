@@ -1,0 +1,34 @@
+"""blendkit-zoom: Zoom meetings for blendkit (entry point ``zoom``, ``blendkit.meeting_providers``).
+
+Scheduling (one-off and recurring), personal join links through auto-approved registration,
+attendance from the participants report with ``next_page_token`` paging, cloud recordings, poll
+answers and Q&A, and verified webhooks. Configure ``[zoom]`` in blendkit's settings; see
+``docs/providers/zoom.md``.
+"""
+
+from blendkit_zoom._api import ZOOM_API_BASE, RetryPolicy, ZoomApi, parse_retry_after
+from blendkit_zoom._auth import ZOOM_TOKEN_URL, ZoomTokenSource
+from blendkit_zoom._events import event_id_of
+from blendkit_zoom._ids import encode_meeting_uuid, meeting_path_segment
+from blendkit_zoom._polls import PollAnswer, QuestionAsked, answers_by_email
+from blendkit_zoom._provider import PastInstance, ZoomProvider
+from blendkit_zoom._webhook import ZoomWebhookVerifier, sign_zoom_webhook
+
+__all__ = [
+    "ZOOM_API_BASE",
+    "ZOOM_TOKEN_URL",
+    "PastInstance",
+    "PollAnswer",
+    "QuestionAsked",
+    "RetryPolicy",
+    "ZoomApi",
+    "ZoomProvider",
+    "ZoomTokenSource",
+    "ZoomWebhookVerifier",
+    "answers_by_email",
+    "encode_meeting_uuid",
+    "event_id_of",
+    "meeting_path_segment",
+    "parse_retry_after",
+    "sign_zoom_webhook",
+]

@@ -1,0 +1,262 @@
+"""The Zoom REST layer: bearer token, bounded retries on 429, one token refresh on 401, paging.
+
+Zoom answers 429 with ``Retry-After`` (seconds, an HTTP date or an ISO timestamp) and
+``X-RateLimit-Type`` (``QPS`` or ``Daily-limit``). Per-second limits are waited out a bounded
+number of times; a daily limit, or a wait longer than ``RetryPolicy.max_wait``, is reported at
+once as :class:`~blendkit.errors.ProviderRateLimited` with the advised delay.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from blendkit.errors import (
+    BlendkitError,
+    NotFound,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRateLimited,
+)
+from blendkit_zoom._auth import ZoomTokenSource
+
+__all__ = ["ZOOM_API_BASE", "RetryPolicy", "ZoomApi", "parse_retry_after", "zoom_error_code"]
+
+ZOOM_API_BASE = "https://api.zoom.us/v2"
+MAX_PAGE_SIZE = 300
+_SCOPE_CODES = frozenset({124, 4700, 4711})
+"""Zoom codes for an invalid token or missing scopes (sent with HTTP 400 as well as 401)."""
+
+Sleep = Callable[[float], None]
+QueryValue = str | int | bool
+
+
+class RetryPolicy(BaseModel):
+    """How long and how often to wait when the provider is busy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_retries: int = Field(default=3, ge=0, le=10)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    """First wait when the provider gave no Retry-After; doubled on every further attempt."""
+    max_wait: float = Field(default=60.0, ge=0)
+    """A longer advised wait is not slept through: the caller gets ProviderRateLimited."""
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta seconds, HTTP date or ISO 8601)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    moment: datetime | None
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        moment = None
+    if moment is None:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    reference = now or datetime.now(UTC)
+    return max(0.0, (moment - reference).total_seconds())
+
+
+class ZoomApi:
+    """Authenticated JSON requests to ``api.zoom.us/v2`` through an injected ``httpx.Client``."""
+
+    def __init__(
+        self,
+        tokens: ZoomTokenSource,
+        client: httpx.Client,
+        *,
+        base_url: str = ZOOM_API_BASE,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+        timeout: float = 10.0,
+    ) -> None:
+        self._timeout = timeout
+        self._tokens = tokens
+        self._client = client
+        self._base = base_url.rstrip("/")
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        json: Any = None,
+        allow_404: bool = False,
+    ) -> httpx.Response:
+        """Send one API call; ``path`` is already encoded (see :mod:`blendkit_zoom._ids`).
+
+        With ``allow_404`` a 404 answer is returned for the caller to interpret (Zoom says "no
+        recordings" or "no such past meeting" that way) instead of raising NotFound.
+        """
+        url = self._base + path
+        query = {k: _query_text(v) for k, v in (params or {}).items()}
+        refreshed = False
+        attempt = 0
+        while True:
+            token = self._tokens.token()
+            try:
+                response = self._client.request(
+                    method,
+                    url,
+                    params=query,
+                    json=json,
+                    headers={"authorization": f"Bearer {token}", "accept": "application/json"},
+                    timeout=self._timeout,
+                )
+            except httpx.HTTPError as exc:
+                raise ProviderError(
+                    f"cannot reach Zoom for {method} {path} ({type(exc).__name__}); check the "
+                    "network of this server and try again",
+                    code="sessions.provider_unreachable",
+                ) from exc
+            if response.status_code == 401 and not refreshed:
+                self._tokens.invalidate(token)
+                refreshed = True
+                continue
+            if response.status_code == 429:
+                wait = self._rate_limit_wait(response, attempt, method, path)
+                attempt += 1
+                self._sleep(wait)
+                continue
+            if response.status_code == 404 and allow_404:
+                return response
+            if response.status_code >= 400:
+                raise _error_for(response, method, path)
+            return response
+
+    def get_json(self, path: str, params: Mapping[str, QueryValue] | None = None) -> dict[str, Any]:
+        """GET ``path`` and return the JSON object Zoom answered."""
+        return _json_object(self.request("GET", path, params=params), path)
+
+    def pages(
+        self,
+        path: str,
+        items_key: str,
+        params: Mapping[str, QueryValue] | None = None,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a ``next_page_token``-paged list, fetching pages as they are consumed.
+
+        Zoom's page tokens expire after 15 minutes, so pages are requested back to back rather
+        than resumed later.
+        """
+        query: dict[str, QueryValue] = dict(params or {})
+        query["page_size"] = max(1, min(page_size, MAX_PAGE_SIZE))
+        seen_tokens: set[str] = set()
+        while True:
+            body = self.get_json(path, query)
+            items = body.get(items_key) or []
+            if not isinstance(items, list):
+                raise ProviderError(
+                    f"Zoom answered {path} with {items_key!r} that is not a list",
+                    code="sessions.provider_unexpected",
+                )
+            for item in items:
+                if isinstance(item, dict):
+                    yield item
+            next_token = body.get("next_page_token")
+            if not isinstance(next_token, str) or not next_token or next_token in seen_tokens:
+                return
+            seen_tokens.add(next_token)
+            query["next_page_token"] = next_token
+
+    def _rate_limit_wait(
+        self, response: httpx.Response, attempt: int, method: str, path: str
+    ) -> float:
+        advised = parse_retry_after(response.headers.get("retry-after"))
+        kind = response.headers.get("x-ratelimit-type", "")
+        daily = "daily" in kind.lower()
+        wait = advised if advised is not None else self._retry.backoff_seconds * (2**attempt)
+        if daily or attempt >= self._retry.max_retries or wait > self._retry.max_wait:
+            what = "daily request limit" if daily else "rate limit"
+            after = f" (Zoom advises retrying in {advised:.0f} s)" if advised is not None else ""
+            raise ProviderRateLimited(
+                f"Zoom's {what} was reached for {method} {path} after {attempt + 1} "
+                f"attempt(s){after}; spread the calls out or retry later",
+                retry_after=advised,
+            )
+        return wait
+
+
+def _query_text(value: QueryValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _json_object(response: httpx.Response, path: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ProviderError(
+            f"Zoom answered {path} with a body that is not JSON",
+            code="sessions.provider_unexpected",
+        ) from exc
+    if not isinstance(body, dict):
+        raise ProviderError(
+            f"Zoom answered {path} with JSON that is not an object",
+            code="sessions.provider_unexpected",
+        )
+    return body
+
+
+def zoom_error_code(response: httpx.Response) -> int | None:
+    """The numeric ``code`` of a Zoom error body (e.g. 3001 no such meeting, 3301 no recording)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def _error_for(response: httpx.Response, method: str, path: str) -> BlendkitError:
+    status = response.status_code
+    detail = ""
+    try:
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            detail = f": {body['message'][:300]}"
+    except ValueError:
+        pass
+    if status in (401, 403) or zoom_error_code(response) in _SCOPE_CODES:
+        return ProviderAuthError(
+            f"Zoom refused {method} {path} (HTTP {status}{detail}); check that the "
+            "Server-to-Server OAuth app has the scopes listed in docs/providers/zoom.md"
+        )
+    if status == 404:
+        return NotFound(
+            f"Zoom has no such resource for {method} {path}{detail}; the meeting may have been "
+            "deleted or belong to another account",
+            code="sessions.meeting_not_found",
+        )
+    if status >= 500:
+        return ProviderError(
+            f"Zoom failed on {method} {path} (HTTP {status}); try again later",
+            code="sessions.provider_unavailable",
+        )
+    return ProviderError(
+        f"Zoom rejected {method} {path} (HTTP {status}{detail})",
+        code="sessions.provider_rejected",
+    )

@@ -1,0 +1,118 @@
+"""Zoom Server-to-Server OAuth: one account token, cached until shortly before it expires.
+
+Zoom issues S2S tokens for about an hour and limits how often they may be requested, so the token
+is shared by every request (and thread) of a provider and fetched again only near expiry or after
+Zoom refused it with 401.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+
+from blendkit.errors import ProviderAuthError, ProviderError
+
+__all__ = ["ZOOM_TOKEN_URL", "ZoomTokenSource"]
+
+ZOOM_TOKEN_URL = "https://zoom.us/oauth/token"  # noqa: S105  # an endpoint, not a secret
+
+
+class ZoomTokenSource:
+    """Fetches and caches the account's access token (thread-safe).
+
+    ``refresh_margin`` seconds before the announced expiry the token counts as expired, so a token
+    never runs out between being handed out and reaching Zoom.
+    """
+
+    def __init__(
+        self,
+        *,
+        account_id: str,
+        client_id: str,
+        client_secret: str,
+        client: httpx.Client,
+        token_url: str = ZOOM_TOKEN_URL,
+        refresh_margin: float = 120.0,
+        clock: Callable[[], float] = time.monotonic,
+        timeout: float = 10.0,
+    ) -> None:
+        self._account_id = account_id
+        self._auth = httpx.BasicAuth(client_id, client_secret)
+        self._client = client
+        self._token_url = token_url
+        self._margin = refresh_margin
+        self._clock = clock
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self.fetch_count = 0
+        """How many tokens were requested from Zoom (for monitoring and tests)."""
+
+    def token(self) -> str:
+        """A valid access token, from the cache when it is fresh enough."""
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at - self._margin:
+                self._token, lifetime = self._fetch()
+                self._expires_at = self._clock() + lifetime
+            return self._token
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` after Zoom refused it, unless another thread already replaced it."""
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    def _fetch(self) -> tuple[str, float]:
+        self.fetch_count += 1
+        try:
+            response = self._client.post(
+                self._token_url,
+                data={"grant_type": "account_credentials", "account_id": self._account_id},
+                auth=self._auth,
+                headers={"accept": "application/json"},
+                timeout=self._timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise ProviderError(
+                f"cannot reach Zoom's token endpoint {self._token_url} ({type(exc).__name__}); "
+                "check the network and proxy settings of this server",
+                code="sessions.provider_unreachable",
+            ) from exc
+        if response.status_code in (400, 401, 403):
+            raise ProviderAuthError(
+                f"Zoom refused the Server-to-Server OAuth credentials (HTTP "
+                f"{response.status_code}: {_reason(response)}); check [zoom] account_id, "
+                "client_id and client_secret, and that the app is activated"
+            )
+        if response.status_code >= 400:
+            raise ProviderError(
+                f"Zoom's token endpoint answered HTTP {response.status_code}; try again later",
+                code="sessions.provider_unavailable",
+            )
+        try:
+            body = response.json()
+            token = str(body["access_token"])
+            lifetime = float(body.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProviderError(
+                "Zoom's token endpoint answered without an access_token; try again later",
+                code="sessions.provider_unexpected",
+            ) from exc
+        return token, lifetime
+
+
+def _reason(response: httpx.Response) -> str:
+    """Zoom's own explanation (``reason`` or ``message``), which never holds the secret."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "no explanation given"
+    if isinstance(body, dict):
+        for key in ("reason", "message", "error_description", "error"):
+            if isinstance(body.get(key), str):
+                return str(body[key])[:200]
+    return "no explanation given"
