@@ -1,0 +1,202 @@
+"""``blendkit platform`` and ``blendkit keys``: LTI registrations and the tool's signing keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+import orjson
+from pydantic import ValidationError
+
+from blendkit.cli._shared import handle_errors, open_store
+from blendkit.errors import RegistrationError
+from blendkit.lti._keys import KeySet
+from blendkit.lti._platforms import Platform, StorePlatformRegistry, check_endpoint_url
+
+__all__ = ["commands"]
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _url(option: str) -> Callable[[F], F]:
+    return click.option(
+        f"--{option}",
+        required=True,
+        help=f"The platform's {option.replace('-', ' ')} (https; http only on localhost).",
+    )
+
+
+def _validated(**urls: str) -> None:
+    for option, value in urls.items():
+        check_endpoint_url(value, f"--{option.replace('_', '-')}")
+
+
+def _platform_dict(platform: Platform) -> dict[str, object]:
+    return platform.model_dump(mode="json")
+
+
+@click.group()
+def platform() -> None:
+    """Register the LTI 1.3 platforms (issuer + client id) allowed to launch the tool."""
+
+
+@platform.command("add")
+@click.option(
+    "--issuer", required=True, help="The platform's issuer (iss), exactly as it sends it."
+)
+@click.option("--client-id", required=True, help="The client id the platform gave the tool.")
+@click.option(
+    "--deployment-id",
+    "deployment_ids",
+    multiple=True,
+    help="A deployment id allowed to launch (repeat for several).",
+)
+@_url("auth-login-url")
+@_url("auth-token-url")
+@_url("jwks-url")
+@click.option("--name", default="", help="A label for people (e.g. 'Moodle production').")
+@click.option(
+    "--auth-audience", default=None, help="Audience of client assertions, if not the token URL."
+)
+@handle_errors
+def platform_add(
+    *,
+    issuer: str,
+    client_id: str,
+    deployment_ids: tuple[str, ...],
+    auth_login_url: str,
+    auth_token_url: str,
+    jwks_url: str,
+    name: str,
+    auth_audience: str | None,
+) -> None:
+    """Register a platform: launches from it are accepted for the given deployments."""
+    _validated(
+        issuer=issuer,
+        auth_login_url=auth_login_url,
+        auth_token_url=auth_token_url,
+        jwks_url=jwks_url,
+    )
+    try:
+        record = Platform(
+            issuer=issuer,
+            client_id=client_id,
+            deployment_ids=deployment_ids,
+            auth_login_url=auth_login_url,
+            auth_token_url=auth_token_url,
+            jwks_url=jwks_url,
+            auth_audience=auth_audience,
+            name=name,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(map(str, first["loc"])).replace("_", "-")
+        raise RegistrationError(f"--{field}: {first['msg']}") from None
+    StorePlatformRegistry(open_store()).add(record)
+    click.echo(
+        f"registered issuer {issuer} client_id {client_id} "
+        f"({len(record.deployment_ids)} deployment(s))"
+    )
+    if not record.deployment_ids:
+        click.echo(
+            "note: no deployment id yet; launches are refused until you run "
+            "`blendkit platform add-deployment`",
+            err=True,
+        )
+
+
+@platform.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array instead of a table.")
+@handle_errors
+def platform_list(as_json: bool) -> None:
+    """Show every registered platform."""
+    platforms = StorePlatformRegistry(open_store()).list()
+    if as_json:
+        click.echo(orjson.dumps([_platform_dict(p) for p in platforms]).decode())
+        return
+    if not platforms:
+        click.echo("no platform registered; add one with `blendkit platform add`")
+        return
+    for p in platforms:
+        deployments = ", ".join(p.deployment_ids) or "(none)"
+        click.echo(f"{p.name or '-'}\n  issuer: {p.issuer}\n  client_id: {p.client_id}")
+        click.echo(f"  deployments: {deployments}\n  auth_login_url: {p.auth_login_url}")
+        click.echo(f"  auth_token_url: {p.auth_token_url}\n  jwks_url: {p.jwks_url}")
+
+
+@platform.command("remove")
+@click.option("--issuer", required=True, help="Issuer of the registration to remove.")
+@click.option("--client-id", required=True, help="Client id of the registration to remove.")
+@handle_errors
+def platform_remove(issuer: str, client_id: str) -> None:
+    """Forget a registration and its deployments: its launches are refused from now on."""
+    StorePlatformRegistry(open_store()).remove(issuer, client_id)
+    click.echo(f"removed issuer {issuer} client_id {client_id}")
+
+
+@platform.command("add-deployment")
+@click.option("--issuer", required=True, help="Issuer of the registration.")
+@click.option("--client-id", required=True, help="Client id of the registration.")
+@click.option("--deployment-id", required=True, help="The deployment id to allow.")
+@handle_errors
+def platform_add_deployment(issuer: str, client_id: str, deployment_id: str) -> None:
+    """Allow launches from one more deployment of a registered platform."""
+    record = StorePlatformRegistry(open_store()).add_deployment(issuer, client_id, deployment_id)
+    click.echo(f"deployments of {issuer} {client_id}: {', '.join(record.deployment_ids)}")
+
+
+@click.group()
+def keys() -> None:
+    """The tool's RSA signing keys, published as a JWKS for platforms."""
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array instead of lines.")
+@handle_errors
+def keys_list(as_json: bool) -> None:
+    """Show every key (newest first); the first active one signs."""
+    records = KeySet(open_store()).list_keys()
+    if as_json:
+        click.echo(orjson.dumps([k.model_dump(mode="json") for k in records]).decode())
+        return
+    if not records:
+        click.echo("no key yet; one is generated on first use (or run `blendkit keys rotate`)")
+    current = next((k.kid for k in records if k.active), None)
+    for k in records:
+        status = "signing" if k.kid == current else ("published" if k.active else "retired")
+        click.echo(f"{k.kid}  {status:9}  created {k.created_at.isoformat(timespec='seconds')}")
+
+
+@keys.command("rotate")
+@handle_errors
+def keys_rotate() -> None:
+    """Add a new signing key; older keys stay published until `blendkit keys retire`."""
+    record = KeySet(open_store()).rotate()
+    click.echo(f"new signing key {record.kid}; retire the old ones once platforms have refetched")
+
+
+@keys.command("retire")
+@click.option(
+    "--kid",
+    default=None,
+    help="Retire this key only (default: every key older than the signing key).",
+)
+@handle_errors
+def keys_retire(kid: str | None) -> None:
+    """Stop publishing old keys (never the current signing key)."""
+    retired = KeySet(open_store()).retire(kid)
+    if not retired:
+        click.echo("nothing to retire")
+    for record in retired:
+        click.echo(f"retired {record.kid}")
+
+
+@keys.command("jwks")
+@handle_errors
+def keys_jwks() -> None:
+    """Print the public JWKS (what the tool serves at /lti/jwks)."""
+    click.echo(orjson.dumps(KeySet(open_store()).jwks(), option=orjson.OPT_INDENT_2).decode())
+
+
+commands: list[click.Command] = [platform, keys]
