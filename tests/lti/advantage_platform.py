@@ -42,6 +42,7 @@ class PlatformState:
     line_items: dict[str, dict[str, Any]] = field(default_factory=dict)
     scores: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     members: list[dict[str, Any]] = field(default_factory=list)
+    member_changes: list[dict[str, Any]] = field(default_factory=list)
     service_requests: list[tuple[str, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
@@ -217,9 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not self._authorise(NRPS):
             return
-        members = [
-            m for m in self.state.members if "role" not in query or query["role"] in m["roles"]
-        ]
+        source = self.state.member_changes if "since" in query else self.state.members
+        members = [m for m in source if "role" not in query or query["role"] in m["roles"]]
         if "rlid" in query:
             members = [
                 {**m, "message": [{"https://purl.imsglobal.org/spec/lti/claim/custom": {}}]}
