@@ -77,12 +77,16 @@ class BlendkitError(Exception):
     code: ClassVar[str] = "blendkit.error"
     http_status: ClassVar[int] = 500
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, http_status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        # Instance attributes shadow the class defaults on purpose: one class, many reasons.
         if code is not None:
-            # Instance attribute shadows the class default on purpose: one class, many reasons.
             self.code = code  # type: ignore[misc]
+        if http_status is not None:
+            self.http_status = http_status  # type: ignore[misc]
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"

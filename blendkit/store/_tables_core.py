@@ -16,7 +16,14 @@ from sqlalchemy import (
 
 from blendkit.store._schema import metadata
 
-__all__ = ["lti_deployments", "lti_login_states", "lti_nonces", "lti_platforms", "tool_keys"]
+__all__ = [
+    "lti_deployments",
+    "lti_launches",
+    "lti_login_states",
+    "lti_nonces",
+    "lti_platforms",
+    "tool_keys",
+]
 
 lti_platforms = Table(
     "lti_platforms",
@@ -77,5 +84,19 @@ lti_nonces = Table(
     metadata,
     Column("issuer", String(512), primary_key=True),
     Column("nonce", String(255), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+lti_launches = Table(
+    "lti_launches",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("issuer", String(512), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("deployment_id", String(255), nullable=False),
+    Column("sub", String(255), nullable=False),
+    Column("context_id", String(255), nullable=True),
+    Column("data", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
