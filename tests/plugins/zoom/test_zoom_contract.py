@@ -1,0 +1,225 @@
+"""Every request the Zoom provider builds, checked against Zoom's published Meetings spec.
+
+The vendor side is ``ZoomFake`` (answers shaped after the spec's response schemas, which are
+validated too); the provider runs its real code over an ``httpx.MockTransport``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from conftest import Recorder, validate_exchanges
+from zoom_fake import (
+    ACCOUNT_ID,
+    API_HOST,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    UUID_PLAIN,
+    UUID_WITH_SLASHES,
+    ZoomFake,
+    participant_row,
+    stamp,
+)
+
+from blendkit.config import Settings
+from blendkit.sessions import Learner, Recurrence, SessionSpec
+from blendkit_zoom import ZoomProvider
+
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 16:00 in Berlin
+
+
+def settings(**zoom: Any) -> Settings:
+    values = {
+        "account_id": ACCOUNT_ID,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "webhook_secret": "whsec",
+        "user_id": "host@example.edu",
+        **zoom,
+    }
+    return Settings(zoom=values)
+
+
+@pytest.fixture
+def fake() -> ZoomFake:
+    return ZoomFake(now=lambda: START - timedelta(days=7))
+
+
+@pytest.fixture
+def recorder(fake: ZoomFake) -> Recorder:
+    return Recorder(fake)
+
+
+@pytest.fixture
+def provider(recorder: Recorder) -> ZoomProvider:
+    return ZoomProvider(settings(), client=recorder.client(), sleep=lambda s: None)
+
+
+def weekly_spec(**changes: Any) -> SessionSpec:
+    base: dict[str, Any] = {
+        "title": "Statistics seminar",
+        "start_utc": START,
+        "time_zone": "Europe/Berlin",
+        "duration_minutes": 90,
+        "recurrence": Recurrence(frequency="weekly", weekdays=(0,), count=10),
+        "agenda": "Week by week",
+    }
+    return SessionSpec(**{**base, **changes})
+
+
+def test_meeting_lifecycle_requests_follow_the_spec(
+    zoom_spec: Any, provider: ZoomProvider, recorder: Recorder, fake: ZoomFake
+) -> None:
+    one_off = provider.create_session(weekly_spec(recurrence=None, record_automatically=True))
+    recurring = provider.create_session(weekly_spec())
+    daily = provider.create_session(
+        weekly_spec(
+            recurrence=Recurrence(
+                frequency="daily", interval=2, until=START.date() + timedelta(days=9)
+            )
+        )
+    )
+    provider.update_session(
+        recurring.meeting_id, weekly_spec(title="Statistics seminar (room change)")
+    )
+    provider.cancel_session(recurring.meeting_id, recurring.occurrences[2].occurrence_id)
+    provider.cancel_session(one_off.meeting_id)
+    provider.occurrences(recurring.meeting_id)
+
+    assert validate_exchanges(zoom_spec, recorder.api_exchanges(API_HOST)) == 8
+    created = fake.meetings[int(recurring.meeting_id)]
+    assert created["type"] == 8
+    assert created["recurrence"] == {
+        "repeat_interval": 1,
+        "type": 2,
+        "weekly_days": "2",
+        "end_times": 10,
+    }
+    assert created["topic"] == "Statistics seminar (room change)"
+    assert int(one_off.meeting_id) not in fake.meetings
+    assert (
+        fake.meetings[int(daily.meeting_id)]["recurrence"]["end_date_time"]
+        == "2026-03-11T22:59:59Z"
+    )
+
+
+def test_learner_registration_and_attendance_requests_follow_the_spec(
+    zoom_spec: Any, provider: ZoomProvider, recorder: Recorder, fake: ZoomFake
+) -> None:
+    meeting = provider.create_session(weekly_spec(recurrence=None))
+    link = provider.join_link(
+        meeting.meeting_id, Learner(id="u1", name="Ada Lovelace", email="ada@example.edu")
+    )
+    rows = [
+        participant_row(
+            name=f"P{i}",
+            join=START + timedelta(minutes=i % 30),
+            leave=START + timedelta(minutes=60),
+            email=f"p{i}@example.edu",
+            connection=str(16778240 + i),
+        )
+        for i in range(7)
+    ]
+    fake.hold(int(meeting.meeting_id), UUID_WITH_SLASHES, START, rows)
+    fake.hold(int(meeting.meeting_id), UUID_PLAIN, START + timedelta(days=7), rows[:2])
+    records = provider.fetch_attendance(meeting.meeting_id)
+    fake.report_allowed = False
+    fallback = provider.fetch_attendance(meeting.meeting_id, UUID_WITH_SLASHES)
+
+    assert validate_exchanges(zoom_spec, recorder.api_exchanges(API_HOST)) >= 5
+    assert link.registrant_id is not None
+    assert len(records) == 9
+    assert len(fallback) == 7
+    paths = [e.request.url.raw_path.decode() for e in recorder.exchanges]
+    assert any("%252FFq8Vc1HTPeY%252F%252Fgd3ms6Xw%253D%253D" in p for p in paths)
+
+
+def test_recordings_polls_and_qa_requests_follow_the_spec(
+    zoom_spec: Any, provider: ZoomProvider, recorder: Recorder, fake: ZoomFake
+) -> None:
+    meeting = provider.create_session(weekly_spec(recurrence=None))
+    mid = int(meeting.meeting_id)
+    fake.hold(mid, UUID_WITH_SLASHES, START, [])
+    fake.recordings[UUID_WITH_SLASHES] = recording_object(mid, UUID_WITH_SLASHES)
+    fake.polls[UUID_WITH_SLASHES] = {
+        "id": mid,
+        "uuid": UUID_WITH_SLASHES,
+        "start_time": stamp(START),
+        "questions": [
+            {
+                "name": "Ada Lovelace",
+                "email": "Ada@Example.edu",
+                "question_details": [
+                    {
+                        "answer": "42",
+                        "date_time": stamp(START + timedelta(minutes=5)),
+                        "polling_id": "p1",
+                        "question": "Answer?",
+                    }
+                ],
+            }
+        ],
+    }
+    fake.qa[UUID_WITH_SLASHES] = {
+        "id": mid,
+        "uuid": UUID_WITH_SLASHES,
+        "start_time": stamp(START),
+        "questions": [
+            {
+                "name": "Alan",
+                "email": "alan@example.edu",
+                "question_details": [{"question": "Why?", "answer": "Because."}],
+            }
+        ],
+    }
+    recordings = provider.list_recordings(meeting.meeting_id)
+    answers = provider.poll_answers(meeting.meeting_id)
+    asked = provider.questions_asked(meeting.meeting_id, UUID_WITH_SLASHES)
+
+    assert validate_exchanges(zoom_spec, recorder.api_exchanges(API_HOST)) >= 5
+    assert [r.kind.value for r in recordings] == ["video", "audio", "transcript"]
+    assert answers[0].email == "ada@example.edu"
+    assert answers[0].answer == "42"
+    assert asked[0].question == "Why?"
+
+
+def recording_object(meeting_id: int, uuid: str) -> dict[str, Any]:
+    """A cloud-recording answer shaped after Zoom's spec (one video, one audio, one transcript)."""
+    begin = START + timedelta(minutes=1)
+    end = START + timedelta(minutes=89)
+
+    def file(file_id: str, file_type: str, ext: str, recording_type: str) -> dict[str, Any]:
+        return {
+            "id": file_id,
+            "meeting_id": uuid,
+            "recording_start": stamp(begin),
+            "recording_end": stamp(end),
+            "file_type": file_type,
+            "file_extension": ext,
+            "file_size": 7_340_032,
+            "play_url": f"https://us02web.zoom.us/rec/play/{file_id}",
+            "download_url": f"https://us02web.zoom.us/rec/download/{file_id}",
+            "status": "completed",
+            "recording_type": recording_type,
+        }
+
+    return {
+        "account_id": ACCOUNT_ID,
+        "duration": 88,
+        "host_id": "KDcuGIm1QgePTO8WbOqwIQ",
+        "id": meeting_id,
+        "recording_count": 3,
+        "start_time": stamp(START),
+        "topic": "Statistics seminar",
+        "total_size": 3 * 7_340_032,
+        "type": "2",
+        "uuid": uuid,
+        "recording_play_passcode": "play-pass",
+        "recording_files": [
+            file("f-video", "MP4", "MP4", "shared_screen_with_speaker_view"),
+            file("f-audio", "M4A", "M4A", "audio_only"),
+            file("f-vtt", "TRANSCRIPT", "VTT", "audio_transcript"),
+        ],
+    }
