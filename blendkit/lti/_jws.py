@@ -63,20 +63,15 @@ def parse_token(token: str, max_bytes: int) -> ParsedToken:
     except UnicodeEncodeError:
         raise _malformed("non-ASCII characters") from None
     parts = raw.split(b".")
-    if len(parts) != 3 or not all(parts):
-        raise _malformed("it does not have three non-empty segments")
+    if len(parts) != 3 or not parts[0]:
+        raise _malformed("it does not have three segments")
     try:
-        header_bytes = _b64decode(parts[0])
-        payload_bytes = _b64decode(parts[1])
-        signature = _b64decode(parts[2])
+        header = orjson.loads(_b64decode(parts[0]))
     except (binascii.Error, ValueError):
-        raise _malformed("a segment is not unpadded base64url") from None
-    try:
-        header = orjson.loads(header_bytes)
-    except orjson.JSONDecodeError:
-        raise _malformed("the header is not JSON") from None
+        raise _malformed("the header is not base64url-encoded JSON") from None
     if not isinstance(header, dict):
         raise _malformed("the header is not a JSON object")
+    # The algorithm is judged before anything else: "none" and HMAC tokens never reach a key.
     alg = header.get("alg")
     if alg != "RS256":
         raise LaunchRejected(
@@ -84,6 +79,13 @@ def parse_token(token: str, max_bytes: int) -> ParsedToken:
             "RS256. Configure the platform to sign with its RSA key",
             code="lti.unsupported_alg",
         )
+    if not parts[1] or not parts[2]:
+        raise _malformed("the payload or the signature is empty")
+    try:
+        payload_bytes = _b64decode(parts[1])
+        signature = _b64decode(parts[2])
+    except (binascii.Error, ValueError):
+        raise _malformed("a segment is not unpadded base64url") from None
     if "crit" in header:
         raise _malformed("it requires JOSE extensions (crit) the tool does not implement")
     try:
