@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from blendkit.progression._time import UtcDatetime
+from blendkit.progression._units import Percent
 
 __all__ = [
     "COMPLETION_RANK",
@@ -40,7 +41,6 @@ __all__ = [
     "VideoWatched",
 ]
 
-Percent = Annotated[float, Field(ge=0, le=100)]
 CompletionState = Literal["incomplete", "failed", "complete", "passed"]
 COMPLETION_RANK: Mapping[str, int] = {"incomplete": 0, "failed": 1, "complete": 2, "passed": 3}
 """Merge order of completion states: a later record replaces an earlier one only upwards."""

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from blendkit.progression._conditions import Condition, Reason, register_condition
 from blendkit.progression._facts import Context, Gen
+from blendkit.progression._units import Percent
 
 __all__ = [
     "AttendedCondition",
@@ -18,7 +19,6 @@ __all__ = [
     "WatchedCondition",
 ]
 
-Percent = Annotated[float, Field(ge=0, le=100)]
 PREVIOUS = "@previous"
 """Item id meaning "the item before this one in the path" (Moodle's ``cm: -1``)."""
 

@@ -17,10 +17,10 @@ from blendkit.progression._conditions import (
 )
 from blendkit.progression._leaves import PREVIOUS, CompletionCondition, ScoreCondition
 from blendkit.progression._time import UtcDatetime
+from blendkit.progression._units import Percent
 
 __all__ = ["Item", "ItemKind", "MasteryRange", "MasteryRule", "Module", "Path", "path_problems"]
 
-Percent = Annotated[float, Field(ge=0, le=100)]
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s@][^\s]*$")]
 ItemKind = Literal[
     "video",

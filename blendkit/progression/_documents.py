@@ -1,0 +1,105 @@
+"""Path and evidence documents: parse JSON/YAML text, dump it back, locate every error.
+
+Text in, text out: reading and writing files is the caller's business (the core does no I/O).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from blendkit.errors import PathInvalid, ProgressionError
+from blendkit.progression._conditions import format_loc
+from blendkit.progression._evidence import Evidence
+from blendkit.progression._path import Path
+
+__all__ = [
+    "Format",
+    "dump_path",
+    "error_lines",
+    "parse_document",
+    "parse_evidence",
+    "parse_path",
+    "path_from_dict",
+]
+
+Format = Literal["json", "yaml"]
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def error_lines(exc: ValidationError) -> list[str]:
+    """``loc: message`` for every validation error, nested condition locations included."""
+    lines = []
+    for error in exc.errors():
+        loc = format_loc(tuple(error["loc"]))
+        message = error["msg"]
+        ctx = error.get("ctx") or {}
+        if error["type"] == "condition_invalid":
+            inner = str(ctx.get("loc", ""))
+            if inner:
+                loc = f"{loc}{inner}" if inner.startswith("[") or not loc else f"{loc}.{inner}"
+            message = str(ctx.get("detail", message))
+        message = message.removeprefix("Value error, ")
+        lines.append(f"{loc}: {message}" if loc else message)
+    return lines
+
+
+def parse_document(text: str | bytes, fmt: Format | None = None, *, what: str = "path") -> Any:
+    """The data of a JSON or YAML document (format guessed from the first character if None)."""
+    source = text.decode("utf-8") if isinstance(text, bytes) else text
+    if fmt is None:
+        fmt = "json" if source.lstrip()[:1] in ("{", "[") else "yaml"
+    try:
+        if fmt == "json":
+            return json.loads(source)
+        return yaml.safe_load(source)
+    except json.JSONDecodeError as exc:
+        raise PathInvalid(
+            f"the {what} document is not valid JSON: line {exc.lineno} column {exc.colno}: "
+            f"{exc.msg}"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise PathInvalid(f"the {what} document is not valid YAML: {exc}") from None
+
+
+def _validate(model: type[_M], data: Any, what: str, error: type[ProgressionError]) -> _M:
+    if not isinstance(data, dict):
+        raise error(f"the {what} document must be a mapping at the top level")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines = error_lines(exc)
+        more = f" (and {len(lines) - 1} more: {'; '.join(lines[1:4])})" if len(lines) > 1 else ""
+        raise error(f"invalid {what}: {lines[0]}{more}") from None
+
+
+def path_from_dict(data: Any) -> Path:
+    """A :class:`Path` from decoded data; :class:`PathInvalid` names the failing location."""
+    return _validate(Path, data, "path", PathInvalid)
+
+
+def parse_path(text: str | bytes, fmt: Format | None = None) -> Path:
+    """A :class:`Path` from JSON or YAML text."""
+    return path_from_dict(parse_document(text, fmt))
+
+
+def parse_evidence(text: str | bytes, fmt: Format | None = None) -> Evidence:
+    """An :class:`Evidence` value from JSON or YAML text."""
+    data = parse_document(text, fmt, what="evidence")
+    try:
+        return _validate(Evidence, data, "evidence", ProgressionError)
+    except PathInvalid as exc:
+        raise ProgressionError(exc.message, code="progression.evidence_invalid") from None
+    except ProgressionError as exc:
+        raise ProgressionError(exc.message, code="progression.evidence_invalid") from None
+
+
+def dump_path(path: Path, fmt: Format = "json") -> str:
+    """``path`` as JSON or YAML text (defaults left out; loads back to an equal path)."""
+    data = path.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
