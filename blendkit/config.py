@@ -85,6 +85,24 @@ class XAPISettings(_Section):
     version: Literal["1.0.3", "2.0.0"] = "1.0.3"
     batch_size: int = Field(default=100, ge=1, le=10000)
     timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    oauth_scope: str | None = Field(
+        default=None, description="Scope asked for with OAuth 2 client credentials."
+    )
+    backoff_initial_seconds: float = Field(
+        default=1.0, gt=0, le=3600, description="First retry delay after a failed delivery."
+    )
+    backoff_max_seconds: float = Field(
+        default=300.0, gt=0, le=86400, description="Longest retry delay (exponential, jittered)."
+    )
+    lease_seconds: float = Field(
+        default=120.0,
+        ge=5,
+        le=3600,
+        description="How long a deliverer owns a claimed batch before another may take it.",
+    )
+    poll_seconds: float = Field(
+        default=2.0, gt=0, le=600, description="Idle wait of `blendkit outbox run`."
+    )
 
 
 class ZoomSettings(_Section):

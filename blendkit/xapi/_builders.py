@@ -1,0 +1,565 @@
+"""Builders for blendkit's events: one method per event, each returning a validated Statement.
+
+Every statement gets a deterministic id (UUIDv5 of the event's identity) and a client-side
+timestamp, so emitting or delivering the same event twice stores it once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+from urllib.parse import quote
+
+from blendkit.errors import StatementInvalid
+from blendkit.xapi._models import (
+    Account,
+    Activity,
+    ActivityDefinition,
+    Agent,
+    Context,
+    ContextActivities,
+    Result,
+    Score,
+    Statement,
+    Verb,
+)
+from blendkit.xapi._vocab import (
+    ACTIVITY_STREAMS,
+    ADL,
+    BLENDKIT,
+    CMI5,
+    TINCAN,
+    VIDEO,
+    VIRTUAL_CLASSROOM,
+    profile_category,
+)
+
+__all__ = [
+    "STATEMENT_NAMESPACE",
+    "LaunchIdentity",
+    "StatementFactory",
+    "actor_from_launch",
+    "iso_duration",
+    "lti_actor",
+    "statement_id",
+]
+
+STATEMENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:blendkit:xapi:statement")
+_REGISTRATION_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:blendkit:xapi:registration")
+_CACHE_SIZE = 10_000
+_CMI5_CATEGORY = Activity(id=CMI5.CATEGORY_CMI5)
+_MOVE_ON_CATEGORY = Activity(id=CMI5.CATEGORY_MOVE_ON)
+_VIDEO_CATEGORY = profile_category(VIDEO.PROFILE)
+_CLASSROOM_CATEGORY = profile_category(VIRTUAL_CLASSROOM.PROFILE)
+
+VideoEvent = Literal["initialized", "played", "paused", "seeked", "completed", "terminated"]
+_VIDEO_VERBS: dict[str, Verb] = {
+    "initialized": VIDEO.INITIALIZED,
+    "played": VIDEO.PLAYED,
+    "paused": VIDEO.PAUSED,
+    "seeked": VIDEO.SEEKED,
+    "completed": VIDEO.COMPLETED,
+    "terminated": VIDEO.TERMINATED,
+}
+
+
+def statement_id(*identity: object) -> uuid.UUID:
+    """UUIDv5 of the event identity: the same event always gets the same statement id."""
+    return uuid.uuid5(STATEMENT_NAMESPACE, "\x1f".join(str(part) for part in identity))
+
+
+def iso_duration(value: timedelta | float) -> str:
+    """ISO 8601 duration (``PT1H2M3.5S``) from a timedelta or a number of seconds."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds < 0:
+        raise StatementInvalid(f"duration: {seconds} s is negative; durations cannot be negative")
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "PT"
+    if hours:
+        text += f"{int(hours)}H"
+    if minutes:
+        text += f"{int(minutes)}M"
+    if secs or text == "PT":
+        text += f"{round(secs, 2):g}S"
+    return text
+
+
+def lti_actor(issuer: str, sub: str, *, name: str | None = None, email: str | None = None) -> Agent:
+    """The learner as an xAPI Agent: the platform account (homePage = issuer, name = sub).
+
+    An email (``mbox``) is used only when ``email`` is given, i.e. when the deployment is
+    configured to identify learners by email.
+    """
+    if email is not None:
+        return Agent(name=name, mbox=f"mailto:{email}")
+    if not sub:
+        raise StatementInvalid("actor.account.name: the LTI launch has no user 'sub'")
+    return Agent(name=name, account=Account(homePage=issuer, name=sub))
+
+
+class _User(Protocol):
+    @property
+    def sub(self) -> str: ...
+
+
+class LaunchIdentity(Protocol):
+    """What the builders need from an LTI launch: the issuer and the user's ``sub``."""
+
+    @property
+    def issuer(self) -> str: ...
+
+    @property
+    def user(self) -> _User: ...
+
+
+def actor_from_launch(launch: LaunchIdentity, *, name: str | None = None) -> Agent:
+    """The Agent for the user of a validated launch (platform account, never an email)."""
+    return lti_actor(launch.issuer, launch.user.sub, name=name)
+
+
+def _actor_key(actor: Agent) -> str:
+    if actor.account is not None:
+        return f"{actor.account.homePage}|{actor.account.name}"
+    return actor.mbox or actor.mbox_sha1sum or actor.openid or ""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StatementFactory:
+    """Builds the statements of one tool; activity ids live under ``tool_iri``.
+
+    ``clock`` supplies the client-side timestamp when an event does not carry its own time.
+    """
+
+    def __init__(
+        self,
+        tool_iri: str,
+        *,
+        platform: str = "blendkit",
+        language: str | None = "en",
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.tool_iri = tool_iri.rstrip("/")
+        self.platform = platform
+        self.language = language
+        self.clock = clock
+        # Activities and context sets recur in almost every statement: build (and serialise)
+        # each once. Bounded: cleared when they grow past _CACHE_SIZE entries.
+        self._activities: dict[tuple[str, str, str, str | None], Activity] = {}
+        self._registrations: dict[str, uuid.UUID] = {}
+        self._context_sets: dict[tuple[Any, ...], ContextActivities] = {}
+
+    # --- shared pieces ----------------------------------------------------------------------
+
+    def activity_iri(self, kind: str, local_id: str) -> str:
+        """``<tool>/xapi/<kind>/<id>``; a full http(s) IRI passes through unchanged."""
+        if local_id.startswith(("http://", "https://")):
+            return local_id
+        return f"{self.tool_iri}/xapi/{kind}/{quote(str(local_id), safe='')}"
+
+    def activity(self, kind: str, local_id: str, type_iri: str, name: str | None) -> Activity:
+        """An Activity with a type and an optional name in the factory's language (cached)."""
+        key = (kind, local_id, type_iri, name)
+        found = self._activities.get(key)
+        if found is None:
+            names = {self.language or "en": name} if name else None
+            found = Activity(
+                id=self.activity_iri(kind, local_id),
+                definition=ActivityDefinition(type=type_iri, name=names),
+            )
+            if len(self._activities) > _CACHE_SIZE:
+                self._activities.clear()
+            self._activities[key] = found
+        return found
+
+    def registration(self, actor: Agent, course_id: str) -> uuid.UUID:
+        """A stable registration id for one learner in one course (context.registration)."""
+        key = f"{_actor_key(actor)}\x1f{course_id}"
+        found = self._registrations.get(key)
+        if found is None:
+            found = uuid.uuid5(_REGISTRATION_NAMESPACE, key)
+            if len(self._registrations) > _CACHE_SIZE:
+                self._registrations.clear()
+            self._registrations[key] = found
+        return found
+
+    def _course(self, course_id: str | None, name: str | None = None) -> list[Activity] | None:
+        if course_id is None:
+            return None
+        return [self.activity("course", course_id, ADL.COURSE_TYPE, name)]
+
+    def _context_activities(
+        self,
+        course_id: str | None,
+        category: tuple[Activity, ...] = (),
+        other: tuple[Activity, ...] = (),
+    ) -> ContextActivities:
+        key = (course_id, tuple(a.id for a in category), tuple(a.id for a in other))
+        found = self._context_sets.get(key)
+        if found is None:
+            found = ContextActivities(
+                parent=self._course(course_id),
+                category=list(category) or None,
+                other=list(other) or None,
+            )
+            if len(self._context_sets) > _CACHE_SIZE:
+                self._context_sets.clear()
+            self._context_sets[key] = found
+        return found
+
+    def _statement(
+        self,
+        identity: Iterable[object],
+        actor: Agent,
+        verb: Verb,
+        obj: Activity,
+        *,
+        at: datetime | None,
+        result: Result | None = None,
+        context: Context | None = None,
+    ) -> Statement:
+        when = at or self.clock()
+        if when.tzinfo is None:
+            raise StatementInvalid("timestamp: give an aware datetime (e.g. datetime.now(UTC))")
+        # Every part is already a validated value and the builder guarantees the statement-level
+        # rules (Activity object, registration UUID, aware timestamp), so assemble without a
+        # second validation pass: this is the emit hot path.
+        return Statement.model_construct(
+            id=statement_id(*identity),
+            actor=actor,
+            verb=verb,
+            object=obj,
+            result=result,
+            context=context,
+            timestamp=when,
+        )
+
+    # --- launch -----------------------------------------------------------------------------
+
+    def launched(
+        self,
+        actor: Agent,
+        *,
+        resource_id: str,
+        launch_id: str,
+        name: str | None = None,
+        course_id: str | None = None,
+        session_id: str | None = None,
+        launch_mode: Literal["Normal", "Browse", "Review"] = "Normal",
+        launch_url: str | None = None,
+        at: datetime | None = None,
+    ) -> Statement:
+        """An LTI launch of a resource link (cmi5-style ``launched``); ``launch_id`` = nonce."""
+        extensions: dict[str, Any] = {CMI5.LAUNCH_MODE: launch_mode}
+        extensions[CMI5.SESSION_ID] = session_id or launch_id
+        if launch_url:
+            extensions[CMI5.LAUNCH_URL] = launch_url
+        context = Context(
+            registration=self.registration(actor, course_id) if course_id else None,
+            platform=self.platform,
+            language=self.language,
+            contextActivities=self._context_activities(course_id, (_CMI5_CATEGORY,)),
+            extensions=extensions,
+        )
+        obj = self.activity("resource", resource_id, ADL.LESSON_TYPE, name)
+        return self._statement(
+            ("launched", _actor_key(actor), obj.id, launch_id),
+            actor,
+            ADL.LAUNCHED,
+            obj,
+            at=at,
+            context=context,
+        )
+
+    # --- quiz -------------------------------------------------------------------------------
+
+    def quiz_attempt(
+        self,
+        actor: Agent,
+        *,
+        quiz_id: str,
+        attempt_id: str,
+        score: float,
+        max_score: float,
+        mastery_score: float,
+        session_id: str,
+        duration: timedelta | float,
+        min_score: float = 0,
+        move_on: str = "Passed",
+        name: str | None = None,
+        course_id: str | None = None,
+        at: datetime | None = None,
+    ) -> Statement:
+        """A finished quiz attempt: ``passed`` when scaled score >= ``mastery_score`` (0..1)."""
+        if not 0 <= mastery_score <= 1:
+            raise StatementInvalid(
+                f"masteryscore: {mastery_score} is outside 0..1 (cmi5 masteryScore is scaled)"
+            )
+        if move_on not in CMI5.MOVE_ON_VALUES:
+            raise StatementInvalid(
+                f"moveon: {move_on!r} is not one of {', '.join(CMI5.MOVE_ON_VALUES)}"
+            )
+        if not min_score <= score <= max_score or min_score >= max_score:
+            raise StatementInvalid(
+                f"result.score: need min < max and min <= raw <= max "
+                f"(got min={min_score}, raw={score}, max={max_score})"
+            )
+        scaled = round((score - min_score) / (max_score - min_score), 4)
+        passed = scaled >= mastery_score
+        result = Result(
+            score=Score(scaled=scaled, raw=score, min=min_score, max=max_score),
+            success=passed,
+            completion=True,
+            duration=iso_duration(duration),
+        )
+        categories = (_CMI5_CATEGORY, _MOVE_ON_CATEGORY) if passed else (_CMI5_CATEGORY,)
+        context = Context(
+            registration=self.registration(actor, course_id) if course_id else None,
+            platform=self.platform,
+            language=self.language,
+            contextActivities=self._context_activities(course_id, categories),
+            extensions={
+                CMI5.SESSION_ID: session_id,
+                CMI5.MASTERY_SCORE: mastery_score,
+                CMI5.MOVE_ON: move_on,
+            },
+        )
+        obj = self.activity("quiz", quiz_id, ADL.ASSESSMENT_TYPE, name)
+        verb = ADL.PASSED if passed else ADL.FAILED
+        return self._statement(
+            ("quiz", _actor_key(actor), obj.id, attempt_id),
+            actor,
+            verb,
+            obj,
+            at=at,
+            result=result,
+            context=context,
+        )
+
+    # --- video ------------------------------------------------------------------------------
+
+    def video(
+        self,
+        event: VideoEvent,
+        actor: Agent,
+        *,
+        video_id: str,
+        session_id: uuid.UUID,
+        time: float,
+        length: float,
+        progress: float | None = None,
+        time_from: float | None = None,
+        played_segments: str | None = None,
+        completion_threshold: float | None = None,
+        duration: timedelta | float | None = None,
+        name: str | None = None,
+        course_id: str | None = None,
+        at: datetime | None = None,
+    ) -> Statement:
+        """A statement of the xAPI Video Profile; ``time`` is the position in seconds.
+
+        ``progress`` is the ratio watched (0..1); ``seeked`` needs ``time_from`` and uses
+        ``time`` as the target position.
+        """
+        verb = _VIDEO_VERBS.get(event)
+        if verb is None:
+            raise StatementInvalid(f"video event {event!r} is not one of {', '.join(_VIDEO_VERBS)}")
+        if progress is not None and not 0 <= progress <= 1:
+            raise StatementInvalid(f"video progress {progress} is outside 0..1")
+        results: dict[str, Any]
+        if event == "seeked":
+            if time_from is None:
+                raise StatementInvalid("video seeked: time_from (the position left) is required")
+            results = {VIDEO.TIME_FROM: time_from, VIDEO.TIME_TO: time}
+        else:
+            results = {VIDEO.TIME: time}
+            if played_segments:
+                results[VIDEO.PLAYED_SEGMENTS] = played_segments
+            if progress is not None and event in ("paused", "completed", "terminated"):
+                results[VIDEO.PROGRESS] = progress
+        if event in ("completed", "terminated") and progress is None:
+            raise StatementInvalid(f"video {event}: progress is required by the Video Profile")
+        context_ext: dict[str, Any] = {VIDEO.SESSION_ID: str(session_id)}
+        if event in ("initialized", "paused", "completed", "terminated"):
+            context_ext[VIDEO.LENGTH] = length
+            if completion_threshold is not None:
+                context_ext[VIDEO.COMPLETION_THRESHOLD] = completion_threshold
+        result = None
+        if event != "initialized":
+            result = Result(
+                extensions=results,
+                completion=True if event == "completed" else None,
+                duration=iso_duration(duration) if duration is not None else None,
+            )
+        context = Context(
+            registration=self.registration(actor, course_id) if course_id else None,
+            platform=self.platform,
+            language=self.language,
+            contextActivities=self._context_activities(course_id, (_VIDEO_CATEGORY,)),
+            extensions=context_ext,
+        )
+        obj = self.activity("video", video_id, VIDEO.VIDEO_TYPE, name)
+        position = f"{time_from}>{time}" if event == "seeked" else str(time)
+        return self._statement(
+            ("video", event, _actor_key(actor), obj.id, session_id, position),
+            actor,
+            verb,
+            obj,
+            at=at,
+            result=result,
+            context=context,
+        )
+
+    # --- live sessions ----------------------------------------------------------------------
+
+    def live_session(
+        self,
+        event: Literal["joined", "left", "terminated"],
+        actor: Agent,
+        *,
+        live_session_id: str,
+        course_id: str,
+        occurrence: str,
+        attended: timedelta | float | None = None,
+        name: str | None = None,
+        at: datetime | None = None,
+    ) -> Statement:
+        """A Virtual Classroom profile statement for one occurrence of a live session.
+
+        ``joined``/``left`` are per attendance interval (``at`` tells them apart);
+        ``terminated`` closes the learner's session and carries the total ``attended`` time.
+        """
+        verbs = {
+            "joined": VIRTUAL_CLASSROOM.JOINED,
+            "left": VIRTUAL_CLASSROOM.LEFT,
+            "terminated": VIRTUAL_CLASSROOM.TERMINATED,
+        }
+        if event not in verbs:
+            raise StatementInvalid(f"live session event {event!r} is not joined/left/terminated")
+        when = at or self.clock()
+        result = None
+        if attended is not None:
+            seconds = (
+                attended.total_seconds() if isinstance(attended, timedelta) else float(attended)
+            )
+            result = Result(
+                duration=iso_duration(seconds), extensions={BLENDKIT.ATTENDED_SECONDS: seconds}
+            )
+        context = Context(
+            registration=self.registration(actor, course_id),
+            platform=self.platform,
+            language=self.language,
+            contextActivities=self._context_activities(course_id, (_CLASSROOM_CATEGORY,)),
+            extensions={VIRTUAL_CLASSROOM.SESSION_ID: f"{live_session_id}:{occurrence}"},
+        )
+        obj = self.activity(
+            "live-session",
+            f"{live_session_id}:{occurrence}",
+            VIRTUAL_CLASSROOM.CLASSROOM_TYPE,
+            name,
+        )
+        moment = "" if event == "terminated" else when.isoformat()
+        return self._statement(
+            ("live", event, _actor_key(actor), obj.id, moment),
+            actor,
+            verbs[event],
+            obj,
+            at=when,
+            result=result,
+            context=context,
+        )
+
+    # --- peer review, modules ---------------------------------------------------------------
+
+    def peer_review_submitted(
+        self,
+        actor: Agent,
+        *,
+        review_id: str,
+        submission_id: str,
+        course_id: str | None = None,
+        rating: float | None = None,
+        max_rating: float | None = None,
+        comment: str | None = None,
+        name: str | None = None,
+        at: datetime | None = None,
+    ) -> Statement:
+        """A learner submitted a peer review of another learner's submission."""
+        score = None
+        if rating is not None:
+            score = Score(raw=rating, min=0, max=max_rating) if max_rating else Score(raw=rating)
+        result = Result(score=score, response=comment) if score or comment else None
+        other = (self.activity("submission", submission_id, ADL.ASSESSMENT_TYPE, None),)
+        context = Context(
+            registration=self.registration(actor, course_id) if course_id else None,
+            platform=self.platform,
+            language=self.language,
+            contextActivities=self._context_activities(course_id, other=other),
+        )
+        obj = self.activity("peer-review", review_id, TINCAN.REVIEW_TYPE, name)
+        return self._statement(
+            ("peer-review", _actor_key(actor), obj.id),
+            actor,
+            ACTIVITY_STREAMS.SUBMIT,
+            obj,
+            at=at,
+            result=result,
+            context=context,
+        )
+
+    def module(
+        self,
+        event: Literal["unlocked", "completed"],
+        actor: Agent,
+        *,
+        module_id: str,
+        course_id: str,
+        reason: str | None = None,
+        name: str | None = None,
+        at: datetime | None = None,
+    ) -> Statement:
+        """A module of a course path became available (``unlocked``) or was ``completed``."""
+        if event not in ("unlocked", "completed"):
+            raise StatementInvalid(f"module event {event!r} is not unlocked/completed")
+        verb = BLENDKIT.UNLOCKED if event == "unlocked" else ADL.COMPLETED
+        result = Result(completion=True) if event == "completed" else None
+        if reason:
+            result = Result(
+                completion=result.completion if result else None,
+                extensions={CMI5.RESULT_REASON: reason},
+            )
+        context = Context(
+            registration=self.registration(actor, course_id),
+            platform=self.platform,
+            language=self.language,
+            contextActivities=self._context_activities(course_id),
+        )
+        obj = self.activity("module", module_id, ADL.MODULE_TYPE, name)
+        return self._statement(
+            ("module", event, _actor_key(actor), obj.id),
+            actor,
+            verb,
+            obj,
+            at=at,
+            result=result,
+            context=context,
+        )
+
+    def voiding(
+        self, actor: Agent, target: uuid.UUID | str, *, at: datetime | None = None
+    ) -> Statement:
+        """A statement that voids ``target`` (its object is a StatementRef)."""
+        return Statement.model_validate(
+            {
+                "id": statement_id("voided", target),
+                "actor": actor,
+                "verb": ADL.VOIDED,
+                "object": {"objectType": "StatementRef", "id": str(target)},
+                "timestamp": at or self.clock(),
+            }
+        )
