@@ -43,6 +43,12 @@ from blendkit.sessions._models import (
     UnmatchedReason,
     UtcDateTime,
 )
+from blendkit.sessions._plan_models import (
+    LearnerOutside,
+    Recommendation,
+    SchedulePlan,
+    SlotProposal,
+)
 from blendkit.sessions._provider import (
     EventLedger,
     MeetingProvider,
@@ -53,6 +59,7 @@ from blendkit.sessions._provider import (
     load_meeting_provider,
 )
 from blendkit.sessions._recurrence import expand_occurrences
+from blendkit.sessions._schedule import evaluate_slot, plan_slots
 
 __all__ = [
     "Attendance",
@@ -63,6 +70,7 @@ __all__ = [
     "Interval",
     "JoinLink",
     "Learner",
+    "LearnerOutside",
     "LiveSession",
     "MatchKey",
     "MeetingEnded",
@@ -75,13 +83,16 @@ __all__ = [
     "ParticipantLeft",
     "ParticipantRecord",
     "ProviderMeeting",
+    "Recommendation",
     "Recording",
     "RecordingCompleted",
     "RecordingKind",
     "Recurrence",
     "Roster",
+    "SchedulePlan",
     "SessionEvent",
     "SessionSpec",
+    "SlotProposal",
     "TimeZoneName",
     "UnmatchedParticipant",
     "UnmatchedReason",
@@ -91,9 +102,11 @@ __all__ = [
     "WebhookResult",
     "available_meeting_providers",
     "build_attendance_report",
+    "evaluate_slot",
     "expand_occurrences",
     "handle_webhook_once",
     "load_meeting_provider",
     "merge_intervals",
     "normalise_email",
+    "plan_slots",
 ]

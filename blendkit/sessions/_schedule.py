@@ -1,0 +1,399 @@
+"""Time-zone-aware cohort scheduling: weekly slots that keep learners inside local waking hours.
+
+A slot is a UTC weekday and a UTC start time on a grid; it recurs on every such date of the term.
+Each occurrence is checked for each learner on its own date, because daylight-saving changes
+happen on different dates in different regions (Europe and North America weeks apart, the
+southern hemisphere the other way round).
+
+Speed comes from grouping: learners are grouped by time zone, and zones whose clocks relate to
+UTC identically on every date of the term are grouped again, so the work depends on the number
+of distinct clocks (a few dozen), not on the number of learners.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from blendkit.errors import ScheduleError
+from blendkit.sessions._clocks import DAY, Clock, clocks_for_dates, inside_window
+from blendkit.sessions._plan_models import (
+    WEEKDAY_NAMES,
+    LearnerOutside,
+    Recommendation,
+    SchedulePlan,
+    SlotProposal,
+)
+
+__all__ = ["evaluate_slot", "plan_slots"]
+
+_WEEK = 7 * DAY
+
+
+@dataclass(slots=True)
+class _Group:
+    """Learners whose zones keep the same clock on every date of the term."""
+
+    zones: tuple[str, ...]
+    learners: tuple[tuple[str, str], ...]  # (learner id, zone), sorted
+    clocks: tuple[Clock, ...]
+
+
+@dataclass(slots=True)
+class _Candidate:
+    weekday: int
+    minute: int
+    weeks: int  # bitmask of the term weeks in which the slot has an occurrence
+    dates: tuple[date, ...]
+    counts: tuple[int, ...]  # learners inside, per occurrence
+    inside: tuple[int, ...]  # per group: bitmask of the weeks it is inside
+
+    @property
+    def worst(self) -> int:
+        return min(self.counts)
+
+    @property
+    def average(self) -> float:
+        return sum(self.counts) / len(self.counts)
+
+
+def _read_learners(
+    learners: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> dict[str, list[str]]:
+    """Learner ids by zone name; each distinct zone is checked once."""
+    pairs = learners.items() if isinstance(learners, Mapping) else learners
+    by_zone: dict[str, list[str]] = defaultdict(list)
+    seen: set[str] = set()
+    for learner_id, zone_name in pairs:
+        if learner_id in seen:
+            raise ScheduleError(f"learner {learner_id!r} is listed twice; list each learner once")
+        seen.add(learner_id)
+        key = zone_name.strip()
+        if key in by_zone:
+            by_zone[key].append(learner_id)
+            continue
+        try:
+            ZoneInfo(key)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ScheduleError(
+                f"learner {learner_id!r} has time zone {zone_name!r}, which is not an IANA time "
+                "zone (use names like Europe/Berlin or America/New_York)"
+            ) from exc
+        by_zone[key].append(learner_id)
+    if not by_zone:
+        raise ScheduleError("no learners to plan for; the zone list is empty")
+    return by_zone
+
+
+def _groups(by_zone: dict[str, list[str]], dates: list[date], length: int) -> list[_Group]:
+    by_clocks: dict[tuple[Clock, ...], list[str]] = defaultdict(list)
+    for zone_name in sorted(by_zone):
+        zone = ZoneInfo(zone_name)
+        by_clocks[clocks_for_dates(zone, dates, length)].append(zone_name)
+    groups = []
+    for clocks, zones in by_clocks.items():
+        members = sorted((learner, z) for z in zones for learner in by_zone[z])
+        groups.append(_Group(tuple(zones), tuple(members), clocks))
+    return groups
+
+
+class _Planner:
+    """One planning problem: the grouped learners, the term's dates, length, grid and window."""
+
+    def __init__(
+        self,
+        groups: list[_Group],
+        dates: list[date],
+        *,
+        zones: int,
+        length: int,
+        grid: int,
+        window: tuple[int, int],
+    ) -> None:
+        self.groups = groups
+        self.dates = dates
+        self.start = dates[0]
+        self.zones = zones
+        self.length = length
+        self.grid = grid
+        self.window = window
+        self.sizes = [len(g.learners) for g in groups]
+        self.total = sum(self.sizes)
+
+    def week_bit(self, day: date) -> int:
+        return 1 << ((day - self.start).days // 7)
+
+    def candidates(self, only: tuple[int, int] | None = None) -> list[_Candidate]:
+        """Every slot of the grid (or just ``only``, a weekday and minute), best first."""
+        found = []
+        for weekday in range(7) if only is None else (only[0],):
+            positions = [i for i, day in enumerate(self.dates) if day.weekday() == weekday]
+            if not positions:
+                continue
+            week_bits = [self.week_bit(self.dates[i]) for i in positions]
+            # Per group, the distinct clocks of this weekday's dates and where each one applies.
+            per_group = []
+            for group in self.groups:
+                by_clock: dict[Clock, list[int]] = defaultdict(list)
+                for j, i in enumerate(positions):
+                    by_clock[group.clocks[i]].append(j)
+                per_group.append((len(group.learners), list(by_clock.items())))
+            slot_dates = tuple(self.dates[i] for i in positions)
+            for minute in range(0, DAY, self.grid) if only is None else (only[1],):
+                counts = [0] * len(positions)
+                inside = []
+                for size, clocks in per_group:
+                    mask = 0
+                    for clock, js in clocks:
+                        if inside_window(clock, minute, self.length, *self.window):
+                            for j in js:
+                                counts[j] += size
+                                mask |= week_bits[j]
+                    inside.append(mask)
+                found.append(
+                    _Candidate(
+                        weekday, minute, sum(week_bits), slot_dates, tuple(counts), tuple(inside)
+                    )
+                )
+        found.sort(key=lambda c: (-c.worst, -c.average, c.weekday, c.minute))
+        return found
+
+    def missed_dates(self, slots: list[_Candidate], mask: int) -> tuple[date, ...]:
+        """Dates of ``slots`` in the weeks whose bit is not in ``mask``."""
+        return tuple(sorted({d for c in slots for d in c.dates if not mask & self.week_bit(d)}))
+
+    def proposal(self, c: _Candidate) -> SlotProposal:
+        outside: list[LearnerOutside] = []
+        every_week = 0
+        for group, mask in zip(self.groups, c.inside, strict=True):
+            if mask == c.weeks:
+                every_week += len(group.learners)
+                continue
+            missed = self.missed_dates([c], mask)
+            outside.extend(
+                LearnerOutside(learner_id=lid, time_zone=z, dates=missed)
+                for lid, z in group.learners
+            )
+        worst = c.worst
+        return SlotProposal(
+            weekday=c.weekday,
+            weekday_name=WEEKDAY_NAMES[c.weekday],
+            utc_start=time(c.minute // 60, c.minute % 60),
+            duration_minutes=self.length,
+            occurrences=len(c.dates),
+            learners=self.total,
+            worst_week_inside=worst,
+            average_inside=round(c.average, 2),
+            inside_every_week=every_week,
+            worst_week_dates=tuple(d for d, n in zip(c.dates, c.counts, strict=True) if n == worst),
+            outside=tuple(sorted(outside, key=lambda o: o.learner_id)),
+        )
+
+    def overlaps(self, a: _Candidate, b: _Candidate) -> bool:
+        gap = (b.weekday * DAY + b.minute - a.weekday * DAY - a.minute) % _WEEK
+        return gap < self.length or _WEEK - gap < self.length
+
+    def coverage(self, chosen: list[_Candidate]) -> list[int]:
+        """Per group, the weeks (bitmask) in which some chosen slot has them inside."""
+        return [_union(c.inside[g] for c in chosen) for g in range(len(self.groups))]
+
+    def covered_learners(self, chosen: list[_Candidate]) -> int:
+        """Learners inside at least one chosen slot in every week where a chosen slot happens."""
+        weeks = _union(c.weeks for c in chosen)
+        masks = self.coverage(chosen)
+        return sum(n for n, m in zip(self.sizes, masks, strict=True) if m & weeks == weeks)
+
+    def greedy(self, candidates: list[_Candidate], k: int) -> list[_Candidate]:
+        """Pick up to ``k`` non-overlapping slots, each time the one covering most learners.
+
+        Greedy set cover is within a factor (1 - 1/e) of the best set; ties go to the
+        better-ranked slot, so the first pick is always the top-ranked slot.
+        """
+        chosen: list[_Candidate] = []
+        for _ in range(k):
+            best: tuple[int, int] | None = None
+            for rank, c in enumerate(candidates):
+                if c in chosen or any(self.overlaps(c, other) for other in chosen):
+                    continue
+                score = self.covered_learners([*chosen, c])
+                if best is None or score > best[0]:
+                    best = (score, rank)
+            if best is None:
+                break
+            chosen.append(candidates[best[1]])
+        return chosen
+
+    def uncovered(self, chosen: list[_Candidate]) -> tuple[LearnerOutside, ...]:
+        """Learners no chosen slot serves in some week, with those weeks' session dates."""
+        weeks = _union(c.weeks for c in chosen)
+        result: list[LearnerOutside] = []
+        for group, mask in zip(self.groups, self.coverage(chosen), strict=True):
+            if mask & weeks == weeks:
+                continue
+            missed = self.missed_dates(chosen, mask)
+            result.extend(
+                LearnerOutside(learner_id=lid, time_zone=z, dates=missed)
+                for lid, z in group.learners
+            )
+        return tuple(sorted(result, key=lambda o: o.learner_id))
+
+    def recommend(
+        self, candidates: list[_Candidate], share: float, min_share: float, per_week: int
+    ) -> Recommendation:
+        if share >= min_share:
+            return Recommendation(
+                mode="live",
+                share=round(share, 4),
+                message=(
+                    f"{share:.0%} of learners can attend live every week (target {min_share:.0%})."
+                ),
+            )
+        # Office hours: add slots greedily until the target share is met (at most four a week).
+        office: list[_Candidate] = []
+        for k in range(1, 5):
+            office = self.greedy(candidates, k)
+            if self.covered_learners(office) / self.total >= min_share:
+                break
+        return Recommendation(
+            mode="asynchronous",
+            share=round(share, 4),
+            message=(
+                f"Only {share:.0%} of learners can attend {per_week} live session(s) a week "
+                f"inside local hours (target {min_share:.0%}): deliver the content "
+                "asynchronously (recordings, forum) and hold office hours at the listed slots."
+            ),
+            office_hours=tuple(self.proposal(c) for c in office),
+        )
+
+
+def _union(masks: Iterable[int]) -> int:
+    result = 0
+    for mask in masks:
+        result |= mask
+    return result
+
+
+def _planner(
+    learners: Mapping[str, str] | Iterable[tuple[str, str]],
+    *,
+    term_start: date,
+    term_end: date,
+    duration_minutes: int,
+    grid_minutes: int,
+    window: tuple[time, time],
+) -> _Planner:
+    first, last = (t.hour * 60 + t.minute for t in window)
+    if term_end < term_start:
+        raise ScheduleError(f"the term ends ({term_end}) before it starts ({term_start})")
+    if (term_end - term_start).days > 366:
+        raise ScheduleError("the term is longer than a year; plan one term at a time")
+    if not 1 <= duration_minutes <= last - first:
+        raise ScheduleError(
+            f"a {duration_minutes}-minute session cannot fit in local hours "
+            f"{window[0]:%H:%M}-{window[1]:%H:%M}; shorten it or widen the window"
+        )
+    if grid_minutes not in (5, 10, 15, 20, 30, 60):
+        raise ScheduleError("grid_minutes must divide an hour: 5, 10, 15, 20, 30 or 60")
+    by_zone = _read_learners(learners)
+    dates = [term_start + timedelta(days=n) for n in range((term_end - term_start).days + 1)]
+    return _Planner(
+        _groups(by_zone, dates, duration_minutes),
+        dates,
+        zones=len(by_zone),
+        length=duration_minutes,
+        grid=grid_minutes,
+        window=(first, last),
+    )
+
+
+def evaluate_slot(
+    learners: Mapping[str, str] | Iterable[tuple[str, str]],
+    *,
+    weekday: int,
+    utc_start: time,
+    term_start: date,
+    term_end: date,
+    duration_minutes: int,
+    local_start: time = time(8, 0),
+    local_end: time = time(21, 0),
+) -> SlotProposal:
+    """How one given weekly slot (UTC weekday 0 = Monday, UTC start) suits ``learners``.
+
+    Raises :class:`ScheduleError` when the term has no such weekday or an input is invalid.
+    """
+    if not 0 <= weekday <= 6:
+        raise ScheduleError("weekday must be 0 (Monday) to 6 (Sunday)")
+    planner = _planner(
+        learners,
+        term_start=term_start,
+        term_end=term_end,
+        duration_minutes=duration_minutes,
+        grid_minutes=5,
+        window=(local_start, local_end),
+    )
+    found = planner.candidates(only=(weekday, utc_start.hour * 60 + utc_start.minute))
+    if not found:
+        raise ScheduleError(f"the term {term_start}..{term_end} has no {WEEKDAY_NAMES[weekday]}")
+    return planner.proposal(found[0])
+
+
+def plan_slots(
+    learners: Mapping[str, str] | Iterable[tuple[str, str]],
+    *,
+    term_start: date,
+    term_end: date,
+    duration_minutes: int,
+    per_week: int = 1,
+    min_share: float = 0.8,
+    grid_minutes: int = 30,
+    local_start: time = time(8, 0),
+    local_end: time = time(21, 0),
+    top: int = 5,
+) -> SchedulePlan:
+    """Rank weekly UTC slots for ``learners`` (id → IANA zone) over the term (dates inclusive).
+
+    A learner is *inside* an occurrence when it starts at or after ``local_start`` and ends at or
+    before ``local_end`` in their own zone on that date. Slots rank by the number of learners
+    inside in their worst week, then on average. ``per_week`` slots are chosen greedily so that
+    as many learners as possible can attend at least one session every week; when they serve
+    less than ``min_share``, asynchronous delivery with office hours is recommended.
+    Raises :class:`ScheduleError` for an unknown zone, an empty cohort or an impossible request.
+    """
+    if not 1 <= per_week <= 14:
+        raise ScheduleError("per_week must be between 1 and 14 sessions")
+    if not 0 < min_share <= 1:
+        raise ScheduleError("min_share must be a share of learners in (0, 1], e.g. 0.8")
+    if top < 1:
+        raise ScheduleError("top must be at least 1")
+    planner = _planner(
+        learners,
+        term_start=term_start,
+        term_end=term_end,
+        duration_minutes=duration_minutes,
+        grid_minutes=grid_minutes,
+        window=(local_start, local_end),
+    )
+    candidates = planner.candidates()
+    chosen = planner.greedy(candidates, per_week)
+    uncovered = planner.uncovered(chosen)
+    covered = planner.total - len(uncovered)
+    return SchedulePlan(
+        learners=planner.total,
+        time_zones=planner.zones,
+        term_start=term_start,
+        term_end=term_end,
+        duration_minutes=duration_minutes,
+        per_week=per_week,
+        grid_minutes=grid_minutes,
+        local_start=local_start,
+        local_end=local_end,
+        min_share=min_share,
+        slots=tuple(planner.proposal(c) for c in candidates[:top]),
+        chosen=tuple(planner.proposal(c) for c in chosen),
+        covered=covered,
+        uncovered=uncovered,
+        recommendation=planner.recommend(candidates, covered / planner.total, min_share, per_week),
+    )
