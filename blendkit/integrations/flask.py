@@ -1,0 +1,250 @@
+"""Flask adapter: translates Flask requests and responses for the sans-IO LTI core.
+
+    app = Flask(__name__)
+    bk = Blendkit(app)                      # or Blendkit().init_app(app)
+
+    @bk.on_launch
+    def launched(launch: Launch, launch_id: str):
+        return redirect(url_for("course", launch=launch_id))
+
+The blueprint serves ``/lti/login``, ``/lti/launch``, ``/lti/jwks``, ``/lti/register`` and
+``/lti/canvas.json``. A rejected launch answers 4xx with a page naming the reason. Validated
+launches are kept server-side (:class:`~blendkit.lti.LaunchSessions`) so pages inside the LMS
+iframe work without third-party cookies: carry ``launch=<launch_id>`` on links and forms and call
+:meth:`Blendkit.current_launch`. Tokens and secrets are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
+
+import httpx
+from flask import Blueprint, Flask, current_app, g, request
+from flask import Response as FlaskResponse
+from flask.typing import ResponseReturnValue
+
+from blendkit.config import Settings, load_settings
+from blendkit.errors import BlendkitError, LaunchRejected
+from blendkit.lti import HttpRequest, HttpResponse, KeySet, Launch, Tool, error_response
+from blendkit.lti._launch_sessions import LaunchSessions
+from blendkit.lti._tool_config import ToolConfig
+from blendkit.store import Store
+
+__all__ = [
+    "EXTENSION_KEY",
+    "Blendkit",
+    "LaunchHandler",
+    "from_flask_request",
+    "to_flask_response",
+]
+
+EXTENSION_KEY = "blendkit"
+LAUNCH_PARAM = "launch"
+log = logging.getLogger("blendkit.flask")
+
+LaunchHandler = Callable[[Launch, str], ResponseReturnValue]
+
+
+def from_flask_request() -> HttpRequest:
+    """The current Flask request as the LTI core's plain :class:`HttpRequest`."""
+    return HttpRequest(
+        method=request.method,
+        url=request.url,
+        headers=dict(request.headers.items()),
+        query=request.args.to_dict(flat=True),
+        form=request.form.to_dict(flat=True),
+        cookies=request.cookies.to_dict(flat=True),
+    )
+
+
+def to_flask_response(response: HttpResponse) -> FlaskResponse:
+    """An :class:`HttpResponse` from the core as a Flask response (cookies included)."""
+    out = FlaskResponse(response.body, status=response.status)
+    out.headers.clear()
+    for name, value in response.headers:
+        out.headers.add(name, value)
+    if out.headers.get("Content-Type") is None:
+        out.headers["Content-Type"] = "text/html; charset=utf-8"
+    for cookie in response.cookies:
+        out.headers.add("Set-Cookie", cookie.header_value())
+    return out
+
+
+def _default_launch_page(launch: Launch, launch_id: str) -> ResponseReturnValue:
+    """Used when the app registers no handler: a plain page proving the launch worked."""
+    from html import escape
+
+    title = launch.context.title if launch.context and launch.context.title else "(no course)"
+    role = "instructor" if launch.is_instructor else "learner" if launch.is_learner else "other"
+    body = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>blendkit</title>"
+        f"</head><body><h1>{escape(title)}</h1><p>Signed in as {escape(launch.user.sub)} "
+        f"({escape(role)}).</p></body></html>"
+    )
+    return FlaskResponse(body, status=200, content_type="text/html; charset=utf-8")
+
+
+@dataclass
+class BlendkitState:
+    """What the extension keeps in ``app.extensions["blendkit"]``."""
+
+    settings: Settings
+    store: Store
+    tool: Tool
+    tool_config: ToolConfig
+    keys: KeySet
+    launches: LaunchSessions
+    http_client: httpx.Client
+    launch_handler: LaunchHandler
+
+
+class Blendkit:
+    """The Flask extension: ``Blendkit(app)`` or ``Blendkit().init_app(app)``."""
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        settings: Settings | None = None,
+        store: Store | None = None,
+        http_client: httpx.Client | None = None,
+        migrate: bool = True,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._http_client = http_client
+        self._migrate = migrate
+        self._launch_handler: LaunchHandler = _default_launch_page
+        self._states: list[BlendkitState] = []
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Build the tool for ``app`` and register the ``/lti`` blueprint."""
+        settings = self._settings or load_settings()
+        store = self._store or Store.from_settings(settings)
+        if self._migrate:
+            store.migrate()
+        client = self._http_client or httpx.Client(
+            timeout=settings.lti.http_timeout_seconds, follow_redirects=False
+        )
+        keys = KeySet(store)
+        tool = Tool.from_store(store, settings, http_client=client)
+        state = BlendkitState(
+            settings=settings,
+            store=store,
+            tool=tool,
+            tool_config=ToolConfig.from_settings(settings),
+            keys=keys,
+            launches=LaunchSessions(store),
+            http_client=client,
+            launch_handler=self._launch_handler,
+        )
+        app.extensions[EXTENSION_KEY] = state
+        self._states.append(state)
+        app.register_blueprint(_blueprint())
+        app.register_error_handler(BlendkitError, error_handler)
+
+    # -- application hooks --------------------------------------------------------------------
+
+    def on_launch(self, handler: LaunchHandler) -> LaunchHandler:
+        """Register what happens after a valid launch: ``handler(launch, launch_id)``."""
+        self._launch_handler = handler
+        for state in self._states:
+            state.launch_handler = handler
+        return handler
+
+    @staticmethod
+    def state(app: Flask | None = None) -> BlendkitState:
+        """The extension state of ``app`` (default: the current app)."""
+        target = app or current_app
+        try:
+            return cast(BlendkitState, target.extensions[EXTENSION_KEY])
+        except KeyError as exc:
+            raise RuntimeError("Blendkit(app) was not initialised on this Flask app") from exc
+
+    @staticmethod
+    def current_launch(required: bool = True) -> Launch | None:
+        """The launch named by the ``launch`` parameter of the current request.
+
+        Raises :class:`LaunchRejected` (401, ``lti.launch_session_expired``) when the id is missing,
+        unknown or expired and ``required`` is true.
+        """
+        if "blendkit_launch" in g:
+            return cast(Launch, g.blendkit_launch)
+        launch_id = Blendkit.current_launch_id()
+        if not launch_id:
+            if not required:
+                return None
+            raise LaunchRejected(
+                "this page needs a launch from your course; open the tool from the LMS",
+                code="lti.launch_session_expired",
+                http_status=401,
+            )
+        launch = Blendkit.state().launches.get(launch_id)
+        g.blendkit_launch = launch
+        return launch
+
+    @staticmethod
+    def current_launch_id() -> str | None:
+        """The ``launch`` id carried by the current request (query, form or header)."""
+        return (
+            request.args.get(LAUNCH_PARAM)
+            or request.form.get(LAUNCH_PARAM)
+            or request.headers.get("X-Blendkit-Launch")
+        )
+
+
+def _no_store(response: FlaskResponse) -> FlaskResponse:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _blueprint() -> Blueprint:
+    bp = Blueprint("blendkit_lti", __name__, url_prefix="/lti")
+
+    @bp.route("/login", methods=["GET", "POST"])
+    def login() -> FlaskResponse:
+        state = Blendkit.state()
+        return _no_store(to_flask_response(state.tool.login(from_flask_request())))
+
+    @bp.route("/launch", methods=["GET", "POST"])
+    def launch() -> ResponseReturnValue:
+        state = Blendkit.state()
+        if request.method != "POST":
+            raise LaunchRejected(
+                "a launch must be form-posted by the platform; start it from the course in the LMS",
+                code="lti.bad_launch_request",
+                http_status=405,
+            )
+        outcome = state.tool.handle_launch(from_flask_request())
+        if isinstance(outcome, HttpResponse):  # the platform-storage bridge page
+            return _no_store(to_flask_response(outcome))
+        launch_id = state.launches.save(outcome)
+        log.info(
+            "launch accepted: issuer=%s deployment=%s message=%s",
+            outcome.issuer,
+            outcome.deployment_id,
+            outcome.message_type.value,
+        )
+        g.blendkit_launch = outcome
+        return state.launch_handler(outcome, launch_id)
+
+    @bp.get("/jwks")
+    def jwks() -> FlaskResponse:
+        response = cast(FlaskResponse, current_app.json.response(Blendkit.state().tool.jwks()))
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+    return bp
+
+
+def error_handler(error: BlendkitError) -> FlaskResponse:
+    """Render any blendkit error as a page naming its code (registered by ``init_app``)."""
+    # Code and message only: they never contain tokens, cookies or secrets.
+    log.warning("request refused: %s %s", error.code, error.message)
+    return _no_store(to_flask_response(error_response(error)))

@@ -1,0 +1,1 @@
+"""Runnable examples built on blendkit's public API."""

@@ -1,0 +1,65 @@
+"""An independent LTI platform and the example tool, each on its own loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from blendkit import Settings, Store
+from blendkit.lti import Platform, StorePlatformRegistry
+from examples.flask_app import create_app
+from tests.e2e.form_browser import FormBrowser
+from tests.e2e.lti_platform import LTIPlatform
+from tests.e2e.servers import ThreadedServer
+
+
+@dataclass
+class Deployment:
+    platform: LTIPlatform
+    tool_url: str
+    app: Flask
+    store: Store
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    tool_server = ThreadedServer()
+    platform = LTIPlatform()
+    platform.configure_tool(tool_server.url)
+    settings = Settings(
+        database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
+        tool={"base_url": tool_server.url, "secret_key": "e2e-secret"},
+    )
+    store = Store(settings.database.url)
+    store.migrate()
+    StorePlatformRegistry(store).add(
+        Platform(
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+            deployment_ids=(platform.deployment_id,),
+            auth_login_url=platform.auth_login_url,
+            auth_token_url=platform.token_url,
+            jwks_url=platform.jwks_url,
+            name="lti1p3platform e2e",
+        )
+    )
+    app = create_app(settings, store=store, TESTING=True)
+    tool_server.start(app)
+    platform.start()
+    try:
+        yield Deployment(platform=platform, tool_url=tool_server.url, app=app, store=store)
+    finally:
+        platform.stop()
+        tool_server.stop()
+        store.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[FormBrowser]:
+    b = FormBrowser()
+    yield b
+    b.close()
