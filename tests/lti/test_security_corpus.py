@@ -15,7 +15,11 @@ from dataclasses import dataclass
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from launch_kit import (
+
+from blendkit.config import LTISettings
+from blendkit.errors import LaunchRejected
+from blendkit.lti import HttpRequest
+from tests.lti.launch_kit import (
     ATTACKER_KEY,
     CLIENT_ID,
     DROP,
@@ -32,10 +36,6 @@ from launch_kit import (
     jwks_document,
     sign,
 )
-
-from blendkit.config import LTISettings
-from blendkit.errors import LaunchRejected
-from blendkit.lti import HttpRequest
 
 Attack = Callable[[Kit], HttpRequest]
 NONE_HEADER = b64(b'{"alg":"none","typ":"JWT"}')
