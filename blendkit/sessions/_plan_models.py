@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 __all__ = ["WEEKDAY_NAMES", "LearnerOutside", "Recommendation", "SchedulePlan", "SlotProposal"]
 
@@ -41,6 +41,10 @@ class SlotProposal(_Value):
         description="learners outside local hours for at least one session, with those dates"
     )
 
+    @field_serializer("utc_start")
+    def _hh_mm(self, value: time) -> str:
+        return f"{value:%H:%M}"
+
     @property
     def label(self) -> str:
         """E.g. ``Tuesday 16:00 UTC``."""
@@ -74,3 +78,7 @@ class SchedulePlan(_Value):
     covered: int = Field(description="learners inside at least one chosen slot every week")
     uncovered: tuple[LearnerOutside, ...]
     recommendation: Recommendation
+
+    @field_serializer("local_start", "local_end")
+    def _hh_mm(self, value: time) -> str:
+        return f"{value:%H:%M}"

@@ -1,0 +1,203 @@
+"""``blendkit sessions``: plan time-zone-friendly slots and list meeting providers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from blendkit.cli._shared import handle_errors
+from blendkit.errors import ScheduleError
+from blendkit.sessions import (
+    LearnerOutside,
+    SchedulePlan,
+    SlotProposal,
+    available_meeting_providers,
+    plan_slots,
+)
+
+__all__ = ["commands", "read_zone_file"]
+
+HEADER = ["learner", "time_zone"]
+
+
+def read_zone_file(path: Path) -> list[tuple[str, str]]:
+    """``(learner, time_zone)`` pairs from a CSV file; errors name the line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScheduleError(f"cannot read zone file {path}: {exc}") from exc
+    reader = csv.reader(text.splitlines())
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    if header != HEADER:
+        raise ScheduleError(
+            f"{path} line 1: the header must be 'learner,time_zone' (found {','.join(header)!r})"
+        )
+    pairs: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    known: set[str] = set()
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != 2:
+            raise ScheduleError(f"{path} line {line}: expected 2 columns, found {len(row)}")
+        learner, zone = row[0].strip(), row[1].strip()
+        if not learner:
+            raise ScheduleError(f"{path} line {line}: the learner column is empty")
+        if learner in seen:
+            raise ScheduleError(
+                f"{path} line {line}: learner {learner!r} is already listed on line "
+                f"{seen[learner]}; list each learner once"
+            )
+        if zone not in known:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ScheduleError(
+                    f"{path} line {line}: unknown time zone {zone!r} for learner {learner!r}; "
+                    "use IANA names such as Europe/Berlin or America/New_York"
+                ) from exc
+            known.add(zone)
+        seen[learner] = line
+        pairs.append((learner, zone))
+    return pairs
+
+
+def _parse_date(_ctx: click.Context, param: click.Parameter, value: str) -> date:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()  # a calendar date
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-03-02", param=param) from exc
+
+
+def _outside_summary(outside: tuple[LearnerOutside, ...], limit: int = 3) -> str:
+    by_zone: dict[str, list[LearnerOutside]] = defaultdict(list)
+    for item in outside:
+        by_zone[item.time_zone].append(item)
+    parts = []
+    for zone, items in sorted(by_zone.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]:
+        dates = sorted({d for item in items for d in item.dates})
+        span = (
+            f"{dates[0]:%d %b}" if len(dates) == 1 else f"{len(dates)} dates from {dates[0]:%d %b}"
+        )
+        parts.append(f"{zone} ×{len(items)} ({span})")
+    if len(by_zone) > limit:
+        parts.append(f"+{len(by_zone) - limit} more zones")
+    return "; ".join(parts) or "-"
+
+
+def _slot_table(title: str, slots: tuple[SlotProposal, ...]) -> Table:
+    table = Table(title=title)
+    for column in ("#", "slot (UTC)", "worst week", "average", "every week", "outside"):
+        table.add_column(column, overflow="fold")
+    for rank, slot in enumerate(slots, start=1):
+        table.add_row(
+            str(rank),
+            f"{slot.weekday_name} {slot.utc_start:%H:%M}",
+            f"{slot.worst_week_inside}/{slot.learners}",
+            f"{slot.average_inside:g}",
+            str(slot.inside_every_week),
+            _outside_summary(slot.outside),
+        )
+    return table
+
+
+def _print_plan(plan: SchedulePlan) -> None:
+    console = Console()
+    console.print(
+        f"{plan.learners} learners in {plan.time_zones} time zones, "
+        f"{plan.term_start} to {plan.term_end}, {plan.duration_minutes}-minute sessions, "
+        f"local hours {plan.local_start:%H:%M}-{plan.local_end:%H:%M}"
+    )
+    console.print(_slot_table("Best single slots", plan.slots))
+    if plan.per_week > 1:
+        console.print(_slot_table(f"{plan.per_week} slots a week, chosen together", plan.chosen))
+    console.print(f"Learners served every week: {plan.covered}/{plan.learners}")
+    console.print(plan.recommendation.message)
+    if plan.recommendation.office_hours:
+        console.print(_slot_table("Suggested office hours", plan.recommendation.office_hours))
+
+
+@click.group()
+def sessions() -> None:
+    """Live sessions: scheduling across time zones and meeting providers."""
+
+
+@sessions.command()
+@click.option(
+    "--zones",
+    "zones_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV file with the header 'learner,time_zone' (IANA names).",
+)
+@click.option("--from", "term_start", required=True, callback=_parse_date, help="First day.")
+@click.option("--to", "term_end", required=True, callback=_parse_date, help="Last day.")
+@click.option("--minutes", required=True, type=click.IntRange(1, 780), help="Session length.")
+@click.option("--per-week", default=1, show_default=True, type=click.IntRange(1, 14))
+@click.option(
+    "--min-share",
+    default=0.8,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Share of learners live sessions must serve; below it, asynchronous is advised.",
+)
+@click.option("--grid", default=30, show_default=True, type=click.Choice(["15", "30", "60"]))
+@click.option(
+    "--top", default=5, show_default=True, type=click.IntRange(1, 2016), help="Slots to list."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@handle_errors
+def plan(
+    *,
+    zones_file: Path,
+    term_start: date,
+    term_end: date,
+    minutes: int,
+    per_week: int,
+    min_share: float,
+    grid: str,
+    top: int,
+    as_json: bool,
+) -> None:
+    """Propose weekly UTC slots that keep learners inside local 08:00-21:00 all term.
+
+    Every occurrence is checked on its own date in each learner's zone, so daylight-saving
+    changes (which differ between regions) are taken into account.
+    """
+    learners = read_zone_file(zones_file)
+    result = plan_slots(
+        learners,
+        term_start=term_start,
+        term_end=term_end,
+        duration_minutes=minutes,
+        per_week=per_week,
+        min_share=min_share,
+        grid_minutes=int(grid),
+        top=top,
+    )
+    if as_json:
+        click.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+    else:
+        _print_plan(result)
+
+
+@sessions.command()
+def providers() -> None:
+    """List the installed meeting providers (entry points blendkit.meeting_providers)."""
+    found = available_meeting_providers()
+    for name, factory in sorted(found.items()):
+        click.echo(f"{name}\t{getattr(factory, '__module__', '?')}")
+    if not found:
+        click.echo("no meeting provider installed", err=True)
+
+
+commands: list[click.Command] = [sessions]
