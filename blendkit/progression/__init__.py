@@ -5,6 +5,7 @@ Pure core: no I/O and no web framework. Load and save documents with :func:`load
 :class:`IncrementalEvaluator`.
 """
 
+from blendkit.progression._canvas import canvas_item_id, import_canvas_modules
 from blendkit.progression._compile import CompiledPath, compile_path
 from blendkit.progression._conditions import (
     AllOf,
@@ -28,6 +29,7 @@ from blendkit.progression._context_conditions import (
     RelativeDateCondition,
     RoleCondition,
 )
+from blendkit.progression._documents import dump_path, parse_evidence, parse_path, path_from_dict
 from blendkit.progression._engine import (
     ChangeEvent,
     IncrementalEvaluator,
@@ -70,7 +72,20 @@ from blendkit.progression._leaves import (
     ViewedCondition,
     WatchedCondition,
 )
+from blendkit.progression._moodle import MoodleIds, export_moodle, import_moodle
+from blendkit.progression._pacing import RiskPolicy, Signal, at_risk
 from blendkit.progression._path import Item, ItemKind, MasteryRange, MasteryRule, Module, Path
+from blendkit.progression._templates import (
+    cohort_pacing,
+    daily_micro_learning,
+    flipped_classroom,
+    live_then_review,
+    mastery_loop,
+    peer_workshop,
+    self_paced_drip,
+    template,
+    template_names,
+)
 
 __all__ = [
     "ActivitySeen",
@@ -108,6 +123,7 @@ __all__ = [
     "MasteryRange",
     "MasteryRule",
     "Module",
+    "MoodleIds",
     "Not",
     "Override",
     "OverrideAdded",
@@ -120,19 +136,39 @@ __all__ = [
     "Reason",
     "RecordingWatched",
     "RelativeDateCondition",
+    "RiskPolicy",
     "RoleCondition",
     "RoleGranted",
     "ScoreCondition",
     "ScoreRecorded",
+    "Signal",
     "VideoWatched",
     "ViewedCondition",
     "WatchedCondition",
+    "at_risk",
+    "canvas_item_id",
     "changes",
+    "cohort_pacing",
     "compile_path",
     "condition_holds",
     "condition_types",
+    "daily_micro_learning",
     "dump_condition",
+    "dump_path",
     "evaluate",
+    "export_moodle",
+    "flipped_classroom",
+    "import_canvas_modules",
+    "import_moodle",
+    "live_then_review",
+    "mastery_loop",
     "negate",
+    "parse_evidence",
+    "parse_path",
+    "path_from_dict",
+    "peer_workshop",
     "register_condition",
+    "self_paced_drip",
+    "template",
+    "template_names",
 ]

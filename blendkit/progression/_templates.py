@@ -28,6 +28,7 @@ __all__ = [
     "peer_workshop",
     "self_paced_drip",
     "template",
+    "template_names",
 ]
 
 
@@ -275,6 +276,11 @@ TEMPLATES: Mapping[str, Callable[[datetime], Path]] = {
     "mastery-loop": mastery_loop,
 }
 """Template functions by the name the CLI uses."""
+
+
+def template_names() -> tuple[str, ...]:
+    """Names accepted by :func:`template` (and ``blendkit path template``)."""
+    return tuple(TEMPLATES)
 
 
 def template(name: str, start: datetime) -> Path:
