@@ -32,6 +32,7 @@ __all__ = [
     "AccessToken",
     "AccessTokens",
     "RetryPolicy",
+    "RetryingSender",
     "ServiceSession",
     "Signer",
     "TokenPlatform",
@@ -134,7 +135,7 @@ def require_scopes(granted: Iterable[str], any_of: Iterable[str], *, what: str) 
         )
 
 
-class _Sender:
+class RetryingSender:
     """One HTTP exchange with timeouts and bounded retries; shared by tokens and services."""
 
     def __init__(
@@ -225,7 +226,7 @@ class AccessTokens:
         refresh_margin: float = 60.0,
     ) -> None:
         self.signer = signer
-        self._sender = _Sender(
+        self._sender = RetryingSender(
             http, timeout=timeout, retry=retry or RetryPolicy(), clock=clock, sleep=sleep
         )
         self.assertion_lifetime = assertion_lifetime
@@ -395,7 +396,7 @@ class ServiceSession:
     def __init__(self, platform: TokenPlatform, tokens: AccessTokens) -> None:
         self.platform = platform
         self.tokens = tokens
-        self._sender = _Sender(
+        self._sender = RetryingSender(
             tokens.http,
             timeout=tokens.timeout,
             retry=tokens.retry,

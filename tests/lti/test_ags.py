@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
-from advantage_platform import LINEITEM, RESULT_RO, SCORE, PlatformState, run_platform
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -20,6 +19,7 @@ from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform
 from blendkit.lti._services import AccessTokens, ServiceSession
 from blendkit.store import Store
+from tests.lti.advantage_platform import LINEITEM, RESULT_RO, SCORE, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
 

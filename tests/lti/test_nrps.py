@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from advantage_platform import NRPS, PlatformState, run_platform
 
 from blendkit.errors import ServiceError
 from blendkit.lti._claims import NRPSClaim
@@ -15,6 +14,7 @@ from blendkit.lti._nrps import Member, NamesRoleService
 from blendkit.lti._platforms import Platform
 from blendkit.lti._services import AccessTokens, ServiceSession
 from blendkit.store import Store
+from tests.lti.advantage_platform import NRPS, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"

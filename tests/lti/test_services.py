@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 import httpx
 import jwt
 import pytest
-from advantage_platform import NRPS, SCORE, PlatformState, run_platform
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +26,7 @@ from blendkit.lti._services import (
     parse_retry_after,
 )
 from blendkit.store import Store
+from tests.lti.advantage_platform import NRPS, SCORE, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
 

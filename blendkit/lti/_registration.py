@@ -1,0 +1,409 @@
+"""LTI Dynamic Registration 1.0, tool side: an administrator pastes one URL, the tool installs.
+
+The platform opens the tool's registration URL with ``openid_configuration`` (and usually a
+``registration_token``). The tool fetches that OpenID configuration, checks it (the issuer must
+be a prefix of the configuration URL; endpoints and the LTI platform claim must be present),
+POSTs its client registration to ``registration_endpoint`` with the token as Bearer, stores the
+resulting client_id (and deployment_id, when the platform sends one) in the platform registry,
+and answers a page that posts ``{subject: "org.imsglobal.lti.close"}`` to the platform window.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import hashlib
+import html
+import time
+from collections.abc import Callable, Collection
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from blendkit.errors import RegistrationError, ServiceError
+from blendkit.lti._http import HttpRequest, HttpResponse
+from blendkit.lti._platforms import Platform, PlatformRegistry, check_endpoint_url
+from blendkit.lti._services import RetryingSender, RetryPolicy
+from blendkit.lti._tool_config import ToolConfig
+
+__all__ = [
+    "DynamicRegistration",
+    "LTIPlatformConfiguration",
+    "PlatformConfiguration",
+    "RegistrationResult",
+    "SupportedMessage",
+    "close_page",
+]
+
+PLATFORM_CONFIGURATION_CLAIM: Final = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION_CLAIM: Final = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+_CANVAS: Final = "https://canvas.instructure.com/lti/"
+_CANVAS_RESOURCE_PLACEMENTS: Final = ("course_navigation",)
+_CANVAS_DEEP_LINKING_PLACEMENTS: Final = ("assignment_selection", "link_selection")
+
+
+class SupportedMessage(BaseModel):
+    """A message type the platform can send, and where (Canvas lists placements per type)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: str
+    placements: tuple[str, ...] = ()
+
+
+class LTIPlatformConfiguration(BaseModel):
+    """The ``…/lti-platform-configuration`` member of the platform's OpenID configuration."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    product_family_code: str
+    version: str | None = None
+    messages_supported: tuple[SupportedMessage, ...] = ()
+    placements: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()
+
+    @field_validator("messages_supported", mode="before")
+    @classmethod
+    def _plain_names(cls, value: Any) -> Any:
+        # Moodle lists bare type names; Canvas lists {"type": …, "placements": […]} objects.
+        if isinstance(value, list | tuple):
+            return [{"type": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    def supports(self, message_type: str) -> bool:
+        """True when the platform lists ``message_type`` (or lists nothing at all)."""
+        return not self.messages_supported or any(
+            m.type == message_type for m in self.messages_supported
+        )
+
+    def placements_for(self, message_type: str) -> tuple[str, ...]:
+        """Placements the platform offers for ``message_type`` (empty when it names none)."""
+        for message in self.messages_supported:
+            if message.type == message_type:
+                return message.placements
+        return ()
+
+
+class PlatformConfiguration(BaseModel):
+    """The platform's OpenID configuration, as far as registration needs it."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    registration_endpoint: str
+    scopes_supported: tuple[str, ...] | None = None
+    token_endpoint_auth_methods_supported: tuple[str, ...] = ("private_key_jwt",)
+    id_token_signing_alg_values_supported: tuple[str, ...] = ("RS256",)
+    lti: LTIPlatformConfiguration = Field(alias=PLATFORM_CONFIGURATION_CLAIM)
+
+
+class RegistrationResult(BaseModel):
+    """What the platform granted and what blendkit stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    product_family_code: str
+    scope: tuple[str, ...]
+    response: dict[str, Any] = Field(repr=False)
+
+
+def issuer_matches(issuer: str, configuration_url: str) -> bool:
+    """The spec's rule: the configuration URL starts with the issuer, on a path boundary."""
+    base = issuer.rstrip("/")
+    if not base or not configuration_url.startswith(base):
+        return False
+    rest = configuration_url[len(base) :]
+    return rest == "" or rest[0] in "/?#"
+
+
+_CLOSE_SCRIPT: Final = (
+    '(window.opener||window.parent).postMessage({subject:"org.imsglobal.lti.close"},"*");'
+)
+_CLOSE_HASH: Final = (
+    "'sha256-" + base64.b64encode(hashlib.sha256(_CLOSE_SCRIPT.encode()).digest()).decode() + "'"
+)
+
+
+def close_page(result: RegistrationResult, tool_title: str) -> HttpResponse:
+    """The page that ends registration: it tells the platform window to close the dialog."""
+    platform = result.platform
+    deployment = ", ".join(platform.deployment_ids) or "assigned when the tool is deployed"
+    body = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(tool_title)} registered</title></head>\n<body>"
+        f"<h1>{html.escape(tool_title)} is registered</h1>"
+        f"<p>Platform: {html.escape(platform.name or platform.issuer)}</p>"
+        f"<p>Client ID: <code>{html.escape(platform.client_id)}</code><br>"
+        f"Deployment ID: <code>{html.escape(deployment)}</code></p>"
+        "<p>You can close this window and finish the set-up in the platform.</p>"
+        f"<script>{_CLOSE_SCRIPT}</script></body></html>\n"
+    )
+    return HttpResponse(
+        status=200,
+        headers=(
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Content-Security-Policy", f"default-src 'none'; script-src {_CLOSE_HASH}"),
+        ),
+        body=body,
+    )
+
+
+class DynamicRegistration:
+    """Registers the tool with a platform from its OpenID configuration URL."""
+
+    def __init__(
+        self,
+        tool: ToolConfig,
+        registry: PlatformRegistry,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        allowed_issuer_hosts: Collection[str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.tool = tool
+        self.registry = registry
+        self.allowed_issuer_hosts = (
+            tuple(allowed_issuer_hosts) if allowed_issuer_hosts is not None else None
+        )
+        self._sender = RetryingSender(
+            http, timeout=timeout, retry=retry or RetryPolicy(), clock=time.time, sleep=sleep
+        )
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        self._sender.close()
+
+    # --- the flow ----------------------------------------------------------------------------
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer ``GET /lti/register?openid_configuration=…&registration_token=…``."""
+        url = request.param("openid_configuration")
+        if not url:
+            raise RegistrationError(
+                "this is the tool's dynamic registration URL: paste it into the platform's "
+                "'register a tool' page (Moodle: Site administration › Plugins › Manage tools; "
+                "Canvas: Admin › Developer Keys › LTI Registration) instead of opening it here.",
+                code="lti.registration_missing_configuration",
+            )
+        result = self.register(url, request.param("registration_token"))
+        return close_page(result, self.tool.title)
+
+    def register(
+        self, openid_configuration_url: str, registration_token: str | None = None
+    ) -> RegistrationResult:
+        """Fetch the configuration, register the tool, store the platform, return the result."""
+        config = self.fetch_configuration(openid_configuration_url, registration_token)
+        body = self.registration_request(config)
+        answer = self._exchange(
+            "POST",
+            config.registration_endpoint,
+            registration_token,
+            what=f"registering with {config.registration_endpoint}",
+            json_body=body,
+        )
+        client_id = answer.get("client_id")
+        if isinstance(client_id, int | float) and not isinstance(client_id, bool):
+            client_id = str(client_id)
+        if not isinstance(client_id, str) or not client_id.strip():
+            raise RegistrationError(
+                f"{config.registration_endpoint} accepted the registration but returned no "
+                "client_id; finish the set-up manually with the platform's tool settings.",
+                code="lti.registration_response_invalid",
+            )
+        tool_conf = answer.get(TOOL_CONFIGURATION_CLAIM)
+        deployment = tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None
+        granted = answer.get("scope")
+        platform = Platform(
+            issuer=config.issuer,
+            client_id=client_id,
+            deployment_ids=(str(deployment),) if deployment not in (None, "") else (),
+            auth_login_url=config.authorization_endpoint,
+            auth_token_url=config.token_endpoint,
+            jwks_url=config.jwks_uri,
+            name=self._name(config),
+        )
+        stored = self.registry.add(platform)
+        return RegistrationResult(
+            platform=stored,
+            product_family_code=config.lti.product_family_code,
+            scope=tuple(granted.split()) if isinstance(granted, str) else (),
+            response=answer,
+        )
+
+    def fetch_configuration(
+        self, openid_configuration_url: str, registration_token: str | None = None
+    ) -> PlatformConfiguration:
+        """GET and validate the platform's OpenID configuration."""
+        check_endpoint_url(openid_configuration_url, "openid_configuration")
+        payload = self._exchange(
+            "GET",
+            openid_configuration_url,
+            registration_token,
+            what=f"reading the platform configuration {openid_configuration_url}",
+        )
+        try:
+            config = PlatformConfiguration.model_validate(payload)
+        except ValidationError as exc:
+            missing = [
+                ".".join(str(p) for p in e["loc"]) for e in exc.errors() if e["type"] == "missing"
+            ]
+            detail = (
+                f"missing {', '.join(missing)}"
+                if missing
+                else f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+            )
+            raise RegistrationError(
+                f"the OpenID configuration at {openid_configuration_url} is not an LTI platform "
+                f"configuration ({detail}); is this the URL the platform gave?",
+                code="lti.registration_configuration_invalid",
+            ) from exc
+        if not issuer_matches(config.issuer, openid_configuration_url):
+            raise RegistrationError(
+                f"the platform configuration names issuer {config.issuer!r}, but was served "
+                f"from {openid_configuration_url}; the specification requires the issuer to be "
+                "a prefix of the configuration URL, so this registration is refused.",
+                code="lti.registration_issuer_mismatch",
+            )
+        self._check_allowed(config.issuer)
+        for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+            check_endpoint_url(getattr(config, name), name)
+        check_endpoint_url(config.registration_endpoint, "registration_endpoint")
+        if "RS256" not in config.id_token_signing_alg_values_supported:
+            raise RegistrationError(
+                f"the platform {config.issuer} does not sign id_tokens with RS256, the only "
+                "algorithm LTI 1.3 allows.",
+                code="lti.registration_configuration_invalid",
+            )
+        return config
+
+    def registration_request(self, config: PlatformConfiguration) -> dict[str, Any]:
+        """The client registration body this tool sends to ``config``'s platform."""
+        tool = self.tool
+        scopes = [
+            s
+            for s in tool.scopes
+            if config.scopes_supported is None or s in config.scopes_supported
+        ]
+        canvas = config.lti.product_family_code == "canvas"
+        messages: list[dict[str, Any]] = []
+        for message_type, url, wanted in (
+            ("LtiResourceLinkRequest", tool.launch_url, _CANVAS_RESOURCE_PLACEMENTS),
+            ("LtiDeepLinkingRequest", tool.deep_linking_url, _CANVAS_DEEP_LINKING_PLACEMENTS),
+        ):
+            if not config.lti.supports(message_type):
+                continue
+            message: dict[str, Any] = {
+                "type": message_type,
+                "target_link_uri": url,
+                "label": tool.title,
+            }
+            if tool.icon_url:
+                message["icon_uri"] = tool.icon_url
+            offered = config.lti.placements_for(message_type)
+            placements = [p for p in wanted if p in offered]
+            if placements:
+                message["placements"] = placements
+            messages.append(message)
+        tool_configuration: dict[str, Any] = {
+            "domain": tool.domain,
+            "description": tool.description,
+            "target_link_uri": tool.launch_url,
+            "claims": list(tool.claims),
+            "messages": messages,
+        }
+        if tool.custom_parameters:
+            tool_configuration["custom_parameters"] = dict(tool.custom_parameters)
+        if canvas:
+            tool_configuration[_CANVAS + "privacy_level"] = tool.privacy_level
+            tool_configuration[_CANVAS + "tool_id"] = tool.tool_id
+        body: dict[str, Any] = {
+            "application_type": "web",
+            "response_types": ["id_token"],
+            "grant_types": ["implicit", "client_credentials"],
+            "initiate_login_uri": tool.login_url,
+            "redirect_uris": list(tool.redirect_uris),
+            "client_name": tool.title,
+            "jwks_uri": tool.jwks_url,
+            "token_endpoint_auth_method": "private_key_jwt",
+            "scope": " ".join(scopes),
+            TOOL_CONFIGURATION_CLAIM: tool_configuration,
+        }
+        if tool.icon_url:
+            body["logo_uri"] = tool.icon_url
+        return body
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _name(self, config: PlatformConfiguration) -> str:
+        extra = config.lti.model_extra or {}
+        account = extra.get(_CANVAS + "account_name")
+        family = config.lti.product_family_code
+        return f"{family}: {account}" if isinstance(account, str) and account else family
+
+    def _check_allowed(self, issuer: str) -> None:
+        if self.allowed_issuer_hosts is None:
+            return
+        host = (urlsplit(issuer).hostname or "").lower()
+        if not any(fnmatch.fnmatch(host, pattern.lower()) for pattern in self.allowed_issuer_hosts):
+            raise RegistrationError(
+                f"platform host {host!r} is not in this tool's list of platforms allowed to "
+                "register; ask the tool's administrator to add it.",
+                code="lti.registration_issuer_not_allowed",
+            )
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        token: str | None,
+        *,
+        what: str,
+        json_body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+
+        def build() -> httpx.Request:
+            return self._sender.http.build_request(
+                method, url, json=json_body, headers=headers, timeout=self._sender.timeout
+            )
+
+        try:
+            response = self._sender.send(
+                build,
+                idempotent=method == "GET",
+                what=what,
+                unavailable_code="lti.registration_platform_unavailable",
+            )
+        except ServiceError as exc:
+            raise RegistrationError(exc.message, code=exc.code) from exc
+        if not response.is_success:
+            snippet = response.text.strip().replace("\n", " ")[:300]
+            raise RegistrationError(
+                f"{what} failed: HTTP {response.status_code}: {snippet}. The registration "
+                "token may have expired or been used already: start the registration again "
+                "from the platform.",
+                code="lti.registration_refused",
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise RegistrationError(
+                f"{what}: the platform answered HTTP {response.status_code} without a JSON "
+                "object; is the URL the platform's?",
+                code="lti.registration_response_invalid",
+            )
+        return payload
