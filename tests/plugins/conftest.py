@@ -1,18 +1,14 @@
-"""Contract-test plumbing for the meeting plugins: vendor specs, an openapi-core request adapter.
+"""Fixtures of the meeting-plugin tests: the vendor specs, loaded once per test session.
 
-The specs live in ``../shared/specs`` next to the repository (not in it); tests that need them
-skip with a reason in a clone without that directory. Each spec is loaded once per session.
+The specs live in ``../shared/specs`` beside the repository (not in it); tests that need them
+skip with a reason in a clone without that directory.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +17,7 @@ ZOOM_SPEC = SPECS_DIR / "zoom-meetings-openapi.json"
 GRAPH_SPEC = SPECS_DIR / "graph-meetings-subset.json"
 
 
-def _load_spec(path: Path) -> Any:
+def load_spec(path: Path) -> Any:
     if not path.is_file():
         pytest.skip(
             f"vendor spec {path.name} not found in {SPECS_DIR} (the shared/specs directory beside "
@@ -51,96 +47,10 @@ def _load_spec(path: Path) -> Any:
 @pytest.fixture(scope="session")
 def zoom_spec() -> Any:
     """Zoom's Meetings API spec (paths relative to https://api.zoom.us/v2)."""
-    return _load_spec(ZOOM_SPEC)
+    return load_spec(ZOOM_SPEC)
 
 
 @pytest.fixture(scope="session")
 def graph_spec() -> Any:
     """The Microsoft Graph v1.0 subset (events, onlineMeetings, subscriptions)."""
-    return _load_spec(GRAPH_SPEC)
-
-
-class SpecRequest:
-    """An ``httpx.Request`` seen through openapi-core's Request protocol."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        from openapi_core.datatypes import RequestParameters
-        from werkzeug.datastructures import Headers, ImmutableMultiDict
-
-        url = request.url
-        self.host_url = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        self.path = url.raw_path.decode("ascii").split("?", 1)[0]
-        self.method = request.method.lower()
-        self.body: bytes | None = request.content or None
-        self.content_type = request.headers.get("content-type", "")
-        self.full_url_pattern = self.host_url + self.path
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(list(url.params.multi_items())),
-            header=Headers(list(request.headers.items())),
-            cookie=ImmutableMultiDict(),
-        )
-
-
-class SpecResponse:
-    """An ``httpx.Response`` seen through openapi-core's Response protocol."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        from werkzeug.datastructures import Headers
-
-        self.data = response.content
-        self.status_code = response.status_code
-        self.content_type = response.headers.get("content-type", "")
-        self.headers = Headers(list(response.headers.items()))
-
-
-@dataclass
-class Exchange:
-    """One request a plugin sent and the vendor answer it got."""
-
-    request: httpx.Request
-    response: httpx.Response
-
-
-@dataclass
-class Recorder:
-    """A MockTransport handler wrapper that keeps every exchange for later checks."""
-
-    handler: Callable[[httpx.Request], httpx.Response]
-    exchanges: list[Exchange] = field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        response = self.handler(request)
-        self.exchanges.append(Exchange(request, response))
-        return response
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self), timeout=5.0)
-
-    def api_exchanges(self, host: str) -> list[Exchange]:
-        return [e for e in self.exchanges if e.request.url.host == host]
-
-
-def validate_exchanges(spec: Any, exchanges: list[Exchange]) -> int:
-    """Validate each request (and each 2xx answer) against ``spec``; return how many."""
-    for exchange in exchanges:
-        wrapped = SpecRequest(exchange.request)
-        try:
-            spec.validate_request(wrapped)
-        except Exception as exc:
-            body = exchange.request.content.decode("utf-8", "replace")[:400]
-            raise AssertionError(
-                f"{exchange.request.method} {exchange.request.url} violates the vendor spec: "
-                f"{exc!r} {getattr(exc, '__cause__', '')!r}; body={body}"
-            ) from exc
-        if 200 <= exchange.response.status_code < 300:
-            spec.validate_response(wrapped, SpecResponse(exchange.response))
-    return len(exchanges)
-
-
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-    """A JSON answer the way the vendors send them."""
-    return httpx.Response(
-        status,
-        content=json.dumps(body).encode("utf-8"),
-        headers={"content-type": "application/json; charset=utf-8", **(headers or {})},
-    )
+    return load_spec(GRAPH_SPEC)

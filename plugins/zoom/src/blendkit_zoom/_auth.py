@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import httpx
 
-from blendkit.errors import ProviderAuthError, ProviderError
+from blendkit.errors import ProviderAuthError, ProviderError, ProviderRateLimited
 
 __all__ = ["ZOOM_TOKEN_URL", "ZoomTokenSource"]
 
@@ -88,6 +88,12 @@ class ZoomTokenSource:
                 f"{response.status_code}: {_reason(response)}); check [zoom] account_id, "
                 "client_id and client_secret, and that the app is activated"
             )
+        if response.status_code == 429:
+            raise ProviderRateLimited(
+                "Zoom's token endpoint is rate limited; tokens are cached, so this means many "
+                "processes are starting at once or the account's limit is shared: retry later",
+                retry_after=_seconds(response.headers.get("retry-after")),
+            )
         if response.status_code >= 400:
             raise ProviderError(
                 f"Zoom's token endpoint answered HTTP {response.status_code}; try again later",
@@ -116,3 +122,10 @@ def _reason(response: httpx.Response) -> str:
             if isinstance(body.get(key), str):
                 return str(body[key])[:200]
     return "no explanation given"
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None

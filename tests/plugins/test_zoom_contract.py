@@ -6,40 +6,26 @@ validated too); the provider runs its real code over an ``httpx.MockTransport``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import Recorder, validate_exchanges
-from zoom_fake import (
+from blendkit_zoom import ZoomProvider
+
+from blendkit.sessions import Learner, Recurrence
+from tests.plugins.vendor_contract import Recorder, validate_exchanges
+from tests.plugins.zoom_fake import (
     ACCOUNT_ID,
     API_HOST,
-    CLIENT_ID,
-    CLIENT_SECRET,
+    START,
     UUID_PLAIN,
     UUID_WITH_SLASHES,
     ZoomFake,
     participant_row,
     stamp,
+    weekly_spec,
+    zoom_settings,
 )
-
-from blendkit.config import Settings
-from blendkit.sessions import Learner, Recurrence, SessionSpec
-from blendkit_zoom import ZoomProvider
-
-START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 16:00 in Berlin
-
-
-def settings(**zoom: Any) -> Settings:
-    values = {
-        "account_id": ACCOUNT_ID,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "webhook_secret": "whsec",
-        "user_id": "host@example.edu",
-        **zoom,
-    }
-    return Settings(zoom=values)
 
 
 @pytest.fixture
@@ -54,19 +40,7 @@ def recorder(fake: ZoomFake) -> Recorder:
 
 @pytest.fixture
 def provider(recorder: Recorder) -> ZoomProvider:
-    return ZoomProvider(settings(), client=recorder.client(), sleep=lambda s: None)
-
-
-def weekly_spec(**changes: Any) -> SessionSpec:
-    base: dict[str, Any] = {
-        "title": "Statistics seminar",
-        "start_utc": START,
-        "time_zone": "Europe/Berlin",
-        "duration_minutes": 90,
-        "recurrence": Recurrence(frequency="weekly", weekdays=(0,), count=10),
-        "agenda": "Week by week",
-    }
-    return SessionSpec(**{**base, **changes})
+    return ZoomProvider(zoom_settings(), client=recorder.client(), sleep=lambda s: None)
 
 
 def test_meeting_lifecycle_requests_follow_the_spec(

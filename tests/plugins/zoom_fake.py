@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +21,9 @@ from urllib.parse import parse_qs, unquote
 from zoneinfo import ZoneInfo
 
 import httpx
+
+from blendkit.config import Settings
+from blendkit.sessions import Recurrence, SessionSpec
 
 ACCOUNT_ID = "acc-123"
 CLIENT_ID = "client-abc"
@@ -46,7 +50,7 @@ def _error(status: int, code: int, message: str) -> httpx.Response:
 
 @dataclass
 class ZoomFake:
-    """The vendor side. ``faults`` answers queued responses before any routing."""
+    """The vendor side. ``faults`` are answered, in order, to the next API calls."""
 
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     token_lifetime: int = 3599
@@ -78,10 +82,10 @@ class ZoomFake:
     # --- transport -------------------------------------------------------------------------------
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        if self.faults:
-            return self.faults.pop(0)
         if str(request.url.copy_with(query=None)) == TOKEN_URL:
             return self._token(request)
+        if self.faults:
+            return self.faults.pop(0)
         if request.url.host != API_HOST:
             return _error(404, 404, "unknown host")
         auth = request.headers.get("authorization", "")
@@ -89,9 +93,19 @@ class ZoomFake:
         expiry = self.tokens.get(token)
         if not auth.startswith("Bearer ") or expiry is None or expiry <= self.now():
             return _error(401, 124, "Invalid access token.")
-        routed = unquote(request.url.raw_path.decode().split("?", 1)[0])
-        parts = routed.removeprefix("/v2/").split("/")
-        parts = [unquote(p) for p in parts]
+        # Zoom's edge decodes the path once and folds repeated slashes; a UUID route takes the
+        # rest of the path as the UUID and decodes it again.
+        routed = re.sub(r"/{2,}", "/", unquote(request.url.raw_path.decode().split("?", 1)[0]))
+        path = routed.removeprefix("/v2/")
+        uuid_route = re.fullmatch(
+            r"(report/meetings|past_meetings|meetings)/(.+)/(participants|recordings|polls|qa)",
+            path,
+        )
+        if uuid_route:
+            prefix, target, leaf = uuid_route.groups()
+            parts = [*prefix.split("/"), unquote(target), leaf]
+        else:
+            parts = [unquote(p) for p in path.split("/")]
         body = json.loads(request.content) if request.content else None
         query = dict(request.url.params)
         return self._route(request.method, parts, query, body)
@@ -367,6 +381,7 @@ def _zoom_occurrences(meeting: dict[str, Any]) -> list[datetime]:
 
 UUID_WITH_SLASHES = "/Fq8Vc1HTPeY//gd3ms6Xw=="
 UUID_PLAIN = "4444AAAiAAAAAiAiAiiAii=="
+UUID_ONE_SLASH = "Xk2a+G9/QY6rL7TbqIr0mA=="
 
 
 def participant_row(
@@ -398,3 +413,30 @@ def participant_row(
         "bo_mtg_id": "",
         **({"user_id": user_id} if user_id else {}),
     }
+
+
+START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 16:00 in Berlin
+
+
+def zoom_settings(**zoom: Any) -> Settings:
+    values = {
+        "account_id": ACCOUNT_ID,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "webhook_secret": "whsec",
+        "user_id": "host@example.edu",
+        **zoom,
+    }
+    return Settings(zoom=values)
+
+
+def weekly_spec(**changes: Any) -> SessionSpec:
+    base: dict[str, Any] = {
+        "title": "Statistics seminar",
+        "start_utc": START,
+        "time_zone": "Europe/Berlin",
+        "duration_minutes": 90,
+        "recurrence": Recurrence(frequency="weekly", weekdays=(0,), count=10),
+        "agenda": "Week by week",
+    }
+    return SessionSpec(**{**base, **changes})
