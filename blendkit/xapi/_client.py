@@ -576,4 +576,3 @@ class AsyncLRSClient(_Base):
             if_match=if_match,
         )
         check_response(await self._send(request, f"DELETE {kind}"), f"DELETE {kind}")
-

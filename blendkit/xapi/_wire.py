@@ -24,6 +24,7 @@ __all__ = [
     "DocumentKind",
     "OAuth2ClientCredentials",
     "StatementsPage",
+    "as_statement",
     "batch_body",
     "check_response",
     "document_params",
@@ -61,20 +62,25 @@ class StatementsPage:
     more: str | None
 
 
-def statement_bytes(statement: Statement | Mapping[str, Any] | bytes | Any, version: str) -> bytes:
-    """Validated JSON bytes for one statement given as a Statement, dict, JSON or tincan value."""
+def as_statement(statement: Statement | Mapping[str, Any] | bytes | Any, version: str) -> Statement:
+    """A validated Statement from a Statement, dict, JSON text or ``tincan.Statement``."""
     if isinstance(statement, Statement):
-        return statement.to_json()
+        return statement
     if is_tincan_statement(statement):
-        return from_tincan(statement, version=version).to_json()
+        return from_tincan(statement, version=version)
     if isinstance(statement, Mapping):
-        return parse_statement(dict(statement), version=version).to_json()
+        return parse_statement(dict(statement), version=version)
     if isinstance(statement, bytes | str):
-        return parse_statement(statement, version=version).to_json()
+        return parse_statement(statement, version=version)
     raise StatementInvalid(
-        f"statement: cannot send a {type(statement).__name__}; "
+        f"statement: cannot use a {type(statement).__name__}; "
         "give a Statement, a dict, JSON bytes or a tincan.Statement"
     )
+
+
+def statement_bytes(statement: Statement | Mapping[str, Any] | bytes | Any, version: str) -> bytes:
+    """Validated JSON bytes for one statement (see :func:`as_statement`)."""
+    return as_statement(statement, version).to_json()
 
 
 def batch_body(parts: Iterable[bytes]) -> bytes:

@@ -1,0 +1,184 @@
+"""``blendkit outbox`` and ``blendkit statements``: operate the xAPI outbox, move statements."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import cast
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from blendkit.cli._shared import handle_errors, open_store, settings
+from blendkit.errors import StatementInvalid
+from blendkit.xapi import Outbox, parse_statement
+from blendkit.xapi._outbox import ExportState
+
+__all__ = ["commands"]
+
+_IMPORT_CHUNK = 1000
+
+
+def _outbox() -> Outbox:
+    return Outbox.from_settings(settings(), store=open_store())
+
+
+@click.group()
+def outbox() -> None:
+    """Inspect and drive the durable xAPI outbox."""
+
+
+@outbox.command()
+@handle_errors
+def status() -> None:
+    """Show pending, delivered and dead-letter counts and the next retry time."""
+    box = _outbox()
+    st = box.status()
+    click.echo(f"pending: {st.pending}")
+    click.echo(f"delivered: {st.delivered}")
+    click.echo(f"dead: {st.dead}")
+    if st.next_attempt_at is not None:
+        click.echo(f"next attempt: {st.next_attempt_at.isoformat()}")
+    if st.last_error:
+        click.echo(f"last error: {st.last_error}")
+    if box.client is None:
+        click.echo("LRS: none configured ([xapi] endpoint); statements are kept locally")
+    for letter in box.dead_letters(limit=5):
+        click.echo(f"dead {letter.statement_id}: {letter.reason}")
+
+
+@outbox.command()
+@click.option(
+    "--max-seconds",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Give up retrying transient failures after this long.",
+)
+@handle_errors
+def flush(max_seconds: float) -> None:
+    """Deliver everything pending now; exit 0 only when nothing is left pending."""
+    box = _outbox()
+    if box.client is None:
+        click.echo(
+            f"error: no LRS configured ([xapi] endpoint); {box.status().pending} statement(s) "
+            "stay pending locally (export them with `blendkit statements export`)",
+            err=True,
+        )
+        sys.exit(1)
+    report = box.flush(max_seconds=max_seconds)
+    st = box.status()
+    click.echo(f"delivered {report.delivered}, dead {report.dead}, still pending {st.pending}")
+    if st.pending:
+        if st.last_error:
+            click.echo(f"error: {st.last_error}", err=True)
+        sys.exit(1)
+
+
+@outbox.command(name="retry-dead")
+@click.argument("statement_ids", nargs=-1)
+@handle_errors
+def retry_dead(statement_ids: tuple[str, ...]) -> None:
+    """Queue dead letters again (all of them, or only STATEMENT_IDS)."""
+    moved = _outbox().retry_dead(list(statement_ids) or None)
+    click.echo(f"queued {moved} dead letter(s) again")
+
+
+@outbox.command()
+@click.option("--poll-seconds", type=float, default=None, help="Idle wait between checks.")
+@handle_errors
+def run(poll_seconds: float | None) -> None:
+    """Deliver continuously until SIGTERM/SIGINT (the production deliverer process).
+
+    Run one or several (PostgreSQL: they share the work without sending a statement twice).
+    """
+    config = settings()
+    box = Outbox.from_settings(config, store=open_store())
+    if box.client is None:
+        click.echo("error: no LRS configured ([xapi] endpoint); nothing to deliver to", err=True)
+        sys.exit(2)
+    stopping = False
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo("delivering; stop with SIGTERM or Ctrl-C", err=True)
+    report = box.run(lambda: stopping, poll_seconds=poll_seconds or config.xapi.poll_seconds)
+    click.echo(f"stopped: delivered {report.delivered}, dead {report.dead}", err=True)
+
+
+@click.group()
+def statements() -> None:
+    """Export and import xAPI statements as JSON lines."""
+
+
+@statements.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option(
+    "--state",
+    type=click.Choice(["all", "pending", "delivered", "dead"]),
+    default="all",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@handle_errors
+def export(fmt: str, state: str, output: Path | None) -> None:
+    """Write the stored statements, one JSON statement per line (stdout by default)."""
+    box = _outbox()
+    which = cast(ExportState, state)
+    if output is None:
+        count = box.export(sys.stdout.buffer, state=which)
+    else:
+        with output.open("wb") as target:
+            count = box.export(target, state=which)
+    click.echo(f"exported {count} statement(s) as {fmt}", err=True)
+
+
+@statements.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-deliver", is_flag=True, help="Only queue; do not deliver afterwards.")
+@handle_errors
+def import_(file: Path, no_deliver: bool) -> None:
+    """Validate each line of FILE (JSONL), queue the valid ones, report bad lines, deliver."""
+    box = _outbox()
+    bad: list[str] = []
+    queued = 0
+    chunk: list[object] = []
+    lines = file.read_bytes().splitlines()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+        task = progress.add_task("importing", total=len(lines))
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                try:
+                    chunk.append(parse_statement(line, version=box.version))
+                except StatementInvalid as exc:
+                    bad.append(f"line {number}: {exc.message}")
+            if len(chunk) >= _IMPORT_CHUNK:
+                queued += len(box.emit(chunk))
+                chunk = []
+            progress.advance(task)
+        if chunk:
+            queued += len(box.emit(chunk))
+    for problem in bad:
+        click.echo(problem, err=True)
+    click.echo(f"queued {queued} statement(s); rejected {len(bad)} line(s)")
+    if box.client is not None and not no_deliver:
+        report = box.flush()
+        click.echo(f"delivered {report.delivered}, dead {report.dead}")
+    if bad:
+        sys.exit(2)
+
+
+commands: list[click.Command] = [outbox, statements]
