@@ -29,7 +29,13 @@ from blendkit.progression._context_conditions import (
     RelativeDateCondition,
     RoleCondition,
 )
-from blendkit.progression._documents import dump_path, parse_evidence, parse_path, path_from_dict
+from blendkit.progression._documents import (
+    condition_from_dict,
+    dump_path,
+    parse_evidence,
+    parse_path,
+    path_from_dict,
+)
 from blendkit.progression._engine import (
     ChangeEvent,
     IncrementalEvaluator,
@@ -150,6 +156,7 @@ __all__ = [
     "changes",
     "cohort_pacing",
     "compile_path",
+    "condition_from_dict",
     "condition_holds",
     "condition_types",
     "daily_micro_learning",

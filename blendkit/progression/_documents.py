@@ -9,15 +9,16 @@ import json
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from blendkit.errors import PathInvalid, ProgressionError
-from blendkit.progression._conditions import format_loc
+from blendkit.errors import ConditionInvalid, PathInvalid, ProgressionError
+from blendkit.progression._conditions import Condition, ConditionField, format_loc
 from blendkit.progression._evidence import Evidence
 from blendkit.progression._path import Path
 
 __all__ = [
     "Format",
+    "condition_from_dict",
     "dump_path",
     "error_lines",
     "parse_document",
@@ -103,3 +104,15 @@ def dump_path(path: Path, fmt: Format = "json") -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+_CONDITION: TypeAdapter[Condition] = TypeAdapter(ConditionField)
+
+
+def condition_from_dict(data: Any) -> Condition:
+    """A condition from decoded data; :class:`ConditionInvalid` names the failing node."""
+    try:
+        return _CONDITION.validate_python(data)
+    except ValidationError as exc:
+        lines = error_lines(exc)
+        raise ConditionInvalid(f"invalid condition: {lines[0]}") from None
