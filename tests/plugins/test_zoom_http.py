@@ -55,7 +55,7 @@ def api_calls(recorder: Recorder) -> list[httpx.Request]:
     return [e.request for e in recorder.exchanges if e.request.url.host == "api.zoom.us"]
 
 
-# --- tokens ---------------------------------------------------------------------------------------
+# --- tokens ------------------------------------------------------------------------------------
 
 
 def test_token_is_fetched_once_and_reused() -> None:
@@ -162,7 +162,7 @@ def test_concurrent_callers_share_one_token_fetch() -> None:
     assert fetched == 1
 
 
-# --- 429 ------------------------------------------------------------------------------------------
+# --- 429 ---------------------------------------------------------------------------------------
 
 
 def busy(headers: dict[str, str]) -> httpx.Response:
@@ -236,7 +236,7 @@ def test_retry_after_as_http_date_and_iso() -> None:
     assert parse_retry_after(None, now) is None
 
 
-# --- paging ---------------------------------------------------------------------------------------
+# --- paging ------------------------------------------------------------------------------------
 
 
 def rows(count: int) -> list[dict[str, Any]]:
@@ -323,7 +323,7 @@ def test_network_failure_is_a_provider_error() -> None:
     assert caught.value.code == "sessions.provider_unreachable"
 
 
-# --- meeting UUIDs --------------------------------------------------------------------------------
+# --- meeting UUIDs -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

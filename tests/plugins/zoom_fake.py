@@ -68,7 +68,7 @@ class ZoomFake:
     token_requests: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(85746065001))
 
-    # --- scripting -------------------------------------------------------------------------------
+    # --- scripting ------------------------------------------------------------------------------
 
     def revoke_tokens(self) -> None:
         """Every issued access token stops working (Zoom answers 401 code 124)."""
@@ -79,7 +79,7 @@ class ZoomFake:
         self.instances.setdefault(meeting_id, []).append({"uuid": uuid, "start_time": stamp(start)})
         self.participants[uuid] = rows
 
-    # --- transport -------------------------------------------------------------------------------
+    # --- transport ------------------------------------------------------------------------------
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if str(request.url.copy_with(query=None)) == TOKEN_URL:
@@ -177,7 +177,7 @@ class ZoomFake:
                 return _json(200, found) if found else _error(404, 3001, "Meeting does not exist.")
         return _error(404, 404, f"No route for {method} /{'/'.join(parts)}")
 
-    # --- meetings --------------------------------------------------------------------------------
+    # --- meetings -------------------------------------------------------------------------------
 
     def _create(self, body: dict[str, Any]) -> httpx.Response:
         meeting_id = next(self._ids)
@@ -287,7 +287,7 @@ class ZoomFake:
             },
         )
 
-    # --- past meetings ---------------------------------------------------------------------------
+    # --- past meetings --------------------------------------------------------------------------
 
     def _uuid(self, target: str) -> str:
         if target.isdigit():
