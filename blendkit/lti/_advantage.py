@@ -1,0 +1,98 @@
+"""One entry point for LTI Advantage after a launch: grades, rosters and deep-linking answers.
+
+An application keeps one :class:`Advantage` (it owns the token cache, so every request thread
+shares tokens) and asks it for the service of a validated :class:`Launch`::
+
+    advantage = Advantage.from_store(store, settings)
+    advantage.ags(launch).post_score(Score(user_id=launch.user.sub, ...))
+    for member in advantage.nrps(launch).members():
+        ...
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from blendkit.config import Settings
+from blendkit.errors import ServiceError
+from blendkit.lti._ags import AssignmentGradeService
+from blendkit.lti._deep_linking import ContentItem, DeepLinkingResponse, deep_linking_response
+from blendkit.lti._keys import KeySet
+from blendkit.lti._launch import Launch
+from blendkit.lti._nrps import NamesRoleService
+from blendkit.lti._platforms import PlatformRegistry, StorePlatformRegistry
+from blendkit.lti._services import AccessTokens, RetryPolicy, ServiceSession, Signer
+from blendkit.store import Store
+
+__all__ = ["Advantage"]
+
+
+class Advantage:
+    """AGS, NRPS and deep-linking responses for launches from any registered platform."""
+
+    def __init__(
+        self,
+        registry: PlatformRegistry,
+        signer: Signer,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.registry = registry
+        self.signer = signer
+        self.tokens = AccessTokens(signer, http=http, timeout=timeout, retry=retry, sleep=sleep)
+
+    @classmethod
+    def from_store(
+        cls, store: Store, settings: Settings | None = None, *, http: httpx.Client | None = None
+    ) -> Advantage:
+        """Registrations and keys from ``store``; timeout from ``[lti] http_timeout_seconds``."""
+        settings = settings or Settings()
+        return cls(
+            StorePlatformRegistry(store),
+            KeySet(store),
+            http=http,
+            timeout=settings.lti.http_timeout_seconds,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        self.tokens.close()
+
+    def session(self, launch: Launch) -> ServiceSession:
+        """Authorised service calls to the platform that sent ``launch``."""
+        return ServiceSession(self.registry.get(launch.issuer, launch.client_id), self.tokens)
+
+    def ags(self, launch: Launch) -> AssignmentGradeService:
+        """Assignment and Grade Services of the launch's context (its AGS claim)."""
+        if launch.ags is None:
+            raise ServiceError(
+                "this launch carries no Assignment and Grade Services claim: enable grade sync "
+                "('Accept grades from the tool' in Moodle, AGS scopes on the Canvas developer "
+                "key) and launch again.",
+                code="lti.no_ags",
+            )
+        return AssignmentGradeService.from_claim(self.session(launch), launch.ags)
+
+    def nrps(self, launch: Launch) -> NamesRoleService:
+        """Names and Role Provisioning of the launch's context (its NRPS claim)."""
+        if launch.nrps is None:
+            raise ServiceError(
+                "this launch carries no Names and Role Provisioning claim: enable 'Share "
+                "launcher's name/roster' in Moodle or the NRPS scope on the Canvas developer "
+                "key, and launch again.",
+                code="lti.no_nrps",
+            )
+        return NamesRoleService.from_claim(self.session(launch), launch.nrps)
+
+    def deep_linking_response(
+        self, launch: Launch, items: Sequence[ContentItem], **options: Any
+    ) -> DeepLinkingResponse:
+        """The signed answer to a deep-linking launch (see :func:`build_deep_linking_response`)."""
+        return deep_linking_response(launch, items, signer=self.signer, **options)
