@@ -4,8 +4,24 @@ Build a :class:`Tool` (``Tool.from_store(store, settings)``), then in your web f
 request into an :class:`HttpRequest` and call ``tool.login``, ``tool.handle_launch`` and
 ``tool.jwks``. Rejections are :class:`blendkit.errors.LaunchRejected` with a specific ``code``;
 :func:`error_response` renders any :class:`blendkit.errors.BlendkitError` as a page.
+
+After a launch, :class:`Advantage` (``Advantage.from_store(store, settings)``) gives the launch's
+Assignment and Grade Services, Names and Role Provisioning and deep-linking answers;
+:class:`DynamicRegistration` and :func:`canvas_developer_key_config` install the tool, both
+built from the tool's :class:`ToolConfig`.
 """
 
+from blendkit.lti._advantage import Advantage
+from blendkit.lti._ags import (
+    ActivityProgress,
+    AssignmentGradeService,
+    GradingProgress,
+    LineItem,
+    Result,
+    Score,
+    ScoreSubmission,
+)
+from blendkit.lti._canvas import canvas_config_response, canvas_developer_key_config
 from blendkit.lti._claims import (
     AGSClaim,
     Context,
@@ -17,11 +33,28 @@ from blendkit.lti._claims import (
     ToolPlatform,
     UserIdentity,
 )
+from blendkit.lti._deep_linking import (
+    ContentItem,
+    DeepLinkingResponse,
+    DeepLinkLineItem,
+    FileItem,
+    HtmlItem,
+    IframeOptions,
+    ImageItem,
+    ImageRef,
+    LinkItem,
+    ResourceLinkItem,
+    TimeWindow,
+    WindowOptions,
+    build_deep_linking_response,
+    deep_linking_response,
+)
 from blendkit.lti._http import HttpRequest, HttpResponse, SetCookie, error_response
 from blendkit.lti._jwks import HttpxJWKSFetcher, JWKSCache, JWKSFetcher, parse_jwks
 from blendkit.lti._keys import KeySet, ToolKey
 from blendkit.lti._launch import Launch, MessageType
 from blendkit.lti._login import LoginHandler
+from blendkit.lti._nrps import Member, MembershipContext, NamesRoleService, Roster
 from blendkit.lti._platforms import (
     InMemoryPlatformRegistry,
     Platform,
@@ -29,7 +62,13 @@ from blendkit.lti._platforms import (
     StorePlatformRegistry,
     check_endpoint_url,
 )
+from blendkit.lti._registration import (
+    DynamicRegistration,
+    PlatformConfiguration,
+    RegistrationResult,
+)
 from blendkit.lti._roles import RoleSummary, parse_role, summarize_roles
+from blendkit.lti._services import AccessToken, AccessTokens, RetryPolicy, ServiceSession
 from blendkit.lti._state import (
     InMemoryLoginStateStore,
     InMemoryNonceStore,
@@ -40,15 +79,31 @@ from blendkit.lti._state import (
     StoreNonceStore,
 )
 from blendkit.lti._tool import Tool
+from blendkit.lti._tool_config import ToolConfig
 from blendkit.lti._validator import LaunchValidator
 
 __all__ = [
     "AGSClaim",
+    "AccessToken",
+    "AccessTokens",
+    "ActivityProgress",
+    "Advantage",
+    "AssignmentGradeService",
+    "ContentItem",
     "Context",
+    "DeepLinkLineItem",
+    "DeepLinkingResponse",
     "DeepLinkingSettings",
+    "DynamicRegistration",
+    "FileItem",
+    "GradingProgress",
+    "HtmlItem",
     "HttpRequest",
     "HttpResponse",
     "HttpxJWKSFetcher",
+    "IframeOptions",
+    "ImageItem",
+    "ImageRef",
     "InMemoryLoginStateStore",
     "InMemoryNonceStore",
     "InMemoryPlatformRegistry",
@@ -59,25 +114,46 @@ __all__ = [
     "Launch",
     "LaunchPresentation",
     "LaunchValidator",
+    "LineItem",
+    "LinkItem",
     "LoginHandler",
     "LoginState",
     "LoginStateStore",
+    "Member",
+    "MembershipContext",
     "MessageType",
     "NRPSClaim",
+    "NamesRoleService",
     "NonceStore",
     "Platform",
+    "PlatformConfiguration",
     "PlatformRegistry",
+    "RegistrationResult",
     "ResourceLink",
+    "ResourceLinkItem",
+    "Result",
+    "RetryPolicy",
     "RoleSummary",
+    "Roster",
+    "Score",
+    "ScoreSubmission",
+    "ServiceSession",
     "SetCookie",
     "StoreLoginStateStore",
     "StoreNonceStore",
     "StorePlatformRegistry",
+    "TimeWindow",
     "Tool",
+    "ToolConfig",
     "ToolKey",
     "ToolPlatform",
     "UserIdentity",
+    "WindowOptions",
+    "build_deep_linking_response",
+    "canvas_config_response",
+    "canvas_developer_key_config",
     "check_endpoint_url",
+    "deep_linking_response",
     "error_response",
     "parse_jwks",
     "parse_role",
