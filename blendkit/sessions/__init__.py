@@ -22,6 +22,22 @@ from blendkit.sessions._events import (
     WebhookResponse,
     WebhookResult,
 )
+from blendkit.sessions._evidence import (
+    VIRTUAL_CLASSROOM_ACTIVITY_TYPE,
+    VIRTUAL_CLASSROOM_EXTENSIONS,
+    VIRTUAL_CLASSROOM_PROFILE,
+    VIRTUAL_CLASSROOM_VERBS,
+    AttendanceEvidence,
+    AttendanceScore,
+    GradingPolicy,
+    SeriesAttendance,
+    VirtualClassroomEvent,
+    attendance_evidence,
+    iso_duration,
+    score_attendance,
+    series_attendance,
+    virtual_classroom_events,
+)
 from blendkit.sessions._fake import FakeMeetingProvider
 from blendkit.sessions._models import (
     Attendance,
@@ -61,12 +77,15 @@ from blendkit.sessions._provider import (
 from blendkit.sessions._recurrence import expand_occurrences
 from blendkit.sessions._schedule import evaluate_slot, plan_slots
 
-__all__ = [
+__all__ = [  # noqa: RUF022  # plain sorted(), as tests/test_exported_members.py checks
     "Attendance",
+    "AttendanceEvidence",
     "AttendanceReport",
+    "AttendanceScore",
     "EventLedger",
     "FakeMeetingProvider",
     "GenericEvent",
+    "GradingPolicy",
     "Interval",
     "JoinLink",
     "Learner",
@@ -90,6 +109,7 @@ __all__ = [
     "Recurrence",
     "Roster",
     "SchedulePlan",
+    "SeriesAttendance",
     "SessionEvent",
     "SessionSpec",
     "SlotProposal",
@@ -97,16 +117,26 @@ __all__ = [
     "UnmatchedParticipant",
     "UnmatchedReason",
     "UtcDateTime",
+    "VIRTUAL_CLASSROOM_ACTIVITY_TYPE",
+    "VIRTUAL_CLASSROOM_EXTENSIONS",
+    "VIRTUAL_CLASSROOM_PROFILE",
+    "VIRTUAL_CLASSROOM_VERBS",
+    "VirtualClassroomEvent",
     "WebhookRequest",
     "WebhookResponse",
     "WebhookResult",
+    "attendance_evidence",
     "available_meeting_providers",
     "build_attendance_report",
     "evaluate_slot",
     "expand_occurrences",
     "handle_webhook_once",
+    "iso_duration",
     "load_meeting_provider",
     "merge_intervals",
     "normalise_email",
     "plan_slots",
+    "score_attendance",
+    "series_attendance",
+    "virtual_classroom_events",
 ]
