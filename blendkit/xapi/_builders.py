@@ -426,6 +426,7 @@ class StatementFactory:
         course_id: str,
         occurrence: str,
         attended: timedelta | float | None = None,
+        planned_duration: timedelta | None = None,
         name: str | None = None,
         at: datetime | None = None,
     ) -> Statement:
@@ -433,6 +434,8 @@ class StatementFactory:
 
         ``joined``/``left`` are per attendance interval (``at`` tells them apart);
         ``terminated`` closes the learner's session and carries the total ``attended`` time.
+        ``joined``/``terminated`` always carry the profile's planned-duration extension: an
+        ISO 8601 duration (Tin Can registry) or ``null`` when the schedule is unknown.
         """
         verbs = {
             "joined": VIRTUAL_CLASSROOM.JOINED,
@@ -450,12 +453,18 @@ class StatementFactory:
             result = Result(
                 duration=iso_duration(seconds), extensions={BLENDKIT.ATTENDED_SECONDS: seconds}
             )
+        extensions: dict[str, Any] = {
+            VIRTUAL_CLASSROOM.SESSION_ID: f"{live_session_id}:{occurrence}"
+        }
+        if event != "left":
+            planned = iso_duration(planned_duration) if planned_duration is not None else None
+            extensions[VIRTUAL_CLASSROOM.PLANNED_DURATION] = planned
         context = Context(
             registration=self.registration(actor, course_id),
             platform=self.platform,
             language=self.language,
             contextActivities=self._context_activities(course_id, (_CLASSROOM_CATEGORY,)),
-            extensions={VIRTUAL_CLASSROOM.SESSION_ID: f"{live_session_id}:{occurrence}"},
+            extensions=extensions,
         )
         obj = self.activity(
             "live-session",

@@ -1,0 +1,269 @@
+"""Event builders: deterministic ids, client timestamps, and an independent second opinion.
+
+ralph's pydantic models (base statement plus the Video and Virtual Classroom profiles) and
+TinCanPython both have to accept every statement the builders produce.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+import tincan
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from blendkit.errors import StatementInvalid
+from blendkit.xapi import (
+    ADL,
+    CMI5,
+    VIDEO,
+    Statement,
+    StatementFactory,
+    actor_from_launch,
+    from_tincan,
+    iso_duration,
+    lti_actor,
+    parse_statement,
+    to_tincan,
+)
+
+from .conftest import ralph_available
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+FACTORY = StatementFactory("https://tool.example.edu", clock=lambda: T0)
+ACTOR = lti_actor("https://canvas.instructure.com", "user-42", name="Ann")
+SESSION = uuid.UUID("8c8b1a3e-8d4f-4c9e-9d7e-2f0b6c1d9a11")
+
+
+def _catalogue() -> dict[str, tuple[Statement, str | None]]:
+    """Every statement blendkit emits, with the ralph profile model that must accept it."""
+    f, a = FACTORY, ACTOR
+    video: dict[str, Any] = {"video_id": "intro", "session_id": SESSION, "length": 600.0}
+    live: dict[str, Any] = {"live_session_id": "ls-1", "course_id": "c-1", "occurrence": "w1"}
+    return {
+        "launched": (f.launched(a, resource_id="r1", launch_id="nonce-1", course_id="c-1"), None),
+        "quiz passed": (
+            f.quiz_attempt(
+                a,
+                quiz_id="q1",
+                attempt_id="1",
+                score=8,
+                max_score=10,
+                mastery_score=0.7,
+                session_id="s1",
+                duration=timedelta(minutes=12),
+                course_id="c-1",
+            ),
+            None,
+        ),
+        "quiz failed": (
+            f.quiz_attempt(
+                a,
+                quiz_id="q1",
+                attempt_id="2",
+                score=3,
+                max_score=10,
+                mastery_score=0.7,
+                session_id="s1",
+                duration=95.5,
+            ),
+            None,
+        ),
+        "video initialized": (f.video("initialized", a, time=0, **video), "VideoInitialized"),
+        "video played": (f.video("played", a, time=0, **video), "VideoPlayed"),
+        "video paused": (f.video("paused", a, time=42.5, progress=0.07, **video), "VideoPaused"),
+        "video seeked": (f.video("seeked", a, time=120, time_from=42.5, **video), "VideoSeeked"),
+        "video completed": (
+            f.video("completed", a, time=600, progress=1.0, played_segments="0[.]600", **video),
+            "VideoCompleted",
+        ),
+        "video terminated": (
+            f.video("terminated", a, time=600, progress=1.0, **video),
+            "VideoTerminated",
+        ),
+        "live joined": (
+            f.live_session("joined", a, at=T0, **live),
+            "VirtualClassroomJoined",
+        ),
+        "live left": (
+            f.live_session("left", a, at=T0 + timedelta(minutes=50), attended=3000, **live),
+            "VirtualClassroomLeft",
+        ),
+        "live terminated": (
+            f.live_session("terminated", a, attended=timedelta(minutes=55), **live),
+            "VirtualClassroomTerminated",
+        ),
+        "peer review": (
+            f.peer_review_submitted(
+                a, review_id="pr-1", submission_id="sub-9", course_id="c-1", rating=4, max_rating=5
+            ),
+            None,
+        ),
+        "module unlocked": (
+            f.module("unlocked", a, module_id="m2", course_id="c-1", reason="quiz q1 passed"),
+            None,
+        ),
+        "module completed": (f.module("completed", a, module_id="m2", course_id="c-1"), None),
+        "voided": (f.voiding(a, uuid.UUID("0b2a962f-88b5-41c2-927d-72c1079f540b")), None),
+    }
+
+
+CATALOGUE = _catalogue()
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_statement_is_valid_for_blendkit_with_id_and_timestamp(name: str) -> None:
+    statement, _ = CATALOGUE[name]
+    assert (statement.id is not None and statement.timestamp == T0) or name.startswith("live")
+    assert parse_statement(statement.to_json()) == statement
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_ralph_models_accept_every_statement(name: str) -> None:
+    if not ralph_available():
+        pytest.skip("ralph-malph[lrs] is not installed (dev extra)")
+    from ralph.models.selector import ModelSelector
+    from ralph.models.validator import Validator
+    from ralph.models.xapi.base.statements import BaseXapiStatement
+
+    statement, profile = CATALOGUE[name]
+    data = orjson.loads(statement.to_json())
+    BaseXapiStatement.model_validate(data)
+    if profile is not None:
+        model = Validator(ModelSelector(module="ralph.models.xapi")).get_first_valid_model(data)
+        assert type(model).__name__ == profile
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_tincan_parses_every_statement_and_back(name: str) -> None:
+    statement, _ = CATALOGUE[name]
+    theirs = to_tincan(statement)
+    assert isinstance(theirs, tincan.Statement)
+    assert str(theirs.id) == str(statement.id)
+    ours = from_tincan(theirs)
+    assert ours.id == statement.id
+    assert ours.verb.id == statement.verb.id
+    assert ours.actor == statement.actor.model_copy(update={"objectType": "Agent"})
+    assert ours.result == statement.result or (
+        ours.result is not None
+        and statement.result is not None
+        and ours.result.score == statement.result.score
+        and ours.result.success == statement.result.success
+    )
+
+
+def test_tincan_statement_is_accepted_as_input() -> None:
+    theirs = tincan.Statement(
+        actor=tincan.Agent(mbox="mailto:ann@example.org"),
+        verb=tincan.Verb(id="http://adlnet.gov/expapi/verbs/experienced"),
+        object=tincan.Activity(id="https://tool.example.edu/page/1"),
+    )
+    assert from_tincan(theirs).actor.mbox == "mailto:ann@example.org"
+    with pytest.raises(StatementInvalid):
+        from_tincan({"not": "tincan"})
+
+
+def test_actor_is_the_platform_account_never_an_email_by_default() -> None:
+    class User:
+        sub = "user-42"
+
+    class Launch:
+        issuer = "https://canvas.instructure.com"
+        user = User()
+
+    agent = actor_from_launch(Launch())
+    assert agent.account is not None
+    assert (agent.account.homePage, agent.account.name) == (Launch.issuer, "user-42")
+    assert agent.mbox is None
+    assert lti_actor("https://x.example", "s", email="a@example.org").mbox == "mailto:a@example.org"
+    with pytest.raises(StatementInvalid, match="sub"):
+        lti_actor("https://x.example", "")
+
+
+def test_ids_are_deterministic_per_event_identity() -> None:
+    def quiz(attempt: str, at: datetime) -> Statement:
+        return FACTORY.quiz_attempt(
+            ACTOR,
+            quiz_id="q1",
+            attempt_id=attempt,
+            score=5,
+            max_score=10,
+            mastery_score=0.5,
+            session_id="s",
+            duration=1,
+            at=at,
+        )
+
+    assert quiz("1", T0).id == quiz("1", T0 + timedelta(hours=1)).id
+    assert quiz("1", T0).id != quiz("2", T0).id
+    other = lti_actor("https://canvas.instructure.com", "user-43")
+    launched = [
+        FACTORY.launched(who, resource_id="r", launch_id="n") for who in (ACTOR, ACTOR, other)
+    ]
+    assert launched[0].id == launched[1].id != launched[2].id
+
+
+def test_quiz_pass_fail_follows_the_mastery_score() -> None:
+    build: Callable[[float], Statement] = lambda score: FACTORY.quiz_attempt(  # noqa: E731
+        ACTOR,
+        quiz_id="q",
+        attempt_id=str(score),
+        score=score,
+        max_score=20,
+        mastery_score=0.75,
+        session_id="s",
+        duration=60,
+        move_on="CompletedAndPassed",
+    )
+    passed, failed = build(15), build(14.5)
+    assert passed.verb == ADL.PASSED and failed.verb == ADL.FAILED
+    assert passed.result is not None and passed.result.score is not None
+    assert passed.result.score.scaled == 0.75
+    ext = passed.context.extensions if passed.context else None
+    assert ext is not None
+    assert ext[CMI5.MASTERY_SCORE] == 0.75 and ext[CMI5.MOVE_ON] == "CompletedAndPassed"
+    with pytest.raises(StatementInvalid, match="masteryscore"):
+        FACTORY.quiz_attempt(
+            ACTOR,
+            quiz_id="q",
+            attempt_id="x",
+            score=1,
+            max_score=2,
+            mastery_score=75,
+            session_id="s",
+            duration=1,
+        )
+
+
+def test_video_rules() -> None:
+    with pytest.raises(StatementInvalid, match="time_from"):
+        FACTORY.video("seeked", ACTOR, video_id="v", session_id=SESSION, time=1, length=2)
+    with pytest.raises(StatementInvalid, match="progress"):
+        FACTORY.video("completed", ACTOR, video_id="v", session_id=SESSION, time=1, length=2)
+    paused = CATALOGUE["video paused"][0]
+    assert paused.result is not None and paused.result.extensions is not None
+    assert paused.result.extensions[VIDEO.PROGRESS] == 0.07
+
+
+@settings(max_examples=200, deadline=None)
+@given(seconds=st.floats(0, 10**6, allow_nan=False))
+def test_iso_duration_is_valid_and_keeps_the_seconds(seconds: float) -> None:
+    text = iso_duration(seconds)
+    parse_statement(
+        {**orjson.loads(CATALOGUE["launched"][0].to_json()), "result": {"duration": text}}
+    )
+    hours = minutes = 0.0
+    body = text[2:]
+    if "H" in body:
+        h, body = body.split("H")
+        hours = float(h)
+    if "M" in body:
+        m, body = body.split("M")
+        minutes = float(m)
+    secs = float(body.rstrip("S") or 0)
+    assert abs(hours * 3600 + minutes * 60 + secs - seconds) < 0.01

@@ -1,0 +1,176 @@
+"""Statement models: the xAPI 1.0.3 rules, the 2.0.0 differences, one clear error per problem."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from blendkit.errors import StatementInvalid
+from blendkit.xapi import Group, Statement, parse_statement
+
+BASE: dict[str, Any] = {
+    "id": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+    "actor": {"account": {"homePage": "https://canvas.example.edu", "name": "u1"}},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/passed", "display": {"en-US": "passed"}},
+    "object": {"id": "https://tool.example/quiz/1"},
+    "timestamp": "2026-01-01T10:00:00Z",
+}
+
+
+def with_(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    data.update(changes)
+    return data
+
+
+def test_valid_statement_round_trips_through_json() -> None:
+    statement = parse_statement(BASE)
+    assert parse_statement(statement.to_json()) == statement
+    assert orjson.loads(statement.to_json())["object"] == {"id": "https://tool.example/quiz/1"}
+
+
+@pytest.mark.parametrize(
+    ("actor", "field"),
+    [
+        ({"mbox": "ann@example.org"}, "actor.mbox"),
+        ({"mbox": "mailto:a@b.c", "openid": "https://id.example/a"}, "exactly one"),
+        ({"name": "nobody"}, "exactly one"),
+        ({"mbox_sha1sum": "xyz"}, "actor.mbox_sha1sum"),
+        ({"account": {"homePage": "not an iri", "name": "u"}}, "actor.account.homePage"),
+        ({"objectType": "Group"}, "must list its member"),
+    ],
+)
+def test_invalid_actor_names_the_field(actor: dict[str, Any], field: str) -> None:
+    with pytest.raises(StatementInvalid) as info:
+        parse_statement(with_(actor=actor))
+    assert field in info.value.message
+    assert info.value.code == "xapi.statement_invalid"
+
+
+def test_group_actor_with_members_is_accepted() -> None:
+    group = {"objectType": "Group", "member": [{"mbox": "mailto:a@example.org"}]}
+    assert isinstance(parse_statement(with_(actor=group)).actor, Group)
+
+
+@pytest.mark.parametrize(
+    ("score", "message"),
+    [
+        ({"scaled": 1.5}, "result.score.scaled"),
+        ({"raw": 11, "min": 0, "max": 10}, "must not exceed"),
+        ({"raw": -1, "min": 0, "max": 10}, "must not be below"),
+        ({"min": 5, "max": 5}, "less than"),
+    ],
+)
+def test_score_rules(score: dict[str, Any], message: str) -> None:
+    with pytest.raises(StatementInvalid, match=message):
+        parse_statement(with_(result={"score": score}))
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"objectType": "StatementRef", "id": "3f2504e0-4f89-41d3-9a0c-0305e82c3302"},
+        {"objectType": "Agent", "mbox": "mailto:b@example.org"},
+        {"objectType": "Group", "member": [{"mbox": "mailto:b@example.org"}]},
+        {
+            "objectType": "SubStatement",
+            "actor": {"mbox": "mailto:b@example.org"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": "https://tool.example/page"},
+        },
+    ],
+)
+def test_every_object_kind_is_accepted(obj: dict[str, Any]) -> None:
+    assert parse_statement(with_(object=obj)).object.objectType == obj["objectType"]
+
+
+def test_substatement_cannot_nest_and_cannot_carry_an_id() -> None:
+    inner = {
+        "objectType": "SubStatement",
+        "actor": {"mbox": "mailto:b@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"id": "https://tool.example/page"},
+    }
+    nested = {**inner, "object": inner}
+    with pytest.raises(StatementInvalid, match="statement.object.object"):
+        parse_statement(with_(object=nested))
+    with pytest.raises(StatementInvalid, match="statement.object.id"):
+        parse_statement(with_(object={**inner, "id": BASE["id"]}))
+
+
+def test_voiding_needs_a_statement_ref() -> None:
+    with pytest.raises(StatementInvalid, match="StatementRef"):
+        parse_statement(with_(verb={"id": "http://adlnet.gov/expapi/verbs/voided"}))
+
+
+def test_revision_and_platform_only_for_activities() -> None:
+    agent_object = {"objectType": "Agent", "mbox": "mailto:b@example.org"}
+    with pytest.raises(StatementInvalid, match="revision"):
+        parse_statement(with_(object=agent_object, context={"platform": "x"}))
+    assert parse_statement(with_(context={"platform": "x"})).context is not None
+
+
+def test_context_activities_single_object_becomes_a_list() -> None:
+    data = with_(context={"contextActivities": {"parent": {"id": "https://tool.example/c"}}})
+    parent = parse_statement(data).context.contextActivities.parent  # type: ignore[union-attr]
+    assert [a.id for a in parent or []] == ["https://tool.example/c"]
+
+
+def test_context_agents_exist_only_in_2_0_0() -> None:
+    data = with_(
+        context={"contextAgents": [{"objectType": "contextAgent", "agent": BASE["actor"]}]}
+    )
+    with pytest.raises(StatementInvalid, match="2.0.0"):
+        parse_statement(data, version="1.0.3")
+    assert parse_statement(data, version="2.0.0").context is not None
+
+
+def test_timestamp_needs_an_offset() -> None:
+    with pytest.raises(StatementInvalid, match="statement.timestamp"):
+        parse_statement(with_(timestamp="2026-01-01T10:00:00"))
+
+
+def test_unknown_member_is_refused() -> None:
+    with pytest.raises(StatementInvalid, match="statement.colour"):
+        parse_statement(with_(colour="blue"))
+
+
+def test_not_json_and_not_an_object() -> None:
+    with pytest.raises(StatementInvalid, match="not valid JSON"):
+        parse_statement(b"{nope")
+    with pytest.raises(StatementInvalid, match="expected a JSON object"):
+        parse_statement(b"[1]")
+
+
+durations = st.builds(
+    lambda h, m, s: "PT" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + f"{s}S",
+    st.integers(0, 99),
+    st.integers(0, 59),
+    st.integers(0, 59),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(duration=durations, raw=st.integers(-1000, 1000), span=st.integers(1, 1000))
+def test_valid_results_always_parse_and_round_trip(duration: str, raw: int, span: int) -> None:
+    score = {"raw": raw, "min": raw - span, "max": raw + span}
+    statement = parse_statement(with_(result={"duration": duration, "score": score}))
+    again = Statement.model_validate_json(statement.to_json())
+    assert again == statement
+    assert again.result is not None and again.result.duration == duration
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=12))
+def test_durations_are_either_iso8601_or_refused_by_name(text: str) -> None:
+    try:
+        parse_statement(with_(result={"duration": text}))
+    except StatementInvalid as exc:
+        assert "statement.result.duration" in exc.message
+    else:
+        assert text.startswith("P")
