@@ -221,12 +221,15 @@ def test_quiz_pass_fail_follows_the_mastery_score() -> None:
         move_on="CompletedAndPassed",
     )
     passed, failed = build(15), build(14.5)
-    assert passed.verb == ADL.PASSED and failed.verb == ADL.FAILED
-    assert passed.result is not None and passed.result.score is not None
+    assert passed.verb == ADL.PASSED
+    assert failed.verb == ADL.FAILED
+    assert passed.result is not None
+    assert passed.result.score is not None
     assert passed.result.score.scaled == 0.75
     ext = passed.context.extensions if passed.context else None
     assert ext is not None
-    assert ext[CMI5.MASTERY_SCORE] == 0.75 and ext[CMI5.MOVE_ON] == "CompletedAndPassed"
+    assert ext[CMI5.MASTERY_SCORE] == 0.75
+    assert ext[CMI5.MOVE_ON] == "CompletedAndPassed"
     with pytest.raises(StatementInvalid, match="masteryscore"):
         FACTORY.quiz_attempt(
             ACTOR,
@@ -246,7 +249,8 @@ def test_video_rules() -> None:
     with pytest.raises(StatementInvalid, match="progress"):
         FACTORY.video("completed", ACTOR, video_id="v", session_id=SESSION, time=1, length=2)
     paused = CATALOGUE["video paused"][0]
-    assert paused.result is not None and paused.result.extensions is not None
+    assert paused.result is not None
+    assert paused.result.extensions is not None
     assert paused.result.extensions[VIDEO.PROGRESS] == 0.07
 
 

@@ -97,9 +97,9 @@ def test_substatement_cannot_nest_and_cannot_carry_an_id() -> None:
         "object": {"id": "https://tool.example/page"},
     }
     nested = {**inner, "object": inner}
-    with pytest.raises(StatementInvalid, match="statement.object.object"):
+    with pytest.raises(StatementInvalid, match=r"statement.object.object"):
         parse_statement(with_(object=nested))
-    with pytest.raises(StatementInvalid, match="statement.object.id"):
+    with pytest.raises(StatementInvalid, match=r"statement.object.id"):
         parse_statement(with_(object={**inner, "id": BASE["id"]}))
 
 
@@ -125,18 +125,18 @@ def test_context_agents_exist_only_in_2_0_0() -> None:
     data = with_(
         context={"contextAgents": [{"objectType": "contextAgent", "agent": BASE["actor"]}]}
     )
-    with pytest.raises(StatementInvalid, match="2.0.0"):
+    with pytest.raises(StatementInvalid, match=r"2\.0\.0"):
         parse_statement(data, version="1.0.3")
     assert parse_statement(data, version="2.0.0").context is not None
 
 
 def test_timestamp_needs_an_offset() -> None:
-    with pytest.raises(StatementInvalid, match="statement.timestamp"):
+    with pytest.raises(StatementInvalid, match=r"statement.timestamp"):
         parse_statement(with_(timestamp="2026-01-01T10:00:00"))
 
 
 def test_unknown_member_is_refused() -> None:
-    with pytest.raises(StatementInvalid, match="statement.colour"):
+    with pytest.raises(StatementInvalid, match=r"statement.colour"):
         parse_statement(with_(colour="blue"))
 
 
@@ -162,15 +162,16 @@ def test_valid_results_always_parse_and_round_trip(duration: str, raw: int, span
     statement = parse_statement(with_(result={"duration": duration, "score": score}))
     again = Statement.model_validate_json(statement.to_json())
     assert again == statement
-    assert again.result is not None and again.result.duration == duration
+    assert again.result is not None
+    assert again.result.duration == duration
 
 
 @settings(max_examples=150, deadline=None)
 @given(text=st.text(max_size=12))
 def test_durations_are_either_iso8601_or_refused_by_name(text: str) -> None:
+    problem = ""
     try:
         parse_statement(with_(result={"duration": text}))
     except StatementInvalid as exc:
-        assert "statement.result.duration" in exc.message
-    else:
-        assert text.startswith("P")
+        problem = exc.message
+    assert "statement.result.duration" in problem or text.startswith("P")
