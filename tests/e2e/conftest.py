@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +26,11 @@ class Deployment:
     store: Store
 
 
-@pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
+@contextmanager
+def running_deployment(tmp_path: Path, *, platform_host: str = "127.0.0.1") -> Iterator[Deployment]:
+    """The example tool on 127.0.0.1 and a platform (optionally on another site: localhost)."""
     tool_server = ThreadedServer()
-    platform = LTIPlatform()
+    platform = LTIPlatform(host=platform_host)
     platform.configure_tool(tool_server.url)
     settings = Settings(
         database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
@@ -56,6 +58,12 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
         platform.stop()
         tool_server.stop()
         store.dispose()
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    with running_deployment(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture

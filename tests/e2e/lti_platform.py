@@ -86,7 +86,13 @@ class _FlaskRequest(Request):
 class LTIPlatform:
     """A platform on 127.0.0.1 with one registered tool, one course and a small roster."""
 
-    def __init__(self, *, client_id: str = "blendkit-e2e", deployment_id: str = "dep-1") -> None:
+    def __init__(
+        self,
+        *,
+        client_id: str = "blendkit-e2e",
+        deployment_id: str = "dep-1",
+        host: str = "127.0.0.1",
+    ) -> None:
         self.client_id = client_id
         self.deployment_id = deployment_id
         self.private_pem, self.public_pem = _pem_pair()
@@ -115,7 +121,9 @@ class LTIPlatform:
         ]
         self.app = self._build_app()
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
+        # ``host="localhost"`` puts the platform on another site than a tool on 127.0.0.1, as a
+        # real LMS and tool are: the browser then treats the tool frame as third-party.
+        self.base_url = f"http://{host}:{self._server.server_port}"
         self.issuer = self.base_url
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -146,8 +154,16 @@ class LTIPlatform:
     def jwks_url(self) -> str:
         return f"{self.base_url}/jwks"
 
-    def launch_url(self, *, user: str, role: str, message: str = "resource") -> str:
-        return f"{self.base_url}/launch?user={user}&role={role}&message={message}"
+    def launch_url(
+        self, *, user: str, role: str, message: str = "resource", storage: bool = False
+    ) -> str:
+        url = f"{self.base_url}/launch?user={user}&role={role}&message={message}"
+        return url + "&storage=1" if storage else url
+
+    def course_page_url(self, *, user: str, role: str, storage: bool) -> str:
+        """A platform page framing the tool, as an LMS course page does."""
+        flag = "1" if storage else "0"
+        return f"{self.base_url}/course-page?user={user}&role={role}&storage={flag}"
 
     # -- lti1p3platform glue --------------------------------------------------------------------
 
@@ -206,7 +222,41 @@ class LTIPlatform:
 
             login = Login(_FlaskRequest(request), platform._config())
             login.set_lti_message_hint(hint=hint)
-            return login.initiate_login(request.args["user"])
+            answer = login.initiate_login(request.args["user"])
+            if request.args.get("storage") == "1":
+                # LTI Platform Storage: the course page (the frame's parent) keeps the values.
+                answer.location = answer.location + "&lti_storage_target=_parent"
+            return answer
+
+        @app.get("/course-page")
+        def course_page() -> t.Any:
+            frame_src = platform.launch_url(
+                user=request.args["user"],
+                role=request.args["role"],
+                storage=request.args.get("storage") == "1",
+            )
+            tool_origin = launch_origin(platform.tool_launch_url)
+            # The platform side of LTI Platform Storage (lti.put_data / lti.get_data).
+            script = (
+                "const store = {}; const toolOrigin = " + json.dumps(tool_origin) + ";"
+                "window.addEventListener('message', (e) => {"
+                " if (e.origin !== toolOrigin || !e.data) return;"
+                " const d = e.data; const key = e.origin + '|' + d.key;"
+                " if (d.subject === 'lti.put_data') { store[key] = d.value;"
+                "  e.source.postMessage({subject: 'lti.put_data.response', message_id: d.message_id,"
+                "   key: d.key, value: d.value}, e.origin); }"
+                " if (d.subject === 'lti.get_data') {"
+                "  e.source.postMessage({subject: 'lti.get_data.response', message_id: d.message_id,"
+                "   key: d.key, value: store[key]}, e.origin); }"
+                "});"
+            )
+            return (
+                "<!doctype html><html><head><title>Course page</title></head><body>"
+                "<h1>LMS course page</h1>"
+                f"<script>{script}</script>"
+                f'<iframe id="tool" name="tool" src="{html.escape(frame_src, quote=True)}" '
+                'width="900" height="600"></iframe></body></html>'
+            )
 
         @app.route("/auth", methods=["GET", "POST"])
         def auth() -> t.Any:
