@@ -43,7 +43,8 @@ from blendkit.xapi._vocab import (
 )
 from blendkit.xapi._wire import Document, OAuth2ClientCredentials, StatementsPage
 
-__all__ = [
+# Plain sorted() order, as tests/test_exported_members.py checks for every public module.
+__all__ = [  # noqa: RUF022
     "ACTIVITY_STREAMS",
     "ADL",
     "Account",
