@@ -67,3 +67,13 @@ def test_response_is_json_that_round_trips() -> None:
     assert response.status == 200
     assert response.header("Content-Type") == "application/json"
     assert json.loads(response.body) == canvas_developer_key_config(TOOL)
+
+
+def test_documented_json_is_what_the_tool_serves() -> None:
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "lti" / "canvas.md"
+    (block,) = re.findall(r"```json\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    served = canvas_developer_key_config(ToolConfig(base_url="https://tool.example.edu"))
+    assert json.loads(block) == served
