@@ -286,7 +286,8 @@ class LRSClient(_Base):
         response = self._send(self.requests.get_statements({key: statement_id}), "GET statement")
         if response.status_code == 404:
             return None
-        return _page(response, "GET statement").statements[0]
+        found = _page(response, "GET statement").statements
+        return found[0] if found else None
 
     def query(self, **params: Any) -> StatementsPage:
         """One page of ``GET /statements`` with xAPI query parameters (agent, verb, since …)."""
@@ -483,7 +484,8 @@ class AsyncLRSClient(_Base):
         response = await self._send(request, "GET statement")
         if response.status_code == 404:
             return None
-        return _page(response, "GET statement").statements[0]
+        found = _page(response, "GET statement").statements
+        return found[0] if found else None
 
     async def query(self, **params: Any) -> StatementsPage:
         """One page of ``GET /statements``."""
