@@ -211,7 +211,7 @@ def test_version_header_and_rejected_reason() -> None:
         versions.append(request.headers["X-Experience-API-Version"])
         return httpx.Response(400, text="statement 3: verb.id is not an IRI")
 
-    with pytest.raises(LRSRejected, match="verb.id is not an IRI") as info:
+    with pytest.raises(LRSRejected, match=r"verb\.id is not an IRI") as info:
         mock_client(handler, version="2.0.0").post_statements(quizzes(1))
     assert info.value.status == 400
     assert versions == ["2.0.0"]
