@@ -51,7 +51,7 @@ from blendkit.lti._deep_linking import (
 )
 from blendkit.lti._http import HttpRequest, HttpResponse, SetCookie, error_response
 from blendkit.lti._jwks import HttpxJWKSFetcher, JWKSCache, JWKSFetcher, parse_jwks
-from blendkit.lti._keys import KeySet, ToolKey
+from blendkit.lti._keys import KeySet, ToolKey, public_jwk
 from blendkit.lti._launch import Launch, MessageType
 from blendkit.lti._login import LoginHandler
 from blendkit.lti._nrps import Member, MembershipContext, NamesRoleService, Roster
@@ -157,5 +157,6 @@ __all__ = [
     "error_response",
     "parse_jwks",
     "parse_role",
+    "public_jwk",
     "summarize_roles",
 ]

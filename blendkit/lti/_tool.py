@@ -17,7 +17,7 @@ import httpx
 from blendkit.config import LTISettings, Settings
 from blendkit.errors import ConfigError, NotFound
 from blendkit.lti._http import HttpRequest, HttpResponse
-from blendkit.lti._jwks import HttpxJWKSFetcher, JWKSCache
+from blendkit.lti._jwks import HttpxJWKSFetcher, JWKSCache, JWKSFetcher
 from blendkit.lti._keys import KeySet
 from blendkit.lti._launch import Launch
 from blendkit.lti._login import LoginHandler, origin_of, storage_key
@@ -87,11 +87,16 @@ class Tool:
         settings: Settings | None = None,
         *,
         http_client: httpx.Client | None = None,
+        jwks_fetcher: JWKSFetcher | None = None,
     ) -> Tool:
-        """A tool whose registrations, keys, login states and nonces live in ``store``."""
+        """A tool whose registrations, keys, login states and nonces live in ``store``.
+
+        Platform key sets are fetched with ``jwks_fetcher``, by default over HTTP with
+        ``http_client`` (or a private client) and ``lti.http_timeout_seconds``.
+        """
         settings = settings or Settings()
         lti = settings.lti
-        fetcher = HttpxJWKSFetcher(http_client, timeout=lti.http_timeout_seconds)
+        fetcher = jwks_fetcher or HttpxJWKSFetcher(http_client, timeout=lti.http_timeout_seconds)
         return cls(
             registry=StorePlatformRegistry(store),
             states=StoreLoginStateStore(store),

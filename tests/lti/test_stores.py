@@ -158,9 +158,10 @@ def test_tool_from_store_launches_end_to_end(store: Store) -> None:
     from blendkit.config import Settings
 
     kit = Kit()
-    tool = Tool.from_store(store, Settings(tool={"base_url": "https://tool.example.org"}))
+    tool = Tool.from_store(
+        store, Settings(tool={"base_url": "https://tool.example.org"}), jwks_fetcher=kit.fetcher
+    )
     tool.registry.add(canvas_platform())
-    tool.validator.jwks = kit.jwks  # platform keys from the in-process key set
     login = tool.login(
         kit.launch_request(None, None, None).model_copy(
             update={
