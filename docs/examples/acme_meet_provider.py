@@ -1,0 +1,198 @@
+"""A minimal meeting-provider plugin for a made-up service, "Acme Meet".
+
+It shows everything a real plugin needs: the factory signature, an injected ``httpx.Client``
+with timeouts, paging, errors mapped onto blendkit's error tree, and a webhook verified with an
+HMAC over the raw body. Register it in your distribution's pyproject.toml:
+
+    [project.entry-points."blendkit.meeting_providers"]
+    acme = "acme_meet_provider:AcmeMeetProvider"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from blendkit.config import Settings
+from blendkit.errors import NotFound, ProviderAuthError, ProviderError, WebhookRejected
+from blendkit.sessions import (
+    GenericEvent,
+    JoinLink,
+    Learner,
+    MeetingEnded,
+    Occurrence,
+    ParticipantRecord,
+    ProviderMeeting,
+    Recording,
+    RecordingKind,
+    SessionSpec,
+    WebhookRequest,
+    WebhookResponse,
+    WebhookResult,
+)
+
+
+class AcmeMeetProvider:
+    """Acme Meet over its REST API; settings come from ACME_* environment variables."""
+
+    name = "acme"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: httpx.Client | None = None,
+        api_token: str | None = None,
+        webhook_secret: str | None = None,
+        base_url: str = "https://api.acme-meet.example/v1",
+    ) -> None:
+        del settings  # Acme has no section in blendkit's settings: it reads its own variables
+        token = api_token or os.environ.get("ACME_API_TOKEN", "")
+        self._secret = (webhook_secret or os.environ.get("ACME_WEBHOOK_SECRET", "")).encode()
+        self._http = client or httpx.Client(timeout=httpx.Timeout(10.0))
+        self._base = base_url.rstrip("/")
+        self._headers = {"authorization": f"Bearer {token}"}
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(
+                method, self._base + path, headers=self._headers, timeout=10.0, **kwargs
+            )
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"Acme Meet is unreachable ({type(exc).__name__})") from exc
+        if response.status_code in (401, 403):
+            raise ProviderAuthError("Acme Meet refused the API token; check ACME_API_TOKEN")
+        if response.status_code == 404:
+            raise NotFound(f"Acme Meet has no {path}")
+        if response.status_code >= 400:
+            raise ProviderError(f"Acme Meet answered {response.status_code} to {method} {path}")
+        return response.json() if response.content else None
+
+    def _meeting(self, body: dict[str, Any]) -> ProviderMeeting:
+        length = timedelta(minutes=body["duration"])
+        occurrences = tuple(
+            Occurrence(
+                index=i,
+                occurrence_id=o["id"],
+                start_utc=datetime.fromisoformat(o["start"]),
+                end_utc=datetime.fromisoformat(o["start"]) + length,
+            )
+            for i, o in enumerate(body.get("occurrences", []))
+        )
+        return ProviderMeeting(
+            provider=self.name,
+            meeting_id=str(body["id"]),
+            join_url=body["join_url"],
+            start_url=body.get("start_url"),
+            occurrences=occurrences,
+        )
+
+    @staticmethod
+    def _payload(spec: SessionSpec) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "title": spec.title,
+            "start": spec.start_utc.isoformat(),
+            "timezone": spec.time_zone,
+            "duration": spec.duration_minutes,
+        }
+        if spec.recurrence is not None:
+            payload["recurrence"] = spec.recurrence.model_dump(mode="json")
+        return payload
+
+    def create_session(self, spec: SessionSpec) -> ProviderMeeting:
+        return self._meeting(self._call("POST", "/meetings", json=self._payload(spec)))
+
+    def update_session(self, meeting_id: str, spec: SessionSpec) -> ProviderMeeting:
+        return self._meeting(
+            self._call("PATCH", f"/meetings/{meeting_id}", json=self._payload(spec))
+        )
+
+    def cancel_session(self, meeting_id: str, occurrence_id: str | None = None) -> None:
+        params = {"occurrence_id": occurrence_id} if occurrence_id else {}
+        self._call("DELETE", f"/meetings/{meeting_id}", params=params)
+
+    def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:
+        body = self._call(
+            "POST",
+            f"/meetings/{meeting_id}/registrants",
+            json={"name": learner.name, "email": learner.email},
+        )
+        return JoinLink(
+            meeting_id=meeting_id,
+            learner_id=learner.id,
+            url=body["join_url"],
+            registrant_id=body["registrant_id"],
+        )
+
+    def fetch_attendance(
+        self, meeting_id: str, occurrence_id: str | None = None
+    ) -> list[ParticipantRecord]:
+        records: list[ParticipantRecord] = []
+        params: dict[str, str] = {"occurrence_id": occurrence_id} if occurrence_id else {}
+        while True:
+            page = self._call("GET", f"/meetings/{meeting_id}/participants", params=params)
+            records.extend(
+                ParticipantRecord(
+                    join_time=datetime.fromisoformat(p["joined"]),
+                    leave_time=datetime.fromisoformat(p["left"]) if p.get("left") else None,
+                    registrant_id=p.get("registrant_id"),
+                    provider_user_id=p.get("user_id"),
+                    email=p.get("email"),
+                    display_name=p.get("name", ""),
+                    connection_id=p.get("device"),
+                    occurrence_id=occurrence_id,
+                )
+                for p in page["participants"]
+            )
+            if not page.get("next_page_token"):
+                return records
+            params = {**params, "page_token": page["next_page_token"]}
+
+    def list_recordings(self, meeting_id: str) -> list[Recording]:
+        body = self._call("GET", f"/meetings/{meeting_id}/recordings")
+        kinds = {
+            "mp4": RecordingKind.VIDEO,
+            "m4a": RecordingKind.AUDIO,
+            "vtt": RecordingKind.TRANSCRIPT,
+        }
+        return [
+            Recording(
+                provider_id=f["id"],
+                meeting_id=meeting_id,
+                kind=kinds.get(f["type"], RecordingKind.OTHER),
+                play_url=f.get("play_url"),
+                download_url=f.get("download_url"),
+                duration_seconds=f.get("seconds"),
+            )
+            for f in body["files"]
+        ]
+
+    def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
+        expected = hmac.new(self._secret, request.body, hashlib.sha256).hexdigest()
+        given = request.header("x-acme-signature") or ""
+        if not self._secret or not hmac.compare_digest(expected, given):
+            raise WebhookRejected(
+                "Acme Meet webhook signature does not match; check ACME_WEBHOOK_SECRET",
+                code="sessions.webhook_bad_signature",
+            )
+        try:
+            body = request.parsed_json()
+            if not isinstance(body, dict):
+                raise TypeError("not a JSON object")
+            event_id, kind = str(body["id"]), str(body["type"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookRejected(
+                "Acme Meet webhook body is not the expected JSON", code="sessions.webhook_malformed"
+            ) from exc
+        common = {"event_id": event_id, "provider": self.name, "meeting_id": body.get("meeting_id")}
+        event = (
+            MeetingEnded(**common)
+            if kind == "meeting.ended"
+            else GenericEvent(**common, name=kind, payload=body)
+        )
+        return WebhookResult(response=WebhookResponse.empty(), events=(event,))
