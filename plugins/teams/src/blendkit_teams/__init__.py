@@ -1,0 +1,29 @@
+"""blendkit-teams: Teams meetings over Microsoft Graph (entry point ``teams``).
+
+Sessions as Outlook events with a Teams meeting, attendance from attendance reports with
+``@odata.nextLink`` paging, recordings and transcripts, change-notification subscriptions with the
+validationToken handshake and clientState check. Teams has one join URL per meeting; learners are
+matched by Entra user id or email. Configure ``[teams]``; see ``docs/providers/teams.md``.
+"""
+
+from blendkit_teams._api import GRAPH_API_BASE, GraphApi, RetryPolicy, parse_retry_after
+from blendkit_teams._auth import GRAPH_SCOPE, GraphTokenSource, token_url
+from blendkit_teams._notifications import GraphNotificationHandler, online_meeting_of
+from blendkit_teams._provider import AttendanceReportInfo, TeamsProvider
+from blendkit_teams._subscriptions import Subscription, SubscriptionManager
+
+__all__ = [
+    "GRAPH_API_BASE",
+    "GRAPH_SCOPE",
+    "AttendanceReportInfo",
+    "GraphApi",
+    "GraphNotificationHandler",
+    "GraphTokenSource",
+    "RetryPolicy",
+    "Subscription",
+    "SubscriptionManager",
+    "TeamsProvider",
+    "online_meeting_of",
+    "parse_retry_after",
+    "token_url",
+]

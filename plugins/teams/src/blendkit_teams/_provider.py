@@ -1,0 +1,301 @@
+"""TeamsProvider: blendkit's MeetingProvider on Microsoft Graph (Teams meetings as Outlook events).
+
+A session is a calendar event of ``[teams] organizer`` created with ``isOnlineMeeting`` and the
+``teamsForBusiness`` provider, so Teams attaches an online meeting to it (recordings and
+transcripts exist only for meetings created this way). The online meeting is found by its join
+URL (``$filter=JoinWebUrl eq '…'``); attendance comes from its attendance reports.
+
+Teams has a single join URL per meeting: :meth:`TeamsProvider.join_link` returns that URL for
+every learner, and attendance is matched to learners by Entra user id or email address.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from blendkit.errors import ConfigError, NotFound
+from blendkit.sessions import (
+    JoinLink,
+    Learner,
+    ParticipantRecord,
+    ProviderMeeting,
+    Recording,
+    RecordingKind,
+    SessionSpec,
+    WebhookRequest,
+    WebhookResult,
+)
+from blendkit_teams._api import GraphApi, json_object
+from blendkit_teams._auth import GraphTokenSource
+from blendkit_teams._convert import (
+    attendance_records,
+    call_artifacts,
+    event_body,
+    parse_time,
+    provider_meeting,
+)
+from blendkit_teams._notifications import GraphNotificationHandler
+from blendkit_teams._subscriptions import Artifact, Subscription, SubscriptionManager
+
+if TYPE_CHECKING:
+    from blendkit.config import Settings
+    from blendkit_teams._api import RetryPolicy
+
+__all__ = ["AttendanceReportInfo", "TeamsProvider"]
+
+_REPORT_MATCH_WINDOW = timedelta(hours=12)
+
+
+class AttendanceReportInfo(BaseModel):
+    """One attendance report of an online meeting: one per time the meeting was held."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    meeting_start: datetime | None = None
+    meeting_end: datetime | None = None
+    total_participants: int | None = None
+
+
+class TeamsProvider:
+    """The ``teams`` meeting provider; build it as ``TeamsProvider(settings, client=...)``."""
+
+    name = "teams"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: httpx.Client | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        teams = settings.teams
+        keys = ("tenant_id", "client_id", "client_secret", "organizer")
+        missing = [f"[teams] {key}" for key in keys if not getattr(teams, key)]
+        if missing:
+            raise ConfigError(
+                f"the Teams provider needs {', '.join(missing)} (BLENDKIT_TEAMS_TENANT_ID, "
+                "BLENDKIT_TEAMS_CLIENT_ID, BLENDKIT_TEAMS_CLIENT_SECRET, "
+                "BLENDKIT_TEAMS_ORGANIZER) from an Entra app registration; see "
+                "docs/providers/teams.md"
+            )
+        assert teams.tenant_id is not None  # narrowed above, for the type checker
+        assert teams.client_id is not None
+        assert teams.client_secret is not None
+        assert teams.organizer is not None
+        self._owns_client = client is None
+        self._client = client or httpx.Client(timeout=teams.timeout_seconds)
+        self._organizer = quote(teams.organizer, safe="@")
+        tokens = GraphTokenSource(
+            tenant_id=teams.tenant_id,
+            client_id=teams.client_id,
+            client_secret=teams.client_secret.get_secret_value(),
+            client=self._client,
+            clock=clock,
+            timeout=teams.timeout_seconds,
+        )
+        self._api = GraphApi(
+            tokens, self._client, retry=retry, sleep=sleep, timeout=teams.timeout_seconds
+        )
+        state = teams.client_state.get_secret_value() if teams.client_state else None
+        self._notifications = GraphNotificationHandler(state, teams.tenant_id)
+        self.notification_url = settings.tool.base_url.rstrip("/") + "/webhooks/teams"
+        self.subscriptions = (
+            SubscriptionManager(self._api, client_state=state) if state is not None else None
+        )
+        self._lock = threading.Lock()
+        self._join_urls: dict[str, str] = {}
+        self._online_ids: dict[str, str] = {}
+
+    def close(self) -> None:
+        """Close the HTTP client when the provider opened it itself."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> TeamsProvider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- MeetingProvider -------------------------------------------------------------------------
+
+    def create_session(self, spec: SessionSpec) -> ProviderMeeting:
+        response = self._api.request("POST", self._events(), json=event_body(spec))
+        meeting = provider_meeting(json_object(response), spec)
+        self._remember_join_url(meeting)
+        return meeting
+
+    def update_session(self, meeting_id: str, spec: SessionSpec) -> ProviderMeeting:
+        path = self._events(meeting_id)
+        response = self._api.request("PATCH", path, json=event_body(spec))
+        event = json_object(response) if response.content else self._event(meeting_id)
+        meeting = provider_meeting(event, spec)
+        self._remember_join_url(meeting)
+        return meeting
+
+    def cancel_session(self, meeting_id: str, occurrence_id: str | None = None) -> None:
+        """Delete the event, or one instance of a series when ``occurrence_id`` is its event id."""
+        self._api.request("DELETE", self._events(occurrence_id or meeting_id))
+        if occurrence_id is None:
+            with self._lock:
+                self._join_urls.pop(meeting_id, None)
+                self._online_ids.pop(meeting_id, None)
+
+    def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:
+        """The meeting's join URL: Teams has one per meeting, the same for every learner."""
+        return JoinLink(meeting_id=meeting_id, learner_id=learner.id, url=self.join_url(meeting_id))
+
+    def fetch_attendance(
+        self, meeting_id: str, occurrence_id: str | None = None
+    ) -> list[ParticipantRecord]:
+        """Attendance intervals from the meeting's attendance reports, all pages read.
+
+        ``occurrence_id`` is an attendance report id, or an ISO start time (the report of the
+        sitting that started nearest to it); records are tagged with the report id. Without it,
+        every report is read.
+        """
+        online = self.online_meeting_id(meeting_id)
+        reports = self.attendance_reports(meeting_id)
+        if occurrence_id is not None:
+            chosen = _report_for(reports, occurrence_id)
+            reports = [chosen] if chosen else []
+        records: list[ParticipantRecord] = []
+        for report in reports:
+            path = (
+                f"{self._meetings(online)}/attendanceReports/{quote(report.id, safe='')}"
+                "/attendanceRecords"
+            )
+            for record in self._api.pages(path):
+                records.extend(attendance_records(record, report.id))
+        return records
+
+    def list_recordings(self, meeting_id: str) -> list[Recording]:
+        """Recordings (video) and transcripts of the meeting's online meeting."""
+        online = self.online_meeting_id(meeting_id)
+        found: list[Recording] = []
+        for leaf, kind in (
+            ("recordings", RecordingKind.VIDEO),
+            ("transcripts", RecordingKind.TRANSCRIPT),
+        ):
+            items = list(self._api.pages(f"{self._meetings(online)}/{leaf}"))
+            found.extend(call_artifacts(items, meeting_id, kind))
+        return found
+
+    def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
+        return self._notifications.handle(request)
+
+    # --- Teams extras ----------------------------------------------------------------------------
+
+    def join_url(self, meeting_id: str) -> str:
+        """The Teams join URL of a session (read once from the event, then cached)."""
+        with self._lock:
+            known = self._join_urls.get(meeting_id)
+        if known:
+            return known
+        event = self._event(meeting_id)
+        url = str((event.get("onlineMeeting") or {}).get("joinUrl") or "")
+        if not url:
+            raise NotFound(
+                f"calendar event {meeting_id} has no Teams meeting; it was created without "
+                "isOnlineMeeting, so recordings and attendance are unavailable for it",
+                code="sessions.meeting_not_found",
+            )
+        with self._lock:
+            self._join_urls[meeting_id] = url
+        return url
+
+    def online_meeting_id(self, meeting_id: str) -> str:
+        """The onlineMeeting id behind a session, found by its join URL (cached)."""
+        with self._lock:
+            known = self._online_ids.get(meeting_id)
+        if known:
+            return known
+        url = self.join_url(meeting_id).replace("'", "''")
+        body = self._api.get_json(
+            f"/users/{self._organizer}/onlineMeetings", {"$filter": f"JoinWebUrl eq '{url}'"}
+        )
+        found = [m for m in body.get("value") or [] if isinstance(m, dict) and m.get("id")]
+        if not found:
+            raise NotFound(
+                f"Graph lists no online meeting for the join URL of event {meeting_id}; grant "
+                "the app an application access policy for the organizer "
+                "(Grant-CsApplicationAccessPolicy, see docs/providers/teams.md)",
+                code="sessions.meeting_not_found",
+            )
+        online = str(found[0]["id"])
+        with self._lock:
+            self._online_ids[meeting_id] = online
+        return online
+
+    def attendance_reports(self, meeting_id: str) -> list[AttendanceReportInfo]:
+        """Every attendance report of the session's online meeting, oldest first."""
+        online = self.online_meeting_id(meeting_id)
+        reports = [
+            AttendanceReportInfo(
+                id=str(item["id"]),
+                meeting_start=parse_time(item.get("meetingStartDateTime")),
+                meeting_end=parse_time(item.get("meetingEndDateTime")),
+                total_participants=item.get("totalParticipantCount"),
+            )
+            for item in self._api.pages(f"{self._meetings(online)}/attendanceReports")
+            if item.get("id")
+        ]
+        far_past = datetime.min.replace(tzinfo=UTC)
+        return sorted(reports, key=lambda r: r.meeting_start or far_past)
+
+    def subscribe(self, meeting_id: str, *, artifact: Artifact = "recordings") -> Subscription:
+        """Subscribe :attr:`notification_url` to new recordings (or transcripts) of a session."""
+        if self.subscriptions is None:
+            raise ConfigError(
+                "subscriptions need [teams] client_state (BLENDKIT_TEAMS_CLIENT_STATE), the "
+                "secret Graph repeats in every notification"
+            )
+        online = self.online_meeting_id(meeting_id)
+        return self.subscriptions.subscribe(online, self.notification_url, artifact=artifact)
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _events(self, event_id: str | None = None) -> str:
+        base = f"/users/{self._organizer}/events"
+        return base if event_id is None else f"{base}/{quote(event_id, safe='')}"
+
+    def _meetings(self, online_id: str) -> str:
+        return f"/users/{self._organizer}/onlineMeetings/{quote(online_id, safe='')}"
+
+    def _event(self, meeting_id: str) -> dict[str, Any]:
+        return self._api.get_json(
+            self._events(meeting_id), {"$select": "id,subject,onlineMeeting,webLink,type"}
+        )
+
+    def _remember_join_url(self, meeting: ProviderMeeting) -> None:
+        if meeting.join_url:
+            with self._lock:
+                self._join_urls[meeting.meeting_id] = meeting.join_url
+
+
+def _report_for(
+    reports: list[AttendanceReportInfo], occurrence_id: str
+) -> AttendanceReportInfo | None:
+    for report in reports:
+        if report.id == occurrence_id:
+            return report
+    moment = parse_time(occurrence_id)
+    if moment is None:
+        return None
+    near = [
+        (abs(r.meeting_start - moment), r)
+        for r in reports
+        if r.meeting_start is not None and abs(r.meeting_start - moment) <= _REPORT_MATCH_WINDOW
+    ]
+    return min(near, key=lambda pair: pair[0])[1] if near else None
