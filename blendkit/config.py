@@ -72,6 +72,13 @@ class LTISettings(_Section):
     max_token_bytes: int = Field(default=65536, ge=1024)
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     jwks_cache_seconds: int = Field(default=3600, ge=0)
+    registration_enabled: bool = Field(
+        default=True, description="Serve LTI Dynamic Registration at /lti/register."
+    )
+    registration_allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Hosts whose platforms may register themselves; empty allows any platform.",
+    )
 
 
 class XAPISettings(_Section):

@@ -27,10 +27,25 @@ from flask import Response as FlaskResponse
 from flask.typing import ResponseReturnValue
 
 from blendkit.config import Settings, load_settings
-from blendkit.errors import BlendkitError, LaunchRejected
-from blendkit.lti import HttpRequest, HttpResponse, KeySet, Launch, Tool, error_response
-from blendkit.lti._launch_sessions import LaunchSessions
-from blendkit.lti._tool_config import ToolConfig
+from blendkit.errors import BlendkitError, LaunchRejected, LTIError, RegistrationError
+from blendkit.lti import (
+    AccessTokens,
+    AssignmentGradeService,
+    ContentItem,
+    DynamicRegistration,
+    HttpRequest,
+    HttpResponse,
+    KeySet,
+    Launch,
+    LaunchSessions,
+    NamesRoleService,
+    ServiceSession,
+    Tool,
+    ToolConfig,
+    canvas_config_response,
+    deep_linking_response,
+    error_response,
+)
 from blendkit.store import Store
 
 __all__ = [
@@ -98,6 +113,7 @@ class BlendkitState:
     keys: KeySet
     launches: LaunchSessions
     http_client: httpx.Client
+    tokens: AccessTokens
     launch_handler: LaunchHandler
 
 
@@ -141,6 +157,7 @@ class Blendkit:
             keys=keys,
             launches=LaunchSessions(store),
             http_client=client,
+            tokens=AccessTokens(keys, http=client, timeout=settings.lti.http_timeout_seconds),
             launch_handler=self._launch_handler,
         )
         app.extensions[EXTENSION_KEY] = state
@@ -187,6 +204,46 @@ class Blendkit:
         launch = Blendkit.state().launches.get(launch_id)
         g.blendkit_launch = launch
         return launch
+
+    # -- LTI Advantage for a launch -----------------------------------------------------------
+
+    @staticmethod
+    def service_session(launch: Launch) -> ServiceSession:
+        """Authorised calls to the services of the platform that sent ``launch``.
+
+        Access tokens are cached per platform and scopes until shortly before they expire.
+        """
+        state = Blendkit.state()
+        platform = state.tool.registry.get(launch.issuer, launch.client_id)
+        return ServiceSession(platform, state.tokens)
+
+    @staticmethod
+    def grades(launch: Launch) -> AssignmentGradeService:
+        """Assignment and Grade Services for the launch's context (line items, scores, results)."""
+        if launch.ags is None:
+            raise LTIError(
+                "this launch carries no Assignment and Grade Services claim: enable grade "
+                "passback (AGS) for the tool on the platform",
+                code="lti.no_ags",
+            )
+        return AssignmentGradeService.from_claim(Blendkit.service_session(launch), launch.ags)
+
+    @staticmethod
+    def roster(launch: Launch) -> NamesRoleService:
+        """Names and Role Provisioning Services for the launch's context (paged roster)."""
+        if launch.nrps is None:
+            raise LTIError(
+                "this launch carries no Names and Role Provisioning claim: allow the tool to "
+                "read the course roster on the platform",
+                code="lti.no_nrps",
+            )
+        return NamesRoleService.from_claim(Blendkit.service_session(launch), launch.nrps)
+
+    @staticmethod
+    def deep_linking_response(launch: Launch, items: list[ContentItem]) -> FlaskResponse:
+        """The auto-submitting page that returns ``items`` to the platform (signed JWT)."""
+        answer = deep_linking_response(launch, items, signer=Blendkit.state().keys)
+        return _no_store(to_flask_response(answer.html_response()))
 
     @staticmethod
     def current_launch_id() -> str | None:
@@ -239,6 +296,30 @@ def _blueprint() -> Blueprint:
         response = cast(FlaskResponse, current_app.json.response(Blendkit.state().tool.jwks()))
         response.headers["Cache-Control"] = "public, max-age=300"
         return response
+
+    @bp.route("/register", methods=["GET", "POST"])
+    def register() -> FlaskResponse:
+        state = Blendkit.state()
+        lti = state.settings.lti
+        if not lti.registration_enabled:
+            raise RegistrationError(
+                "dynamic registration is switched off on this tool ([lti] registration_enabled); "
+                "register the platform with `blendkit platform add` instead",
+                code="lti.registration_disabled",
+                http_status=403,
+            )
+        registration = DynamicRegistration(
+            state.tool_config,
+            state.tool.registry,
+            http=state.http_client,
+            timeout=lti.http_timeout_seconds,
+            allowed_issuer_hosts=lti.registration_allowed_hosts or None,
+        )
+        return _no_store(to_flask_response(registration.handle(from_flask_request())))
+
+    @bp.get("/canvas.json")
+    def canvas_json() -> FlaskResponse:
+        return to_flask_response(canvas_config_response(Blendkit.state().tool_config))
 
     return bp
 

@@ -53,6 +53,7 @@ from blendkit.lti._http import HttpRequest, HttpResponse, SetCookie, error_respo
 from blendkit.lti._jwks import HttpxJWKSFetcher, JWKSCache, JWKSFetcher, parse_jwks
 from blendkit.lti._keys import KeySet, ToolKey, public_jwk
 from blendkit.lti._launch import Launch, MessageType
+from blendkit.lti._launch_sessions import LaunchSessions
 from blendkit.lti._login import LoginHandler
 from blendkit.lti._nrps import Member, MembershipContext, NamesRoleService, Roster
 from blendkit.lti._platforms import (
@@ -113,6 +114,7 @@ __all__ = [
     "LISClaim",
     "Launch",
     "LaunchPresentation",
+    "LaunchSessions",
     "LaunchValidator",
     "LineItem",
     "LinkItem",

@@ -83,6 +83,19 @@ class _FlaskRequest(Request):
         }
 
 
+class _PagedFlaskRequest(_FlaskRequest):
+    """lti1p3platform adds 1 to ``page`` as given: hand it numbers, not query strings."""
+
+    def build_metadata(self, req: t.Any) -> TRequest:
+        meta = super().build_metadata(req)
+        args = dict(meta["get_data"])
+        for key in ("page", "limit"):
+            if key in args:
+                args[key] = int(args[key])
+        meta["get_data"] = args
+        return meta
+
+
 class LTIPlatform:
     """A platform on 127.0.0.1 with one registered tool, one course and a small roster."""
 
@@ -155,9 +168,17 @@ class LTIPlatform:
         return f"{self.base_url}/jwks"
 
     def launch_url(
-        self, *, user: str, role: str, message: str = "resource", storage: bool = False
+        self,
+        *,
+        user: str,
+        role: str,
+        message: str = "resource",
+        storage: bool = False,
+        dl_data: str | None = None,
     ) -> str:
         url = f"{self.base_url}/launch?user={user}&role={role}&message={message}"
+        if dl_data:
+            url += f"&dl_data={dl_data}"
         return url + "&storage=1" if storage else url
 
     def course_page_url(self, *, user: str, role: str, storage: bool) -> str:
@@ -483,7 +504,7 @@ class LTIPlatform:
                     return resource_link_id == "rl-week-1"
 
             service = NRPS(
-                _FlaskRequest(request),
+                _PagedFlaskRequest(request),
                 platform._config_with_registration(),
                 f"{platform.base_url}/nrps/{ctx}/memberships",
             )
