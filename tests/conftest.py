@@ -8,12 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from blendkit.store import Store
 
 POSTGRES_ENV = "BLENDKIT_TEST_POSTGRES_URL"
+
+# Machines running the suite are shared and noisy: hypothesis checks properties, not speed.
+settings.register_profile("blendkit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "blendkit"))
 
 
 @pytest.fixture(autouse=True)
