@@ -1,0 +1,120 @@
+"""Every request the Teams provider builds, checked against the Graph v1.0 subset spec."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from blendkit_teams import TeamsProvider
+
+from blendkit.sessions import Learner, RecordingKind, Recurrence
+from tests.plugins.graph_fake import (
+    ORGANIZER,
+    START,
+    GraphFake,
+    attendance_record,
+    spec,
+    stamp,
+    teams_settings,
+)
+from tests.plugins.vendor_contract import Recorder, validate_exchanges
+
+
+@pytest.fixture
+def fake() -> GraphFake:
+    return GraphFake()
+
+
+@pytest.fixture
+def recorder(fake: GraphFake) -> Recorder:
+    return Recorder(fake)
+
+
+@pytest.fixture
+def provider(recorder: Recorder, fake: GraphFake) -> TeamsProvider:
+    made = TeamsProvider(teams_settings(), client=recorder.client(), sleep=lambda s: None)
+    fake.notification_endpoint = made.handle_webhook
+    return made
+
+
+def test_event_lifecycle_requests_follow_the_spec(
+    graph_spec: Any, provider: TeamsProvider, recorder: Recorder, fake: GraphFake
+) -> None:
+    one_off = provider.create_session(spec(recurrence=None))
+    weekly = provider.create_session(spec())
+    daily = provider.create_session(
+        spec(recurrence=Recurrence(frequency="daily", until=START.date() + timedelta(days=4)))
+    )
+    provider.update_session(weekly.meeting_id, spec(title="Design studio (moved)"))
+    provider.cancel_session(one_off.meeting_id)
+    provider.cancel_session(daily.meeting_id)
+
+    assert validate_exchanges(graph_spec, recorder.api_exchanges("graph.microsoft.com")) == 7
+    stored = fake.events[weekly.meeting_id]
+    assert stored["subject"] == "Design studio (moved)"
+    assert stored["isOnlineMeeting"] is True
+    assert stored["onlineMeetingProvider"] == "teamsForBusiness"
+    assert stored["start"] == {"dateTime": "2026-03-03T10:00:00", "timeZone": "Europe/Berlin"}
+    assert stored["recurrence"]["pattern"]["daysOfWeek"] == ["tuesday", "thursday"]
+    assert stored["recurrence"]["range"]["numberOfOccurrences"] == 12
+    assert set(fake.events) == {weekly.meeting_id}
+    assert len(weekly.occurrences) == 12
+
+
+def test_attendance_and_artifact_requests_follow_the_spec(
+    graph_spec: Any, provider: TeamsProvider, recorder: Recorder, fake: GraphFake
+) -> None:
+    meeting = provider.create_session(spec(recurrence=None))
+    link = provider.join_link(meeting.meeting_id, Learner(id="u1", email="ada@contoso.edu"))
+    online = provider.online_meeting_id(meeting.meeting_id)
+    people = [
+        attendance_record(
+            f"rec-{i}",
+            name=f"Learner {i}",
+            email=f"l{i}@contoso.edu",
+            user_id=f"00000000-0000-4000-8000-{i:012d}",
+            intervals=[
+                (START, START + timedelta(minutes=30)),
+                (START + timedelta(minutes=35), START + timedelta(minutes=60)),
+            ],
+        )
+        for i in range(5)
+    ]
+    fake.hold(online, START, START + timedelta(minutes=60), people)
+    fake.hold(online, START + timedelta(days=7), START + timedelta(days=7, minutes=55), people[:1])
+    fake.recordings[online] = [
+        {
+            "id": "VjIjIzUzNzg",
+            "meetingId": online,
+            "callId": "af630fe0-04d3-4559-8cf9-91fe45e36296",
+            "contentCorrelationId": "e87c6ba2-2cb0-4e0d-a0d8-d3b2bee3b4b0",
+            "createdDateTime": stamp(START + timedelta(minutes=1)),
+            "endDateTime": stamp(START + timedelta(minutes=59)),
+            "recordingContentUrl": f"https://graph.microsoft.com/v1.0/users/{ORGANIZER}/onlineMeetings/{online}/recordings/VjIjIzUzNzg/content",
+        }
+    ]
+    fake.transcripts[online] = [
+        {
+            "id": "MSMjMCMjZDAw",
+            "meetingId": online,
+            "callId": "af630fe0-04d3-4559-8cf9-91fe45e36296",
+            "createdDateTime": stamp(START + timedelta(minutes=1)),
+            "endDateTime": stamp(START + timedelta(minutes=59)),
+            "transcriptContentUrl": f"https://graph.microsoft.com/v1.0/users/{ORGANIZER}/onlineMeetings/{online}/transcripts/MSMjMCMjZDAw/content",
+        }
+    ]
+    records = provider.fetch_attendance(meeting.meeting_id)
+    recordings = provider.list_recordings(meeting.meeting_id)
+    subscription = provider.subscribe(meeting.meeting_id)
+    assert provider.subscriptions is not None
+    provider.subscriptions.renew(subscription.id)
+
+    assert validate_exchanges(graph_spec, recorder.api_exchanges("graph.microsoft.com")) >= 9
+    assert link.url == meeting.join_url
+    assert link.registrant_id is None
+    assert len(records) == 12  # 5 people x 2 intervals, then 1 person x 2 intervals
+    assert [r.kind for r in recordings] == [RecordingKind.VIDEO, RecordingKind.TRANSCRIPT]
+    assert recordings[0].duration_seconds == 58 * 60
+    assert fake.subscriptions[subscription.id]["clientState"] == "client-state-9f8e7d"
+    assert len(fake.validations) == 1
