@@ -1,0 +1,62 @@
+"""What every app embedding blendkit needs around the pure cores: courses and their records.
+
+A course is one LMS context with its path; :class:`CourseService` stores enrolments, evidence and
+overrides and runs the data flow (evidence → incremental re-evaluation → change events → xAPI
+statements in the outbox, same transaction → AGS passback queued). :class:`LiveSessionService`
+schedules meetings, hands out personal join links and turns attendance and recordings into
+evidence; :class:`GradePassback` delivers queued scores and keeps failures for retry.
+"""
+
+from blendkit.courses._analytics import (
+    AttendancePoint,
+    FunnelStep,
+    LearnerRisk,
+    attendance_over_time,
+    funnel,
+    risks,
+)
+from blendkit.courses._grades import GradePassback, GradeReport
+from blendkit.courses._live import LiveSessionService, StoreEventLedger
+from blendkit.courses._models import (
+    AttendanceRow,
+    Course,
+    Enrolment,
+    EvidenceRecord,
+    GradeRecord,
+    LiveSessionRecord,
+    OverrideRecord,
+    RecordingRow,
+    RecordOutcome,
+    UnmatchedRow,
+)
+from blendkit.courses._quiz import QUIZ_INVALID, Question, Quiz, QuizResult
+from blendkit.courses._service import CourseService, StatementsFor
+
+__all__ = [
+    "QUIZ_INVALID",
+    "AttendancePoint",
+    "AttendanceRow",
+    "Course",
+    "CourseService",
+    "Enrolment",
+    "EvidenceRecord",
+    "FunnelStep",
+    "GradePassback",
+    "GradeRecord",
+    "GradeReport",
+    "LearnerRisk",
+    "LiveSessionRecord",
+    "LiveSessionService",
+    "OverrideRecord",
+    "Question",
+    "Quiz",
+    "QuizResult",
+    "RecordOutcome",
+    "RecordingRow",
+    "StatementsFor",
+    "StoreEventLedger",
+    "UnmatchedRow",
+    "attendance_over_time",
+    "funnel",
+    "risks",
+]

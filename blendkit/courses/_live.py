@@ -1,0 +1,448 @@
+"""Live sessions of a course: provider meetings, personal join links, attendance, recordings.
+
+Attendance is merged by :func:`blendkit.sessions.build_attendance_report` (registrant id first,
+then provider user id, then e-mail; never names) and each learner's figure becomes progression
+evidence through :meth:`CourseService.record`, so a session attended unlocks what follows it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from blendkit.courses._models import (
+    AttendanceRow,
+    Course,
+    LiveSessionRecord,
+    RecordingRow,
+    UnmatchedRow,
+    aware,
+)
+from blendkit.courses._service import CourseService
+from blendkit.errors import BlendkitError, NotFound
+from blendkit.progression import AttendanceRecorded, RecordingWatched
+from blendkit.sessions import (
+    AttendanceReport,
+    JoinLink,
+    Learner,
+    MeetingEnded,
+    MeetingProvider,
+    Occurrence,
+    ParticipantRecord,
+    Recording,
+    RecordingCompleted,
+    SessionEvent,
+    SessionSpec,
+    build_attendance_report,
+)
+from blendkit.store import Store
+from blendkit.store._tables_courses import (
+    course_attendance,
+    course_join_links,
+    course_recordings,
+    course_sessions,
+    course_unmatched,
+    course_webhook_events,
+)
+from blendkit.xapi import Agent, Statement
+
+__all__ = ["LiveSessionService", "StoreEventLedger"]
+
+
+class StoreEventLedger:
+    """A durable :class:`~blendkit.sessions.EventLedger`: webhook events processed once, across
+    every app process sharing the database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def first_time(self, provider: str, event_id: str) -> bool:
+        from datetime import UTC
+
+        try:
+            with self.store.session() as s:
+                s.execute(
+                    insert(course_webhook_events).values(
+                        provider=provider, event_id=event_id, received_at=datetime.now(UTC)
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+
+def _session(row: Any) -> LiveSessionRecord:
+    return LiveSessionRecord(
+        id=row.id,
+        item=row.item,
+        title=row.title,
+        start_utc=aware(row.start_utc),
+        time_zone=row.time_zone,
+        duration_minutes=row.duration_minutes,
+        provider=row.provider,
+        provider_meeting_id=row.provider_meeting_id,
+        occurrence_id=row.occurrence_id,
+        join_url=row.join_url,
+        attendance_imported=row.attendance_imported,
+    )
+
+
+class LiveSessionService:
+    """Schedules sessions at a provider and turns what happened in them into evidence."""
+
+    def __init__(self, courses: CourseService, provider: MeetingProvider) -> None:
+        self.courses = courses
+        self.store = courses.store
+        self.provider = provider
+
+    # --- scheduling ------------------------------------------------------------------------
+
+    def schedule(
+        self,
+        course: Course,
+        *,
+        title: str,
+        start_utc: datetime,
+        time_zone: str,
+        duration_minutes: int,
+        item: str | None = None,
+        agenda: str = "",
+    ) -> LiveSessionRecord:
+        """Create the meeting at the provider and keep it (linked to path item ``item``)."""
+        if item is not None:
+            try:
+                kind = course.path.item(item).kind
+            except KeyError:
+                raise BlendkitError(
+                    f"the course path has no item {item!r} to link the session to",
+                    code="courses.unknown_item",
+                    http_status=400,
+                ) from None
+            if kind not in ("live_session", "office_hours"):
+                raise BlendkitError(
+                    f"item {item!r} is a {kind}, not a live session or office hours",
+                    code="courses.not_a_session_item",
+                    http_status=400,
+                )
+        spec = SessionSpec(
+            title=title,
+            start_utc=start_utc,
+            time_zone=time_zone,
+            duration_minutes=duration_minutes,
+            agenda=agenda,
+        )
+        meeting = self.provider.create_session(spec)
+        first = meeting.occurrences[0] if meeting.occurrences else None
+        session_id = uuid.uuid4().hex[:16]
+        with self.store.session() as s:
+            s.execute(
+                insert(course_sessions).values(
+                    id=session_id, course_id=course.id, item=item, title=title,
+                    start_utc=spec.start_utc, time_zone=spec.time_zone,
+                    duration_minutes=duration_minutes, provider=meeting.provider,
+                    provider_meeting_id=meeting.meeting_id,
+                    occurrence_id=first.occurrence_id if first else None,
+                    join_url=meeting.join_url, attendance_imported=False,
+                    created_at=self.courses.clock(),
+                )
+            )  # fmt: skip
+        return self.session(course, session_id)
+
+    def sessions(self, course: Course) -> list[LiveSessionRecord]:
+        """The course's sessions, earliest first."""
+        with self.store.session() as s:
+            rows = s.execute(
+                select(course_sessions)
+                .where(course_sessions.c.course_id == course.id)
+                .order_by(course_sessions.c.start_utc)
+            ).all()
+        return [_session(r) for r in rows]
+
+    def session(self, course: Course, session_id: str) -> LiveSessionRecord:
+        """One session of the course (``NotFound`` otherwise)."""
+        with self.store.session() as s:
+            row = s.execute(
+                select(course_sessions).where(
+                    course_sessions.c.id == session_id, course_sessions.c.course_id == course.id
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"live session {session_id!r} is not part of {course.title!r}")
+        return _session(row)
+
+    # --- join links ------------------------------------------------------------------------
+
+    def join_link(self, course: Course, session_id: str, sub: str) -> str:
+        """The learner's personal join URL (registered at the provider once, then kept)."""
+        record = self.session(course, session_id)
+        with self.store.session() as s:
+            url = s.execute(
+                select(course_join_links.c.url).where(
+                    course_join_links.c.session_id == session_id, course_join_links.c.sub == sub
+                )
+            ).scalar_one_or_none()
+        if url:
+            return str(url)
+        person = self.courses.enrolment(course, sub)
+        link = self.provider.join_link(
+            record.provider_meeting_id,
+            Learner(id=sub, name=person.name, email=person.email),
+        )
+        try:
+            with self.store.session() as s:
+                s.execute(
+                    insert(course_join_links).values(
+                        session_id=session_id, sub=sub, url=link.url,
+                        registrant_id=link.registrant_id, created_at=self.courses.clock(),
+                    )
+                )  # fmt: skip
+        except IntegrityError:  # another request registered the same learner first
+            return self.join_link(course, session_id, sub)
+        return link.url
+
+    def _join_links(self, record: LiveSessionRecord) -> list[JoinLink]:
+        with self.store.session() as s:
+            rows = s.execute(
+                select(course_join_links).where(course_join_links.c.session_id == record.id)
+            ).all()
+        return [
+            JoinLink(
+                meeting_id=record.provider_meeting_id,
+                learner_id=r.sub,
+                url=r.url,
+                registrant_id=r.registrant_id,
+            )
+            for r in rows
+        ]
+
+    # --- attendance ------------------------------------------------------------------------
+
+    def import_attendance(
+        self,
+        course: Course,
+        session_id: str,
+        records: Sequence[ParticipantRecord] | None = None,
+    ) -> AttendanceReport:
+        """Merge the session's participants (fetched from the provider when not given), store
+        them per learner and record each learner's attendance as evidence."""
+        record = self.session(course, session_id)
+        if records is None:
+            records = self.provider.fetch_attendance(
+                record.provider_meeting_id, record.occurrence_id
+            )
+        people = self.courses.enrolments(course)
+        roster = [Learner(id=p.sub, name=p.name, email=p.email) for p in people]
+        occurrence = Occurrence(
+            index=0,
+            start_utc=record.start_utc,
+            end_utc=record.end_utc,
+            occurrence_id=record.occurrence_id,
+        )
+        report = build_attendance_report(
+            records,
+            roster,
+            occurrence,
+            meeting_id=record.provider_meeting_id,
+            join_links=self._join_links(record),
+        )
+        with self.store.session() as s:
+            s.execute(delete(course_attendance).where(course_attendance.c.session_id == record.id))
+            s.execute(delete(course_unmatched).where(course_unmatched.c.session_id == record.id))
+            for row in report.attendance:
+                s.execute(
+                    insert(course_attendance).values(
+                        session_id=record.id, sub=row.learner_id, minutes=row.minutes_present,
+                        percent=row.percent_present, first_join=row.first_join,
+                        last_leave=row.last_leave,
+                        matched_by=row.matched_by.value if row.matched_by else None,
+                    )
+                )  # fmt: skip
+            for person in report.unmatched:
+                s.execute(
+                    insert(course_unmatched).values(
+                        session_id=record.id, display_name=person.display_name or "(no name)",
+                        email=person.email, reason=person.reason.value,
+                        minutes=person.minutes_present,
+                    )
+                )  # fmt: skip
+            s.execute(
+                update(course_sessions)
+                .where(course_sessions.c.id == record.id)
+                .values(attendance_imported=True)
+            )
+            if record.item is not None:
+                for row in report.attendance:
+                    if row.minutes_present <= 0:
+                        continue
+                    self.courses.record(
+                        course,
+                        row.learner_id,
+                        AttendanceRecorded(
+                            item=record.item,
+                            minutes=row.minutes_present,
+                            percent=row.percent_present,
+                            at=row.last_leave or record.end_utc,
+                        ),
+                        statements=self._attended(record, row.minutes_present * 60),
+                        session=s,
+                    )
+        return report
+
+    def _attended(self, record: LiveSessionRecord, seconds: float) -> Any:
+        def describe(actor: Agent, key: str) -> list[Statement]:
+            return [
+                self.courses.statements.live_session(
+                    "terminated",
+                    actor,
+                    live_session_id=record.id,
+                    course_id=key,
+                    occurrence=record.occurrence_id or "0",
+                    attended=timedelta(seconds=seconds),
+                    name=record.title,
+                    at=record.end_utc,
+                )
+            ]
+
+        return describe
+
+    def attendance(self, course: Course) -> list[AttendanceRow]:
+        """Every stored attendance figure of the course's sessions."""
+        with self.store.session() as s:
+            rows = s.execute(
+                select(course_attendance)
+                .join(course_sessions, course_sessions.c.id == course_attendance.c.session_id)
+                .where(course_sessions.c.course_id == course.id)
+            ).all()
+        return [
+            AttendanceRow(
+                session_id=r.session_id,
+                sub=r.sub,
+                minutes=r.minutes,
+                percent=r.percent,
+                first_join=r.first_join,
+                last_leave=r.last_leave,
+                matched_by=r.matched_by,
+            )
+            for r in rows
+        ]
+
+    def unmatched(self, course: Course) -> list[UnmatchedRow]:
+        """Participants of the course's sessions no enrolment could be tied to."""
+        with self.store.session() as s:
+            rows = s.execute(
+                select(course_unmatched)
+                .join(course_sessions, course_sessions.c.id == course_unmatched.c.session_id)
+                .where(course_sessions.c.course_id == course.id)
+            ).all()
+        return [
+            UnmatchedRow(
+                session_id=r.session_id,
+                display_name=r.display_name,
+                email=r.email,
+                reason=r.reason,
+                minutes=r.minutes,
+            )
+            for r in rows
+        ]
+
+    # --- recordings ------------------------------------------------------------------------
+
+    def import_recordings(
+        self, course: Course, session_id: str, recordings: Iterable[Recording] | None = None
+    ) -> list[RecordingRow]:
+        """Keep the session's recording files (listed at the provider when not given)."""
+        record = self.session(course, session_id)
+        found = (
+            list(recordings)
+            if recordings is not None
+            else self.provider.list_recordings(record.provider_meeting_id)
+        )
+        with self.store.session() as s:
+            known = set(
+                s.execute(
+                    select(course_recordings.c.provider_id).where(
+                        course_recordings.c.session_id == record.id
+                    )
+                ).scalars()
+            )
+            for file in found:
+                if file.provider_id in known:
+                    continue
+                known.add(file.provider_id)
+                s.execute(
+                    insert(course_recordings).values(
+                        session_id=record.id, provider_id=file.provider_id, kind=file.kind.value,
+                        title=file.title or record.title, play_url=file.play_url,
+                        duration_seconds=file.duration_seconds,
+                    )
+                )  # fmt: skip
+        return self.recordings(course, session_id)
+
+    def recordings(self, course: Course, session_id: str | None = None) -> list[RecordingRow]:
+        """Recording files of one session or of every session of the course."""
+        query = (
+            select(course_recordings)
+            .join(course_sessions, course_sessions.c.id == course_recordings.c.session_id)
+            .where(course_sessions.c.course_id == course.id)
+        )
+        if session_id is not None:
+            query = query.where(course_recordings.c.session_id == session_id)
+        with self.store.session() as s:
+            rows = s.execute(query.order_by(course_recordings.c.id)).all()
+        return [
+            RecordingRow(
+                session_id=r.session_id,
+                provider_id=r.provider_id,
+                kind=r.kind,
+                title=r.title,
+                play_url=r.play_url,
+                duration_seconds=r.duration_seconds,
+            )
+            for r in rows
+        ]
+
+    def recording_watched(self, course: Course, session_id: str, sub: str, percent: float) -> Any:
+        """Record how much of the session's recording the learner watched (catching up)."""
+        record = self.session(course, session_id)
+        if record.item is None:
+            raise BlendkitError(
+                "this session is not linked to a path item, so watching its recording counts "
+                "for nothing; link it when scheduling",
+                code="courses.session_without_item",
+                http_status=400,
+            )
+        return self.courses.record(
+            course,
+            sub,
+            RecordingWatched(item=record.item, percent=percent, at=self.courses.clock()),
+        )
+
+    # --- provider events -------------------------------------------------------------------
+
+    def handle_events(self, events: Iterable[SessionEvent]) -> int:
+        """Act on verified webhook events: import attendance when a meeting ended, keep
+        recordings when they are ready. Returns how many events matched a known session."""
+        handled = 0
+        for event in events:
+            if not isinstance(event, MeetingEnded | RecordingCompleted) or not event.meeting_id:
+                continue
+            with self.store.session() as s:
+                rows = s.execute(
+                    select(course_sessions.c.id, course_sessions.c.course_id).where(
+                        course_sessions.c.provider == event.provider,
+                        course_sessions.c.provider_meeting_id == event.meeting_id,
+                    )
+                ).all()
+            for row in rows:
+                course = self.courses.course_by_id(row.course_id)
+                if isinstance(event, MeetingEnded):
+                    self.import_attendance(course, row.id)
+                else:
+                    self.import_recordings(course, row.id, event.recordings)
+                handled += 1
+        return handled

@@ -1,0 +1,215 @@
+"""Values of the courses area: courses, enrolments, evidence records, overrides, live sessions.
+
+Every value is frozen; datetimes are aware UTC. They are what :class:`CourseService` returns, so
+an app renders them without touching the tables.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from blendkit.progression import ChangeEvent, Path
+
+__all__ = [
+    "AttendanceRow",
+    "Course",
+    "Enrolment",
+    "EvidenceRecord",
+    "GradeRecord",
+    "LiveSessionRecord",
+    "OverrideRecord",
+    "RecordOutcome",
+    "RecordingRow",
+    "UnmatchedRow",
+    "aware",
+    "check_zone",
+]
+
+
+def aware(value: datetime) -> datetime:
+    """``value`` as aware UTC (SQLite returns naive datetimes for UTC columns)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def check_zone(value: str) -> str:
+    """An IANA zone name known to :mod:`zoneinfo` (ValueError names the problem)."""
+    key = value.strip()
+    try:
+        ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"{value!r} is not an IANA time zone; use a name like 'Europe/Berlin'"
+        ) from exc
+    return key
+
+
+Utc = Annotated[datetime, AfterValidator(aware)]
+ZoneName = Annotated[str, AfterValidator(check_zone)]
+_FROZEN = ConfigDict(frozen=True)
+
+
+class Course(BaseModel):
+    """One LMS context and its course path."""
+
+    model_config = _FROZEN
+
+    id: int
+    issuer: str
+    client_id: str | None
+    context_id: str
+    title: str
+    path: Path
+    ags: dict[str, Any] | None = None
+
+
+class Enrolment(BaseModel):
+    """A person in a course as the launches told us, plus their own time zone."""
+
+    model_config = _FROZEN
+
+    sub: str = Field(min_length=1, max_length=255)
+    name: str = ""
+    email: str | None = None
+    time_zone: ZoneName = "UTC"
+    enrolled_at: Utc | None = None
+    groups: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The learner's zone, to show times in their own clock."""
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.sub
+
+
+class EvidenceRecord(BaseModel):
+    """One stored piece of evidence; ``details`` keeps what the engine does not need (answers)."""
+
+    model_config = _FROZEN
+
+    id: int
+    sub: str
+    kind: str
+    item: str | None
+    piece: dict[str, Any]
+    details: dict[str, Any] | None
+    recorded_at: Utc
+
+
+class OverrideRecord(BaseModel):
+    """An instructor's exception for one learner: who, when and why."""
+
+    model_config = _FROZEN
+
+    id: int
+    sub: str
+    item: str
+    action: Literal["unlock", "extend", "waive"]
+    condition_id: str | None
+    until: Utc | None
+    by: str
+    reason: str
+    at: Utc
+
+
+class LiveSessionRecord(BaseModel):
+    """A scheduled live session and the provider meeting behind it."""
+
+    model_config = _FROZEN
+
+    id: str
+    item: str | None
+    title: str
+    start_utc: Utc
+    time_zone: str
+    duration_minutes: int
+    provider: str
+    provider_meeting_id: str
+    occurrence_id: str | None
+    join_url: str
+    attendance_imported: bool
+
+    @property
+    def end_utc(self) -> datetime:
+        from datetime import timedelta
+
+        return self.start_utc + timedelta(minutes=self.duration_minutes)
+
+
+class AttendanceRow(BaseModel):
+    """One learner's merged presence in one session."""
+
+    model_config = _FROZEN
+
+    session_id: str
+    sub: str
+    minutes: float
+    percent: float
+    first_join: Utc | None
+    last_leave: Utc | None
+    matched_by: str | None
+
+
+class UnmatchedRow(BaseModel):
+    """A participant no enrolment could be tied to, and why."""
+
+    model_config = _FROZEN
+
+    session_id: str
+    display_name: str
+    email: str | None
+    reason: str
+    minutes: float
+
+
+class RecordingRow(BaseModel):
+    """A recording file of a session that learners may play."""
+
+    model_config = _FROZEN
+
+    session_id: str
+    provider_id: str
+    kind: str
+    title: str
+    play_url: str | None
+    duration_seconds: int | None
+
+
+class GradeRecord(BaseModel):
+    """A score waiting for, or done with, passback to the platform's gradebook."""
+
+    model_config = _FROZEN
+
+    id: int
+    sub: str
+    item: str
+    label: str
+    score_given: float
+    score_maximum: float
+    scored_at: Utc
+    status: Literal["pending", "sent", "failed"]
+    attempts: int
+    next_attempt_at: Utc
+    last_error: str | None
+    sent_at: Utc | None
+
+
+class RecordOutcome(BaseModel):
+    """What recording evidence caused: state changes and the statements queued for the LRS."""
+
+    model_config = _FROZEN
+
+    events: tuple[ChangeEvent, ...] = ()
+    statement_ids: tuple[str, ...] = ()
+    grade_ids: tuple[int, ...] = ()
+
+    def unlocked(self) -> tuple[str, ...]:
+        """Items that opened (locked → anything else)."""
+        return tuple(e.item for e in self.events if e.previous == "locked")

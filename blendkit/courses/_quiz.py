@@ -1,0 +1,119 @@
+"""Built-in multiple-choice quizzes: questions, a pass mark, an attempt limit, and grading.
+
+Answers arrive as untrusted form input, so :meth:`Quiz.grade` names every problem (unknown
+question, missing answer, choice out of range) instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from blendkit.errors import BlendkitError
+
+__all__ = ["QUIZ_INVALID", "Question", "Quiz", "QuizResult"]
+
+QUIZ_INVALID = "courses.quiz_invalid"
+
+
+def QuizInvalid(message: str) -> BlendkitError:  # reads like the error it builds
+    """A submitted attempt that cannot be graded as sent (400, ``courses.quiz_invalid``)."""
+    return BlendkitError(message, code=QUIZ_INVALID, http_status=400)
+
+
+class Question(BaseModel):
+    """One question with its choices; ``correct`` is the index of the right choice."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    prompt: str = Field(min_length=1)
+    choices: tuple[str, ...] = Field(min_length=2, max_length=10)
+    correct: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _correct_in_range(self) -> Question:
+        if self.correct >= len(self.choices):
+            raise ValueError(
+                f"question {self.id}: correct={self.correct} but only {len(self.choices)} choices"
+            )
+        return self
+
+
+class QuizResult(BaseModel):
+    """A graded attempt: score in percent, pass or fail, and what was answered."""
+
+    model_config = ConfigDict(frozen=True)
+
+    score: float
+    passed: bool
+    correct: int
+    total: int
+    answers: dict[str, int]
+    wrong: tuple[str, ...]
+
+
+class Quiz(BaseModel):
+    """A multiple-choice quiz for one path item."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = ""
+    questions: tuple[Question, ...] = Field(min_length=1)
+    pass_mark: float = Field(default=60, ge=0, le=100)
+    max_attempts: int | None = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Quiz:
+        ids = [q.id for q in self.questions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("question ids must be unique within a quiz")
+        return self
+
+    def grade(self, answers: Mapping[str, str | int]) -> QuizResult:
+        """Grade form answers ``{question_id: choice_index}``; raises ``courses.quiz_invalid``."""
+        known = {q.id for q in self.questions}
+        extra = sorted(set(answers) - known)
+        if extra:
+            raise QuizInvalid(
+                f"the attempt answers questions this quiz does not have: {', '.join(extra)}; "
+                "reload the quiz page and submit again"
+            )
+        chosen: dict[str, int] = {}
+        missing = []
+        for question in self.questions:
+            raw = answers.get(question.id)
+            if raw is None or str(raw).strip() == "":
+                missing.append(question.id)
+                continue
+            try:
+                index = int(str(raw))
+            except ValueError:
+                raise QuizInvalid(
+                    f"the answer to question {question.id} is {str(raw)[:20]!r}, not a choice "
+                    "number; pick one of the offered choices"
+                ) from None
+            if not 0 <= index < len(question.choices):
+                raise QuizInvalid(
+                    f"the answer to question {question.id} is choice {index}, but it has "
+                    f"{len(question.choices)} choices (0–{len(question.choices) - 1})"
+                )
+            chosen[question.id] = index
+        if missing:
+            raise QuizInvalid(
+                f"{len(missing)} question(s) unanswered ({', '.join(missing)}); answer every "
+                "question before submitting"
+            )
+        wrong = tuple(q.id for q in self.questions if chosen[q.id] != q.correct)
+        right = len(self.questions) - len(wrong)
+        score = round(100 * right / len(self.questions), 2)
+        return QuizResult(
+            score=score,
+            passed=score >= self.pass_mark,
+            correct=right,
+            total=len(self.questions),
+            answers=chosen,
+            wrong=wrong,
+        )
