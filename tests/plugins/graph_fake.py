@@ -143,7 +143,7 @@ class GraphFake:
         self.records[report_id] = people
         return report_id
 
-    # --- transport -------------------------------------------------------------------------------
+    # --- transport ------------------------------------------------------------------------------
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url.copy_with(query=None))
@@ -232,7 +232,7 @@ class GraphFake:
             body["@odata.nextLink"] = f"{GRAPH}{quote(path)}?$skiptoken={skip + self.page_size}"
         return _json(200, body)
 
-    # --- events and online meetings --------------------------------------------------------------
+    # --- events and online meetings -------------------------------------------------------------
 
     def _create(self, body: dict[str, Any]) -> httpx.Response:
         n = next(self._ids)
@@ -290,7 +290,7 @@ class GraphFake:
         found = [m for m in self.meetings.values() if m["joinWebUrl"] == url]
         return _json(200, {"value": found})
 
-    # --- subscriptions ---------------------------------------------------------------------------
+    # --- subscriptions --------------------------------------------------------------------------
 
     def _subscribe(self, body: dict[str, Any]) -> httpx.Response:
         if self.notification_endpoint is None:
@@ -316,7 +316,7 @@ class GraphFake:
         ):
             return graph_error(400, "ValidationError", "Subscription validation request failed.")
         self.validations.append(token)
-        sub_id = f"7f105c7d-2dc5-4530-97cd-4e7a{len(self.subscriptions) + 1:08d}"
+        sub_id = f"7f105c7d-2dc5-4530-97cd-4e7a{next(self._ids):08d}"
         created = {
             "id": sub_id,
             "resource": body["resource"],
