@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+from operator import itemgetter
 
 from blendkit.sessions._models import (
     Attendance,
@@ -32,7 +33,9 @@ from blendkit.sessions._models import (
 
 __all__ = ["Roster", "build_attendance_report", "merge_intervals", "normalise_email"]
 
-_Span = tuple[float, float]
+_Span = tuple[float, float, datetime, datetime]
+"""Seconds from the occurrence start to the span's start and end, then the same two instants."""
+_BOUNDS = itemgetter(0, 1)
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -44,43 +47,49 @@ def normalise_email(email: str | None) -> str | None:
 
 
 def _merge_spans(spans: list[_Span]) -> list[_Span]:
-    """Union of half-open spans, sorted, without empty or touching pieces."""
-    spans.sort()
+    """Union of non-empty half-open spans, sorted, without overlapping or touching pieces."""
+    spans.sort(key=_BOUNDS)
     merged: list[_Span] = []
-    for start, end in spans:
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
+    for span in spans:
+        if merged and span[0] <= merged[-1][1]:
+            if span[1] > merged[-1][1]:
+                last = merged[-1]
+                merged[-1] = (last[0], span[1], last[2], span[3])
         else:
-            merged.append((start, end))
+            merged.append(span)
     return merged
 
 
-def _clipped_spans(records: Iterable[ParticipantRecord], lo: float, hi: float) -> list[_Span]:
+def _clipped_spans(records: Iterable[ParticipantRecord], occurrence: Occurrence) -> list[_Span]:
+    """Each record's interval cut to the occurrence (open ones end with it); empty ones dropped."""
+    start, end = occurrence.start_utc, occurrence.end_utc
+    length = (end - start).total_seconds()
     spans: list[_Span] = []
     for record in records:
-        start = max(record.join_time.timestamp(), lo)
-        end = min(record.leave_time.timestamp() if record.leave_time else hi, hi)
-        if end > start:
-            spans.append((start, end))
+        joined, joined_at = (record.join_time - start).total_seconds(), record.join_time
+        if joined < 0:
+            joined, joined_at = 0.0, start
+        leave = record.leave_time
+        if leave is None:
+            left, left_at = length, end
+        else:
+            left, left_at = (leave - start).total_seconds(), leave
+            if left > length:
+                left, left_at = length, end
+        if left > joined:
+            spans.append((joined, left, joined_at, left_at))
     return spans
 
 
 def _as_intervals(spans: list[_Span]) -> tuple[Interval, ...]:
-    return tuple(
-        Interval(start=datetime.fromtimestamp(s, UTC), end=datetime.fromtimestamp(e, UTC))
-        for s, e in spans
-    )
+    return tuple(Interval(start=s[2], end=s[3]) for s in spans)
 
 
 def merge_intervals(
     records: Iterable[ParticipantRecord], occurrence: Occurrence
 ) -> tuple[Interval, ...]:
     """The union of the records' intervals inside ``occurrence`` (open records end with it)."""
-    lo, hi = occurrence.start_utc.timestamp(), occurrence.end_utc.timestamp()
-    return _as_intervals(_merge_spans(_clipped_spans(records, lo, hi)))
+    return _as_intervals(_merge_spans(_clipped_spans(records, occurrence)))
 
 
 class Roster:
@@ -144,18 +153,17 @@ def build_attendance_report(
 ) -> AttendanceReport:
     """Attendance of every roster learner in ``occurrence`` plus the unmatched participants.
 
-    Identical records (a page delivered twice) count once. Learners who never joined appear
+    Identical records (a page delivered twice) change nothing. Learners who never joined appear
     with zero minutes and ``matched_by=None``.
     ``matched_by`` is the strongest key that tied any of a learner's records.
     """
     index = roster if isinstance(roster, Roster) else Roster(roster, join_links)
-    lo, hi = occurrence.start_utc.timestamp(), occurrence.end_utc.timestamp()
-    length = hi - lo
+    length = occurrence.duration.total_seconds()
     by_learner: dict[str, list[ParticipantRecord]] = defaultdict(list)
     keys: dict[str, MatchKey] = {}
     unmatched: dict[tuple[str | None, ...], list[ParticipantRecord]] = defaultdict(list)
     reasons: dict[tuple[str | None, ...], UnmatchedReason] = {}
-    for record in dict.fromkeys(records):  # a record delivered twice (paging overlap) counts once
+    for record in records:
         matched = index.match(record)
         if isinstance(matched, UnmatchedReason):
             group = _unmatched_key(record)
@@ -169,8 +177,8 @@ def build_attendance_report(
     attendance = []
     for learner_id in sorted(index.learners):
         own = by_learner.get(learner_id, [])
-        spans = _merge_spans(_clipped_spans(own, lo, hi))
-        seconds = sum(e - s for s, e in spans)
+        spans = _merge_spans(_clipped_spans(own, occurrence))
+        seconds = sum(span[1] - span[0] for span in spans)
         attendance.append(
             Attendance(
                 learner_id=learner_id,
@@ -183,7 +191,7 @@ def build_attendance_report(
             )
         )
     missing = [
-        _describe_unmatched(group, reasons[group], group_records, lo, hi)
+        _describe_unmatched(group, reasons[group], group_records, occurrence)
         for group, group_records in unmatched.items()
     ]
     missing.sort(
@@ -209,10 +217,9 @@ def _describe_unmatched(
     group: tuple[str | None, ...],
     reason: UnmatchedReason,
     records: list[ParticipantRecord],
-    lo: float,
-    hi: float,
+    occurrence: Occurrence,
 ) -> UnmatchedParticipant:
-    spans = _merge_spans(_clipped_spans(records, lo, hi))
+    spans = _merge_spans(_clipped_spans(records, occurrence))
     names = sorted({r.display_name for r in records if r.display_name})
     return UnmatchedParticipant(
         display_name=", ".join(names),
@@ -220,6 +227,6 @@ def _describe_unmatched(
         provider_user_id=group[1],
         registrant_id=group[0],
         reason=reason,
-        minutes_present=sum(e - s for s, e in spans) / 60,
-        records=len(records),
+        minutes_present=sum(span[1] - span[0] for span in spans) / 60,
+        records=len(dict.fromkeys(records)),  # a record delivered twice counts once
     )

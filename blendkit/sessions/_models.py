@@ -45,6 +45,8 @@ __all__ = [
 
 
 def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(
             "datetime must carry a time zone (e.g. 2026-03-02T16:00:00Z); naive datetimes are "
