@@ -44,8 +44,9 @@ def _malformed(what: str) -> LaunchRejected:
 
 
 def _b64decode(segment: bytes) -> bytes:
-    if b"=" in segment:
-        raise binascii.Error("padding")
+    # Only the URL-safe alphabet without padding: one token, one encoding.
+    if b"=" in segment or b"+" in segment or b"/" in segment:
+        raise binascii.Error("not unpadded base64url")
     padded = segment.translate(_TO_STANDARD) + b"=" * (-len(segment) % 4)
     return binascii.a2b_base64(padded, strict_mode=True)
 

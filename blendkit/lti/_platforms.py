@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from blendkit.errors import AlreadyExists, NotFound, RegistrationError
@@ -187,7 +187,7 @@ class StorePlatformRegistry:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def _load(self, *conditions: object) -> list[Platform]:
+    def _load(self, *conditions: ColumnElement[bool]) -> list[Platform]:
         p, d = lti_platforms.c, lti_deployments.c
         query = (
             select(
@@ -202,7 +202,7 @@ class StorePlatformRegistry:
                 d.deployment_id,
             )
             .select_from(lti_platforms.outerjoin(lti_deployments))
-            .where(*conditions)  # type: ignore[arg-type]
+            .where(*conditions)
             .order_by(p.issuer, p.client_id, d.id)
         )
         with self._store.session() as session:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from blendkit.store import Store
@@ -160,8 +160,8 @@ class StoreLoginStateStore:
             )
 
     @staticmethod
-    def _record(row: object) -> LoginState:
-        mapping = dict(row._mapping)  # type: ignore[attr-defined]
+    def _record(row: Row[Any]) -> LoginState:
+        mapping = dict(row._mapping)
         mapping["expires_at"] = _to_epoch(mapping["expires_at"])
         return LoginState.model_validate(mapping)
 

@@ -6,6 +6,7 @@ Adapters hold one :class:`Tool` per application and call ``login``, ``handle_lau
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from blendkit.config import LTISettings, Settings
-from blendkit.errors import ConfigError, NotFound
+from blendkit.errors import ConfigError, LaunchRejected, NotFound
 from blendkit.lti._http import HttpRequest, HttpResponse
 from blendkit.lti._jwks import HttpxJWKSFetcher, JWKSCache, JWKSFetcher
 from blendkit.lti._keys import KeySet
@@ -33,6 +34,8 @@ from blendkit.lti._validator import STORAGE_VALUE_FIELD, LaunchValidator
 from blendkit.store import Store
 
 __all__ = ["Tool"]
+
+logger = logging.getLogger("blendkit.lti")
 
 
 class Tool:
@@ -109,17 +112,34 @@ class Tool:
 
     def login(self, request: HttpRequest) -> HttpResponse:
         """Answer an OIDC login initiation (raises ``LaunchRejected``)."""
-        return self.login_handler.handle(request)
+        try:
+            return self.login_handler.handle(request)
+        except LaunchRejected as rejected:
+            # Codes and messages only: they never contain tokens, states or cookies.
+            logger.warning("LTI login refused: %s", rejected)
+            raise
 
     def launch(self, request: HttpRequest) -> Launch:
         """Validate an authentication response (raises ``LaunchRejected`` with a code)."""
-        return self.validator.validate(request)
+        try:
+            launch = self.validator.validate(request)
+        except LaunchRejected as rejected:
+            logger.warning("LTI launch refused: %s", rejected)
+            raise
+        logger.info(
+            "LTI launch accepted: issuer=%s client_id=%s deployment=%s type=%s",
+            launch.issuer,
+            launch.client_id,
+            launch.deployment_id,
+            launch.message_type.value,
+        )
+        return launch
 
     def handle_launch(self, request: HttpRequest) -> Launch | HttpResponse:
         """Like :meth:`launch`, but answers the platform-storage bridge page when the launch
         arrived without the binding cookie from a login that used LTI Platform Storage."""
         bridge = self._bridge(request)
-        return bridge if bridge is not None else self.validator.validate(request)
+        return bridge if bridge is not None else self.launch(request)
 
     def _bridge(self, request: HttpRequest) -> HttpResponse | None:
         if STORAGE_VALUE_FIELD in request.form or request.cookies.get(self.cookie_name):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -96,6 +97,13 @@ def _tampered_signature(kit: Kit, nonce: str) -> str:
     flipped = bytearray(__import__("base64").urlsafe_b64decode(signature + "=="))
     flipped[10] ^= 0x01
     return f"{header}.{payload}.{b64(bytes(flipped))}"
+
+
+def _standard_alphabet(kit: Kit, nonce: str) -> str:
+    """The same signature re-encoded with '+' and '/': one token must have one encoding."""
+    header, payload, signature = sign(canvas_claims(nonce, kit.clock.now)).split(".")
+    assert "-" in signature or "_" in signature
+    return f"{header}.{payload}.{signature.replace('-', '+').replace('_', '/')}"
 
 
 def _crit_header(kit: Kit, nonce: str) -> str:
@@ -238,6 +246,11 @@ CORPUS: list[Case] = [
     Case(
         "payload is a JSON list", "lti.malformed_token", _raw(f"{RS256_HEADER}.{b64(b'[1]')}.AAAA")
     ),
+    Case(
+        "signature in the standard base64 alphabet",
+        "lti.malformed_token",
+        _with_token(_standard_alphabet),
+    ),
     Case("crit header extension", "lti.malformed_token", _with_token(_crit_header)),
     Case("alg none, empty signature", "lti.unsupported_alg", _with_token(_none_alg)),
     Case(
@@ -368,18 +381,21 @@ def test_corpus_is_large_and_names_are_unique() -> None:
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c.name for c in CORPUS])
-def test_attack_is_refused_with_its_code(case: Case) -> None:
+def test_attack_is_refused_with_its_code(case: Case, caplog: pytest.LogCaptureFixture) -> None:
     kit = _tenant_kit()
     request = case.attack(kit)
+    caplog.set_level(logging.DEBUG)
     with pytest.raises(LaunchRejected) as info:
         kit.tool.launch(request)
     assert info.value.code == case.code, info.value.message
+    assert case.code in caplog.text  # the refusal is logged for the administrator …
+    secrets = [request.form.get("state", ""), *request.cookies.values()]
     token = request.form.get("id_token")
     if token:
-        assert token not in str(info.value)
-        for segment in token.split("."):
-            if len(segment) >= 16:
-                assert segment[:16] not in str(info.value)
+        secrets += [s[:16] for s in token.split(".") if len(s) >= 16]
+    for secret in filter(None, secrets):  # … without the token, the state or the cookie
+        assert secret not in str(info.value)
+        assert secret not in caplog.text
 
 
 def test_unknown_kid_refetches_exactly_once_and_is_rate_limited() -> None:
