@@ -1,0 +1,277 @@
+"""The durable outbox: store-first emit, batched delivery, backoff, dead letters, concurrency."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import select
+
+from blendkit.errors import OutboxError
+from blendkit.store import Store
+from blendkit.store._tables_xapi import xapi_outbox
+from blendkit.xapi import LRSClient, Outbox, StatementFactory, lti_actor
+
+from .conftest import PASSWORD, USERNAME, Ralph
+
+FACTORY = StatementFactory("https://tool.example.edu")
+ACTOR = lti_actor("https://canvas.instructure.com", "outbox-tests")
+EMITTER = Path(__file__).with_name("emitter.py")
+
+
+def statements(n: int, *, bad: set[int] = frozenset(), tag: str | None = None) -> list[Any]:  # type: ignore[assignment]
+    tag = tag or uuid.uuid4().hex[:8]
+    return [
+        FACTORY.module(
+            "completed",
+            ACTOR,
+            module_id=f"{'BAD-' if i in bad else ''}{tag}-{i}",
+            course_id=f"course-{tag}",
+        )
+        for i in range(n)
+    ]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def mock_lrs(handler: Any) -> LRSClient:
+    return LRSClient("https://lrs.example.org/xapi", transport=httpx.MockTransport(handler))
+
+
+# --- emit ---------------------------------------------------------------------------------------
+
+
+def test_emit_joins_the_apps_transaction(store: Store) -> None:
+    outbox = Outbox(store)
+    with pytest.raises(RuntimeError), store.session() as session:
+        outbox.emit(statements(3), session=session)
+        raise RuntimeError("the app's own change failed")
+    assert outbox.status().pending == 0
+    with store.session() as session:
+        outbox.emit(statements(3), session=session)
+    assert outbox.status().pending == 3
+
+
+def test_emit_is_idempotent_and_completes_id_and_timestamp(store: Store) -> None:
+    outbox = Outbox(store)
+    batch = statements(4)
+    assert outbox.emit(batch) == [str(s.id) for s in batch]
+    outbox.emit(batch[:2])
+    bare = {
+        "actor": {"mbox": "mailto:ann@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"id": "https://tool.example.edu/page"},
+    }
+    [new_id] = outbox.emit(bare)
+    assert outbox.status().pending == 5
+    with store.engine.connect() as conn:
+        payload = conn.execute(
+            select(xapi_outbox.c.payload).where(xapi_outbox.c.statement_id == new_id)
+        ).scalar_one()
+    stored = orjson.loads(payload)
+    assert stored["id"] == new_id
+    assert stored["timestamp"].endswith("Z")
+
+
+def test_local_only_mode_keeps_and_exports(sqlite_store: Store) -> None:
+    outbox = Outbox(sqlite_store)
+    batch = statements(5)
+    outbox.emit(batch)
+    with pytest.raises(OutboxError, match="no LRS is configured"):
+        outbox.deliver_once()
+    out = io.BytesIO()
+    assert outbox.export(out) == 5
+    lines = out.getvalue().splitlines()
+    assert [orjson.loads(line)["id"] for line in lines] == [str(s.id) for s in batch]
+
+
+# --- delivery against ralph -------------------------------------------------------------------
+
+
+def test_flush_delivers_everything_to_ralph_once(store: Store, fresh_ralph: Ralph) -> None:
+    outbox = Outbox(store, fresh_ralph.client(), batch_size=40)
+    batch = statements(250)
+    outbox.emit(batch)
+    report = outbox.flush(max_seconds=30)
+    assert report.delivered == 250
+    assert report.requests == 7  # ceil(250 / 40)
+    status = outbox.status()
+    assert (status.pending, status.delivered, status.dead) == (0, 250, 0)
+    assert sorted(fresh_ralph.stored_ids()) == sorted(str(s.id) for s in batch)
+    assert set(fresh_ralph.stats()["sent"].values()) == {1}
+
+
+# --- faults (mocked LRS answers) -------------------------------------------------------------
+
+
+def rejecting_lrs(calls: list[int]) -> LRSClient:
+    """An LRS that refuses any batch holding a module whose id contains BAD (400, with reason)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        items = orjson.loads(request.content)
+        calls.append(len(items))
+        bad = [s["id"] for s in items if "BAD-" in s["object"]["id"]]
+        if bad:
+            return httpx.Response(400, text=f"statement {bad[0]} uses a forbidden module id")
+        return httpx.Response(200, json=[s["id"] for s in items])
+
+    return mock_lrs(handler)
+
+
+def test_400_splits_the_batch_and_dead_letters_only_the_bad_ones(sqlite_store: Store) -> None:
+    calls: list[int] = []
+    outbox = Outbox(sqlite_store, rejecting_lrs(calls), batch_size=32)
+    batch = statements(32, bad={5, 20})
+    outbox.emit(batch)
+    report = outbox.flush(max_seconds=5)
+    assert (report.delivered, report.dead) == (30, 2)
+    assert len(calls) < 32  # halving, not one request per statement
+    letters = {d.statement_id: d for d in outbox.dead_letters()}
+    assert set(letters) == {str(batch[5].id), str(batch[20].id)}
+    assert "forbidden module id" in letters[str(batch[5].id)].reason
+    assert letters[str(batch[5].id)].status_code == 400
+    assert outbox.retry_dead([str(batch[5].id)]) == 1
+    assert (outbox.status().pending, outbox.status().dead) == (1, 1)
+
+
+def test_retry_after_and_exponential_backoff_with_jitter(sqlite_store: Store) -> None:
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "30"}),
+            httpx.Response(500),
+            httpx.Response(503),
+            httpx.Response(204),
+        ]
+    )
+    clock = FakeClock()
+    outbox = Outbox(
+        sqlite_store,
+        mock_lrs(lambda request: next(answers)),
+        backoff_initial_seconds=2,
+        backoff_max_seconds=5,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 1.0,
+    )
+    outbox.emit(statements(3))
+    assert outbox.deliver_once().retried == 3
+    due = outbox.status().next_attempt_at
+    assert due is not None
+    assert due.timestamp() == pytest.approx(clock.now + 30)
+    assert outbox.deliver_once().requests == 0  # not due yet
+    clock.now += 30
+    assert outbox.deliver_once().retried == 3  # 500: attempt 2 -> 2 * 2 s
+    assert outbox.status().next_attempt_at.timestamp() == pytest.approx(clock.now + 4)  # type: ignore[union-attr]
+    clock.now += 4
+    assert outbox.deliver_once().retried == 3  # 503 without Retry-After: capped at 5 s
+    assert outbox.status().next_attempt_at.timestamp() == pytest.approx(clock.now + 5)  # type: ignore[union-attr]
+    clock.now += 5
+    assert outbox.deliver_once().delivered == 3
+    assert outbox.status().pending == 0
+
+
+def test_jitter_spreads_retries_between_half_and_full_delay(sqlite_store: Store) -> None:
+    outbox = Outbox(sqlite_store, backoff_initial_seconds=1, backoff_max_seconds=60)
+    delays = [outbox.backoff(4) for _ in range(200)]
+    assert all(4 <= d <= 8 for d in delays)
+    assert max(delays) - min(delays) > 1
+
+
+def test_bad_credentials_keep_statements_pending_not_dead(sqlite_store: Store) -> None:
+    outbox = Outbox(sqlite_store, mock_lrs(lambda request: httpx.Response(401)))
+    outbox.emit(statements(2))
+    report = outbox.deliver_once()
+    assert (report.retried, report.dead) == (2, 0)
+    status = outbox.status()
+    assert status.pending == 2
+    assert status.last_error is not None
+    assert "credentials" in status.last_error
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def test_kill_9_while_emitting_loses_and_duplicates_nothing(
+    tmp_path: Path, fresh_ralph: Ralph
+) -> None:
+    url = f"sqlite:///{tmp_path / 'emit.sqlite3'}"
+    args = [sys.executable, str(EMITTER), url, "3000", "100", "0.02"]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    child.stdout.readline()  # the first transaction is committed
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    store = Store(url)
+    queued = Outbox(store).status().pending
+    assert 100 <= queued < 3000
+    assert queued % 100 == 0  # whole transactions only
+    subprocess.run(args[:-1] + ["0"], check=True, stdout=subprocess.DEVNULL)
+    outbox = Outbox(store, fresh_ralph.client(), batch_size=500)
+    assert outbox.status().pending == 3000
+    assert outbox.flush(max_seconds=60).delivered == 3000
+    ids = fresh_ralph.stored_ids()
+    assert len(ids) == len(set(ids)) == 3000
+
+
+def deliverer_env(url: str, ralph: Ralph, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLENDKIT_")}
+    env.update(
+        BLENDKIT_DATABASE_URL=url,
+        BLENDKIT_XAPI_ENDPOINT=ralph.endpoint,
+        BLENDKIT_XAPI_USERNAME=USERNAME,
+        BLENDKIT_XAPI_PASSWORD=PASSWORD,
+        **extra,
+    )
+    return env
+
+
+@pytest.mark.postgres
+def test_several_deliverers_drain_one_postgres_outbox_without_double_sends(
+    postgres_url: str, fresh_ralph: Ralph
+) -> None:
+    store = Store(postgres_url)
+    store.migrate()
+    outbox = Outbox(store)
+    outbox.emit(statements(3000))
+    env = deliverer_env(
+        postgres_url, fresh_ralph, BLENDKIT_XAPI_BATCH_SIZE="50", BLENDKIT_XAPI_POLL_SECONDS="0.2"
+    )
+    blendkit = [sys.executable, "-c", "from blendkit.cli import main; main()", "outbox", "run"]
+    workers = [subprocess.Popen(blendkit, env=env, stderr=subprocess.DEVNULL) for _ in range(3)]
+    try:
+        deadline = time.monotonic() + 120
+        while outbox.status().pending and time.monotonic() < deadline:
+            time.sleep(0.3)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(30)
+    assert outbox.status().pending == 0
+    sent = fresh_ralph.stats()["sent"]
+    assert len(sent) == 3000
+    assert set(sent.values()) == {1}, "a statement was POSTed by two deliverers"
+    ids = fresh_ralph.stored_ids()
+    assert len(ids) == len(set(ids)) == 3000
+    store.dispose()
