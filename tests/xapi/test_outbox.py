@@ -64,9 +64,14 @@ def mock_lrs(handler: Any) -> LRSClient:
 
 def test_emit_joins_the_apps_transaction(store: Store) -> None:
     outbox = Outbox(store)
-    with pytest.raises(RuntimeError), store.session() as session:
-        outbox.emit(statements(3), session=session)
-        raise RuntimeError("the app's own change failed")
+
+    def failing_change() -> None:
+        with store.session() as session:
+            outbox.emit(statements(3), session=session)
+            raise RuntimeError("the app's own change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
     assert outbox.status().pending == 0
     with store.session() as session:
         outbox.emit(statements(3), session=session)
@@ -226,7 +231,7 @@ def test_kill_9_while_emitting_loses_and_duplicates_nothing(
     queued = Outbox(store).status().pending
     assert 100 <= queued < 3000
     assert queued % 100 == 0  # whole transactions only
-    subprocess.run(args[:-1] + ["0"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*args[:-1], "0"], check=True, stdout=subprocess.DEVNULL)
     outbox = Outbox(store, fresh_ralph.client(), batch_size=500)
     assert outbox.status().pending == 3000
     assert outbox.flush(max_seconds=60).delivered == 3000
