@@ -1,0 +1,30 @@
+"""The Python examples in docs/sessions/ run as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "sessions"
+BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def examples() -> list[tuple[str, str]]:
+    found = []
+    for page in sorted(DOCS.glob("*.md")):
+        for n, code in enumerate(BLOCK.findall(page.read_text(encoding="utf-8"))):
+            found.append((f"{page.name}#{n}", code))
+    return found
+
+
+@pytest.mark.parametrize(("where", "code"), examples(), ids=[w for w, _ in examples()])
+def test_example_runs(where: str, code: str, capsys: pytest.CaptureFixture[str]) -> None:
+    exec(compile(code, where, "exec"), {"__name__": "docs_example"})
+    assert capsys.readouterr().out  # every example shows its result
+
+
+def test_every_page_has_an_example() -> None:
+    pages = {where.split("#")[0] for where, _ in examples()}
+    assert pages == {"overview.md", "scheduling.md", "providers.md"}
