@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -196,3 +197,42 @@ def test_parse_skips_keys_not_for_rs256_signatures() -> None:
     good = jwks_document((PLATFORM_KEY, "p1"))["keys"][0]
     keys = parse_jwks({"keys": [small, enc, ps, no_kid, "junk", good]})
     assert list(keys) == ["p1"]
+
+
+def test_store_backed_tool_fetches_platform_keys_over_http(
+    jwks_server: _JWKSServer, client: httpx.Client, sqlite_store: Any
+) -> None:
+    """The whole path with real parts: SQLite store, httpx, a JWKS endpoint on 127.0.0.1."""
+    from blendkit.config import Settings
+    from blendkit.lti import HttpRequest, Tool
+    from tests.lti.launch_kit import CLIENT_ID, ISSUER, TARGET, canvas_claims, canvas_platform, sign
+
+    tool = Tool.from_store(
+        sqlite_store, Settings(tool={"base_url": "https://tool.example.org"}), http_client=client
+    )
+    tool.registry.add(canvas_platform(jwks_url=jwks_server.url))
+    login = tool.login(
+        HttpRequest(
+            method="GET",
+            query={
+                "iss": ISSUER,
+                "login_hint": "h",
+                "target_link_uri": TARGET,
+                "client_id": CLIENT_ID,
+            },
+        )
+    )
+    query = dict(
+        pair.split("=", 1) for pair in (login.header("Location") or "").split("?", 1)[1].split("&")
+    )
+    cookie = login.cookies[0]
+    request = HttpRequest(
+        method="POST",
+        form={
+            "id_token": sign(canvas_claims(query["nonce"], time.time())),
+            "state": query["state"],
+        },
+        cookies={cookie.name: cookie.value},
+    )
+    assert tool.launch(request).is_instructor
+    assert jwks_server.requests == 1

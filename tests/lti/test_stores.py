@@ -247,3 +247,63 @@ def test_platform_model_label() -> None:
         jwks_url="http://localhost:8000/mod/lti/certs.php",
     )
     assert "abc" in platform.label
+
+
+def test_one_launch_posted_by_racing_workers_is_accepted_once(postgres_url: str) -> None:
+    """Several workers receive the same form post at once: exactly one Launch, the rest refused."""
+    store = Store(postgres_url)
+    store.migrate()
+    try:
+        kit = Kit()
+        tools = [
+            Tool(
+                registry=StorePlatformRegistry(store),
+                states=StoreLoginStateStore(store),
+                nonces=StoreNonceStore(store),
+                jwks_cache=kit.jwks,
+                base_url="https://tool.example.org",
+            )
+            for _ in range(6)
+        ]
+        tools[0].registry.add(canvas_platform())
+        login = tools[0].login(
+            kit.launch_request(None, None, None).model_copy(
+                update={
+                    "form": {
+                        "iss": "https://canvas.example.edu",
+                        "login_hint": "h",
+                        "target_link_uri": "https://tool.example.org/course/page",
+                        "client_id": CLIENT_ID,
+                    }
+                }
+            )
+        )
+        location = login.header("Location") or ""
+        state = location.split("state=")[1].split("&")[0]
+        nonce = location.split("nonce=")[1].split("&")[0]
+        request = kit.launch_request(
+            sign(canvas_claims(nonce, time.time())), state, None
+        ).model_copy(update={"cookies": {tools[0].cookie_name: login.cookies[0].value}})
+        barrier = threading.Barrier(len(tools))
+        outcomes: list[str] = []
+        lock = threading.Lock()
+
+        def work(tool: Tool) -> None:
+            barrier.wait()
+            try:
+                tool.launch(request)
+                result = "accepted"
+            except LaunchRejected as rejected:
+                result = rejected.code
+            with lock:
+                outcomes.append(result)
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in tools]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert outcomes.count("accepted") == 1
+        assert set(outcomes) - {"accepted"} == {"lti.state_mismatch"}
+    finally:
+        store.dispose()
