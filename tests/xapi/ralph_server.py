@@ -50,7 +50,9 @@ class FaultWrapper:
             await self._reply(send, 204, b"", [])
             return
         if path == "/_stats":
-            body = orjson.dumps({"posts": self.posts, "sent": dict(self.sent)})
+            body = orjson.dumps(
+                {"posts": self.posts, "sent": dict(self.sent), "faults_left": len(self.faults)}
+            )
             await self._reply(send, 200, body, json_header)
             return
         if path.rstrip("/") == "/xAPI/statements" and method == "POST":
