@@ -437,10 +437,11 @@ class ServiceSession:
                 if json is not None:
                     content = orjson.dumps(json)
                     headers["Content-Type"] = content_type or "application/json"
+                # Merge, never replace: Moodle's service URLs carry their own query (type_id).
+                target = httpx.URL(url).copy_merge_params(dict(params)) if params else url
                 return self.tokens.http.build_request(
                     method,
-                    url,
-                    params=dict(params) if params else None,
+                    target,
                     content=content,
                     headers=headers,
                     timeout=self.tokens.timeout,

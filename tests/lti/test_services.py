@@ -389,3 +389,36 @@ def test_retry_policy_never_waits_beyond_its_bounds(attempt: int, retry_after: f
         assert 0 < backoff <= policy.max_backoff_seconds
         waited = policy.delay(attempt, retry_after)
         assert waited == (retry_after if retry_after <= policy.max_retry_after_seconds else None)
+
+
+def test_relative_next_links_are_followed_and_filters_sent_once(keys: KeySet) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, json=OK)
+        seen.append(str(request.url))
+        if request.url.params.get("page") == "2":
+            return httpx.Response(200, json=[2])
+        return httpx.Response(
+            200,
+            json=[1],
+            headers={
+                "Link": '<https://lms.example.edu/x>; rel="first", </items?page=2>; rel="next"'
+            },
+        )
+
+    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    pages = ServiceSession(FAKE, tokens).pages(
+        "https://lms.example.edu/items?type_id=1",
+        scopes=[SCORE],
+        needs=[SCORE],
+        accept="*/*",
+        params={"tag": "quiz"},
+        what="t",
+    )
+    assert [page.json() for page in pages] == [[1], [2]]
+    assert seen == [
+        "https://lms.example.edu/items?type_id=1&tag=quiz",
+        "https://lms.example.edu/items?page=2",
+    ]
