@@ -71,7 +71,7 @@ def test_errors_name_the_location(document: dict[str, object], message: str) -> 
         path_from_dict(document)
     assert message in caught.value.message
     # the same document as YAML text gives the same location
-    with pytest.raises(PathInvalid, match="modules|cycle"):
+    with pytest.raises(PathInvalid, match=r"modules|cycle"):
         parse_path(json.dumps(document), "yaml")
 
 
@@ -102,7 +102,8 @@ def test_json_and_yaml_round_trip(path: Path) -> None:
 
 def test_evidence_document() -> None:
     ev = parse_evidence(
-        '{"learner": "ann", "videos": {"v": 50}, "scores": {"q": [{"score": 70, "at": "2026-01-01T00:00:00Z"}]}}'
+        '{"learner": "ann", "videos": {"v": 50}, "scores": {"q": '
+        '[{"score": 70, "at": "2026-01-01T00:00:00Z"}]}}'
     )
     assert ev.scores["q"][0].score == 70
     with pytest.raises(ProgressionError, match=r"videos\.v: must be between 0 and 100") as caught:

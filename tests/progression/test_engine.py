@@ -156,9 +156,9 @@ def test_hidden_conditions_hide_the_item() -> None:
 
 def test_naive_datetimes_are_rejected() -> None:
     with pytest.raises(ProgressionError, match="no timezone"):
-        evaluate(course(), Evidence(), datetime(2026, 1, 1))  # noqa: DTZ001
+        evaluate(course(), Evidence(), datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="timezone"):
-        ScoreRecorded(item="quiz1", score=1, at=datetime(2026, 1, 1))  # noqa: DTZ001
+        ScoreRecorded(item="quiz1", score=1, at=datetime(2026, 1, 1))
 
 
 def test_enrolment_relative_due_date() -> None:

@@ -58,10 +58,8 @@ def test_import_maps_every_leaf() -> None:
     assert isinstance(either, AnyOf)
     assert either.any[0] == CompletionCondition(item="cm:42", state="passed")
     assert isinstance(either.any[1], DateCondition)
-    assert (
-        either.any[1].from_ is not None
-        and either.any[1].from_.isoformat() == "2026-01-01T00:00:00+00:00"
-    )
+    assert either.any[1].from_ is not None
+    assert either.any[1].from_.isoformat() == "2026-01-01T00:00:00+00:00"
     assert drip == RelativeDateCondition(amount=7, unit="days", anchor="enrolment", hidden=True)
     assert profile.hidden is False
     assert export_moodle(cond, MoodleIds(grade={17: "quiz2"})) == FORM_DOCUMENT
@@ -70,12 +68,14 @@ def test_import_maps_every_leaf() -> None:
 def test_negated_roots_become_not_trees() -> None:
     doc = {"op": "!|", "c": [{"type": "group", "id": 5}, {"type": "group"}], "showc": [False, True]}
     cond = import_moodle(doc)
-    assert isinstance(cond, Not) and isinstance(cond.not_, AnyOf)
+    assert isinstance(cond, Not)
+    assert isinstance(cond.not_, AnyOf)
     assert cond.not_.any[0] == GroupCondition(group="group:5", hidden=True)
     assert export_moodle(cond) == doc
     doc2 = {"op": "!&", "c": [{"type": "grouping", "id": 3}], "show": False}
     cond2 = import_moodle(doc2)
-    assert isinstance(cond2, Not) and cond2.hidden
+    assert isinstance(cond2, Not)
+    assert cond2.hidden
     assert export_moodle(cond2) == doc2
 
 
