@@ -74,6 +74,7 @@ from blendkit.sessions._provider import (
     handle_webhook_once,
     load_meeting_provider,
 )
+from blendkit.sessions._records import SessionRecords
 from blendkit.sessions._recurrence import expand_occurrences
 from blendkit.sessions._schedule import evaluate_slot, plan_slots
 
@@ -111,6 +112,7 @@ __all__ = [  # noqa: RUF022  # plain sorted(), as tests/test_exported_members.py
     "SchedulePlan",
     "SeriesAttendance",
     "SessionEvent",
+    "SessionRecords",
     "SessionSpec",
     "SlotProposal",
     "TimeZoneName",
