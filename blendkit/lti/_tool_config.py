@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from blendkit.errors import ConfigError
 
 __all__ = [
     "AGS_LINEITEM_READONLY_SCOPE",
@@ -99,13 +101,25 @@ class ToolConfig(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> ToolConfig:
-        """Build from :class:`blendkit.config.Settings` (``[tool] base_url`` and ``title``)."""
+        """Build from :class:`blendkit.config.Settings` (``[tool] base_url`` and ``title``).
+
+        Raises :class:`ConfigError` naming the ``[tool]`` key when a value is unusable.
+        """
         values: dict[str, Any] = {
             "base_url": settings.tool.base_url,
             "title": settings.tool.title,
         }
         values.update(overrides)
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"[tool] {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(
+                f"{problems} (fix the [tool] section of the config file or the "
+                "BLENDKIT_TOOL_* variables)"
+            ) from exc
 
     @property
     def domain(self) -> str:
