@@ -21,6 +21,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from blendkit.errors import LaunchRejected
+from blendkit.lti._jws import shown
 
 __all__ = ["HttpxJWKSFetcher", "JWKSCache", "JWKSFetcher", "parse_jwks"]
 
@@ -178,9 +179,9 @@ class JWKSCache:
         key = entry.keys.get(kid)
         if key is None:
             raise LaunchRejected(
-                f"the platform signed the launch with key id {kid!r}, which its key set at {url} "
-                "does not publish; if the platform just rotated its keys, retry in a minute, "
-                "otherwise check the JWKS URL of this registration",
+                f"the platform signed the launch with key id {shown(kid)}, which its key set at "
+                f"{url} does not publish; if the platform just rotated its keys, retry in a "
+                "minute, otherwise check the JWKS URL of this registration",
                 code="lti.unknown_kid",
             )
         return key

@@ -19,11 +19,17 @@ from cryptography.hazmat.primitives.hashes import SHA256
 
 from blendkit.errors import LaunchRejected
 
-__all__ = ["ParsedToken", "parse_token", "verify_signature"]
+__all__ = ["ParsedToken", "parse_token", "shown", "verify_signature"]
 
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = SHA256()
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """An untrusted value as it may appear in a message or log line: quoted, escaped, short."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 class ParsedToken(NamedTuple):
@@ -76,7 +82,7 @@ def parse_token(token: str, max_bytes: int) -> ParsedToken:
     alg = header.get("alg")
     if alg != "RS256":
         raise LaunchRejected(
-            f"the id_token is signed with algorithm {str(alg)[:20]!r}; LTI 1.3 launches must use "
+            f"the id_token is signed with algorithm {shown(alg, 20)}; LTI 1.3 launches must use "
             "RS256. Configure the platform to sign with its RSA key",
             code="lti.unsupported_alg",
         )

@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from blendkit.config import LTISettings
 from blendkit.errors import LaunchRejected
 from blendkit.lti._http import HttpRequest, HttpResponse, SetCookie
+from blendkit.lti._jws import shown
 from blendkit.lti._pages import storage_login_page
 from blendkit.lti._platforms import Platform, PlatformRegistry
 from blendkit.lti._state import LoginState, LoginStateStore
@@ -89,7 +90,7 @@ class LoginHandler:
         platforms = self.registry.for_issuer(issuer)
         if not platforms:
             raise LaunchRejected(
-                f"no platform is registered with issuer {issuer!r}; register it with "
+                f"no platform is registered with issuer {shown(issuer)}; register it with "
                 "`blendkit platform add` (the issuer must match exactly, including the scheme)",
                 code="lti.unknown_issuer",
             )
@@ -97,7 +98,7 @@ class LoginHandler:
             if len(platforms) == 1:
                 return platforms[0]
             raise LaunchRejected(
-                f"issuer {issuer!r} has {len(platforms)} registrations and the login request "
+                f"issuer {shown(issuer)} has {len(platforms)} registrations and the login request "
                 "does not say which (no client_id); configure the platform to send client_id",
                 code="lti.ambiguous_client",
             )
@@ -105,8 +106,8 @@ class LoginHandler:
             if platform.client_id == client_id:
                 return platform
         raise LaunchRejected(
-            f"issuer {issuer!r} is registered, but not with client_id {client_id!r}; add that "
-            "registration with `blendkit platform add`",
+            f"issuer {shown(issuer)} is registered, but not with client_id {shown(client_id)}; "
+            "add that registration with `blendkit platform add`",
             code="lti.unknown_client",
         )
 
@@ -134,8 +135,8 @@ class LoginHandler:
         platform = self._platform(issuer, client_id)
         if deployment_id is not None and deployment_id not in platform.deployment_ids:
             raise LaunchRejected(
-                f"deployment {deployment_id!r} is not allowed for {platform.label}; add it with "
-                "`blendkit platform add-deployment` if this deployment is legitimate",
+                f"deployment {shown(deployment_id)} is not allowed for {platform.label}; add it "
+                "with `blendkit platform add-deployment` if this deployment is legitimate",
                 code="lti.unknown_deployment",
             )
         if not target_belongs_to(target, self.tool_base_url):

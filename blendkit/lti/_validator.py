@@ -38,7 +38,7 @@ from blendkit.lti._claims import (
 )
 from blendkit.lti._http import HttpRequest
 from blendkit.lti._jwks import JWKSCache
-from blendkit.lti._jws import parse_token, verify_signature
+from blendkit.lti._jws import parse_token, shown, verify_signature
 from blendkit.lti._launch import Launch, MessageType
 from blendkit.lti._platforms import PlatformRegistry
 from blendkit.lti._state import LoginStateStore, NonceStore
@@ -143,7 +143,7 @@ class LaunchValidator:
         platforms = self.registry.for_issuer(issuer)
         if not platforms:
             raise LaunchRejected(
-                f"no platform is registered with issuer {issuer!r}; register it with "
+                f"no platform is registered with issuer {shown(issuer)}; register it with "
                 "`blendkit platform add` (the issuer must match exactly, including the scheme)",
                 code="lti.unknown_issuer",
             )
@@ -165,8 +165,8 @@ class LaunchValidator:
             platform = next((by_client[a] for a in audiences if a in by_client), None)
         if platform is None:
             raise LaunchRejected(
-                f"issuer {issuer!r} is registered, but not with the client id(s) this token is "
-                "addressed to; add the registration for that client id with "
+                f"issuer {shown(issuer)} is registered, but not with the client id(s) this token "
+                "is addressed to; add the registration for that client id with "
                 "`blendkit platform add`",
                 code="lti.unknown_client",
             )
@@ -239,8 +239,8 @@ class LaunchValidator:
             raise _missing(DEPLOYMENT_ID_CLAIM)
         if deployment_id not in platform.deployment_ids:
             raise LaunchRejected(
-                f"deployment {deployment_id!r} is not allowed for {platform.label}; add it with "
-                "`blendkit platform add-deployment` if this deployment is legitimate",
+                f"deployment {shown(deployment_id)} is not allowed for {platform.label}; add it "
+                "with `blendkit platform add-deployment` if this deployment is legitimate",
                 code="lti.unknown_deployment",
             )
 
@@ -303,7 +303,7 @@ class LaunchValidator:
             raise _missing(VERSION_CLAIM)
         if version != "1.3.0":
             raise LaunchRejected(
-                f"the launch uses LTI version {str(version)[:20]!r}; this tool accepts 1.3.0",
+                f"the launch uses LTI version {shown(version, 20)}; this tool accepts 1.3.0",
                 code="lti.wrong_version",
             )
         raw_type = payload.get(MESSAGE_TYPE_CLAIM)
@@ -312,7 +312,7 @@ class LaunchValidator:
         message_type = _MESSAGE_TYPES.get(raw_type) if isinstance(raw_type, str) else None
         if message_type is None:
             raise LaunchRejected(
-                f"the launch's message type {str(raw_type)[:40]!r} is not one this tool handles "
+                f"the launch's message type {shown(raw_type, 40)} is not one this tool handles "
                 "(LtiResourceLinkRequest, LtiDeepLinkingRequest, LtiSubmissionReviewRequest); "
                 "check the placement configured on the platform",
                 code="lti.wrong_message_type",

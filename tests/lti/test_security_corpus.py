@@ -432,3 +432,13 @@ def test_a_refused_launch_with_a_forged_state_cannot_then_use_the_real_state() -
     with pytest.raises(LaunchRejected) as info:
         kit.tool.launch(kit.launch_request(token, login.state, login.cookie))
     assert info.value.code == "lti.state_mismatch"
+
+
+def test_hostile_claim_values_are_shortened_and_escaped_in_messages() -> None:
+    kit = _tenant_kit()
+    hostile = "https://evil.example/\n2026-01-01 INFO forged log line " + "x" * 5000
+    with pytest.raises(LaunchRejected) as info:
+        kit.tool.launch(kit.good_request(iss=hostile))
+    assert info.value.code == "lti.unknown_issuer"
+    assert "\n" not in info.value.message
+    assert len(info.value.message) < 400
