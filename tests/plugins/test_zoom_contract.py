@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from blendkit_zoom import ZoomProvider
 
+from blendkit.errors import ProviderError
 from blendkit.sessions import Learner, Recurrence
 from tests.plugins.vendor_contract import Recorder, validate_exchanges
 from tests.plugins.zoom_fake import (
@@ -101,9 +102,16 @@ def test_learner_registration_and_attendance_requests_follow_the_spec(
     records = provider.fetch_attendance(meeting.meeting_id)
     fake.report_allowed = False
     fallback = provider.fetch_attendance(meeting.meeting_id, UUID_WITH_SLASHES)
+    shared = provider.create_session(weekly_spec(recurrence=None, personal_join_links=False))
+    shared_link = provider.join_link(shared.meeting_id, Learner(id="u2", email="bo@example.edu"))
+    with pytest.raises(ProviderError) as no_email:
+        provider.join_link(meeting.meeting_id, Learner(id="u3", name="No Mail"))
 
-    assert validate_exchanges(zoom_spec, recorder.api_exchanges(API_HOST)) >= 5
+    assert validate_exchanges(zoom_spec, recorder.api_exchanges(API_HOST)) >= 10
     assert link.registrant_id is not None
+    assert link.url != meeting.join_url
+    assert (shared_link.url, shared_link.registrant_id) == (shared.join_url, None)
+    assert no_email.value.code == "sessions.join_link_unavailable"
     assert len(records) == 9
     assert len(fallback) == 7
     paths = [e.request.url.raw_path.decode() for e in recorder.exchanges]
