@@ -1,45 +1,98 @@
-"""Application factory of the example tool."""
+"""Application factory of the example tool: wires blendkit's services into a Flask app."""
 
 from __future__ import annotations
 
 import secrets
-from html import escape
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import Any, cast
 
-from flask import Flask, redirect, url_for
+from flask import Flask, current_app, redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
+from blendkit.courses import CourseService, LiveSessionService, StoreEventLedger
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Launch
+from blendkit.lti import Launch, StorePlatformRegistry
+from blendkit.sessions import MeetingProvider, load_meeting_provider
+from blendkit.xapi import Outbox, StatementFactory
+
+HERE = FilePath(__file__).parent
+APP_KEY = "blendkit_example"
+
+
+@dataclass
+class Services:
+    """What the pages use; one per app (and per process)."""
+
+    settings: Settings
+    store: Store
+    courses: CourseService
+    live: LiveSessionService
+    provider: MeetingProvider
+    outbox: Outbox
+    ledger: StoreEventLedger
+    registry: StorePlatformRegistry
+
+
+def services() -> Services:
+    """The services of the current app."""
+    return cast(Services, current_app.extensions[APP_KEY])
 
 
 def create_app(
-    settings: Settings | None = None, *, store: Store | None = None, **config: Any
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    provider: MeetingProvider | None = None,
+    **config: Any,
 ) -> Flask:
     """Build the tool. ``settings`` default to ``load_settings()`` (file + environment)."""
+    from examples.flask_app import admin, instructor, learner, pages, webhooks
+    from examples.flask_app.launching import on_launch
+
     settings = settings or load_settings()
-    app = Flask(__name__)
+    app = Flask(
+        __name__,
+        template_folder=str(HERE / "templates"),
+        static_folder=str(HERE / "static"),
+        static_url_path="/static",
+    )
     secret = settings.tool.secret_key.get_secret_value() or secrets.token_hex(32)
     app.config.update(SECRET_KEY=secret, **config)
     bk = Blendkit(app, settings=settings, store=store)
+    state = Blendkit.state(app)
+    outbox = Outbox.from_settings(settings, store=state.store)
+    courses = CourseService(
+        state.store, outbox=outbox, statements=StatementFactory(settings.tool.base_url)
+    )
+    provider = provider or load_meeting_provider(settings)
+    app.extensions[APP_KEY] = Services(
+        settings=settings,
+        store=state.store,
+        courses=courses,
+        live=LiveSessionService(courses, provider),
+        provider=provider,
+        outbox=outbox,
+        ledger=StoreEventLedger(state.store),
+        registry=StorePlatformRegistry(state.store),
+    )
 
     @bk.on_launch
     def launched(launch: Launch, launch_id: str) -> ResponseReturnValue:
-        return redirect(url_for("course", launch=launch_id))
+        return on_launch(launch, launch_id)
 
-    @app.get("/course")
-    def course() -> ResponseReturnValue:
-        launch = Blendkit.current_launch()
-        assert launch is not None
-        title = launch.context.title if launch.context and launch.context.title else "Your course"
-        role = "Instructor" if launch.is_instructor else "Learner" if launch.is_learner else "Guest"
-        name = launch.user.name or launch.user.sub
-        return (
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{escape(title)}</title></head><body><main>"
-            f"<h1>{escape(title)}</h1><p>Welcome, {escape(name)}. Role: "
-            f"<strong class='role'>{escape(role)}</strong></p></main></body></html>"
-        )
+    pages.install(app)
+    for module in (learner, instructor, admin, webhooks):
+        app.register_blueprint(module.bp)
+
+    @app.get("/")
+    def home() -> ResponseReturnValue:
+        return redirect(url_for("learner.course", **_launch_arg()))
 
     return app
+
+
+def _launch_arg() -> dict[str, str]:
+    launch_id = Blendkit.current_launch_id()
+    return {"launch": launch_id} if launch_id else {}

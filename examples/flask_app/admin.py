@@ -1,0 +1,114 @@
+"""Admin pages: platform registrations, meeting-provider and LRS settings, outbox status."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from pydantic import ValidationError
+
+from blendkit import AlreadyExists
+from blendkit.lti import Platform
+from blendkit.sessions import available_meeting_providers
+from examples.flask_app.app import services
+from examples.flask_app.pages import bad_request, link, require_admin
+
+bp = Blueprint("admin", __name__)
+
+
+def _is_set(value: object) -> str:
+    return "set" if value else "not set"
+
+
+@bp.get("/admin")
+def overview() -> ResponseReturnValue:
+    require_admin()
+    svc = services()
+    settings = svc.settings
+    base = settings.tool.base_url.rstrip("/")
+    zoom, teams, xapi = settings.zoom, settings.teams, settings.xapi
+    return render_template(
+        "admin.html",
+        platforms=svc.registry.list(),
+        tool_urls={
+            "Login (OIDC initiation)": f"{base}/lti/login",
+            "Launch (redirect URI)": f"{base}/lti/launch",
+            "Public keys (JWKS)": f"{base}/lti/jwks",
+            "Dynamic registration": f"{base}/lti/register",
+            "Canvas developer key JSON": f"{base}/lti/canvas.json",
+        },
+        provider=settings.meeting_provider,
+        installed=sorted(available_meeting_providers()),
+        provider_settings={
+            "zoom": {
+                "account_id": zoom.account_id or "not set",
+                "client_id": zoom.client_id or "not set",
+                "client_secret": _is_set(zoom.client_secret),
+                "webhook_secret (BLENDKIT_ZOOM_WEBHOOK_SECRET)": _is_set(zoom.webhook_secret),
+                "webhook URL": f"{base}/webhooks/zoom",
+            },
+            "teams": {
+                "tenant_id": teams.tenant_id or "not set",
+                "client_id": teams.client_id or "not set",
+                "client_secret": _is_set(teams.client_secret),
+                "client_state (BLENDKIT_TEAMS_CLIENT_STATE)": _is_set(teams.client_state),
+                "notification URL": f"{base}/webhooks/teams",
+            },
+        },
+        lrs={
+            "endpoint": xapi.endpoint or "none: statements are kept in the local store",
+            "auth": xapi.auth,
+            "username": xapi.username or "not set",
+            "password": _is_set(xapi.password),
+            "version": xapi.version,
+            "batch size": str(xapi.batch_size),
+        },
+        outbox=svc.outbox.status(),
+        dead=svc.outbox.dead_letters(limit=20),
+    )
+
+
+@bp.post("/admin/platforms")
+def add_platform() -> ResponseReturnValue:
+    require_admin()
+    form = request.form
+    deployment = form.get("deployment_id", "").strip()
+    try:
+        platform = Platform(
+            issuer=form.get("issuer", "").strip(),
+            client_id=form.get("client_id", "").strip(),
+            deployment_ids=(deployment,) if deployment else (),
+            auth_login_url=form.get("auth_login_url", "").strip(),
+            auth_token_url=form.get("auth_token_url", "").strip(),
+            jwks_url=form.get("jwks_url", "").strip(),
+            name=form.get("name", "").strip(),
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()
+        )
+        raise bad_request(f"the registration is incomplete or invalid: {problems}") from None
+    try:
+        services().registry.add(platform)
+    except AlreadyExists as exc:
+        raise bad_request(exc.message, exc.code) from None
+    return redirect(link("admin.overview"))
+
+
+@bp.post("/admin/platforms/remove")
+def remove_platform() -> ResponseReturnValue:
+    current = require_admin()
+    issuer, client_id = request.form.get("issuer", ""), request.form.get("client_id", "")
+    if (issuer, client_id) == (current.launch.issuer, current.launch.client_id):
+        raise bad_request(
+            "this is the registration you launched through; remove it from another platform's "
+            "launch or with `blendkit platform remove`"
+        )
+    services().registry.remove(issuer, client_id)
+    return redirect(link("admin.overview"))
+
+
+@bp.post("/admin/outbox/retry")
+def retry_dead() -> ResponseReturnValue:
+    require_admin()
+    services().outbox.retry_dead()
+    return redirect(link("admin.overview"))

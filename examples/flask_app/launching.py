@@ -1,0 +1,140 @@
+"""What happens right after a valid launch: course and enrolment kept, then the right page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import redirect, url_for
+from flask.typing import ResponseReturnValue
+
+from blendkit import LaunchRejected
+from blendkit.courses import Course, Enrolment, Question, Quiz
+from blendkit.lti import Launch
+from blendkit.progression import Path, flipped_classroom
+from blendkit.xapi import actor_from_launch
+from examples.flask_app.app import services
+
+TIME_ZONE_PARAMS = ("timezone", "time_zone", "tz")
+ITEM_PARAM = "blendkit_item"
+
+
+def default_path(now: datetime | None = None) -> Path:
+    """A new course starts from the flipped-classroom template, class in a week."""
+    moment = (now or datetime.now(UTC)) + timedelta(days=7)
+    start = moment.replace(hour=16, minute=0, second=0, microsecond=0)
+    return flipped_classroom(start)
+
+
+def default_quiz(title: str) -> Quiz:
+    """Questions for a quiz item nobody wrote questions for yet (editable later)."""
+    return Quiz(
+        title=title,
+        pass_mark=60,
+        max_attempts=3,
+        questions=(
+            Question(
+                id="q1",
+                prompt="What does the pre-work video ask you to bring to class?",
+                choices=("Nothing", "One question about the topic", "A printed summary"),
+                correct=1,
+            ),
+            Question(
+                id="q2",
+                prompt="When is the live session recorded?",
+                choices=("Never", "Always, for who cannot attend", "Only on request"),
+                correct=1,
+            ),
+            Question(
+                id="q3",
+                prompt="What unlocks the live session?",
+                choices=(
+                    "Watching the pre-work video and passing this quiz",
+                    "Nothing, it is always open",
+                    "Only the instructor",
+                ),
+                correct=0,
+            ),
+        ),
+    )
+
+
+def _zone(launch: Launch) -> str | None:
+    for name in TIME_ZONE_PARAMS:
+        value = launch.custom.get(name)
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                return None
+            return value
+    return None
+
+
+def course_for(launch: Launch) -> Course:
+    """The course of the launch's context, created (with quizzes) on its first launch."""
+    if launch.context is None:
+        raise LaunchRejected(
+            "this launch carries no course context; place the tool inside a course in the LMS",
+            code="lti.no_context",
+            http_status=400,
+        )
+    svc = services()
+    course = svc.courses.ensure_course(
+        launch.issuer,
+        launch.context.id,
+        title=launch.context.title or launch.context.label or launch.context.id,
+        path=default_path,
+        client_id=launch.client_id,
+        ags=launch.ags.model_dump(mode="json") if launch.ags else None,
+    )
+    for item in course.path.items():
+        if item.kind == "quiz" and svc.courses.quiz(course, item.id) is None:
+            svc.courses.set_quiz(course, item.id, default_quiz(item.title or item.id))
+    return course
+
+
+def enrol(course: Course, launch: Launch) -> Enrolment:
+    """Keep who launched: name, e-mail, role and (when the LMS sends it) their time zone."""
+    zone = _zone(launch)
+    staff = launch.is_instructor or launch.is_teaching_assistant or launch.is_admin
+    return services().courses.enrol(
+        course,
+        Enrolment(
+            sub=launch.user.sub,
+            name=launch.user.name or launch.user.given_name or "",
+            email=launch.user.email,
+            time_zone=zone or "UTC",
+            roles=("instructor",) if staff else ("learner",),
+        ),
+        keep_zone=zone is None,
+    )
+
+
+def on_launch(launch: Launch, launch_id: str) -> ResponseReturnValue:
+    """Keep course and person, queue the ``launched`` statement, and open the right page."""
+    course = course_for(launch)
+    enrol(course, launch)
+    svc = services()
+    svc.outbox.emit(
+        svc.courses.statements.launched(
+            actor_from_launch(launch, name=launch.user.name),
+            resource_id=launch.resource_link.id if launch.resource_link else "tool",
+            launch_id=launch_id,
+            name=launch.resource_link.title if launch.resource_link else None,
+            course_id=svc.courses.course_key(course),
+        )
+    )
+    if launch.is_deep_linking:
+        return redirect(url_for("instructor.deep_link", launch=launch_id))
+    item = launch.custom.get(ITEM_PARAM)
+    if item:
+        try:
+            course.path.item(item)
+        except KeyError:
+            item = None
+    if item:
+        return redirect(url_for("learner.item", item_id=item, launch=launch_id))
+    if launch.is_instructor or launch.is_teaching_assistant:
+        return redirect(url_for("instructor.dashboard", launch=launch_id))
+    return redirect(url_for("learner.course", launch=launch_id))

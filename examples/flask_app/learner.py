@@ -1,0 +1,240 @@
+"""Learner pages: the course path, items (quiz, video, live session, reading) and their forms."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+
+from blendkit import BlendkitError, NotFound
+from blendkit.courses import RecordOutcome
+from blendkit.progression import CompletionRecorded, ItemViewed, PathResult, VideoWatched
+from examples.flask_app.app import services
+from examples.flask_app.pages import bad_request, here, link
+
+bp = Blueprint("learner", __name__)
+ZONES = (
+    "UTC", "Europe/London", "Europe/Berlin", "Europe/Athens", "Africa/Lagos", "Africa/Nairobi",
+    "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
+    "America/Sao_Paulo", "America/New_York", "America/Chicago", "America/Denver",
+    "America/Los_Angeles",
+)  # fmt: skip
+
+
+def _percent(raw: Any) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise bad_request(
+            f"progress must be a number between 0 and 100, not {str(raw)[:20]!r}"
+        ) from None
+    if not 0 <= value <= 100:
+        raise bad_request(f"progress must be between 0 and 100, not {value:g}")
+    return value
+
+
+def _seconds(raw: Any, what: str) -> float:
+    if raw in (None, ""):
+        return 0.0
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise bad_request(f"{what} must be a number of seconds, not {str(raw)[:20]!r}") from None
+    if not 0 <= value < 86400 * 7:
+        raise bad_request(f"{what} must be between 0 and a week in seconds, not {value:g}")
+    return value
+
+
+def _item(item_id: str) -> Any:
+    try:
+        return here().course.path.item(item_id)
+    except KeyError:
+        raise NotFound(f"this course has no item {item_id!r}; go back to the course path") from None
+
+
+def _status(result: PathResult, item_id: str) -> Any:
+    return next(s for s in result.items if s.id == item_id)
+
+
+@bp.get("/course")
+def course() -> ResponseReturnValue:
+    current = here()
+    svc = services()
+    result = svc.courses.learner_path(current.course, current.person.sub)
+    statuses = {s.id: s for s in result.items}
+    sessions = svc.live.sessions(current.course)
+    return render_template(
+        "course.html",
+        result=result,
+        statuses=statuses,
+        sessions=sessions,
+        zones=sorted(set(ZONES) | {current.person.time_zone}),
+    )
+
+
+@bp.post("/timezone")
+def timezone() -> ResponseReturnValue:
+    current = here()
+    zone = request.form.get("time_zone", "").strip()
+    if not zone:
+        raise bad_request("choose a time zone from the list")
+    services().courses.set_time_zone(current.course, current.person.sub, zone)
+    return redirect(link("learner.course"))
+
+
+@bp.get("/item/<item_id>")
+def item(item_id: str) -> ResponseReturnValue:
+    current = here()
+    svc = services()
+    found = _item(item_id)
+    result = svc.courses.learner_path(current.course, current.person.sub)
+    status = _status(result, item_id)
+    if (
+        status.state != "locked"
+        and item_id not in svc.courses.evidence(current.course, current.person.sub).views
+    ):
+        svc.courses.record(
+            current.course,
+            current.person.sub,
+            ItemViewed(item=item_id, at=datetime.now(UTC)),
+        )
+    context: dict[str, Any] = {"item": found, "status": status, "now": datetime.now(UTC)}
+    if found.kind == "quiz":
+        context["quiz"] = svc.courses.quiz(current.course, item_id)
+        context["attempts"] = svc.courses.records(
+            current.course, sub=current.person.sub, item=item_id, kind="score"
+        )
+        context["left"] = svc.courses.attempts_left(current.course, current.person.sub, item_id)
+    elif found.kind == "video":
+        evidence = svc.courses.evidence(current.course, current.person.sub)
+        context["watched"] = evidence.videos.get(item_id, 0.0)
+    elif found.kind in ("live_session", "office_hours"):
+        sessions = [s for s in svc.live.sessions(current.course) if s.item == item_id]
+        context["sessions"] = sessions
+        context["recordings"] = [
+            r
+            for r in svc.live.recordings(current.course)
+            if r.session_id in {s.id for s in sessions}
+        ]
+        evidence = svc.courses.evidence(current.course, current.person.sub)
+        context["attended"] = evidence.attendance.get(item_id)
+        context["recording_watched"] = evidence.recordings.get(item_id, 0.0)
+    return render_template("item.html", **context)
+
+
+@bp.post("/item/<item_id>/quiz")
+def submit_quiz(item_id: str) -> ResponseReturnValue:
+    current = here()
+    _item(item_id)
+    answers = {
+        key.removeprefix("answer-"): value
+        for key, value in request.form.items()
+        if key.startswith("answer-")
+    }
+    started = request.form.get("started_at")
+    started_at = None
+    if started:
+        try:
+            started_at = datetime.fromisoformat(started)
+        except ValueError:
+            started_at = None
+    svc = services()
+    before = svc.courses.learner_path(current.course, current.person.sub)
+    result, outcome = svc.courses.submit_quiz(
+        current.course, current.person.sub, item_id, answers, started_at=started_at
+    )
+    after = svc.courses.learner_path(current.course, current.person.sub)
+    unlocked = [s for s in after.items if s.id in outcome.unlocked()]
+    quiz = svc.courses.quiz(current.course, item_id)
+    return render_template(
+        "quiz_result.html",
+        item=_item(item_id),
+        quiz=quiz,
+        result=result,
+        unlocked=unlocked,
+        before=before,
+        left=svc.courses.attempts_left(current.course, current.person.sub, item_id),
+    )
+
+
+def _video_statements(item_id: str, percent: float, position: float, length: float) -> Any:
+    svc = services()
+    import uuid
+
+    def describe(actor: Any, key: str) -> list[Any]:
+        session_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{actor.account.name}:{item_id}")
+        event = "completed" if percent >= 90 else "paused"
+        return [
+            svc.courses.statements.video(
+                event, actor, video_id=item_id, session_id=session_id, time=position,
+                length=max(length, position, 1.0), progress=round(percent / 100, 4),
+                course_id=key,
+            )
+        ]  # fmt: skip
+
+    return describe
+
+
+@bp.post("/item/<item_id>/progress")
+def video_progress(item_id: str) -> ResponseReturnValue:
+    current = here()
+    found = _item(item_id)
+    if found.kind != "video":
+        raise bad_request(f"{item_id!r} is a {found.kind}, not a video: no progress to record")
+    data = request.get_json(silent=True) if request.is_json else None
+    source = data if isinstance(data, dict) else request.form
+    percent = _percent(source.get("percent"))
+    position = _seconds(source.get("position"), "position")
+    length = _seconds(source.get("length"), "length")
+    outcome: RecordOutcome = services().courses.record(
+        current.course,
+        current.person.sub,
+        VideoWatched(item=item_id, percent=percent, at=datetime.now(UTC)),
+        details={"position": position, "length": length, "source": "player" if data else "form"},
+        statements=_video_statements(item_id, percent, position, length),
+    )
+    if data is not None:
+        return jsonify({"recorded": percent, "unlocked": list(outcome.unlocked())})
+    return redirect(link("learner.item", item_id=item_id))
+
+
+@bp.post("/item/<item_id>/done")
+def mark_done(item_id: str) -> ResponseReturnValue:
+    current = here()
+    found = _item(item_id)
+    if found.kind in ("quiz", "video", "live_session"):
+        raise bad_request(
+            f"a {found.kind.replace('_', ' ')} is completed by what you do in it, not by a button"
+        )
+    services().courses.record(
+        current.course,
+        current.person.sub,
+        CompletionRecorded(item=item_id, state="complete", at=datetime.now(UTC)),
+    )
+    return redirect(link("learner.course"))
+
+
+@bp.post("/item/<item_id>/join/<session_id>")
+def join(item_id: str, session_id: str) -> ResponseReturnValue:
+    current = here()
+    _item(item_id)
+    result = services().courses.learner_path(current.course, current.person.sub)
+    if _status(result, item_id).state == "locked":
+        raise BlendkitError(
+            "this live session is still locked for you; its page lists what to complete first",
+            code="courses.item_locked",
+            http_status=403,
+        )
+    url = services().live.join_link(current.course, session_id, current.person.sub)
+    return redirect(url, code=303)
+
+
+@bp.post("/item/<item_id>/recording/<session_id>")
+def recording_watched(item_id: str, session_id: str) -> ResponseReturnValue:
+    current = here()
+    _item(item_id)
+    percent = _percent(request.form.get("percent", "100"))
+    services().live.recording_watched(current.course, session_id, current.person.sub, percent)
+    return redirect(link("learner.item", item_id=item_id))

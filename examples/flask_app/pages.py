@@ -1,0 +1,183 @@
+"""What every page shares: the launch context, CSRF bound to the launch, times in the viewer's
+zone, security headers for life inside an LMS iframe, and errors that name their reason."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from blendkit import BlendkitError, LaunchRejected
+from blendkit.courses import Course, Enrolment
+from blendkit.integrations.flask import Blendkit
+from blendkit.lti import Launch
+from examples.flask_app.app import services
+
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+_UNGUARDED = ("/lti/", "/webhooks/", "/demo-lms", "/static/")
+
+
+@dataclass(frozen=True)
+class Here:
+    """The launch a page serves and what it points to."""
+
+    launch: Launch
+    launch_id: str
+    course: Course
+    person: Enrolment
+
+    @property
+    def is_staff(self) -> bool:
+        return self.launch.is_instructor or self.launch.is_teaching_assistant
+
+    @property
+    def role_label(self) -> str:
+        if self.launch.is_instructor:
+            return "Instructor"
+        if self.launch.is_teaching_assistant:
+            return "Teaching assistant"
+        return "Learner" if self.launch.is_learner else "Guest"
+
+
+def here() -> Here:
+    """The current launch, its course and the person (401 without a valid launch id)."""
+    if "here" in g:
+        found: Here = g.here
+        return found
+    launch = Blendkit.current_launch()
+    assert launch is not None
+    launch_id = Blendkit.current_launch_id() or ""
+    from examples.flask_app.launching import course_for
+
+    course = course_for(launch)
+    svc = services()
+    try:
+        person = svc.courses.enrolment(course, launch.user.sub)
+    except BlendkitError:
+        from examples.flask_app.launching import enrol
+
+        person = enrol(course, launch)
+    g.here = Here(launch=launch, launch_id=launch_id, course=course, person=person)
+    return g.here  # type: ignore[no-any-return]
+
+
+def require_staff() -> Here:
+    """The current launch, refused (403) unless it is an instructor's or assistant's."""
+    current = here()
+    if not current.is_staff:
+        raise LaunchRejected(
+            "this page is for instructors of the course; your launch has a learner role",
+            code="app.instructors_only",
+            http_status=403,
+        )
+    return current
+
+
+def require_admin() -> Here:
+    """The current launch, refused (403) unless the LMS sent an administrator role."""
+    current = here()
+    if not current.launch.is_admin:
+        raise LaunchRejected(
+            "administration needs an administrator role in the LMS (institution or system "
+            "administrator); ask your LMS administrator to open the tool",
+            code="app.admins_only",
+            http_status=403,
+        )
+    return current
+
+
+def csrf_token(launch_id: str) -> str:
+    """A token bound to the launch id: forms from another launch (or site) are refused."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"csrf\0{launch_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def link(endpoint: str, **values: Any) -> str:
+    """``url_for`` that carries the launch id (pages work without cookies in the iframe)."""
+    launch_id = Blendkit.current_launch_id()
+    if launch_id:
+        values.setdefault("launch", launch_id)
+    return url_for(endpoint, **values)
+
+
+def local(moment: datetime | None, zone: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    """``moment`` on the viewer's clock, with the zone's abbreviation and name."""
+    if moment is None:
+        return "—"
+    shown = moment.astimezone(ZoneInfo(zone))
+    return f"{shown.strftime(fmt)} {shown.tzname()} ({zone})"
+
+
+def bad_request(message: str, code: str = "app.bad_input") -> BlendkitError:
+    """A 400 naming what was wrong with the submitted form."""
+    return BlendkitError(message, code=code, http_status=400)
+
+
+def install(app: Flask) -> None:
+    """Template helpers, CSRF check, headers and the error page."""
+    app.jinja_env.globals.update(link=link, local=local, CSRF_FIELD=CSRF_FIELD)
+    app.jinja_env.autoescape = True
+
+    @app.context_processor
+    def _context() -> dict[str, Any]:
+        launch_id = Blendkit.current_launch_id()
+        return {
+            "launch_id": launch_id,
+            "csrf": csrf_token(launch_id) if launch_id else "",
+            "here": g.get("here"),
+            "tool_title": services().settings.tool.title,
+        }
+
+    @app.before_request
+    def _csrf() -> None:
+        if request.method != "POST" or request.path.startswith(_UNGUARDED):
+            return
+        launch_id = Blendkit.current_launch_id()
+        if not launch_id:
+            raise LaunchRejected(
+                "this form was sent without its launch; open the tool again from your course",
+                code="lti.launch_session_expired",
+                http_status=401,
+            )
+        sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+        if not hmac.compare_digest(sent, csrf_token(launch_id)):
+            raise BlendkitError(
+                "the form's security token does not match this launch (it was sent from another "
+                "page or an old launch); reload the page from your course and submit again",
+                code="app.csrf_failed",
+                http_status=403,
+            )
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; media-src 'self' https: blob:; "
+            "style-src 'self'; script-src 'self'; frame-ancestors *; form-action 'self' https: "
+            "http://127.0.0.1:* http://localhost:*; base-uri 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith(("/course", "/item", "/teach", "/admin", "/deep-link")):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(BlendkitError)
+    def _error(error: BlendkitError) -> ResponseReturnValue:
+        current_app.logger.info("refused: %s %s", error.code, error.message)
+        return render_template("error.html", error=error), error.http_status
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> ResponseReturnValue:
+        wrapped = BlendkitError(
+            error.description or error.name, code=f"http.{error.code}", http_status=error.code
+        )
+        return render_template("error.html", error=wrapped), error.code or 500
