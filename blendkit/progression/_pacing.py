@@ -59,15 +59,15 @@ def at_risk(
             Signal(kind=kind, learner=learner, reason=reason, item=item, details=details, at=now)
         )
 
-    overdue = [s for s in result.items if s.state == "overdue"]
     due_by_now = [s for s in result.items if s.due is not None and s.due <= now]
+    overdue = [s for s in due_by_now if s.state != "completed"]
     if len(overdue) >= policy.behind_items:
         done = sum(1 for s in due_by_now if s.state == "completed")
         titles = ", ".join(s.title for s in overdue)
         add(
             "behind_pace",
             f"Behind the expected pace: {done} of {len(due_by_now)} items due by now are "
-            f"completed; overdue: {titles}",
+            f"completed; not done: {titles}",
             completed=done,
             due=len(due_by_now),
             overdue=[s.id for s in overdue],
