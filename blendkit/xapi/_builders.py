@@ -65,6 +65,22 @@ _VIDEO_VERBS: dict[str, Verb] = {
 }
 
 
+_STATEMENT_FIELDS = tuple(Statement.model_fields)
+
+
+def _assemble(values: dict[str, Any]) -> Statement:
+    """A Statement from already-validated parts: what ``model_construct`` does, minus its
+    per-field default lookups (every other field of a built statement is ``None``)."""
+    statement = Statement.__new__(Statement)
+    fields = dict.fromkeys(_STATEMENT_FIELDS)
+    fields.update(values)
+    object.__setattr__(statement, "__dict__", fields)
+    object.__setattr__(statement, "__pydantic_fields_set__", set(values))
+    object.__setattr__(statement, "__pydantic_extra__", None)
+    object.__setattr__(statement, "__pydantic_private__", None)
+    return statement
+
+
 def statement_id(*identity: object) -> uuid.UUID:
     """UUIDv5 of the event identity: the same event always gets the same statement id."""
     return uuid.uuid5(STATEMENT_NAMESPACE, "\x1f".join(str(part) for part in identity))
@@ -229,14 +245,16 @@ class StatementFactory:
         # Every part is already a validated value and the builder guarantees the statement-level
         # rules (Activity object, registration UUID, aware timestamp), so assemble without a
         # second validation pass: this is the emit hot path.
-        return Statement.model_construct(
-            id=statement_id(*identity),
-            actor=actor,
-            verb=verb,
-            object=obj,
-            result=result,
-            context=context,
-            timestamp=when,
+        return _assemble(
+            {
+                "id": statement_id(*identity),
+                "actor": actor,
+                "verb": verb,
+                "object": obj,
+                "result": result,
+                "context": context,
+                "timestamp": when,
+            }
         )
 
     # --- launch -----------------------------------------------------------------------------

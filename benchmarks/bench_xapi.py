@@ -1,0 +1,173 @@
+"""Statements built + validated + delivered per second: blendkit versus its peers, in one run.
+
+Peers, all against the same minimal local LRS (``benchmarks/mini_lrs.py``, started here):
+
+* ``tincan_one_by_one``  TinCanPython: build ``tincan.Statement`` objects, ``save_statement``
+  each;
+* ``tincan_batch_100``   TinCanPython: build them, ``save_statements`` in batches of 100;
+* ``raw_httpx``          httpx posting prebuilt dicts (no building, no validation), batches of
+  100;
+* ``blendkit``           ``StatementFactory`` builds and validates, ``LRSClient`` posts batches of 100;
+* ``blendkit_outbox``    the same through the durable outbox (SQLite emit, then flush).
+
+Prints one JSON line per figure (median of >= 5 repetitions) and the ratios against each peer.
+Targets: >= 10x tincan one-by-one, >= 2.5x tincan batch-100, within 1.5x of raw httpx.
+Run: ``.venv/bin/python benchmarks/bench_xapi.py [--count 2000] [--repeat 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import tincan
+
+from blendkit.store import Store
+from blendkit.xapi import LRSClient, Outbox, Statement, StatementFactory, lti_actor
+
+BATCH = 100
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+FACTORY = StatementFactory("https://tool.example.edu")
+ACTORS = [lti_actor("https://canvas.example.edu", f"learner-{i}") for i in range(50)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def build(i: int, run: int) -> Statement:
+    """One quiz attempt: the most detailed statement blendkit emits (score, cmi5 context)."""
+    return FACTORY.quiz_attempt(
+        ACTORS[i % len(ACTORS)],
+        quiz_id=f"quiz-{i % 20}",
+        attempt_id=f"{run}-{i}",
+        score=i % 11,
+        max_score=10,
+        mastery_score=0.6,
+        session_id=f"session-{i % 100}",
+        duration=timedelta(seconds=30 + i % 600),
+        course_id=f"course-{i % 5}",
+        at=T0 + timedelta(seconds=i),
+    )
+
+
+def prebuilt(count: int, run: int) -> list[dict[str, Any]]:
+    return [orjson.loads(build(i, run).to_json()) for i in range(count)]
+
+
+def measure(label: str, count: int, repeat: int, job: Callable[[int], None]) -> float:
+    """Median statements per second over ``repeat`` runs (each run gets fresh statement ids)."""
+    rates = []
+    for run in range(repeat):
+        start = time.perf_counter()
+        job(run)
+        rates.append(count / (time.perf_counter() - start))
+    rate = statistics.median(rates)
+    print(json.dumps({"figure": label, "statements_per_s": round(rate), "runs": repeat}))
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--one-by-one-count", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    count, single, repeat = args.count, args.one_by_one_count, max(5, args.repeat)
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("mini_lrs.py")), str(port)],
+        stdout=subprocess.PIPE,
+    )
+    assert server.stdout is not None
+    server.stdout.readline()
+    endpoint = f"http://127.0.0.1:{port}/xapi/"
+    try:
+        lrs = tincan.RemoteLRS(endpoint=endpoint, version="1.0.3", username="u", password="p")
+        raw = httpx.Client(timeout=30, auth=("u", "p"))
+        ours = LRSClient(endpoint, auth=httpx.BasicAuth("u", "p"), timeout=30)
+        inputs = {run: prebuilt(count, 1000 + run) for run in range(repeat)}
+
+        def tincan_one(run: int) -> None:
+            for data in inputs[run][:single]:
+                statement = tincan.Statement(data)
+                if not lrs.save_statement(statement).success:
+                    raise RuntimeError("tincan save_statement failed")
+
+        def tincan_batch(run: int) -> None:
+            data = inputs[run]
+            for start in range(0, count, BATCH):
+                batch = [tincan.Statement(d) for d in data[start : start + BATCH]]
+                if not lrs.save_statements(batch).success:
+                    raise RuntimeError("tincan save_statements failed")
+
+        def raw_httpx(run: int) -> None:
+            data = inputs[run]
+            for start in range(0, count, BATCH):
+                raw.post(
+                    endpoint + "statements",
+                    json=data[start : start + BATCH],
+                    headers={"X-Experience-API-Version": "1.0.3"},
+                ).raise_for_status()
+
+        def blendkit(run: int) -> None:
+            for start in range(0, count, BATCH):
+                ours.post_statements([build(i, run) for i in range(start, start + BATCH)])
+
+        def blendkit_outbox(run: int) -> None:
+            with tempfile.TemporaryDirectory() as tmp:
+                store = Store(f"sqlite:///{tmp}/bench.sqlite3")
+                store.migrate()
+                outbox = Outbox(store, ours, batch_size=BATCH)
+                for start in range(0, count, 500):
+                    outbox.emit([build(i, 5000 + run) for i in range(start, start + 500)])
+                outbox.flush()
+                store.dispose()
+
+        rates = {
+            "tincan_one_by_one": measure("tincan_one_by_one", single, repeat, tincan_one),
+            "tincan_batch_100": measure("tincan_batch_100", count, repeat, tincan_batch),
+            "raw_httpx": measure("raw_httpx_prebuilt_dicts", count, repeat, raw_httpx),
+            "blendkit": measure("blendkit_build_validate_post", count, repeat, blendkit),
+        }
+        outbox_rate = measure("blendkit_outbox_emit_flush", count, repeat, blendkit_outbox)
+        ratios = {
+            "blendkit_vs_tincan_one_by_one": rates["blendkit"] / rates["tincan_one_by_one"],
+            "blendkit_vs_tincan_batch_100": rates["blendkit"] / rates["tincan_batch_100"],
+            "raw_httpx_vs_blendkit_slowdown": rates["raw_httpx"] / rates["blendkit"],
+            "blendkit_outbox_vs_tincan_batch_100": outbox_rate / rates["tincan_batch_100"],
+        }
+        targets = {
+            "blendkit_vs_tincan_one_by_one": ratios["blendkit_vs_tincan_one_by_one"] >= 10,
+            "blendkit_vs_tincan_batch_100": ratios["blendkit_vs_tincan_batch_100"] >= 2.5,
+            "raw_httpx_vs_blendkit_slowdown": ratios["raw_httpx_vs_blendkit_slowdown"] <= 1.5,
+        }
+        for name, value in ratios.items():
+            line: dict[str, Any] = {"ratio": name, "value": round(value, 2)}
+            if name in targets:
+                line["target_met"] = targets[name]
+            print(json.dumps(line))
+        raw.close()
+        ours.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
