@@ -7,7 +7,8 @@ Peers, all against the same minimal local LRS (``benchmarks/mini_lrs.py``, start
 * ``tincan_batch_100``   TinCanPython: build them, ``save_statements`` in batches of 100;
 * ``raw_httpx``          httpx posting prebuilt dicts (no building, no validation), batches of
   100;
-* ``blendkit``           ``StatementFactory`` builds and validates, ``LRSClient`` posts batches of 100;
+* ``blendkit``           ``StatementFactory`` builds and validates, ``LRSClient`` posts
+  batches of 100;
 * ``blendkit_outbox``    the same through the durable outbox (SQLite emit, then flush).
 
 Prints one JSON line per figure (median of >= 5 repetitions) and the ratios against each peer.
