@@ -78,6 +78,19 @@ def _parse_date(_ctx: click.Context, param: click.Parameter, value: str) -> date
         raise click.BadParameter(f"{value!r} is not a date like 2026-03-02", param=param) from exc
 
 
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _parse_weekdays(_ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    names = [part.strip().lower()[:3] for part in value.split(",") if part.strip()]
+    unknown = [name for name in names if name not in _DAYS]
+    if unknown or not names:
+        raise click.BadParameter(
+            f"{value!r}: use weekday names such as mon,tue,wed (UTC weekdays)", param=param
+        )
+    return tuple(sorted({_DAYS.index(name) for name in names}))
+
+
 def _outside_summary(outside: tuple[LearnerOutside, ...], limit: int = 3) -> str:
     by_zone: dict[str, list[LearnerOutside]] = defaultdict(list)
     for item in outside:
@@ -154,6 +167,13 @@ def sessions() -> None:
 @click.option(
     "--top", default=5, show_default=True, type=click.IntRange(1, 2016), help="Slots to list."
 )
+@click.option(
+    "--weekdays",
+    default="mon,tue,wed,thu,fri,sat,sun",
+    show_default=True,
+    callback=_parse_weekdays,
+    help="UTC weekdays slots may fall on, comma-separated.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @handle_errors
 def plan(
@@ -166,6 +186,7 @@ def plan(
     min_share: float,
     grid: str,
     top: int,
+    weekdays: tuple[int, ...],
     as_json: bool,
 ) -> None:
     """Propose weekly UTC slots that keep learners inside local 08:00-21:00 all term.
@@ -183,6 +204,7 @@ def plan(
         min_share=min_share,
         grid_minutes=int(grid),
         top=top,
+        weekdays=weekdays,
     )
     if as_json:
         click.echo(json.dumps(result.model_dump(mode="json"), indent=2))

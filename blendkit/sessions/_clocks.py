@@ -65,9 +65,15 @@ def clocks_for_dates(zone: ZoneInfo, dates: list[date], length: int) -> tuple[Cl
     return tuple(clocks)
 
 
-def inside_window(clock: Clock, minute: int, length: int, first: int, last: int) -> bool:
-    """Does a session starting ``minute`` after 00:00 UTC fit in local [first, last]?"""
+def inside_window(clock: Clock, minute: int, length: int, first: int, last: int) -> int | None:
+    """How far inside local [first, last] a session starting ``minute`` after 00:00 UTC is.
+
+    Returns the margin in minutes to the nearer edge of the window (0 when it touches one), or
+    None when the session does not fit.
+    """
     start_offset = clock.offset(minute)
     local_start = (minute + start_offset) % DAY
     local_end = local_start + length + clock.offset(minute + length) - start_offset
-    return local_start >= first and local_end <= last
+    if local_start < first or local_end > last:
+        return None
+    return min(local_start - first, last - local_end)

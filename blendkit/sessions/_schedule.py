@@ -50,6 +50,7 @@ class _Candidate:
     dates: tuple[date, ...]
     counts: tuple[int, ...]  # learners inside, per occurrence
     inside: tuple[int, ...]  # per group: bitmask of the weeks it is inside
+    margin: float  # mean minutes between a session and the nearer edge of local hours
 
     @property
     def worst(self) -> int:
@@ -126,10 +127,16 @@ class _Planner:
     def week_bit(self, day: date) -> int:
         return 1 << ((day - self.start).days // 7)
 
-    def candidates(self, only: tuple[int, int] | None = None) -> list[_Candidate]:
-        """Every slot of the grid (or just ``only``, a weekday and minute), best first."""
+    def candidates(
+        self, only: tuple[int, int] | None = None, weekdays: Iterable[int] = range(7)
+    ) -> list[_Candidate]:
+        """Every slot of the grid (or just ``only``, a weekday and minute), best first.
+
+        Ranked by learners inside in the worst week, then on average, then by the mean margin
+        to the edges of local hours (a 12:00 session beats one ending at 20:59), then earliest.
+        """
         found = []
-        for weekday in range(7) if only is None else (only[0],):
+        for weekday in sorted(set(weekdays)) if only is None else (only[0],):
             positions = [i for i, day in enumerate(self.dates) if day.weekday() == weekday]
             if not positions:
                 continue
@@ -145,20 +152,29 @@ class _Planner:
             for minute in range(0, DAY, self.grid) if only is None else (only[1],):
                 counts = [0] * len(positions)
                 inside = []
+                margin = 0
                 for size, clocks in per_group:
                     mask = 0
                     for clock, js in clocks:
-                        if inside_window(clock, minute, self.length, *self.window):
+                        room = inside_window(clock, minute, self.length, *self.window)
+                        if room is not None:
+                            margin += room * size * len(js)
                             for j in js:
                                 counts[j] += size
                                 mask |= week_bits[j]
                     inside.append(mask)
                 found.append(
                     _Candidate(
-                        weekday, minute, sum(week_bits), slot_dates, tuple(counts), tuple(inside)
+                        weekday,
+                        minute,
+                        sum(week_bits),
+                        slot_dates,
+                        tuple(counts),
+                        tuple(inside),
+                        margin / max(1, sum(counts)),
                     )
                 )
-        found.sort(key=lambda c: (-c.worst, -c.average, c.weekday, c.minute))
+        found.sort(key=lambda c: (-c.worst, -c.average, -c.margin, c.weekday, c.minute))
         return found
 
     def missed_dates(self, slots: list[_Candidate], mask: int) -> tuple[date, ...]:
@@ -352,6 +368,7 @@ def plan_slots(
     local_start: time = time(8, 0),
     local_end: time = time(21, 0),
     top: int = 5,
+    weekdays: Iterable[int] = range(7),
 ) -> SchedulePlan:
     """Rank weekly UTC slots for ``learners`` (id → IANA zone) over the term (dates inclusive).
 
@@ -360,12 +377,16 @@ def plan_slots(
     inside in their worst week, then on average. ``per_week`` slots are chosen greedily so that
     as many learners as possible can attend at least one session every week; when they serve
     less than ``min_share``, asynchronous delivery with office hours is recommended.
+    ``weekdays`` limits the UTC weekdays slots may fall on (0 = Monday).
     Raises :class:`ScheduleError` for an unknown zone, an empty cohort or an impossible request.
     """
     if not 1 <= per_week <= 14:
         raise ScheduleError("per_week must be between 1 and 14 sessions")
     if not 0 < min_share <= 1:
         raise ScheduleError("min_share must be a share of learners in (0, 1], e.g. 0.8")
+    days = set(weekdays)
+    if not days or not days <= set(range(7)):
+        raise ScheduleError("weekdays must name UTC weekdays 0 (Monday) to 6 (Sunday)")
     if top < 1:
         raise ScheduleError("top must be at least 1")
     planner = _planner(
@@ -376,7 +397,9 @@ def plan_slots(
         grid_minutes=grid_minutes,
         window=(local_start, local_end),
     )
-    candidates = planner.candidates()
+    candidates = planner.candidates(weekdays=days)
+    if not candidates:
+        raise ScheduleError(f"the term {term_start}..{term_end} has none of the allowed weekdays")
     chosen = planner.greedy(candidates, per_week)
     uncovered = planner.uncovered(chosen)
     covered = planner.total - len(uncovered)

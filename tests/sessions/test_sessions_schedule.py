@@ -249,3 +249,37 @@ def test_counts_agree_with_a_direct_check(cohort: list[str]) -> None:
             day += timedelta(days=1)
         assert slot.worst_week_inside == min(counts)
         assert slot.average_inside == pytest.approx(sum(counts) / len(counts), abs=0.01)
+
+
+def test_weekdays_limit_the_candidates() -> None:
+    plan = plan_slots(
+        {"a": "Europe/Berlin"}, duration_minutes=60, weekdays=[1, 3], top=200, **SPRING
+    )
+    assert {s.weekday for s in plan.slots} == {1, 3}
+    with pytest.raises(ScheduleError, match="weekdays"):
+        plan_slots({"a": "UTC"}, duration_minutes=60, weekdays=[7], **SPRING)
+
+
+def test_ties_go_to_the_more_comfortable_slot() -> None:
+    # For a UTC learner every 60-minute slot starting 08:00-20:00 is inside. 14:00-15:00 is 360
+    # minutes from both edges of 08:00-21:00; 13:30 and 14:30 come next with 330.
+    plan = plan_slots({"u": "UTC"}, duration_minutes=60, weekdays=[2], top=3, **SPRING)
+    best = plan.slots[0]
+    assert best.utc_start == time(14, 0)  # 360 minutes after 08:00 and 360 before 21:00
+    assert {s.utc_start for s in plan.slots[1:]} == {time(13, 30), time(14, 30)}
+
+
+@settings(max_examples=20, deadline=None)
+@given(cohort=st.lists(st.sampled_from(ZONES), min_size=1, max_size=10))
+def test_more_slots_a_week_never_serve_fewer_learners(cohort: list[str]) -> None:
+    pairs = {f"learner{i}": zone for i, zone in enumerate(cohort)}
+    arguments = {
+        "term_start": date(2026, 3, 16),
+        "term_end": date(2026, 4, 12),
+        "duration_minutes": 120,
+        "grid_minutes": 60,
+    }
+    served = [plan_slots(pairs, per_week=k, **arguments).covered for k in (1, 2, 3)]  # type: ignore[arg-type]
+    assert served == sorted(served)
+    one = plan_slots(pairs, per_week=1, **arguments)  # type: ignore[arg-type]
+    assert one.covered == one.slots[0].inside_every_week
