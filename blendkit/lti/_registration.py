@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from blendkit.errors import RegistrationError, ServiceError
 from blendkit.lti._http import HttpRequest, HttpResponse
 from blendkit.lti._platforms import Platform, PlatformRegistry, check_endpoint_url
-from blendkit.lti._services import RetryingSender, RetryPolicy
+from blendkit.lti._services import RetryingSender, RetryPolicy, redact
 from blendkit.lti._tool_config import ToolConfig
 
 __all__ = [
@@ -389,7 +389,7 @@ class DynamicRegistration:
         except ServiceError as exc:
             raise RegistrationError(exc.message, code=exc.code) from exc
         if not response.is_success:
-            snippet = response.text.strip().replace("\n", " ")[:300]
+            snippet = redact(response.text.strip().replace("\n", " "), token or "")[:300]
             raise RegistrationError(
                 f"{what} failed: HTTP {response.status_code}: {snippet}. The registration "
                 "token may have expired or been used already: start the registration again "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import threading
 import time
 import uuid
@@ -37,6 +38,7 @@ __all__ = [
     "Signer",
     "TokenPlatform",
     "next_page_url",
+    "redact",
     "require_scopes",
     "response_json",
     "same_origin",
@@ -118,8 +120,21 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def _snippet(response: httpx.Response) -> str:
-    text = response.text.strip().replace("\n", " ")
+_JWT_LIKE = re.compile(r"eyJ[\w-]+(?:\.[\w-]*){0,2}")
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
+
+
+def redact(text: str, *secrets: str) -> str:
+    """``text`` without JWTs, bearer credentials or the given secrets (for messages and logs)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    text = _JWT_LIKE.sub("[redacted JWT]", text)
+    return _BEARER.sub(r"\1[redacted]", text)
+
+
+def _snippet(response: httpx.Response, *secrets: str) -> str:
+    text = redact(response.text.strip().replace("\n", " "), *secrets)
     return text[:_BODY_SNIPPET] + ("…" if len(text) > _BODY_SNIPPET else "")
 
 
@@ -377,9 +392,9 @@ def _refusal(platform: TokenPlatform, response: httpx.Response) -> str:
     except ValueError:
         body = None
     if isinstance(body, Mapping) and body.get("error"):
-        reason += f" {body['error']}"
+        reason += f" {redact(str(body['error']))[:_BODY_SNIPPET]}"
         if body.get("error_description"):
-            reason += f": {str(body['error_description'])[:_BODY_SNIPPET]}"
+            reason += f": {redact(str(body['error_description']))[:_BODY_SNIPPET]}"
     elif response.text:
         reason += f": {_snippet(response)}"
     return (
@@ -460,7 +475,7 @@ class ServiceSession:
                 continue
             if response.is_success:
                 return response
-            raise _service_failure(what, method, url, response)
+            raise _service_failure(what, method, url, response, token.value)
 
     def pages(
         self,
@@ -499,7 +514,9 @@ class ServiceSession:
             next_url = next_page_url(response)
 
 
-def _service_failure(what: str, method: str, url: str, response: httpx.Response) -> ServiceError:
+def _service_failure(
+    what: str, method: str, url: str, response: httpx.Response, token: str
+) -> ServiceError:
     status = response.status_code
     code = {
         401: "lti.service_unauthorized",
@@ -512,7 +529,8 @@ def _service_failure(what: str, method: str, url: str, response: httpx.Response)
         404: "The resource does not exist (deleted line item or course?).",
     }.get(status, "The platform refused the request as sent.")
     return ServiceError(
-        f"{what} failed: {method} {url} answered HTTP {status}: {_snippet(response)}. {advice}",
+        f"{what} failed: {method} {url} answered HTTP {status}: {_snippet(response, token)}. "
+        f"{advice}",
         code=code,
     )
 

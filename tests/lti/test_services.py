@@ -24,6 +24,7 @@ from blendkit.lti._services import (
     RetryPolicy,
     ServiceSession,
     parse_retry_after,
+    redact,
 )
 from blendkit.store import Store
 from tests.lti.advantage_platform import NRPS, SCORE, PlatformState, run_platform
@@ -422,3 +423,46 @@ def test_relative_next_links_are_followed_and_filters_sent_once(keys: KeySet) ->
         "https://lms.example.edu/items?type_id=1&tag=quiz",
         "https://lms.example.edu/items?page=2",
     ]
+
+
+def test_secrets_echoed_by_the_platform_are_redacted_from_errors(keys: KeySet) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            assertion = parse_qs(request.content.decode())["client_assertion"][0]
+            return httpx.Response(
+                400, json={"error": "invalid_grant", "error_description": f"bad {assertion}"}
+            )
+        return httpx.Response(500)
+
+    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    with pytest.raises(ServiceError) as caught:
+        tokens.get(FAKE, [SCORE])
+    assert "eyJ" not in caught.value.message
+    assert "[redacted JWT]" in caught.value.message
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, json={**OK, "access_token": "opaque-secret-42"})
+        return httpx.Response(400, text=f"rejected {request.headers['Authorization']}")
+
+    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(echo)))
+    with pytest.raises(ServiceError) as caught:
+        ServiceSession(FAKE, tokens).request(
+            "GET",
+            "https://lms.example.edu/x",
+            scopes=[SCORE],
+            needs=[SCORE],
+            accept="*/*",
+            what="t",
+        )
+    assert "opaque-secret-42" not in caught.value.message
+    assert caught.value.code == "lti.service_rejected"
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=40), st.text(alphabet="abcXYZ0123456789_-", min_size=1, max_size=40))
+def test_redact_removes_jwts_and_bearer_values(prefix: str, body: str) -> None:
+    jwt_like = f"eyJ{body}.{body}.{body}"
+    text = redact(f"{prefix} {jwt_like} Authorization: Bearer {body}x", "s3cr3t")
+    assert jwt_like not in text
+    assert f"Bearer {body}x" not in text
