@@ -34,6 +34,7 @@ def _unavailable(url: str, why: str) -> LaunchRejected:
         f"the platform's key set at {url} {why}; check the JWKS URL of this registration "
         "(`blendkit platform list`) and that the platform is reachable from the tool",
         code="lti.jwks_unavailable",
+        http_status=502,
     )
 
 
