@@ -51,7 +51,7 @@ def build_path() -> Path:
     n = 0
     for m in range(10):
         items = []
-        for k in range(10):
+        for _ in range(10):
             item_id, kind = f"i{n}", KINDS[n % len(KINDS)]
             gate: Condition | None = None
             if n > 0:
