@@ -6,15 +6,13 @@ validationToken handshake and clientState check. Teams has one join URL per meet
 matched by Entra user id or email. Configure ``[teams]``; see ``docs/providers/teams.md``.
 """
 
-from blendkit_teams._api import GRAPH_API_BASE, GraphApi, RetryPolicy, parse_retry_after
-from blendkit_teams._auth import GRAPH_SCOPE, GraphTokenSource, token_url
+from blendkit_teams._api import GraphApi, RetryPolicy, parse_retry_after
+from blendkit_teams._auth import GraphTokenSource, token_url
 from blendkit_teams._notifications import GraphNotificationHandler, online_meeting_of
 from blendkit_teams._provider import AttendanceReportInfo, TeamsProvider
 from blendkit_teams._subscriptions import Subscription, SubscriptionManager
 
 __all__ = [
-    "GRAPH_API_BASE",
-    "GRAPH_SCOPE",
     "AttendanceReportInfo",
     "GraphApi",
     "GraphNotificationHandler",

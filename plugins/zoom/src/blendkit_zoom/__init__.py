@@ -6,8 +6,8 @@ answers and Q&A, and verified webhooks. Configure ``[zoom]`` in blendkit's setti
 ``docs/providers/zoom.md``.
 """
 
-from blendkit_zoom._api import ZOOM_API_BASE, RetryPolicy, ZoomApi, parse_retry_after
-from blendkit_zoom._auth import ZOOM_TOKEN_URL, ZoomTokenSource
+from blendkit_zoom._api import RetryPolicy, ZoomApi, parse_retry_after
+from blendkit_zoom._auth import ZoomTokenSource
 from blendkit_zoom._events import event_id_of
 from blendkit_zoom._ids import encode_meeting_uuid, meeting_path_segment
 from blendkit_zoom._polls import PollAnswer, QuestionAsked, answers_by_email
@@ -15,8 +15,6 @@ from blendkit_zoom._provider import PastInstance, ZoomProvider
 from blendkit_zoom._webhook import ZoomWebhookVerifier, sign_zoom_webhook
 
 __all__ = [
-    "ZOOM_API_BASE",
-    "ZOOM_TOKEN_URL",
     "PastInstance",
     "PollAnswer",
     "QuestionAsked",
