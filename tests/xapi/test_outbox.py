@@ -280,3 +280,29 @@ def test_several_deliverers_drain_one_postgres_outbox_without_double_sends(
     ids = fresh_ralph.stored_ids()
     assert len(ids) == len(set(ids)) == 3000
     store.dispose()
+
+
+def test_kill_9_while_delivering_resends_once_the_lease_expires(
+    tmp_path: Path, fresh_ralph: Ralph
+) -> None:
+    url = f"sqlite:///{tmp_path / 'deliver.sqlite3'}"
+    store = Store(url)
+    store.migrate()
+    outbox = Outbox(store)
+    batch = statements(400)
+    outbox.emit(batch)
+    fresh_ralph.faults([{"delay": 6}])  # the first POST hangs inside the LRS
+    env = deliverer_env(url, fresh_ralph, BLENDKIT_XAPI_BATCH_SIZE="400")
+    deliver = [sys.executable, "-c", "from blendkit.cli import main; main()", "outbox", "run"]
+    worker = subprocess.Popen(deliver, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while fresh_ralph.stats()["posts"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(worker.pid, signal.SIGKILL)  # dies holding a claimed, unsent batch
+    worker.wait()
+    now = Outbox(store, fresh_ralph.client())
+    assert now.deliver_once().requests == 0  # the dead worker's lease still holds the claim
+    later = Outbox(store, fresh_ralph.client(), clock=lambda: time.time() + 3600)
+    assert later.flush(max_seconds=30).delivered == 400
+    ids = fresh_ralph.stored_ids()
+    assert len(ids) == len(set(ids)) == 400
