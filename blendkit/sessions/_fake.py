@@ -196,6 +196,10 @@ class FakeMeetingProvider:
         """A participant joins (through ``link`` when given); returns the connection id."""
         with self._lock:
             meeting = self._meeting(meeting_id)
+            if link is not None and link.meeting_id != meeting_id:
+                raise NotFound(
+                    f"the join link is for fake meeting {link.meeting_id}, not {meeting_id}"
+                )
             registrant_id = link.registrant_id if link is not None else None
             if registrant_id is not None and registrant_id in meeting.registrants:
                 registered = meeting.registrants[registrant_id]

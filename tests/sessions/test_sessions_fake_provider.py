@@ -238,3 +238,12 @@ def test_concurrent_joins_get_unique_ids() -> None:
     assert len(records) == 400
     assert all(r.leave_time is not None for r in records)
     assert len(fake.pending_webhooks()) == 800
+
+
+def test_a_link_only_opens_its_own_meeting() -> None:
+    fake = FakeMeetingProvider()
+    first = fake.create_session(weekly_spec())
+    second = fake.create_session(weekly_spec())
+    link = fake.join_link(first.meeting_id, ADA)
+    with pytest.raises(NotFound, match="join link"):
+        fake.join(second.meeting_id, at=second.occurrences[0].start_utc, link=link)
