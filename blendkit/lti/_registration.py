@@ -278,6 +278,12 @@ class DynamicRegistration:
         for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
             check_endpoint_url(getattr(config, name), name)
         check_endpoint_url(config.registration_endpoint, "registration_endpoint")
+        if "private_key_jwt" not in config.token_endpoint_auth_methods_supported:
+            raise RegistrationError(
+                f"the platform {config.issuer} does not accept private_key_jwt client "
+                "assertions at its token endpoint, which LTI Advantage services require.",
+                code="lti.registration_configuration_invalid",
+            )
         if "RS256" not in config.id_token_signing_alg_values_supported:
             raise RegistrationError(
                 f"the platform {config.issuer} does not sign id_tokens with RS256, the only "

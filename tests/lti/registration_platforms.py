@@ -30,6 +30,7 @@ class RegistrationPlatform:
     base_url: str = ""
     issuer_override: str | None = None
     drop: tuple[str, ...] = ()
+    replace: dict[str, Any] = field(default_factory=dict)
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
     next_client: int = 1
 
@@ -124,6 +125,7 @@ class RegistrationPlatform:
             conf["issuer"] = self.issuer_override
         for name in self.drop:
             conf.pop(name, None)
+        conf.update(self.replace)
         return conf
 
     def register(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:

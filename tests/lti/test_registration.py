@@ -178,6 +178,27 @@ def test_incomplete_configuration_names_what_is_missing(missing: str) -> None:
     assert missing in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [
+        ("token_endpoint_auth_methods_supported", ["client_secret_basic"]),
+        ("id_token_signing_alg_values_supported", ["HS256"]),
+    ],
+)
+def test_platforms_without_lti_security_are_refused(member: str, value: list[str]) -> None:
+    gen = serve(RegistrationPlatform(kind="moodle", replace={member: value}))
+    platform = next(gen)
+    try:
+        with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
+            DynamicRegistration(TOOL, InMemoryPlatformRegistry(), http=http).register(
+                platform.config_url, platform.token
+            )
+    finally:
+        gen.close()
+    assert caught.value.code == "lti.registration_configuration_invalid"
+    assert not [r for r in platform.requests if r[0] == "POST"]
+
+
 def test_only_allowed_platform_hosts_may_register(moodle: RegistrationPlatform) -> None:
     with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
         DynamicRegistration(
