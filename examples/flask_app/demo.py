@@ -1,0 +1,367 @@
+"""The demo: the tool plus a small LMS that performs real, signed LTI 1.3 launches into it.
+
+The demo LMS (``/demo-lms``) is built on PyPI ``lti1p3platform``: it answers the tool's OIDC
+login at ``/demo-lms/auth`` (checking ``redirect_uri`` itself, which the package does not), signs
+the id_token with its own key, and posts it to the tool's ``/lti/launch`` in an iframe. It never
+calls blendkit to sign anything, so the launch is checked exactly as a real Moodle's would be.
+:func:`build_demo` seeds a course from the flipped-classroom template, sample learners in several
+time zones, and two past live sessions with attendance and recordings (fake meeting provider).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import secrets
+import struct
+import typing as t
+import wave
+from datetime import UTC, datetime, timedelta
+from pathlib import Path as FilePath
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Blueprint, Flask, request
+
+from blendkit import AlreadyExists, Settings
+from blendkit.courses import Enrolment
+from blendkit.lti import Platform
+from blendkit.progression import (
+    Path,
+    ScoreRecorded,
+    VideoWatched,
+    flipped_classroom,
+)
+from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
+
+LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
+INSTRUCTOR = [
+    "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
+    "http://purl.imsglobal.org/vocab/lis/v2/system/person#User",
+]
+ADMIN = [*INSTRUCTOR, "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"]
+ROLES = {"learner": LEARNER, "instructor": INSTRUCTOR, "admin": ADMIN}
+
+
+class Person(t.NamedTuple):
+    sub: str
+    name: str
+    zone: str
+    role: str
+
+
+PEOPLE = (
+    Person("demo-ana", "Ana López", "Europe/Madrid", "learner"),
+    Person("demo-kofi", "Kofi Mensah", "Africa/Accra", "learner"),
+    Person("demo-mei", "Mei Chen", "Asia/Shanghai", "learner"),
+    Person("demo-sam", "Sam Taylor", "America/Chicago", "learner"),
+    Person("demo-priya", "Priya Nair", "Asia/Kolkata", "learner"),
+    Person("demo-lucas", "Lucas Silva", "America/Sao_Paulo", "learner"),
+    Person("demo-rivera", "Dr Alex Rivera", "Europe/London", "instructor"),
+    Person("demo-admin", "Jo Admin", "UTC", "admin"),
+)
+CONTEXT_ID = "demo-bio-101"
+CONTEXT_TITLE = "Biology 101: Cells"
+CLIENT_ID = "blendkit-demo"
+DEPLOYMENT_ID = "demo-deployment-1"
+MEDIA_PATH = "/demo-lms/media/lecture.wav"
+
+
+def _pem_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def lecture_audio(seconds: int = 40, rate: int = 8000) -> bytes:
+    """A short, quiet tone as a WAV file: the demo's pre-work "video" (browsers play it)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(rate)
+        frames = bytearray()
+        for n in range(seconds * rate):
+            envelope = 0.5 + 0.5 * math.sin(2 * math.pi * n / (rate * 4))
+            frames += struct.pack(
+                "B", int(128 + 18 * envelope * math.sin(2 * math.pi * 330 * n / rate))
+            )
+        out.writeframes(bytes(frames))
+    return buffer.getvalue()
+
+
+class DemoLMS:
+    """A one-course LMS on the tool's own origin: ``/demo-lms``."""
+
+    def __init__(self, tool_url: str, *, keys: tuple[str, str] | None = None) -> None:
+        self.tool_url = tool_url.rstrip("/")
+        self.issuer = f"{self.tool_url}/demo-lms"
+        self.private_pem, self.public_pem = keys or _pem_pair()
+        self.received: list[dict[str, t.Any]] = []
+        self._audio: bytes | None = None
+
+    @property
+    def launch_url(self) -> str:
+        return f"{self.tool_url}/lti/launch"
+
+    def platform(self) -> Platform:
+        """The registration the tool needs for this LMS."""
+        return Platform(
+            issuer=self.issuer,
+            client_id=CLIENT_ID,
+            deployment_ids=(DEPLOYMENT_ID,),
+            auth_login_url=f"{self.issuer}/auth",
+            auth_token_url=f"{self.issuer}/token",
+            jwks_url=f"{self.issuer}/jwks",
+            name="Demo LMS",
+        )
+
+    def _registration(self) -> t.Any:
+        from lti1p3platform.registration import Registration
+
+        reg = Registration()
+        reg.set_iss(self.issuer)
+        reg.set_client_id(CLIENT_ID)
+        reg.set_deployment_id(DEPLOYMENT_ID)
+        reg.set_oidc_login_url(f"{self.tool_url}/lti/login")
+        reg.set_launch_url(self.launch_url)
+        reg.set_deeplink_launch_url(self.launch_url)
+        reg.set_tool_key_set_url(f"{self.tool_url}/lti/jwks")
+        reg.set_platform_public_key(self.public_pem)
+        reg.set_platform_private_key(self.private_pem)
+        return reg
+
+    def _config(self) -> t.Any:
+        from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+
+        lms = self
+
+        class Config(LTI1P3PlatformConfAbstract):  # type: ignore[misc]
+            def init_platform_config(self, **kwargs: t.Any) -> None:
+                return None
+
+            def get_registration_by_params(self, **kwargs: t.Any) -> t.Any:
+                return lms._registration()
+
+        config = Config()
+        config.get_registration()
+        return config
+
+    def blueprint(self) -> Blueprint:
+        from examples.flask_app.demo_pages import build_blueprint
+
+        return build_blueprint(self)
+
+    def audio(self) -> bytes:
+        if self._audio is None:
+            self._audio = lecture_audio()
+        return self._audio
+
+    def hint(self, person: Person, message: str) -> str:
+        return base64.urlsafe_b64encode(
+            json.dumps({"user": person.sub, "message": message}).encode()
+        ).decode()
+
+    def launch_form(self, person: Person, message: str, params: t.Mapping[str, str]) -> str:
+        """The signed id_token for ``person`` in an auto-submitting form (raises ValueError)."""
+        from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
+        from lti1p3platform.request import Request
+
+        lms = self
+
+        class Req(Request):  # type: ignore[misc]
+            def build_metadata(self, req: t.Any) -> t.Any:
+                return {
+                    "method": req.method, "form_data": req.form.to_dict(),
+                    "get_data": req.args.to_dict(), "headers": dict(req.headers),
+                    "content_type": req.content_type, "path": req.path, "json": None,
+                }  # fmt: skip
+
+        class Launch(LTIAdvantageMessageLaunchAbstract):  # type: ignore[misc]
+            def prepare_launch(self, preflight_response: dict[str, t.Any]) -> None:
+                self.set_user_data(
+                    person.sub, ROLES[person.role], full_name=person.name,
+                    email_address=f"{person.sub.removeprefix('demo-')}@demo.example.edu",
+                )  # fmt: skip
+                self.set_launch_context_claim(
+                    CONTEXT_ID,
+                    context_types=["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
+                    context_title=CONTEXT_TITLE,
+                    context_label="BIO101",
+                )
+                self.set_resource_link_claim("demo-rl-1", title="Blended week 1")
+                self.set_launch_presentation_claim(document_target="iframe")
+                self.set_custom_parameters_claim({"timezone": person.zone})
+                if message == "deeplink":
+                    self.set_dl(
+                        f"{lms.issuer}/deep-link-return",
+                        title="Add blendkit content",
+                        accept_types={"ltiResourceLink"},
+                    )
+
+            def render_launch_form(self, launch_data: dict[str, t.Any], **kwargs: t.Any) -> str:
+                return autosubmit_page(launch_data["launch_url"], launch_data)
+
+        launch = Launch(Req(request), self._config())
+        launch.set_launch_url(self.launch_url)
+        return t.cast(str, launch.lti_launch())
+
+
+def autosubmit_page(action: str, fields: t.Mapping[str, t.Any]) -> str:
+    """A form posted by a same-origin script on load, with a button when scripts are off."""
+    inputs = "".join(
+        f'<input type="hidden" name="{name}" value="{html.escape(str(fields[name]), quote=True)}">'
+        for name in ("id_token", "state")
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Launching…</title>'
+        "</head><body><main>"
+        f'<form id="launch" method="post" action="{html.escape(action, quote=True)}">{inputs}'
+        '<p>Opening the tool…</p><noscript><button type="submit">Continue</button></noscript>'
+        '</form><script src="/demo-lms/autosubmit.js"></script></main></body></html>'
+    )
+
+
+def demo_path(now: datetime) -> Path:
+    """The flipped-classroom template, class in two days, with the demo lecture attached."""
+    start = (now + timedelta(days=2)).replace(hour=16, minute=0, second=0, microsecond=0)
+    path = flipped_classroom(start)
+    modules = tuple(
+        module.model_copy(
+            update={
+                "items": tuple(
+                    item.model_copy(update={"url": MEDIA_PATH}) if item.kind == "video" else item
+                    for item in module.items
+                )
+            }
+        )
+        for module in path.modules
+    )
+    return path.model_copy(update={"modules": modules, "title": "Flipped classroom, week 1"})
+
+
+def build_demo(
+    data_dir: FilePath, *, host: str, port: int, fresh: bool = True
+) -> tuple[Flask, str]:
+    """The tool with the demo LMS mounted, its course seeded; returns the app and the URL."""
+    from examples.flask_app import create_app
+    from examples.flask_app.app import services
+    from examples.flask_app.launching import default_quiz
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database = data_dir / "demo.sqlite3"
+    if fresh and database.exists():
+        database.unlink()
+    secret_file = data_dir / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32), encoding="utf-8")
+    shown_host = f"[{host}]" if ":" in host else host
+    base = f"http://{shown_host}:{port}"
+    settings = Settings(
+        database={"url": f"sqlite:///{database}"},
+        tool={"base_url": base, "title": "blendkit demo", "secret_key": secret_file.read_text()},
+        meeting_provider="fake",
+        xapi={"endpoint": None},
+    )
+    provider = FakeMeetingProvider(base_url=f"{base}/demo-lms/meet")
+    app = create_app(settings, provider=provider)
+    lms = DemoLMS(base)
+    app.register_blueprint(lms.blueprint())
+    app.extensions["blendkit_demo_lms"] = lms
+    with app.app_context():
+        svc = services()
+        try:
+            svc.registry.add(lms.platform())
+        except AlreadyExists:  # a kept database from an earlier run
+            svc.registry.remove(lms.issuer, CLIENT_ID)
+            svc.registry.add(lms.platform())
+        now = datetime.now(UTC)
+        course = svc.courses.ensure_course(
+            lms.issuer, CONTEXT_ID, title=CONTEXT_TITLE, path=lambda: demo_path(now),
+            client_id=CLIENT_ID,
+        )  # fmt: skip
+        for item in course.path.items():
+            if item.kind == "quiz" and svc.courses.quiz(course, item.id) is None:
+                svc.courses.set_quiz(course, item.id, default_quiz(item.title or item.id))
+        if not svc.live.sessions(course):
+            _seed(svc, course, provider, now)
+    return app, f"{base}/demo-lms"
+
+
+def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetime) -> None:
+    enrolled = now - timedelta(days=12)
+    for person in PEOPLE:
+        svc.courses.enrol(
+            course,
+            Enrolment(
+                sub=person.sub, name=person.name, time_zone=person.zone, enrolled_at=enrolled,
+                email=f"{person.sub.removeprefix('demo-')}@demo.example.edu",
+                roles=("learner",) if person.role == "learner" else ("instructor",),
+            ),
+        )  # fmt: skip
+    live_item = next(i for i in course.path.items() if i.kind == "live_session")
+    svc.live.schedule(
+        course, title="Week 1 live session", start_utc=live_item.starts_at, time_zone="Europe/London",
+        duration_minutes=int(live_item.duration_minutes or 90), item=live_item.id,
+    )  # fmt: skip
+    script = {
+        "Orientation": (9, {"demo-ana": 55, "demo-kofi": 60, "demo-mei": 20, "demo-sam": 40}),
+        "Question time": (3, {"demo-kofi": 30, "demo-sam": 50, "demo-priya": 45, "demo-lucas": 10}),
+    }
+    for title, (days_ago, minutes) in script.items():
+        start = (now - timedelta(days=days_ago)).replace(hour=15, minute=0, second=0, microsecond=0)
+        record = svc.live.schedule(
+            course, title=title, start_utc=start, time_zone="Europe/London", duration_minutes=60
+        )
+        meeting = record.provider_meeting_id
+        for sub, stay in minutes.items():
+            if sub == "demo-sam":  # joined without the personal link: matched by e-mail
+                conn = provider.join(
+                    meeting, at=start, display_name="Sam T", email="sam@demo.example.edu"
+                )
+            else:
+                svc.live.join_link(course, record.id, sub)
+                link = provider.join_link(meeting, Learner(id=sub))
+                conn = provider.join(meeting, at=start + timedelta(minutes=2), link=link)
+            provider.leave(meeting, conn, at=start + timedelta(minutes=2 + stay))
+        guest = provider.join(meeting, at=start + timedelta(minutes=5), display_name="Dial-in user")
+        provider.leave(meeting, guest, at=start + timedelta(minutes=35))
+        provider.add_recording(meeting, RecordingKind.VIDEO, start=start, duration_seconds=3600)
+        provider.pending_webhooks()  # delivered live in production; the seed imports directly
+        svc.live.import_attendance(course, record.id)
+        svc.live.import_recordings(course, record.id)
+    quiz = next(i.id for i in course.path.items() if i.kind == "quiz")
+    video = next(i.id for i in course.path.items() if i.kind == "video")
+    progress: dict[str, list[t.Any]] = {
+        "demo-kofi": [
+            VideoWatched(item=video, percent=100),
+            ScoreRecorded(item=quiz, score=100, at=now),
+        ],
+        "demo-mei": [
+            VideoWatched(item=video, percent=95),
+            ScoreRecorded(item=quiz, score=33.33, at=now - timedelta(days=1)),
+            ScoreRecorded(item=quiz, score=33.33, at=now),
+        ],
+        "demo-sam": [VideoWatched(item=video, percent=50)],
+        "demo-priya": [VideoWatched(item=video, percent=100)],
+    }
+    for sub, pieces in progress.items():
+        svc.courses.record(course, sub, pieces)
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Run the demo on ``host:port`` (threaded: the LMS fetches the tool's keys meanwhile)."""
+    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+
+
+__all__ = ["DemoLMS", "build_demo", "demo_path", "serve"]
