@@ -77,6 +77,7 @@ class Advantage:
                 "('Accept grades from the tool' in Moodle, AGS scopes on the Canvas developer "
                 "key) and launch again.",
                 code="lti.no_ags",
+                http_status=400,
             )
         return AssignmentGradeService.from_claim(self.session(launch), launch.ags)
 
@@ -88,6 +89,7 @@ class Advantage:
                 "launcher's name/roster' in Moodle or the NRPS scope on the Canvas developer "
                 "key, and launch again.",
                 code="lti.no_nrps",
+                http_status=400,
             )
         return NamesRoleService.from_claim(self.session(launch), launch.nrps)
 

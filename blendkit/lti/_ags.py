@@ -198,6 +198,7 @@ class AssignmentGradeService:
                 "the launch carries no AGS line items URL: the platform does not let this tool "
                 "manage gradebook columns here (enable grade sync for the tool).",
                 code="lti.no_lineitems_url",
+                http_status=400,
             )
         return self.lineitems_url
 
@@ -311,6 +312,7 @@ class AssignmentGradeService:
                 "the launch names no line item (no `lineitem` in its AGS claim): pass the line "
                 "item URL, e.g. from line_items() or create_line_item().",
                 code="lti.no_lineitem",
+                http_status=400,
             )
         return self.lineitem_url
 

@@ -147,6 +147,7 @@ def require_scopes(granted: Iterable[str], any_of: Iterable[str], *, what: str) 
             "Enable the grade/roster services for the tool in the platform's "
             "tool configuration (and re-register it if it was installed by dynamic registration).",
             code="lti.scope_not_granted",
+            http_status=403,
         )
 
 

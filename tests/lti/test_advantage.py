@@ -125,3 +125,17 @@ def test_deep_linking_answer_is_signed_with_the_tool_key(
     (jwk,) = KeySet(sqlite_store).jwks()["keys"]
     claims = jwt.decode(response.jwt, jwt.PyJWK(jwk).key, algorithms=["RS256"], audience=ISSUER)
     assert claims["iss"] == CLIENT_ID
+
+
+def test_configuration_problems_are_client_errors_not_upstream_failures(
+    advantage: Advantage, platform_state: PlatformState
+) -> None:
+    with pytest.raises(ServiceError) as caught:
+        advantage.ags(launch(platform_state))
+    assert caught.value.http_status == 400
+    scoped = launch(platform_state, ags={"scope": [LINEITEM], "lineitem": "https://x.example/li"})
+    with pytest.raises(ServiceError) as caught:
+        advantage.ags(scoped).post_score(
+            Score(user_id="s1", activity_progress="Started", grading_progress="NotReady")
+        )
+    assert (caught.value.code, caught.value.http_status) == ("lti.scope_not_granted", 403)
