@@ -225,8 +225,9 @@ class _Planner:
     def greedy(self, candidates: list[_Candidate], k: int) -> list[_Candidate]:
         """Pick up to ``k`` non-overlapping slots, each time the one covering most learners.
 
-        Greedy set cover is within a factor (1 - 1/e) of the best set; ties go to the
-        better-ranked slot, so the first pick is always the top-ranked slot.
+        Greedy, not exhaustive: fast and good in practice, but not guaranteed optimal (a learner
+        counts only when every week is served, so the usual set-cover bound does not apply).
+        Ties go to the better-ranked slot, so the first pick is always the top-ranked slot.
         """
         chosen: list[_Candidate] = []
         for _ in range(k):
