@@ -41,13 +41,15 @@ _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 def parse_time(value: object, zone: object = None) -> datetime | None:
     """A Graph timestamp as aware UTC; ``zone`` names the zone of a naive ``dateTime``."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value:
         return None
-    text = _FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00")
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(value)  # 3.11+: "Z" and 7 fractional digits included
     except ValueError:
-        return None
+        try:
+            moment = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip()))
+        except ValueError:
+            return None
     if moment.tzinfo is None:
         tz: Any = UTC
         if isinstance(zone, str) and zone and zone.upper() != "UTC":

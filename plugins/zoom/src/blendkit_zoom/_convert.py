@@ -62,12 +62,15 @@ def zoom_time(moment: datetime) -> str:
 
 def parse_time(value: object) -> datetime | None:
     """A Zoom timestamp (``…Z`` or with offset) as an aware UTC datetime, None when absent."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)  # Python 3.11+ reads the trailing "Z"
     except ValueError:
-        return None
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

@@ -8,10 +8,10 @@ accepts it as is. Zoom sends no delivery id, so ``event_id`` is a digest of the 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from blendkit.errors import WebhookRejected
@@ -34,13 +34,11 @@ PROVIDER = "zoom"
 
 def event_id_of(document: dict[str, Any]) -> str:
     """A stable id for one Zoom event, identical across redeliveries of it."""
-    canonical = json.dumps(
+    canonical = orjson.dumps(
         [document.get("event"), document.get("event_ts"), document.get("payload")],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+        option=orjson.OPT_SORT_KEYS,
     )
-    return "zoom-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:40]
+    return "zoom-" + hashlib.sha256(canonical).hexdigest()[:40]
 
 
 def parse_event(document: dict[str, Any]) -> tuple[SessionEvent, ...]:
