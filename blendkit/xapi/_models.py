@@ -7,7 +7,7 @@ a model dumps to exactly the JSON an LRS expects, with no alias table in the hot
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
@@ -105,6 +105,12 @@ class _Value(BaseModel):
         return type(other) is type(self) and other.__dict__ == self.__dict__
 
     __hash__ = None  # type: ignore[assignment]
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; its JSON is computed afresh (the cached bytes belong to the original)."""
+        copied = super().model_copy(update=update, deep=deep)
+        object.__setattr__(copied, "__pydantic_private__", None)
+        return copied
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict an LRS expects (no ``None`` members)."""

@@ -175,3 +175,26 @@ def test_durations_are_either_iso8601_or_refused_by_name(text: str) -> None:
     except StatementInvalid as exc:
         problem = exc.message
     assert "statement.result.duration" in problem or text.startswith("P")
+
+
+def test_a_copy_serialises_its_own_changes() -> None:
+    statement = parse_statement(BASE)
+    statement.to_json()  # caches the original's bytes
+    copy_ = statement.model_copy(update={"version": "1.0.3"})
+    assert orjson.loads(copy_.to_json())["version"] == "1.0.3"
+    assert "version" not in orjson.loads(statement.to_json())
+
+
+def test_attachment_metadata_rules() -> None:
+    attachment = {
+        "usageType": "http://adlnet.gov/expapi/attachments/signature",
+        "display": {"en-US": "signature"},
+        "contentType": "application/octet-stream",
+        "length": 4,
+        "sha2": "a" * 64,
+    }
+    assert parse_statement(with_(attachments=[attachment])).attachments is not None
+    with pytest.raises(StatementInvalid, match=r"statement\.attachments\.0\.sha2"):
+        parse_statement(with_(attachments=[{**attachment, "sha2": "short"}]))
+    with pytest.raises(StatementInvalid, match=r"statement\.attachments\.0\.length"):
+        parse_statement(with_(attachments=[{**attachment, "length": -1}]))

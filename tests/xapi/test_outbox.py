@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import tincan
 from sqlalchemy import select
 
 from blendkit.errors import OutboxError
@@ -97,6 +98,19 @@ def test_emit_is_idempotent_and_completes_id_and_timestamp(store: Store) -> None
     stored = orjson.loads(payload)
     assert stored["id"] == new_id
     assert stored["timestamp"].endswith("Z")
+
+
+def test_emit_accepts_tincan_statements(sqlite_store: Store) -> None:
+    theirs = tincan.Statement(
+        actor=tincan.Agent(mbox="mailto:ann@example.org"),
+        verb=tincan.Verb(id="http://adlnet.gov/expapi/verbs/experienced"),
+        object=tincan.Activity(id="https://tool.example.edu/page/1"),
+    )
+    outbox = Outbox(sqlite_store)
+    [sid] = outbox.emit(theirs)
+    out = io.BytesIO()
+    outbox.export(out)
+    assert orjson.loads(out.getvalue())["id"] == sid
 
 
 def test_local_only_mode_keeps_and_exports(sqlite_store: Store) -> None:
