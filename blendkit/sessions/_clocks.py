@@ -1,4 +1,4 @@
-"""How a zone's wall clock relates to UTC, date by date, for the scheduler (no I/O).
+"""How a zone's wall clock relates to UTC, date by date, and learners grouped by clock (no I/O).
 
 Offsets are read from :mod:`zoneinfo` at every 00:00 UTC of the term; a day whose offset differs
 from the next one holds a transition, found to the minute by bisection.
@@ -6,11 +6,24 @@ from the next one holds a transition, found to the minute by bisection.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["DAY", "Clock", "clocks_for_dates", "inside_window", "offset_minutes"]
+from blendkit.errors import ScheduleError
+
+__all__ = [
+    "DAY",
+    "Clock",
+    "ClockGroup",
+    "clocks_for_dates",
+    "group_by_clock",
+    "inside_window",
+    "offset_minutes",
+    "read_learners",
+]
 
 DAY = 1440
 """Minutes in a day."""
@@ -77,3 +90,54 @@ def inside_window(clock: Clock, minute: int, length: int, first: int, last: int)
     if local_start < first or local_end > last:
         return None
     return min(local_start - first, last - local_end)
+
+
+@dataclass(slots=True)
+class ClockGroup:
+    """Learners whose zones keep the same clock on every date of the term."""
+
+    zones: tuple[str, ...]
+    learners: tuple[tuple[str, str], ...]  # (learner id, zone), sorted
+    clocks: tuple[Clock, ...]
+
+
+def read_learners(
+    learners: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> dict[str, list[str]]:
+    """Learner ids by zone name; each distinct zone is checked once."""
+    pairs = learners.items() if isinstance(learners, Mapping) else learners
+    by_zone: dict[str, list[str]] = defaultdict(list)
+    seen: set[str] = set()
+    for learner_id, zone_name in pairs:
+        if learner_id in seen:
+            raise ScheduleError(f"learner {learner_id!r} is listed twice; list each learner once")
+        seen.add(learner_id)
+        key = zone_name.strip()
+        if key in by_zone:
+            by_zone[key].append(learner_id)
+            continue
+        try:
+            ZoneInfo(key)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ScheduleError(
+                f"learner {learner_id!r} has time zone {zone_name!r}, which is not an IANA time "
+                "zone (use names like Europe/Berlin or America/New_York)"
+            ) from exc
+        by_zone[key].append(learner_id)
+    if not by_zone:
+        raise ScheduleError("no learners to plan for; the zone list is empty")
+    return by_zone
+
+
+def group_by_clock(
+    by_zone: dict[str, list[str]], dates: list[date], length: int
+) -> list[ClockGroup]:
+    by_clocks: dict[tuple[Clock, ...], list[str]] = defaultdict(list)
+    for zone_name in sorted(by_zone):
+        zone = ZoneInfo(zone_name)
+        by_clocks[clocks_for_dates(zone, dates, length)].append(zone_name)
+    groups = []
+    for clocks, zones in by_clocks.items():
+        members = sorted((learner, z) for z in zones for learner in by_zone[z])
+        groups.append(ClockGroup(tuple(zones), tuple(members), clocks))
+    return groups

@@ -16,10 +16,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from blendkit.errors import ScheduleError
-from blendkit.sessions._clocks import DAY, Clock, clocks_for_dates, inside_window
+from blendkit.sessions._clocks import (
+    DAY,
+    Clock,
+    ClockGroup,
+    group_by_clock,
+    inside_window,
+    read_learners,
+)
 from blendkit.sessions._plan_models import (
     WEEKDAY_NAMES,
     LearnerOutside,
@@ -31,15 +37,6 @@ from blendkit.sessions._plan_models import (
 __all__ = ["evaluate_slot", "plan_slots"]
 
 _WEEK = 7 * DAY
-
-
-@dataclass(slots=True)
-class _Group:
-    """Learners whose zones keep the same clock on every date of the term."""
-
-    zones: tuple[str, ...]
-    learners: tuple[tuple[str, str], ...]  # (learner id, zone), sorted
-    clocks: tuple[Clock, ...]
 
 
 @dataclass(slots=True)
@@ -61,52 +58,12 @@ class _Candidate:
         return sum(self.counts) / len(self.counts)
 
 
-def _read_learners(
-    learners: Mapping[str, str] | Iterable[tuple[str, str]],
-) -> dict[str, list[str]]:
-    """Learner ids by zone name; each distinct zone is checked once."""
-    pairs = learners.items() if isinstance(learners, Mapping) else learners
-    by_zone: dict[str, list[str]] = defaultdict(list)
-    seen: set[str] = set()
-    for learner_id, zone_name in pairs:
-        if learner_id in seen:
-            raise ScheduleError(f"learner {learner_id!r} is listed twice; list each learner once")
-        seen.add(learner_id)
-        key = zone_name.strip()
-        if key in by_zone:
-            by_zone[key].append(learner_id)
-            continue
-        try:
-            ZoneInfo(key)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ScheduleError(
-                f"learner {learner_id!r} has time zone {zone_name!r}, which is not an IANA time "
-                "zone (use names like Europe/Berlin or America/New_York)"
-            ) from exc
-        by_zone[key].append(learner_id)
-    if not by_zone:
-        raise ScheduleError("no learners to plan for; the zone list is empty")
-    return by_zone
-
-
-def _groups(by_zone: dict[str, list[str]], dates: list[date], length: int) -> list[_Group]:
-    by_clocks: dict[tuple[Clock, ...], list[str]] = defaultdict(list)
-    for zone_name in sorted(by_zone):
-        zone = ZoneInfo(zone_name)
-        by_clocks[clocks_for_dates(zone, dates, length)].append(zone_name)
-    groups = []
-    for clocks, zones in by_clocks.items():
-        members = sorted((learner, z) for z in zones for learner in by_zone[z])
-        groups.append(_Group(tuple(zones), tuple(members), clocks))
-    return groups
-
-
 class _Planner:
     """One planning problem: the grouped learners, the term's dates, length, grid and window."""
 
     def __init__(
         self,
-        groups: list[_Group],
+        groups: list[ClockGroup],
         dates: list[date],
         *,
         zones: int,
@@ -314,10 +271,10 @@ def _planner(
         )
     if grid_minutes not in (5, 10, 15, 20, 30, 60):
         raise ScheduleError("grid_minutes must divide an hour: 5, 10, 15, 20, 30 or 60")
-    by_zone = _read_learners(learners)
+    by_zone = read_learners(learners)
     dates = [term_start + timedelta(days=n) for n in range((term_end - term_start).days + 1)]
     return _Planner(
-        _groups(by_zone, dates, duration_minutes),
+        group_by_clock(by_zone, dates, duration_minutes),
         dates,
         zones=len(by_zone),
         length=duration_minutes,
