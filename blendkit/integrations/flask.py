@@ -27,9 +27,9 @@ from flask import Response as FlaskResponse
 from flask.typing import ResponseReturnValue
 
 from blendkit.config import Settings, load_settings
-from blendkit.errors import BlendkitError, LaunchRejected, LTIError, RegistrationError
+from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError
 from blendkit.lti import (
-    AccessTokens,
+    Advantage,
     AssignmentGradeService,
     ContentItem,
     DynamicRegistration,
@@ -39,11 +39,9 @@ from blendkit.lti import (
     Launch,
     LaunchSessions,
     NamesRoleService,
-    ServiceSession,
     Tool,
     ToolConfig,
     canvas_config_response,
-    deep_linking_response,
     error_response,
 )
 from blendkit.store import Store
@@ -113,7 +111,7 @@ class BlendkitState:
     keys: KeySet
     launches: LaunchSessions
     http_client: httpx.Client
-    tokens: AccessTokens
+    advantage: Advantage
     launch_handler: LaunchHandler
 
 
@@ -157,7 +155,9 @@ class Blendkit:
             keys=keys,
             launches=LaunchSessions(store),
             http_client=client,
-            tokens=AccessTokens(keys, http=client, timeout=settings.lti.http_timeout_seconds),
+            advantage=Advantage(
+                tool.registry, keys, http=client, timeout=settings.lti.http_timeout_seconds
+            ),
             launch_handler=self._launch_handler,
         )
         app.extensions[EXTENSION_KEY] = state
@@ -208,41 +208,24 @@ class Blendkit:
     # -- LTI Advantage for a launch -----------------------------------------------------------
 
     @staticmethod
-    def service_session(launch: Launch) -> ServiceSession:
-        """Authorised calls to the services of the platform that sent ``launch``.
-
-        Access tokens are cached per platform and scopes until shortly before they expire.
-        """
-        state = Blendkit.state()
-        platform = state.tool.registry.get(launch.issuer, launch.client_id)
-        return ServiceSession(platform, state.tokens)
+    def advantage() -> Advantage:
+        """AGS, NRPS and deep linking for launches of the current app (shared token cache)."""
+        return Blendkit.state().advantage
 
     @staticmethod
     def grades(launch: Launch) -> AssignmentGradeService:
         """Assignment and Grade Services for the launch's context (line items, scores, results)."""
-        if launch.ags is None:
-            raise LTIError(
-                "this launch carries no Assignment and Grade Services claim: enable grade "
-                "passback (AGS) for the tool on the platform",
-                code="lti.no_ags",
-            )
-        return AssignmentGradeService.from_claim(Blendkit.service_session(launch), launch.ags)
+        return Blendkit.state().advantage.ags(launch)
 
     @staticmethod
     def roster(launch: Launch) -> NamesRoleService:
         """Names and Role Provisioning Services for the launch's context (paged roster)."""
-        if launch.nrps is None:
-            raise LTIError(
-                "this launch carries no Names and Role Provisioning claim: allow the tool to "
-                "read the course roster on the platform",
-                code="lti.no_nrps",
-            )
-        return NamesRoleService.from_claim(Blendkit.service_session(launch), launch.nrps)
+        return Blendkit.state().advantage.nrps(launch)
 
     @staticmethod
     def deep_linking_response(launch: Launch, items: list[ContentItem]) -> FlaskResponse:
         """The auto-submitting page that returns ``items`` to the platform (signed JWT)."""
-        answer = deep_linking_response(launch, items, signer=Blendkit.state().keys)
+        answer = Blendkit.state().advantage.deep_linking_response(launch, items)
         return _no_store(to_flask_response(answer.html_response()))
 
     @staticmethod
