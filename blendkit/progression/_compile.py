@@ -132,9 +132,10 @@ class CompiledPath:
             if criterion is not None:
                 done = f"{done} or {gen.node(criterion)}"
             done_src[item_id] = f"D[{key}] = {done}"
+            gen.needs.discard("W")
             gate = " and ".join(gen.node(part) for part in self.gates[item_id]) or "True"
             lines = []
-            if "W" in gate:
+            if "W" in gen.needs:
                 lines.append(f"W = {gen.use('waived')}.get({key}, E)")
             lines.append(f"if D[{key}]: s = 3")
             lines.append(f"elif not ({key} in {gen.use('unlocked')} or {gate}): s = 0")

@@ -296,6 +296,7 @@ class Gen:
         inner = condition.expr(self)
         if condition.id is None:
             return inner
+        self.needs.add("W")
         return f"({self.const(condition.id)} in W or {inner})"
 
     item: str = ""

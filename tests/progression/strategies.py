@@ -138,7 +138,7 @@ def conditions(
             options.append(children.map(lambda c: Not(not_=c)))
         return st.one_of(*options)
 
-    return st.recursive(base, extend, max_leaves=6)
+    return st.recursive(base, extend, max_leaves=4)
 
 
 @st.composite

@@ -93,7 +93,7 @@ def test_self_previous_reference() -> None:
     assert path.gate("b")[0].item == "a"  # type: ignore[attr-defined]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(s.paths())
 def test_json_and_yaml_round_trip(path: Path) -> None:
     assert parse_path(dump_path(path, "json")) == path

@@ -187,7 +187,7 @@ def test_incremental_events() -> None:
     assert [e.item for e in changes(before, inc.result())] == ["quiz1", "live", "essay"]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(s.paths(), st.lists(s.pieces(), min_size=1, max_size=12), s.times)
 def test_incremental_equals_full_evaluation(
     path: Path, pieces: list[object], now: datetime
@@ -206,7 +206,7 @@ def test_incremental_equals_full_evaluation(
     assert inc.result() == evaluate(path, evidence, now)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(s.paths(), st.lists(s.pieces(), min_size=1, max_size=12), s.times)
 def test_adding_evidence_never_relocks_a_completed_item(
     path: Path, pieces: list[object], now: datetime
