@@ -74,7 +74,7 @@ from blendkit.sessions._provider import (
     handle_webhook_once,
     load_meeting_provider,
 )
-from blendkit.sessions._records import SessionRecords
+from blendkit.sessions._records import SessionRecords, import_attendance
 from blendkit.sessions._recurrence import expand_occurrences
 from blendkit.sessions._schedule import evaluate_slot, plan_slots
 
@@ -133,6 +133,7 @@ __all__ = [  # noqa: RUF022  # plain sorted(), as tests/test_exported_members.py
     "evaluate_slot",
     "expand_occurrences",
     "handle_webhook_once",
+    "import_attendance",
     "iso_duration",
     "load_meeting_provider",
     "merge_intervals",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,11 +19,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
 from blendkit.errors import StoreError
-from blendkit.sessions._models import ParticipantRecord
+from blendkit.sessions._attendance import Roster, build_attendance_report
+from blendkit.sessions._models import (
+    AttendanceReport,
+    JoinLink,
+    Learner,
+    Occurrence,
+    ParticipantRecord,
+)
+from blendkit.sessions._provider import MeetingProvider
 from blendkit.store import Store
 from blendkit.store._tables_sessions import sessions_participant_records, sessions_webhook_events
 
-__all__ = ["SessionRecords"]
+__all__ = ["SessionRecords", "import_attendance"]
 
 _CHUNK = 500  # rows per INSERT: 13 parameters each stays below every SQLite variable limit
 _FIELDS = (
@@ -142,3 +150,27 @@ class SessionRecords:
                 return int(result.rowcount)
         except SQLAlchemyError as exc:
             raise StoreError(f"could not prune webhook event ids: {exc}") from exc
+
+
+def import_attendance(
+    provider: MeetingProvider,
+    meeting_id: str,
+    occurrence: Occurrence,
+    roster: Sequence[Learner] | Roster,
+    *,
+    join_links: Iterable[JoinLink] = (),
+    records: SessionRecords | None = None,
+) -> AttendanceReport:
+    """Fetch an occurrence's participants from ``provider`` and build its attendance report.
+
+    With ``records``, the fetched intervals are stored first and the report is built from
+    everything stored for the occurrence, so records from earlier imports (or webhooks) that the
+    provider no longer returns still count, and re-importing never counts anything twice.
+    """
+    fetched = provider.fetch_attendance(meeting_id, occurrence.occurrence_id)
+    if records is not None:
+        records.add_participants(provider.name, meeting_id, fetched)
+        fetched = records.participants(provider.name, meeting_id, occurrence.occurrence_id)
+    return build_attendance_report(
+        fetched, roster, occurrence, meeting_id=meeting_id, join_links=join_links
+    )

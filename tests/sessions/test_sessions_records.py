@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 from blendkit.sessions import (
+    AttendanceReport,
     EventLedger,
     FakeMeetingProvider,
     Learner,
@@ -15,6 +16,7 @@ from blendkit.sessions import (
     SessionSpec,
     build_attendance_report,
     handle_webhook_once,
+    import_attendance,
 )
 from blendkit.store import Store
 
@@ -101,3 +103,52 @@ def test_ledger_drops_redelivered_webhooks_and_prunes(store: Store) -> None:
     assert records.forget_events_before(cutoff) == 1
     assert records.first_time("fake", "later") is False
     assert len(handle_webhook_once(fake, request, records).events) == 1  # forgotten: new again
+
+
+class ForgetfulProvider(FakeMeetingProvider):
+    """Reports only intervals that began after ``since`` (like a provider's short retention)."""
+
+    since = T0
+
+    def fetch_attendance(
+        self, meeting_id: str, occurrence_id: str | None = None
+    ) -> list[ParticipantRecord]:
+        return [
+            r
+            for r in super().fetch_attendance(meeting_id, occurrence_id)
+            if r.join_time >= self.since
+        ]
+
+
+def test_import_attendance_stores_and_keeps_earlier_intervals(store: Store) -> None:
+    provider = ForgetfulProvider()
+    meeting = provider.create_session(
+        SessionSpec(title="s", start_utc=T0, time_zone="UTC", duration_minutes=60)
+    )
+    occurrence = meeting.occurrences[0]
+    ada = Learner(id="ada", email="ada@example.org")
+    link = provider.join_link(meeting.meeting_id, ada)
+    laptop = provider.join(meeting.meeting_id, at=T0, link=link)
+    provider.leave(meeting.meeting_id, laptop, at=T0 + timedelta(minutes=20))
+    records = SessionRecords(store)
+
+    def run(kept: SessionRecords | None) -> AttendanceReport:
+        return import_attendance(
+            provider,
+            meeting.meeting_id,
+            occurrence,
+            [ada],
+            join_links=[link],
+            records=store_records,
+        )
+
+    assert run(records).attendance[0].minutes_present == 20
+    # Later the learner rejoins, and the provider no longer reports the first interval.
+    phone = provider.join(meeting.meeting_id, at=T0 + timedelta(minutes=30), link=link)
+    provider.leave(meeting.meeting_id, phone, at=T0 + timedelta(minutes=40))
+    provider.since = T0 + timedelta(minutes=25)
+    assert run(None).attendance[0].minutes_present == 10  # the provider alone forgets
+    stored = run(records)
+    assert stored.attendance[0].minutes_present == 30  # the stored interval still counts
+    assert run(records) == stored  # importing again counts nothing twice
+    assert len(records.participants("fake", meeting.meeting_id)) == 2
