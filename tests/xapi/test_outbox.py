@@ -77,6 +77,9 @@ def test_emit_joins_the_apps_transaction(store: Store) -> None:
     with store.session() as session:
         outbox.emit(statements(3), session=session)
     assert outbox.status().pending == 3
+    with store.engine.begin() as connection:  # a Core connection works the same way
+        outbox.emit(statements(2), session=connection)
+    assert outbox.status().pending == 5
 
 
 def test_emit_is_idempotent_and_completes_id_and_timestamp(store: Store) -> None:
