@@ -139,7 +139,7 @@ def test_import_attendance_stores_and_keeps_earlier_intervals(store: Store) -> N
             occurrence,
             [ada],
             join_links=[link],
-            records=store_records,
+            records=kept,
         )
 
     assert run(records).attendance[0].minutes_present == 20
