@@ -348,12 +348,12 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
             ScoreRecorded(item=quiz, score=100, at=now),
         ],
         "demo-mei": [
-            VideoWatched(item=video, percent=95),
+            VideoWatched(item=video, percent=95, at=now - timedelta(days=3)),
             ScoreRecorded(item=quiz, score=33.33, at=now - timedelta(days=1)),
             ScoreRecorded(item=quiz, score=33.33, at=now),
         ],
-        "demo-sam": [VideoWatched(item=video, percent=50)],
-        "demo-priya": [VideoWatched(item=video, percent=100)],
+        "demo-sam": [VideoWatched(item=video, percent=50, at=now - timedelta(days=1))],
+        "demo-priya": [VideoWatched(item=video, percent=100, at=now - timedelta(days=4))],
     }
     for sub, pieces in progress.items():
         svc.courses.record(course, sub, pieces)

@@ -26,7 +26,7 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def build_blueprint(lms: DemoLMS) -> Blueprint:  # noqa: C901, PLR0915
+def build_blueprint(lms: DemoLMS) -> Blueprint:
     from examples.flask_app.demo import CLIENT_ID, CONTEXT_TITLE, DEPLOYMENT_ID, PEOPLE
 
     bp = Blueprint("demo_lms", __name__, url_prefix="/demo-lms")

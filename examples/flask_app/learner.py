@@ -208,6 +208,13 @@ def mark_done(item_id: str) -> ResponseReturnValue:
         raise bad_request(
             f"a {found.kind.replace('_', ' ')} is completed by what you do in it, not by a button"
         )
+    result = services().courses.learner_path(current.course, current.person.sub)
+    if _status(result, item_id).state == "locked":
+        raise BlendkitError(
+            "this item is still locked for you; its page lists what to complete first",
+            code="courses.item_locked",
+            http_status=403,
+        )
     services().courses.record(
         current.course,
         current.person.sub,

@@ -113,7 +113,12 @@ def local(moment: datetime | None, zone: str, fmt: str = "%a %d %b %Y, %H:%M") -
     if moment is None:
         return "—"
     shown = moment.astimezone(ZoneInfo(zone))
-    return f"{shown.strftime(fmt)} {shown.tzname()} ({zone})"
+    name = shown.tzname() or ""
+    return (
+        f"{shown.strftime(fmt)} {name}"
+        if name == zone
+        else f"{shown.strftime(fmt)} {name} ({zone})"
+    )
 
 
 def bad_request(message: str, code: str = "app.bad_input") -> BlendkitError:

@@ -1,0 +1,180 @@
+"""Learner pages and forms through the Flask test client: accepted input is kept and shown,
+refused input answers with a status and a page naming the reason."""
+
+from __future__ import annotations
+
+from tests.app.conftest import Tool
+
+
+def _answers(*choices: int) -> dict[str, str]:
+    return {f"answer-q{i + 1}": str(c) for i, c in enumerate(choices)}
+
+
+def test_course_path_shows_states_lock_reasons_and_local_deadlines(tool: Tool) -> None:
+    page = tool.get("/course", tool.launch()).get_data(as_text=True)
+    assert "Role: <strong class='role'>Learner</strong>" in page
+    assert "Biology 101: Cells" in page
+    assert 'id="item-readiness-quiz"' in page
+    assert "Locked because:" in page
+    assert "90%" in page, "the lock reason names the watch threshold"
+    assert "(Europe/Berlin)" in page, "deadlines in the learner's own zone"
+
+
+def test_pages_need_a_launch_and_name_why(tool: Tool) -> None:
+    missing = tool.client.get("/course")
+    assert missing.status_code == 401
+    assert "lti.launch_session_expired" in missing.get_data(as_text=True)
+    unknown = tool.client.get("/course?launch=nope")
+    assert unknown.status_code == 401
+
+
+def test_forms_are_refused_without_the_launch_bound_token(tool: Tool) -> None:
+    ana, ben = tool.launch("ana"), tool.launch("ben", name="Ben")
+    no_token = tool.client.post("/timezone", data={"launch": ana, "time_zone": "UTC"})
+    assert no_token.status_code == 403
+    assert "app.csrf_failed" in no_token.get_data(as_text=True)
+    foreign = tool.client.post(
+        "/timezone", data={"launch": ana, "csrf": tool.csrf(ben), "time_zone": "UTC"}
+    )
+    assert foreign.status_code == 403
+    no_launch = tool.client.post("/timezone", data={"time_zone": "UTC"})
+    assert no_launch.status_code == 401
+
+
+def test_time_zone_is_kept_and_bad_zones_are_named(tool: Tool) -> None:
+    ana = tool.launch(zone=None)
+    ok = tool.post("/timezone", ana, {"time_zone": "Asia/Tokyo"})
+    assert ok.status_code == 302
+    assert "(Asia/Tokyo)" in tool.get("/course", ana).get_data(as_text=True)
+    bad = tool.post("/timezone", ana, {"time_zone": "Mars/Olympus"})
+    assert bad.status_code == 400
+    assert "courses.bad_time_zone" in bad.get_data(as_text=True)
+    assert "Mars/Olympus" in bad.get_data(as_text=True)
+    assert tool.post("/timezone", ana, {"time_zone": ""}).status_code == 400
+
+
+def test_unknown_item_is_404(tool: Tool) -> None:
+    response = tool.get("/item/nope", tool.launch())
+    assert response.status_code == 404
+    assert "nope" in response.get_data(as_text=True)
+
+
+def test_video_progress_from_the_player_and_from_the_form(tool: Tool) -> None:
+    ana = tool.launch()
+    page = tool.get("/item/prework-video", ana).get_data(as_text=True)
+    assert 'Watched so far: <strong id="watched">0%</strong>' in page
+    partial = tool.client.post(
+        "/item/prework-video/progress",
+        json={"percent": 40, "position": 12.5, "length": 40},
+        headers={"X-Blendkit-Launch": ana, "X-CSRF-Token": tool.csrf(ana)},
+    )
+    assert partial.status_code == 200
+    assert partial.get_json() == {"recorded": 40.0, "unlocked": []}
+    full = tool.client.post(
+        "/item/prework-video/progress",
+        json={"percent": 95, "position": 38, "length": 40},
+        headers={"X-Blendkit-Launch": ana, "X-CSRF-Token": tool.csrf(ana)},
+    )
+    assert full.get_json()["unlocked"] == ["readiness-quiz"]
+    assert 'Watched so far: <strong id="watched">95%</strong>' in tool.get(
+        "/item/prework-video", ana
+    ).get_data(as_text=True)
+    for bad, needle in (({"percent": "lots"}, "number"), ({"percent": "140"}, "between 0 and 100")):
+        refused = tool.post("/item/prework-video/progress", ana, bad)
+        assert refused.status_code == 400
+        assert needle in refused.get_data(as_text=True)
+    wrong_kind = tool.post("/item/readiness-quiz/progress", ana, {"percent": "10"})
+    assert wrong_kind.status_code == 400
+    assert "not a video" in wrong_kind.get_data(as_text=True)
+
+
+def test_quiz_locked_then_failed_then_passed_unlocks_the_live_session(tool: Tool) -> None:
+    ana = tool.launch()
+    locked = tool.post("/item/readiness-quiz/quiz", ana, _answers(1, 1, 0))
+    assert locked.status_code == 400
+    assert "courses.item_locked" in locked.get_data(as_text=True)
+    tool.post("/item/prework-video/progress", ana, {"percent": "100"})
+    page = tool.get("/item/readiness-quiz", ana).get_data(as_text=True)
+    assert "Pass mark: <strong>60%</strong>" in page
+    assert 'class="attempts-left">3<' in page
+
+    incomplete = tool.post("/item/readiness-quiz/quiz", ana, _answers(1))
+    assert incomplete.status_code == 400
+    assert "unanswered" in incomplete.get_data(as_text=True)
+    out_of_range = tool.post("/item/readiness-quiz/quiz", ana, _answers(1, 7, 0))
+    assert "choice 7" in out_of_range.get_data(as_text=True)
+
+    failed = tool.post("/item/readiness-quiz/quiz", ana, _answers(0, 0, 1)).get_data(as_text=True)
+    assert "Not passed yet" in failed
+    assert "Now open" not in failed
+    passed = tool.post("/item/readiness-quiz/quiz", ana, _answers(1, 1, 0)).get_data(as_text=True)
+    assert "Passed" in passed
+    assert "Live session" in passed.split("Now open", 1)[1]
+    course = tool.get("/course", ana).get_data(as_text=True)
+    live = course.split('id="item-live-session"', 1)[1].split("</li>", 1)[0]
+    assert "badge-available" in live
+    attempts = tool.get("/item/readiness-quiz", ana).get_data(as_text=True)
+    assert attempts.count("<td>0%</td>") == 1
+    assert attempts.count("<td>100%</td>") == 1
+
+
+def test_attempts_run_out(tool: Tool) -> None:
+    ben = tool.launch("ben")
+    tool.post("/item/prework-video/progress", ben, {"percent": "100"})
+    for _ in range(3):
+        assert tool.post("/item/readiness-quiz/quiz", ben, _answers(0, 0, 1)).status_code == 200
+    used = tool.post("/item/readiness-quiz/quiz", ben, _answers(1, 1, 0))
+    assert used.status_code == 400
+    assert "courses.no_attempts_left" in used.get_data(as_text=True)
+    assert "You have used every attempt" in tool.get("/item/readiness-quiz", ben).get_data(
+        as_text=True
+    )
+
+
+def test_done_button_only_for_open_items_it_completes(tool: Tool) -> None:
+    ana = tool.launch()
+    quiz = tool.post("/item/readiness-quiz/done", ana)
+    assert quiz.status_code == 400
+    assert "not by a button" in quiz.get_data(as_text=True)
+    locked = tool.post("/item/practice/done", ana)
+    assert locked.status_code == 403
+    assert "courses.item_locked" in locked.get_data(as_text=True)
+
+
+def test_join_needs_the_session_unlocked_and_gives_a_personal_link(tool: Tool) -> None:
+    teacher = tool.launch(
+        "teach", roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",)
+    )
+    created = tool.post(
+        "/teach/sessions", teacher,
+        {"title": "Week 1", "date": "2031-01-06", "time": "16:00", "time_zone": "Europe/Berlin",
+         "duration": "60", "item": "live-session"},
+    )  # fmt: skip
+    assert created.status_code == 302
+    session_id = created.headers["Location"].split("/teach/sessions/", 1)[1].split("?", 1)[0]
+    ana = tool.launch()
+    refused = tool.post(f"/item/live-session/join/{session_id}", ana)
+    assert refused.status_code == 403
+    tool.post("/item/prework-video/progress", ana, {"percent": "100"})
+    tool.post("/item/readiness-quiz/quiz", ana, _answers(1, 1, 0))
+    page = tool.get("/item/live-session", ana).get_data(as_text=True)
+    assert "Mon 06 Jan 2031, 16:00 CET (Europe/Berlin)" in page
+    first = tool.post(f"/item/live-session/join/{session_id}", ana)
+    assert first.status_code == 303
+    assert first.headers["Location"].startswith("https://meet.example.invalid/j/")
+    again = tool.post(f"/item/live-session/join/{session_id}", ana)
+    assert again.headers["Location"] == first.headers["Location"]
+
+
+def test_recording_of_a_session_without_item_is_refused_with_reason(tool: Tool) -> None:
+    teacher = tool.launch(
+        "teach", roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",)
+    )
+    created = tool.post(
+        "/teach/sessions", teacher,
+        {"title": "Extra", "date": "2031-01-07", "time": "10:00", "time_zone": "UTC", "duration": "30"},
+    )  # fmt: skip
+    session_id = created.headers["Location"].split("/teach/sessions/", 1)[1].split("?", 1)[0]
+    refused = tool.post(f"/item/live-session/recording/{session_id}", tool.launch())
+    assert refused.status_code == 400
+    assert "courses.session_without_item" in refused.get_data(as_text=True)
