@@ -53,6 +53,7 @@ class CompiledPath:
             titles={item.id: item.title or item.id for item in items},
             kinds={item.id: item.kind for item in items},
             pass_marks={item.id: item.pass_mark for item in items if item.pass_mark is not None},
+            durations={i.id: i.duration_minutes for i in items if i.duration_minutes is not None},
             course_start=as_timestamp(path.course_start) if path.course_start else None,
             course_end=as_timestamp(path.course_end) if path.course_end else None,
             due_at={item.id: as_timestamp(item.due) for item in items if item.due},

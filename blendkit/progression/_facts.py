@@ -202,6 +202,7 @@ class Meta:
     titles: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     pass_marks: dict[str, float] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
     course_start: float | None = None
     course_end: float | None = None
     due_at: dict[str, float] = field(default_factory=dict)

@@ -179,16 +179,22 @@ class AttendedCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset({f"att:{self.item}", f"rec:{self.item}"})
 
-    def _live(self, minutes: float, percent: float) -> bool:
+    def _live(self, minutes: float, percent: float, duration: float | None) -> bool:
         if self.minutes is None and self.percent is None:
             return minutes > 0 or percent > 0
-        return (self.minutes is not None and minutes >= self.minutes) or (
-            self.percent is not None and percent >= self.percent
+        if self.minutes is not None and minutes >= self.minutes:
+            return True
+        if self.percent is None:
+            return False
+        # percent of the scheduled duration: reported directly, or derived from the minutes
+        return percent >= self.percent or (
+            duration is not None and minutes * 100.0 / duration >= self.percent
         )
 
     def holds(self, ctx: Context) -> bool:
         f = ctx.facts
-        if self._live(f.att_min.get(self.item, 0.0), f.att_pct.get(self.item, 0.0)):
+        duration = ctx.meta.durations.get(self.item)
+        if self._live(f.att_min.get(self.item, 0.0), f.att_pct.get(self.item, 0.0), duration):
             return True
         return self.recording is not None and f.rec.get(self.item, 0.0) >= self.recording
 
@@ -202,6 +208,12 @@ class AttendedCondition(Condition):
             parts.append(f"{att_min}.get({key}, 0.0) >= {gen.const(self.minutes)}")
         if self.percent is not None:
             parts.append(f"{att_pct}.get({key}, 0.0) >= {gen.const(self.percent)}")
+            duration = gen.meta.durations.get(self.item)
+            if duration is not None:
+                parts.append(
+                    f"{att_min}.get({key}, 0.0) * 100.0 / {gen.const(duration)}"
+                    f" >= {gen.const(self.percent)}"
+                )
         if self.recording is not None:
             parts.append(f"{gen.use('rec')}.get({key}, 0.0) >= {gen.const(self.recording)}")
         return "(" + " or ".join(parts) + ")"
@@ -209,6 +221,9 @@ class AttendedCondition(Condition):
     def describe(self, ctx: Context) -> Reason:
         f, title = ctx.facts, ctx.title(self.item)
         minutes, percent = f.att_min.get(self.item, 0.0), f.att_pct.get(self.item, 0.0)
+        duration = ctx.meta.durations.get(self.item)
+        if duration is not None:
+            percent = max(percent, round(minutes * 100.0 / duration, 1))
         needs = []
         if self.minutes is not None:
             needs.append(f"for at least {self.minutes:g} minutes")

@@ -158,6 +158,7 @@ def paths(draw: st.DrawFn) -> Path:
                 complete_when=criterion,
                 pass_mark=draw(st.none() | st.sampled_from([50.0, 70.0])),
                 due=draw(st.none() | times),
+                duration_minutes=draw(st.none() | st.sampled_from([40.0, 60.0])),
             )
         )
     return Path(

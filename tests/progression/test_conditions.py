@@ -119,6 +119,17 @@ class TestAttendance:
         for ev, held in cases:
             assert condition_holds(cond, ev, NOW) is held
 
+    def test_percent_is_derived_from_minutes_and_the_scheduled_duration(self) -> None:
+        live = Item(id="live", title="Live", kind="live_session", duration_minutes=60)
+        gate = AttendedCondition(item="live", percent=75)
+        path = path_with_gate(gate, live)
+        for minutes, held in [(44.0, False), (45.0, True)]:
+            ev = Evidence(attendance={"live": Attendance(minutes=minutes)})
+            assert condition_holds(gate, ev, NOW, path) is held
+            assert (evaluate(path, ev, NOW).state("gated") != "locked") is held
+        ev = Evidence(attendance={"live": Attendance(minutes=30)})
+        assert "you attended 30 minutes (50%)" in reasons(gate, ev, live)[0]
+
     def test_without_recording_option_the_recording_does_not_count(self) -> None:
         cond = AttendedCondition(item="live", percent=50)
         assert not condition_holds(cond, Evidence(recordings={"live": 100}), NOW)
@@ -228,7 +239,15 @@ class TestTrees:
 @given(s.conditions(s.ITEMS), st.lists(s.pieces(), max_size=8))
 def test_compiled_gate_equals_reference_semantics(cond: Condition, pieces: list[object]) -> None:
     """The generated code and the pydantic models agree on every condition and evidence."""
-    items = tuple(Item(id=i, title=i, pass_mark=70 if i == "i1" else None) for i in s.ITEMS)
+    items = tuple(
+        Item(
+            id=i,
+            title=i,
+            pass_mark=70 if i == "i1" else None,
+            duration_minutes=60 if i == "i2" else None,
+        )
+        for i in s.ITEMS
+    )
     path = Path(
         id="p",
         course_start=T0,
