@@ -55,7 +55,10 @@ def test_event_lifecycle_requests_follow_the_spec(
     assert stored["subject"] == "Design studio (moved)"
     assert stored["isOnlineMeeting"] is True
     assert stored["onlineMeetingProvider"] == "teamsForBusiness"
-    assert stored["start"] == {"dateTime": "2026-03-03T10:00:00", "timeZone": "Europe/Berlin"}
+    assert stored["start"] == {
+        "dateTime": "2026-03-03T10:00:00",
+        "timeZone": "W. Europe Standard Time",
+    }
     assert stored["recurrence"]["pattern"]["daysOfWeek"] == ["tuesday", "thursday"]
     assert stored["recurrence"]["range"]["numberOfOccurrences"] == 12
     assert set(fake.events) == {weekly.meeting_id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from blendkit_teams import RetryPolicy, TeamsProvider
 from blendkit_teams._convert import WEEKDAYS, event_body
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tzlocal.windows_tz import win_tz
 
 from blendkit.errors import (
     ConfigError,
@@ -243,11 +245,14 @@ def test_recurring_event_keeps_local_time_across_daylight_saving() -> None:
         recurrence=Recurrence(frequency="weekly", count=4),
     )
     body = event_body(winter)
-    assert body["start"] == {"dateTime": "2026-03-18T18:00:00", "timeZone": "Europe/Berlin"}
-    assert body["end"] == {"dateTime": "2026-03-18T19:30:00", "timeZone": "Europe/Berlin"}
+    assert body["start"] == {
+        "dateTime": "2026-03-18T18:00:00",
+        "timeZone": "W. Europe Standard Time",
+    }
+    assert body["end"] == {"dateTime": "2026-03-18T19:30:00", "timeZone": "W. Europe Standard Time"}
     assert body["recurrence"]["range"] == {
         "startDate": "2026-03-18",
-        "recurrenceTimeZone": "Europe/Berlin",
+        "recurrenceTimeZone": "W. Europe Standard Time",
         "type": "numbered",
         "numberOfOccurrences": 4,
     }
@@ -281,6 +286,54 @@ def test_weekly_pattern_names_the_same_days_blendkit_expands(
     assert expanded_days <= named
     assert named == (weekdays or {session.start_local.weekday()})
     assert pattern["interval"] == interval
+
+
+ZONES = sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
+
+
+@settings(max_examples=300)
+@given(
+    zone=st.sampled_from(ZONES),
+    offset_minutes=st.integers(min_value=0, max_value=3 * 365 * 24 * 60),
+    weekly=st.booleans(),
+)
+def test_event_times_mean_the_same_instant_to_outlook(
+    zone: str, offset_minutes: int, weekly: bool
+) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=offset_minutes // 15 * 15)
+    rule = Recurrence(frequency="weekly", count=30) if weekly else None
+    session = SessionSpec(
+        title="t", start_utc=start, time_zone=zone, duration_minutes=45, recurrence=rule
+    )
+    body = event_body(session)
+    named = body["start"]["timeZone"]
+    # Outlook reads a Windows name with the rules of its representative IANA zone.
+    rules = zoneinfo.ZoneInfo(win_tz.get(named, named))
+    local = datetime.fromisoformat(body["start"]["dateTime"])
+    assert local.replace(tzinfo=rules).astimezone(UTC) == start or _in_gap(local, rules)
+    for occurrence in expand_occurrences(session):
+        wall = occurrence.start_utc.astimezone(session.zone).replace(tzinfo=None)
+        assert wall.replace(tzinfo=rules).utcoffset() == occurrence.start_utc.astimezone(
+            session.zone
+        ).utcoffset() or _in_gap(wall, rules)
+
+
+def _in_gap(wall: datetime, zone: zoneinfo.ZoneInfo) -> bool:
+    """A wall-clock time that does not exist in ``zone`` (spring forward) or exists twice."""
+    first = wall.replace(tzinfo=zone, fold=0).utcoffset()
+    second = wall.replace(tzinfo=zone, fold=1).utcoffset()
+    return first != second
+
+
+def test_zones_are_written_with_their_windows_names() -> None:
+    def zone_of(name: str) -> str:
+        return str(event_body(spec(time_zone=name))["start"]["timeZone"])
+
+    assert zone_of("Europe/Vienna") == "W. Europe Standard Time"
+    assert zone_of("America/Indiana/Indianapolis") == "US Eastern Standard Time"
+    assert zone_of("Asia/Kolkata") == "India Standard Time"
+    # Windows' Azores zone no longer has Scoresbysund's rules: the IANA name is kept.
+    assert zone_of("America/Scoresbysund") == "America/Scoresbysund"
 
 
 def test_until_is_the_local_end_date() -> None:

@@ -1,9 +1,9 @@
 """Translations between blendkit values and Microsoft Graph JSON (no I/O).
 
-Events are written in the session's own IANA time zone (Outlook accepts IANA names), so a
-recurring series keeps its local wall-clock time across daylight-saving changes, like blendkit's
-own recurrence expansion. Graph reports times as ``dateTime`` + ``timeZone`` pairs or as UTC
-strings with up to seven fractional digits; both are parsed here.
+Events are written in the session's own time zone (by its Windows name, which Outlook always
+accepts), so a recurring series keeps its local wall-clock time across daylight-saving changes,
+like blendkit's own recurrence expansion. Graph reports times as ``dateTime`` + ``timeZone``
+pairs or as UTC strings with up to seven fractional digits; both are parsed here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
+from tzlocal.windows_tz import tz_win, win_tz
 
 from blendkit.sessions import (
     ParticipantRecord,
@@ -29,6 +30,7 @@ __all__ = [
     "attendance_records",
     "call_artifacts",
     "event_body",
+    "graph_zone",
     "parse_time",
     "provider_meeting",
 ]
@@ -61,19 +63,39 @@ def parse_time(value: object, zone: object = None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _local(moment: datetime, spec: SessionSpec) -> dict[str, str]:
+def graph_zone(spec: SessionSpec) -> str:
+    """The zone name to write for ``spec``: its Windows name when that keeps every start right.
+
+    Outlook accepts every Windows zone but only about a hundred IANA names, so the Windows name
+    from CLDR's mapping is used (``Europe/Vienna`` → ``W. Europe Standard Time``) when Windows'
+    representative zone gives the same UTC offset at every occurrence; otherwise (a zone whose
+    rules changed since the mapping) the IANA name is written as is.
+    """
+    windows = tz_win.get(spec.time_zone)
+    if windows is None or windows not in win_tz:
+        return spec.time_zone
+    representative = ZoneInfo(win_tz[windows])
+    for occurrence in expand_occurrences(spec):
+        start = occurrence.start_utc
+        if start.astimezone(representative).utcoffset() != start.astimezone(spec.zone).utcoffset():
+            return spec.time_zone
+    return windows
+
+
+def _local(moment: datetime, spec: SessionSpec, zone: str) -> dict[str, str]:
     naive = moment.astimezone(spec.zone).replace(tzinfo=None)
-    return {"dateTime": naive.isoformat(timespec="seconds"), "timeZone": spec.time_zone}
+    return {"dateTime": naive.isoformat(timespec="seconds"), "timeZone": zone}
 
 
 def event_body(spec: SessionSpec) -> dict[str, Any]:
     """The JSON of *Create event* / *Update event*: a Teams online meeting in the calendar."""
     end = spec.start_utc + timedelta(minutes=spec.duration_minutes)
+    zone = graph_zone(spec)
     body: dict[str, Any] = {
         "subject": spec.title,
         "body": {"contentType": "text", "content": spec.agenda},
-        "start": _local(spec.start_utc, spec),
-        "end": _local(end, spec),
+        "start": _local(spec.start_utc, spec, zone),
+        "end": _local(end, spec, zone),
         "isOnlineMeeting": True,
         "onlineMeetingProvider": "teamsForBusiness",
         "allowNewTimeProposals": False,
@@ -90,7 +112,7 @@ def event_body(spec: SessionSpec) -> dict[str, Any]:
         pattern["firstDayOfWeek"] = "monday"
     recurrence_range: dict[str, Any] = {
         "startDate": first.isoformat(),
-        "recurrenceTimeZone": spec.time_zone,
+        "recurrenceTimeZone": zone,
     }
     if rule.count is not None:
         recurrence_range["type"] = "numbered"
