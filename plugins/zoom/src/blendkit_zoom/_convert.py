@@ -37,6 +37,9 @@ __all__ = [
 MAX_OCCURRENCES = 60
 """Zoom refuses recurring meetings with more occurrences than this."""
 
+MAX_WEEKLY_INTERVAL = 50
+"""Zoom's largest ``repeat_interval`` for weekly recurrence (daily allows 99, above ours)."""
+
 MEETING_SCHEDULED = 2
 MEETING_RECURRING_FIXED = 8
 APPROVAL_AUTOMATIC = 0
@@ -108,6 +111,12 @@ def meeting_body(spec: SessionSpec) -> dict[str, Any]:
         raise ProviderError(
             f"the session repeats {count} times but Zoom allows at most {MAX_OCCURRENCES} "
             "occurrences per recurring meeting; split the term into several sessions",
+            code="sessions.provider_unsupported",
+        )
+    if rule.frequency == "weekly" and rule.interval > MAX_WEEKLY_INTERVAL:
+        raise ProviderError(
+            f"Zoom repeats weekly meetings at most every {MAX_WEEKLY_INTERVAL} weeks, not every "
+            f"{rule.interval}; create separate sessions instead",
             code="sessions.provider_unsupported",
         )
     body["type"] = MEETING_RECURRING_FIXED
