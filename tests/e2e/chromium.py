@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,8 +25,12 @@ FLAGS = [
 
 
 def require_chromium() -> None:
+    """Skip without Chromium, unless BLENDKIT_TEST_BROWSER=required (CI), where it fails."""
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium); browser tests skipped")
+        message = "Chromium is not installed (apt-get install chromium)"
+        if os.environ.get("BLENDKIT_TEST_BROWSER") == "required":
+            pytest.fail(f"{message}, but BLENDKIT_TEST_BROWSER=required")
+        pytest.skip(f"{message}; browser tests skipped")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
