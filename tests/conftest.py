@@ -25,7 +25,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "blendkit"))
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's own settings file or BLENDKIT_* variables by accident."""
     for key in list(os.environ):
-        if key.startswith("BLENDKIT_") and key not in {POSTGRES_ENV, "BLENDKIT_TEST_RALPH", "BLENDKIT_TEST_BROWSER"}:
+        if key.startswith("BLENDKIT_") and key not in {
+            POSTGRES_ENV,
+            "BLENDKIT_TEST_RALPH",
+            "BLENDKIT_TEST_BROWSER",
+        }:
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("BLENDKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'blendkit.sqlite3'}")
 
