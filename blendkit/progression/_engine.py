@@ -274,8 +274,9 @@ class IncrementalEvaluator:
             old, new = before.get(item_id), self.codes[item_id]
             if old is None or old == new:
                 continue
+            # built from values the engine produced itself: no validation needed in this loop
             out.append(
-                ChangeEvent(
+                ChangeEvent.model_construct(
                     kind=_KIND[new],
                     item=item_id,
                     learner=self.learner,

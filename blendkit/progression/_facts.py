@@ -83,8 +83,22 @@ class Facts:
         """The fast view of ``evidence``."""
         facts = cls()
         for item, attempts in evidence.scores.items():
+            if not attempts:
+                continue
+            scores = [attempt.score for attempt in attempts]
+            latest_at = float("-inf")
             for attempt in attempts:
-                facts.add_score(item, attempt.score, attempt.at.timestamp())
+                at = attempt.at.timestamp()
+                if at >= latest_at:
+                    latest_at, facts.latest[item] = at, attempt.score
+            facts.latest_at[item] = latest_at
+            facts.best[item] = max(scores)
+            total = 0.0
+            for score in scores:  # the same left-to-right sum as add_score (not math.fsum)
+                total += score
+            facts.total[item] = total
+            facts.count[item] = len(scores)
+            facts.avg[item] = total / len(scores)
         facts.comp = {k: COMPLETION_RANK[v.state] for k, v in evidence.completions.items()}
         facts.comp_at = {k: v.at.timestamp() for k, v in evidence.completions.items() if v.at}
         facts.att_min = {k: v.minutes for k, v in evidence.attendance.items()}
