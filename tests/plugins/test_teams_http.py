@@ -336,6 +336,13 @@ def test_zones_are_written_with_their_windows_names() -> None:
     assert zone_of("America/Scoresbysund") == "America/Scoresbysund"
 
 
+def test_a_recurrence_without_occurrences_is_refused() -> None:
+    mondays_only = Recurrence(frequency="weekly", weekdays=(0,), until=date(2026, 3, 6))
+    with pytest.raises(ProviderError) as caught:
+        event_body(spec(recurrence=mondays_only))  # starts on Tuesday 3 March
+    assert caught.value.code == "sessions.provider_unsupported"
+
+
 def test_until_is_the_local_end_date() -> None:
     body = event_body(spec(recurrence=Recurrence(frequency="daily", until=date(2026, 3, 20))))
     assert body["recurrence"]["range"]["type"] == "endDate"

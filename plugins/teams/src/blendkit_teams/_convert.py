@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 from tzlocal.windows_tz import tz_win, win_tz
 
+from blendkit.errors import ProviderError
 from blendkit.sessions import (
     ParticipantRecord,
     ProviderMeeting,
@@ -104,6 +105,12 @@ def event_body(spec: SessionSpec) -> dict[str, Any]:
     rule = spec.recurrence
     if rule is None:
         return body
+    if not expand_occurrences(spec):
+        raise ProviderError(
+            "the session's recurrence has no occurrence (no chosen weekday falls between the "
+            "first start and the end date); pick other weekdays or a later end date",
+            code="sessions.provider_unsupported",
+        )
     first = spec.start_local.date()
     pattern: dict[str, Any] = {"type": rule.frequency, "interval": rule.interval}
     if rule.frequency == "weekly":

@@ -107,6 +107,12 @@ def meeting_body(spec: SessionSpec) -> dict[str, Any]:
     if rule is None:
         return body
     count = len(expand_occurrences(spec))
+    if count == 0:
+        raise ProviderError(
+            "the session's recurrence has no occurrence (no chosen weekday falls between the "
+            "first start and the end date); pick other weekdays or a later end date",
+            code="sessions.provider_unsupported",
+        )
     if count > MAX_OCCURRENCES:
         raise ProviderError(
             f"the session repeats {count} times but Zoom allows at most {MAX_OCCURRENCES} "
@@ -156,7 +162,7 @@ def provider_meeting(body: dict[str, Any], spec: SessionSpec | None = None) -> P
             )
         )
     start = parse_time(body.get("start_time"))
-    if not occurrences and start is not None:
+    if not occurrences and start is not None and body.get("type") != MEETING_RECURRING_FIXED:
         occurrences.append(
             Occurrence(index=0, start_utc=start, end_utc=start + timedelta(minutes=duration))
         )
