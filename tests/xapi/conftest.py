@@ -66,6 +66,7 @@ class Ralph:
             "RALPH_RUNSERVER_MAX_SEARCH_HITS_COUNT": "1000",
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.invalid: list[str] = []
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -89,6 +90,7 @@ class Ralph:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.invalid.extend(self.stats()["invalid"])
             self.process.terminate()
             try:
                 self.process.wait(10)
@@ -122,6 +124,7 @@ def ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ralph]:
     server.start()
     yield server
     server.stop()
+    assert server.invalid == [], "ralph's models refused statements blendkit sent"
 
 
 @pytest.fixture
@@ -133,3 +136,4 @@ def fresh_ralph(tmp_path: Path) -> Iterator[Ralph]:
     server.start()
     yield server
     server.stop()
+    assert server.invalid == [], "ralph's models refused statements blendkit sent"

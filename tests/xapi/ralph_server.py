@@ -3,7 +3,9 @@
 Usage: ``python ralph_server.py PORT DATA_DIR``. The environment must name ralph's settings
 (see ``tests/xapi/conftest.py``). ``POST /_faults`` queues faults for the next statement POSTs
 (``[{"status": 500}, {"status": 429, "retry_after": 1}, {"delay": 3}]``); ``GET /_stats`` returns
-how many times each statement id was POSTed, so tests can prove there were no double sends.
+how many times each statement id was POSTed (to prove there were no double sends) and every
+statement that ralph's own models (base, and the Video / Virtual Classroom profile models where
+one applies) refused.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from ralph.backends.lrs.fs import FSLRSBackend
 FSLRSBackend.default_operation_type = BaseOperationType.APPEND
 
 from ralph.api import app as ralph_app  # noqa: E402 - must follow the backend patch
+from ralph.exceptions import UnknownEventException  # noqa: E402
+from ralph.models.selector import ModelSelector  # noqa: E402
+from ralph.models.validator import Validator  # noqa: E402
+from ralph.models.xapi.base.statements import BaseXapiStatement  # noqa: E402
 
 Scope = dict[str, Any]
 
@@ -34,6 +40,20 @@ class FaultWrapper:
         self.faults: list[dict[str, Any]] = []
         self.sent: Counter[str] = Counter()
         self.posts = 0
+        self.invalid: list[str] = []
+        self.profiled: Counter[str] = Counter()
+        self.validator = Validator(ModelSelector(module="ralph.models.xapi"))
+
+    def check(self, item: dict[str, Any]) -> None:
+        """Validate with ralph's base model and, where one applies, its profile model."""
+        try:
+            BaseXapiStatement.model_validate(item)
+            model = self.validator.get_first_valid_model(item)
+            self.profiled[type(model).__name__] += 1
+        except UnknownEventException:
+            return  # no profile model for this verb / activity type: the base model passed
+        except Exception as exc:  # any rejection is reported to the test
+            self.invalid.append(f"{item.get('id')}: {exc}"[:500])
 
     async def _reply(self, send: Any, status: int, body: bytes, headers: list[Any]) -> None:
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -51,7 +71,13 @@ class FaultWrapper:
             return
         if path == "/_stats":
             body = orjson.dumps(
-                {"posts": self.posts, "sent": dict(self.sent), "faults_left": len(self.faults)}
+                {
+                    "posts": self.posts,
+                    "sent": dict(self.sent),
+                    "faults_left": len(self.faults),
+                    "invalid": self.invalid,
+                    "profiled": dict(self.profiled),
+                }
             )
             await self._reply(send, 200, body, json_header)
             return
@@ -62,6 +88,8 @@ class FaultWrapper:
                 data = orjson.loads(raw)
                 for item in data if isinstance(data, list) else [data]:
                     if isinstance(item, dict) and "id" in item:
+                        if str(item["id"]) not in self.sent:
+                            self.check(item)
                         self.sent[str(item["id"])] += 1
             except orjson.JSONDecodeError:
                 pass

@@ -359,3 +359,40 @@ def test_async_documents_with_etag() -> None:
             assert await client.get_document("state", "s", **where) is None
 
     asyncio.run(go())
+
+
+def test_the_lrs_side_profile_check_catches_a_broken_video_statement(fresh_ralph: Ralph) -> None:
+    """The harness really validates with ralph's profile models (so a clean run means something)."""
+    good = FACTORY.video(
+        "paused", ACTOR, video_id="v", session_id=uuid.uuid4(), time=3, progress=0.1, length=60
+    )
+    broken = orjson.loads(good.to_json())
+    broken["id"] = str(uuid.uuid4())
+    del broken["context"]["extensions"]["https://w3id.org/xapi/video/extensions/length"]
+    with fresh_ralph.client() as client:
+        client.post_statements([good, broken])
+    stats = fresh_ralph.stats()
+    assert stats["profiled"] == {"VideoPaused": 1}
+    assert [line.split(":")[0] for line in stats["invalid"]] == [broken["id"]]
+    fresh_ralph.stop()
+    fresh_ralph.invalid.clear()  # expected here; every other test must leave this empty
+
+
+def test_the_whole_catalogue_is_stored_by_ralph_and_passes_its_profile_models(
+    fresh_ralph: Ralph,
+) -> None:
+    from .test_builders import CATALOGUE
+
+    statements = [statement for statement, _ in CATALOGUE.values()]
+    voided_target = CATALOGUE["voided"][0].object.id  # type: ignore[union-attr]
+    with fresh_ralph.client() as client:
+        # the voided statement must exist (and not be a voiding) before it can be voided
+        target = quizzes(1)[0].model_copy(update={"id": voided_target})
+        client.post_statement(target)
+        client.post_statements(statements)
+        for statement in statements:
+            assert client.get_statement(str(statement.id)) is not None
+    stats = fresh_ralph.stats()
+    assert stats["invalid"] == []
+    expected = {profile for _, profile in CATALOGUE.values() if profile}
+    assert set(stats["profiled"]) == expected
