@@ -59,6 +59,12 @@ def platform() -> None:
 @click.option(
     "--auth-audience", default=None, help="Audience of client assertions, if not the token URL."
 )
+@click.option(
+    "--accept-new-deployments",
+    is_flag=True,
+    help="Record unknown deployment ids on their first signed launch (platforms that deploy "
+    "after registering, e.g. Canvas) instead of refusing them.",
+)
 @handle_errors
 def platform_add(
     *,
@@ -70,6 +76,7 @@ def platform_add(
     jwks_url: str,
     name: str,
     auth_audience: str | None,
+    accept_new_deployments: bool,
 ) -> None:
     """Register a platform: launches from it are accepted for the given deployments."""
     _validated(
@@ -88,6 +95,7 @@ def platform_add(
             jwks_url=jwks_url,
             auth_audience=auth_audience,
             name=name,
+            accept_new_deployments=accept_new_deployments,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -98,7 +106,7 @@ def platform_add(
         f"registered issuer {issuer} client_id {client_id} "
         f"({len(record.deployment_ids)} deployment(s))"
     )
-    if not record.deployment_ids:
+    if not record.deployment_ids and not accept_new_deployments:
         click.echo(
             "note: no deployment id yet; launches are refused until you run "
             "`blendkit platform add-deployment`",
@@ -120,6 +128,8 @@ def platform_list(as_json: bool) -> None:
         return
     for p in platforms:
         deployments = ", ".join(p.deployment_ids) or "(none)"
+        if p.accept_new_deployments:
+            deployments += " (new ones are recorded on their first launch)"
         click.echo(f"{p.name or '-'}\n  issuer: {p.issuer}\n  client_id: {p.client_id}")
         click.echo(f"  deployments: {deployments}\n  auth_login_url: {p.auth_login_url}")
         click.echo(f"  auth_token_url: {p.auth_token_url}\n  jwks_url: {p.jwks_url}")

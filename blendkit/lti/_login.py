@@ -133,7 +133,11 @@ class LoginHandler:
         storage_target = _param(request, "lti_storage_target")
 
         platform = self._platform(issuer, client_id)
-        if deployment_id is not None and deployment_id not in platform.deployment_ids:
+        if (
+            deployment_id is not None
+            and deployment_id not in platform.deployment_ids
+            and not platform.accept_new_deployments
+        ):
             raise LaunchRejected(
                 f"deployment {shown(deployment_id)} is not allowed for {platform.label}; add it "
                 "with `blendkit platform add-deployment` if this deployment is legitimate",

@@ -58,6 +58,9 @@ class Platform(BaseModel):
     jwks_url: str
     auth_audience: str | None = None
     name: str = ""
+    accept_new_deployments: bool = False
+    """Record an unknown deployment id on its first (signature-checked) launch instead of
+    refusing it: for platforms such as Canvas that create deployments after registration."""
 
     @field_validator("issuer", "client_id")
     @classmethod
@@ -199,6 +202,7 @@ class StorePlatformRegistry:
                 p.auth_token_url,
                 p.jwks_url,
                 p.auth_audience,
+                p.accept_new_deployments,
                 d.deployment_id,
             )
             .select_from(lti_platforms.outerjoin(lti_deployments))
@@ -207,7 +211,7 @@ class StorePlatformRegistry:
         )
         with self._store.session() as session:
             rows = session.execute(query).all()
-        grouped: dict[int, tuple[dict[str, str | None], list[str]]] = {}
+        grouped: dict[int, tuple[dict[str, str | bool | None], list[str]]] = {}
         for row in rows:
             entry = grouped.setdefault(
                 row.id,
@@ -220,6 +224,7 @@ class StorePlatformRegistry:
                         "auth_token_url": row.auth_token_url,
                         "jwks_url": row.jwks_url,
                         "auth_audience": row.auth_audience,
+                        "accept_new_deployments": bool(row.accept_new_deployments),
                     },
                     [],
                 ),
@@ -244,6 +249,7 @@ class StorePlatformRegistry:
                         auth_token_url=platform.auth_token_url,
                         jwks_url=platform.jwks_url,
                         auth_audience=platform.auth_audience,
+                        accept_new_deployments=platform.accept_new_deployments,
                         created_at=datetime.now(UTC),
                     )
                     .returning(lti_platforms.c.id)

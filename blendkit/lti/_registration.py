@@ -227,6 +227,9 @@ class DynamicRegistration:
             issuer=config.issuer,
             client_id=client_id,
             deployment_ids=(str(deployment),) if deployment not in (None, "") else (),
+            # Canvas deploys the tool after registering it: without a deployment id in the
+            # answer, the first signed launch of each deployment records it.
+            accept_new_deployments=deployment in (None, ""),
             auth_login_url=config.authorization_endpoint,
             auth_token_url=config.token_endpoint,
             jwks_url=config.jwks_uri,

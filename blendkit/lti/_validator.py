@@ -8,6 +8,8 @@ and the target link. See ``docs/lti/launch.md`` for the codes and what an admini
 
 from __future__ import annotations
 
+import contextlib
+
 import hashlib
 import hmac
 import time
@@ -18,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from blendkit.config import LTISettings
-from blendkit.errors import LaunchRejected
+from blendkit.errors import AlreadyExists, LaunchRejected
 from blendkit.lti._claims import (
     AGS_CLAIM,
     CONTEXT_CLAIM,
@@ -237,7 +239,8 @@ class LaunchValidator:
         deployment_id = payload.get(DEPLOYMENT_ID_CLAIM)
         if not isinstance(deployment_id, str) or not deployment_id:
             raise _missing(DEPLOYMENT_ID_CLAIM)
-        if deployment_id not in platform.deployment_ids:
+        new_deployment = deployment_id not in platform.deployment_ids
+        if new_deployment and not platform.accept_new_deployments:
             raise LaunchRejected(
                 f"deployment {shown(deployment_id)} is not allowed for {platform.label}; add it "
                 "with `blendkit platform add-deployment` if this deployment is legitimate",
@@ -317,7 +320,7 @@ class LaunchValidator:
                 "check the placement configured on the platform",
                 code="lti.wrong_message_type",
             )
-        return self._build(
+        launch = self._build(
             payload,
             message_type=message_type,
             issuer=issuer,
@@ -325,6 +328,12 @@ class LaunchValidator:
             deployment_id=deployment_id,
             login_target=record.target_link_uri,
         )
+        if new_deployment:
+            # Every check passed on a token the platform signed: remember its deployment
+            # (a concurrent first launch of the same deployment may have recorded it already).
+            with contextlib.suppress(AlreadyExists):
+                self.registry.add_deployment(platform.issuer, platform.client_id, deployment_id)
+        return launch
 
     def _build(
         self,

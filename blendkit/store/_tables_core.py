@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from blendkit.store._schema import metadata
@@ -37,6 +38,9 @@ lti_platforms = Table(
     Column("jwks_url", String(1024), nullable=False),
     Column("auth_audience", String(1024), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Trust on first use: deployments of this (signature-authenticated) platform are recorded
+    # when first seen. Set for registrations whose platform assigns deployment ids later.
+    Column("accept_new_deployments", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer_client"),
 )
 

@@ -50,6 +50,7 @@ def test_moodle_registration_stores_client_and_deployment(
     assert stored.issuer == moodle.issuer
     assert stored.client_id == "client-1"
     assert stored.deployment_ids == ("2",)
+    assert not stored.accept_new_deployments
     assert stored.auth_login_url == moodle.issuer + "/mod/lti/auth.php"
     assert stored.auth_token_url == moodle.issuer + "/mod/lti/token.php"
     assert stored.jwks_url == moodle.issuer + "/mod/lti/certs.php"
@@ -102,7 +103,8 @@ def test_canvas_registration_uses_the_token_everywhere_and_canvas_extensions(
     get = next(r for r in canvas.requests if r[0] == "GET")
     assert get[2]["Authorization"] == "Bearer reg-token-123"  # Canvas requires it on the GET
     stored = registry.get(canvas.issuer, result.platform.client_id)
-    assert stored.deployment_ids == ()  # Canvas assigns deployments later
+    assert stored.deployment_ids == ()  # Canvas assigns deployments later…
+    assert stored.accept_new_deployments  # …so the first signed launch of each records it
     assert stored.name == "canvas: Test University"
     assert stored.auth_token_url == canvas.base_url + "/login/oauth2/token"
     body = next(r for r in canvas.requests if r[0] == "POST")[3]
