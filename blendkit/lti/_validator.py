@@ -9,7 +9,6 @@ and the target link. See ``docs/lti/launch.md`` for the codes and what an admini
 from __future__ import annotations
 
 import contextlib
-
 import hashlib
 import hmac
 import time
