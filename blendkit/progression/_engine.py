@@ -14,14 +14,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from blendkit.progression._compile import (
-    AVAILABLE,
-    COMPLETED,
-    IN_PROGRESS,
     LOCKED,
     OVERDUE,
     STATE_NAMES,
@@ -100,7 +97,7 @@ class ChangeEvent(BaseModel):
 
     model_config = _FROZEN
 
-    kind: Literal["available", "in_progress", "completed", "overdue", "locked"]
+    kind: ItemState
     item: str
     learner: str | None
     previous: ItemState
@@ -173,15 +170,6 @@ def evaluate(path: Path | CompiledPath, evidence: Evidence, now: datetime) -> Pa
         at=from_timestamp(at),
         items=_statuses(compiled, facts, at, done, codes),
     )
-
-
-_KIND = {
-    AVAILABLE: "available",
-    IN_PROGRESS: "in_progress",
-    COMPLETED: "completed",
-    OVERDUE: "overdue",
-    LOCKED: "locked",
-}
 
 
 def changes(before: PathResult, after: PathResult) -> tuple[ChangeEvent, ...]:
@@ -277,7 +265,7 @@ class IncrementalEvaluator:
             # built from values the engine produced itself: no validation needed in this loop
             out.append(
                 ChangeEvent.model_construct(
-                    kind=_KIND[new],
+                    kind=STATE_NAMES[new],
                     item=item_id,
                     learner=self.learner,
                     previous=STATE_NAMES[old],
