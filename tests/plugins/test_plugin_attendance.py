@@ -17,16 +17,16 @@ from blendkit.sessions import (
     UnmatchedReason,
     build_attendance_report,
 )
-from tests.plugins import graph_fake, zoom_fake
+from tests.plugins import graph_fake, zoom_data, zoom_fake
 from tests.plugins.vendor_contract import Recorder
 
-ZOOM_UUID = zoom_fake.UUID_WITH_SLASHES
+ZOOM_UUID = zoom_data.UUID_WITH_SLASHES
 
 
 def test_zoom_participants_pages_become_attendance_per_learner() -> None:
     fake = zoom_fake.ZoomFake()
-    provider = ZoomProvider(zoom_fake.zoom_settings(), client=Recorder(fake).client())
-    meeting = provider.create_session(zoom_fake.weekly_spec(recurrence=None))
+    provider = ZoomProvider(zoom_data.zoom_settings(), client=Recorder(fake).client())
+    meeting = provider.create_session(zoom_data.weekly_spec(recurrence=None))
     (occurrence,) = meeting.occurrences  # 15:00-16:30 UTC, 90 minutes
     ada = Learner(id="ada", name="Ada Lovelace", email="ada@example.edu")
     bob = Learner(id="bob", name="Bob Byte", email="bob@example.edu")
@@ -36,9 +36,9 @@ def test_zoom_participants_pages_become_attendance_per_learner() -> None:
     reg = {link.learner_id: link.registrant_id or "" for link in links}
 
     def at(minutes: float) -> datetime:
-        return zoom_fake.START + timedelta(minutes=minutes)
+        return zoom_data.START + timedelta(minutes=minutes)
 
-    row = zoom_fake.participant_row
+    row = zoom_data.participant_row
     rows = [
         # Ada: laptop 0-40, phone 30-60 (overlap), rejoins 70-100 (clipped at 90) → 60 + 20 = 80.
         row(name="Ada", join=at(0), leave=at(40), registrant_id=reg["ada"], connection="1"),
@@ -70,7 +70,7 @@ def test_zoom_participants_pages_become_attendance_per_learner() -> None:
         )
         for i in range(300)
     ]
-    fake.hold(int(meeting.meeting_id), ZOOM_UUID, zoom_fake.START, rows)
+    fake.hold(int(meeting.meeting_id), ZOOM_UUID, zoom_data.START, rows)
 
     records = provider.fetch_attendance(meeting.meeting_id, ZOOM_UUID)
     report = build_attendance_report(

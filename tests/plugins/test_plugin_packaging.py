@@ -12,7 +12,7 @@ import pytest
 
 from blendkit.sessions import MeetingProvider
 from tests.plugins.graph_fake import teams_settings
-from tests.plugins.zoom_fake import zoom_settings
+from tests.plugins.zoom_data import zoom_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_BLENDKIT = {"blendkit", "blendkit.sessions", "blendkit.errors", "blendkit.config"}

@@ -15,18 +15,15 @@ from blendkit_zoom import ZoomProvider
 from blendkit.errors import ProviderError
 from blendkit.sessions import Learner, Recurrence
 from tests.plugins.vendor_contract import Recorder, validate_exchanges
-from tests.plugins.zoom_fake import (
-    ACCOUNT_ID,
-    API_HOST,
+from tests.plugins.zoom_data import (
     START,
     UUID_PLAIN,
     UUID_WITH_SLASHES,
-    ZoomFake,
     participant_row,
-    stamp,
     weekly_spec,
     zoom_settings,
 )
+from tests.plugins.zoom_fake import ACCOUNT_ID, API_HOST, ZoomFake, stamp
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from blendkit.errors import ProviderError
 from blendkit.sessions import Recurrence, SessionSpec, expand_occurrences
 from tests.plugins.vendor_contract import Recorder
-from tests.plugins.zoom_fake import ZoomFake, zoom_settings
+from tests.plugins.zoom_data import zoom_settings
+from tests.plugins.zoom_fake import ZoomFake
 
 ZONES = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"]
 

@@ -21,17 +21,16 @@ from hypothesis import strategies as st
 
 from blendkit.errors import ConfigError, ProviderAuthError, ProviderError, ProviderRateLimited
 from tests.plugins.vendor_contract import Recorder, json_response
-from tests.plugins.zoom_fake import (
-    CLIENT_SECRET,
+from tests.plugins.zoom_data import (
     START,
     UUID_ONE_SLASH,
     UUID_PLAIN,
     UUID_WITH_SLASHES,
-    ZoomFake,
     participant_row,
     weekly_spec,
     zoom_settings,
 )
+from tests.plugins.zoom_fake import CLIENT_SECRET, ZoomFake
 
 
 class Clock:

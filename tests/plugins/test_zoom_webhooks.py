@@ -26,7 +26,7 @@ from blendkit.sessions import (
     RecordingKind,
     handle_webhook_once,
 )
-from tests.plugins.zoom_fake import zoom_settings
+from tests.plugins.zoom_data import zoom_settings
 from tests.plugins.zoom_webhooks import (
     ARRIVAL,
     MEETING_ID,
