@@ -91,7 +91,11 @@ Timestamp = Annotated[datetime, AfterValidator(_aware)]
 def _encode(value: Any) -> Any:
     """orjson fallback: a nested value becomes its cached JSON fragment."""
     if isinstance(value, _Value):
-        return orjson.Fragment(value.to_json())
+        private = value.__pydantic_private__
+        if private is None:
+            value.to_json()
+            private = value.__pydantic_private__
+        return private["fragment"]  # type: ignore[index]
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
@@ -129,7 +133,8 @@ class _Value(BaseModel):
             return private["json"]  # type: ignore[no-any-return]
         members = {k: v for k, v in self.__dict__.items() if v is not None}
         cached = orjson.dumps(members, default=_encode, option=_JSON_OPTIONS)
-        object.__setattr__(self, "__pydantic_private__", {"json": cached})
+        state = {"json": cached, "fragment": orjson.Fragment(cached)}
+        object.__setattr__(self, "__pydantic_private__", state)
         return cached
 
 
