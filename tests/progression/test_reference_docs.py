@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a table of expected messages reads best one per line)
 """Every built-in condition type is documented and explains itself with a current value."""
 
 from __future__ import annotations
