@@ -68,8 +68,23 @@ StatementsFor = Callable[[Agent, str], Sequence[Statement]]
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(path_json: str) -> CompiledPath:
-    return compile_path(parse_path(path_json, "json"))
+def _parsed(path_json: str) -> Path:
+    """Each stored path document is parsed once per process (the same text, the same value)."""
+    return parse_path(path_json, "json")
+
+
+_COMPILED: dict[int, tuple[Path, CompiledPath]] = {}
+
+
+def _compiled(path: Path) -> CompiledPath:
+    # Keyed by identity: paths come from _parsed, so one document compiles once per process.
+    found = _COMPILED.get(id(path))
+    if found is None or found[0] is not path:
+        if len(_COMPILED) > 256:
+            _COMPILED.clear()
+        found = (path, compile_path(path))
+        _COMPILED[id(path)] = found
+    return found[1]
 
 
 def _invalid(message: str, code: str = "courses.invalid") -> BlendkitError:
@@ -102,7 +117,7 @@ class CourseService:
             client_id=row.client_id,
             context_id=row.context_id,
             title=row.title,
-            path=parse_path(row.path, "json"),
+            path=_parsed(row.path),
             ags=json.loads(row.ags) if row.ags else None,
         )
 
@@ -192,7 +207,7 @@ class CourseService:
 
     def compiled(self, course: Course) -> CompiledPath:
         """The compiled path (cached per path document)."""
-        return _compiled(dump_path(course.path, "json"))
+        return _compiled(course.path)
 
     @staticmethod
     def course_key(course: Course) -> str:

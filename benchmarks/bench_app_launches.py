@@ -1,0 +1,262 @@
+"""Full LTI launches against the example tool under gunicorn (2 workers) on loopback.
+
+One launch = OIDC login initiation (GET /lti/login) → the platform signs an id_token for the
+state and nonce the tool chose → POST /lti/launch → the first page (GET /course?launch=…). The
+platform side lives in this process: its JWKS on a tiny loopback server, its signatures made
+between the login phase and the launch phase so that signing (the platform's work) is not
+counted. Launches/s = launches / (login phase + launch-and-page phase); a launch's latency is
+the sum of its three requests. Peer in the same run: GET /lti/jwks (the cheapest tool route).
+
+    .venv/bin/python benchmarks/bench_app_launches.py [--launches 400] [--rounds 5]
+
+PostgreSQL is used when BLENDKIT_TEST_POSTGRES_URL is set (a fresh database, dropped after),
+SQLite otherwise. Prints one JSON line per figure (medians over rounds) and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CLIENT_ID = "bench-client"
+DEPLOYMENT = "bench-dep"
+KID = "bench-key"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+
+
+class Platform:
+    """Signs id_tokens and serves its JWKS on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwks = json.dumps({"keys": [dict(public, kid=KID, alg="RS256", use="sig")]}).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(jwks)))
+                self.end_headers()
+                self.wfile.write(jwks)
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.issuer = f"{self.url}/lms"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def id_token(self, *, nonce: str, sub: str, tool: str) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer, "aud": CLIENT_ID, "sub": sub, "iat": now, "exp": now + 300,
+            "nonce": nonce, "name": sub.title(), "email": f"{sub}@bench.example",
+            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+            "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT,
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": f"{tool}/lti/launch",
+            "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "rl-1"},
+            "https://purl.imsglobal.org/spec/lti/claim/roles": [LEARNER],
+            "https://purl.imsglobal.org/spec/lti/claim/context": {
+                "id": "bench-course", "title": "Bench course"},
+            "https://purl.imsglobal.org/spec/lti/claim/custom": {"timezone": "Europe/Berlin"},
+        }  # fmt: skip
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": KID})
+
+
+def _database() -> tuple[str, Any]:
+    base = os.environ.get("BLENDKIT_TEST_POSTGRES_URL")
+    if not base:
+        folder = tempfile.mkdtemp(prefix="bk-bench-")
+        return f"sqlite:///{folder}/bench.sqlite3", None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"bk_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(base).set(database=name).render_as_string(hide_password=False), drop
+
+
+def _prepare(db_url: str, platform: Platform) -> None:
+    from blendkit import Store
+    from blendkit.lti import KeySet, Platform as Registration, StorePlatformRegistry
+
+    store = Store(db_url)
+    store.migrate()
+    StorePlatformRegistry(store).add(
+        Registration(
+            issuer=platform.issuer, client_id=CLIENT_ID, deployment_ids=(DEPLOYMENT,),
+            auth_login_url=f"{platform.url}/auth", auth_token_url=f"{platform.url}/token",
+            jwks_url=f"{platform.url}/jwks", name="bench",
+        )
+    )  # fmt: skip
+    KeySet(store).jwks()  # the tool key exists before the workers start
+    store.dispose()
+
+
+def _start_tool(db_url: str, port: int) -> subprocess.Popen[bytes]:
+    env = dict(
+        os.environ,
+        BLENDKIT_DATABASE_URL=db_url,
+        BLENDKIT_TOOL_BASE_URL=f"http://127.0.0.1:{port}",
+        BLENDKIT_TOOL_SECRET_KEY="bench-secret",
+        PYTHONPATH=str(ROOT),
+    )
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+               "examples.flask_app:create_app()"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/lti/jwks", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def _round(tool: str, platform: Platform, launches: int, workers: int) -> dict[str, float]:
+    clients: list[httpx.Client] = []
+    local = threading.local()
+    lock = threading.Lock()
+
+    def client() -> httpx.Client:
+        # One keep-alive connection per thread; cookies travel explicitly, never in the jar.
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(timeout=10)
+            with lock:
+                clients.append(local.client)
+        local.client.cookies.clear()
+        return local.client  # type: ignore[no-any-return]
+
+    def login(n: int) -> tuple[float, str, str, dict[str, str], str]:
+        sub = f"learner-{uuid.uuid4().hex[:10]}"
+        started = time.perf_counter()
+        answer = client().get(
+            f"{tool}/lti/login",
+            params={"iss": platform.issuer, "login_hint": sub, "client_id": CLIENT_ID,
+                    "target_link_uri": f"{tool}/lti/launch", "lti_deployment_id": DEPLOYMENT},
+        )  # fmt: skip
+        elapsed = time.perf_counter() - started
+        assert answer.status_code == 302, answer.text[:300]
+        query = parse_qs(urlsplit(answer.headers["location"]).query)
+        return elapsed, query["state"][0], query["nonce"][0], dict(answer.cookies), sub
+
+    def launch(item: tuple[float, str, str, dict[str, str], str, str]) -> float:
+        elapsed, state, _, cookies, _, token = item
+        started = time.perf_counter()
+        cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        answer = client().post(
+            f"{tool}/lti/launch",
+            data={"id_token": token, "state": state},
+            headers={"Cookie": cookie},
+        )
+        assert answer.status_code == 302, answer.text[:300]
+        page = client().get(f"{tool}{answer.headers['location']}")
+        assert page.status_code == 200 and "Bench course" in page.text, page.text[:300]
+        return elapsed + time.perf_counter() - started
+
+    with ThreadPoolExecutor(workers) as pool:
+        t0 = time.perf_counter()
+        logged = list(pool.map(login, range(launches)))
+        login_phase = time.perf_counter() - t0
+        signed = [
+            (*entry, platform.id_token(nonce=entry[2], sub=entry[4], tool=tool)) for entry in logged
+        ]
+        t1 = time.perf_counter()
+        latencies = list(pool.map(launch, signed))
+        launch_phase = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        list(pool.map(lambda _: client().get(f"{tool}/lti/jwks").status_code, range(launches)))
+        peer_phase = time.perf_counter() - t2
+    for c in clients:
+        c.close()
+    latencies.sort()
+    return {
+        "launches_per_s": launches / (login_phase + launch_phase),
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "jwks_per_s": launches / peer_phase,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--launches", type=int, default=400, help="launches per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, default=240, help="stop after this long")
+    args = parser.parse_args()
+    platform = Platform()
+    db_url, drop = _database()
+    _prepare(db_url, platform)
+    with __import__("socket").socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = _start_tool(db_url, port)
+    tool = f"http://127.0.0.1:{port}"
+    results = []
+    started = time.monotonic()
+    try:
+        _round(tool, platform, min(50, args.launches), args.concurrency)  # warm-up
+        for _ in range(args.rounds):
+            results.append(_round(tool, platform, args.launches, args.concurrency))
+            if time.monotonic() - started > args.max_seconds:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        platform.server.shutdown()
+        if drop:
+            drop()
+    backend = "postgresql" if drop else "sqlite"
+    median = {k: statistics.median(r[k] for r in results) for k in results[0]}
+    common = {"backend": backend, "workers": 2, "concurrency": args.concurrency,
+              "launches_per_round": args.launches, "rounds": len(results)}  # fmt: skip
+    print(json.dumps({"figure": "app_launches_per_s", "median": round(median["launches_per_s"], 1),
+                      "target": 300, "peer": "jwks_requests_per_s",
+                      "peer_median": round(median["jwks_per_s"], 1),
+                      "ratio_vs_peer": round(median["launches_per_s"] / median["jwks_per_s"], 3),
+                      **common}))  # fmt: skip
+    print(json.dumps({"figure": "app_launch_p50_ms", "median": round(median["p50_ms"], 2), **common}))
+    print(json.dumps({"figure": "app_launch_p99_ms", "median": round(median["p99_ms"], 2),
+                      "target": 50, **common}))  # fmt: skip
+    print(json.dumps({"figure": "raw_rounds", "rounds": [{k: round(v, 2) for k, v in r.items()}
+                                                          for r in results]}))  # fmt: skip
+
+
+
+if __name__ == "__main__":
+    main()
