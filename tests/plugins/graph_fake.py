@@ -301,11 +301,12 @@ class GraphFake:
             "Validation: Testing client application reachability for subscription "
             f"Request-Id: {len(self.validations) + 1}"
         )
+        target = httpx.URL(body["notificationUrl"])
         answer = self.notification_endpoint(
             WebhookRequest(
                 method="POST",
-                path="/webhooks/teams",
-                query={"validationToken": token},
+                path=target.path,
+                query={**dict(target.params), "validationToken": token},
                 headers={"content-type": "text/plain; charset=utf-8"},
             )
         ).response

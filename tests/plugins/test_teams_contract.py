@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from blendkit_teams import TeamsProvider
@@ -125,3 +126,7 @@ def test_attendance_and_artifact_requests_follow_the_spec(
     assert recordings[0].duration_seconds == 58 * 60
     assert len(fake.validations) == 1
     assert fake.subscriptions == {}
+    assert subscription.notification_url == (
+        f"https://tool.example.edu/webhooks/teams?meeting={quote(meeting.meeting_id, safe='')}"
+    )
+    assert subscription.meeting_id == meeting.meeting_id

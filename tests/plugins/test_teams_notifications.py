@@ -92,6 +92,15 @@ def test_recording_and_transcript_notifications(provider: TeamsProvider) -> None
     assert transcript.recordings[0].provider_id == "MSMjMCMjZDAw"
 
 
+def test_events_name_the_session_given_in_the_notification_url(provider: TeamsProvider) -> None:
+    request = posted([notification(RECORDING)], meeting="AAMkAGI2TG93AAA0001=")
+    (event,) = provider.handle_webhook(request).events
+    assert isinstance(event, RecordingCompleted)
+    assert event.meeting_id == "AAMkAGI2TG93AAA0001="
+    assert event.recordings[0].meeting_id == "AAMkAGI2TG93AAA0001="
+    assert event.recordings[0].extras["online_meeting_id"] == ONLINE
+
+
 def test_lifecycle_notifications_are_generic_events(provider: TeamsProvider) -> None:
     item = {
         "subscriptionId": "sub-1",

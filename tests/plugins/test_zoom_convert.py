@@ -58,7 +58,7 @@ def test_zoom_lays_out_the_occurrences_blendkit_expands(
     )
     provider = ZoomProvider(zoom_settings(), client=Recorder(ZoomFake()).client())
     expected = [o.start_utc for o in expand_occurrences(session)]
-    if not expected:  # e.g. only Mondays, starting on a Tuesday, ending that Friday
+    if not expected or len(expected) > 60:  # e.g. only Mondays from a Tuesday to that Friday
         with pytest.raises(ProviderError):
             provider.create_session(session)
         return

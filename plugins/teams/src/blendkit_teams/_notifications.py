@@ -4,7 +4,9 @@ Graph proves a notification URL by POSTing ``?validationToken=…`` and expects 
 back within 10 s as ``200 text/plain``. Every later notification carries the ``clientState``
 blendkit set on the subscription; a delivery where any item lacks the right one is refused whole.
 Graph sends no signature, so a repeated body is indistinguishable from a redelivery: events keep
-a stable ``event_id`` and ``handle_webhook_once`` processes them once.
+a stable ``event_id`` and ``handle_webhook_once`` processes them once. Events name the session
+(calendar event id) when the notification URL carries ``?meeting=…`` (``TeamsProvider.subscribe``
+sets it), otherwise the online meeting id.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ class GraphNotificationHandler:
                     "a Graph notification comes from another tenant than [teams] tenant_id",
                     code="sessions.webhook_client_state",
                 )
-        events = tuple(_event(item) for item in items)
+        session = request.query.get("meeting") or None
+        events = tuple(_event(item, session) for item in items)
         return WebhookResult(response=WebhookResponse.empty(202), events=events)
 
     @staticmethod
@@ -136,7 +139,8 @@ def _event_id(item: dict[str, Any]) -> str:
     return "teams-" + digest.hexdigest()[:40]
 
 
-def _event(item: dict[str, Any]) -> SessionEvent:
+def _event(item: dict[str, Any], session: str | None) -> SessionEvent:
+    """One notification as an event; ``session`` is the event id from the URL's query, if any."""
     public = {k: v for k, v in item.items() if k != "clientState"}
     event_id = _event_id(item)
     lifecycle = item.get("lifecycleEvent")
@@ -148,10 +152,11 @@ def _event(item: dict[str, Any]) -> SessionEvent:
             payload=public,
         )
     resource = str(item["resource"])
-    meeting = online_meeting_of(resource)
+    online = online_meeting_of(resource)
+    meeting = session or online
     artifact = _ARTIFACT.search(resource)
     data = item.get("resourceData")
-    if artifact and meeting and item.get("changeType") == "created":
+    if artifact and online and meeting and item.get("changeType") == "created":
         kind = (
             RecordingKind.VIDEO if artifact.group(1) == "recordings" else RecordingKind.TRANSCRIPT
         )
@@ -163,7 +168,7 @@ def _event(item: dict[str, Any]) -> SessionEvent:
                 provider_id=str(file_id or event_id),
                 meeting_id=meeting,
                 kind=kind,
-                extras={"resource": resource},
+                extras={"resource": resource, "online_meeting_id": online},
             )
         except ValidationError as exc:
             raise WebhookRejected(

@@ -262,7 +262,9 @@ class TeamsProvider:
                 "secret Graph repeats in every notification"
             )
         online = self.online_meeting_id(meeting_id)
-        return self.subscriptions.subscribe(online, self.notification_url, artifact=artifact)
+        return self.subscriptions.subscribe(
+            online, self.notification_url, artifact=artifact, meeting_id=meeting_id
+        )
 
     # --- internals -------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict
 
@@ -18,13 +19,21 @@ from blendkit.errors import NotFound, ProviderError
 from blendkit_teams._api import GraphApi, json_object
 from blendkit_teams._convert import parse_time
 
-__all__ = ["Subscription", "SubscriptionManager"]
+__all__ = ["MEETING_PARAMETER", "Subscription", "SubscriptionManager"]
+
+MEETING_PARAMETER = "meeting"
+"""Query parameter of the notification URL that names the session's calendar event."""
 
 Artifact = Literal["recordings", "transcripts"]
 
 
 class Subscription(BaseModel):
-    """A live Graph subscription blendkit created."""
+    """A live Graph subscription blendkit created.
+
+    ``notification_url`` carries ``?meeting=<event id>`` when the subscription was made for a
+    session: Graph repeats the query string in every notification, which lets events name the
+    session instead of only the online meeting.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -33,6 +42,7 @@ class Subscription(BaseModel):
     online_meeting_id: str
     expires_at: datetime
     notification_url: str
+    meeting_id: str | None = None
 
 
 def _stamp(moment: datetime) -> str:
@@ -76,13 +86,18 @@ class SubscriptionManager:
         notification_url: str,
         *,
         artifact: Artifact = "recordings",
+        meeting_id: str | None = None,
         now: datetime | None = None,
     ) -> Subscription:
         """Ask Graph to notify ``notification_url`` when a recording/transcript is created.
 
         Graph validates the URL synchronously, so the endpoint must already answer the
-        ``validationToken`` handshake (``TeamsProvider.handle_webhook`` does).
+        ``validationToken`` handshake (``TeamsProvider.handle_webhook`` does). ``meeting_id``
+        (the session's event id) is added to the URL's query so notifications can name it.
         """
+        if meeting_id is not None:
+            joiner = "&" if "?" in notification_url else "?"
+            notification_url += joiner + urlencode({MEETING_PARAMETER: meeting_id})
         resource = f"communications/onlineMeetings/{online_meeting_id}/{artifact}"
         expires = (now or datetime.now(UTC)) + self._lifetime
         body: dict[str, Any] = {
@@ -101,6 +116,7 @@ class SubscriptionManager:
             online_meeting_id=online_meeting_id,
             expires_at=parse_time(created.get("expirationDateTime")) or expires,
             notification_url=notification_url,
+            meeting_id=meeting_id,
         )
         self.track(subscription)
         return subscription
