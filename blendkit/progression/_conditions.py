@@ -218,7 +218,8 @@ def dump_condition(condition: Condition) -> dict[str, JSONValue]:
     """JSON-ready mapping of a condition: ``type`` first, defaults left out."""
     body = condition.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     body.pop("type", None)
-    return {"type": condition.type, **body}
+    common = {key: body.pop(key) for key in ("id", "hidden") if key in body}
+    return {"type": condition.type, **body, **common}
 
 
 ConditionField = Annotated[

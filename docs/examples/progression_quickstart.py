@@ -59,7 +59,8 @@ def main() -> dict[str, object]:
 
     # 6. Signals for the instructor, a week later.
     late = START + timedelta(days=8)
-    signals = [s.reason for s in at_risk(path, Evidence(learner="bo", last_activity_at=START), late)]
+    quiet = Evidence(learner="bo", last_activity_at=START)
+    signals = [s.reason for s in at_risk(path, quiet, late)]
     print("signals:", signals)
 
     # 7. Moodle availability JSON in and out.

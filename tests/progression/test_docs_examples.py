@@ -4,21 +4,40 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "progression_quickstart.py"
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 
-def test_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("progression_quickstart", EXAMPLE)
+def run_example(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    outcome = module.main()
+    return module.main()
+
+
+def test_quickstart_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_example("progression_quickstart")
     out = capsys.readouterr().out
     assert "live-session -> Score at least 60% on Readiness quiz — your best is 55%" in out
     assert "bo: [('practice', 'available')]" in out
     assert outcome["states"]["practice"] == "available"
     assert any(signal.startswith("Missed Live session") for signal in outcome["signals"])
+
+
+def test_moodle_canvas_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_example("progression_moodle_canvas")
+    lab = outcome["lab"]
+    assert lab.state == "locked"
+    assert lab.visible is False  # showc false on the failing grade condition hides it
+    assert lab.reasons[0].message == "Score at least 70% on Quiz 2 — your best is 55%"
+    assert outcome["canvas"] == {
+        "canvas:11": "completed",
+        "canvas:12": "completed",
+        "canvas:21": "available",
+    }
+    assert '"hidden": true' in capsys.readouterr().out
