@@ -1,0 +1,82 @@
+"""Grade passback over real HTTP to an independent platform (lti1p3platform): the token service,
+line item found or created by resourceId, the score posted; failures kept and retried."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from blendkit.courses import CourseService, Enrolment, GradePassback
+from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry
+from blendkit.progression import ScoreRecorded, flipped_classroom
+from blendkit.xapi import Outbox, StatementFactory
+from tests.e2e.conftest import Deployment, deployment  # noqa: F401  # the fixture
+
+AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+SCOPES = [AGS + "lineitem", AGS + "result.readonly", AGS + "score"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
+    deployment: Deployment,  # noqa: F811
+) -> None:
+    store, platform = deployment.store, deployment.platform
+    clock = Clock()
+    courses = CourseService(
+        store, outbox=Outbox(store), statements=StatementFactory(deployment.tool_url), clock=clock
+    )
+    lineitems = f"{platform.base_url}/ags/{platform.context.id}/lineitems"
+    course = courses.ensure_course(
+        platform.issuer, platform.context.id, title="Biology",
+        path=flipped_classroom(clock.now + timedelta(days=3)), client_id=platform.client_id,
+        ags={"lineitems": lineitems, "scope": SCOPES},
+    )  # fmt: skip
+    courses.enrol(course, Enrolment(sub="student-1", name="Student 1"))
+    courses.record(
+        course, "student-1", ScoreRecorded(item="readiness-quiz", score=40, at=clock.now)
+    )
+    courses.record(
+        course, "student-1", ScoreRecorded(item="readiness-quiz", score=80, at=clock.now)
+    )
+
+    with httpx.Client(timeout=10) as http:
+        passback = GradePassback(
+            store, StorePlatformRegistry(store), AccessTokens(KeySet(store), http=http), clock=clock
+        )
+        report = passback.deliver_due()
+        assert (report.sent, report.retried, report.errors) == (2, 0, [])
+        items = list(platform.records.lineitems.values())
+        assert [i["resourceId"] for i in items] == ["readiness-quiz"], "created once, then found"
+        assert [s["scoreGiven"] for s in platform.records.scores] == [40.0, 80.0]
+        assert {s["userId"] for s in platform.records.scores} == {"student-1"}
+        assert all(g.status == "sent" for g in passback.grades(course.id))
+
+        # The platform loses the registration's client id: the score waits with its reason.
+        broken = courses.ensure_course(
+            platform.issuer, "other-course", title="Other",
+            path=flipped_classroom(clock.now), client_id="unknown-client",
+            ags={"lineitems": lineitems, "scope": SCOPES},
+        )  # fmt: skip
+        courses.enrol(broken, Enrolment(sub="student-2"))
+        courses.record(
+            broken, "student-2", ScoreRecorded(item="readiness-quiz", score=90, at=clock.now)
+        )
+        failed = passback.deliver_due()
+        assert (failed.sent, failed.retried) == (0, 1)
+        (grade,) = passback.grades(broken.id)
+        assert grade.status == "pending"
+        assert grade.attempts == 1
+        assert "unknown-client" in (grade.last_error or "")
+        assert grade.next_attempt_at > clock.now
+        assert passback.deliver_due().retried == 0, "not due again before its delay"
+        clock.now += timedelta(minutes=5)
+        assert passback.deliver_due().retried == 1, "retried once due"
+        assert passback.grades(broken.id)[0].attempts == 2
