@@ -218,7 +218,7 @@ def dump_condition(condition: Condition) -> dict[str, JSONValue]:
     """JSON-ready mapping of a condition: ``type`` first, defaults left out."""
     body = condition.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     body.pop("type", None)
-    common = {key: body.pop(key) for key in ("id", "hidden") if key in body}
+    common: dict[str, JSONValue] = {k: body.pop(k) for k in ("id", "hidden") if k in body}
     return {"type": condition.type, **body, **common}
 
 

@@ -26,7 +26,7 @@ from blendkit.progression._compile import (
     ItemState,
     compile_path,
 )
-from blendkit.progression._conditions import AllOf, Condition, Reason
+from blendkit.progression._conditions import AllOf, AnyOf, Condition, Not, Reason
 from blendkit.progression._context_conditions import when
 from blendkit.progression._evidence import Evidence, EvidencePiece, Override
 from blendkit.progression._facts import Context, Facts
@@ -126,14 +126,28 @@ def _explain(
         return (), True
     ctx = Context(facts, now, compiled.meta, done, item_id)
     reasons: list[Reason] = []
+    hide = False
     for part in compiled.gates[item_id]:
         if ctx.check(part):
             continue
+        hide = hide or _hides(part, ctx)
         if isinstance(part, AllOf) and not part.hidden and part.id is None:
             reasons.extend(child.explain(ctx) for child in part.all if not ctx.check(child))
         else:
             reasons.append(part.explain(ctx))
-    return tuple(reasons), not any(reason.hidden for reason in reasons)
+    return tuple(reasons), not hide
+
+
+def _hides(part: Condition, ctx: Context) -> bool:
+    """Moodle's display rule for an unmet gate part: hidden if a failing ``hidden`` child is."""
+    if part.hidden:
+        return True
+    if isinstance(part, AllOf):
+        return any(child.hidden and not ctx.check(child) for child in part.all)
+    if isinstance(part, Not) and isinstance(part.not_, AnyOf):
+        # NOT(a OR b) fails through the children that hold
+        return any(child.hidden and ctx.check(child) for child in part.not_.any)
+    return False
 
 
 def _statuses(

@@ -209,3 +209,33 @@ def test_blendkit_export_import_export_is_stable(condition: Condition) -> None:
     assert again == first
     # the imported condition means the same as the original
     assert import_moodle(again) == import_moodle(first)
+
+
+def test_display_flags_follow_moodle() -> None:
+    """showc false hides the item when that child fails (for !|: when that child holds)."""
+    from blendkit.progression import Evidence, evaluate
+    from tests.progression.strategies import NOW
+
+    def visible(document: dict[str, Any], groups: frozenset[str]) -> bool:
+        gate = import_moodle(document)
+        path = Path(id="p", modules=(Module(id="m", items=(Item(id="x", conditions=gate),)),))
+        status = evaluate(path, Evidence(groups=groups), NOW).items[0]
+        assert status.state == "locked"
+        return status.visible
+
+    and_doc = {
+        "op": "&",
+        "c": [{"type": "group", "id": 1}, {"type": "group", "id": 2}],
+        "showc": [False, True],
+    }
+    assert visible(and_doc, frozenset({"group:1"})) is True  # only the shown child fails
+    assert visible(and_doc, frozenset({"group:2"})) is False  # the hidden child fails
+    nor_doc = {
+        "op": "!|",
+        "c": [{"type": "group", "id": 1}, {"type": "group", "id": 2}],
+        "showc": [False, True],
+    }
+    assert visible(nor_doc, frozenset({"group:1"})) is False
+    assert visible(nor_doc, frozenset({"group:2"})) is True
+    or_doc = {"op": "|", "c": [{"type": "group", "id": 1}], "show": False}
+    assert visible(or_doc, frozenset()) is False
