@@ -9,8 +9,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
+
+from pydantic import ValidationError
 
 from blendkit.errors import StatementInvalid
 from blendkit.xapi._models import (
@@ -24,6 +26,7 @@ from blendkit.xapi._models import (
     Score,
     Statement,
     Verb,
+    _Value,
 )
 from blendkit.xapi._vocab import (
     ACTIVITY_STREAMS,
@@ -65,20 +68,24 @@ _VIDEO_VERBS: dict[str, Verb] = {
 }
 
 
-_STATEMENT_FIELDS = tuple(Statement.model_fields)
+_V = TypeVar("_V", bound=_Value)
 
 
-def _assemble(values: dict[str, Any]) -> Statement:
-    """A Statement from already-validated parts: what ``model_construct`` does, minus its
-    per-field default lookups (every other field of a built statement is ``None``)."""
-    statement = Statement.__new__(Statement)
-    fields = dict.fromkeys(_STATEMENT_FIELDS)
+def _trusted(cls: type[_V], **values: Any) -> _V:
+    """A value from parts the builder has already checked: what ``model_construct`` does, minus
+    its per-field default lookups. Used only in the hot builders (quiz, video, statement
+    assembly) for inputs they validate themselves; the test suite re-validates every builder's
+    output with :func:`parse_statement`, ralph's models and TinCanPython."""
+    value = cls.__new__(cls)
+    fields = dict.fromkeys(cls.model_fields)
     fields.update(values)
-    object.__setattr__(statement, "__dict__", fields)
-    object.__setattr__(statement, "__pydantic_fields_set__", set(values))
-    object.__setattr__(statement, "__pydantic_extra__", None)
-    object.__setattr__(statement, "__pydantic_private__", None)
-    return statement
+    object.__setattr__(value, "__dict__", fields)
+    object.__setattr__(
+        value, "__pydantic_fields_set__", {k for k, v in values.items() if v is not None}
+    )
+    object.__setattr__(value, "__pydantic_extra__", None)
+    object.__setattr__(value, "__pydantic_private__", None)
+    return value
 
 
 def statement_id(*identity: object) -> uuid.UUID:
@@ -160,9 +167,18 @@ class StatementFactory:
         language: str | None = "en",
         clock: Callable[[], datetime] = _now,
     ) -> None:
+        # Checked once here, so the hot builders can reuse them without re-validation.
+        try:
+            checked = Context(platform=platform, language=language)
+            Activity(id=f"{tool_iri.rstrip('/')}/xapi")
+        except ValidationError as exc:
+            raise StatementInvalid(
+                f"StatementFactory: tool_iri must be an absolute IRI and language an RFC 5646 "
+                f"tag ({exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']})"
+            ) from exc
         self.tool_iri = tool_iri.rstrip("/")
-        self.platform = platform
-        self.language = language
+        self.platform = checked.platform or platform
+        self.language = checked.language
         self.clock = clock
         # Activities and context sets recur in almost every statement: build (and serialise)
         # each once. Bounded: cleared when they grow past _CACHE_SIZE entries.
@@ -245,16 +261,15 @@ class StatementFactory:
         # Every part is already a validated value and the builder guarantees the statement-level
         # rules (Activity object, registration UUID, aware timestamp), so assemble without a
         # second validation pass: this is the emit hot path.
-        return _assemble(
-            {
-                "id": statement_id(*identity),
-                "actor": actor,
-                "verb": verb,
-                "object": obj,
-                "result": result,
-                "context": context,
-                "timestamp": when,
-            }
+        return _trusted(
+            Statement,
+            id=statement_id(*identity),
+            actor=actor,
+            verb=verb,
+            object=obj,
+            result=result,
+            context=context,
+            timestamp=when,
         )
 
     # --- launch -----------------------------------------------------------------------------
@@ -314,6 +329,12 @@ class StatementFactory:
         at: datetime | None = None,
     ) -> Statement:
         """A finished quiz attempt: ``passed`` when scaled score >= ``mastery_score`` (0..1)."""
+        if not all(
+            isinstance(v, int | float) for v in (score, max_score, min_score, mastery_score)
+        ):
+            raise StatementInvalid("result.score: score, min, max and mastery must be numbers")
+        if not isinstance(session_id, str) or not isinstance(attempt_id, str):
+            raise StatementInvalid("sessionid / attempt id: give strings")
         if not 0 <= mastery_score <= 1:
             raise StatementInvalid(
                 f"masteryscore: {mastery_score} is outside 0..1 (cmi5 masteryScore is scaled)"
@@ -329,14 +350,16 @@ class StatementFactory:
             )
         scaled = round((score - min_score) / (max_score - min_score), 4)
         passed = scaled >= mastery_score
-        result = Result(
-            score=Score(scaled=scaled, raw=score, min=min_score, max=max_score),
+        result = _trusted(
+            Result,
+            score=_trusted(Score, scaled=scaled, raw=score, min=min_score, max=max_score),
             success=passed,
             completion=True,
             duration=iso_duration(duration),
         )
         categories = (_CMI5_CATEGORY, _MOVE_ON_CATEGORY) if passed else (_CMI5_CATEGORY,)
-        context = Context(
+        context = _trusted(
+            Context,
             registration=self.registration(actor, course_id) if course_id else None,
             platform=self.platform,
             language=self.language,
@@ -384,6 +407,11 @@ class StatementFactory:
         ``progress`` is the ratio watched (0..1); ``seeked`` needs ``time_from`` and uses
         ``time`` as the target position.
         """
+        numbers = (time, length, progress or 0, time_from or 0, completion_threshold or 0)
+        if not all(isinstance(v, int | float) and v >= 0 for v in numbers):
+            raise StatementInvalid("video: time, length, progress and thresholds are numbers >= 0")
+        if not isinstance(session_id, uuid.UUID):
+            raise StatementInvalid("video session_id: the Video Profile needs a UUID")
         verb = _VIDEO_VERBS.get(event)
         if verb is None:
             raise StatementInvalid(f"video event {event!r} is not one of {', '.join(_VIDEO_VERBS)}")
@@ -409,12 +437,14 @@ class StatementFactory:
                 context_ext[VIDEO.COMPLETION_THRESHOLD] = completion_threshold
         result = None
         if event != "initialized":
-            result = Result(
+            result = _trusted(
+                Result,
                 extensions=results,
                 completion=True if event == "completed" else None,
                 duration=iso_duration(duration) if duration is not None else None,
             )
-        context = Context(
+        context = _trusted(
+            Context,
             registration=self.registration(actor, course_id) if course_id else None,
             platform=self.platform,
             language=self.language,

@@ -271,3 +271,30 @@ def test_iso_duration_is_valid_and_keeps_the_seconds(seconds: float) -> None:
         minutes = float(m)
     secs = float(body.rstrip("S") or 0)
     assert abs(hours * 3600 + minutes * 60 + secs - seconds) < 0.01
+
+
+def test_hot_builders_refuse_wrong_input_types() -> None:
+    with pytest.raises(StatementInvalid, match="numbers"):
+        FACTORY.quiz_attempt(
+            ACTOR,
+            quiz_id="q",
+            attempt_id="1",
+            score="8",  # type: ignore[arg-type]
+            max_score=10,
+            mastery_score=0.5,
+            session_id="s",
+            duration=1,
+        )
+    with pytest.raises(StatementInvalid, match="UUID"):
+        FACTORY.video(
+            "played",
+            ACTOR,
+            video_id="v",
+            session_id="not-a-uuid",
+            time=0,
+            length=1,  # type: ignore[arg-type]
+        )
+    with pytest.raises(StatementInvalid, match="numbers"):
+        FACTORY.video("played", ACTOR, video_id="v", session_id=SESSION, time=-1, length=1)
+    with pytest.raises(StatementInvalid, match="language"):
+        StatementFactory("https://tool.example.edu", language="not a tag")
