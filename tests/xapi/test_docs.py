@@ -38,3 +38,15 @@ def test_lrs_example_runs_against_the_local_lrs() -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_catalogue_examples_are_what_the_builders_produce() -> None:
+    import orjson
+
+    from .test_builders import CATALOGUE
+
+    text = (DOCS / "statements.md").read_text()
+    sections = re.findall(r"\n### (.+?)\n.*?```json\n(.*?)```", text, flags=re.DOTALL)
+    assert {name for name, _ in sections} == set(CATALOGUE)
+    for name, block in sections:
+        assert orjson.loads(block) == orjson.loads(CATALOGUE[name][0].to_json()), name
