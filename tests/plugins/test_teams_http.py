@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import zoneinfo
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from blendkit_teams import RetryPolicy, TeamsProvider
-from blendkit_teams._convert import WEEKDAYS, event_body
+from blendkit_teams import GraphTokenSource, RetryPolicy, TeamsProvider
+from blendkit_teams._convert import WEEKDAYS, attendance_records, event_body, parse_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tzlocal.windows_tz import win_tz
@@ -398,3 +399,65 @@ def test_subscription_fails_when_the_endpoint_does_not_echo_the_token() -> None:
         provider.subscribe(meeting.meeting_id)
     assert caught.value.code == "sessions.provider_rejected"
     assert "ValidationError" in caught.value.message
+
+
+graph_times = st.one_of(
+    st.none(),
+    st.text(max_size=30),
+    st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+    ).map(lambda m: m.strftime("%Y-%m-%dT%H:%M:%S.%f") + "1Z"),
+)
+
+
+@settings(max_examples=300)
+@given(
+    intervals=st.lists(st.tuples(graph_times, graph_times), max_size=4),
+    email=st.one_of(st.none(), st.text(max_size=10)),
+    identity=st.one_of(
+        st.none(),
+        st.just({}),
+        st.fixed_dictionaries({"id": st.one_of(st.none(), st.text(max_size=8))}),
+    ),
+)
+def test_any_attendance_record_gives_valid_intervals(
+    intervals: list[tuple[str | None, str | None]], email: str | None, identity: Any
+) -> None:
+    record = {
+        "id": "r",
+        "emailAddress": email,
+        "identity": identity,
+        "attendanceIntervals": [{"joinDateTime": a, "leaveDateTime": b} for a, b in intervals],
+    }
+    found = attendance_records(record, "report-1")
+    assert len(found) == sum(1 for a, _ in intervals if parse_time(a) is not None)
+    for item in found:
+        assert item.leave_time is None or item.leave_time >= item.join_time
+        assert item.occurrence_id == "report-1"
+
+
+def test_graph_token_is_fetched_once_by_concurrent_callers() -> None:
+    fetched = 0
+    gate = threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal fetched
+        fetched += 1
+        gate.wait(1)
+        return json_response(200, {"access_token": "shared", "expires_in": 3599})
+
+    source = GraphTokenSource(
+        tenant_id="t",
+        client_id="c",
+        client_secret="s",
+        client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    results: list[str] = []
+    threads = [threading.Thread(target=lambda: results.append(source.token())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    gate.set()
+    for thread in threads:
+        thread.join()
+    assert results == ["shared"] * 8
+    assert fetched == 1

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from blendkit_zoom import ZoomProvider
-from blendkit_zoom._convert import meeting_body, zoom_weekday
+from blendkit_zoom._convert import meeting_body, parse_time, participant_record, zoom_weekday
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +106,50 @@ def test_registration_settings_follow_personal_links() -> None:
     assert shared["approval_type"] == 2
     recorded = meeting_body(SessionSpec(**base, record_automatically=True))["settings"]
     assert recorded["auto_recording"] == "cloud"
+
+
+optional_text = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", " "]))
+moments = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+)
+zoom_times = st.one_of(
+    st.none(),
+    st.text(max_size=25),
+    moments.map(lambda m: m.strftime("%Y-%m-%dT%H:%M:%SZ")),
+)
+
+
+@settings(max_examples=300)
+@given(
+    join=zoom_times,
+    leave=zoom_times,
+    email=optional_text,
+    registrant=optional_text,
+    user=optional_text,
+    status=st.sampled_from(["in_meeting", "in_waiting_room", None]),
+)
+def test_any_participants_row_is_a_valid_record_or_skipped(
+    join: str | None,
+    leave: str | None,
+    email: str | None,
+    registrant: str | None,
+    user: str | None,
+    status: str | None,
+) -> None:
+    row = {
+        "join_time": join,
+        "leave_time": leave,
+        "user_email": email,
+        "registrant_id": registrant,
+        "participant_user_id": user,
+        "status": status,
+        "name": "N",
+    }
+    record = participant_record(row, "occ")
+    if record is None:
+        assert status == "in_waiting_room" or parse_time(join) is None
+        return
+    assert record.join_time == parse_time(join)
+    assert record.leave_time is None or record.leave_time >= record.join_time
+    assert record.occurrence_id == "occ"
+    assert record.email is None or record.email.strip() == record.email != ""
