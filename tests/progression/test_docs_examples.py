@@ -41,3 +41,27 @@ def test_moodle_canvas_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
         "canvas:21": "available",
     }
     assert '"hidden": true' in capsys.readouterr().out
+
+
+def test_engine_page_documents_parse_and_evaluate() -> None:
+    """The path and evidence documents shown in docs/progression/engine.md are valid."""
+    import re
+    from datetime import UTC, datetime
+
+    from blendkit.progression import evaluate, parse_evidence, parse_path
+
+    page = (EXAMPLES.parent / "progression" / "engine.md").read_text(encoding="utf-8")
+    yaml_block = re.search(r"```yaml\n(id: bio-101.*?)```", page, re.S)
+    json_block = re.search(r"```json\n(\{\n  \"learner\".*?)```", page, re.S)
+    assert yaml_block is not None
+    assert json_block is not None
+    path = parse_path(yaml_block.group(1), "yaml")
+    evidence = parse_evidence(json_block.group(1), "json")
+    result = evaluate(path, evidence, datetime(2026, 1, 10, tzinfo=UTC))
+    # quiz-1 has a score (its criterion); live-1 is waived open and has attendance evidence
+    assert result.states() == {
+        "intro-video": "completed",
+        "quiz-1": "completed",
+        "live-1": "in_progress",
+    }
+    assert result.items[2].overrides[0].reason == "paper quiz"
