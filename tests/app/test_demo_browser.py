@@ -131,3 +131,17 @@ def test_deep_linking_places_a_quiz_in_the_lms(page, demo_url: str) -> None:  # 
         tool.get_by_role("button", name="Add to the course").click()
         tool.get_by_role("heading", name="The LMS added 1 item(s)").wait_for()
         assert "readiness-quiz" in tool.locator(".received").inner_text()
+
+
+def test_playing_the_video_reports_progress_and_unlocks_the_quiz(page, demo_url: str) -> None:  # type: ignore[no-untyped-def]
+    with shot_on_failure(page, "video"):
+        tool = _launch_as(page, demo_url, "demo-lucas")
+        tool.get_by_role("link", name="Pre-work video").click()
+        player = tool.locator("video#player")
+        player.wait_for()
+        player.evaluate("v => { v.muted = true; v.playbackRate = 16; return v.play(); }")
+        tool.locator("#watched").filter(has_text=re.compile(r"^(9\d|100)(\.\d)?%$")).wait_for(
+            timeout=30_000
+        )
+        tool.get_by_role("link", name="← Course path").click()
+        assert tool.locator("#item-readiness-quiz .badge").inner_text() == "Open"

@@ -1,16 +1,18 @@
-// Video progress: the only script of the tool. Reports how much of the video was watched
-// (distinct seconds played, not the furthest position) to the tool, bound to the launch.
+// Video progress: the only script of the tool. Reports how much of the video was watched —
+// the union of the ranges actually played (video.played), not the furthest position — to the
+// tool, with the launch id and the launch-bound CSRF token.
 (function () {
   "use strict";
   var video = document.getElementById("player");
   if (!video) { return; }
-  var seen = {};
   var lastSent = -1;
   function percent() {
     if (!video.duration || !isFinite(video.duration)) { return 0; }
-    var total = Math.ceil(video.duration);
-    var watched = Object.keys(seen).length;
-    return Math.min(100, Math.round(1000 * watched / total) / 10);
+    var seconds = 0;
+    for (var i = 0; i < video.played.length; i += 1) {
+      seconds += video.played.end(i) - video.played.start(i);
+    }
+    return Math.min(100, Math.round(1000 * seconds / video.duration) / 10);
   }
   function send() {
     var value = percent();
@@ -28,7 +30,6 @@
     }).catch(function () { lastSent = -1; });
   }
   video.addEventListener("timeupdate", function () {
-    seen[Math.floor(video.currentTime)] = true;
     if (percent() - lastSent >= 10) { send(); }
   });
   video.addEventListener("pause", send);
