@@ -70,16 +70,19 @@ def prebuilt(count: int, run: int) -> list[dict[str, Any]]:
     return [orjson.loads(build(i, run).to_json()) for i in range(count)]
 
 
-def measure(label: str, count: int, repeat: int, job: Callable[[int], None]) -> float:
-    """Median statements per second over ``repeat`` runs (each run gets fresh statement ids)."""
-    rates = []
+def measure(jobs: dict[str, tuple[int, Callable[[int], None]]], repeat: int) -> dict[str, float]:
+    """Median statements per second of each job; the jobs take turns within every repetition,
+    so a noisy neighbour slows all of them alike (each run gets fresh statement ids)."""
+    rates: dict[str, list[float]] = {name: [] for name in jobs}
     for run in range(repeat):
-        start = time.perf_counter()
-        job(run)
-        rates.append(count / (time.perf_counter() - start))
-    rate = statistics.median(rates)
-    print(json.dumps({"figure": label, "statements_per_s": round(rate), "runs": repeat}))
-    return rate
+        for name, (count, job) in jobs.items():
+            start = time.perf_counter()
+            job(run)
+            rates[name].append(count / (time.perf_counter() - start))
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    for name, rate in medians.items():
+        print(json.dumps({"figure": name, "statements_per_s": round(rate), "runs": repeat}))
+    return medians
 
 
 def main() -> None:
@@ -140,13 +143,23 @@ def main() -> None:
                 outbox.flush()
                 store.dispose()
 
+        measured = measure(
+            {
+                "tincan_one_by_one": (single, tincan_one),
+                "tincan_batch_100": (count, tincan_batch),
+                "raw_httpx_prebuilt_dicts": (count, raw_httpx),
+                "blendkit_build_validate_post": (count, blendkit),
+                "blendkit_outbox_emit_flush": (count, blendkit_outbox),
+            },
+            repeat,
+        )
         rates = {
-            "tincan_one_by_one": measure("tincan_one_by_one", single, repeat, tincan_one),
-            "tincan_batch_100": measure("tincan_batch_100", count, repeat, tincan_batch),
-            "raw_httpx": measure("raw_httpx_prebuilt_dicts", count, repeat, raw_httpx),
-            "blendkit": measure("blendkit_build_validate_post", count, repeat, blendkit),
+            "tincan_one_by_one": measured["tincan_one_by_one"],
+            "tincan_batch_100": measured["tincan_batch_100"],
+            "raw_httpx": measured["raw_httpx_prebuilt_dicts"],
+            "blendkit": measured["blendkit_build_validate_post"],
         }
-        outbox_rate = measure("blendkit_outbox_emit_flush", count, repeat, blendkit_outbox)
+        outbox_rate = measured["blendkit_outbox_emit_flush"]
         ratios = {
             "blendkit_vs_tincan_one_by_one": rates["blendkit"] / rates["tincan_one_by_one"],
             "blendkit_vs_tincan_batch_100": rates["blendkit"] / rates["tincan_batch_100"],
