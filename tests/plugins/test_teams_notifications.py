@@ -155,6 +155,14 @@ def test_missing_client_state(provider: TeamsProvider) -> None:
     assert rejected(provider, posted([item])) == "sessions.webhook_client_state"
 
 
+def test_stale_notification_for_a_long_expired_subscription(provider: TeamsProvider) -> None:
+    expired = {**notification(RECORDING), "subscriptionExpirationDateTime": "2026-03-03T06:50:00Z"}
+    assert rejected(provider, posted([expired])) == "sessions.webhook_stale"
+    # Within Graph's four-hour redelivery window it is still accepted.
+    retried = {**notification(RECORDING), "subscriptionExpirationDateTime": "2026-03-03T07:10:00Z"}
+    assert len(provider.handle_webhook(posted([retried])).events) == 1
+
+
 def test_notification_from_another_tenant(provider: TeamsProvider) -> None:
     item = {**notification(RECORDING), "tenantId": "00000000-0000-4000-8000-00000000bad0"}
     assert rejected(provider, posted([item])) == "sessions.webhook_client_state"

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,10 +31,13 @@ from blendkit.sessions import (
     WebhookResponse,
     WebhookResult,
 )
+from blendkit_teams._convert import parse_time
 
 __all__ = ["GraphNotificationHandler", "online_meeting_of"]
 
 PROVIDER = "teams"
+REDELIVERY_WINDOW = timedelta(hours=4, minutes=5)
+"""Graph retries an unacknowledged notification for up to four hours."""
 MAX_TOKEN_LENGTH = 4096
 _MEETING = re.compile(r"onlineMeetings(?:\('([^']+)'\)|/([^/()']+))")
 _ARTIFACT = re.compile(r"/(recordings|transcripts)(?:\('([^']+)'\)|/([^/()']+))?")
@@ -70,6 +74,18 @@ class GraphNotificationHandler:
                     "a Graph notification carries no or a wrong clientState; it was not sent for "
                     "a subscription blendkit made (check [teams] client_state)",
                     code="sessions.webhook_client_state",
+                )
+            expiry = parse_time(item.get("subscriptionExpirationDateTime"))
+            if (
+                "lifecycleEvent" not in item
+                and expiry is not None
+                and request.received_at > expiry + REDELIVERY_WINDOW
+            ):
+                raise WebhookRejected(
+                    "a Graph notification names a subscription that expired more than four hours "
+                    "before it arrived (Graph stops redelivering by then): a replay, or a server "
+                    "clock that is far off",
+                    code="sessions.webhook_stale",
                 )
             tenant = item.get("tenantId")
             if self._tenant_id and isinstance(tenant, str) and tenant != self._tenant_id:
