@@ -298,3 +298,15 @@ def test_hot_builders_refuse_wrong_input_types() -> None:
         FACTORY.video("played", ACTOR, video_id="v", session_id=SESSION, time=-1, length=1)
     with pytest.raises(StatementInvalid, match="language"):
         StatementFactory("https://tool.example.edu", language="not a tag")
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(st.one_of(st.text(), st.integers()), min_size=1, max_size=5))
+def test_statement_id_is_standard_uuid5(parts: list[object]) -> None:
+    from blendkit.xapi import STATEMENT_NAMESPACE, statement_id
+
+    expected = uuid.uuid5(STATEMENT_NAMESPACE, "\x1f".join(map(str, parts)))
+    got = statement_id(*parts)
+    assert got == expected
+    assert str(got) == str(expected)
+    assert got.version == 5
