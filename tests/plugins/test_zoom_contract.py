@@ -6,15 +6,17 @@ validated too); the provider runs its real code over an ``httpx.MockTransport``.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from blendkit_zoom import ZoomProvider
 
 from blendkit.errors import ProviderError
 from blendkit.sessions import Learner, Recurrence
-from tests.plugins.vendor_contract import Recorder, validate_exchanges
+from tests.plugins.vendor_contract import Recorder, SpecRequest, validate_exchanges
 from tests.plugins.zoom_data import (
     START,
     UUID_PLAIN,
@@ -202,3 +204,19 @@ def recording_object(meeting_id: int, uuid: str) -> dict[str, Any]:
             file("f-vtt", "TRANSCRIPT", "VTT", "audio_transcript"),
         ],
     }
+
+
+def test_several_weekdays_differ_from_the_spec_only_in_weekly_days(
+    zoom_spec: Any, provider: ZoomProvider, recorder: Recorder
+) -> None:
+    """Zoom documents comma-separated ``weekly_days`` ("2,4" = Monday and Wednesday) for several
+    days a week; the sanitised spec narrows the field to one day. Everything else is checked."""
+    provider.create_session(
+        weekly_spec(recurrence=Recurrence(frequency="weekly", weekdays=(0, 2), count=8))
+    )
+    (create,) = [e for e in recorder.api_exchanges(API_HOST) if e.request.method == "POST"]
+    body = json.loads(create.request.content)
+    assert body["recurrence"]["weekly_days"] == "2,4"
+    single = body | {"recurrence": body["recurrence"] | {"weekly_days": "2"}}
+    patched = httpx.Request("POST", create.request.url, headers=create.request.headers, json=single)
+    zoom_spec.validate_request(SpecRequest(patched))  # raises on any other difference
