@@ -24,6 +24,8 @@ from blendkit.progression import (
     GroupJoined,
     Item,
     ItemViewed,
+    MasteryRange,
+    MasteryRule,
     Module,
     Not,
     Override,
@@ -122,7 +124,18 @@ def leaves(
                 anchor=st.sampled_from(["course_start", "enrolment", "before_course_end"]),
             ),
             st.builds(DeadlineCondition, item=st.sampled_from(any_items)),
+            st.builds(DeadlineCondition, item=st.sampled_from(any_items), at=times),
         ]
+        if done_items:
+            options.append(
+                st.builds(
+                    RelativeDateCondition,
+                    amount=st.integers(0, 3),
+                    unit=st.sampled_from(["hours", "days"]),
+                    anchor=st.just("completion"),
+                    item=st.sampled_from(done_items),
+                )
+            )
     return st.one_of(*options)
 
 
@@ -161,11 +174,33 @@ def paths(draw: st.DrawFn) -> Path:
                 duration_minutes=draw(st.none() | st.sampled_from([40.0, 60.0])),
             )
         )
+    mastery = ()
+    if draw(st.booleans()):
+        mastery = (
+            MasteryRule(
+                id="r",
+                trigger="i0",
+                attempt=draw(st.sampled_from(["best", "latest", "average"])),
+                ranges=(
+                    MasteryRange(label="low", max=50, release=("i4",)),
+                    MasteryRange(label="high", min=50, release=("i5",)),
+                ),
+            ),
+        )
     return Path(
         id="prop",
         course_start=T0,
         course_end=T0 + timedelta(days=60),
-        modules=(Module(id="m1", items=tuple(items[:3])), Module(id="m2", items=tuple(items[3:]))),
+        modules=(
+            Module(id="m1", items=tuple(items[:3]), sequential=draw(st.booleans())),
+            Module(
+                id="m2",
+                items=tuple(items[3:]),
+                conditions=draw(st.none() | conditions(ITEMS[:3])),
+                sequential=draw(st.booleans()),
+            ),
+        ),
+        mastery=mastery,
     )
 
 
