@@ -19,9 +19,14 @@ from sqlalchemy import and_, select, update
 
 from blendkit.courses._models import GradeRecord, aware
 from blendkit.errors import BlendkitError
-from blendkit.lti import PlatformRegistry
-from blendkit.lti._ags import AssignmentGradeService, LineItem, Score
-from blendkit.lti._services import AccessTokens, ServiceSession
+from blendkit.lti import (
+    AccessTokens,
+    AssignmentGradeService,
+    LineItem,
+    PlatformRegistry,
+    Score,
+    ServiceSession,
+)
 from blendkit.store import Store
 from blendkit.store._tables_courses import course_courses, course_grades
 

@@ -3,20 +3,19 @@
 evidence arrives → the learner's path is re-evaluated incrementally → the change events and the
 evidence itself become xAPI statements in the outbox (same transaction as the evidence row) →
 scores of graded items are queued for AGS passback (delivered by :class:`GradePassback`).
+Quizzes and instructor overrides are built on :class:`CourseRecords`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
-from typing import Any, Literal, cast
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from blendkit.courses._models import (
@@ -26,313 +25,42 @@ from blendkit.courses._models import (
     OverrideRecord,
     RecordOutcome,
     aware,
-    check_zone,
 )
-from blendkit.courses._quiz import Quiz, QuizResult
-from blendkit.errors import BlendkitError, NotFound
+from blendkit.courses._quiz import QuizResult
+from blendkit.courses._records import (
+    CourseRecords,
+    StatementsFor,
+    check_item,
+    invalid,
+    new_id,
+    override_piece,
+)
+from blendkit.errors import NotFound
 from blendkit.progression import (
     ChangeEvent,
-    CompiledPath,
     Enrolled,
     Evidence,
     EvidencePiece,
-    ExtensionGranted,
     GroupJoined,
     IncrementalEvaluator,
-    Override,
-    OverrideAdded,
-    Path,
     PathResult,
     RoleGranted,
     ScoreRecorded,
-    compile_path,
-    dump_path,
-    parse_path,
 )
-from blendkit.store import Store
 from blendkit.store._tables_courses import (
-    course_courses,
-    course_enrolments,
     course_evidence,
     course_grades,
     course_overrides,
-    course_quizzes,
 )
-from blendkit.xapi import Agent, Outbox, Statement, StatementFactory, lti_actor
+from blendkit.xapi import Agent, Statement, lti_actor
+
+_PIECE: TypeAdapter[EvidencePiece] = TypeAdapter(EvidencePiece)
 
 __all__ = ["CourseService", "StatementsFor"]
 
-_PIECE: TypeAdapter[EvidencePiece] = TypeAdapter(EvidencePiece)
-StatementsFor = Callable[[Agent, str], Sequence[Statement]]
-"""Builds the statements describing a piece of evidence, given the actor and the course key."""
 
-
-@functools.lru_cache(maxsize=64)
-def _parsed(path_json: str) -> Path:
-    """Each stored path document is parsed once per process (the same text, the same value)."""
-    return parse_path(path_json, "json")
-
-
-_COMPILED: dict[int, tuple[Path, CompiledPath]] = {}
-
-
-def _compiled(path: Path) -> CompiledPath:
-    # Keyed by identity: paths come from _parsed, so one document compiles once per process.
-    found = _COMPILED.get(id(path))
-    if found is None or found[0] is not path:
-        if len(_COMPILED) > 256:
-            _COMPILED.clear()
-        found = (path, compile_path(path))
-        _COMPILED[id(path)] = found
-    return found[1]
-
-
-def _invalid(message: str, code: str = "courses.invalid") -> BlendkitError:
-    return BlendkitError(message, code=code, http_status=400)
-
-
-class CourseService:
-    """Courses, enrolments, evidence and overrides of one store, wired to the xAPI outbox."""
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        outbox: Outbox,
-        statements: StatementFactory,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.store = store
-        self.outbox = outbox
-        self.statements = statements
-        self.clock = clock
-
-    # --- courses ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _course(row: Any) -> Course:
-        return Course(
-            id=row.id,
-            issuer=row.issuer,
-            client_id=row.client_id,
-            context_id=row.context_id,
-            title=row.title,
-            path=_parsed(row.path),
-            ags=json.loads(row.ags) if row.ags else None,
-        )
-
-    def ensure_course(
-        self,
-        issuer: str,
-        context_id: str,
-        *,
-        title: str,
-        path: Callable[[], Path] | Path,
-        client_id: str | None = None,
-        ags: dict[str, Any] | None = None,
-    ) -> Course:
-        """The course of (issuer, context_id), created with ``path`` on first use.
-
-        Title, client id and AGS endpoints are refreshed from each launch; the path is kept.
-        """
-        now = self.clock()
-        with self.store.session() as s:
-            row = s.execute(
-                select(course_courses).where(
-                    course_courses.c.issuer == issuer, course_courses.c.context_id == context_id
-                )
-            ).first()
-            if row is None:
-                chosen = path() if callable(path) else path
-                s.execute(
-                    insert(course_courses).values(
-                        issuer=issuer,
-                        client_id=client_id,
-                        context_id=context_id,
-                        title=title,
-                        path=dump_path(chosen, "json"),
-                        ags=json.dumps(ags) if ags else None,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            else:
-                changes: dict[str, Any] = {}
-                if title and title != row.title:
-                    changes["title"] = title
-                if client_id and client_id != row.client_id:
-                    changes["client_id"] = client_id
-                if ags and json.dumps(ags) != row.ags:
-                    changes["ags"] = json.dumps(ags)
-                if changes:
-                    s.execute(
-                        update(course_courses)
-                        .where(course_courses.c.id == row.id)
-                        .values(updated_at=now, **changes)
-                    )
-        return self.course(issuer, context_id)
-
-    def course(self, issuer: str, context_id: str) -> Course:
-        """The course of (issuer, context_id) (``NotFound`` before its first launch)."""
-        with self.store.session() as s:
-            row = s.execute(
-                select(course_courses).where(
-                    course_courses.c.issuer == issuer, course_courses.c.context_id == context_id
-                )
-            ).first()
-        if row is None:
-            raise NotFound(
-                f"no course for context {context_id!r} of {issuer}; launch the tool from that "
-                "course once to create it"
-            )
-        return self._course(row)
-
-    def course_by_id(self, course_id: int) -> Course:
-        """The course with this id (``NotFound`` when absent)."""
-        with self.store.session() as s:
-            row = s.execute(select(course_courses).where(course_courses.c.id == course_id)).first()
-        if row is None:
-            raise NotFound(f"course {course_id} does not exist")
-        return self._course(row)
-
-    def set_path(self, course: Course, path: Path) -> Course:
-        """Replace the course path (evidence is kept: it is keyed by item id)."""
-        with self.store.session() as s:
-            s.execute(
-                update(course_courses)
-                .where(course_courses.c.id == course.id)
-                .values(path=dump_path(path, "json"), updated_at=self.clock())
-            )
-        return course.model_copy(update={"path": path})
-
-    def compiled(self, course: Course) -> CompiledPath:
-        """The compiled path (cached per path document)."""
-        return _compiled(course.path)
-
-    @staticmethod
-    def course_key(course: Course) -> str:
-        """The course id used in xAPI statements: platform host and context id."""
-        return f"{urlsplit(course.issuer).netloc or course.issuer}:{course.context_id}"
-
-    # --- quizzes ---------------------------------------------------------------------------
-
-    def set_quiz(self, course: Course, item: str, quiz: Quiz) -> None:
-        """Attach the questions of quiz item ``item`` (replacing earlier ones)."""
-        course.path.item(item)
-        body = quiz.model_dump_json()
-        with self.store.session() as s:
-            found = s.execute(
-                select(course_quizzes.c.id).where(
-                    course_quizzes.c.course_id == course.id, course_quizzes.c.item == item
-                )
-            ).first()
-            if found is None:
-                s.execute(insert(course_quizzes).values(course_id=course.id, item=item, quiz=body))
-            else:
-                s.execute(
-                    update(course_quizzes).where(course_quizzes.c.id == found.id).values(quiz=body)
-                )
-
-    def quiz(self, course: Course, item: str) -> Quiz | None:
-        """The questions of quiz item ``item``, or None when none were attached."""
-        with self.store.session() as s:
-            body = s.execute(
-                select(course_quizzes.c.quiz).where(
-                    course_quizzes.c.course_id == course.id, course_quizzes.c.item == item
-                )
-            ).scalar_one_or_none()
-        return Quiz.model_validate_json(body) if body else None
-
-    # --- enrolments ------------------------------------------------------------------------
-
-    @staticmethod
-    def _enrolment(row: Any) -> Enrolment:
-        return Enrolment(
-            sub=row.sub,
-            name=row.name,
-            email=row.email,
-            time_zone=row.time_zone,
-            enrolled_at=aware(row.enrolled_at),
-            groups=tuple(json.loads(row.groups)),
-            roles=tuple(json.loads(row.roles)),
-        )
-
-    def enrol(self, course: Course, person: Enrolment, *, keep_zone: bool = True) -> Enrolment:
-        """Add or refresh a person; ``enrolled_at`` and (with ``keep_zone``) the zone are kept."""
-        now = self.clock()
-        with self.store.session() as s:
-            row = s.execute(
-                select(course_enrolments).where(
-                    course_enrolments.c.course_id == course.id,
-                    course_enrolments.c.sub == person.sub,
-                )
-            ).first()
-            values = {
-                "name": person.name,
-                "email": person.email,
-                "groups": json.dumps(sorted(person.groups)),
-                "roles": json.dumps(sorted(person.roles)),
-            }
-            if row is None:
-                s.execute(
-                    insert(course_enrolments).values(
-                        course_id=course.id,
-                        sub=person.sub,
-                        time_zone=person.time_zone,
-                        enrolled_at=person.enrolled_at or now,
-                        **values,
-                    )
-                )
-            else:
-                if not keep_zone:
-                    values["time_zone"] = person.time_zone
-                current = {k: getattr(row, k) for k in values}
-                if current != values:
-                    s.execute(
-                        update(course_enrolments)
-                        .where(course_enrolments.c.id == row.id)
-                        .values(**values)
-                    )
-        return self.enrolment(course, person.sub)
-
-    def set_time_zone(self, course: Course, sub: str, zone: str) -> Enrolment:
-        """Change the zone a person's times are shown in (ValueError-free: names the problem)."""
-        try:
-            key = check_zone(zone)
-        except ValueError as exc:
-            raise _invalid(str(exc), "courses.bad_time_zone") from None
-        with self.store.session() as s:
-            s.execute(
-                update(course_enrolments)
-                .where(course_enrolments.c.course_id == course.id, course_enrolments.c.sub == sub)
-                .values(time_zone=key)
-            )
-        return self.enrolment(course, sub)
-
-    def enrolment(self, course: Course, sub: str) -> Enrolment:
-        """One person (``NotFound`` when they never launched into the course)."""
-        with self.store.session() as s:
-            row = s.execute(
-                select(course_enrolments).where(
-                    course_enrolments.c.course_id == course.id, course_enrolments.c.sub == sub
-                )
-            ).first()
-        if row is None:
-            raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
-        return self._enrolment(row)
-
-    def enrolments(self, course: Course, *, learners_only: bool = False) -> list[Enrolment]:
-        """Everyone in the course (learners only: people without an instructor role)."""
-        with self.store.session() as s:
-            rows = s.execute(
-                select(course_enrolments)
-                .where(course_enrolments.c.course_id == course.id)
-                .order_by(course_enrolments.c.name, course_enrolments.c.sub)
-            ).all()
-        people = [self._enrolment(r) for r in rows]
-        if learners_only:
-            people = [p for p in people if "instructor" not in p.roles]
-        return people
+class CourseService(CourseRecords):
+    """Courses, enrolments, evidence, quizzes and overrides of one store (see the module doc)."""
 
     # --- evidence --------------------------------------------------------------------------
 
@@ -353,7 +81,7 @@ class CourseService:
             .where(course_overrides.c.course_id == course.id, course_overrides.c.sub == person.sub)
             .order_by(course_overrides.c.id)
         ).all()
-        pieces.extend(_override_piece(self._override(o)) for o in overrides)
+        pieces.extend(override_piece(self._override(o)) for o in overrides)
         return Evidence(learner=person.sub).apply_all(pieces)
 
     def evidence(self, course: Course, sub: str) -> Evidence:
@@ -423,7 +151,7 @@ class CourseService:
         statements: StatementsFor | None,
     ) -> RecordOutcome:
         for piece in pieces:
-            _check_item(course, getattr(piece, "item", None))
+            check_item(course, getattr(piece, "item", None))
         now = self.clock()
         evaluator = IncrementalEvaluator(
             self.compiled(course), self._evidence(s, course, person), now
@@ -512,7 +240,7 @@ class CourseService:
                     next_attempt_at=now,
                 )
             )
-            ids.append(_new_id(result))
+            ids.append(new_id(result))
         return tuple(ids)
 
     # --- the usual evidence ----------------------------------------------------------------
@@ -540,13 +268,13 @@ class CourseService:
             raise NotFound(f"item {item!r} has no quiz questions attached")
         state = self.learner_path(course, sub).state(item)
         if state == "locked":
-            raise _invalid(
+            raise invalid(
                 f"{item!r} is still locked for you; complete what its lock reasons name first",
                 "courses.item_locked",
             )
         left = self.attempts_left(course, sub, item)
         if left == 0:
-            raise _invalid(
+            raise invalid(
                 f"you have used all {quiz.max_attempts} attempts on this quiz; ask your "
                 "instructor for an extra attempt (an unlock override)",
                 "courses.no_attempts_left",
@@ -576,22 +304,6 @@ class CourseService:
         )
         return result, outcome
 
-    # --- overrides -------------------------------------------------------------------------
-
-    @staticmethod
-    def _override(row: Any) -> OverrideRecord:
-        return OverrideRecord(
-            id=row.id,
-            sub=row.sub,
-            item=row.item,
-            action=row.action,
-            condition_id=row.condition_id,
-            until=aware(row.until) if row.until else None,
-            by=row.by,
-            reason=row.reason,
-            at=row.at,
-        )
-
     def add_override(
         self,
         course: Course,
@@ -605,15 +317,15 @@ class CourseService:
         condition_id: str | None = None,
     ) -> tuple[OverrideRecord, RecordOutcome]:
         """Unlock an item, extend its deadline or waive one condition, for one learner."""
-        _check_item(course, item)
+        check_item(course, item)
         if not reason.strip():
-            raise _invalid("an override needs a reason (it is shown to other instructors)")
+            raise invalid("an override needs a reason (it is shown to other instructors)")
         if action == "extend" and until is None:
-            raise _invalid("an extension needs the new deadline (until)")
+            raise invalid("an extension needs the new deadline (until)")
         if action == "waive" and not condition_id:
-            raise _invalid("a waiver needs the id of the condition it waives")
+            raise invalid("a waiver needs the id of the condition it waives")
         if action not in ("unlock", "extend", "waive"):
-            raise _invalid(f"unknown override action {action!r}: use unlock, extend or waive")
+            raise invalid(f"unknown override action {action!r}: use unlock, extend or waive")
         person = self.enrolment(course, sub)
         now = self.clock()
         with self.store.session() as s:
@@ -630,10 +342,10 @@ class CourseService:
                 )
             )  # fmt: skip
             row = s.execute(
-                select(course_overrides).where(course_overrides.c.id == _new_id(result))
+                select(course_overrides).where(course_overrides.c.id == new_id(result))
             ).one()
             record = self._override(row)
-            events = evaluator.apply(_override_piece(record))
+            events = evaluator.apply(override_piece(record))
             actor = lti_actor(course.issuer, person.sub, name=person.name or None)
             queued = self._event_statements(course, actor, self.course_key(course), events)
             ids = self.outbox.emit(queued, session=s) if queued else []
@@ -647,38 +359,3 @@ class CourseService:
         with self.store.session() as s:
             rows = s.execute(query.order_by(course_overrides.c.id.desc())).all()
         return [self._override(r) for r in rows]
-
-
-def _override_piece(record: OverrideRecord) -> EvidencePiece:
-    if record.action == "extend":
-        assert record.until is not None
-        return ExtensionGranted(item=record.item, until=record.until)
-    return OverrideAdded(
-        override=Override(
-            item=record.item,
-            action=record.action,
-            condition_id=record.condition_id,
-            by=record.by,
-            at=record.at,
-            reason=record.reason,
-        )
-    )
-
-
-def _new_id(result: Any) -> int:
-    key = cast(CursorResult[Any], result).inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-def _check_item(course: Course, item: str | None) -> None:
-    if item is None:
-        return
-    try:
-        course.path.item(item)
-    except KeyError:
-        raise _invalid(
-            f"the course path has no item {item!r}; pick one of "
-            f"{', '.join(i.id for i in course.path.items())}",
-            "courses.unknown_item",
-        ) from None

@@ -1,0 +1,367 @@
+"""CourseRecords: courses, quizzes, enrolments and evidence, and the flow that records evidence.
+
+evidence arrives → the learner's path is re-evaluated incrementally → the change events and the
+evidence itself become xAPI statements in the outbox (same transaction as the evidence row) →
+scores of graded items are queued for AGS passback (delivered by :class:`GradePassback`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from sqlalchemy import CursorResult, insert, select, update
+
+from blendkit.courses._models import (
+    Course,
+    Enrolment,
+    OverrideRecord,
+    aware,
+    check_zone,
+)
+from blendkit.courses._quiz import Quiz
+from blendkit.errors import BlendkitError, NotFound
+from blendkit.progression import (
+    CompiledPath,
+    EvidencePiece,
+    ExtensionGranted,
+    Override,
+    OverrideAdded,
+    Path,
+    compile_path,
+    dump_path,
+    parse_path,
+)
+from blendkit.store import Store
+from blendkit.store._tables_courses import (
+    course_courses,
+    course_enrolments,
+    course_quizzes,
+)
+from blendkit.xapi import Agent, Outbox, Statement, StatementFactory
+
+__all__ = ["CourseRecords", "StatementsFor", "check_item", "invalid", "new_id", "override_piece"]
+
+StatementsFor = Callable[[Agent, str], Sequence[Statement]]
+"""Builds the statements describing a piece of evidence, given the actor and the course key."""
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path_json: str) -> Path:
+    """Each stored path document is parsed once per process (the same text, the same value)."""
+    return parse_path(path_json, "json")
+
+
+_COMPILED: dict[int, tuple[Path, CompiledPath]] = {}
+
+
+def _compiled(path: Path) -> CompiledPath:
+    # Keyed by identity: paths come from _parsed, so one document compiles once per process.
+    found = _COMPILED.get(id(path))
+    if found is None or found[0] is not path:
+        if len(_COMPILED) > 256:
+            _COMPILED.clear()
+        found = (path, compile_path(path))
+        _COMPILED[id(path)] = found
+    return found[1]
+
+
+def invalid(message: str, code: str = "courses.invalid") -> BlendkitError:
+    return BlendkitError(message, code=code, http_status=400)
+
+
+class CourseRecords:
+    """Courses, quizzes, enrolments and evidence of one store, wired to the xAPI outbox."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        outbox: Outbox,
+        statements: StatementFactory,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.statements = statements
+        self.clock = clock
+
+    # --- courses ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _course(row: Any) -> Course:
+        return Course(
+            id=row.id,
+            issuer=row.issuer,
+            client_id=row.client_id,
+            context_id=row.context_id,
+            title=row.title,
+            path=_parsed(row.path),
+            ags=json.loads(row.ags) if row.ags else None,
+        )
+
+    def ensure_course(
+        self,
+        issuer: str,
+        context_id: str,
+        *,
+        title: str,
+        path: Callable[[], Path] | Path,
+        client_id: str | None = None,
+        ags: dict[str, Any] | None = None,
+    ) -> Course:
+        """The course of (issuer, context_id), created with ``path`` on first use.
+
+        Title, client id and AGS endpoints are refreshed from each launch; the path is kept.
+        """
+        now = self.clock()
+        with self.store.session() as s:
+            row = s.execute(
+                select(course_courses).where(
+                    course_courses.c.issuer == issuer, course_courses.c.context_id == context_id
+                )
+            ).first()
+            if row is None:
+                chosen = path() if callable(path) else path
+                s.execute(
+                    insert(course_courses).values(
+                        issuer=issuer,
+                        client_id=client_id,
+                        context_id=context_id,
+                        title=title,
+                        path=dump_path(chosen, "json"),
+                        ags=json.dumps(ags) if ags else None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            else:
+                changes: dict[str, Any] = {}
+                if title and title != row.title:
+                    changes["title"] = title
+                if client_id and client_id != row.client_id:
+                    changes["client_id"] = client_id
+                if ags and json.dumps(ags) != row.ags:
+                    changes["ags"] = json.dumps(ags)
+                if changes:
+                    s.execute(
+                        update(course_courses)
+                        .where(course_courses.c.id == row.id)
+                        .values(updated_at=now, **changes)
+                    )
+        return self.course(issuer, context_id)
+
+    def course(self, issuer: str, context_id: str) -> Course:
+        """The course of (issuer, context_id) (``NotFound`` before its first launch)."""
+        with self.store.session() as s:
+            row = s.execute(
+                select(course_courses).where(
+                    course_courses.c.issuer == issuer, course_courses.c.context_id == context_id
+                )
+            ).first()
+        if row is None:
+            raise NotFound(
+                f"no course for context {context_id!r} of {issuer}; launch the tool from that "
+                "course once to create it"
+            )
+        return self._course(row)
+
+    def course_by_id(self, course_id: int) -> Course:
+        """The course with this id (``NotFound`` when absent)."""
+        with self.store.session() as s:
+            row = s.execute(select(course_courses).where(course_courses.c.id == course_id)).first()
+        if row is None:
+            raise NotFound(f"course {course_id} does not exist")
+        return self._course(row)
+
+    def set_path(self, course: Course, path: Path) -> Course:
+        """Replace the course path (evidence is kept: it is keyed by item id)."""
+        with self.store.session() as s:
+            s.execute(
+                update(course_courses)
+                .where(course_courses.c.id == course.id)
+                .values(path=dump_path(path, "json"), updated_at=self.clock())
+            )
+        return course.model_copy(update={"path": path})
+
+    def compiled(self, course: Course) -> CompiledPath:
+        """The compiled path (cached per path document)."""
+        return _compiled(course.path)
+
+    @staticmethod
+    def course_key(course: Course) -> str:
+        """The course id used in xAPI statements: platform host and context id."""
+        return f"{urlsplit(course.issuer).netloc or course.issuer}:{course.context_id}"
+
+    # --- quizzes ---------------------------------------------------------------------------
+
+    def set_quiz(self, course: Course, item: str, quiz: Quiz) -> None:
+        """Attach the questions of quiz item ``item`` (replacing earlier ones)."""
+        course.path.item(item)
+        body = quiz.model_dump_json()
+        with self.store.session() as s:
+            found = s.execute(
+                select(course_quizzes.c.id).where(
+                    course_quizzes.c.course_id == course.id, course_quizzes.c.item == item
+                )
+            ).first()
+            if found is None:
+                s.execute(insert(course_quizzes).values(course_id=course.id, item=item, quiz=body))
+            else:
+                s.execute(
+                    update(course_quizzes).where(course_quizzes.c.id == found.id).values(quiz=body)
+                )
+
+    def quiz(self, course: Course, item: str) -> Quiz | None:
+        """The questions of quiz item ``item``, or None when none were attached."""
+        with self.store.session() as s:
+            body = s.execute(
+                select(course_quizzes.c.quiz).where(
+                    course_quizzes.c.course_id == course.id, course_quizzes.c.item == item
+                )
+            ).scalar_one_or_none()
+        return Quiz.model_validate_json(body) if body else None
+
+    # --- enrolments ------------------------------------------------------------------------
+
+    @staticmethod
+    def _enrolment(row: Any) -> Enrolment:
+        return Enrolment(
+            sub=row.sub,
+            name=row.name,
+            email=row.email,
+            time_zone=row.time_zone,
+            enrolled_at=aware(row.enrolled_at),
+            groups=tuple(json.loads(row.groups)),
+            roles=tuple(json.loads(row.roles)),
+        )
+
+    def enrol(self, course: Course, person: Enrolment, *, keep_zone: bool = True) -> Enrolment:
+        """Add or refresh a person; ``enrolled_at`` and (with ``keep_zone``) the zone are kept."""
+        now = self.clock()
+        with self.store.session() as s:
+            row = s.execute(
+                select(course_enrolments).where(
+                    course_enrolments.c.course_id == course.id,
+                    course_enrolments.c.sub == person.sub,
+                )
+            ).first()
+            values = {
+                "name": person.name,
+                "email": person.email,
+                "groups": json.dumps(sorted(person.groups)),
+                "roles": json.dumps(sorted(person.roles)),
+            }
+            if row is None:
+                s.execute(
+                    insert(course_enrolments).values(
+                        course_id=course.id,
+                        sub=person.sub,
+                        time_zone=person.time_zone,
+                        enrolled_at=person.enrolled_at or now,
+                        **values,
+                    )
+                )
+            else:
+                if not keep_zone:
+                    values["time_zone"] = person.time_zone
+                current = {k: getattr(row, k) for k in values}
+                if current != values:
+                    s.execute(
+                        update(course_enrolments)
+                        .where(course_enrolments.c.id == row.id)
+                        .values(**values)
+                    )
+        return self.enrolment(course, person.sub)
+
+    def set_time_zone(self, course: Course, sub: str, zone: str) -> Enrolment:
+        """Change the zone a person's times are shown in (ValueError-free: names the problem)."""
+        try:
+            key = check_zone(zone)
+        except ValueError as exc:
+            raise invalid(str(exc), "courses.bad_time_zone") from None
+        with self.store.session() as s:
+            s.execute(
+                update(course_enrolments)
+                .where(course_enrolments.c.course_id == course.id, course_enrolments.c.sub == sub)
+                .values(time_zone=key)
+            )
+        return self.enrolment(course, sub)
+
+    def enrolment(self, course: Course, sub: str) -> Enrolment:
+        """One person (``NotFound`` when they never launched into the course)."""
+        with self.store.session() as s:
+            row = s.execute(
+                select(course_enrolments).where(
+                    course_enrolments.c.course_id == course.id, course_enrolments.c.sub == sub
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
+        return self._enrolment(row)
+
+    def enrolments(self, course: Course, *, learners_only: bool = False) -> list[Enrolment]:
+        """Everyone in the course (learners only: people without an instructor role)."""
+        with self.store.session() as s:
+            rows = s.execute(
+                select(course_enrolments)
+                .where(course_enrolments.c.course_id == course.id)
+                .order_by(course_enrolments.c.name, course_enrolments.c.sub)
+            ).all()
+        people = [self._enrolment(r) for r in rows]
+        if learners_only:
+            people = [p for p in people if "instructor" not in p.roles]
+        return people
+
+    @staticmethod
+    def _override(row: Any) -> OverrideRecord:
+        return OverrideRecord(
+            id=row.id,
+            sub=row.sub,
+            item=row.item,
+            action=row.action,
+            condition_id=row.condition_id,
+            until=aware(row.until) if row.until else None,
+            by=row.by,
+            reason=row.reason,
+            at=row.at,
+        )
+
+
+def override_piece(record: OverrideRecord) -> EvidencePiece:
+    if record.action == "extend":
+        assert record.until is not None
+        return ExtensionGranted(item=record.item, until=record.until)
+    return OverrideAdded(
+        override=Override(
+            item=record.item,
+            action=record.action,
+            condition_id=record.condition_id,
+            by=record.by,
+            at=record.at,
+            reason=record.reason,
+        )
+    )
+
+
+def new_id(result: Any) -> int:
+    key = cast(CursorResult[Any], result).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def check_item(course: Course, item: str | None) -> None:
+    if item is None:
+        return
+    try:
+        course.path.item(item)
+    except KeyError:
+        raise invalid(
+            f"the course path has no item {item!r}; pick one of "
+            f"{', '.join(i.id for i in course.path.items())}",
+            "courses.unknown_item",
+        ) from None
