@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -95,6 +96,7 @@ def run(poll_seconds: float | None) -> None:
 
     Run one or several (PostgreSQL: they share the work without sending a statement twice).
     """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = settings()
     box = Outbox.from_settings(config, store=open_store())
     if box.client is None:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import uuid
@@ -23,6 +24,7 @@ from typing import IO, Any, Literal
 import orjson
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
@@ -33,6 +35,8 @@ from blendkit.xapi._models import Statement
 from blendkit.xapi._wire import as_statement
 
 __all__ = ["DeadLetter", "DeliveryReport", "Outbox", "OutboxStatus"]
+
+log = logging.getLogger("blendkit.xapi.outbox")
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -333,6 +337,7 @@ class Outbox:
             )
         report.retried += len(rows)
         report.errors.append(exc.message)
+        log.warning("outbox: %d statement(s) retry in %.1f s: %s", len(rows), delay, exc.message)
 
     def _dead(self, token: str, row: _Row, exc: LRSError, report: DeliveryReport) -> None:
         now = _utc(self.clock())
@@ -355,6 +360,7 @@ class Outbox:
                 )
         report.dead += 1
         report.errors.append(exc.message)
+        log.error("outbox: statement %s refused by the LRS: %s", row.statement_id, exc.message)
 
     # --- loops ------------------------------------------------------------------------------
 
@@ -376,10 +382,20 @@ class Outbox:
             ignore_schedule = False
 
     def run(self, should_stop: Callable[[], bool], *, poll_seconds: float = 2.0) -> DeliveryReport:
-        """Deliver until ``should_stop()`` is true: the long-running deliverer process."""
+        """Deliver until ``should_stop()`` is true: the long-running deliverer process.
+
+        A database hiccup (locked SQLite file, PostgreSQL failover) is logged and retried after
+        ``poll_seconds``; it never ends the process.
+        """
         total = DeliveryReport()
         while not should_stop():
-            report = self.deliver_once()
+            try:
+                report = self.deliver_once()
+            except SQLAlchemyError as exc:
+                log.warning("outbox: database error, retrying in %.1f s: %s", poll_seconds, exc)
+                total.errors.append(str(exc))
+                self.sleep(poll_seconds)
+                continue
             total.add(report)
             if report.requests == 0:
                 nxt = self.status().next_attempt_at

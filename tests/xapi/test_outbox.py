@@ -220,6 +220,30 @@ def test_jitter_spreads_retries_between_half_and_full_delay(sqlite_store: Store)
     assert max(delays) - min(delays) > 1
 
 
+def test_run_survives_a_database_error(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    clock = FakeClock()
+    outbox = Outbox(sqlite_store, mock_lrs(lambda r: httpx.Response(204)), sleep=clock.sleep)
+    outbox.emit(statements(2))
+    real = outbox.deliver_once
+    calls = iter([OperationalError("SELECT", {}, Exception("database is locked"))])
+
+    def flaky(**kw: Any) -> Any:
+        failure = next(calls, None)
+        if failure is not None:
+            raise failure
+        return real(**kw)
+
+    monkeypatch.setattr(outbox, "deliver_once", flaky)
+    report = outbox.run(lambda: outbox.status().pending == 0, poll_seconds=0.5)
+    assert report.delivered == 2
+    assert "database is locked" in report.errors[0]
+    assert clock.slept[0] == 0.5
+
+
 def test_bad_credentials_keep_statements_pending_not_dead(sqlite_store: Store) -> None:
     outbox = Outbox(sqlite_store, mock_lrs(lambda request: httpx.Response(401)))
     outbox.emit(statements(2))
