@@ -134,6 +134,31 @@ def test_missing_credentials_are_a_config_error_naming_the_keys() -> None:
     assert "[zoom] client_id" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("api_url", "host"),
+    [
+        ("https://api-eu.zoom.us", "api-eu.zoom.us"),
+        ("https://evil.example", "api.zoom.us"),
+        ("http://api-eu.zoom.us", "api.zoom.us"),
+        (None, "api.zoom.us"),
+    ],
+)
+def test_api_calls_follow_the_accounts_api_url_only_on_zoom(api_url: str | None, host: str) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "zoom.us":
+            return json_response(200, {"access_token": "t", "expires_in": 3599, "api_url": api_url})
+        seen.append(request.url.host)
+        return json_response(200, {"id": 85746065001, "join_url": "https://zoom.us/j/1"})
+
+    provider = ZoomProvider(
+        zoom_settings(), client=httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    provider.meeting("85746065001")
+    assert seen == [host]
+
+
 def test_concurrent_callers_share_one_token_fetch() -> None:
     fetched = 0
     gate = threading.Event()

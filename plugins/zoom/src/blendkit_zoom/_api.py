@@ -91,6 +91,7 @@ class ZoomApi:
         self._tokens = tokens
         self._client = client
         self._base = base_url.rstrip("/")
+        self._follow_api_url = base_url == ZOOM_API_BASE
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
 
@@ -108,12 +109,12 @@ class ZoomApi:
         With ``allow_404`` a 404 answer is returned for the caller to interpret (Zoom says "no
         recordings" or "no such past meeting" that way) instead of raising NotFound.
         """
-        url = self._base + path
         query = {k: _query_text(v) for k, v in (params or {}).items()}
         refreshed = False
         attempt = 0
         while True:
             token = self._tokens.token()
+            url = self._base_for_account() + path
             try:
                 response = self._client.request(
                     method,
@@ -143,6 +144,12 @@ class ZoomApi:
             if response.status_code >= 400:
                 raise _error_for(response, method, path)
             return response
+
+    def _base_for_account(self) -> str:
+        """The account's own API origin when Zoom named one (data residency), else the default."""
+        if self._follow_api_url and self._tokens.api_url:
+            return self._tokens.api_url + "/v2"
+        return self._base
 
     def get_json(self, path: str, params: Mapping[str, QueryValue] | None = None) -> dict[str, Any]:
         """GET ``path`` and return the JSON object Zoom answered."""

@@ -49,6 +49,8 @@ class ZoomTokenSource:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
+        self.api_url: str | None = None
+        """The account's API origin from the last token answer (``api_url``), when Zoom's."""
         self.fetch_count = 0
         """How many tokens were requested from Zoom (for monitoring and tests)."""
 
@@ -102,6 +104,7 @@ class ZoomTokenSource:
         try:
             body = response.json()
             token = str(body["access_token"])
+            self.api_url = _zoom_origin(body.get("api_url"))
             lifetime = float(body.get("expires_in", 3600))
         except (ValueError, KeyError, TypeError) as exc:
             raise ProviderError(
@@ -129,3 +132,17 @@ def _seconds(value: str | None) -> float | None:
         return max(0.0, float(value)) if value else None
     except ValueError:
         return None
+
+
+def _zoom_origin(value: object) -> str | None:
+    """``api_url`` when it is an https origin on zoom.us (accounts in other data centres)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL:
+        return None
+    host = url.host
+    if url.scheme != "https" or not (host == "zoom.us" or host.endswith(".zoom.us")):
+        return None
+    return f"https://{host}"
