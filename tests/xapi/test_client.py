@@ -396,3 +396,26 @@ def test_the_whole_catalogue_is_stored_by_ralph_and_passes_its_profile_models(
     assert stats["invalid"] == []
     expected = {profile for _, profile in CATALOGUE.values() if profile}
     assert set(stats["profiled"]) == expected
+
+
+def test_async_client_oauth2_put_and_void() -> None:
+    seen: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "tok", "expires_in": 60})
+        seen.append(f"{request.method} {request.headers['Authorization']}")
+        return httpx.Response(204)
+
+    async def go() -> str:
+        auth = OAuth2ClientCredentials("https://auth.example.org/token", "id", "secret")
+        async with AsyncLRSClient(
+            "https://lrs.example.org/xapi", auth=auth, transport=httpx.MockTransport(handler)
+        ) as client:
+            statement = quizzes(1)[0]
+            assert await client.put_statement(statement) == str(statement.id)
+            return await client.void(str(statement.id), actor=ACTOR)
+
+    voiding_id = asyncio.run(go())
+    assert uuid.UUID(voiding_id).version == 5
+    assert seen == ["PUT Bearer tok", "POST Bearer tok"]
