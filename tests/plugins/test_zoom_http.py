@@ -19,7 +19,13 @@ from blendkit_zoom import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blendkit.errors import ConfigError, ProviderAuthError, ProviderError, ProviderRateLimited
+from blendkit.errors import (
+    ConfigError,
+    NotFound,
+    ProviderAuthError,
+    ProviderError,
+    ProviderRateLimited,
+)
 from tests.plugins.vendor_contract import Recorder, json_response
 from tests.plugins.zoom_data import (
     START,
@@ -303,6 +309,18 @@ def test_waiting_room_rows_are_not_attendance() -> None:
         "Learner 0",
         "Learner 1",
     ]
+
+
+def test_report_not_generated_yet_falls_back_to_the_past_meeting_list() -> None:
+    fake = ZoomFake()
+    provider, recorder, _ = make(fake)
+    meeting = provider.create_session(weekly_spec(recurrence=None))
+    fake.hold(int(meeting.meeting_id), UUID_PLAIN, START, rows(3))
+    fake.report_pending.add(UUID_PLAIN)
+    assert len(provider.fetch_attendance(meeting.meeting_id, UUID_PLAIN)) == 3
+    assert api_calls(recorder)[-1].url.path.startswith("/v2/past_meetings/")
+    with pytest.raises(NotFound):
+        provider.fetch_attendance(meeting.meeting_id, "NoSuchInstance==")
 
 
 def test_an_expired_page_token_is_an_error_not_a_short_list() -> None:

@@ -52,6 +52,8 @@ class ZoomFake:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     token_lifetime: int = 3599
     report_allowed: bool = True
+    report_pending: set[str] = field(default_factory=set)
+    """Instance UUIDs whose participants report Zoom has not generated yet (404)."""
     meetings: dict[int, dict[str, Any]] = field(default_factory=dict)
     registrants: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     instances: dict[int, list[dict[str, str]]] = field(default_factory=dict)
@@ -158,6 +160,8 @@ class ZoomFake:
                         4711,
                         "Invalid access token, does not contain scopes:[report:read:admin].",
                     )
+                if self._uuid(target) in self.report_pending:
+                    return _error(404, 3001, "Meeting does not exist.")
                 return self._participants(target, query, report=True)
             case "GET", ["past_meetings", target, "participants"]:
                 return self._participants(target, query, report=False)

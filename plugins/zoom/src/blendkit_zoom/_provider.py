@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from blendkit.errors import ConfigError, ProviderAuthError, ProviderError
+from blendkit.errors import ConfigError, NotFound, ProviderAuthError, ProviderError
 from blendkit.sessions import (
     EventLedger,
     JoinLink,
@@ -298,8 +298,9 @@ class ZoomProvider:
                     {"include_fields": "registrant_id"},
                 )
             )
-        except ProviderAuthError:
-            # Report scopes need a paid plan; the past-meeting list carries the same intervals.
+        except (ProviderAuthError, NotFound):
+            # The report needs a paid plan and its scope, and appears some time after the
+            # meeting; the past-meeting list carries the same intervals.
             rows = list(self._api.pages(f"/past_meetings/{seg}/participants", "participants"))
         records = (participant_record(row, tag) for row in rows)
         return [r for r in records if r is not None]
