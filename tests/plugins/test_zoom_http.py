@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -13,10 +12,9 @@ from blendkit_zoom import (
     RetryPolicy,
     ZoomProvider,
     ZoomTokenSource,
-    encode_meeting_uuid,
     parse_retry_after,
 )
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from blendkit.errors import (
@@ -29,7 +27,6 @@ from blendkit.errors import (
 from tests.plugins.vendor_contract import Recorder, json_response
 from tests.plugins.zoom_data import (
     START,
-    UUID_ONE_SLASH,
     UUID_PLAIN,
     UUID_WITH_SLASHES,
     participant_row,
@@ -363,45 +360,3 @@ def test_network_failure_is_a_provider_error() -> None:
     with pytest.raises(ProviderError) as caught:
         provider.meeting("85746065001")
     assert caught.value.code == "sessions.provider_unreachable"
-
-
-# --- meeting UUIDs -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("uuid", "encoded"),
-    [
-        ("/Fq8Vc1HTPeY//gd3ms6Xw==", "%252FFq8Vc1HTPeY%252F%252Fgd3ms6Xw%253D%253D"),
-        ("abc//def==", "abc%252F%252Fdef%253D%253D"),
-        ("4444AAAiAAAAAiAiAiiAii==", "4444AAAiAAAAAiAiAiiAii%3D%3D"),
-        (UUID_ONE_SLASH, "Xk2a%2BG9%2FQY6rL7TbqIr0mA%3D%3D"),
-    ],
-)
-def test_uuid_encoding_follows_zoom_rule(uuid: str, encoded: str) -> None:
-    assert encode_meeting_uuid(uuid) == encoded
-
-
-base64_text = st.text(
-    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", min_size=1
-)
-
-
-@settings(max_examples=300)
-@given(base64_text)
-def test_uuid_survives_the_decoding_zoom_applies(uuid: str) -> None:
-    encoded = encode_meeting_uuid(uuid)
-    assert "/" not in encoded
-    double = uuid.startswith("/") or "//" in uuid
-    once = unquote(encoded)
-    assert (unquote(once) if double else once) == uuid
-    if double:
-        assert "/" not in once  # nothing for the edge to split or fold
-
-
-@pytest.mark.parametrize("uuid", [UUID_WITH_SLASHES, UUID_ONE_SLASH, UUID_PLAIN])
-def test_uuid_paths_reach_the_instance(uuid: str) -> None:
-    fake = ZoomFake()
-    provider, _, _ = make(fake)
-    meeting = provider.create_session(weekly_spec(recurrence=None))
-    fake.hold(int(meeting.meeting_id), uuid, START, rows(2))
-    assert len(provider.fetch_attendance(meeting.meeting_id, uuid)) == 2
