@@ -15,8 +15,9 @@ _MUTED = "#55555f"
 _COLOURS = {"completed": "#1a6b3c", "open": "#1f5fa8", "overdue": "#a3361b", "locked": "#8a8a94"}
 
 
-def _svg(width: int, height: int, title: str, desc: str, body: str, chart_id: str) -> Markup:
-    return Markup(
+def _svg(width: int, height: int, title: str, desc: str, *, body: str, chart_id: str) -> Markup:
+    # Every text that reaches ``body`` went through html.escape; numbers are formatted here.
+    return Markup(  # noqa: S704
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
         f'class="chart" id="{chart_id}">'
@@ -65,8 +66,9 @@ def funnel_svg(steps: Sequence[FunnelStep]) -> Markup:
         )
     done = ", ".join(f"{s.title}: {s.completed} of {s.learners} completed" for s in steps)
     return _svg(
-        width, height, "Progression funnel", done or "No learners yet.", "".join(parts), "funnel"
-    )
+        width, height, "Progression funnel", done or "No learners yet.",
+        body="".join(parts), chart_id="funnel",
+    )  # fmt: skip
 
 
 def attendance_svg(points: Sequence[AttendancePoint], zone: str) -> Markup:
@@ -80,7 +82,9 @@ def attendance_svg(points: Sequence[AttendancePoint], zone: str) -> Markup:
             f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="{_MUTED}">'
             "No session attendance imported yet.</text>"
         )
-        return _svg(width, height, "Attendance over time", "No data yet.", body, "attendance")
+        return _svg(
+            width, height, "Attendance over time", "No data yet.", body=body, chart_id="attendance"
+        )
     most = max(p.enrolled for p in points) or 1
     step = (width - left - 20) / len(points)
     parts = [
@@ -121,4 +125,6 @@ def attendance_svg(points: Sequence[AttendancePoint], zone: str) -> Markup:
         f"{p.session.title}: {p.present} of {p.enrolled} present, average {p.average_percent:g}%"
         for p in points
     )
-    return _svg(width, height, "Attendance over time", desc, "".join(parts), "attendance")
+    return _svg(
+        width, height, "Attendance over time", desc, body="".join(parts), chart_id="attendance"
+    )

@@ -311,7 +311,8 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
         )  # fmt: skip
     live_item = next(i for i in course.path.items() if i.kind == "live_session")
     svc.live.schedule(
-        course, title="Week 1 live session", start_utc=live_item.starts_at, time_zone="Europe/London",
+        course, title="Week 1 live session", start_utc=live_item.starts_at,
+        time_zone="Europe/London",
         duration_minutes=int(live_item.duration_minutes or 90), item=live_item.id,
     )  # fmt: skip
     script = {

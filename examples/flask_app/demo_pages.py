@@ -50,14 +50,16 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
             launcher(p.sub, f"{p.name} ({p.role})") for p in PEOPLE if p.role != "learner"
         )
         teacher = next(p for p in PEOPLE if p.role == "instructor")
+        picker = launcher(teacher.sub, "Add an activity (deep linking)", "deeplink")
         body = (
             '<div class="lms"><nav class="lms-side" aria-label="Demo LMS">'
             f"<h1>Demo LMS · {html.escape(CONTEXT_TITLE)}</h1>"
             "<p>Each button performs a real, signed LTI 1.3 launch into the tool below.</p>"
-            f'<h2 id="as-learner">Open as a learner</h2><div aria-labelledby="as-learner">{learners}</div>'
+            '<h2 id="as-learner">Open as a learner</h2>'
+            f'<div aria-labelledby="as-learner">{learners}</div>'
             f'<h2 id="as-staff">Open as staff</h2><div aria-labelledby="as-staff">{staff}</div>'
             '<h2 id="as-dl">Place content</h2>'
-            f'<div aria-labelledby="as-dl">{launcher(teacher.sub, "Add an activity (deep linking)", "deeplink")}</div>'
+            f'<div aria-labelledby="as-dl">{picker}</div>'
             "</nav>"
             '<main id="main"><iframe class="lms-frame" id="tool" name="tool" '
             'title="blendkit tool" src="/demo-lms/welcome"></iframe></main></div>'
@@ -128,7 +130,8 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
             return Response(
                 _page(
                     "Refused",
-                    f"<main><h1>The LMS refused the content</h1><p>{html.escape(str(exc))}</p></main>",
+                    "<main><h1>The LMS refused the content</h1>"
+                    f"<p>{html.escape(str(exc))}</p></main>",
                 ),
                 status=400,
             )

@@ -65,11 +65,14 @@ def course() -> ResponseReturnValue:
     result = svc.courses.learner_path(current.course, current.person.sub)
     statuses = {s.id: s for s in result.items}
     sessions = svc.live.sessions(current.course)
+    evidence = svc.courses.evidence(current.course, current.person.sub)
+    best = {item: max(a.score for a in tries) for item, tries in evidence.scores.items() if tries}
     return render_template(
         "course.html",
         result=result,
         statuses=statuses,
         sessions=sessions,
+        best=best,
         zones=sorted(set(ZONES) | {current.person.time_zone}),
     )
 

@@ -172,9 +172,18 @@ def test_recording_of_a_session_without_item_is_refused_with_reason(tool: Tool) 
     )
     created = tool.post(
         "/teach/sessions", teacher,
-        {"title": "Extra", "date": "2031-01-07", "time": "10:00", "time_zone": "UTC", "duration": "30"},
+        {"title": "Extra", "date": "2031-01-07", "time": "10:00", "time_zone": "UTC",
+         "duration": "30"},
     )  # fmt: skip
     session_id = created.headers["Location"].split("/teach/sessions/", 1)[1].split("?", 1)[0]
     refused = tool.post(f"/item/live-session/recording/{session_id}", tool.launch())
     assert refused.status_code == 400
     assert "courses.session_without_item" in refused.get_data(as_text=True)
+
+
+def test_course_path_shows_the_best_quiz_score_against_the_pass_mark(tool: Tool) -> None:
+    ana = tool.launch()
+    tool.post("/item/prework-video/progress", ana, {"percent": "100"})
+    tool.post("/item/readiness-quiz/quiz", ana, _answers(1, 0, 1))
+    page = tool.get("/course", ana).get_data(as_text=True)
+    assert "Your best score: 33.33% (pass mark 60%, not passed yet)" in page

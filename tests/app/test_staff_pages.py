@@ -107,7 +107,8 @@ def test_attendance_import_lists_learners_and_unmatched_participants(tool: Tool)
     page = tool.get(f"/teach/sessions/{session_id}", teacher).get_data(as_text=True)
     assert "<td>45</td>" in page
     assert "registrant_id" in page
-    assert "Phone 0123" in page and "no identifier" in page
+    assert "Phone 0123" in page
+    assert "no identifier" in page
     assert "Week 1 (video)" in page
     assert "attended 45 minutes" in tool.get("/item/live-session", ana).get_data(as_text=True)
     learners = tool.get("/teach/learners", teacher).get_data(as_text=True)
@@ -198,7 +199,8 @@ def test_admin_pages_list_and_register_platforms(tool: Tool) -> None:
     page = tool.get("/admin", admin).get_data(as_text=True)
     assert "http://tool.test/lti/jwks" in page
     assert "none: statements are kept in the local store" in page
-    assert "BLENDKIT_ZOOM_WEBHOOK_SECRET" in page and "BLENDKIT_TEAMS_CLIENT_STATE" in page
+    assert "BLENDKIT_ZOOM_WEBHOOK_SECRET" in page
+    assert "BLENDKIT_TEAMS_CLIENT_STATE" in page
     assert re.search(r"Waiting for delivery</th><td class=\"pending\">\d+", page)
     bad = tool.post("/admin/platforms", admin, {"issuer": "https://moodle.example.edu"})
     assert bad.status_code == 400
@@ -246,5 +248,23 @@ def test_webhook_imports_attendance_once_and_refuses_forgeries(tool: Tool) -> No
         answer = tool.client.post("/webhooks/fake", data=delivery.body, headers=delivery.headers)
         assert answer.status_code in (200, 204)
     page = tool.get(f"/teach/sessions/{session_id}", teacher).get_data(as_text=True)
-    assert "<td>30</td>" in page and "email" in page
+    assert "<td>30</td>" in page
+    assert "email" in page
     assert tool.client.post("/webhooks/other", data=b"{}").status_code == 404
+
+
+def test_waiving_a_named_condition_opens_the_item(tool: Tool) -> None:
+    ana = tool.launch()
+    tool.post("/item/prework-video/progress", ana, {"percent": "100"})
+    teacher = _teacher(tool)
+    page = tool.get("/teach/learners/ana", teacher).get_data(as_text=True)
+    assert "(condition <code>ready</code>)" in page, "the instructor sees which id to waive"
+    waived = tool.post(
+        "/teach/learners/ana/overrides", teacher,
+        {"action": "waive", "item": "live-session", "condition_id": "ready",
+         "reason": "passed the paper version"},
+    )  # fmt: skip
+    assert waived.status_code == 302
+    course = tool.get("/course", ana).get_data(as_text=True)
+    live = course.split('id="item-live-session"', 1)[1].split("</li>", 1)[0]
+    assert "badge-available" in live

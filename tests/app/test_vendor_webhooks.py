@@ -13,7 +13,7 @@ import pytest
 
 from blendkit import load_settings
 
-SECRET = "zoom-webhook-secret"  # noqa: S105  # a test value
+SECRET = "zoom-webhook-secret"  # a test value
 CLIENT_STATE = "teams-client-state"
 
 
