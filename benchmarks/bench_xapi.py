@@ -9,7 +9,9 @@ Peers, all against the same minimal local LRS (``benchmarks/mini_lrs.py``, start
   100;
 * ``blendkit``           ``StatementFactory`` builds and validates, ``LRSClient`` posts
   batches of 100;
-* ``blendkit_outbox``    the same through the durable outbox (SQLite emit, then flush).
+* ``blendkit_outbox``    the same through the durable outbox (SQLite emit, then flush);
+* ``blendkit_build_only`` building, validating and serialising alone (no HTTP), to show where
+  the time goes.
 
 Prints one JSON line per figure (median of >= 5 repetitions) and the ratios against each peer.
 Targets: >= 10x tincan one-by-one, >= 2.5x tincan batch-100, within 1.5x of raw httpx.
@@ -133,6 +135,10 @@ def main() -> None:
             for start in range(0, count, BATCH):
                 ours.post_statements([build(i, run) for i in range(start, start + BATCH)])
 
+        def blendkit_build_only(run: int) -> None:
+            for i in range(count):
+                build(i, 9000 + run).to_json()
+
         def blendkit_outbox(run: int) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 store = Store(f"sqlite:///{tmp}/bench.sqlite3")
@@ -149,6 +155,7 @@ def main() -> None:
                 "tincan_batch_100": (count, tincan_batch),
                 "raw_httpx_prebuilt_dicts": (count, raw_httpx),
                 "blendkit_build_validate_post": (count, blendkit),
+                "blendkit_build_validate_only": (count, blendkit_build_only),
                 "blendkit_outbox_emit_flush": (count, blendkit_outbox),
             },
             repeat,

@@ -71,6 +71,7 @@ _VIDEO_VERBS: dict[str, Verb] = {
 
 
 _V = TypeVar("_V", bound=_Value)
+_FIELD_NAMES: dict[type[_Value], tuple[str, ...]] = {}
 
 
 def _trusted(cls: type[_V], **values: Any) -> _V:
@@ -78,15 +79,17 @@ def _trusted(cls: type[_V], **values: Any) -> _V:
     its per-field default lookups. Used only in the hot builders (quiz, video, statement
     assembly) for inputs they validate themselves; the test suite re-validates every builder's
     output with :func:`parse_statement`, ralph's models and TinCanPython."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(cls.model_fields)
     value = cls.__new__(cls)
-    fields = dict.fromkeys(cls.model_fields)
+    fields = dict.fromkeys(names)
     fields.update(values)
-    object.__setattr__(value, "__dict__", fields)
-    object.__setattr__(
-        value, "__pydantic_fields_set__", {k for k, v in values.items() if v is not None}
-    )
-    object.__setattr__(value, "__pydantic_extra__", None)
-    object.__setattr__(value, "__pydantic_private__", None)
+    set_ = object.__setattr__
+    set_(value, "__dict__", fields)
+    set_(value, "__pydantic_fields_set__", set(values))
+    set_(value, "__pydantic_extra__", None)
+    set_(value, "__pydantic_private__", None)
     return value
 
 
@@ -344,7 +347,7 @@ class StatementFactory:
     ) -> Statement:
         """A finished quiz attempt: ``passed`` when scaled score >= ``mastery_score`` (0..1)."""
         if not all(
-            isinstance(v, int | float) for v in (score, max_score, min_score, mastery_score)
+            isinstance(v, (int, float)) for v in (score, max_score, min_score, mastery_score)
         ):
             raise StatementInvalid("result.score: score, min, max and mastery must be numbers")
         if not isinstance(session_id, str) or not isinstance(attempt_id, str):
@@ -422,7 +425,7 @@ class StatementFactory:
         ``time`` as the target position.
         """
         numbers = (time, length, progress or 0, time_from or 0, completion_threshold or 0)
-        if not all(isinstance(v, int | float) and v >= 0 for v in numbers):
+        if not all(isinstance(v, (int, float)) and v >= 0 for v in numbers):
             raise StatementInvalid("video: time, length, progress and thresholds are numbers >= 0")
         if not isinstance(session_id, uuid.UUID):
             raise StatementInvalid("video session_id: the Video Profile needs a UUID")
