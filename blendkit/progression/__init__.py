@@ -35,6 +35,7 @@ from blendkit.progression._documents import (
     parse_evidence,
     parse_path,
     path_from_dict,
+    piece_from_dict,
 )
 from blendkit.progression._engine import (
     ChangeEvent,
@@ -174,6 +175,7 @@ __all__ = [
     "parse_path",
     "path_from_dict",
     "peer_workshop",
+    "piece_from_dict",
     "register_condition",
     "self_paced_drip",
     "template",

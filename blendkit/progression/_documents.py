@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from blendkit.errors import ConditionInvalid, PathInvalid, ProgressionError
 from blendkit.progression._conditions import Condition, ConditionField, format_loc
-from blendkit.progression._evidence import Evidence
+from blendkit.progression._evidence import Evidence, EvidencePiece
 from blendkit.progression._path import Path
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "parse_evidence",
     "parse_path",
     "path_from_dict",
+    "piece_from_dict",
 ]
 
 Format = Literal["json", "yaml"]
@@ -116,3 +117,16 @@ def condition_from_dict(data: Any) -> Condition:
     except ValidationError as exc:
         lines = error_lines(exc)
         raise ConditionInvalid(f"invalid condition: {lines[0]}") from None
+
+
+_PIECE: TypeAdapter[EvidencePiece] = TypeAdapter(EvidencePiece)
+
+
+def piece_from_dict(data: Any) -> EvidencePiece:
+    """One evidence piece from decoded data (``{"kind": "score", "item": …}``)."""
+    try:
+        return _PIECE.validate_python(data)
+    except ValidationError as exc:
+        raise ProgressionError(
+            f"invalid evidence piece: {error_lines(exc)[0]}", code="progression.evidence_invalid"
+        ) from None

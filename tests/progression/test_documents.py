@@ -109,3 +109,13 @@ def test_evidence_document() -> None:
     with pytest.raises(ProgressionError, match=r"videos\.v: must be between 0 and 100") as caught:
         parse_evidence('{"videos": {"v": 150}}')
     assert caught.value.code == "progression.evidence_invalid"
+
+
+def test_evidence_pieces_from_json() -> None:
+    from blendkit.progression import AttendanceRecorded, piece_from_dict
+
+    piece = piece_from_dict({"kind": "attendance", "item": "live", "minutes": 42, "percent": 70})
+    assert piece == AttendanceRecorded(item="live", minutes=42, percent=70)
+    with pytest.raises(ProgressionError, match="evidence piece") as caught:
+        piece_from_dict({"kind": "score", "item": "q", "score": 50})
+    assert "at" in caught.value.message
