@@ -147,12 +147,13 @@ class CourseRecords:
                     changes["client_id"] = client_id
                 if ags and json.dumps(ags) != row.ags:
                     changes["ags"] = json.dumps(ags)
-                if changes:
-                    s.execute(
-                        update(course_courses)
-                        .where(course_courses.c.id == row.id)
-                        .values(updated_at=now, **changes)
-                    )
+                if not changes:
+                    return self._course(row)
+                s.execute(
+                    update(course_courses)
+                    .where(course_courses.c.id == row.id)
+                    .values(updated_at=now, **changes)
+                )
         return self.course(issuer, context_id)
 
     def course(self, issuer: str, context_id: str) -> Course:

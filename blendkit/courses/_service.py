@@ -46,6 +46,7 @@ from blendkit.progression import (
     PathResult,
     RoleGranted,
     ScoreRecorded,
+    evaluate,
 )
 from blendkit.store._tables_courses import (
     course_evidence,
@@ -84,18 +85,24 @@ class CourseService(CourseRecords):
         pieces.extend(override_piece(self._override(o)) for o in overrides)
         return Evidence(learner=person.sub).apply_all(pieces)
 
-    def evidence(self, course: Course, sub: str) -> Evidence:
-        """Everything the engine knows about one learner, rebuilt from the stored records."""
-        person = self.enrolment(course, sub)
+    def evidence(self, course: Course, sub: str, *, person: Enrolment | None = None) -> Evidence:
+        """Everything the engine knows about one learner, rebuilt from the stored records
+        (pass ``person`` when the caller already loaded the enrolment)."""
+        person = person if person is not None else self.enrolment(course, sub)
         with self.store.session() as s:
             return self._evidence(s, course, person)
 
-    def learner_path(self, course: Course, sub: str, now: datetime | None = None) -> PathResult:
+    def learner_path(
+        self,
+        course: Course,
+        sub: str,
+        now: datetime | None = None,
+        *,
+        evidence: Evidence | None = None,
+    ) -> PathResult:
         """Each item's state for the learner, with the reasons locked items are locked."""
-        evaluator = IncrementalEvaluator(
-            self.compiled(course), self.evidence(course, sub), now or self.clock()
-        )
-        return evaluator.result()
+        known = evidence if evidence is not None else self.evidence(course, sub)
+        return evaluate(self.compiled(course), known, now or self.clock())
 
     def records(
         self, course: Course, *, sub: str | None = None, item: str | None = None, kind: str = ""

@@ -88,11 +88,9 @@ def create_app(
 
     @app.get("/")
     def home() -> ResponseReturnValue:
-        return redirect(url_for("learner.course", **_launch_arg()))
+        launch_id = Blendkit.current_launch_id()
+        if launch_id:
+            return redirect(url_for("learner.course", launch=launch_id))
+        return redirect(url_for("learner.course"))
 
     return app
-
-
-def _launch_arg() -> dict[str, str]:
-    launch_id = Blendkit.current_launch_id()
-    return {"launch": launch_id} if launch_id else {}

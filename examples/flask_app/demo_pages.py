@@ -97,7 +97,8 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
 
         login = Login(_request(), lms._config())
         login.set_lti_message_hint(hint=hint)
-        return login.initiate_login(person.sub)
+        answer: ResponseReturnValue = login.initiate_login(person.sub)
+        return answer
 
     @bp.route("/auth", methods=["GET", "POST"])
     def auth() -> ResponseReturnValue:

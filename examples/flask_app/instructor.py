@@ -306,7 +306,7 @@ def deep_link_answer() -> ResponseReturnValue:
                 ) from None
             title, target = found.title or key, found.id
             line_item = (
-                DeepLinkLineItem(scoreMaximum=100, label=title, resourceId=key)
+                DeepLinkLineItem(score_maximum=100, label=title, resource_id=key)
                 if found.kind == "quiz" and settings.accept_lineitem is not False
                 else None
             )

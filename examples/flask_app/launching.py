@@ -17,6 +17,7 @@ from examples.flask_app.app import services
 
 TIME_ZONE_PARAMS = ("timezone", "time_zone", "tz")
 ITEM_PARAM = "blendkit_item"
+_QUIZZES_READY: set[tuple[str, int]] = set()
 
 
 def default_path(now: datetime | None = None) -> Path:
@@ -88,9 +89,12 @@ def course_for(launch: Launch) -> Course:
         client_id=launch.client_id,
         ags=launch.ags.model_dump(mode="json") if launch.ags else None,
     )
-    for item in course.path.items():
-        if item.kind == "quiz" and svc.courses.quiz(course, item.id) is None:
-            svc.courses.set_quiz(course, item.id, default_quiz(item.title or item.id))
+    key = (str(svc.store.url), course.id)
+    if key not in _QUIZZES_READY:  # once per course, database and process
+        for item in course.path.items():
+            if item.kind == "quiz" and svc.courses.quiz(course, item.id) is None:
+                svc.courses.set_quiz(course, item.id, default_quiz(item.title or item.id))
+        _QUIZZES_READY.add(key)
     return course
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
@@ -62,10 +62,10 @@ def _status(result: PathResult, item_id: str) -> Any:
 def course() -> ResponseReturnValue:
     current = here()
     svc = services()
-    result = svc.courses.learner_path(current.course, current.person.sub)
+    evidence = svc.courses.evidence(current.course, current.person.sub, person=current.person)
+    result = svc.courses.learner_path(current.course, current.person.sub, evidence=evidence)
     statuses = {s.id: s for s in result.items}
     sessions = svc.live.sessions(current.course)
-    evidence = svc.courses.evidence(current.course, current.person.sub)
     best = {item: max(a.score for a in tries) for item, tries in evidence.scores.items() if tries}
     return render_template(
         "course.html",
@@ -168,7 +168,7 @@ def _video_statements(item_id: str, percent: float, position: float, length: flo
 
     def describe(actor: Any, key: str) -> list[Any]:
         session_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{actor.account.name}:{item_id}")
-        event = "completed" if percent >= 90 else "paused"
+        event: Literal["completed", "paused"] = "completed" if percent >= 90 else "paused"
         return [
             svc.courses.statements.video(
                 event, actor, video_id=item_id, session_id=session_id, time=position,
