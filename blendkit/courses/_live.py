@@ -75,6 +75,16 @@ class StoreEventLedger:
             return False
         return True
 
+    def forget(self, provider: str, event_id: str) -> None:
+        """Un-record an event whose processing failed, so the provider's retry is processed."""
+        with self.store.session() as s:
+            s.execute(
+                delete(course_webhook_events).where(
+                    course_webhook_events.c.provider == provider,
+                    course_webhook_events.c.event_id == event_id,
+                )
+            )
+
 
 def _session(row: Any) -> LiveSessionRecord:
     return LiveSessionRecord(

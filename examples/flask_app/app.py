@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any, cast
 
@@ -33,6 +33,7 @@ class Services:
     outbox: Outbox
     ledger: StoreEventLedger
     registry: StorePlatformRegistry
+    webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
 def services() -> Services:

@@ -172,8 +172,8 @@ def install(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; media-src 'self' https: blob:; "
-            "style-src 'self'; script-src 'self'; frame-ancestors *; form-action 'self' https: "
-            "http://127.0.0.1:* http://localhost:*; base-uri 'none'",
+            "style-src 'self'; script-src 'self'; frame-ancestors *; form-action 'self' https:; "
+            "base-uri 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -23,21 +23,20 @@ from blendkit.sessions import (
 from examples.flask_app.app import services
 
 bp = Blueprint("webhooks", __name__)
-_providers: dict[str, MeetingProvider] = {}
 
 
 def _provider(name: str) -> MeetingProvider:
     svc = services()
     if svc.provider.name == name:
         return svc.provider
-    if name not in _providers:
+    if name not in svc.webhook_providers:
         try:
-            _providers[name] = load_meeting_provider(svc.settings, name)
+            svc.webhook_providers[name] = load_meeting_provider(svc.settings, name)
         except PluginError as exc:
             raise NotFound(
                 f"no {name} webhook here: {exc.message}", code="app.webhook_provider_missing"
             ) from None
-    return _providers[name]
+    return svc.webhook_providers[name]
 
 
 @bp.route("/webhooks/<name>", methods=["GET", "POST"])
@@ -53,8 +52,14 @@ def receive(name: str) -> ResponseReturnValue:
         body=request.get_data(cache=False),
         received_at=datetime.now(UTC),
     )
-    result = handle_webhook_once(provider, incoming, services().ledger)
-    if result.events:
-        services().live.handle_events(result.events)
+    svc = services()
+    result = handle_webhook_once(provider, incoming, svc.ledger)
+    try:
+        svc.live.handle_events(result.events)
+    except Exception:
+        # Not processed: forget the events so the provider's retry (after our 5xx) is handled.
+        for event in result.events:
+            svc.ledger.forget(provider.name, event.event_id)
+        raise
     answer = result.response
     return Response(answer.body, status=answer.status, headers=answer.headers)

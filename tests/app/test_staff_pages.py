@@ -268,3 +268,23 @@ def test_waiving_a_named_condition_opens_the_item(tool: Tool) -> None:
     course = tool.get("/course", ana).get_data(as_text=True)
     live = course.split('id="item-live-session"', 1)[1].split("</li>", 1)[0]
     assert "badge-available" in live
+
+
+def test_a_webhook_that_fails_to_process_is_not_marked_done(tool: Tool) -> None:
+    from blendkit.courses import StoreEventLedger
+
+    tool.get("/course", tool.launch())
+    teacher = _teacher(tool)
+    start = datetime.now(UTC) - timedelta(hours=2)
+    session_id = _session(
+        tool, teacher, date=start.date().isoformat(), time=start.strftime("%H:%M")
+    )
+    page = tool.get(f"/teach/sessions/{session_id}", teacher).get_data(as_text=True)
+    meeting = re.search(r"meeting <code>(\w+)</code>", page).group(1)  # type: ignore[union-attr]
+    tool.provider.end(meeting, at=start + timedelta(minutes=60))
+    (ended,) = tool.provider.pending_webhooks()
+    tool.provider.cancel_session(meeting)  # attendance can no longer be fetched
+    answer = tool.client.post("/webhooks/fake", data=ended.body, headers=ended.headers)
+    assert answer.status_code >= 400
+    event_id = json.loads(ended.body)["payload"]["event_id"]
+    assert StoreEventLedger(tool.store).first_time("fake", event_id), "left for the retry"
