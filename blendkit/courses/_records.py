@@ -15,6 +15,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from blendkit.courses._models import (
     Course,
@@ -117,7 +118,23 @@ class CourseRecords:
         """The course of (issuer, context_id), created with ``path`` on first use.
 
         Title, client id and AGS endpoints are refreshed from each launch; the path is kept.
+        Two first launches at once are fine: the one that loses the insert reads the winner's.
         """
+        args = (issuer, context_id, title, path, client_id, ags)
+        try:
+            return self._ensure_course(*args)
+        except IntegrityError:
+            return self._ensure_course(*args)
+
+    def _ensure_course(  # noqa: PLR0917
+        self,
+        issuer: str,
+        context_id: str,
+        title: str,
+        path: Callable[[], Path] | Path,
+        client_id: str | None,
+        ags: dict[str, Any] | None,
+    ) -> Course:
         now = self.clock()
         with self.store.session() as s:
             row = s.execute(
@@ -203,6 +220,12 @@ class CourseRecords:
     def set_quiz(self, course: Course, item: str, quiz: Quiz) -> None:
         """Attach the questions of quiz item ``item`` (replacing earlier ones)."""
         course.path.item(item)
+        try:
+            self._set_quiz(course, item, quiz)
+        except IntegrityError:  # attached concurrently: replace theirs
+            self._set_quiz(course, item, quiz)
+
+    def _set_quiz(self, course: Course, item: str, quiz: Quiz) -> None:
         body = quiz.model_dump_json()
         with self.store.session() as s:
             found = s.execute(
@@ -243,6 +266,12 @@ class CourseRecords:
 
     def enrol(self, course: Course, person: Enrolment, *, keep_zone: bool = True) -> Enrolment:
         """Add or refresh a person; ``enrolled_at`` and (with ``keep_zone``) the zone are kept."""
+        try:
+            return self._enrol(course, person, keep_zone)
+        except IntegrityError:  # enrolled by a concurrent launch: refresh that row
+            return self._enrol(course, person, keep_zone)
+
+    def _enrol(self, course: Course, person: Enrolment, keep_zone: bool) -> Enrolment:
         now = self.clock()
         with self.store.session() as s:
             row = s.execute(

@@ -214,3 +214,23 @@ def test_attendance_from_the_provider_becomes_evidence(
     # learner who missed it catches up with the recording
     live.recording_watched(course, session.id, "ben", 85)
     assert service.evidence(course, "ben").recordings["live-session"] == 85
+
+
+def test_concurrent_first_launches_create_one_course_and_one_enrolment(
+    service: CourseService,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def first_launch(_: int) -> tuple[int, str]:
+        course = service.ensure_course(
+            ISSUER, "chem-201", title="Chemistry", path=lambda: flipped_classroom(START)
+        )
+        service.set_quiz(course, "readiness-quiz", QUIZ)
+        person = service.enrol(course, Enrolment(sub="zoe", name="Zoe"))
+        return course.id, person.sub
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = set(pool.map(first_launch, range(16)))
+    assert len(outcomes) == 1
+    ((course_id, _),) = outcomes
+    assert [p.sub for p in service.enrolments(service.course_by_id(course_id))] == ["zoe"]
