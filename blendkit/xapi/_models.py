@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
@@ -68,9 +68,12 @@ def _duration(value: str) -> str:
     return value
 
 
-def _aware(value: datetime) -> datetime:
+def _aware(value: datetime, info: ValidationInfo) -> datetime:
+    """xAPI 2.0.0 requires an offset; 1.0.3 only recommends one (a bare time is read as UTC)."""
     if value.tzinfo is None:
-        raise ValueError("timestamps must carry a time-zone offset (e.g. 2024-05-01T10:00:00Z)")
+        if str((info.context or {}).get("version", "1.0.3")).startswith("1."):
+            return value.replace(tzinfo=UTC)
+        raise ValueError("xAPI 2.0.0 timestamps must carry a time-zone offset (e.g. …T10:00:00Z)")
     return value
 
 

@@ -130,9 +130,12 @@ def test_context_agents_exist_only_in_2_0_0() -> None:
     assert parse_statement(data, version="2.0.0").context is not None
 
 
-def test_timestamp_needs_an_offset() -> None:
-    with pytest.raises(StatementInvalid, match=r"statement.timestamp"):
-        parse_statement(with_(timestamp="2026-01-01T10:00:00"))
+def test_timestamp_offset_is_required_in_2_0_0_and_assumed_utc_in_1_0_3() -> None:
+    with pytest.raises(StatementInvalid, match=r"statement\.timestamp: xAPI 2\.0\.0"):
+        parse_statement(with_(timestamp="2026-01-01T10:00:00"), version="2.0.0")
+    bare = parse_statement(with_(timestamp="2026-01-01T10:00:00"))
+    assert bare.timestamp == parse_statement(BASE).timestamp
+    assert orjson.loads(bare.to_json())["timestamp"] == "2026-01-01T10:00:00Z"
 
 
 def test_unknown_member_is_refused() -> None:
