@@ -7,6 +7,7 @@ private.
 
 from blendkit._version import __version__
 from blendkit.config import Settings, load_settings
+from blendkit.courses import CourseService
 from blendkit.errors import (
     AlreadyExists,
     BlendkitError,
@@ -36,23 +37,63 @@ from blendkit.errors import (
     WebhookRejected,
     XAPIError,
 )
+from blendkit.lti import Advantage, KeySet, Launch, LaunchSessions, Platform, Tool, ToolConfig
+from blendkit.progression import (
+    Evidence,
+    IncrementalEvaluator,
+    PathResult,
+    at_risk,
+    dump_path,
+    evaluate,
+    export_moodle,
+    import_moodle,
+    parse_path,
+    template,
+)
+from blendkit.progression import Path as CoursePath
+from blendkit.sessions import (
+    FakeMeetingProvider,
+    LiveSession,
+    MeetingProvider,
+    SessionSpec,
+    build_attendance_report,
+    load_meeting_provider,
+    plan_slots,
+)
 from blendkit.store import Store
+from blendkit.xapi import AsyncLRSClient, LRSClient, Outbox, Statement, StatementFactory
 
 __all__ = [
+    "Advantage",
     "AlreadyExists",
+    "AsyncLRSClient",
     "BlendkitError",
     "ConditionInvalid",
     "ConfigError",
+    "CoursePath",
+    "CourseService",
+    "Evidence",
+    "FakeMeetingProvider",
+    "IncrementalEvaluator",
+    "KeySet",
+    "LRSClient",
     "LRSConflict",
     "LRSError",
     "LRSRejected",
     "LRSUnavailable",
     "LTIError",
+    "Launch",
     "LaunchRejected",
+    "LaunchSessions",
+    "LiveSession",
+    "MeetingProvider",
     "MoodleFormatError",
     "NotFound",
+    "Outbox",
     "OutboxError",
     "PathInvalid",
+    "PathResult",
+    "Platform",
     "PluginError",
     "ProgressionError",
     "ProviderAuthError",
@@ -61,13 +102,28 @@ __all__ = [
     "RegistrationError",
     "ScheduleError",
     "ServiceError",
+    "SessionSpec",
     "SessionsError",
     "Settings",
+    "Statement",
+    "StatementFactory",
     "StatementInvalid",
     "Store",
     "StoreError",
+    "Tool",
+    "ToolConfig",
     "WebhookRejected",
     "XAPIError",
     "__version__",
+    "at_risk",
+    "build_attendance_report",
+    "dump_path",
+    "evaluate",
+    "export_moodle",
+    "import_moodle",
+    "load_meeting_provider",
     "load_settings",
+    "parse_path",
+    "plan_slots",
+    "template",
 ]

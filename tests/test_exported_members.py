@@ -10,10 +10,16 @@ import blendkit
 
 PUBLIC_MODULES = [
     "blendkit",
-    "blendkit.errors",
     "blendkit.config",
-    "blendkit.store",
+    "blendkit.courses",
+    "blendkit.errors",
+    "blendkit.integrations.flask",
+    "blendkit.lti",
     "blendkit.plugins",
+    "blendkit.progression",
+    "blendkit.sessions",
+    "blendkit.store",
+    "blendkit.xapi",
 ]
 
 

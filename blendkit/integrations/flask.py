@@ -47,9 +47,11 @@ from blendkit.lti import (
 from blendkit.store import Store
 
 __all__ = [
-    "EXTENSION_KEY",
     "Blendkit",
+    "BlendkitState",
+    "EXTENSION_KEY",
     "LaunchHandler",
+    "error_handler",
     "from_flask_request",
     "to_flask_response",
 ]
