@@ -78,7 +78,7 @@ from blendkit.sessions._records import SessionRecords, import_attendance
 from blendkit.sessions._recurrence import expand_occurrences
 from blendkit.sessions._schedule import evaluate_slot, plan_slots
 
-__all__ = [  # noqa: RUF022  # plain sorted(), as tests/test_exported_members.py checks
+__all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "Attendance",
     "AttendanceEvidence",
     "AttendanceReport",

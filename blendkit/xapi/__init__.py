@@ -44,7 +44,7 @@ from blendkit.xapi._vocab import (
 from blendkit.xapi._wire import Document, OAuth2ClientCredentials, StatementsPage
 
 # Plain sorted() order, as tests/test_exported_members.py checks for every public module.
-__all__ = [  # noqa: RUF022
+__all__ = [
     "ACTIVITY_STREAMS",
     "ADL",
     "Account",
