@@ -32,7 +32,7 @@ from blendkit.courses._models import (
 from blendkit.courses._quiz import QUIZ_INVALID, Question, Quiz, QuizResult
 from blendkit.courses._service import CourseService, StatementsFor
 
-__all__ = [  # noqa: RUF022  # plain sorted(), as tests/test_exported_members.py checks
+__all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "AttendancePoint",
     "AttendanceRow",
     "Course",

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 
 from blendkit.courses._models import GradeRecord, aware
 from blendkit.errors import BlendkitError
@@ -83,6 +83,15 @@ class GradePassback:
             )
             for r in rows
         ]  # fmt: skip
+
+    def counts(self) -> dict[str, int]:
+        """How many scores are pending, sent and failed, over every course."""
+        with self.store.session() as s:
+            rows = s.execute(
+                select(course_grades.c.status, func.count()).group_by(course_grades.c.status)
+            ).all()
+        found = {str(status): int(count) for status, count in rows}
+        return {key: found.get(key, 0) for key in ("pending", "sent", "failed")}
 
     def _claim(self, limit: int) -> list[int]:
         now = self.clock()
