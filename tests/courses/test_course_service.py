@@ -234,3 +234,21 @@ def test_concurrent_first_launches_create_one_course_and_one_enrolment(
     assert len(outcomes) == 1
     ((course_id, _),) = outcomes
     assert [p.sub for p in service.enrolments(service.course_by_id(course_id))] == ["zoe"]
+
+
+def test_evidence_and_its_statements_commit_together_or_not_at_all(
+    service: CourseService, store: Store
+) -> None:
+    course = _course(service)
+    before = len(_statements(store))
+
+    def broken(actor, key):  # type: ignore[no-untyped-def]
+        raise RuntimeError("statement builder failed")
+
+    with pytest.raises(RuntimeError):
+        service.record(
+            course, "ana", VideoWatched(item="prework-video", percent=100), statements=broken
+        )
+    assert service.records(course, sub="ana") == []
+    assert len(_statements(store)) == before
+    assert service.learner_path(course, "ana").state("readiness-quiz") == "locked"
