@@ -16,7 +16,8 @@ from blendkit.courses._analytics import (
     risks,
 )
 from blendkit.courses._grades import GradePassback, GradeReport
-from blendkit.courses._live import LiveSessionService, StoreEventLedger
+from blendkit.courses._ledger import StoreEventLedger
+from blendkit.courses._live import LiveSessionService
 from blendkit.courses._models import (
     AttendanceRow,
     Course,

@@ -40,50 +40,16 @@ from blendkit.sessions import (
     SessionSpec,
     build_attendance_report,
 )
-from blendkit.store import Store
 from blendkit.store._tables_courses import (
     course_attendance,
     course_join_links,
     course_recordings,
     course_sessions,
     course_unmatched,
-    course_webhook_events,
 )
 from blendkit.xapi import Agent, Statement
 
-__all__ = ["LiveSessionService", "StoreEventLedger"]
-
-
-class StoreEventLedger:
-    """A durable :class:`~blendkit.sessions.EventLedger`: webhook events processed once, across
-    every app process sharing the database."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def first_time(self, provider: str, event_id: str) -> bool:
-        from datetime import UTC
-
-        try:
-            with self.store.session() as s:
-                s.execute(
-                    insert(course_webhook_events).values(
-                        provider=provider, event_id=event_id, received_at=datetime.now(UTC)
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    def forget(self, provider: str, event_id: str) -> None:
-        """Un-record an event whose processing failed, so the provider's retry is processed."""
-        with self.store.session() as s:
-            s.execute(
-                delete(course_webhook_events).where(
-                    course_webhook_events.c.provider == provider,
-                    course_webhook_events.c.event_id == event_id,
-                )
-            )
+__all__ = ["LiveSessionService"]
 
 
 def _session(row: Any) -> LiveSessionRecord:
