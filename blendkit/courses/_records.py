@@ -300,12 +300,13 @@ class CourseRecords:
                 if not keep_zone:
                     values["time_zone"] = person.time_zone
                 current = {k: getattr(row, k) for k in values}
-                if current != values:
-                    s.execute(
-                        update(course_enrolments)
-                        .where(course_enrolments.c.id == row.id)
-                        .values(**values)
-                    )
+                if current == values:
+                    return self._enrolment(row)  # nothing changed: no second read
+                s.execute(
+                    update(course_enrolments)
+                    .where(course_enrolments.c.id == row.id)
+                    .values(**values)
+                )
         return self.enrolment(course, person.sub)
 
     def set_time_zone(self, course: Course, sub: str, zone: str) -> Enrolment:
