@@ -187,3 +187,30 @@ def test_course_path_shows_the_best_quiz_score_against_the_pass_mark(tool: Tool)
     tool.post("/item/readiness-quiz/quiz", ana, _answers(1, 0, 1))
     page = tool.get("/course", ana).get_data(as_text=True)
     assert "Your best score: 33.33% (pass mark 60%, not passed yet)" in page
+
+
+def test_course_path_lists_recordings_in_the_learner_zone(tool: Tool) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from blendkit.sessions import RecordingKind
+    from tests.app.conftest import INSTRUCTOR
+
+    teacher = tool.launch("teach", roles=(INSTRUCTOR,))
+    start = datetime(2030, 5, 6, 14, 0, tzinfo=UTC)
+    created = tool.post(
+        "/teach/sessions", teacher,
+        {"title": "Orientation", "date": "2030-05-06", "time": "14:00", "time_zone": "UTC",
+         "duration": "60"},
+    )  # fmt: skip
+    session_id = created.headers["Location"].split("/teach/sessions/", 1)[1].split("?", 1)[0]
+    page = tool.get(f"/teach/sessions/{session_id}", teacher).get_data(as_text=True)
+    meeting = page.split("meeting <code>", 1)[1].split("<", 1)[0]
+    tool.provider.add_recording(meeting, RecordingKind.VIDEO, start=start, duration_seconds=3000)
+    tool.provider.add_recording(
+        meeting, RecordingKind.CHAT, start=start + timedelta(seconds=1), duration_seconds=1
+    )
+    tool.post(f"/teach/sessions/{session_id}/import", teacher)
+    course = tool.get("/course", tool.launch()).get_data(as_text=True)
+    listed = course.split("Recordings of past sessions", 1)[1]
+    assert "Orientation</a>, Mon 06 May 2030, 16:00 CEST (Europe/Berlin) (50 min)" in listed
+    assert listed.count("<li>") == 1, "chat logs are not listed as recordings"
