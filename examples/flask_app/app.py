@@ -68,6 +68,11 @@ def create_app(
         state.store, outbox=outbox, statements=StatementFactory(settings.tool.base_url)
     )
     provider = provider or load_meeting_provider(settings)
+    if provider.name == "fake" and not app.testing:
+        app.logger.warning(
+            "meeting provider 'fake' keeps meetings in this process's memory: fine for the demo, "
+            "not for production (set meeting_provider = 'zoom' or 'teams')"
+        )
     app.extensions[APP_KEY] = Services(
         settings=settings,
         store=state.store,
