@@ -67,8 +67,9 @@ def create_app(
     courses = CourseService(
         state.store, outbox=outbox, statements=StatementFactory(settings.tool.base_url)
     )
+    configured = provider is None
     provider = provider or load_meeting_provider(settings)
-    if provider.name == "fake" and not app.testing:
+    if configured and provider.name == "fake" and not app.testing:
         app.logger.warning(
             "meeting provider 'fake' keeps meetings in this process's memory: fine for the demo, "
             "not for production (set meeting_provider = 'zoom' or 'teams')"
