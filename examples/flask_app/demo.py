@@ -167,12 +167,23 @@ class DemoLMS:
             self._audio = lecture_audio()
         return self._audio
 
-    def hint(self, person: Person, message: str) -> str:
+    def hint(self, person: Person, message: str, item: str | None = None) -> str:
         return base64.urlsafe_b64encode(
-            json.dumps({"user": person.sub, "message": message}).encode()
+            json.dumps({"user": person.sub, "message": message, "item": item}).encode()
         ).decode()
 
-    def launch_form(self, person: Person, message: str, params: t.Mapping[str, str]) -> str:
+    def placed(self) -> list[tuple[str, str]]:
+        """(title, item id) of the activities placed through deep linking, oldest first."""
+        out = []
+        for received in self.received:
+            item = (received.get("custom") or {}).get("blendkit_item")
+            if isinstance(item, str) and (received.get("title"), item) not in out:
+                out.append((str(received.get("title") or item), item))
+        return out
+
+    def launch_form(
+        self, person: Person, message: str, params: t.Mapping[str, str], item: str | None = None
+    ) -> str:
         """The signed id_token for ``person`` in an auto-submitting form (raises ValueError)."""
         from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
         from lti1p3platform.request import Request
@@ -201,7 +212,10 @@ class DemoLMS:
                 )
                 self.set_resource_link_claim("demo-rl-1", title="Blended week 1")
                 self.set_launch_presentation_claim(document_target="iframe")
-                self.set_custom_parameters_claim({"timezone": person.zone})
+                custom = {"timezone": person.zone}
+                if item:  # a placed activity: the link's custom parameter, as the LMS keeps it
+                    custom["blendkit_item"] = item
+                self.set_custom_parameters_claim(custom)
                 if message == "deeplink":
                     self.set_dl(
                         f"{lms.issuer}/deep-link-return",

@@ -27,18 +27,23 @@ def _page(title: str, body: str) -> str:
 
 
 def build_blueprint(lms: DemoLMS) -> Blueprint:
-    from examples.flask_app.demo import CLIENT_ID, CONTEXT_TITLE, DEPLOYMENT_ID, PEOPLE
+    from examples.flask_app.demo import CLIENT_ID, CONTEXT_TITLE, PEOPLE
 
     bp = Blueprint("demo_lms", __name__, url_prefix="/demo-lms")
     people = {p.sub: p for p in PEOPLE}
 
-    def launcher(person_sub: str, label: str, message: str = "resource") -> str:
+    def launcher(person_sub: str, label: str, message: str = "resource", item: str = "") -> str:
+        placed = (
+            f'<input type="hidden" name="item" value="{html.escape(item, quote=True)}">'
+            if item
+            else ""
+        )
         return (
             f'<form method="get" action="/demo-lms/launch" target="tool">'
             f'<input type="hidden" name="user" value="{person_sub}">'
-            f'<input type="hidden" name="message" value="{message}">'
-            f'<button type="submit" data-user="{person_sub}" data-message="{message}">'
-            f"{html.escape(label)}</button></form>"
+            f'<input type="hidden" name="message" value="{message}">{placed}'
+            f'<button type="submit" data-user="{person_sub}" data-message="{message}" '
+            f'data-item="{html.escape(item, quote=True)}">{html.escape(label)}</button></form>'
         )
 
     @bp.get("")
@@ -51,6 +56,16 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
         )
         teacher = next(p for p in PEOPLE if p.role == "instructor")
         picker = launcher(teacher.sub, "Add an activity (deep linking)", "deeplink")
+        first = next(p for p in PEOPLE if p.role == "learner")
+        placed = "".join(
+            launcher(first.sub, f"{title} (as {first.name})", item=item)
+            for title, item in lms.placed()
+        )
+        if placed:
+            placed = (
+                '<h2 id="placed">Placed activities</h2>'
+                f'<div aria-labelledby="placed">{placed}</div>'
+            )
         body = (
             '<div class="lms"><nav class="lms-side" aria-label="Demo LMS">'
             f"<h1>Demo LMS · {html.escape(CONTEXT_TITLE)}</h1>"
@@ -59,7 +74,7 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
             f'<div aria-labelledby="as-learner">{learners}</div>'
             f'<h2 id="as-staff">Open as staff</h2><div aria-labelledby="as-staff">{staff}</div>'
             '<h2 id="as-dl">Place content</h2>'
-            f'<div aria-labelledby="as-dl">{picker}</div>'
+            f'<div aria-labelledby="as-dl">{picker}</div>{placed}'
             "</nav>"
             '<main id="main"><iframe class="lms-frame" id="tool" name="tool" '
             'title="blendkit tool" src="/demo-lms/welcome"></iframe></main></div>'
@@ -82,11 +97,14 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
     def launch() -> ResponseReturnValue:
         person = people.get(request.args.get("user", ""))
         message = request.args.get("message", "resource")
+        item = request.args.get("item") or None
         if person is None or message not in ("resource", "deeplink"):
             return Response("unknown demo user or message type", status=400)
+        if item is not None and item not in {i for _, i in lms.placed()}:
+            return Response("that activity was not placed in the demo course", status=400)
         from lti1p3platform.oidc_login import OIDCLoginAbstract
 
-        hint = lms.hint(person, message)
+        hint = lms.hint(person, message, item)
 
         class Login(OIDCLoginAbstract):  # type: ignore[misc]
             def set_lti_message_hint(self, **kwargs: t.Any) -> None:
@@ -117,7 +135,7 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
         person = people.get(hint.get("user", ""))
         if person is None or params.get("login_hint") != person.sub:
             return Response("login_hint does not match the message hint", status=400)
-        return lms.launch_form(person, hint.get("message", "resource"), params)
+        return lms.launch_form(person, hint.get("message", "resource"), params, hint.get("item"))
 
     @bp.get("/jwks")
     def jwks() -> ResponseReturnValue:
@@ -145,7 +163,9 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
         return _page(
             "Content added",
             f"<main><h1>The LMS added {len(items)} item(s)</h1><ul class='received'>{listing}</ul>"
-            f"<p>Deployment {DEPLOYMENT_ID}: launching one of them opens that item.</p></main>",
+            "<p>They appear under <em>Placed activities</em> in the LMS: "
+            '<a href="/demo-lms" target="_top">reload the course page</a> and launch one to open '
+            "that item directly.</p></main>",
         )
 
     @bp.get("/media/lecture.wav")

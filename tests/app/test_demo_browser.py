@@ -132,6 +132,12 @@ def test_deep_linking_places_a_quiz_in_the_lms(page, demo_url: str) -> None:  # 
         tool.get_by_role("button", name="Add to the course").click()
         tool.get_by_role("heading", name="The LMS added 1 item(s)").wait_for()
         assert "readiness-quiz" in tool.locator(".received").inner_text()
+        # The placed link launches straight into its item, with its custom parameter.
+        page.goto(demo_url)
+        page.click("button[data-item='readiness-quiz']")
+        frame = page.frame_locator("#tool")
+        frame.get_by_role("heading", name=re.compile("^Readiness quiz")).wait_for()
+        assert "/item/readiness-quiz?launch=" in (page.frame(name="tool").url or "")  # type: ignore[union-attr]
 
 
 def test_playing_the_video_reports_progress_and_unlocks_the_quiz(page, demo_url: str) -> None:  # type: ignore[no-untyped-def]
