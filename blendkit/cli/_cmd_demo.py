@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
+import socket
 import sys
 import time
 from pathlib import Path
@@ -82,6 +83,11 @@ def demo(port: int, host: str, allow_remote: bool, data_dir: Path, keep: bool) -
     """
     if not _loopback(host) and not allow_remote:
         fail(f"--host {host} is not a loopback address; add --allow-remote if you really mean it")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port")
     started = time.monotonic()
     module = load_demo()
     app, url = module.build_demo(data_dir, host=host, port=port, fresh=not keep)

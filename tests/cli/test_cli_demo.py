@@ -29,6 +29,16 @@ def test_demo_refuses_a_public_interface_without_allow_remote() -> None:
     assert "not a loopback address" in result.output
 
 
+def test_demo_names_a_busy_port() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli, ["demo", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
 def test_demo_starts_prints_its_url_and_launches(tmp_path: Path) -> None:
     port = _free_port()
     process = subprocess.Popen(
