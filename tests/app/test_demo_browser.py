@@ -87,6 +87,7 @@ def test_learner_fails_then_passes_the_quiz_and_the_live_session_unlocks(
 
         tool.get_by_role("link", name="Pre-work video").click()
         tool.get_by_role("button", name="I have watched the whole video").click()
+        tool.locator("#watched").filter(has_text="100%").wait_for()  # the form's answer page
         tool.get_by_role("link", name="← Course path").click()
         tool.get_by_role("link", name="Readiness quiz").click()
 
