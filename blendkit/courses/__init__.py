@@ -30,7 +30,14 @@ from blendkit.courses._models import (
     RecordOutcome,
     UnmatchedRow,
 )
-from blendkit.courses._quiz import QUIZ_INVALID, Question, Quiz, QuizResult
+from blendkit.courses._quiz import (
+    QUIZ_INVALID,
+    Question,
+    Quiz,
+    QuizResult,
+    quiz_from_text,
+    quiz_to_text,
+)
 from blendkit.courses._service import CourseService, StatementsFor
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
@@ -59,5 +66,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "UnmatchedRow",
     "attendance_over_time",
     "funnel",
+    "quiz_from_text",
+    "quiz_to_text",
     "risks",
 ]

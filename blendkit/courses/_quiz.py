@@ -7,13 +7,14 @@ question, missing answer, choice out of range) instead of guessing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from blendkit.errors import BlendkitError
 
-__all__ = ["QUIZ_INVALID", "Question", "Quiz", "QuizResult"]
+__all__ = ["QUIZ_INVALID", "Question", "Quiz", "QuizResult", "quiz_from_text", "quiz_to_text"]
 
 QUIZ_INVALID = "courses.quiz_invalid"
 
@@ -117,3 +118,71 @@ class Quiz(BaseModel):
             answers=chosen,
             wrong=wrong,
         )
+
+
+def quiz_to_text(quiz: Quiz) -> str:
+    """The questions in the editable text form :func:`quiz_from_text` reads."""
+    blocks = []
+    for question in quiz.questions:
+        lines = [f"? {question.prompt}"]
+        lines += [
+            f"{'*' if index == question.correct else '-'} {choice}"
+            for index, choice in enumerate(question.choices)
+        ]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+@dataclass
+class _Draft:
+    prompt: str
+    line: int
+    choices: list[str] = field(default_factory=list)
+    correct: list[int] = field(default_factory=list)
+
+
+def quiz_from_text(
+    text: str, *, title: str = "", pass_mark: float = 60, max_attempts: int | None = 3
+) -> Quiz:
+    """Questions from lines ``? prompt``, ``* right choice``, ``- other choice`` (one right
+    choice per question); every problem names its line. Raises ``courses.quiz_invalid``."""
+    drafts: list[_Draft] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        marker, _, body = line.partition(" ")
+        body = body.strip()
+        if marker == "?" and body:
+            drafts.append(_Draft(prompt=body, line=number))
+        elif marker in ("*", "-") and body:
+            if not drafts:
+                raise QuizInvalid(f"line {number}: a choice comes before any '? question' line")
+            if marker == "*":
+                drafts[-1].correct.append(len(drafts[-1].choices))
+            drafts[-1].choices.append(body)
+        else:
+            raise QuizInvalid(
+                f"line {number}: start it with '? ' (a question), '* ' (the right choice) or "
+                "'- ' (another choice), followed by text"
+            )
+    if not drafts:
+        raise QuizInvalid("the quiz has no questions: write at least one '? question' line")
+    questions = []
+    for index, draft in enumerate(drafts, start=1):
+        if not 2 <= len(draft.choices) <= 10:
+            raise QuizInvalid(f"line {draft.line}: a question needs 2 to 10 choices")
+        if len(draft.correct) != 1:
+            raise QuizInvalid(
+                f"line {draft.line}: mark exactly one choice as right with '* ' "
+                f"({len(draft.correct)} marked)"
+            )
+        questions.append(
+            Question(id=f"q{index}", prompt=draft.prompt, choices=tuple(draft.choices),
+                     correct=draft.correct[0])
+        )  # fmt: skip
+    try:
+        return Quiz(title=title, questions=tuple(questions), pass_mark=pass_mark,
+                    max_attempts=max_attempts)  # fmt: skip
+    except ValueError as exc:
+        raise QuizInvalid(f"the quiz settings are not valid: {exc}") from None

@@ -286,10 +286,11 @@ class CourseService(CourseRecords):
                 "instructor for an extra attempt (an unlock override)",
                 "courses.no_attempts_left",
             )
-        result = quiz.grade(answers)
+        # The path's pass mark (what unlocks the next items) wins over the quiz's own.
+        pass_mark = course.path.item(item).pass_mark or quiz.pass_mark
+        result = quiz.model_copy(update={"pass_mark": pass_mark}).grade(answers)
         now = self.clock()
         attempt_id = uuid.uuid4().hex
-        pass_mark = course.path.item(item).pass_mark or quiz.pass_mark
         duration = (now - aware(started_at)).total_seconds() if started_at else 0.0
 
         def describe(actor: Agent, key: str) -> list[Statement]:

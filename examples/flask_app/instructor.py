@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
 from blendkit import BlendkitError, ScheduleError
-from blendkit.courses import attendance_over_time, funnel, risks
+from blendkit.courses import attendance_over_time, funnel, quiz_from_text, quiz_to_text, risks
 from blendkit.integrations.flask import Blendkit
 from blendkit.lti import DeepLinkLineItem, ResourceLinkItem
 from blendkit.sessions import plan_slots
@@ -261,6 +261,52 @@ def quizzes() -> ResponseReturnValue:
             {"item": item, "quiz": quiz, "rows": rows, "pass_mark": pass_mark, "wrong": wrong}
         )
     return render_template("teach_quizzes.html", report=report)
+
+
+def _quiz_item(item_id: str) -> Any:
+    current = require_staff()
+    try:
+        item = current.course.path.item(item_id)
+    except KeyError:
+        raise bad_request(f"the course path has no item {item_id!r}") from None
+    if item.kind != "quiz":
+        raise bad_request(f"{item_id!r} is a {item.kind}, not a quiz")
+    return item
+
+
+@bp.get("/teach/quizzes/<item_id>")
+def edit_quiz(item_id: str) -> ResponseReturnValue:
+    current = require_staff()
+    item = _quiz_item(item_id)
+    quiz = services().courses.quiz(current.course, item_id)
+    return render_template(
+        "teach_quiz_edit.html",
+        item=item,
+        quiz=quiz,
+        text=quiz_to_text(quiz) if quiz else "? \n* \n- \n",
+    )
+
+
+@bp.post("/teach/quizzes/<item_id>")
+def save_quiz(item_id: str) -> ResponseReturnValue:
+    current = require_staff()
+    item = _quiz_item(item_id)
+    raw_attempts = request.form.get("max_attempts", "").strip()
+    attempts = _form_int("max_attempts", 1, 100) if raw_attempts else None
+    try:
+        pass_mark = float(request.form.get("pass_mark", ""))
+    except ValueError:
+        raise bad_request("the pass mark must be a number between 0 and 100") from None
+    if not 0 <= pass_mark <= 100:
+        raise bad_request("the pass mark must be between 0 and 100")
+    quiz = quiz_from_text(
+        request.form.get("questions", ""),
+        title=item.title or item_id,
+        pass_mark=pass_mark,
+        max_attempts=attempts,
+    )
+    services().courses.set_quiz(current.course, item_id, quiz)
+    return redirect(link("instructor.edit_quiz", item_id=item_id, saved=1))
 
 
 @bp.get("/deep-link")

@@ -288,3 +288,34 @@ def test_a_webhook_that_fails_to_process_is_not_marked_done(tool: Tool) -> None:
     assert answer.status_code >= 400
     event_id = json.loads(ended.body)["payload"]["event_id"]
     assert StoreEventLedger(tool.store).first_time("fake", event_id), "left for the retry"
+
+
+def test_quiz_editor_saves_questions_and_names_bad_lines(tool: Tool) -> None:
+    teacher = _teacher(tool)
+    page = tool.get("/teach/quizzes/readiness-quiz", teacher).get_data(as_text=True)
+    assert "? What does the pre-work video ask you to bring to class?" in page
+    bad = tool.post(
+        "/teach/quizzes/readiness-quiz", teacher,
+        {"pass_mark": "60", "questions": "? Only one?\n- yes\n- no\n"},
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert "line 1: mark exactly one choice as right" in bad.get_data(as_text=True)
+    for field, value, needle in (("pass_mark", "lots", "number"), ("pass_mark", "120", "between"),
+                                 ("max_attempts", "0", "max attempts")):  # fmt: skip
+        form = {"pass_mark": "60", "questions": "? Q\n* a\n- b\n", field: value}
+        refused = tool.post("/teach/quizzes/readiness-quiz", teacher, form)
+        assert refused.status_code == 400, field
+        assert needle in refused.get_data(as_text=True), field
+    assert tool.get("/teach/quizzes/prework-video", teacher).status_code == 400
+    saved = tool.post(
+        "/teach/quizzes/readiness-quiz", teacher,
+        {"pass_mark": "60", "max_attempts": "", "questions": "? Is a cell alive?\n* yes\n- no\n"},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    ana = tool.launch()
+    tool.post("/item/prework-video/progress", ana, {"percent": "100"})
+    quiz = tool.get("/item/readiness-quiz", ana).get_data(as_text=True)
+    assert "Is a cell alive?" in quiz
+    assert "Unlimited attempts." in quiz
+    passed = tool.post("/item/readiness-quiz/quiz", ana, {"answer-q1": "0"}).get_data(as_text=True)
+    assert "Passed" in passed

@@ -64,3 +64,50 @@ def test_public_names_are_sorted_and_resolve() -> None:
     names = blendkit.courses.__all__
     assert names == sorted(names)
     assert all(hasattr(blendkit.courses, n) for n in names)
+
+
+line_text = (
+    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=30)
+    .map(str.strip)
+    .filter(bool)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(line_text, st.lists(line_text, min_size=2, max_size=5), st.integers(0, 4)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_quiz_text_round_trips(specs: list[tuple[str, list[str], int]]) -> None:
+    from blendkit.courses import quiz_from_text, quiz_to_text
+
+    quiz = Quiz(
+        questions=tuple(
+            Question(id=f"q{i + 1}", prompt=p, choices=tuple(c), correct=k % len(c))
+            for i, (p, c, k) in enumerate(specs)
+        )
+    )
+    assert quiz_from_text(quiz_to_text(quiz)).questions == quiz.questions
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "no questions"),
+        ("- a choice first\n", "line 1: a choice comes before"),
+        ("? Q\n* a\n", "line 1: a question needs 2 to 10 choices"),
+        ("? Q\n- a\n- b\n", "line 1: mark exactly one choice as right with '* ' (0 marked)"),
+        ("? Q\n* a\n* b\n", "(2 marked)"),
+        ("? Q\n* a\n- b\n\nwhat\n", "line 5: start it with"),
+    ],
+)
+def test_quiz_text_errors_name_their_line(text: str, needle: str) -> None:
+    from blendkit.courses import quiz_from_text
+
+    with pytest.raises(BlendkitError) as refused:
+        quiz_from_text(text)
+    assert refused.value.code == QUIZ_INVALID
+    assert needle in refused.value.message
