@@ -49,7 +49,7 @@ def create_app(
     **config: Any,
 ) -> Flask:
     """Build the tool. ``settings`` default to ``load_settings()`` (file + environment)."""
-    from examples.flask_app import admin, instructor, learner, pages, webhooks
+    from examples.flask_app import admin, instructor, learner, pages, path_pages, webhooks
     from examples.flask_app.launching import on_launch
 
     settings = settings or load_settings()
@@ -90,7 +90,7 @@ def create_app(
         return on_launch(launch, launch_id)
 
     pages.install(app)
-    for module in (learner, instructor, admin, webhooks):
+    for module in (learner, instructor, path_pages, admin, webhooks):
         app.register_blueprint(module.bp)
 
     @app.get("/")

@@ -67,7 +67,7 @@ def test_every_page_is_labelled_and_has_landmarks(tool: Tool) -> None:
         ana: ["/course", "/item/prework-video", "/item/readiness-quiz", "/item/live-session",
               "/item/practice"],
         teacher: ["/teach", "/teach/sessions", "/teach/learners", "/teach/learners/ana",
-                  "/teach/quizzes", "/teach/quizzes/readiness-quiz", "/admin"],
+                  "/teach/quizzes", "/teach/quizzes/readiness-quiz", "/teach/path", "/admin"],
         dl: ["/deep-link"],
     }  # fmt: skip
     for launch_id, paths in pages.items():

@@ -319,3 +319,41 @@ def test_quiz_editor_saves_questions_and_names_bad_lines(tool: Tool) -> None:
     assert "Unlimited attempts." in quiz
     passed = tool.post("/item/readiness-quiz/quiz", ana, {"answer-q1": "0"}).get_data(as_text=True)
     assert "Passed" in passed
+
+
+def test_course_path_from_a_template_or_a_document(tool: Tool) -> None:
+    ana = tool.launch()
+    assert tool.get("/teach/path", ana).status_code == 403
+    teacher = _teacher(tool)
+    page = tool.get("/teach/path", teacher).get_data(as_text=True)
+    assert "id: flipped-classroom" in page
+    assert 'value="mastery-loop"' in page
+    bad_name = tool.post(
+        "/teach/path/template", teacher, {"template": "nope", "date": "2031-01-06"}
+    )
+    assert bad_name.status_code == 400
+    bad_date = tool.post(
+        "/teach/path/template", teacher, {"template": "live-review-quiz", "date": "soon"}
+    )
+    assert bad_date.status_code == 400
+    assert "date like" in bad_date.get_data(as_text=True)
+    ok = tool.post(
+        "/teach/path/template", teacher,
+        {"template": "live-review-quiz", "date": "2031-01-06", "time": "16:00",
+         "time_zone": "Europe/Berlin"},
+    )  # fmt: skip
+    assert ok.status_code == 302
+    course = tool.get("/course", ana).get_data(as_text=True)
+    assert 'id="item-recording-review"' in course
+    assert "Mon 06 Jan 2031, 16:00 CET (Europe/Berlin)" in course
+    assert "No questions" not in tool.get("/item/quiz", ana).get_data(as_text=True)
+    broken = tool.post(
+        "/teach/path/document", teacher,
+        {"document": "id: p\nmodules:\n  - id: m\n    items:\n      - id: a\n"
+                     "        conditions: {type: completion, item: ghost}\n"},
+    )  # fmt: skip
+    assert broken.status_code == 400
+    assert "ghost" in broken.get_data(as_text=True)
+    document = "id: tiny\nmodules:\n  - id: m\n    items:\n      - {id: read-me, title: Read me}\n"
+    assert tool.post("/teach/path/document", teacher, {"document": document}).status_code == 302
+    assert "Read me" in tool.get("/course", ana).get_data(as_text=True)
