@@ -287,14 +287,22 @@ class CourseRecords:
                 "roles": json.dumps(sorted(person.roles)),
             }
             if row is None:
+                enrolled_at = person.enrolled_at or now
                 s.execute(
                     insert(course_enrolments).values(
                         course_id=course.id,
                         sub=person.sub,
                         time_zone=person.time_zone,
-                        enrolled_at=person.enrolled_at or now,
+                        enrolled_at=enrolled_at,
                         **values,
                     )
+                )
+                return person.model_copy(
+                    update={
+                        "enrolled_at": enrolled_at,
+                        "groups": tuple(sorted(person.groups)),
+                        "roles": tuple(sorted(person.roles)),
+                    }
                 )
             else:
                 if not keep_zone:
