@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from blendkit.cli._shared import handle_errors
-from blendkit.errors import ScheduleError
+from blendkit.errors import BlendkitError, ScheduleError
 from blendkit.sessions import (
     LearnerOutside,
     SchedulePlan,
@@ -220,6 +221,51 @@ def providers() -> None:
         click.echo(f"{name}\t{getattr(factory, '__module__', '?')}")
     if not found:
         click.echo("no meeting provider installed", err=True)
+
+
+@sessions.command("import-ended")
+@click.option(
+    "--grace-minutes",
+    default=15,
+    show_default=True,
+    type=click.IntRange(0, 24 * 60),
+    help="Wait this long after a session's end (providers finish their reports late).",
+)
+@handle_errors
+def import_ended(grace_minutes: int) -> None:
+    """Import attendance and recordings of every ended session not imported yet.
+
+    Run it from cron for Teams (Graph sends no "meeting ended" event) and as a safety net for
+    missed Zoom webhooks. Exits 1 when a session could not be imported (it is retried next run).
+    """
+    from blendkit.cli._shared import open_store, settings
+    from blendkit.courses import CourseService, LiveSessionService
+    from blendkit.sessions import load_meeting_provider
+    from blendkit.xapi import Outbox, StatementFactory
+
+    config = settings()
+    store = open_store()
+    courses = CourseService(
+        store,
+        outbox=Outbox.from_settings(config, store=store),
+        statements=StatementFactory(config.tool.base_url),
+    )
+    live = LiveSessionService(courses, load_meeting_provider(config))
+    failed = 0
+    outcomes = live.import_ended(now=datetime.now(UTC), grace_minutes=grace_minutes)
+    for record, result in outcomes:
+        if isinstance(result, BlendkitError):
+            failed += 1
+            click.echo(f"{record.title} ({record.id}): not imported: {result}", err=True)
+        else:
+            matched = len(result.attendance)
+            click.echo(
+                f"{record.title} ({record.id}): {matched} learner(s) matched, "
+                f"{len(result.unmatched)} participant(s) unmatched"
+            )
+    click.echo(f"{len(outcomes) - failed} session(s) imported, {failed} failed")
+    if failed:
+        sys.exit(1)
 
 
 commands: list[click.Command] = [sessions]

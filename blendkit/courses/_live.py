@@ -398,6 +398,44 @@ class LiveSessionService:
             RecordingWatched(item=record.item, percent=percent, at=self.courses.clock()),
         )
 
+    # --- sweeping ended sessions ------------------------------------------------------------
+
+    def import_ended(
+        self, *, now: datetime, grace_minutes: int = 15
+    ) -> list[tuple[LiveSessionRecord, AttendanceReport | BlendkitError]]:
+        """Import attendance and recordings of every session of this provider that ended at
+        least ``grace_minutes`` ago and has no attendance yet.
+
+        For providers that send no "meeting ended" event (Teams) and as a safety net for missed
+        webhooks; run it from cron (``blendkit sessions import-ended``). A failure for one
+        session is returned with it and the others still run.
+        """
+        if now.tzinfo is None:
+            raise BlendkitError(
+                "import_ended needs a timezone-aware time (UTC)", code="courses.naive_datetime"
+            )
+        with self.store.session() as s:
+            rows = s.execute(
+                select(course_sessions.c.id, course_sessions.c.course_id).where(
+                    course_sessions.c.provider == self.provider.name,
+                    course_sessions.c.attendance_imported.is_(False),
+                )
+            ).all()
+        outcomes: list[tuple[LiveSessionRecord, AttendanceReport | BlendkitError]] = []
+        for row in rows:
+            course = self.courses.course_by_id(row.course_id)
+            record = self.session(course, row.id)
+            if record.end_utc + timedelta(minutes=grace_minutes) > now:
+                continue
+            try:
+                report = self.import_attendance(course, record.id)
+                self.import_recordings(course, record.id)
+            except BlendkitError as exc:  # provider down, meeting gone: report, keep going
+                outcomes.append((record, exc))
+                continue
+            outcomes.append((record, report))
+        return outcomes
+
     # --- provider events -------------------------------------------------------------------
 
     def handle_events(self, events: Iterable[SessionEvent]) -> int:

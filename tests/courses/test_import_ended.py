@@ -1,0 +1,141 @@
+"""Sweeping ended sessions: attendance for providers that send no "meeting ended" event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from blendkit import BlendkitError, ProviderError
+from blendkit.courses import CourseService, LiveSessionService
+from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
+from blendkit.store import Store
+from blendkit.xapi import Outbox, StatementFactory
+from tests.courses.test_course_service import NOW, START, Clock, _course
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def service(store: Store, clock: Clock) -> CourseService:
+    return CourseService(
+        store,
+        outbox=Outbox(store),
+        statements=StatementFactory("https://tool.example.edu"),
+        clock=clock,
+    )
+
+
+class FailingFake(FakeMeetingProvider):
+    """A provider whose attendance API is down for one meeting."""
+
+    broken: str | None = None
+
+    def fetch_attendance(  # type: ignore[no-untyped-def]
+        self, meeting_id: str, occurrence_id: str | None = None
+    ):
+        if meeting_id == self.broken:
+            raise ProviderError("attendance report unavailable", code="sessions.provider")
+        return super().fetch_attendance(meeting_id, occurrence_id)
+
+
+def test_only_sessions_ended_beyond_the_grace_period_are_imported_once(
+    service: CourseService, clock: Clock
+) -> None:
+    course = _course(service)
+    provider = FailingFake()
+    live = LiveSessionService(service, provider)
+    first = live.schedule(
+        course, title="Week 1", start_utc=START, time_zone="Europe/Berlin",
+        duration_minutes=60, item="live-session",
+    )  # fmt: skip
+    later = live.schedule(
+        course, title="Week 2", start_utc=START + timedelta(days=7), time_zone="Europe/Berlin",
+        duration_minutes=60,
+    )  # fmt: skip
+    live.join_link(course, first.id, "ana")  # the personal link the learner clicked
+    link = provider.join_link(first.provider_meeting_id, Learner(id="ana"))
+    conn = provider.join(first.provider_meeting_id, at=START, link=link)
+    provider.leave(first.provider_meeting_id, conn, at=START + timedelta(minutes=45))
+    provider.add_recording(
+        first.provider_meeting_id, RecordingKind.VIDEO, start=START, duration_seconds=3600
+    )
+
+    # Ten minutes after the end, inside the default 15-minute grace: nothing yet.
+    assert live.import_ended(now=START + timedelta(minutes=70)) == []
+
+    clock.now = START + timedelta(minutes=80)
+    outcomes = live.import_ended(now=clock.now)
+    assert [(record.id, type(result).__name__) for record, result in outcomes] == [
+        (first.id, "AttendanceReport")
+    ]
+    assert service.evidence(course, "ana").attendance["live-session"].minutes == 45
+    assert len(live.recordings(course, first.id)) == 1
+    # Imported sessions are not swept again; the week-2 session has not ended.
+    assert live.import_ended(now=START + timedelta(hours=3)) == []
+    assert later.id not in {r.id for r, _ in live.import_ended(now=START + timedelta(days=1))}
+
+
+def test_a_failing_session_is_reported_and_the_others_still_import(
+    service: CourseService, clock: Clock
+) -> None:
+    course = _course(service)
+    provider = FailingFake()
+    live = LiveSessionService(service, provider)
+    broken = live.schedule(course, title="A", start_utc=START, time_zone="UTC", duration_minutes=30)
+    fine = live.schedule(course, title="B", start_utc=START, time_zone="UTC", duration_minutes=30)
+    provider.broken = broken.provider_meeting_id
+    swept = live.import_ended(now=START + timedelta(hours=1))
+    outcomes = {record.id: result for record, result in swept}
+    assert isinstance(outcomes[broken.id], ProviderError)
+    assert not isinstance(outcomes[fine.id], BlendkitError)
+    # The failed one stays pending and is retried by the next sweep once the provider answers.
+    provider.broken = None
+    assert [r.id for r, _ in live.import_ended(now=START + timedelta(hours=2))] == [broken.id]
+
+
+def test_naive_time_is_refused(service: CourseService) -> None:
+    live = LiveSessionService(service, FakeMeetingProvider())
+    with pytest.raises(BlendkitError) as info:
+        live.import_ended(now=START.replace(tzinfo=None))
+    assert info.value.code == "courses.naive_datetime"
+
+
+def test_cli_sweeps_reports_each_session_and_fails_when_one_cannot_be_imported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from blendkit.cli import cli
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("BLENDKIT_DATABASE_URL", url)
+    runner = CliRunner()
+    empty = runner.invoke(cli, ["sessions", "import-ended"])
+    assert empty.exit_code == 0, empty.output
+    assert "0 session(s) imported, 0 failed" in empty.output
+
+    store = Store(url)
+    store.migrate()
+    service = CourseService(
+        store, outbox=Outbox(store), statements=StatementFactory("https://tool.example.edu")
+    )
+    course = _course(service)
+    # Scheduled through another process's in-memory provider: the CLI's provider cannot find
+    # the meeting, which stands for a provider that lost it.
+    LiveSessionService(service, FakeMeetingProvider()).schedule(
+        course,
+        title="Lost meeting",
+        start_utc=datetime.now(UTC) - timedelta(hours=2),
+        time_zone="UTC",
+        duration_minutes=30,
+    )
+    swept = runner.invoke(cli, ["sessions", "import-ended"])
+    assert swept.exit_code == 1, swept.output
+    assert "Lost meeting" in swept.output
+    assert "not imported" in swept.output
+    assert "0 session(s) imported, 1 failed" in swept.output
