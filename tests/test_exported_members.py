@@ -13,6 +13,7 @@ PUBLIC_MODULES = [
     "blendkit.config",
     "blendkit.courses",
     "blendkit.errors",
+    "blendkit.http",
     "blendkit.integrations.flask",
     "blendkit.lti",
     "blendkit.plugins",

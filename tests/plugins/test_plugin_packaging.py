@@ -15,7 +15,13 @@ from tests.plugins.graph_fake import teams_settings
 from tests.plugins.zoom_data import zoom_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_BLENDKIT = {"blendkit", "blendkit.sessions", "blendkit.errors", "blendkit.config"}
+PUBLIC_BLENDKIT = {
+    "blendkit",
+    "blendkit.config",
+    "blendkit.errors",
+    "blendkit.http",
+    "blendkit.sessions",
+}
 PLUGINS = {"zoom": "ZoomProvider", "teams": "TeamsProvider"}
 
 

@@ -8,15 +8,14 @@ absolute ``@odata.nextLink``, followed only on Graph's own host so the token nev
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from blendkit import http
 from blendkit.errors import (
     BlendkitError,
     NotFound,
@@ -24,44 +23,25 @@ from blendkit.errors import (
     ProviderError,
     ProviderRateLimited,
 )
+from blendkit.http import Failure, RetryingSender, parse_retry_after
 from blendkit_teams._auth import GraphTokenSource
 
 __all__ = ["GRAPH_API_BASE", "GraphApi", "RetryPolicy", "parse_retry_after"]
 
 GRAPH_API_BASE = "https://graph.microsoft.com/v1.0"
+_THROTTLED = frozenset({429})
+_BUSY = frozenset({503, 504})
+"""Retried for reads, updates and deletes only: a create that timed out may have happened."""
 _IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE", "PUT"})
 
 Sleep = Callable[[float], None]
 
 
-class RetryPolicy(BaseModel):
-    """How long and how often to wait when Graph is busy."""
+class RetryPolicy(http.RetryPolicy):
+    """How long and how often to wait when Graph is busy (Graph asks for longer first waits)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_retries: int = Field(default=3, ge=0, le=10)
     backoff_seconds: float = Field(default=2.0, ge=0)
     """First wait when Graph gave no Retry-After; doubled on every further attempt."""
-    max_wait: float = Field(default=60.0, ge=0)
-    """A longer advised wait is not slept through: the caller gets ProviderRateLimited."""
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta seconds or HTTP date)."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 class GraphApi:
@@ -80,8 +60,7 @@ class GraphApi:
         self._tokens = tokens
         self._client = client
         self._base = base_url.rstrip("/")
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
+        self._sender = RetryingSender(client, retry=retry or RetryPolicy(), sleep=sleep)
         self._timeout = timeout
 
     def request(
@@ -94,37 +73,32 @@ class GraphApi:
     ) -> httpx.Response:
         """Send one call; ``path`` is relative to v1.0 or an absolute ``@odata.nextLink``."""
         url = path if path.startswith("https://") else self._base + path
-        refreshed = False
-        attempt = 0
-        while True:
+        used: list[str] = []
+
+        def build() -> httpx.Request:
             token = self._tokens.token()
-            try:
-                response = self._client.request(
-                    method,
-                    url,
-                    params=dict(params) if params else None,
-                    json=json,
-                    headers={"authorization": f"Bearer {token}", "accept": "application/json"},
-                    timeout=self._timeout,
-                )
-            except httpx.HTTPError as exc:
-                raise ProviderError(
-                    f"cannot reach Microsoft Graph for {method} {_short(url)} "
-                    f"({type(exc).__name__}); check the network of this server and retry",
-                    code="sessions.provider_unreachable",
-                ) from exc
-            status = response.status_code
-            if status == 401 and not refreshed:
-                self._tokens.invalidate(token)
-                refreshed = True
-                continue
-            if status == 429 or (status in (503, 504) and method in _IDEMPOTENT):
-                self._sleep(self._wait(response, attempt, method, url))
-                attempt += 1
-                continue
-            if status >= 400:
-                raise _error_for(response, method, url)
-            return response
+            used.append(token)
+            return self._client.build_request(
+                method,
+                url,
+                params=dict(params) if params else None,
+                json=json,
+                headers={"authorization": f"Bearer {token}", "accept": "application/json"},
+                timeout=self._timeout,
+            )
+
+        response = self._sender.send(
+            build,
+            errors=lambda failure: _failure_error(failure, method, url),
+            idempotent=method in _IDEMPOTENT,
+            retry_statuses=_THROTTLED,
+            retry_statuses_if_idempotent=_BUSY,
+            on_unauthorized=lambda: self._tokens.invalidate(used[-1]),
+            what=f"Microsoft Graph {method} {_short(url)}",
+        )
+        if response.status_code >= 400:
+            raise _error_for(response, method, url)
+        return response
 
     def get_json(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """GET and return the JSON object Graph answered."""
@@ -154,17 +128,21 @@ class GraphApi:
             seen.add(link)
             body = self.get_json(link)
 
-    def _wait(self, response: httpx.Response, attempt: int, method: str, url: str) -> float:
-        advised = parse_retry_after(response.headers.get("retry-after"))
-        wait = advised if advised is not None else self._retry.backoff_seconds * (2**attempt)
-        if attempt >= self._retry.max_retries or wait > self._retry.max_wait:
-            after = f" (Graph advises retrying in {advised:.0f} s)" if advised is not None else ""
-            raise ProviderRateLimited(
-                f"Microsoft Graph kept throttling {method} {_short(url)} (HTTP "
-                f"{response.status_code}) after {attempt + 1} attempt(s){after}; retry later",
-                retry_after=advised,
-            )
-        return wait
+
+def _failure_error(failure: Failure, method: str, url: str) -> BlendkitError:
+    if failure.response is None:
+        return ProviderError(
+            f"cannot reach Microsoft Graph for {method} {_short(url)} "
+            f"({type(failure.error).__name__}); check the network of this server and retry",
+            code="sessions.provider_unreachable",
+        )
+    advised = failure.retry_after
+    after = f" (Graph advises retrying in {advised:.0f} s)" if advised is not None else ""
+    return ProviderRateLimited(
+        f"Microsoft Graph kept throttling {method} {_short(url)} (HTTP "
+        f"{failure.response.status_code}) after {failure.tries} attempt(s){after}; retry later",
+        retry_after=advised,
+    )
 
 
 def json_object(response: httpx.Response) -> dict[str, Any]:

@@ -6,7 +6,6 @@ fetched again only near expiry or after Graph answered 401 to it.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from urllib.parse import quote
@@ -14,6 +13,7 @@ from urllib.parse import quote
 import httpx
 
 from blendkit.errors import ProviderAuthError, ProviderError, ProviderRateLimited
+from blendkit.http import TokenCache, parse_retry_after
 
 __all__ = ["GRAPH_SCOPE", "GraphTokenSource", "token_url"]
 
@@ -48,28 +48,18 @@ class GraphTokenSource:
             "grant_type": "client_credentials",
         }
         self._client = client
-        self._margin = refresh_margin
-        self._clock = clock
         self._timeout = timeout
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._expires_at = 0.0
+        self._cache = TokenCache(self._fetch, refresh_margin=refresh_margin, clock=clock)
         self.fetch_count = 0
         """How many tokens were requested (for monitoring and tests)."""
 
     def token(self) -> str:
         """A valid access token, from the cache when it is fresh enough."""
-        with self._lock:
-            if self._token is None or self._clock() >= self._expires_at - self._margin:
-                self._token, lifetime = self._fetch()
-                self._expires_at = self._clock() + lifetime
-            return self._token
+        return self._cache.token()
 
     def invalidate(self, token: str) -> None:
         """Forget ``token`` after Graph refused it, unless another thread already replaced it."""
-        with self._lock:
-            if self._token == token:
-                self._token = None
+        self._cache.invalidate(token)
 
     def _fetch(self) -> tuple[str, float]:
         self.fetch_count += 1
@@ -95,7 +85,7 @@ class GraphTokenSource:
         if response.status_code == 429:
             raise ProviderRateLimited(
                 "the Microsoft identity platform is throttling token requests; retry later",
-                retry_after=_seconds(response.headers.get("retry-after")),
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
             )
         if response.status_code >= 400:
             raise ProviderError(
@@ -130,10 +120,3 @@ def _aadsts(response: httpx.Response) -> str:
     description = str(body.get("error_description") or "")
     code = description.split(":", 1)[0] if description.startswith("AADSTS") else ""
     return f"{error}, {code}" if code else error
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None

@@ -8,14 +8,11 @@ once as :class:`~blendkit.errors.ProviderRateLimited` with the advised delay.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 
 from blendkit.errors import (
     BlendkitError,
@@ -24,6 +21,7 @@ from blendkit.errors import (
     ProviderError,
     ProviderRateLimited,
 )
+from blendkit.http import Failure, RetryingSender, RetryPolicy, parse_retry_after
 from blendkit_zoom._auth import ZoomTokenSource
 
 __all__ = ["ZOOM_API_BASE", "RetryPolicy", "ZoomApi", "parse_retry_after", "zoom_error_code"]
@@ -32,46 +30,10 @@ ZOOM_API_BASE = "https://api.zoom.us/v2"
 MAX_PAGE_SIZE = 300
 _SCOPE_CODES = frozenset({124, 4700, 4711})
 """Zoom codes for an invalid token or missing scopes (sent with HTTP 400 as well as 401)."""
+_RATE_LIMITED = frozenset({429})
 
 Sleep = Callable[[float], None]
 QueryValue = str | int | bool
-
-
-class RetryPolicy(BaseModel):
-    """How long and how often to wait when the provider is busy."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_retries: int = Field(default=3, ge=0, le=10)
-    backoff_seconds: float = Field(default=1.0, ge=0)
-    """First wait when the provider gave no Retry-After; doubled on every further attempt."""
-    max_wait: float = Field(default=60.0, ge=0)
-    """A longer advised wait is not slept through: the caller gets ProviderRateLimited."""
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta seconds, HTTP date or ISO 8601)."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    moment: datetime | None
-    try:
-        moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        moment = None
-    if moment is None:
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    reference = now or datetime.now(UTC)
-    return max(0.0, (moment - reference).total_seconds())
 
 
 class ZoomApi:
@@ -92,8 +54,7 @@ class ZoomApi:
         self._client = client
         self._base = base_url.rstrip("/")
         self._follow_api_url = base_url == ZOOM_API_BASE
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
+        self._sender = RetryingSender(client, retry=retry or RetryPolicy(), sleep=sleep)
 
     def request(
         self,
@@ -110,40 +71,34 @@ class ZoomApi:
         recordings" or "no such past meeting" that way) instead of raising NotFound.
         """
         query = {k: _query_text(v) for k, v in (params or {}).items()}
-        refreshed = False
-        attempt = 0
-        while True:
+        used: list[str] = []
+
+        def build() -> httpx.Request:
             token = self._tokens.token()
-            url = self._base_for_account() + path
-            try:
-                response = self._client.request(
-                    method,
-                    url,
-                    params=query,
-                    json=json,
-                    headers={"authorization": f"Bearer {token}", "accept": "application/json"},
-                    timeout=self._timeout,
-                )
-            except httpx.HTTPError as exc:
-                raise ProviderError(
-                    f"cannot reach Zoom for {method} {path} ({type(exc).__name__}); check the "
-                    "network of this server and try again",
-                    code="sessions.provider_unreachable",
-                ) from exc
-            if response.status_code == 401 and not refreshed:
-                self._tokens.invalidate(token)
-                refreshed = True
-                continue
-            if response.status_code == 429:
-                wait = self._rate_limit_wait(response, attempt, method, path)
-                attempt += 1
-                self._sleep(wait)
-                continue
-            if response.status_code == 404 and allow_404:
-                return response
-            if response.status_code >= 400:
-                raise _error_for(response, method, path)
+            used.append(token)
+            return self._client.build_request(
+                method,
+                self._base_for_account() + path,
+                params=query,
+                json=json,
+                headers={"authorization": f"Bearer {token}", "accept": "application/json"},
+                timeout=self._timeout,
+            )
+
+        response = self._sender.send(
+            build,
+            errors=lambda failure: _failure_error(failure, method, path),
+            retry_statuses=_RATE_LIMITED,
+            retry_statuses_if_idempotent=frozenset(),
+            give_up_on=_daily_limit,
+            on_unauthorized=lambda: self._tokens.invalidate(used[-1]),
+            what=f"Zoom {method} {path}",
+        )
+        if response.status_code == 404 and allow_404:
             return response
+        if response.status_code >= 400:
+            raise _error_for(response, method, path)
+        return response
 
     def _base_for_account(self) -> str:
         """The account's own API origin when Zoom named one (data residency), else the default."""
@@ -188,22 +143,28 @@ class ZoomApi:
             seen_tokens.add(next_token)
             query["next_page_token"] = next_token
 
-    def _rate_limit_wait(
-        self, response: httpx.Response, attempt: int, method: str, path: str
-    ) -> float:
-        advised = parse_retry_after(response.headers.get("retry-after"))
-        kind = response.headers.get("x-ratelimit-type", "")
-        daily = "daily" in kind.lower()
-        wait = advised if advised is not None else self._retry.backoff_seconds * (2**attempt)
-        if daily or attempt >= self._retry.max_retries or wait > self._retry.max_wait:
-            what = "daily request limit" if daily else "rate limit"
-            after = f" (Zoom advises retrying in {advised:.0f} s)" if advised is not None else ""
-            raise ProviderRateLimited(
-                f"Zoom's {what} was reached for {method} {path} after {attempt + 1} "
-                f"attempt(s){after}; spread the calls out or retry later",
-                retry_after=advised,
-            )
-        return wait
+
+def _daily_limit(response: httpx.Response) -> bool:
+    """A ``Daily-limit`` 429 lasts until tomorrow: reported at once instead of waited out."""
+    return "daily" in response.headers.get("x-ratelimit-type", "").lower()
+
+
+def _failure_error(failure: Failure, method: str, path: str) -> BlendkitError:
+    if failure.response is None:
+        name = type(failure.error).__name__
+        return ProviderError(
+            f"cannot reach Zoom for {method} {path} ({name}); check the "
+            "network of this server and try again",
+            code="sessions.provider_unreachable",
+        )
+    advised = failure.retry_after
+    what = "daily request limit" if _daily_limit(failure.response) else "rate limit"
+    after = f" (Zoom advises retrying in {advised:.0f} s)" if advised is not None else ""
+    return ProviderRateLimited(
+        f"Zoom's {what} was reached for {method} {path} after {failure.tries} "
+        f"attempt(s){after}; spread the calls out or retry later",
+        retry_after=advised,
+    )
 
 
 def _query_text(value: QueryValue) -> str:

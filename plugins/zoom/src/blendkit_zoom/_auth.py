@@ -7,13 +7,13 @@ Zoom refused it with 401.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
 import httpx
 
 from blendkit.errors import ProviderAuthError, ProviderError, ProviderRateLimited
+from blendkit.http import TokenCache, parse_retry_after
 
 __all__ = ["ZOOM_TOKEN_URL", "ZoomTokenSource"]
 
@@ -43,12 +43,8 @@ class ZoomTokenSource:
         self._auth = httpx.BasicAuth(client_id, client_secret)
         self._client = client
         self._token_url = token_url
-        self._margin = refresh_margin
-        self._clock = clock
         self._timeout = timeout
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._expires_at = 0.0
+        self._cache = TokenCache(self._fetch, refresh_margin=refresh_margin, clock=clock)
         self.api_url: str | None = None
         """The account's API origin from the last token answer (``api_url``), when Zoom's."""
         self.fetch_count = 0
@@ -56,17 +52,11 @@ class ZoomTokenSource:
 
     def token(self) -> str:
         """A valid access token, from the cache when it is fresh enough."""
-        with self._lock:
-            if self._token is None or self._clock() >= self._expires_at - self._margin:
-                self._token, lifetime = self._fetch()
-                self._expires_at = self._clock() + lifetime
-            return self._token
+        return self._cache.token()
 
     def invalidate(self, token: str) -> None:
         """Forget ``token`` after Zoom refused it, unless another thread already replaced it."""
-        with self._lock:
-            if self._token == token:
-                self._token = None
+        self._cache.invalidate(token)
 
     def _fetch(self) -> tuple[str, float]:
         self.fetch_count += 1
@@ -94,7 +84,7 @@ class ZoomTokenSource:
             raise ProviderRateLimited(
                 "Zoom's token endpoint is rate limited; tokens are cached, so this means many "
                 "processes are starting at once or the account's limit is shared: retry later",
-                retry_after=_seconds(response.headers.get("retry-after")),
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
             )
         if response.status_code >= 400:
             raise ProviderError(
@@ -125,13 +115,6 @@ def _reason(response: httpx.Response) -> str:
             if isinstance(body.get(key), str):
                 return str(body[key])[:200]
     return "no explanation given"
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _zoom_origin(value: object) -> str | None:

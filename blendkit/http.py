@@ -1,0 +1,241 @@
+"""Retrying HTTP exchanges and cached bearer tokens, shared by service clients and plugins.
+
+Every outbound API client needs the same three things: read ``Retry-After`` (delta seconds, an
+HTTP date, or the ISO 8601 timestamp Zoom sends), retry a busy or failing server a bounded number
+of times without repeating a request that may already have been applied, and share one
+client-credentials token between threads until shortly before it expires. This module does them
+once; each caller keeps its own error classes, codes and messages by turning a :class:`Failure`
+into its own :mod:`blendkit.errors` exception.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "BUSY_STATUSES",
+    "Backoff",
+    "Failure",
+    "RetryPolicy",
+    "RetryingSender",
+    "TokenCache",
+    "parse_retry_after",
+]
+
+_log = logging.getLogger("blendkit.http")
+_DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport failures that happen before any byte of the request reached the server."""
+
+BUSY_STATUSES: frozenset[int] = frozenset(range(500, 600))
+"""Every 5xx answer: retried by default only when the request is idempotent."""
+
+
+def parse_retry_after(value: str | None, now: datetime | float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value; ``None`` when absent or unusable.
+
+    Accepts delta seconds (``"120"``, ``"1.5"``), an HTTP date and an ISO 8601 timestamp; a
+    moment in the past means "now" (0.0). ``now`` is an aware datetime or a POSIX timestamp
+    (naive datetimes count as UTC); by default the current time.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if _DELAY_SECONDS.fullmatch(text):
+        return float(text)
+    moment: datetime | None
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        moment = None
+    if moment is None:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if now is None:
+        reference = datetime.now(UTC)
+    elif isinstance(now, datetime):
+        reference = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    else:
+        reference = datetime.fromtimestamp(now, UTC)
+    return max(0.0, (moment - reference).total_seconds())
+
+
+class Backoff(Protocol):
+    """Decides the wait before the next try (``None``: give up); :class:`RetryPolicy` is one."""
+
+    def delay(self, tries: int, retry_after: float | None) -> float | None: ...
+
+
+class RetryPolicy(BaseModel):
+    """How long and how often to wait when a server is busy: bounded tries, doubling backoff."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_retries: int = Field(default=3, ge=0, le=10)
+    """Tries after the first one."""
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    """First wait when the server gave no Retry-After; doubled on every further attempt."""
+    max_wait: float = Field(default=60.0, ge=0)
+    """A longer wait (advised or computed) is not slept through: the caller gets an error."""
+
+    def delay(self, tries: int, retry_after: float | None) -> float | None:
+        """Seconds to wait after ``tries`` failed tries, or ``None`` to give up."""
+        wait = retry_after if retry_after is not None else self.backoff_seconds * 2 ** (tries - 1)
+        if tries > self.max_retries or wait > self.max_wait:
+            return None
+        return wait
+
+
+class Failure(BaseModel):
+    """Why an exchange ended without a usable answer; the caller maps it to its own error."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    tries: int
+    """Tries made, the first included (a retry after a token refresh does not count)."""
+    response: httpx.Response | None = None
+    """The last busy answer, when the server answered."""
+    error: httpx.HTTPError | None = None
+    """The transport failure, when it did not answer."""
+    sent: bool = True
+    """False when the request certainly never reached the server (connection failed)."""
+    exhausted: bool = True
+    """True when retries ran out (or the wait was too long); False when retrying was not allowed."""
+    retry_after: float | None = None
+    """The server's advised wait in seconds, from ``Retry-After``."""
+
+
+class RetryingSender:
+    """Sends requests through an injected ``httpx.Client`` with bounded retries.
+
+    429 and the ``retry_statuses`` are retried, other 5xx only for idempotent requests, transport
+    failures only when asked to (and, once the request may have reached the server, only when it
+    is idempotent), so a create or a grade post is never applied twice.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        retry: Backoff,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        log: logging.Logger = _log,
+    ) -> None:
+        self.client = client
+        self.retry = retry
+        self.sleep = sleep
+        self.clock = clock
+        """Wall-clock time (POSIX seconds), for ``Retry-After`` given as a date."""
+        self._log = log
+
+    def send(
+        self,
+        build: Callable[[], httpx.Request],
+        *,
+        errors: Callable[[Failure], Exception],
+        idempotent: bool = True,
+        retry_statuses: frozenset[int] = frozenset({429, 503}),
+        retry_statuses_if_idempotent: frozenset[int] = BUSY_STATUSES,
+        retry_transport: bool = False,
+        give_up_on: Callable[[httpx.Response], bool] | None = None,
+        on_unauthorized: Callable[[], None] | None = None,
+        what: str | None = None,
+    ) -> httpx.Response:
+        """Send ``build()`` (called again for every try) and return the first final answer.
+
+        A final answer is any that is not retried, error statuses included: the caller maps them.
+        ``on_unauthorized`` is called after the first 401 (to drop the refused token) and the
+        request is sent once more. ``give_up_on`` marks busy answers not worth waiting for (a
+        daily quota). ``errors`` turns a :class:`Failure` into the exception raised.
+        """
+        tries = 1
+        refreshed = False
+        while True:
+            request = build()
+            label = what or f"{request.method} {request.url.copy_with(query=None)}"
+            try:
+                response = self.client.send(request)
+            except httpx.HTTPError as exc:
+                sent = not isinstance(exc, _NOT_SENT)
+                if not retry_transport or (sent and not idempotent):
+                    raise errors(
+                        Failure(tries=tries, error=exc, sent=sent, exhausted=False)
+                    ) from exc
+                failure = Failure(tries=tries, error=exc, sent=sent)
+                problem = f"failed ({type(exc).__name__})"
+            else:
+                status = response.status_code
+                if status == 401 and on_unauthorized is not None and not refreshed:
+                    response.close()
+                    on_unauthorized()
+                    refreshed = True
+                    continue
+                retryable = status in retry_statuses or (
+                    idempotent and status in retry_statuses_if_idempotent
+                )
+                if not retryable:
+                    return response
+                response.read()
+                advised = parse_retry_after(response.headers.get("retry-after"), self.clock())
+                failure = Failure(tries=tries, response=response, retry_after=advised)
+                if give_up_on is not None and give_up_on(response):
+                    raise errors(failure)
+                problem = f"answered HTTP {status}"
+            wait = self.retry.delay(tries, failure.retry_after)
+            self._log.info("%s %s (try %d)", label, problem, tries)
+            if wait is None:
+                raise errors(failure) from failure.error
+            if wait > 0:
+                self.sleep(wait)
+            tries += 1
+
+
+class TokenCache:
+    """One bearer token shared by every thread, fetched again near expiry or after a refusal.
+
+    ``fetch`` returns ``(token, lifetime_seconds)``; ``refresh_margin`` seconds before the
+    announced expiry the token counts as expired, so it never runs out on the way to the server.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], tuple[str, float]],
+        *,
+        refresh_margin: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._margin = refresh_margin
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at = 0.0
+
+    def token(self) -> str:
+        """A valid token, from the cache when it is fresh enough (one fetch for all threads)."""
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at - self._margin:
+                self._token, lifetime = self._fetch()
+                self._expires_at = self._clock() + lifetime
+            return self._token
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` after the server refused it, unless another thread replaced it."""
+        with self._lock:
+            if self._token == token:
+                self._token = None
