@@ -11,7 +11,6 @@ reach a log line or an error message.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
 import threading
@@ -26,7 +25,9 @@ import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from blendkit import http as shared_http
 from blendkit.errors import ServiceError
+from blendkit.http import Failure
 
 __all__ = [
     "CLIENT_ASSERTION_TYPE",
@@ -85,13 +86,13 @@ class RetryPolicy(BaseModel):
         default=30.0, ge=0, le=600, description="A longer Retry-After gives up at once."
     )
 
-    def delay(self, attempt: int, retry_after: float | None) -> float | None:
-        """Seconds to wait before try ``attempt + 1``, or ``None`` to give up."""
-        if attempt >= self.attempts:
+    def delay(self, tries: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before try ``tries + 1``, or ``None`` to give up."""
+        if tries >= self.attempts:
             return None
         if retry_after is not None:
             return None if retry_after > self.max_retry_after_seconds else retry_after
-        return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1)))
+        return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (tries - 1)))
 
 
 class AccessToken(BaseModel):
@@ -102,22 +103,6 @@ class AccessToken(BaseModel):
     value: str = Field(repr=False)
     scopes: frozenset[str]
     expires_at: float
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """``Retry-After`` in seconds from ``now`` (delta-seconds or HTTP date); ``None`` if absent."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
 
 
 _JWT_LIKE = re.compile(r"eyJ[\w-]+(?:\.[\w-]*){0,2}")
@@ -152,7 +137,7 @@ def require_scopes(granted: Iterable[str], any_of: Iterable[str], *, what: str) 
 
 
 class RetryingSender:
-    """One HTTP exchange with timeouts and bounded retries; shared by tokens and services."""
+    """:class:`blendkit.http.RetryingSender` with this package's policy and ServiceError codes."""
 
     def __init__(
         self,
@@ -169,6 +154,9 @@ class RetryingSender:
         self.retry = retry
         self.clock = clock
         self.sleep = sleep
+        self._sender = shared_http.RetryingSender(
+            self.http, retry=retry, sleep=sleep, clock=clock, log=log
+        )
 
     def close(self) -> None:
         if self._owns_http:
@@ -183,47 +171,38 @@ class RetryingSender:
         unavailable_code: str,
     ) -> httpx.Response:
         """Send ``build()``, retrying 429, 5xx (idempotent only) and transport failures."""
-        attempt = 0
-        while True:
-            attempt += 1
-            request = build()
-            try:
-                response = self.http.send(request)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                problem, retry_after = f"could not connect ({type(exc).__name__})", None
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                if not idempotent:
-                    raise ServiceError(
-                        f"{what} failed ({type(exc).__name__}) after the request was sent; it "
-                        "was not repeated because it may have been applied. Check the platform "
-                        "and retry later.",
-                        code=unavailable_code,
-                    ) from exc
-                problem, retry_after = f"failed ({type(exc).__name__})", None
-            else:
-                status = response.status_code
-                retryable = status == 429 or (status >= 500 and (idempotent or status == 503))
-                if not retryable:
-                    return response
-                response.read()
-                problem = f"answered HTTP {status}"
-                retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock())
-            wait = self.retry.delay(attempt, retry_after)
-            log.info("%s %s (try %d of %d)", what, problem, attempt, self.retry.attempts)
-            if wait is None:
-                hint = (
-                    f" The platform asked to wait {retry_after:.0f} s, more than the allowed "
-                    f"{self.retry.max_retry_after_seconds:.0f} s."
-                    if retry_after is not None and attempt < self.retry.attempts
-                    else ""
-                )
-                raise ServiceError(
-                    f"{what} {problem} after {attempt} tries.{hint} The platform is down or "
-                    "overloaded; retry later.",
-                    code=unavailable_code,
-                )
-            if wait > 0:
-                self.sleep(wait)
+
+        def failed(failure: Failure) -> ServiceError:
+            return self._failure_error(failure, what, unavailable_code)
+
+        return self._sender.send(
+            build, errors=failed, idempotent=idempotent, retry_transport=True, what=what
+        )
+
+    def _failure_error(self, failure: Failure, what: str, code: str) -> ServiceError:
+        name = type(failure.error).__name__
+        if failure.response is None and not failure.exhausted:
+            return ServiceError(
+                f"{what} failed ({name}) after the request was sent; it was not repeated "
+                "because it may have been applied. Check the platform and retry later.",
+                code=code,
+            )
+        if failure.response is not None:
+            problem = f"answered HTTP {failure.response.status_code}"
+        else:
+            problem = f"could not connect ({name})" if not failure.sent else f"failed ({name})"
+        retry_after = failure.retry_after
+        hint = (
+            f" The platform asked to wait {retry_after:.0f} s, more than the allowed "
+            f"{self.retry.max_retry_after_seconds:.0f} s."
+            if retry_after is not None and failure.tries < self.retry.attempts
+            else ""
+        )
+        return ServiceError(
+            f"{what} {problem} after {failure.tries} tries.{hint} The platform is down or "
+            "overloaded; retry later.",
+            code=code,
+        )
 
 
 class AccessTokens:

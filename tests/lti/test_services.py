@@ -17,13 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blendkit.errors import ServiceError
+from blendkit.http import parse_retry_after
 from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform
 from blendkit.lti._services import (
     AccessTokens,
     RetryPolicy,
     ServiceSession,
-    parse_retry_after,
     redact,
 )
 from blendkit.store import Store
