@@ -72,6 +72,12 @@ class LTISettings(_Section):
     max_token_bytes: int = Field(default=65536, ge=1024)
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     jwks_cache_seconds: int = Field(default=3600, ge=0)
+    registry_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a process reuses platform registrations it read (0: never).",
+    )
     registration_enabled: bool = Field(
         default=True, description="Serve LTI Dynamic Registration at /lti/register."
     )

@@ -57,6 +57,7 @@ from blendkit.lti._launch_sessions import LaunchSessions
 from blendkit.lti._login import LoginHandler
 from blendkit.lti._nrps import Member, MembershipContext, NamesRoleService, Roster
 from blendkit.lti._platforms import (
+    CachedPlatformRegistry,
     InMemoryPlatformRegistry,
     Platform,
     PlatformRegistry,
@@ -90,6 +91,7 @@ __all__ = [
     "ActivityProgress",
     "Advantage",
     "AssignmentGradeService",
+    "CachedPlatformRegistry",
     "ContentItem",
     "Context",
     "DeepLinkLineItem",

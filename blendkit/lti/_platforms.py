@@ -8,6 +8,8 @@ them at class level, so tenants never leak into each other.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -21,6 +23,7 @@ from blendkit.store import Store
 from blendkit.store._tables_core import lti_deployments, lti_platforms
 
 __all__ = [
+    "CachedPlatformRegistry",
     "InMemoryPlatformRegistry",
     "Platform",
     "PlatformRegistry",
@@ -314,3 +317,69 @@ class StorePlatformRegistry:
                 f"client_id {client_id!r}"
             ) from None
         return self.get(issuer, client_id)
+
+
+class CachedPlatformRegistry:
+    """Keeps ``for_issuer`` and ``get`` answers of another registry for ``ttl_seconds``.
+
+    Every launch reads the registry twice (login and launch); on a busy tool that is a third of
+    the launch's database time. Changes made through this object take effect at once; changes
+    made elsewhere (another process, ``blendkit platform remove``) within ``ttl_seconds``.
+    """
+
+    def __init__(
+        self,
+        inner: PlatformRegistry,
+        *,
+        ttl_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner = inner
+        self.ttl_seconds = ttl_seconds
+        self.clock = clock
+        self._by_issuer: dict[str, tuple[float, list[Platform]]] = {}
+        self._lock = threading.Lock()
+
+    def _forget(self, issuer: str) -> None:
+        with self._lock:
+            self._by_issuer.pop(issuer, None)
+
+    def for_issuer(self, issuer: str) -> list[Platform]:
+        now = self.clock()
+        with self._lock:
+            cached = self._by_issuer.get(issuer)
+        if cached is not None and now - cached[0] < self.ttl_seconds:
+            return list(cached[1])
+        found = self.inner.for_issuer(issuer)
+        with self._lock:
+            if len(self._by_issuer) > 10_000:  # many tenants: keep memory bounded
+                self._by_issuer.clear()
+            self._by_issuer[issuer] = (now, found)
+        return list(found)
+
+    def get(self, issuer: str, client_id: str) -> Platform:
+        for platform in self.for_issuer(issuer):
+            if platform.client_id == client_id:
+                return platform
+        return self.inner.get(issuer, client_id)  # NotFound, named by the store
+
+    def list(self) -> list[Platform]:
+        return self.inner.list()
+
+    def add(self, platform: Platform) -> Platform:
+        try:
+            return self.inner.add(platform)
+        finally:
+            self._forget(platform.issuer)
+
+    def remove(self, issuer: str, client_id: str) -> None:
+        try:
+            self.inner.remove(issuer, client_id)
+        finally:
+            self._forget(issuer)
+
+    def add_deployment(self, issuer: str, client_id: str, deployment_id: str) -> Platform:
+        try:
+            return self.inner.add_deployment(issuer, client_id, deployment_id)
+        finally:
+            self._forget(issuer)

@@ -23,7 +23,11 @@ from blendkit.lti._keys import KeySet
 from blendkit.lti._launch import Launch
 from blendkit.lti._login import LoginHandler, origin_of, storage_key
 from blendkit.lti._pages import bridge_page
-from blendkit.lti._platforms import PlatformRegistry, StorePlatformRegistry
+from blendkit.lti._platforms import (
+    CachedPlatformRegistry,
+    PlatformRegistry,
+    StorePlatformRegistry,
+)
 from blendkit.lti._state import (
     LoginStateStore,
     NonceStore,
@@ -101,7 +105,13 @@ class Tool:
         lti = settings.lti
         fetcher = jwks_fetcher or HttpxJWKSFetcher(http_client, timeout=lti.http_timeout_seconds)
         return cls(
-            registry=StorePlatformRegistry(store),
+            registry=(
+                CachedPlatformRegistry(
+                    StorePlatformRegistry(store), ttl_seconds=lti.registry_cache_seconds
+                )
+                if lti.registry_cache_seconds > 0
+                else StorePlatformRegistry(store)
+            ),
             states=StoreLoginStateStore(store),
             nonces=StoreNonceStore(store),
             jwks_cache=JWKSCache(fetcher, ttl_seconds=lti.jwks_cache_seconds),
