@@ -6,7 +6,6 @@ functions, so the two clients cannot drift apart.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 import orjson
 
 from blendkit.errors import LRSConflict, LRSRejected, LRSUnavailable, StatementInvalid
+from blendkit.http import parse_retry_after
 from blendkit.xapi._models import Agent, Statement, parse_statement
 from blendkit.xapi._tincan import from_tincan, is_tincan_statement
 
@@ -28,7 +28,6 @@ __all__ = [
     "batch_body",
     "check_response",
     "document_params",
-    "retry_after_seconds",
     "statement_bytes",
 ]
 
@@ -88,22 +87,6 @@ def batch_body(parts: Iterable[bytes]) -> bytes:
     return b"[" + b",".join(parts) + b"]"
 
 
-def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
 def _reason(response: httpx.Response) -> str:
     try:
         text = response.text
@@ -123,7 +106,7 @@ def check_response(response: httpx.Response, what: str) -> None:
         raise LRSUnavailable(
             f"{what}: the LRS answered {status} ({reason}); blendkit will retry later",
             status=status,
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
     if status in (401, 403):
         raise LRSRejected(
