@@ -29,6 +29,7 @@ __all__ = [
     "RetryPolicy",
     "RetryingSender",
     "TokenCache",
+    "TokenSource",
     "parse_retry_after",
 ]
 
@@ -98,6 +99,14 @@ class RetryPolicy(BaseModel):
         if tries > self.max_retries or wait > self.max_wait:
             return None
         return wait
+
+
+class TokenSource(Protocol):
+    """Hands out a bearer token and forgets one the server refused; :class:`TokenCache` is one."""
+
+    def token(self) -> str: ...
+
+    def invalidate(self, token: str) -> None: ...
 
 
 class Failure(BaseModel):
@@ -204,6 +213,39 @@ class RetryingSender:
                 self.sleep(wait)
             tries += 1
 
+    def send_authorized(
+        self,
+        tokens: TokenSource,
+        build: Callable[[str], httpx.Request],
+        *,
+        errors: Callable[[Failure], Exception],
+        idempotent: bool = True,
+        retry_statuses: frozenset[int] = frozenset({429, 503}),
+        retry_statuses_if_idempotent: frozenset[int] = BUSY_STATUSES,
+        give_up_on: Callable[[httpx.Response], bool] | None = None,
+        what: str | None = None,
+    ) -> httpx.Response:
+        """:meth:`send` with a fresh token from ``tokens`` for every try, passed to ``build``.
+
+        After the first 401 the refused token is invalidated and the request sent once more.
+        """
+        used: list[str] = []
+
+        def build_with_token() -> httpx.Request:
+            used.append(tokens.token())
+            return build(used[-1])
+
+        return self.send(
+            build_with_token,
+            errors=errors,
+            idempotent=idempotent,
+            retry_statuses=retry_statuses,
+            retry_statuses_if_idempotent=retry_statuses_if_idempotent,
+            give_up_on=give_up_on,
+            on_unauthorized=lambda: tokens.invalidate(used[-1]),
+            what=what,
+        )
+
 
 class TokenCache:
     """One bearer token shared by every thread, fetched again near expiry or after a refusal.
@@ -219,7 +261,7 @@ class TokenCache:
         refresh_margin: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._fetch = fetch
+        self._source = fetch
         self._margin = refresh_margin
         self._clock = clock
         self._lock = threading.Lock()
@@ -230,7 +272,7 @@ class TokenCache:
         """A valid token, from the cache when it is fresh enough (one fetch for all threads)."""
         with self._lock:
             if self._token is None or self._clock() >= self._expires_at - self._margin:
-                self._token, lifetime = self._fetch()
+                self._token, lifetime = self._source()
                 self._expires_at = self._clock() + lifetime
             return self._token
 

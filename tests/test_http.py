@@ -17,6 +17,15 @@ from blendkit.http import Failure, RetryingSender, RetryPolicy, TokenCache, pars
 NOW = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)
 URL = "https://api.example.test/v1/things"
 
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 # --- parse_retry_after ------------------------------------------------------------------------
 
 
@@ -312,15 +321,31 @@ def test_401_is_returned_when_no_refresh_is_offered() -> None:
     assert len(seen) == 1
 
 
+def test_send_authorized_puts_a_fresh_token_on_each_try_and_replaces_a_refused_one() -> None:
+    client, seen = scripted(
+        httpx.Response(429, headers={"Retry-After": "1"}),
+        httpx.Response(401),
+        httpx.Response(200),
+    )
+    sender, waits = sender_for(client)
+    issued: list[str] = []
+
+    def fetch() -> tuple[str, float]:
+        issued.append(f"t{len(issued) + 1}")
+        return issued[-1], 3600.0
+
+    tokens = TokenCache(fetch, refresh_margin=60.0, clock=Clock())
+
+    def build(token: str) -> httpx.Request:
+        return client.build_request("GET", URL, headers={"authorization": f"Bearer {token}"})
+
+    response = sender.send_authorized(tokens, build, errors=Boom)
+    assert response.status_code == 200
+    assert [r.headers["authorization"] for r in seen] == ["Bearer t1", "Bearer t1", "Bearer t2"]
+    assert waits == [1.0]
+
+
 # --- TokenCache --------------------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_token_is_reused_until_the_refresh_margin_then_fetched_again() -> None:

@@ -73,11 +73,8 @@ class GraphApi:
     ) -> httpx.Response:
         """Send one call; ``path`` is relative to v1.0 or an absolute ``@odata.nextLink``."""
         url = path if path.startswith("https://") else self._base + path
-        used: list[str] = []
 
-        def build() -> httpx.Request:
-            token = self._tokens.token()
-            used.append(token)
+        def build(token: str) -> httpx.Request:
             return self._client.build_request(
                 method,
                 url,
@@ -87,13 +84,13 @@ class GraphApi:
                 timeout=self._timeout,
             )
 
-        response = self._sender.send(
+        response = self._sender.send_authorized(
+            self._tokens,
             build,
             errors=lambda failure: _failure_error(failure, method, url),
             idempotent=method in _IDEMPOTENT,
             retry_statuses=_THROTTLED,
             retry_statuses_if_idempotent=_BUSY,
-            on_unauthorized=lambda: self._tokens.invalidate(used[-1]),
             what=f"Microsoft Graph {method} {_short(url)}",
         )
         if response.status_code >= 400:

@@ -26,7 +26,7 @@ def token_url(tenant_id: str) -> str:
     return f"{LOGIN_HOST}/{quote(tenant_id, safe='')}/oauth2/v2.0/token"
 
 
-class GraphTokenSource:
+class GraphTokenSource(TokenCache):
     """Fetches and caches the app-only access token for Microsoft Graph (thread-safe)."""
 
     def __init__(
@@ -49,17 +49,9 @@ class GraphTokenSource:
         }
         self._client = client
         self._timeout = timeout
-        self._cache = TokenCache(self._fetch, refresh_margin=refresh_margin, clock=clock)
+        super().__init__(self._fetch, refresh_margin=refresh_margin, clock=clock)
         self.fetch_count = 0
         """How many tokens were requested (for monitoring and tests)."""
-
-    def token(self) -> str:
-        """A valid access token, from the cache when it is fresh enough."""
-        return self._cache.token()
-
-    def invalidate(self, token: str) -> None:
-        """Forget ``token`` after Graph refused it, unless another thread already replaced it."""
-        self._cache.invalidate(token)
 
     def _fetch(self) -> tuple[str, float]:
         self.fetch_count += 1

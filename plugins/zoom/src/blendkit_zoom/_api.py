@@ -71,11 +71,8 @@ class ZoomApi:
         recordings" or "no such past meeting" that way) instead of raising NotFound.
         """
         query = {k: _query_text(v) for k, v in (params or {}).items()}
-        used: list[str] = []
 
-        def build() -> httpx.Request:
-            token = self._tokens.token()
-            used.append(token)
+        def build(token: str) -> httpx.Request:
             return self._client.build_request(
                 method,
                 self._base_for_account() + path,
@@ -85,13 +82,13 @@ class ZoomApi:
                 timeout=self._timeout,
             )
 
-        response = self._sender.send(
+        response = self._sender.send_authorized(
+            self._tokens,
             build,
             errors=lambda failure: _failure_error(failure, method, path),
             retry_statuses=_RATE_LIMITED,
             retry_statuses_if_idempotent=frozenset(),
             give_up_on=_daily_limit,
-            on_unauthorized=lambda: self._tokens.invalidate(used[-1]),
             what=f"Zoom {method} {path}",
         )
         if response.status_code == 404 and allow_404:

@@ -20,7 +20,7 @@ __all__ = ["ZOOM_TOKEN_URL", "ZoomTokenSource"]
 ZOOM_TOKEN_URL = "https://zoom.us/oauth/token"  # noqa: S105  # an endpoint, not a secret
 
 
-class ZoomTokenSource:
+class ZoomTokenSource(TokenCache):
     """Fetches and caches the account's access token (thread-safe).
 
     ``refresh_margin`` seconds before the announced expiry the token counts as expired, so a token
@@ -44,19 +44,11 @@ class ZoomTokenSource:
         self._client = client
         self._token_url = token_url
         self._timeout = timeout
-        self._cache = TokenCache(self._fetch, refresh_margin=refresh_margin, clock=clock)
+        super().__init__(self._fetch, refresh_margin=refresh_margin, clock=clock)
         self.api_url: str | None = None
         """The account's API origin from the last token answer (``api_url``), when Zoom's."""
         self.fetch_count = 0
         """How many tokens were requested from Zoom (for monitoring and tests)."""
-
-    def token(self) -> str:
-        """A valid access token, from the cache when it is fresh enough."""
-        return self._cache.token()
-
-    def invalidate(self, token: str) -> None:
-        """Forget ``token`` after Zoom refused it, unless another thread already replaced it."""
-        self._cache.invalidate(token)
 
     def _fetch(self) -> tuple[str, float]:
         self.fetch_count += 1
