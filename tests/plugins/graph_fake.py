@@ -116,6 +116,7 @@ class GraphFake:
     recordings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     transcripts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    instances: dict[str, dict[str, datetime]] = field(default_factory=dict)
     faults: list[httpx.Response] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
@@ -205,6 +206,8 @@ class GraphFake:
             return self._create(body)
         if match := re.fullmatch(r"/events/([^/]+)", rest):
             return self._event(method, match.group(1), body)
+        if method == "GET" and (match := re.fullmatch(r"/events/([^/]+)/instances", rest)):
+            return self._instances(match.group(1), params)
         if rest == "/onlineMeetings" and method == "GET":
             return self._find_meeting(params.get("$filter", ""))
         if match := re.fullmatch(r"/onlineMeetings/([^/]+)/attendanceReports", rest):
@@ -281,6 +284,30 @@ class GraphFake:
             del self.events[event_id]
             return httpx.Response(204)
         return graph_error(405, "MethodNotAllowed", method)
+
+    def _instances(self, master_id: str, params: httpx.QueryParams) -> httpx.Response:
+        """Occurrences of a series inside [startDateTime, endDateTime] (``hold_instance``)."""
+        master = self.events.get(master_id)
+        if master is None or master.get("type") != "seriesMaster":
+            return graph_error(404, "ErrorItemNotFound", "The series master was not found.")
+        if "startDateTime" not in params or "endDateTime" not in params:
+            return graph_error(400, "ErrorInvalidParameter", "startDateTime and endDateTime")
+        low = datetime.fromisoformat(params["startDateTime"])
+        high = datetime.fromisoformat(params["endDateTime"])
+        inside = [
+            {"id": iid, "type": "occurrence", "seriesMasterId": master_id,
+             "start": {"dateTime": at.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}}
+            for iid, at in self.instances.get(master_id, {}).items()
+            if low <= at <= high
+        ]  # fmt: skip
+        return _json(200, {"value": inside})
+
+    def hold_instance(self, master_id: str, start: datetime) -> str:
+        """Give a series an occurrence at ``start`` that Graph can list and delete."""
+        instance_id = f"{master_id}-{start:%Y%m%dT%H%M}"
+        self.instances.setdefault(master_id, {})[instance_id] = start
+        self.events[instance_id] = {"id": instance_id, "type": "occurrence"}
+        return instance_id
 
     def _find_meeting(self, odata_filter: str) -> httpx.Response:
         match = re.fullmatch(r"JoinWebUrl eq '((?:[^']|'')*)'", odata_filter)

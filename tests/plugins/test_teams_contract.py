@@ -130,3 +130,41 @@ def test_attendance_and_artifact_requests_follow_the_spec(
         f"https://tool.example.edu/webhooks/teams?meeting={quote(meeting.meeting_id, safe='')}"
     )
     assert subscription.meeting_id == meeting.meeting_id
+
+
+def test_cancelling_one_occurrence_by_its_start_time_deletes_only_that_instance(
+    graph_spec: Any, provider: TeamsProvider, recorder: Recorder, fake: GraphFake
+) -> None:
+    weekly = provider.create_session(spec())
+    second = weekly.occurrences[1].start_utc
+    kept = fake.hold_instance(weekly.meeting_id, weekly.occurrences[0].start_utc)
+    dropped = fake.hold_instance(weekly.meeting_id, second)
+
+    provider.cancel_session(weekly.meeting_id, second.isoformat())
+
+    assert dropped not in fake.events
+    assert kept in fake.events
+    assert weekly.meeting_id in fake.events, "the series itself stays"
+    graph = recorder.api_exchanges("graph.microsoft.com")
+    # The spec subset has no /events/{id}/instances path: check that request by hand (Graph
+    # requires both bounds, ISO 8601) and the create and delete against the spec.
+    (lookup,) = [e for e in graph if e.request.url.path.endswith("/instances")]
+    assert lookup.request.method == "GET"
+    bounds = (second - timedelta(minutes=1), second + timedelta(minutes=1))
+    assert [lookup.request.url.params[k] for k in ("startDateTime", "endDateTime")] == [
+        f"{b:%Y-%m-%dT%H:%M:%S}Z" for b in bounds
+    ]
+    others = [e for e in graph if e is not lookup]
+    assert validate_exchanges(graph_spec, others) == 2
+
+
+def test_cancelling_an_occurrence_that_does_not_exist_names_it(
+    provider: TeamsProvider, fake: GraphFake
+) -> None:
+    from blendkit.errors import NotFound
+
+    weekly = provider.create_session(spec())
+    with pytest.raises(NotFound) as info:
+        provider.cancel_session(weekly.meeting_id, "2031-01-01T10:00:00+00:00")
+    assert "no occurrence starting at 2031-01-01T10:00:00+00:00" in info.value.message
+    assert weekly.meeting_id in fake.events

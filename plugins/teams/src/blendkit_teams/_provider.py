@@ -145,8 +145,14 @@ class TeamsProvider:
         return meeting
 
     def cancel_session(self, meeting_id: str, occurrence_id: str | None = None) -> None:
-        """Delete the event, or one instance of a series when ``occurrence_id`` is its event id."""
-        self._api.request("DELETE", self._events(occurrence_id or meeting_id))
+        """Delete the event, or one occurrence of a series.
+
+        ``occurrence_id`` is the occurrence's own event id, or its ISO start time (the
+        occurrences blendkit lists carry their start): the instance starting then is looked up
+        with ``GET /events/{id}/instances`` and deleted.
+        """
+        target = meeting_id if occurrence_id is None else self._instance(meeting_id, occurrence_id)
+        self._api.request("DELETE", self._events(target))
         if occurrence_id is None:
             with self._lock:
                 self._join_urls.pop(meeting_id, None)
@@ -267,6 +273,26 @@ class TeamsProvider:
         )
 
     # --- internals -------------------------------------------------------------------------------
+
+    def _instance(self, meeting_id: str, occurrence_id: str) -> str:
+        start = parse_time(occurrence_id)
+        if start is None:  # already an instance's event id
+            return occurrence_id
+        window = {
+            "startDateTime": (start - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "endDateTime": (start + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        found = [
+            str(item["id"])
+            for item in self._api.pages(f"{self._events(meeting_id)}/instances", window)
+            if isinstance(item.get("id"), str)
+        ]
+        if not found:
+            raise NotFound(
+                f"the Teams meeting {meeting_id} has no occurrence starting at "
+                f"{start.isoformat()}; list its occurrences and use one of their start times"
+            )
+        return found[0]
 
     def _events(self, event_id: str | None = None) -> str:
         base = f"/users/{self._organizer}/events"
