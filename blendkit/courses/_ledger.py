@@ -22,7 +22,7 @@ class StoreEventLedger:
 
     def first_time(self, provider: str, event_id: str) -> bool:
         try:
-            with self.store.session() as s:
+            with self.store.session(savepoint=True) as s:
                 s.execute(
                     insert(course_webhook_events).values(
                         provider=provider, event_id=event_id, received_at=datetime.now(UTC)

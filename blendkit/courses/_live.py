@@ -170,7 +170,7 @@ class LiveSessionService:
             Learner(id=sub, name=person.name, email=person.email),
         )
         try:
-            with self.store.session() as s:
+            with self.store.session(savepoint=True) as s:
                 s.execute(
                     insert(course_join_links).values(
                         session_id=session_id, sub=sub, url=link.url,

@@ -144,18 +144,21 @@ class CourseRecords:
             ).first()
             if row is None:
                 chosen = path() if callable(path) else path
-                s.execute(
-                    insert(course_courses).values(
-                        issuer=issuer,
-                        client_id=client_id,
-                        context_id=context_id,
-                        title=title,
-                        path=dump_path(chosen, "json"),
-                        ags=json.dumps(ags) if ags else None,
-                        created_at=now,
-                        updated_at=now,
+                # A savepoint around the insert alone: losing the race to another first launch
+                # undoes just this insert, and ensure_course() reads the winner's row.
+                with s.begin_nested():
+                    s.execute(
+                        insert(course_courses).values(
+                            issuer=issuer,
+                            client_id=client_id,
+                            context_id=context_id,
+                            title=title,
+                            path=dump_path(chosen, "json"),
+                            ags=json.dumps(ags) if ags else None,
+                            created_at=now,
+                            updated_at=now,
+                        )
                     )
-                )
             else:
                 changes: dict[str, Any] = {}
                 if title and title != row.title:
@@ -227,7 +230,7 @@ class CourseRecords:
 
     def _set_quiz(self, course: Course, item: str, quiz: Quiz) -> None:
         body = quiz.model_dump_json()
-        with self.store.session() as s:
+        with self.store.session(savepoint=True) as s:
             found = s.execute(
                 select(course_quizzes.c.id).where(
                     course_quizzes.c.course_id == course.id, course_quizzes.c.item == item
@@ -288,15 +291,16 @@ class CourseRecords:
             }
             if row is None:
                 enrolled_at = person.enrolled_at or now
-                s.execute(
-                    insert(course_enrolments).values(
-                        course_id=course.id,
-                        sub=person.sub,
-                        time_zone=person.time_zone,
-                        enrolled_at=enrolled_at,
-                        **values,
+                with s.begin_nested():  # a concurrent first launch may win: see enrol()
+                    s.execute(
+                        insert(course_enrolments).values(
+                            course_id=course.id,
+                            sub=person.sub,
+                            time_zone=person.time_zone,
+                            enrolled_at=enrolled_at,
+                            **values,
+                        )
                     )
-                )
                 return person.model_copy(
                     update={
                         "enrolled_at": enrolled_at,

@@ -16,10 +16,11 @@ iframe work without third-party cookies: carry ``launch=<launch_id>`` on links a
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, TypeVar, cast
 
 import httpx
 from flask import Blueprint, Flask, current_app, g, request
@@ -53,6 +54,7 @@ __all__ = [
     "LaunchHandler",
     "error_handler",
     "from_flask_request",
+    "in_one_transaction",
     "to_flask_response",
 ]
 
@@ -61,6 +63,7 @@ LAUNCH_PARAM = "launch"
 log = logging.getLogger("blendkit.flask")
 
 LaunchHandler = Callable[[Launch, str], ResponseReturnValue]
+_View = TypeVar("_View", bound=Callable[..., Any])
 
 
 def from_flask_request() -> HttpRequest:
@@ -240,6 +243,23 @@ class Blendkit:
         )
 
 
+def in_one_transaction(view: _View) -> _View:
+    """Run a view in one store transaction (:meth:`blendkit.Store.unit_of_work`).
+
+    Every blendkit service the view calls joins it: a page that reads the launch, the course and
+    the learner's evidence costs one connection checkout and one commit instead of one per call,
+    and a view that raises leaves no partial writes. Keep it off views that call slow external
+    services after writing (the transaction stays open until the view returns).
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with Blendkit.state().store.unit_of_work():
+            return view(*args, **kwargs)
+
+    return cast(_View, wrapper)
+
+
 def _no_store(response: FlaskResponse) -> FlaskResponse:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -263,18 +283,23 @@ def _blueprint() -> Blueprint:
                 code="lti.bad_launch_request",
                 http_status=405,
             )
-        outcome = state.tool.handle_launch(from_flask_request())
-        if isinstance(outcome, HttpResponse):  # the platform-storage bridge page
-            return _no_store(to_flask_response(outcome))
-        launch_id = state.launches.save(outcome)
+        # One transaction for the whole launch: the login state and nonce it consumes, the
+        # launch session it keeps and whatever the app's handler writes commit together, or
+        # none of them does (a refused or failed launch leaves nothing behind).
+        with state.store.unit_of_work():
+            outcome = state.tool.handle_launch(from_flask_request())
+            if isinstance(outcome, HttpResponse):  # the platform-storage bridge page
+                return _no_store(to_flask_response(outcome))
+            launch_id = state.launches.save(outcome)
+            g.blendkit_launch = outcome
+            answer = state.launch_handler(outcome, launch_id)
         log.info(
             "launch accepted: issuer=%s deployment=%s message=%s",
             outcome.issuer,
             outcome.deployment_id,
             outcome.message_type.value,
         )
-        g.blendkit_launch = outcome
-        return state.launch_handler(outcome, launch_id)
+        return answer
 
     @bp.get("/jwks")
     def jwks() -> FlaskResponse:

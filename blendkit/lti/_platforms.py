@@ -241,7 +241,7 @@ class StorePlatformRegistry:
 
     def add(self, platform: Platform) -> Platform:
         try:
-            with self._store.session() as session:
+            with self._store.session(savepoint=True) as session:
                 platform_id = session.execute(
                     lti_platforms.insert()
                     .values(
@@ -298,7 +298,7 @@ class StorePlatformRegistry:
         if not deployment_id.strip():
             raise RegistrationError("the deployment id must not be empty")
         try:
-            with self._store.session() as session:
+            with self._store.session(savepoint=True) as session:
                 platform_id = session.execute(
                     select(lti_platforms.c.id).where(
                         lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id

@@ -15,7 +15,6 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Row, delete, select
-from sqlalchemy.exc import IntegrityError
 
 from blendkit.store import Store
 from blendkit.store._tables_core import lti_login_states, lti_nonces
@@ -196,13 +195,11 @@ class StoreNonceStore:
                 session.execute(
                     delete(lti_nonces).where(lti_nonces.c.expires_at < _to_datetime(time.time()))
                 )
-        try:
-            with self._store.session() as session:
-                session.execute(
-                    lti_nonces.insert().values(
-                        issuer=issuer, nonce=nonce, expires_at=_to_datetime(expires_at)
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        insert = self._store.insert_ignoring_conflicts(lti_nonces, "issuer", "nonce")
+        with self._store.session() as session:
+            stored = session.execute(
+                insert.values(
+                    issuer=issuer, nonce=nonce, expires_at=_to_datetime(expires_at)
+                ).returning(lti_nonces.c.nonce)
+            ).first()
+        return stored is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Insert, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,6 +66,10 @@ class Store:
                 event.listen(engine, "connect", _sqlite_pragmas)
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # The unit of work open in this thread / task, if any (see unit_of_work()).
+        self._current: ContextVar[Session | None] = ContextVar(
+            f"blendkit_uow_{id(self)}", default=None
+        )
 
     @classmethod
     def from_settings(cls, settings: Any) -> Store:
@@ -75,8 +81,22 @@ class Store:
         return self.dialect == "postgresql"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A transaction: commits when the block ends normally, rolls back on any error."""
+    def session(self, *, savepoint: bool = False) -> Iterator[Session]:
+        """A transaction: commits when the block ends normally, rolls back on any error.
+
+        Inside :meth:`unit_of_work` the block joins that unit's transaction instead and commits
+        with it. Give ``savepoint=True`` where a failure inside the block is caught and the work
+        goes on (e.g. an insert racing another process): in a unit of work the block then runs in
+        a SAVEPOINT, so its failure undoes only the block and leaves the unit usable.
+        """
+        current = self._current.get()
+        if current is not None:
+            if savepoint:
+                with current.begin_nested():
+                    yield current
+            else:
+                yield current
+            return
         session = self._sessions()
         try:
             yield session
@@ -86,6 +106,47 @@ class Store:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction for everything in the block, in this thread or task.
+
+        Every :meth:`session` opened inside joins it: the block commits once at its end, or
+        nothing of it stays when it raises. A request that reads and writes through several
+        services costs one connection checkout and one commit instead of one per call. Nested
+        calls join the outer unit. Keep slow I/O (HTTP calls to other systems) outside: the
+        transaction, and on SQLite the write lock, stay open for the whole block.
+        """
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
+        session = self._sessions()
+        token = self._current.set(session)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            self._current.reset(token)
+            session.close()
+
+    def insert_ignoring_conflicts(self, table: Table, *keys: str) -> Insert:
+        """``INSERT … ON CONFLICT (keys) DO NOTHING`` for this store's database.
+
+        Add ``.returning(...)``: a returned row says the row went in. No exception to catch, so
+        the insert can run inside a :meth:`unit_of_work` without a savepoint.
+        """
+        if self.dialect == "postgresql":
+            return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        if self.dialect == "sqlite":
+            return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+        raise ConfigError(
+            f"blendkit stores data in SQLite or PostgreSQL, not {self.dialect}; "
+            "set [database] url to one of them"
+        )
 
     def _alembic_config(self) -> Config:
         config = Config()

@@ -165,7 +165,8 @@ class Outbox:
         """Queue statements durably; returns their ids. A statement already queued is ignored.
 
         Pass the app's ``session`` (or connection) to make the statements part of its
-        transaction: they are stored if and only if the app's change commits.
+        transaction: they are stored if and only if the app's change commits. Inside
+        :meth:`blendkit.Store.unit_of_work` they join that unit without being passed anything.
         """
         items = [statements] if _is_single(statements) else list(statements)
         prepared = [self.prepare(s) for s in items]
@@ -185,9 +186,9 @@ class Outbox:
         ]
         if session is not None:
             self._insert(session, rows)
-        else:
-            with self.store.engine.begin() as conn:
-                self._insert(conn, rows)
+        else:  # its own transaction, or the store's unit of work when one is open
+            with self.store.session() as joined:
+                self._insert(joined, rows)
         return [sid for sid, _ in prepared]
 
     def _insert(self, target: Session | Connection, rows: list[dict[str, Any]]) -> None:

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
 from blendkit.courses import CourseService, LiveSessionService, StoreEventLedger
-from blendkit.integrations.flask import Blendkit
+from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
 from blendkit.sessions import MeetingProvider, load_meeting_provider
 from blendkit.xapi import Outbox, StatementFactory
@@ -92,6 +92,7 @@ def create_app(
     pages.install(app)
     for module in (learner, instructor, path_pages, admin, webhooks):
         app.register_blueprint(module.bp)
+    _read_pages_in_one_transaction(app, {m.bp.name for m in (learner, instructor, admin)})
 
     @app.get("/")
     def home() -> ResponseReturnValue:
@@ -101,3 +102,16 @@ def create_app(
         return redirect(url_for("learner.course"))
 
     return app
+
+
+def _read_pages_in_one_transaction(app: Flask, blueprints: set[str]) -> None:
+    """Each GET page of ``blueprints`` runs in one transaction: a page reads the launch, the
+    course, the person and their evidence through several services, and one checkout and commit
+    per page is much cheaper than one per call. Form posts keep a transaction per step, so no
+    call to a meeting provider or an LMS happens inside an open write transaction."""
+    methods: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        methods.setdefault(rule.endpoint, set()).update(rule.methods or ())
+    for endpoint, allowed in methods.items():
+        if endpoint.split(".")[0] in blueprints and allowed <= {"GET", "HEAD", "OPTIONS"}:
+            app.view_functions[endpoint] = in_one_transaction(app.view_functions[endpoint])
