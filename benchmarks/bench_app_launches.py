@@ -6,6 +6,8 @@ platform side lives in this process: its JWKS on a tiny loopback server, its sig
 between the login phase and the launch phase so that signing (the platform's work) is not
 counted. Launches/s = launches / (login phase + launch-and-page phase); a launch's latency is
 the sum of its three requests. Peer in the same run: GET /lti/jwks (the cheapest tool route).
+The client (``raw_http.py``) speaks HTTP over plain sockets: it shares the machine's cores with
+the server, and httpx would spend more CPU per request than the cheapest route does.
 
     .venv/bin/python benchmarks/bench_app_launches.py [--launches 400] [--rounds 5]
 
@@ -35,6 +37,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from raw_http import RawHttp  # benchmarks/ is the script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -148,46 +151,46 @@ def _start_tool(db_url: str, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("gunicorn did not answer within 30 s")
 
 
-def _round(tool: str, platform: Platform, launches: int, workers: int) -> dict[str, float]:
-    clients: list[httpx.Client] = []
+def _round(port: int, platform: Platform, launches: int, workers: int) -> dict[str, float]:
+    tool = f"http://127.0.0.1:{port}"
+    clients: list[RawHttp] = []
     local = threading.local()
     lock = threading.Lock()
 
-    def client() -> httpx.Client:
-        # One keep-alive connection per thread; cookies travel explicitly, never in the jar.
+    def client() -> RawHttp:
+        # One connection per thread (kept alive when the server allows); cookies travel
+        # explicitly in each request, as a browser would send them.
         if not hasattr(local, "client"):
-            local.client = httpx.Client(timeout=10)
+            local.client = RawHttp("127.0.0.1", port)
             with lock:
                 clients.append(local.client)
-        local.client.cookies.clear()
         return local.client  # type: ignore[no-any-return]
 
     def login(n: int) -> tuple[float, str, str, dict[str, str], str]:
         sub = f"learner-{uuid.uuid4().hex[:10]}"
         started = time.perf_counter()
         answer = client().get(
-            f"{tool}/lti/login",
-            params={"iss": platform.issuer, "login_hint": sub, "client_id": CLIENT_ID,
-                    "target_link_uri": f"{tool}/lti/launch", "lti_deployment_id": DEPLOYMENT},
+            "/lti/login",
+            query={"iss": platform.issuer, "login_hint": sub, "client_id": CLIENT_ID,
+                   "target_link_uri": f"{tool}/lti/launch", "lti_deployment_id": DEPLOYMENT},
         )  # fmt: skip
         elapsed = time.perf_counter() - started
-        assert answer.status_code == 302, answer.text[:300]
-        query = parse_qs(urlsplit(answer.headers["location"]).query)
-        return elapsed, query["state"][0], query["nonce"][0], dict(answer.cookies), sub
+        assert answer.status == 302, answer.body[:300]
+        query = parse_qs(urlsplit(answer.header("location")).query)
+        return elapsed, query["state"][0], query["nonce"][0], answer.cookies(), sub
 
     def launch(item: tuple[float, str, str, dict[str, str], str, str]) -> float:
         elapsed, state, _, cookies, _, token = item
         started = time.perf_counter()
         cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
-        answer = client().post(
-            f"{tool}/lti/launch",
-            data={"id_token": token, "state": state},
-            headers={"Cookie": cookie},
+        answer = client().post_form(
+            "/lti/launch", {"id_token": token, "state": state}, headers={"Cookie": cookie}
         )
-        assert answer.status_code == 302, answer.text[:300]
-        page = client().get(f"{tool}{answer.headers['location']}")
-        assert page.status_code == 200, page.text[:300]
-        assert "Bench course" in page.text, page.text[:300]
+        assert answer.status == 302, answer.body[:300]
+        location = urlsplit(answer.header("location"))
+        page = client().get(f"{location.path}?{location.query}")
+        assert page.status == 200, page.body[:300]
+        assert b"Bench course" in page.body, page.body[:300]
         return elapsed + time.perf_counter() - started
 
     with ThreadPoolExecutor(workers) as pool:
@@ -201,7 +204,7 @@ def _round(tool: str, platform: Platform, launches: int, workers: int) -> dict[s
         latencies = list(pool.map(launch, signed))
         launch_phase = time.perf_counter() - t1
         t2 = time.perf_counter()
-        list(pool.map(lambda _: client().get(f"{tool}/lti/jwks").status_code, range(launches)))
+        list(pool.map(lambda _: client().get("/lti/jwks").status, range(launches)))
         peer_phase = time.perf_counter() - t2
     for c in clients:
         c.close()
@@ -228,13 +231,12 @@ def main() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = _start_tool(db_url, port)
-    tool = f"http://127.0.0.1:{port}"
     results = []
     started = time.monotonic()
     try:
-        _round(tool, platform, min(50, args.launches), args.concurrency)  # warm-up
+        _round(port, platform, min(50, args.launches), args.concurrency)  # warm-up
         for _ in range(args.rounds):
-            results.append(_round(tool, platform, args.launches, args.concurrency))
+            results.append(_round(port, platform, args.launches, args.concurrency))
             if time.monotonic() - started > args.max_seconds:
                 break
     finally:
