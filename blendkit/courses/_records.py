@@ -223,25 +223,13 @@ class CourseRecords:
     def set_quiz(self, course: Course, item: str, quiz: Quiz) -> None:
         """Attach the questions of quiz item ``item`` (replacing earlier ones)."""
         course.path.item(item)
-        try:
-            self._set_quiz(course, item, quiz)
-        except IntegrityError:  # attached concurrently: replace theirs
-            self._set_quiz(course, item, quiz)
-
-    def _set_quiz(self, course: Course, item: str, quiz: Quiz) -> None:
-        body = quiz.model_dump_json()
-        with self.store.session(savepoint=True) as s:
-            found = s.execute(
-                select(course_quizzes.c.id).where(
-                    course_quizzes.c.course_id == course.id, course_quizzes.c.item == item
+        values = {"course_id": course.id, "item": item, "quiz": quiz.model_dump_json()}
+        with self.store.session() as s:
+            s.execute(
+                self.store.insert_or_replace(
+                    course_quizzes, ("course_id", "item"), values, ["quiz"]
                 )
-            ).first()
-            if found is None:
-                s.execute(insert(course_quizzes).values(course_id=course.id, item=item, quiz=body))
-            else:
-                s.execute(
-                    update(course_quizzes).where(course_quizzes.c.id == found.id).values(quiz=body)
-                )
+            )
 
     def quiz(self, course: Course, item: str) -> Quiz | None:
         """The questions of quiz item ``item``, or None when none were attached."""
@@ -268,57 +256,55 @@ class CourseRecords:
         )
 
     def enrol(self, course: Course, person: Enrolment, *, keep_zone: bool = True) -> Enrolment:
-        """Add or refresh a person; ``enrolled_at`` and (with ``keep_zone``) the zone are kept."""
-        try:
-            return self._enrol(course, person, keep_zone)
-        except IntegrityError:  # enrolled by a concurrent launch: refresh that row
-            return self._enrol(course, person, keep_zone)
+        """Add or refresh a person; ``enrolled_at`` and (with ``keep_zone``) the zone are kept.
 
-    def _enrol(self, course: Course, person: Enrolment, keep_zone: bool) -> Enrolment:
+        Two first launches of one person at once are fine: the insert that loses the race does
+        nothing (no error, so it can run inside a unit of work) and that launch refreshes the
+        winner's row instead.
+        """
         now = self.clock()
+        query = select(course_enrolments).where(
+            course_enrolments.c.course_id == course.id, course_enrolments.c.sub == person.sub
+        )
+        values = {
+            "name": person.name,
+            "email": person.email,
+            "groups": json.dumps(sorted(person.groups)),
+            "roles": json.dumps(sorted(person.roles)),
+        }
         with self.store.session() as s:
-            row = s.execute(
-                select(course_enrolments).where(
-                    course_enrolments.c.course_id == course.id,
-                    course_enrolments.c.sub == person.sub,
-                )
-            ).first()
-            values = {
-                "name": person.name,
-                "email": person.email,
-                "groups": json.dumps(sorted(person.groups)),
-                "roles": json.dumps(sorted(person.roles)),
-            }
+            row = s.execute(query).first()
             if row is None:
                 enrolled_at = person.enrolled_at or now
-                with s.begin_nested():  # a concurrent first launch may win: see enrol()
-                    s.execute(
-                        insert(course_enrolments).values(
-                            course_id=course.id,
-                            sub=person.sub,
-                            time_zone=person.time_zone,
-                            enrolled_at=enrolled_at,
-                            **values,
-                        )
+                insert_new = self.store.insert_ignoring_conflicts(
+                    course_enrolments, "course_id", "sub"
+                )
+                inserted = s.execute(
+                    insert_new.values(
+                        course_id=course.id,
+                        sub=person.sub,
+                        time_zone=person.time_zone,
+                        enrolled_at=enrolled_at,
+                        **values,
+                    ).returning(course_enrolments.c.id)
+                ).first()
+                if inserted is not None:
+                    return person.model_copy(
+                        update={
+                            "enrolled_at": enrolled_at,
+                            "groups": tuple(sorted(person.groups)),
+                            "roles": tuple(sorted(person.roles)),
+                        }
                     )
-                return person.model_copy(
-                    update={
-                        "enrolled_at": enrolled_at,
-                        "groups": tuple(sorted(person.groups)),
-                        "roles": tuple(sorted(person.roles)),
-                    }
-                )
-            else:
-                if not keep_zone:
-                    values["time_zone"] = person.time_zone
-                current = {k: getattr(row, k) for k in values}
-                if current == values:
-                    return self._enrolment(row)  # nothing changed: no second read
-                s.execute(
-                    update(course_enrolments)
-                    .where(course_enrolments.c.id == row.id)
-                    .values(**values)
-                )
+                row = s.execute(query).one()  # enrolled by a concurrent launch a moment ago
+            if not keep_zone:
+                values["time_zone"] = person.time_zone
+            current = {k: getattr(row, k) for k in values}
+            if current == values:
+                return self._enrolment(row)  # nothing changed: no second read
+            s.execute(
+                update(course_enrolments).where(course_enrolments.c.id == row.id).values(**values)
+            )
         return self.enrolment(course, person.sub)
 
     def set_time_zone(self, course: Course, sub: str, zone: str) -> Enrolment:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -133,19 +133,32 @@ class Store:
             self._current.reset(token)
             session.close()
 
+    def _dialect_insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        if self.dialect == "sqlite":
+            return sqlite.insert(table)
+        raise ConfigError(
+            f"blendkit stores data in SQLite or PostgreSQL, not {self.dialect}; "
+            "set [database] url to one of them"
+        )
+
     def insert_ignoring_conflicts(self, table: Table, *keys: str) -> Insert:
         """``INSERT … ON CONFLICT (keys) DO NOTHING`` for this store's database.
 
         Add ``.returning(...)``: a returned row says the row went in. No exception to catch, so
         the insert can run inside a :meth:`unit_of_work` without a savepoint.
         """
-        if self.dialect == "postgresql":
-            return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
-        if self.dialect == "sqlite":
-            return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
-        raise ConfigError(
-            f"blendkit stores data in SQLite or PostgreSQL, not {self.dialect}; "
-            "set [database] url to one of them"
+        return self._dialect_insert(table).on_conflict_do_nothing(index_elements=list(keys))
+
+    def insert_or_replace(
+        self, table: Table, keys: Sequence[str], values: Mapping[str, Any], replace: Sequence[str]
+    ) -> Insert:
+        """Insert ``values``; when a row with the same ``keys`` exists, overwrite its ``replace``
+        columns instead (``ON CONFLICT … DO UPDATE``): one atomic statement, no race to lose."""
+        insert = self._dialect_insert(table).values(**values)
+        return insert.on_conflict_do_update(
+            index_elements=list(keys), set_={name: insert.excluded[name] for name in replace}
         )
 
     def _alembic_config(self) -> Config:

@@ -121,3 +121,17 @@ def test_insert_ignoring_conflicts_returns_a_row_only_the_first_time(store: Stor
     assert first is not None
     assert first[0] == "k"
     assert second is None
+
+
+def test_insert_or_replace_keeps_one_row_with_the_latest_values(store: Store) -> None:
+    first = {"issuer": "https://lms", "nonce": "k", "expires_at": LATER}
+    later = LATER.replace(year=LATER.year + 1)
+    with store.unit_of_work() as s:
+        for values in (first, {**first, "expires_at": later}):
+            s.execute(
+                store.insert_or_replace(lti_nonces, ("issuer", "nonce"), values, ["expires_at"])
+            )
+    with store.session() as s:
+        rows = s.execute(select(lti_nonces.c.nonce, lti_nonces.c.expires_at)).all()
+    assert [r.nonce for r in rows] == ["k"]
+    assert rows[0].expires_at.replace(tzinfo=UTC).year == later.year
