@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Self
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get_origin
 from uuid import UUID
 
 import orjson
@@ -92,14 +93,23 @@ Timestamp = Annotated[datetime, AfterValidator(_aware)]
 
 
 def _encode(value: Any) -> Any:
-    """orjson fallback: a nested value becomes its cached JSON fragment."""
+    """orjson fallback (values inside lists): a nested value becomes its JSON fragment."""
     if isinstance(value, _Value):
-        private = value.__pydantic_private__
-        if private is None:
-            value.to_json()
-            private = value.__pydantic_private__
-        return private["fragment"]  # type: ignore[index]
+        return orjson.Fragment(value.to_json())
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _holds_value(annotation: Any) -> bool:
+    """Whether a field holds a nested value (or None) directly, not inside a list or dict."""
+    if isinstance(annotation, type):
+        return issubclass(annotation, _Value)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _holds_value(get_args(annotation)[0])
+    if origin is Union or origin is UnionType:
+        arms = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return all(_holds_value(arg) for arg in arms)
+    return False
 
 
 _JSON_OPTIONS = orjson.OPT_UTC_Z
@@ -107,6 +117,19 @@ _JSON_OPTIONS = orjson.OPT_UTC_Z
 
 class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Fields that hold a nested value or None (found from the annotations once per class), so
+    # serialising needs no isinstance check: that check goes through ABCMeta, slow per member.
+    _nested: ClassVar[tuple[str, ...]] = ()
+    # True for the kinds made afresh for each statement: written inline, their bytes not kept.
+    _inline: ClassVar[bool] = False
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._nested = tuple(
+            name for name, field in cls.model_fields.items() if _holds_value(field.annotation)
+        )
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.__dict__ == self.__dict__
@@ -126,19 +149,37 @@ class _Value(BaseModel):
     def to_json(self) -> bytes:
         """Compact JSON bytes without ``None`` members; computed once per (immutable) value.
 
-        orjson writes the members and reuses the cached bytes of nested values, so shared
-        parts (verbs, activities, actors) are serialised once, not once per statement.
+        Parts that recur across statements (actors, verbs, activities …) keep their bytes and
+        are reused as they are; the parts made for one statement (result, score, context) are
+        written inline in the statement's single ``orjson.dumps`` call.
         """
         # The cache lives in pydantic's private-state slot (no private fields are declared), which
         # keeps construction as cheap as for a model without a cache.
         private = self.__pydantic_private__
         if private is not None:
             return private["json"]  # type: ignore[no-any-return]
-        members = {k: v for k, v in self.__dict__.items() if v is not None}
-        cached = orjson.dumps(members, default=_encode, option=_JSON_OPTIONS)
-        state = {"json": cached, "fragment": orjson.Fragment(cached)}
-        object.__setattr__(self, "__pydantic_private__", state)
+        cached = orjson.dumps(self._members(), default=_encode, option=_JSON_OPTIONS)
+        object.__setattr__(self, "__pydantic_private__", {"json": cached})
         return cached
+
+    def _members(self) -> dict[str, Any]:
+        """The non-``None`` members; nested values as JSON fragments or, inline kinds, dicts."""
+        members = {k: v for k, v in self.__dict__.items() if v is not None}
+        for name in self._nested:
+            value = members.get(name)
+            if value is None:
+                continue
+            try:
+                private = value.__pydantic_private__
+            except AttributeError:  # not a value (model_construct with raw data): orjson writes it
+                continue
+            if private is not None:
+                members[name] = orjson.Fragment(private["json"])
+            elif value._inline:
+                members[name] = value._members()
+            else:
+                members[name] = orjson.Fragment(value.to_json())
+        return members
 
 
 class Account(_Value):
@@ -270,6 +311,8 @@ class StatementRef(_Value):
 class Score(_Value):
     """A score; ``scaled`` in [-1, 1] and ``min <= raw <= max``."""
 
+    _inline = True
+
     scaled: float | None = Field(default=None, ge=-1, le=1)
     raw: int | float | None = None
     min: int | float | None = None
@@ -290,6 +333,8 @@ class Score(_Value):
 class Result(_Value):
     """The outcome: score, success, completion, response, duration, extensions."""
 
+    _inline = True
+
     score: Score | None = None
     success: bool | None = None
     completion: bool | None = None
@@ -309,6 +354,8 @@ class ContextActivities(_Value):
 
 class Context(_Value):
     """Where and how the statement happened (2.0.0 adds contextAgents / contextGroups)."""
+
+    _inline = True
 
     registration: UUID | None = None
     instructor: ActorField | None = None
@@ -359,6 +406,8 @@ SubStatementObject = Annotated[
 class SubStatement(_Value):
     """A statement used as the object of another (no id, stored, version or authority)."""
 
+    _inline = True
+
     objectType: Literal["SubStatement"]
     actor: ActorField
     verb: Verb
@@ -387,6 +436,8 @@ _TAGS = {"Activity", "Agent", "Group", "StatementRef", "SubStatement"}
 
 class Statement(_Value):
     """An xAPI statement. Build with :func:`parse_statement` to get :class:`StatementInvalid`."""
+
+    _inline = True
 
     id: UUID | None = None
     actor: ActorField

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 from typing import Any
 
 import orjson
@@ -165,6 +166,7 @@ def test_valid_results_always_parse_and_round_trip(duration: str, raw: int, span
     statement = parse_statement(with_(result={"duration": duration, "score": score}))
     again = Statement.model_validate_json(statement.to_json())
     assert again == statement
+    assert statement.to_json() == orjson.dumps(statement.to_dict())
     assert again.result is not None
     assert again.result.duration == duration
 
@@ -186,6 +188,36 @@ def test_a_copy_serialises_its_own_changes() -> None:
     copy_ = statement.model_copy(update={"version": "1.0.3"})
     assert orjson.loads(copy_.to_json())["version"] == "1.0.3"
     assert "version" not in orjson.loads(statement.to_json())
+
+
+def test_serialised_statements_still_pickle_and_deep_copy() -> None:
+    statement = parse_statement(with_(result={"score": {"raw": 1}}, context={"platform": "p"}))
+    body = statement.to_json()  # caches the bytes of the statement and its shared parts
+    for again in (pickle.loads(pickle.dumps(statement)), copy.deepcopy(statement)):
+        assert again == statement
+        assert again.to_json() == body
+
+
+def test_nested_parts_keep_their_order_and_reuse_cached_bytes() -> None:
+    statement = parse_statement(
+        with_(
+            object={
+                "objectType": "SubStatement",
+                "actor": {"mbox": "mailto:b@example.org"},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/answered"},
+                "object": {"id": "https://tool.example/q/2"},
+                "timestamp": "2026-01-01T12:00:00.5+02:00",
+            },
+            result={"score": {"max": 9, "min": 1, "raw": 2}, "success": True},
+        )
+    )
+    statement.actor.to_json()  # a shared part serialised before the statement
+    body = statement.to_json()
+    assert body == orjson.dumps(statement.to_dict())
+    assert b'"score":{"raw":2,"min":1,"max":9}' in body
+    assert b'"timestamp":"2026-01-01T12:00:00.500000+02:00"' in body
+    unchecked = Statement.model_construct(**{**BASE, "result": None})
+    assert orjson.loads(unchecked.to_json())["actor"] == BASE["actor"]
 
 
 def test_attachment_metadata_rules() -> None:
