@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from blendkit.errors import StatementInvalid
 from blendkit.xapi._models import (
@@ -58,6 +59,15 @@ _CMI5_CATEGORY = Activity(id=CMI5.CATEGORY_CMI5)
 _MOVE_ON_CATEGORY = Activity(id=CMI5.CATEGORY_MOVE_ON)
 _VIDEO_CATEGORY = profile_category(VIDEO.PROFILE)
 _CLASSROOM_CATEGORY = profile_category(VIRTUAL_CLASSROOM.PROFILE)
+_CMI5_CATEGORIES = (_CMI5_CATEGORY,)
+_VIDEO_CATEGORIES = (_VIDEO_CATEGORY,)
+_CLASSROOM_CATEGORIES = (_CLASSROOM_CATEGORY,)
+_PASSED_CATEGORIES = (_CMI5_CATEGORY, _MOVE_ON_CATEGORY)
+_CMI5_SESSION_ID = CMI5.SESSION_ID
+_CMI5_MASTERY_SCORE = CMI5.MASTERY_SCORE
+_CMI5_MOVE_ON = CMI5.MOVE_ON
+_NUMBER = (int, float)
+_ID = attrgetter("id")
 
 VideoEvent = Literal["initialized", "played", "paused", "seeked", "completed", "terminated"]
 _VIDEO_VERBS: dict[str, Verb] = {
@@ -69,9 +79,23 @@ _VIDEO_VERBS: dict[str, Verb] = {
     "terminated": VIDEO.TERMINATED,
 }
 
+_LIVE_VERBS: dict[str, Verb] = {
+    "joined": VIRTUAL_CLASSROOM.JOINED,
+    "left": VIRTUAL_CLASSROOM.LEFT,
+    "terminated": VIRTUAL_CLASSROOM.TERMINATED,
+}
 
 _V = TypeVar("_V", bound=_Value)
-_FIELD_NAMES: dict[type[_Value], tuple[str, ...]] = {}
+# Every field set to None, in declaration order (the order of the JSON members), per class.
+_TEMPLATES: dict[type[_Value], dict[str, None]] = {}
+# The slots pydantic keeps per instance, written through their descriptors (the models are
+# frozen, so plain attribute assignment is refused; this is what ``object.__setattr__`` does,
+# without looking the name up each time).
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_new = object.__new__
 
 
 def _trusted(cls: type[_V], **values: Any) -> _V:
@@ -79,18 +103,34 @@ def _trusted(cls: type[_V], **values: Any) -> _V:
     its per-field default lookups. Used only in the hot builders (quiz, video, statement
     assembly) for inputs they validate themselves; the test suite re-validates every builder's
     output with :func:`parse_statement`, ralph's models and TinCanPython."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(cls.model_fields)
-    value = cls.__new__(cls)
-    fields = dict.fromkeys(names)
-    fields.update(values)
-    set_ = object.__setattr__
-    set_(value, "__dict__", fields)
-    set_(value, "__pydantic_fields_set__", set(values))
-    set_(value, "__pydantic_extra__", None)
-    set_(value, "__pydantic_private__", None)
+    template = _TEMPLATES.get(cls)
+    if template is None:
+        template = _TEMPLATES[cls] = dict.fromkeys(cls.model_fields)
+    value = _new(cls)
+    _set_dict(value, {**template, **values})
+    _set_fields_set(value, set(values))
+    _set_extra(value, None)
+    _set_private(value, None)
     return value
+
+
+# UUID's slots, set through their descriptors: UUID.__init__ re-checks what is known here.
+_set_uuid_int = uuid.UUID.__dict__["int"].__set__
+_set_uuid_safe = uuid.UUID.__dict__["is_safe"].__set__
+_UUID_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+_VERSION_VARIANT_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_5_RFC_4122 = (5 << 76) | (0x8000 << 48)
+_sha1 = hashlib.sha1
+_from_bytes = int.from_bytes
+
+
+def _named_id(name: str) -> uuid.UUID:
+    """``uuid.uuid5(STATEMENT_NAMESPACE, name)``."""
+    digest = _sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()
+    result = _new(uuid.UUID)
+    _set_uuid_int(result, (_from_bytes(digest[:16]) & _VERSION_VARIANT_CLEAR) | _VERSION_5_RFC_4122)
+    _set_uuid_safe(result, _UUID_SAFE_UNKNOWN)
+    return result
 
 
 def statement_id(*identity: object) -> uuid.UUID:
@@ -99,29 +139,32 @@ def statement_id(*identity: object) -> uuid.UUID:
     Equal to ``uuid.uuid5(STATEMENT_NAMESPACE, "\\x1f".join(map(str, identity)))``, computed
     without ``UUID.__init__``'s argument checks (this runs once per emitted statement).
     """
-    name = "\x1f".join(map(str, identity)).encode()
-    digest = hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()
-    value = int.from_bytes(digest[:16], "big")
-    value = (value & ~(0xF000 << 64)) | (5 << 76)  # version 5
-    value = (value & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
-    result = object.__new__(uuid.UUID)
-    object.__setattr__(result, "int", value)
-    object.__setattr__(result, "is_safe", uuid.SafeUUID.unknown)
-    return result
+    return _named_id("\x1f".join(map(str, identity)))
 
 
 def iso_duration(value: timedelta | float) -> str:
     """ISO 8601 duration (``PT1H2M3.5S``) from a timedelta or a number of seconds."""
+    if type(value) is timedelta and not value.microseconds and value.days >= 0:
+        # Whole seconds (the common case): integer arithmetic gives the same text.
+        hours, rest = divmod(value.days * 86400 + value.seconds, 3600)
+        minutes, whole = divmod(rest, 60)
+        if hours:
+            if minutes:
+                return f"PT{hours}H{minutes}M{whole}S" if whole else f"PT{hours}H{minutes}M"
+            return f"PT{hours}H{whole}S" if whole else f"PT{hours}H"
+        if minutes:
+            return f"PT{minutes}M{whole}S" if whole else f"PT{minutes}M"
+        return f"PT{whole}S"
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
     if seconds < 0:
         raise StatementInvalid(f"duration: {seconds} s is negative; durations cannot be negative")
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
+    hours_f, rest_f = divmod(seconds, 3600)
+    minutes_f, secs = divmod(rest_f, 60)
     text = "PT"
-    if hours:
-        text += f"{int(hours)}H"
-    if minutes:
-        text += f"{int(minutes)}M"
+    if hours_f:
+        text += f"{int(hours_f)}H"
+    if minutes_f:
+        text += f"{int(minutes_f)}M"
     if secs or text == "PT":
         text += f"{round(secs, 2):g}S"
     return text
@@ -228,7 +271,10 @@ class StatementFactory:
 
     def registration(self, actor: Agent, course_id: str) -> uuid.UUID:
         """A stable registration id for one learner in one course (context.registration)."""
-        key = f"{_actor_key(actor)}\x1f{course_id}"
+        return self._registration(_actor_key(actor), course_id)
+
+    def _registration(self, actor_key: str, course_id: str) -> uuid.UUID:
+        key = f"{actor_key}\x1f{course_id}"
         found = self._registrations.get(key)
         if found is None:
             found = uuid.uuid5(_REGISTRATION_NAMESPACE, key)
@@ -248,7 +294,7 @@ class StatementFactory:
         category: tuple[Activity, ...] = (),
         other: tuple[Activity, ...] = (),
     ) -> ContextActivities:
-        key = (course_id, tuple(a.id for a in category), tuple(a.id for a in other))
+        key = (course_id, tuple(map(_ID, category)), tuple(map(_ID, other)))
         found = self._context_sets.get(key)
         if found is None:
             found = ContextActivities(
@@ -263,7 +309,7 @@ class StatementFactory:
 
     def _statement(
         self,
-        identity: Iterable[object],
+        sid: uuid.UUID,
         actor: Agent,
         verb: Verb,
         obj: Activity,
@@ -280,7 +326,7 @@ class StatementFactory:
         # second validation pass: this is the emit hot path.
         return _trusted(
             Statement,
-            id=statement_id(*identity),
+            id=sid,
             actor=actor,
             verb=verb,
             object=obj,
@@ -318,7 +364,7 @@ class StatementFactory:
         )
         obj = self.activity("resource", resource_id, ADL.LESSON_TYPE, name)
         return self._statement(
-            ("launched", _actor_key(actor), obj.id, launch_id),
+            statement_id("launched", _actor_key(actor), obj.id, launch_id),
             actor,
             ADL.LAUNCHED,
             obj,
@@ -346,8 +392,11 @@ class StatementFactory:
         at: datetime | None = None,
     ) -> Statement:
         """A finished quiz attempt: ``passed`` when scaled score >= ``mastery_score`` (0..1)."""
-        if not all(
-            isinstance(v, (int, float)) for v in (score, max_score, min_score, mastery_score)
+        if not (
+            isinstance(score, _NUMBER)
+            and isinstance(max_score, _NUMBER)
+            and isinstance(min_score, _NUMBER)
+            and isinstance(mastery_score, _NUMBER)
         ):
             raise StatementInvalid("result.score: score, min, max and mastery must be numbers")
         if not isinstance(session_id, str) or not isinstance(attempt_id, str):
@@ -374,25 +423,26 @@ class StatementFactory:
             completion=True,
             duration=iso_duration(duration),
         )
-        categories = (_CMI5_CATEGORY, _MOVE_ON_CATEGORY) if passed else (_CMI5_CATEGORY,)
+        actor_key = _actor_key(actor)
         context = _trusted(
             Context,
-            registration=self.registration(actor, course_id) if course_id else None,
+            registration=self._registration(actor_key, course_id) if course_id else None,
             platform=self.platform,
             language=self.language,
-            contextActivities=self._context_activities(course_id, categories),
+            contextActivities=self._context_activities(
+                course_id, _PASSED_CATEGORIES if passed else _CMI5_CATEGORIES
+            ),
             extensions={
-                CMI5.SESSION_ID: session_id,
-                CMI5.MASTERY_SCORE: mastery_score,
-                CMI5.MOVE_ON: move_on,
+                _CMI5_SESSION_ID: session_id,
+                _CMI5_MASTERY_SCORE: mastery_score,
+                _CMI5_MOVE_ON: move_on,
             },
         )
         obj = self.activity("quiz", quiz_id, ADL.ASSESSMENT_TYPE, name)
-        verb = ADL.PASSED if passed else ADL.FAILED
         return self._statement(
-            ("quiz", _actor_key(actor), obj.id, attempt_id),
+            _named_id(f"quiz\x1f{actor_key!s}\x1f{obj.id!s}\x1f{attempt_id!s}"),
             actor,
-            verb,
+            ADL.PASSED if passed else ADL.FAILED,
             obj,
             at=at,
             result=result,
@@ -424,9 +474,11 @@ class StatementFactory:
         ``progress`` is the ratio watched (0..1); ``seeked`` needs ``time_from`` and uses
         ``time`` as the target position.
         """
-        numbers = (time, length, progress or 0, time_from or 0, completion_threshold or 0)
-        if not all(isinstance(v, (int, float)) and v >= 0 for v in numbers):
-            raise StatementInvalid("video: time, length, progress and thresholds are numbers >= 0")
+        for number in (time, length, progress or 0, time_from or 0, completion_threshold or 0):
+            if not isinstance(number, _NUMBER) or number < 0:
+                raise StatementInvalid(
+                    "video: time, length, progress and thresholds are numbers >= 0"
+                )
         if not isinstance(session_id, uuid.UUID):
             raise StatementInvalid("video session_id: the Video Profile needs a UUID")
         verb = _VIDEO_VERBS.get(event)
@@ -460,18 +512,21 @@ class StatementFactory:
                 completion=True if event == "completed" else None,
                 duration=iso_duration(duration) if duration is not None else None,
             )
+        actor_key = _actor_key(actor)
         context = _trusted(
             Context,
-            registration=self.registration(actor, course_id) if course_id else None,
+            registration=self._registration(actor_key, course_id) if course_id else None,
             platform=self.platform,
             language=self.language,
-            contextActivities=self._context_activities(course_id, (_VIDEO_CATEGORY,)),
+            contextActivities=self._context_activities(course_id, _VIDEO_CATEGORIES),
             extensions=context_ext,
         )
         obj = self.activity("video", video_id, VIDEO.VIDEO_TYPE, name)
         position = f"{time_from}>{time}" if event == "seeked" else str(time)
         return self._statement(
-            ("video", event, _actor_key(actor), obj.id, session_id, position),
+            _named_id(
+                f"video\x1f{event!s}\x1f{actor_key!s}\x1f{obj.id!s}\x1f{session_id!s}\x1f{position}"
+            ),
             actor,
             verb,
             obj,
@@ -502,12 +557,8 @@ class StatementFactory:
         ``joined``/``terminated`` always carry the profile's planned-duration extension: an
         ISO 8601 duration (Tin Can registry) or ``null`` when the schedule is unknown.
         """
-        verbs = {
-            "joined": VIRTUAL_CLASSROOM.JOINED,
-            "left": VIRTUAL_CLASSROOM.LEFT,
-            "terminated": VIRTUAL_CLASSROOM.TERMINATED,
-        }
-        if event not in verbs:
+        verb = _LIVE_VERBS.get(event)
+        if verb is None:
             raise StatementInvalid(f"live session event {event!r} is not joined/left/terminated")
         when = at or self.clock()
         result = None
@@ -515,8 +566,11 @@ class StatementFactory:
             seconds = (
                 attended.total_seconds() if isinstance(attended, timedelta) else float(attended)
             )
-            result = Result(
-                duration=iso_duration(seconds), extensions={BLENDKIT.ATTENDED_SECONDS: seconds}
+            # iso_duration refuses negative times; the extension's value is any JSON number.
+            result = _trusted(
+                Result,
+                duration=iso_duration(seconds),
+                extensions={BLENDKIT.ATTENDED_SECONDS: seconds},
             )
         extensions: dict[str, Any] = {
             VIRTUAL_CLASSROOM.SESSION_ID: f"{live_session_id}:{occurrence}"
@@ -524,11 +578,13 @@ class StatementFactory:
         if event != "left":
             planned = iso_duration(planned_duration) if planned_duration is not None else None
             extensions[VIRTUAL_CLASSROOM.PLANNED_DURATION] = planned
-        context = Context(
-            registration=self.registration(actor, course_id),
+        actor_key = _actor_key(actor)
+        context = _trusted(
+            Context,
+            registration=self._registration(actor_key, course_id),
             platform=self.platform,
             language=self.language,
-            contextActivities=self._context_activities(course_id, (_CLASSROOM_CATEGORY,)),
+            contextActivities=self._context_activities(course_id, _CLASSROOM_CATEGORIES),
             extensions=extensions,
         )
         obj = self.activity(
@@ -539,9 +595,9 @@ class StatementFactory:
         )
         moment = "" if event == "terminated" else when.isoformat()
         return self._statement(
-            ("live", event, _actor_key(actor), obj.id, moment),
+            _named_id(f"live\x1f{event!s}\x1f{actor_key!s}\x1f{obj.id!s}\x1f{moment}"),
             actor,
-            verbs[event],
+            verb,
             obj,
             at=when,
             result=result,
@@ -577,7 +633,7 @@ class StatementFactory:
         )
         obj = self.activity("peer-review", review_id, TINCAN.REVIEW_TYPE, name)
         return self._statement(
-            ("peer-review", _actor_key(actor), obj.id),
+            statement_id("peer-review", _actor_key(actor), obj.id),
             actor,
             ACTIVITY_STREAMS.SUBMIT,
             obj,
@@ -615,7 +671,7 @@ class StatementFactory:
         )
         obj = self.activity("module", module_id, ADL.MODULE_TYPE, name)
         return self._statement(
-            ("module", event, _actor_key(actor), obj.id),
+            statement_id("module", event, _actor_key(actor), obj.id),
             actor,
             verb,
             obj,

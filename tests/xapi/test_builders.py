@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -29,6 +29,7 @@ from blendkit.xapi import (
     iso_duration,
     lti_actor,
     parse_statement,
+    statement_id,
     to_tincan,
 )
 
@@ -310,3 +311,105 @@ def test_statement_id_is_standard_uuid5(parts: list[object]) -> None:
     assert got == expected
     assert str(got) == str(expected)
     assert got.version == 5
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=20)
+
+
+@st.composite
+def _quiz_inputs(draw: st.DrawFn) -> dict[str, Any]:
+    low = draw(st.integers(-100, 100) | st.floats(-100, 100))
+    high = low + draw(st.integers(1, 1000) | st.floats(0.5, 1000))
+    offset = draw(st.integers(-14 * 60, 14 * 60))
+    return {
+        "quiz_id": draw(_TEXT),
+        "attempt_id": draw(_TEXT),
+        "score": draw(st.floats(low, high) | st.sampled_from([low, high])),
+        "min_score": low,
+        "max_score": high,
+        "mastery_score": draw(st.floats(0, 1)),
+        "session_id": draw(_TEXT),
+        "duration": draw(
+            st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400))
+            | st.floats(0, 10**7)
+        ),
+        "move_on": draw(st.sampled_from(sorted(CMI5.MOVE_ON_VALUES))),
+        "name": draw(st.none() | _TEXT.filter(bool)),
+        "course_id": draw(st.none() | _TEXT),
+        "at": draw(
+            st.datetimes(
+                min_value=datetime(2000, 1, 1),
+                max_value=datetime(2100, 1, 1),
+                timezones=st.just(timezone(timedelta(minutes=offset))),
+            )
+        ),
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(inputs=_quiz_inputs(), email=st.booleans())
+def test_quiz_statement_json_is_the_validated_statement_json(
+    inputs: dict[str, Any], email: bool
+) -> None:
+    """The builder's shortcuts (trusted assembly, inline parts, cached bytes) change nothing in
+    the JSON: it equals pydantic's own dump, and re-validating the JSON gives the same bytes."""
+    actor = lti_actor(
+        "https://canvas.example.edu", "learner", email="a@example.org" if email else None
+    )
+    statement = FACTORY.quiz_attempt(actor, **inputs)
+    body = statement.to_json()
+    assert body == orjson.dumps(statement.to_dict())
+    again = parse_statement(body)
+    assert again == statement
+    assert again.to_json() == body
+    assert statement.id == statement_id(
+        "quiz",
+        "mailto:a@example.org" if email else "https://canvas.example.edu|learner",
+        statement.object.id,  # type: ignore[union-attr]
+        inputs["attempt_id"],
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seconds=st.integers(0, 10**10) | st.floats(0, 10**9, allow_nan=False),
+    days=st.integers(0, 10**5),
+)
+def test_iso_duration_of_a_timedelta_equals_that_of_its_seconds(seconds: float, days: int) -> None:
+    value = timedelta(days=days, seconds=seconds)
+    assert iso_duration(value) == iso_duration(value.total_seconds())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    event=st.sampled_from(["initialized", "played", "paused", "seeked", "completed", "terminated"]),
+    time=st.integers(0, 10**4) | st.floats(0, 10**4),
+    time_from=st.integers(0, 10**4) | st.floats(0, 10**4),
+    live=st.sampled_from(["joined", "left", "terminated"]),
+    minutes=st.integers(0, 10**4),
+)
+def test_video_and_live_ids_stay_the_uuid5_of_their_identity(
+    event: Any, time: float, time_from: float, live: Any, minutes: int
+) -> None:
+    """Ids must not change between releases: a re-sent event has to be stored once."""
+    key = "https://canvas.instructure.com|user-42"
+    video = FACTORY.video(
+        event,
+        ACTOR,
+        video_id="v",
+        session_id=SESSION,
+        time=time,
+        length=10**4,
+        time_from=time_from,
+        progress=0.5,
+    )
+    position = f"{time_from}>{time}" if event == "seeked" else str(time)
+    assert video.id == statement_id("video", event, key, video.object.id, SESSION, position)  # type: ignore[union-attr]
+    at = T0 + timedelta(minutes=minutes)
+    session = FACTORY.live_session(
+        live, ACTOR, live_session_id="ls", course_id="c", occurrence="w1", at=at, attended=minutes
+    )
+    moment = "" if live == "terminated" else at.isoformat()
+    assert session.id == statement_id("live", live, key, session.object.id, moment)  # type: ignore[union-attr]
+    assert parse_statement(session.to_json()).to_json() == session.to_json()
+    assert parse_statement(video.to_json()).to_json() == video.to_json()
