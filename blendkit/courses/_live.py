@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blendkit.courses._models import (
@@ -50,6 +50,22 @@ from blendkit.store._tables_courses import (
 from blendkit.xapi import Agent, Statement
 
 __all__ = ["LiveSessionService"]
+
+# Built once: the course page runs them on every visit.
+_COURSE_SESSIONS = (
+    select(course_sessions)
+    .where(course_sessions.c.course_id == bindparam("course_id"))
+    .order_by(course_sessions.c.start_utc)
+)
+_COURSE_RECORDINGS = (
+    select(course_recordings)
+    .join(course_sessions, course_sessions.c.id == course_recordings.c.session_id)
+    .where(course_sessions.c.course_id == bindparam("course_id"))
+    .order_by(course_recordings.c.id)
+)
+_SESSION_RECORDINGS = _COURSE_RECORDINGS.where(
+    course_recordings.c.session_id == bindparam("session_id")
+)
 
 
 def _session(row: Any) -> LiveSessionRecord:
@@ -132,11 +148,7 @@ class LiveSessionService:
     def sessions(self, course: Course) -> list[LiveSessionRecord]:
         """The course's sessions, earliest first."""
         with self.store.session() as s:
-            rows = s.execute(
-                select(course_sessions)
-                .where(course_sessions.c.course_id == course.id)
-                .order_by(course_sessions.c.start_utc)
-            ).all()
+            rows = s.execute(_COURSE_SESSIONS, {"course_id": course.id}).all()
         return [_session(r) for r in rows]
 
     def session(self, course: Course, session_id: str) -> LiveSessionRecord:
@@ -361,15 +373,12 @@ class LiveSessionService:
 
     def recordings(self, course: Course, session_id: str | None = None) -> list[RecordingRow]:
         """Recording files of one session or of every session of the course."""
-        query = (
-            select(course_recordings)
-            .join(course_sessions, course_sessions.c.id == course_recordings.c.session_id)
-            .where(course_sessions.c.course_id == course.id)
-        )
-        if session_id is not None:
-            query = query.where(course_recordings.c.session_id == session_id)
         with self.store.session() as s:
-            rows = s.execute(query.order_by(course_recordings.c.id)).all()
+            if session_id is None:
+                rows = s.execute(_COURSE_RECORDINGS, {"course_id": course.id}).all()
+            else:
+                params = {"course_id": course.id, "session_id": session_id}
+                rows = s.execute(_SESSION_RECORDINGS, params).all()
         return [
             RecordingRow(
                 session_id=r.session_id,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blendkit.courses._models import (
@@ -49,6 +49,18 @@ __all__ = ["CourseRecords", "StatementsFor", "check_item", "invalid", "new_id", 
 
 StatementsFor = Callable[[Agent, str], Sequence[Statement]]
 """Builds the statements describing a piece of evidence, given the actor and the course key."""
+
+
+# Statements of the launch and page hot path, built once: building a select over a wide table
+# costs several times more than running it on SQLite.
+_COURSE_BY_CONTEXT = select(course_courses).where(
+    course_courses.c.issuer == bindparam("issuer"),
+    course_courses.c.context_id == bindparam("context_id"),
+)
+_ENROLMENT = select(course_enrolments).where(
+    course_enrolments.c.course_id == bindparam("course_id"),
+    course_enrolments.c.sub == bindparam("sub"),
+)
 
 
 @functools.lru_cache(maxsize=64)
@@ -138,9 +150,7 @@ class CourseRecords:
         now = self.clock()
         with self.store.session() as s:
             row = s.execute(
-                select(course_courses).where(
-                    course_courses.c.issuer == issuer, course_courses.c.context_id == context_id
-                )
+                _COURSE_BY_CONTEXT, {"issuer": issuer, "context_id": context_id}
             ).first()
             if row is None:
                 chosen = path() if callable(path) else path
@@ -180,9 +190,7 @@ class CourseRecords:
         """The course of (issuer, context_id) (``NotFound`` before its first launch)."""
         with self.store.session() as s:
             row = s.execute(
-                select(course_courses).where(
-                    course_courses.c.issuer == issuer, course_courses.c.context_id == context_id
-                )
+                _COURSE_BY_CONTEXT, {"issuer": issuer, "context_id": context_id}
             ).first()
         if row is None:
             raise NotFound(
@@ -263,9 +271,7 @@ class CourseRecords:
         winner's row instead.
         """
         now = self.clock()
-        query = select(course_enrolments).where(
-            course_enrolments.c.course_id == course.id, course_enrolments.c.sub == person.sub
-        )
+        key = {"course_id": course.id, "sub": person.sub}
         values = {
             "name": person.name,
             "email": person.email,
@@ -273,7 +279,7 @@ class CourseRecords:
             "roles": json.dumps(sorted(person.roles)),
         }
         with self.store.session() as s:
-            row = s.execute(query).first()
+            row = s.execute(_ENROLMENT, key).first()
             if row is None:
                 enrolled_at = person.enrolled_at or now
                 insert_new = self.store.insert_ignoring_conflicts(
@@ -296,7 +302,7 @@ class CourseRecords:
                             "roles": tuple(sorted(person.roles)),
                         }
                     )
-                row = s.execute(query).one()  # enrolled by a concurrent launch a moment ago
+                row = s.execute(_ENROLMENT, key).one()  # enrolled by a concurrent launch
             if not keep_zone:
                 values["time_zone"] = person.time_zone
             current = {k: getattr(row, k) for k in values}
@@ -324,11 +330,7 @@ class CourseRecords:
     def enrolment(self, course: Course, sub: str) -> Enrolment:
         """One person (``NotFound`` when they never launched into the course)."""
         with self.store.session() as s:
-            row = s.execute(
-                select(course_enrolments).where(
-                    course_enrolments.c.course_id == course.id, course_enrolments.c.sub == sub
-                )
-            ).first()
+            row = s.execute(_ENROLMENT, {"course_id": course.id, "sub": sub}).first()
         if row is None:
             raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
         return self._enrolment(row)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from blendkit.courses._models import (
@@ -56,6 +56,23 @@ from blendkit.store._tables_courses import (
 from blendkit.xapi import Agent, Statement, lti_actor
 
 _PIECE: TypeAdapter[EvidencePiece] = TypeAdapter(EvidencePiece)
+# Built once: they run on every page a learner opens.
+_EVIDENCE = (
+    select(course_evidence.c.piece)
+    .where(
+        course_evidence.c.course_id == bindparam("course_id"),
+        course_evidence.c.sub == bindparam("sub"),
+    )
+    .order_by(course_evidence.c.id)
+)
+_OVERRIDES = (
+    select(course_overrides)
+    .where(
+        course_overrides.c.course_id == bindparam("course_id"),
+        course_overrides.c.sub == bindparam("sub"),
+    )
+    .order_by(course_overrides.c.id)
+)
 
 __all__ = ["CourseService", "StatementsFor"]
 
@@ -71,17 +88,10 @@ class CourseService(CourseRecords):
             pieces.append(Enrolled(at=person.enrolled_at))
         pieces.extend(GroupJoined(group=g) for g in person.groups)
         pieces.extend(RoleGranted(role=r) for r in person.roles)
-        rows = s.execute(
-            select(course_evidence.c.piece)
-            .where(course_evidence.c.course_id == course.id, course_evidence.c.sub == person.sub)
-            .order_by(course_evidence.c.id)
-        ).all()
+        key = {"course_id": course.id, "sub": person.sub}
+        rows = s.execute(_EVIDENCE, key).all()
         pieces.extend(_PIECE.validate_json(r.piece) for r in rows)
-        overrides = s.execute(
-            select(course_overrides)
-            .where(course_overrides.c.course_id == course.id, course_overrides.c.sub == person.sub)
-            .order_by(course_overrides.c.id)
-        ).all()
+        overrides = s.execute(_OVERRIDES, key).all()
         pieces.extend(override_piece(self._override(o)) for o in overrides)
         return Evidence(learner=person.sub).apply_all(pieces)
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import CursorResult, delete, insert, select
+from sqlalchemy import CursorResult, bindparam, delete, select
 
 from blendkit.errors import LaunchRejected
 from blendkit.lti._launch import Launch
@@ -27,6 +27,13 @@ _PURGE_EVERY = 200
 
 def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
+
+
+# Built once: every launch saves one and every page loads one.
+_SAVE = lti_launches.insert()
+_GET = select(lti_launches.c.data, lti_launches.c.expires_at).where(
+    lti_launches.c.id == bindparam("id")
+)
 
 
 class LaunchSessions:
@@ -50,17 +57,18 @@ class LaunchSessions:
         now = self.clock()
         with self.store.session() as session:
             session.execute(
-                insert(lti_launches).values(
-                    id=launch_id,
-                    issuer=launch.issuer,
-                    client_id=launch.client_id,
-                    deployment_id=launch.deployment_id,
-                    sub=launch.user.sub,
-                    context_id=launch.context.id if launch.context else None,
-                    data=launch.model_dump_json(),
-                    created_at=_at(now),
-                    expires_at=_at(now + self.ttl_seconds),
-                )
+                _SAVE,
+                {
+                    "id": launch_id,
+                    "issuer": launch.issuer,
+                    "client_id": launch.client_id,
+                    "deployment_id": launch.deployment_id,
+                    "sub": launch.user.sub,
+                    "context_id": launch.context.id if launch.context else None,
+                    "data": launch.model_dump_json(),
+                    "created_at": _at(now),
+                    "expires_at": _at(now + self.ttl_seconds),
+                },
             )
         self._saves += 1
         if self._saves % _PURGE_EVERY == 0:
@@ -72,11 +80,7 @@ class LaunchSessions:
         if not launch_id or len(launch_id) > 64:
             raise self._expired()
         with self.store.session() as session:
-            row = session.execute(
-                select(lti_launches.c.data, lti_launches.c.expires_at).where(
-                    lti_launches.c.id == launch_id
-                )
-            ).first()
+            row = session.execute(_GET, {"id": launch_id}).first()
         if row is None:
             raise self._expired()
         expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, bindparam, delete, select
 
 from blendkit.store import Store
 from blendkit.store._tables_core import lti_login_states, lti_nonces
@@ -31,6 +31,14 @@ __all__ = [
 
 # Purge expired rows on roughly one call in this many: cheap, and tables stay small.
 _PURGE_EVERY = 64
+# Built once: every login and launch runs them.
+_PUT_STATE = lti_login_states.insert()
+_PEEK_STATE = select(lti_login_states).where(lti_login_states.c.state == bindparam("state"))
+_POP_STATE = (
+    delete(lti_login_states)
+    .where(lti_login_states.c.state == bindparam("state"))
+    .returning(*lti_login_states.c)
+)
 
 
 class LoginState(BaseModel):
@@ -146,16 +154,17 @@ class StoreLoginStateStore:
                     )
                 )
             session.execute(
-                lti_login_states.insert().values(
-                    state=record.state,
-                    nonce=record.nonce,
-                    browser_hash=record.browser_hash,
-                    issuer=record.issuer,
-                    client_id=record.client_id,
-                    target_link_uri=record.target_link_uri,
-                    storage_target=record.storage_target,
-                    expires_at=_to_datetime(record.expires_at),
-                )
+                _PUT_STATE,
+                {
+                    "state": record.state,
+                    "nonce": record.nonce,
+                    "browser_hash": record.browser_hash,
+                    "issuer": record.issuer,
+                    "client_id": record.client_id,
+                    "target_link_uri": record.target_link_uri,
+                    "storage_target": record.storage_target,
+                    "expires_at": _to_datetime(record.expires_at),
+                },
             )
 
     @staticmethod
@@ -166,18 +175,12 @@ class StoreLoginStateStore:
 
     def peek(self, state: str) -> LoginState | None:
         with self._store.session() as session:
-            row = session.execute(
-                select(lti_login_states).where(lti_login_states.c.state == state)
-            ).first()
+            row = session.execute(_PEEK_STATE, {"state": state}).first()
         return None if row is None else self._record(row)
 
     def pop(self, state: str) -> LoginState | None:
         with self._store.session() as session:
-            row = session.execute(
-                delete(lti_login_states)
-                .where(lti_login_states.c.state == state)
-                .returning(*lti_login_states.c)
-            ).first()
+            row = session.execute(_POP_STATE, {"state": state}).first()
         return None if row is None else self._record(row)
 
 
@@ -187,6 +190,9 @@ class StoreNonceStore:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._calls = 0
+        self._insert = store.insert_ignoring_conflicts(lti_nonces, "issuer", "nonce").returning(
+            lti_nonces.c.nonce
+        )
 
     def use(self, issuer: str, nonce: str, expires_at: float) -> bool:
         self._calls += 1
@@ -195,11 +201,9 @@ class StoreNonceStore:
                 session.execute(
                     delete(lti_nonces).where(lti_nonces.c.expires_at < _to_datetime(time.time()))
                 )
-        insert = self._store.insert_ignoring_conflicts(lti_nonces, "issuer", "nonce")
         with self._store.session() as session:
             stored = session.execute(
-                insert.values(
-                    issuer=issuer, nonce=nonce, expires_at=_to_datetime(expires_at)
-                ).returning(lti_nonces.c.nonce)
+                self._insert,
+                {"issuer": issuer, "nonce": nonce, "expires_at": _to_datetime(expires_at)},
             ).first()
         return stored is not None

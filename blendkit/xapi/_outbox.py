@@ -22,8 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any, Literal
 
 import orjson
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Insert, delete, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -126,6 +125,7 @@ class Outbox:
         self.clock = clock
         self.sleep = sleep
         self.jitter = jitter
+        self._insert_statement: Insert | None = None
 
     @classmethod
     def from_settings(
@@ -192,19 +192,11 @@ class Outbox:
         return [sid for sid, _ in prepared]
 
     def _insert(self, target: Session | Connection, rows: list[dict[str, Any]]) -> None:
-        bind = target.get_bind() if isinstance(target, Session) else target
-        dialect = bind.dialect.name
-        if dialect == "postgresql":
-            stmt: Any = postgresql.insert(xapi_outbox).on_conflict_do_nothing(
-                index_elements=["statement_id"]
+        if self._insert_statement is None:  # built once: emit runs on every recorded event
+            self._insert_statement = self.store.insert_ignoring_conflicts(
+                xapi_outbox, "statement_id"
             )
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(xapi_outbox).on_conflict_do_nothing(
-                index_elements=["statement_id"]
-            )
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported stores
-            raise OutboxError(f"the outbox needs SQLite or PostgreSQL, not {dialect}")
-        target.execute(stmt, rows)
+        target.execute(self._insert_statement, rows)
 
     # --- claim and deliver ------------------------------------------------------------------
 
