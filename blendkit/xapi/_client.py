@@ -60,19 +60,21 @@ class _Requests:
         self.base = httpx.URL(endpoint.rstrip("/") + "/")
         self.version = version
         self.headers = {"X-Experience-API-Version": version}
+        # Joined once: httpx parses a URL on every join, and statements go out in every batch.
+        self.statements = self.base.join("statements")
+        self.post_headers = {**self.headers, "Content-Type": _JSON}
 
     def url(self, path: str) -> httpx.URL:
         return self.base.join(path)
 
     def post_body(self, body: bytes) -> httpx.Request:
-        headers = {**self.headers, "Content-Type": _JSON}
-        return httpx.Request("POST", self.url("statements"), content=body, headers=headers)
+        return httpx.Request("POST", self.statements, content=body, headers=self.post_headers)
 
     def put_statement(self, statement_id: str, body: bytes) -> httpx.Request:
         headers = {**self.headers, "Content-Type": _JSON}
         return httpx.Request(
             "PUT",
-            self.url("statements"),
+            self.statements,
             params={"statementId": statement_id},
             content=body,
             headers=headers,
@@ -84,7 +86,7 @@ class _Requests:
             for k, v in params.items()
             if v is not None
         }
-        return httpx.Request("GET", self.url("statements"), params=query, headers=self.headers)
+        return httpx.Request("GET", self.statements, params=query, headers=self.headers)
 
     def more(self, more: str) -> httpx.Request:
         return httpx.Request("GET", self.base.join(more), headers=self.headers)
@@ -199,7 +201,11 @@ class _Base:
     def _parts(self, statements: Sequence[Any]) -> list[bytes]:
         if not statements:
             raise StatementInvalid("statements: nothing to send (empty batch)")
-        return [statement_bytes(s, self.version) for s in statements]
+        version = self.version
+        # A Statement is already validated (the builders' output): take its bytes directly.
+        return [
+            s.to_json() if type(s) is Statement else statement_bytes(s, version) for s in statements
+        ]
 
 
 class LRSClient(_Base):
