@@ -107,7 +107,10 @@ class CourseRecords:
 
     @staticmethod
     def _course(row: Any) -> Course:
-        return Course(
+        # Built without re-validation: every column was checked when it was written, and the
+        # path is the validated document from _parsed (pydantic would re-run the path's whole
+        # reference and cycle check on each page otherwise).
+        return Course.model_construct(
             id=row.id,
             issuer=row.issuer,
             client_id=row.client_id,
