@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from blendkit import BlendkitError, LaunchRejected
@@ -132,9 +133,19 @@ def bad_request(message: str, code: str = "app.bad_input") -> BlendkitError:
     return BlendkitError(message, code=code, http_status=400)
 
 
+def hidden() -> Markup:
+    """The hidden fields every form carries: the launch id and its CSRF token (a template
+    global, so the macro file needs no request context and Jinja imports it once)."""
+    launch_id = Blendkit.current_launch_id() or ""
+    token = csrf_token(launch_id) if launch_id else ""
+    return Markup(
+        '<input type="hidden" name="launch" value="{}">\n<input type="hidden" name="{}" value="{}">'
+    ).format(launch_id, CSRF_FIELD, token)
+
+
 def install(app: Flask) -> None:
     """Template helpers, CSRF check, headers and the error page."""
-    app.jinja_env.globals.update(link=link, local=local, CSRF_FIELD=CSRF_FIELD)
+    app.jinja_env.globals.update(link=link, local=local, hidden=hidden, CSRF_FIELD=CSRF_FIELD)
     app.jinja_env.autoescape = True
 
     @app.context_processor
