@@ -128,7 +128,7 @@ def _prepare(db_url: str, platform: Platform) -> None:
     store.dispose()
 
 
-def _start_tool(db_url: str, port: int) -> subprocess.Popen[bytes]:
+def _start_tool(db_url: str, port: int, worker_options: list[str]) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
         BLENDKIT_DATABASE_URL=db_url,
@@ -137,8 +137,8 @@ def _start_tool(db_url: str, port: int) -> subprocess.Popen[bytes]:
         PYTHONPATH=str(ROOT),
     )
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-               "examples.flask_app:create_app()"]  # fmt: skip
+    command = [str(gunicorn), "-w", "2", *worker_options, "-b", f"127.0.0.1:{port}",
+               "--log-level", "warning", "examples.flask_app:create_app()"]  # fmt: skip
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -151,7 +151,23 @@ def _start_tool(db_url: str, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("gunicorn did not answer within 30 s")
 
 
-def _round(port: int, platform: Platform, launches: int, workers: int) -> dict[str, float]:
+def _server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the gunicorn workers, read from /proc (0.0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for child in children:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    except OSError:
+        return 0.0
+    return total
+
+
+def _round(
+    port: int, platform: Platform, launches: int, workers: int, server_pid: int
+) -> dict[str, float]:
     tool = f"http://127.0.0.1:{port}"
     clients: list[RawHttp] = []
     local = threading.local()
@@ -194,15 +210,19 @@ def _round(port: int, platform: Platform, launches: int, workers: int) -> dict[s
         return elapsed + time.perf_counter() - started
 
     with ThreadPoolExecutor(workers) as pool:
+        cpu0 = _server_cpu_seconds(server_pid)
         t0 = time.perf_counter()
         logged = list(pool.map(login, range(launches)))
         login_phase = time.perf_counter() - t0
+        cpu1 = _server_cpu_seconds(server_pid)
         signed = [
             (*entry, platform.id_token(nonce=entry[2], sub=entry[4], tool=tool)) for entry in logged
         ]
+        cpu2 = _server_cpu_seconds(server_pid)
         t1 = time.perf_counter()
         latencies = list(pool.map(launch, signed))
         launch_phase = time.perf_counter() - t1
+        cpu3 = _server_cpu_seconds(server_pid)
         t2 = time.perf_counter()
         list(pool.map(lambda _: client().get("/lti/jwks").status, range(launches)))
         peer_phase = time.perf_counter() - t2
@@ -214,6 +234,7 @@ def _round(port: int, platform: Platform, launches: int, workers: int) -> dict[s
         "p50_ms": 1000 * latencies[len(latencies) // 2],
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "jwks_per_s": launches / peer_phase,
+        "server_cpu_ms_per_launch": 1000 * (cpu1 - cpu0 + cpu3 - cpu2) / launches,
     }
 
 
@@ -222,6 +243,10 @@ def main() -> None:
     parser.add_argument("--launches", type=int, default=400, help="launches per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--worker-class", default="sync", help="gunicorn worker class (sync or gthread)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--max-seconds", type=float, default=240, help="stop after this long")
     args = parser.parse_args()
     platform = Platform()
@@ -230,13 +255,15 @@ def main() -> None:
     with __import__("socket").socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = _start_tool(db_url, port)
+    process = _start_tool(
+        db_url, port, ["--worker-class", args.worker_class, "--threads", str(args.threads)]
+    )
     results = []
     started = time.monotonic()
     try:
-        _round(port, platform, min(50, args.launches), args.concurrency)  # warm-up
+        _round(port, platform, min(50, args.launches), args.concurrency, process.pid)  # warm-up
         for _ in range(args.rounds):
-            results.append(_round(port, platform, args.launches, args.concurrency))
+            results.append(_round(port, platform, args.launches, args.concurrency, process.pid))
             if time.monotonic() - started > args.max_seconds:
                 break
     finally:
@@ -247,7 +274,8 @@ def main() -> None:
             drop()
     backend = "postgresql" if drop else "sqlite"
     median = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    common = {"backend": backend, "workers": 2, "concurrency": args.concurrency,
+    common = {"backend": backend, "workers": 2, "worker_class": args.worker_class,
+              "threads": args.threads, "concurrency": args.concurrency,
               "launches_per_round": args.launches, "rounds": len(results)}  # fmt: skip
     print(json.dumps({"figure": "app_launches_per_s", "median": round(median["launches_per_s"], 1),
                       "target": 300, "peer": "jwks_requests_per_s",
@@ -258,6 +286,8 @@ def main() -> None:
     print(json.dumps({"figure": "app_launch_p50_ms", "median": p50, **common}))
     print(json.dumps({"figure": "app_launch_p99_ms", "median": round(median["p99_ms"], 2),
                       "target": 50, **common}))  # fmt: skip
+    cpu = round(median["server_cpu_ms_per_launch"], 2)
+    print(json.dumps({"figure": "server_cpu_ms_per_launch", "median": cpu, **common}))
     print(json.dumps({"figure": "raw_rounds", "rounds": [{k: round(v, 2) for k, v in r.items()}
                                                           for r in results]}))  # fmt: skip
 
