@@ -249,6 +249,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--max-seconds", type=float, default=240, help="stop after this long")
     args = parser.parse_args()
+    # The client threads mostly wait on sockets; hand the GIL over quickly when one is ready, so
+    # a gunicorn worker is not left waiting on the client (a sync worker waits for the client's
+    # FIN after every response).
+    sys.setswitchinterval(0.0005)
     platform = Platform()
     db_url, drop = _database()
     _prepare(db_url, platform)

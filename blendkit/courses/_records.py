@@ -102,6 +102,10 @@ class CourseRecords:
         self.outbox = outbox
         self.statements = statements
         self.clock = clock
+        # Built once: every first launch of a person runs it.
+        self._enrol_new = store.insert_ignoring_conflicts(
+            course_enrolments, "course_id", "sub"
+        ).returning(course_enrolments.c.id)
 
     # --- courses ---------------------------------------------------------------------------
 
@@ -285,17 +289,9 @@ class CourseRecords:
             row = s.execute(_ENROLMENT, key).first()
             if row is None:
                 enrolled_at = person.enrolled_at or now
-                insert_new = self.store.insert_ignoring_conflicts(
-                    course_enrolments, "course_id", "sub"
-                )
                 inserted = s.execute(
-                    insert_new.values(
-                        course_id=course.id,
-                        sub=person.sub,
-                        time_zone=person.time_zone,
-                        enrolled_at=enrolled_at,
-                        **values,
-                    ).returning(course_enrolments.c.id)
+                    self._enrol_new,
+                    {**key, "time_zone": person.time_zone, "enrolled_at": enrolled_at, **values},
                 ).first()
                 if inserted is not None:
                     return person.model_copy(

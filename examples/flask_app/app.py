@@ -8,6 +8,7 @@ from pathlib import Path as FilePath
 from typing import Any, cast
 
 from flask import Flask, current_app, redirect, url_for
+from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
@@ -36,6 +37,18 @@ class Services:
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
+class NoCookieSessions(SessionInterface):
+    """The tool keeps no cookie session: pages inside the LMS iframe carry their launch id
+    instead (third-party cookies are blocked), so Flask's signed session cookie is never read
+    or written, and no request pays for its serializer."""
+
+    def open_session(self, app: Flask, request: Any) -> SessionMixin | None:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Any) -> None:
+        return None
+
+
 def services() -> Services:
     """The services of the current app."""
     return cast(Services, current_app.extensions[APP_KEY])
@@ -61,6 +74,7 @@ def create_app(
     )
     secret = settings.tool.secret_key.get_secret_value() or secrets.token_hex(32)
     app.config.update(SECRET_KEY=secret, **config)
+    app.session_interface = NoCookieSessions()
     bk = Blendkit(app, settings=settings, store=store)
     state = Blendkit.state(app)
     outbox = Outbox.from_settings(settings, store=state.store)
