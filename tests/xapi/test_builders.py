@@ -413,3 +413,17 @@ def test_video_and_live_ids_stay_the_uuid5_of_their_identity(
     assert session.id == statement_id("live", live, key, session.object.id, moment)  # type: ignore[union-attr]
     assert parse_statement(session.to_json()).to_json() == session.to_json()
     assert parse_statement(video.to_json()).to_json() == video.to_json()
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_built_values_hold_every_field_in_declaration_order(name: str) -> None:
+    """The hot builders assemble values without pydantic; they must look like validated ones."""
+    statement, _ = CATALOGUE[name]
+    values: list[Any] = [statement, statement.result, statement.context]
+    if statement.result is not None:
+        values.append(statement.result.score)
+    for value in values:
+        if value is not None:
+            assert list(value.__dict__) == list(type(value).model_fields)
+            assert value.model_fields_set <= set(type(value).model_fields)
+            assert value.model_extra is None
