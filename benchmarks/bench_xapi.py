@@ -15,7 +15,8 @@ Peers, all against the same minimal local LRS (``benchmarks/mini_lrs.py``, start
 
 Prints one JSON line per figure (median of >= 5 repetitions) and the ratios against each peer.
 Targets: >= 10x tincan one-by-one, >= 2.5x tincan batch-100, within 1.5x of raw httpx.
-Run: ``.venv/bin/python benchmarks/bench_xapi.py [--count 2000] [--repeat 5]``.
+Run: ``.venv/bin/python benchmarks/bench_xapi.py [--count 2000] [--repeat 5]``; measured figures
+and how to read them: ``docs/xapi/lrs.md`` (Throughput).
 """
 
 from __future__ import annotations
