@@ -2,10 +2,11 @@
 
 One launch = OIDC login initiation (GET /lti/login) → the platform signs an id_token for the
 state and nonce the tool chose → POST /lti/launch → the first page (GET /course?launch=…). The
-platform side lives in this process: its JWKS on a tiny loopback server, its signatures made
-between the login phase and the launch phase so that signing (the platform's work) is not
-counted. Launches/s = launches / (login phase + launch-and-page phase); a launch's latency is
-the sum of its three requests. Peer in the same run: GET /lti/jwks (the cheapest tool route).
+platform side lives in this process: its JWKS on a tiny loopback server, its signatures (and the
+auto-posted forms carrying them) made between the login phase and the launch phase, so that the
+platform's work is not counted. Launches/s = launches / (login phase + launch-and-page phase);
+a launch's latency is the sum of its three requests. Peer in the same run: GET /lti/jwks (the
+cheapest tool route).
 The client (``raw_http.py``) speaks HTTP over plain sockets: it shares the machine's cores with
 the server, and httpx would spend more CPU per request than the cheapest route does.
 
@@ -31,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import jwt
@@ -195,12 +196,21 @@ def _round(
         query = parse_qs(urlsplit(answer.header("location")).query)
         return elapsed, query["state"][0], query["nonce"][0], answer.cookies(), sub
 
-    def launch(item: tuple[float, str, str, dict[str, str], str, str]) -> float:
-        elapsed, state, _, cookies, _, token = item
-        started = time.perf_counter()
+    def auto_post(entry: tuple[float, str, str, dict[str, str], str]) -> tuple[float, bytes, str]:
+        """The platform's work: sign the id_token and build the form the browser posts."""
+        elapsed, state, nonce, cookies, sub = entry
+        token = platform.id_token(nonce=nonce, sub=sub, tool=tool)
         cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
-        answer = client().post_form(
-            "/lti/launch", {"id_token": token, "state": state}, headers={"Cookie": cookie}
+        return elapsed, urlencode({"id_token": token, "state": state}).encode(), cookie
+
+    def launch(item: tuple[float, bytes, str]) -> float:
+        elapsed, form, cookie = item
+        started = time.perf_counter()
+        answer = client().request(
+            "POST",
+            "/lti/launch",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+            body=form,
         )
         assert answer.status == 302, answer.body[:300]
         location = urlsplit(answer.header("location"))
@@ -215,9 +225,7 @@ def _round(
         logged = list(pool.map(login, range(launches)))
         login_phase = time.perf_counter() - t0
         cpu1 = _server_cpu_seconds(server_pid)
-        signed = [
-            (*entry, platform.id_token(nonce=entry[2], sub=entry[4], tool=tool)) for entry in logged
-        ]
+        signed = [auto_post(entry) for entry in logged]
         cpu2 = _server_cpu_seconds(server_pid)
         t1 = time.perf_counter()
         latencies = list(pool.map(launch, signed))

@@ -73,7 +73,9 @@ def course() -> ResponseReturnValue:
         statuses=statuses,
         sessions=sessions,
         best=best,
-        recordings=[r for r in svc.live.recordings(current.course) if r.kind in ("video", "audio")],
+        recordings=[r for r in svc.live.recordings(current.course) if r.kind in ("video", "audio")]
+        if sessions  # recordings belong to sessions: none without one
+        else [],
         session_titles={s.id: s for s in sessions},
         zones=sorted(set(ZONES) | {current.person.time_zone}),
     )
