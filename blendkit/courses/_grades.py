@@ -72,7 +72,7 @@ class GradePassback:
         query = select(course_grades).where(course_grades.c.course_id == course_id)
         if status:
             query = query.where(course_grades.c.status == status)
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(query.order_by(course_grades.c.id.desc())).all()
         return [
             GradeRecord(
@@ -86,7 +86,7 @@ class GradePassback:
 
     def counts(self) -> dict[str, int]:
         """How many scores are pending, sent and failed, over every course."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(
                 select(course_grades.c.status, func.count()).group_by(course_grades.c.status)
             ).all()
@@ -95,7 +95,7 @@ class GradePassback:
 
     def _claim(self, limit: int) -> list[int]:
         now = self.clock()
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             due = (
                 s.execute(
                     select(course_grades.c.id)
@@ -110,7 +110,7 @@ class GradePassback:
             )
         claimed = []
         for grade_id in due:
-            with self.store.session() as s:
+            with self.store.transaction() as s:
                 # Moving next_attempt_at forward is the claim: only one process wins the row.
                 result = s.execute(
                     update(course_grades)
@@ -123,7 +123,7 @@ class GradePassback:
                     )
                     .values(next_attempt_at=now + timedelta(seconds=self.lease))
                 )
-                if result.rowcount == 1:  # type: ignore[attr-defined]
+                if result.rowcount == 1:
                     claimed.append(grade_id)
         return claimed
 
@@ -131,7 +131,7 @@ class GradePassback:
         """Send up to ``limit`` due scores; returns what happened."""
         report = GradeReport()
         for grade_id in self._claim(limit):
-            with self.store.session() as s:
+            with self.store.transaction() as s:
                 row = s.execute(
                     select(course_grades, course_courses.c.issuer, course_courses.c.client_id,
                            course_courses.c.ags)
@@ -145,7 +145,7 @@ class GradePassback:
                 status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
                 wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
                 message = str(exc)[:500]
-                with self.store.session() as s:
+                with self.store.transaction() as s:
                     s.execute(
                         update(course_grades)
                         .where(course_grades.c.id == grade_id)
@@ -160,7 +160,7 @@ class GradePassback:
                 else:
                     report.retried += 1
                 continue
-            with self.store.session() as s:
+            with self.store.transaction() as s:
                 s.execute(
                     update(course_grades)
                     .where(course_grades.c.id == grade_id)
@@ -175,11 +175,11 @@ class GradePassback:
         query = update(course_grades).where(course_grades.c.status == "failed")
         if course_id is not None:
             query = query.where(course_grades.c.course_id == course_id)
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             result = s.execute(
                 query.values(status="pending", attempts=0, next_attempt_at=self.clock())
             )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)
 
     def _send(self, row: Any) -> None:
         ags = json.loads(row.ags or "{}")

@@ -22,7 +22,7 @@ class StoreEventLedger:
 
     def first_time(self, provider: str, event_id: str) -> bool:
         try:
-            with self.store.session(savepoint=True) as s:
+            with self.store.transaction(savepoint=True) as s:
                 s.execute(
                     insert(course_webhook_events).values(
                         provider=provider, event_id=event_id, received_at=datetime.now(UTC)
@@ -34,7 +34,7 @@ class StoreEventLedger:
 
     def forget(self, provider: str, event_id: str) -> None:
         """Un-record an event whose processing failed, so the provider's retry is processed."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             s.execute(
                 delete(course_webhook_events).where(
                     course_webhook_events.c.provider == provider,

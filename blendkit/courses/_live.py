@@ -131,7 +131,7 @@ class LiveSessionService:
         meeting = self.provider.create_session(spec)
         first = meeting.occurrences[0] if meeting.occurrences else None
         session_id = uuid.uuid4().hex[:16]
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             s.execute(
                 insert(course_sessions).values(
                     id=session_id, course_id=course.id, item=item, title=title,
@@ -147,13 +147,13 @@ class LiveSessionService:
 
     def sessions(self, course: Course) -> list[LiveSessionRecord]:
         """The course's sessions, earliest first."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(_COURSE_SESSIONS, {"course_id": course.id}).all()
         return [_session(r) for r in rows]
 
     def session(self, course: Course, session_id: str) -> LiveSessionRecord:
         """One session of the course (``NotFound`` otherwise)."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             row = s.execute(
                 select(course_sessions).where(
                     course_sessions.c.id == session_id, course_sessions.c.course_id == course.id
@@ -168,7 +168,7 @@ class LiveSessionService:
     def join_link(self, course: Course, session_id: str, sub: str) -> str:
         """The learner's personal join URL (registered at the provider once, then kept)."""
         record = self.session(course, session_id)
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             url = s.execute(
                 select(course_join_links.c.url).where(
                     course_join_links.c.session_id == session_id, course_join_links.c.sub == sub
@@ -182,7 +182,7 @@ class LiveSessionService:
             Learner(id=sub, name=person.name, email=person.email),
         )
         try:
-            with self.store.session(savepoint=True) as s:
+            with self.store.transaction(savepoint=True) as s:
                 s.execute(
                     insert(course_join_links).values(
                         session_id=session_id, sub=sub, url=link.url,
@@ -194,7 +194,7 @@ class LiveSessionService:
         return link.url
 
     def _join_links(self, record: LiveSessionRecord) -> list[JoinLink]:
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(
                 select(course_join_links).where(course_join_links.c.session_id == record.id)
             ).all()
@@ -238,7 +238,7 @@ class LiveSessionService:
             meeting_id=record.provider_meeting_id,
             join_links=self._join_links(record),
         )
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             s.execute(delete(course_attendance).where(course_attendance.c.session_id == record.id))
             s.execute(delete(course_unmatched).where(course_unmatched.c.session_id == record.id))
             for row in report.attendance:
@@ -300,7 +300,7 @@ class LiveSessionService:
 
     def attendance(self, course: Course) -> list[AttendanceRow]:
         """Every stored attendance figure of the course's sessions."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(
                 select(course_attendance)
                 .join(course_sessions, course_sessions.c.id == course_attendance.c.session_id)
@@ -321,7 +321,7 @@ class LiveSessionService:
 
     def unmatched(self, course: Course) -> list[UnmatchedRow]:
         """Participants of the course's sessions no enrolment could be tied to."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(
                 select(course_unmatched)
                 .join(course_sessions, course_sessions.c.id == course_unmatched.c.session_id)
@@ -350,7 +350,7 @@ class LiveSessionService:
             if recordings is not None
             else self.provider.list_recordings(record.provider_meeting_id)
         )
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             known = set(
                 s.execute(
                     select(course_recordings.c.provider_id).where(
@@ -373,7 +373,7 @@ class LiveSessionService:
 
     def recordings(self, course: Course, session_id: str | None = None) -> list[RecordingRow]:
         """Recording files of one session or of every session of the course."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             if session_id is None:
                 rows = s.execute(_COURSE_RECORDINGS, {"course_id": course.id}).all()
             else:
@@ -423,7 +423,7 @@ class LiveSessionService:
             raise BlendkitError(
                 "import_ended needs a timezone-aware time (UTC)", code="courses.naive_datetime"
             )
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(
                 select(course_sessions.c.id, course_sessions.c.course_id).where(
                     course_sessions.c.provider == self.provider.name,
@@ -454,7 +454,7 @@ class LiveSessionService:
         for event in events:
             if not isinstance(event, MeetingEnded | RecordingCompleted) or not event.meeting_id:
                 continue
-            with self.store.session() as s:
+            with self.store.transaction() as s:
                 rows = s.execute(
                     select(course_sessions.c.id, course_sessions.c.course_id).where(
                         course_sessions.c.provider == event.provider,

@@ -155,7 +155,7 @@ class CourseRecords:
         ags: dict[str, Any] | None,
     ) -> Course:
         now = self.clock()
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             row = s.execute(
                 _COURSE_BY_CONTEXT, {"issuer": issuer, "context_id": context_id}
             ).first()
@@ -195,7 +195,7 @@ class CourseRecords:
 
     def course(self, issuer: str, context_id: str) -> Course:
         """The course of (issuer, context_id) (``NotFound`` before its first launch)."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             row = s.execute(
                 _COURSE_BY_CONTEXT, {"issuer": issuer, "context_id": context_id}
             ).first()
@@ -208,7 +208,7 @@ class CourseRecords:
 
     def course_by_id(self, course_id: int) -> Course:
         """The course with this id (``NotFound`` when absent)."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             row = s.execute(select(course_courses).where(course_courses.c.id == course_id)).first()
         if row is None:
             raise NotFound(f"course {course_id} does not exist")
@@ -216,7 +216,7 @@ class CourseRecords:
 
     def set_path(self, course: Course, path: Path) -> Course:
         """Replace the course path (evidence is kept: it is keyed by item id)."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             s.execute(
                 update(course_courses)
                 .where(course_courses.c.id == course.id)
@@ -239,7 +239,7 @@ class CourseRecords:
         """Attach the questions of quiz item ``item`` (replacing earlier ones)."""
         course.path.item(item)
         values = {"course_id": course.id, "item": item, "quiz": quiz.model_dump_json()}
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             s.execute(
                 self.store.insert_or_replace(
                     course_quizzes, ("course_id", "item"), values, ["quiz"]
@@ -248,7 +248,7 @@ class CourseRecords:
 
     def quiz(self, course: Course, item: str) -> Quiz | None:
         """The questions of quiz item ``item``, or None when none were attached."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             body = s.execute(
                 select(course_quizzes.c.quiz).where(
                     course_quizzes.c.course_id == course.id, course_quizzes.c.item == item
@@ -285,7 +285,7 @@ class CourseRecords:
             "groups": json.dumps(sorted(person.groups)),
             "roles": json.dumps(sorted(person.roles)),
         }
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             row = s.execute(_ENROLMENT, key).first()
             if row is None:
                 enrolled_at = person.enrolled_at or now
@@ -318,7 +318,7 @@ class CourseRecords:
             key = check_zone(zone)
         except ValueError as exc:
             raise invalid(str(exc), "courses.bad_time_zone") from None
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             s.execute(
                 update(course_enrolments)
                 .where(course_enrolments.c.course_id == course.id, course_enrolments.c.sub == sub)
@@ -328,7 +328,7 @@ class CourseRecords:
 
     def enrolment(self, course: Course, sub: str) -> Enrolment:
         """One person (``NotFound`` when they never launched into the course)."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             row = s.execute(_ENROLMENT, {"course_id": course.id, "sub": sub}).first()
         if row is None:
             raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
@@ -336,7 +336,7 @@ class CourseRecords:
 
     def enrolments(self, course: Course, *, learners_only: bool = False) -> list[Enrolment]:
         """Everyone in the course (learners only: people without an instructor role)."""
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(
                 select(course_enrolments)
                 .where(course_enrolments.c.course_id == course.id)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from blendkit.courses._models import (
@@ -82,7 +82,7 @@ class CourseService(CourseRecords):
 
     # --- evidence --------------------------------------------------------------------------
 
-    def _evidence(self, s: Session, course: Course, person: Enrolment) -> Evidence:
+    def _evidence(self, s: Connection | Session, course: Course, person: Enrolment) -> Evidence:
         pieces: list[EvidencePiece] = []
         if person.enrolled_at is not None:
             pieces.append(Enrolled(at=person.enrolled_at))
@@ -99,7 +99,7 @@ class CourseService(CourseRecords):
         """Everything the engine knows about one learner, rebuilt from the stored records
         (pass ``person`` when the caller already loaded the enrolment)."""
         person = person if person is not None else self.enrolment(course, sub)
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             return self._evidence(s, course, person)
 
     def learner_path(
@@ -125,7 +125,7 @@ class CourseService(CourseRecords):
             query = query.where(course_evidence.c.item == item)
         if kind:
             query = query.where(course_evidence.c.kind == kind)
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(query.order_by(course_evidence.c.id)).all()
         return [
             EvidenceRecord(
@@ -148,19 +148,19 @@ class CourseService(CourseRecords):
         *,
         details: dict[str, Any] | None = None,
         statements: StatementsFor | None = None,
-        session: Session | None = None,
+        session: Session | Connection | None = None,
     ) -> RecordOutcome:
         """Store evidence for ``sub`` and queue what follows from it, in one transaction."""
         batch = [pieces] if isinstance(pieces, BaseModel) else list(pieces)
         person = self.enrolment(course, sub)
         if session is not None:
             return self._record(session, course, person, batch, details, statements)
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             return self._record(s, course, person, batch, details, statements)
 
     def _record(  # noqa: PLR0917
         self,
-        s: Session,
+        s: Connection | Session,
         course: Course,
         person: Enrolment,
         pieces: list[EvidencePiece],
@@ -228,7 +228,7 @@ class CourseService(CourseRecords):
 
     def _queue_grades(  # noqa: PLR0917
         self,
-        s: Session,
+        s: Connection | Session,
         course: Course,
         person: Enrolment,
         pieces: Sequence[EvidencePiece],
@@ -346,7 +346,7 @@ class CourseService(CourseRecords):
             raise invalid(f"unknown override action {action!r}: use unlock, extend or waive")
         person = self.enrolment(course, sub)
         now = self.clock()
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             # Evaluate before the new row exists, so its effect shows up as change events.
             evaluator = IncrementalEvaluator(
                 self.compiled(course), self._evidence(s, course, person), now
@@ -374,6 +374,6 @@ class CourseService(CourseRecords):
         query = select(course_overrides).where(course_overrides.c.course_id == course.id)
         if sub is not None:
             query = query.where(course_overrides.c.sub == sub)
-        with self.store.session() as s:
+        with self.store.transaction() as s:
             rows = s.execute(query.order_by(course_overrides.c.id.desc())).all()
         return [self._override(r) for r in rows]

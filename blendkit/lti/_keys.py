@@ -95,7 +95,7 @@ class KeySet:
 
     def list_keys(self) -> list[ToolKey]:
         """Every key, newest first, retired ones included."""
-        with self._store.session() as session:
+        with self._store.transaction() as session:
             rows = session.execute(
                 select(
                     tool_keys.c.kid,
@@ -115,7 +115,7 @@ class KeySet:
         ]
 
     def _active_pems(self) -> list[tuple[str, str]]:
-        with self._store.session() as session:
+        with self._store.transaction() as session:
             rows = session.execute(
                 select(tool_keys.c.kid, tool_keys.c.private_pem)
                 .where(tool_keys.c.active.is_(True))
@@ -169,7 +169,7 @@ class KeySet:
             serialization.NoEncryption(),
         ).decode("ascii")
         now = self._clock()
-        with self._store.session() as session:
+        with self._store.transaction() as session:
             session.execute(
                 tool_keys.insert().values(kid=kid, private_pem=pem, created_at=now, active=True)
             )
@@ -203,7 +203,7 @@ class KeySet:
         if not targets:
             return []
         now = self._clock()
-        with self._store.session() as session:
+        with self._store.transaction() as session:
             session.execute(
                 update(tool_keys)
                 .where(tool_keys.c.kid.in_(targets))

@@ -212,7 +212,7 @@ class StorePlatformRegistry:
             .where(*conditions)
             .order_by(p.issuer, p.client_id, d.id)
         )
-        with self._store.session() as session:
+        with self._store.transaction() as session:
             rows = session.execute(query).all()
         grouped: dict[int, tuple[dict[str, str | bool | None], list[str]]] = {}
         for row in rows:
@@ -241,7 +241,7 @@ class StorePlatformRegistry:
 
     def add(self, platform: Platform) -> Platform:
         try:
-            with self._store.session(savepoint=True) as session:
+            with self._store.transaction(savepoint=True) as session:
                 platform_id = session.execute(
                     lti_platforms.insert()
                     .values(
@@ -280,7 +280,7 @@ class StorePlatformRegistry:
         return self._load()
 
     def remove(self, issuer: str, client_id: str) -> None:
-        with self._store.session() as session:
+        with self._store.transaction() as session:
             platform_id = session.execute(
                 select(lti_platforms.c.id).where(
                     lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id
@@ -298,7 +298,7 @@ class StorePlatformRegistry:
         if not deployment_id.strip():
             raise RegistrationError("the deployment id must not be empty")
         try:
-            with self._store.session(savepoint=True) as session:
+            with self._store.transaction(savepoint=True) as session:
                 platform_id = session.execute(
                     select(lti_platforms.c.id).where(
                         lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id

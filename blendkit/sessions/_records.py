@@ -74,7 +74,7 @@ class SessionRecords:
         dialect = postgresql if self._store.is_postgres else sqlite
         inserted = 0
         try:
-            with self._store.session() as session:
+            with self._store.transaction() as session:
                 for start in range(0, len(rows), _CHUNK):
                     stmt: Executable = (
                         dialect.insert(table)
@@ -118,7 +118,7 @@ class SessionRecords:
             query = query.where(table.c.occurrence_id == occurrence_id)
         query = query.order_by(table.c.join_time, table.c.id)
         try:
-            with self._store.session() as session:
+            with self._store.transaction() as session:
                 rows = session.execute(query).mappings().all()
         except SQLAlchemyError as exc:
             raise StoreError(f"could not read live-session records: {exc}") from exc
@@ -141,7 +141,7 @@ class SessionRecords:
     def forget_events_before(self, cutoff: datetime) -> int:
         """Drop event ids received before ``cutoff`` (providers stop redelivering after days)."""
         try:
-            with self._store.session() as session:
+            with self._store.transaction() as session:
                 result: Any = session.execute(
                     delete(sessions_webhook_events).where(
                         sessions_webhook_events.c.received_at < cutoff.astimezone(UTC)

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, Insert, Table, create_engine, event, text
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -67,7 +67,7 @@ class Store:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # The unit of work open in this thread / task, if any (see unit_of_work()).
-        self._current: ContextVar[Session | None] = ContextVar(
+        self._current: ContextVar[Connection | None] = ContextVar(
             f"blendkit_uow_{id(self)}", default=None
         )
 
@@ -81,8 +81,9 @@ class Store:
         return self.dialect == "postgresql"
 
     @contextmanager
-    def session(self, *, savepoint: bool = False) -> Iterator[Session]:
-        """A transaction: commits when the block ends normally, rolls back on any error.
+    def transaction(self, *, savepoint: bool = False) -> Iterator[Connection]:
+        """A Core connection in a transaction: commits when the block ends normally, rolls back
+        on any error. blendkit's own services use this (Core statements, no ORM bookkeeping).
 
         Inside :meth:`unit_of_work` the block joins that unit's transaction instead and commits
         with it. Give ``savepoint=True`` where a failure inside the block is caught and the work
@@ -97,6 +98,27 @@ class Store:
             else:
                 yield current
             return
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def session(self, *, savepoint: bool = False) -> Iterator[Session]:
+        """An ORM session in a transaction, for code that prefers the ORM; otherwise like
+        :meth:`transaction`. Inside :meth:`unit_of_work` the session is bound to the unit's
+        connection: what it writes commits, or rolls back, with the unit."""
+        current = self._current.get()
+        if current is not None:
+            joined = Session(bind=current, expire_on_commit=False)
+            try:
+                if savepoint:
+                    with joined.begin_nested():
+                        yield joined
+                else:
+                    yield joined
+                joined.flush()
+            finally:
+                joined.close()
+            return
         session = self._sessions()
         try:
             yield session
@@ -108,30 +130,25 @@ class Store:
             session.close()
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
+    def unit_of_work(self) -> Iterator[Connection]:
         """One transaction for everything in the block, in this thread or task.
 
-        Every :meth:`session` opened inside joins it: the block commits once at its end, or
-        nothing of it stays when it raises. A request that reads and writes through several
-        services costs one connection checkout and one commit instead of one per call. Nested
-        calls join the outer unit. Keep slow I/O (HTTP calls to other systems) outside: the
-        transaction, and on SQLite the write lock, stay open for the whole block.
+        Every :meth:`transaction` and :meth:`session` opened inside joins it: the block commits
+        once at its end, or nothing of it stays when it raises. A request that reads and writes
+        through several services costs one connection checkout and one commit instead of one per
+        call. Nested calls join the outer unit. Keep slow I/O (HTTP calls to other systems)
+        outside: the transaction, and on SQLite the write lock, stay open for the whole block.
         """
         current = self._current.get()
         if current is not None:
             yield current
             return
-        session = self._sessions()
-        token = self._current.set(session)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            self._current.reset(token)
-            session.close()
+        with self.engine.begin() as connection:
+            token = self._current.set(connection)
+            try:
+                yield connection
+            finally:
+                self._current.reset(token)
 
     def _dialect_insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         if self.dialect == "postgresql":

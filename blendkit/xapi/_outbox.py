@@ -187,7 +187,7 @@ class Outbox:
         if session is not None:
             self._insert(session, rows)
         else:  # its own transaction, or the store's unit of work when one is open
-            with self.store.session() as joined:
+            with self.store.transaction() as joined:
                 self._insert(joined, rows)
         return [sid for sid, _ in prepared]
 

@@ -100,8 +100,8 @@ def app(tmp_path: Path) -> Iterator[App]:
     @flask_app.get("/count")
     @in_one_transaction
     def count() -> str:
-        with store.session() as a, store.session() as b:
-            assert a is b, "sessions inside a transactional view share one transaction"
+        with store.transaction() as a, store.transaction() as b:
+            assert a is b, "transactions inside a transactional view share one connection"
             return str(a.execute(select(func.count()).select_from(lti_launches)).scalar_one())
 
     yield App(flask_app.test_client(), store, fails)

@@ -1,4 +1,4 @@
-"""Store.unit_of_work: every session inside joins one transaction, which commits or not at all."""
+"""Store.unit_of_work: everything inside joins one transaction, which commits or not at all."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ LATER = datetime.fromtimestamp(time.time() + 600, UTC)
 
 
 def _insert(store: Store, nonce: str) -> None:
-    with store.session() as s:
+    with store.transaction() as s:
         s.execute(lti_nonces.insert().values(issuer="https://lms", nonce=nonce, expires_at=LATER))
 
 
@@ -29,13 +29,17 @@ def _nonces(store: Store) -> list[str]:
 def test_sessions_inside_join_one_transaction_that_commits_at_the_end(store: Store) -> None:
     with store.unit_of_work() as unit:
         _insert(store, "a")
-        with store.session() as inner:
-            assert inner is unit, "a session opened inside the unit joins it"
+        with store.transaction() as inner:
+            assert inner is unit, "a transaction opened inside the unit joins it"
+        with store.session() as orm:  # an ORM session joins through the unit's connection
+            orm.execute(
+                lti_nonces.insert().values(issuer="https://lms", nonce="orm", expires_at=LATER)
+            )
         _insert(store, "b")
         with store.unit_of_work() as nested:
             assert nested is unit, "a nested unit joins the outer one"
             _insert(store, "c")
-    assert _nonces(store) == ["a", "b", "c"]
+    assert _nonces(store) == ["a", "b", "c", "orm"]
 
 
 def test_an_error_anywhere_in_the_unit_leaves_nothing(store: Store) -> None:
@@ -44,8 +48,12 @@ def test_an_error_anywhere_in_the_unit_leaves_nothing(store: Store) -> None:
     def failing_request() -> None:
         with store.unit_of_work():
             _insert(store, "a")
+            with store.session() as orm:
+                orm.execute(
+                    lti_nonces.insert().values(issuer="https://lms", nonce="o", expires_at=LATER)
+                )
             _insert(store, "b")
-            raise RuntimeError("the request failed after two writes")
+            raise RuntimeError("the request failed after three writes")
 
     with pytest.raises(RuntimeError):
         failing_request()
@@ -56,7 +64,7 @@ def test_a_savepoint_block_that_fails_is_undone_alone(store: Store) -> None:
     _insert(store, "taken")
 
     def clashing_block() -> None:
-        with store.session(savepoint=True) as s:
+        with store.transaction(savepoint=True) as s:
             for nonce in ("x", "taken"):
                 s.execute(
                     lti_nonces.insert().values(issuer="https://lms", nonce=nonce, expires_at=LATER)
@@ -74,7 +82,7 @@ def test_outside_a_unit_each_session_commits_on_its_own(store: Store) -> None:
     _insert(store, "a")
 
     def failing_outer() -> None:
-        with store.session():
+        with store.transaction():
             _insert(store, "b")  # its own transaction: committed before the outer one fails
             raise RuntimeError("outer failure")
 
