@@ -7,8 +7,9 @@ auto-posted forms carrying them) made between the login phase and the launch pha
 platform's work is not counted. Launches/s = launches / (login phase + launch-and-page phase);
 a launch's latency is the sum of its three requests. Peer in the same run: GET /lti/jwks (the
 cheapest tool route).
-The client (``raw_http.py``) speaks HTTP over plain sockets: it shares the machine's cores with
-the server, and httpx would spend more CPU per request than the cheapest route does.
+The client (``raw_http.run_flows``) speaks HTTP over plain sockets from one thread with a
+selector: it shares the machine's cores with the server, and httpx (or a thread per connection)
+would spend more CPU per request than the cheapest route does.
 
     .venv/bin/python benchmarks/bench_app_launches.py [--launches 400] [--rounds 5]
 
@@ -28,7 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from raw_http import RawHttp  # benchmarks/ is the script's own folder
+from raw_http import Flow, Request, run_flows  # benchmarks/ is the script's own folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -170,31 +171,19 @@ def _round(
     port: int, platform: Platform, launches: int, workers: int, server_pid: int
 ) -> dict[str, float]:
     tool = f"http://127.0.0.1:{port}"
-    clients: list[RawHttp] = []
-    local = threading.local()
-    lock = threading.Lock()
 
-    def client() -> RawHttp:
-        # One connection per thread (kept alive when the server allows); cookies travel
-        # explicitly in each request, as a browser would send them.
-        if not hasattr(local, "client"):
-            local.client = RawHttp("127.0.0.1", port)
-            with lock:
-                clients.append(local.client)
-        return local.client  # type: ignore[no-any-return]
-
-    def login(n: int) -> tuple[float, str, str, dict[str, str], str]:
+    def login(n: int) -> Flow:
         sub = f"learner-{uuid.uuid4().hex[:10]}"
-        started = time.perf_counter()
-        answer = client().get(
-            "/lti/login",
-            query={"iss": platform.issuer, "login_hint": sub, "client_id": CLIENT_ID,
-                   "target_link_uri": f"{tool}/lti/launch", "lti_deployment_id": DEPLOYMENT},
+        query = urlencode(
+            {"iss": platform.issuer, "login_hint": sub, "client_id": CLIENT_ID,
+             "target_link_uri": f"{tool}/lti/launch", "lti_deployment_id": DEPLOYMENT}
         )  # fmt: skip
+        started = time.perf_counter()
+        answer = yield Request("GET", f"/lti/login?{query}")
         elapsed = time.perf_counter() - started
         assert answer.status == 302, answer.body[:300]
-        query = parse_qs(urlsplit(answer.header("location")).query)
-        return elapsed, query["state"][0], query["nonce"][0], answer.cookies(), sub
+        found = parse_qs(urlsplit(answer.header("location")).query)
+        return elapsed, found["state"][0], found["nonce"][0], answer.cookies(), sub
 
     def auto_post(entry: tuple[float, str, str, dict[str, str], str]) -> tuple[float, bytes, str]:
         """The platform's work: sign the id_token and build the form the browser posts."""
@@ -203,39 +192,47 @@ def _round(
         cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
         return elapsed, urlencode({"id_token": token, "state": state}).encode(), cookie
 
-    def launch(item: tuple[float, bytes, str]) -> float:
+    def launch(item: tuple[float, bytes, str]) -> Flow:
         elapsed, form, cookie = item
         started = time.perf_counter()
-        answer = client().request(
+        answer = yield Request(
             "POST",
             "/lti/launch",
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-            body=form,
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+            form,
         )
         assert answer.status == 302, answer.body[:300]
         location = urlsplit(answer.header("location"))
-        page = client().get(f"{location.path}?{location.query}")
+        page = yield Request("GET", f"{location.path}?{location.query}")
         assert page.status == 200, page.body[:300]
         assert b"Bench course" in page.body, page.body[:300]
         return elapsed + time.perf_counter() - started
 
-    with ThreadPoolExecutor(workers) as pool:
-        cpu0 = _server_cpu_seconds(server_pid)
-        t0 = time.perf_counter()
-        logged = list(pool.map(login, range(launches)))
-        login_phase = time.perf_counter() - t0
-        cpu1 = _server_cpu_seconds(server_pid)
-        signed = [auto_post(entry) for entry in logged]
-        cpu2 = _server_cpu_seconds(server_pid)
-        t1 = time.perf_counter()
-        latencies = list(pool.map(launch, signed))
-        launch_phase = time.perf_counter() - t1
-        cpu3 = _server_cpu_seconds(server_pid)
-        t2 = time.perf_counter()
-        list(pool.map(lambda _: client().get("/lti/jwks").status, range(launches)))
-        peer_phase = time.perf_counter() - t2
-    for c in clients:
-        c.close()
+    def peer(n: int) -> Flow:
+        answer = yield Request("GET", "/lti/jwks")
+        return answer.status
+
+    def run(flows: Iterable[Flow]) -> list[Any]:
+        return run_flows("127.0.0.1", port, flows, workers)
+
+    cpu0 = _server_cpu_seconds(server_pid)
+    own0 = time.process_time()
+    t0 = time.perf_counter()
+    logged = run(login(n) for n in range(launches))
+    login_phase = time.perf_counter() - t0
+    cpu1 = _server_cpu_seconds(server_pid)
+    own1 = time.process_time()
+    signed = [auto_post(entry) for entry in logged]
+    cpu2 = _server_cpu_seconds(server_pid)
+    own2 = time.process_time()
+    t1 = time.perf_counter()
+    latencies = run(launch(item) for item in signed)
+    launch_phase = time.perf_counter() - t1
+    cpu3 = _server_cpu_seconds(server_pid)
+    own3 = time.process_time()
+    t2 = time.perf_counter()
+    assert set(run(peer(n) for n in range(launches))) == {200}
+    peer_phase = time.perf_counter() - t2
     latencies.sort()
     return {
         "launches_per_s": launches / (login_phase + launch_phase),
@@ -243,6 +240,7 @@ def _round(
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "jwks_per_s": launches / peer_phase,
         "server_cpu_ms_per_launch": 1000 * (cpu1 - cpu0 + cpu3 - cpu2) / launches,
+        "client_cpu_ms_per_launch": 1000 * (own1 - own0 + own3 - own2) / launches,
     }
 
 
@@ -257,10 +255,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--max-seconds", type=float, default=240, help="stop after this long")
     args = parser.parse_args()
-    # The client threads mostly wait on sockets; hand the GIL over quickly when one is ready, so
-    # a gunicorn worker is not left waiting on the client (a sync worker waits for the client's
-    # FIN after every response).
-    sys.setswitchinterval(0.0005)
     platform = Platform()
     db_url, drop = _database()
     _prepare(db_url, platform)
@@ -300,6 +294,8 @@ def main() -> None:
                       "target": 50, **common}))  # fmt: skip
     cpu = round(median["server_cpu_ms_per_launch"], 2)
     print(json.dumps({"figure": "server_cpu_ms_per_launch", "median": cpu, **common}))
+    client_cpu = round(median["client_cpu_ms_per_launch"], 2)
+    print(json.dumps({"figure": "client_cpu_ms_per_launch", "median": client_cpu, **common}))
     print(json.dumps({"figure": "raw_rounds", "rounds": [{k: round(v, 2) for k, v in r.items()}
                                                           for r in results]}))  # fmt: skip
 
