@@ -292,14 +292,7 @@ def _blueprint() -> Blueprint:
                 return _no_store(to_flask_response(outcome))
             launch_id = state.launches.save(outcome)
             g.blendkit_launch = outcome
-            answer = state.launch_handler(outcome, launch_id)
-        log.info(
-            "launch accepted: issuer=%s deployment=%s message=%s",
-            outcome.issuer,
-            outcome.deployment_id,
-            outcome.message_type.value,
-        )
-        return answer
+            return state.launch_handler(outcome, launch_id)  # Tool.launch logged the acceptance
 
     @bp.get("/jwks")
     def jwks() -> FlaskResponse:
