@@ -140,7 +140,7 @@ def _start_tool(db_url: str, port: int, worker_options: list[str]) -> subprocess
     )
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "-w", "2", *worker_options, "-b", f"127.0.0.1:{port}",
-               "--log-level", "warning", "examples.flask_app:create_app()"]  # fmt: skip
+               "--log-level", "warning", "examples.flask_app.wsgi:app"]  # fmt: skip
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
