@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
 
 from blendkit.store import Store
 from blendkit.store._tables_courses import course_webhook_events
@@ -21,16 +20,14 @@ class StoreEventLedger:
         self.store = store
 
     def first_time(self, provider: str, event_id: str) -> bool:
-        try:
-            with self.store.transaction(savepoint=True) as s:
-                s.execute(
-                    insert(course_webhook_events).values(
-                        provider=provider, event_id=event_id, received_at=datetime.now(UTC)
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        insert = self.store.insert_ignoring_conflicts(course_webhook_events, "provider", "event_id")
+        with self.store.transaction() as s:
+            stored = s.execute(
+                insert.values(
+                    provider=provider, event_id=event_id, received_at=datetime.now(UTC)
+                ).returning(course_webhook_events.c.event_id)
+            ).first()
+        return stored is not None
 
     def forget(self, provider: str, event_id: str) -> None:
         """Un-record an event whose processing failed, so the provider's retry is processed."""

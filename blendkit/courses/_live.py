@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from blendkit.courses._models import (
     AttendanceRow,
@@ -181,15 +180,15 @@ class LiveSessionService:
             record.provider_meeting_id,
             Learner(id=sub, name=person.name, email=person.email),
         )
-        try:
-            with self.store.transaction(savepoint=True) as s:
-                s.execute(
-                    insert(course_join_links).values(
-                        session_id=session_id, sub=sub, url=link.url,
-                        registrant_id=link.registrant_id, created_at=self.courses.clock(),
-                    )
-                )  # fmt: skip
-        except IntegrityError:  # another request registered the same learner first
+        insert_new = self.store.insert_ignoring_conflicts(course_join_links, "session_id", "sub")
+        with self.store.transaction() as s:
+            stored = s.execute(
+                insert_new.values(
+                    session_id=session_id, sub=sub, url=link.url,
+                    registrant_id=link.registrant_id, created_at=self.courses.clock(),
+                ).returning(course_join_links.c.id)
+            ).first()  # fmt: skip
+        if stored is None:  # another request registered the same learner first: use theirs
             return self.join_link(course, session_id, sub)
         return link.url
 

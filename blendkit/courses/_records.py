@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import CursorResult, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, bindparam, select, update
 
 from blendkit.courses._models import (
     Course,
@@ -137,60 +136,46 @@ class CourseRecords:
         """The course of (issuer, context_id), created with ``path`` on first use.
 
         Title, client id and AGS endpoints are refreshed from each launch; the path is kept.
-        Two first launches at once are fine: the one that loses the insert reads the winner's.
+        Two first launches at once are fine: the insert that loses the race does nothing and
+        that launch reads (and refreshes) the winner's row.
         """
-        args = (issuer, context_id, title, path, client_id, ags)
-        try:
-            return self._ensure_course(*args)
-        except IntegrityError:
-            return self._ensure_course(*args)
-
-    def _ensure_course(  # noqa: PLR0917
-        self,
-        issuer: str,
-        context_id: str,
-        title: str,
-        path: Callable[[], Path] | Path,
-        client_id: str | None,
-        ags: dict[str, Any] | None,
-    ) -> Course:
         now = self.clock()
+        key = {"issuer": issuer, "context_id": context_id}
         with self.store.transaction() as s:
-            row = s.execute(
-                _COURSE_BY_CONTEXT, {"issuer": issuer, "context_id": context_id}
-            ).first()
+            row = s.execute(_COURSE_BY_CONTEXT, key).first()
             if row is None:
                 chosen = path() if callable(path) else path
-                # A savepoint around the insert alone: losing the race to another first launch
-                # undoes just this insert, and ensure_course() reads the winner's row.
-                with s.begin_nested():
-                    s.execute(
-                        insert(course_courses).values(
-                            issuer=issuer,
-                            client_id=client_id,
-                            context_id=context_id,
-                            title=title,
-                            path=dump_path(chosen, "json"),
-                            ags=json.dumps(ags) if ags else None,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
-            else:
-                changes: dict[str, Any] = {}
-                if title and title != row.title:
-                    changes["title"] = title
-                if client_id and client_id != row.client_id:
-                    changes["client_id"] = client_id
-                if ags and json.dumps(ags) != row.ags:
-                    changes["ags"] = json.dumps(ags)
-                if not changes:
-                    return self._course(row)
-                s.execute(
-                    update(course_courses)
-                    .where(course_courses.c.id == row.id)
-                    .values(updated_at=now, **changes)
+                insert_new = self.store.insert_ignoring_conflicts(
+                    course_courses, "issuer", "context_id"
                 )
+                s.execute(
+                    insert_new.values(
+                        issuer=issuer,
+                        client_id=client_id,
+                        context_id=context_id,
+                        title=title,
+                        path=dump_path(chosen, "json"),
+                        ags=json.dumps(ags) if ags else None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                # Ours, or the row of a concurrent first launch that won the insert.
+                row = s.execute(_COURSE_BY_CONTEXT, key).one()
+            changes: dict[str, Any] = {}
+            if title and title != row.title:
+                changes["title"] = title
+            if client_id and client_id != row.client_id:
+                changes["client_id"] = client_id
+            if ags and json.dumps(ags) != row.ags:
+                changes["ags"] = json.dumps(ags)
+            if not changes:
+                return self._course(row)
+            s.execute(
+                update(course_courses)
+                .where(course_courses.c.id == row.id)
+                .values(updated_at=now, **changes)
+            )
         return self.course(issuer, context_id)
 
     def course(self, issuer: str, context_id: str) -> Course:
