@@ -48,6 +48,13 @@ class DatabaseSettings(_Section):
         description="SQLAlchemy URL; SQLite file in the working directory by default.",
     )
     echo: bool = False
+    ping_after_idle_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600,
+        description="PostgreSQL: check a pooled connection that sat idle this long before use "
+        "(0 checks on every use).",
+    )
 
 
 class ToolSettings(_Section):

@@ -115,7 +115,7 @@ class KeySet:
         ]
 
     def _active_pems(self) -> list[tuple[str, str]]:
-        with self._store.transaction() as session:
+        with self._store.autocommit() as session:
             rows = session.execute(
                 select(tool_keys.c.kid, tool_keys.c.private_pem)
                 .where(tool_keys.c.active.is_(True))

@@ -55,7 +55,7 @@ class LaunchSessions:
         """Store ``launch`` and return its new id."""
         launch_id = secrets.token_urlsafe(32)
         now = self.clock()
-        with self.store.transaction() as session:
+        with self.store.autocommit() as session:
             session.execute(
                 _SAVE,
                 {
@@ -79,7 +79,7 @@ class LaunchSessions:
         """The launch saved under ``launch_id``; ``LaunchRejected`` when unknown or expired."""
         if not launch_id or len(launch_id) > 64:
             raise self._expired()
-        with self.store.transaction() as session:
+        with self.store.autocommit() as session:
             row = session.execute(_GET, {"id": launch_id}).first()
         if row is None:
             raise self._expired()
@@ -90,7 +90,7 @@ class LaunchSessions:
 
     def purge_expired(self) -> int:
         """Delete expired launches; returns how many were removed."""
-        with self.store.transaction() as session:
+        with self.store.autocommit() as session:
             result = session.execute(
                 delete(lti_launches).where(lti_launches.c.expires_at <= _at(self.clock()))
             )

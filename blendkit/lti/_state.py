@@ -146,7 +146,8 @@ class StoreLoginStateStore:
 
     def put(self, record: LoginState) -> None:
         self._calls += 1
-        with self._store.transaction() as session:
+        # Single statements, each atomic alone: no BEGIN/COMMIT round trips.
+        with self._store.autocommit() as session:
             if self._calls % _PURGE_EVERY == 1:
                 session.execute(
                     delete(lti_login_states).where(
@@ -174,12 +175,12 @@ class StoreLoginStateStore:
         return LoginState.model_validate(mapping)
 
     def peek(self, state: str) -> LoginState | None:
-        with self._store.transaction() as session:
+        with self._store.autocommit() as session:
             row = session.execute(_PEEK_STATE, {"state": state}).first()
         return None if row is None else self._record(row)
 
     def pop(self, state: str) -> LoginState | None:
-        with self._store.transaction() as session:
+        with self._store.autocommit() as session:
             row = session.execute(_POP_STATE, {"state": state}).first()
         return None if row is None else self._record(row)
 
@@ -197,11 +198,11 @@ class StoreNonceStore:
     def use(self, issuer: str, nonce: str, expires_at: float) -> bool:
         self._calls += 1
         if self._calls % _PURGE_EVERY == 1:
-            with self._store.transaction() as session:
+            with self._store.autocommit() as session:
                 session.execute(
                     delete(lti_nonces).where(lti_nonces.c.expires_at < _to_datetime(time.time()))
                 )
-        with self._store.transaction() as session:
+        with self._store.autocommit() as session:
             stored = session.execute(
                 self._insert,
                 {"issuer": issuer, "nonce": nonce, "expires_at": _to_datetime(expires_at)},

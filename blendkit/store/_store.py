@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from alembic import command
@@ -15,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blendkit.errors import ConfigError, StoreError
@@ -38,10 +39,50 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Store:
-    """Owns the engine for one database URL (SQLite by default, PostgreSQL by URL)."""
+_IDLE_SINCE = "blendkit_idle_since"
 
-    def __init__(self, url: str, *, echo: bool = False, engine: Engine | None = None) -> None:
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use when it sat idle for ``idle_seconds`` or longer.
+
+    A connection the server dropped while it waited in the pool (a restart, a fail-over, an idle
+    timeout in a proxy) is replaced before the request sees it, as ``pool_pre_ping`` does; but a
+    connection handed back moments ago, which is every checkout under load, goes straight to work
+    instead of paying a round trip to the server first.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or monotonic() - since < idle_seconds:
+            return  # just opened, or back in the pool a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and checks out a fresh one.
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+
+
+class Store:
+    """Owns the engine for one database URL (SQLite by default, PostgreSQL by URL).
+
+    On PostgreSQL a pooled connection that sat idle for ``ping_after_idle_seconds`` or longer is
+    pinged before use and replaced when the server dropped it; 0 pings on every checkout.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        engine: Engine | None = None,
+        ping_after_idle_seconds: float = 1.0,
+    ) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -54,7 +95,7 @@ class Store:
         if engine is None:
             kwargs: dict[str, Any] = {"echo": echo}
             if self.dialect == "postgresql":
-                kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+                kwargs.update(pool_size=5, max_overflow=10)
             try:
                 engine = create_engine(parsed, **kwargs)
             except (ArgumentError, ImportError) as exc:
@@ -64,7 +105,10 @@ class Store:
                 ) from exc
             if self.dialect == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                _ping_when_idle(engine, ping_after_idle_seconds)
         self.engine = engine
+        self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # The unit of work open in this thread / task, if any (see unit_of_work()).
         self._current: ContextVar[Connection | None] = ContextVar(
@@ -74,7 +118,12 @@ class Store:
     @classmethod
     def from_settings(cls, settings: Any) -> Store:
         """Build from :class:`blendkit.config.Settings`."""
-        return cls(settings.database.url, echo=settings.database.echo)
+        database = settings.database
+        return cls(
+            database.url,
+            echo=database.echo,
+            ping_after_idle_seconds=database.ping_after_idle_seconds,
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -99,6 +148,22 @@ class Store:
                 yield current
             return
         with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A Core connection on which each statement commits on its own.
+
+        For a block of one statement (a single INSERT, DELETE … RETURNING or SELECT is atomic by
+        itself), or of statements that need not commit together: on PostgreSQL it saves the
+        BEGIN and COMMIT round trips of :meth:`transaction`. Inside :meth:`unit_of_work` the block
+        joins the unit's transaction like :meth:`transaction` does.
+        """
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
+        with self._autocommit_engine.connect() as connection:
             yield connection
 
     @contextmanager
