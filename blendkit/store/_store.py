@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, text
+from sqlalchemy import Connection, Engine, Insert, Select, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
@@ -68,6 +68,35 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
 
 
+_BEGIN_AT_FIRST_WRITE = "blendkit_begin_at_first_write"
+
+
+def _begin_at_first_write(
+    _conn: Any, cursor: Any, _sql: Any, _params: Any, context: Any, _many: bool
+) -> None:
+    """``before_cursor_execute`` listener: on a connection opened in AUTOCOMMIT with the
+    ``_BEGIN_AT_FIRST_WRITE`` option, send BEGIN with the first statement that is not a plain
+    SELECT.
+
+    Under READ COMMITTED, PostgreSQL's default, each statement reads its own fresh snapshot and a
+    plain SELECT takes no lock, whether or not a transaction is open: the reads before the first
+    write see exactly what they would see inside the transaction. Everything from the first
+    write (or locking read, savepoint, or textual statement) on runs in one transaction that
+    commits or rolls back as a whole. A block that only reads then costs no BEGIN and COMMIT
+    round trips at all.
+    """
+    if context is None or not context.execution_options.get(_BEGIN_AT_FIRST_WRITE):
+        return
+    raw = cursor.connection
+    if not raw.autocommit:
+        return  # the transaction is already open
+    compiled = context.compiled
+    statement = compiled.statement if compiled is not None else None
+    if isinstance(statement, Select) and statement._for_update_arg is None:
+        return  # a plain read: runs on its own snapshot, as it would inside
+    raw.autocommit = False  # the driver sends BEGIN before this statement
+
+
 class Store:
     """Owns the engine for one database URL (SQLite by default, PostgreSQL by URL).
 
@@ -109,6 +138,15 @@ class Store:
                 _ping_when_idle(engine, ping_after_idle_seconds)
         self.engine = engine
         self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Where transactions start: on PostgreSQL at their first write (see
+        # _begin_at_first_write), so that a block that only reads costs no BEGIN and COMMIT.
+        self._transactions = engine
+        if engine.dialect.name == "postgresql" and engine.dialect.driver in ("psycopg", "psycopg2"):
+            if not event.contains(engine, "before_cursor_execute", _begin_at_first_write):
+                event.listen(engine, "before_cursor_execute", _begin_at_first_write)
+            self._transactions = engine.execution_options(
+                isolation_level="AUTOCOMMIT", **{_BEGIN_AT_FIRST_WRITE: True}
+            )
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # The unit of work open in this thread / task, if any (see unit_of_work()).
         self._current: ContextVar[Connection | None] = ContextVar(
@@ -147,7 +185,7 @@ class Store:
             else:
                 yield current
             return
-        with self.engine.begin() as connection:
+        with self._transactions.begin() as connection:
             yield connection
 
     @contextmanager
@@ -208,7 +246,7 @@ class Store:
         if current is not None:
             yield current
             return
-        with self.engine.begin() as connection:
+        with self._transactions.begin() as connection:
             token = self._current.set(connection)
             try:
                 yield connection
