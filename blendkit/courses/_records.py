@@ -11,10 +11,11 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy import Connection, CursorResult, and_, bindparam, select, update
 
 from blendkit.courses._models import (
     Course,
@@ -60,6 +61,38 @@ _ENROLMENT = select(course_enrolments).where(
     course_enrolments.c.course_id == bindparam("course_id"),
     course_enrolments.c.sub == bindparam("sub"),
 )
+# The course of a context with one person's enrolment in it (NULLs when not enrolled): the
+# first page of a launch and the launch itself need both, and this is one round trip.
+_ENROLMENT_PREFIX = "enrolment_"
+_COURSE_WITH_ENROLMENT = (
+    select(
+        course_courses,
+        *(c.label(_ENROLMENT_PREFIX + c.name) for c in course_enrolments.c),
+    )
+    .select_from(
+        course_courses.outerjoin(
+            course_enrolments,
+            and_(
+                course_enrolments.c.course_id == course_courses.c.id,
+                course_enrolments.c.sub == bindparam("sub"),
+            ),
+        )
+    )
+    .where(
+        course_courses.c.issuer == bindparam("issuer"),
+        course_courses.c.context_id == bindparam("context_id"),
+    )
+)
+
+
+def _enrolment_part(row: Any) -> Any:
+    """The enrolment columns of a _COURSE_WITH_ENROLMENT row, or None when not enrolled."""
+    mapping = row._mapping
+    if mapping[_ENROLMENT_PREFIX + "id"] is None:
+        return None
+    return SimpleNamespace(
+        **{c.name: mapping[_ENROLMENT_PREFIX + c.name] for c in course_enrolments.c}
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -139,44 +172,89 @@ class CourseRecords:
         Two first launches at once are fine: the insert that loses the race does nothing and
         that launch reads (and refreshes) the winner's row.
         """
+        with self.store.transaction() as s:
+            row = s.execute(
+                _COURSE_BY_CONTEXT, {"issuer": issuer, "context_id": context_id}
+            ).first()
+            return self._ensure_course(
+                s, row, issuer, context_id, title=title, path=path, client_id=client_id, ags=ags
+            )
+
+    def _ensure_course(
+        self,
+        s: Connection,
+        row: Any,
+        issuer: str,
+        context_id: str,
+        *,
+        title: str,
+        path: Callable[[], Path] | Path,
+        client_id: str | None,
+        ags: dict[str, Any] | None,
+    ) -> Course:
+        """ensure_course's work, given the course row already read (None when absent)."""
         now = self.clock()
         key = {"issuer": issuer, "context_id": context_id}
-        with self.store.transaction() as s:
-            row = s.execute(_COURSE_BY_CONTEXT, key).first()
-            if row is None:
-                chosen = path() if callable(path) else path
-                insert_new = self.store.insert_ignoring_conflicts(
-                    course_courses, "issuer", "context_id"
-                )
-                s.execute(
-                    insert_new.values(
-                        issuer=issuer,
-                        client_id=client_id,
-                        context_id=context_id,
-                        title=title,
-                        path=dump_path(chosen, "json"),
-                        ags=json.dumps(ags) if ags else None,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                # Ours, or the row of a concurrent first launch that won the insert.
-                row = s.execute(_COURSE_BY_CONTEXT, key).one()
-            changes: dict[str, Any] = {}
-            if title and title != row.title:
-                changes["title"] = title
-            if client_id and client_id != row.client_id:
-                changes["client_id"] = client_id
-            if ags and json.dumps(ags) != row.ags:
-                changes["ags"] = json.dumps(ags)
-            if not changes:
-                return self._course(row)
-            s.execute(
-                update(course_courses)
-                .where(course_courses.c.id == row.id)
-                .values(updated_at=now, **changes)
+        if row is None:
+            chosen = path() if callable(path) else path
+            insert_new = self.store.insert_ignoring_conflicts(
+                course_courses, "issuer", "context_id"
             )
-        return self.course(issuer, context_id)
+            s.execute(
+                insert_new.values(
+                    issuer=issuer,
+                    client_id=client_id,
+                    context_id=context_id,
+                    title=title,
+                    path=dump_path(chosen, "json"),
+                    ags=json.dumps(ags) if ags else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            # Ours, or the row of a concurrent first launch that won the insert.
+            row = s.execute(_COURSE_BY_CONTEXT, key).one()
+        changes: dict[str, Any] = {}
+        if title and title != row.title:
+            changes["title"] = title
+        if client_id and client_id != row.client_id:
+            changes["client_id"] = client_id
+        if ags and json.dumps(ags) != row.ags:
+            changes["ags"] = json.dumps(ags)
+        if not changes:
+            return self._course(row)
+        s.execute(
+            update(course_courses)
+            .where(course_courses.c.id == row.id)
+            .values(updated_at=now, **changes)
+        )
+        return self._course(s.execute(_COURSE_BY_CONTEXT, key).one())
+
+    def ensure_course_and_enrol(
+        self,
+        issuer: str,
+        context_id: str,
+        person: Enrolment,
+        *,
+        title: str,
+        path: Callable[[], Path] | Path,
+        client_id: str | None = None,
+        ags: dict[str, Any] | None = None,
+        keep_zone: bool = True,
+    ) -> tuple[Course, Enrolment]:
+        """What a launch does: :meth:`ensure_course` then :meth:`enrol`, in one transaction and
+        with one read for both when the course exists (the usual case)."""
+        with self.store.transaction() as s:
+            row = s.execute(
+                _COURSE_WITH_ENROLMENT,
+                {"issuer": issuer, "context_id": context_id, "sub": person.sub},
+            ).first()
+            course = self._ensure_course(
+                s, row, issuer, context_id, title=title, path=path, client_id=client_id, ags=ags
+            )
+            if row is None:  # a new course: nobody is enrolled in it yet
+                return course, self._enrol(s, course, person, keep_zone, None)
+            return course, self._enrol(s, course, person, keep_zone, _enrolment_part(row))
 
     def course(self, issuer: str, context_id: str) -> Course:
         """The course of (issuer, context_id) (``NotFound`` before its first launch)."""
@@ -190,6 +268,23 @@ class CourseRecords:
                 "course once to create it"
             )
         return self._course(row)
+
+    def course_and_enrolment(
+        self, issuer: str, context_id: str, sub: str
+    ) -> tuple[Course, Enrolment | None]:
+        """The course of (issuer, context_id) and ``sub``'s enrolment in it (None when they
+        never launched into it), read in one statement. ``NotFound`` without the course."""
+        with self.store.transaction() as s:
+            row = s.execute(
+                _COURSE_WITH_ENROLMENT, {"issuer": issuer, "context_id": context_id, "sub": sub}
+            ).first()
+        if row is None:
+            raise NotFound(
+                f"no course for context {context_id!r} of {issuer}; launch the tool from that "
+                "course once to create it"
+            )
+        enrolled = _enrolment_part(row)
+        return self._course(row), None if enrolled is None else self._enrolment(enrolled)
 
     def course_by_id(self, course_id: int) -> Course:
         """The course with this id (``NotFound`` when absent)."""
@@ -262,6 +357,14 @@ class CourseRecords:
         nothing (no error, so it can run inside a unit of work) and that launch refreshes the
         winner's row instead.
         """
+        with self.store.transaction() as s:
+            row = s.execute(_ENROLMENT, {"course_id": course.id, "sub": person.sub}).first()
+            return self._enrol(s, course, person, keep_zone, row)
+
+    def _enrol(
+        self, s: Connection, course: Course, person: Enrolment, keep_zone: bool, row: Any
+    ) -> Enrolment:
+        """enrol's work, given the enrolment row already read (None when absent)."""
         now = self.clock()
         key = {"course_id": course.id, "sub": person.sub}
         values = {
@@ -270,32 +373,30 @@ class CourseRecords:
             "groups": json.dumps(sorted(person.groups)),
             "roles": json.dumps(sorted(person.roles)),
         }
-        with self.store.transaction() as s:
-            row = s.execute(_ENROLMENT, key).first()
-            if row is None:
-                enrolled_at = person.enrolled_at or now
-                inserted = s.execute(
-                    self._enrol_new,
-                    {**key, "time_zone": person.time_zone, "enrolled_at": enrolled_at, **values},
-                ).first()
-                if inserted is not None:
-                    return person.model_copy(
-                        update={
-                            "enrolled_at": enrolled_at,
-                            "groups": tuple(sorted(person.groups)),
-                            "roles": tuple(sorted(person.roles)),
-                        }
-                    )
-                row = s.execute(_ENROLMENT, key).one()  # enrolled by a concurrent launch
-            if not keep_zone:
-                values["time_zone"] = person.time_zone
-            current = {k: getattr(row, k) for k in values}
-            if current == values:
-                return self._enrolment(row)  # nothing changed: no second read
-            s.execute(
-                update(course_enrolments).where(course_enrolments.c.id == row.id).values(**values)
-            )
-        return self.enrolment(course, person.sub)
+        if row is None:
+            enrolled_at = person.enrolled_at or now
+            inserted = s.execute(
+                self._enrol_new,
+                {**key, "time_zone": person.time_zone, "enrolled_at": enrolled_at, **values},
+            ).first()
+            if inserted is not None:
+                return person.model_copy(
+                    update={
+                        "enrolled_at": enrolled_at,
+                        "groups": tuple(sorted(person.groups)),
+                        "roles": tuple(sorted(person.roles)),
+                    }
+                )
+            row = s.execute(_ENROLMENT, key).one()  # enrolled by a concurrent launch
+        if not keep_zone:
+            values["time_zone"] = person.time_zone
+        current = {k: getattr(row, k) for k in values}
+        if current == values:
+            return self._enrolment(row)  # nothing changed: no second read
+        s.execute(
+            update(course_enrolments).where(course_enrolments.c.id == row.id).values(**values)
+        )
+        return self._enrolment(s.execute(_ENROLMENT, key).one())
 
     def set_time_zone(self, course: Course, sub: str, zone: str) -> Enrolment:
         """Change the zone a person's times are shown in (ValueError-free: names the problem)."""

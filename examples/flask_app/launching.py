@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import redirect, url_for
@@ -72,53 +73,81 @@ def _zone(launch: Launch) -> str | None:
     return None
 
 
-def course_for(launch: Launch) -> Course:
-    """The course of the launch's context, created (with quizzes) on its first launch."""
-    if launch.context is None:
-        raise LaunchRejected(
-            "this launch carries no course context; place the tool inside a course in the LMS",
-            code="lti.no_context",
-            http_status=400,
-        )
-    svc = services()
-    course = svc.courses.ensure_course(
-        launch.issuer,
-        launch.context.id,
-        title=launch.context.title or launch.context.label or launch.context.id,
-        path=default_path,
-        client_id=launch.client_id,
-        ags=launch.ags.model_dump(mode="json") if launch.ags else None,
+def no_context() -> LaunchRejected:
+    return LaunchRejected(
+        "this launch carries no course context; place the tool inside a course in the LMS",
+        code="lti.no_context",
+        http_status=400,
     )
+
+
+def _course_fields(launch: Launch) -> dict[str, Any]:
+    assert launch.context is not None
+    return {
+        "title": launch.context.title or launch.context.label or launch.context.id,
+        "path": default_path,
+        "client_id": launch.client_id,
+        "ags": launch.ags.model_dump(mode="json") if launch.ags else None,
+    }
+
+
+def _quizzes_ready(course: Course) -> None:
+    """Attach default questions to quiz items without any (once per course and process)."""
+    svc = services()
     key = (str(svc.store.url), course.id)
     if key not in _QUIZZES_READY:  # once per course, database and process
         for item in course.path.items():
             if item.kind == "quiz" and svc.courses.quiz(course, item.id) is None:
                 svc.courses.set_quiz(course, item.id, default_quiz(item.title or item.id))
         _QUIZZES_READY.add(key)
+
+
+def course_for(launch: Launch) -> Course:
+    """The course of the launch's context, created (with quizzes) on its first launch."""
+    if launch.context is None:
+        raise no_context()
+    course = services().courses.ensure_course(
+        launch.issuer, launch.context.id, **_course_fields(launch)
+    )
+    _quizzes_ready(course)
     return course
+
+
+def _person(launch: Launch) -> tuple[Enrolment, bool]:
+    """Who launched (name, e-mail, role, time zone) and whether to keep their stored zone."""
+    zone = _zone(launch)
+    staff = launch.is_instructor or launch.is_teaching_assistant or launch.is_admin
+    person = Enrolment(
+        sub=launch.user.sub,
+        name=launch.user.name or launch.user.given_name or "",
+        email=launch.user.email,
+        time_zone=zone or "UTC",
+        roles=("instructor",) if staff else ("learner",),
+    )
+    return person, zone is None
 
 
 def enrol(course: Course, launch: Launch) -> Enrolment:
     """Keep who launched: name, e-mail, role and (when the LMS sends it) their time zone."""
-    zone = _zone(launch)
-    staff = launch.is_instructor or launch.is_teaching_assistant or launch.is_admin
-    return services().courses.enrol(
-        course,
-        Enrolment(
-            sub=launch.user.sub,
-            name=launch.user.name or launch.user.given_name or "",
-            email=launch.user.email,
-            time_zone=zone or "UTC",
-            roles=("instructor",) if staff else ("learner",),
-        ),
-        keep_zone=zone is None,
+    person, keep_zone = _person(launch)
+    return services().courses.enrol(course, person, keep_zone=keep_zone)
+
+
+def course_and_person(launch: Launch) -> tuple[Course, Enrolment]:
+    """Course and enrolment kept from the launch, with one read for both."""
+    if launch.context is None:
+        raise no_context()
+    person, keep_zone = _person(launch)
+    course, enrolled = services().courses.ensure_course_and_enrol(
+        launch.issuer, launch.context.id, person, keep_zone=keep_zone, **_course_fields(launch)
     )
+    _quizzes_ready(course)
+    return course, enrolled
 
 
 def on_launch(launch: Launch, launch_id: str) -> ResponseReturnValue:
     """Keep course and person, queue the ``launched`` statement, and open the right page."""
-    course = course_for(launch)
-    enrol(course, launch)
+    course, _ = course_and_person(launch)
     svc = services()
     svc.outbox.emit(
         svc.courses.statements.launched(

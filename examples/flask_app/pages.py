@@ -56,21 +56,17 @@ def here() -> Here:
     launch = Blendkit.current_launch()
     assert launch is not None
     launch_id = Blendkit.current_launch_id() or ""
-    from examples.flask_app.launching import course_for
+    from examples.flask_app.launching import course_and_person, enrol, no_context
 
-    svc = services()
     if launch.context is None:
-        course = course_for(launch)  # refuses with a reason
-    else:
-        try:
-            course = svc.courses.course(launch.issuer, launch.context.id)
-        except BlendkitError:  # first page of a launch that skipped on_launch
-            course = course_for(launch)
+        raise no_context()
     try:
-        person = svc.courses.enrolment(course, launch.user.sub)
-    except BlendkitError:
-        from examples.flask_app.launching import enrol
-
+        course, person = services().courses.course_and_enrolment(
+            launch.issuer, launch.context.id, launch.user.sub
+        )
+    except BlendkitError:  # first page of a launch that skipped on_launch
+        course, person = course_and_person(launch)
+    if person is None:
         person = enrol(course, launch)
     g.here = Here(launch=launch, launch_id=launch_id, course=course, person=person)
     return g.here  # type: ignore[no-any-return]

@@ -216,18 +216,27 @@ def test_attendance_from_the_provider_becomes_evidence(
     assert service.evidence(course, "ben").recordings["live-session"] == 85
 
 
+@pytest.mark.parametrize("one_call", [False, True], ids=["two-calls", "one-call"])
 @pytest.mark.parametrize("in_unit", [False, True], ids=["own-transactions", "unit-of-work"])
 def test_concurrent_first_launches_create_one_course_and_one_enrolment(
-    service: CourseService, store: Store, in_unit: bool
+    service: CourseService, store: Store, in_unit: bool, one_call: bool
 ) -> None:
+    """ensure_course + enrol, or ensure_course_and_enrol, from 16 first launches at once."""
     from concurrent.futures import ThreadPoolExecutor
 
+    zoe = Enrolment(sub="zoe", name="Zoe")
+
     def steps() -> tuple[int, str]:
-        course = service.ensure_course(
-            ISSUER, "chem-201", title="Chemistry", path=lambda: flipped_classroom(START)
-        )
+        if one_call:
+            course, person = service.ensure_course_and_enrol(
+                ISSUER, "chem-201", zoe, title="Chemistry", path=lambda: flipped_classroom(START)
+            )
+        else:
+            course = service.ensure_course(
+                ISSUER, "chem-201", title="Chemistry", path=lambda: flipped_classroom(START)
+            )
+            person = service.enrol(course, zoe)
         service.set_quiz(course, "readiness-quiz", QUIZ)
-        person = service.enrol(course, Enrolment(sub="zoe", name="Zoe"))
         return course.id, person.sub
 
     def first_launch(_: int) -> tuple[int, str]:
