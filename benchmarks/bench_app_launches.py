@@ -130,7 +130,9 @@ def _prepare(db_url: str, platform: Platform) -> None:
     store.dispose()
 
 
-def _start_tool(db_url: str, port: int, worker_options: list[str]) -> subprocess.Popen[bytes]:
+def _start_tool(
+    db_url: str, port: int, workers: int, worker_options: list[str]
+) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
         BLENDKIT_DATABASE_URL=db_url,
@@ -139,7 +141,7 @@ def _start_tool(db_url: str, port: int, worker_options: list[str]) -> subprocess
         PYTHONPATH=str(ROOT),
     )
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "-w", "2", *worker_options, "-b", f"127.0.0.1:{port}",
+    command = [str(gunicorn), "-w", str(workers), *worker_options, "-b", f"127.0.0.1:{port}",
                "--log-level", "warning", "examples.flask_app.wsgi:app"]  # fmt: skip
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 30
@@ -253,6 +255,9 @@ def main() -> None:
         "--worker-class", default="sync", help="gunicorn worker class (sync or gthread)"
     )
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn workers (the goal is stated for 2)"
+    )
     parser.add_argument("--max-seconds", type=float, default=240, help="stop after this long")
     args = parser.parse_args()
     platform = Platform()
@@ -262,7 +267,10 @@ def main() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = _start_tool(
-        db_url, port, ["--worker-class", args.worker_class, "--threads", str(args.threads)]
+        db_url,
+        port,
+        args.workers,
+        ["--worker-class", args.worker_class, "--threads", str(args.threads)],
     )
     results = []
     started = time.monotonic()
@@ -280,7 +288,7 @@ def main() -> None:
             drop()
     backend = "postgresql" if drop else "sqlite"
     median = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    common = {"backend": backend, "workers": 2, "worker_class": args.worker_class,
+    common = {"backend": backend, "workers": args.workers, "worker_class": args.worker_class,
               "threads": args.threads, "concurrency": args.concurrency,
               "launches_per_round": args.launches, "rounds": len(results)}  # fmt: skip
     print(json.dumps({"figure": "app_launches_per_s", "median": round(median["launches_per_s"], 1),

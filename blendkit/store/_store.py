@@ -71,12 +71,9 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
 _BEGIN_AT_FIRST_WRITE = "blendkit_begin_at_first_write"
 
 
-def _begin_at_first_write(
-    _conn: Any, cursor: Any, _sql: Any, _params: Any, context: Any, _many: bool
-) -> None:
-    """``before_cursor_execute`` listener: on a connection opened in AUTOCOMMIT with the
-    ``_BEGIN_AT_FIRST_WRITE`` option, send BEGIN with the first statement that is not a plain
-    SELECT.
+def _begin_at_first_write(cursor: Any, context: Any) -> None:
+    """In a :meth:`Store.transaction` or :meth:`Store.unit_of_work` block on PostgreSQL (which
+    starts in autocommit), send BEGIN with the first statement that is not a plain SELECT.
 
     Under READ COMMITTED, PostgreSQL's default, each statement reads its own fresh snapshot and a
     plain SELECT takes no lock, whether or not a transaction is open: the reads before the first
@@ -84,17 +81,46 @@ def _begin_at_first_write(
     write (or locking read, savepoint, or textual statement) on runs in one transaction that
     commits or rolls back as a whole. A block that only reads then costs no BEGIN and COMMIT
     round trips at all.
+
+    It runs as a dialect ``do_execute`` hook, and the blocks switch the driver's autocommit
+    themselves: connection events, or an engine with an isolation-level option, would put every
+    statement on SQLAlchemy's slower event-dispatching path.
     """
-    if context is None or not context.execution_options.get(_BEGIN_AT_FIRST_WRITE):
-        return
     raw = cursor.connection
     if not raw.autocommit:
-        return  # the transaction is already open
+        return  # an ordinary connection, or the transaction is already open
+    if context is None or not context.root_connection.info.get(_BEGIN_AT_FIRST_WRITE):
+        return  # Store.autocommit(): every statement commits on its own
     compiled = context.compiled
     statement = compiled.statement if compiled is not None else None
     if isinstance(statement, Select) and statement._for_update_arg is None:
         return  # a plain read: runs on its own snapshot, as it would inside
     raw.autocommit = False  # the driver sends BEGIN before this statement
+
+
+def _on_execute(cursor: Any, _statement: Any, _parameters: Any, context: Any) -> None:
+    _begin_at_first_write(cursor, context)
+
+
+def _on_execute_no_params(cursor: Any, _statement: Any, context: Any) -> None:
+    _begin_at_first_write(cursor, context)
+
+
+def _back_to_normal(dbapi_connection: Any, record: Any) -> None:
+    """Pool ``checkin`` hook: a connection leaves the pool's hands as it came (not in autocommit,
+    no begin-at-first-write mark), whatever block used it. The pool rolled back before."""
+    record.info.pop(_BEGIN_AT_FIRST_WRITE, None)
+    if dbapi_connection is None or dbapi_connection.closed:
+        return  # invalidated: the pool opens a new one next time
+    if dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
+
+
+_DIALECT_HOOKS = (
+    ("do_execute", _on_execute),
+    ("do_executemany", _on_execute),
+    ("do_execute_no_params", _on_execute_no_params),
+)
 
 
 class Store:
@@ -137,16 +163,20 @@ class Store:
             else:
                 _ping_when_idle(engine, ping_after_idle_seconds)
         self.engine = engine
-        self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        # Where transactions start: on PostgreSQL at their first write (see
-        # _begin_at_first_write), so that a block that only reads costs no BEGIN and COMMIT.
-        self._transactions = engine
-        if engine.dialect.name == "postgresql" and engine.dialect.driver in ("psycopg", "psycopg2"):
-            if not event.contains(engine, "before_cursor_execute", _begin_at_first_write):
-                event.listen(engine, "before_cursor_execute", _begin_at_first_write)
-            self._transactions = engine.execution_options(
-                isolation_level="AUTOCOMMIT", **{_BEGIN_AT_FIRST_WRITE: True}
-            )
+        # PostgreSQL with psycopg: blocks start in the driver's autocommit mode, and
+        # transactions open at their first write (see _begin_at_first_write).
+        self._lazy_begin = engine.dialect.name == "postgresql" and engine.dialect.driver in (
+            "psycopg",
+            "psycopg2",
+        )
+        if self._lazy_begin:
+            for name, hook in _DIALECT_HOOKS:  # each returns None: the driver still executes
+                if not event.contains(engine, name, hook):
+                    event.listen(engine, name, hook)
+            if not event.contains(engine, "checkin", _back_to_normal):
+                event.listen(engine, "checkin", _back_to_normal)
+        else:
+            self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # The unit of work open in this thread / task, if any (see unit_of_work()).
         self._current: ContextVar[Connection | None] = ContextVar(
@@ -185,8 +215,22 @@ class Store:
             else:
                 yield current
             return
-        with self._transactions.begin() as connection:
+        with self._begin() as connection:
             yield connection
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A connection in a transaction; on PostgreSQL the transaction opens at its first
+        write (see _begin_at_first_write)."""
+        if not self._lazy_begin:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            connection.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+            connection.info[_BEGIN_AT_FIRST_WRITE] = True
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def autocommit(self) -> Iterator[Connection]:
@@ -201,7 +245,12 @@ class Store:
         if current is not None:
             yield current
             return
-        with self._autocommit_engine.connect() as connection:
+        if not self._lazy_begin:
+            with self._autocommit_engine.connect() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            connection.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
             yield connection
 
     @contextmanager
@@ -246,7 +295,7 @@ class Store:
         if current is not None:
             yield current
             return
-        with self._transactions.begin() as connection:
+        with self._begin() as connection:
             token = self._current.set(connection)
             try:
                 yield connection

@@ -120,6 +120,8 @@ def test_a_savepoint_inside_a_reading_unit_opens_the_transaction(pg: Store) -> N
 def test_connections_go_back_to_the_pool_in_their_normal_mode(pg: Store) -> None:
     with pg.unit_of_work() as unit:
         _insert(unit, "a")
+    with pg.autocommit() as conn:
+        conn.execute(select(lti_nonces.c.nonce)).all()
     with pg.engine.connect() as conn:  # an ordinary connection from the same pool
         _insert(conn, "b")
         assert _status(conn) is TransactionStatus.INTRANS, "not left in autocommit"
