@@ -227,9 +227,12 @@ class Store:
                 yield connection
             return
         with self.engine.connect() as connection:
-            connection.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-            connection.info[_BEGIN_AT_FIRST_WRITE] = True
-            with connection.begin():
+            dialect = connection.dialect
+            level = getattr(dialect, "isolation_level", None) or dialect.default_isolation_level
+            if level == "READ COMMITTED":  # reads outside see what they would see inside
+                connection.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+                connection.info[_BEGIN_AT_FIRST_WRITE] = True
+            with connection.begin():  # under a stricter level the snapshot starts at BEGIN
                 yield connection
 
     @contextmanager

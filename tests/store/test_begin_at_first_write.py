@@ -127,3 +127,23 @@ def test_connections_go_back_to_the_pool_in_their_normal_mode(pg: Store) -> None
         assert _status(conn) is TransactionStatus.INTRANS, "not left in autocommit"
         conn.rollback()
     assert _count(pg) == 1
+
+
+def test_under_a_stricter_isolation_level_the_transaction_starts_with_the_first_read(
+    postgres_url: str,
+) -> None:
+    """REPEATABLE READ takes its snapshot at the first statement: reads must be inside."""
+    engine = create_engine(postgres_url, isolation_level="REPEATABLE READ")
+    store = Store(postgres_url, engine=engine)
+    store.migrate()
+    try:
+        with store.unit_of_work() as unit:
+            assert unit.execute(select(func.count()).select_from(lti_nonces)).scalar_one() == 0
+            assert _status(unit) is TransactionStatus.INTRANS
+            with engine.connect() as other:  # another request commits meanwhile
+                _insert(other, "late")
+                other.commit()
+            seen = unit.execute(select(func.count()).select_from(lti_nonces)).scalar_one()
+            assert seen == 0, "one snapshot for the whole unit"
+    finally:
+        store.dispose()
