@@ -113,6 +113,8 @@ def create_app(
         launch_id = Blendkit.current_launch_id()
         if launch_id:
             return redirect(url_for("learner.course", launch=launch_id))
+        if "demo_lms" in app.blueprints:  # the demo: start from its LMS course page
+            return redirect(url_for("demo_lms.course_page"))
         return redirect(url_for("learner.course"))
 
     return app

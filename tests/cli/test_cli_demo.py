@@ -65,6 +65,9 @@ def test_demo_starts_prints_its_url_and_launches(tmp_path: Path) -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        home = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert home.status_code == 302, "the tool's root opens the demo LMS"
+        assert home.headers["location"].endswith("/demo-lms")
         browser = FormBrowser()
         try:
             first = browser.get(f"{url}/launch?user=demo-kofi&message=resource")
