@@ -74,6 +74,7 @@ def _zone(launch: Launch) -> str | None:
 
 
 def no_context() -> LaunchRejected:
+    """The refusal of a launch that carries no course context."""
     return LaunchRejected(
         "this launch carries no course context; place the tool inside a course in the LMS",
         code="lti.no_context",
@@ -100,17 +101,6 @@ def _quizzes_ready(course: Course) -> None:
             if item.kind == "quiz" and svc.courses.quiz(course, item.id) is None:
                 svc.courses.set_quiz(course, item.id, default_quiz(item.title or item.id))
         _QUIZZES_READY.add(key)
-
-
-def course_for(launch: Launch) -> Course:
-    """The course of the launch's context, created (with quizzes) on its first launch."""
-    if launch.context is None:
-        raise no_context()
-    course = services().courses.ensure_course(
-        launch.issuer, launch.context.id, **_course_fields(launch)
-    )
-    _quizzes_ready(course)
-    return course
 
 
 def _person(launch: Launch) -> tuple[Enrolment, bool]:
