@@ -252,9 +252,8 @@ class CourseRecords:
             course = self._ensure_course(
                 s, row, issuer, context_id, title=title, path=path, client_id=client_id, ags=ags
             )
-            if row is None:  # a new course: nobody is enrolled in it yet
-                return course, self._enrol(s, course, person, keep_zone, None)
-            return course, self._enrol(s, course, person, keep_zone, _enrolment_part(row))
+            enrolled = None if row is None else _enrolment_part(row)  # a new course: nobody
+            return course, self._enrol(s, course, person, keep_zone, enrolled)
 
     def course(self, issuer: str, context_id: str) -> Course:
         """The course of (issuer, context_id) (``NotFound`` before its first launch)."""
