@@ -27,6 +27,28 @@ def _terminate(postgres_url: str, pid: int) -> None:
         admin.dispose()
 
 
+def _drop_while_idle(store: Store, postgres_url: str) -> int:
+    """Use a pooled connection, have the server drop it while it waits in the pool, let it sit
+    idle a moment; returns the dropped backend's pid."""
+    dropped = _backend_pid(store)
+    _terminate(postgres_url, dropped)
+    time.sleep(0.1)
+    return dropped
+
+
+def _pings(store: Store) -> list[object]:
+    """Records each ping the store's pool sends from now on."""
+    pings: list[object] = []
+    original = store.engine.dialect.do_ping
+
+    def counted(connection: object) -> bool:
+        pings.append(connection)
+        return original(connection)
+
+    store.engine.dialect.do_ping = counted  # type: ignore[method-assign]
+    return pings
+
+
 def _statements(store: Store) -> list[str]:
     seen: list[str] = []
     event.listen(store.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
@@ -38,9 +60,7 @@ def test_a_connection_dropped_while_idle_is_replaced_before_the_request_sees_it(
 ) -> None:
     store = Store(postgres_url, ping_after_idle_seconds=0.05)
     try:
-        dropped = _backend_pid(store)
-        _terminate(postgres_url, dropped)
-        time.sleep(0.1)
+        dropped = _drop_while_idle(store, postgres_url)
         assert _backend_pid(store) != dropped, "a fresh connection served the request"
     finally:
         store.dispose()
@@ -52,9 +72,7 @@ def test_without_the_idle_check_the_dropped_connection_fails_the_request(
     """The counterpart: what the check saves a request from."""
     store = Store(postgres_url, ping_after_idle_seconds=3600)
     try:
-        dropped = _backend_pid(store)
-        _terminate(postgres_url, dropped)
-        time.sleep(0.1)
+        dropped = _drop_while_idle(store, postgres_url)
         with pytest.raises(OperationalError):
             _backend_pid(store)
         # The pool noticed the disconnect: the next request gets a working connection.
@@ -70,9 +88,7 @@ def test_a_connection_back_in_the_pool_a_moment_ago_goes_straight_to_work(
     try:
         _backend_pid(store)
         seen = _statements(store)
-        pings: list[object] = []
-        original = store.engine.dialect.do_ping
-        store.engine.dialect.do_ping = lambda c: pings.append(c) or original(c)  # type: ignore[method-assign]
+        pings = _pings(store)
         for _ in range(5):
             _backend_pid(store)
         assert pings == [], "no ping for a connection used moments ago"
@@ -85,9 +101,7 @@ def test_zero_pings_on_every_checkout(postgres_url: str) -> None:
     store = Store(postgres_url, ping_after_idle_seconds=0)
     try:
         _backend_pid(store)
-        pings: list[object] = []
-        original = store.engine.dialect.do_ping
-        store.engine.dialect.do_ping = lambda c: pings.append(c) or original(c)  # type: ignore[method-assign]
+        pings = _pings(store)
         for _ in range(3):
             _backend_pid(store)
         assert len(pings) == 3
@@ -102,9 +116,7 @@ def test_the_setting_reaches_the_store(monkeypatch: pytest.MonkeyPatch, postgres
     assert settings.database.ping_after_idle_seconds == 0.05
     store = Store.from_settings(settings)
     try:
-        dropped = _backend_pid(store)
-        _terminate(postgres_url, dropped)
-        time.sleep(0.1)
+        dropped = _drop_while_idle(store, postgres_url)
         assert _backend_pid(store) != dropped
     finally:
         store.dispose()
