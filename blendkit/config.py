@@ -60,6 +60,11 @@ class DatabaseSettings(_Section):
 class ToolSettings(_Section):
     """How the tool is reached by platforms and browsers."""
 
+    environment: Literal["production", "development"] = Field(
+        default="production",
+        description="production: every default closes a door (no open registration, https-only "
+        "public outbound fetches, a stored secret key); development relaxes them for a laptop.",
+    )
     base_url: str = Field(
         default="http://127.0.0.1:5000",
         description="Public origin of the tool, used to build login, launch and JWKS URLs.",
@@ -68,6 +73,11 @@ class ToolSettings(_Section):
     secret_key: SecretStr = Field(
         default=SecretStr(""), description="Flask session secret; generated when empty."
     )
+
+    @property
+    def production(self) -> bool:
+        """True unless ``environment = "development"``."""
+        return self.environment == "production"
 
 
 class LTISettings(_Section):

@@ -283,7 +283,12 @@ def build_demo(
     base = f"http://{shown_host}:{port}"
     settings = Settings(
         database={"url": f"sqlite:///{database}"},
-        tool={"base_url": base, "title": "blendkit demo", "secret_key": secret_file.read_text()},
+        tool={
+            "environment": "development",
+            "base_url": base,
+            "title": "blendkit demo",
+            "secret_key": secret_file.read_text(),
+        },
         meeting_provider="fake",
         xapi={"endpoint": None},
     )
