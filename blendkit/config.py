@@ -113,6 +113,13 @@ class LTISettings(_Section):
     max_token_bytes: int = Field(default=65536, ge=1024)
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     jwks_cache_seconds: int = Field(default=3600, ge=0)
+    launch_session_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86400,
+        description="How long a launch id keeps a page open after the launch (pages carry it "
+        "in forms and links); the learner relaunches from the course afterwards.",
+    )
     registry_cache_seconds: float = Field(
         default=5.0,
         ge=0,

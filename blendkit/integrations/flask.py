@@ -158,7 +158,7 @@ class Blendkit:
             tool=tool,
             tool_config=ToolConfig.from_settings(settings),
             keys=keys,
-            launches=LaunchSessions(store),
+            launches=LaunchSessions(store, ttl_seconds=settings.lti.launch_session_seconds),
             http_client=client,
             advantage=Advantage(
                 tool.registry, keys, http=client, timeout=settings.lti.http_timeout_seconds

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
 from blendkit.courses import CourseService, LiveSessionService, StoreEventLedger
+from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
 from blendkit.sessions import FakeMeetingProvider, MeetingProvider, load_meeting_provider
@@ -77,6 +78,7 @@ def create_app(
     )
     app.config.update(**config)
     app.session_interface = NoCookieSessions()
+    install_werkzeug_redaction()  # `flask run` and the demo: no launch ids in the request log
     bk = Blendkit(app, settings=settings, store=store)
     state = Blendkit.state(app)
     encryption = KeyEncryption.from_settings(settings)
