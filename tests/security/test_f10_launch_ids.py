@@ -23,10 +23,15 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 from werkzeug.serving import make_server
 
 from blendkit import Settings
-from blendkit.integrations.access_log import redact_query_parameters
+from blendkit.integrations.access_log import (
+    SENSITIVE_QUERY_PARAMETERS,
+    redact_query_parameters,
+)
 from blendkit.integrations.flask import Blendkit
 from blendkit.lti import Context, Launch, MessageType, ResourceLink, UserIdentity
 from blendkit.sessions import FakeMeetingProvider
@@ -140,6 +145,52 @@ def test_redaction_covers_every_spelling() -> None:
     for value in ("x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9"):
         assert f"={value}" not in redacted
     assert "b=1" in redacted
+
+
+def _spelling(name: str, draw: st.DrawFn) -> str:
+    """``name`` as a client might send it: any case, any letter percent-encoded."""
+    out = []
+    for char in name:
+        how = draw(st.sampled_from(("lower", "upper", "percent")))
+        if how == "percent":
+            out.append(f"%{ord(char):02{draw(st.sampled_from('xX'))}}")
+        else:
+            out.append(char.upper() if how == "upper" else char)
+    return "".join(out)
+
+
+@st.composite
+def _log_lines(draw: st.DrawFn) -> tuple[str, list[str], str]:
+    """A log line with sensitive parameters (letters) among harmless ones (digits)."""
+    names = draw(st.lists(st.sampled_from(sorted(SENSITIVE_QUERY_PARAMETERS)), min_size=1))
+    # no "r": a value can never be the word in "[redacted]"
+    secrets = [draw(st.text("abcdefghijklmnopqstuvwxyzABCDEF-_.~", min_size=8)) for _ in names]
+    harmless = [f"p{i}={draw(st.integers(0, 10**9))}" for i in range(draw(st.integers(0, 3)))]
+    pairs = [f"{_spelling(n, draw)}={v}" for n, v in zip(names, secrets, strict=True)]
+    mixed = draw(st.permutations(pairs + harmless))
+    separators = [draw(st.sampled_from("&;")) for _ in mixed]
+    query = "".join(
+        f"{sep if i else ''}{pair}"
+        for i, (sep, pair) in enumerate(zip(separators, mixed, strict=True))
+    )
+    shape = draw(st.sampled_from(('"GET /course?{} HTTP/1.1" 200', "{}", '"https://lms/x?{}#top"')))
+    return shape.format(query), secrets, "&".join(harmless)
+
+
+@given(_log_lines())
+def test_no_spelling_of_a_sensitive_parameter_survives(case: tuple[str, list[str], str]) -> None:
+    line, secrets, harmless = case
+    redacted = redact_query_parameters(line)
+    for value in secrets:
+        assert value not in redacted
+    for pair in filter(None, harmless.split("&")):
+        assert pair in redacted, "harmless parameters stay readable"
+
+
+@given(st.text())
+def test_lines_without_sensitive_parameters_are_unchanged(text: str) -> None:
+    if not any(name in text.lower() or "%" in text for name in SENSITIVE_QUERY_PARAMETERS):
+        assert redact_query_parameters(text) == text
 
 
 @pytest.fixture
