@@ -29,9 +29,11 @@ SENSITIVE_QUERY_PARAMETERS = frozenset(
 )
 
 # A parameter starts the text or follows ?, & or ; and runs to the next separator, quote,
-# whitespace or fragment. Names are compared after percent-decoding and case-folding, so
-# ``%6Caunch`` and ``LAUNCH`` are caught too.
-_PARAMETER = re.compile(r"(?P<lead>^|[?&;])(?P<name>[^=&;?#\s\"']+)=(?P<value>[^&;#\s\"']*)")
+# whitespace, control character (werkzeug colours its log lines) or fragment. Names are
+# compared after percent-decoding and case-folding, so ``%6Caunch`` and ``LAUNCH`` are caught.
+_PARAMETER = re.compile(
+    r"(?P<lead>^|[?&;])(?P<name>[^=&;?#\s\"'\x00-\x1f]+)=(?P<value>[^&;#\s\"'\x00-\x1f]*)"
+)
 
 
 def _redact(match: re.Match[str]) -> str:

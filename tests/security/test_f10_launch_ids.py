@@ -145,6 +145,8 @@ def test_redaction_covers_every_spelling() -> None:
     for value in ("x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9"):
         assert f"={value}" not in redacted
     assert "b=1" in redacted
+    coloured = redact_query_parameters("\x1b[31m\x1b[1mGET /c?launch=x10\x1b[0m")  # werkzeug
+    assert coloured == "\x1b[31m\x1b[1mGET /c?launch=[redacted]\x1b[0m"
 
 
 def _spelling(name: str, draw: st.DrawFn) -> str:
