@@ -43,6 +43,8 @@ from raw_http import Flow, Request, run_flows  # benchmarks/ is the script's own
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The tool's keys are encrypted at rest (production requires a key-encryption key).
+ENCRYPTION_KEY = "YmVuY2htYXJrLW9ubHkta2V5LWVuY3J5cHRpb24ta2U="
 CLIENT_ID = "bench-client"
 DEPLOYMENT = "bench-dep"
 KID = "bench-key"
@@ -116,6 +118,7 @@ def _prepare(db_url: str, platform: Platform) -> None:
     from blendkit import Store
     from blendkit.lti import KeySet, StorePlatformRegistry
     from blendkit.lti import Platform as Registration
+    from blendkit.store import KeyEncryption
 
     store = Store(db_url)
     store.migrate()
@@ -126,7 +129,9 @@ def _prepare(db_url: str, platform: Platform) -> None:
             jwks_url=f"{platform.url}/jwks", name="bench",
         )
     )  # fmt: skip
-    KeySet(store).jwks()  # the tool key exists before the workers start
+    KeySet(
+        store, encryption=KeyEncryption([ENCRYPTION_KEY])
+    ).jwks()  # the tool key exists before the workers start
     store.dispose()
 
 
@@ -138,6 +143,7 @@ def _start_tool(
         BLENDKIT_DATABASE_URL=db_url,
         BLENDKIT_TOOL_BASE_URL=f"http://127.0.0.1:{port}",
         BLENDKIT_TOOL_SECRET_KEY="bench-secret",
+        BLENDKIT_TOOL_KEY_ENCRYPTION_KEYS=f'["{ENCRYPTION_KEY}"]',
         PYTHONPATH=str(ROOT),
     )
     gunicorn = Path(sys.executable).with_name("gunicorn")

@@ -47,10 +47,12 @@ from blendkit.lti import (
     Score,
     ServiceSession,
 )
-from blendkit.store import Store
+from blendkit.store import KeyEncryption, Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.lti.advantage_platform import SCORE, PlatformState, run_platform
+
+ENCRYPTION = KeyEncryption.generate()  # the tool's keys are encrypted at rest
 
 CLIENT_ID = "bench-client"
 
@@ -70,7 +72,7 @@ def main() -> None:
 
     store = Store(f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
     store.migrate()
-    keys = KeySet(store)
+    keys = KeySet(store, encryption=ENCRYPTION)
     _, private = keys.signing_key()
     pem = private.private_bytes(
         serialization.Encoding.PEM,

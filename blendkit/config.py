@@ -12,7 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from cryptography.fernet import Fernet
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,8 +72,31 @@ class ToolSettings(_Section):
     )
     title: str = "blendkit"
     secret_key: SecretStr = Field(
-        default=SecretStr(""), description="Flask session secret; generated when empty."
+        default=SecretStr(""),
+        description="Key that signs CSRF tokens (and Flask sessions). Empty: generated once, "
+        "kept encrypted in the database and shared by every worker (needs "
+        "key_encryption_keys in production).",
     )
+    key_encryption_keys: tuple[SecretStr, ...] = Field(
+        default=(),
+        description="Fernet keys that encrypt the tool's private keys and stored secrets in the "
+        "database: the first encrypts, every one decrypts (add a new key first to rotate, then "
+        "run `blendkit keys re-encrypt`). Required in production.",
+    )
+
+    @field_validator("key_encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        for position, key in enumerate(value, start=1):
+            try:
+                Fernet(key.get_secret_value().encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                # The message must not echo the key: pydantic errors can end up in logs.
+                raise ValueError(
+                    f"key {position} is not a Fernet key (32 url-safe base64-encoded bytes); "
+                    "make one with `blendkit keys new-encryption-key`"
+                ) from None
+        return value
 
     @property
     def production(self) -> bool:
@@ -89,6 +113,13 @@ class LTISettings(_Section):
     max_token_bytes: int = Field(default=65536, ge=1024)
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     jwks_cache_seconds: int = Field(default=3600, ge=0)
+    launch_session_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86400,
+        description="How long a launch id keeps a page open after the launch (pages carry it "
+        "in forms and links); the learner relaunches from the course afterwards.",
+    )
     registry_cache_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from blendkit.store import Store
+from tests.encryption import TEST_KEY_ENCRYPTION_KEY
 
 POSTGRES_ENV = "BLENDKIT_TEST_POSTGRES_URL"
 
@@ -32,6 +33,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         }:
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("BLENDKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'blendkit.sqlite3'}")
+    # Configured as production requires: the tool's keys and stored secrets are encrypted.
+    monkeypatch.setenv("BLENDKIT_TOOL_KEY_ENCRYPTION_KEYS", f'["{TEST_KEY_ENCRYPTION_KEY}"]')
 
 
 @pytest.fixture

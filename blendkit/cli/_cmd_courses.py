@@ -12,6 +12,7 @@ import httpx
 from blendkit.cli._shared import handle_errors, open_store, settings
 from blendkit.courses import GradePassback
 from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry
+from blendkit.store import KeyEncryption
 
 __all__ = ["commands"]
 
@@ -19,7 +20,9 @@ __all__ = ["commands"]
 def _passback(http: httpx.Client) -> GradePassback:
     store = open_store()
     return GradePassback(
-        store, StorePlatformRegistry(store), AccessTokens(KeySet(store), http=http)
+        store,
+        StorePlatformRegistry(store),
+        AccessTokens(KeySet(store, encryption=KeyEncryption.from_settings(settings())), http=http),
     )
 
 

@@ -9,10 +9,11 @@ import click
 import orjson
 from pydantic import ValidationError
 
-from blendkit.cli._shared import handle_errors, open_store
-from blendkit.errors import RegistrationError
+from blendkit.cli._shared import handle_errors, open_store, settings
+from blendkit.errors import ConfigError, RegistrationError
 from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform, StorePlatformRegistry, check_endpoint_url
+from blendkit.store import KeyEncryption, StoredSecrets
 
 __all__ = ["commands"]
 
@@ -156,6 +157,11 @@ def platform_add_deployment(issuer: str, client_id: str, deployment_id: str) -> 
     click.echo(f"deployments of {issuer} {client_id}: {', '.join(record.deployment_ids)}")
 
 
+def _key_set() -> KeySet:
+    """The configured store's keys, encrypted at rest as the settings say."""
+    return KeySet(open_store(), encryption=KeyEncryption.from_settings(settings()))
+
+
 @click.group()
 def keys() -> None:
     """The tool's RSA signing keys, published as a JWKS for platforms."""
@@ -166,7 +172,7 @@ def keys() -> None:
 @handle_errors
 def keys_list(as_json: bool) -> None:
     """Show every key (newest first); the first active one signs."""
-    records = KeySet(open_store()).list_keys()
+    records = _key_set().list_keys()
     if as_json:
         click.echo(orjson.dumps([k.model_dump(mode="json") for k in records]).decode())
         return
@@ -182,7 +188,7 @@ def keys_list(as_json: bool) -> None:
 @handle_errors
 def keys_rotate() -> None:
     """Add a new signing key; older keys stay published until `blendkit keys retire`."""
-    record = KeySet(open_store()).rotate()
+    record = _key_set().rotate()
     click.echo(f"new signing key {record.kid}; retire the old ones once platforms have refetched")
 
 
@@ -195,7 +201,7 @@ def keys_rotate() -> None:
 @handle_errors
 def keys_retire(kid: str | None) -> None:
     """Stop publishing old keys (never the current signing key)."""
-    retired = KeySet(open_store()).retire(kid)
+    retired = _key_set().retire(kid)
     if not retired:
         click.echo("nothing to retire")
     for record in retired:
@@ -206,7 +212,41 @@ def keys_retire(kid: str | None) -> None:
 @handle_errors
 def keys_jwks() -> None:
     """Print the public JWKS (what the tool serves at /lti/jwks)."""
-    click.echo(orjson.dumps(KeySet(open_store()).jwks(), option=orjson.OPT_INDENT_2).decode())
+    click.echo(orjson.dumps(_key_set().jwks(), option=orjson.OPT_INDENT_2).decode())
+
+
+@keys.command("re-encrypt")
+@handle_errors
+def keys_re_encrypt() -> None:
+    """Encrypt every stored private key and secret with the first of [tool] key_encryption_keys.
+
+    Plain keys (written in development or by an older blendkit) are encrypted; values under an
+    older encryption key move to the first one. To rotate: put the new key first, keep the old
+    one after it, run this command, then drop the old key from the list.
+    """
+    configured = settings()
+    encryption = KeyEncryption.from_settings(configured)
+    if not encryption.encrypts:
+        raise ConfigError(
+            "re-encrypting needs an encryption key: set [tool] key_encryption_keys "
+            "(BLENDKIT_TOOL_KEY_ENCRYPTION_KEYS, a JSON list; "
+            "`blendkit keys new-encryption-key` prints a new key)",
+            code="config.key_encryption_missing",
+        )
+    store = open_store()
+    key_count = KeySet(store, encryption=encryption).re_encrypt()
+    secret_count = StoredSecrets(store, encryption).re_encrypt()
+    click.echo(
+        f"re-encrypted {key_count} tool key{'s' if key_count != 1 else ''} and "
+        f"{secret_count} stored secret{'s' if secret_count != 1 else ''} with the first "
+        "encryption key"
+    )
+
+
+@keys.command("new-encryption-key")
+def keys_new_encryption_key() -> None:
+    """Print a new random key for [tool] key_encryption_keys (Fernet, url-safe base64)."""
+    click.echo(KeyEncryption.new_key())
 
 
 commands: list[click.Command] = [platform, keys]

@@ -45,7 +45,7 @@ from blendkit.lti import (
     canvas_config_response,
     error_response,
 )
-from blendkit.store import Store
+from blendkit.store import KeyEncryption, Store
 
 __all__ = [
     "Blendkit",
@@ -150,7 +150,7 @@ class Blendkit:
         client = self._http_client or httpx.Client(
             timeout=settings.lti.http_timeout_seconds, follow_redirects=False
         )
-        keys = KeySet(store)
+        keys = KeySet(store, encryption=KeyEncryption.from_settings(settings))
         tool = Tool.from_store(store, settings, http_client=client)
         state = BlendkitState(
             settings=settings,
@@ -158,7 +158,7 @@ class Blendkit:
             tool=tool,
             tool_config=ToolConfig.from_settings(settings),
             keys=keys,
-            launches=LaunchSessions(store),
+            launches=LaunchSessions(store, ttl_seconds=settings.lti.launch_session_seconds),
             http_client=client,
             advantage=Advantage(
                 tool.registry, keys, http=client, timeout=settings.lti.http_timeout_seconds

@@ -26,7 +26,7 @@ from blendkit.lti._launch import Launch
 from blendkit.lti._nrps import NamesRoleService
 from blendkit.lti._platforms import PlatformRegistry, StorePlatformRegistry
 from blendkit.lti._services import AccessTokens, RetryPolicy, ServiceSession, Signer
-from blendkit.store import Store
+from blendkit.store import KeyEncryption, Store
 
 __all__ = ["Advantage"]
 
@@ -56,7 +56,7 @@ class Advantage:
         settings = settings or Settings()
         return cls(
             StorePlatformRegistry(store),
-            KeySet(store),
+            KeySet(store, encryption=KeyEncryption.from_settings(settings)),
             http=http,
             timeout=settings.lti.http_timeout_seconds,
         )

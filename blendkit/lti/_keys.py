@@ -5,7 +5,9 @@ tokens) against the JWKS the tool publishes. Rotation adds a new signing key whi
 stays published, so tokens signed just before the rotation still verify; retiring removes the
 old keys from the JWKS once platforms have refreshed their caches.
 
-Private keys are stored as PEM in ``tool_keys`` and never logged, printed or put in errors.
+Private keys are stored in ``tool_keys`` as PEM encrypted with ``[tool] key_encryption_keys``
+(:class:`~blendkit.store.KeyEncryption`; plain PEM only in development), and never logged,
+printed or put in errors.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 
 from blendkit.errors import LTIError, NotFound
-from blendkit.store import Store
+from blendkit.store import KeyEncryption, Store
 from blendkit.store._tables_core import tool_keys
 
 __all__ = ["KeySet", "ToolKey", "jwk_thumbprint", "public_jwk"]
 
 Clock = Callable[[], datetime]
+_Stored = tuple[str, bool]  # (private_pem column, encrypted?)
 
 
 def _utcnow() -> datetime:
@@ -83,10 +86,17 @@ class ToolKey(BaseModel):
 
 
 class KeySet:
-    """The tool's signing keys in the store; parsed private keys are cached per ``kid``."""
+    """The tool's signing keys in the store; parsed private keys are cached per ``kid``.
 
-    def __init__(self, store: Store, *, clock: Clock = _utcnow) -> None:
+    ``encryption`` encrypts private keys at rest; without one (``KeyEncryption()``, what
+    production builds when no key is configured) keys are neither written nor read.
+    """
+
+    def __init__(
+        self, store: Store, *, encryption: KeyEncryption | None = None, clock: Clock = _utcnow
+    ) -> None:
         self._store = store
+        self._encryption = encryption if encryption is not None else KeyEncryption()
         self._clock = clock
         self._parsed: dict[str, rsa.RSAPrivateKey] = {}
         self._lock = threading.Lock()
@@ -114,19 +124,20 @@ class KeySet:
             for row in rows
         ]
 
-    def _active_pems(self) -> list[tuple[str, str]]:
+    def _active_pems(self) -> list[tuple[str, _Stored]]:
         with self._store.autocommit() as session:
             rows = session.execute(
-                select(tool_keys.c.kid, tool_keys.c.private_pem)
+                select(tool_keys.c.kid, tool_keys.c.private_pem, tool_keys.c.encrypted)
                 .where(tool_keys.c.active.is_(True))
                 .order_by(tool_keys.c.created_at.desc(), tool_keys.c.kid)
             ).all()
-        return [(row.kid, row.private_pem) for row in rows]
+        return [(row.kid, (row.private_pem, bool(row.encrypted))) for row in rows]
 
-    def _load(self, kid: str, pem: str) -> rsa.RSAPrivateKey:
+    def _load(self, kid: str, stored: _Stored) -> rsa.RSAPrivateKey:
         cached = self._parsed.get(kid)
         if cached is not None:
             return cached
+        pem = self._encryption.open(*stored, what=f"tool key {kid}")
         key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise LTIError(
@@ -146,8 +157,8 @@ class KeySet:
                 if not active:
                     self.rotate()
                     active = self._active_pems()
-        kid, pem = active[0]
-        return kid, self._load(kid, pem)
+        kid, stored = active[0]
+        return kid, self._load(kid, stored)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public JWKS: every key that is not retired, newest first."""
@@ -155,7 +166,7 @@ class KeySet:
         if not active:
             self.signing_key()
             active = self._active_pems()
-        return {"keys": [public_jwk(self._load(kid, pem).public_key(), kid) for kid, pem in active]}
+        return {"keys": [public_jwk(self._load(kid, key).public_key(), kid) for kid, key in active]}
 
     # --- changing ----------------------------------------------------------------------------
 
@@ -168,13 +179,37 @@ class KeySet:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         ).decode("ascii")
+        sealed, encrypted = self._encryption.seal(pem, what=f"tool key {kid}")
         now = self._clock()
         with self._store.transaction() as session:
             session.execute(
-                tool_keys.insert().values(kid=kid, private_pem=pem, created_at=now, active=True)
+                tool_keys.insert().values(
+                    kid=kid, private_pem=sealed, encrypted=encrypted, created_at=now, active=True
+                )
             )
         self._parsed[kid] = private
         return ToolKey(kid=kid, created_at=now, active=True)
+
+    def re_encrypt(self) -> int:
+        """Encrypt every stored key (retired ones too) with the first encryption key.
+
+        Plain keys are encrypted, keys under an older encryption key move to the first one;
+        returns how many keys were rewritten.
+        """
+        with self._store.transaction() as session:
+            rows = session.execute(
+                select(tool_keys.c.kid, tool_keys.c.private_pem, tool_keys.c.encrypted)
+            ).all()
+            for row in rows:
+                sealed = self._encryption.reseal(
+                    row.private_pem, bool(row.encrypted), what=f"tool key {row.kid}"
+                )
+                session.execute(
+                    update(tool_keys)
+                    .where(tool_keys.c.kid == row.kid)
+                    .values(private_pem=sealed, encrypted=True)
+                )
+        return len(rows)
 
     def retire(self, kid: str | None = None) -> list[ToolKey]:
         """Stop publishing ``kid``, or every key older than the current signing key.

@@ -3,7 +3,9 @@
 Inside an LMS iframe, browsers increasingly block third-party cookies, so a tool cannot rely on
 its own session cookie after the launch. The adapter stores the validated :class:`Launch` here
 and carries only a random ``launch_id`` (256 bits) on the tool's own links and forms; pages load
-the launch back with :meth:`LaunchSessions.get`. Ids expire (8 hours by default).
+the launch back with :meth:`LaunchSessions.get`. Ids expire (one hour by default, ``[lti]
+launch_session_seconds`` in the Flask adapter): an id that leaked (a screenshot, a shared link)
+stops working soon, and the learner relaunches from the course.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class LaunchSessions:
         self,
         store: Store,
         *,
-        ttl_seconds: int = 8 * 3600,
+        ttl_seconds: int = 3600,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store

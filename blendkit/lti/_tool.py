@@ -35,7 +35,7 @@ from blendkit.lti._state import (
     StoreNonceStore,
 )
 from blendkit.lti._validator import STORAGE_VALUE_FIELD, LaunchValidator
-from blendkit.store import Store
+from blendkit.store import KeyEncryption, Store
 
 __all__ = ["Tool"]
 
@@ -115,7 +115,7 @@ class Tool:
             states=StoreLoginStateStore(store),
             nonces=StoreNonceStore(store),
             jwks_cache=JWKSCache(fetcher, ttl_seconds=lti.jwks_cache_seconds),
-            keys=KeySet(store),
+            keys=KeySet(store, encryption=KeyEncryption.from_settings(settings)),
             base_url=settings.tool.base_url,
             settings=lti,
         )

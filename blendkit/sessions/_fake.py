@@ -1,6 +1,8 @@
 """An in-memory meeting provider that behaves like a real one, for the demo and for tests.
 
-It keeps meetings, registrants, participants and recordings in memory, with deterministic ids.
+It keeps meetings, registrants, participants and recordings in memory. Meeting ids are random
+(64 bits: a meeting cannot be guessed from another's id), and the webhook secret is random unless
+given (the example app passes one secret generated once per install and shared by its workers).
 Tests and the demo script what happens in a meeting (:meth:`FakeMeetingProvider.join`,
 :meth:`~FakeMeetingProvider.leave`, :meth:`~FakeMeetingProvider.end` …); every such step also
 queues a webhook request signed like Zoom's (HMAC-SHA256 over ``v0:<timestamp>:<body>``), so the
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -78,13 +81,13 @@ class FakeMeetingProvider:
         settings: Settings | None = None,
         *,
         client: httpx.Client | None = None,
-        webhook_secret: str = "fake-webhook-secret",  # noqa: S107  # a test double's default
+        webhook_secret: str | None = None,
         base_url: str = "https://meet.example.invalid",
         max_webhook_age: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         del settings, client  # nothing to configure and nothing to call
-        self._secret = webhook_secret.encode("utf-8")
+        self._secret = (webhook_secret or secrets.token_urlsafe(32)).encode("utf-8")
         self._base_url = base_url.rstrip("/")
         self._max_age = max_webhook_age
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -97,8 +100,7 @@ class FakeMeetingProvider:
 
     def create_session(self, spec: SessionSpec) -> ProviderMeeting:
         with self._lock:
-            self._counter += 1
-            meeting_id = f"fm{self._counter:06d}"
+            meeting_id = f"fm{secrets.token_hex(8)}"
             self._meetings[meeting_id] = _Meeting(spec, self._occurrences(meeting_id, spec))
             return self._describe(meeting_id)
 

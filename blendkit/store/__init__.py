@@ -8,10 +8,11 @@ import importlib
 import pkgutil
 
 from blendkit.store._schema import metadata
+from blendkit.store._secrets import KeyEncryption, StoredSecrets
 from blendkit.store._store import Store
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name.startswith("_tables_"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["Store", "metadata"]
+__all__ = ["KeyEncryption", "Store", "StoredSecrets", "metadata"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -37,6 +38,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _create_private_file(database: str | None) -> None:
+    """Create a new SQLite database file readable by its owner only (0600).
+
+    The database holds the tool's keys, secrets and learners' records. SQLite creates its -wal
+    and -shm files with the permissions of the database file, so they are 0600 too. The file is
+    created with its mode (never chmod-ed after it was written); an existing file keeps the mode
+    its owner gave it.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # a missing directory or no permission: SQLite names the problem on connect
+    os.close(fd)
 
 
 _IDLE_SINCE = "blendkit_idle_since"
@@ -159,6 +179,7 @@ class Store:
                     "For PostgreSQL install blendkit[postgres]."
                 ) from exc
             if self.dialect == "sqlite":
+                _create_private_file(parsed.database)
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
                 _ping_when_idle(engine, ping_after_idle_seconds)

@@ -24,6 +24,7 @@ __all__ = [
     "lti_nonces",
     "lti_platforms",
     "tool_keys",
+    "tool_secrets",
 ]
 
 lti_platforms = Table(
@@ -63,10 +64,23 @@ tool_keys = Table(
     "tool_keys",
     metadata,
     Column("kid", String(64), primary_key=True),
+    # PKCS#8 PEM, Fernet-encrypted with [tool] key_encryption_keys when ``encrypted``.
     Column("private_pem", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("active", Boolean, nullable=False),
     Column("retired_at", DateTime(timezone=True), nullable=True),
+    Column("encrypted", Boolean, nullable=False, server_default=false()),
+)
+
+# Random secrets generated once per install and shared by every process (the CSRF signing key
+# when [tool] secret_key is empty, the fake meeting provider's webhook secret).
+tool_secrets = Table(
+    "tool_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("encrypted", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 lti_login_states = Table(

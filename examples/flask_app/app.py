@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any, cast
@@ -13,13 +12,18 @@ from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
 from blendkit.courses import CourseService, LiveSessionService, StoreEventLedger
+from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
-from blendkit.sessions import MeetingProvider, load_meeting_provider
+from blendkit.sessions import FakeMeetingProvider, MeetingProvider, load_meeting_provider
+from blendkit.store import KeyEncryption, StoredSecrets
 from blendkit.xapi import Outbox, StatementFactory
 
 HERE = FilePath(__file__).parent
 APP_KEY = "blendkit_example"
+# Names of the secrets generated once per install and kept (encrypted) in the database.
+SECRET_KEY_NAME = "secret_key"  # noqa: S105  # a row name, not a secret
+FAKE_WEBHOOK_SECRET_NAME = "fake_webhook_secret"  # noqa: S105  # a row name, not a secret
 
 
 @dataclass
@@ -72,16 +76,30 @@ def create_app(
         static_folder=str(HERE / "static"),
         static_url_path="/static",
     )
-    secret = settings.tool.secret_key.get_secret_value() or secrets.token_hex(32)
-    app.config.update(SECRET_KEY=secret, **config)
+    app.config.update(**config)
     app.session_interface = NoCookieSessions()
+    install_werkzeug_redaction()  # `flask run` and the demo: no launch ids in the request log
     bk = Blendkit(app, settings=settings, store=store)
     state = Blendkit.state(app)
+    encryption = KeyEncryption.from_settings(settings)
+    stored = StoredSecrets(state.store, encryption)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.tool.secret_key.get_secret_value() or stored.value(
+            SECRET_KEY_NAME,
+            what="[tool] secret_key is empty, so one key is generated for every worker and kept "
+            "in the database (or set [tool] secret_key yourself); that key",
+        )
+    encryption.require("the tool's private keys (deep linking, grade and roster tokens)")
     outbox = Outbox.from_settings(settings, store=state.store)
     courses = CourseService(
         state.store, outbox=outbox, statements=StatementFactory(settings.tool.base_url)
     )
     configured = provider is None
+    if provider is None and settings.meeting_provider == "fake":
+        # One random webhook secret per install, shared by every worker: never a constant.
+        provider = FakeMeetingProvider(
+            webhook_secret=stored.value(FAKE_WEBHOOK_SECRET_NAME, what="the fake webhook secret")
+        )
     provider = provider or load_meeting_provider(settings)
     if configured and provider.name == "fake" and not app.testing:
         app.logger.warning(

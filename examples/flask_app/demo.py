@@ -15,6 +15,7 @@ import html
 import io
 import json
 import math
+import os
 import secrets
 import struct
 import typing as t
@@ -26,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Blueprint, Flask, request
 
-from blendkit import AlreadyExists, Settings
+from blendkit import AlreadyExists, Settings, Store
 from blendkit.courses import Enrolment
 from blendkit.lti import Platform
 from blendkit.progression import (
@@ -36,6 +37,7 @@ from blendkit.progression import (
     flipped_classroom,
 )
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
+from blendkit.store import KeyEncryption, StoredSecrets
 
 LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
 INSTRUCTOR = [
@@ -264,21 +266,38 @@ def demo_path(now: datetime) -> Path:
     return path.model_copy(update={"modules": modules, "title": "Flipped classroom, week 1"})
 
 
+def private_secret(path: FilePath, new_value: str) -> str:
+    """The secret kept in ``path``, created with ``new_value`` readable by its owner only.
+
+    The file is created with mode 0600 (never widened by the umask, never chmod-ed after it was
+    written). A file others could read is not trusted: it is replaced by a new secret.
+    """
+    try:
+        if path.stat().st_mode & 0o077 == 0:
+            return path.read_text(encoding="utf-8").strip()
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(new_value)
+    return new_value
+
+
 def build_demo(
     data_dir: FilePath, *, host: str, port: int, fresh: bool = True
 ) -> tuple[Flask, str]:
     """The tool with the demo LMS mounted, its course seeded; returns the app and the URL."""
     from examples.flask_app import create_app
-    from examples.flask_app.app import services
+    from examples.flask_app.app import FAKE_WEBHOOK_SECRET_NAME, services
     from examples.flask_app.launching import default_quiz
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)  # a directory kept from an earlier run, or made by hand
     database = data_dir / "demo.sqlite3"
-    if fresh and database.exists():
-        database.unlink()
-    secret_file = data_dir / "secret_key"
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_hex(32), encoding="utf-8")
+    if fresh:
+        for path in (database, *(data_dir / f"demo.sqlite3-{end}" for end in ("wal", "shm"))):
+            path.unlink(missing_ok=True)
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{port}"
     settings = Settings(
@@ -287,13 +306,21 @@ def build_demo(
             "environment": "development",
             "base_url": base,
             "title": "blendkit demo",
-            "secret_key": secret_file.read_text(),
+            "secret_key": private_secret(data_dir / "secret_key", secrets.token_hex(32)),
+            "key_encryption_keys": [
+                private_secret(data_dir / "key_encryption_key", KeyEncryption.new_key())
+            ],
         },
         meeting_provider="fake",
         xapi={"endpoint": None},
     )
-    provider = FakeMeetingProvider(base_url=f"{base}/demo-lms/meet")
-    app = create_app(settings, provider=provider)
+    store = Store.from_settings(settings)
+    store.migrate()
+    webhook_secret = StoredSecrets(store, KeyEncryption.from_settings(settings)).value(
+        FAKE_WEBHOOK_SECRET_NAME
+    )
+    provider = FakeMeetingProvider(base_url=f"{base}/demo-lms/meet", webhook_secret=webhook_secret)
+    app = create_app(settings, store=store, provider=provider)
     lms = DemoLMS(base)
     app.register_blueprint(lms.blueprint())
     app.extensions["blendkit_demo_lms"] = lms

@@ -4,6 +4,10 @@ ready; attendance and recordings are then imported into the course records.
 ``/webhooks/zoom`` (secret ``BLENDKIT_ZOOM_WEBHOOK_SECRET``), ``/webhooks/teams`` (client state
 ``BLENDKIT_TEAMS_CLIENT_STATE``) and ``/webhooks/fake`` (the demo provider) pass the raw request
 to the provider plugin, which verifies it; each event is processed once across processes.
+
+Only configured providers are routed: the ``meeting_provider`` in use, and Zoom or Teams when
+their webhook secret is set (meetings created before a switch of provider still report). Every
+other name answers 404 before anything reads the body.
 """
 
 from __future__ import annotations
@@ -39,10 +43,26 @@ def _provider(name: str) -> MeetingProvider:
     return svc.webhook_providers[name]
 
 
+def _routed(name: str) -> bool:
+    """True for the configured provider, and for Zoom or Teams with their webhook secret set."""
+    svc = services()
+    if name == svc.provider.name:
+        return True
+    if name == "zoom":
+        return svc.settings.zoom.webhook_secret is not None
+    if name == "teams":
+        return svc.settings.teams.client_state is not None
+    return False
+
+
 @bp.route("/webhooks/<name>", methods=["GET", "POST"])
 def receive(name: str) -> ResponseReturnValue:
-    if name not in ("zoom", "teams", "fake"):
-        raise NotFound(f"no webhook endpoint for {name!r}; use /webhooks/zoom or /webhooks/teams")
+    if not _routed(name):
+        raise NotFound(
+            f"no webhook endpoint for {name!r} here: only the configured meeting provider "
+            "(meeting_provider) and Zoom or Teams with a webhook secret receive webhooks",
+            code="app.webhook_not_configured",
+        )
     provider = _provider(name)
     incoming = WebhookRequest(
         method=request.method,

@@ -1,4 +1,6 @@
-"""WSGI entry point for production servers: ``gunicorn examples.flask_app.wsgi:app``.
+"""WSGI entry point for production servers:
+``gunicorn -c examples/flask_app/gunicorn.conf.py examples.flask_app.wsgi:app`` (the config
+names blendkit's access-log logger, which redacts launch ids and other credentials in URLs).
 
 Settings come from the TOML file named by ``BLENDKIT_CONFIG`` and ``BLENDKIT_*`` variables; each
 worker process builds its own app (and its own connection pool) on the shared database.

@@ -18,6 +18,7 @@ from blendkit.lti._keys import KeySet
 from blendkit.lti._launch import Launch
 from blendkit.lti._platforms import Platform, StorePlatformRegistry
 from blendkit.store import Store
+from tests.encryption import ENCRYPTION
 from tests.lti.advantage_platform import LINEITEM, SCORE, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
@@ -28,7 +29,7 @@ ISSUER = "https://lms.example.edu"
 def platform_state(sqlite_store: Store) -> Iterator[PlatformState]:
     state = PlatformState(
         client_id=CLIENT_ID,
-        tool_jwks=KeySet(sqlite_store).jwks,
+        tool_jwks=KeySet(sqlite_store, encryption=ENCRYPTION).jwks,
         members=[{"user_id": "s1", "roles": ["Learner"]}],
     )
     yield from run_platform(state)
@@ -122,7 +123,7 @@ def test_deep_linking_answer_is_signed_with_the_tool_key(
         platform_state, message_type="LtiDeepLinkingRequest", deep_linking_settings=settings
     )
     response = advantage.deep_linking_response(current, [ResourceLinkItem(title="Quiz")])
-    (jwk,) = KeySet(sqlite_store).jwks()["keys"]
+    (jwk,) = KeySet(sqlite_store, encryption=ENCRYPTION).jwks()["keys"]
     claims = jwt.decode(response.jwt, jwt.PyJWK(jwk).key, algorithms=["RS256"], audience=ISSUER)
     assert claims["iss"] == CLIENT_ID
 

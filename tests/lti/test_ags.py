@@ -19,6 +19,7 @@ from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform
 from blendkit.lti._services import AccessTokens, ServiceSession
 from blendkit.store import Store
+from tests.encryption import ENCRYPTION
 from tests.lti.advantage_platform import LINEITEM, RESULT_RO, SCORE, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
@@ -26,7 +27,7 @@ CLIENT_ID = "tool-client-1"
 
 @pytest.fixture
 def platform_state(sqlite_store: Store) -> Iterator[PlatformState]:
-    keys = KeySet(sqlite_store)
+    keys = KeySet(sqlite_store, encryption=ENCRYPTION)
     yield from run_platform(PlatformState(client_id=CLIENT_ID, tool_jwks=keys.jwks))
 
 
@@ -40,7 +41,9 @@ def session(sqlite_store: Store, platform_state: PlatformState) -> Iterator[Serv
         jwks_url=platform_state.base_url + "/jwks",
     )
     with httpx.Client() as http:
-        yield ServiceSession(platform, AccessTokens(KeySet(sqlite_store), http=http))
+        yield ServiceSession(
+            platform, AccessTokens(KeySet(sqlite_store, encryption=ENCRYPTION), http=http)
+        )
 
 
 def ags(state: PlatformState, session: ServiceSession, *scopes: str) -> AssignmentGradeService:

@@ -30,6 +30,7 @@ from blendkit.lti._deep_linking import (
 from blendkit.lti._keys import KeySet
 from blendkit.lti._launch import Launch
 from blendkit.store import Store
+from tests.encryption import ENCRYPTION
 
 ISSUER = "https://moodle.example.edu"
 CLIENT_ID = "abc123"
@@ -39,7 +40,7 @@ ITEMS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
 
 @pytest.fixture
 def keys(sqlite_store: Store) -> KeySet:
-    return KeySet(sqlite_store)
+    return KeySet(sqlite_store, encryption=ENCRYPTION)
 
 
 def request_settings(**overrides: Any) -> DeepLinkingSettings:

@@ -16,6 +16,7 @@ from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform
 from blendkit.lti._services import CLIENT_ASSERTION_TYPE, AccessTokens
 from blendkit.store import Store
+from tests.encryption import ENCRYPTION
 
 ISSUER = "https://lms.example.edu"
 CLIENT_ID = "interop-client"
@@ -23,7 +24,7 @@ CLIENT_ID = "interop-client"
 
 @pytest.fixture
 def keys(sqlite_store: Store) -> KeySet:
-    return KeySet(sqlite_store)
+    return KeySet(sqlite_store, encryption=ENCRYPTION)
 
 
 @pytest.fixture

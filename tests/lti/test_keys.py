@@ -9,10 +9,11 @@ from jwt.algorithms import RSAAlgorithm
 from blendkit.errors import LTIError, NotFound
 from blendkit.lti._keys import KeySet
 from blendkit.store import Store
+from tests.encryption import ENCRYPTION
 
 
 def test_first_use_generates_one_published_key(store: Store) -> None:
-    keys = KeySet(store)
+    keys = KeySet(store, encryption=ENCRYPTION)
     assert keys.list_keys() == []
     jwks = keys.jwks()
     assert len(jwks["keys"]) == 1
@@ -23,11 +24,11 @@ def test_first_use_generates_one_published_key(store: Store) -> None:
     assert set(jwk) == {"kty", "kid", "alg", "use", "n", "e"}
     assert keys.signing_key()[0] == jwk["kid"]
     # A second KeySet on the same store sees the same key instead of generating another.
-    assert KeySet(store).jwks() == jwks
+    assert KeySet(store, encryption=ENCRYPTION).jwks() == jwks
 
 
 def test_signed_token_verifies_with_published_key(store: Store) -> None:
-    keys = KeySet(store)
+    keys = KeySet(store, encryption=ENCRYPTION)
     token = keys.sign({"iss": "tool", "aud": "platform"}, {"typ": "JWT"})
     header = jwt.get_unverified_header(token)
     (jwk,) = keys.jwks()["keys"]
@@ -39,7 +40,7 @@ def test_signed_token_verifies_with_published_key(store: Store) -> None:
 
 
 def test_rotate_keeps_old_key_published_until_retired(store: Store) -> None:
-    keys = KeySet(store)
+    keys = KeySet(store, encryption=ENCRYPTION)
     old_kid = keys.signing_key()[0]
     new = keys.rotate()
     assert keys.signing_key()[0] == new.kid
@@ -51,7 +52,7 @@ def test_rotate_keeps_old_key_published_until_retired(store: Store) -> None:
 
 
 def test_retire_refuses_current_and_unknown_keys(store: Store) -> None:
-    keys = KeySet(store)
+    keys = KeySet(store, encryption=ENCRYPTION)
     current = keys.signing_key()[0]
     with pytest.raises(LTIError) as info:
         keys.retire(current)
@@ -63,7 +64,7 @@ def test_retire_refuses_current_and_unknown_keys(store: Store) -> None:
 
 
 def test_retire_named_key(store: Store) -> None:
-    keys = KeySet(store)
+    keys = KeySet(store, encryption=ENCRYPTION)
     first = keys.signing_key()[0]
     second = keys.rotate().kid
     third = keys.rotate().kid
@@ -72,7 +73,7 @@ def test_retire_named_key(store: Store) -> None:
 
 
 def test_private_key_never_in_public_views(store: Store) -> None:
-    keys = KeySet(store)
+    keys = KeySet(store, encryption=ENCRYPTION)
     keys.signing_key()
     text = repr(keys.list_keys()) + repr(keys.jwks())
     assert "PRIVATE" not in text

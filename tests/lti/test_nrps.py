@@ -14,6 +14,7 @@ from blendkit.lti._nrps import Member, NamesRoleService
 from blendkit.lti._platforms import Platform
 from blendkit.lti._services import AccessTokens, ServiceSession
 from blendkit.store import Store
+from tests.encryption import ENCRYPTION
 from tests.lti.advantage_platform import NRPS, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
@@ -34,7 +35,7 @@ def _members() -> list[dict[str, object]]:
 
 @pytest.fixture
 def platform_state(sqlite_store: Store) -> Iterator[PlatformState]:
-    keys = KeySet(sqlite_store)
+    keys = KeySet(sqlite_store, encryption=ENCRYPTION)
     state = PlatformState(client_id=CLIENT_ID, tool_jwks=keys.jwks, members=_members())
     yield from run_platform(state)
 
@@ -50,7 +51,9 @@ def nrps(sqlite_store: Store, platform_state: PlatformState) -> Iterator[NamesRo
     )
     claim = NRPSClaim(context_memberships_url=platform_state.base_url + "/memberships")
     with httpx.Client() as http:
-        session = ServiceSession(platform, AccessTokens(KeySet(sqlite_store), http=http))
+        session = ServiceSession(
+            platform, AccessTokens(KeySet(sqlite_store, encryption=ENCRYPTION), http=http)
+        )
         yield NamesRoleService.from_claim(session, claim)
 
 

@@ -27,6 +27,7 @@ from blendkit.lti._services import (
     redact,
 )
 from blendkit.store import Store
+from tests.encryption import ENCRYPTION
 from tests.lti.advantage_platform import NRPS, SCORE, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
@@ -34,7 +35,7 @@ CLIENT_ID = "tool-client-1"
 
 @pytest.fixture
 def keys(sqlite_store: Store) -> KeySet:
-    return KeySet(sqlite_store)
+    return KeySet(sqlite_store, encryption=ENCRYPTION)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -53,7 +54,7 @@ def test_fake_satisfies_the_protocol() -> None:
 
 def test_recurring_meeting_keeps_local_time_across_dst() -> None:
     meeting = FakeMeetingProvider().create_session(weekly_spec())
-    assert meeting.meeting_id == "fm000001"
+    assert re.fullmatch(r"fm[0-9a-f]{16}", meeting.meeting_id), "random, not sequential"
     local = [o.start_utc.astimezone(BERLIN) for o in meeting.occurrences]
     assert [d.time() for d in local] == [time(17, 0)] * 6
     utc = [o.start_utc.time() for o in meeting.occurrences]
@@ -173,7 +174,8 @@ def test_forged_stale_unsigned_and_malformed_webhooks_are_rejected() -> None:
     fake = FakeMeetingProvider(webhook_secret="s3cret")
     good = signed(fake)
     assert fake.handle_webhook(good).events
-    forged = good.model_copy(update={"body": good.body.replace(b"fm000001", b"fm000002")})
+    meeting_id = json.loads(good.body)["payload"]["meeting_id"].encode()
+    forged = good.model_copy(update={"body": good.body.replace(meeting_id, b"fm0123456789abcdef")})
     other_secret = FakeMeetingProvider(webhook_secret="other")
     stale = good.model_copy(update={"received_at": good.received_at + timedelta(minutes=6)})
     unsigned = good.model_copy(update={"headers": {"content-type": "application/json"}})
