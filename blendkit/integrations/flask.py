@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -40,9 +41,11 @@ from blendkit.lti import (
     Launch,
     LaunchSessions,
     NamesRoleService,
+    StoreNonceStore,
     Tool,
     ToolConfig,
     canvas_config_response,
+    claim_deep_linking_answer,
     error_response,
 )
 from blendkit.store import Store
@@ -229,8 +232,21 @@ class Blendkit:
 
     @staticmethod
     def deep_linking_response(launch: Launch, items: list[ContentItem]) -> FlaskResponse:
-        """The auto-submitting page that returns ``items`` to the platform (signed JWT)."""
-        answer = Blendkit.state().advantage.deep_linking_response(launch, items)
+        """The auto-submitting page that returns ``items`` to the platform (signed JWT).
+
+        Single use: the request's launch session is consumed here, so a second submit for it
+        raises ``lti.deep_linking_already_answered`` (409) instead of signing again.
+        """
+        state = Blendkit.state()
+        answer = state.advantage.deep_linking_response(launch, items)
+        launch_id = Blendkit.current_launch_id()
+        if launch_id:
+            claim_deep_linking_answer(
+                StoreNonceStore(state.store),
+                launch,
+                launch_id,
+                expires_at=time.time() + state.launches.ttl_seconds,
+            )
         return _no_store(to_flask_response(answer.html_response()))
 
     @staticmethod
