@@ -27,9 +27,10 @@ import httpx
 from flask import Blueprint, Flask, current_app, g, request
 from flask import Response as FlaskResponse
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 
 from blendkit.config import Settings, load_settings
-from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError
+from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError, StoreError
 from blendkit.lti import (
     Advantage,
     AssignmentGradeService,
@@ -48,7 +49,7 @@ from blendkit.lti import (
     claim_deep_linking_answer,
     error_response,
 )
-from blendkit.store import Store
+from blendkit.store import Store, describe_database_error
 
 __all__ = [
     "Blendkit",
@@ -172,6 +173,7 @@ class Blendkit:
         self._states.append(state)
         app.register_blueprint(_blueprint())
         app.register_error_handler(BlendkitError, error_handler)
+        app.register_error_handler(SQLAlchemyError, database_error_handler)
 
     # -- application hooks --------------------------------------------------------------------
 
@@ -341,6 +343,19 @@ def _blueprint() -> Blueprint:
         return to_flask_response(canvas_config_response(Blendkit.state().tool_config))
 
     return bp
+
+
+def database_error_handler(error: SQLAlchemyError) -> ResponseReturnValue:
+    """A database error as a ``store.database`` refusal (500), rendered by the app's handler
+    for blendkit errors; logged by class and code only (its text may quote learner data)."""
+    summary = describe_database_error(error)
+    log.error("database error on %s %s: %s", request.method, request.path, summary)
+    refused = StoreError(
+        f"the database could not complete this request ({summary}); the server log has the "
+        "same line with the time: check the database's health, or the data this launch sent",
+        code="store.database",
+    )
+    return current_app.handle_user_exception(refused)
 
 
 def error_handler(error: BlendkitError) -> FlaskResponse:

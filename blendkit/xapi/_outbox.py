@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
-from blendkit.store import Store
+from blendkit.store import Store, describe_database_error
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi._client import LRSClient
 from blendkit.xapi._models import Statement
@@ -398,8 +398,10 @@ class Outbox:
             try:
                 report = self.deliver_once()
             except SQLAlchemyError as exc:
-                log.warning("outbox: database error, retrying in %.1f s: %s", poll_seconds, exc)
-                total.errors.append(str(exc))
+                # The class and code only: the error's text may quote a statement's values.
+                error = describe_database_error(exc)
+                log.warning("outbox: database error, retrying in %.1f s: %s", poll_seconds, error)
+                total.errors.append(error)
                 self.sleep(poll_seconds)
                 continue
             total.add(report)
