@@ -42,13 +42,19 @@ def describe_database_error(exc: BaseException) -> str:
     """A one-line name for a database error that is safe to log and to show.
 
     The SQLAlchemy class, the driver's class, the SQLSTATE (PostgreSQL) or result code (SQLite)
-    and the constraint or table involved: never the statement, its parameters or the driver's
-    message, which may quote learner data.
+    and the constraint or table involved; never the statement or its parameters. The driver's
+    message is kept (first line) only for errors outside the data and integrity classes, e.g.
+    ``database is locked`` or a refused connection, because only those two quote values.
     """
     orig = exc.orig if isinstance(exc, DBAPIError) else None
-    if isinstance(orig, BaseException):
-        return f"{type(exc).__name__}: {_driver_summary(orig)}"
-    return type(exc).__name__
+    if not isinstance(orig, BaseException):
+        return type(exc).__name__
+    summary = f"{type(exc).__name__}: {_driver_summary(orig)}"
+    if isinstance(exc, IntegrityError | DataError):
+        return summary
+    # Connection, lock and schema errors: their first line names hosts or tables, no values.
+    first_line = str(orig).strip().splitlines()[0][:200] if str(orig).strip() else ""
+    return f"{summary}: {first_line}" if first_line else summary
 
 
 def hide_database_values(context: ExceptionContext) -> None:
