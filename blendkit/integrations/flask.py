@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -26,9 +27,10 @@ import httpx
 from flask import Blueprint, Flask, current_app, g, request
 from flask import Response as FlaskResponse
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 
 from blendkit.config import Settings, load_settings
-from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError
+from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError, StoreError
 from blendkit.lti import (
     Advantage,
     AssignmentGradeService,
@@ -40,12 +42,14 @@ from blendkit.lti import (
     Launch,
     LaunchSessions,
     NamesRoleService,
+    StoreNonceStore,
     Tool,
     ToolConfig,
     canvas_config_response,
+    claim_deep_linking_answer,
     error_response,
 )
-from blendkit.store import KeyEncryption, Store
+from blendkit.store import KeyEncryption, Store, describe_database_error
 
 __all__ = [
     "Blendkit",
@@ -169,6 +173,7 @@ class Blendkit:
         self._states.append(state)
         app.register_blueprint(_blueprint())
         app.register_error_handler(BlendkitError, error_handler)
+        app.register_error_handler(SQLAlchemyError, database_error_handler)
 
     # -- application hooks --------------------------------------------------------------------
 
@@ -229,8 +234,21 @@ class Blendkit:
 
     @staticmethod
     def deep_linking_response(launch: Launch, items: list[ContentItem]) -> FlaskResponse:
-        """The auto-submitting page that returns ``items`` to the platform (signed JWT)."""
-        answer = Blendkit.state().advantage.deep_linking_response(launch, items)
+        """The auto-submitting page that returns ``items`` to the platform (signed JWT).
+
+        Single use: the request's launch session is consumed here, so a second submit for it
+        raises ``lti.deep_linking_already_answered`` (409) instead of signing again.
+        """
+        state = Blendkit.state()
+        answer = state.advantage.deep_linking_response(launch, items)
+        launch_id = Blendkit.current_launch_id()
+        if launch_id:
+            claim_deep_linking_answer(
+                StoreNonceStore(state.store),
+                launch,
+                launch_id,
+                expires_at=time.time() + state.launches.ttl_seconds,
+            )
         return _no_store(to_flask_response(answer.html_response()))
 
     @staticmethod
@@ -325,6 +343,19 @@ def _blueprint() -> Blueprint:
         return to_flask_response(canvas_config_response(Blendkit.state().tool_config))
 
     return bp
+
+
+def database_error_handler(error: SQLAlchemyError) -> ResponseReturnValue:
+    """A database error as a ``store.database`` refusal (500), rendered by the app's handler
+    for blendkit errors; logged by class and code only (its text may quote learner data)."""
+    summary = describe_database_error(error)
+    log.error("database error on %s %s: %s", request.method, request.path, summary)
+    refused = StoreError(
+        f"the database could not complete this request ({summary}); the server log has the "
+        "same line with the time: check the database's health, or the data this launch sent",
+        code="store.database",
+    )
+    return current_app.handle_user_exception(refused)
 
 
 def error_handler(error: BlendkitError) -> FlaskResponse:

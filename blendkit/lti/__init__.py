@@ -47,6 +47,7 @@ from blendkit.lti._deep_linking import (
     TimeWindow,
     WindowOptions,
     build_deep_linking_response,
+    claim_deep_linking_answer,
     deep_linking_response,
 )
 from blendkit.lti._http import HttpRequest, HttpResponse, SetCookie, error_response
@@ -157,6 +158,7 @@ __all__ = [
     "canvas_config_response",
     "canvas_developer_key_config",
     "check_endpoint_url",
+    "claim_deep_linking_answer",
     "deep_linking_response",
     "error_response",
     "parse_jwks",

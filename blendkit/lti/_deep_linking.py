@@ -6,6 +6,10 @@ the chosen content items, POSTed by the browser as ``JWT`` to ``deep_link_return
 are checked against what the request accepts (types, several items, line items, presentation
 targets, media types). The ``…/lti-dl/claim/data`` claim is echoed only when the request carried
 ``data`` — pylti1p3 always sends ``data: null``, which some platforms reject.
+
+A deep-linking request is answered once: :func:`claim_deep_linking_answer` consumes it (in a
+:class:`NonceStore`, atomically across processes) before a signed response leaves the tool, so a
+replayed or doubled submit cannot place content a second time.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from blendkit.lti._claims import DeepLinkingSettings
 from blendkit.lti._http import HttpResponse
 from blendkit.lti._launch import Launch
 from blendkit.lti._services import Signer
+from blendkit.lti._state import NonceStore
 
 __all__ = [
     "ContentItem",
@@ -44,10 +49,12 @@ __all__ = [
     "WindowOptions",
     "build_deep_linking_response",
     "check_items",
+    "claim_deep_linking_answer",
     "deep_linking_response",
 ]
 
 _DL: Final = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+_ANSWERED: Final = "deep-linking-answer:"
 _LTI: Final = "https://purl.imsglobal.org/spec/lti/claim/"
 
 
@@ -346,3 +353,24 @@ def deep_linking_response(
         items=items,
         **options,
     )
+
+
+def claim_deep_linking_answer(
+    nonces: NonceStore, launch: Launch, session_id: str, *, expires_at: float
+) -> None:
+    """Consume the deep-linking request saved as launch session ``session_id``.
+
+    The first call wins; every later or concurrent one (any process sharing ``nonces``) raises
+    ``lti.deep_linking_already_answered`` (409). Call it after the response is built and before
+    it is sent, so a refused choice does not use the request up. ``expires_at`` must outlive
+    the launch session. Only a hash of the session id is stored.
+    """
+    marker = _ANSWERED + hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+    if not nonces.use(launch.issuer, marker, expires_at):
+        raise LTIError(
+            "this deep-linking request was already answered: the platform received the signed "
+            "selection once and will not accept another for it. To place more content, start "
+            "again from the course (Add an activity / Select content).",
+            code="lti.deep_linking_already_answered",
+            http_status=409,
+        )

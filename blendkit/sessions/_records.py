@@ -28,7 +28,7 @@ from blendkit.sessions._models import (
     ParticipantRecord,
 )
 from blendkit.sessions._provider import MeetingProvider
-from blendkit.store import Store
+from blendkit.store import Store, describe_database_error
 from blendkit.store._tables_sessions import sessions_participant_records, sessions_webhook_events
 
 __all__ = ["SessionRecords", "import_attendance"]
@@ -84,7 +84,9 @@ class SessionRecords:
                     )
                     inserted += len(session.execute(stmt).all())
         except SQLAlchemyError as exc:
-            raise StoreError(f"could not store live-session records: {exc}") from exc
+            raise StoreError(
+                f"could not store live-session records: {describe_database_error(exc)}"
+            ) from exc
         return inserted
 
     def add_participants(
@@ -121,7 +123,9 @@ class SessionRecords:
             with self._store.transaction() as session:
                 rows = session.execute(query).mappings().all()
         except SQLAlchemyError as exc:
-            raise StoreError(f"could not read live-session records: {exc}") from exc
+            raise StoreError(
+                f"could not read live-session records: {describe_database_error(exc)}"
+            ) from exc
         return [
             ParticipantRecord(
                 **{
@@ -149,7 +153,9 @@ class SessionRecords:
                 )
                 return int(result.rowcount)
         except SQLAlchemyError as exc:
-            raise StoreError(f"could not prune webhook event ids: {exc}") from exc
+            raise StoreError(
+                f"could not prune webhook event ids: {describe_database_error(exc)}"
+            ) from exc
 
 
 def import_attendance(

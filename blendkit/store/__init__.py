@@ -7,6 +7,7 @@ Each area keeps its tables in ``_tables_<area>.py``; importing this package regi
 import importlib
 import pkgutil
 
+from blendkit.store._errors import describe_database_error
 from blendkit.store._schema import metadata
 from blendkit.store._secrets import KeyEncryption, StoredSecrets
 from blendkit.store._store import Store
@@ -15,4 +16,4 @@ for _module in pkgutil.iter_modules(__path__):
     if _module.name.startswith("_tables_"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["KeyEncryption", "Store", "StoredSecrets", "metadata"]
+__all__ = ["KeyEncryption", "Store", "StoredSecrets", "describe_database_error", "metadata"]

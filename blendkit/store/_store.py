@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blendkit.errors import ConfigError, StoreError
+from blendkit.store._errors import hide_database_values
 
 __all__ = ["Store"]
 
@@ -168,7 +169,8 @@ class Store:
         self.url = parsed
         self.dialect = parsed.get_backend_name()
         if engine is None:
-            kwargs: dict[str, Any] = {"echo": echo}
+            # Statements' parameters hold learner data: never in error texts or echoed logs.
+            kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
             if self.dialect == "postgresql":
                 kwargs.update(pool_size=5, max_overflow=10)
             try:
@@ -183,6 +185,8 @@ class Store:
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
                 _ping_when_idle(engine, ping_after_idle_seconds)
+        if not event.contains(engine, "handle_error", hide_database_values):
+            event.listen(engine, "handle_error", hide_database_values)
         self.engine = engine
         # PostgreSQL with psycopg: blocks start in the driver's autocommit mode, and
         # transactions open at their first write (see _begin_at_first_write).

@@ -8,6 +8,9 @@
   statements are alone, and those go to the dead-letter table with the LRS's reason.
 * A crash between claim and mark leaves a lease that expires; the batch is sent again and the LRS
   recognises the ids (204 / 409), so nothing is lost and nothing is stored twice.
+* Before every request, the first and each half of a split, the deliverer renews its whole claim
+  (the halves still waiting included) and sends only the rows it still owns: rows another
+  deliverer re-claimed after a stall are left to it, never sent twice by the old owner.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
-from blendkit.store import Store
+from blendkit.store import Store, describe_database_error
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi._client import LRSClient
 from blendkit.xapi._models import Statement
@@ -254,7 +257,9 @@ class Outbox:
 
     def _send(self, token: str, rows: Sequence[_Row], report: DeliveryReport) -> None:
         assert self.client is not None
-        self._renew(token, rows)
+        rows = self._renew(token, rows)
+        if not rows:
+            return  # the lease ran out and another deliverer owns these rows now
         report.requests += 1
         try:
             self.client.send_serialized([r.payload.encode() for r in rows])
@@ -277,20 +282,28 @@ class Outbox:
             return
         self._delivered(token, rows, report)
 
-    def _renew(self, token: str, rows: Sequence[_Row]) -> None:
+    def _renew(self, token: str, rows: Sequence[_Row]) -> list[_Row]:
+        """Extend the lease of every row this claim still holds; return those of ``rows``.
+
+        The whole claim, not only ``rows``: while one half of a split batch is sent, the rows
+        waiting for their turn must not expire and be re-claimed by another deliverer.
+        """
         until = _utc(self.clock()) + timedelta(seconds=self.lease)
         with self.store.engine.begin() as conn:
-            conn.execute(
-                update(xapi_outbox)
-                .where(xapi_outbox.c.id.in_([r.id for r in rows]))
-                .where(xapi_outbox.c.claimed_by == token)
-                .values(claimed_until=until)
+            held = set(
+                conn.execute(
+                    update(xapi_outbox)
+                    .where(xapi_outbox.c.claimed_by == token)
+                    .values(claimed_until=until)
+                    .returning(xapi_outbox.c.id)
+                ).scalars()
             )
+        return [r for r in rows if r.id in held]
 
     def _delivered(self, token: str, rows: Sequence[_Row], report: DeliveryReport) -> None:
         now = _utc(self.clock())
         with self.store.engine.begin() as conn:
-            conn.execute(
+            marked = conn.execute(
                 update(xapi_outbox)
                 .where(xapi_outbox.c.id.in_([r.id for r in rows]))
                 .where(xapi_outbox.c.claimed_by == token)
@@ -301,8 +314,8 @@ class Outbox:
                     claimed_until=None,
                     last_error=None,
                 )
-            )
-        report.delivered += len(rows)
+            ).rowcount
+        report.delivered += int(marked)
 
     def backoff(self, attempts: int) -> float:
         """Delay before retry number ``attempts`` (1-based): exponential, capped, jittered."""
@@ -385,8 +398,10 @@ class Outbox:
             try:
                 report = self.deliver_once()
             except SQLAlchemyError as exc:
-                log.warning("outbox: database error, retrying in %.1f s: %s", poll_seconds, exc)
-                total.errors.append(str(exc))
+                # The class and code only: the error's text may quote a statement's values.
+                error = describe_database_error(exc)
+                log.warning("outbox: database error, retrying in %.1f s: %s", poll_seconds, error)
+                total.errors.append(error)
                 self.sleep(poll_seconds)
                 continue
             total.add(report)

@@ -11,7 +11,7 @@ from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
-from blendkit import BlendkitError, ScheduleError
+from blendkit import ScheduleError
 from blendkit.courses import attendance_over_time, funnel, quiz_from_text, quiz_to_text, risks
 from blendkit.integrations.flask import Blendkit
 from blendkit.lti import DeepLinkLineItem, ResourceLinkItem
@@ -362,7 +362,6 @@ def deep_link_answer() -> ResponseReturnValue:
                 lineItem=line_item,
             )
         )  # fmt: skip
-    try:
-        return Blendkit.deep_linking_response(current.launch, list(items))
-    except BlendkitError as exc:
-        raise bad_request(exc.message, exc.code) from None
+    # Refusals keep their own status: 400 for a choice the platform does not accept, 409 when
+    # this request was already answered (the signed response is single-use).
+    return Blendkit.deep_linking_response(current.launch, list(items))

@@ -4,7 +4,12 @@ Graph proves a notification URL by POSTing ``?validationToken=…`` and expects 
 back within 10 s as ``200 text/plain``. Every later notification carries the ``clientState``
 blendkit set on the subscription; a delivery where any item lacks the right one is refused whole.
 Graph sends no signature, so a repeated body is indistinguishable from a redelivery: events keep
-a stable ``event_id`` and ``handle_webhook_once`` processes them once. Events name the session
+a stable ``event_id`` and ``handle_webhook_once`` processes them once. Graph documents
+``subscriptionExpirationDateTime`` as required: a change notification without a readable one is
+refused, and one that arrives more than Graph's four-hour redelivery window after its
+subscription expired is refused as stale. The expiry is the earlier of the notification's and
+the one blendkit knows for that subscription (``known_expiry``), so editing it forward in a
+captured body does not make a replay fresh. Events name the session
 (calendar event id) when the notification URL carries ``?meeting=…`` (``TeamsProvider.subscribe``
 sets it), otherwise the online meeting id.
 """
@@ -15,7 +20,8 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -54,9 +60,16 @@ def online_meeting_of(resource: str) -> str | None:
 class GraphNotificationHandler:
     """Verifies and parses deliveries to the Teams notification URL (thread-safe, no I/O)."""
 
-    def __init__(self, client_state: str | None, tenant_id: str | None = None) -> None:
+    def __init__(
+        self,
+        client_state: str | None,
+        tenant_id: str | None = None,
+        *,
+        known_expiry: Callable[[str], datetime | None] | None = None,
+    ) -> None:
         self._client_state = client_state
         self._tenant_id = tenant_id
+        self._known_expiry = known_expiry
 
     def handle(self, request: WebhookRequest) -> WebhookResult:
         """The response to send and the events carried; raises WebhookRejected."""
@@ -75,12 +88,7 @@ class GraphNotificationHandler:
                     "a subscription blendkit made (check [teams] client_state)",
                     code="sessions.webhook_client_state",
                 )
-            expiry = parse_time(item.get("subscriptionExpirationDateTime"))
-            if (
-                "lifecycleEvent" not in item
-                and expiry is not None
-                and request.received_at > expiry + REDELIVERY_WINDOW
-            ):
+            if "lifecycleEvent" not in item and self._stale(item, request.received_at):
                 raise WebhookRejected(
                     "a Graph notification names a subscription that expired more than four hours "
                     "before it arrived (Graph stops redelivering by then): a replay, or a server "
@@ -105,6 +113,20 @@ class GraphNotificationHandler:
                 code="sessions.webhook_malformed",
             )
         return WebhookResult(response=WebhookResponse.text(token))
+
+    def _stale(self, item: dict[str, Any], received_at: datetime) -> bool:
+        """True when the change notification's subscription expired beyond redelivery."""
+        expiry = parse_time(item.get("subscriptionExpirationDateTime"))
+        if expiry is None:
+            raise WebhookRejected(
+                "a Graph change notification has no readable subscriptionExpirationDateTime "
+                "(Graph always sends one), so its age cannot be checked",
+                code="sessions.webhook_malformed",
+            )
+        known = self._known_expiry(item["subscriptionId"]) if self._known_expiry else None
+        if known is not None:
+            expiry = min(expiry, known)
+        return received_at > expiry + REDELIVERY_WINDOW
 
     def _require_client_state(self) -> str:
         if not self._client_state:

@@ -108,10 +108,14 @@ class TeamsProvider:
             tokens, self._client, retry=retry, sleep=sleep, timeout=teams.timeout_seconds
         )
         state = teams.client_state.get_secret_value() if teams.client_state else None
-        self._notifications = GraphNotificationHandler(state, teams.tenant_id)
         self.notification_url = settings.tool.base_url.rstrip("/") + "/webhooks/teams"
         self.subscriptions = (
             SubscriptionManager(self._api, client_state=state) if state is not None else None
+        )
+        self._notifications = GraphNotificationHandler(
+            state,
+            teams.tenant_id,
+            known_expiry=self.subscriptions.expiry if self.subscriptions is not None else None,
         )
         self._lock = threading.Lock()
         self._join_urls: dict[str, str] = {}

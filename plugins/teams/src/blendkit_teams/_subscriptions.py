@@ -75,6 +75,12 @@ class SubscriptionManager:
         with self._lock:
             return sorted(self._live.values(), key=lambda s: s.expires_at)
 
+    def expiry(self, subscription_id: str) -> datetime | None:
+        """When a managed subscription expires (None when it is not managed here)."""
+        with self._lock:
+            known = self._live.get(subscription_id)
+        return known.expires_at if known is not None else None
+
     def track(self, subscription: Subscription) -> None:
         """Manage a subscription created earlier (e.g. read back from storage)."""
         with self._lock:
