@@ -1,4 +1,9 @@
-"""Admin pages: platform registrations, meeting-provider and LRS settings, outbox status."""
+"""Admin pages: platform registrations, meeting-provider and LRS settings, outbox status.
+
+Tool administrators (``[tool] admins``) see and manage everything; an institution or system
+administrator sees only the registration and deployment their launch came through, read-only.
+Every rule is :class:`blendkit.lti.Administrator`'s: the routes only ask it.
+"""
 
 from __future__ import annotations
 
@@ -19,23 +24,41 @@ def _is_set(value: object) -> str:
     return "set" if value else "not set"
 
 
+def _tool_urls(base: str, registration_enabled: bool) -> dict[str, str]:
+    urls = {
+        "Login (OIDC initiation)": f"{base}/lti/login",
+        "Launch (redirect URI)": f"{base}/lti/launch",
+        "Public keys (JWKS)": f"{base}/lti/jwks",
+        "Canvas developer key JSON": f"{base}/lti/canvas.json",
+    }
+    urls["Dynamic registration"] = (
+        "a one-time link from `blendkit platform invite`"
+        if registration_enabled
+        else "switched off ([lti] registration_enabled)"
+    )
+    return urls
+
+
 @bp.get("/admin")
 def overview() -> ResponseReturnValue:
-    require_admin()
+    current, admin = require_admin()
     svc = services()
     settings = svc.settings
     base = settings.tool.base_url.rstrip("/")
     zoom, teams, xapi = settings.zoom, settings.teams, settings.xapi
+    if not admin.tool_wide:
+        own = current.launch
+        return render_template(
+            "admin.html",
+            admin=admin,
+            platforms=admin.visible(svc.registry.for_issuer(own.issuer)),
+            tool_urls=_tool_urls(base, settings.lti.registration_enabled),
+        )
     return render_template(
         "admin.html",
+        admin=admin,
         platforms=svc.registry.list(),
-        tool_urls={
-            "Login (OIDC initiation)": f"{base}/lti/login",
-            "Launch (redirect URI)": f"{base}/lti/launch",
-            "Public keys (JWKS)": f"{base}/lti/jwks",
-            "Dynamic registration": f"{base}/lti/register",
-            "Canvas developer key JSON": f"{base}/lti/canvas.json",
-        },
+        tool_urls=_tool_urls(base, settings.lti.registration_enabled),
         provider=settings.meeting_provider,
         installed=sorted(available_meeting_providers()),
         provider_settings={
@@ -69,7 +92,8 @@ def overview() -> ResponseReturnValue:
 
 @bp.post("/admin/platforms")
 def add_platform() -> ResponseReturnValue:
-    require_admin()
+    _, admin = require_admin()
+    admin.require_tool_wide("adding a registration")
     form = request.form
     deployment = form.get("deployment_id", "").strip()
     try:
@@ -87,6 +111,7 @@ def add_platform() -> ResponseReturnValue:
             f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()
         )
         raise bad_request(f"the registration is incomplete or invalid: {problems}") from None
+    admin.check_add(platform)
     try:
         services().registry.add(platform)
     except AlreadyExists as exc:
@@ -96,8 +121,9 @@ def add_platform() -> ResponseReturnValue:
 
 @bp.post("/admin/platforms/remove")
 def remove_platform() -> ResponseReturnValue:
-    current = require_admin()
+    current, admin = require_admin()
     issuer, client_id = request.form.get("issuer", ""), request.form.get("client_id", "")
+    admin.check_remove(issuer, client_id)
     if (issuer, client_id) == (current.launch.issuer, current.launch.client_id):
         raise bad_request(
             "this is the registration you launched through; remove it from another platform's "
@@ -109,6 +135,7 @@ def remove_platform() -> ResponseReturnValue:
 
 @bp.post("/admin/outbox/retry")
 def retry_dead() -> ResponseReturnValue:
-    require_admin()
+    _, admin = require_admin()
+    admin.require_tool_wide("sending refused statements again")
     services().outbox.retry_dead()
     return redirect(link("admin.overview"))

@@ -288,6 +288,8 @@ def build_demo(
             "base_url": base,
             "title": "blendkit demo",
             "secret_key": secret_file.read_text(),
+            # Jo Admin administers the whole demo tool (an LMS role alone would not).
+            "admins": [{"issuer": f"{base}/demo-lms", "sub": "demo-admin"}],
         },
         meeting_provider="fake",
         xapi={"endpoint": None},
