@@ -195,9 +195,9 @@ def _invite_dict(invite: RegistrationInvite) -> dict[str, object]:
 def platform_invite(expires: str, note: str, by: str | None, host: str | None) -> None:
     """Mint a one-time dynamic registration link to paste into the platform.
 
-    Moodle: Site administration › Plugins › External tool › Manage tools › Tool URL. Canvas:
-    Admin › Developer Keys › + Developer Key › LTI Registration. The link registers one platform,
-    once, before it expires; only a hash of its token is stored.
+    Moodle: Site administration › Plugins › Activity modules › External tool › Manage tools ›
+    Tool URL. Canvas: Admin › Developer Keys › + Developer Key › LTI Registration. The link
+    registers one platform, once, before it expires; only a hash of its token is stored.
     """
     config = settings()
     actor = Administrator.command_line(by or getpass.getuser())
