@@ -202,7 +202,7 @@ def platform_invite(expires: str, note: str, by: str | None, host: str | None) -
     config = settings()
     actor = Administrator.command_line(by or getpass.getuser())
     minted = RegistrationInvites(open_store()).create(
-        expires_in=parse_lifetime(expires), created_by=actor.name, note=note, host=host
+        expires_in=parse_lifetime(expires), by=actor, note=note, host=host
     )
     invite = minted.invite
     click.echo(minted.url(ToolConfig.from_settings(config).registration_url))
@@ -245,7 +245,8 @@ def platform_invites(as_json: bool) -> None:
 @handle_errors
 def platform_revoke_invite(invite_id: int) -> None:
     """Make an unused registration invite unusable at once."""
-    RegistrationInvites(open_store()).revoke(invite_id)
+    actor = Administrator.command_line(getpass.getuser())
+    RegistrationInvites(open_store()).revoke(invite_id, by=actor)
     click.echo(f"revoked invite {invite_id}")
 
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
 from blendkit.errors import NotFound, RegistrationError
+from blendkit.lti._admin import Administrator
 from blendkit.store import Store
 from blendkit.store._tables_core import lti_registration_invites
 
@@ -118,11 +119,14 @@ class RegistrationInvites:
         self,
         *,
         expires_in: timedelta,
-        created_by: str,
+        by: Administrator,
         note: str = "",
         host: str | None = None,
     ) -> MintedInvite:
-        """Mint an invite valid for ``expires_in`` (1 minute to 7 days)."""
+        """Mint an invite valid for ``expires_in`` (1 minute to 7 days). Only a tool
+        administrator may (AccessDenied otherwise): a registration adds a tenant to the tool."""
+        by.require_tool_wide("minting a registration link")
+        created_by = by.name
         if not MIN_LIFETIME <= expires_in <= MAX_LIFETIME:
             raise RegistrationError(
                 "an invite lives between 1 minute and 7 days",
@@ -201,8 +205,9 @@ class RegistrationInvites:
             )
         return self._row_to_invite(row)
 
-    def revoke(self, invite_id: int) -> RegistrationInvite:
-        """Make an unused invite unusable at once."""
+    def revoke(self, invite_id: int, *, by: Administrator) -> RegistrationInvite:
+        """Make an unused invite unusable at once (tool administrators only)."""
+        by.require_tool_wide("revoking a registration link")
         invite = self.get(invite_id)
         if invite.used_at is not None:
             raise RegistrationError(

@@ -10,10 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from blendkit.errors import NotFound, RegistrationError
-from blendkit.lti import RegistrationInvites, parse_lifetime
+from blendkit.errors import AccessDenied, NotFound, RegistrationError
+from blendkit.lti import Administrator, RegistrationInvites, parse_lifetime
 from blendkit.store import Store
 from blendkit.store._tables_core import lti_registration_invites
+
+ALICE = Administrator.command_line("alice")
 
 
 def _codes(invites: RegistrationInvites, token: str) -> str:
@@ -24,7 +26,7 @@ def _codes(invites: RegistrationInvites, token: str) -> str:
 
 def test_only_a_hash_of_the_token_is_stored(store: Store) -> None:
     minted = RegistrationInvites(store).create(
-        expires_in=timedelta(hours=1), created_by="alice", note="Moodle", host="Moodle.Example.edu"
+        expires_in=timedelta(hours=1), by=ALICE, note="Moodle", host="Moodle.Example.edu"
     )
     assert len(minted.token) >= 40
     assert minted.token not in repr(minted)
@@ -44,7 +46,7 @@ def test_an_invite_is_used_once_and_only_while_valid(store: Store) -> None:
     now = datetime.now(UTC)
     clock = [now]
     invites = RegistrationInvites(store, clock=lambda: clock[0])
-    minted = invites.create(expires_in=timedelta(minutes=30), created_by="alice")
+    minted = invites.create(expires_in=timedelta(minutes=30), by=ALICE)
     assert invites.check(minted.token).id == minted.invite.id
     assert [i.id for i in invites.active()] == [minted.invite.id]
     used = invites.consume(minted.token, issuer="https://lms.example.edu", client_id="c1")
@@ -56,7 +58,7 @@ def test_an_invite_is_used_once_and_only_while_valid(store: Store) -> None:
     assert caught.value.code == "lti.registration_invite_used"
     assert invites.active() == []
 
-    later = invites.create(expires_in=timedelta(minutes=30), created_by="alice")
+    later = invites.create(expires_in=timedelta(minutes=30), by=ALICE)
     clock[0] = now + timedelta(minutes=31)
     assert _codes(invites, later.token) == "lti.registration_invite_expired"
     with pytest.raises(RegistrationError) as caught:
@@ -70,22 +72,22 @@ def test_an_invite_is_used_once_and_only_while_valid(store: Store) -> None:
 
 def test_revoking(store: Store) -> None:
     invites = RegistrationInvites(store)
-    minted = invites.create(expires_in=timedelta(hours=1), created_by="alice")
-    invites.revoke(minted.invite.id)
+    minted = invites.create(expires_in=timedelta(hours=1), by=ALICE)
+    invites.revoke(minted.invite.id, by=ALICE)
     assert _codes(invites, minted.token) == "lti.registration_invite_revoked"
     assert invites.active() == []
     with pytest.raises(NotFound):
-        invites.revoke(9999)
-    used = invites.create(expires_in=timedelta(hours=1), created_by="alice")
+        invites.revoke(9999, by=ALICE)
+    used = invites.create(expires_in=timedelta(hours=1), by=ALICE)
     invites.consume(used.token, issuer="https://lms.example.edu", client_id="c")
     with pytest.raises(RegistrationError) as caught:
-        invites.revoke(used.invite.id)
+        invites.revoke(used.invite.id, by=ALICE)
     assert caught.value.code == "lti.registration_invite_used"
 
 
 def test_concurrent_uses_of_one_invite_register_once(store: Store) -> None:
     invites = RegistrationInvites(store)
-    minted = invites.create(expires_in=timedelta(hours=1), created_by="alice")
+    minted = invites.create(expires_in=timedelta(hours=1), by=ALICE)
     start = threading.Barrier(6)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -112,13 +114,13 @@ def test_invites_need_a_bounded_lifetime_a_name_and_a_plain_host(store: Store) -
     invites = RegistrationInvites(store)
     for lifetime in (timedelta(seconds=10), timedelta(days=8)):
         with pytest.raises(RegistrationError) as caught:
-            invites.create(expires_in=lifetime, created_by="alice")
+            invites.create(expires_in=lifetime, by=ALICE)
         assert caught.value.code == "lti.registration_invite_lifetime"
     with pytest.raises(RegistrationError):
-        invites.create(expires_in=timedelta(hours=1), created_by=" ")
+        invites.create(expires_in=timedelta(hours=1), by=Administrator.command_line(" "))
     for host in ("https://lms.example.edu", "lms.example.edu:443", "lms.example.edu/x"):
         with pytest.raises(RegistrationError):
-            invites.create(expires_in=timedelta(hours=1), created_by="a", host=host)
+            invites.create(expires_in=timedelta(hours=1), by=ALICE, host=host)
 
 
 @given(st.integers(min_value=0, max_value=10_000), st.sampled_from("smhd"))
@@ -141,3 +143,22 @@ def test_lifetime_text_never_crashes(text: str) -> None:
     except RegistrationError as exc:
         codes.append(exc.code)
     assert codes in ([], ["lti.registration_invite_lifetime"])
+
+
+def test_only_tool_administrators_mint_and_revoke_invites(store: Store) -> None:
+    invites = RegistrationInvites(store)
+    head_of_school = Administrator(
+        name="head at https://lms.example.edu",
+        tool_wide=False,
+        issuer="https://lms.example.edu",
+        client_id="c",
+        deployment_id="d",
+    )
+    with pytest.raises(AccessDenied) as caught:
+        invites.create(expires_in=timedelta(hours=1), by=head_of_school)
+    assert caught.value.code == "admin.tool_admins_only"
+    minted = invites.create(expires_in=timedelta(hours=1), by=ALICE)
+    assert minted.invite.created_by == "alice"
+    with pytest.raises(AccessDenied):
+        invites.revoke(minted.invite.id, by=head_of_school)
+    assert [i.id for i in invites.active()] == [minted.invite.id]

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blendkit.errors import RegistrationError
+from blendkit.lti._admin import Administrator
 from blendkit.lti._http import HttpRequest
 from blendkit.lti._invites import RegistrationInvites
 from blendkit.lti._platforms import InMemoryPlatformRegistry, StorePlatformRegistry
@@ -42,7 +43,8 @@ def invites(sqlite_store: Store) -> RegistrationInvites:
 
 def mint(invites: RegistrationInvites) -> str:
     """A fresh invite, as `blendkit platform invite` mints it: every registration needs one."""
-    return invites.create(expires_in=timedelta(hours=1), created_by="test").token
+    by = Administrator.command_line("test")
+    return invites.create(expires_in=timedelta(hours=1), by=by).token
 
 
 def register_request(

@@ -114,7 +114,7 @@ def test_unknown_expired_and_revoked_invites_make_no_network_call(
     moodle: RegistrationPlatform, tmp_path: Path
 ) -> None:
     from blendkit import Store, load_settings
-    from blendkit.lti import RegistrationInvites
+    from blendkit.lti import Administrator, RegistrationInvites
 
     client = registration_client(registration_enabled=True)
     unknown = _register(client, moodle, "not-an-invite")
@@ -124,7 +124,7 @@ def test_unknown_expired_and_revoked_invites_make_no_network_call(
     store.migrate()
     two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
     old = RegistrationInvites(store, clock=lambda: two_hours_ago).create(
-        expires_in=timedelta(hours=1), created_by="ops"
+        expires_in=timedelta(hours=1), by=Administrator.command_line("ops")
     )
     expired = _register(client, moodle, old.token)
     assert (expired.status_code, error_code(expired)) == (403, "lti.registration_invite_expired")
