@@ -11,8 +11,9 @@ from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
-from blendkit import AlreadyExists
-from blendkit.lti import Platform
+from blendkit import AlreadyExists, BlendkitError
+from blendkit.integrations.flask import Blendkit
+from blendkit.lti import Platform, RegistrationInvites, parse_lifetime
 from blendkit.sessions import available_meeting_providers
 from examples.flask_app.app import services
 from examples.flask_app.pages import bad_request, link, require_admin
@@ -87,6 +88,8 @@ def overview() -> ResponseReturnValue:
         },
         outbox=svc.outbox.status(),
         dead=svc.outbox.dead_letters(limit=20),
+        invites=RegistrationInvites(svc.store).active(),
+        registration_enabled=settings.lti.registration_enabled,
     )
 
 
@@ -130,6 +133,43 @@ def remove_platform() -> ResponseReturnValue:
             "launch or with `blendkit platform remove`"
         )
     services().registry.remove(issuer, client_id)
+    return redirect(link("admin.overview"))
+
+
+@bp.post("/admin/invites")
+def mint_invite() -> ResponseReturnValue:
+    _, admin = require_admin()
+    form = request.form
+    svc = services()
+    minted = RegistrationInvites(svc.store).create(
+        expires_in=parse_lifetime(form.get("expires", "1h")),
+        by=admin,
+        note=form.get("note", ""),
+        host=form.get("host", "").strip() or None,
+    )
+    link_url = minted.url(Blendkit.state().tool_config.registration_url)
+    return render_template(
+        "admin_invite.html",
+        admin=admin,
+        invite=minted.invite,
+        url=link_url,
+        registration_enabled=svc.settings.lti.registration_enabled,
+    )
+
+
+@bp.post("/admin/invites/revoke")
+def revoke_invite() -> ResponseReturnValue:
+    _, admin = require_admin()
+    try:
+        invite_id = int(request.form.get("invite_id", ""))
+    except ValueError:
+        raise bad_request("invite_id must be a number") from None
+    try:
+        RegistrationInvites(services().store).revoke(invite_id, by=admin)
+    except BlendkitError as exc:
+        if exc.http_status == 403:
+            raise
+        raise bad_request(exc.message, exc.code) from None
     return redirect(link("admin.overview"))
 
 

@@ -237,6 +237,9 @@ def test_an_lms_administrator_sees_and_touches_only_their_own_registration(
     )
     assert removed.status_code == 403
     assert tenants.post("/admin/outbox/retry", admin_a).status_code == 403
+    minted = tenants.post("/admin/invites", admin_a, {"expires": "1h"})
+    assert (minted.status_code, error_code(minted)) == (403, "admin.tool_admins_only")
+    assert "invite=" not in minted.get_data(as_text=True)
     assert tenants.registrations() == {(ISSUER_A, "client-a"), (ISSUER_B, "client-b")}
 
 
@@ -267,6 +270,12 @@ def test_tool_administrators_named_in_settings_manage_every_registration(
         )
         assert removed.status_code == 302
         assert tenants.post("/admin/outbox/retry", root).status_code == 302
+        minted = tenants.post("/admin/invites", root, {"expires": "30m", "note": "Canvas"})
+        assert minted.status_code == 200
+        assert "/lti/register?invite=" in minted.get_data(as_text=True)
+        listed = tenants.get("/admin", root).get_data(as_text=True)
+        assert "root at " + ISSUER_A in listed
+        assert "invite=" not in listed, "the overview never shows a token"
         assert tenants.registrations() == {(ISSUER_A, "client-a"), (ISSUER_B, "client-b2")}
         # A sub is unique only within its platform: B's "root-b" launching from A is nobody.
         impostor = tenants.launch("root-b", (INSTRUCTOR,))
