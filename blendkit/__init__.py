@@ -9,6 +9,7 @@ from blendkit._version import __version__
 from blendkit.config import Settings, load_settings
 from blendkit.courses import CourseService
 from blendkit.errors import (
+    AccessDenied,
     AlreadyExists,
     BlendkitError,
     ConditionInvalid,
@@ -64,6 +65,7 @@ from blendkit.store import Store
 from blendkit.xapi import AsyncLRSClient, LRSClient, Outbox, Statement, StatementFactory
 
 __all__ = [
+    "AccessDenied",
     "Advantage",
     "AlreadyExists",
     "AsyncLRSClient",

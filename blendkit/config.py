@@ -28,6 +28,7 @@ __all__ = [
     "LTISettings",
     "Settings",
     "TeamsSettings",
+    "ToolAdmin",
     "ToolSettings",
     "XAPISettings",
     "ZoomSettings",
@@ -58,8 +59,21 @@ class DatabaseSettings(_Section):
     )
 
 
+class ToolAdmin(_Section):
+    """A person who administers the whole tool when they launch it: a user ``sub`` of one issuer
+    (a ``sub`` is unique only within its platform), optionally of one registration only."""
+
+    issuer: str = Field(min_length=1, description="The platform's issuer, exactly as it sends it.")
+    sub: str = Field(min_length=1, description="The user's id (``sub``) on that platform.")
+    client_id: str | None = Field(
+        default=None,
+        description="Count launches through this registration only (several registrations, "
+        "e.g. schools on one Canvas Cloud issuer, may share the issuer).",
+    )
+
+
 class ToolSettings(_Section):
-    """How the tool is reached by platforms and browsers."""
+    """How the tool is reached by platforms and browsers, and who administers it."""
 
     environment: Literal["production", "development"] = Field(
         default="production",
@@ -98,6 +112,12 @@ class ToolSettings(_Section):
                 ) from None
         return value
 
+    admins: tuple[ToolAdmin, ...] = Field(
+        default=(),
+        description="People who administer the whole tool from their launches (issuer + sub); "
+        "LMS administrator roles never do. The CLI administers the tool too.",
+    )
+
     @property
     def production(self) -> bool:
         """True unless ``environment = "development"``."""
@@ -127,11 +147,14 @@ class LTISettings(_Section):
         description="How long a process reuses platform registrations it read (0: never).",
     )
     registration_enabled: bool = Field(
-        default=True, description="Serve LTI Dynamic Registration at /lti/register."
+        default=False,
+        description="Serve LTI Dynamic Registration at /lti/register; each registration then "
+        "needs a one-time invite (`blendkit platform invite`).",
     )
     registration_allowed_hosts: tuple[str, ...] = Field(
         default=(),
-        description="Hosts whose platforms may register themselves; empty allows any platform.",
+        description="Hosts (fnmatch patterns) whose platforms may register with an invite, "
+        "checked before any network call; empty: any host an invite allows.",
     )
 
 

@@ -10,6 +10,7 @@ contain tokens, secrets or signatures.
     │   ├── NotFound                     store.not_found
     │   └── AlreadyExists                store.already_exists
     ├── PluginError                      plugin.error
+    ├── AccessDenied                     admin.denied          (outside what the actor administers)
     ├── LTIError                         lti.error
     │   ├── LaunchRejected               lti.launch_rejected   (every launch check: see lti.* codes)
     │   ├── RegistrationError            lti.registration
@@ -41,6 +42,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "AccessDenied",
     "AlreadyExists",
     "BlendkitError",
     "ConditionInvalid",
@@ -129,6 +131,14 @@ class PluginError(BlendkitError):
     """A plugin could not be loaded or does not fulfil its contract."""
 
     code = "plugin.error"
+
+
+class AccessDenied(BlendkitError):
+    """An administrator acted outside what they administer (another registration, or something
+    only the tool's own administrators may do); ``code`` names the rule."""
+
+    code = "admin.denied"
+    http_status = 403
 
 
 # --- LTI -----------------------------------------------------------------------------------------

@@ -82,3 +82,33 @@ def test_bad_environment_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("BLENDKIT_LTI_LEEWAY_SECONDS", "-5")
     with pytest.raises(ConfigError, match=r"lti\.leeway_seconds"):
         load_settings()
+
+
+def test_tool_admins_from_toml_and_from_json_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cfg = _write(
+        tmp_path / "admins.toml",
+        '[tool]\nadmins = [{issuer = "https://canvas.instructure.com", sub = "abc", '
+        'client_id = "10000000000042"}, {issuer = "https://moodle.example.edu", sub = "2"}]\n',
+    )
+    monkeypatch.setenv("BLENDKIT_CONFIG", str(cfg))
+    admins = load_settings().tool.admins
+    assert [(a.issuer, a.sub, a.client_id) for a in admins] == [
+        ("https://canvas.instructure.com", "abc", "10000000000042"),
+        ("https://moodle.example.edu", "2", None),
+    ]
+    monkeypatch.setenv(
+        "BLENDKIT_TOOL_ADMINS", '[{"issuer": "https://lms.example.edu", "sub": "root"}]'
+    )
+    (only,) = load_settings().tool.admins
+    assert (only.issuer, only.sub) == ("https://lms.example.edu", "root")
+    monkeypatch.setenv("BLENDKIT_TOOL_ADMINS", '[{"issuer": "https://lms.example.edu"}]')
+    with pytest.raises(ConfigError, match="sub"):
+        load_settings()
+
+
+def test_dynamic_registration_is_off_by_default() -> None:
+    settings = load_settings()
+    assert settings.lti.registration_enabled is False
+    assert settings.tool.admins == ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -11,8 +12,11 @@ from pydantic import ValidationError
 
 from blendkit.cli._shared import handle_errors, open_store, settings
 from blendkit.errors import ConfigError, RegistrationError
+from blendkit.lti._admin import Administrator
+from blendkit.lti._invites import RegistrationInvite, RegistrationInvites, parse_lifetime
 from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform, StorePlatformRegistry, check_endpoint_url
+from blendkit.lti._tool_config import ToolConfig
 from blendkit.store import KeyEncryption, StoredSecrets
 
 __all__ = ["commands"]
@@ -134,6 +138,13 @@ def platform_list(as_json: bool) -> None:
         click.echo(f"{p.name or '-'}\n  issuer: {p.issuer}\n  client_id: {p.client_id}")
         click.echo(f"  deployments: {deployments}\n  auth_login_url: {p.auth_login_url}")
         click.echo(f"  auth_token_url: {p.auth_token_url}\n  jwks_url: {p.jwks_url}")
+        if p.registered_at is not None:
+            how = (
+                f"with invite {p.invite_id} from {p.invited_by}"
+                if p.invite_id is not None
+                else "by hand"
+            )
+            click.echo(f"  registered: {p.registered_at.isoformat(timespec='seconds')} {how}")
 
 
 @platform.command("remove")
@@ -160,6 +171,89 @@ def platform_add_deployment(issuer: str, client_id: str, deployment_id: str) -> 
 def _key_set() -> KeySet:
     """The configured store's keys, encrypted at rest as the settings say."""
     return KeySet(open_store(), encryption=KeyEncryption.from_settings(settings()))
+
+
+def _invite_dict(invite: RegistrationInvite) -> dict[str, object]:
+    return invite.model_dump(mode="json")
+
+
+@platform.command("invite")
+@click.option(
+    "--expires",
+    default="1h",
+    show_default=True,
+    help="How long the link stays valid: 30m, 1h, 2d … (1 minute to 7 days).",
+)
+@click.option("--note", default="", help="What the invite is for (e.g. 'Moodle production').")
+@click.option(
+    "--by",
+    "by",
+    default=None,
+    help="Who mints it, recorded on the registration (default: the operating-system user).",
+)
+@click.option(
+    "--host",
+    default=None,
+    help="Only a platform on this host may use the link (e.g. moodle.example.edu, "
+    "*.instructure.com).",
+)
+@handle_errors
+def platform_invite(expires: str, note: str, by: str | None, host: str | None) -> None:
+    """Mint a one-time dynamic registration link to paste into the platform.
+
+    Moodle: Site administration › Plugins › Activity modules › External tool › Manage tools ›
+    Tool URL. Canvas: Admin › Developer Keys › + Developer Key › LTI Registration. The link
+    registers one platform, once, before it expires; only a hash of its token is stored.
+    """
+    config = settings()
+    actor = Administrator.command_line(by or getpass.getuser())
+    minted = RegistrationInvites(open_store()).create(
+        expires_in=parse_lifetime(expires), by=actor, note=note, host=host
+    )
+    invite = minted.invite
+    click.echo(minted.url(ToolConfig.from_settings(config).registration_url))
+    click.echo(
+        f"invite {invite.id}: one registration"
+        + (f" from {invite.host}" if invite.host else "")
+        + f", valid until {invite.expires_at.isoformat(timespec='minutes')}",
+        err=True,
+    )
+    if not config.lti.registration_enabled:
+        click.echo(
+            "note: dynamic registration is switched off; set [lti] registration_enabled = true "
+            "(BLENDKIT_LTI_REGISTRATION_ENABLED=true) for the link to work",
+            err=True,
+        )
+
+
+@platform.command("invites")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array instead of lines.")
+@handle_errors
+def platform_invites(as_json: bool) -> None:
+    """Show the registration invites that can still be used (never their tokens)."""
+    active = RegistrationInvites(open_store()).active()
+    if as_json:
+        click.echo(orjson.dumps([_invite_dict(i) for i in active]).decode())
+        return
+    if not active:
+        click.echo("no active invite; mint one with `blendkit platform invite`")
+        return
+    for i in active:
+        click.echo(
+            f"{i.id}  by {i.created_by}  until {i.expires_at.isoformat(timespec='minutes')}"
+            + (f"  host {i.host}" if i.host else "")
+            + (f"  {i.note}" if i.note else "")
+        )
+
+
+@platform.command("revoke-invite")
+@click.argument("invite_id", type=int)
+@handle_errors
+def platform_revoke_invite(invite_id: int) -> None:
+    """Make an unused registration invite unusable at once."""
+    actor = Administrator.command_line(getpass.getuser())
+    RegistrationInvites(open_store()).revoke(invite_id, by=actor)
+    click.echo(f"revoked invite {invite_id}")
 
 
 @click.group()

@@ -7,7 +7,8 @@
     def launched(launch: Launch, launch_id: str):
         return redirect(url_for("course", launch=launch_id))
 
-The blueprint serves ``/lti/login``, ``/lti/launch``, ``/lti/jwks``, ``/lti/register`` and
+The blueprint serves ``/lti/login``, ``/lti/launch``, ``/lti/jwks``, ``/lti/register`` (off
+unless ``[lti] registration_enabled``; each registration needs an invite) and
 ``/lti/canvas.json``. A rejected launch answers 4xx with a page naming the reason. Validated
 launches are kept server-side (:class:`~blendkit.lti.LaunchSessions`) so pages inside the LMS
 iframe work without third-party cookies: carry ``launch=<launch_id>`` on links and forms and call
@@ -42,6 +43,7 @@ from blendkit.lti import (
     Launch,
     LaunchSessions,
     NamesRoleService,
+    RegistrationInvites,
     StoreNonceStore,
     Tool,
     ToolConfig,
@@ -329,9 +331,12 @@ def _blueprint() -> Blueprint:
                 code="lti.registration_disabled",
                 http_status=403,
             )
+        # The invite (query parameter `invite`) is checked before any network call, and never
+        # logged: refusals log their code and message only, which never carry it.
         registration = DynamicRegistration(
             state.tool_config,
             state.tool.registry,
+            invites=RegistrationInvites(state.store),
             http=state.http_client,
             timeout=lti.http_timeout_seconds,
             allowed_issuer_hosts=lti.registration_allowed_hosts or None,

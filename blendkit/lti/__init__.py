@@ -7,10 +7,12 @@ request into an :class:`HttpRequest` and call ``tool.login``, ``tool.handle_laun
 
 After a launch, :class:`Advantage` (``Advantage.from_store(store, settings)``) gives the launch's
 Assignment and Grade Services, Names and Role Provisioning and deep-linking answers;
-:class:`DynamicRegistration` and :func:`canvas_developer_key_config` install the tool, both
-built from the tool's :class:`ToolConfig`.
+:class:`DynamicRegistration` (through a one-time :class:`RegistrationInvites` link) and
+:func:`canvas_developer_key_config` install the tool, both built from the tool's
+:class:`ToolConfig`. :func:`administrator_for` decides what a launch may administer.
 """
 
+from blendkit.lti._admin import Administrator, administrator_for
 from blendkit.lti._advantage import Advantage
 from blendkit.lti._ags import (
     ActivityProgress,
@@ -51,6 +53,13 @@ from blendkit.lti._deep_linking import (
     deep_linking_response,
 )
 from blendkit.lti._http import HttpRequest, HttpResponse, SetCookie, error_response
+from blendkit.lti._invites import (
+    INVITE_PARAM,
+    MintedInvite,
+    RegistrationInvite,
+    RegistrationInvites,
+    parse_lifetime,
+)
 from blendkit.lti._jwks import HttpxJWKSFetcher, JWKSCache, JWKSFetcher, parse_jwks
 from blendkit.lti._keys import KeySet, ToolKey, public_jwk
 from blendkit.lti._launch import Launch, MessageType
@@ -90,6 +99,7 @@ __all__ = [
     "AccessToken",
     "AccessTokens",
     "ActivityProgress",
+    "Administrator",
     "Advantage",
     "AssignmentGradeService",
     "CachedPlatformRegistry",
@@ -105,6 +115,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "HttpxJWKSFetcher",
+    "INVITE_PARAM",
     "IframeOptions",
     "ImageItem",
     "ImageRef",
@@ -127,12 +138,15 @@ __all__ = [
     "Member",
     "MembershipContext",
     "MessageType",
+    "MintedInvite",
     "NRPSClaim",
     "NamesRoleService",
     "NonceStore",
     "Platform",
     "PlatformConfiguration",
     "PlatformRegistry",
+    "RegistrationInvite",
+    "RegistrationInvites",
     "RegistrationResult",
     "ResourceLink",
     "ResourceLinkItem",
@@ -154,6 +168,7 @@ __all__ = [
     "ToolPlatform",
     "UserIdentity",
     "WindowOptions",
+    "administrator_for",
     "build_deep_linking_response",
     "canvas_config_response",
     "canvas_developer_key_config",
@@ -162,6 +177,7 @@ __all__ = [
     "deep_linking_response",
     "error_response",
     "parse_jwks",
+    "parse_lifetime",
     "parse_role",
     "public_jwk",
     "summarize_roles",

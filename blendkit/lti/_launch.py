@@ -79,8 +79,9 @@ class Launch(BaseModel):
 
     @property
     def is_instructor(self) -> bool:
-        """An instructor in this context (``membership#Instructor`` or one of its sub-roles
-        other than TeachingAssistant)."""
+        """An instructor in this context: ``membership#Instructor`` or one of its sub-roles
+        other than TeachingAssistant, or a context ``membership#Administrator`` (who runs this
+        course in the LMS and is an instructor of it, never an administrator of the tool)."""
         return self._roles.is_instructor
 
     @property
@@ -89,9 +90,14 @@ class Launch(BaseModel):
         return self._roles.is_teaching_assistant
 
     @property
-    def is_admin(self) -> bool:
-        """An administrator of the context, the institution or the system."""
-        return self._roles.is_admin
+    def is_institution_admin(self) -> bool:
+        """An institution or system administrator of the platform that sent the launch
+        (``institution/person#Administrator``, ``system/person#Administrator`` or ``#SysAdmin``).
+
+        It entitles to that registration's own settings at most, never to the tool's: see
+        :func:`blendkit.lti.administrator_for`. Context administrators are instructors.
+        """
+        return self._roles.is_institution_admin
 
     @property
     def is_content_developer(self) -> bool:

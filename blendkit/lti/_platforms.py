@@ -64,6 +64,14 @@ class Platform(BaseModel):
     accept_new_deployments: bool = False
     """Record an unknown deployment id on its first (signature-checked) launch instead of
     refusing it: for platforms such as Canvas that create deployments after registration."""
+    registered_at: datetime | None = None
+    """When the registration was stored (set by the registry)."""
+    invite_id: int | None = None
+    """The registration invite a dynamic registration used (None for one added by hand)."""
+    invited_by: str | None = None
+    """Who minted that invite."""
+    invited_at: datetime | None = None
+    """When that invite was minted."""
 
     @field_validator("issuer", "client_id")
     @classmethod
@@ -98,7 +106,8 @@ class PlatformRegistry(Protocol):
     """Where registrations live; the launch validator reads it on every launch."""
 
     def add(self, platform: Platform) -> Platform:
-        """Register; raises AlreadyExists for a known issuer + client_id."""
+        """Register and return the stored record (``registered_at`` set); raises AlreadyExists
+        for a known issuer + client_id."""
         ...
 
     def get(self, issuer: str, client_id: str) -> Platform:
@@ -136,6 +145,19 @@ def _exists(platform: Platform) -> AlreadyExists:
     )
 
 
+def _stamped(platform: Platform) -> Platform:
+    if platform.registered_at is not None:
+        return platform
+    return platform.model_copy(update={"registered_at": datetime.now(UTC)})
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored one is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
 class InMemoryPlatformRegistry:
     """A registry in a dict, for tests and embedding; each instance has its own records."""
 
@@ -146,6 +168,7 @@ class InMemoryPlatformRegistry:
             self.add(platform)
 
     def add(self, platform: Platform) -> Platform:
+        platform = _stamped(platform)
         with self._lock:
             key = (platform.issuer, platform.client_id)
             if key in self._records:
@@ -206,6 +229,10 @@ class StorePlatformRegistry:
                 p.jwks_url,
                 p.auth_audience,
                 p.accept_new_deployments,
+                p.created_at,
+                p.invite_id,
+                p.invited_by,
+                p.invited_at,
                 d.deployment_id,
             )
             .select_from(lti_platforms.outerjoin(lti_deployments))
@@ -214,7 +241,7 @@ class StorePlatformRegistry:
         )
         with self._store.transaction() as session:
             rows = session.execute(query).all()
-        grouped: dict[int, tuple[dict[str, str | bool | None], list[str]]] = {}
+        grouped: dict[int, tuple[dict[str, object], list[str]]] = {}
         for row in rows:
             entry = grouped.setdefault(
                 row.id,
@@ -228,6 +255,10 @@ class StorePlatformRegistry:
                         "jwks_url": row.jwks_url,
                         "auth_audience": row.auth_audience,
                         "accept_new_deployments": bool(row.accept_new_deployments),
+                        "registered_at": _utc(row.created_at),
+                        "invite_id": row.invite_id,
+                        "invited_by": row.invited_by,
+                        "invited_at": _utc(row.invited_at),
                     },
                     [],
                 ),
@@ -240,6 +271,7 @@ class StorePlatformRegistry:
         ]
 
     def add(self, platform: Platform) -> Platform:
+        platform = _stamped(platform)
         try:
             with self._store.transaction(savepoint=True) as session:
                 platform_id = session.execute(
@@ -253,7 +285,10 @@ class StorePlatformRegistry:
                         jwks_url=platform.jwks_url,
                         auth_audience=platform.auth_audience,
                         accept_new_deployments=platform.accept_new_deployments,
-                        created_at=datetime.now(UTC),
+                        created_at=platform.registered_at,
+                        invite_id=platform.invite_id,
+                        invited_by=platform.invited_by,
+                        invited_at=platform.invited_at,
                     )
                     .returning(lti_platforms.c.id)
                 ).scalar_one()

@@ -1,11 +1,16 @@
 """LTI Dynamic Registration 1.0, tool side: an administrator pastes one URL, the tool installs.
 
-The platform opens the tool's registration URL with ``openid_configuration`` (and usually a
-``registration_token``). The tool fetches that OpenID configuration, checks it (the issuer must
-be a prefix of the configuration URL; endpoints and the LTI platform claim must be present),
-POSTs its client registration to ``registration_endpoint`` with the token as Bearer, stores the
-resulting client_id (and deployment_id, when the platform sends one) in the platform registry,
-and answers a page that posts ``{subject: "org.imsglobal.lti.close"}`` to the platform window.
+The URL is a one-time registration link minted by the tool's administrator
+(``<base_url>/lti/register?invite=<token>``, see :mod:`blendkit.lti._invites`). The platform
+opens it with ``openid_configuration`` (and usually a ``registration_token``) added. Before any
+network call the tool checks the invite (known, unused, unexpired, not revoked) and the
+configuration URL's host (``[lti] registration_allowed_hosts`` and the host pinned on the
+invite). Then it fetches that OpenID configuration, checks it (the issuer must be a prefix of the
+configuration URL; endpoints and the LTI platform claim must be present), POSTs its client
+registration to ``registration_endpoint`` with the token as Bearer, and in one transaction uses
+the invite up and stores the resulting client_id (and deployment_id, when the platform sends one)
+with who invited it. It answers a page that posts ``{subject: "org.imsglobal.lti.close"}`` to the
+platform window.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from blendkit.errors import RegistrationError, ServiceError
 from blendkit.lti._http import HttpRequest, HttpResponse
+from blendkit.lti._invites import INVITE_PARAM, RegistrationInvite, RegistrationInvites
 from blendkit.lti._platforms import Platform, PlatformRegistry, check_endpoint_url
 from blendkit.lti._services import RetryingSender, RetryPolicy, redact
 from blendkit.lti._tool_config import ToolConfig
@@ -157,13 +163,19 @@ def close_page(result: RegistrationResult, tool_title: str) -> HttpResponse:
 
 
 class DynamicRegistration:
-    """Registers the tool with a platform from its OpenID configuration URL."""
+    """Registers the tool with a platform from its OpenID configuration URL, through an invite.
+
+    ``registry`` should keep its records in ``invites.store`` (e.g. a
+    :class:`~blendkit.lti.StorePlatformRegistry` on the same store): the invite is used up in the
+    transaction that stores the registration.
+    """
 
     def __init__(
         self,
         tool: ToolConfig,
         registry: PlatformRegistry,
         *,
+        invites: RegistrationInvites,
         http: httpx.Client | None = None,
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
@@ -172,6 +184,7 @@ class DynamicRegistration:
     ) -> None:
         self.tool = tool
         self.registry = registry
+        self.invites = invites
         self.allowed_issuer_hosts = (
             tuple(allowed_issuer_hosts) if allowed_issuer_hosts is not None else None
         )
@@ -186,7 +199,7 @@ class DynamicRegistration:
     # --- the flow ----------------------------------------------------------------------------
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        """Answer ``GET /lti/register?openid_configuration=…&registration_token=…``."""
+        """Answer ``GET /lti/register?invite=…&openid_configuration=…&registration_token=…``."""
         url = request.param("openid_configuration")
         if not url:
             raise RegistrationError(
@@ -195,13 +208,24 @@ class DynamicRegistration:
                 "Canvas: Admin › Developer Keys › LTI Registration) instead of opening it here.",
                 code="lti.registration_missing_configuration",
             )
-        result = self.register(url, request.param("registration_token"))
+        result = self.register(
+            url, request.param("registration_token"), invite=request.param(INVITE_PARAM)
+        )
         return close_page(result, self.tool.title)
 
     def register(
-        self, openid_configuration_url: str, registration_token: str | None = None
+        self,
+        openid_configuration_url: str,
+        registration_token: str | None = None,
+        *,
+        invite: str | None,
     ) -> RegistrationResult:
-        """Fetch the configuration, register the tool, store the platform, return the result."""
+        """Check the invite and the host, then fetch the configuration, register the tool, and
+        store the platform while using the invite up; return the result."""
+        # The gate: nothing reaches the network before the invite and the host are accepted.
+        checked = self.invites.check(invite)
+        self.check_gate(openid_configuration_url, checked)
+        assert invite is not None  # check() refused a missing one
         config = self.fetch_configuration(openid_configuration_url, registration_token)
         body = self.registration_request(config)
         answer = self._exchange(
@@ -234,14 +258,33 @@ class DynamicRegistration:
             auth_token_url=config.token_endpoint,
             jwks_url=config.jwks_uri,
             name=self._name(config),
+            invite_id=checked.id,
+            invited_by=checked.created_by,
+            invited_at=checked.created_at,
         )
-        stored = self.registry.add(platform)
+        with self.invites.store.unit_of_work():  # the invite is used only if the platform stays
+            self.invites.consume(invite, issuer=config.issuer, client_id=client_id)
+            stored = self.registry.add(platform)
         return RegistrationResult(
             platform=stored,
             product_family_code=config.lti.product_family_code,
             scope=tuple(granted.split()) if isinstance(granted, str) else (),
             response=answer,
         )
+
+    def check_gate(self, openid_configuration_url: str, invite: RegistrationInvite) -> None:
+        """Refuse, before any network call, a configuration URL that is not https (http only on
+        loopback), whose host is not allowed, or that the invite does not cover."""
+        check_endpoint_url(openid_configuration_url, "openid_configuration")
+        host = (urlsplit(openid_configuration_url).hostname or "").lower()
+        self._check_allowed_host(host)
+        if not invite.host_allowed(host):
+            raise RegistrationError(
+                f"registration invite {invite.id} is for platforms on {invite.host!r}, not "
+                f"{host!r}; ask the tool's administrator for a link for this platform",
+                code="lti.registration_invite_host_mismatch",
+                http_status=403,
+            )
 
     def fetch_configuration(
         self, openid_configuration_url: str, registration_token: str | None = None
@@ -360,14 +403,17 @@ class DynamicRegistration:
         return f"{family}: {account}" if isinstance(account, str) and account else family
 
     def _check_allowed(self, issuer: str) -> None:
+        self._check_allowed_host((urlsplit(issuer).hostname or "").lower())
+
+    def _check_allowed_host(self, host: str) -> None:
         if self.allowed_issuer_hosts is None:
             return
-        host = (urlsplit(issuer).hostname or "").lower()
         if not any(fnmatch.fnmatch(host, pattern.lower()) for pattern in self.allowed_issuer_hosts):
             raise RegistrationError(
                 f"platform host {host!r} is not in this tool's list of platforms allowed to "
                 "register; ask the tool's administrator to add it.",
                 code="lti.registration_issuer_not_allowed",
+                http_status=403,
             )
 
     def _exchange(

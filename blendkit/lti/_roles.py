@@ -3,8 +3,13 @@
 Only context (membership) roles describe what someone is *in this course*. Institution and
 system roles (``…/institution/person#Student``, ``…/system/person#User``) describe the person
 elsewhere; Canvas sends ``system/person#User`` to everyone, and a teacher may also be a student of
-the institution. So learner/instructor/TA/mentor/content-developer come from context roles only;
-``is_admin`` also counts institution and system administrators.
+the institution. So learner/instructor/TA/mentor/content-developer come from context roles only.
+
+Administrators: a context (membership) ``Administrator`` administers *this course* in the LMS and
+is treated as an instructor of it, never more. ``is_institution_admin`` is true only for an
+institution or system ``Administrator`` (or system ``SysAdmin``): someone who runs the platform
+that sent the launch. Neither makes a person an administrator of the tool itself; that is decided
+by :func:`blendkit.lti.administrator_for` from the tool's own settings.
 """
 
 from __future__ import annotations
@@ -68,14 +73,14 @@ class RoleSummary(NamedTuple):
     is_learner: bool
     is_instructor: bool
     is_teaching_assistant: bool
-    is_admin: bool
+    is_institution_admin: bool
     is_content_developer: bool
     is_mentor: bool
 
 
 def summarize_roles(roles: Iterable[str]) -> RoleSummary:
     """Compute the role helpers from a raw ``roles`` claim."""
-    learner = instructor = assistant = admin = developer = mentor = False
+    learner = instructor = assistant = institution_admin = developer = mentor = False
     for raw in roles:
         parsed = parse_role(raw)
         if parsed is None:
@@ -83,19 +88,18 @@ def summarize_roles(roles: Iterable[str]) -> RoleSummary:
         scope, principal, sub = parsed
         if scope != "context":
             if principal in {"Administrator", "SysAdmin"}:
-                admin = True
+                institution_admin = True
             continue
         if sub == "TeachingAssistant" or principal == "TeachingAssistant":
             assistant = True
             continue
         if principal == "Learner":
             learner = True
-        elif principal == "Instructor":
+        elif principal in {"Instructor", "Administrator"}:
+            # A course administrator runs this course in the LMS: an instructor here.
             instructor = True
-        elif principal == "Administrator":
-            admin = True
         elif principal == "ContentDeveloper":
             developer = True
         elif principal == "Mentor":
             mentor = True
-    return RoleSummary(learner, instructor, assistant, admin, developer, mentor)
+    return RoleSummary(learner, instructor, assistant, institution_admin, developer, mentor)

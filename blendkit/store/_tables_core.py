@@ -23,6 +23,7 @@ __all__ = [
     "lti_login_states",
     "lti_nonces",
     "lti_platforms",
+    "lti_registration_invites",
     "tool_keys",
     "tool_secrets",
 ]
@@ -42,7 +43,31 @@ lti_platforms = Table(
     # Trust on first use: deployments of this (signature-authenticated) platform are recorded
     # when first seen. Set for registrations whose platform assigns deployment ids later.
     Column("accept_new_deployments", Boolean, nullable=False, server_default=false()),
+    # Provenance of a dynamic registration: the invite it used and who minted that invite
+    # (created_at is when the registration happened). NULL for registrations added by hand.
+    Column("invite_id", Integer, nullable=True),
+    Column("invited_by", String(255), nullable=True),
+    Column("invited_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer_client"),
+)
+
+# One-time, expiring links that let one platform register itself. Only a SHA-256 of the
+# token is kept: the database never holds a usable invite.
+lti_registration_invites = Table(
+    "lti_registration_invites",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("note", String(512), nullable=False, server_default=""),
+    Column("host", String(255), nullable=True),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("used_issuer", String(512), nullable=True),
+    Column("used_client_id", String(255), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("token_hash", name="uq_lti_registration_invites_token"),
 )
 
 lti_deployments = Table(

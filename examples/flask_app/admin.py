@@ -1,4 +1,9 @@
-"""Admin pages: platform registrations, meeting-provider and LRS settings, outbox status."""
+"""Admin pages: platform registrations, meeting-provider and LRS settings, outbox status.
+
+Tool administrators (``[tool] admins``) see and manage everything; an institution or system
+administrator sees only the registration and deployment their launch came through, read-only.
+Every rule is :class:`blendkit.lti.Administrator`'s: the routes only ask it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
-from blendkit import AlreadyExists
-from blendkit.lti import Platform
+from blendkit import AlreadyExists, BlendkitError
+from blendkit.integrations.flask import Blendkit
+from blendkit.lti import Platform, RegistrationInvites, parse_lifetime
 from blendkit.sessions import available_meeting_providers
 from examples.flask_app.app import services
 from examples.flask_app.pages import bad_request, link, require_admin
@@ -19,23 +25,41 @@ def _is_set(value: object) -> str:
     return "set" if value else "not set"
 
 
+def _tool_urls(base: str, registration_enabled: bool) -> dict[str, str]:
+    urls = {
+        "Login (OIDC initiation)": f"{base}/lti/login",
+        "Launch (redirect URI)": f"{base}/lti/launch",
+        "Public keys (JWKS)": f"{base}/lti/jwks",
+        "Canvas developer key JSON": f"{base}/lti/canvas.json",
+    }
+    urls["Dynamic registration"] = (
+        "a one-time link from `blendkit platform invite`"
+        if registration_enabled
+        else "switched off ([lti] registration_enabled)"
+    )
+    return urls
+
+
 @bp.get("/admin")
 def overview() -> ResponseReturnValue:
-    require_admin()
+    current, admin = require_admin()
     svc = services()
     settings = svc.settings
     base = settings.tool.base_url.rstrip("/")
     zoom, teams, xapi = settings.zoom, settings.teams, settings.xapi
+    if not admin.tool_wide:
+        own = current.launch
+        return render_template(
+            "admin.html",
+            admin=admin,
+            platforms=admin.visible(svc.registry.for_issuer(own.issuer)),
+            tool_urls=_tool_urls(base, settings.lti.registration_enabled),
+        )
     return render_template(
         "admin.html",
+        admin=admin,
         platforms=svc.registry.list(),
-        tool_urls={
-            "Login (OIDC initiation)": f"{base}/lti/login",
-            "Launch (redirect URI)": f"{base}/lti/launch",
-            "Public keys (JWKS)": f"{base}/lti/jwks",
-            "Dynamic registration": f"{base}/lti/register",
-            "Canvas developer key JSON": f"{base}/lti/canvas.json",
-        },
+        tool_urls=_tool_urls(base, settings.lti.registration_enabled),
         provider=settings.meeting_provider,
         installed=sorted(available_meeting_providers()),
         provider_settings={
@@ -64,12 +88,15 @@ def overview() -> ResponseReturnValue:
         },
         outbox=svc.outbox.status(),
         dead=svc.outbox.dead_letters(limit=20),
+        invites=RegistrationInvites(svc.store).active(),
+        registration_enabled=settings.lti.registration_enabled,
     )
 
 
 @bp.post("/admin/platforms")
 def add_platform() -> ResponseReturnValue:
-    require_admin()
+    _, admin = require_admin()
+    admin.require_tool_wide("adding a registration")
     form = request.form
     deployment = form.get("deployment_id", "").strip()
     try:
@@ -87,6 +114,7 @@ def add_platform() -> ResponseReturnValue:
             f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()
         )
         raise bad_request(f"the registration is incomplete or invalid: {problems}") from None
+    admin.check_add(platform)
     try:
         services().registry.add(platform)
     except AlreadyExists as exc:
@@ -96,8 +124,9 @@ def add_platform() -> ResponseReturnValue:
 
 @bp.post("/admin/platforms/remove")
 def remove_platform() -> ResponseReturnValue:
-    current = require_admin()
+    current, admin = require_admin()
     issuer, client_id = request.form.get("issuer", ""), request.form.get("client_id", "")
+    admin.check_remove(issuer, client_id)
     if (issuer, client_id) == (current.launch.issuer, current.launch.client_id):
         raise bad_request(
             "this is the registration you launched through; remove it from another platform's "
@@ -107,8 +136,46 @@ def remove_platform() -> ResponseReturnValue:
     return redirect(link("admin.overview"))
 
 
+@bp.post("/admin/invites")
+def mint_invite() -> ResponseReturnValue:
+    _, admin = require_admin()
+    form = request.form
+    svc = services()
+    minted = RegistrationInvites(svc.store).create(
+        expires_in=parse_lifetime(form.get("expires", "1h")),
+        by=admin,
+        note=form.get("note", ""),
+        host=form.get("host", "").strip() or None,
+    )
+    link_url = minted.url(Blendkit.state().tool_config.registration_url)
+    return render_template(
+        "admin_invite.html",
+        admin=admin,
+        invite=minted.invite,
+        url=link_url,
+        registration_enabled=svc.settings.lti.registration_enabled,
+    )
+
+
+@bp.post("/admin/invites/revoke")
+def revoke_invite() -> ResponseReturnValue:
+    _, admin = require_admin()
+    try:
+        invite_id = int(request.form.get("invite_id", ""))
+    except ValueError:
+        raise bad_request("invite_id must be a number") from None
+    try:
+        RegistrationInvites(services().store).revoke(invite_id, by=admin)
+    except BlendkitError as exc:
+        if exc.http_status == 403:
+            raise
+        raise bad_request(exc.message, exc.code) from None
+    return redirect(link("admin.overview"))
+
+
 @bp.post("/admin/outbox/retry")
 def retry_dead() -> ResponseReturnValue:
-    require_admin()
+    _, admin = require_admin()
+    admin.require_tool_wide("sending refused statements again")
     services().outbox.retry_dead()
     return redirect(link("admin.overview"))

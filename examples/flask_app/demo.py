@@ -310,6 +310,8 @@ def build_demo(
             "key_encryption_keys": [
                 private_secret(data_dir / "key_encryption_key", KeyEncryption.new_key())
             ],
+            # Jo Admin administers the whole demo tool (an LMS role alone would not).
+            "admins": [{"issuer": f"{base}/demo-lms", "sub": "demo-admin"}],
         },
         meeting_provider="fake",
         xapi={"endpoint": None},

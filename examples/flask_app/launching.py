@@ -106,7 +106,7 @@ def _quizzes_ready(course: Course) -> None:
 def _person(launch: Launch) -> tuple[Enrolment, bool]:
     """Who launched (name, e-mail, role, time zone) and whether to keep their stored zone."""
     zone = _zone(launch)
-    staff = launch.is_instructor or launch.is_teaching_assistant or launch.is_admin
+    staff = launch.is_instructor or launch.is_teaching_assistant or launch.is_institution_admin
     person = Enrolment(
         sub=launch.user.sub,
         name=launch.user.name or launch.user.given_name or "",

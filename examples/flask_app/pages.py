@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from blendkit import BlendkitError, LaunchRejected
 from blendkit.courses import Course, Enrolment
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Launch
+from blendkit.lti import Administrator, Launch, administrator_for
 from examples.flask_app.app import services
 
 CSRF_FIELD = "csrf"
@@ -84,17 +84,26 @@ def require_staff() -> Here:
     return current
 
 
-def require_admin() -> Here:
-    """The current launch, refused (403) unless the LMS sent an administrator role."""
+def administrator_of(current: Here | None) -> Administrator | None:
+    """What the launch may administer: the whole tool (``[tool] admins``), its own registration
+    (an institution or system administrator), or nothing — the rule lives in blendkit."""
+    if current is None:
+        return None
+    return administrator_for(current.launch, services().settings.tool.admins)
+
+
+def require_admin() -> tuple[Here, Administrator]:
+    """The current launch and what it administers; refused (403) for everyone else."""
     current = here()
-    if not current.launch.is_admin:
+    admin = administrator_of(current)
+    if admin is None:
         raise LaunchRejected(
-            "administration needs an administrator role in the LMS (institution or system "
-            "administrator); ask your LMS administrator to open the tool",
+            "administration needs an institution or system administrator role in the LMS, or "
+            "your LMS account named in the tool's [tool] admins; ask the tool's administrator",
             code="app.admins_only",
             http_status=403,
         )
-    return current
+    return current, admin
 
 
 def csrf_token(launch_id: str) -> str:
@@ -151,6 +160,7 @@ def install(app: Flask) -> None:
             "launch_id": launch_id,
             "csrf": csrf_token(launch_id) if launch_id else "",
             "here": g.get("here"),
+            "administrator": administrator_of(g.get("here")),
             "tool_title": services().settings.tool.title,
         }
 

@@ -51,7 +51,12 @@ def tool(tmp_path: Path) -> Iterator[Tool]:
 
     settings = Settings(
         database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
-        tool={"base_url": "http://tool.test", "secret_key": "test-secret"},
+        tool={
+            "base_url": "http://tool.test",
+            "secret_key": "test-secret",
+            # The admin pages' tests act as "boss", the tool's administrator.
+            "admins": [{"issuer": ISSUER, "sub": "boss"}],
+        },
     )
     store = Store(settings.database.url)
     provider = FakeMeetingProvider(max_webhook_age=timedelta(days=30))

@@ -56,6 +56,7 @@ def _audit(html: str) -> Audit:
 def test_every_page_is_labelled_and_has_landmarks(tool: Tool) -> None:
     ana = tool.launch()
     teacher = tool.launch("teach", roles=(INSTRUCTOR, ADMIN), name="Dr T")
+    boss = tool.launch("boss", roles=(INSTRUCTOR,), name="Tool admin")  # [tool] admins
     dl = tool.launch(
         "teach", roles=(INSTRUCTOR,), name="Dr T",
         deep_linking={"deep_link_return_url": "https://lms.example.edu/r",
@@ -68,6 +69,7 @@ def test_every_page_is_labelled_and_has_landmarks(tool: Tool) -> None:
               "/item/practice"],
         teacher: ["/teach", "/teach/sessions", "/teach/learners", "/teach/learners/ana",
                   "/teach/quizzes", "/teach/quizzes/readiness-quiz", "/teach/path", "/admin"],
+        boss: ["/admin"],
         dl: ["/deep-link"],
     }  # fmt: skip
     for launch_id, paths in pages.items():
@@ -80,6 +82,11 @@ def test_every_page_is_labelled_and_has_landmarks(tool: Tool) -> None:
                 assert landmark in audit.tags, (path, landmark)
             assert audit.h1 == 1, path
             assert audit.unlabelled() == [], path
+    minted = tool.post("/admin/invites", boss, {"expires": "1h"})
+    assert minted.status_code == 200
+    audit = _audit(minted.get_data(as_text=True))
+    assert audit.h1 == 1
+    assert audit.unlabelled() == []
     error = _audit(tool.get("/item/ghost", ana).get_data(as_text=True))
     assert error.h1 == 1
     assert "main" in error.tags

@@ -158,3 +158,42 @@ def test_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage:" in result.output
+
+
+def test_platform_invite_prints_a_link_and_lists_it_without_the_token(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLENDKIT_TOOL_BASE_URL", "https://tool.example.edu")
+    minted = runner.invoke(
+        cli, ["platform", "invite", "--expires", "2h", "--note", "Moodle prod", "--by", "alice"]
+    )
+    assert minted.exit_code == 0, minted.output
+    link = minted.output.splitlines()[0]
+    assert link.startswith("https://tool.example.edu/lti/register?invite=")
+    token = link.rsplit("=", 1)[1]
+    assert "registration_enabled" in minted.output, "a switched-off tool says so"
+    listed = runner.invoke(cli, ["platform", "invites"])
+    assert "by alice" in listed.output
+    assert "Moodle prod" in listed.output
+    assert token not in listed.output
+    (record,) = json.loads(runner.invoke(cli, ["platform", "invites", "--json"]).output)
+    assert record["created_by"] == "alice"
+    assert token not in json.dumps(record)
+    revoked = runner.invoke(cli, ["platform", "revoke-invite", str(record["id"])])
+    assert revoked.exit_code == 0
+    assert "no active invite" in runner.invoke(cli, ["platform", "invites"]).output
+
+
+def test_platform_invite_refuses_bad_lifetimes_and_unknown_ids(runner: CliRunner) -> None:
+    for lifetime in ("forever", "0m", "8d"):
+        result = runner.invoke(cli, ["platform", "invite", "--expires", lifetime])
+        assert result.exit_code == 2
+        assert "lti.registration_invite_lifetime" in result.output
+    unknown = runner.invoke(cli, ["platform", "revoke-invite", "42"])
+    assert unknown.exit_code == 2
+    assert "store.not_found" in unknown.output
+
+
+def test_platform_list_says_how_a_registration_was_made(runner: CliRunner) -> None:
+    assert runner.invoke(cli, ADD).exit_code == 0
+    assert "by hand" in runner.invoke(cli, ["platform", "list"]).output

@@ -62,7 +62,7 @@ def test_canvas_teacher_launch_is_typed() -> None:
     # A Canvas teacher carries institution Student and system User too: still not a learner.
     assert launch.is_instructor
     assert not launch.is_learner
-    assert not launch.is_admin
+    assert not launch.is_institution_admin
     with pytest.raises(ValidationError):
         launch.issuer = "x"  # type: ignore[misc]
 

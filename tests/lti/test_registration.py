@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -13,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blendkit.errors import RegistrationError
+from blendkit.lti._admin import Administrator
 from blendkit.lti._http import HttpRequest
+from blendkit.lti._invites import RegistrationInvites
 from blendkit.lti._platforms import InMemoryPlatformRegistry, StorePlatformRegistry
 from blendkit.lti._registration import DynamicRegistration, issuer_matches
 from blendkit.lti._tool_config import ToolConfig
@@ -33,19 +36,34 @@ def canvas() -> Iterator[RegistrationPlatform]:
     yield from serve(RegistrationPlatform(kind="canvas"))
 
 
-def register_request(platform: RegistrationPlatform, token: str | None = None) -> HttpRequest:
-    query = {"openid_configuration": platform.config_url}
+@pytest.fixture
+def invites(sqlite_store: Store) -> RegistrationInvites:
+    return RegistrationInvites(sqlite_store)
+
+
+def mint(invites: RegistrationInvites) -> str:
+    """A fresh invite, as `blendkit platform invite` mints it: every registration needs one."""
+    by = Administrator.command_line("test")
+    return invites.create(expires_in=timedelta(hours=1), by=by).token
+
+
+def register_request(
+    platform: RegistrationPlatform, token: str | None = None, *, invite: str
+) -> HttpRequest:
+    query = {"openid_configuration": platform.config_url, "invite": invite}
     if token is not None or platform.token:
         query["registration_token"] = token if token is not None else platform.token
     return HttpRequest(method="GET", url=TOOL.registration_url, query=query)
 
 
 def test_moodle_registration_stores_client_and_deployment(
-    moodle: RegistrationPlatform, sqlite_store: Store
+    moodle: RegistrationPlatform, sqlite_store: Store, invites: RegistrationInvites
 ) -> None:
     registry = StorePlatformRegistry(sqlite_store)
     with httpx.Client() as http:
-        page = DynamicRegistration(TOOL, registry, http=http).handle(register_request(moodle))
+        page = DynamicRegistration(TOOL, invites=invites, registry=registry, http=http).handle(
+            register_request(moodle, invite=mint(invites))
+        )
     (stored,) = registry.list()
     assert stored.issuer == moodle.issuer
     assert stored.client_id == "client-1"
@@ -55,6 +73,8 @@ def test_moodle_registration_stores_client_and_deployment(
     assert stored.auth_token_url == moodle.issuer + "/mod/lti/token.php"
     assert stored.jwks_url == moodle.issuer + "/mod/lti/certs.php"
     assert stored.name == "moodle"
+    assert stored.invited_by == "test"
+    assert stored.invite_id is not None
     post = next(r for r in moodle.requests if r[0] == "POST")
     assert post[2]["Authorization"] == "Bearer reg-token-123"
     body = post[3]
@@ -78,12 +98,12 @@ def test_moodle_registration_stores_client_and_deployment(
 
 
 def test_close_page_posts_the_close_message_under_a_pinned_script(
-    moodle: RegistrationPlatform,
+    moodle: RegistrationPlatform, invites: RegistrationInvites
 ) -> None:
     with httpx.Client() as http:
-        page = DynamicRegistration(TOOL, InMemoryPlatformRegistry(), http=http).handle(
-            register_request(moodle)
-        )
+        page = DynamicRegistration(
+            TOOL, invites=invites, registry=InMemoryPlatformRegistry(), http=http
+        ).handle(register_request(moodle, invite=mint(invites)))
     (script,) = re.findall(r"<script>(.*?)</script>", page.body, re.S)
     assert "org.imsglobal.lti.close" in script
     assert "window.opener||window.parent" in script
@@ -93,12 +113,12 @@ def test_close_page_posts_the_close_message_under_a_pinned_script(
 
 
 def test_canvas_registration_uses_the_token_everywhere_and_canvas_extensions(
-    canvas: RegistrationPlatform,
+    canvas: RegistrationPlatform, invites: RegistrationInvites
 ) -> None:
     registry = InMemoryPlatformRegistry()
     with httpx.Client() as http:
-        result = DynamicRegistration(TOOL, registry, http=http).register(
-            canvas.config_url, canvas.token
+        result = DynamicRegistration(TOOL, invites=invites, registry=registry, http=http).register(
+            canvas.config_url, canvas.token, invite=mint(invites)
         )
     get = next(r for r in canvas.requests if r[0] == "GET")
     assert get[2]["Authorization"] == "Bearer reg-token-123"  # Canvas requires it on the GET
@@ -120,25 +140,33 @@ def test_canvas_registration_uses_the_token_everywhere_and_canvas_extensions(
     assert result.product_family_code == "canvas"
 
 
-def test_canvas_without_the_token_is_refused(canvas: RegistrationPlatform) -> None:
+def test_canvas_without_the_token_is_refused(
+    canvas: RegistrationPlatform, invites: RegistrationInvites
+) -> None:
     with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-        DynamicRegistration(TOOL, InMemoryPlatformRegistry(), http=http).register(
-            canvas.config_url, None
-        )
+        DynamicRegistration(
+            TOOL, invites=invites, registry=InMemoryPlatformRegistry(), http=http
+        ).register(canvas.config_url, None, invite=mint(invites))
     assert caught.value.code == "lti.registration_refused"
     assert "HTTP 401" in caught.value.message
 
 
-def test_a_used_registration_token_is_reported(moodle: RegistrationPlatform) -> None:
+def test_a_used_registration_token_is_reported(
+    moodle: RegistrationPlatform, invites: RegistrationInvites
+) -> None:
     registry = InMemoryPlatformRegistry()
     with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-        DynamicRegistration(TOOL, registry, http=http).register(moodle.config_url, "stale")
+        DynamicRegistration(TOOL, invites=invites, registry=registry, http=http).register(
+            moodle.config_url, "stale", invite=mint(invites)
+        )
     assert caught.value.code == "lti.registration_refused"
     assert "start the registration again" in caught.value.message
     assert registry.list() == []
 
 
-def test_issuer_that_is_not_a_prefix_of_the_configuration_url_is_refused() -> None:
+def test_issuer_that_is_not_a_prefix_of_the_configuration_url_is_refused(
+    invites: RegistrationInvites,
+) -> None:
     for override in ("https://evil.example", "{base}/moo"):
         gen = serve(RegistrationPlatform(kind="moodle"))
         platform = next(gen)
@@ -146,8 +174,8 @@ def test_issuer_that_is_not_a_prefix_of_the_configuration_url_is_refused() -> No
         registry = InMemoryPlatformRegistry()
         try:
             with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-                DynamicRegistration(TOOL, registry, http=http).register(
-                    platform.config_url, platform.token
+                DynamicRegistration(TOOL, invites=invites, registry=registry, http=http).register(
+                    platform.config_url, platform.token, invite=mint(invites)
                 )
         finally:
             gen.close()
@@ -166,14 +194,16 @@ def test_issuer_that_is_not_a_prefix_of_the_configuration_url_is_refused() -> No
         "https://purl.imsglobal.org/spec/lti-platform-configuration",
     ],
 )
-def test_incomplete_configuration_names_what_is_missing(missing: str) -> None:
+def test_incomplete_configuration_names_what_is_missing(
+    missing: str, invites: RegistrationInvites
+) -> None:
     gen = serve(RegistrationPlatform(kind="moodle", drop=(missing,)))
     platform = next(gen)
     try:
         with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-            DynamicRegistration(TOOL, InMemoryPlatformRegistry(), http=http).register(
-                platform.config_url, platform.token
-            )
+            DynamicRegistration(
+                TOOL, invites=invites, registry=InMemoryPlatformRegistry(), http=http
+            ).register(platform.config_url, platform.token, invite=mint(invites))
     finally:
         gen.close()
     assert caught.value.code == "lti.registration_configuration_invalid"
@@ -187,52 +217,68 @@ def test_incomplete_configuration_names_what_is_missing(missing: str) -> None:
         ("id_token_signing_alg_values_supported", ["HS256"]),
     ],
 )
-def test_platforms_without_lti_security_are_refused(member: str, value: list[str]) -> None:
+def test_platforms_without_lti_security_are_refused(
+    member: str, value: list[str], invites: RegistrationInvites
+) -> None:
     gen = serve(RegistrationPlatform(kind="moodle", replace={member: value}))
     platform = next(gen)
     try:
         with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-            DynamicRegistration(TOOL, InMemoryPlatformRegistry(), http=http).register(
-                platform.config_url, platform.token
-            )
+            DynamicRegistration(
+                TOOL, invites=invites, registry=InMemoryPlatformRegistry(), http=http
+            ).register(platform.config_url, platform.token, invite=mint(invites))
     finally:
         gen.close()
     assert caught.value.code == "lti.registration_configuration_invalid"
     assert not [r for r in platform.requests if r[0] == "POST"]
 
 
-def test_only_allowed_platform_hosts_may_register(moodle: RegistrationPlatform) -> None:
+def test_only_allowed_platform_hosts_may_register(
+    moodle: RegistrationPlatform, invites: RegistrationInvites
+) -> None:
     with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
         DynamicRegistration(
-            TOOL, InMemoryPlatformRegistry(), http=http, allowed_issuer_hosts=["*.example.edu"]
-        ).register(moodle.config_url, moodle.token)
+            TOOL,
+            invites=invites,
+            registry=InMemoryPlatformRegistry(),
+            http=http,
+            allowed_issuer_hosts=["*.example.edu"],
+        ).register(moodle.config_url, moodle.token, invite=mint(invites))
     assert caught.value.code == "lti.registration_issuer_not_allowed"
     with httpx.Client() as http:
         result = DynamicRegistration(
-            TOOL, InMemoryPlatformRegistry(), http=http, allowed_issuer_hosts=["127.0.0.*"]
-        ).register(moodle.config_url, moodle.token)
+            TOOL,
+            invites=invites,
+            registry=InMemoryPlatformRegistry(),
+            http=http,
+            allowed_issuer_hosts=["127.0.0.*"],
+        ).register(moodle.config_url, moodle.token, invite=mint(invites))
     assert result.platform.client_id == "client-1"
 
 
-def test_registration_page_without_parameters_explains_itself() -> None:
+def test_registration_page_without_parameters_explains_itself(invites: RegistrationInvites) -> None:
     with pytest.raises(RegistrationError) as caught:
-        DynamicRegistration(TOOL, InMemoryPlatformRegistry()).handle(
+        DynamicRegistration(TOOL, invites=invites, registry=InMemoryPlatformRegistry()).handle(
             HttpRequest(method="GET", url=TOOL.registration_url)
         )
     assert caught.value.code == "lti.registration_missing_configuration"
 
 
-def test_plain_http_configuration_urls_are_refused_off_loopback() -> None:
+def test_plain_http_configuration_urls_are_refused_off_loopback(
+    invites: RegistrationInvites,
+) -> None:
     with pytest.raises(RegistrationError):
-        DynamicRegistration(TOOL, InMemoryPlatformRegistry()).register(
-            "http://lms.example.edu/.well-known/openid-configuration"
+        DynamicRegistration(TOOL, invites=invites, registry=InMemoryPlatformRegistry()).register(
+            "http://lms.example.edu/.well-known/openid-configuration", invite=mint(invites)
         )
 
 
 # --- faults -----------------------------------------------------------------------------------
 
 
-def test_busy_configuration_endpoint_is_retried_but_a_lost_post_is_not() -> None:
+def test_busy_configuration_endpoint_is_retried_but_a_lost_post_is_not(
+    invites: RegistrationInvites,
+) -> None:
     platform = RegistrationPlatform(kind="moodle", base_url="https://lms.example.edu")
     calls: list[str] = []
 
@@ -247,18 +293,19 @@ def test_busy_configuration_endpoint_is_retried_but_a_lost_post_is_not() -> None
     sleeps: list[float] = []
     registration = DynamicRegistration(
         TOOL,
-        InMemoryPlatformRegistry(),
+        invites=invites,
+        registry=InMemoryPlatformRegistry(),
         http=httpx.Client(transport=httpx.MockTransport(handler)),
         sleep=sleeps.append,
     )
     with pytest.raises(RegistrationError) as caught:
-        registration.register(platform.config_url, platform.token)
+        registration.register(platform.config_url, platform.token, invite=mint(invites))
     assert caught.value.code == "lti.registration_platform_unavailable"
     assert calls == ["GET", "GET", "POST"]
     assert sleeps == [2.0]
 
 
-def test_answer_without_client_id_is_reported() -> None:
+def test_answer_without_client_id_is_reported(invites: RegistrationInvites) -> None:
     platform = RegistrationPlatform(kind="moodle", base_url="https://lms.example.edu")
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -269,9 +316,10 @@ def test_answer_without_client_id_is_reported() -> None:
     with pytest.raises(RegistrationError) as caught:
         DynamicRegistration(
             TOOL,
-            InMemoryPlatformRegistry(),
+            invites=invites,
+            registry=InMemoryPlatformRegistry(),
             http=httpx.Client(transport=httpx.MockTransport(handler)),
-        ).register(platform.config_url, platform.token)
+        ).register(platform.config_url, platform.token, invite=mint(invites))
     assert caught.value.code == "lti.registration_response_invalid"
 
 

@@ -22,7 +22,7 @@ def test_canvas_teacher_is_instructor_not_learner() -> None:
     roles = summarize_roles(CANVAS_TEACHER)
     assert roles.is_instructor
     assert not roles.is_learner
-    assert not roles.is_admin
+    assert not roles.is_institution_admin
 
 
 def test_canvas_student_is_learner_only() -> None:
@@ -35,7 +35,7 @@ def test_canvas_student_is_learner_only() -> None:
 def test_moodle_site_admin_teaching_is_instructor_and_admin() -> None:
     roles = summarize_roles(MOODLE_TEACHER)
     assert roles.is_instructor
-    assert roles.is_admin
+    assert roles.is_institution_admin
 
 
 @pytest.mark.parametrize(
@@ -48,10 +48,11 @@ def test_moodle_site_admin_teaching_is_instructor_and_admin() -> None:
         ("Instructor", "is_instructor"),
         (V2 + "membership/Instructor#Lecturer", "is_instructor"),
         (V2 + "membership/Instructor#TeachingAssistant", "is_teaching_assistant"),
-        (M + "Administrator", "is_admin"),
-        (INST + "Administrator", "is_admin"),
-        (SYS + "Administrator", "is_admin"),
-        (SYS + "SysAdmin", "is_admin"),
+        (M + "Administrator", "is_instructor"),  # a course administrator teaches it
+        (V2 + "membership/Administrator#Developer", "is_instructor"),
+        (INST + "Administrator", "is_institution_admin"),
+        (SYS + "Administrator", "is_institution_admin"),
+        (SYS + "SysAdmin", "is_institution_admin"),
         (M + "ContentDeveloper", "is_content_developer"),
         ("ContentDeveloper", "is_content_developer"),
         (M + "Mentor", "is_mentor"),

@@ -38,9 +38,11 @@ def _registries(store: Store) -> list[PlatformRegistry]:
 def test_registry_round_trip(store: Store) -> None:
     for registry in _registries(store):
         platform = canvas_platform(deployment_ids=("d1", "d2"), auth_audience="https://aud")
-        registry.add(platform)
-        assert registry.get(platform.issuer, CLIENT_ID) == platform
-        assert registry.list() == [platform]
+        stored = registry.add(platform)
+        assert stored.registered_at is not None
+        assert stored.model_copy(update={"registered_at": None}) == platform
+        assert registry.get(platform.issuer, CLIENT_ID) == stored
+        assert registry.list() == [stored]
         with pytest.raises(AlreadyExists):
             registry.add(platform)
         updated = registry.add_deployment(platform.issuer, CLIENT_ID, "d3")
@@ -66,7 +68,7 @@ def test_two_registrations_on_one_issuer_stay_apart(store: Store) -> None:
             jwks_url="https://canvas.example.edu/b/jwks",
             name="sub-account B",
         )
-        registry.add(a)
+        a = registry.add(a)
         registry.add(b)
         registry.add_deployment(b.issuer, OTHER_CLIENT_ID, "b-dep-2")
         assert registry.get(a.issuer, CLIENT_ID).deployment_ids == ("a-dep",)
