@@ -10,6 +10,7 @@ contain tokens, secrets or signatures.
     │   ├── NotFound                     store.not_found
     │   └── AlreadyExists                store.already_exists
     ├── PluginError                      plugin.error
+    ├── RequestTooLarge                  request.too_large     (413: body above the cap)
     ├── LTIError                         lti.error
     │   ├── LaunchRejected               lti.launch_rejected   (every launch check: see lti.* codes)
     │   ├── RegistrationError            lti.registration
@@ -61,6 +62,7 @@ __all__ = [
     "ProviderError",
     "ProviderRateLimited",
     "RegistrationError",
+    "RequestTooLarge",
     "ScheduleError",
     "ServiceError",
     "SessionsError",
@@ -129,6 +131,14 @@ class PluginError(BlendkitError):
     """A plugin could not be loaded or does not fulfil its contract."""
 
     code = "plugin.error"
+
+
+class RequestTooLarge(BlendkitError):
+    """A request body is larger than the cap for its path (``[tool] max_request_bytes`` or
+    ``[tool] max_webhook_bytes``); it was refused before more than the cap was read."""
+
+    code = "request.too_large"
+    http_status = 413
 
 
 # --- LTI -----------------------------------------------------------------------------------------

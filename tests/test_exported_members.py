@@ -15,6 +15,7 @@ PUBLIC_MODULES = [
     "blendkit.errors",
     "blendkit.http",
     "blendkit.integrations.flask",
+    "blendkit.limits",
     "blendkit.lti",
     "blendkit.plugins",
     "blendkit.progression",
