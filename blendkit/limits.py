@@ -330,9 +330,10 @@ def load_yaml(
     """Parse YAML within ``limits``: no anchors or aliases; errors name the line."""
     _check_size(text, what, error, limits)
     source = decode_utf8(text, what=what, error=error)
-    loader = _CappedLoader(source)
-    loader.limits = limits
+    loader: _CappedLoader | None = None
     try:
+        loader = _CappedLoader(source)  # reads the first characters: may refuse already
+        loader.limits = limits
         return loader.get_single_data()
     except _Refused as exc:
         if exc.code == "document.too_deep":
@@ -349,7 +350,8 @@ def load_yaml(
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise error(f"the {what} document holds an unusable value: {str(exc)[:120]}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_document(
