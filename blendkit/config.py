@@ -117,6 +117,18 @@ class ToolSettings(_Section):
         description="People who administer the whole tool from their launches (issuer + sub); "
         "LMS administrator roles never do. The CLI administers the tool too.",
     )
+    max_request_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body a page or form may send; larger ones are refused "
+        "with 413 before more than this is read.",
+    )
+    max_webhook_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        description="Largest request body under /webhooks/ and /lti/ (provider webhooks, "
+        "launches); larger ones are refused with 413 before more than this is read.",
+    )
 
     @property
     def production(self) -> bool:

@@ -11,6 +11,7 @@ contain tokens, secrets or signatures.
     │   └── AlreadyExists                store.already_exists
     ├── PluginError                      plugin.error
     ├── AccessDenied                     admin.denied          (outside what the actor administers)
+    ├── RequestTooLarge                  request.too_large     (413: body above the cap)
     ├── LTIError                         lti.error
     │   ├── LaunchRejected               lti.launch_rejected   (every launch check: see lti.* codes)
     │   ├── RegistrationError            lti.registration
@@ -63,6 +64,7 @@ __all__ = [
     "ProviderError",
     "ProviderRateLimited",
     "RegistrationError",
+    "RequestTooLarge",
     "ScheduleError",
     "ServiceError",
     "SessionsError",
@@ -139,6 +141,14 @@ class AccessDenied(BlendkitError):
 
     code = "admin.denied"
     http_status = 403
+
+
+class RequestTooLarge(BlendkitError):
+    """A request body is larger than the cap for its path (``[tool] max_request_bytes`` or
+    ``[tool] max_webhook_bytes``); it was refused before more than the cap was read."""
+
+    code = "request.too_large"
+    http_status = 413
 
 
 # --- LTI -----------------------------------------------------------------------------------------

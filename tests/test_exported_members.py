@@ -17,6 +17,7 @@ PUBLIC_MODULES = [
     "blendkit.integrations.access_log",
     "blendkit.integrations.flask",
     "blendkit.integrations.gunicorn",
+    "blendkit.limits",
     "blendkit.lti",
     "blendkit.plugins",
     "blendkit.progression",

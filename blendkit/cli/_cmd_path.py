@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path as FilePath
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from blendkit.cli._shared import handle_errors
-from blendkit.errors import ProgressionError
+from blendkit.errors import PathInvalid, ProgressionError
+from blendkit.limits import DOCUMENT_LIMITS
 from blendkit.progression import (
     MoodleIds,
     at_risk,
@@ -26,15 +28,27 @@ from blendkit.progression import (
     template,
     template_names,
 )
-from blendkit.progression._documents import parse_document
+from blendkit.progression._documents import error_lines, parse_document
 
 __all__ = ["commands"]
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=FilePath)
 
 
-def _read(path: FilePath) -> str:
-    return path.read_text(encoding="utf-8")
+def _read(path: FilePath) -> bytes:
+    """The bytes of a document file, never more than the document cap (checked, not cut)."""
+    cap = DOCUMENT_LIMITS.max_bytes
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(cap + 1)
+    except OSError as exc:
+        raise ProgressionError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > cap:
+        raise PathInvalid(
+            f"{path} is larger than {cap} bytes, the most a document may hold",
+            code="document.too_large",
+        )
+    return data
 
 
 def _instant(value: str | None) -> datetime:
@@ -59,8 +73,8 @@ def _ids(path: FilePath | None) -> MoodleIds:
     data = parse_document(_read(path), what="id mapping")
     try:
         return MoodleIds.model_validate(data)
-    except ValueError as exc:
-        raise ProgressionError(f"{path}: not a Moodle id mapping ({exc})") from None
+    except ValidationError as exc:
+        raise ProgressionError(f"{path}: not a Moodle id mapping ({error_lines(exc)[0]})") from None
 
 
 @click.group()

@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,15 +37,17 @@ def read_zone_file(path: Path) -> list[tuple[str, str]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScheduleError(f"cannot read zone file {path}: {exc}") from exc
     reader = csv.reader(text.splitlines())
-    header = [cell.strip().lower() for cell in next(reader, [])]
+    rows = _rows(reader, path)
+    header = [cell.strip().lower() for cell in next(rows, [])]
     if header != HEADER:
         raise ScheduleError(
-            f"{path} line 1: the header must be 'learner,time_zone' (found {','.join(header)!r})"
+            f"{path} line 1: the header must be 'learner,time_zone' "
+            f"(found {_cut(','.join(header))!r})"
         )
     pairs: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
     known: set[str] = set()
-    for row in reader:
+    for row in rows:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
@@ -55,21 +58,38 @@ def read_zone_file(path: Path) -> list[tuple[str, str]]:
             raise ScheduleError(f"{path} line {line}: the learner column is empty")
         if learner in seen:
             raise ScheduleError(
-                f"{path} line {line}: learner {learner!r} is already listed on line "
+                f"{path} line {line}: learner {_cut(learner)!r} is already listed on line "
                 f"{seen[learner]}; list each learner once"
             )
         if zone not in known:
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
+            except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
                 raise ScheduleError(
-                    f"{path} line {line}: unknown time zone {zone!r} for learner {learner!r}; "
-                    "use IANA names such as Europe/Berlin or America/New_York"
+                    f"{path} line {line}: unknown time zone {_cut(zone)!r} for learner "
+                    f"{_cut(learner)!r}; use IANA names such as Europe/Berlin or America/New_York"
                 ) from exc
             known.add(zone)
         seen[learner] = line
         pairs.append((learner, zone))
     return pairs
+
+
+def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
+    """The rows of ``reader``; a line the csv module cannot read is refused by its number."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = getattr(reader, "line_num", "?")
+            raise ScheduleError(f"{path} line {line}: not readable as CSV ({exc})") from None
+        yield row
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _parse_date(_ctx: click.Context, param: click.Parameter, value: str) -> date:

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from blendkit.cli._shared import handle_errors, open_store, settings
-from blendkit.errors import StatementInvalid
-from blendkit.xapi import Outbox, parse_statement
+from blendkit.errors import XAPIError
+from blendkit.xapi import Outbox, Statement, parse_statement
 from blendkit.xapi._outbox import ExportState
 
 __all__ = ["commands"]
@@ -142,16 +142,37 @@ def export(fmt: str, state: str, output: Path | None) -> None:
     click.echo(f"exported {count} statement(s) as {fmt}", err=True)
 
 
+def _queue(box: Outbox, chunk: list[tuple[int, Statement]], bad: list[str]) -> int:
+    """Queue a chunk; if the chunk fails as a whole, queue its statements one by one so each
+    bad one is reported by its line and no good one is lost with it."""
+    if not chunk:
+        return 0
+    try:
+        return len(box.emit([statement for _, statement in chunk]))
+    except XAPIError:
+        queued = 0
+        for number, statement in chunk:
+            try:
+                queued += len(box.emit(statement))
+            except XAPIError as exc:
+                bad.append(f"line {number}: {exc.message} [{exc.code}]")
+        return queued
+
+
 @statements.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--no-deliver", is_flag=True, help="Only queue; do not deliver afterwards.")
 @handle_errors
 def import_(file: Path, no_deliver: bool) -> None:
-    """Validate each line of FILE (JSONL), queue the valid ones, report bad lines, deliver."""
+    """Validate each line of FILE (JSONL), queue the valid ones, report bad lines, deliver.
+
+    A bad line is reported with its number and never keeps the good lines around it from being
+    queued; the exit status is 2 when any line was rejected.
+    """
     box = _outbox()
     bad: list[str] = []
     queued = 0
-    chunk: list[object] = []
+    chunk: list[tuple[int, Statement]] = []
     lines = file.read_bytes().splitlines()
     columns = (
         TextColumn("{task.description}"),
@@ -164,16 +185,17 @@ def import_(file: Path, no_deliver: bool) -> None:
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 try:
-                    chunk.append(parse_statement(line, version=box.version))
-                except StatementInvalid as exc:
-                    bad.append(f"line {number}: {exc.message}")
+                    statement = parse_statement(line, version=box.version)
+                    box.prepare(statement)  # serialisable as stored, or this line alone fails
+                    chunk.append((number, statement))
+                except XAPIError as exc:
+                    bad.append(f"line {number}: {exc.message} [{exc.code}]")
             if len(chunk) >= _IMPORT_CHUNK:
-                queued += len(box.emit(chunk))
+                queued += _queue(box, chunk, bad)
                 chunk = []
             progress.advance(task)
-        if chunk:
-            queued += len(box.emit(chunk))
-    for problem in bad:
+        queued += _queue(box, chunk, bad)
+    for problem in sorted(bad, key=lambda text: int(text.split(":")[0].removeprefix("line "))):
         click.echo(problem, err=True)
     click.echo(f"queued {queued} statement(s); rejected {len(bad)} line(s)")
     if box.client is not None and not no_deliver:

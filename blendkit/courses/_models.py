@@ -40,7 +40,7 @@ def check_zone(value: str) -> str:
     key = value.strip()
     try:
         ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(
             f"{value!r} is not an IANA time zone; use a name like 'Europe/Berlin'"
         ) from exc

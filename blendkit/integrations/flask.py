@@ -13,6 +13,11 @@ unless ``[lti] registration_enabled``; each registration needs an invite) and
 launches are kept server-side (:class:`~blendkit.lti.LaunchSessions`) so pages inside the LMS
 iframe work without third-party cookies: carry ``launch=<launch_id>`` on links and forms and call
 :meth:`Blendkit.current_launch`. Tokens and secrets are never logged.
+
+``init_app`` caps every request body of the app (:class:`~blendkit.limits.RequestLimits`:
+``[tool] max_webhook_bytes`` under ``/webhooks/`` and ``/lti/``, ``max_request_bytes`` elsewhere):
+a larger declared length is answered 413 before the body is read, and a chunked body is cut off
+at the cap.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blendkit.config import Settings, load_settings
 from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError, StoreError
+from blendkit.limits import CappedStream, RequestLimits
 from blendkit.lti import (
     Advantage,
     AssignmentGradeService,
@@ -173,6 +179,10 @@ class Blendkit:
         )
         app.extensions[EXTENSION_KEY] = state
         self._states.append(state)
+        # First of all hooks, so no other hook (a CSRF check reading the form) sees the body first.
+        app.before_request_funcs.setdefault(None, []).insert(
+            0, _body_cap(RequestLimits.from_settings(settings))
+        )
         app.register_blueprint(_blueprint())
         app.register_error_handler(BlendkitError, error_handler)
         app.register_error_handler(SQLAlchemyError, database_error_handler)
@@ -278,6 +288,17 @@ def in_one_transaction(view: _View) -> _View:
             return view(*args, **kwargs)
 
     return cast(_View, wrapper)
+
+
+def _body_cap(limits: RequestLimits) -> Callable[[], None]:
+    """A before-request hook applying ``limits`` before any byte of the body is read."""
+
+    def cap_body() -> None:
+        cap = limits.check_declared(request.path, request.content_length)
+        environ = request.environ
+        environ["wsgi.input"] = CappedStream(environ["wsgi.input"], cap)
+
+    return cap_body
 
 
 def _no_store(response: FlaskResponse) -> FlaskResponse:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.hashes import SHA256
 
 from blendkit.errors import LaunchRejected
+from blendkit.limits import check_tree
 
 __all__ = ["ParsedToken", "parse_token", "shown", "verify_signature"]
 
@@ -101,6 +102,13 @@ def parse_token(token: str, max_bytes: int) -> ParsedToken:
         raise _malformed("the payload is not JSON") from None
     if not isinstance(payload, dict):
         raise _malformed("the payload is not a JSON object")
+    try:  # nested past the document caps, a launch could be validated but never stored
+        check_tree(payload, what="id_token payload", error=LaunchRejected)
+    except LaunchRejected as exc:
+        raise LaunchRejected(
+            f"{exc.message}; the platform sends claims blendkit cannot keep",
+            code="lti.token_too_complex",
+        ) from None
     return ParsedToken(header, payload, parts[0] + b"." + parts[1], signature)
 
 

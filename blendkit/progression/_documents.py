@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from blendkit.errors import ConditionInvalid, PathInvalid, ProgressionError
+from blendkit.limits import DOCUMENT_LIMITS, check_tree, load_document
 from blendkit.progression._conditions import Condition, ConditionField, format_loc
 from blendkit.progression._evidence import Evidence, EvidencePiece
 from blendkit.progression._path import Path
@@ -50,21 +51,12 @@ def error_lines(exc: ValidationError) -> list[str]:
 
 
 def parse_document(text: str | bytes, fmt: Format | None = None, *, what: str = "path") -> Any:
-    """The data of a JSON or YAML document (format guessed from the first character if None)."""
-    source = text.decode("utf-8") if isinstance(text, bytes) else text
-    if fmt is None:
-        fmt = "json" if source.lstrip()[:1] in ("{", "[") else "yaml"
-    try:
-        if fmt == "json":
-            return json.loads(source)
-        return yaml.safe_load(source)
-    except json.JSONDecodeError as exc:
-        raise PathInvalid(
-            f"the {what} document is not valid JSON: line {exc.lineno} column {exc.colno}: "
-            f"{exc.msg}"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise PathInvalid(f"the {what} document is not valid YAML: {exc}") from None
+    """The data of a JSON or YAML document (format guessed from the first character if None).
+
+    Held to :data:`blendkit.limits.DOCUMENT_LIMITS` (size, depth, node count); YAML anchors and
+    aliases are refused. Every refusal is a :class:`PathInvalid` naming the line or the node.
+    """
+    return load_document(text, fmt, what=what, error=PathInvalid)
 
 
 def _validate(model: type[_M], data: Any, what: str, error: type[ProgressionError]) -> _M:
@@ -79,8 +71,21 @@ def _validate(model: type[_M], data: Any, what: str, error: type[ProgressionErro
 
 
 def path_from_dict(data: Any) -> Path:
-    """A :class:`Path` from decoded data; :class:`PathInvalid` names the failing location."""
-    return _validate(Path, data, "path", PathInvalid)
+    """A :class:`Path` from decoded data; :class:`PathInvalid` names the failing location.
+
+    The data is held to the document caps, and so is the path as it would be stored (its JSON
+    form): a path that cannot be stored is refused here, before anything is written.
+    """
+    check_tree(data, what="path", error=PathInvalid)
+    path = _validate(Path, data, "path", PathInvalid)
+    stored = len(dump_path(path, "json").encode("utf-8"))
+    if stored > DOCUMENT_LIMITS.max_bytes:
+        raise PathInvalid(
+            f"the path would take {stored} bytes stored; at most {DOCUMENT_LIMITS.max_bytes} are "
+            "accepted: split the course or shorten its texts",
+            code="document.too_large",
+        )
+    return path
 
 
 def parse_path(text: str | bytes, fmt: Format | None = None) -> Path:

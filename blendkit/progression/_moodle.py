@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from blendkit.errors import MoodleFormatError
+from blendkit.limits import check_tree, load_json
 from blendkit.progression._conditions import AllOf, AnyOf, Condition, Not
 from blendkit.progression._context_conditions import (
     DateCondition,
@@ -38,6 +40,10 @@ _ANCHORS = (
     "after_course_end", "before_course_start", "completion",
 )  # fmt: skip
 _SHOWC_OPS = ("&", "!|")
+_ID_RANGE = range(-(2**63), 2**63)  # Moodle ids are signed 64-bit database ids
+_LAST_TIME = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+_SHOW = reprlib.Repr()
+_SHOW.maxlevel, _SHOW.maxstring, _SHOW.maxother, _SHOW.maxlong = 2, 40, 40, 24
 _OPS = ("&", "|", "!&", "!|")
 
 
@@ -79,11 +85,27 @@ def _fail(where: str, message: str) -> MoodleFormatError:
     return MoodleFormatError(f"{where or '(root)'}: {message}")
 
 
+def _show(value: object) -> str:
+    """A short, safe rendering of any decoded value (huge numbers and deep trees are cut)."""
+    return _SHOW.repr(value)
+
+
 def _int(node: Mapping[str, Any], key: str, where: str, default: int | None = None) -> int:
     value = node.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(where, f"{key!r} must be an integer, got {value!r}")
+        raise _fail(where, f"{key!r} must be an integer, got {_show(value)}")
+    if value not in _ID_RANGE:
+        raise _fail(where, f"{key!r} is out of signed 64-bit range, got {_show(value)}")
     return value
+
+
+def _timestamp(node: Mapping[str, Any], where: str) -> datetime:
+    seconds = _int(node, "t", where)
+    if not 0 <= seconds <= _LAST_TIME:
+        raise _fail(
+            where, f'date "t" must be a Unix time from 0 to {_LAST_TIME}, got {_show(seconds)}'
+        )
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def _number(node: Mapping[str, Any], key: str, where: str) -> float | None:
@@ -91,7 +113,7 @@ def _number(node: Mapping[str, Any], key: str, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _fail(where, f"{key!r} must be a number, got {value!r}")
+        raise _fail(where, f"{key!r} must be a number, got {_show(value)}")
     return value
 
 
@@ -106,8 +128,9 @@ def _leaf(node: Mapping[str, Any], where: str, ids: MoodleIds) -> Condition:
     kind = node["type"]
     if kind == "date":
         if node.get("d") not in (">=", "<"):
-            raise _fail(where, f'date condition needs "d" of ">=" or "<", got {node.get("d")!r}')
-        moment = datetime.fromtimestamp(_int(node, "t", where), UTC)
+            got = _show(node.get("d"))
+            raise _fail(where, f'date condition needs "d" of ">=" or "<", got {got}')
+        moment = _timestamp(node, where)
         bound = "from" if node["d"] == ">=" else "until"
         return _build(DateCondition, where, type="date", **{bound: moment})
     if kind == "grade":
@@ -143,10 +166,10 @@ def _profile(node: Mapping[str, Any], where: str) -> Condition:
         raise _fail(where, 'profile condition needs exactly one of "sf" or "cf"')
     field = node.get("sf", node.get("cf"))
     if not isinstance(field, str):
-        raise _fail(where, f"profile field name must be a string, got {field!r}")
+        raise _fail(where, f"profile field name must be a string, got {_show(field)}")
     value = node.get("v")
     if value is not None and not isinstance(value, str):
-        raise _fail(where, f'profile "v" must be a string, got {value!r}')
+        raise _fail(where, f'profile "v" must be a string, got {_show(value)}')
     return _build(
         ProfileCondition, where, type="profile", field=field, custom="cf" in node,
         op=node.get("op"), value=value,
@@ -174,11 +197,11 @@ def _node(node: object, where: str, ids: MoodleIds, root: bool) -> Condition:
         if root:
             raise _fail(where, 'the root must be a tree with "op" and "c", not a condition')
         if not isinstance(node["type"], str):
-            raise _fail(where, f'condition "type" must be a string, got {node["type"]!r}')
+            raise _fail(where, f'condition "type" must be a string, got {_show(node["type"])}')
         return _leaf(node, where, ids)
     op, children = node.get("op"), node.get("c")
     if op not in _OPS:
-        raise _fail(where, f'tree "op" must be one of & | !& !|, got {op!r}')
+        raise _fail(where, f'tree "op" must be one of & | !& !|, got {_show(op)}')
     if not isinstance(children, list):
         raise _fail(where, 'tree needs a "c" array of children')
     prefix = f"{where}." if where else ""
@@ -207,12 +230,16 @@ def _node(node: object, where: str, ids: MoodleIds, root: bool) -> Condition:
 def import_moodle(
     document: str | bytes | Mapping[str, Any], ids: MoodleIds | None = None
 ) -> Condition:
-    """The blendkit condition equal to a Moodle availability document (a tree root)."""
+    """The blendkit condition equal to a Moodle availability document (a tree root).
+
+    Any input either converts or raises :class:`MoodleFormatError` naming the node (or the line,
+    for text that is not JSON); documents are held to :data:`blendkit.limits.DOCUMENT_LIMITS`.
+    """
+    what = "Moodle availability"
     if isinstance(document, str | bytes):
-        try:
-            document = json.loads(document)
-        except json.JSONDecodeError as exc:
-            raise MoodleFormatError(f"(root): not valid JSON: {exc}") from None
+        document = load_json(document, what=what, error=MoodleFormatError)
+    else:
+        check_tree(document, what=what, error=MoodleFormatError)
     return _node(document, "", ids or MoodleIds(), True)
 
 

@@ -118,7 +118,7 @@ def read_learners(
             continue
         try:
             ZoneInfo(key)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise ScheduleError(
                 f"learner {learner_id!r} has time zone {zone_name!r}, which is not an IANA time "
                 "zone (use names like Europe/Berlin or America/New_York)"

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from blendkit.errors import WebhookRejected
+from blendkit.limits import load_json
 from blendkit.sessions._models import ParticipantRecord, Recording, UtcDateTime
 
 __all__ = [
@@ -70,8 +72,17 @@ class WebhookRequest(_Value):
         return self.headers.get(name.lower())
 
     def parsed_json(self) -> object:
-        """The body parsed as JSON (raises ValueError when it is not JSON)."""
-        return json.loads(self.body.decode("utf-8"))
+        """The body parsed as JSON within :data:`blendkit.limits.DOCUMENT_LIMITS`.
+
+        Raises :class:`WebhookRejected` (``sessions.webhook_malformed``, or a ``document.*`` code
+        for a body too large, too deep or not UTF-8) for anything else: no other error escapes.
+        """
+        try:
+            return load_json(self.body, what="webhook body", error=WebhookRejected)
+        except WebhookRejected as exc:
+            if exc.code != WebhookRejected.code:
+                raise
+            raise WebhookRejected(exc.message, code="sessions.webhook_malformed") from None
 
 
 class WebhookResponse(_Value):

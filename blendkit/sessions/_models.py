@@ -59,7 +59,7 @@ def _check_zone(value: str) -> str:
     key = value.strip()
     try:
         ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(
             f"{value!r} is not an IANA time zone (use names like 'Europe/Berlin' or "
             "'America/New_York')"

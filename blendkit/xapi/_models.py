@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from blendkit.errors import StatementInvalid
+from blendkit.limits import check_tree
 
 __all__ = [
     "XAPI_VERSIONS",
@@ -504,6 +505,9 @@ def parse_statement(
             raise StatementInvalid(f"statement: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise StatementInvalid(f"statement: expected a JSON object, got {type(data).__name__}")
+    # Bounded before validation: a statement nested hundreds of levels deep could be validated
+    # but never serialised again (and would stop a whole import chunk).
+    check_tree(data, what="statement", error=StatementInvalid)
     try:
         return Statement.model_validate(data, context={"version": version})
     except ValidationError as exc:

@@ -152,6 +152,10 @@ def _notifications(request: WebhookRequest) -> list[dict[str, Any]]:
             code="sessions.webhook_malformed",
         )
     for item in items:
+        if "lifecycleEvent" in item and not isinstance(item["lifecycleEvent"], str):
+            raise WebhookRejected(
+                "a Graph lifecycle notification names no event", code="sessions.webhook_malformed"
+            )
         if not isinstance(item.get("subscriptionId"), str) or not item["subscriptionId"]:
             raise WebhookRejected(
                 "a Graph notification has no subscriptionId", code="sessions.webhook_malformed"

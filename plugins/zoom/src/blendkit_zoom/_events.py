@@ -50,7 +50,8 @@ def parse_event(document: dict[str, Any]) -> tuple[SessionEvent, ...]:
     try:
         return (_parse(name, payload, event_id_of(document), document.get("event_ts")),)
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
-        raise _malformed(name, str(exc).splitlines()[0][:120]) from exc
+        first = str(exc).splitlines() or [type(exc).__name__]
+        raise _malformed(name, first[0][:120]) from exc
 
 
 def _parse(name: str, payload: dict[str, Any], event_id: str, event_ts: object) -> SessionEvent:
