@@ -66,6 +66,7 @@ class CanvasCloud:
         role: str = LEARNER,
         context: str = CONTEXT,
         ags_url: str | None = None,
+        client_id: str = CLIENT_ID,
     ) -> str:
         """A full LTI launch; returns the launch id the tool's pages carry."""
         answer = self.client.get(
@@ -73,7 +74,7 @@ class CanvasCloud:
             query_string={
                 "iss": ISSUER,
                 "login_hint": sub,
-                "client_id": CLIENT_ID,
+                "client_id": client_id,
                 "target_link_uri": f"{BASE}/lti/launch",
             },
         )
@@ -83,6 +84,8 @@ class CanvasCloud:
             query["nonce"][0],
             time.time(),
             sub=sub,
+            aud=client_id,
+            azp=client_id,
             name=sub.title(),
             email=f"{sub}@{deployment.split(':', 1)[1]}.example",
             **{
@@ -134,8 +137,9 @@ class CanvasCloud:
         return parents
 
 
-def canvas_cloud(store: Store, *deployments: str) -> CanvasCloud:
-    """The example tool on ``store`` with one registration holding ``deployments``."""
+def canvas_cloud(store: Store, *deployments: str, other_client: str | None = None) -> CanvasCloud:
+    """The example tool on ``store`` with one registration holding ``deployments`` (and, with
+    ``other_client``, a second registration of the same issuer with the same deployments)."""
     from examples.flask_app import create_app
 
     settings = Settings(
@@ -144,6 +148,10 @@ def canvas_cloud(store: Store, *deployments: str) -> CanvasCloud:
         lti={"registry_cache_seconds": 0},
     )
     StorePlatformRegistry(store).add(canvas_platform(deployment_ids=deployments))
+    if other_client is not None:
+        StorePlatformRegistry(store).add(
+            canvas_platform(client_id=other_client, deployment_ids=deployments)
+        )
     app = create_app(settings, store=store, TESTING=True)
     state = Blendkit.state(app)
     # The platform's key set is served from memory: the launch path is the real one.

@@ -24,6 +24,7 @@ from blendkit.store._tables_courses import (
     course_grades,
     course_sessions,
 )
+from tests.lti.launch_kit import OTHER_CLIENT_ID
 from tests.security.tenant_kit import (
     CONTEXT,
     INSTRUCTOR,
@@ -126,6 +127,28 @@ def test_a_learner_of_one_deployment_sees_nothing_of_the_other(cloud: CanvasClou
         subs = set(s.execute(select(course_evidence.c.sub)).scalars().all())
     assert subs == {"ana"}, "ben has no evidence: his launch recorded nothing in A's course"
     assert ana
+
+
+def test_another_registration_of_the_issuer_with_the_same_deployment_id_is_another_tenant(
+    store: Store,
+) -> None:
+    """The chained attack of finding 1: a second registration under school A's issuer (with
+    its own client id, even reusing A's deployment id string) launches into A's context."""
+    cloud = canvas_cloud(store, SCHOOL_A, other_client=OTHER_CLIENT_ID)
+    teacher_a, _ = _school_a_course(cloud)
+    before = _rows(cloud.store, course_courses)
+    mallory = cloud.launch(
+        SCHOOL_A,
+        "mallory-teacher",
+        role=INSTRUCTOR,
+        client_id=OTHER_CLIENT_ID,
+        ags_url="https://attacker.example/scores",
+    )
+    assert "Ana" not in cloud.get("/teach/learners", mallory).get_data(as_text=True)
+    after = _rows(cloud.store, course_courses)
+    assert after[: len(before)] == before, "school A's course row is untouched"
+    assert [c["client_id"] for c in after[len(before) :]] == [OTHER_CLIENT_ID]
+    assert "Ana" in cloud.get("/teach/learners", teacher_a).get_data(as_text=True)
 
 
 def test_each_deployment_has_its_own_course_activity_id(cloud: CanvasCloud) -> None:
