@@ -56,6 +56,25 @@ def test_two_schools_on_one_issuer_get_two_course_activities(store: Store) -> No
     assert all(p.startswith("https://tool.example.edu/xapi/course/") for p in parents)
 
 
+def test_one_learner_in_two_schools_courses_keeps_both_courses_statements(store: Store) -> None:
+    """The same person (one issuer, one sub) in two deployments' courses with the same module
+    ids: each course's module statements are stored, none is deduplicated into the other's."""
+    courses = CourseService(
+        store, outbox=Outbox(store), statements=StatementFactory("https://tool.example.edu")
+    )
+    for school in (SCHOOL_A, SCHOOL_B):
+        course, _ = courses.ensure_course_and_enrol(
+            school, "ctx-1", Enrolment(sub="ana"), title="Bio", path=flipped_classroom(START)
+        )
+        outcome = courses.record(course, "ana", VideoWatched(item="prework-video", percent=95))
+        assert len(outcome.statement_ids) == 2  # prework-video completed, quiz unlocked
+    with store.session() as s:
+        stored = s.execute(select(xapi_outbox.c.payload)).scalars().all()
+    assert len(stored) == 4
+    parents = {json.loads(p)["context"]["contextActivities"]["parent"][0]["id"] for p in stored}
+    assert len(parents) == 2
+
+
 def test_the_key_is_sha256_of_the_three_parts_and_the_same_in_another_process() -> None:
     expected = hashlib.sha256(json.dumps([CANVAS, "10000000000042", "101:a"]).encode()).hexdigest()[
         :24
