@@ -129,6 +129,6 @@ def test_an_old_shape_call_is_refused_before_it_reaches_the_store(store: Store) 
         courses.course(CANVAS, "ctx-1")  # type: ignore[arg-type]
 
 
-def test_a_copied_tenant_or_launch_never_keeps_the_key_of_the_original() -> None:
+def test_a_copied_tenant_never_keeps_the_key_of_the_original() -> None:
     copied = SCHOOL_A.model_copy(update={"deployment_id": SCHOOL_B.deployment_id})
     assert copied.key == SCHOOL_B.key != SCHOOL_A.key
