@@ -39,7 +39,16 @@ from blendkit.errors import (
     WebhookRejected,
     XAPIError,
 )
-from blendkit.lti import Advantage, KeySet, Launch, LaunchSessions, Platform, Tool, ToolConfig
+from blendkit.lti import (
+    Advantage,
+    KeySet,
+    Launch,
+    LaunchSessions,
+    Platform,
+    Tenant,
+    Tool,
+    ToolConfig,
+)
 from blendkit.progression import (
     Evidence,
     IncrementalEvaluator,
@@ -114,6 +123,7 @@ __all__ = [
     "StatementInvalid",
     "Store",
     "StoreError",
+    "Tenant",
     "Tool",
     "ToolConfig",
     "WebhookRejected",

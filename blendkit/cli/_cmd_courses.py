@@ -1,4 +1,5 @@
-"""``blendkit grades``: deliver queued scores to the platforms' gradebooks (LTI AGS)."""
+"""``blendkit grades``: deliver queued scores to the platforms' gradebooks (LTI AGS);
+``blendkit courses``: list courses and assign those from before deployment tenancy."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from types import FrameType
 import click
 import httpx
 
-from blendkit.cli._shared import handle_errors, open_store, settings
-from blendkit.courses import GradePassback
-from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry
+from blendkit.cli._shared import fail, handle_errors, open_store, settings
+from blendkit.courses import CourseAssignments, GradePassback
+from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry, Tenant
 from blendkit.store import KeyEncryption
 
 __all__ = ["commands"]
@@ -78,4 +79,51 @@ def retry_failed() -> None:
         click.echo(f"queued again: {_passback(http).retry_failed()}")
 
 
-commands: list[click.Command] = [grades]
+@click.group()
+def courses() -> None:
+    """Courses and the deployment (institution) each belongs to."""
+
+
+@courses.command(name="list")
+@click.option("--unassigned", is_flag=True, help="Only courses waiting for a deployment.")
+@handle_errors
+def list_courses(unassigned: bool) -> None:
+    """List courses with issuer, client id, deployment and context (unassigned ones also show
+    the deployments their stored launches came from)."""
+    assignments = CourseAssignments(open_store())
+    found = assignments.courses(unassigned_only=unassigned)
+    for course in found:
+        deployment = course.deployment_id if course.deployment_id is not None else "UNASSIGNED"
+        click.echo(
+            f"{course.id}\t{course.issuer}\tclient {course.client_id or '-'}\t"
+            f"deployment {deployment}\tcontext {course.context_id}\t{course.title}"
+        )
+        if course.deployment_id is None:
+            seen = assignments.launched_from(course)
+            names = ", ".join(f"{t.client_id}/{t.deployment_id}" for t in seen) or "none stored"
+            click.echo(f"\tlaunched from (client/deployment): {names}")
+    click.echo(f"{len(found)} course(s)")
+
+
+@courses.command(name="assign-deployment")
+@click.argument("course_id", type=int)
+@click.option("--client-id", required=True, help="Client id of the registration.")
+@click.option("--deployment-id", required=True, help="Deployment the course belongs to.")
+@handle_errors
+def assign_deployment(course_id: int, client_id: str, deployment_id: str) -> None:
+    """Give an unassigned course (from before deployment tenancy) to one deployment.
+
+    Launches of that deployment into the course's context reach it (with its learners, evidence
+    and xAPI activity id) from then on; launches of any other deployment never do.
+    """
+    assignments = CourseAssignments(open_store())
+    course = next((c for c in assignments.courses() if c.id == course_id), None)
+    if course is None:
+        fail(f"course {course_id} does not exist; `blendkit courses list` names them")
+        return
+    tenant = Tenant(issuer=course.issuer, client_id=client_id, deployment_id=deployment_id)
+    assigned = assignments.assign(course_id, tenant)
+    click.echo(f"course {assigned.id} ({assigned.title}) now belongs to {tenant}")
+
+
+commands: list[click.Command] = [grades, courses]

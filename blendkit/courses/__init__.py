@@ -1,8 +1,9 @@
 """What every app embedding blendkit needs around the pure cores: courses and their records.
 
-A course is one LMS context with its path; :class:`CourseService` stores enrolments, evidence and
-overrides and runs the data flow (evidence → incremental re-evaluation → change events → xAPI
-statements in the outbox, same transaction → AGS passback queued). :class:`LiveSessionService`
+A course is one LMS context of one deployment (:class:`blendkit.lti.Tenant`) with its path;
+:class:`CourseService` stores enrolments, evidence and overrides and runs the data flow
+(evidence → incremental re-evaluation → change events → xAPI statements in the outbox, same
+transaction → AGS passback queued). :class:`LiveSessionService`
 schedules meetings, hands out personal join links and turns attendance and recordings into
 evidence; :class:`GradePassback` delivers queued scores and keeps failures for retry.
 """
@@ -39,11 +40,13 @@ from blendkit.courses._quiz import (
     quiz_to_text,
 )
 from blendkit.courses._service import CourseService, StatementsFor
+from blendkit.courses._tenancy import CourseAssignments, activity_key
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "AttendancePoint",
     "AttendanceRow",
     "Course",
+    "CourseAssignments",
     "CourseService",
     "Enrolment",
     "EvidenceRecord",
@@ -64,6 +67,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "StatementsFor",
     "StoreEventLedger",
     "UnmatchedRow",
+    "activity_key",
     "attendance_over_time",
     "funnel",
     "quiz_from_text",

@@ -134,7 +134,7 @@ class GradePassback:
             with self.store.transaction() as s:
                 row = s.execute(
                     select(course_grades, course_courses.c.issuer, course_courses.c.client_id,
-                           course_courses.c.ags)
+                           course_courses.c.deployment_id, course_courses.c.ags)
                     .join(course_courses, course_courses.c.id == course_grades.c.course_id)
                     .where(course_grades.c.id == grade_id)
                 ).one()  # fmt: skip
@@ -184,10 +184,13 @@ class GradePassback:
     def _send(self, row: Any) -> None:
         ags = json.loads(row.ags or "{}")
         client_id = row.client_id
-        if not client_id:
+        if not client_id or row.deployment_id is None:
+            # A course from before deployment tenancy that no deployment owns yet: its AGS
+            # endpoints may have been written by another institution's launch.
             raise BlendkitError(
-                "the course has no client id, so the platform registration is unknown; launch "
-                "the tool from the course again",
+                f"course {row.course_id} is not assigned to a deployment, so its gradebook is "
+                f"unknown; assign it with `blendkit courses assign-deployment {row.course_id}` "
+                "and the score is sent on a later run",
                 code="courses.grade_no_platform",
             )
         platform = self.registry.get(row.issuer, client_id)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from blendkit.lti import Tenant
 from blendkit.progression import ChangeEvent, Path
 
 __all__ = [
@@ -53,17 +54,30 @@ _FROZEN = ConfigDict(frozen=True)
 
 
 class Course(BaseModel):
-    """One LMS context and its course path."""
+    """One LMS context of one deployment, and its course path."""
 
     model_config = _FROZEN
 
     id: int
     issuer: str
     client_id: str | None
+    deployment_id: str | None
+    """None only for a course from before deployment tenancy that waits to be assigned."""
     context_id: str
+    activity_key: str
+    """The course's id in xAPI statements (``CourseService.course_key``)."""
     title: str
     path: Path
     ags: dict[str, Any] | None = None
+
+    @property
+    def tenant(self) -> Tenant | None:
+        """The deployment this course belongs to (None while unassigned)."""
+        if self.client_id is None or self.deployment_id is None:
+            return None
+        return Tenant(
+            issuer=self.issuer, client_id=self.client_id, deployment_id=self.deployment_id
+        )
 
 
 class Enrolment(BaseModel):

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, CursorResult, and_, bindparam, select, update
 
@@ -25,7 +24,9 @@ from blendkit.courses._models import (
     check_zone,
 )
 from blendkit.courses._quiz import Quiz
+from blendkit.courses._tenancy import TENANT_KEY, activity_key, check_tenant, unassigned_course
 from blendkit.errors import BlendkitError, NotFound
+from blendkit.lti import Tenant
 from blendkit.progression import (
     CompiledPath,
     EvidencePiece,
@@ -53,10 +54,7 @@ StatementsFor = Callable[[Agent, str], Sequence[Statement]]
 
 # Statements of the launch and page hot path, built once: building a select over a wide table
 # costs several times more than running it on SQLite.
-_COURSE_BY_CONTEXT = select(course_courses).where(
-    course_courses.c.issuer == bindparam("issuer"),
-    course_courses.c.context_id == bindparam("context_id"),
-)
+_COURSE_OF_TENANT = select(course_courses).where(*TENANT_KEY)
 _ENROLMENT = select(course_enrolments).where(
     course_enrolments.c.course_id == bindparam("course_id"),
     course_enrolments.c.sub == bindparam("sub"),
@@ -78,10 +76,7 @@ _COURSE_WITH_ENROLMENT = (
             ),
         )
     )
-    .where(
-        course_courses.c.issuer == bindparam("issuer"),
-        course_courses.c.context_id == bindparam("context_id"),
-    )
+    .where(*TENANT_KEY)
 )
 
 
@@ -113,6 +108,24 @@ def _compiled(path: Path) -> CompiledPath:
         found = (path, compile_path(path))
         _COMPILED[id(path)] = found
     return found[1]
+
+
+def _key(tenant: Tenant, context_id: str) -> dict[str, str]:
+    """The bind parameters of TENANT_KEY (a tenant checked to be one, not an issuer string)."""
+    check_tenant(tenant)
+    return {
+        "issuer": tenant.issuer,
+        "client_id": tenant.client_id,
+        "deployment_id": tenant.deployment_id,
+        "context_id": context_id,
+    }
+
+
+def _no_course(tenant: Tenant, context_id: str) -> NotFound:
+    return NotFound(
+        f"no course for context {context_id!r} of {tenant}; launch the tool from that course "
+        "once to create it"
+    )
 
 
 def invalid(message: str, code: str = "courses.invalid") -> BlendkitError:
@@ -150,7 +163,9 @@ class CourseRecords:
             id=row.id,
             issuer=row.issuer,
             client_id=row.client_id,
+            deployment_id=row.deployment_id,
             context_id=row.context_id,
+            activity_key=row.activity_key,
             title=row.title,
             path=_parsed(row.path),
             ags=json.loads(row.ags) if row.ags else None,
@@ -158,53 +173,49 @@ class CourseRecords:
 
     def ensure_course(
         self,
-        issuer: str,
+        tenant: Tenant,
         context_id: str,
         *,
         title: str,
         path: Callable[[], Path] | Path,
-        client_id: str | None = None,
         ags: dict[str, Any] | None = None,
     ) -> Course:
-        """The course of (issuer, context_id), created with ``path`` on first use.
+        """The course of ``context_id`` in the deployment ``tenant``, created with ``path`` on
+        first use.
 
-        Title, client id and AGS endpoints are refreshed from each launch; the path is kept.
-        Two first launches at once are fine: the insert that loses the race does nothing and
-        that launch reads (and refreshes) the winner's row.
+        Title and AGS endpoints are refreshed from each launch of that deployment; the path is
+        kept. Another deployment's launch never reaches this course, even with the same issuer,
+        client id and context id. Two first launches at once are fine: the insert that loses
+        the race does nothing and that launch reads (and refreshes) the winner's row.
         """
+        key = _key(tenant, context_id)
         with self.store.transaction() as s:
-            row = s.execute(
-                _COURSE_BY_CONTEXT, {"issuer": issuer, "context_id": context_id}
-            ).first()
-            return self._ensure_course(
-                s, row, issuer, context_id, title=title, path=path, client_id=client_id, ags=ags
-            )
+            row = s.execute(_COURSE_OF_TENANT, key).first()
+            return self._ensure_course(s, row, tenant, key, title=title, path=path, ags=ags)
 
     def _ensure_course(
         self,
         s: Connection,
         row: Any,
-        issuer: str,
-        context_id: str,
+        tenant: Tenant,
+        key: dict[str, str],
         *,
         title: str,
         path: Callable[[], Path] | Path,
-        client_id: str | None,
         ags: dict[str, Any] | None,
     ) -> Course:
         """ensure_course's work, given the course row already read (None when absent)."""
         now = self.clock()
-        key = {"issuer": issuer, "context_id": context_id}
         if row is None:
+            unassigned_course(s, tenant, key["context_id"])
             chosen = path() if callable(path) else path
             insert_new = self.store.insert_ignoring_conflicts(
-                course_courses, "issuer", "context_id"
+                course_courses, "issuer", "client_id", "deployment_id", "context_id"
             )
             s.execute(
                 insert_new.values(
-                    issuer=issuer,
-                    client_id=client_id,
-                    context_id=context_id,
+                    **key,
+                    activity_key=activity_key(tenant, key["context_id"]),
                     title=title,
                     path=dump_path(chosen, "json"),
                     ags=json.dumps(ags) if ags else None,
@@ -213,12 +224,10 @@ class CourseRecords:
                 )
             )
             # Ours, or the row of a concurrent first launch that won the insert.
-            row = s.execute(_COURSE_BY_CONTEXT, key).one()
+            row = s.execute(_COURSE_OF_TENANT, key).one()
         changes: dict[str, Any] = {}
         if title and title != row.title:
             changes["title"] = title
-        if client_id and client_id != row.client_id:
-            changes["client_id"] = client_id
         if ags and json.dumps(ags) != row.ags:
             changes["ags"] = json.dumps(ags)
         if not changes:
@@ -228,60 +237,49 @@ class CourseRecords:
             .where(course_courses.c.id == row.id)
             .values(updated_at=now, **changes)
         )
-        return self._course(s.execute(_COURSE_BY_CONTEXT, key).one())
+        return self._course(s.execute(_COURSE_OF_TENANT, key).one())
 
     def ensure_course_and_enrol(
         self,
-        issuer: str,
+        tenant: Tenant,
         context_id: str,
         person: Enrolment,
         *,
         title: str,
         path: Callable[[], Path] | Path,
-        client_id: str | None = None,
         ags: dict[str, Any] | None = None,
         keep_zone: bool = True,
     ) -> tuple[Course, Enrolment]:
         """What a launch does: :meth:`ensure_course` then :meth:`enrol`, in one transaction and
         with one read for both when the course exists (the usual case)."""
+        key = _key(tenant, context_id)
         with self.store.transaction() as s:
-            row = s.execute(
-                _COURSE_WITH_ENROLMENT,
-                {"issuer": issuer, "context_id": context_id, "sub": person.sub},
-            ).first()
-            course = self._ensure_course(
-                s, row, issuer, context_id, title=title, path=path, client_id=client_id, ags=ags
-            )
+            row = s.execute(_COURSE_WITH_ENROLMENT, {**key, "sub": person.sub}).first()
+            course = self._ensure_course(s, row, tenant, key, title=title, path=path, ags=ags)
             enrolled = None if row is None else _enrolment_part(row)  # a new course: nobody
             return course, self._enrol(s, course, person, keep_zone, enrolled)
 
-    def course(self, issuer: str, context_id: str) -> Course:
-        """The course of (issuer, context_id) (``NotFound`` before its first launch)."""
+    def course(self, tenant: Tenant, context_id: str) -> Course:
+        """The course of ``context_id`` in the deployment ``tenant`` (``NotFound`` before its
+        first launch)."""
         with self.store.transaction() as s:
-            row = s.execute(
-                _COURSE_BY_CONTEXT, {"issuer": issuer, "context_id": context_id}
-            ).first()
+            row = s.execute(_COURSE_OF_TENANT, _key(tenant, context_id)).first()
         if row is None:
-            raise NotFound(
-                f"no course for context {context_id!r} of {issuer}; launch the tool from that "
-                "course once to create it"
-            )
+            raise _no_course(tenant, context_id)
         return self._course(row)
 
     def course_and_enrolment(
-        self, issuer: str, context_id: str, sub: str
+        self, tenant: Tenant, context_id: str, sub: str
     ) -> tuple[Course, Enrolment | None]:
-        """The course of (issuer, context_id) and ``sub``'s enrolment in it (None when they
-        never launched into it), read in one statement. ``NotFound`` without the course."""
+        """The course of ``context_id`` in the deployment ``tenant`` and ``sub``'s enrolment in
+        it (None when they never launched into it), read in one statement. ``NotFound``
+        without the course."""
         with self.store.transaction() as s:
             row = s.execute(
-                _COURSE_WITH_ENROLMENT, {"issuer": issuer, "context_id": context_id, "sub": sub}
+                _COURSE_WITH_ENROLMENT, {**_key(tenant, context_id), "sub": sub}
             ).first()
         if row is None:
-            raise NotFound(
-                f"no course for context {context_id!r} of {issuer}; launch the tool from that "
-                "course once to create it"
-            )
+            raise _no_course(tenant, context_id)
         enrolled = _enrolment_part(row)
         return self._course(row), None if enrolled is None else self._enrolment(enrolled)
 
@@ -309,8 +307,9 @@ class CourseRecords:
 
     @staticmethod
     def course_key(course: Course) -> str:
-        """The course id used in xAPI statements: platform host and context id."""
-        return f"{urlsplit(course.issuer).netloc or course.issuer}:{course.context_id}"
+        """The course id used in xAPI statements, fixed when the course was created (see
+        :func:`activity_key`; courses older than deployment tenancy keep their old key)."""
+        return course.activity_key
 
     # --- quizzes ---------------------------------------------------------------------------
 

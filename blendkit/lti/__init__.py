@@ -90,6 +90,7 @@ from blendkit.lti._state import (
     StoreLoginStateStore,
     StoreNonceStore,
 )
+from blendkit.lti._tenant import Tenant
 from blendkit.lti._tool import Tool
 from blendkit.lti._tool_config import ToolConfig
 from blendkit.lti._validator import LaunchValidator
@@ -161,6 +162,7 @@ __all__ = [
     "StoreLoginStateStore",
     "StoreNonceStore",
     "StorePlatformRegistry",
+    "Tenant",
     "TimeWindow",
     "Tool",
     "ToolConfig",

@@ -20,6 +20,7 @@ from blendkit.lti._claims import (
     UserIdentity,
 )
 from blendkit.lti._roles import RoleSummary, summarize_roles
+from blendkit.lti._tenant import Tenant
 
 __all__ = ["Launch", "MessageType"]
 
@@ -71,6 +72,16 @@ class Launch(BaseModel):
     @cached_property
     def _roles(self) -> RoleSummary:
         return summarize_roles(self.roles)
+
+    @property
+    def tenant(self) -> Tenant:
+        """The deployment this launch came through: the boundary of an institution's data.
+
+        Built on each use (not cached), so a ``model_copy`` of the launch can never carry the
+        tenant of the launch it was copied from."""
+        return Tenant(
+            issuer=self.issuer, client_id=self.client_id, deployment_id=self.deployment_id
+        )
 
     @property
     def is_learner(self) -> bool:

@@ -1,8 +1,9 @@
 """Tables of the courses area: what an embedding app keeps per course and learner.
 
-A course is one LMS context (issuer, context_id) with its path document; enrolments, evidence,
-overrides, live sessions (with personal join links, attendance and recordings), quizzes and
-grade passbacks hang off it. Evidence rows keep the progression evidence piece as JSON, so the
+A course is one LMS context of one deployment (issuer, client_id, deployment_id, context_id) with
+its path document; enrolments, evidence, overrides, live sessions (with personal join links,
+attendance and recordings), quizzes and grade passbacks hang off it, so they belong to that
+deployment too. Evidence rows keep the progression evidence piece as JSON, so the
 engine's view of a learner is rebuilt from them exactly.
 """
 
@@ -66,14 +67,26 @@ course_courses = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("issuer", String(512), nullable=False),
+    # client_id and deployment_id are NULL only for courses created before deployments were
+    # the tenant boundary whose deployment the upgrade could not tell: no launch reaches them
+    # until `blendkit courses assign-deployment` names it.
     Column("client_id", String(255), nullable=True),
+    Column("deployment_id", String(255), nullable=True),
     Column("context_id", String(255), nullable=False),
+    # The course's id in xAPI statements, fixed when the course is created.
+    Column("activity_key", String(1024), nullable=False),
     Column("title", String(512), nullable=False),
     Column("path", Text, nullable=False),
     Column("ags", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("issuer", "context_id", name="uq_course_courses_issuer_context"),
+    UniqueConstraint(
+        "issuer",
+        "client_id",
+        "deployment_id",
+        "context_id",
+        name="uq_course_courses_tenant_context",
+    ),
 )
 
 course_enrolments = Table(

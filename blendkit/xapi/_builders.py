@@ -716,7 +716,9 @@ class StatementFactory:
         )
         obj = self.activity("module", module_id, ADL.MODULE_TYPE, name)
         return self._statement(
-            statement_id("module", event, _actor_key(actor), obj.id),
+            # The course is part of the identity: one learner completing the same module id in
+            # two courses (two deployments) makes two statements, not one deduplicated away.
+            statement_id("module", event, _actor_key(actor), course_id, obj.id),
             actor,
             verb,
             obj,

@@ -29,7 +29,7 @@ from flask import Blueprint, Flask, request
 
 from blendkit import AlreadyExists, Settings, Store
 from blendkit.courses import Enrolment
-from blendkit.lti import Platform
+from blendkit.lti import Platform, Tenant
 from blendkit.progression import (
     Path,
     ScoreRecorded,
@@ -334,10 +334,10 @@ def build_demo(
             svc.registry.remove(lms.issuer, CLIENT_ID)
             svc.registry.add(lms.platform())
         now = datetime.now(UTC)
+        tenant = Tenant(issuer=lms.issuer, client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID)
         course = svc.courses.ensure_course(
-            lms.issuer, CONTEXT_ID, title=CONTEXT_TITLE, path=lambda: demo_path(now),
-            client_id=CLIENT_ID,
-        )  # fmt: skip
+            tenant, CONTEXT_ID, title=CONTEXT_TITLE, path=lambda: demo_path(now)
+        )
         for item in course.path.items():
             if item.kind == "quiz" and svc.courses.quiz(course, item.id) is None:
                 svc.courses.set_quiz(course, item.id, default_quiz(item.title or item.id))

@@ -87,7 +87,6 @@ def _course_fields(launch: Launch) -> dict[str, Any]:
     return {
         "title": launch.context.title or launch.context.label or launch.context.id,
         "path": default_path,
-        "client_id": launch.client_id,
         "ags": launch.ags.model_dump(mode="json") if launch.ags else None,
     }
 
@@ -129,7 +128,7 @@ def course_and_person(launch: Launch) -> tuple[Course, Enrolment]:
         raise no_context()
     person, keep_zone = _person(launch)
     course, enrolled = services().courses.ensure_course_and_enrol(
-        launch.issuer, launch.context.id, person, keep_zone=keep_zone, **_course_fields(launch)
+        launch.tenant, launch.context.id, person, keep_zone=keep_zone, **_course_fields(launch)
     )
     _quizzes_ready(course)
     return course, enrolled

@@ -62,7 +62,7 @@ def here() -> Here:
         raise no_context()
     try:
         course, person = services().courses.course_and_enrolment(
-            launch.issuer, launch.context.id, launch.user.sub
+            launch.tenant, launch.context.id, launch.user.sub
         )
     except BlendkitError:  # first page of a launch that skipped on_launch
         course, person = course_and_person(launch)

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from blendkit import Store, load_settings
 from blendkit.cli import cli
 from blendkit.courses import CourseService, Enrolment
+from blendkit.lti import Tenant
 from blendkit.progression import ScoreRecorded, flipped_classroom
 from blendkit.xapi import Outbox, StatementFactory
 
@@ -17,9 +18,9 @@ def test_grades_commands_report_and_keep_failures() -> None:
     store = Store.from_settings(load_settings())  # the isolated per-test SQLite database
     store.migrate()
     courses = CourseService(store, outbox=Outbox(store), statements=StatementFactory("https://t"))
+    nobody = Tenant(issuer="https://lms.example.edu", client_id="nobody", deployment_id="d1")
     course = courses.ensure_course(
-        "https://lms.example.edu", "c1", title="C",
-        path=flipped_classroom(datetime.now(UTC) + timedelta(days=2)), client_id="nobody",
+        nobody, "c1", title="C", path=flipped_classroom(datetime.now(UTC) + timedelta(days=2)),
         ags={"lineitems": "https://lms.example.edu/li", "scope": []},
     )  # fmt: skip
     courses.enrol(course, Enrolment(sub="ana"))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from blendkit import BlendkitError, Store
 from blendkit.courses import CourseService, Enrolment, LiveSessionService, Question, Quiz
+from blendkit.lti import Tenant
 from blendkit.progression import VideoWatched, flipped_classroom
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store._tables_courses import course_grades
@@ -20,6 +21,7 @@ from blendkit.xapi import Outbox, StatementFactory
 START = datetime(2030, 3, 4, 16, 0, tzinfo=UTC)
 NOW = START - timedelta(days=3)
 ISSUER = "https://lms.example.edu"
+TENANT = Tenant(issuer=ISSUER, client_id="c1", deployment_id="d1")
 
 
 class Clock:
@@ -58,7 +60,7 @@ def service(store: Store, clock: Clock) -> CourseService:
 
 def _course(service: CourseService, *, ags: dict | None = None):  # type: ignore[no-untyped-def]
     course = service.ensure_course(
-        ISSUER, "bio-101", title="Biology", path=flipped_classroom(START), client_id="c1", ags=ags
+        TENANT, "bio-101", title="Biology", path=flipped_classroom(START), ags=ags
     )
     service.set_quiz(course, "readiness-quiz", QUIZ)
     for sub, zone in (("ana", "Europe/Berlin"), ("ben", "America/New_York")):
@@ -76,7 +78,7 @@ def _statements(store: Store) -> list[dict]:
 def test_course_is_created_once_and_refreshed_from_launches(service: CourseService) -> None:
     first = _course(service)
     again = service.ensure_course(
-        ISSUER, "bio-101", title="Biology 2", path=lambda: pytest.fail("path rebuilt")
+        TENANT, "bio-101", title="Biology 2", path=lambda: pytest.fail("path rebuilt")
     )
     assert again.id == first.id
     assert again.title == "Biology 2"
@@ -229,11 +231,11 @@ def test_concurrent_first_launches_create_one_course_and_one_enrolment(
     def steps() -> tuple[int, str]:
         if one_call:
             course, person = service.ensure_course_and_enrol(
-                ISSUER, "chem-201", zoe, title="Chemistry", path=lambda: flipped_classroom(START)
+                TENANT, "chem-201", zoe, title="Chemistry", path=lambda: flipped_classroom(START)
             )
         else:
             course = service.ensure_course(
-                ISSUER, "chem-201", title="Chemistry", path=lambda: flipped_classroom(START)
+                TENANT, "chem-201", title="Chemistry", path=lambda: flipped_classroom(START)
             )
             person = service.enrol(course, zoe)
         service.set_quiz(course, "readiness-quiz", QUIZ)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from blendkit.courses import CourseService, Enrolment, GradePassback
-from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry
+from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry, Tenant
 from blendkit.progression import ScoreRecorded, flipped_classroom
 from blendkit.xapi import Outbox, StatementFactory
 from tests.e2e.conftest import Deployment, deployment  # noqa: F401  # the fixture
@@ -35,9 +35,12 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
         store, outbox=Outbox(store), statements=StatementFactory(deployment.tool_url), clock=clock
     )
     lineitems = f"{platform.base_url}/ags/{platform.context.id}/lineitems"
+    tenant = Tenant(
+        issuer=platform.issuer, client_id=platform.client_id, deployment_id=platform.deployment_id
+    )
     course = courses.ensure_course(
-        platform.issuer, platform.context.id, title="Biology",
-        path=flipped_classroom(clock.now + timedelta(days=3)), client_id=platform.client_id,
+        tenant, platform.context.id, title="Biology",
+        path=flipped_classroom(clock.now + timedelta(days=3)),
         ags={"lineitems": lineitems, "scope": SCOPES},
     )  # fmt: skip
     courses.enrol(course, Enrolment(sub="student-1", name="Student 1"))
@@ -65,8 +68,8 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
 
         # The platform loses the registration's client id: the score waits with its reason.
         broken = courses.ensure_course(
-            platform.issuer, "other-course", title="Other",
-            path=flipped_classroom(clock.now), client_id="unknown-client",
+            tenant.model_copy(update={"client_id": "unknown-client"}), "other-course",
+            title="Other", path=flipped_classroom(clock.now),
             ags={"lineitems": lineitems, "scope": SCOPES},
         )  # fmt: skip
         courses.enrol(broken, Enrolment(sub="student-2"))

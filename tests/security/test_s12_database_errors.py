@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from blendkit import Settings, Store
 from blendkit.courses import CourseService, Enrolment
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Context, Launch, MessageType, ResourceLink, UserIdentity
+from blendkit.lti import Context, Launch, MessageType, ResourceLink, Tenant, UserIdentity
 from blendkit.progression import flipped_classroom
 from blendkit.sessions import FakeMeetingProvider
 from blendkit.store import describe_database_error
@@ -32,6 +32,7 @@ from blendkit.xapi import Outbox, StatementFactory
 
 START = datetime(2030, 3, 4, 16, 0, tzinfo=UTC)
 ISSUER = "https://lms.example.edu"
+TENANT = Tenant(issuer=ISSUER, client_id="client-1", deployment_id="dep-1")
 NAME = "Ana Lopez-Quintana"
 EMAIL = "ana.lopez.quintana@example.edu"
 SUB = "learner-7f3a9c"
@@ -66,7 +67,7 @@ def test_integrity_error_through_the_course_service(
     """Enrolling into a course that is gone (a stale Course value): a foreign-key violation."""
     caplog.set_level(logging.DEBUG)
     courses = service(store)
-    course = courses.ensure_course(ISSUER, "bio-1", title="Biology", path=flipped_classroom(START))
+    course = courses.ensure_course(TENANT, "bio-1", title="Biology", path=flipped_classroom(START))
     gone = course.model_copy(update={"id": course.id + 1000})
     with pytest.raises(IntegrityError) as caught:
         courses.enrol(gone, Enrolment(sub=SUB, name=NAME, email=EMAIL))
@@ -82,7 +83,7 @@ def test_unique_violation_detail_is_not_repeated(
     """PostgreSQL's DETAIL quotes the duplicate key (the learner's sub); SQLite names columns."""
     caplog.set_level(logging.DEBUG)
     courses = service(store)
-    course = courses.ensure_course(ISSUER, "bio-2", title="Biology", path=flipped_classroom(START))
+    course = courses.ensure_course(TENANT, "bio-2", title="Biology", path=flipped_classroom(START))
     courses.enrol(course, Enrolment(sub=SUB, name=NAME, email=EMAIL))
     row = {
         "course_id": course.id, "sub": SUB, "name": NAME, "email": EMAIL, "time_zone": "UTC",
@@ -103,7 +104,7 @@ def test_data_error_on_postgres(store: Store, caplog: pytest.LogCaptureFixture) 
         pytest.skip("SQLite stores NUL characters; the DataError exists on PostgreSQL only")
     caplog.set_level(logging.DEBUG)
     courses = service(store)
-    course = courses.ensure_course(ISSUER, "bio-3", title="Biology", path=flipped_classroom(START))
+    course = courses.ensure_course(TENANT, "bio-3", title="Biology", path=flipped_classroom(START))
     with pytest.raises(DBAPIError) as caught:
         courses.enrol(course, Enrolment(sub=SUB, name=NAME + "\x00", email=EMAIL))
     assert_no_learner_data(everything_about(caught.value, caplog))
@@ -117,7 +118,7 @@ def test_echoed_statements_hide_their_parameters(
     store = Store(f"sqlite:///{tmp_path}/echo.sqlite3", echo=True)
     store.migrate()
     courses = service(store)
-    course = courses.ensure_course(ISSUER, "bio-4", title="Biology", path=flipped_classroom(START))
+    course = courses.ensure_course(TENANT, "bio-4", title="Biology", path=flipped_classroom(START))
     courses.enrol(course, Enrolment(sub=SUB, name=NAME, email=EMAIL))
     assert "INSERT INTO course_enrolments" in caplog.text
     assert_no_learner_data(caplog.text)
@@ -128,7 +129,7 @@ def test_outbox_loop_logs_the_error_class_not_its_text(
     store: Store, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     courses = service(store)
-    course = courses.ensure_course(ISSUER, "bio-5", title="Biology", path=flipped_classroom(START))
+    course = courses.ensure_course(TENANT, "bio-5", title="Biology", path=flipped_classroom(START))
     gone = course.model_copy(update={"id": course.id + 1000})
     try:
         courses.enrol(gone, Enrolment(sub=SUB, name=NAME, email=EMAIL))
