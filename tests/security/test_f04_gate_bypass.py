@@ -375,3 +375,24 @@ def test_engine_never_completes_a_locked_item_from_another_items_evidence() -> N
     inc = IncrementalEvaluator(path, Evidence(), START)
     events = inc.apply(ScoreRecorded(item="a", score=90, at=START))
     assert ("b", "completed") not in [(e.item, e.state) for e in events]
+
+
+def test_attendance_while_locked_is_shown_to_the_instructor_as_held(tool: Tool) -> None:
+    teacher = tool.launch("teach", roles=(INSTRUCTOR,))
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
+    created = tool.post(
+        "/teach/sessions", teacher,
+        {"title": "Week 1", "date": start.date().isoformat(), "time": start.strftime("%H:%M"),
+         "time_zone": "UTC", "duration": "60", "item": "live-session"},
+    )  # fmt: skip
+    session_id = created.headers["Location"].split("/teach/sessions/", 1)[1].split("?", 1)[0]
+    _learner(tool, "ben")
+    _, live, course = _course_of(tool)
+    meeting = live.session(course, session_id).provider_meeting_id
+    conn = tool.provider.join(meeting, at=start, display_name="Ben", email="ben@example.edu")
+    tool.provider.leave(meeting, conn, at=start + timedelta(minutes=55))
+    assert tool.post(f"/teach/sessions/{session_id}/import", teacher).status_code == 302
+    assert _states(tool, "ben")["live-session"] == "locked"
+    page = tool.get("/teach/learners/ben", teacher).get_data(as_text=True)
+    held = page.split("Recorded while locked", 1)[1].split("</section>", 1)[0]
+    assert "attendance on <em>live-session</em>" in held
