@@ -12,30 +12,34 @@ Nothing stored can therefore complete an item while it was locked, however it is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
 
 from blendkit.progression._compile import CompiledPath, ItemState, compile_path
 from blendkit.progression._engine import ChangeEvent, IncrementalEvaluator
 from blendkit.progression._evidence import Evidence, EvidencePiece
 from blendkit.progression._path import Path
-from blendkit.progression._time import ensure_utc, from_timestamp
+from blendkit.progression._time import UtcDatetime, ensure_utc, from_timestamp
 
 __all__ = ["Replay", "TimedPiece", "replay", "state_changes"]
 
 
-@dataclass(frozen=True)
-class TimedPiece:
+_FROZEN = ConfigDict(frozen=True)
+
+
+class TimedPiece(BaseModel):
     """One stored piece and the moment it happened (aware UTC)."""
 
-    at: datetime
+    model_config = _FROZEN
+    at: UtcDatetime
     piece: EvidencePiece
 
 
-@dataclass(frozen=True)
-class Replay:
+class Replay(BaseModel):
     """The admitted evidence, the item states at the end, and which pieces were held back."""
 
+    model_config = _FROZEN
     evidence: Evidence
     states: dict[str, ItemState]
     held: tuple[int, ...]
@@ -56,7 +60,7 @@ def replay(
     (enrolment, groups, roles: facts without a moment) and evaluate at ``now``."""
     compiled = path if isinstance(path, CompiledPath) else compile_path(path)
     end = ensure_utc(now, "replay time")
-    order = sorted(range(len(timeline)), key=lambda n: ensure_utc(timeline[n].at, "piece time"))
+    order = sorted(range(len(timeline)), key=lambda n: timeline[n].at)
     first = timeline[order[0]].at if order else end
     learner = IncrementalEvaluator(compiled, base, min(first, end))
     held: list[int] = []
