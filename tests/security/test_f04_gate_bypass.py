@@ -396,3 +396,47 @@ def test_attendance_while_locked_is_shown_to_the_instructor_as_held(tool: Tool) 
     page = tool.get("/teach/learners/ben", teacher).get_data(as_text=True)
     held = page.split("Recorded while locked", 1)[1].split("</section>", 1)[0]
     assert "attendance on <em>live-session</em>" in held
+
+
+def test_path_check_replays_a_history_and_lists_what_was_held(tmp_path: FilePath) -> None:
+    """The same evidence as the app stores it, with moments: the recording watched while the
+    session was locked is held and listed; the one watched after passing completes it."""
+    runner = CliRunner()
+    made = runner.invoke(
+        cli, ["path", "template", "flipped-classroom", "--start", "2026-01-05T09:00:00Z"]
+    )
+    course = tmp_path / "course.yaml"
+    course.write_text(made.output)
+
+    def entry(moment: str, **piece: object) -> dict[str, object]:
+        return {"at": moment, "piece": piece}
+
+    history = [
+        entry("2026-01-03T10:00:00Z", kind="video", item="prework-video", percent=100),
+        entry("2026-01-03T11:00:00Z", kind="score", item="readiness-quiz", score=55,
+              at="2026-01-03T11:00:00Z"),
+        entry("2026-01-03T12:00:00Z", kind="recording", item="live-session", percent=85),
+        entry("2026-01-04T09:00:00Z", kind="score", item="readiness-quiz", score=70,
+              at="2026-01-04T09:00:00Z"),
+    ]  # fmt: skip
+    evidence = tmp_path / "ev.json"
+    evidence.write_text(json.dumps({"learner": "ann", "history": history}))
+    args = ["path", "check", str(course), "--evidence", str(evidence), "--at",
+            "2026-01-06T12:00:00Z"]  # fmt: skip
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    states = {i["id"]: i["state"] for i in out["items"]}
+    assert states["live-session"] == "available", "open now, the held recording does not count"
+    assert out["held"] == [
+        {"at": "2026-01-03T12:00:00+00:00", "kind": "recording", "item": "live-session"}
+    ]
+    table = runner.invoke(cli, args)
+    assert "held (its item was locked then; never counts): recording on live-session" in (
+        table.output
+    )
+    history.append(entry("2026-01-05T10:00:00Z", kind="recording", item="live-session",
+                         percent=85))  # fmt: skip
+    evidence.write_text(json.dumps({"learner": "ann", "history": history}))
+    again = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+    assert {i["id"]: i["state"] for i in again["items"]}["live-session"] == "completed"
