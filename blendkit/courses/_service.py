@@ -76,17 +76,21 @@ class CourseService(CourseRecords):
     def _replay(self, course: Course, timeline: Timeline, now: datetime) -> Replay:
         return replay(self.compiled(course), timeline.base, timeline.pieces, now)
 
-    def _evidence(self, s: Connection | Session, course: Course, person: Enrolment) -> Evidence:
-        timeline = Timeline.load(s, course.id, person)
-        return self._replay(course, timeline, self.clock()).evidence
-
-    def evidence(self, course: Course, sub: str, *, person: Enrolment | None = None) -> Evidence:
-        """What counts for one learner: the stored records replayed in time order, without
-        the pieces held because their item was locked (pass ``person`` when the caller
-        already loaded the enrolment)."""
+    def evidence(
+        self,
+        course: Course,
+        sub: str,
+        *,
+        person: Enrolment | None = None,
+        now: datetime | None = None,
+    ) -> Evidence:
+        """What counts for one learner at ``now`` (default: the clock): the stored records
+        replayed in time order, without the pieces held because their item was locked (pass
+        ``person`` when the caller already loaded the enrolment)."""
         person = person if person is not None else self.enrolment(course, sub)
         with self.store.transaction() as s:
-            return self._evidence(s, course, person)
+            timeline = Timeline.load(s, course.id, person)
+        return self._replay(course, timeline, now or self.clock()).evidence
 
     def held_evidence(self, course: Course, *, sub: str | None = None) -> list[EvidenceRecord]:
         """Stored evidence that does not count because its item was locked for the learner
@@ -113,8 +117,9 @@ class CourseService(CourseRecords):
         evidence: Evidence | None = None,
     ) -> PathResult:
         """Each item's state for the learner, with the reasons locked items are locked."""
-        known = evidence if evidence is not None else self.evidence(course, sub)
-        return evaluate(self.compiled(course), known, now or self.clock())
+        at = now or self.clock()
+        known = evidence if evidence is not None else self.evidence(course, sub, now=at)
+        return evaluate(self.compiled(course), known, at)
 
     def records(
         self, course: Course, *, sub: str | None = None, item: str | None = None, kind: str = ""
