@@ -118,9 +118,10 @@ def interpret(compiled, facts: Facts, now: float) -> list[int]:  # type: ignore[
     for item_id in compiled.order:
         criterion = compiled.criteria[item_id]
         ctx = Context(facts, now, compiled.meta, done, item_id)
-        done[item_id] = facts.comp.get(item_id, 0) >= 1 or (
-            criterion is not None and ctx.check(criterion)
-        )
+        met = facts.comp.get(item_id, 0) >= 1 or (criterion is not None and ctx.check(criterion))
+        is_open = item_id in facts.unlocked or all(ctx.check(p) for p in compiled.gates[item_id])
+        # never completed while locked; kept once completed while open
+        done[item_id] = item_id in facts.kept or (met and is_open)
     states = []
     for item_id in compiled.ids:
         ctx = Context(facts, now, compiled.meta, done, item_id)

@@ -15,19 +15,24 @@ from blendkit.cli._shared import handle_errors
 from blendkit.errors import PathInvalid, ProgressionError
 from blendkit.limits import DOCUMENT_LIMITS
 from blendkit.progression import (
+    Evidence,
     MoodleIds,
+    TimedPiece,
     at_risk,
     condition_from_dict,
     dump_condition,
     dump_path,
     evaluate,
     export_moodle,
+    gated_item,
     import_moodle,
-    parse_evidence,
+    parse_evidence_history,
     parse_path,
+    replay,
     template,
     template_names,
 )
+from blendkit.progression import Path as CoursePath
 from blendkit.progression._documents import error_lines, parse_document
 
 __all__ = ["commands"]
@@ -95,12 +100,24 @@ def path() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @handle_errors
 def check(path_file: FilePath, evidence_file: FilePath, at: str | None, as_json: bool) -> None:
-    """Print each item's state and, for locked items, why."""
+    """Print each item's state and, for locked items, why.
+
+    Evidence about an item that is locked completes nothing. A "history" in the evidence
+    document (pieces with the moment each happened) is replayed in time order through the gates,
+    as the app replays stored evidence: pieces that arrived while their item was locked are
+    listed as held and never count.
+    """
     course = parse_path(_read(path_file))
-    evidence = parse_evidence(_read(evidence_file))
-    result = evaluate(course, evidence, _instant(at))
+    moment = _instant(at)
+    evidence, held = _learner_evidence(course, evidence_file, moment)
+    result = evaluate(course, evidence, moment)
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        out = result.to_json()
+        out["held"] = [
+            {"at": p.at.isoformat(), "kind": p.piece.kind, "item": gated_item(p.piece)}
+            for p in held
+        ]
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
     table = Table(title=f"{course.title or course.id} — {evidence.learner or 'learner'}")
     table.add_column("item")
@@ -110,6 +127,22 @@ def check(path_file: FilePath, evidence_file: FilePath, at: str | None, as_json:
         why = "\n".join(reason.message for reason in status.reasons)
         table.add_row(status.id, status.state, why)
     Console(width=120).print(table)
+    for piece in held:
+        click.echo(
+            f"held (its item was locked then; never counts): {piece.piece.kind} on "
+            f"{gated_item(piece.piece)} at {piece.at.isoformat()}"
+        )
+
+
+def _learner_evidence(
+    course: CoursePath, evidence_file: FilePath, moment: datetime
+) -> tuple[Evidence, list[TimedPiece]]:
+    """The evidence that counts, and the history pieces held because their item was locked."""
+    evidence, history = parse_evidence_history(_read(evidence_file))
+    if not history:
+        return evidence, []
+    replayed = replay(course, evidence, history, moment)
+    return replayed.evidence, [history[n] for n in replayed.held]
 
 
 @path.command()
@@ -120,8 +153,9 @@ def check(path_file: FilePath, evidence_file: FilePath, at: str | None, as_json:
 def risks(path_file: FilePath, evidence_file: FilePath, at: str | None) -> None:
     """Print pacing and at-risk signals for one learner, one reason per line."""
     course = parse_path(_read(path_file))
-    evidence = parse_evidence(_read(evidence_file))
-    for signal in at_risk(course, evidence, _instant(at)):
+    moment = _instant(at)
+    evidence, _ = _learner_evidence(course, evidence_file, moment)
+    for signal in at_risk(course, evidence, moment):
         click.echo(f"{signal.kind}: {signal.reason}")
 
 

@@ -19,10 +19,12 @@ from blendkit.courses._models import (
     Course,
     LiveSessionRecord,
     RecordingRow,
+    RecordOutcome,
     UnmatchedRow,
     aware,
 )
 from blendkit.courses._service import CourseService
+from blendkit.courses._timeline import item_locked
 from blendkit.errors import BlendkitError, NotFound
 from blendkit.progression import AttendanceRecorded, RecordingWatched
 from blendkit.sessions import (
@@ -165,8 +167,17 @@ class LiveSessionService:
     # --- join links ------------------------------------------------------------------------
 
     def join_link(self, course: Course, session_id: str, sub: str) -> str:
-        """The learner's personal join URL (registered at the provider once, then kept)."""
+        """The learner's personal join URL (registered at the provider once, then kept).
+
+        Refused (``courses.item_locked``) while the session's own path item is locked for the
+        learner: the gate decides who may join, whatever page the request came from.
+        """
         record = self.session(course, session_id)
+        if (
+            record.item is not None
+            and self.courses.learner_path(course, sub).state(record.item) == "locked"
+        ):
+            raise item_locked(record.item)
         with self.store.transaction() as s:
             url = s.execute(
                 select(course_join_links.c.url).where(
@@ -277,6 +288,7 @@ class LiveSessionService:
                         ),
                         statements=self._attended(record, row.minutes_present * 60),
                         session=s,
+                        when_locked="hold",  # stored; never counts while the item was locked
                     )
         return report
 
@@ -390,8 +402,14 @@ class LiveSessionService:
             for r in rows
         ]
 
-    def recording_watched(self, course: Course, session_id: str, sub: str, percent: float) -> Any:
-        """Record how much of the session's recording the learner watched (catching up)."""
+    def recording_watched(
+        self, course: Course, session_id: str, sub: str, percent: float
+    ) -> RecordOutcome:
+        """Record how much of the session's recording the learner watched (catching up).
+
+        Only for a session of the course that has a recording, linked to a path item the
+        learner may open (``courses.item_locked`` otherwise, nothing stored).
+        """
         record = self.session(course, session_id)
         if record.item is None:
             raise BlendkitError(
@@ -399,6 +417,14 @@ class LiveSessionService:
                 "for nothing; link it when scheduling",
                 code="courses.session_without_item",
                 http_status=400,
+            )
+        if not any(r.kind in ("video", "audio") for r in self.recordings(course, session_id)):
+            raise BlendkitError(
+                "this session has no video or audio recording yet, so there is nothing to watch; "
+                "recordings "
+                "appear once the provider reports them (or `blendkit sessions import-ended`)",
+                code="courses.no_recording",
+                http_status=404,
             )
         return self.courses.record(
             course,

@@ -223,6 +223,8 @@ class RecordOutcome(BaseModel):
     events: tuple[ChangeEvent, ...] = ()
     statement_ids: tuple[str, ...] = ()
     grade_ids: tuple[int, ...] = ()
+    held: tuple[str, ...] = ()
+    """Items whose new evidence was stored but held: the item was locked when it happened."""
 
     def unlocked(self) -> tuple[str, ...]:
         """Items that opened (locked → anything else)."""

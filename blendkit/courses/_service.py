@@ -1,9 +1,15 @@
 """CourseService: the data flow of a blended course, in one transaction per piece of evidence.
 
-evidence arrives → the learner's path is re-evaluated incrementally → the change events and the
-evidence itself become xAPI statements in the outbox (same transaction as the evidence row) →
-scores of graded items are queued for AGS passback (delivered by :class:`GradePassback`).
-Quizzes and instructor overrides are built on :class:`CourseRecords`.
+evidence arrives → the learner's stored evidence is replayed in time order through the gates →
+the change events and the evidence itself become xAPI statements in the outbox (same
+transaction as the evidence row) → scores of graded items are queued for AGS passback
+(delivered by :class:`GradePassback`). Quizzes and instructor overrides are built on
+:class:`CourseRecords`.
+
+The gate invariant lives here: an item is never completed while it is locked for the learner,
+except through an instructor override. Work a learner sends for a locked item is refused
+(``courses.item_locked``); evidence that arrives from elsewhere for a locked item (a meeting
+provider's attendance) is stored and *held*: it never counts (see :meth:`held_evidence`).
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Connection, bindparam, insert, select
+from pydantic import BaseModel
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from blendkit.courses._models import (
@@ -35,18 +41,20 @@ from blendkit.courses._records import (
     new_id,
     override_piece,
 )
+from blendkit.courses._timeline import Timeline, item_locked, moment, serialise_learner
 from blendkit.errors import NotFound
 from blendkit.progression import (
     ChangeEvent,
-    Enrolled,
     Evidence,
     EvidencePiece,
-    GroupJoined,
-    IncrementalEvaluator,
     PathResult,
-    RoleGranted,
+    Replay,
     ScoreRecorded,
+    TimedPiece,
     evaluate,
+    gated_item,
+    replay,
+    state_changes,
 )
 from blendkit.store._tables_courses import (
     course_evidence,
@@ -55,24 +63,7 @@ from blendkit.store._tables_courses import (
 )
 from blendkit.xapi import Agent, Statement, lti_actor
 
-_PIECE: TypeAdapter[EvidencePiece] = TypeAdapter(EvidencePiece)
-# Built once: they run on every page a learner opens.
-_EVIDENCE = (
-    select(course_evidence.c.piece)
-    .where(
-        course_evidence.c.course_id == bindparam("course_id"),
-        course_evidence.c.sub == bindparam("sub"),
-    )
-    .order_by(course_evidence.c.id)
-)
-_OVERRIDES = (
-    select(course_overrides)
-    .where(
-        course_overrides.c.course_id == bindparam("course_id"),
-        course_overrides.c.sub == bindparam("sub"),
-    )
-    .order_by(course_overrides.c.id)
-)
+WhenLocked = Literal["refuse", "hold"]
 
 __all__ = ["CourseService", "StatementsFor"]
 
@@ -82,25 +73,40 @@ class CourseService(CourseRecords):
 
     # --- evidence --------------------------------------------------------------------------
 
-    def _evidence(self, s: Connection | Session, course: Course, person: Enrolment) -> Evidence:
-        pieces: list[EvidencePiece] = []
-        if person.enrolled_at is not None:
-            pieces.append(Enrolled(at=person.enrolled_at))
-        pieces.extend(GroupJoined(group=g) for g in person.groups)
-        pieces.extend(RoleGranted(role=r) for r in person.roles)
-        key = {"course_id": course.id, "sub": person.sub}
-        rows = s.execute(_EVIDENCE, key).all()
-        pieces.extend(_PIECE.validate_json(r.piece) for r in rows)
-        overrides = s.execute(_OVERRIDES, key).all()
-        pieces.extend(override_piece(self._override(o)) for o in overrides)
-        return Evidence(learner=person.sub).apply_all(pieces)
+    def _replay(self, course: Course, timeline: Timeline, now: datetime) -> Replay:
+        return replay(self.compiled(course), timeline.base, timeline.pieces, now)
 
-    def evidence(self, course: Course, sub: str, *, person: Enrolment | None = None) -> Evidence:
-        """Everything the engine knows about one learner, rebuilt from the stored records
-        (pass ``person`` when the caller already loaded the enrolment)."""
+    def evidence(
+        self,
+        course: Course,
+        sub: str,
+        *,
+        person: Enrolment | None = None,
+        now: datetime | None = None,
+    ) -> Evidence:
+        """What counts for one learner at ``now`` (default: the clock): the stored records
+        replayed in time order, without the pieces held because their item was locked (pass
+        ``person`` when the caller already loaded the enrolment)."""
         person = person if person is not None else self.enrolment(course, sub)
         with self.store.transaction() as s:
-            return self._evidence(s, course, person)
+            timeline = Timeline.load(s, course.id, person)
+        return self._replay(course, timeline, now or self.clock()).evidence
+
+    def held_evidence(self, course: Course, *, sub: str | None = None) -> list[EvidenceRecord]:
+        """Stored evidence that does not count because its item was locked for the learner
+        when it happened (e.g. attendance of someone who joined without passing the quiz),
+        oldest first: shown to instructors, who may grant an override and ask for the work
+        again."""
+        people = [self.enrolment(course, sub)] if sub is not None else self.enrolments(course)
+        held: set[int] = set()
+        now = self.clock()
+        with self.store.transaction() as s:
+            for person in people:
+                timeline = Timeline.load(s, course.id, person)
+                result = self._replay(course, timeline, now)
+                held.update(r for n in result.held if (r := timeline.rows[n]) is not None)
+        records = self.records(course, sub=sub) if held else []
+        return [r for r in records if r.id in held]
 
     def learner_path(
         self,
@@ -111,8 +117,9 @@ class CourseService(CourseRecords):
         evidence: Evidence | None = None,
     ) -> PathResult:
         """Each item's state for the learner, with the reasons locked items are locked."""
-        known = evidence if evidence is not None else self.evidence(course, sub)
-        return evaluate(self.compiled(course), known, now or self.clock())
+        at = now or self.clock()
+        known = evidence if evidence is not None else self.evidence(course, sub, now=at)
+        return evaluate(self.compiled(course), known, at)
 
     def records(
         self, course: Course, *, sub: str | None = None, item: str | None = None, kind: str = ""
@@ -149,14 +156,21 @@ class CourseService(CourseRecords):
         details: dict[str, Any] | None = None,
         statements: StatementsFor | None = None,
         session: Session | Connection | None = None,
+        when_locked: WhenLocked = "refuse",
     ) -> RecordOutcome:
-        """Store evidence for ``sub`` and queue what follows from it, in one transaction."""
+        """Store evidence for ``sub`` and queue what follows from it, in one transaction.
+
+        Evidence about an item that is locked for the learner at the moment it happened never
+        counts. ``when_locked="refuse"`` (the learner's own work: video progress, quiz,
+        recording, done button) raises ``courses.item_locked`` and stores nothing;
+        ``"hold"`` (evidence from elsewhere, e.g. a provider's attendance) stores it as held.
+        """
         batch = [pieces] if isinstance(pieces, BaseModel) else list(pieces)
         person = self.enrolment(course, sub)
         if session is not None:
-            return self._record(session, course, person, batch, details, statements)
+            return self._record(session, course, person, batch, details, statements, when_locked)
         with self.store.transaction() as s:
-            return self._record(s, course, person, batch, details, statements)
+            return self._record(s, course, person, batch, details, statements, when_locked)
 
     def _record(  # noqa: PLR0917
         self,
@@ -166,16 +180,20 @@ class CourseService(CourseRecords):
         pieces: list[EvidencePiece],
         details: dict[str, Any] | None,
         statements: StatementsFor | None,
+        when_locked: WhenLocked = "refuse",
     ) -> RecordOutcome:
         for piece in pieces:
             check_item(course, getattr(piece, "item", None))
         now = self.clock()
-        evaluator = IncrementalEvaluator(
-            self.compiled(course), self._evidence(s, course, person), now
-        )
-        events: list[ChangeEvent] = []
-        for piece in pieces:
-            events.extend(evaluator.apply(piece))
+        timeline = Timeline.load(s, course.id, person)
+        before = self._replay(course, timeline, now)
+        extra = [TimedPiece(at=moment(piece, now), piece=piece) for piece in pieces]
+        after = self._replay(course, timeline.with_pieces(extra), now)
+        known = len(timeline.pieces)
+        held_at = {n - known for n in after.held if n >= known}
+        held = [pieces[n] for n in sorted(held_at)]
+        if held and when_locked == "refuse":
+            raise item_locked(gated_item(held[0]))
         for piece in pieces:
             s.execute(
                 insert(course_evidence).values(
@@ -188,13 +206,20 @@ class CourseService(CourseRecords):
                     recorded_at=now,
                 )
             )
+        events = state_changes(before, after, learner=person.sub, at=now)
         actor = lti_actor(course.issuer, person.sub, name=person.name or None)
         key = self.course_key(course)
         queued: list[Statement] = list(statements(actor, key)) if statements else []
         queued.extend(self._event_statements(course, actor, key, events))
         ids = self.outbox.emit(queued, session=s) if queued else []
-        grades = self._queue_grades(s, course, person, pieces, evaluator.evidence, now)
-        return RecordOutcome(events=tuple(events), statement_ids=tuple(ids), grade_ids=grades)
+        counted = [piece for n, piece in enumerate(pieces) if n not in held_at]
+        grades = self._queue_grades(s, course, person, counted, after.evidence, now)
+        return RecordOutcome(
+            events=events,
+            statement_ids=tuple(ids),
+            grade_ids=grades,
+            held=tuple(dict.fromkeys(i for p in held if (i := gated_item(p)) is not None)),
+        )
 
     def _event_statements(
         self, course: Course, actor: Agent, key: str, events: Sequence[ChangeEvent]
@@ -283,43 +308,55 @@ class CourseService(CourseRecords):
         quiz = self.quiz(course, item)
         if quiz is None:
             raise NotFound(f"item {item!r} has no quiz questions attached")
-        state = self.learner_path(course, sub).state(item)
-        if state == "locked":
-            raise invalid(
-                f"{item!r} is still locked for you; complete what its lock reasons name first",
-                "courses.item_locked",
-            )
-        left = self.attempts_left(course, sub, item)
-        if left == 0:
-            raise invalid(
-                f"you have used all {quiz.max_attempts} attempts on this quiz; ask your "
-                "instructor for an extra attempt (an unlock override)",
-                "courses.no_attempts_left",
-            )
-        # The path's pass mark (what unlocks the next items) wins over the quiz's own.
-        pass_mark = course.path.item(item).pass_mark or quiz.pass_mark
-        result = quiz.model_copy(update={"pass_mark": pass_mark}).grade(answers)
-        now = self.clock()
-        attempt_id = uuid.uuid4().hex
-        duration = (now - aware(started_at)).total_seconds() if started_at else 0.0
-
-        def describe(actor: Agent, key: str) -> list[Statement]:
-            return [
-                self.statements.quiz_attempt(
-                    actor, quiz_id=item, attempt_id=attempt_id, score=result.correct,
-                    max_score=result.total, mastery_score=pass_mark / 100,
-                    session_id=attempt_id, duration=max(duration, 0.0),
-                    name=quiz.title or item, course_id=key, at=now,
+        person = self.enrolment(course, sub)
+        with self.store.transaction() as s:
+            # One learner's attempts run one after the other: the check and the insert of
+            # concurrent submissions cannot interleave (the attempt limit holds).
+            serialise_learner(s, course.id, sub)
+            now = self.clock()
+            timeline = Timeline.load(s, course.id, person)
+            if self._replay(course, timeline, now).state(item) == "locked":
+                raise item_locked(item)
+            used = s.execute(
+                select(func.count())
+                .select_from(course_evidence)
+                .where(
+                    course_evidence.c.course_id == course.id,
+                    course_evidence.c.sub == sub,
+                    course_evidence.c.item == item,
+                    course_evidence.c.kind == "score",
                 )
-            ]  # fmt: skip
+            ).scalar_one()
+            if quiz.max_attempts is not None and used >= quiz.max_attempts:
+                raise invalid(
+                    f"you have used all {quiz.max_attempts} attempts on this quiz; ask your "
+                    "instructor for an extra attempt (an unlock override)",
+                    "courses.no_attempts_left",
+                )
+            # The path's pass mark (what unlocks the next items) wins over the quiz's own.
+            pass_mark = course.path.item(item).pass_mark or quiz.pass_mark
+            result = quiz.model_copy(update={"pass_mark": pass_mark}).grade(answers)
+            attempt_id = uuid.uuid4().hex
+            duration = (now - aware(started_at)).total_seconds() if started_at else 0.0
 
-        outcome = self.record(
-            course,
-            sub,
-            ScoreRecorded(item=item, score=result.score, at=now),
-            details={"attempt": attempt_id, "answers": result.answers, "wrong": result.wrong},
-            statements=describe,
-        )
+            def describe(actor: Agent, key: str) -> list[Statement]:
+                return [
+                    self.statements.quiz_attempt(
+                        actor, quiz_id=item, attempt_id=attempt_id, score=result.correct,
+                        max_score=result.total, mastery_score=pass_mark / 100,
+                        session_id=attempt_id, duration=max(duration, 0.0),
+                        name=quiz.title or item, course_id=key, at=now,
+                    )
+                ]  # fmt: skip
+
+            outcome = self._record(
+                s,
+                course,
+                person,
+                [ScoreRecorded(item=item, score=result.score, at=now)],
+                {"attempt": attempt_id, "answers": result.answers, "wrong": result.wrong},
+                describe,
+            )
         return result, outcome
 
     def add_override(
@@ -347,10 +384,8 @@ class CourseService(CourseRecords):
         person = self.enrolment(course, sub)
         now = self.clock()
         with self.store.transaction() as s:
-            # Evaluate before the new row exists, so its effect shows up as change events.
-            evaluator = IncrementalEvaluator(
-                self.compiled(course), self._evidence(s, course, person), now
-            )
+            timeline = Timeline.load(s, course.id, person)
+            before = self._replay(course, timeline, now)
             result = s.execute(
                 insert(course_overrides).values(
                     course_id=course.id, sub=sub, item=item, action=action,
@@ -363,7 +398,9 @@ class CourseService(CourseRecords):
                 select(course_overrides).where(course_overrides.c.id == new_id(result))
             ).one()
             record = self._override(row)
-            events = evaluator.apply(override_piece(record))
+            granted = TimedPiece(at=aware(record.at), piece=override_piece(record))
+            after = self._replay(course, timeline.with_pieces([granted]), now)
+            events = state_changes(before, after, learner=sub, at=now)
             actor = lti_actor(course.issuer, person.sub, name=person.name or None)
             queued = self._event_statements(course, actor, self.course_key(course), events)
             ids = self.outbox.emit(queued, session=s) if queued else []

@@ -33,6 +33,7 @@ from blendkit.progression._documents import (
     condition_from_dict,
     dump_path,
     parse_evidence,
+    parse_evidence_history,
     parse_path,
     path_from_dict,
     piece_from_dict,
@@ -48,6 +49,7 @@ from blendkit.progression._engine import (
     evaluate,
 )
 from blendkit.progression._evidence import (
+    GATED_KINDS,
     ActivitySeen,
     Attempt,
     Attendance,
@@ -69,6 +71,7 @@ from blendkit.progression._evidence import (
     RoleGranted,
     ScoreRecorded,
     VideoWatched,
+    gated_item,
 )
 from blendkit.progression._facts import Context
 from blendkit.progression._leaves import (
@@ -82,6 +85,7 @@ from blendkit.progression._leaves import (
 from blendkit.progression._moodle import MoodleIds, export_moodle, import_moodle
 from blendkit.progression._pacing import RiskPolicy, Signal, at_risk
 from blendkit.progression._path import Item, ItemKind, MasteryRange, MasteryRule, Module, Path
+from blendkit.progression._replay import Replay, TimedPiece, replay, state_changes
 from blendkit.progression._templates import (
     cohort_pacing,
     daily_micro_learning,
@@ -117,6 +121,7 @@ __all__ = [
     "Evidence",
     "EvidencePiece",
     "ExtensionGranted",
+    "GATED_KINDS",
     "GroupCondition",
     "GroupJoined",
     "GroupingCondition",
@@ -143,12 +148,14 @@ __all__ = [
     "Reason",
     "RecordingWatched",
     "RelativeDateCondition",
+    "Replay",
     "RiskPolicy",
     "RoleCondition",
     "RoleGranted",
     "ScoreCondition",
     "ScoreRecorded",
     "Signal",
+    "TimedPiece",
     "VideoWatched",
     "ViewedCondition",
     "WatchedCondition",
@@ -166,18 +173,22 @@ __all__ = [
     "evaluate",
     "export_moodle",
     "flipped_classroom",
+    "gated_item",
     "import_canvas_modules",
     "import_moodle",
     "live_then_review",
     "mastery_loop",
     "negate",
     "parse_evidence",
+    "parse_evidence_history",
     "parse_path",
     "path_from_dict",
     "peer_workshop",
     "piece_from_dict",
     "register_condition",
+    "replay",
     "self_paced_drip",
+    "state_changes",
     "template",
     "template_names",
 ]

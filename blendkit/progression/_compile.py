@@ -32,7 +32,7 @@ STATE_NAMES: tuple[ItemState, ...] = ("locked", "available", "in_progress", "com
 _FACT_NAMES = {
     "best", "latest", "avg", "comp", "att_min", "att_pct", "rec", "vid", "views", "rev",
     "groups", "groupings", "roles", "profile", "enrol", "enrol_end", "ext", "unlocked",
-    "waived", "active",
+    "waived", "active", "kept",
 }  # fmt: skip
 
 Checker = Callable[[Condition, str], bool]
@@ -129,18 +129,17 @@ class CompiledPath:
             gen.item = item_id
             key = gen.const(item_id)
             criterion = self.criteria[item_id]
-            done = f"{gen.use('comp')}.get({key}, 0) >= 1"
+            met = f"{gen.use('comp')}.get({key}, 0) >= 1"
             if criterion is not None:
-                done = f"{done} or {gen.node(criterion)}"
-            done_src[item_id] = f"D[{key}] = {done}"
-            gen.needs.discard("W")
+                met = f"{met} or {gen.node(criterion)}"
             gate = " and ".join(gen.node(part) for part in self.gates[item_id]) or "True"
-            lines = []
-            if "W" in gen.needs:
-                lines.append(f"W = {gen.use('waived')}.get({key}, E)")
-            lines.append(f"if D[{key}]: s = 3")
-            lines.append(f"elif not ({key} in {gen.use('unlocked')} or {gate}): s = 0")
-            lines.append("else:")
+            is_open = f"{key} in {gen.use('unlocked')} or {gate}"
+            # Never completed while locked: what completes an item counts only while it is
+            # open (or once it was seen completed while open: ``kept``, so completion sticks).
+            waivers = [f"W = {gen.use('waived')}.get({key}, E)"] if "W" in gen.needs else []
+            done = f"D[{key}] = {key} in {gen.use('kept')} or (({met}) and ({is_open}))"
+            done_src[item_id] = "\n".join([*waivers, done])
+            lines = [*waivers, f"if D[{key}]: s = 3", f"elif not ({is_open}): s = 0", "else:"]
             lines.extend("    " + line for line in self._due_lines(gen, item_id, key))
             lines.append(
                 f"    s = 4 if due is not None and now >= due else "
@@ -177,7 +176,7 @@ class CompiledPath:
         every: set[str] = set().union(*needs.values()) if needs else set()
         self.has_fallback = "X" in every
         lines = ["def _full(F, now, X, D):", *self._header(every)]
-        lines += ["    " + done_src[i] for i in self.order]
+        lines += ["    " + line for i in self.order for line in done_src[i].splitlines()]
         lines.append(f"    S = [0] * {len(self.ids)}")
         for n, item_id in enumerate(self.ids):
             lines += ["    " + line for line in state_src[item_id].splitlines()]
@@ -185,7 +184,8 @@ class CompiledPath:
         lines.append("    return D, S")
         for n, item_id in enumerate(self.ids):
             lines += [f"def _done_{n}(F, D, now, X):", *self._header(needs[item_id])]
-            lines += ["    " + done_src[item_id], f"    return D[{gen.const(item_id)}]"]
+            lines += ["    " + line for line in done_src[item_id].splitlines()]
+            lines.append(f"    return D[{gen.const(item_id)}]")
             lines += [f"def _state_{n}(F, D, now, X):", *self._header(needs[item_id])]
             lines += ["    " + line for line in state_src[item_id].splitlines()]
             lines.append("    return s")

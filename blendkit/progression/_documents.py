@@ -16,6 +16,7 @@ from blendkit.limits import DOCUMENT_LIMITS, check_tree, load_document
 from blendkit.progression._conditions import Condition, ConditionField, format_loc
 from blendkit.progression._evidence import Evidence, EvidencePiece
 from blendkit.progression._path import Path
+from blendkit.progression._replay import TimedPiece
 
 __all__ = [
     "Format",
@@ -24,6 +25,7 @@ __all__ = [
     "error_lines",
     "parse_document",
     "parse_evidence",
+    "parse_evidence_history",
     "parse_path",
     "path_from_dict",
     "piece_from_dict",
@@ -93,15 +95,40 @@ def parse_path(text: str | bytes, fmt: Format | None = None) -> Path:
     return path_from_dict(parse_document(text, fmt))
 
 
-def parse_evidence(text: str | bytes, fmt: Format | None = None) -> Evidence:
-    """An :class:`Evidence` value from JSON or YAML text."""
-    data = parse_document(text, fmt, what="evidence")
+def _evidence_from(data: Any) -> Evidence:
     try:
         return _validate(Evidence, data, "evidence", ProgressionError)
     except PathInvalid as exc:
         raise ProgressionError(exc.message, code="progression.evidence_invalid") from None
     except ProgressionError as exc:
         raise ProgressionError(exc.message, code="progression.evidence_invalid") from None
+
+
+def parse_evidence(text: str | bytes, fmt: Format | None = None) -> Evidence:
+    """An :class:`Evidence` value from JSON or YAML text."""
+    return _evidence_from(parse_document(text, fmt, what="evidence"))
+
+
+_HISTORY: TypeAdapter[list[TimedPiece]] = TypeAdapter(list[TimedPiece])
+
+
+def parse_evidence_history(
+    text: str | bytes, fmt: Format | None = None
+) -> tuple[Evidence, list[TimedPiece]]:
+    """An evidence document and its optional ``history``: ``[{"at": …, "piece": {"kind": …}}]``,
+    the pieces with the moment each happened, to be replayed through the gates (``replay``)."""
+    data = parse_document(text, fmt, what="evidence")
+    history: Any = []
+    if isinstance(data, dict) and "history" in data:
+        data = dict(data)
+        history = data.pop("history")
+    evidence = _evidence_from(data)
+    try:
+        return evidence, _HISTORY.validate_python(history)
+    except ValidationError as exc:
+        raise ProgressionError(
+            f"invalid evidence history: {error_lines(exc)[0]}", code="progression.evidence_invalid"
+        ) from None
 
 
 def dump_path(path: Path, fmt: Format = "json") -> str:

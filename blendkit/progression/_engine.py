@@ -2,11 +2,16 @@
 
 States: ``locked``, ``available``, ``in_progress``, ``completed``, ``overdue``.
 
-*Completed is sticky.* An item is completed when the evidence holds a completion record for it
-(complete, passed or failed) or its ``complete_when`` criterion is met. Completion is decided
-before the gate and whatever the gate says (gates control access, not accomplishment), records
-never fall back (see :data:`COMPLETION_RANK`) and criteria may only use conditions that new
-evidence can only satisfy — so adding evidence never relocks or un-completes a completed item.
+*Never completed while locked.* An item is completed when the evidence holds a completion record
+for it (complete, passed or failed) or its ``complete_when`` criterion is met, *and* it is open
+(its gate holds or an instructor unlocked it) — so no evidence, and no replay of stored evidence,
+completes an item the learner cannot open. The :class:`IncrementalEvaluator` holds back pieces
+about a locked item (:data:`GATED_KINDS`) instead of merging them: evidence captured while an
+item is locked never counts for it.
+
+*Completed is sticky.* Once seen completed while open, an item is kept completed
+(``Evidence.completed_at``) even when its gate closes later; records never fall back (see
+:data:`COMPLETION_RANK`) and criteria may only use conditions that new evidence can only satisfy.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from blendkit.progression._compile import (
+    COMPLETED,
     LOCKED,
     OVERDUE,
     STATE_NAMES,
@@ -28,7 +34,7 @@ from blendkit.progression._compile import (
 )
 from blendkit.progression._conditions import AllOf, AnyOf, Condition, Not, Reason
 from blendkit.progression._context_conditions import when
-from blendkit.progression._evidence import Evidence, EvidencePiece, Override
+from blendkit.progression._evidence import Evidence, EvidencePiece, Override, gated_item
 from blendkit.progression._facts import Context, Facts
 from blendkit.progression._path import Path
 from blendkit.progression._time import UtcDatetime, ensure_utc, from_timestamp
@@ -216,31 +222,65 @@ class IncrementalEvaluator:
         self.compiled = path if isinstance(path, CompiledPath) else compile_path(path)
         self._evidence = evidence
         self._pending: list[EvidencePiece] = []
+        self._kept: dict[str, float] = {}
+        self.held: list[EvidencePiece] = []
         self.facts = Facts.from_evidence(evidence)
         self.learner = evidence.learner
         self._set_now(now)
+        self._keep(self.compiled.ids)
 
     def _set_now(self, now: datetime) -> None:
         self.now = _now(now)
         self.done, codes = self.compiled.run(self.facts, self.now)
         self.codes = dict(zip(self.compiled.ids, codes, strict=True))
 
+    def _keep(self, items: Iterable[str]) -> None:
+        """Latch items now completed (they were open: the engine completes nothing locked)."""
+        kept = self.facts.kept
+        for item_id in items:
+            if self.codes[item_id] == COMPLETED and item_id not in kept:
+                kept.add(item_id)
+                self._kept[item_id] = self.now
+
     @property
     def evidence(self) -> Evidence:
-        """The accumulated evidence as a value (built lazily from the applied pieces)."""
+        """The accumulated (admitted) evidence as a value, built lazily from applied pieces."""
         if self._pending:
             self._evidence = self._evidence.apply_all(self._pending)
             self._pending = []
+        if self._kept:
+            kept = {i: from_timestamp(at) for i, at in self._kept.items()}
+            self._evidence = self._evidence.model_copy(
+                update={"completed_at": {**self._evidence.completed_at, **kept}}
+            )
+            self._kept = {}
         return self._evidence
+
+    def locked(self, item_id: str) -> bool:
+        """Whether ``item_id`` is locked for the learner now."""
+        return self.codes.get(item_id) == LOCKED
+
+    def admits(self, piece: EvidencePiece) -> bool:
+        """False for a piece about an item that is locked now (it would be held back)."""
+        item = gated_item(piece)
+        return item is None or not self.locked(item)
 
     def advance(self, now: datetime) -> tuple[ChangeEvent, ...]:
         """Move the clock (dates, drips, deadlines) and return what changed."""
         before = dict(self.codes)
         self._set_now(now)
+        self._keep(self.compiled.ids)
         return self._events(before, self.compiled.ids)
 
     def apply(self, piece: EvidencePiece) -> tuple[ChangeEvent, ...]:
-        """Merge one piece of evidence; re-evaluate only the items that depend on it."""
+        """Merge one piece of evidence; re-evaluate only the items that depend on it.
+
+        A piece about a locked item is held back (appended to :attr:`held`), not merged: it
+        changes nothing, now or later.
+        """
+        if not self.admits(piece):
+            self.held.append(piece)
+            return ()
         self.facts.apply(piece)
         self._pending.append(piece)
         compiled = self.compiled
@@ -267,6 +307,7 @@ class IncrementalEvaluator:
             if code != self.codes[item_id]:
                 before[item_id] = self.codes[item_id]
                 self.codes[item_id] = code
+        self._keep(before)
         return self._events(before, before)
 
     def _events(self, before: dict[str, int], items: Iterable[str]) -> tuple[ChangeEvent, ...]:

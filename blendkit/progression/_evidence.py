@@ -3,6 +3,9 @@
 Merging is monotone on purpose: a new piece of evidence never takes anything away (best scores
 only rise, watch and attendance figures keep their maximum, a completion never falls back to
 incomplete, extensions only extend). Retracting evidence means building a new value.
+
+Pieces about one item (:data:`GATED_KINDS`) are what a gate guards: the engine admits them only
+while the item is open for the learner (see :mod:`blendkit.progression._replay`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from blendkit.progression._units import Percent
 
 __all__ = [
     "COMPLETION_RANK",
+    "GATED_KINDS",
     "ActivitySeen",
     "Attempt",
     "Attendance",
@@ -39,6 +43,7 @@ __all__ = [
     "RoleGranted",
     "ScoreRecorded",
     "VideoWatched",
+    "gated_item",
 ]
 
 CompletionState = Literal["incomplete", "failed", "complete", "passed"]
@@ -112,6 +117,11 @@ class Evidence(BaseModel):
     extensions: dict[str, UtcDatetime] = Field(default_factory=dict)
     last_activity_at: UtcDatetime | None = None
     overrides: tuple[Override, ...] = ()
+    completed_at: dict[str, UtcDatetime] = Field(
+        default_factory=dict,
+        description="items the engine saw completed while open, and when: a completion stays "
+        "when the item's gate closes later (filled by replaying time-ordered evidence)",
+    )
 
     def apply(self, piece: EvidencePiece) -> Evidence:
         """A new value with ``piece`` merged in (monotone: nothing is taken away)."""
@@ -412,3 +422,16 @@ EvidencePiece = Annotated[
     Field(discriminator="kind"),
 ]
 """One new piece of evidence (discriminated by ``kind``)."""
+
+GATED_KINDS: frozenset[str] = frozenset(
+    {"score", "completion", "attendance", "recording", "video", "view", "peer_review"}
+)
+"""Kinds of pieces that are the learner's work on one item: admitted only while it is open."""
+
+
+def gated_item(piece: EvidencePiece) -> str | None:
+    """The item whose gate guards ``piece`` (None for enrolment, groups, overrides, …)."""
+    if piece.kind in GATED_KINDS:
+        item: str = piece.item  # type: ignore[union-attr]
+        return item
+    return None

@@ -35,6 +35,7 @@ class Facts:
         "ext",
         "groupings",
         "groups",
+        "kept",
         "last_activity",
         "latest",
         "latest_at",
@@ -77,6 +78,7 @@ class Facts:
         self.overrides: list[Override] = []
         self.last_activity: float | None = None
         self.active: set[str] = set()
+        self.kept: set[str] = set()
 
     @classmethod
     def from_evidence(cls, evidence: Evidence) -> Facts:
@@ -117,6 +119,7 @@ class Facts:
         facts.ext = {k: v.timestamp() for k, v in evidence.extensions.items()}
         for override in evidence.overrides:
             facts.add_override(override)
+        facts.kept = set(evidence.completed_at)
         last = evidence.last_activity_at
         facts.last_activity = last.timestamp() if last else None
         facts.active = (

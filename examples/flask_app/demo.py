@@ -393,7 +393,7 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
     video = next(i.id for i in course.path.items() if i.kind == "video")
     progress: dict[str, list[t.Any]] = {
         "demo-kofi": [
-            VideoWatched(item=video, percent=100),
+            VideoWatched(item=video, percent=100, at=now - timedelta(hours=1)),
             ScoreRecorded(item=quiz, score=100, at=now),
         ],
         "demo-mei": [

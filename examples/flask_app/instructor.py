@@ -203,6 +203,7 @@ def learner(sub: str) -> ResponseReturnValue:
         person=person,
         result=svc.courses.learner_path(current.course, sub),
         overrides=svc.courses.overrides(current.course, sub=sub),
+        held=svc.courses.held_evidence(current.course, sub=sub),
     )
 
 

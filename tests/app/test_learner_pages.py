@@ -91,7 +91,7 @@ def test_video_progress_from_the_player_and_from_the_form(tool: Tool) -> None:
 def test_quiz_locked_then_failed_then_passed_unlocks_the_live_session(tool: Tool) -> None:
     ana = tool.launch()
     locked = tool.post("/item/readiness-quiz/quiz", ana, _answers(1, 1, 0))
-    assert locked.status_code == 400
+    assert locked.status_code == 403
     assert "courses.item_locked" in locked.get_data(as_text=True)
     tool.post("/item/prework-video/progress", ana, {"percent": "100"})
     page = tool.get("/item/readiness-quiz", ana).get_data(as_text=True)

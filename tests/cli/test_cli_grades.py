@@ -10,7 +10,7 @@ from blendkit import Store, load_settings
 from blendkit.cli import cli
 from blendkit.courses import CourseService, Enrolment
 from blendkit.lti import Tenant
-from blendkit.progression import ScoreRecorded, flipped_classroom
+from blendkit.progression import ScoreRecorded, VideoWatched, flipped_classroom
 from blendkit.xapi import Outbox, StatementFactory
 
 
@@ -24,8 +24,14 @@ def test_grades_commands_report_and_keep_failures() -> None:
         ags={"lineitems": "https://lms.example.edu/li", "scope": []},
     )  # fmt: skip
     courses.enrol(course, Enrolment(sub="ana"))
+    now = datetime.now(UTC)
     courses.record(
-        course, "ana", ScoreRecorded(item="readiness-quiz", score=70, at=datetime.now(UTC))
+        course,
+        "ana",
+        [
+            VideoWatched(item="prework-video", percent=100, at=now - timedelta(minutes=5)),
+            ScoreRecorded(item="readiness-quiz", score=70, at=now),
+        ],
     )
     runner = CliRunner()
     assert "pending: 1" in runner.invoke(cli, ["grades", "status"]).output

@@ -185,6 +185,9 @@ def test_attendance_from_the_provider_becomes_evidence(
     service: CourseService, clock: Clock
 ) -> None:
     course = _course(service)
+    for sub in ("ana", "ben"):  # the live session opens once the quiz is passed
+        service.record(course, sub, VideoWatched(item="prework-video", percent=100))
+        service.submit_quiz(course, sub, "readiness-quiz", {"q1": "1", "q2": "0"})
     provider = FakeMeetingProvider()
     live = LiveSessionService(service, provider)
     session = live.schedule(

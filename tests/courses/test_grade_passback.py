@@ -9,7 +9,7 @@ import httpx
 
 from blendkit.courses import CourseService, Enrolment, GradePassback
 from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry, Tenant
-from blendkit.progression import ScoreRecorded, flipped_classroom
+from blendkit.progression import ScoreRecorded, VideoWatched, flipped_classroom
 from blendkit.xapi import Outbox, StatementFactory
 from tests.e2e.conftest import Deployment, deployment  # noqa: F401  # the fixture
 from tests.encryption import ENCRYPTION
@@ -44,6 +44,8 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
         ags={"lineitems": lineitems, "scope": SCOPES},
     )  # fmt: skip
     courses.enrol(course, Enrolment(sub="student-1", name="Student 1"))
+    opened = clock.now - timedelta(minutes=5)  # the quiz opens after the pre-work video
+    courses.record(course, "student-1", VideoWatched(item="prework-video", percent=100, at=opened))
     courses.record(
         course, "student-1", ScoreRecorded(item="readiness-quiz", score=40, at=clock.now)
     )
@@ -73,6 +75,9 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
             ags={"lineitems": lineitems, "scope": SCOPES},
         )  # fmt: skip
         courses.enrol(broken, Enrolment(sub="student-2"))
+        courses.record(
+            broken, "student-2", VideoWatched(item="prework-video", percent=100, at=opened)
+        )
         courses.record(
             broken, "student-2", ScoreRecorded(item="readiness-quiz", score=90, at=clock.now)
         )

@@ -9,6 +9,7 @@ import pytest
 
 from blendkit import BlendkitError, ProviderError
 from blendkit.courses import CourseService, LiveSessionService
+from blendkit.progression import ScoreRecorded, VideoWatched
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store import Store
 from blendkit.xapi import Outbox, StatementFactory
@@ -57,6 +58,15 @@ def test_only_sessions_ended_beyond_the_grace_period_are_imported_once(
         course, title="Week 2", start_utc=START + timedelta(days=7), time_zone="Europe/Berlin",
         duration_minutes=60,
     )  # fmt: skip
+    ready = START - timedelta(days=1)  # ana passed the readiness quiz the day before
+    service.record(
+        course,
+        "ana",
+        [
+            VideoWatched(item="prework-video", percent=100, at=ready),
+            ScoreRecorded(item="readiness-quiz", score=100, at=ready),
+        ],
+    )
     live.join_link(course, first.id, "ana")  # the personal link the learner clicked
     link = provider.join_link(first.provider_meeting_id, Learner(id="ana"))
     conn = provider.join(first.provider_meeting_id, at=START, link=link)

@@ -78,7 +78,10 @@ def test_walk_through_states() -> None:
 
 def test_extension_moves_the_deadline_for_one_learner() -> None:
     path = course()
-    ev = Evidence(completions={"live": {"state": "complete"}})  # type: ignore[dict-item]
+    ev = Evidence(
+        scores={"quiz1": ({"score": 80, "at": T0},)},  # type: ignore[dict-item]
+        completions={"live": {"state": "complete"}},  # type: ignore[dict-item]
+    )
     late = T0 + timedelta(days=8)
     assert evaluate(path, ev, late).state("essay") == "overdue"
     extended = ev.apply(ExtensionGranted(item="essay", until=T0 + timedelta(days=10)))
@@ -192,18 +195,42 @@ def test_incremental_events() -> None:
 def test_incremental_equals_full_evaluation(
     path: Path, pieces: list[object], now: datetime
 ) -> None:
+    """After every piece the incremental states equal a full evaluation of the evidence it
+    admitted (pieces about a locked item are held back, completions seen are kept)."""
     inc = IncrementalEvaluator(path, Evidence(learner="l"), now)
     evidence = Evidence(learner="l")
     previous = evaluate(path, evidence, now)
     for piece in pieces:
+        admitted = inc.admits(piece)  # type: ignore[arg-type]
         events = inc.apply(piece)  # type: ignore[arg-type]
-        evidence = evidence.apply(piece)  # type: ignore[arg-type]
-        full = evaluate(path, evidence, now)
+        if admitted:
+            evidence = evidence.apply(piece)  # type: ignore[arg-type]
+        else:
+            assert events == ()
+            assert inc.held[-1] == piece
+        full = evaluate(path, inc.evidence, now)
         assert inc.states() == full.states()
         assert events == changes(previous, full)
+        assert inc.evidence.model_copy(update={"completed_at": {}}) == evidence
         previous = full
-    assert inc.evidence == evidence
-    assert inc.result() == evaluate(path, evidence, now)
+    assert inc.result() == evaluate(path, inc.evidence, now)
+
+
+@settings(max_examples=100, deadline=None)
+@given(s.paths(), st.lists(s.pieces(), min_size=1, max_size=12), s.times)
+def test_no_item_is_completed_while_it_is_locked(
+    path: Path, pieces: list[object], now: datetime
+) -> None:
+    """Whatever arrives, an item becomes completed only at a moment it is open: its evidence
+    alone (without the kept completions) completes it then."""
+    inc = IncrementalEvaluator(path, Evidence(), now)
+    for piece in pieces:
+        before = inc.states()
+        inc.apply(piece)  # type: ignore[arg-type]
+        fresh = evaluate(path, inc.evidence.model_copy(update={"completed_at": {}}), now)
+        for item, state in inc.states().items():
+            if state == "completed" and before[item] != "completed":
+                assert fresh.state(item) == "completed", (item, before[item])
 
 
 @settings(max_examples=100, deadline=None)
@@ -211,11 +238,11 @@ def test_incremental_equals_full_evaluation(
 def test_adding_evidence_never_relocks_a_completed_item(
     path: Path, pieces: list[object], now: datetime
 ) -> None:
-    evidence = Evidence()
+    inc = IncrementalEvaluator(path, Evidence(), now)
     completed: set[str] = set()
     for piece in pieces:
-        evidence = evidence.apply(piece)  # type: ignore[arg-type]
-        states = evaluate(path, evidence, now).states()
+        inc.apply(piece)  # type: ignore[arg-type]
+        states = inc.states()
         assert all(states[item] == "completed" for item in completed), (completed, states)
         completed |= {item for item, state in states.items() if state == "completed"}
 
@@ -225,13 +252,21 @@ def test_completed_items_stay_completed_when_the_gate_closes() -> None:
     path = Path(
         id="s", modules=(Module(id="m", items=(Item(id="a"), Item(id="b", conditions=gate))),)
     )
-    ev = Evidence().apply(CompletionRecorded(item="b", state="complete"))
-    assert evaluate(path, ev, NOW).state("b") == "completed"
-    ev = ev.apply(CompletionRecorded(item="a", state="complete"))
-    assert evaluate(path, ev, NOW).state("b") == "completed"
+    inc = IncrementalEvaluator(path, Evidence(), NOW)
+    inc.apply(CompletionRecorded(item="b", state="complete"))
+    assert inc.states()["b"] == "completed"
+    inc.apply(CompletionRecorded(item="a", state="complete"))
+    assert inc.states()["b"] == "completed"
+    assert evaluate(path, inc.evidence, NOW).state("b") == "completed", "kept in the evidence"
     # and a later "incomplete" record never takes a completion back
-    ev = ev.apply(CompletionRecorded(item="a", state="incomplete"))
-    assert evaluate(path, ev, NOW).state("a") == "completed"
+    inc.apply(CompletionRecorded(item="a", state="incomplete"))
+    assert inc.states()["a"] == "completed"
+    # without that history, a completion record on a locked item completes nothing
+    record = Evidence().apply(CompletionRecorded(item="a", state="complete"))
+    assert (
+        evaluate(path, record.apply(CompletionRecorded(item="b", state="complete")), NOW).state("b")
+        == "locked"
+    )
 
 
 def test_override_piece_reaches_incremental_evaluator() -> None:

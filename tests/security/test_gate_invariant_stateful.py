@@ -1,0 +1,354 @@
+"""The gate invariant, checked after every request of random learner sessions.
+
+A hypothesis state machine drives the example tool's Flask test client as a learner through
+random sequences of *every* learner route (discovered from the app's ``url_map``: a learner route
+without a rule here fails the test), with valid and invalid item ids, other sessions' ids,
+sessions of another course, locked and unlocked items, and now and then an instructor override.
+After each step it checks against the store, not against what the pages say:
+
+1. no item went from locked to completed (an item is never completed while it is locked),
+2. no evidence about an item was stored while that item was locked (learner work on a locked
+   item is refused, whatever route carried it),
+3. no personal join link was handed out for a session whose item was locked,
+4. no learner request crashed (status < 500).
+
+An instructor override of an item is the one exception the invariant allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import redirect
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import insert, select
+
+from blendkit.courses import Course, CourseService
+from blendkit.progression import (
+    CompletionCondition,
+    CompletionRecorded,
+    Item,
+    Module,
+    Path,
+    WatchedCondition,
+    flipped_classroom,
+)
+from blendkit.sessions import RecordingKind
+from blendkit.store._tables_courses import (
+    course_courses,
+    course_evidence,
+    course_join_links,
+    course_sessions,
+)
+from tests.app import conftest as app
+from tests.app.conftest import INSTRUCTOR, Tool
+
+tool = app.tool  # the example tool launched on a real SQLite store (a fixture)
+
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+ANSWERS = {
+    "pass": {"answer-q1": "1", "answer-q2": "1", "answer-q3": "0"},
+    "fail": {"answer-q1": "0", "answer-q2": "0", "answer-q3": "1"},
+    "incomplete": {"answer-q1": "1"},
+    "nonsense": {"answer-q1": "x", "answer-q2": "9", "answer-q3": "-1"},
+}
+# The learner's work on one item (the test's own list: an oracle independent of the core's).
+WORK_KINDS = {"score", "completion", "attendance", "recording", "video", "view", "peer_review"}
+ZONES = ("Europe/Berlin", "Asia/Tokyo", "UTC", "Mars/Olympus", "", "../../etc/passwd")
+# Every learner endpoint and the rule that drives it; a new learner route must join this map.
+RULES = {
+    "learner.course": "course_page",
+    "learner.timezone": "time_zone",
+    "learner.item": "item_page",
+    "learner.submit_quiz": "submit_quiz",
+    "learner.video_progress": "video_progress",
+    "learner.mark_done": "mark_done",
+    "learner.join": "join",
+    "learner.recording_watched": "recording_progress",
+}
+# Fixed seed, no example database: CI runs the same sequences every time.
+RUN = settings(
+    max_examples=60,
+    stateful_step_count=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+def course_path(start: datetime) -> Path:
+    """The tool's default path plus a gated video and a reading after the live session."""
+    base = flipped_classroom(start)
+    after = Module(
+        id="after-class",
+        items=(
+            Item(id="review-video", title="Review", kind="video",
+                 conditions=CompletionCondition(item="live-session"),
+                 complete_when=WatchedCondition(item="review-video", percent=80)),
+            Item(id="reflection", title="Reflection", kind="reading",
+                 conditions=CompletionCondition(item="review-video")),
+        ),
+    )  # fmt: skip
+    return base.model_copy(update={"modules": (*base.modules, after)})
+
+
+@dataclass
+class World:
+    """What every example shares: the tool, its course, sessions and the ids to try."""
+
+    tool: Tool
+    courses: CourseService
+    course: Course
+    items: list[str]
+    sessions: list[str]
+
+
+def build_world(tool: Tool) -> World:
+    from examples.flask_app.app import services
+
+    teacher = tool.launch("teach", roles=(INSTRUCTOR,))
+    tool.get("/course", teacher)
+    with tool.app.app_context():
+        svc = services()
+    with tool.store.transaction() as s:
+        course_id = s.execute(select(course_courses.c.id)).scalar_one()
+    course = svc.courses.set_path(svc.courses.course_by_id(course_id), course_path(START))
+
+    def schedule(launch_id: str, item: str | None, *, recording: bool) -> str:
+        data = {"title": "Session", "date": START.date().isoformat(), "time": "16:00",
+                "time_zone": "UTC", "duration": "60"}  # fmt: skip
+        if item:
+            data["item"] = item
+        made = tool.post("/teach/sessions", launch_id, data)
+        assert made.status_code == 302, made.get_data(as_text=True)
+        session_id = made.headers["Location"].split("/teach/sessions/", 1)[1].split("?", 1)[0]
+        if recording:
+            with tool.store.transaction() as s:
+                row = s.execute(
+                    select(course_sessions).where(course_sessions.c.id == session_id)
+                ).one()
+            start = row.start_utc.replace(tzinfo=row.start_utc.tzinfo or UTC)
+            tool.provider.add_recording(
+                row.provider_meeting_id, RecordingKind.VIDEO, start=start,
+                duration_seconds=3600,
+            )  # fmt: skip
+            assert tool.post(f"/teach/sessions/{session_id}/import", launch_id).status_code < 400
+        return session_id
+
+    sessions = [
+        schedule(teacher, "live-session", recording=True),
+        schedule(teacher, "live-session", recording=False),
+        schedule(teacher, None, recording=True),
+    ]
+    other = tool.launch("teach", roles=(INSTRUCTOR,), context="chem-202")
+    tool.get("/course", other)
+    sessions.append(schedule(other, "live-session", recording=True))  # another course's
+    items = [i.id for i in course.path.items()]
+    return World(tool, svc.courses, course, items, [*sessions, "nope", "../x"])
+
+
+def gate_machine(world: World) -> type[RuleBasedStateMachine]:
+    """A state machine over ``world``: one fresh learner per example."""
+    tool_ = world.tool
+    item_ids = st.sampled_from([*world.items, "nope", "prework-video%2F..", "x" * 300])
+    session_ids = st.sampled_from(world.sessions)
+    counter = iter(range(1_000_000))
+
+    class GateMachine(RuleBasedStateMachine):
+        @initialize()
+        def launch(self) -> None:
+            self.sub = f"learner-{next(counter)}"
+            self.launch_id = tool_.launch(self.sub, name="Learner")
+            self.check(tool_.get("/course", self.launch_id))
+            self.overridden: set[str] = set()
+            self.snapshot = self.observe()
+
+        # --- what the store says ------------------------------------------------------------
+
+        def observe(self) -> tuple[dict[str, str], int, set[int]]:
+            states = dict(world.courses.learner_path(world.course, self.sub).states())
+            with tool_.store.transaction() as s:
+                last = s.execute(
+                    select(course_evidence.c.id).order_by(course_evidence.c.id.desc()).limit(1)
+                ).scalar()
+                links = set(
+                    s.execute(
+                        select(course_join_links.c.id).where(course_join_links.c.sub == self.sub)
+                    ).scalars()
+                )
+            return states, int(last or 0), links
+
+        @invariant()
+        def gates_hold(self) -> None:
+            if not hasattr(self, "snapshot"):
+                return
+            before, last_id, links = self.snapshot
+            now = self.observe()
+            states = now[0]
+            for item, state in states.items():
+                if item in self.overridden:
+                    continue
+                assert not (before[item] == "locked" and state == "completed"), (
+                    f"{item} was completed while locked"
+                )
+            with tool_.store.transaction() as s:
+                stored = s.execute(
+                    select(course_evidence.c.kind, course_evidence.c.item).where(
+                        course_evidence.c.id > last_id, course_evidence.c.sub == self.sub
+                    )
+                ).all()
+                new_links = s.execute(
+                    select(course_sessions.c.item)
+                    .join(course_join_links, course_join_links.c.session_id == course_sessions.c.id)
+                    .where(course_join_links.c.id.not_in(links or {0}))
+                    .where(course_join_links.c.sub == self.sub)
+                ).scalars()
+                for session_item in new_links:
+                    assert session_item is None or before.get(session_item) != "locked", (
+                        f"join link handed out for locked {session_item}"
+                    )
+            for kind, item in stored:
+                if kind in WORK_KINDS and item not in self.overridden:
+                    assert before.get(item) != "locked", f"{kind} stored for locked {item}"
+            self.snapshot = now
+
+        # --- learner routes -------------------------------------------------------------------
+
+        def check(self, response: Any) -> None:
+            assert response.status_code < 500, response.get_data(as_text=True)[:500]
+
+        @rule()
+        def course_page(self) -> None:
+            self.check(tool_.get("/course", self.launch_id))
+
+        @rule(zone=st.sampled_from(ZONES))
+        def time_zone(self, zone: str) -> None:
+            self.check(tool_.post("/timezone", self.launch_id, {"time_zone": zone}))
+
+        @rule(item=item_ids)
+        def item_page(self, item: str) -> None:
+            self.check(tool_.get(f"/item/{item}", self.launch_id))
+
+        @rule(item=item_ids, answers=st.sampled_from(sorted(ANSWERS)))
+        def submit_quiz(self, item: str, answers: str) -> None:
+            self.check(tool_.post(f"/item/{item}/quiz", self.launch_id, ANSWERS[answers]))
+
+        @rule(
+            item=item_ids,
+            percent=st.sampled_from(["100", "95", "50", "-1", "abc", "1e9"]),
+            as_json=st.booleans(),
+        )
+        def video_progress(self, item: str, percent: str, as_json: bool) -> None:
+            if as_json:
+                response = tool_.client.post(
+                    f"/item/{item}/progress",
+                    json={"percent": percent, "position": 10, "length": 40},
+                    headers={
+                        "X-Blendkit-Launch": self.launch_id,
+                        "X-CSRF-Token": tool_.csrf(self.launch_id),
+                    },
+                )
+            else:
+                form = {"percent": percent}
+                response = tool_.post(f"/item/{item}/progress", self.launch_id, form)
+            self.check(response)
+
+        @rule(item=item_ids)
+        def mark_done(self, item: str) -> None:
+            self.check(tool_.post(f"/item/{item}/done", self.launch_id))
+
+        @rule(item=item_ids, session=session_ids)
+        def join(self, item: str, session: str) -> None:
+            self.check(tool_.post(f"/item/{item}/join/{session}", self.launch_id))
+
+        @rule(item=item_ids, session=session_ids, percent=st.sampled_from(["100", "85", "10"]))
+        def recording_progress(self, item: str, session: str, percent: str) -> None:
+            url = f"/item/{item}/recording/{session}"
+            self.check(tool_.post(url, self.launch_id, {"percent": percent}))
+
+        # --- the one exception: an instructor override --------------------------------------
+
+        @rule(item=st.sampled_from(world.items))
+        def instructor_unlocks(self, item: str) -> None:
+            if self.snapshot[0].get(item) == "locked":
+                world.courses.add_override(
+                    world.course, self.sub, item, "unlock", by="teach", reason="transfer"
+                )
+                self.overridden.add(item)
+
+    return GateMachine
+
+
+def _learner_endpoints(tool: Tool) -> set[str]:
+    return {r.endpoint for r in tool.app.url_map.iter_rules() if r.endpoint.startswith("learner.")}
+
+
+def test_every_learner_route_has_a_rule(tool: Tool) -> None:
+    machine = gate_machine(build_world(tool))
+    missing = _learner_endpoints(tool) - set(RULES)
+    assert not missing, f"learner routes without a rule in the gate state machine: {missing}"
+    for endpoint, name in RULES.items():
+        assert callable(getattr(machine, name)), f"{endpoint}: rule {name} is missing"
+
+
+def test_gate_invariant_holds_on_every_learner_route(tool: Tool) -> None:
+    run_state_machine_as_test(gate_machine(build_world(tool)), settings=RUN)
+
+
+def _bypass_writing_rows(tool: Tool) -> Callable[[str], Any]:
+    """The done button as an old route did it: evidence written without the core's check."""
+    from examples.flask_app.pages import here
+
+    def broken_mark_done(item_id: str) -> Any:
+        current = here()
+        piece = CompletionRecorded(item=item_id, state="complete", at=datetime.now(UTC))
+        with tool.store.transaction() as s:
+            s.execute(
+                insert(course_evidence).values(
+                    course_id=current.course.id, sub=current.person.sub, kind=piece.kind,
+                    item=item_id, piece=piece.model_dump_json(), details=None,
+                    recorded_at=datetime.now(UTC),
+                )
+            )  # fmt: skip
+        return redirect("/course")
+
+    return broken_mark_done
+
+
+def _bypass_by_flag(tool: Tool) -> Callable[[str], Any]:
+    """The done button asking the core to keep evidence for a locked item (a provider's mode)."""
+    from examples.flask_app.app import services
+    from examples.flask_app.pages import here
+
+    def broken_mark_done(item_id: str) -> Any:
+        current = here()
+        piece = CompletionRecorded(item=item_id, state="complete", at=datetime.now(UTC))
+        services().courses.record(current.course, current.person.sub, piece, when_locked="hold")
+        return redirect("/course")
+
+    return broken_mark_done
+
+
+@pytest.mark.parametrize("bypass", [_bypass_writing_rows, _bypass_by_flag])
+def test_the_machine_finds_a_route_that_bypasses_the_core(
+    tool: Tool, bypass: Callable[[Tool], Callable[[str], Any]]
+) -> None:
+    """A deliberately broken learner route: the same machine, same seed, must catch it."""
+    world = build_world(tool)
+    tool.app.view_functions["learner.mark_done"] = bypass(tool)
+    quick = settings(RUN, phases=(Phase.generate,))
+    with pytest.raises(AssertionError, match="stored for locked"):
+        run_state_machine_as_test(gate_machine(world), settings=quick)
