@@ -10,6 +10,9 @@ contain tokens, secrets or signatures.
     │   ├── NotFound                     store.not_found
     │   └── AlreadyExists                store.already_exists
     ├── PluginError                      plugin.error
+    ├── OutboundError                    http.outbound         (a fenced outbound fetch was stopped)
+    │   ├── OutboundRefused              http.outbound_refused (URL or address not allowed)
+    │   └── ResponseTooLarge             http.response_too_large
     ├── LTIError                         lti.error
     │   ├── LaunchRejected               lti.launch_rejected   (every launch check: see lti.* codes)
     │   ├── RegistrationError            lti.registration
@@ -53,6 +56,8 @@ __all__ = [
     "LaunchRejected",
     "MoodleFormatError",
     "NotFound",
+    "OutboundError",
+    "OutboundRefused",
     "OutboxError",
     "PathInvalid",
     "PluginError",
@@ -61,6 +66,7 @@ __all__ = [
     "ProviderError",
     "ProviderRateLimited",
     "RegistrationError",
+    "ResponseTooLarge",
     "ScheduleError",
     "ServiceError",
     "SessionsError",
@@ -129,6 +135,28 @@ class PluginError(BlendkitError):
     """A plugin could not be loaded or does not fulfil its contract."""
 
     code = "plugin.error"
+
+
+# --- outbound HTTP -------------------------------------------------------------------------------
+
+
+class OutboundError(BlendkitError):
+    """The outbound fence of :mod:`blendkit.http` stopped a fetch; nothing usable came back."""
+
+    code = "http.outbound"
+    http_status = 502
+
+
+class OutboundRefused(OutboundError):
+    """A URL, one of its addresses or the peer connected to is not allowed; nothing was read."""
+
+    code = "http.outbound_refused"
+
+
+class ResponseTooLarge(OutboundError):
+    """An answer grew past the byte cap; reading stopped at the cap."""
+
+    code = "http.response_too_large"
 
 
 # --- LTI -----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import httpx
 
 from blendkit.cli._shared import handle_errors, open_store, settings
 from blendkit.courses import GradePassback
+from blendkit.http import Fence
 from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry
 
 __all__ = ["commands"]
@@ -18,9 +19,8 @@ __all__ = ["commands"]
 
 def _passback(http: httpx.Client) -> GradePassback:
     store = open_store()
-    return GradePassback(
-        store, StorePlatformRegistry(store), AccessTokens(KeySet(store), http=http)
-    )
+    tokens = AccessTokens(KeySet(store), http=http, fence=Fence.from_settings(settings()))
+    return GradePassback(store, StorePlatformRegistry(store), tokens)
 
 
 @click.group()

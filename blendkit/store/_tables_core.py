@@ -41,6 +41,9 @@ lti_platforms = Table(
     # Trust on first use: deployments of this (signature-authenticated) platform are recorded
     # when first seen. Set for registrations whose platform assigns deployment ids later.
     Column("accept_new_deployments", Boolean, nullable=False, server_default=false()),
+    # Space-separated hosts (or *.domain) the service URLs of launches must be on; empty: any
+    # public https host (Canvas serves AGS/NRPS from each school's own domain).
+    Column("service_hosts", Text, nullable=False, server_default=""),
     UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer_client"),
 )
 

@@ -289,6 +289,9 @@ def build_demo(
             "title": "blendkit demo",
             "secret_key": secret_file.read_text(),
         },
+        # The demo LMS is this very server: its keys and deep-linking return live on the demo's
+        # own host, which is allowed by name (development mode alone opens no private address).
+        http={"allowed_hosts": [host]},
         meeting_provider="fake",
         xapi={"endpoint": None},
     )

@@ -12,6 +12,7 @@ from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry
 from blendkit.progression import ScoreRecorded, flipped_classroom
 from blendkit.xapi import Outbox, StatementFactory
 from tests.e2e.conftest import Deployment, deployment  # noqa: F401  # the fixture
+from tests.fence import loopback_fence
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 SCOPES = [AGS + "lineitem", AGS + "result.readonly", AGS + "score"]
@@ -49,7 +50,10 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
 
     with httpx.Client(timeout=10) as http:
         passback = GradePassback(
-            store, StorePlatformRegistry(store), AccessTokens(KeySet(store), http=http), clock=clock
+            store,
+            StorePlatformRegistry(store),
+            AccessTokens(KeySet(store), http=http, fence=loopback_fence()),
+            clock=clock,
         )
         report = passback.deliver_due()
         assert (report.sent, report.retried, report.errors) == (2, 0, [])

@@ -19,6 +19,7 @@ from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform
 from blendkit.lti._services import AccessTokens, ServiceSession
 from blendkit.store import Store
+from tests.fence import loopback_fence
 from tests.lti.advantage_platform import LINEITEM, RESULT_RO, SCORE, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
@@ -40,7 +41,9 @@ def session(sqlite_store: Store, platform_state: PlatformState) -> Iterator[Serv
         jwks_url=platform_state.base_url + "/jwks",
     )
     with httpx.Client() as http:
-        yield ServiceSession(platform, AccessTokens(KeySet(sqlite_store), http=http))
+        yield ServiceSession(
+            platform, AccessTokens(KeySet(sqlite_store), fence=loopback_fence(), http=http)
+        )
 
 
 def ags(state: PlatformState, session: ServiceSession, *scopes: str) -> AssignmentGradeService:
@@ -198,7 +201,7 @@ def test_an_invalid_container_from_the_platform_is_reported() -> None:
             return "assertion"
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    session = ServiceSession(platform, AccessTokens(NoSigner(), http=http))
+    session = ServiceSession(platform, AccessTokens(NoSigner(), fence=loopback_fence(), http=http))
     service = AssignmentGradeService(session, lineitems_url="https://lms.example.edu/li")
     with pytest.raises(ServiceError) as caught:
         list(service.line_items())

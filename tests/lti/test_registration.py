@@ -18,6 +18,7 @@ from blendkit.lti._platforms import InMemoryPlatformRegistry, StorePlatformRegis
 from blendkit.lti._registration import DynamicRegistration, issuer_matches
 from blendkit.lti._tool_config import ToolConfig
 from blendkit.store import Store
+from tests.fence import loopback_fence
 from tests.lti.registration_platforms import NRPS, TOOL_CONF, RegistrationPlatform, serve
 
 TOOL = ToolConfig(base_url="https://tool.example.edu", title="blendkit demo")
@@ -45,7 +46,9 @@ def test_moodle_registration_stores_client_and_deployment(
 ) -> None:
     registry = StorePlatformRegistry(sqlite_store)
     with httpx.Client() as http:
-        page = DynamicRegistration(TOOL, registry, http=http).handle(register_request(moodle))
+        page = DynamicRegistration(TOOL, registry, http=http, fence=loopback_fence()).handle(
+            register_request(moodle)
+        )
     (stored,) = registry.list()
     assert stored.issuer == moodle.issuer
     assert stored.client_id == "client-1"
@@ -81,9 +84,9 @@ def test_close_page_posts_the_close_message_under_a_pinned_script(
     moodle: RegistrationPlatform,
 ) -> None:
     with httpx.Client() as http:
-        page = DynamicRegistration(TOOL, InMemoryPlatformRegistry(), http=http).handle(
-            register_request(moodle)
-        )
+        page = DynamicRegistration(
+            TOOL, InMemoryPlatformRegistry(), http=http, fence=loopback_fence()
+        ).handle(register_request(moodle))
     (script,) = re.findall(r"<script>(.*?)</script>", page.body, re.S)
     assert "org.imsglobal.lti.close" in script
     assert "window.opener||window.parent" in script
@@ -97,7 +100,7 @@ def test_canvas_registration_uses_the_token_everywhere_and_canvas_extensions(
 ) -> None:
     registry = InMemoryPlatformRegistry()
     with httpx.Client() as http:
-        result = DynamicRegistration(TOOL, registry, http=http).register(
+        result = DynamicRegistration(TOOL, registry, http=http, fence=loopback_fence()).register(
             canvas.config_url, canvas.token
         )
     get = next(r for r in canvas.requests if r[0] == "GET")
@@ -122,17 +125,20 @@ def test_canvas_registration_uses_the_token_everywhere_and_canvas_extensions(
 
 def test_canvas_without_the_token_is_refused(canvas: RegistrationPlatform) -> None:
     with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-        DynamicRegistration(TOOL, InMemoryPlatformRegistry(), http=http).register(
-            canvas.config_url, None
-        )
-    assert caught.value.code == "lti.registration_refused"
-    assert "HTTP 401" in caught.value.message
+        DynamicRegistration(
+            TOOL, InMemoryPlatformRegistry(), http=http, fence=loopback_fence()
+        ).register(canvas.config_url, None)
+    # The configuration could not be read (HTTP 401): one wording for every unusable answer.
+    assert caught.value.code == "lti.registration_platform_unavailable"
+    assert "registration token may have expired" in caught.value.message
 
 
 def test_a_used_registration_token_is_reported(moodle: RegistrationPlatform) -> None:
     registry = InMemoryPlatformRegistry()
     with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-        DynamicRegistration(TOOL, registry, http=http).register(moodle.config_url, "stale")
+        DynamicRegistration(TOOL, registry, http=http, fence=loopback_fence()).register(
+            moodle.config_url, "stale"
+        )
     assert caught.value.code == "lti.registration_refused"
     assert "start the registration again" in caught.value.message
     assert registry.list() == []
@@ -146,7 +152,7 @@ def test_issuer_that_is_not_a_prefix_of_the_configuration_url_is_refused() -> No
         registry = InMemoryPlatformRegistry()
         try:
             with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-                DynamicRegistration(TOOL, registry, http=http).register(
+                DynamicRegistration(TOOL, registry, http=http, fence=loopback_fence()).register(
                     platform.config_url, platform.token
                 )
         finally:
@@ -171,9 +177,9 @@ def test_incomplete_configuration_names_what_is_missing(missing: str) -> None:
     platform = next(gen)
     try:
         with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-            DynamicRegistration(TOOL, InMemoryPlatformRegistry(), http=http).register(
-                platform.config_url, platform.token
-            )
+            DynamicRegistration(
+                TOOL, InMemoryPlatformRegistry(), http=http, fence=loopback_fence()
+            ).register(platform.config_url, platform.token)
     finally:
         gen.close()
     assert caught.value.code == "lti.registration_configuration_invalid"
@@ -192,9 +198,9 @@ def test_platforms_without_lti_security_are_refused(member: str, value: list[str
     platform = next(gen)
     try:
         with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-            DynamicRegistration(TOOL, InMemoryPlatformRegistry(), http=http).register(
-                platform.config_url, platform.token
-            )
+            DynamicRegistration(
+                TOOL, InMemoryPlatformRegistry(), http=http, fence=loopback_fence()
+            ).register(platform.config_url, platform.token)
     finally:
         gen.close()
     assert caught.value.code == "lti.registration_configuration_invalid"
@@ -204,12 +210,20 @@ def test_platforms_without_lti_security_are_refused(member: str, value: list[str
 def test_only_allowed_platform_hosts_may_register(moodle: RegistrationPlatform) -> None:
     with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
         DynamicRegistration(
-            TOOL, InMemoryPlatformRegistry(), http=http, allowed_issuer_hosts=["*.example.edu"]
+            TOOL,
+            InMemoryPlatformRegistry(),
+            http=http,
+            fence=loopback_fence(),
+            allowed_issuer_hosts=["*.example.edu"],
         ).register(moodle.config_url, moodle.token)
     assert caught.value.code == "lti.registration_issuer_not_allowed"
     with httpx.Client() as http:
         result = DynamicRegistration(
-            TOOL, InMemoryPlatformRegistry(), http=http, allowed_issuer_hosts=["127.0.0.*"]
+            TOOL,
+            InMemoryPlatformRegistry(),
+            http=http,
+            fence=loopback_fence(),
+            allowed_issuer_hosts=["127.0.0.*"],
         ).register(moodle.config_url, moodle.token)
     assert result.platform.client_id == "client-1"
 
@@ -249,11 +263,12 @@ def test_busy_configuration_endpoint_is_retried_but_a_lost_post_is_not() -> None
         TOOL,
         InMemoryPlatformRegistry(),
         http=httpx.Client(transport=httpx.MockTransport(handler)),
+        fence=loopback_fence(),
         sleep=sleeps.append,
     )
     with pytest.raises(RegistrationError) as caught:
         registration.register(platform.config_url, platform.token)
-    assert caught.value.code == "lti.registration_platform_unavailable"
+    assert caught.value.code == "lti.registration_refused"  # the POST got no usable answer
     assert calls == ["GET", "GET", "POST"]
     assert sleeps == [2.0]
 
@@ -271,6 +286,7 @@ def test_answer_without_client_id_is_reported() -> None:
             TOOL,
             InMemoryPlatformRegistry(),
             http=httpx.Client(transport=httpx.MockTransport(handler)),
+            fence=loopback_fence(),
         ).register(platform.config_url, platform.token)
     assert caught.value.code == "lti.registration_response_invalid"
 
