@@ -37,6 +37,8 @@ METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
 """Cloud metadata services: refused even when an allowed network covers them."""
 
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_SPECIAL_PURPOSE = (ipaddress.ip_network("192.0.0.0/24"),)
+"""IANA's special-purpose block (dummy, anycast, NAT64 discovery ...): no platform lives there."""
 _NUMERIC_LABELS = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_-]+)*$")
 
@@ -72,7 +74,7 @@ def is_public_address(address: IPAddress) -> bool:
             return False
         if address.is_site_local:
             return False
-    if address in METADATA_ADDRESSES:
+    if address in METADATA_ADDRESSES or any(address in net for net in _SPECIAL_PURPOSE):
         return False
     return address.is_global and not (
         address.is_private
@@ -195,6 +197,8 @@ class OutboundPolicy(BaseModel):
         literal = _ip_literal(host)
         if literal is None and _legacy_ipv4(host):
             raise _refused(shown, "its host is an IP address in a non-standard spelling")
+        if literal is None and not _HOST_NAME.match(host):
+            raise _refused(shown, "its host is not a valid host name")
         allowed = host in self.allowed_hosts or (
             literal is not None
             and any(literal in network for network in self.allowed_networks)
