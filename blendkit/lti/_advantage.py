@@ -26,13 +26,8 @@ from blendkit.lti._keys import KeySet
 from blendkit.lti._launch import Launch
 from blendkit.lti._nrps import NamesRoleService
 from blendkit.lti._platforms import PlatformRegistry, StorePlatformRegistry
-from blendkit.lti._services import (
-    AccessTokens,
-    RetryPolicy,
-    ServiceSession,
-    Signer,
-    admit,
-)
+from blendkit.lti._service_urls import admit
+from blendkit.lti._services import AccessTokens, RetryPolicy, ServiceSession, Signer
 from blendkit.store import Store
 
 __all__ = ["Advantage"]

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from blendkit import http as shared_http
 from blendkit.errors import OutboundError, ServiceError
 from blendkit.http import Failure, Fence
+from blendkit.lti._service_urls import admit
 
 __all__ = [
     "CLIENT_ASSERTION_TYPE",
@@ -43,8 +44,6 @@ __all__ = [
     "ServiceSession",
     "Signer",
     "TokenPlatform",
-    "admit",
-    "host_pinned",
     "next_page_url",
     "redact",
     "require_scopes",
@@ -123,19 +122,6 @@ def redact(text: str, *secrets: str) -> str:
             text = text.replace(secret, "[redacted]")
     text = _JWT_LIKE.sub("[redacted JWT]", text)
     return _BEARER.sub(r"\1[redacted]", text)
-
-
-def host_pinned(url: str, hosts: Iterable[str]) -> bool:
-    """True when ``url``'s host is one of ``hosts`` (``*.example.edu`` matches its subdomains);
-    an empty ``hosts`` pins nothing."""
-    patterns = [h.lower().rstrip(".") for h in hosts]
-    if not patterns:
-        return True
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return any(
-        host == p or (p.startswith("*.") and host.endswith(p[1:]) and len(host) > len(p) - 1)
-        for p in patterns
-    )
 
 
 def require_scopes(granted: Iterable[str], any_of: Iterable[str], *, what: str) -> None:
@@ -535,27 +521,6 @@ class ServiceSession:
             first = False
             yield response
             next_url = next_page_url(response)
-
-
-def admit(fence: Fence, url: str, what: str, service_hosts: Iterable[str] = ()) -> None:
-    """Refuse a service URL taken from a launch before any token is asked for or sent: the
-    outbound fence (https, public addresses) and the registration's ``service_hosts`` pin."""
-    try:
-        fence.check(url)
-    except OutboundError as exc:
-        raise ServiceError(f"{what}: {exc.message}", code=exc.code) from exc
-    except httpx.HTTPError:
-        # The name does not resolve here: nothing can reach it (the exchange itself fails the
-        # same way), and a deep-linking return URL is posted by the browser, not by the tool.
-        pass
-    hosts = tuple(service_hosts or ())
-    if not host_pinned(url, hosts):
-        raise ServiceError(
-            f"{what}: the service URL {url[:200]} is not on a host this registration allows "
-            f"({', '.join(hosts)}); no token was sent. If the platform moved its services, "
-            "update the registration (`blendkit platform set-service-hosts`).",
-            code="lti.service_host_not_allowed",
-        )
 
 
 def _service_failure(
