@@ -14,9 +14,11 @@ never put a response body in a message.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -37,6 +39,51 @@ Resolver = Callable[[str, int], Sequence[str]]
 """``resolver(host, port)`` → the IP addresses the host resolves to (raise ``OSError`` if none)."""
 
 _DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+class _Watchdog:
+    """Shuts the sockets an exchange opened down at its deadline, whatever phase it is in.
+
+    A server that trickles its *headers* never hands control back to the fence (httpx reads them
+    in one call and its read timeout restarts on every byte), so the deadline needs a timer of
+    its own; it learns each new connection's socket from httpcore's ``trace`` extension.
+    """
+
+    def __init__(self, seconds: float, inner: Callable[[str, dict[str, Any]], Any] | None) -> None:
+        self._inner = inner
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self.fired = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, name: str, info: dict[str, Any]) -> None:
+        if self._inner is not None:
+            self._inner(name, info)
+        if not name.endswith("connect_tcp.complete"):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with self._lock:
+                self._sockets.append(sock)
+                if self.fired:
+                    _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -234,10 +281,40 @@ class Fence:
         cap: int,
         started: float,
     ) -> httpx.Response:
+        watchdog = _Watchdog(deadline - self.clock(), request.extensions.get("trace"))
+        try:
+            return self._hops(
+                client,
+                request,
+                watchdog,
+                deadline=deadline,
+                cap=cap,
+                follow=follow,
+                started=started,
+            )
+        except httpx.HTTPError as exc:
+            if watchdog.fired and not isinstance(exc, FetchDeadlineExceeded):
+                raise FetchDeadlineExceeded("the total deadline passed", request=request) from exc
+            raise
+        finally:
+            watchdog.cancel()
+
+    def _hops(
+        self,
+        client: httpx.Client,
+        request: httpx.Request,
+        watchdog: _Watchdog,
+        *,
+        deadline: float,
+        follow: bool,
+        cap: int,
+        started: float,
+    ) -> httpx.Response:
         hops = 0
         while True:
             destination = self.check(request.url)
             self._bounded(request, deadline)
+            request.extensions["trace"] = watchdog.trace
             response = client.send(request, stream=True, auth=None, follow_redirects=False)
             try:
                 self._check_peer(response, destination)

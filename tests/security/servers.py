@@ -83,10 +83,12 @@ class RecordingServer:
 
 
 class TrickleServer:
-    """Sends a 200 head, then one body byte every ``interval`` seconds until :meth:`release`."""
+    """Sends a 200 head, then one body byte every ``interval`` seconds until :meth:`release`;
+    with ``in_headers`` the bytes trickle into an endless header line instead."""
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float = 0.2, *, in_headers: bool = False) -> None:
         self.interval = interval
+        self.in_headers = in_headers
         self.got_request = threading.Event()
         self.released = threading.Event()
         self.bytes_sent = 0
@@ -109,11 +111,13 @@ class TrickleServer:
             self.got_request.set()
             try:
                 conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Slow: "
+                    if self.in_headers
+                    else b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     b"Content-Length: 100000\r\n\r\n"
                 )
                 while not self.released.is_set():
-                    conn.sendall(b" ")
+                    conn.sendall(b"a" if self.in_headers else b" ")
                     self.bytes_sent += 1
                     time.sleep(self.interval)
             except OSError:

@@ -94,6 +94,21 @@ def test_a_trickling_key_set_is_cut_at_the_total_deadline(slow_platform: Trickle
     assert "did not answer in time" in refused.value.message
 
 
+def test_a_key_set_trickling_its_headers_is_cut_at_the_total_deadline() -> None:
+    slow = TrickleServer(interval=0.2, in_headers=True)
+    try:
+        fetcher = HttpxJWKSFetcher(
+            httpx.Client(timeout=httpx.Timeout(30.0)), fence=loopback_fence(deadline_seconds=1.5)
+        )
+        with pytest.raises(LaunchRejected) as refused:
+            fetcher.fetch(slow.url + "/jwks")
+        still_sending = not slow.released.is_set()
+    finally:
+        slow.release()
+    assert still_sending
+    assert refused.value.code == "lti.jwks_unavailable"
+
+
 def test_several_launches_of_one_cold_platform_fetch_its_key_set_once(
     platform_b: RecordingServer,
 ) -> None:
