@@ -21,10 +21,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from blendkit._fence_rules import parse_allowed_entry
 from blendkit.errors import ConfigError
 
 __all__ = [
     "DatabaseSettings",
+    "HTTPSettings",
     "LTISettings",
     "Settings",
     "TeamsSettings",
@@ -136,6 +138,42 @@ class ToolSettings(_Section):
         return self.environment == "production"
 
 
+class HTTPSettings(_Section):
+    """Outbound fetches (JWKS, platform services, LRS, meeting providers): where and how much."""
+
+    allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Host names, IP addresses or CIDR networks that may be private and reached "
+        "over plain http (a development platform, an LRS on the local network); empty by "
+        "default, so only public https destinations are fetched.",
+    )
+    max_response_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Reading an answer stops at this many bytes (the fetch then fails).",
+    )
+    deadline_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Total time one fetch may take, redirects and the whole body included.",
+    )
+    max_redirects: int = Field(
+        default=3, ge=0, le=10, description="Redirects followed where a fetch follows them."
+    )
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                parse_allowed_entry(entry)
+            except ConfigError as exc:
+                raise ValueError(exc.message) from exc
+        return value
+
+
 class LTISettings(_Section):
     """Launch validation knobs."""
 
@@ -240,6 +278,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     tool: ToolSettings = Field(default_factory=ToolSettings)
     lti: LTISettings = Field(default_factory=LTISettings)
+    http: HTTPSettings = Field(default_factory=HTTPSettings)
     xapi: XAPISettings = Field(default_factory=XAPISettings)
     meeting_provider: str = "fake"
     zoom: ZoomSettings = Field(default_factory=ZoomSettings)

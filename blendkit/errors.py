@@ -12,6 +12,9 @@ contain tokens, secrets or signatures.
     ├── PluginError                      plugin.error
     ├── AccessDenied                     admin.denied          (outside what the actor administers)
     ├── RequestTooLarge                  request.too_large     (413: body above the cap)
+    ├── OutboundError                    http.outbound         (a fenced outbound fetch was stopped)
+    │   ├── OutboundRefused              http.outbound_refused (URL or address not allowed)
+    │   └── ResponseTooLarge             http.response_too_large
     ├── LTIError                         lti.error
     │   ├── LaunchRejected               lti.launch_rejected   (every launch check: see lti.* codes)
     │   ├── RegistrationError            lti.registration
@@ -56,6 +59,8 @@ __all__ = [
     "LaunchRejected",
     "MoodleFormatError",
     "NotFound",
+    "OutboundError",
+    "OutboundRefused",
     "OutboxError",
     "PathInvalid",
     "PluginError",
@@ -65,6 +70,7 @@ __all__ = [
     "ProviderRateLimited",
     "RegistrationError",
     "RequestTooLarge",
+    "ResponseTooLarge",
     "ScheduleError",
     "ServiceError",
     "SessionsError",
@@ -149,6 +155,28 @@ class RequestTooLarge(BlendkitError):
 
     code = "request.too_large"
     http_status = 413
+
+
+# --- outbound HTTP -------------------------------------------------------------------------------
+
+
+class OutboundError(BlendkitError):
+    """The outbound fence of :mod:`blendkit.http` stopped a fetch; nothing usable came back."""
+
+    code = "http.outbound"
+    http_status = 502
+
+
+class OutboundRefused(OutboundError):
+    """A URL, one of its addresses or the peer connected to is not allowed; nothing was read."""
+
+    code = "http.outbound_refused"
+
+
+class ResponseTooLarge(OutboundError):
+    """An answer grew past the byte cap; reading stopped at the cap."""
+
+    code = "http.response_too_large"
 
 
 # --- LTI -----------------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Retrying HTTP exchanges and cached bearer tokens, shared by service clients and plugins.
+"""The outbound fence, retrying HTTP exchanges and cached bearer tokens, for every outbound call.
+
+Every request blendkit sends to another server goes through a :class:`Fence` (https only,
+public addresses only unless ``[http] allowed_hosts`` says otherwise, redirects and DNS answers
+checked, a byte cap and a total deadline); :class:`RetryingSender` sends through one, so retries,
+rate limits and tokens sit on top of the fence and no caller can skip it.
 
 Every outbound API client needs the same three things: read ``Retry-After`` (delta seconds, an
 HTTP date, or the ISO 8601 timestamp Zoom sends), retry a busy or failing server a bounded number
@@ -22,15 +27,31 @@ from typing import Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from blendkit._fence import Fence, FetchDeadlineExceeded, Resolver, system_resolver
+from blendkit._fence_rules import (
+    METADATA_ADDRESSES,
+    Destination,
+    OutboundPolicy,
+    is_public_address,
+)
+
 __all__ = [
     "BUSY_STATUSES",
     "Backoff",
+    "Destination",
     "Failure",
+    "Fence",
+    "FetchDeadlineExceeded",
+    "METADATA_ADDRESSES",
+    "OutboundPolicy",
+    "Resolver",
     "RetryPolicy",
     "RetryingSender",
     "TokenCache",
     "TokenSource",
+    "is_public_address",
     "parse_retry_after",
+    "system_resolver",
 ]
 
 _log = logging.getLogger("blendkit.http")
@@ -129,7 +150,9 @@ class Failure(BaseModel):
 
 
 class RetryingSender:
-    """Sends requests through an injected ``httpx.Client`` with bounded retries.
+    """Sends requests through an injected ``httpx.Client`` and a :class:`Fence`, with retries.
+
+    Without ``fence`` the production fence applies (https, public addresses, default caps).
 
     429 and the ``retry_statuses`` are retried, other 5xx only for idempotent requests, transport
     failures only when asked to (and, once the request may have reached the server, only when it
@@ -141,11 +164,13 @@ class RetryingSender:
         client: httpx.Client,
         *,
         retry: Backoff,
+        fence: Fence | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         log: logging.Logger = _log,
     ) -> None:
         self.client = client
+        self.fence = fence or Fence()
         self.retry = retry
         self.sleep = sleep
         self.clock = clock
@@ -164,13 +189,16 @@ class RetryingSender:
         give_up_on: Callable[[httpx.Response], bool] | None = None,
         on_unauthorized: Callable[[], None] | None = None,
         what: str | None = None,
+        max_bytes: int | None = None,
     ) -> httpx.Response:
         """Send ``build()`` (called again for every try) and return the first final answer.
 
         A final answer is any that is not retried, error statuses included: the caller maps them.
         ``on_unauthorized`` is called after the first 401 (to drop the refused token) and the
         request is sent once more. ``give_up_on`` marks busy answers not worth waiting for (a
-        daily quota). ``errors`` turns a :class:`Failure` into the exception raised.
+        daily quota). ``errors`` turns a :class:`Failure` into the exception raised. The fence's
+        own refusals (:class:`~blendkit.errors.OutboundError`) are raised as they are, never
+        retried; ``max_bytes`` lowers its byte cap for this call.
         """
         tries = 1
         refreshed = False
@@ -178,7 +206,7 @@ class RetryingSender:
             request = build()
             label = what or f"{request.method} {request.url.copy_with(query=None)}"
             try:
-                response = self.client.send(request)
+                response = self.fence.send(self.client, request, max_bytes=max_bytes)
             except httpx.HTTPError as exc:
                 sent = not isinstance(exc, _NOT_SENT)
                 if not retry_transport or (sent and not idempotent):
@@ -199,7 +227,6 @@ class RetryingSender:
                 )
                 if not retryable:
                     return response
-                response.read()
                 advised = parse_retry_after(response.headers.get("retry-after"), self.clock())
                 failure = Failure(tries=tries, response=response, retry_after=advised)
                 if give_up_on is not None and give_up_on(response):
@@ -224,6 +251,7 @@ class RetryingSender:
         retry_statuses_if_idempotent: frozenset[int] = BUSY_STATUSES,
         give_up_on: Callable[[httpx.Response], bool] | None = None,
         what: str | None = None,
+        max_bytes: int | None = None,
     ) -> httpx.Response:
         """:meth:`send` with a fresh token from ``tokens`` for every try, passed to ``build``.
 
@@ -244,6 +272,7 @@ class RetryingSender:
             give_up_on=give_up_on,
             on_unauthorized=lambda: tokens.invalidate(used[-1]),
             what=what,
+            max_bytes=max_bytes,
         )
 
 

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blendkit.http import Failure, RetryingSender, RetryPolicy, TokenCache, parse_retry_after
+from tests.fence import public_fence
 
 NOW = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)
 URL = "https://api.example.test/v1/things"
@@ -136,7 +137,11 @@ def sender_for(
 ) -> tuple[RetryingSender, list[float]]:
     waits: list[float] = []
     sender = RetryingSender(
-        client, retry=retry or RetryPolicy(), sleep=waits.append, clock=NOW.timestamp
+        client,
+        retry=retry or RetryPolicy(),
+        fence=public_fence(),
+        sleep=waits.append,
+        clock=NOW.timestamp,
     )
     return sender, waits
 

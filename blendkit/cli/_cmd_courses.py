@@ -12,6 +12,7 @@ import httpx
 
 from blendkit.cli._shared import fail, handle_errors, open_store, settings
 from blendkit.courses import CourseAssignments, GradePassback
+from blendkit.http import Fence
 from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry, Tenant
 from blendkit.store import KeyEncryption
 
@@ -20,11 +21,13 @@ __all__ = ["commands"]
 
 def _passback(http: httpx.Client) -> GradePassback:
     store = open_store()
-    return GradePassback(
-        store,
-        StorePlatformRegistry(store),
-        AccessTokens(KeySet(store, encryption=KeyEncryption.from_settings(settings())), http=http),
+    config = settings()
+    tokens = AccessTokens(
+        KeySet(store, encryption=KeyEncryption.from_settings(config)),
+        http=http,
+        fence=Fence.from_settings(config),
     )
+    return GradePassback(store, StorePlatformRegistry(store), tokens)
 
 
 @click.group()

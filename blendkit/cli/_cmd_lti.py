@@ -70,6 +70,13 @@ def platform() -> None:
     help="Record unknown deployment ids on their first signed launch (platforms that deploy "
     "after registering, e.g. Canvas) instead of refusing them.",
 )
+@click.option(
+    "--service-host",
+    "service_hosts",
+    multiple=True,
+    help="Pin the service URLs of launches (AGS, NRPS, deep-linking return) to this host or "
+    "*.domain (repeat for several); without it any public https host is accepted.",
+)
 @handle_errors
 def platform_add(
     *,
@@ -82,6 +89,7 @@ def platform_add(
     name: str,
     auth_audience: str | None,
     accept_new_deployments: bool,
+    service_hosts: tuple[str, ...],
 ) -> None:
     """Register a platform: launches from it are accepted for the given deployments."""
     _validated(
@@ -101,6 +109,7 @@ def platform_add(
             auth_audience=auth_audience,
             name=name,
             accept_new_deployments=accept_new_deployments,
+            service_hosts=service_hosts,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -145,6 +154,8 @@ def platform_list(as_json: bool) -> None:
                 else "by hand"
             )
             click.echo(f"  registered: {p.registered_at.isoformat(timespec='seconds')} {how}")
+        pinned = " ".join(p.service_hosts) or "(any public https host)"
+        click.echo(f"  service_hosts: {pinned}")
 
 
 @platform.command("remove")
@@ -254,6 +265,24 @@ def platform_revoke_invite(invite_id: int) -> None:
     actor = Administrator.command_line(getpass.getuser())
     RegistrationInvites(open_store()).revoke(invite_id, by=actor)
     click.echo(f"revoked invite {invite_id}")
+
+
+@platform.command("set-service-hosts")
+@click.option("--issuer", required=True, help="Issuer of the registration.")
+@click.option("--client-id", required=True, help="Client id of the registration.")
+@click.argument("hosts", nargs=-1)
+@handle_errors
+def platform_set_service_hosts(issuer: str, client_id: str, hosts: tuple[str, ...]) -> None:
+    """Pin the service URLs of launches to HOSTS (host names or *.domain); none: any public host.
+
+    No access token is requested or sent for an AGS, NRPS or deep-linking URL on another host.
+    """
+    try:
+        record = StorePlatformRegistry(open_store()).set_service_hosts(issuer, client_id, hosts)
+    except ValueError as exc:
+        raise RegistrationError(str(exc)) from None
+    pinned = " ".join(record.service_hosts) or "any public https host"
+    click.echo(f"service hosts of {issuer} {client_id}: {pinned}")
 
 
 @click.group()

@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blendkit.config import Settings, load_settings
 from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError, StoreError
+from blendkit.http import Fence
 from blendkit.limits import CappedStream, RequestLimits
 from blendkit.lti import (
     Advantage,
@@ -128,6 +129,7 @@ class BlendkitState:
     keys: KeySet
     launches: LaunchSessions
     http_client: httpx.Client
+    fence: Fence
     advantage: Advantage
     launch_handler: LaunchHandler
 
@@ -142,11 +144,13 @@ class Blendkit:
         settings: Settings | None = None,
         store: Store | None = None,
         http_client: httpx.Client | None = None,
+        fence: Fence | None = None,
         migrate: bool = True,
     ) -> None:
         self._settings = settings
         self._store = store
         self._http_client = http_client
+        self._fence = fence
         self._migrate = migrate
         self._launch_handler: LaunchHandler = _default_launch_page
         self._states: list[BlendkitState] = []
@@ -163,7 +167,8 @@ class Blendkit:
             timeout=settings.lti.http_timeout_seconds, follow_redirects=False
         )
         keys = KeySet(store, encryption=KeyEncryption.from_settings(settings))
-        tool = Tool.from_store(store, settings, http_client=client)
+        fence = self._fence or Fence.from_settings(settings)
+        tool = Tool.from_store(store, settings, http_client=client, fence=fence)
         state = BlendkitState(
             settings=settings,
             store=store,
@@ -172,8 +177,13 @@ class Blendkit:
             keys=keys,
             launches=LaunchSessions(store, ttl_seconds=settings.lti.launch_session_seconds),
             http_client=client,
+            fence=fence,
             advantage=Advantage(
-                tool.registry, keys, http=client, timeout=settings.lti.http_timeout_seconds
+                tool.registry,
+                keys,
+                http=client,
+                timeout=settings.lti.http_timeout_seconds,
+                fence=fence,
             ),
             launch_handler=self._launch_handler,
         )
@@ -359,6 +369,7 @@ def _blueprint() -> Blueprint:
             state.tool.registry,
             invites=RegistrationInvites(state.store),
             http=state.http_client,
+            fence=state.fence,
             timeout=lti.http_timeout_seconds,
             allowed_issuer_hosts=lti.registration_allowed_hosts or None,
         )

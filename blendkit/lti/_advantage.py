@@ -18,13 +18,15 @@ from typing import Any
 import httpx
 
 from blendkit.config import Settings
-from blendkit.errors import ServiceError
+from blendkit.errors import LTIError, NotFound, ServiceError
+from blendkit.http import Fence
 from blendkit.lti._ags import AssignmentGradeService
 from blendkit.lti._deep_linking import ContentItem, DeepLinkingResponse, deep_linking_response
 from blendkit.lti._keys import KeySet
 from blendkit.lti._launch import Launch
 from blendkit.lti._nrps import NamesRoleService
 from blendkit.lti._platforms import PlatformRegistry, StorePlatformRegistry
+from blendkit.lti._service_urls import admit
 from blendkit.lti._services import AccessTokens, RetryPolicy, ServiceSession, Signer
 from blendkit.store import KeyEncryption, Store
 
@@ -43,23 +45,38 @@ class Advantage:
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        fence: Fence | None = None,
     ) -> None:
         self.registry = registry
         self.signer = signer
-        self.tokens = AccessTokens(signer, http=http, timeout=timeout, retry=retry, sleep=sleep)
+        self.tokens = AccessTokens(
+            signer, http=http, timeout=timeout, retry=retry, sleep=sleep, fence=fence
+        )
 
     @classmethod
     def from_store(
-        cls, store: Store, settings: Settings | None = None, *, http: httpx.Client | None = None
+        cls,
+        store: Store,
+        settings: Settings | None = None,
+        *,
+        http: httpx.Client | None = None,
+        fence: Fence | None = None,
     ) -> Advantage:
-        """Registrations and keys from ``store``; timeout from ``[lti] http_timeout_seconds``."""
+        """Registrations and keys from ``store``; timeout from ``[lti] http_timeout_seconds``,
+        the fence from ``[http]`` unless ``fence`` is given."""
         settings = settings or Settings()
         return cls(
             StorePlatformRegistry(store),
             KeySet(store, encryption=KeyEncryption.from_settings(settings)),
             http=http,
             timeout=settings.lti.http_timeout_seconds,
+            fence=fence or Fence.from_settings(settings),
         )
+
+    @property
+    def fence(self) -> Fence:
+        """The outbound fence every service call (and deep-linking return URL) goes through."""
+        return self.tokens.fence
 
     def close(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -96,5 +113,19 @@ class Advantage:
     def deep_linking_response(
         self, launch: Launch, items: Sequence[ContentItem], **options: Any
     ) -> DeepLinkingResponse:
-        """The signed answer to a deep-linking launch (see :func:`build_deep_linking_response`)."""
+        """The signed answer to a deep-linking launch (see :func:`build_deep_linking_response`).
+
+        The return URL comes from the launch, so it passes the fence (https, public addresses)
+        and the registration's ``service_hosts`` pin before anything is signed for it.
+        """
+        settings = launch.deep_linking_settings
+        if settings is not None:
+            try:
+                pinned = self.registry.get(launch.issuer, launch.client_id).service_hosts
+            except NotFound:
+                pinned = ()
+            try:
+                admit(self.fence, settings.deep_link_return_url, "deep-linking return", pinned)
+            except ServiceError as exc:
+                raise LTIError(exc.message, code=exc.code, http_status=400) from exc
         return deep_linking_response(launch, items, signer=self.signer, **options)

@@ -5,6 +5,10 @@ per JWKS URL (each registration names its own URL, so tenants never share keys b
 unknown ``kid`` triggers at most one refetch per URL per ``refetch_interval``: a platform that
 rotated its key is picked up at once, while a stream of forged kids cannot make the tool hammer
 the platform. Fetching is the only I/O, behind :class:`JWKSFetcher`.
+
+Each URL has its own lock: a platform whose key set is slow holds only the launches that need
+that key set, never another tenant's cold launch; the fetch itself goes through the outbound
+:class:`~blendkit.http.Fence`, so it ends at the fence's total deadline and byte cap.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import httpx
 import orjson
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from blendkit.errors import LaunchRejected
+from blendkit.errors import LaunchRejected, OutboundError
+from blendkit.http import Fence
 from blendkit.lti._jws import shown
 
 __all__ = ["HttpxJWKSFetcher", "JWKSCache", "JWKSFetcher", "parse_jwks"]
@@ -48,25 +53,42 @@ class JWKSFetcher(Protocol):
 
 
 class HttpxJWKSFetcher:
-    """Fetch over HTTP with an injected (or private) ``httpx.Client`` and a timeout."""
+    """Fetch through the outbound ``fence`` with an injected (or private) ``httpx.Client``.
 
-    def __init__(self, client: httpx.Client | None = None, *, timeout: float = 10.0) -> None:
+    Redirects are followed by the fence (each hop checked); the answer is capped at 512 KiB and
+    the whole fetch at the fence's deadline. Without ``fence`` the production fence applies.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client | None = None,
+        *,
+        timeout: float = 10.0,
+        fence: Fence | None = None,
+    ) -> None:
         self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
         self._timeout = timeout
+        self._fence = fence or Fence()
 
     def fetch(self, url: str) -> Mapping[str, Any]:
         try:
-            response = self._client.get(
-                url, timeout=self._timeout, headers={"Accept": "application/json"}
+            request = self._client.build_request(
+                "GET", url, timeout=self._timeout, headers={"Accept": "application/json"}
             )
-        except httpx.TimeoutException:
-            raise _unavailable(url, f"did not answer within {self._timeout:g} s") from None
-        except httpx.HTTPError as exc:
-            raise _unavailable(url, f"could not be reached ({type(exc).__name__})") from None
+            response = self._fence.send(
+                self._client, request, follow_redirects=True, max_bytes=_MAX_JWKS_BYTES
+            )
+        except OutboundError as exc:
+            raise LaunchRejected(
+                f"the platform's key set was not fetched: {exc.message}",
+                code=exc.code,
+                http_status=502,
+            ) from None
+        except httpx.HTTPError:
+            # One wording for refused, closed, silent and trickling servers.
+            raise _unavailable(url, "could not be reached or did not answer in time") from None
         if response.status_code != 200:
             raise _unavailable(url, f"answered HTTP {response.status_code}")
-        if len(response.content) > _MAX_JWKS_BYTES:
-            raise _unavailable(url, "is larger than 512 KiB")
         try:
             document = orjson.loads(response.content)
         except orjson.JSONDecodeError:
@@ -137,7 +159,8 @@ class JWKSCache:
         self._refetch_interval = refetch_interval_seconds
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
-        self._lock = threading.Lock()
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
 
     def _download(self, url: str) -> dict[str, rsa.RSAPublicKey]:
         document = self._fetcher.fetch(url)
@@ -152,15 +175,27 @@ class JWKSCache:
         self._entries[url] = entry
         return entry
 
+    def _lock_for(self, url: str) -> threading.Lock:
+        with self._guard:
+            lock = self._locks.get(url)
+            if lock is None:
+                if len(self._locks) > 10_000:  # many tenants: drop locks nobody holds
+                    self._locks = {u: k for u, k in self._locks.items() if k.locked()}
+                lock = self._locks[url] = threading.Lock()
+            return lock
+
     def get(self, url: str, kid: str) -> rsa.RSAPublicKey:
-        """The key ``kid`` published at ``url``; raises lti.unknown_kid or lti.jwks_unavailable."""
+        """The key ``kid`` published at ``url``; raises lti.unknown_kid or lti.jwks_unavailable.
+
+        Only callers that need the same ``url`` wait for each other's fetch.
+        """
         entry = self._entries.get(url)
         now = self._clock()
         if entry is not None and now - entry.fetched_at < self._ttl:
             key = entry.keys.get(kid)
             if key is not None:
                 return key
-        with self._lock:
+        with self._lock_for(url):
             entry = self._entries.get(url)
             now = self._clock()
             if entry is None:
@@ -189,5 +224,5 @@ class JWKSCache:
 
     def clear(self) -> None:
         """Forget every cached key set."""
-        with self._lock:
+        with self._guard:
             self._entries.clear()

@@ -7,15 +7,16 @@ them at class level, so tenants never leak into each other.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blendkit.errors import AlreadyExists, NotFound, RegistrationError
@@ -32,6 +33,21 @@ __all__ = [
 ]
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+_SERVICE_HOST = re.compile(r"^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_-]+)+$")
+
+
+def service_host_patterns(values: Iterable[str]) -> tuple[str, ...]:
+    """Normalised ``service_hosts`` entries: host names or ``*.domain`` wildcards."""
+    hosts: list[str] = []
+    for value in values:
+        host = value.strip().lower().rstrip(".")
+        if not _SERVICE_HOST.match(host):
+            raise ValueError(
+                f"service host {value!r} must be a host name such as lms.example.edu or a "
+                "wildcard such as *.instructure.com"
+            )
+        hosts.append(host)
+    return tuple(dict.fromkeys(hosts))
 
 
 def check_endpoint_url(value: str, what: str) -> str:
@@ -72,6 +88,18 @@ class Platform(BaseModel):
     """Who minted that invite."""
     invited_at: datetime | None = None
     """When that invite was minted."""
+    service_hosts: tuple[str, ...] = ()
+    """Hosts the service URLs of launches (AGS, NRPS, deep-linking return) must be on; empty
+    allows any public https host (Canvas serves them from each school's own domain)."""
+
+    @field_validator("service_hosts", mode="before")
+    @classmethod
+    def _service_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split()
+        if isinstance(value, list | tuple):
+            return service_host_patterns(str(v) for v in value)
+        return value
 
     @field_validator("issuer", "client_id")
     @classmethod
@@ -128,6 +156,12 @@ class PlatformRegistry(Protocol):
 
     def add_deployment(self, issuer: str, client_id: str, deployment_id: str) -> Platform:
         """Allow one more deployment id; raises AlreadyExists when already allowed."""
+        ...
+
+    def set_service_hosts(
+        self, issuer: str, client_id: str, service_hosts: Iterable[str]
+    ) -> Platform:
+        """Pin the registration's service URLs to ``service_hosts`` (empty: any public host)."""
         ...
 
 
@@ -209,6 +243,17 @@ class InMemoryPlatformRegistry:
             self._records[(issuer, client_id)] = updated
         return updated
 
+    def set_service_hosts(
+        self, issuer: str, client_id: str, service_hosts: Iterable[str]
+    ) -> Platform:
+        with self._lock:
+            platform = self.get(issuer, client_id)
+            updated = platform.model_copy(
+                update={"service_hosts": service_host_patterns(service_hosts)}
+            )
+            self._records[(issuer, client_id)] = updated
+        return updated
+
 
 class StorePlatformRegistry:
     """Registrations in the ``lti_platforms`` and ``lti_deployments`` tables."""
@@ -233,6 +278,7 @@ class StorePlatformRegistry:
                 p.invite_id,
                 p.invited_by,
                 p.invited_at,
+                p.service_hosts,
                 d.deployment_id,
             )
             .select_from(lti_platforms.outerjoin(lti_deployments))
@@ -259,6 +305,7 @@ class StorePlatformRegistry:
                         "invite_id": row.invite_id,
                         "invited_by": row.invited_by,
                         "invited_at": _utc(row.invited_at),
+                        "service_hosts": row.service_hosts or "",
                     },
                     [],
                 ),
@@ -285,6 +332,7 @@ class StorePlatformRegistry:
                         jwks_url=platform.jwks_url,
                         auth_audience=platform.auth_audience,
                         accept_new_deployments=platform.accept_new_deployments,
+                        service_hosts=" ".join(platform.service_hosts),
                         created_at=platform.registered_at,
                         invite_id=platform.invite_id,
                         invited_by=platform.invited_by,
@@ -353,6 +401,20 @@ class StorePlatformRegistry:
             ) from None
         return self.get(issuer, client_id)
 
+    def set_service_hosts(
+        self, issuer: str, client_id: str, service_hosts: Iterable[str]
+    ) -> Platform:
+        hosts = service_host_patterns(service_hosts)
+        with self._store.transaction() as session:
+            updated = session.execute(
+                update(lti_platforms)
+                .where(lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id)
+                .values(service_hosts=" ".join(hosts))
+            )
+            if not updated.rowcount:
+                raise _not_found(issuer, client_id)
+        return self.get(issuer, client_id)
+
 
 class CachedPlatformRegistry:
     """Keeps ``for_issuer`` and ``get`` answers of another registry for ``ttl_seconds``.
@@ -416,5 +478,13 @@ class CachedPlatformRegistry:
     def add_deployment(self, issuer: str, client_id: str, deployment_id: str) -> Platform:
         try:
             return self.inner.add_deployment(issuer, client_id, deployment_id)
+        finally:
+            self._forget(issuer)
+
+    def set_service_hosts(
+        self, issuer: str, client_id: str, service_hosts: Iterable[str]
+    ) -> Platform:
+        try:
+            return self.inner.set_service_hosts(issuer, client_id, service_hosts)
         finally:
             self._forget(issuer)

@@ -11,6 +11,11 @@ registration to ``registration_endpoint`` with the token as Bearer, and in one t
 the invite up and stores the resulting client_id (and deployment_id, when the platform sends one)
 with who invited it. It answers a page that posts ``{subject: "org.imsglobal.lti.close"}`` to the
 platform window.
+
+Both exchanges go through the outbound :class:`~blendkit.http.Fence` (https, public addresses,
+byte cap, deadline), the allow-list also holds for the ``registration_endpoint`` the
+configuration names, and a failed exchange is reported in one wording that never quotes the
+answer and does not tell a closed port from a silent one.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import base64
 import fnmatch
 import hashlib
 import html
+import logging
 import time
 from collections.abc import Callable, Collection
 from typing import Any, Final
@@ -27,11 +33,12 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from blendkit.errors import RegistrationError, ServiceError
+from blendkit.errors import OutboundError, RegistrationError, ServiceError
+from blendkit.http import Fence
 from blendkit.lti._http import HttpRequest, HttpResponse
 from blendkit.lti._invites import INVITE_PARAM, RegistrationInvite, RegistrationInvites
 from blendkit.lti._platforms import Platform, PlatformRegistry, check_endpoint_url
-from blendkit.lti._services import RetryingSender, RetryPolicy, redact
+from blendkit.lti._services import RetryingSender, RetryPolicy
 from blendkit.lti._tool_config import ToolConfig
 
 __all__ = [
@@ -48,6 +55,8 @@ TOOL_CONFIGURATION_CLAIM: Final = "https://purl.imsglobal.org/spec/lti-tool-conf
 _CANVAS: Final = "https://canvas.instructure.com/lti/"
 _CANVAS_RESOURCE_PLACEMENTS: Final = ("course_navigation",)
 _CANVAS_DEEP_LINKING_PLACEMENTS: Final = ("assignment_selection", "link_selection")
+_MAX_ANSWER_BYTES: Final = 256 * 1024
+_log = logging.getLogger("blendkit.lti.registration")
 
 
 class SupportedMessage(BaseModel):
@@ -177,6 +186,7 @@ class DynamicRegistration:
         *,
         invites: RegistrationInvites,
         http: httpx.Client | None = None,
+        fence: Fence | None = None,
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         allowed_issuer_hosts: Collection[str] | None = None,
@@ -189,7 +199,12 @@ class DynamicRegistration:
             tuple(allowed_issuer_hosts) if allowed_issuer_hosts is not None else None
         )
         self._sender = RetryingSender(
-            http, timeout=timeout, retry=retry or RetryPolicy(), clock=time.time, sleep=sleep
+            http,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            clock=time.time,
+            sleep=sleep,
+            fence=fence,
         )
 
     def close(self) -> None:
@@ -276,7 +291,7 @@ class DynamicRegistration:
         """Refuse, before any network call, a configuration URL that is not https (http only on
         loopback), whose host is not allowed, or that the invite does not cover."""
         check_endpoint_url(openid_configuration_url, "openid_configuration")
-        host = (urlsplit(openid_configuration_url).hostname or "").lower()
+        host = (urlsplit(openid_configuration_url).hostname or "").lower().rstrip(".")
         self._check_allowed_host(host)
         if not invite.host_allowed(host):
             raise RegistrationError(
@@ -289,8 +304,12 @@ class DynamicRegistration:
     def fetch_configuration(
         self, openid_configuration_url: str, registration_token: str | None = None
     ) -> PlatformConfiguration:
-        """GET and validate the platform's OpenID configuration."""
+        """GET and validate the platform's OpenID configuration.
+
+        The URL's host must be on the allow-list (when there is one) before anything is sent.
+        """
         check_endpoint_url(openid_configuration_url, "openid_configuration")
+        self._check_allowed(openid_configuration_url)
         payload = self._exchange(
             "GET",
             openid_configuration_url,
@@ -315,15 +334,17 @@ class DynamicRegistration:
             ) from exc
         if not issuer_matches(config.issuer, openid_configuration_url):
             raise RegistrationError(
-                f"the platform configuration names issuer {config.issuer!r}, but was served "
-                f"from {openid_configuration_url}; the specification requires the issuer to be "
-                "a prefix of the configuration URL, so this registration is refused.",
+                "the platform configuration names an issuer that is not a prefix of "
+                f"{openid_configuration_url}, the URL it was served from; the specification "
+                "requires that, so this registration is refused.",
                 code="lti.registration_issuer_mismatch",
             )
         self._check_allowed(config.issuer)
         for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
             check_endpoint_url(getattr(config, name), name)
         check_endpoint_url(config.registration_endpoint, "registration_endpoint")
+        # The configuration names where the registration is POSTed: the same allow-list holds.
+        self._check_allowed(config.registration_endpoint)
         if "private_key_jwt" not in config.token_endpoint_auth_methods_supported:
             raise RegistrationError(
                 f"the platform {config.issuer} does not accept private_key_jwt client "
@@ -402,8 +423,8 @@ class DynamicRegistration:
         family = config.lti.product_family_code
         return f"{family}: {account}" if isinstance(account, str) and account else family
 
-    def _check_allowed(self, issuer: str) -> None:
-        self._check_allowed_host((urlsplit(issuer).hostname or "").lower())
+    def _check_allowed(self, url: str) -> None:
+        self._check_allowed_host((urlsplit(url).hostname or "").lower().rstrip("."))
 
     def _check_allowed_host(self, host: str) -> None:
         if self.allowed_issuer_hosts is None:
@@ -416,6 +437,16 @@ class DynamicRegistration:
                 http_status=403,
             )
 
+    def _fenced(self, url: str) -> None:
+        """The outbound fence's verdict on ``url`` before anything is built or sent."""
+        try:
+            self._sender.fence.check(url)
+        except OutboundError as exc:
+            raise RegistrationError(exc.message, code=exc.code) from exc
+        except httpx.HTTPError:
+            # Does not resolve: the same failure a refused connection reports later.
+            return
+
     def _exchange(
         self,
         method: str,
@@ -425,6 +456,7 @@ class DynamicRegistration:
         what: str,
         json_body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        self._fenced(url)
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -434,31 +466,39 @@ class DynamicRegistration:
                 method, url, json=json_body, headers=headers, timeout=self._sender.timeout
             )
 
+        # Every failure that depends on the far side (refused, closed, silent, an error status,
+        # not JSON) reads the same and quotes nothing of the answer: the registration page must
+        # not become a port scanner or a way to read internal pages. The log keeps the status.
+        code = (
+            "lti.registration_platform_unavailable"
+            if method == "GET"
+            else "lti.registration_refused"
+        )
+        unusable = RegistrationError(
+            f"{what} gave no usable answer (not reachable, no answer in time, an error status "
+            "or not a JSON object). Check that the URL is the platform's own; the registration "
+            "token may have expired or been used already: start the registration again from "
+            "the platform.",
+            code=code,
+        )
         try:
             response = self._sender.send(
                 build,
                 idempotent=method == "GET",
                 what=what,
-                unavailable_code="lti.registration_platform_unavailable",
+                unavailable_code=code,
+                max_bytes=_MAX_ANSWER_BYTES,
             )
         except ServiceError as exc:
-            raise RegistrationError(exc.message, code=exc.code) from exc
-        if not response.is_success:
-            snippet = redact(response.text.strip().replace("\n", " "), token or "")[:300]
-            raise RegistrationError(
-                f"{what} failed: HTTP {response.status_code}: {snippet}. The registration "
-                "token may have expired or been used already: start the registration again "
-                "from the platform.",
-                code="lti.registration_refused",
-            )
+            if exc.code.startswith("http."):  # the fence refused the URL: nothing was sent
+                raise RegistrationError(exc.message, code=exc.code) from exc
+            _log.warning("%s: no answer (%s)", what, exc.code)
+            raise unusable from exc
         try:
-            payload = response.json()
+            payload = response.json() if response.is_success else None
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
-            raise RegistrationError(
-                f"{what}: the platform answered HTTP {response.status_code} without a JSON "
-                "object; is the URL the platform's?",
-                code="lti.registration_response_invalid",
-            )
+            _log.warning("%s: unusable answer, HTTP %d", what, response.status_code)
+            raise unusable
         return payload

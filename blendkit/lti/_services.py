@@ -6,7 +6,12 @@ for the scopes it asked for. :class:`AccessTokens` caches those tokens per platf
 scope set until shortly before they expire, so a burst of grade posts asks the platform once.
 :class:`ServiceSession` sends the service calls themselves with timeouts, bounded retries on
 5xx/429 (honouring ``Retry-After``) and one token refresh on a 401. Tokens and assertions never
-reach a log line or an error message.
+reach a log line or an error message, and neither do the platform's answer bodies.
+
+Every exchange goes through the outbound :class:`~blendkit.http.Fence`. Service URLs come from
+launch claims, so :meth:`ServiceSession.request` checks each one (https, public addresses, and
+the registration's ``service_hosts`` pin when it has one) *before* an access token is requested
+or sent.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from blendkit import http as shared_http
-from blendkit.errors import ServiceError
-from blendkit.http import Failure
+from blendkit.errors import OutboundError, ServiceError
+from blendkit.http import Failure, Fence
+from blendkit.lti._service_urls import admit
 
 __all__ = [
     "CLIENT_ASSERTION_TYPE",
@@ -49,7 +55,7 @@ __all__ = [
 log = logging.getLogger("blendkit.lti.services")
 
 CLIENT_ASSERTION_TYPE: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-_BODY_SNIPPET = 300
+_OAUTH_ERROR = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 class TokenPlatform(Protocol):
@@ -118,11 +124,6 @@ def redact(text: str, *secrets: str) -> str:
     return _BEARER.sub(r"\1[redacted]", text)
 
 
-def _snippet(response: httpx.Response, *secrets: str) -> str:
-    text = redact(response.text.strip().replace("\n", " "), *secrets)
-    return text[:_BODY_SNIPPET] + ("…" if len(text) > _BODY_SNIPPET else "")
-
-
 def require_scopes(granted: Iterable[str], any_of: Iterable[str], *, what: str) -> None:
     """Raise ``lti.scope_not_granted`` unless one of the ``any_of`` scopes was granted."""
     options = sorted(set(any_of))
@@ -147,6 +148,7 @@ class RetryingSender:
         retry: RetryPolicy,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
+        fence: Fence | None = None,
     ) -> None:
         self._owns_http = http is None
         self.http = http if http is not None else httpx.Client(timeout=timeout)
@@ -154,8 +156,9 @@ class RetryingSender:
         self.retry = retry
         self.clock = clock
         self.sleep = sleep
+        self.fence = fence or Fence()
         self._sender = shared_http.RetryingSender(
-            self.http, retry=retry, sleep=sleep, clock=clock, log=log
+            self.http, retry=retry, fence=self.fence, sleep=sleep, clock=clock, log=log
         )
 
     def close(self) -> None:
@@ -169,28 +172,40 @@ class RetryingSender:
         idempotent: bool,
         what: str,
         unavailable_code: str,
+        max_bytes: int | None = None,
     ) -> httpx.Response:
-        """Send ``build()``, retrying 429, 5xx (idempotent only) and transport failures."""
+        """Send ``build()``, retrying 429, 5xx (idempotent only) and transport failures.
+
+        The fence's refusals come back as :class:`ServiceError` with the fence's code.
+        """
 
         def failed(failure: Failure) -> ServiceError:
             return self._failure_error(failure, what, unavailable_code)
 
-        return self._sender.send(
-            build, errors=failed, idempotent=idempotent, retry_transport=True, what=what
-        )
+        try:
+            return self._sender.send(
+                build,
+                errors=failed,
+                idempotent=idempotent,
+                retry_transport=True,
+                what=what,
+                max_bytes=max_bytes,
+            )
+        except OutboundError as exc:
+            raise ServiceError(f"{what}: {exc.message}", code=exc.code) from exc
 
     def _failure_error(self, failure: Failure, what: str, code: str) -> ServiceError:
-        name = type(failure.error).__name__
+        # One wording for refused, closed, silent and trickling servers: no port scanner.
         if failure.response is None and not failure.exhausted:
             return ServiceError(
-                f"{what} failed ({name}) after the request was sent; it was not repeated "
-                "because it may have been applied. Check the platform and retry later.",
+                f"{what} failed after the request was sent (no answer in time); it was not "
+                "repeated because it may have been applied. Check the platform and retry later.",
                 code=code,
             )
         if failure.response is not None:
             problem = f"answered HTTP {failure.response.status_code}"
         else:
-            problem = f"could not connect ({name})" if not failure.sent else f"failed ({name})"
+            problem = "could not be reached or did not answer in time"
         retry_after = failure.retry_after
         hint = (
             f" The platform asked to wait {retry_after:.0f} s, more than the allowed "
@@ -219,10 +234,16 @@ class AccessTokens:
         sleep: Callable[[float], None] = time.sleep,
         assertion_lifetime: int = 300,
         refresh_margin: float = 60.0,
+        fence: Fence | None = None,
     ) -> None:
         self.signer = signer
         self._sender = RetryingSender(
-            http, timeout=timeout, retry=retry or RetryPolicy(), clock=clock, sleep=sleep
+            http,
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
+            clock=clock,
+            sleep=sleep,
+            fence=fence,
         )
         self.assertion_lifetime = assertion_lifetime
         self.refresh_margin = refresh_margin
@@ -237,6 +258,10 @@ class AccessTokens:
     @property
     def timeout(self) -> float:
         return self._sender.timeout
+
+    @property
+    def fence(self) -> Fence:
+        return self._sender.fence
 
     @property
     def retry(self) -> RetryPolicy:
@@ -371,12 +396,10 @@ def _refusal(platform: TokenPlatform, response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, Mapping) and body.get("error"):
-        reason += f" {redact(str(body['error']))[:_BODY_SNIPPET]}"
-        if body.get("error_description"):
-            reason += f": {redact(str(body['error_description']))[:_BODY_SNIPPET]}"
-    elif response.text:
-        reason += f": {_snippet(response)}"
+    # Only the OAuth error code (RFC 6749 §5.2), never free text from the answer body.
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(error, str) and _OAUTH_ERROR.fullmatch(error):
+        reason += f" {error}"
     return (
         f"platform {platform.issuer} refused an access token for client_id "
         f"{platform.client_id!r} ({reason}). Check that the platform's registration of the tool "
@@ -397,7 +420,12 @@ class ServiceSession:
             retry=tokens.retry,
             clock=tokens.clock,
             sleep=tokens.sleep,
+            fence=tokens.fence,
         )
+
+    def admit(self, url: str, what: str) -> None:
+        """Refuse a service URL before any token is asked for or sent (see :func:`admit`)."""
+        admit(self.tokens.fence, url, what, getattr(self.platform, "service_hosts", ()))
 
     def request(
         self,
@@ -421,6 +449,7 @@ class ServiceSession:
         scope_list = tuple(scopes)
         needed = tuple(needs)
         require_scopes(scope_list, needed, what=what)
+        self.admit(url, what)
         refreshed = False
         while True:
             token = self.tokens.get(self.platform, scope_list)
@@ -508,10 +537,9 @@ def _service_failure(
         403: "The platform refused access: enable the service for this tool on the platform.",
         404: "The resource does not exist (deleted line item or course?).",
     }.get(status, "The platform refused the request as sent.")
+    del token  # the answer body is never quoted, so the token cannot leak through it
     return ServiceError(
-        f"{what} failed: {method} {url} answered HTTP {status}: {_snippet(response, token)}. "
-        f"{advice}",
-        code=code,
+        f"{what} failed: {method} {url} answered HTTP {status}. {advice}", code=code
     )
 
 
@@ -537,7 +565,7 @@ def response_json(response: httpx.Response, what: str) -> Any:
     except ValueError as exc:
         raise ServiceError(
             f"{what}: {response.request.method} {response.url} answered HTTP "
-            f"{response.status_code} with a body that is not JSON: {_snippet(response)}",
+            f"{response.status_code} with a body that is not JSON",
             code="lti.service_response_invalid",
         ) from exc
 

@@ -17,6 +17,7 @@ import httpx
 
 from blendkit.config import LTISettings, Settings
 from blendkit.errors import ConfigError, LaunchRejected, NotFound
+from blendkit.http import Fence
 from blendkit.lti._http import HttpRequest, HttpResponse
 from blendkit.lti._jwks import HttpxJWKSFetcher, JWKSCache, JWKSFetcher
 from blendkit.lti._keys import KeySet
@@ -95,15 +96,21 @@ class Tool:
         *,
         http_client: httpx.Client | None = None,
         jwks_fetcher: JWKSFetcher | None = None,
+        fence: Fence | None = None,
     ) -> Tool:
         """A tool whose registrations, keys, login states and nonces live in ``store``.
 
         Platform key sets are fetched with ``jwks_fetcher``, by default over HTTP with
-        ``http_client`` (or a private client) and ``lti.http_timeout_seconds``.
+        ``http_client`` (or a private client) and ``lti.http_timeout_seconds``, through ``fence``
+        (by default the fence of ``[http]`` and ``[tool] environment``).
         """
         settings = settings or Settings()
         lti = settings.lti
-        fetcher = jwks_fetcher or HttpxJWKSFetcher(http_client, timeout=lti.http_timeout_seconds)
+        fetcher = jwks_fetcher or HttpxJWKSFetcher(
+            http_client,
+            timeout=lti.http_timeout_seconds,
+            fence=fence or Fence.from_settings(settings),
+        )
         return cls(
             registry=(
                 CachedPlatformRegistry(

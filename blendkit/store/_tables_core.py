@@ -48,6 +48,9 @@ lti_platforms = Table(
     Column("invite_id", Integer, nullable=True),
     Column("invited_by", String(255), nullable=True),
     Column("invited_at", DateTime(timezone=True), nullable=True),
+    # Space-separated hosts (or *.domain) the service URLs of launches must be on; empty: any
+    # public https host (Canvas serves AGS/NRPS from each school's own domain).
+    Column("service_hosts", Text, nullable=False, server_default=""),
     UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer_client"),
 )
 

@@ -1,7 +1,10 @@
 """LRS clients over httpx, sync and async: statements, voiding, and the three document APIs.
 
 Each method builds its request with :class:`_Requests` and reads the answer with the shared
-functions of ``_wire``; the two clients only differ in ``send`` versus ``await send``.
+functions of ``_wire``; the two clients only differ in ``send`` versus ``await send``. Every
+request (the OAuth 2 token request of the auth flow included, and the LRS's ``more`` links) goes
+through the outbound :class:`~blendkit.http.Fence`: an LRS on a private network must be listed in
+``[http] allowed_hosts``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from typing import Any
 import httpx
 import orjson
 
-from blendkit.errors import ConfigError, StatementInvalid
+from blendkit.errors import ConfigError, LRSRejected, OutboundError, StatementInvalid
+from blendkit.http import Fence
 from blendkit.xapi._builders import statement_id
 from blendkit.xapi._models import XAPI_VERSIONS, Agent, Statement
 from blendkit.xapi._vocab import ADL
@@ -192,11 +196,13 @@ class _Base:
         auth: httpx.Auth | None,
         version: str,
         timeout: float,
+        fence: Fence | None,
     ) -> None:
         self.requests = _Requests(endpoint, version)
         self.version = version
         self.auth = auth
         self.timeout = httpx.Timeout(timeout)
+        self.fence = fence or Fence()
 
     def _parts(self, statements: Sequence[Any]) -> list[bytes]:
         if not statements:
@@ -224,14 +230,18 @@ class LRSClient(_Base):
         timeout: float = 10.0,
         client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
+        fence: Fence | None = None,
     ) -> None:
-        super().__init__(endpoint, auth=auth, version=version, timeout=timeout)
+        super().__init__(endpoint, auth=auth, version=version, timeout=timeout, fence=fence)
         self._owns = client is None
         self.client = client or httpx.Client(transport=transport, timeout=self.timeout)
 
     @classmethod
-    def from_settings(cls, xapi: Any, *, client: httpx.Client | None = None) -> LRSClient:
-        """Build from the ``[xapi]`` settings section (endpoint must be set)."""
+    def from_settings(
+        cls, xapi: Any, *, client: httpx.Client | None = None, fence: Fence | None = None
+    ) -> LRSClient:
+        """Build from the ``[xapi]`` settings section (endpoint must be set); pass the fence
+        of the whole settings (:meth:`Fence.from_settings`), production rules by default."""
         if not xapi.endpoint:
             raise ConfigError("[xapi] endpoint is not set (BLENDKIT_XAPI_ENDPOINT)")
         return cls(
@@ -240,6 +250,7 @@ class LRSClient(_Base):
             version=xapi.version,
             timeout=xapi.timeout_seconds,
             client=client,
+            fence=fence,
         )
 
     def close(self) -> None:
@@ -255,7 +266,9 @@ class LRSClient(_Base):
     def _send(self, request: httpx.Request, what: str) -> httpx.Response:
         request.extensions["timeout"] = self.timeout.as_dict()
         try:
-            return self.client.send(request, auth=self.auth or httpx.USE_CLIENT_DEFAULT)
+            return self.fence.send(self.client, request, auth=self.auth or httpx.USE_CLIENT_DEFAULT)
+        except OutboundError as exc:
+            raise LRSRejected(f"{what}: {exc.message}", code=exc.code) from exc
         except httpx.HTTPError as exc:
             raise transport_error(exc, what) from exc
 
@@ -421,13 +434,16 @@ class AsyncLRSClient(_Base):
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        fence: Fence | None = None,
     ) -> None:
-        super().__init__(endpoint, auth=auth, version=version, timeout=timeout)
+        super().__init__(endpoint, auth=auth, version=version, timeout=timeout, fence=fence)
         self._owns = client is None
         self.client = client or httpx.AsyncClient(transport=transport, timeout=self.timeout)
 
     @classmethod
-    def from_settings(cls, xapi: Any, *, client: httpx.AsyncClient | None = None) -> AsyncLRSClient:
+    def from_settings(
+        cls, xapi: Any, *, client: httpx.AsyncClient | None = None, fence: Fence | None = None
+    ) -> AsyncLRSClient:
         """Build from the ``[xapi]`` settings section (endpoint must be set)."""
         if not xapi.endpoint:
             raise ConfigError("[xapi] endpoint is not set (BLENDKIT_XAPI_ENDPOINT)")
@@ -437,6 +453,7 @@ class AsyncLRSClient(_Base):
             version=xapi.version,
             timeout=xapi.timeout_seconds,
             client=client,
+            fence=fence,
         )
 
     async def aclose(self) -> None:
@@ -452,7 +469,11 @@ class AsyncLRSClient(_Base):
     async def _send(self, request: httpx.Request, what: str) -> httpx.Response:
         request.extensions["timeout"] = self.timeout.as_dict()
         try:
-            return await self.client.send(request, auth=self.auth or httpx.USE_CLIENT_DEFAULT)
+            return await self.fence.send_async(
+                self.client, request, auth=self.auth or httpx.USE_CLIENT_DEFAULT
+            )
+        except OutboundError as exc:
+            raise LRSRejected(f"{what}: {exc.message}", code=exc.code) from exc
         except httpx.HTTPError as exc:
             raise transport_error(exc, what) from exc
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
+from blendkit.http import Fence
 from blendkit.store import Store, describe_database_error
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi._client import LRSClient
@@ -137,7 +138,7 @@ class Outbox:
         """The outbox for :class:`blendkit.config.Settings` (local-only when no endpoint)."""
         xapi = settings.xapi
         if client is None and xapi.endpoint:
-            client = LRSClient.from_settings(xapi)
+            client = LRSClient.from_settings(xapi, fence=Fence.from_settings(settings))
         return cls(
             store or Store.from_settings(settings),
             client,

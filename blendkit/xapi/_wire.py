@@ -37,7 +37,6 @@ _DOCUMENT_PATHS: dict[str, str] = {
     "activity_profile": "activities/profile",
     "agent_profile": "agents/profile",
 }
-_REASON_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -88,12 +87,9 @@ def batch_body(parts: Iterable[bytes]) -> bytes:
 
 
 def _reason(response: httpx.Response) -> str:
-    try:
-        text = response.text
-    except (UnicodeDecodeError, httpx.ResponseNotRead):
-        text = ""
-    text = " ".join(text.split())
-    return text[:_REASON_LIMIT] or response.reason_phrase or f"HTTP {response.status_code}"
+    """The status line's reason phrase: the answer body is never quoted (it may hold learner
+    data, or a page the LRS URL should not have led to)."""
+    return response.reason_phrase or f"HTTP {response.status_code}"
 
 
 def check_response(response: httpx.Response, what: str) -> None:
@@ -125,10 +121,11 @@ def check_response(response: httpx.Response, what: str) -> None:
 
 
 def transport_error(exc: httpx.HTTPError, what: str) -> LRSUnavailable:
-    """A network failure or timeout as a retryable error."""
-    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "could not be reached"
+    """A network failure or timeout as a retryable error (one wording for every kind)."""
+    del exc
     return LRSUnavailable(
-        f"{what}: the LRS {kind} ({type(exc).__name__}); check [xapi] endpoint and the network"
+        f"{what}: the LRS could not be reached or did not answer in time; check [xapi] "
+        "endpoint and the network"
     )
 
 

@@ -313,6 +313,9 @@ def build_demo(
             # Jo Admin administers the whole demo tool (an LMS role alone would not).
             "admins": [{"issuer": f"{base}/demo-lms", "sub": "demo-admin"}],
         },
+        # The demo LMS is this very server: its keys and deep-linking return live on the demo's
+        # own host, which is allowed by name (development mode alone opens no private address).
+        http={"allowed_hosts": [host]},
         meeting_provider="fake",
         xapi={"endpoint": None},
     )

@@ -69,6 +69,26 @@ def test_platform_add_list_remove(runner: CliRunner) -> None:
     assert json.loads(runner.invoke(cli, ["platform", "list", "--json"]).output) == []
 
 
+def test_service_hosts_are_pinned_listed_changed_and_checked(runner: CliRunner) -> None:
+    added = runner.invoke(cli, [*ADD, "--service-host", "Moodle.Example.edu."])
+    assert added.exit_code == 0, added.output
+    (record,) = json.loads(runner.invoke(cli, ["platform", "list", "--json"]).output)
+    assert record["service_hosts"] == ["moodle.example.edu"]
+    where = ["--issuer", ISS, "--client-id", "abc"]
+    pinned = runner.invoke(
+        cli, ["platform", "set-service-hosts", *where, "*.instructure.com", "lms.example.edu"]
+    )
+    assert pinned.exit_code == 0, pinned.output
+    assert "*.instructure.com lms.example.edu" in runner.invoke(cli, ["platform", "list"]).output
+    cleared = runner.invoke(cli, ["platform", "set-service-hosts", *where])
+    assert "any public https host" in cleared.output
+    for bad in ("http://lms.example.edu", "10.0.0.0/8", "lms example"):
+        refused = runner.invoke(cli, ["platform", "set-service-hosts", *where, bad])
+        assert refused.exit_code == 2, bad
+    other = ["--issuer", ISS, "--client-id", "nope"]
+    assert runner.invoke(cli, ["platform", "set-service-hosts", *other]).exit_code == 2
+
+
 def test_duplicate_registration_exits_2(runner: CliRunner) -> None:
     assert runner.invoke(cli, ADD).exit_code == 0
     again = runner.invoke(cli, ADD)
@@ -147,6 +167,7 @@ def test_keys_rotate_and_retire_cycle(runner: CliRunner) -> None:
         ["platform", "list"],
         ["platform", "remove"],
         ["platform", "add-deployment"],
+        ["platform", "set-service-hosts"],
         ["keys"],
         ["keys", "list"],
         ["keys", "rotate"],

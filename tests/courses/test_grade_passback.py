@@ -13,6 +13,7 @@ from blendkit.progression import ScoreRecorded, VideoWatched, flipped_classroom
 from blendkit.xapi import Outbox, StatementFactory
 from tests.e2e.conftest import Deployment, deployment  # noqa: F401  # the fixture
 from tests.encryption import ENCRYPTION
+from tests.fence import loopback_fence
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 SCOPES = [AGS + "lineitem", AGS + "result.readonly", AGS + "score"]
@@ -57,7 +58,7 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
         passback = GradePassback(
             store,
             StorePlatformRegistry(store),
-            AccessTokens(KeySet(store, encryption=ENCRYPTION), http=http),
+            AccessTokens(KeySet(store, encryption=ENCRYPTION), http=http, fence=loopback_fence()),
             clock=clock,
         )
         report = passback.deliver_due()

@@ -35,6 +35,8 @@ def running_deployment(tmp_path: Path, *, platform_host: str = "127.0.0.1") -> I
     settings = Settings(
         database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
         tool={"base_url": tool_server.url, "secret_key": "e2e-secret"},
+        # The platform runs on loopback over http: allowed explicitly, in production mode.
+        http={"allowed_hosts": ["127.0.0.1", "localhost"]},
     )
     store = Store(settings.database.url)
     store.migrate()

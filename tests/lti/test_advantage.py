@@ -19,6 +19,7 @@ from blendkit.lti._launch import Launch
 from blendkit.lti._platforms import Platform, StorePlatformRegistry
 from blendkit.store import Store
 from tests.encryption import ENCRYPTION
+from tests.fence import loopback_fence
 from tests.lti.advantage_platform import LINEITEM, SCORE, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
@@ -48,7 +49,7 @@ def advantage(sqlite_store: Store, platform_state: PlatformState) -> Iterator[Ad
         )
     )
     with httpx.Client() as http:
-        yield Advantage.from_store(sqlite_store, Settings(), http=http)
+        yield Advantage.from_store(sqlite_store, Settings(), http=http, fence=loopback_fence())
 
 
 def launch(state: PlatformState, **claims: Any) -> Launch:

@@ -20,6 +20,7 @@ from blendkit.lti._platforms import Platform
 from blendkit.lti._services import AccessTokens, ServiceSession
 from blendkit.store import Store
 from tests.encryption import ENCRYPTION
+from tests.fence import loopback_fence
 from tests.lti.advantage_platform import LINEITEM, RESULT_RO, SCORE, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
@@ -42,7 +43,10 @@ def session(sqlite_store: Store, platform_state: PlatformState) -> Iterator[Serv
     )
     with httpx.Client() as http:
         yield ServiceSession(
-            platform, AccessTokens(KeySet(sqlite_store, encryption=ENCRYPTION), http=http)
+            platform,
+            AccessTokens(
+                KeySet(sqlite_store, encryption=ENCRYPTION), http=http, fence=loopback_fence()
+            ),
         )
 
 
@@ -201,7 +205,7 @@ def test_an_invalid_container_from_the_platform_is_reported() -> None:
             return "assertion"
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    session = ServiceSession(platform, AccessTokens(NoSigner(), http=http))
+    session = ServiceSession(platform, AccessTokens(NoSigner(), fence=loopback_fence(), http=http))
     service = AssignmentGradeService(session, lineitems_url="https://lms.example.edu/li")
     with pytest.raises(ServiceError) as caught:
         list(service.line_items())

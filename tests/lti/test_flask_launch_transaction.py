@@ -21,6 +21,7 @@ from blendkit import Settings, Store
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
 from blendkit.store._tables_core import lti_launches, lti_login_states, lti_nonces
+from tests.fence import public_fence
 from tests.lti.launch_kit import (
     CLIENT_ID,
     ISSUER,
@@ -78,7 +79,7 @@ def app(tmp_path: Path) -> Iterator[App]:
         )
     )
     flask_app = Flask(__name__)
-    bk = Blendkit(flask_app, settings=settings, store=store, http_client=jwks)
+    bk = Blendkit(flask_app, settings=settings, store=store, http_client=jwks, fence=public_fence())
     StorePlatformRegistry(store).add(canvas_platform())
     fails = [True]
     marks: list[str] = []

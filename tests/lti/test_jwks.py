@@ -15,6 +15,7 @@ import pytest
 
 from blendkit.errors import LaunchRejected
 from blendkit.lti import HttpxJWKSFetcher, JWKSCache, parse_jwks
+from tests.fence import loopback_fence, public_fence
 from tests.lti.launch_kit import PLATFORM_KEY, ROTATED_KEY, Clock, jwks_document
 
 
@@ -66,7 +67,9 @@ def client() -> Iterator[httpx.Client]:
 def test_fetches_once_and_serves_parsed_keys_from_cache(
     jwks_server: _JWKSServer, client: httpx.Client
 ) -> None:
-    cache = JWKSCache(HttpxJWKSFetcher(client, timeout=2.0), ttl_seconds=3600)
+    cache = JWKSCache(
+        HttpxJWKSFetcher(client, timeout=2.0, fence=loopback_fence()), ttl_seconds=3600
+    )
     key = cache.get(jwks_server.url, "p1")
     assert key.public_numbers() == PLATFORM_KEY.public_key().public_numbers()
     for _ in range(5):
@@ -78,7 +81,9 @@ def test_rotated_platform_key_is_found_by_one_refetch(
     jwks_server: _JWKSServer, client: httpx.Client
 ) -> None:
     clock = Clock()
-    cache = JWKSCache(HttpxJWKSFetcher(client), ttl_seconds=3600, clock=clock)
+    cache = JWKSCache(
+        HttpxJWKSFetcher(client, fence=loopback_fence()), ttl_seconds=3600, clock=clock
+    )
     cache.get(jwks_server.url, "p1")
     jwks_server.body = json.dumps(jwks_document((PLATFORM_KEY, "p1"), (ROTATED_KEY, "p2"))).encode()
     clock.now += 120
@@ -94,7 +99,10 @@ def test_unknown_kids_cannot_make_the_tool_hammer_the_platform(
 ) -> None:
     clock = Clock()
     cache = JWKSCache(
-        HttpxJWKSFetcher(client), ttl_seconds=3600, refetch_interval_seconds=30, clock=clock
+        HttpxJWKSFetcher(client, fence=loopback_fence()),
+        ttl_seconds=3600,
+        refetch_interval_seconds=30,
+        clock=clock,
     )
     cache.get(jwks_server.url, "p1")
     clock.now += 60
@@ -111,7 +119,7 @@ def test_unknown_kids_cannot_make_the_tool_hammer_the_platform(
 
 def test_expired_cache_is_refreshed(jwks_server: _JWKSServer, client: httpx.Client) -> None:
     clock = Clock()
-    cache = JWKSCache(HttpxJWKSFetcher(client), ttl_seconds=10, clock=clock)
+    cache = JWKSCache(HttpxJWKSFetcher(client, fence=loopback_fence()), ttl_seconds=10, clock=clock)
     cache.get(jwks_server.url, "p1")
     clock.now += 11
     cache.get(jwks_server.url, "p1")
@@ -122,7 +130,7 @@ def test_stopped_server_gives_jwks_unavailable(client: httpx.Client) -> None:
     server = _JWKSServer()
     url = server.url
     server.stop()
-    cache = JWKSCache(HttpxJWKSFetcher(client, timeout=1.0))
+    cache = JWKSCache(HttpxJWKSFetcher(client, timeout=1.0, fence=loopback_fence()))
     with pytest.raises(LaunchRejected) as info:
         cache.get(url, "p1")
     assert info.value.code == "lti.jwks_unavailable"
@@ -133,7 +141,7 @@ def test_stale_keys_are_kept_while_the_platform_is_down(
     jwks_server: _JWKSServer, client: httpx.Client
 ) -> None:
     clock = Clock()
-    cache = JWKSCache(HttpxJWKSFetcher(client), ttl_seconds=10, clock=clock)
+    cache = JWKSCache(HttpxJWKSFetcher(client, fence=loopback_fence()), ttl_seconds=10, clock=clock)
     key = cache.get(jwks_server.url, "p1")
     jwks_server.status = 503
     clock.now += 11
@@ -158,7 +166,7 @@ def test_stale_keys_are_kept_while_the_platform_is_down(
 def test_junk_answers_give_jwks_unavailable(status: int, body: bytes, fragment: str) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(status, content=body))
     with httpx.Client(transport=transport) as mocked:
-        cache = JWKSCache(HttpxJWKSFetcher(mocked))
+        cache = JWKSCache(HttpxJWKSFetcher(mocked, fence=public_fence()))
         with pytest.raises(LaunchRejected) as info:
             cache.get("https://platform.example/jwks", "p1")
     assert info.value.code == "lti.jwks_unavailable"
@@ -170,11 +178,11 @@ def test_timeout_gives_jwks_unavailable() -> None:
         raise httpx.ReadTimeout("slow", request=request)
 
     with httpx.Client(transport=httpx.MockTransport(slow)) as mocked:
-        cache = JWKSCache(HttpxJWKSFetcher(mocked, timeout=0.5))
+        cache = JWKSCache(HttpxJWKSFetcher(mocked, timeout=0.5, fence=public_fence()))
         with pytest.raises(LaunchRejected) as info:
             cache.get("https://platform.example/jwks", "p1")
     assert info.value.code == "lti.jwks_unavailable"
-    assert "0.5 s" in info.value.message
+    assert "did not answer in time" in info.value.message
 
 
 def test_refusing_socket_gives_jwks_unavailable(client: httpx.Client) -> None:
@@ -183,7 +191,9 @@ def test_refusing_socket_gives_jwks_unavailable(client: httpx.Client) -> None:
     port = sock.getsockname()[1]
     try:
         with pytest.raises(LaunchRejected) as info:
-            HttpxJWKSFetcher(client, timeout=1.0).fetch(f"http://127.0.0.1:{port}/jwks")
+            HttpxJWKSFetcher(client, timeout=1.0, fence=loopback_fence()).fetch(
+                f"http://127.0.0.1:{port}/jwks"
+            )
     finally:
         sock.close()
     assert info.value.code == "lti.jwks_unavailable"
@@ -208,7 +218,11 @@ def test_store_backed_tool_fetches_platform_keys_over_http(
     from tests.lti.launch_kit import CLIENT_ID, ISSUER, TARGET, canvas_claims, canvas_platform, sign
 
     tool = Tool.from_store(
-        sqlite_store, Settings(tool={"base_url": "https://tool.example.org"}), http_client=client
+        sqlite_store,
+        Settings(
+            tool={"base_url": "https://tool.example.org"}, http={"allowed_hosts": ["127.0.0.1"]}
+        ),
+        http_client=client,
     )
     tool.registry.add(canvas_platform(jwks_url=jwks_server.url))
     login = tool.login(

@@ -15,6 +15,7 @@ from blendkit.lti._platforms import Platform
 from blendkit.lti._services import AccessTokens, ServiceSession
 from blendkit.store import Store
 from tests.encryption import ENCRYPTION
+from tests.fence import loopback_fence
 from tests.lti.advantage_platform import NRPS, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
@@ -52,7 +53,10 @@ def nrps(sqlite_store: Store, platform_state: PlatformState) -> Iterator[NamesRo
     claim = NRPSClaim(context_memberships_url=platform_state.base_url + "/memberships")
     with httpx.Client() as http:
         session = ServiceSession(
-            platform, AccessTokens(KeySet(sqlite_store, encryption=ENCRYPTION), http=http)
+            platform,
+            AccessTokens(
+                KeySet(sqlite_store, encryption=ENCRYPTION), http=http, fence=loopback_fence()
+            ),
         )
         yield NamesRoleService.from_claim(session, claim)
 
@@ -137,7 +141,7 @@ def test_malformed_containers_are_reported(body: object) -> None:
     )
     http = httpx.Client(transport=httpx.MockTransport(handler))
     service = NamesRoleService(
-        ServiceSession(platform, AccessTokens(NoSigner(), http=http)),
+        ServiceSession(platform, AccessTokens(NoSigner(), fence=loopback_fence(), http=http)),
         "https://lms.example.edu/memberships",
     )
     with pytest.raises(ServiceError) as caught:

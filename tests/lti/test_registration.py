@@ -21,6 +21,7 @@ from blendkit.lti._platforms import InMemoryPlatformRegistry, StorePlatformRegis
 from blendkit.lti._registration import DynamicRegistration, issuer_matches
 from blendkit.lti._tool_config import ToolConfig
 from blendkit.store import Store
+from tests.fence import loopback_fence
 from tests.lti.registration_platforms import NRPS, TOOL_CONF, RegistrationPlatform, serve
 
 TOOL = ToolConfig(base_url="https://tool.example.edu", title="blendkit demo")
@@ -61,9 +62,9 @@ def test_moodle_registration_stores_client_and_deployment(
 ) -> None:
     registry = StorePlatformRegistry(sqlite_store)
     with httpx.Client() as http:
-        page = DynamicRegistration(TOOL, invites=invites, registry=registry, http=http).handle(
-            register_request(moodle, invite=mint(invites))
-        )
+        page = DynamicRegistration(
+            TOOL, invites=invites, registry=registry, http=http, fence=loopback_fence()
+        ).handle(register_request(moodle, invite=mint(invites)))
     (stored,) = registry.list()
     assert stored.issuer == moodle.issuer
     assert stored.client_id == "client-1"
@@ -102,7 +103,11 @@ def test_close_page_posts_the_close_message_under_a_pinned_script(
 ) -> None:
     with httpx.Client() as http:
         page = DynamicRegistration(
-            TOOL, invites=invites, registry=InMemoryPlatformRegistry(), http=http
+            TOOL,
+            invites=invites,
+            registry=InMemoryPlatformRegistry(),
+            http=http,
+            fence=loopback_fence(),
         ).handle(register_request(moodle, invite=mint(invites)))
     (script,) = re.findall(r"<script>(.*?)</script>", page.body, re.S)
     assert "org.imsglobal.lti.close" in script
@@ -117,9 +122,9 @@ def test_canvas_registration_uses_the_token_everywhere_and_canvas_extensions(
 ) -> None:
     registry = InMemoryPlatformRegistry()
     with httpx.Client() as http:
-        result = DynamicRegistration(TOOL, invites=invites, registry=registry, http=http).register(
-            canvas.config_url, canvas.token, invite=mint(invites)
-        )
+        result = DynamicRegistration(
+            TOOL, invites=invites, registry=registry, http=http, fence=loopback_fence()
+        ).register(canvas.config_url, canvas.token, invite=mint(invites))
     get = next(r for r in canvas.requests if r[0] == "GET")
     assert get[2]["Authorization"] == "Bearer reg-token-123"  # Canvas requires it on the GET
     stored = registry.get(canvas.issuer, result.platform.client_id)
@@ -145,10 +150,15 @@ def test_canvas_without_the_token_is_refused(
 ) -> None:
     with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
         DynamicRegistration(
-            TOOL, invites=invites, registry=InMemoryPlatformRegistry(), http=http
+            TOOL,
+            invites=invites,
+            registry=InMemoryPlatformRegistry(),
+            http=http,
+            fence=loopback_fence(),
         ).register(canvas.config_url, None, invite=mint(invites))
-    assert caught.value.code == "lti.registration_refused"
-    assert "HTTP 401" in caught.value.message
+    # The configuration could not be read (HTTP 401): one wording for every unusable answer.
+    assert caught.value.code == "lti.registration_platform_unavailable"
+    assert "registration token may have expired" in caught.value.message
 
 
 def test_a_used_registration_token_is_reported(
@@ -156,9 +166,9 @@ def test_a_used_registration_token_is_reported(
 ) -> None:
     registry = InMemoryPlatformRegistry()
     with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-        DynamicRegistration(TOOL, invites=invites, registry=registry, http=http).register(
-            moodle.config_url, "stale", invite=mint(invites)
-        )
+        DynamicRegistration(
+            TOOL, invites=invites, registry=registry, http=http, fence=loopback_fence()
+        ).register(moodle.config_url, "stale", invite=mint(invites))
     assert caught.value.code == "lti.registration_refused"
     assert "start the registration again" in caught.value.message
     assert registry.list() == []
@@ -174,9 +184,9 @@ def test_issuer_that_is_not_a_prefix_of_the_configuration_url_is_refused(
         registry = InMemoryPlatformRegistry()
         try:
             with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
-                DynamicRegistration(TOOL, invites=invites, registry=registry, http=http).register(
-                    platform.config_url, platform.token, invite=mint(invites)
-                )
+                DynamicRegistration(
+                    TOOL, invites=invites, registry=registry, http=http, fence=loopback_fence()
+                ).register(platform.config_url, platform.token, invite=mint(invites))
         finally:
             gen.close()
         assert caught.value.code == "lti.registration_issuer_mismatch"
@@ -202,7 +212,11 @@ def test_incomplete_configuration_names_what_is_missing(
     try:
         with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
             DynamicRegistration(
-                TOOL, invites=invites, registry=InMemoryPlatformRegistry(), http=http
+                TOOL,
+                invites=invites,
+                registry=InMemoryPlatformRegistry(),
+                http=http,
+                fence=loopback_fence(),
             ).register(platform.config_url, platform.token, invite=mint(invites))
     finally:
         gen.close()
@@ -225,7 +239,11 @@ def test_platforms_without_lti_security_are_refused(
     try:
         with httpx.Client() as http, pytest.raises(RegistrationError) as caught:
             DynamicRegistration(
-                TOOL, invites=invites, registry=InMemoryPlatformRegistry(), http=http
+                TOOL,
+                invites=invites,
+                registry=InMemoryPlatformRegistry(),
+                http=http,
+                fence=loopback_fence(),
             ).register(platform.config_url, platform.token, invite=mint(invites))
     finally:
         gen.close()
@@ -296,6 +314,7 @@ def test_busy_configuration_endpoint_is_retried_but_a_lost_post_is_not(
         invites=invites,
         registry=InMemoryPlatformRegistry(),
         http=httpx.Client(transport=httpx.MockTransport(handler)),
+        fence=loopback_fence(),
         sleep=sleeps.append,
     )
     with pytest.raises(RegistrationError) as caught:

@@ -28,6 +28,7 @@ from blendkit.lti._services import (
 )
 from blendkit.store import Store
 from tests.encryption import ENCRYPTION
+from tests.fence import loopback_fence
 from tests.lti.advantage_platform import NRPS, SCORE, PlatformState, run_platform
 
 CLIENT_ID = "tool-client-1"
@@ -70,7 +71,7 @@ def test_assertion_verifies_against_tool_jwks_and_token_is_reused(
 ) -> None:
     platform = registration(platform_state)
     with httpx.Client() as http:
-        tokens = AccessTokens(keys, http=http)
+        tokens = AccessTokens(keys, fence=loopback_fence(), http=http)
         first = tokens.get(platform, [SCORE])
         again = tokens.get(platform, [SCORE])
     assert first.value == again.value
@@ -113,7 +114,9 @@ def test_token_is_refetched_after_expiry(keys: KeySet, platform_state: PlatformS
     clock = Clock()
     platform = registration(platform_state)
     with httpx.Client() as http:
-        tokens = AccessTokens(keys, http=http, clock=clock, refresh_margin=60)
+        tokens = AccessTokens(
+            keys, fence=loopback_fence(), http=http, clock=clock, refresh_margin=60
+        )
         first = tokens.get(platform, [SCORE])
         clock.now += 49  # margin is min(60 s, half the lifetime): 51 s before expiry, cached
         assert tokens.get(platform, [SCORE]).value == first.value
@@ -128,7 +131,7 @@ def test_cache_key_is_issuer_client_and_sorted_scopes(
 ) -> None:
     platform = registration(platform_state)
     with httpx.Client() as http:
-        tokens = AccessTokens(keys, http=http)
+        tokens = AccessTokens(keys, fence=loopback_fence(), http=http)
         a = tokens.get(platform, [SCORE, NRPS])
         b = tokens.get(platform, [NRPS, SCORE, NRPS])
         c = tokens.get(platform, [NRPS])
@@ -143,7 +146,7 @@ def test_concurrent_burst_asks_the_platform_once(
     platform = registration(platform_state)
     results: list[str] = []
     with httpx.Client() as http:
-        tokens = AccessTokens(keys, http=http)
+        tokens = AccessTokens(keys, fence=loopback_fence(), http=http)
         start = threading.Barrier(12)
 
         def worker() -> None:
@@ -166,7 +169,7 @@ def test_refused_assertion_names_the_reason_not_the_secret(
     caplog.set_level(logging.DEBUG)
     platform = registration(platform_state, client_id="someone-else")
     with httpx.Client() as http, pytest.raises(ServiceError) as caught:
-        AccessTokens(keys, http=http).get(platform, [SCORE])
+        AccessTokens(keys, fence=loopback_fence(), http=http).get(platform, [SCORE])
     assert caught.value.code == "lti.token_refused"
     assert "invalid_client" in caught.value.message
     assert "someone-else" in caught.value.message
@@ -180,7 +183,7 @@ def test_tokens_never_reach_the_logs(
     caplog.set_level(logging.DEBUG)
     platform = registration(platform_state)
     with httpx.Client() as http:
-        token = AccessTokens(keys, http=http).get(platform, [SCORE])
+        token = AccessTokens(keys, fence=loopback_fence(), http=http).get(platform, [SCORE])
     assert token.value not in caplog.text
     assert token.value not in repr(token)
     assert "eyJ" not in caplog.text  # no assertion JWT either
@@ -217,7 +220,7 @@ def scripted(*answers: httpx.Response | Exception) -> tuple[httpx.Client, list[h
 def test_5xx_is_retried_with_backoff(keys: KeySet) -> None:
     http, seen = scripted(httpx.Response(502), httpx.Response(500), httpx.Response(200, json=OK))
     sleeps: list[float] = []
-    tokens = AccessTokens(keys, http=http, sleep=sleeps.append)
+    tokens = AccessTokens(keys, fence=loopback_fence(), http=http, sleep=sleeps.append)
     assert tokens.get(FAKE, [SCORE]).value == "tok-123"
     assert sleeps == [0.5, 1.0]
     assert len(seen) == 3
@@ -231,14 +234,14 @@ def test_429_waits_for_retry_after(keys: KeySet) -> None:
         httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, json=OK)
     )
     sleeps: list[float] = []
-    AccessTokens(keys, http=http, sleep=sleeps.append).get(FAKE, [SCORE])
+    AccessTokens(keys, fence=loopback_fence(), http=http, sleep=sleeps.append).get(FAKE, [SCORE])
     assert sleeps == [7.0]
 
 
 def test_retry_after_beyond_the_bound_gives_up_at_once(keys: KeySet) -> None:
     http, seen = scripted(httpx.Response(429, headers={"Retry-After": "3600"}))
     sleeps: list[float] = []
-    tokens = AccessTokens(keys, http=http, sleep=sleeps.append)
+    tokens = AccessTokens(keys, fence=loopback_fence(), http=http, sleep=sleeps.append)
     with pytest.raises(ServiceError) as caught:
         tokens.get(FAKE, [SCORE])
     assert caught.value.code == "lti.token_endpoint_unavailable"
@@ -252,7 +255,9 @@ def test_exhausted_retries_and_timeouts(keys: KeySet) -> None:
         httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), httpx.Response(503)
     )
     sleeps: list[float] = []
-    tokens = AccessTokens(keys, http=http, sleep=sleeps.append, retry=RetryPolicy(attempts=3))
+    tokens = AccessTokens(
+        keys, fence=loopback_fence(), http=http, sleep=sleeps.append, retry=RetryPolicy(attempts=3)
+    )
     with pytest.raises(ServiceError) as caught:
         tokens.get(FAKE, [SCORE])
     assert caught.value.code == "lti.token_endpoint_unavailable"
@@ -274,7 +279,7 @@ def test_exhausted_retries_and_timeouts(keys: KeySet) -> None:
 def test_unusable_token_answers(keys: KeySet, answer: httpx.Response, code: str) -> None:
     http, _ = scripted(answer)
     with pytest.raises(ServiceError) as caught:
-        AccessTokens(keys, http=http).get(FAKE, [SCORE])
+        AccessTokens(keys, fence=loopback_fence(), http=http).get(FAKE, [SCORE])
     assert caught.value.code == code
 
 
@@ -288,7 +293,9 @@ def test_service_401_refreshes_the_token_once(keys: KeySet) -> None:
         auth_seen.append(request.headers["Authorization"])
         return httpx.Response(401) if len(auth_seen) < 3 else httpx.Response(200, json=[])
 
-    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    tokens = AccessTokens(
+        keys, fence=loopback_fence(), http=httpx.Client(transport=httpx.MockTransport(handler))
+    )
     session = ServiceSession(FAKE, tokens)
     kwargs = {"scopes": [SCORE], "needs": [SCORE], "accept": "application/json", "what": "test"}
     with pytest.raises(ServiceError) as caught:
@@ -308,7 +315,9 @@ def test_non_idempotent_call_is_not_repeated_after_a_read_timeout(keys: KeySet) 
         calls.append(request.method)
         raise httpx.ReadTimeout("slow")
 
-    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    tokens = AccessTokens(
+        keys, fence=loopback_fence(), http=httpx.Client(transport=httpx.MockTransport(handler))
+    )
     with pytest.raises(ServiceError) as caught:
         ServiceSession(FAKE, tokens).request(
             "POST",
@@ -332,7 +341,9 @@ def test_paging_never_leaves_the_platform_origin(keys: KeySet) -> None:
             200, json=[], headers={"Link": '<https://evil.example/steal>; rel="next"'}
         )
 
-    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    tokens = AccessTokens(
+        keys, fence=loopback_fence(), http=httpx.Client(transport=httpx.MockTransport(handler))
+    )
     pages = ServiceSession(FAKE, tokens).pages(
         "https://lms.example.edu/lineitems", scopes=[SCORE], needs=[SCORE], accept="*/*", what="t"
     )
@@ -348,7 +359,9 @@ def test_paging_loop_is_detected(keys: KeySet) -> None:
             return httpx.Response(200, json=OK)
         return httpx.Response(200, json=[], headers={"Link": '</items?page=1>; rel="next"'})
 
-    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    tokens = AccessTokens(
+        keys, fence=loopback_fence(), http=httpx.Client(transport=httpx.MockTransport(handler))
+    )
     pages = ServiceSession(FAKE, tokens).pages(
         "https://lms.example.edu/items", scopes=[SCORE], needs=[SCORE], accept="*/*", what="t"
     )
@@ -410,7 +423,9 @@ def test_relative_next_links_are_followed_and_filters_sent_once(keys: KeySet) ->
             },
         )
 
-    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    tokens = AccessTokens(
+        keys, fence=loopback_fence(), http=httpx.Client(transport=httpx.MockTransport(handler))
+    )
     pages = ServiceSession(FAKE, tokens).pages(
         "https://lms.example.edu/items?type_id=1",
         scopes=[SCORE],
@@ -426,7 +441,9 @@ def test_relative_next_links_are_followed_and_filters_sent_once(keys: KeySet) ->
     ]
 
 
-def test_secrets_echoed_by_the_platform_are_redacted_from_errors(keys: KeySet) -> None:
+def test_secrets_echoed_by_the_platform_never_reach_errors(keys: KeySet) -> None:
+    """Answer bodies are not quoted at all: only the OAuth error code and the status."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/token":
             assertion = parse_qs(request.content.decode())["client_assertion"][0]
@@ -435,18 +452,23 @@ def test_secrets_echoed_by_the_platform_are_redacted_from_errors(keys: KeySet) -
             )
         return httpx.Response(500)
 
-    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    tokens = AccessTokens(
+        keys, fence=loopback_fence(), http=httpx.Client(transport=httpx.MockTransport(handler))
+    )
     with pytest.raises(ServiceError) as caught:
         tokens.get(FAKE, [SCORE])
     assert "eyJ" not in caught.value.message
-    assert "[redacted JWT]" in caught.value.message
+    assert "invalid_grant" in caught.value.message
+    assert "bad" not in caught.value.message
 
     def echo(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/token":
             return httpx.Response(200, json={**OK, "access_token": "opaque-secret-42"})
         return httpx.Response(400, text=f"rejected {request.headers['Authorization']}")
 
-    tokens = AccessTokens(keys, http=httpx.Client(transport=httpx.MockTransport(echo)))
+    tokens = AccessTokens(
+        keys, fence=loopback_fence(), http=httpx.Client(transport=httpx.MockTransport(echo))
+    )
     with pytest.raises(ServiceError) as caught:
         ServiceSession(FAKE, tokens).request(
             "GET",

@@ -9,6 +9,7 @@ import pytest
 
 from blendkit.errors import AlreadyExists, LaunchRejected, NotFound
 from blendkit.lti import (
+    CachedPlatformRegistry,
     InMemoryLoginStateStore,
     InMemoryNonceStore,
     InMemoryPlatformRegistry,
@@ -57,6 +58,24 @@ def test_registry_round_trip(store: Store) -> None:
             registry.remove(platform.issuer, CLIENT_ID)
         with pytest.raises(NotFound):
             registry.add_deployment(platform.issuer, CLIENT_ID, "d1")
+
+
+def test_service_hosts_round_trip_and_can_be_changed(store: Store) -> None:
+    registries: list[PlatformRegistry] = [
+        *_registries(store),
+        CachedPlatformRegistry(StorePlatformRegistry(store), ttl_seconds=60),
+    ]
+    for index, registry in enumerate(registries):
+        client_id = f"{CLIENT_ID}-{index}"
+        platform = canvas_platform(client_id=client_id, service_hosts=("*.Instructure.com.",))
+        registry.add(platform)
+        assert registry.get(platform.issuer, client_id).service_hosts == ("*.instructure.com",)
+        registry.set_service_hosts(platform.issuer, client_id, ["lms.example.edu"])
+        assert registry.get(platform.issuer, client_id).service_hosts == ("lms.example.edu",)
+        registry.set_service_hosts(platform.issuer, client_id, [])
+        assert registry.get(platform.issuer, client_id).service_hosts == ()
+        with pytest.raises(NotFound):
+            registry.set_service_hosts(platform.issuer, "nobody", [])
 
 
 def test_two_registrations_on_one_issuer_stay_apart(store: Store) -> None:

@@ -17,6 +17,7 @@ from blendkit.sessions import (
     UnmatchedReason,
     build_attendance_report,
 )
+from tests.fence import public_fence
 from tests.plugins import graph_fake, zoom_data, zoom_fake
 from tests.plugins.vendor_contract import Recorder
 
@@ -25,7 +26,9 @@ ZOOM_UUID = zoom_data.UUID_WITH_SLASHES
 
 def test_zoom_participants_pages_become_attendance_per_learner() -> None:
     fake = zoom_fake.ZoomFake()
-    provider = ZoomProvider(zoom_data.zoom_settings(), client=Recorder(fake).client())
+    provider = ZoomProvider(
+        fence=public_fence(), settings=zoom_data.zoom_settings(), client=Recorder(fake).client()
+    )
     meeting = provider.create_session(zoom_data.weekly_spec(recurrence=None))
     (occurrence,) = meeting.occurrences  # 15:00-16:30 UTC, 90 minutes
     ada = Learner(id="ada", name="Ada Lovelace", email="ada@example.edu")
@@ -99,7 +102,9 @@ def test_zoom_participants_pages_become_attendance_per_learner() -> None:
 
 def test_teams_attendance_records_become_attendance_per_learner() -> None:
     fake = graph_fake.GraphFake(page_size=2)
-    provider = TeamsProvider(graph_fake.teams_settings(), client=Recorder(fake).client())
+    provider = TeamsProvider(
+        fence=public_fence(), settings=graph_fake.teams_settings(), client=Recorder(fake).client()
+    )
     meeting = provider.create_session(graph_fake.spec(recurrence=None))
     (occurrence,) = meeting.occurrences  # 09:00-10:00 UTC, 60 minutes
     online = provider.online_meeting_id(meeting.meeting_id)

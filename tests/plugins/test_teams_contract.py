@@ -10,6 +10,7 @@ import pytest
 from blendkit_teams import TeamsProvider
 
 from blendkit.sessions import Learner, RecordingKind, Recurrence
+from tests.fence import public_fence
 from tests.plugins.graph_fake import (
     ORGANIZER,
     START,
@@ -34,7 +35,12 @@ def recorder(fake: GraphFake) -> Recorder:
 
 @pytest.fixture
 def provider(recorder: Recorder, fake: GraphFake) -> TeamsProvider:
-    made = TeamsProvider(teams_settings(), client=recorder.client(), sleep=lambda s: None)
+    made = TeamsProvider(
+        fence=public_fence(),
+        settings=teams_settings(),
+        client=recorder.client(),
+        sleep=lambda s: None,
+    )
     fake.notification_endpoint = made.handle_webhook
     return made
 
@@ -115,7 +121,7 @@ def test_attendance_and_artifact_requests_follow_the_spec(
     provider.subscriptions.renew(subscription.id)
     provider.subscriptions.unsubscribe(subscription.id)
     # A provider that has not seen the event yet reads its join URL from Graph.
-    other = TeamsProvider(teams_settings(), client=recorder.client())
+    other = TeamsProvider(fence=public_fence(), settings=teams_settings(), client=recorder.client())
     assert other.join_link(meeting.meeting_id, Learner(id="u2")).url == meeting.join_url
 
     assert validate_exchanges(graph_spec, recorder.api_exchanges("graph.microsoft.com")) >= 12

@@ -18,6 +18,7 @@ from blendkit.errors import (
     ProviderRateLimited,
 )
 from blendkit.sessions import Learner
+from tests.fence import public_fence
 from tests.plugins.graph_fake import (
     CLIENT_SECRET,
     START,
@@ -34,7 +35,11 @@ def make(fake: GraphFake, **kwargs: Any) -> tuple[TeamsProvider, Recorder, list[
     recorder = Recorder(fake)
     waits: list[float] = []
     provider = TeamsProvider(
-        teams_settings(), client=recorder.client(), sleep=waits.append, **kwargs
+        fence=public_fence(),
+        settings=teams_settings(),
+        client=recorder.client(),
+        sleep=waits.append,
+        **kwargs,
     )
     fake.notification_endpoint = provider.handle_webhook
     return provider, recorder, waits
@@ -73,7 +78,11 @@ def test_expired_token_is_refreshed_once() -> None:
 def test_refused_secret_is_an_auth_error_without_the_secret() -> None:
     fake = GraphFake()
     recorder = Recorder(fake)
-    provider = TeamsProvider(teams_settings(client_secret="not-it"), client=recorder.client())
+    provider = TeamsProvider(
+        fence=public_fence(),
+        settings=teams_settings(client_secret="not-it"),
+        client=recorder.client(),
+    )
     with pytest.raises(ProviderAuthError) as caught:
         provider.create_session(spec())
     assert "AADSTS7000215" in caught.value.message
@@ -83,7 +92,7 @@ def test_refused_secret_is_an_auth_error_without_the_secret() -> None:
 
 def test_missing_settings_name_the_keys() -> None:
     with pytest.raises(ConfigError) as caught:
-        TeamsProvider(teams_settings(organizer=None, tenant_id=None))
+        TeamsProvider(fence=public_fence(), settings=teams_settings(organizer=None, tenant_id=None))
     assert "[teams] organizer" in caught.value.message
     assert "[teams] tenant_id" in caught.value.message
 
@@ -290,6 +299,7 @@ def test_graph_token_is_fetched_once_by_concurrent_callers() -> None:
         return json_response(200, {"access_token": "shared", "expires_in": 3599})
 
     source = GraphTokenSource(
+        fence=public_fence(),
         tenant_id="t",
         client_id="c",
         client_secret="s",

@@ -19,6 +19,7 @@ from blendkit.sessions import (
     WebhookRequest,
     handle_webhook_once,
 )
+from tests.fence import public_fence
 from tests.plugins.graph_fake import CLIENT_STATE, TENANT, notification, posted, teams_settings
 
 ONLINE = "MSo1N2Y5ZGFjYy03MWJmLTQ3NDMtYjQxMy01M2EdFGkdRWHJlQ"
@@ -33,7 +34,9 @@ def offline(request: httpx.Request) -> httpx.Response:
 @pytest.fixture
 def provider() -> TeamsProvider:
     return TeamsProvider(
-        teams_settings(), client=httpx.Client(transport=httpx.MockTransport(offline))
+        fence=public_fence(),
+        settings=teams_settings(),
+        client=httpx.Client(transport=httpx.MockTransport(offline)),
     )
 
 
@@ -66,7 +69,8 @@ def test_validation_must_be_a_post_with_a_token(provider: TeamsProvider) -> None
 
 def test_validation_works_before_the_client_state_is_configured() -> None:
     provider = TeamsProvider(
-        teams_settings(client_state=None),
+        fence=public_fence(),
+        settings=teams_settings(client_state=None),
         client=httpx.Client(transport=httpx.MockTransport(offline)),
     )
     result = provider.handle_webhook(posted(b"", validationToken="hello"))

@@ -16,6 +16,7 @@ from blendkit_zoom import ZoomProvider
 
 from blendkit.errors import ProviderError
 from blendkit.sessions import Learner, Recurrence
+from tests.fence import public_fence
 from tests.plugins.vendor_contract import Recorder, SpecRequest, validate_exchanges
 from tests.plugins.zoom_data import (
     START,
@@ -40,7 +41,12 @@ def recorder(fake: ZoomFake) -> Recorder:
 
 @pytest.fixture
 def provider(recorder: Recorder) -> ZoomProvider:
-    return ZoomProvider(zoom_settings(), client=recorder.client(), sleep=lambda s: None)
+    return ZoomProvider(
+        fence=public_fence(),
+        settings=zoom_settings(),
+        client=recorder.client(),
+        sleep=lambda s: None,
+    )
 
 
 def test_meeting_lifecycle_requests_follow_the_spec(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from blendkit.errors import ProviderError
 from blendkit.sessions import Recurrence, SessionSpec, expand_occurrences
+from tests.fence import public_fence
 from tests.plugins.vendor_contract import Recorder
 from tests.plugins.zoom_data import zoom_settings
 from tests.plugins.zoom_fake import ZoomFake
@@ -56,7 +57,9 @@ def test_zoom_lays_out_the_occurrences_blendkit_expands(
     session = SessionSpec(
         title="t", start_utc=start, time_zone=zone, duration_minutes=50, recurrence=rule
     )
-    provider = ZoomProvider(zoom_settings(), client=Recorder(ZoomFake()).client())
+    provider = ZoomProvider(
+        fence=public_fence(), settings=zoom_settings(), client=Recorder(ZoomFake()).client()
+    )
     expected = [o.start_utc for o in expand_occurrences(session)]
     if not expected or len(expected) > 60:  # e.g. only Mondays from a Tuesday to that Friday
         with pytest.raises(ProviderError):

@@ -24,6 +24,7 @@ from blendkit.errors import (
     ProviderError,
     ProviderRateLimited,
 )
+from tests.fence import public_fence
 from tests.plugins.vendor_contract import Recorder, json_response
 from tests.plugins.zoom_data import (
     START,
@@ -49,7 +50,13 @@ class Clock:
 def make(fake: ZoomFake, **kwargs: Any) -> tuple[ZoomProvider, Recorder, list[float]]:
     recorder = Recorder(fake)
     waits: list[float] = []
-    provider = ZoomProvider(zoom_settings(), client=recorder.client(), sleep=waits.append, **kwargs)
+    provider = ZoomProvider(
+        fence=public_fence(),
+        settings=zoom_settings(),
+        client=recorder.client(),
+        sleep=waits.append,
+        **kwargs,
+    )
     return provider, recorder, waits
 
 
@@ -108,7 +115,9 @@ def test_a_second_401_after_refresh_is_an_auth_error_not_a_loop() -> None:
         return json_response(401, {"code": 124, "message": "Invalid access token."})
 
     provider = ZoomProvider(
-        zoom_settings(), client=httpx.Client(transport=httpx.MockTransport(handler))
+        fence=public_fence(),
+        settings=zoom_settings(),
+        client=httpx.Client(transport=httpx.MockTransport(handler)),
     )
     with pytest.raises(ProviderAuthError) as caught:
         provider.meeting("85746065001")
@@ -120,7 +129,9 @@ def test_refused_credentials_name_the_settings_but_never_the_secret() -> None:
     fake = ZoomFake()
     recorder = Recorder(fake)
     provider = ZoomProvider(
-        zoom_settings(client_secret="wrong-secret-value"), client=recorder.client()
+        fence=public_fence(),
+        settings=zoom_settings(client_secret="wrong-secret-value"),
+        client=recorder.client(),
     )
     with pytest.raises(ProviderAuthError) as caught:
         provider.meeting("85746065001")
@@ -132,7 +143,7 @@ def test_refused_credentials_name_the_settings_but_never_the_secret() -> None:
 
 def test_missing_credentials_are_a_config_error_naming_the_keys() -> None:
     with pytest.raises(ConfigError) as caught:
-        ZoomProvider(zoom_settings(client_id=None, account_id=None))
+        ZoomProvider(fence=public_fence(), settings=zoom_settings(client_id=None, account_id=None))
     assert "[zoom] account_id" in str(caught.value)
     assert "[zoom] client_id" in str(caught.value)
 
@@ -156,7 +167,9 @@ def test_api_calls_follow_the_accounts_api_url_only_on_zoom(api_url: str | None,
         return json_response(200, {"id": 85746065001, "join_url": "https://zoom.us/j/1"})
 
     provider = ZoomProvider(
-        zoom_settings(), client=httpx.Client(transport=httpx.MockTransport(handler))
+        fence=public_fence(),
+        settings=zoom_settings(),
+        client=httpx.Client(transport=httpx.MockTransport(handler)),
     )
     provider.meeting("85746065001")
     assert seen == [host]
@@ -173,6 +186,7 @@ def test_concurrent_callers_share_one_token_fetch() -> None:
         return json_response(200, {"access_token": "shared", "expires_in": 3599})
 
     source = ZoomTokenSource(
+        fence=public_fence(),
         account_id="a",
         client_id="c",
         client_secret="s",
@@ -355,7 +369,9 @@ def test_network_failure_is_a_provider_error() -> None:
         raise httpx.ConnectError("connection refused", request=request)
 
     provider = ZoomProvider(
-        zoom_settings(), client=httpx.Client(transport=httpx.MockTransport(handler))
+        fence=public_fence(),
+        settings=zoom_settings(),
+        client=httpx.Client(transport=httpx.MockTransport(handler)),
     )
     with pytest.raises(ProviderError) as caught:
         provider.meeting("85746065001")

@@ -10,6 +10,7 @@ from blendkit_zoom import ZoomProvider, encode_meeting_uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.fence import public_fence
 from tests.plugins.vendor_contract import Recorder
 from tests.plugins.zoom_data import (
     START,
@@ -56,7 +57,9 @@ def test_uuid_survives_the_decoding_zoom_applies(uuid: str) -> None:
 @pytest.mark.parametrize("uuid", [UUID_WITH_SLASHES, UUID_ONE_SLASH, UUID_PLAIN])
 def test_uuid_paths_reach_the_instance(uuid: str) -> None:
     fake = ZoomFake()
-    provider = ZoomProvider(zoom_settings(), client=Recorder(fake).client())
+    provider = ZoomProvider(
+        fence=public_fence(), settings=zoom_settings(), client=Recorder(fake).client()
+    )
     meeting = provider.create_session(weekly_spec(recurrence=None))
     people = [
         participant_row(

@@ -26,6 +26,7 @@ from blendkit.sessions import (
     RecordingKind,
     handle_webhook_once,
 )
+from tests.fence import public_fence
 from tests.plugins.zoom_data import zoom_settings
 from tests.plugins.zoom_webhooks import (
     ARRIVAL,
@@ -49,7 +50,8 @@ def offline(request: httpx.Request) -> httpx.Response:
 @pytest.fixture
 def provider() -> ZoomProvider:
     return ZoomProvider(
-        zoom_settings(webhook_secret=SECRET),
+        fence=public_fence(),
+        settings=zoom_settings(webhook_secret=SECRET),
         client=httpx.Client(transport=httpx.MockTransport(offline)),
     )
 
@@ -227,7 +229,8 @@ def test_missing_fields(provider: ZoomProvider, document: Any) -> None:
 
 def test_without_a_configured_secret_nothing_is_accepted() -> None:
     provider = ZoomProvider(
-        zoom_settings(webhook_secret=None),
+        fence=public_fence(),
+        settings=zoom_settings(webhook_secret=None),
         client=httpx.Client(transport=httpx.MockTransport(offline)),
     )
     code = rejected(provider, delivery(meeting_started()))

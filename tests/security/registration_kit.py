@@ -48,7 +48,10 @@ def platform(issuer: str, client_id: str, deployment: str = "1") -> Platform:
 
 def registration_client(**lti: Any) -> FlaskClient:
     """A bare Flask app with the blendkit adapter, on the test's default database."""
-    settings = Settings(tool={"base_url": TOOL_BASE}, lti=lti)
+    # The registration test platforms listen on 127.0.0.1 over http: allowed by name.
+    settings = Settings(
+        tool={"base_url": TOOL_BASE}, lti=lti, http={"allowed_hosts": ["127.0.0.1"]}
+    )
     app = Flask("registration")
     Blendkit(app, settings=settings)
     return app.test_client()

@@ -23,6 +23,7 @@ import pytest
 
 from blendkit.store import Store
 from blendkit.xapi import LRSClient, Outbox, StatementFactory, lti_actor
+from tests.fence import public_fence
 
 FACTORY = StatementFactory("https://tool.example.edu")
 ACTOR = lti_actor("https://canvas.instructure.com", "lease-tests")
@@ -57,7 +58,10 @@ class FakeLRS:
             return httpx.Response(200, json=ids)
 
         return LRSClient(
-            "https://lrs.example.org/xapi", transport=httpx.MockTransport(handler), timeout=5
+            "https://lrs.example.org/xapi",
+            transport=httpx.MockTransport(handler),
+            timeout=5,
+            fence=public_fence(),
         )
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from blendkit.xapi import LRSClient
+from tests.fence import loopback_fence
 
 RALPH_ENV = "BLENDKIT_TEST_RALPH"
 USERNAME, PASSWORD = "blendkit", "secret-for-tests"
@@ -107,6 +108,7 @@ class Ralph:
         return result
 
     def client(self, **kwargs: Any) -> LRSClient:
+        kwargs.setdefault("fence", loopback_fence())  # the LRS runs on 127.0.0.1
         return LRSClient(self.endpoint, auth=httpx.BasicAuth(USERNAME, PASSWORD), **kwargs)
 
     def stored_ids(self) -> list[str]:

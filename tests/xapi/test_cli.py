@@ -34,6 +34,7 @@ def some(n: int, tag: str) -> list[bytes]:
 
 def use_lrs(monkeypatch: pytest.MonkeyPatch, ralph: Ralph) -> None:
     monkeypatch.setenv("BLENDKIT_XAPI_ENDPOINT", ralph.endpoint)
+    monkeypatch.setenv("BLENDKIT_HTTP_ALLOWED_HOSTS", '["127.0.0.1"]')  # the LRS on loopback
     monkeypatch.setenv("BLENDKIT_XAPI_USERNAME", USERNAME)
     monkeypatch.setenv("BLENDKIT_XAPI_PASSWORD", PASSWORD)
 
@@ -109,6 +110,7 @@ def test_flush_fails_while_the_lrs_is_down_and_retry_dead_requeues(
     box = queued_outbox()
     box.emit([orjson.loads(line) for line in some(2, "down")])
     monkeypatch.setenv("BLENDKIT_XAPI_ENDPOINT", "http://127.0.0.1:9/xAPI/")
+    monkeypatch.setenv("BLENDKIT_HTTP_ALLOWED_HOSTS", '["127.0.0.1"]')
     monkeypatch.setenv("BLENDKIT_XAPI_TIMEOUT_SECONDS", "0.5")
     flush = CliRunner().invoke(cli, ["outbox", "flush", "--max-seconds", "1"])
     assert flush.exit_code == 1

@@ -29,6 +29,7 @@ from blendkit.xapi import (
     auth_from_settings,
     lti_actor,
 )
+from tests.fence import loopback_fence, public_fence
 
 from .conftest import Ralph
 
@@ -121,7 +122,9 @@ def test_async_client_against_ralph(ralph: Ralph) -> None:
 
     async def go() -> list[str]:
         async with AsyncLRSClient(
-            ralph.endpoint, auth=httpx.BasicAuth("blendkit", "secret-for-tests")
+            fence=loopback_fence(),
+            endpoint=ralph.endpoint,
+            auth=httpx.BasicAuth("blendkit", "secret-for-tests"),
         ) as client:
             await client.post_statements(batch)
             assert await client.get_statement(str(batch[3].id)) is not None
@@ -132,7 +135,11 @@ def test_async_client_against_ralph(ralph: Ralph) -> None:
 
 
 def test_wrong_credentials_are_reported_without_the_secret(ralph: Ralph) -> None:
-    client = LRSClient(ralph.endpoint, auth=httpx.BasicAuth("blendkit", "wrong-password-123"))
+    client = LRSClient(
+        fence=loopback_fence(),
+        endpoint=ralph.endpoint,
+        auth=httpx.BasicAuth("blendkit", "wrong-password-123"),
+    )
     with pytest.raises(LRSRejected) as info:
         client.post_statements(quizzes(1))
     assert info.value.code == "xapi.lrs_auth"
@@ -143,7 +150,12 @@ def test_wrong_credentials_are_reported_without_the_secret(ralph: Ralph) -> None
 
 
 def mock_client(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> LRSClient:
-    return LRSClient("https://lrs.example.org/xapi", transport=httpx.MockTransport(handler), **kw)
+    return LRSClient(
+        fence=public_fence(),
+        endpoint="https://lrs.example.org/xapi",
+        transport=httpx.MockTransport(handler),
+        **kw,
+    )
 
 
 def test_empty_204_and_single_409_count_as_delivered() -> None:
@@ -192,8 +204,13 @@ def test_timeouts_and_network_errors_are_retryable_and_every_request_has_a_timeo
         raise httpx.ReadTimeout("slow", request=request)
 
     with httpx.Client(transport=httpx.MockTransport(timeout), timeout=None) as shared:
-        client = LRSClient("https://lrs.example.org/xapi", client=shared, timeout=2.5)
-        with pytest.raises(LRSUnavailable, match="timed out"):
+        client = LRSClient(
+            fence=public_fence(),
+            endpoint="https://lrs.example.org/xapi",
+            client=shared,
+            timeout=2.5,
+        )
+        with pytest.raises(LRSUnavailable, match="did not answer in time"):
             client.post_statements(quizzes(1))
     assert seen == [{"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}]
 
@@ -204,19 +221,20 @@ def test_timeouts_and_network_errors_are_retryable_and_every_request_has_a_timeo
         mock_client(refused).post_statements(quizzes(1))
 
 
-def test_version_header_and_rejected_reason() -> None:
+def test_version_header_and_rejected_status_without_the_body() -> None:
     versions: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         versions.append(request.headers["X-Experience-API-Version"])
-        return httpx.Response(400, text="statement 3: verb.id is not an IRI")
+        return httpx.Response(400, text="statement 3: mbox mailto:learner@example.edu is bad")
 
-    with pytest.raises(LRSRejected, match=r"verb\.id is not an IRI") as info:
+    with pytest.raises(LRSRejected, match=r"rejected the request \(400\): Bad Request") as info:
         mock_client(handler, version="2.0.0").post_statements(quizzes(1))
     assert info.value.status == 400
+    assert "learner@example.edu" not in info.value.message  # the answer body is never quoted
     assert versions == ["2.0.0"]
     with pytest.raises(ConfigError):
-        LRSClient("https://lrs.example.org/xapi", version="1.0.1")
+        LRSClient(fence=public_fence(), endpoint="https://lrs.example.org/xapi", version="1.0.1")
     with pytest.raises(ConfigError):
         LRSClient("ftp://lrs.example.org/xapi")
 
@@ -347,7 +365,9 @@ def test_async_documents_with_etag() -> None:
     async def go() -> None:
         lrs = DocumentLRS()
         async with AsyncLRSClient(
-            "https://lrs.example.org/xapi", transport=httpx.MockTransport(lrs)
+            fence=public_fence(),
+            endpoint="https://lrs.example.org/xapi",
+            transport=httpx.MockTransport(lrs),
         ) as client:
             where: dict[str, Any] = {"activity_id": "https://tool.example.edu/a", "agent": ACTOR}
             await client.put_document("state", "s", {"n": 1}, if_none_match="*", **where)
@@ -410,7 +430,10 @@ def test_async_client_oauth2_put_and_void() -> None:
     async def go() -> str:
         auth = OAuth2ClientCredentials("https://auth.example.org/token", "id", "secret")
         async with AsyncLRSClient(
-            "https://lrs.example.org/xapi", auth=auth, transport=httpx.MockTransport(handler)
+            fence=public_fence(),
+            endpoint="https://lrs.example.org/xapi",
+            auth=auth,
+            transport=httpx.MockTransport(handler),
         ) as client:
             statement = quizzes(1)[0]
             assert await client.put_statement(statement) == str(statement.id)

@@ -22,6 +22,7 @@ from blendkit.errors import OutboxError
 from blendkit.store import Store
 from blendkit.store._tables_xapi import xapi_outbox
 from blendkit.xapi import LRSClient, Outbox, StatementFactory, lti_actor
+from tests.fence import public_fence
 
 from .conftest import PASSWORD, USERNAME, Ralph
 
@@ -57,7 +58,11 @@ class FakeClock:
 
 
 def mock_lrs(handler: Any) -> LRSClient:
-    return LRSClient("https://lrs.example.org/xapi", transport=httpx.MockTransport(handler))
+    return LRSClient(
+        "https://lrs.example.org/xapi",
+        transport=httpx.MockTransport(handler),
+        fence=public_fence(),
+    )
 
 
 # --- emit ---------------------------------------------------------------------------------------
@@ -171,7 +176,8 @@ def test_400_splits_the_batch_and_dead_letters_only_the_bad_ones(sqlite_store: S
     assert len(calls) < 32  # halving, not one request per statement
     letters = {d.statement_id: d for d in outbox.dead_letters()}
     assert set(letters) == {str(batch[5].id), str(batch[20].id)}
-    assert "forbidden module id" in letters[str(batch[5].id)].reason
+    assert "rejected the request (400)" in letters[str(batch[5].id)].reason
+    assert "forbidden module id" not in letters[str(batch[5].id)].reason  # no answer body
     assert letters[str(batch[5].id)].status_code == 400
     assert outbox.retry_dead([str(batch[5].id)]) == 1
     assert (outbox.status().pending, outbox.status().dead) == (1, 1)
@@ -285,6 +291,7 @@ def deliverer_env(url: str, ralph: Ralph, **extra: str) -> dict[str, str]:
     env.update(
         BLENDKIT_DATABASE_URL=url,
         BLENDKIT_XAPI_ENDPOINT=ralph.endpoint,
+        BLENDKIT_HTTP_ALLOWED_HOSTS='["127.0.0.1"]',
         BLENDKIT_XAPI_USERNAME=USERNAME,
         BLENDKIT_XAPI_PASSWORD=PASSWORD,
         **extra,

@@ -19,11 +19,12 @@ from blendkit import http
 from blendkit.errors import (
     BlendkitError,
     NotFound,
+    OutboundError,
     ProviderAuthError,
     ProviderError,
     ProviderRateLimited,
 )
-from blendkit.http import Failure, RetryingSender, parse_retry_after
+from blendkit.http import Failure, Fence, RetryingSender, parse_retry_after
 from blendkit_teams._auth import GraphTokenSource
 
 __all__ = ["GRAPH_API_BASE", "GraphApi", "RetryPolicy", "parse_retry_after"]
@@ -56,11 +57,14 @@ class GraphApi:
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
         timeout: float = 10.0,
+        fence: Fence | None = None,
     ) -> None:
         self._tokens = tokens
         self._client = client
         self._base = base_url.rstrip("/")
-        self._sender = RetryingSender(client, retry=retry or RetryPolicy(), sleep=sleep)
+        self._sender = RetryingSender(
+            client, retry=retry or RetryPolicy(), fence=fence, sleep=sleep
+        )
         self._timeout = timeout
 
     def request(
@@ -84,15 +88,18 @@ class GraphApi:
                 timeout=self._timeout,
             )
 
-        response = self._sender.send_authorized(
-            self._tokens,
-            build,
-            errors=lambda failure: _failure_error(failure, method, url),
-            idempotent=method in _IDEMPOTENT,
-            retry_statuses=_THROTTLED,
-            retry_statuses_if_idempotent=_BUSY,
-            what=f"Microsoft Graph {method} {_short(url)}",
-        )
+        try:
+            response = self._sender.send_authorized(
+                self._tokens,
+                build,
+                errors=lambda failure: _failure_error(failure, method, url),
+                idempotent=method in _IDEMPOTENT,
+                retry_statuses=_THROTTLED,
+                retry_statuses_if_idempotent=_BUSY,
+                what=f"Microsoft Graph {method} {_short(url)}",
+            )
+        except OutboundError as exc:
+            raise ProviderError(exc.message, code=exc.code) from exc
         if response.status_code >= 400:
             raise _error_for(response, method, url)
         return response
@@ -130,7 +137,7 @@ def _failure_error(failure: Failure, method: str, url: str) -> BlendkitError:
     if failure.response is None:
         return ProviderError(
             f"cannot reach Microsoft Graph for {method} {_short(url)} "
-            f"({type(failure.error).__name__}); check the network of this server and retry",
+            "(no answer in time); check the network of this server and retry",
             code="sessions.provider_unreachable",
         )
     advised = failure.retry_after

@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import httpx
 
-from blendkit.errors import ProviderAuthError, ProviderError, ProviderRateLimited
-from blendkit.http import TokenCache, parse_retry_after
+from blendkit.errors import OutboundError, ProviderAuthError, ProviderError, ProviderRateLimited
+from blendkit.http import Fence, TokenCache, parse_retry_after
 
 __all__ = ["GRAPH_SCOPE", "GraphTokenSource", "token_url"]
 
@@ -39,7 +39,9 @@ class GraphTokenSource(TokenCache):
         refresh_margin: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
         timeout: float = 10.0,
+        fence: Fence | None = None,
     ) -> None:
+        self._fence = fence or Fence()
         self._url = token_url(tenant_id)
         self._form = {
             "client_id": client_id,
@@ -55,16 +57,20 @@ class GraphTokenSource(TokenCache):
 
     def _fetch(self) -> tuple[str, float]:
         self.fetch_count += 1
+        request = self._client.build_request(
+            "POST",
+            self._url,
+            data=self._form,
+            headers={"accept": "application/json"},
+            timeout=self._timeout,
+        )
         try:
-            response = self._client.post(
-                self._url,
-                data=self._form,
-                headers={"accept": "application/json"},
-                timeout=self._timeout,
-            )
+            response = self._fence.send(self._client, request)
+        except OutboundError as exc:
+            raise ProviderError(exc.message, code=exc.code) from exc
         except httpx.HTTPError as exc:
             raise ProviderError(
-                f"cannot reach the Microsoft identity platform ({type(exc).__name__}); check the "
+                "cannot reach the Microsoft identity platform (no answer in time); check the "
                 "network and proxy settings of this server",
                 code="sessions.provider_unreachable",
             ) from exc

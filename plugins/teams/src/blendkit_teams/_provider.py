@@ -22,6 +22,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from blendkit.errors import ConfigError, NotFound
+from blendkit.http import Fence
 from blendkit.sessions import (
     JoinLink,
     Learner,
@@ -78,6 +79,7 @@ class TeamsProvider:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        fence: Fence | None = None,
     ) -> None:
         teams = settings.teams
         keys = ("tenant_id", "client_id", "client_secret", "organizer")
@@ -96,6 +98,8 @@ class TeamsProvider:
         self._owns_client = client is None
         self._client = client or httpx.Client(timeout=teams.timeout_seconds)
         self._organizer = quote(teams.organizer, safe="@")
+        # Every Graph call, the token request included, goes through blendkit's outbound fence.
+        fence = fence or Fence.from_settings(settings)
         tokens = GraphTokenSource(
             tenant_id=teams.tenant_id,
             client_id=teams.client_id,
@@ -103,9 +107,15 @@ class TeamsProvider:
             client=self._client,
             clock=clock,
             timeout=teams.timeout_seconds,
+            fence=fence,
         )
         self._api = GraphApi(
-            tokens, self._client, retry=retry, sleep=sleep, timeout=teams.timeout_seconds
+            tokens,
+            self._client,
+            retry=retry,
+            sleep=sleep,
+            timeout=teams.timeout_seconds,
+            fence=fence,
         )
         state = teams.client_state.get_secret_value() if teams.client_state else None
         self.notification_url = settings.tool.base_url.rstrip("/") + "/webhooks/teams"

@@ -17,11 +17,12 @@ import httpx
 from blendkit.errors import (
     BlendkitError,
     NotFound,
+    OutboundError,
     ProviderAuthError,
     ProviderError,
     ProviderRateLimited,
 )
-from blendkit.http import Failure, RetryingSender, RetryPolicy, parse_retry_after
+from blendkit.http import Failure, Fence, RetryingSender, RetryPolicy, parse_retry_after
 from blendkit_zoom._auth import ZoomTokenSource
 
 __all__ = ["ZOOM_API_BASE", "RetryPolicy", "ZoomApi", "parse_retry_after", "zoom_error_code"]
@@ -48,13 +49,16 @@ class ZoomApi:
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
         timeout: float = 10.0,
+        fence: Fence | None = None,
     ) -> None:
         self._timeout = timeout
         self._tokens = tokens
         self._client = client
         self._base = base_url.rstrip("/")
         self._follow_api_url = base_url == ZOOM_API_BASE
-        self._sender = RetryingSender(client, retry=retry or RetryPolicy(), sleep=sleep)
+        self._sender = RetryingSender(
+            client, retry=retry or RetryPolicy(), fence=fence, sleep=sleep
+        )
 
     def request(
         self,
@@ -82,15 +86,18 @@ class ZoomApi:
                 timeout=self._timeout,
             )
 
-        response = self._sender.send_authorized(
-            self._tokens,
-            build,
-            errors=lambda failure: _failure_error(failure, method, path),
-            retry_statuses=_RATE_LIMITED,
-            retry_statuses_if_idempotent=frozenset(),
-            give_up_on=_daily_limit,
-            what=f"Zoom {method} {path}",
-        )
+        try:
+            response = self._sender.send_authorized(
+                self._tokens,
+                build,
+                errors=lambda failure: _failure_error(failure, method, path),
+                retry_statuses=_RATE_LIMITED,
+                retry_statuses_if_idempotent=frozenset(),
+                give_up_on=_daily_limit,
+                what=f"Zoom {method} {path}",
+            )
+        except OutboundError as exc:
+            raise ProviderError(exc.message, code=exc.code) from exc
         if response.status_code == 404 and allow_404:
             return response
         if response.status_code >= 400:
@@ -148,9 +155,8 @@ def _daily_limit(response: httpx.Response) -> bool:
 
 def _failure_error(failure: Failure, method: str, path: str) -> BlendkitError:
     if failure.response is None:
-        name = type(failure.error).__name__
         return ProviderError(
-            f"cannot reach Zoom for {method} {path} ({name}); check the "
+            f"cannot reach Zoom for {method} {path} (no answer in time); check the "
             "network of this server and try again",
             code="sessions.provider_unreachable",
         )

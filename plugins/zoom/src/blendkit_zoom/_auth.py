@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import httpx
 
-from blendkit.errors import ProviderAuthError, ProviderError, ProviderRateLimited
-from blendkit.http import TokenCache, parse_retry_after
+from blendkit.errors import OutboundError, ProviderAuthError, ProviderError, ProviderRateLimited
+from blendkit.http import Fence, TokenCache, parse_retry_after
 
 __all__ = ["ZOOM_TOKEN_URL", "ZoomTokenSource"]
 
@@ -38,7 +38,9 @@ class ZoomTokenSource(TokenCache):
         refresh_margin: float = 120.0,
         clock: Callable[[], float] = time.monotonic,
         timeout: float = 10.0,
+        fence: Fence | None = None,
     ) -> None:
+        self._fence = fence or Fence()
         self._account_id = account_id
         self._auth = httpx.BasicAuth(client_id, client_secret)
         self._client = client
@@ -52,17 +54,20 @@ class ZoomTokenSource(TokenCache):
 
     def _fetch(self) -> tuple[str, float]:
         self.fetch_count += 1
+        request = self._client.build_request(
+            "POST",
+            self._token_url,
+            data={"grant_type": "account_credentials", "account_id": self._account_id},
+            headers={"accept": "application/json"},
+            timeout=self._timeout,
+        )
         try:
-            response = self._client.post(
-                self._token_url,
-                data={"grant_type": "account_credentials", "account_id": self._account_id},
-                auth=self._auth,
-                headers={"accept": "application/json"},
-                timeout=self._timeout,
-            )
+            response = self._fence.send(self._client, request, auth=self._auth)
+        except OutboundError as exc:
+            raise ProviderError(exc.message, code=exc.code) from exc
         except httpx.HTTPError as exc:
             raise ProviderError(
-                f"cannot reach Zoom's token endpoint {self._token_url} ({type(exc).__name__}); "
+                f"cannot reach Zoom's token endpoint {self._token_url} (no answer in time); "
                 "check the network and proxy settings of this server",
                 code="sessions.provider_unreachable",
             ) from exc

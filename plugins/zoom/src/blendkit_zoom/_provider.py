@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from blendkit.errors import ConfigError, NotFound, ProviderAuthError, ProviderError
+from blendkit.http import Fence
 from blendkit.sessions import (
     EventLedger,
     JoinLink,
@@ -86,6 +87,7 @@ class ZoomProvider:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         replay_ledger: EventLedger | None = None,
+        fence: Fence | None = None,
     ) -> None:
         zoom = settings.zoom
         missing = [
@@ -105,6 +107,8 @@ class ZoomProvider:
         self._owns_client = client is None
         self._client = client or httpx.Client(timeout=zoom.timeout_seconds)
         self._user = zoom.user_id
+        # Every Zoom call, the token request included, goes through blendkit's outbound fence.
+        fence = fence or Fence.from_settings(settings)
         self._tokens = ZoomTokenSource(
             account_id=zoom.account_id,
             client_id=zoom.client_id,
@@ -112,9 +116,15 @@ class ZoomProvider:
             client=self._client,
             clock=clock,
             timeout=zoom.timeout_seconds,
+            fence=fence,
         )
         self._api = ZoomApi(
-            self._tokens, self._client, retry=retry, sleep=sleep, timeout=zoom.timeout_seconds
+            self._tokens,
+            self._client,
+            retry=retry,
+            sleep=sleep,
+            timeout=zoom.timeout_seconds,
+            fence=fence,
         )
         secret = zoom.webhook_secret.get_secret_value() if zoom.webhook_secret else None
         self._webhooks = ZoomWebhookVerifier(secret, replay_ledger=replay_ledger)
