@@ -60,26 +60,24 @@ def _unclaimed(now: datetime) -> Any:
 def claim(
     *, token: str, now: datetime, until: datetime, limit: int, due_only: bool, postgres: bool
 ) -> Update:
-    """Claim up to ``limit`` rows and return ``(id, statement_id, payload, attempts)``.
-
-    The outer WHERE repeats the conditions: under PostgreSQL's READ COMMITTED the update
-    re-checks them on the locked row, so two claimers never share a row.
-    """
+    """Claim up to ``limit`` rows and return ``(id, statement_id, payload, attempts)``; two
+    claimers never share a row (PostgreSQL: row locks, SKIP LOCKED; SQLite: one writer)."""
     due: Select[Any] = (
         select(_t.c.id).where(_pending, _unclaimed(now)).order_by(_t.c.id).limit(limit)
     )
     if due_only:
         due = due.where(_t.c.next_attempt_at <= now)
     if postgres:
-        # A materialized CTE runs once: an IN (subquery … SKIP LOCKED) may be re-run by the
-        # planner and then claims more than ``limit`` rows.
+        # A materialized CTE runs once (an IN (subquery … SKIP LOCKED) may be re-run by the
+        # planner and then claim more than ``limit`` rows), and its rows stay locked until the
+        # update: the outer statement finds them by primary key, with nothing to re-check.
         batch = due.with_for_update(skip_locked=True).cte("batch").prefix_with("MATERIALIZED")
-        chosen: Any = _t.c.id == batch.c.id
-    else:
-        chosen = _t.c.id.in_(due.scalar_subquery())
+        chosen: Any = [_t.c.id == batch.c.id]
+    else:  # one statement under SQLite's write lock: nothing runs in between
+        chosen = [_t.c.id.in_(due.scalar_subquery()), _pending, _unclaimed(now)]
     return (
         update(_t)
-        .where(chosen, _pending, _unclaimed(now))
+        .where(*chosen)
         .values(claimed_by=token, claimed_until=until)
         .returning(_t.c.id, _t.c.statement_id, _t.c.payload, _t.c.attempts)
     )
