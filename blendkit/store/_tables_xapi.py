@@ -3,8 +3,9 @@
 A statement is stored once (unique ``statement_id``); a deliverer claims a batch by writing its
 claim token and lease into the rows, so several processes can drain one outbox safely.
 
-The indexes are partial: pending rows (claims, the pending count, the next retry time) and
-delivered rows by delivery time (retention) each have their own small index, so the deliverer's
+The indexes are partial: pending rows (claims, the pending count, the next retry time), claimed
+rows by claim token (lease renewal) and delivered rows by delivery time (retention) each have
+their own small index, so the deliverer's
 queries cost the same with an empty table as with millions of delivered rows.
 ``xapi_outbox_totals`` keeps the delivered count (updated with every mark and prune), so
 ``status()`` never counts delivered rows.
@@ -62,6 +63,12 @@ xapi_outbox = Table(
         "next_attempt_at",
         postgresql_where=text(IS_PENDING),
         sqlite_where=text(IS_PENDING),
+    ),
+    Index(
+        "ix_xapi_outbox_claimed_by",
+        "claimed_by",
+        postgresql_where=text("claimed_by IS NOT NULL"),
+        sqlite_where=text("claimed_by IS NOT NULL"),
     ),
     Index(
         "ix_xapi_outbox_delivered_at",

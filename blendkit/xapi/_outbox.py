@@ -228,7 +228,7 @@ class Outbox(OutboxLoops):
         self, token: str, rows: Sequence[_Row], report: DeliveryReport, *, renew: bool = True
     ) -> None:
         assert self.client is not None
-        if renew:  # a later sub-batch: extend the lease, and send only the rows still ours
+        if renew:  # a later sub-batch: extend the claim's lease, send only the rows still ours
             rows = self._renew(token, rows)
             if not rows:
                 return
@@ -257,10 +257,12 @@ class Outbox(OutboxLoops):
         self._delivered(token, rows, report)
 
     def _renew(self, token: str, rows: Sequence[_Row]) -> list[_Row]:
+        """Extend the whole claim's lease (the rows still waiting for their turn must not expire
+        and be re-claimed by another deliverer); return the ``rows`` this claim still holds."""
         until = _utc(self.clock()) + timedelta(seconds=self.lease)
         with self.store.autocommit() as conn:
-            owned = set(conn.execute(sql.renew(token, [r.id for r in rows], until)).scalars())
-        return [r for r in rows if r.id in owned]
+            held = set(conn.execute(sql.renew(token, until)).scalars())
+        return [r for r in rows if r.id in held]
 
     def _delivered(self, token: str, rows: Sequence[_Row], report: DeliveryReport) -> None:
         """Mark the batch delivered; a refused write is tried again after 0.5 s and 1 s, then

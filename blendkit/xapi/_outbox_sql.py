@@ -83,14 +83,10 @@ def claim(
     )
 
 
-def renew(token: str, ids: list[int], until: datetime) -> Update:
-    """Extend the lease of the rows still owned by ``token``; returns their ids."""
-    return (
-        update(_t)
-        .where(_t.c.id.in_(ids), _t.c.claimed_by == token)
-        .values(claimed_until=until)
-        .returning(_t.c.id)
-    )
+def renew(token: str, until: datetime) -> Update:
+    """Extend the lease of every row ``token`` still holds (the halves of a split batch still
+    waiting for their turn included); returns their ids."""
+    return update(_t).where(_t.c.claimed_by == token).values(claimed_until=until).returning(_t.c.id)
 
 
 def _bump_total(conn: Connection, by: int) -> None:
