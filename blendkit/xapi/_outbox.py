@@ -270,8 +270,7 @@ class Outbox(OutboxLoops):
         ids = [r.id for r in rows]
         for attempt in range(1, _MARK_TRIES + 1):
             try:
-                with self.store.autocommit() as conn:
-                    sql.mark_delivered(conn, token, ids, _utc(self.clock()))
+                marked = self._mark(token, ids)
                 break
             except DATABASE_ERRORS:
                 if attempt == _MARK_TRIES:
@@ -287,27 +286,41 @@ class Outbox(OutboxLoops):
                     raise
                 self.counters.mark_retries += 1
                 self.sleep(0.5 * 2 ** (attempt - 1))
-        report.delivered += len(rows)
+        report.delivered += marked
+        self._count_lost_lease(len(ids) - marked)
+
+    def _mark(self, token: str, ids: list[int]) -> int:
+        """Mark delivered (and add to the total) atomically: one statement on PostgreSQL, one
+        transaction of two on SQLite."""
+        if self.store.is_postgres:
+            with self.store.autocommit() as conn:
+                return sql.mark_delivered(conn, token, ids, _utc(self.clock()))
+        with self.store.transaction() as conn:
+            return sql.mark_delivered(conn, token, ids, _utc(self.clock()))
 
     def _mark_owed(self, report: DeliveryReport) -> None:
         """Apply the marks a database failure left owed (raises while it still fails)."""
         for token, ids in list(self._unmarked.items()):
-            with self.store.autocommit() as conn:
-                marked = sql.mark_delivered(conn, token, ids, _utc(self.clock()))
+            marked = self._mark(token, ids)
             del self._unmarked[token]
             self.counters.unmarked -= len(ids)
             self.counters.late_marks += marked
             report.delivered += marked
-            if marked < len(ids):
-                lost = len(ids) - marked
-                self.counters.resent_after_lease += lost
-                log.warning(
-                    "outbox: %d delivered statement(s) were claimed again after their lease ran "
-                    "out and are sent once more (the LRS recognises their ids and keeps one copy)",
-                    lost,
-                )
-            else:
+            if marked:
                 log.info("outbox: recorded %d delivered statement(s) late, none re-sent", marked)
+            self._count_lost_lease(len(ids) - marked)
+
+    def _count_lost_lease(self, lost: int) -> None:
+        """Delivered rows this claim no longer held when marking: their lease ran out and another
+        deliverer claimed them, so they are sent once more (the LRS keeps one copy)."""
+        if lost <= 0:
+            return
+        self.counters.resent_after_lease += lost
+        log.warning(
+            "outbox: %d delivered statement(s) were claimed again after their lease ran out and "
+            "are sent once more (the LRS recognises their ids and keeps one copy)",
+            lost,
+        )
 
     def backoff(self, attempts: int) -> float:
         """Delay before retry number ``attempts`` (1-based): exponential, capped, jittered."""

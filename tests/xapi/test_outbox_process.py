@@ -212,3 +212,33 @@ def test_grades_deliver_loop_survives_a_database_error(monkeypatch: pytest.Monke
         signal.signal(signal.SIGINT, previous[1])
     assert result.exit_code == 0, result.output
     assert calls == 3
+
+
+def test_a_resend_after_the_lease_is_counted_and_logged(
+    sqlite_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Failed before: the re-send after the lease was invisible (no count, no log line)."""
+    caplog.set_level(logging.WARNING, logger="blendkit")
+    clock = FakeClock()
+    posts: list[int] = []
+    lrs = mock_lrs(lambda r: posts.append(1) or httpx.Response(204))
+    first = Outbox(sqlite_store, lrs, clock=clock, sleep=clock.sleep)
+    first.emit(statements(4))
+    flaky = FlakyDatabase(sqlite_store.engine)
+    flaky.arm(100, when="delivered_at")
+    try:
+        with pytest.raises(OperationalError):
+            first.deliver_once()
+    finally:
+        flaky.close()
+    clock.now += first.lease + 1  # the database stayed away longer than the lease
+    second = Outbox(sqlite_store, lrs, clock=clock, sleep=clock.sleep)
+    assert second.deliver_once().delivered == 4  # the other deliverer sends them again
+    assert first.deliver_once().delivered == 0
+    assert first.counters.resent_after_lease == 4
+    assert first.counters.unmarked == 0
+    assert len(posts) == 2
+    assert any(
+        "4 delivered statement(s) were claimed again" in r.getMessage() for r in caplog.records
+    )
+    assert second.status().delivered == 4
