@@ -237,6 +237,15 @@ class XAPISettings(_Section):
     poll_seconds: float = Field(
         default=2.0, gt=0, le=600, description="Idle wait of `blendkit outbox run`."
     )
+    keep_delivered_days: float = Field(
+        default=30.0,
+        ge=0,
+        le=36500,
+        description=(
+            "Delivered statements older than this are deleted by `blendkit outbox run` and "
+            "`blendkit outbox prune` (the LRS keeps them); 0 keeps them forever."
+        ),
+    )
 
 
 class ZoomSettings(_Section):

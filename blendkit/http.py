@@ -10,7 +10,8 @@ HTTP date, or the ISO 8601 timestamp Zoom sends), retry a busy or failing server
 of times without repeating a request that may already have been applied, and share one
 client-credentials token between threads until shortly before it expires. This module does them
 once; each caller keeps its own error classes, codes and messages by turning a :class:`Failure`
-into its own :mod:`blendkit.errors` exception.
+into its own :mod:`blendkit.errors` exception. :class:`CircuitBreaker` backs off a whole endpoint
+(one probe at a time) while it is down.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from blendkit._breaker import BreakerState, CircuitBreaker
 from blendkit._fence import Fence, FetchDeadlineExceeded, Resolver, system_resolver
 from blendkit._fence_rules import (
     METADATA_ADDRESSES,
@@ -38,6 +40,8 @@ from blendkit._fence_rules import (
 __all__ = [
     "BUSY_STATUSES",
     "Backoff",
+    "BreakerState",
+    "CircuitBreaker",
     "Destination",
     "Failure",
     "Fence",

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import signal
-import time
-from types import FrameType
+import logging
 
 import click
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 
-from blendkit.cli._shared import fail, handle_errors, open_store, settings
-from blendkit.courses import CourseAssignments, GradePassback
-from blendkit.http import Fence
+from blendkit.cli._shared import Stopper, fail, handle_errors, open_store, settings
+from blendkit.courses import CourseAssignments, GradePassback, GradeReport
+from blendkit.errors import StoreError
+from blendkit.http import CircuitBreaker, Fence
 from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry, Tenant
-from blendkit.store import KeyEncryption
+from blendkit.store import KeyEncryption, describe_database_error
 
 __all__ = ["commands"]
 
@@ -50,28 +50,52 @@ def status() -> None:
 @click.option("--poll-seconds", default=30.0, show_default=True, type=click.FloatRange(0.1))
 @handle_errors
 def deliver(limit: int, loop: bool, poll_seconds: float) -> None:
-    """Send due scores; failures stay queued with their reason and are retried later."""
-    stop = False
+    """Send due scores; failures stay queued with their reason and are retried later.
 
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stop
-        stop = True
-
-    if loop:
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+    With --loop, a database or network error never ends the process: it is logged once when it
+    starts and once when it is over, and retried with backoff; SIGTERM finishes the scores in
+    hand and exits 0.
+    """
+    if not loop:
+        with httpx.Client(timeout=settings().lti.http_timeout_seconds) as http:
+            _report(_passback(http).deliver_due(limit))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stopper = Stopper()
+    outage = CircuitBreaker(
+        "grade delivery (database)",
+        initial_seconds=poll_seconds,
+        max_seconds=max(poll_seconds, 300),
+    )
     with httpx.Client(timeout=settings().lti.http_timeout_seconds) as http:
-        passback = _passback(http)
-        while True:
-            report = passback.deliver_due(limit)
-            click.echo(
-                f"sent: {report.sent}, retry later: {report.retried}, failed: {report.failed}"
-            )
-            for error in report.errors[:5]:
-                click.echo(f"  {error}", err=True)
-            if not loop or stop:
-                return
-            time.sleep(poll_seconds)
+        passback: GradePassback | None = None
+        while not stopper():
+            try:
+                passback = passback or _passback(http)
+                report = passback.deliver_due(limit)
+            except (SQLAlchemyError, StoreError, httpx.HTTPError) as exc:
+                outage.failure(_describe(exc))
+                stopper.sleep(outage.wait_seconds())
+                continue
+            outage.success()
+            _report(report)
+            stopper.sleep(poll_seconds)
+
+
+def _describe(exc: BaseException) -> str:
+    """Class and code of a database error (never its values); a network error's first line."""
+    if isinstance(exc, SQLAlchemyError):
+        return describe_database_error(exc)
+    if isinstance(exc, StoreError):
+        return f"StoreError [{exc.code}]"
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__}: {first}"
+
+
+def _report(report: GradeReport) -> None:
+    click.echo(f"sent: {report.sent}, retry later: {report.retried}, failed: {report.failed}")
+    for error in report.errors[:5]:
+        click.echo(f"  {error}", err=True)
 
 
 @grades.command(name="retry-failed")

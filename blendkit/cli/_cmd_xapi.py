@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
-from types import FrameType
 from typing import cast
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from blendkit.cli._shared import handle_errors, open_store, settings
-from blendkit.errors import XAPIError
+from blendkit.cli._shared import Stopper, handle_errors, open_store, settings
+from blendkit.errors import StoreError, XAPIError
+from blendkit.http import CircuitBreaker
+from blendkit.store import Store
 from blendkit.xapi import Outbox, Statement, parse_statement
 from blendkit.xapi._outbox import ExportState
 
@@ -89,30 +90,68 @@ def retry_dead(statement_ids: tuple[str, ...]) -> None:
 
 
 @outbox.command()
+@click.option(
+    "--older-than-days",
+    type=click.FloatRange(0),
+    default=None,
+    help="Delete delivered statements older than this ([xapi] keep_delivered_days by default).",
+)
+@handle_errors
+def prune(older_than_days: float | None) -> None:
+    """Delete old delivered statements (never pending ones or dead letters), in small batches."""
+    config = settings()
+    days = config.xapi.keep_delivered_days if older_than_days is None else older_than_days
+    if older_than_days is None and days == 0:
+        click.echo("[xapi] keep_delivered_days = 0 keeps delivered statements; nothing pruned")
+        return
+    deleted = _outbox().prune_delivered(timedelta(days=days))
+    click.echo(f"pruned {deleted} delivered statement(s) older than {days:g} day(s)")
+
+
+@outbox.command()
 @click.option("--poll-seconds", type=float, default=None, help="Idle wait between checks.")
 @handle_errors
 def run(poll_seconds: float | None) -> None:
     """Deliver continuously until SIGTERM/SIGINT (the production deliverer process).
 
     Run one or several (PostgreSQL: they share the work without sending a statement twice).
+    Database and LRS outages are logged once per change and retried; they never end the
+    process. SIGTERM finishes the batch in flight and exits 0. Delivered statements older than
+    [xapi] keep_delivered_days are pruned as it goes.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = settings()
-    box = Outbox.from_settings(config, store=open_store())
+    stopper = Stopper()
+    store = Store.from_settings(config)
+    box = Outbox.from_settings(config, store=store)
+    box.sleep = stopper.sleep
     if box.client is None:
         click.echo("error: no LRS configured ([xapi] endpoint); nothing to deliver to", err=True)
         sys.exit(2)
-    stopping = False
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    poll = poll_seconds or config.xapi.poll_seconds
+    if not _migrated(store, stopper, poll):
+        click.echo("stopped before the database answered", err=True)
+        return
     click.echo("delivering; stop with SIGTERM or Ctrl-C", err=True)
-    report = box.run(lambda: stopping, poll_seconds=poll_seconds or config.xapi.poll_seconds)
+    report = box.run(stopper, poll_seconds=poll)
     click.echo(f"stopped: delivered {report.delivered}, dead {report.dead}", err=True)
+
+
+def _migrated(store: Store, stopper: Stopper, poll_seconds: float) -> bool:
+    """Migrate, waiting (with backoff, one log line per change) while the database is away."""
+    waiting = CircuitBreaker(
+        "outbox database", initial_seconds=poll_seconds, max_seconds=max(poll_seconds, 60.0)
+    )
+    while not stopper():
+        try:
+            store.migrate()
+        except StoreError as exc:
+            waiting.failure(exc.message.splitlines()[0][:300])
+            stopper.sleep(waiting.wait_seconds())
+            continue
+        waiting.success()
+        return True
+    return False
 
 
 @click.group()

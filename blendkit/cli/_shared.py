@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import time
 from collections.abc import Callable
+from types import FrameType
 from typing import ParamSpec, TypeVar
 
 import click
@@ -13,7 +16,7 @@ from blendkit.config import Settings, load_settings
 from blendkit.errors import BlendkitError
 from blendkit.store import Store
 
-__all__ = ["fail", "handle_errors", "open_store", "settings"]
+__all__ = ["Stopper", "fail", "handle_errors", "open_store", "settings"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,3 +53,30 @@ def open_store(migrate: bool = True) -> Store:
     if migrate:
         store.migrate()
     return store
+
+
+class Stopper:
+    """SIGTERM / SIGINT ask a long-running command to stop after the work in hand.
+
+    :meth:`sleep` waits in short slices and returns early once a stop was asked, so a service
+    manager's stop is honoured within a fraction of a second even during a long backoff.
+    """
+
+    def __init__(self) -> None:
+        self.stopping = False
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+
+    def _stop(self, _signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def __call__(self) -> bool:
+        return self.stopping
+
+    def sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stopping:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.2))

@@ -2,6 +2,13 @@
 
 A statement is stored once (unique ``statement_id``); a deliverer claims a batch by writing its
 claim token and lease into the rows, so several processes can drain one outbox safely.
+
+The indexes are partial: pending rows (claims, the pending count, the next retry time), claimed
+rows by claim token (lease renewal) and delivered rows by delivery time (retention) each have
+their own small index, so the deliverer's
+queries cost the same with an empty table as with millions of delivered rows.
+``xapi_outbox_totals`` keeps the delivered count (updated with every mark and prune), so
+``status()`` never counts delivered rows.
 """
 
 from __future__ import annotations
@@ -16,11 +23,17 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from blendkit.store._schema import metadata
 
-__all__ = ["xapi_dead_letters", "xapi_outbox"]
+__all__ = ["IS_DELIVERED", "IS_PENDING", "xapi_dead_letters", "xapi_outbox", "xapi_outbox_totals"]
+
+IS_PENDING = "status = 'pending'"
+"""The partial indexes' condition, written literally in queries too (SQLite uses a partial
+index only when the query repeats its condition, not with a bound parameter)."""
+IS_DELIVERED = "status = 'delivered'"
 
 xapi_outbox = Table(
     "xapi_outbox",
@@ -39,7 +52,37 @@ xapi_outbox = Table(
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("last_error", Text, nullable=True),
     UniqueConstraint("statement_id", name="uq_xapi_outbox_statement_id"),
-    Index("ix_xapi_outbox_due", "status", "next_attempt_at"),
+    Index(
+        "ix_xapi_outbox_pending",
+        "id",
+        postgresql_where=text(IS_PENDING),
+        sqlite_where=text(IS_PENDING),
+    ),
+    Index(
+        "ix_xapi_outbox_pending_due",
+        "next_attempt_at",
+        postgresql_where=text(IS_PENDING),
+        sqlite_where=text(IS_PENDING),
+    ),
+    Index(
+        "ix_xapi_outbox_claimed_by",
+        "claimed_by",
+        postgresql_where=text("claimed_by IS NOT NULL"),
+        sqlite_where=text("claimed_by IS NOT NULL"),
+    ),
+    Index(
+        "ix_xapi_outbox_delivered_at",
+        "delivered_at",
+        postgresql_where=text(IS_DELIVERED),
+        sqlite_where=text(IS_DELIVERED),
+    ),
+)
+
+xapi_outbox_totals = Table(
+    "xapi_outbox_totals",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )
 
 xapi_dead_letters = Table(

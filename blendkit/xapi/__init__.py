@@ -29,7 +29,13 @@ from blendkit.xapi._models import (
     Verb,
     parse_statement,
 )
-from blendkit.xapi._outbox import DeadLetter, DeliveryReport, Outbox, OutboxStatus
+from blendkit.xapi._outbox import (
+    DeadLetter,
+    DeliveryReport,
+    Outbox,
+    OutboxCounters,
+    OutboxStatus,
+)
 from blendkit.xapi._tincan import from_tincan, to_tincan
 from blendkit.xapi._vocab import (
     ACTIVITY_STREAMS,
@@ -66,6 +72,7 @@ __all__ = [
     "LaunchIdentity",
     "OAuth2ClientCredentials",
     "Outbox",
+    "OutboxCounters",
     "OutboxStatus",
     "Result",
     "STATEMENT_NAMESPACE",

@@ -6,11 +6,16 @@
   everywhere), POSTs it, and marks it delivered. 5xx / 429 / timeouts back off exponentially with
   jitter (``Retry-After`` wins); 400 / 409 / 413 / 422 split the batch in halves until the bad
   statements are alone, and those go to the dead-letter table with the LRS's reason.
+* While the LRS is down or busy the whole endpoint backs off (a :class:`~blendkit.http.
+  CircuitBreaker`): one probe batch at a time, not a claim per due row; one log line per state
+  change.
 * A crash between claim and mark leaves a lease that expires; the batch is sent again and the LRS
-  recognises the ids (204 / 409), so nothing is lost and nothing is stored twice.
-* Before every request, the first and each half of a split, the deliverer renews its whole claim
-  (the halves still waiting included) and sends only the rows it still owns: rows another
-  deliverer re-claimed after a stall are left to it, never sent twice by the old owner.
+  recognises the ids (204 / 409), so nothing is lost and nothing is stored twice. A mark that the
+  database refuses is retried at once, then kept and applied before the next claim, so a short
+  database outage does not cost a re-send; :attr:`Outbox.counters` counts both.
+* Before each later half of a split batch, the deliverer renews its whole claim (the halves still
+  waiting included) and sends only the rows it still owns: rows another deliverer re-claimed
+  after a stall are left to it, never sent twice by the old owner.
 """
 
 from __future__ import annotations
@@ -20,87 +25,50 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import IO, Any, Literal
+from datetime import timedelta
+from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Insert, delete, func, insert, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Insert, delete, insert, update
 from sqlalchemy.orm import Session
 
 from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
-from blendkit.http import Fence
-from blendkit.store import Store, describe_database_error
+from blendkit.http import CircuitBreaker, Fence
+from blendkit.store import Store
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
+from blendkit.xapi import _outbox_sql as sql
 from blendkit.xapi._client import LRSClient
 from blendkit.xapi._models import Statement
+from blendkit.xapi._outbox_loop import DATABASE_ERRORS, OutboxLoops
+from blendkit.xapi._outbox_ops import (
+    PENDING,
+    DeadLetter,
+    DeliveryReport,
+    ExportState,
+    OutboxCounters,
+    OutboxStatus,
+    _Row,
+    _utc,
+)
 from blendkit.xapi._wire import as_statement
 
-__all__ = ["DeadLetter", "DeliveryReport", "Outbox", "OutboxStatus"]
+__all__ = [
+    "DeadLetter",
+    "DeliveryReport",
+    "ExportState",
+    "Outbox",
+    "OutboxCounters",
+    "OutboxStatus",
+]
 
 log = logging.getLogger("blendkit.xapi.outbox")
 
-PENDING = "pending"
-DELIVERED = "delivered"
 # Answers that mean "this batch holds a statement the LRS will never accept": split to find it.
 _SPLIT_STATUSES = frozenset({400, 409, 413, 422})
-ExportState = Literal["pending", "delivered", "dead", "all"]
+_MARK_TRIES = 3  # a refused "delivered" write is tried again after 0.5 s and 1 s
 
 
-@dataclass(frozen=True)
-class OutboxStatus:
-    """Counts per state and when the next retry is due."""
-
-    pending: int
-    delivered: int
-    dead: int
-    next_attempt_at: datetime | None
-    last_error: str | None
-
-
-@dataclass
-class DeliveryReport:
-    """What one delivery pass did."""
-
-    delivered: int = 0
-    dead: int = 0
-    retried: int = 0
-    requests: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, other: DeliveryReport) -> None:
-        self.delivered += other.delivered
-        self.dead += other.dead
-        self.retried += other.retried
-        self.requests += other.requests
-        self.errors.extend(other.errors)
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """A statement the LRS refused, with its reason."""
-
-    statement_id: str
-    payload: str
-    reason: str
-    status_code: int | None
-    failed_at: datetime
-
-
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    statement_id: str
-    payload: str
-    attempts: int
-
-
-def _utc(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-class Outbox:
+class Outbox(OutboxLoops):
     """Store-first statement delivery; see the module docstring for the guarantees."""
 
     def __init__(
@@ -116,6 +84,8 @@ class Outbox:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        keep_delivered: timedelta | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -129,7 +99,19 @@ class Outbox:
         self.clock = clock
         self.sleep = sleep
         self.jitter = jitter
+        self.keep_delivered = keep_delivered
+        self.breaker = breaker or CircuitBreaker(
+            _endpoint_name(client),
+            initial_seconds=backoff_initial_seconds,
+            max_seconds=max(backoff_max_seconds, backoff_initial_seconds),
+            clock=clock,
+            jitter=jitter,
+            log=log,
+        )
+        self.counters = OutboxCounters()
         self._insert_statement: Insert | None = None
+        self._unmarked: dict[str, list[int]] = {}  # claim token -> delivered row ids to mark
+        self._next_prune = 0.0
 
     @classmethod
     def from_settings(
@@ -147,6 +129,9 @@ class Outbox:
             backoff_initial_seconds=xapi.backoff_initial_seconds,
             backoff_max_seconds=xapi.backoff_max_seconds,
             lease_seconds=xapi.lease_seconds,
+            keep_delivered=(
+                timedelta(days=xapi.keep_delivered_days) if xapi.keep_delivered_days else None
+            ),
         )
 
     # --- emit -------------------------------------------------------------------------------
@@ -195,72 +180,55 @@ class Outbox:
                 self._insert(joined, rows)
         return [sid for sid, _ in prepared]
 
-    def _insert(self, target: Session | Connection, rows: list[dict[str, Any]]) -> None:
-        if self._insert_statement is None:  # built once: emit runs on every recorded event
-            self._insert_statement = self.store.insert_ignoring_conflicts(
-                xapi_outbox, "statement_id"
-            )
-        target.execute(self._insert_statement, rows)
-
     # --- claim and deliver ------------------------------------------------------------------
 
     def _claim(self, *, ignore_schedule: bool = False) -> tuple[str, list[_Row]]:
+        """Claim a batch and read it back in one statement (``UPDATE … RETURNING``)."""
         token = str(uuid.uuid4())
         now = _utc(self.clock())
-        until = now + timedelta(seconds=self.lease)
-        t = xapi_outbox
-        with self.store.engine.begin() as conn:
-            query = (
-                select(t.c.id)
-                .where(
-                    t.c.status == PENDING,
-                    or_(t.c.claimed_until.is_(None), t.c.claimed_until < now),
-                )
-                .order_by(t.c.id)
-                .limit(self.batch_size)
-            )
-            if not ignore_schedule:
-                query = query.where(t.c.next_attempt_at <= now)
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = list(conn.execute(query).scalars())
-            if not ids:
-                return token, []
-            # The WHERE is re-checked under the write lock: two claimers never share a row.
-            conn.execute(
-                update(t)
-                .where(
-                    t.c.id.in_(ids),
-                    t.c.status == PENDING,
-                    or_(t.c.claimed_until.is_(None), t.c.claimed_until < now),
-                )
-                .values(claimed_by=token, claimed_until=until)
-            )
-            rows = conn.execute(
-                select(t.c.id, t.c.statement_id, t.c.payload, t.c.attempts)
-                .where(t.c.claimed_by == token)
-                .order_by(t.c.id)
-            ).all()
-        return token, [_Row(*r) for r in rows]
+        claim = sql.claim(
+            token=token,
+            now=now,
+            until=now + timedelta(seconds=self.lease),
+            limit=self.batch_size,
+            due_only=not ignore_schedule,
+            postgres=self.store.is_postgres,
+        )
+        with self.store.autocommit() as conn:
+            rows = sorted((_Row(*r) for r in conn.execute(claim)), key=lambda r: r.id)
+        return token, rows
 
     def deliver_once(self, *, ignore_schedule: bool = False) -> DeliveryReport:
-        """Claim one batch and deliver it; an empty report means nothing was due."""
+        """Claim one batch and deliver it; an empty report means nothing was due or the LRS is
+        backed off (see :attr:`breaker`)."""
         if self.client is None:
             raise OutboxError(
                 "no LRS is configured ([xapi] endpoint): statements stay in the local store; "
                 "export them with `blendkit statements export`"
             )
-        token, rows = self._claim(ignore_schedule=ignore_schedule)
         report = DeliveryReport()
-        if rows:
-            self._send(token, rows, report)
+        self._mark_owed(report)
+        if not self.breaker.allow():
+            return report
+        try:
+            token, rows = self._claim(ignore_schedule=ignore_schedule)
+        except BaseException:
+            self.breaker.release()
+            raise
+        if not rows:
+            self.breaker.release()
+            return report
+        self._send(token, rows, report, renew=False)
         return report
 
-    def _send(self, token: str, rows: Sequence[_Row], report: DeliveryReport) -> None:
+    def _send(
+        self, token: str, rows: Sequence[_Row], report: DeliveryReport, *, renew: bool = True
+    ) -> None:
         assert self.client is not None
-        rows = self._renew(token, rows)
-        if not rows:
-            return  # the lease ran out and another deliverer owns these rows now
+        if renew:  # a later sub-batch: extend the claim's lease, send only the rows still ours
+            rows = self._renew(token, rows)
+            if not rows:
+                return
         report.requests += 1
         try:
             self.client.send_serialized([r.payload.encode() for r in rows])
@@ -269,6 +237,7 @@ class Outbox:
             return
         except (LRSConflict, LRSRejected) as exc:
             if exc.status in _SPLIT_STATUSES:
+                self.breaker.success()  # the endpoint works; some statement does not
                 if len(rows) == 1:
                     self._dead(token, rows[0], exc, report)
                     return
@@ -281,42 +250,74 @@ class Outbox:
         except LRSError as exc:
             self._retry(token, rows, exc, report)
             return
+        self.breaker.success()
         self._delivered(token, rows, report)
 
     def _renew(self, token: str, rows: Sequence[_Row]) -> list[_Row]:
-        """Extend the lease of every row this claim still holds; return those of ``rows``.
-
-        The whole claim, not only ``rows``: while one half of a split batch is sent, the rows
-        waiting for their turn must not expire and be re-claimed by another deliverer.
-        """
+        """Extend the whole claim's lease (the rows still waiting for their turn must not expire
+        and be re-claimed by another deliverer); return the ``rows`` this claim still holds."""
         until = _utc(self.clock()) + timedelta(seconds=self.lease)
-        with self.store.engine.begin() as conn:
-            held = set(
-                conn.execute(
-                    update(xapi_outbox)
-                    .where(xapi_outbox.c.claimed_by == token)
-                    .values(claimed_until=until)
-                    .returning(xapi_outbox.c.id)
-                ).scalars()
-            )
+        with self.store.autocommit() as conn:
+            held = set(conn.execute(sql.renew(token, until)).scalars())
         return [r for r in rows if r.id in held]
 
     def _delivered(self, token: str, rows: Sequence[_Row], report: DeliveryReport) -> None:
-        now = _utc(self.clock())
-        with self.store.engine.begin() as conn:
-            marked = conn.execute(
-                update(xapi_outbox)
-                .where(xapi_outbox.c.id.in_([r.id for r in rows]))
-                .where(xapi_outbox.c.claimed_by == token)
-                .values(
-                    status=DELIVERED,
-                    delivered_at=now,
-                    claimed_by=None,
-                    claimed_until=None,
-                    last_error=None,
-                )
-            ).rowcount
-        report.delivered += int(marked)
+        """Mark the batch delivered; a refused write is tried again after 0.5 s and 1 s, then
+        owed (applied before the next claim) and the database error raised."""
+        ids = [r.id for r in rows]
+        for attempt in range(1, _MARK_TRIES + 1):
+            try:
+                marked = self._mark(token, ids)
+                break
+            except DATABASE_ERRORS:
+                if attempt == _MARK_TRIES:
+                    self._unmarked[token] = ids
+                    self.counters.unmarked += len(ids)
+                    log.warning(
+                        "outbox: %d statement(s) reached the LRS but the database did not record "
+                        "it; the mark is retried before the next claim (if the %.0f s lease runs "
+                        "out first they are sent again, and the LRS keeps one copy)",
+                        len(ids),
+                        self.lease,
+                    )
+                    raise
+                self.counters.mark_retries += 1
+                self.sleep(0.5 * 2 ** (attempt - 1))
+        report.delivered += marked
+        self._count_lost_lease(len(ids) - marked)
+
+    def _mark(self, token: str, ids: list[int]) -> int:
+        """Mark delivered (and add to the total) atomically: one statement on PostgreSQL, one
+        transaction of two on SQLite."""
+        if self.store.is_postgres:
+            with self.store.autocommit() as conn:
+                return sql.mark_delivered(conn, token, ids, _utc(self.clock()))
+        with self.store.transaction() as conn:
+            return sql.mark_delivered(conn, token, ids, _utc(self.clock()))
+
+    def _mark_owed(self, report: DeliveryReport) -> None:
+        """Apply the marks a database failure left owed (raises while it still fails)."""
+        for token, ids in list(self._unmarked.items()):
+            marked = self._mark(token, ids)
+            del self._unmarked[token]
+            self.counters.unmarked -= len(ids)
+            self.counters.late_marks += marked
+            report.delivered += marked
+            if marked:
+                log.info("outbox: recorded %d delivered statement(s) late, none re-sent", marked)
+            self._count_lost_lease(len(ids) - marked)
+
+    def _count_lost_lease(self, lost: int) -> None:
+        """Delivered rows this claim no longer held when marking: their lease ran out and another
+        deliverer claimed them, so they are sent once more (the LRS keeps one copy)."""
+        if lost <= 0:
+            return
+        self.counters.resent_after_lease += lost
+        log.warning(
+            "outbox: %d delivered statement(s) were claimed again after their lease ran out and "
+            "are sent once more (the LRS recognises their ids and keeps one copy)",
+            lost,
+        )
 
     def backoff(self, attempts: int) -> float:
         """Delay before retry number ``attempts`` (1-based): exponential, capped, jittered."""
@@ -329,7 +330,7 @@ class Outbox:
         attempts = max(r.attempts for r in rows) + 1
         delay = exc.retry_after if exc.retry_after is not None else self.backoff(attempts)
         due = _utc(self.clock() + delay)
-        with self.store.engine.begin() as conn:
+        with self.store.autocommit() as conn:
             conn.execute(
                 update(xapi_outbox)
                 .where(xapi_outbox.c.id.in_([r.id for r in rows]))
@@ -344,7 +345,9 @@ class Outbox:
             )
         report.retried += len(rows)
         report.errors.append(exc.message)
-        log.warning("outbox: %d statement(s) retry in %.1f s: %s", len(rows), delay, exc.message)
+        # The breaker logs the endpoint's state changes; a line per batch would flood the log.
+        log.debug("outbox: %d statement(s) retry in %.1f s: %s", len(rows), delay, exc.message)
+        self.breaker.failure(exc.message, retry_after=exc.retry_after)
 
     def _dead(self, token: str, row: _Row, exc: LRSError, report: DeliveryReport) -> None:
         now = _utc(self.clock())
@@ -369,145 +372,12 @@ class Outbox:
         report.errors.append(exc.message)
         log.error("outbox: statement %s refused by the LRS: %s", row.statement_id, exc.message)
 
-    # --- loops ------------------------------------------------------------------------------
 
-    def flush(self, *, max_seconds: float = 60.0) -> DeliveryReport:
-        """Deliver everything pending now, retrying transient failures until ``max_seconds``."""
-        total = DeliveryReport()
-        deadline = self.clock() + max_seconds
-        ignore_schedule = True
-        while True:
-            report = self.deliver_once(ignore_schedule=ignore_schedule)
-            total.add(report)
-            if report.requests == 0:
-                status = self.status()
-                if status.pending == 0 or self.clock() >= deadline:
-                    return total
-                due = status.next_attempt_at
-                wait = due.timestamp() - self.clock() if due is not None else 0.0
-                self.sleep(min(max(wait, 0.05), max(0.0, deadline - self.clock())))
-            ignore_schedule = False
-
-    def run(self, should_stop: Callable[[], bool], *, poll_seconds: float = 2.0) -> DeliveryReport:
-        """Deliver until ``should_stop()`` is true: the long-running deliverer process.
-
-        A database hiccup (locked SQLite file, PostgreSQL failover) is logged and retried after
-        ``poll_seconds``; it never ends the process.
-        """
-        total = DeliveryReport()
-        while not should_stop():
-            try:
-                report = self.deliver_once()
-            except SQLAlchemyError as exc:
-                # The class and code only: the error's text may quote a statement's values.
-                error = describe_database_error(exc)
-                log.warning("outbox: database error, retrying in %.1f s: %s", poll_seconds, error)
-                total.errors.append(error)
-                self.sleep(poll_seconds)
-                continue
-            total.add(report)
-            if report.requests == 0:
-                nxt = self.status().next_attempt_at
-                wait = poll_seconds if nxt is None else nxt.timestamp() - self.clock()
-                self.sleep(min(max(wait, 0.05), poll_seconds))
-        return total
-
-    # --- inspection and operations ----------------------------------------------------------
-
-    def status(self) -> OutboxStatus:
-        """Pending / delivered / dead counts and the next retry time."""
-        t = xapi_outbox
-        with self.store.engine.connect() as conn:
-            grouped = conn.execute(select(t.c.status, func.count()).group_by(t.c.status)).all()
-            counts: dict[str, int] = {str(k): int(v) for k, v in grouped}
-            dead = conn.execute(select(func.count()).select_from(xapi_dead_letters)).scalar_one()
-            nxt = conn.execute(
-                select(func.min(t.c.next_attempt_at)).where(t.c.status == PENDING)
-            ).scalar_one()
-            last = conn.execute(
-                select(t.c.last_error)
-                .where(t.c.status == PENDING, t.c.last_error.is_not(None))
-                .order_by(t.c.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-        if isinstance(nxt, datetime) and nxt.tzinfo is None:
-            nxt = nxt.replace(tzinfo=UTC)
-        return OutboxStatus(
-            pending=int(counts.get(PENDING, 0)),
-            delivered=int(counts.get(DELIVERED, 0)),
-            dead=int(dead),
-            next_attempt_at=nxt,
-            last_error=last,
-        )
-
-    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        """The most recent dead letters with the LRS's reasons."""
-        d = xapi_dead_letters
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(d.c.statement_id, d.c.payload, d.c.reason, d.c.status_code, d.c.failed_at)
-                .order_by(d.c.id.desc())
-                .limit(limit)
-            ).all()
-        return [DeadLetter(*r) for r in rows]
-
-    def retry_dead(self, statement_ids: Sequence[str] | None = None) -> int:
-        """Move dead letters (all, or the given ids) back to pending; returns how many."""
-        d = xapi_dead_letters
-        now = _utc(self.clock())
-        with self.store.engine.begin() as conn:
-            query = select(d.c.id, d.c.statement_id, d.c.payload)
-            if statement_ids is not None:
-                query = query.where(d.c.statement_id.in_(list(statement_ids)))
-            rows = conn.execute(query).all()
-            if not rows:
-                return 0
-            self._insert(
-                conn,
-                [
-                    {
-                        "statement_id": r.statement_id,
-                        "payload": r.payload,
-                        "status": PENDING,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for r in rows
-                ],
-            )
-            conn.execute(delete(d).where(d.c.id.in_([r.id for r in rows])))
-        return len(rows)
-
-    def export(self, out: IO[bytes], *, state: ExportState = "all") -> int:
-        """Write statements as JSON lines (one statement per line); returns the count."""
-        count = 0
-        with self.store.engine.connect() as conn:
-            if state in ("pending", "delivered", "all"):
-                query = select(xapi_outbox.c.payload).order_by(xapi_outbox.c.id)
-                if state != "all":
-                    query = query.where(xapi_outbox.c.status == state)
-                for (payload,) in conn.execute(query.execution_options(yield_per=1000)):
-                    out.write(payload.encode() + b"\n")
-                    count += 1
-            if state in ("dead", "all"):
-                query = select(xapi_dead_letters.c.payload).order_by(xapi_dead_letters.c.id)
-                for (payload,) in conn.execute(query):
-                    out.write(payload.encode() + b"\n")
-                    count += 1
-        return count
-
-    def prune_delivered(self, older_than: timedelta) -> int:
-        """Delete delivered rows older than ``older_than`` (the LRS holds them)."""
-        cutoff = _utc(self.clock()) - older_than
-        with self.store.engine.begin() as conn:
-            return int(
-                conn.execute(
-                    delete(xapi_outbox).where(
-                        xapi_outbox.c.status == DELIVERED, xapi_outbox.c.delivered_at < cutoff
-                    )
-                ).rowcount
-            )
+def _endpoint_name(client: LRSClient | None) -> str:
+    if client is None:
+        return "LRS (none configured)"
+    url = client.requests.base.copy_with(username=None, password=None, query=None)
+    return f"LRS {url}"
 
 
 def _is_single(value: Any) -> bool:

@@ -260,6 +260,7 @@ def test_only_allowed_platform_hosts_may_register(
             invites=invites,
             registry=InMemoryPlatformRegistry(),
             http=http,
+            fence=loopback_fence(),
             allowed_issuer_hosts=["*.example.edu"],
         ).register(moodle.config_url, moodle.token, invite=mint(invites))
     assert caught.value.code == "lti.registration_issuer_not_allowed"
@@ -269,6 +270,7 @@ def test_only_allowed_platform_hosts_may_register(
             invites=invites,
             registry=InMemoryPlatformRegistry(),
             http=http,
+            fence=loopback_fence(),
             allowed_issuer_hosts=["127.0.0.*"],
         ).register(moodle.config_url, moodle.token, invite=mint(invites))
     assert result.platform.client_id == "client-1"
@@ -319,7 +321,7 @@ def test_busy_configuration_endpoint_is_retried_but_a_lost_post_is_not(
     )
     with pytest.raises(RegistrationError) as caught:
         registration.register(platform.config_url, platform.token, invite=mint(invites))
-    assert caught.value.code == "lti.registration_platform_unavailable"
+    assert caught.value.code == "lti.registration_refused"  # the POST got no usable answer
     assert calls == ["GET", "GET", "POST"]
     assert sleeps == [2.0]
 
@@ -338,6 +340,7 @@ def test_answer_without_client_id_is_reported(invites: RegistrationInvites) -> N
             invites=invites,
             registry=InMemoryPlatformRegistry(),
             http=httpx.Client(transport=httpx.MockTransport(handler)),
+            fence=loopback_fence(),
         ).register(platform.config_url, platform.token, invite=mint(invites))
     assert caught.value.code == "lti.registration_response_invalid"
 

@@ -135,7 +135,7 @@ def test_outbox_loop_logs_the_error_class_not_its_text(
         courses.enrol(gone, Enrolment(sub=SUB, name=NAME, email=EMAIL))
     except SQLAlchemyError as exc:
         real = exc
-    outbox = Outbox(store)
+    outbox = Outbox(store, sleep=lambda _seconds: None)
     calls = iter([real])
 
     def failing(**_: object) -> object:
@@ -144,7 +144,7 @@ def test_outbox_loop_logs_the_error_class_not_its_text(
     monkeypatch.setattr(outbox, "deliver_once", failing)
     stops = iter([False, True])
     caplog.set_level(logging.DEBUG)
-    report = outbox.run(lambda: next(stops), poll_seconds=0)
+    report = outbox.run(lambda: next(stops), poll_seconds=0.01)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "IntegrityError" in logged
     assert "INSERT" not in logged

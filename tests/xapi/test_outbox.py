@@ -247,7 +247,7 @@ def test_run_survives_a_database_error(
     report = outbox.run(lambda: outbox.status().pending == 0, poll_seconds=0.5)
     assert report.delivered == 2
     assert "database is locked" in report.errors[0]
-    assert clock.slept[0] == 0.5
+    assert 0.25 <= clock.slept[0] <= 0.5  # poll_seconds, jittered; longer as failures go on
 
 
 def test_bad_credentials_keep_statements_pending_not_dead(sqlite_store: Store) -> None:

@@ -1,0 +1,201 @@
+"""The outbox's values (status, reports, counters, dead letters) and its operator actions
+(status, dead letters, retry, export, retention), shared by :class:`blendkit.xapi.Outbox`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any, Literal
+
+from sqlalchemy import Connection, Insert, delete, select
+from sqlalchemy.orm import Session
+
+from blendkit.store import Store
+from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
+from blendkit.xapi import _outbox_sql as sql
+
+__all__ = [
+    "PENDING",
+    "DeadLetter",
+    "DeliveryReport",
+    "ExportState",
+    "OutboxCounters",
+    "OutboxOperations",
+    "OutboxStatus",
+]
+
+PENDING = "pending"
+ExportState = Literal["pending", "delivered", "dead", "all"]
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    """Counts per state and when the next retry is due."""
+
+    pending: int
+    delivered: int
+    dead: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    delivered: int = 0
+    dead: int = 0
+    retried: int = 0
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryReport) -> None:
+        self.delivered += other.delivered
+        self.dead += other.dead
+        self.retried += other.retried
+        self.requests += other.requests
+        self.errors.extend(other.errors)
+
+
+@dataclass
+class OutboxCounters:
+    """What this process's deliverer did beyond plain deliveries (for logs and metrics).
+
+    All count statements and only grow, except ``unmarked`` (a gauge).
+    """
+
+    mark_retries: int = 0
+    """Times the database write marking a delivered batch was tried again."""
+    unmarked: int = 0
+    """Delivered statements whose mark is still owed (applied before the next claim)."""
+    late_marks: int = 0
+    """Delivered statements marked after the database came back (no re-send)."""
+    resent_after_lease: int = 0
+    """Delivered statements whose lease ran out before the mark: sent again (the LRS keeps one)."""
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A statement the LRS refused, with its reason."""
+
+    statement_id: str
+    payload: str
+    reason: str
+    status_code: int | None
+    failed_at: datetime
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    statement_id: str
+    payload: str
+    attempts: int
+
+
+def _utc(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _aware(value: Any) -> datetime | None:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None
+
+
+class OutboxOperations:
+    """Inspection and operator actions over the outbox tables (no LRS needed)."""
+
+    store: Store
+    clock: Callable[[], float]
+    _insert_statement: Insert | None
+
+    def _insert(self, target: Session | Connection, rows: list[dict[str, Any]]) -> None:
+        if self._insert_statement is None:  # built once: emit runs on every recorded event
+            self._insert_statement = self.store.insert_ignoring_conflicts(
+                xapi_outbox, "statement_id"
+            )
+        target.execute(self._insert_statement, rows)
+
+    def status(self) -> OutboxStatus:
+        """Pending / delivered / dead counts and the next retry time (one indexed query)."""
+        with self.store.autocommit() as conn:
+            pending, delivered, dead, nxt, last = conn.execute(sql.status_query()).one()
+        return OutboxStatus(
+            pending=int(pending),
+            delivered=int(delivered or 0),
+            dead=int(dead),
+            next_attempt_at=_aware(nxt),
+            last_error=last,
+        )
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """The most recent dead letters with the LRS's reasons."""
+        d = xapi_dead_letters
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(d.c.statement_id, d.c.payload, d.c.reason, d.c.status_code, d.c.failed_at)
+                .order_by(d.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [DeadLetter(*r) for r in rows]
+
+    def retry_dead(self, statement_ids: Sequence[str] | None = None) -> int:
+        """Move dead letters (all, or the given ids) back to pending; returns how many."""
+        d = xapi_dead_letters
+        now = _utc(self.clock())
+        with self.store.engine.begin() as conn:
+            query = select(d.c.id, d.c.statement_id, d.c.payload)
+            if statement_ids is not None:
+                query = query.where(d.c.statement_id.in_(list(statement_ids)))
+            rows = conn.execute(query).all()
+            if not rows:
+                return 0
+            self._insert(
+                conn,
+                [
+                    {
+                        "statement_id": r.statement_id,
+                        "payload": r.payload,
+                        "status": PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for r in rows
+                ],
+            )
+            conn.execute(delete(d).where(d.c.id.in_([r.id for r in rows])))
+        return len(rows)
+
+    def export(self, out: IO[bytes], *, state: ExportState = "all") -> int:
+        """Write statements as JSON lines (one statement per line); returns the count."""
+        count = 0
+        with self.store.engine.connect() as conn:
+            if state in ("pending", "delivered", "all"):
+                query = select(xapi_outbox.c.payload).order_by(xapi_outbox.c.id)
+                if state != "all":
+                    query = query.where(xapi_outbox.c.status == state)
+                for (payload,) in conn.execute(query.execution_options(yield_per=1000)):
+                    out.write(payload.encode() + b"\n")
+                    count += 1
+            if state in ("dead", "all"):
+                query = select(xapi_dead_letters.c.payload).order_by(xapi_dead_letters.c.id)
+                for (payload,) in conn.execute(query):
+                    out.write(payload.encode() + b"\n")
+                    count += 1
+        return count
+
+    def prune_delivered(self, older_than: timedelta, *, batch_size: int = 1000) -> int:
+        """Delete delivered rows older than ``older_than`` (the LRS holds them), in batches of
+        ``batch_size`` rows, each its own short transaction; pending rows and dead letters are
+        never touched. Returns how many were deleted."""
+        cutoff = _utc(self.clock()) - older_than
+        total = 0
+        while True:
+            with self.store.transaction() as conn:
+                deleted = sql.prune_batch(conn, cutoff, batch_size)
+            total += deleted
+            if deleted < batch_size:
+                return total
