@@ -196,20 +196,10 @@ class KeySet:
         Plain keys are encrypted, keys under an older encryption key move to the first one;
         returns how many keys were rewritten.
         """
-        with self._store.transaction() as session:
-            rows = session.execute(
-                select(tool_keys.c.kid, tool_keys.c.private_pem, tool_keys.c.encrypted)
-            ).all()
-            for row in rows:
-                sealed = self._encryption.reseal(
-                    row.private_pem, bool(row.encrypted), what=f"tool key {row.kid}"
-                )
-                session.execute(
-                    update(tool_keys)
-                    .where(tool_keys.c.kid == row.kid)
-                    .values(private_pem=sealed, encrypted=True)
-                )
-        return len(rows)
+        with self._store.transaction() as conn:
+            return self._encryption.reseal_table(
+                conn, tool_keys, "kid", "private_pem", what="tool key"
+            )
 
     def retire(self, kid: str | None = None) -> list[ToolKey]:
         """Stop publishing ``kid``, or every key older than the current signing key.

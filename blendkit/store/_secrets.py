@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Table, select, update
 
 from blendkit.errors import ConfigError
 from blendkit.store._store import Store
@@ -156,6 +156,21 @@ class KeyEncryption:
         except (InvalidToken, UnicodeError):
             raise self._wrong_key(what) from None
 
+    def reseal_table(
+        self, conn: Connection, table: Table, key: str, value: str, *, what: str
+    ) -> int:
+        """Re-encrypt column ``value`` of every row of ``table`` (rows named by column ``key``,
+        with an ``encrypted`` flag) with the first key, in the caller's transaction; returns how
+        many rows were rewritten. ``what`` names a row in errors, e.g. ``"tool key"``."""
+        columns = table.c
+        rows = conn.execute(select(columns[key], columns[value], columns.encrypted)).all()
+        for name, stored, encrypted in rows:
+            sealed = self.reseal(stored, bool(encrypted), what=f"{what} {name!r}")
+            conn.execute(
+                update(table).where(columns[key] == name).values({value: sealed, "encrypted": True})
+            )
+        return len(rows)
+
 
 class StoredSecrets:
     """Random secrets generated once per install and shared by every process through the store."""
@@ -195,16 +210,6 @@ class StoredSecrets:
     def re_encrypt(self) -> int:
         """Encrypt every stored secret with the first encryption key; returns how many."""
         with self._store.transaction() as conn:
-            rows = conn.execute(
-                select(tool_secrets.c.name, tool_secrets.c.value, tool_secrets.c.encrypted)
-            ).all()
-            for row in rows:
-                sealed = self._encryption.reseal(
-                    row.value, bool(row.encrypted), what=f"stored secret {row.name!r}"
-                )
-                conn.execute(
-                    update(tool_secrets)
-                    .where(tool_secrets.c.name == row.name)
-                    .values(value=sealed, encrypted=True)
-                )
-        return len(rows)
+            return self._encryption.reseal_table(
+                conn, tool_secrets, "name", "value", what="stored secret"
+            )
