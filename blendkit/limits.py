@@ -236,8 +236,32 @@ def check_tree(
 ) -> None:
     """Refuse decoded ``data`` nested deeper or holding more values than ``limits`` allow.
 
-    Walks without recursion, so any depth is measured safely; the error names the node.
+    Walks without recursion, so any depth is measured safely; the error names the node. The
+    common case (within the limits) is one cheap pass that builds no node names; only a document
+    that breaks a limit is walked again to name where.
     """
+    if not _within(data, limits):
+        _name_the_breach(data, what=what, error=error, limits=limits)
+
+
+def _within(data: Any, limits: DocumentLimits) -> bool:
+    """True when ``data`` keeps to the depth and node caps (the launch hot path: no labels)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    nodes = 0
+    max_depth, max_nodes = limits.max_depth, limits.max_nodes
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > max_nodes or depth > max_depth:
+            return False
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend((child, depth + 1) for child in value)
+    return True
+
+
+def _name_the_breach(data: Any, *, what: str, error: _ErrorType, limits: DocumentLimits) -> None:
     stack: list[tuple[Any, int, str]] = [(data, 1, "")]
     nodes = 0
     while stack:
