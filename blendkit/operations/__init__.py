@@ -15,6 +15,7 @@ from blendkit.operations._outcomes import (
     OutcomeListener,
     add_outcome_listener,
     record_outcome,
+    remove_outcome_listener,
 )
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "configure_logging",
     "database_unavailable",
     "record_outcome",
+    "remove_outcome_listener",
     "unavailable_error",
 ]

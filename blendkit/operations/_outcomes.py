@@ -7,7 +7,13 @@ import logging
 from collections.abc import Callable
 from typing import Literal
 
-__all__ = ["OutcomeKind", "OutcomeListener", "add_outcome_listener", "record_outcome"]
+__all__ = [
+    "OutcomeKind",
+    "OutcomeListener",
+    "add_outcome_listener",
+    "record_outcome",
+    "remove_outcome_listener",
+]
 
 OutcomeKind = Literal["ags", "webhook"]
 OutcomeListener = Callable[[OutcomeKind, str, str], None]
@@ -22,6 +28,12 @@ def add_outcome_listener(listener: OutcomeListener) -> None:
     """Call ``listener`` for every outcome recorded from now on (once per listener)."""
     if listener not in _listeners:
         _listeners.append(listener)
+
+
+def remove_outcome_listener(listener: OutcomeListener) -> None:
+    """Stop calling ``listener`` (nothing happens if it was not added)."""
+    if listener in _listeners:
+        _listeners.remove(listener)
 
 
 def record_outcome(kind: OutcomeKind, provider: str, outcome: str) -> None:
