@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from blendkit import Store
@@ -97,3 +97,24 @@ def test_an_integrity_error_stays_a_500(make_app: AppFactory, sqlite_store: Stor
     assert answer.status_code == 500
     assert "Retry-After" not in answer.headers
     assert "store.database" in answer.get_data(as_text=True)
+
+
+def test_an_exhausted_connection_pool_is_503(
+    make_app: AppFactory, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every pooled connection is busy past the pool timeout: wait and retry, not a bug."""
+    engine = create_engine(postgres_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    store = Store(postgres_url, engine=engine)
+    app = make_app(store)
+    held = engine.connect()  # a slow request elsewhere holds the only connection
+    try:
+        caplog.clear()
+        answer = app.test_client().get("/page")
+    finally:
+        held.close()
+    assert answer.status_code == 503
+    assert int(answer.headers["Retry-After"]) > 0
+    records = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(records) == 1
+    assert "TimeoutError" in records[0].getMessage()
+    assert app.test_client().get("/page").status_code == 200, "and it recovers by itself"
