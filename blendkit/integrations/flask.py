@@ -75,6 +75,7 @@ __all__ = [
     "error_handler",
     "from_flask_request",
     "in_one_transaction",
+    "outage_response",
     "to_flask_response",
 ]
 
@@ -418,11 +419,18 @@ def database_error_handler(error: SQLAlchemyError) -> ResponseReturnValue:
     return current_app.handle_user_exception(refused)
 
 
+def outage_response(error: BaseException) -> FlaskResponse | None:
+    """The 503 + ``Retry-After`` answer (and its one log line) when ``error`` comes from a
+    database that does not answer, else ``None``: for apps with their own error handler."""
+    cause = database_unavailable(error)
+    return None if cause is None else unavailable_response(cause)
+
+
 def error_handler(error: BlendkitError) -> FlaskResponse:
     """Render any blendkit error as a page naming its code (registered by ``init_app``)."""
-    cause = database_unavailable(error) if error.code.startswith("store.") else None
-    if cause is not None:
-        return unavailable_response(cause)
+    outage = outage_response(error)
+    if outage is not None:
+        return outage
     # Code and message only: they never contain tokens, cookies or secrets.
     log.warning("request refused: %s %s", error.code, error.message)
     return _no_store(to_flask_response(error_response(error)))
