@@ -28,6 +28,7 @@ __all__ = [
     "DatabaseSettings",
     "HTTPSettings",
     "LTISettings",
+    "MetricsSettings",
     "Settings",
     "TeamsSettings",
     "ToolAdmin",
@@ -132,6 +133,12 @@ class ToolSettings(_Section):
         "launches); larger ones are refused with 413 before more than this is read.",
     )
 
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as plain text or as one JSON object per line (for log "
+        "shippers); both redact launch ids and other credentials in URLs.",
+    )
+
     @property
     def production(self) -> bool:
         """True unless ``environment = "development"``."""
@@ -171,6 +178,25 @@ class HTTPSettings(_Section):
                 parse_allowed_entry(entry)
             except ConfigError as exc:
                 raise ValueError(exc.message) from exc
+        return value
+
+
+class MetricsSettings(_Section):
+    """The Prometheus ``/metrics`` endpoint (needs the ``metrics`` extra)."""
+
+    token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a scraper must send (``Authorization: Bearer …``); unset: "
+        "``/metrics`` is not served at all.",
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError(
+                "must be at least 16 characters (make one with `openssl rand -hex 32`)"
+            )
         return value
 
 
@@ -289,6 +315,7 @@ class Settings(BaseSettings):
     lti: LTISettings = Field(default_factory=LTISettings)
     http: HTTPSettings = Field(default_factory=HTTPSettings)
     xapi: XAPISettings = Field(default_factory=XAPISettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     meeting_provider: str = "fake"
     zoom: ZoomSettings = Field(default_factory=ZoomSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)

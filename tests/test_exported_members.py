@@ -19,6 +19,8 @@ PUBLIC_MODULES = [
     "blendkit.integrations.gunicorn",
     "blendkit.limits",
     "blendkit.lti",
+    "blendkit.operations",
+    "blendkit.operations.metrics",
     "blendkit.plugins",
     "blendkit.progression",
     "blendkit.sessions",

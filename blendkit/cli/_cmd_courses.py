@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
-from blendkit.cli._shared import Stopper, fail, handle_errors, open_store, settings
+from blendkit.cli._shared import (
+    Stopper,
+    fail,
+    handle_errors,
+    open_store,
+    settings,
+    start_service_logging,
+)
 from blendkit.courses import CourseAssignments, GradePassback, GradeReport
 from blendkit.errors import StoreError
 from blendkit.http import CircuitBreaker, Fence
@@ -60,7 +65,7 @@ def deliver(limit: int, loop: bool, poll_seconds: float) -> None:
         with httpx.Client(timeout=settings().lti.http_timeout_seconds) as http:
             _report(_passback(http).deliver_due(limit))
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    start_service_logging()
     stopper = Stopper()
     outage = CircuitBreaker(
         "grade delivery (database)",

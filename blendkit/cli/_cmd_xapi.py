@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from blendkit.cli._shared import Stopper, handle_errors, open_store, settings
+from blendkit.cli._shared import Stopper, handle_errors, open_store, settings, start_service_logging
 from blendkit.errors import StoreError, XAPIError
 from blendkit.http import CircuitBreaker
 from blendkit.store import Store
@@ -119,7 +118,7 @@ def run(poll_seconds: float | None) -> None:
     process. SIGTERM finishes the batch in flight and exits 0. Delivered statements older than
     [xapi] keep_delivered_days are pruned as it goes.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    start_service_logging()
     config = settings()
     stopper = Stopper()
     store = Store.from_settings(config)

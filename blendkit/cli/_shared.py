@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import importlib
+import os
 import signal
 import sys
 import time
@@ -14,6 +16,7 @@ import click
 
 from blendkit.config import Settings, load_settings
 from blendkit.errors import BlendkitError
+from blendkit.operations import configure_logging
 from blendkit.store import Store
 
 __all__ = ["Stopper", "fail", "handle_errors", "open_store", "settings"]
@@ -40,6 +43,18 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(2)
 
     return wrapper
+
+
+def start_service_logging() -> None:
+    """Logging of a long-running command (``outbox run``, ``grades deliver --loop``) in
+    ``[tool] log_format``; with ``PROMETHEUS_MULTIPROC_DIR`` set (and the ``metrics`` extra),
+    its outcome counts join the web workers' ``/metrics`` on the same host."""
+    configure_logging(settings().tool.log_format)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        try:
+            importlib.import_module("blendkit.operations.metrics")
+        except ImportError:
+            click.echo("PROMETHEUS_MULTIPROC_DIR is set but the metrics extra is missing", err=True)
 
 
 def settings() -> Settings:

@@ -27,6 +27,7 @@ from blendkit.lti import (
     Score,
     ServiceSession,
 )
+from blendkit.operations import record_outcome
 from blendkit.store import Store
 from blendkit.store._tables_courses import course_courses, course_grades
 
@@ -155,6 +156,7 @@ class GradePassback:
                         )
                     )  # fmt: skip
                 report.errors.append(message)
+                record_outcome("ags", row.issuer, "failed" if status == "failed" else "retried")
                 if status == "failed":
                     report.failed += 1
                 else:
@@ -168,6 +170,7 @@ class GradePassback:
                             last_error=None)
                 )  # fmt: skip
             report.sent += 1
+            record_outcome("ags", row.issuer, "sent")
         return report
 
     def retry_failed(self, course_id: int | None = None) -> int:

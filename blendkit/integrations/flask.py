@@ -14,6 +14,10 @@ launches are kept server-side (:class:`~blendkit.lti.LaunchSessions`) so pages i
 iframe work without third-party cookies: carry ``launch=<launch_id>`` on links and forms and call
 :meth:`Blendkit.current_launch`. Tokens and secrets are never logged.
 
+``/healthz`` (process up, no database), ``/readyz`` (database answers, migrations current;
+503 otherwise) and, with ``[metrics] token``, ``/metrics`` are served too. A database that does
+not answer makes any route answer 503 with ``Retry-After`` and one log line.
+
 ``init_app`` caps every request body of the app (:class:`~blendkit.limits.RequestLimits`:
 ``[tool] max_webhook_bytes`` under ``/webhooks/`` and ``/lti/``, ``max_request_bytes`` elsewhere):
 a larger declared length is answered 413 before the body is read, and a chunked body is cut off
@@ -38,6 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from blendkit.config import Settings, load_settings
 from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError, StoreError
 from blendkit.http import Fence
+from blendkit.integrations._flask_operations import install_operations, unavailable_response
 from blendkit.limits import CappedStream, RequestLimits
 from blendkit.lti import (
     Advantage,
@@ -58,7 +63,9 @@ from blendkit.lti import (
     claim_deep_linking_answer,
     error_response,
 )
+from blendkit.operations import database_unavailable
 from blendkit.store import KeyEncryption, Store, describe_database_error
+from blendkit.xapi import Outbox
 
 __all__ = [
     "Blendkit",
@@ -68,6 +75,7 @@ __all__ = [
     "error_handler",
     "from_flask_request",
     "in_one_transaction",
+    "outage_response",
     "to_flask_response",
 ]
 
@@ -132,6 +140,8 @@ class BlendkitState:
     fence: Fence
     advantage: Advantage
     launch_handler: LaunchHandler
+    metrics: Any = None
+    """The app's :class:`blendkit.operations.metrics.Metrics` (``None``: no ``[metrics] token``)."""
 
 
 class Blendkit:
@@ -194,6 +204,7 @@ class Blendkit:
             0, _body_cap(RequestLimits.from_settings(settings))
         )
         app.register_blueprint(_blueprint())
+        state.metrics = install_operations(app, settings, store)
         app.register_error_handler(BlendkitError, error_handler)
         app.register_error_handler(SQLAlchemyError, database_error_handler)
 
@@ -214,6 +225,14 @@ class Blendkit:
             return cast(BlendkitState, target.extensions[EXTENSION_KEY])
         except KeyError as exc:
             raise RuntimeError("Blendkit(app) was not initialised on this Flask app") from exc
+
+    @staticmethod
+    def watch_outbox(outbox: Outbox, app: Flask | None = None) -> None:
+        """Report ``outbox`` (counts, oldest pending age, breaker) on ``/metrics`` scrapes;
+        nothing to do when metrics are off."""
+        metrics = Blendkit.state(app).metrics
+        if metrics is not None:
+            metrics.watch_outbox(outbox)
 
     @staticmethod
     def current_launch(required: bool = True) -> Launch | None:
@@ -384,7 +403,12 @@ def _blueprint() -> Blueprint:
 
 def database_error_handler(error: SQLAlchemyError) -> ResponseReturnValue:
     """A database error as a ``store.database`` refusal (500), rendered by the app's handler
-    for blendkit errors; logged by class and code only (its text may quote learner data)."""
+    for blendkit errors; logged by class and code only (its text may quote learner data).
+
+    A connection-class error (refused, dropped, pool exhausted) is an outage, not a bug: 503
+    ``store.unavailable`` with ``Retry-After`` and one warning line."""
+    if database_unavailable(error) is not None:
+        return unavailable_response(error)
     summary = describe_database_error(error)
     log.error("database error on %s %s: %s", request.method, request.path, summary)
     refused = StoreError(
@@ -395,8 +419,18 @@ def database_error_handler(error: SQLAlchemyError) -> ResponseReturnValue:
     return current_app.handle_user_exception(refused)
 
 
+def outage_response(error: BaseException) -> FlaskResponse | None:
+    """The 503 + ``Retry-After`` answer (and its one log line) when ``error`` comes from a
+    database that does not answer, else ``None``: for apps with their own error handler."""
+    cause = database_unavailable(error)
+    return None if cause is None else unavailable_response(cause)
+
+
 def error_handler(error: BlendkitError) -> FlaskResponse:
     """Render any blendkit error as a page naming its code (registered by ``init_app``)."""
+    outage = outage_response(error)
+    if outage is not None:
+        return outage
     # Code and message only: they never contain tokens, cookies or secrets.
     log.warning("request refused: %s %s", error.code, error.message)
     return _no_store(to_flask_response(error_response(error)))

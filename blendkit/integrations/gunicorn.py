@@ -8,7 +8,9 @@ does)::
 Every access-log atom (request line, query string, Referer, Location and other headers, environ
 values) goes through :func:`blendkit.integrations.access_log.redact_query_parameters`, and
 credential headers (``Authorization``, ``Cookie``, ``X-Blendkit-Launch``, ``X-CSRF-Token`` …)
-are replaced whole, so any ``access_log_format`` stays safe. Needs ``gunicorn`` installed.
+are replaced whole, so any ``access_log_format`` stays safe. With ``[tool] log_format = "json"``
+gunicorn's error and access lines are JSON objects too
+(:class:`blendkit.operations.JsonLogFormatter`). Needs ``gunicorn`` installed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
+from blendkit.config import load_settings
 from blendkit.integrations.access_log import REDACTED, redact_query_parameters
+from blendkit.operations import JsonLogFormatter
 
 __all__ = ["RedactingGunicornLogger"]
 
@@ -40,6 +44,14 @@ _SENSITIVE_ATOMS = frozenset(
 
 class RedactingGunicornLogger(Logger):  # type: ignore[misc]
     """gunicorn's logger with sensitive query parameters redacted from every access-log atom."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if load_settings().tool.log_format != "json":
+            return
+        for logger in (self.error_log, self.access_log):
+            for handler in logger.handlers:
+                handler.setFormatter(JsonLogFormatter())
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)

@@ -358,14 +358,15 @@ class Store:
             index_elements=list(keys), set_={name: insert.excluded[name] for name in replace}
         )
 
-    def _alembic_config(self) -> Config:
+    def alembic_config(self) -> Config:
+        """Alembic configuration of blendkit's migration script (for checks and tools)."""
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         return config
 
     def migrate(self) -> None:
         """Bring every branch of the schema to its newest revision (idempotent, multi-process)."""
-        config = self._alembic_config()
+        config = self.alembic_config()
         try:
             with self.engine.begin() as connection:
                 if self.is_postgres:
@@ -381,7 +382,7 @@ class Store:
 
     def pending_migrations(self) -> list[str]:
         """Revision ids that :meth:`migrate` would still apply (empty when up to date)."""
-        script = ScriptDirectory.from_config(self._alembic_config())
+        script = ScriptDirectory.from_config(self.alembic_config())
         with self.engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
         applied: set[str] = set()

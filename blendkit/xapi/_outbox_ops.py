@@ -38,6 +38,8 @@ class OutboxStatus:
     dead: int
     next_attempt_at: datetime | None
     last_error: str | None
+    oldest_pending_at: datetime | None = None
+    """When the oldest statement still waiting was written (None: nothing pending)."""
 
 
 @dataclass
@@ -121,13 +123,14 @@ class OutboxOperations:
     def status(self) -> OutboxStatus:
         """Pending / delivered / dead counts and the next retry time (one indexed query)."""
         with self.store.autocommit() as conn:
-            pending, delivered, dead, nxt, last = conn.execute(sql.status_query()).one()
+            pending, delivered, dead, nxt, last, oldest = conn.execute(sql.status_query()).one()
         return OutboxStatus(
             pending=int(pending),
             delivered=int(delivered or 0),
             dead=int(dead),
             next_attempt_at=_aware(nxt),
             last_error=last,
+            oldest_pending_at=_aware(oldest),
         )
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:

@@ -155,7 +155,8 @@ def next_due() -> Select[Any]:
 
 
 def status_query() -> Select[Any]:
-    """pending, delivered, dead, next attempt, latest error: one round trip, no full scan."""
+    """pending, delivered, dead, next attempt, latest error, oldest pending row's creation:
+    one round trip, no full scan (the oldest pending row is the first of the pending index)."""
     d = xapi_dead_letters
     pending = select(func.count()).select_from(_t).where(_pending).scalar_subquery()
     delivered = (
@@ -172,4 +173,5 @@ def status_query() -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    return select(pending, delivered, dead, nxt, last)
+    oldest = select(_t.c.created_at).where(_pending).order_by(_t.c.id).limit(1).scalar_subquery()
+    return select(pending, delivered, dead, nxt, last, oldest)

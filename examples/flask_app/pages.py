@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from blendkit import BlendkitError, LaunchRejected
 from blendkit.courses import Course, Enrolment
-from blendkit.integrations.flask import Blendkit
+from blendkit.integrations.flask import Blendkit, outage_response
 from blendkit.lti import Administrator, Launch, administrator_for
 from examples.flask_app.app import services
 
@@ -200,6 +200,9 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(BlendkitError)
     def _error(error: BlendkitError) -> ResponseReturnValue:
+        outage = outage_response(error)  # the database did not answer: 503 + Retry-After
+        if outage is not None:
+            return outage
         current_app.logger.info("refused: %s %s", error.code, error.message)
         return render_template("error.html", error=error), error.http_status
 

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from blendkit import NotFound, PluginError
+from blendkit import BlendkitError, NotFound, PluginError
+from blendkit.operations import record_outcome
 from blendkit.sessions import (
     MeetingProvider,
     WebhookRequest,
@@ -73,13 +74,19 @@ def receive(name: str) -> ResponseReturnValue:
         received_at=datetime.now(UTC),
     )
     svc = services()
-    result = handle_webhook_once(provider, incoming, svc.ledger)
+    try:
+        result = handle_webhook_once(provider, incoming, svc.ledger)
+    except BlendkitError:
+        record_outcome("webhook", provider.name, "rejected")
+        raise
     try:
         svc.live.handle_events(result.events)
     except Exception:
         # Not processed: forget the events so the provider's retry (after our 5xx) is handled.
         for event in result.events:
             svc.ledger.forget(provider.name, event.event_id)
+        record_outcome("webhook", provider.name, "failed")
         raise
     answer = result.response
+    record_outcome("webhook", provider.name, "accepted" if answer.status < 400 else "rejected")
     return Response(answer.body, status=answer.status, headers=answer.headers)

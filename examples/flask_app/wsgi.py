@@ -16,8 +16,14 @@ from __future__ import annotations
 
 import gc
 
+from blendkit import load_settings
+from blendkit.operations import configure_logging
 from examples.flask_app import create_app
 
-app = create_app()
+settings = load_settings()
+# Every log line of the tool in the chosen format, "text" or "json" ([tool] log_format), set
+# before the app exists so Flask adds no handler of its own.
+configure_logging(settings.tool.log_format)
+app = create_app(settings)
 gc.collect()
 gc.freeze()

@@ -9,6 +9,7 @@ import httpx
 
 from blendkit.courses import CourseService, Enrolment, GradePassback
 from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry, Tenant
+from blendkit.operations import add_outcome_listener, remove_outcome_listener
 from blendkit.progression import ScoreRecorded, VideoWatched, flipped_classroom
 from blendkit.xapi import Outbox, StatementFactory
 from tests.e2e.conftest import Deployment, deployment  # noqa: F401  # the fixture
@@ -54,6 +55,12 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
         course, "student-1", ScoreRecorded(item="readiness-quiz", score=80, at=clock.now)
     )
 
+    outcomes: list[tuple[str, str, str]] = []
+
+    def listen(kind: str, provider: str, outcome: str) -> None:
+        outcomes.append((kind, provider, outcome))
+
+    add_outcome_listener(listen)
     with httpx.Client(timeout=10) as http:
         passback = GradePassback(
             store,
@@ -63,6 +70,7 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
         )
         report = passback.deliver_due()
         assert (report.sent, report.retried, report.errors) == (2, 0, [])
+        assert outcomes == [("ags", platform.issuer, "sent")] * 2, "counted for /metrics"
         items = list(platform.records.lineitems.values())
         assert [i["resourceId"] for i in items] == ["readiness-quiz"], "created once, then found"
         assert [s["scoreGiven"] for s in platform.records.scores] == [40.0, 80.0]
@@ -84,6 +92,8 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
         )
         failed = passback.deliver_due()
         assert (failed.sent, failed.retried) == (0, 1)
+        assert outcomes[-1] == ("ags", platform.issuer, "retried")
+        remove_outcome_listener(listen)
         (grade,) = passback.grades(broken.id)
         assert grade.status == "pending"
         assert grade.attempts == 1
