@@ -403,12 +403,19 @@ class LiveSessionService:
         ]
 
     def recording_watched(
-        self, course: Course, session_id: str, sub: str, percent: float
+        self,
+        course: Course,
+        session_id: str,
+        sub: str,
+        percent: float,
+        *,
+        idempotency_key: str | None = None,
     ) -> RecordOutcome:
         """Record how much of the session's recording the learner watched (catching up).
 
         Only for a session of the course that has a recording, linked to a path item the
-        learner may open (``courses.item_locked`` otherwise, nothing stored).
+        learner may open (``courses.item_locked`` otherwise, nothing stored). With
+        ``idempotency_key`` it is recorded once (see :meth:`CourseService.record`).
         """
         record = self.session(course, session_id)
         if record.item is None:
@@ -430,6 +437,7 @@ class LiveSessionService:
             course,
             sub,
             RecordingWatched(item=record.item, percent=percent, at=self.courses.clock()),
+            idempotency_key=idempotency_key,
         )
 
     # --- sweeping ended sessions ------------------------------------------------------------

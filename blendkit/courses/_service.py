@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
+from blendkit.courses._consequences import event_statements, queue_grades
 from blendkit.courses._models import (
     Course,
     Enrolment,
@@ -41,10 +42,10 @@ from blendkit.courses._records import (
     new_id,
     override_piece,
 )
+from blendkit.courses._requests import LearnerRequest, remember, replayed
 from blendkit.courses._timeline import Timeline, item_locked, moment, serialise_learner
 from blendkit.errors import NotFound
 from blendkit.progression import (
-    ChangeEvent,
     Evidence,
     EvidencePiece,
     PathResult,
@@ -58,7 +59,6 @@ from blendkit.progression import (
 )
 from blendkit.store._tables_courses import (
     course_evidence,
-    course_grades,
     course_overrides,
 )
 from blendkit.xapi import Agent, Statement, lti_actor
@@ -157,6 +157,7 @@ class CourseService(CourseRecords):
         statements: StatementsFor | None = None,
         session: Session | Connection | None = None,
         when_locked: WhenLocked = "refuse",
+        idempotency_key: str | None = None,
     ) -> RecordOutcome:
         """Store evidence for ``sub`` and queue what follows from it, in one transaction.
 
@@ -164,13 +165,46 @@ class CourseService(CourseRecords):
         counts. ``when_locked="refuse"`` (the learner's own work: video progress, quiz,
         recording, done button) raises ``courses.item_locked`` and stores nothing;
         ``"hold"`` (evidence from elsewhere, e.g. a provider's attendance) stores it as held.
+
+        With ``idempotency_key`` (the learner's form carried one) the evidence is recorded once:
+        a second call with the key returns the first outcome, storing and queueing nothing
+        (``courses.idempotency_key_reused`` when the key came with other evidence).
         """
         batch = [pieces] if isinstance(pieces, BaseModel) else list(pieces)
+        request = None
+        if idempotency_key is not None:
+            content = [p.model_dump(mode="json", exclude={"at"}) for p in batch]
+            request = LearnerRequest.of(idempotency_key, "evidence", [content, details])
         person = self.enrolment(course, sub)
         if session is not None:
-            return self._record(session, course, person, batch, details, statements, when_locked)
+            return self._keyed_record(
+                session, course, person, batch, details, statements, when_locked, request
+            )
         with self.store.transaction() as s:
-            return self._record(s, course, person, batch, details, statements, when_locked)
+            return self._keyed_record(
+                s, course, person, batch, details, statements, when_locked, request
+            )
+
+    def _keyed_record(  # noqa: PLR0917
+        self,
+        s: Connection | Session,
+        course: Course,
+        person: Enrolment,
+        pieces: list[EvidencePiece],
+        details: dict[str, Any] | None,
+        statements: StatementsFor | None,
+        when_locked: WhenLocked,
+        request: LearnerRequest | None,
+    ) -> RecordOutcome:
+        if request is None:
+            return self._record(s, course, person, pieces, details, statements, when_locked)
+        serialise_learner(s, course.id, person.sub)
+        earlier = replayed(s, course.id, person.sub, request)
+        if earlier is not None:
+            return RecordOutcome.model_validate_json(earlier)
+        outcome = self._record(s, course, person, pieces, details, statements, when_locked)
+        remember(s, course.id, person.sub, request, outcome.model_dump_json(), self.clock())
+        return outcome
 
     def _record(  # noqa: PLR0917
         self,
@@ -210,80 +244,16 @@ class CourseService(CourseRecords):
         actor = lti_actor(course.issuer, person.sub, name=person.name or None)
         key = self.course_key(course)
         queued: list[Statement] = list(statements(actor, key)) if statements else []
-        queued.extend(self._event_statements(course, actor, key, events))
+        queued.extend(event_statements(self.statements, course, actor, key, events))
         ids = self.outbox.emit(queued, session=s) if queued else []
         counted = [piece for n, piece in enumerate(pieces) if n not in held_at]
-        grades = self._queue_grades(s, course, person, counted, after.evidence, now)
+        grades = queue_grades(s, course, person, counted, after.evidence, now)
         return RecordOutcome(
             events=events,
             statement_ids=tuple(ids),
             grade_ids=grades,
             held=tuple(dict.fromkeys(i for p in held if (i := gated_item(p)) is not None)),
         )
-
-    def _event_statements(
-        self, course: Course, actor: Agent, key: str, events: Sequence[ChangeEvent]
-    ) -> list[Statement]:
-        out = []
-        for event in events:
-            title = course.path.item(event.item).title or event.item
-            if event.state == "completed":
-                out.append(
-                    self.statements.module(
-                        "completed",
-                        actor,
-                        module_id=event.item,
-                        course_id=key,
-                        name=title,
-                        at=event.at,
-                    )
-                )
-            elif event.previous == "locked":
-                out.append(
-                    self.statements.module(
-                        "unlocked",
-                        actor,
-                        module_id=event.item,
-                        course_id=key,
-                        name=title,
-                        at=event.at,
-                    )
-                )
-        return out
-
-    def _queue_grades(  # noqa: PLR0917
-        self,
-        s: Connection | Session,
-        course: Course,
-        person: Enrolment,
-        pieces: Sequence[EvidencePiece],
-        evidence: Evidence,
-        now: datetime,
-    ) -> tuple[int, ...]:
-        if not course.ags or not (course.ags.get("lineitems") or course.ags.get("lineitem")):
-            return ()
-        ids = []
-        for piece in pieces:
-            if not isinstance(piece, ScoreRecorded):
-                continue
-            best = max(a.score for a in evidence.scores.get(piece.item, ()))
-            title = course.path.item(piece.item).title or piece.item
-            result = s.execute(
-                insert(course_grades).values(
-                    course_id=course.id,
-                    sub=person.sub,
-                    item=piece.item,
-                    label=title,
-                    score_given=best,
-                    score_maximum=100.0,
-                    scored_at=piece.at,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                )
-            )
-            ids.append(new_id(result))
-        return tuple(ids)
 
     # --- the usual evidence ----------------------------------------------------------------
 
@@ -303,16 +273,33 @@ class CourseService(CourseRecords):
         answers: dict[str, str],
         *,
         started_at: datetime | None = None,
+        idempotency_key: str | None = None,
     ) -> tuple[QuizResult, RecordOutcome]:
-        """Grade an attempt on quiz ``item`` and record it (refused when locked or used up)."""
+        """Grade an attempt on quiz ``item`` and record it (refused when locked or used up).
+
+        With ``idempotency_key`` (rendered with the quiz form) the attempt is recorded once: a
+        second call with the key returns the first result and outcome without spending an
+        attempt or queueing a statement, even after the attempts ran out; the same key with
+        other answers is refused (``courses.idempotency_key_reused``, 409).
+        """
+        request = None
+        if idempotency_key is not None:
+            request = LearnerRequest.of(idempotency_key, "quiz", [item, answers])
         quiz = self.quiz(course, item)
         if quiz is None:
             raise NotFound(f"item {item!r} has no quiz questions attached")
         person = self.enrolment(course, sub)
         with self.store.transaction() as s:
             # One learner's attempts run one after the other: the check and the insert of
-            # concurrent submissions cannot interleave (the attempt limit holds).
+            # concurrent submissions cannot interleave (the attempt limit holds), and a keyed
+            # submission sent twice at once is recorded by the first and replayed by the second.
             serialise_learner(s, course.id, sub)
+            if request is not None and (earlier := replayed(s, course.id, sub, request)):
+                stored = json.loads(earlier)
+                return (
+                    QuizResult.model_validate(stored["result"]),
+                    RecordOutcome.model_validate(stored["outcome"]),
+                )
             now = self.clock()
             timeline = Timeline.load(s, course.id, person)
             if self._replay(course, timeline, now).state(item) == "locked":
@@ -357,6 +344,12 @@ class CourseService(CourseRecords):
                 {"attempt": attempt_id, "answers": result.answers, "wrong": result.wrong},
                 describe,
             )
+            if request is not None:
+                both = {
+                    "result": result.model_dump(mode="json"),
+                    "outcome": outcome.model_dump(mode="json"),
+                }
+                remember(s, course.id, sub, request, json.dumps(both), now)
         return result, outcome
 
     def add_override(
@@ -402,7 +395,9 @@ class CourseService(CourseRecords):
             after = self._replay(course, timeline.with_pieces([granted]), now)
             events = state_changes(before, after, learner=sub, at=now)
             actor = lti_actor(course.issuer, person.sub, name=person.name or None)
-            queued = self._event_statements(course, actor, self.course_key(course), events)
+            queued = event_statements(
+                self.statements, course, actor, self.course_key(course), events
+            )
             ids = self.outbox.emit(queued, session=s) if queued else []
         return record, RecordOutcome(events=events, statement_ids=tuple(ids))
 

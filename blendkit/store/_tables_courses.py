@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -36,6 +37,7 @@ __all__ = [
     "course_overrides",
     "course_quizzes",
     "course_recordings",
+    "course_requests",
     "course_sessions",
     "course_unmatched",
     "course_webhook_events",
@@ -239,4 +241,19 @@ course_webhook_events = Table(
     Column("provider", String(64), primary_key=True),
     Column("event_id", String(255), primary_key=True),
     Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+# Learner requests that carried an idempotency key: the first outcome is kept, so a resubmitted
+# form (its answer was lost) gets that outcome again instead of being recorded twice.
+course_requests = Table(
+    "course_requests",
+    metadata,
+    _course_fk(),
+    Column("sub", String(255), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("course_id", "sub", "key"),
 )

@@ -12,7 +12,7 @@ from blendkit import NotFound
 from blendkit.courses import RecordOutcome
 from blendkit.progression import CompletionRecorded, ItemViewed, PathResult, VideoWatched
 from examples.flask_app.app import services
-from examples.flask_app.pages import bad_request, here, link
+from examples.flask_app.pages import bad_request, here, link, submitted_key
 
 bp = Blueprint("learner", __name__)
 ZONES = (
@@ -150,7 +150,12 @@ def submit_quiz(item_id: str) -> ResponseReturnValue:
     svc = services()
     before = svc.courses.learner_path(current.course, current.person.sub)
     result, outcome = svc.courses.submit_quiz(
-        current.course, current.person.sub, item_id, answers, started_at=started_at
+        current.course,
+        current.person.sub,
+        item_id,
+        answers,
+        started_at=started_at,
+        idempotency_key=submitted_key(),
     )
     after = svc.courses.learner_path(current.course, current.person.sub)
     unlocked = [s for s in after.items if s.id in outcome.unlocked()]
@@ -201,6 +206,7 @@ def video_progress(item_id: str) -> ResponseReturnValue:
         VideoWatched(item=item_id, percent=percent, at=datetime.now(UTC)),
         details={"position": position, "length": length, "source": "player" if data else "form"},
         statements=_video_statements(item_id, percent, position, length),
+        idempotency_key=submitted_key(),
     )
     if data is not None:
         return jsonify({"recorded": percent, "unlocked": list(outcome.unlocked())})
@@ -220,6 +226,7 @@ def mark_done(item_id: str) -> ResponseReturnValue:
         current.course,
         current.person.sub,
         CompletionRecorded(item=item_id, state="complete", at=datetime.now(UTC)),
+        idempotency_key=submitted_key(),
     )
     return redirect(link("learner.course"))
 
@@ -246,5 +253,7 @@ def recording_watched(item_id: str, session_id: str) -> ResponseReturnValue:
     current = here()
     percent = _percent(request.form.get("percent", "100"))
     session = _session_of(item_id, session_id)
-    services().live.recording_watched(current.course, session.id, current.person.sub, percent)
+    services().live.recording_watched(
+        current.course, session.id, current.person.sub, percent, idempotency_key=submitted_key()
+    )
     return redirect(link("learner.item", item_id=item_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -148,9 +149,31 @@ def hidden() -> Markup:
     ).format(launch_id, CSRF_FIELD, token)
 
 
+SUBMISSION_FIELD = "idempotency_key"
+
+
+def submission_key() -> Markup:
+    """A fresh idempotency key for one state-changing learner form (a template global): the
+    form sent twice (its answer was lost) is recorded once and answers with the first result."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        SUBMISSION_FIELD, secrets.token_urlsafe(24)
+    )
+
+
+def submitted_key() -> str | None:
+    """The idempotency key the form (or the player's JSON) carried, if any; the core checks it."""
+    data = request.get_json(silent=True) if request.is_json else None
+    raw = (
+        data.get(SUBMISSION_FIELD) if isinstance(data, dict) else request.form.get(SUBMISSION_FIELD)
+    )
+    return raw if isinstance(raw, str) and raw else None
+
+
 def install(app: Flask) -> None:
     """Template helpers, CSRF check, headers and the error page."""
-    app.jinja_env.globals.update(link=link, local=local, hidden=hidden, CSRF_FIELD=CSRF_FIELD)
+    app.jinja_env.globals.update(
+        link=link, local=local, hidden=hidden, submission_key=submission_key, CSRF_FIELD=CSRF_FIELD
+    )
     app.jinja_env.autoescape = True
 
     @app.context_processor

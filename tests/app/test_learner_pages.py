@@ -3,6 +3,11 @@ refused input answers with a status and a page naming the reason."""
 
 from __future__ import annotations
 
+import re
+
+from sqlalchemy import func, select
+
+from blendkit.store._tables_courses import course_evidence
 from tests.app.conftest import Tool
 
 
@@ -214,3 +219,53 @@ def test_course_path_lists_recordings_in_the_learner_zone(tool: Tool) -> None:
     listed = course.split("Recordings of past sessions", 1)[1]
     assert "Orientation</a>, Mon 06 May 2030, 16:00 CEST (Europe/Berlin) (50 min)" in listed
     assert listed.count("<li>") == 1, "chat logs are not listed as recordings"
+
+
+def _form_key(page: str) -> str:
+    found = re.search(r'name="idempotency_key" value="([A-Za-z0-9_-]+)"', page)
+    assert found, "every state-changing learner form carries a fresh idempotency key"
+    return found.group(1)
+
+
+def test_a_quiz_form_sent_again_after_a_lost_answer_gets_the_first_result(tool: Tool) -> None:
+    ana = tool.launch()
+    tool.post("/item/prework-video/progress", ana, {"percent": "100"})
+    page = tool.get("/item/readiness-quiz", ana).get_data(as_text=True)
+    key = _form_key(page)
+    assert _form_key(tool.get("/item/readiness-quiz", ana).get_data(as_text=True)) != key
+    form = {**_answers(0, 0, 1), "idempotency_key": key}
+    first = tool.post("/item/readiness-quiz/quiz", ana, form)
+    # the answer to the first POST was lost on the way: the browser sends the form again
+    again = tool.post("/item/readiness-quiz/quiz", ana, form)
+    assert again.status_code == first.status_code == 200
+    assert again.get_data(as_text=True) == first.get_data(as_text=True)
+    assert "(2 attempts left)" in again.get_data(as_text=True)
+    item = tool.get("/item/readiness-quiz", ana).get_data(as_text=True)
+    assert 'class="attempts-left">2<' in item
+    other = tool.post(
+        "/item/readiness-quiz/quiz", ana, {**_answers(1, 1, 0), "idempotency_key": key}
+    )
+    assert other.status_code == 409
+    assert "courses.idempotency_key_reused" in other.get_data(as_text=True)
+
+
+def _evidence_rows(tool: Tool) -> int:
+    with tool.store.transaction() as s:
+        return int(s.execute(select(func.count()).select_from(course_evidence)).scalar_one())
+
+
+def test_every_state_changing_learner_form_is_recorded_once_per_key(tool: Tool) -> None:
+    ana = tool.launch()
+    video = tool.get("/item/prework-video", ana).get_data(as_text=True)
+    rows = _evidence_rows(tool)
+    form = {"percent": "40", "idempotency_key": _form_key(video)}
+    for _ in range(2):
+        assert tool.post("/item/prework-video/progress", ana, form).status_code == 302
+    assert _evidence_rows(tool) == rows + 1
+    other = tool.post("/item/prework-video/progress", ana, {**form, "percent": "50"})
+    assert other.status_code == 409
+    assert _evidence_rows(tool) == rows + 1
+    plain = {"percent": "60"}  # a form without a key still works: it is simply not idempotent
+    for _ in range(2):
+        assert tool.post("/item/prework-video/progress", ana, plain).status_code == 302
+    assert _evidence_rows(tool) == rows + 3

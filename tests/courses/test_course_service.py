@@ -217,8 +217,13 @@ def test_attendance_from_the_provider_becomes_evidence(
     assert live.import_recordings(course, session.id)[0].play_url
     assert len(live.import_recordings(course, session.id)) == 1, "kept once"
     # learner who missed it catches up with the recording
-    live.recording_watched(course, session.id, "ben", 85)
+    key = "recording-form-0001"
+    first = live.recording_watched(course, session.id, "ben", 85, idempotency_key=key)
     assert service.evidence(course, "ben").recordings["live-session"] == 85
+    kept = len(service.records(course, sub="ben"))
+    # the same form again (its answer was lost): the first outcome, nothing stored
+    assert live.recording_watched(course, session.id, "ben", 85, idempotency_key=key) == first
+    assert len(service.records(course, sub="ben")) == kept
 
 
 @pytest.mark.parametrize("one_call", [False, True], ids=["two-calls", "one-call"])

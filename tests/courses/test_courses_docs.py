@@ -14,7 +14,7 @@ def test_overview_examples_run_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     monkeypatch.chdir(tmp_path)  # the example's SQLite file lands here
     namespace: dict[str, object] = {}
     for number, block in enumerate(blocks):
@@ -22,3 +22,4 @@ def test_overview_examples_run_in_order(
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "('readiness-quiz',)"
     assert printed[1].startswith("True ")
+    assert printed[3] == "True 1"  # the resent quiz form: the first result, no attempt spent

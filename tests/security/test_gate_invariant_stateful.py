@@ -10,7 +10,9 @@ After each step it checks against the store, not against what the pages say:
 2. no evidence about an item was stored while that item was locked (learner work on a locked
    item is refused, whatever route carried it),
 3. no personal join link was handed out for a session whose item was locked,
-4. no learner request crashed (status < 500).
+4. no learner request crashed (status < 500),
+5. a form sent again with an idempotency key it already carried stored no evidence (the first
+   outcome is replayed, or other content under the key is refused).
 
 An instructor override of an item is the one exception the invariant allows.
 """
@@ -30,6 +32,7 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -66,6 +69,8 @@ ANSWERS = {
 }
 # The learner's work on one item (the test's own list: an oracle independent of the core's).
 WORK_KINDS = {"score", "completion", "attendance", "recording", "video", "view", "peer_review"}
+# Idempotency keys a form may carry: none, a fresh one, or one this learner already sent.
+KEYS = st.sampled_from(["none", "fresh", "replay"])
 ZONES = ("Europe/Berlin", "Asia/Tokyo", "UTC", "Mars/Olympus", "", "../../etc/passwd")
 # Every learner endpoint and the rule that drives it; a new learner route must join this map.
 RULES = {
@@ -160,8 +165,11 @@ def build_world(tool: Tool) -> World:
     return World(tool, svc.courses, course, items, [*sessions, "nope", "../x"])
 
 
-def gate_machine(world: World) -> type[RuleBasedStateMachine]:
-    """A state machine over ``world``: one fresh learner per example."""
+def gate_machine(
+    world: World, *, keys: st.SearchStrategy[str] = KEYS
+) -> type[RuleBasedStateMachine]:
+    """A state machine over ``world``: one fresh learner per example (``keys``: which
+    idempotency keys its forms carry)."""
     tool_ = world.tool
     item_ids = st.sampled_from([*world.items, "nope", "prework-video%2F..", "x" * 300])
     session_ids = st.sampled_from(world.sessions)
@@ -174,6 +182,7 @@ def gate_machine(world: World) -> type[RuleBasedStateMachine]:
             self.launch_id = tool_.launch(self.sub, name="Learner")
             self.check(tool_.get("/course", self.launch_id))
             self.overridden: set[str] = set()
+            self.sent: list[tuple[str, str, dict[str, str]]] = []
             self.snapshot = self.observe()
 
         # --- what the store says ------------------------------------------------------------
@@ -230,6 +239,44 @@ def gate_machine(world: World) -> type[RuleBasedStateMachine]:
         def check(self, response: Any) -> None:
             assert response.status_code < 500, response.get_data(as_text=True)[:500]
 
+        def evidence_rows(self) -> int:
+            with tool_.store.transaction() as s:
+                return len(
+                    s.execute(
+                        select(course_evidence.c.id).where(course_evidence.c.sub == self.sub)
+                    ).all()
+                )
+
+        def send(self, url: str, data: dict[str, str], key: str) -> None:
+            """POST a learner form with no key, a fresh key or the key of a form already
+            recorded (with this form's content: the core replays it or refuses it)."""
+            replay = key == "replay" and bool(self.sent)
+            fresh = f"key-{next(counter):06d}-{self.sub}"
+            if replay:
+                data = {**data, "idempotency_key": self.sent[-1][2]["idempotency_key"]}
+            elif key != "none":
+                data = {**data, "idempotency_key": fresh}
+            before = self.evidence_rows() if replay else 0
+            response = tool_.post(url, self.launch_id, data)
+            self.check(response)
+            if replay:
+                assert self.evidence_rows() == before, "a replayed key stored evidence again"
+            elif key != "none" and response.status_code < 400:
+                # recorded: from now on the key names this request
+                self.sent.append((url, response.get_data(as_text=True), data))
+
+        @precondition(lambda self: bool(getattr(self, "sent", None)))
+        @rule()
+        def resend_lost_form(self) -> None:
+            """The answer to a recorded form was lost: the browser sends it again, unchanged."""
+            url, first, data = self.sent[-1]
+            before = self.evidence_rows()
+            again = tool_.post(url, self.launch_id, data)
+            self.check(again)
+            assert self.evidence_rows() == before, "a resent form stored evidence again"
+            if "/quiz" in url:
+                assert again.get_data(as_text=True) == first, "a resent quiz got another result"
+
         @rule()
         def course_page(self) -> None:
             self.check(tool_.get("/course", self.launch_id))
@@ -242,16 +289,17 @@ def gate_machine(world: World) -> type[RuleBasedStateMachine]:
         def item_page(self, item: str) -> None:
             self.check(tool_.get(f"/item/{item}", self.launch_id))
 
-        @rule(item=item_ids, answers=st.sampled_from(sorted(ANSWERS)))
-        def submit_quiz(self, item: str, answers: str) -> None:
-            self.check(tool_.post(f"/item/{item}/quiz", self.launch_id, ANSWERS[answers]))
+        @rule(item=item_ids, answers=st.sampled_from(sorted(ANSWERS)), key=keys)
+        def submit_quiz(self, item: str, answers: str, key: str) -> None:
+            self.send(f"/item/{item}/quiz", ANSWERS[answers], key)
 
         @rule(
             item=item_ids,
             percent=st.sampled_from(["100", "95", "50", "-1", "abc", "1e9"]),
             as_json=st.booleans(),
+            key=keys,
         )
-        def video_progress(self, item: str, percent: str, as_json: bool) -> None:
+        def video_progress(self, item: str, percent: str, as_json: bool, key: str) -> None:
             if as_json:
                 response = tool_.client.post(
                     f"/item/{item}/progress",
@@ -261,23 +309,26 @@ def gate_machine(world: World) -> type[RuleBasedStateMachine]:
                         "X-CSRF-Token": tool_.csrf(self.launch_id),
                     },
                 )
+                self.check(response)
             else:
-                form = {"percent": percent}
-                response = tool_.post(f"/item/{item}/progress", self.launch_id, form)
-            self.check(response)
+                self.send(f"/item/{item}/progress", {"percent": percent}, key)
 
-        @rule(item=item_ids)
-        def mark_done(self, item: str) -> None:
-            self.check(tool_.post(f"/item/{item}/done", self.launch_id))
+        @rule(item=item_ids, key=keys)
+        def mark_done(self, item: str, key: str) -> None:
+            self.send(f"/item/{item}/done", {}, key)
 
         @rule(item=item_ids, session=session_ids)
         def join(self, item: str, session: str) -> None:
             self.check(tool_.post(f"/item/{item}/join/{session}", self.launch_id))
 
-        @rule(item=item_ids, session=session_ids, percent=st.sampled_from(["100", "85", "10"]))
-        def recording_progress(self, item: str, session: str, percent: str) -> None:
-            url = f"/item/{item}/recording/{session}"
-            self.check(tool_.post(url, self.launch_id, {"percent": percent}))
+        @rule(
+            item=item_ids,
+            session=session_ids,
+            percent=st.sampled_from(["100", "85", "10"]),
+            key=keys,
+        )
+        def recording_progress(self, item: str, session: str, percent: str, key: str) -> None:
+            self.send(f"/item/{item}/recording/{session}", {"percent": percent}, key)
 
         # --- the one exception: an instructor override --------------------------------------
 
@@ -351,4 +402,5 @@ def test_the_machine_finds_a_route_that_bypasses_the_core(
     tool.app.view_functions["learner.mark_done"] = bypass(tool)
     quick = settings(RUN, phases=(Phase.generate,))
     with pytest.raises(AssertionError, match="stored for locked"):
-        run_state_machine_as_test(gate_machine(world), settings=quick)
+        # without keys: the bypass also ignores them, and the gate is what is checked here
+        run_state_machine_as_test(gate_machine(world, keys=st.just("none")), settings=quick)

@@ -1,0 +1,86 @@
+"""What follows from new evidence: xAPI statements for state changes and queued AGS scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, insert
+from sqlalchemy.orm import Session
+
+from blendkit.courses._models import Course, Enrolment
+from blendkit.courses._records import new_id
+from blendkit.progression import ChangeEvent, Evidence, EvidencePiece, ScoreRecorded
+from blendkit.store._tables_courses import course_grades
+from blendkit.xapi import Agent, Statement, StatementFactory
+
+__all__ = ["event_statements", "queue_grades"]
+
+
+def event_statements(
+    statements: StatementFactory,
+    course: Course,
+    actor: Agent,
+    key: str,
+    events: Sequence[ChangeEvent],
+) -> list[Statement]:
+    out = []
+    for event in events:
+        title = course.path.item(event.item).title or event.item
+        if event.state == "completed":
+            out.append(
+                statements.module(
+                    "completed",
+                    actor,
+                    module_id=event.item,
+                    course_id=key,
+                    name=title,
+                    at=event.at,
+                )
+            )
+        elif event.previous == "locked":
+            out.append(
+                statements.module(
+                    "unlocked",
+                    actor,
+                    module_id=event.item,
+                    course_id=key,
+                    name=title,
+                    at=event.at,
+                )
+            )
+    return out
+
+
+def queue_grades(  # noqa: PLR0917
+    s: Connection | Session,
+    course: Course,
+    person: Enrolment,
+    pieces: Sequence[EvidencePiece],
+    evidence: Evidence,
+    now: datetime,
+) -> tuple[int, ...]:
+    if not course.ags or not (course.ags.get("lineitems") or course.ags.get("lineitem")):
+        return ()
+    ids = []
+    for piece in pieces:
+        if not isinstance(piece, ScoreRecorded):
+            continue
+        best = max(a.score for a in evidence.scores.get(piece.item, ()))
+        title = course.path.item(piece.item).title or piece.item
+        result = s.execute(
+            insert(course_grades).values(
+                course_id=course.id,
+                sub=person.sub,
+                item=piece.item,
+                label=title,
+                score_given=best,
+                score_maximum=100.0,
+                scored_at=piece.at,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+        ids.append(new_id(result))
+    return tuple(ids)
