@@ -42,7 +42,8 @@ def test_no_private_key_in_the_database(store: Store) -> None:
     for row in rows:
         assert "PRIVATE KEY" not in row
         assert "-----BEGIN" not in row
-        assert "MII" not in row  # the base64 of a DER RSA key
+        assert not row.lstrip().startswith("MII")  # the base64 of a DER RSA key
+        assert row.startswith("gAAAAA")  # a Fernet token (version byte 0x80) and nothing else
     (jwk, *_older) = keys.jwks()["keys"]
     public = jwt.PyJWK(jwk).key
     assert jwt.decode(token, public, algorithms=["RS256"], audience="platform")["iss"] == "tool"
