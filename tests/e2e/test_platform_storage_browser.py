@@ -9,7 +9,10 @@ with a named reason instead of silently trusting an unbound state.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -21,16 +24,31 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+def _tool_frame_at(page: Any, path: str, selector: str = "h1", seconds: float = 30.0) -> Any:
+    """The tool's frame once it has navigated to ``path`` and shows ``selector``.
+
+    The frame moves between sites (platform storage bridge on the tool, form post, redirect), so
+    Chromium swaps its renderer process on the way; a locator resolved through ``#tool`` can stay
+    bound to the frame it saw first. Looking the frame up by its URL each time avoids that.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if urlsplit(frame.url).path == path and frame.locator(selector).count():
+                return frame
+        page.wait_for_timeout(100)
+    urls = [frame.url for frame in page.frames]
+    raise AssertionError(f"no frame reached {path} showing {selector}; frames: {urls}")
+
+
 def test_launch_in_a_third_party_frame_succeeds_through_platform_storage(tmp_path: Path) -> None:
     require_chromium()
     with running_deployment(tmp_path, platform_host="localhost") as deployment:
         url = deployment.platform.course_page_url(user="student-3", role="learner", storage=True)
         with chromium_page(tmp_path / "profile", ARTIFACTS, "platform-storage-launch") as page:
             page.goto(url)
-            frame = page.frame_locator("#tool")
-            heading = frame.locator("h1")
-            heading.wait_for(timeout=15000)
-            assert heading.inner_text() == "Biology 101: Cells"
+            frame = _tool_frame_at(page, "/course")
+            assert frame.locator("h1").inner_text() == "Biology 101: Cells"
             assert frame.locator(".role").inner_text() == "Learner"
 
 
@@ -40,8 +58,6 @@ def test_same_frame_without_platform_storage_is_refused_with_a_reason(tmp_path: 
         url = deployment.platform.course_page_url(user="student-4", role="learner", storage=False)
         with chromium_page(tmp_path / "profile", ARTIFACTS, "no-storage-launch") as page:
             page.goto(url)
-            frame = page.frame_locator("#tool")
-            code = frame.locator("code")
-            code.wait_for(timeout=15000)
-            assert code.inner_text() == "lti.browser_mismatch"
+            frame = _tool_frame_at(page, "/lti/launch", "code")
+            assert frame.locator("code").inner_text() == "lti.browser_mismatch"
             assert "Biology 101" not in frame.locator("body").inner_text()
