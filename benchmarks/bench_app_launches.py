@@ -144,6 +144,8 @@ def _start_tool(
         BLENDKIT_TOOL_BASE_URL=f"http://127.0.0.1:{port}",
         BLENDKIT_TOOL_SECRET_KEY="bench-secret",
         BLENDKIT_TOOL_KEY_ENCRYPTION_KEYS=f'["{ENCRYPTION_KEY}"]',
+        # The benchmark's platform serves its key set on loopback over http: allowed by name.
+        BLENDKIT_HTTP_ALLOWED_HOSTS='["127.0.0.1"]',
         PYTHONPATH=str(ROOT),
     )
     gunicorn = Path(sys.executable).with_name("gunicorn")
