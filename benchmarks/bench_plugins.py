@@ -29,6 +29,7 @@ from blendkit_teams import TeamsProvider
 from blendkit_zoom import ZoomProvider
 
 from blendkit.config import Settings
+from blendkit.http import Fence, OutboundPolicy
 from blendkit.sessions import MemoryEventLedger, WebhookRequest
 
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -37,6 +38,10 @@ SECRET = "bench-secret"
 GRAPH = "https://graph.microsoft.com/v1.0"
 ORGANIZER = "teacher@contoso.edu"
 JOIN = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_bench%40thread.v2/0"
+
+# The vendor APIs are served by an httpx.MockTransport; their host names resolve to a public
+# address here (nothing is looked up in DNS), so the production fence runs on every request.
+VENDOR = Fence(OutboundPolicy(), resolver=lambda host, port: ["93.184.215.14"])
 
 
 def stamp(moment: datetime) -> str:
@@ -138,7 +143,7 @@ def bench_zoom(repeats: int) -> None:
 
     settings = Settings(zoom={"account_id": "a", "client_id": "c", "client_secret": "s"})
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    provider = ZoomProvider(settings, client=client)
+    provider = ZoomProvider(settings, client=client, fence=VENDOR)
 
     def peer() -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -191,7 +196,7 @@ def bench_teams(repeats: int) -> None:
         teams={"tenant_id": "t", "client_id": "c", "client_secret": "s", "organizer": ORGANIZER}
     )
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    provider = TeamsProvider(settings, client=client)
+    provider = TeamsProvider(settings, client=client, fence=VENDOR)
     first = next(iter(pages))
 
     def peer() -> list[dict[str, Any]]:
@@ -262,7 +267,9 @@ def bench_webhooks(repeats: int) -> None:
 
     def ours() -> None:
         # A fresh ledger each run: the same deliveries would otherwise count as replays.
-        provider = ZoomProvider(settings, client=client, replay_ledger=MemoryEventLedger())
+        provider = ZoomProvider(
+            settings, client=client, replay_ledger=MemoryEventLedger(), fence=VENDOR
+        )
         for request in requests:
             provider.handle_webhook(request)
 

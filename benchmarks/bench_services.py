@@ -38,6 +38,7 @@ from pylti1p3.grade import Grade
 from pylti1p3.registration import Registration
 from pylti1p3.service_connector import ServiceConnector
 
+from blendkit.http import Fence, OutboundPolicy
 from blendkit.lti import (
     AccessTokens,
     AssignmentGradeService,
@@ -96,7 +97,8 @@ def main() -> None:
             jwks_url=state.base_url + "/jwks",
         )
         http = httpx.Client()
-        tokens = AccessTokens(keys, http=http)
+        # The platform listens on loopback over http: allowed by name ([http] allowed_hosts).
+        tokens = AccessTokens(keys, http=http, fence=Fence(OutboundPolicy.allowing(["127.0.0.1"])))
         setup = AssignmentGradeService(
             ServiceSession(platform, tokens),
             lineitems_url=state.base_url + "/lineitems",

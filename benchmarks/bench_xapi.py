@@ -38,6 +38,7 @@ import httpx
 import orjson
 import tincan
 
+from blendkit.http import Fence, OutboundPolicy
 from blendkit.store import Store
 from blendkit.xapi import LRSClient, Outbox, Statement, StatementFactory, lti_actor
 
@@ -107,7 +108,9 @@ def main() -> None:
     try:
         lrs = tincan.RemoteLRS(endpoint=endpoint, version="1.0.3", username="u", password="p")
         raw = httpx.Client(timeout=30, auth=("u", "p"))
-        ours = LRSClient(endpoint, auth=httpx.BasicAuth("u", "p"), timeout=30)
+        # The mini LRS listens on loopback over http: allowed by name ([http] allowed_hosts).
+        loopback = Fence(OutboundPolicy.allowing(["127.0.0.1"]))
+        ours = LRSClient(endpoint, auth=httpx.BasicAuth("u", "p"), timeout=30, fence=loopback)
         inputs = {run: prebuilt(count, 1000 + run) for run in range(repeat)}
 
         def tincan_one(run: int) -> None:
