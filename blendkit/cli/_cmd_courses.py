@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import click
 import httpx
-from sqlalchemy.exc import SQLAlchemyError
 
 from blendkit.cli._shared import (
     Stopper,
@@ -16,10 +15,10 @@ from blendkit.cli._shared import (
     start_service_logging,
 )
 from blendkit.courses import CourseAssignments, GradePassback, GradeReport
-from blendkit.errors import StoreError
 from blendkit.http import CircuitBreaker, Fence
 from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry, Tenant
-from blendkit.store import KeyEncryption, describe_database_error
+from blendkit.store import KeyEncryption
+from blendkit.xapi._outbox_loop import DATABASE_ERRORS, describe_outage
 
 __all__ = ["commands"]
 
@@ -78,7 +77,7 @@ def deliver(limit: int, loop: bool, poll_seconds: float) -> None:
             try:
                 passback = passback or _passback(http)
                 report = passback.deliver_due(limit)
-            except (SQLAlchemyError, StoreError, httpx.HTTPError) as exc:
+            except (*DATABASE_ERRORS, httpx.HTTPError) as exc:
                 outage.failure(_describe(exc))
                 stopper.sleep(outage.wait_seconds())
                 continue
@@ -89,10 +88,8 @@ def deliver(limit: int, loop: bool, poll_seconds: float) -> None:
 
 def _describe(exc: BaseException) -> str:
     """Class and code of a database error (never its values); a network error's first line."""
-    if isinstance(exc, SQLAlchemyError):
-        return describe_database_error(exc)
-    if isinstance(exc, StoreError):
-        return f"StoreError [{exc.code}]"
+    if isinstance(exc, DATABASE_ERRORS):
+        return describe_outage(exc)
     first = (str(exc).strip().splitlines() or [""])[0][:200]
     return f"{type(exc).__name__}: {first}"
 
