@@ -13,15 +13,8 @@ from typing import Any
 from flask import Blueprint, Flask, g, request
 from flask import Response as FlaskResponse
 
-from blendkit.config import Settings
-from blendkit.errors import BlendkitError
-from blendkit.lti import error_response
-from blendkit.operations import (
-    DATABASE_RETRY_AFTER_SECONDS,
-    check_readiness,
-    unavailable_error,
-)
-from blendkit.store import Store, describe_database_error
+from blendkit.integrations._runtime import ToolRuntime, json_response
+from blendkit.lti import HttpResponse
 
 __all__ = ["install_operations", "unavailable_response"]
 
@@ -30,58 +23,35 @@ _STARTED = "blendkit_started"
 _UNTIMED = frozenset({"blendkit_ops.healthz", "blendkit_ops.readyz", "blendkit_ops.metrics"})
 
 
-def _json(body: dict[str, Any], status: int) -> FlaskResponse:
-    import json
-
-    response = FlaskResponse(json.dumps(body), status=status, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _flask(response: HttpResponse) -> FlaskResponse:
+    out = FlaskResponse(response.body, status=response.status)
+    out.headers.clear()
+    for name, value in response.headers:
+        out.headers.add(name, value)
+    return out
 
 
 def unavailable_response(cause: BaseException) -> FlaskResponse:
     """503 + ``Retry-After`` for a database outage, with ONE warning line (class and driver
     message, never the statement, its values or a traceback)."""
-    log.warning(
-        "database unavailable on %s %s: %s", request.method, request.path,
-        describe_database_error(cause),
-    )  # fmt: skip
-    response = _error_page(unavailable_error())
-    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
-    return response
+    return _flask(ToolRuntime.outage(cause, request.method, request.path))
 
 
-def _error_page(error: BlendkitError) -> FlaskResponse:
-    page = error_response(error)
-    out = FlaskResponse(page.body, status=page.status)
-    out.headers.clear()
-    for name, value in page.headers:
-        out.headers.add(name, value)
-    if out.headers.get("Content-Type") is None:
-        out.headers["Content-Type"] = "text/html; charset=utf-8"
-    out.headers["Cache-Control"] = "no-store"
-    return out
-
-
-def install_operations(app: Flask, settings: Settings, store: Store) -> Any:
+def install_operations(app: Flask, runtime: ToolRuntime) -> Any:
     """Register ``/healthz``, ``/readyz`` (and ``/metrics`` when ``[metrics] token`` is set);
     returns the app's :class:`~blendkit.operations.metrics.Metrics` or ``None``."""
     bp = Blueprint("blendkit_ops", __name__)
 
     @bp.get("/healthz")
     def healthz() -> FlaskResponse:
-        return _json({"status": "ok"}, 200)
+        return _flask(runtime.health())
 
     @bp.get("/readyz")
     def readyz() -> FlaskResponse:
-        readiness = check_readiness(store)
-        if readiness.ready:
-            return _json({"status": "ready"}, 200)
-        response = _json({"status": "unavailable", "reason": readiness.reason}, 503)
-        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
-        return response
+        return _flask(runtime.readiness())
 
     metrics = None
-    token = settings.metrics.token
+    token = runtime.settings.metrics.token
     if token is not None:
         from blendkit.operations.metrics import Metrics, bearer_token_matches
 
@@ -91,9 +61,13 @@ def install_operations(app: Flask, settings: Settings, store: Store) -> Any:
         @bp.get("/metrics")
         def metrics_route() -> FlaskResponse:
             if not bearer_token_matches(request.headers.get("Authorization"), token):
-                response = _json({"status": "unauthorized"}, 401)
-                response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
-                return response
+                return _flask(
+                    json_response(
+                        {"status": "unauthorized"},
+                        401,
+                        headers=(("WWW-Authenticate", 'Bearer realm="metrics"'),),
+                    )
+                )
             body, content_type = exposed.exposition()
             response = FlaskResponse(body, status=200, content_type=content_type)
             response.headers["Cache-Control"] = "no-store"

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -39,32 +38,23 @@ from flask import Response as FlaskResponse
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
-from blendkit.config import Settings, load_settings
-from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError, StoreError
+from blendkit.config import Settings
+from blendkit.errors import BlendkitError, LaunchRejected, StoreError
 from blendkit.http import Fence
 from blendkit.integrations._flask_operations import install_operations, unavailable_response
+from blendkit.integrations._runtime import LAUNCH_HEADER, LAUNCH_PARAM, ToolRuntime
 from blendkit.limits import CappedStream, RequestLimits
 from blendkit.lti import (
     Advantage,
     AssignmentGradeService,
     ContentItem,
-    DynamicRegistration,
     HttpRequest,
     HttpResponse,
-    KeySet,
     Launch,
-    LaunchSessions,
     NamesRoleService,
-    RegistrationInvites,
-    StoreNonceStore,
-    Tool,
-    ToolConfig,
-    canvas_config_response,
-    claim_deep_linking_answer,
-    error_response,
 )
 from blendkit.operations import database_unavailable
-from blendkit.store import KeyEncryption, Store, describe_database_error
+from blendkit.store import Store, describe_database_error
 from blendkit.xapi import Outbox
 
 __all__ = [
@@ -80,7 +70,6 @@ __all__ = [
 ]
 
 EXTENSION_KEY = "blendkit"
-LAUNCH_PARAM = "launch"
 log = logging.getLogger("blendkit.flask")
 
 LaunchHandler = Callable[[Launch, str], ResponseReturnValue]
@@ -127,19 +116,11 @@ def _default_launch_page(launch: Launch, launch_id: str) -> ResponseReturnValue:
 
 
 @dataclass
-class BlendkitState:
-    """What the extension keeps in ``app.extensions["blendkit"]``."""
+class BlendkitState(ToolRuntime):
+    """What the extension keeps in ``app.extensions["blendkit"]``: the shared
+    :class:`~blendkit.integrations._runtime.ToolRuntime` plus the app's launch handler."""
 
-    settings: Settings
-    store: Store
-    tool: Tool
-    tool_config: ToolConfig
-    keys: KeySet
-    launches: LaunchSessions
-    http_client: httpx.Client
-    fence: Fence
-    advantage: Advantage
-    launch_handler: LaunchHandler
+    launch_handler: LaunchHandler = _default_launch_page
     metrics: Any = None
     """The app's :class:`blendkit.operations.metrics.Metrics` (``None``: no ``[metrics] token``)."""
 
@@ -169,34 +150,15 @@ class Blendkit:
 
     def init_app(self, app: Flask) -> None:
         """Build the tool for ``app`` and register the ``/lti`` blueprint."""
-        settings = self._settings or load_settings()
-        store = self._store or Store.from_settings(settings)
-        if self._migrate:
-            store.migrate()
-        client = self._http_client or httpx.Client(
-            timeout=settings.lti.http_timeout_seconds, follow_redirects=False
+        state = BlendkitState.build(
+            settings=self._settings,
+            store=self._store,
+            http_client=self._http_client,
+            fence=self._fence,
+            migrate=self._migrate,
         )
-        keys = KeySet(store, encryption=KeyEncryption.from_settings(settings))
-        fence = self._fence or Fence.from_settings(settings)
-        tool = Tool.from_store(store, settings, http_client=client, fence=fence)
-        state = BlendkitState(
-            settings=settings,
-            store=store,
-            tool=tool,
-            tool_config=ToolConfig.from_settings(settings),
-            keys=keys,
-            launches=LaunchSessions(store, ttl_seconds=settings.lti.launch_session_seconds),
-            http_client=client,
-            fence=fence,
-            advantage=Advantage(
-                tool.registry,
-                keys,
-                http=client,
-                timeout=settings.lti.http_timeout_seconds,
-                fence=fence,
-            ),
-            launch_handler=self._launch_handler,
-        )
+        state.launch_handler = self._launch_handler
+        settings = state.settings
         app.extensions[EXTENSION_KEY] = state
         self._states.append(state)
         # First of all hooks, so no other hook (a CSRF check reading the form) sees the body first.
@@ -204,7 +166,7 @@ class Blendkit:
             0, _body_cap(RequestLimits.from_settings(settings))
         )
         app.register_blueprint(_blueprint())
-        state.metrics = install_operations(app, settings, store)
+        state.metrics = install_operations(app, state)
         app.register_error_handler(BlendkitError, error_handler)
         app.register_error_handler(SQLAlchemyError, database_error_handler)
 
@@ -280,17 +242,8 @@ class Blendkit:
         Single use: the request's launch session is consumed here, so a second submit for it
         raises ``lti.deep_linking_already_answered`` (409) instead of signing again.
         """
-        state = Blendkit.state()
-        answer = state.advantage.deep_linking_response(launch, items)
-        launch_id = Blendkit.current_launch_id()
-        if launch_id:
-            claim_deep_linking_answer(
-                StoreNonceStore(state.store),
-                launch,
-                launch_id,
-                expires_at=time.time() + state.launches.ttl_seconds,
-            )
-        return _no_store(to_flask_response(answer.html_response()))
+        answer = Blendkit.state().deep_linking_answer(launch, items, Blendkit.current_launch_id())
+        return to_flask_response(answer)
 
     @staticmethod
     def current_launch_id() -> str | None:
@@ -298,7 +251,7 @@ class Blendkit:
         return (
             request.args.get(LAUNCH_PARAM)
             or request.form.get(LAUNCH_PARAM)
-            or request.headers.get("X-Blendkit-Launch")
+            or request.headers.get(LAUNCH_HEADER)
         )
 
 
@@ -330,73 +283,38 @@ def _body_cap(limits: RequestLimits) -> Callable[[], None]:
     return cap_body
 
 
-def _no_store(response: FlaskResponse) -> FlaskResponse:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _blueprint() -> Blueprint:
     bp = Blueprint("blendkit_lti", __name__, url_prefix="/lti")
 
     @bp.route("/login", methods=["GET", "POST"])
     def login() -> FlaskResponse:
-        state = Blendkit.state()
-        return _no_store(to_flask_response(state.tool.login(from_flask_request())))
+        return to_flask_response(Blendkit.state().login(from_flask_request()))
 
     @bp.route("/launch", methods=["GET", "POST"])
     def launch() -> ResponseReturnValue:
         state = Blendkit.state()
-        if request.method != "POST":
-            raise LaunchRejected(
-                "a launch must be form-posted by the platform; start it from the course in the LMS",
-                code="lti.bad_launch_request",
-                http_status=405,
-            )
         # One transaction for the whole launch: the login state and nonce it consumes, the
         # launch session it keeps and whatever the app's handler writes commit together, or
         # none of them does (a refused or failed launch leaves nothing behind).
         with state.store.unit_of_work():
-            outcome = state.tool.handle_launch(from_flask_request())
+            outcome = state.launch(from_flask_request())
             if isinstance(outcome, HttpResponse):  # the platform-storage bridge page
-                return _no_store(to_flask_response(outcome))
+                return to_flask_response(outcome)
             launch_id = state.launches.save(outcome)
             g.blendkit_launch = outcome
             return state.launch_handler(outcome, launch_id)  # Tool.launch logged the acceptance
 
     @bp.get("/jwks")
     def jwks() -> FlaskResponse:
-        response = cast(FlaskResponse, current_app.json.response(Blendkit.state().tool.jwks()))
-        response.headers["Cache-Control"] = "public, max-age=300"
-        return response
+        return to_flask_response(Blendkit.state().jwks())
 
     @bp.route("/register", methods=["GET", "POST"])
     def register() -> FlaskResponse:
-        state = Blendkit.state()
-        lti = state.settings.lti
-        if not lti.registration_enabled:
-            raise RegistrationError(
-                "dynamic registration is switched off on this tool ([lti] registration_enabled); "
-                "register the platform with `blendkit platform add` instead",
-                code="lti.registration_disabled",
-                http_status=403,
-            )
-        # The invite (query parameter `invite`) is checked before any network call, and never
-        # logged: refusals log their code and message only, which never carry it.
-        registration = DynamicRegistration(
-            state.tool_config,
-            state.tool.registry,
-            invites=RegistrationInvites(state.store),
-            http=state.http_client,
-            fence=state.fence,
-            timeout=lti.http_timeout_seconds,
-            allowed_issuer_hosts=lti.registration_allowed_hosts or None,
-        )
-        return _no_store(to_flask_response(registration.handle(from_flask_request())))
+        return to_flask_response(Blendkit.state().register(from_flask_request()))
 
     @bp.get("/canvas.json")
     def canvas_json() -> FlaskResponse:
-        return to_flask_response(canvas_config_response(Blendkit.state().tool_config))
+        return to_flask_response(Blendkit.state().canvas_json())
 
     return bp
 
@@ -432,5 +350,4 @@ def error_handler(error: BlendkitError) -> FlaskResponse:
     if outage is not None:
         return outage
     # Code and message only: they never contain tokens, cookies or secrets.
-    log.warning("request refused: %s %s", error.code, error.message)
-    return _no_store(to_flask_response(error_response(error)))
+    return to_flask_response(ToolRuntime.refusal(error))
