@@ -10,37 +10,69 @@ import sys
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from blendkit.config import Settings, load_settings
 from blendkit.errors import BlendkitError
-from blendkit.operations import configure_logging
-from blendkit.store import Store
+from blendkit.operations import configure_logging, database_unavailable
+from blendkit.store import Store, describe_database_error
 
-__all__ = ["Stopper", "fail", "handle_errors", "open_store", "settings"]
+__all__ = [
+    "EXIT_DATABASE_UNAVAILABLE",
+    "EXIT_REFUSED",
+    "Stopper",
+    "fail",
+    "handle_errors",
+    "open_store",
+    "settings",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def fail(message: str, status: int = 2) -> None:
+def fail(message: str, status: int = 2) -> NoReturn:
     """Print ``message`` to stderr and exit with ``status``."""
     click.echo(f"error: {message}", err=True)
     sys.exit(status)
 
 
+EXIT_REFUSED = 2
+"""A refusal the operator can act on (bad input, bad settings, a rule)."""
+EXIT_DATABASE_UNAVAILABLE = 3
+"""The database did not answer: retrying later, or fixing ``[database] url``, can help."""
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn a :class:`BlendkitError` into a one-line message on stderr and exit status 2."""
+    """Turn a :class:`BlendkitError` into one line on stderr and exit status 2, and a database
+    that does not answer (directly or behind a blendkit error) into one line and status 3.
+
+    The line names the error's class and driver summary, never a password, a statement or its
+    values, and no traceback is printed.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except BlendkitError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+        except (BlendkitError, SQLAlchemyError) as exc:
+            cause = database_unavailable(exc)
+            if cause is not None:
+                fail(
+                    f"the database does not answer ({describe_database_error(cause)}); check that "
+                    "it is running and that [database] url (BLENDKIT_DATABASE_URL) points at it",
+                    EXIT_DATABASE_UNAVAILABLE,
+                )
+            if isinstance(exc, SQLAlchemyError):
+                fail(
+                    f"the database refused the command ({describe_database_error(exc)}); "
+                    "check the database's health and the data the command was given",
+                )
+            fail(str(exc).splitlines()[0])
+            raise  # unreachable: fail() exits
 
     return wrapper
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blendkit.errors import ConfigError, StoreError
-from blendkit.store._errors import hide_database_values
+from blendkit.store._errors import describe_database_error, hide_database_values
 
 __all__ = ["Store"]
 
@@ -377,7 +377,8 @@ class Store:
                 command.upgrade(config, "heads")
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"could not migrate {self.url.render_as_string(hide_password=True)}: {exc}"
+                f"could not migrate {self.url.render_as_string(hide_password=True)}: "
+                f"{describe_database_error(exc)}"
             ) from exc
 
     def pending_migrations(self) -> list[str]:
