@@ -28,8 +28,8 @@ from blendkit.integrations.django import (
     lti_launch_required,
     roster,
 )
-from blendkit.lti import LineItem, ResourceLinkItem, Score
 from blendkit.lti import Launch as LtiLaunch
+from blendkit.lti import LineItem, ResourceLinkItem, Score
 from tests.django_settings import configure_django
 from tests.e2e.servers import ThreadedServer
 
@@ -75,8 +75,11 @@ def score_view(request: HttpRequest) -> HttpResponse:
     item = next((i for i in listed if i.resource_id == "conformance"), None)
     if item is None:
         item = service.create_line_item(
-            LineItem(label="Conformance", scoreMaximum=float(request.POST["max"]),
-                     resourceId="conformance")
+            LineItem(
+                label="Conformance",
+                scoreMaximum=float(request.POST["max"]),
+                resourceId="conformance",
+            )
         )
     service.post_score(
         Score(
@@ -95,8 +98,9 @@ def score_view(request: HttpRequest) -> HttpResponse:
 @lti_launch_required
 def roster_view(request: HttpRequest) -> HttpResponse:
     members = roster(request.lti_launch).members()  # type: ignore[attr-defined]
-    return JsonResponse([{"user_id": m.user_id, "roles": list(m.roles)} for m in members],
-                        safe=False)
+    return JsonResponse(
+        [{"user_id": m.user_id, "roles": list(m.roles)} for m in members], safe=False
+    )
 
 
 @json_errors
@@ -157,4 +161,3 @@ class DjangoServer:
 
 def bind() -> DjangoServer:
     return DjangoServer()
-
