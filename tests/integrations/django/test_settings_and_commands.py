@@ -147,3 +147,16 @@ def test_manage_py_blendkit_from_a_shell(tmp_path: Path) -> None:
     )
     assert upgraded.returncode == 0, upgraded.stderr
     assert (tmp_path / "shell.sqlite3").exists()
+
+
+def test_closing_the_runtime_closes_what_it_built(tmp_path: Path) -> None:
+    from blendkit.integrations.django import close_runtime, install_runtime
+    from blendkit.integrations.django._state import settings_from_django
+
+    url = f"sqlite:///{tmp_path / 'owned.sqlite3'}"
+    with override_settings(BLENDKIT={"database": {"url": url}}):
+        runtime = install_runtime(settings=settings_from_django())
+        assert runtime.owns_store
+        assert get_runtime() is runtime
+        close_runtime()
+    assert runtime.http_client.is_closed
