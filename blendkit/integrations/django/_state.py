@@ -36,6 +36,7 @@ from blendkit.config import CONFIG_ENV, Settings, _describe
 from blendkit.errors import ConfigError
 from blendkit.http import Fence
 from blendkit.integrations._runtime import ToolRuntime
+from blendkit.limits import RequestLimits
 from blendkit.store import Store
 
 __all__ = [
@@ -120,6 +121,8 @@ class DjangoRuntime(ToolRuntime):
 
     metrics: Any = None
     """The :class:`blendkit.operations.metrics.Metrics` (``None``: no ``[metrics] token``)."""
+    limits: RequestLimits = field(default_factory=RequestLimits)
+    """The body caps of ``[tool] max_request_bytes`` and ``max_webhook_bytes``."""
     owns_store: bool = field(default=False, repr=False)
 
     def close(self) -> None:
@@ -156,6 +159,7 @@ def install_runtime(
         settings=settings, store=built_store, http_client=http_client, fence=fence, migrate=migrate
     )
     runtime.owns_store = owns_store
+    runtime.limits = RequestLimits.from_settings(settings)
     if settings.metrics.token is not None:
         from blendkit.operations.metrics import Metrics
 

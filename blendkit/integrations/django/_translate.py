@@ -113,12 +113,14 @@ def wants_json(request: DjangoRequest) -> bool:
     return not _accepts_html(request.headers.get("Accept", ""))
 
 
-def answer_failure(request: DjangoRequest, error: BaseException) -> DjangoResponse | None:
+def answer_failure(
+    request: DjangoRequest, error: BaseException, *, blendkit_route: bool = False
+) -> DjangoResponse | None:
     """The response for a blendkit or database error raised while answering ``request`` (503 +
-    ``Retry-After`` and one log line for an outage), or ``None`` for any other exception."""
-    answer = ToolRuntime.failure(
-        error, request.method or "GET", request.path, as_json=wants_json(request)
-    )
+    ``Retry-After`` and one log line for an outage), or ``None`` for any other exception.
+    ``blendkit_route``: the request goes to one of blendkit's URLs (known before resolution)."""
+    as_json = not blendkit_route and wants_json(request)
+    answer = ToolRuntime.failure(error, request.method or "GET", request.path, as_json=as_json)
     if answer is None:
         return None
     response = to_django_response(answer)

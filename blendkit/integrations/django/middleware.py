@@ -27,7 +27,7 @@ from django.utils.functional import SimpleLazyObject
 from blendkit.integrations._runtime import LAUNCH_HEADER, LAUNCH_PARAM
 from blendkit.integrations.django._state import get_runtime
 from blendkit.integrations.django._translate import URL_NAMESPACE, answer_failure
-from blendkit.limits import SMALL_BODY_PREFIXES, RequestLimits
+from blendkit.limits import SMALL_BODY_PREFIXES
 from blendkit.lti import Launch
 
 __all__ = ["BlendkitMiddleware", "current_launch", "launch_id_of"]
@@ -86,11 +86,12 @@ class BlendkitMiddleware:
 
     def __call__(self, request: DjangoRequest) -> DjangoResponse:
         started = time.perf_counter()
+        route: str | None = None
         try:
             route = _blendkit_route(request)
             _check_body(request, route)
         except Exception as error:  # a refused body, or a database down while building
-            answer = answer_failure(request, error)
+            answer = answer_failure(request, error, blendkit_route=route is not None)
             if answer is None:
                 raise
             return answer
@@ -124,7 +125,7 @@ def _check_body(request: DjangoRequest, route: str | None) -> None:
     Django reads at most ``Content-Length`` bytes of a WSGI body (its ``LimitedStream``), so the
     declared length bounds what is read; a body without one is read as empty.
     """
-    limits = RequestLimits.from_settings(get_runtime().settings)
+    limits = get_runtime().limits
     declared = request.META.get("CONTENT_LENGTH") or ""
     try:
         length = int(declared) if declared else None

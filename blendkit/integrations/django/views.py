@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from blendkit.integrations._runtime import json_response
+from blendkit.integrations._runtime import ToolRuntime, json_response
 from blendkit.integrations.django._state import LAUNCH_HANDLER_SETTING, get_runtime
 from blendkit.integrations.django._translate import (
     answer_failure,
@@ -141,8 +141,6 @@ def canvas_json(request: DjangoRequest) -> DjangoResponse:
 @require_GET
 def healthz(request: DjangoRequest) -> DjangoResponse:
     """The process answers (no database call, no runtime built)."""
-    from blendkit.integrations._runtime import ToolRuntime
-
     return to_django_response(ToolRuntime.health())
 
 

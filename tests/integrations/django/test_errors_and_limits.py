@@ -123,8 +123,11 @@ def test_a_body_declared_above_the_lti_cap_is_413_before_it_is_read(
     install: Install, client: Client
 ) -> None:
     install(tool={"max_webhook_bytes": 2048, "max_request_bytes": 8192})
-    answer = client.post("/lti/launch", {"id_token": "x" * 4000, "state": "s"})
+    answer = client.post(
+        "/lti/launch", {"id_token": "x" * 4000, "state": "s"}, headers={"Accept": "*/*"}
+    )
     assert answer.status_code == 413
+    assert answer.headers["Content-Type"].startswith("text/html")  # a platform route: the page
     assert "request.too_large" in answer.content.decode()
     # A host page has the larger cap: the same body passes.
     assert client.post("/form", {"text": "x" * 4000}).content == b"posted 4000"
