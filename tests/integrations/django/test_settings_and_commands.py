@@ -147,6 +147,15 @@ def test_manage_py_blendkit_from_a_shell(tmp_path: Path) -> None:
     )
     assert upgraded.returncode == 0, upgraded.stderr
     assert (tmp_path / "shell.sqlite3").exists()
+    checked = subprocess.run(
+        [sys.executable, str(manage), "check", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_closing_the_runtime_closes_what_it_built(tmp_path: Path) -> None:
