@@ -59,7 +59,8 @@ def lti_launch_required(
     """The view runs only for a request that names a kept launch (``launch`` parameter or
     ``X-Blendkit-Launch`` header) and, with ``roles``, only for one of those roles
     (``instructor``, ``learner`` …: :data:`ROLE_CHECKS`). Inside, ``request.lti_launch`` is
-    the :class:`~blendkit.lti.Launch`.
+    the :class:`~blendkit.lti.Launch` and ``request.lti_tenant`` its
+    :class:`~blendkit.lti.Tenant` (the deployment: the boundary of an institution's data).
 
     No launch: 401 ``lti.launch_session_expired``; another role: 403 ``lti.role_required``.
     """
@@ -79,6 +80,7 @@ def lti_launch_required(
                     http_status=403,
                 )
             request.lti_launch = launch  # type: ignore[attr-defined]
+            request.lti_tenant = launch.tenant  # type: ignore[attr-defined]
             return inner(request, *args, **kwargs)
 
         return cast(_View, wrapper)

@@ -28,7 +28,7 @@ from blendkit.integrations._runtime import LAUNCH_HEADER, LAUNCH_PARAM
 from blendkit.integrations.django._state import get_runtime
 from blendkit.integrations.django._translate import URL_NAMESPACE, answer_failure
 from blendkit.limits import SMALL_BODY_PREFIXES
-from blendkit.lti import Launch
+from blendkit.lti import Launch, Tenant
 
 __all__ = ["BlendkitMiddleware", "current_launch", "launch_id_of"]
 
@@ -56,6 +56,7 @@ def keep_launch(request: DjangoRequest, launch: Launch, launch_id: str) -> None:
     setattr(request, _LAUNCH_ATTRIBUTE, launch)
     setattr(request, _LAUNCH_ID_ATTRIBUTE, launch_id)
     request.lti_launch = launch  # type: ignore[attr-defined]
+    request.lti_tenant = launch.tenant  # type: ignore[attr-defined]
 
 
 def current_launch(request: DjangoRequest, *, required: bool = True) -> Launch | None:
@@ -78,7 +79,8 @@ def current_launch(request: DjangoRequest, *, required: bool = True) -> Launch |
 
 
 class BlendkitMiddleware:
-    """Caps request bodies, sets ``request.lti_launch`` lazily, answers blendkit and database
+    """Caps request bodies, sets ``request.lti_launch`` and ``request.lti_tenant`` (the launch's
+    deployment: scope the project's own records by it) lazily, answers blendkit and database
     errors (:meth:`process_exception`) and times requests when ``/metrics`` is on."""
 
     def __init__(self, get_response: Callable[[DjangoRequest], DjangoResponse]) -> None:
@@ -98,6 +100,9 @@ class BlendkitMiddleware:
         request.lti_launch = SimpleLazyObject(  # type: ignore[attr-defined]
             lambda: current_launch(request, required=False)
         )
+        request.lti_tenant = SimpleLazyObject(  # type: ignore[attr-defined]
+            lambda: _tenant_of(current_launch(request, required=False))
+        )
         response = self.get_response(request)
         _observe(request, route, time.perf_counter() - started)
         return response
@@ -108,6 +113,10 @@ class BlendkitMiddleware:
         """blendkit errors as their page (blendkit's routes, HTML views) or JSON (a host app's
         API); a database outage as 503 + ``Retry-After`` on every route; else Django's own."""
         return answer_failure(request, exception)
+
+
+def _tenant_of(launch: Launch | None) -> Tenant | None:
+    return launch.tenant if launch is not None else None
 
 
 def _blendkit_route(request: DjangoRequest) -> str | None:

@@ -52,14 +52,14 @@ def client() -> Client:
     return Client()
 
 
-def a_launch(role: str = "Learner", sub: str = "s1") -> Launch:
+def a_launch(role: str = "Learner", sub: str = "s1", deployment: str = "d1") -> Launch:
     return Launch.model_validate(
         {
             "message_type": "LtiResourceLinkRequest",
             "version": "1.3.0",
             "issuer": "https://lms.example.edu",
             "client_id": "c1",
-            "deployment_id": "d1",
+            "deployment_id": deployment,
             "user": {"sub": sub},
             "roles": [MEMBERSHIP + role],
             "context": {"id": "course-1", "title": "Course"},

@@ -19,6 +19,18 @@ def test_lazy_launch_is_none_without_a_launch_and_the_launch_with_one(
     assert by_header.json() == {"sub": "learner-7"}
 
 
+def test_the_tenant_is_the_launchs_deployment(runtime: DjangoRuntime, client: Client) -> None:
+    assert client.get("/tenant").json() == {"tenant": None}
+    one = a_launch(deployment="school-1")
+    other = a_launch(deployment="school-2")
+    keys = [
+        client.get("/tenant", {"launch": runtime.launches.save(launch)}).json()["tenant"]
+        for launch in (one, other)
+    ]
+    assert keys == [one.tenant.key, other.tenant.key]
+    assert keys[0] != keys[1]
+
+
 def test_lazy_launch_refuses_an_unknown_id(runtime: DjangoRuntime, client: Client) -> None:
     answer = client.get("/lazy", {"launch": "forged"}, headers={"Accept": "application/json"})
     assert (answer.status_code, answer.json()["error"]) == (401, "lti.launch_session_expired")

@@ -50,6 +50,11 @@ def course(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"sub": request.lti_launch.user.sub})  # type: ignore[attr-defined]
 
 
+def tenant(request: HttpRequest) -> HttpResponse:
+    found = request.lti_tenant  # type: ignore[attr-defined]
+    return JsonResponse({"tenant": found.key if found else None})
+
+
 @lti_launch_required(roles=["instructor"])
 def teach(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"sub": request.lti_launch.user.sub})  # type: ignore[attr-defined]
@@ -69,6 +74,7 @@ urlpatterns = [
     path("crashes", crashes),
     path("lazy", lazy),
     path("course", course),
+    path("tenant", tenant),
     path("teach", teach),
     path("form", form),
 ]
