@@ -7,6 +7,10 @@ CSRF token. They are protected by the LTI protocol instead: the launch must pres
 is used once; a registration must carry a single-use invite. Every other view of the project
 stays under ``CsrfViewMiddleware``.
 
+The same three are shown inside the platform's frame, so they are exempt from
+``XFrameOptionsMiddleware`` (``X-Frame-Options: DENY`` would blank the launch in the LMS); mark
+the project's own pages in the frame with ``@xframe_options_exempt`` too.
+
 Each view answers blendkit and database errors itself (the refusal page, or 503 + Retry-After
 for an outage), so these routes behave the same with or without the middleware.
 """
@@ -21,6 +25,7 @@ from django.conf import settings as django_settings
 from django.http import HttpRequest as DjangoRequest
 from django.http import HttpResponse as DjangoResponse
 from django.utils.module_loading import import_string
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -92,6 +97,7 @@ def _launch_handler() -> LaunchHandler:
 
 
 @csrf_exempt
+@xframe_options_exempt
 @require_http_methods(["GET", "POST"])
 @_answering_errors
 def login(request: DjangoRequest) -> DjangoResponse:
@@ -100,6 +106,7 @@ def login(request: DjangoRequest) -> DjangoResponse:
 
 
 @csrf_exempt
+@xframe_options_exempt
 @require_http_methods(["GET", "POST"])
 @_answering_errors
 def launch(request: DjangoRequest) -> DjangoResponse:
@@ -124,6 +131,7 @@ def jwks(request: DjangoRequest) -> DjangoResponse:
 
 
 @csrf_exempt
+@xframe_options_exempt
 @require_http_methods(["GET", "POST"])
 @_answering_errors
 def register(request: DjangoRequest) -> DjangoResponse:

@@ -6,6 +6,7 @@ from html import escape
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
 
 from blendkit.integrations.django import deep_linking_response, lti_launch_required
 from blendkit.lti import Launch, ResourceLinkItem
@@ -22,6 +23,7 @@ def launched(request: HttpRequest, launch: Launch, launch_id: str) -> HttpRespon
     return HttpResponseRedirect(f"{reverse('blendkit_openedx:course')}?launch={launch_id}")
 
 
+@xframe_options_exempt  # shown inside the LMS frame
 @lti_launch_required
 def course(request: HttpRequest) -> HttpResponse:
     launch: Launch = request.lti_launch  # type: ignore[attr-defined]
@@ -33,6 +35,7 @@ def course(request: HttpRequest) -> HttpResponse:
     )
 
 
+@xframe_options_exempt
 @lti_launch_required(roles=["instructor"])
 def instructor(request: HttpRequest) -> HttpResponse:
     return HttpResponse("<!doctype html><title>Instructor</title><h1>Instructor tools</h1>")

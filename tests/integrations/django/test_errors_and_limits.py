@@ -148,3 +148,15 @@ def test_csrf_stays_on_for_host_views_and_off_for_platform_posts(runtime: Django
     # The platform's form posts carry no Django token: state + nonce protect them instead.
     assert client.post("/lti/launch", {"state": "x"}).status_code == 400
     assert client.post("/lti/login", {"iss": "https://unknown.example"}).status_code != 403
+
+
+def test_platform_routes_may_be_framed_and_host_pages_keep_djangos_default(
+    runtime: DjangoRuntime, client: Client
+) -> None:
+    for answer in (
+        client.post("/lti/launch", {"state": "x"}),
+        client.get("/lti/login", {"iss": "https://unknown.example"}),
+        client.get("/lti/register"),
+    ):
+        assert "X-Frame-Options" not in answer.headers
+    assert client.post("/form", {"text": "hi"}).headers["X-Frame-Options"] == "DENY"
