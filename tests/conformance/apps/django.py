@@ -21,10 +21,13 @@ from blendkit import Settings, Store
 from blendkit.errors import LaunchRejected
 from blendkit.integrations.django import (
     close_runtime,
+    current_launch,
     deep_linking_response,
+    get_runtime,
     grades,
     install_runtime,
     json_errors,
+    launch_id_of,
     lti_launch_required,
     roster,
 )
@@ -58,9 +61,10 @@ def launched(request: HttpRequest, launch: LtiLaunch, launch_id: str) -> HttpRes
 
 
 @require_GET
-@lti_launch_required
 def launch_view(request: HttpRequest, launch_id: str) -> HttpResponse:
-    return JsonResponse(launch_json(request.lti_launch, launch_id))  # type: ignore[attr-defined]
+    """The kept launch: named by the ``launch`` parameter, else by the path."""
+    launch = current_launch(request, required=False) or get_runtime().launches.get(launch_id)
+    return JsonResponse(launch_json(launch, launch_id_of(request) or launch_id))
 
 
 # The launch id is the credential of these two API views; it is carried in the URL, never in a

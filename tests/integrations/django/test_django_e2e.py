@@ -88,6 +88,7 @@ def test_learner_launch_answers_the_handlers_json(running: Running, browser: For
         f"{running.url}/conformance/launch/{body['launch_id']}?launch={body['launch_id']}"
     )
     assert kept.json() == body
+    assert browser.get(f"{running.url}/conformance/launch/{body['launch_id']}").json() == body
 
 
 def test_login_by_post_reaches_the_platform(running: Running, browser: FormBrowser) -> None:
