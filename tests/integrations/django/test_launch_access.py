@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from blendkit.integrations.django import DjangoRuntime, lti_launch_required
+from blendkit.integrations.django import DjangoRuntime, lti_launch_required, watch_outbox
+from blendkit.xapi import Outbox
 from tests.integrations.django.conftest import Install, a_launch
 
 
@@ -69,6 +70,19 @@ def test_metrics_need_the_bearer_token(install: Install, client: Client) -> None
     text = scraped.content.decode()
     assert 'blendkit_page_duration_seconds_count{endpoint="blendkit:jwks"}' in text
     assert "scrape-secret-0123456789" not in text
+
+
+def test_launches_are_timed_apart_and_the_outbox_is_reported(
+    install: Install, client: Client
+) -> None:
+    runtime = install(metrics={"token": "scrape-secret-0123456789"})
+    client.post("/lti/launch", {"state": "x"})
+    watch_outbox(Outbox.from_settings(runtime.settings, store=runtime.store))
+    text = client.get(
+        "/metrics", headers={"Authorization": "Bearer scrape-secret-0123456789"}
+    ).content.decode()
+    assert 'blendkit_launch_duration_seconds_count{endpoint="blendkit:launch"}' in text
+    assert 'blendkit_outbox_breaker_trips_total{endpoint="LRS (none configured)"}' in text
 
 
 def test_metrics_are_not_served_without_a_token(runtime: DjangoRuntime, client: Client) -> None:
