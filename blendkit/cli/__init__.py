@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Sequence
 
 import click
 
 from blendkit import __version__
+from blendkit.cli._shared import settings_given
+from blendkit.config import Settings
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "run"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,3 +34,15 @@ for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="blendkit")
+
+
+def run(args: Sequence[str], *, settings: Settings, prog_name: str = "blendkit") -> int:
+    """Run ``blendkit <args>`` with ``settings`` instead of BLENDKIT_CONFIG (for frameworks that
+    hold the configuration themselves); returns the exit status the command line would have."""
+    with settings_given(settings):
+        try:
+            cli.main(args=list(args), prog_name=prog_name, standalone_mode=True)
+        except SystemExit as exit_:
+            code = exit_.code
+            return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0

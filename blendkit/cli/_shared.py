@@ -8,7 +8,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import FrameType
 from typing import NoReturn, ParamSpec, TypeVar
 
@@ -28,10 +30,13 @@ __all__ = [
     "handle_errors",
     "open_store",
     "settings",
+    "settings_given",
 ]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+_GIVEN: ContextVar[Settings | None] = ContextVar("blendkit_cli_settings", default=None)
 
 
 def fail(message: str, status: int = 2) -> NoReturn:
@@ -90,8 +95,20 @@ def start_service_logging() -> None:
 
 
 def settings() -> Settings:
-    """Settings from BLENDKIT_CONFIG and the environment (raises ConfigError)."""
-    return load_settings()
+    """Settings given by the embedding program (:func:`settings_given`), else from
+    BLENDKIT_CONFIG and the environment (raises ConfigError)."""
+    return _GIVEN.get() or load_settings()
+
+
+@contextmanager
+def settings_given(value: Settings) -> Iterator[None]:
+    """Run commands with ``value`` as their settings (a framework's own configuration, such as
+    Django's ``manage.py blendkit``) instead of reading BLENDKIT_CONFIG."""
+    token = _GIVEN.set(value)
+    try:
+        yield
+    finally:
+        _GIVEN.reset(token)
 
 
 def open_store(migrate: bool = True) -> Store:

@@ -237,31 +237,44 @@ class ToolRuntime:
     # -- errors -----------------------------------------------------------------------------
 
     @staticmethod
-    def refusal(error: BlendkitError) -> HttpResponse:
-        """A blendkit error as its page, logged by code and message only (never a token)."""
+    def refusal(error: BlendkitError, *, as_json: bool = False) -> HttpResponse:
+        """A blendkit error as its page (``as_json``: as ``{"error": code, "message": …}``
+        for a host app's JSON endpoints), logged by code and message only (never a token)."""
         log.warning("request refused: %s %s", error.code, error.message)
+        if as_json:
+            return json_response(error.to_dict(), error.http_status)
         return no_store(error_response(error))
 
     @staticmethod
-    def outage(cause: BaseException, method: str, path: str) -> HttpResponse:
+    def outage(
+        cause: BaseException, method: str, path: str, *, as_json: bool = False
+    ) -> HttpResponse:
         """503 + ``Retry-After`` for a database that does not answer, with ONE warning line
         (class and driver message, never the statement, its values or a traceback)."""
         log.warning(
             "database unavailable on %s %s: %s", method, path, describe_database_error(cause)
         )
-        page = no_store(error_response(unavailable_error()))
+        error = unavailable_error()
+        page = (
+            json_response(error.to_dict(), error.http_status)
+            if as_json
+            else no_store(error_response(error))
+        )
         headers = (*page.headers, ("Retry-After", str(DATABASE_RETRY_AFTER_SECONDS)))
         return page.model_copy(update={"headers": headers})
 
     @classmethod
-    def failure(cls, error: BaseException, method: str, path: str) -> HttpResponse | None:
+    def failure(
+        cls, error: BaseException, method: str, path: str, *, as_json: bool = False
+    ) -> HttpResponse | None:
         """The answer for a database or blendkit error raised by a route, or ``None`` when
-        ``error`` is neither (the framework's own handling applies)."""
+        ``error`` is neither (the framework's own handling applies). ``as_json`` answers in
+        JSON (a host app's API) instead of the HTML page."""
         cause = database_unavailable(error)
         if cause is not None:
-            return cls.outage(cause, method, path)
+            return cls.outage(cause, method, path, as_json=as_json)
         if isinstance(error, BlendkitError):
-            return cls.refusal(error)
+            return cls.refusal(error, as_json=as_json)
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(error, SQLAlchemyError):
@@ -273,6 +286,7 @@ class ToolRuntime:
                     "has the same line with the time: check the database's health, or the data "
                     "this launch sent",
                     code="store.database",
-                )
+                ),
+                as_json=as_json,
             )
         return None

@@ -1,0 +1,1 @@
+"""Settings functions the plugin mechanism calls with the LMS/Studio settings module."""
