@@ -243,6 +243,13 @@ class ToolRuntime:
         return no_store(error_response(error))
 
     @staticmethod
+    def json_refusal(error: BlendkitError) -> HttpResponse:
+        """A blendkit error as JSON ``{"error": code, "message": ...}``, for the host app's own
+        JSON routes (an HTML page would be noise to their clients); logged like :meth:`refusal`."""
+        log.warning("request refused: %s %s", error.code, error.message)
+        return json_response({"error": error.code, "message": error.message}, error.http_status)
+
+    @staticmethod
     def outage(cause: BaseException, method: str, path: str) -> HttpResponse:
         """503 + ``Retry-After`` for a database that does not answer, with ONE warning line
         (class and driver message, never the statement, its values or a traceback)."""
