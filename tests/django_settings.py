@@ -22,16 +22,22 @@ BASE_SETTINGS: dict[str, Any] = {
 def configure_django(**extra: Any) -> None:
     """``settings.configure(**BASE_SETTINGS, **extra)`` and ``django.setup()``, once.
 
-    Later calls are no-ops when ``extra`` agrees with the settings in force, and raise
-    ``RuntimeError`` when it asks for a different value (Django cannot be reconfigured).
+    A later call adds the settings of ``extra`` that are not set yet, and raises
+    ``RuntimeError`` when it asks for another value of one that is (Django cannot be
+    reconfigured, and its app registry is filled once).
     """
     import django
     from django.conf import settings
 
     if settings.configured:
-        different = [k for k, v in extra.items() if getattr(settings, k, object()) != v]
+        missing = object()
+        different = [
+            k for k, v in extra.items() if getattr(settings, k, missing) not in (v, missing)
+        ]
         if different:
             raise RuntimeError(f"Django is already configured with other values for {different}")
+        for name, value in extra.items():
+            setattr(settings, name, value)
         return
     settings.configure(**{**BASE_SETTINGS, **extra})
     django.setup()

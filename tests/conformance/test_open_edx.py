@@ -19,8 +19,6 @@ from tests.conformance.deployment import register, running_server
 from tests.e2e.form_browser import Form, forms
 from tests.e2e.open_edx_platform import COURSE_ID, OpenEdxPlatform
 
-from lti_consumer.lti_1p3.constants import LTI_1P3_ROLE_MAP  # isort: skip
-
 pytestmark = pytest.mark.e2e
 
 
@@ -35,9 +33,9 @@ def edx(framework: str, tmp_path: Path) -> Iterator[EdxDeployment]:
     with running_server(framework, tmp_path) as (server, settings, store, _):
         platform = OpenEdxPlatform(server.url)
         register(store, platform.issuer, platform)
+        server.start(settings, store)  # first: a Django app configures Django with its settings
         platform.start()
         try:
-            server.start(settings, store)
             yield EdxDeployment(server.url, platform)
         finally:
             platform.stop()
@@ -63,6 +61,8 @@ def _launch(
 def test_open_edx_launch_is_accepted(
     edx: EdxDeployment, client: httpx.Client, role: str, role_name: str
 ) -> None:
+    from lti_consumer.lti_1p3.constants import LTI_1P3_ROLE_MAP
+
     _, answer = _launch(client, edx, user="edx-learner-1", role=role)
     assert answer.status_code == 200, answer.text
     body = answer.json()

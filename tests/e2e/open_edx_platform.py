@@ -39,13 +39,8 @@ from flask import Flask, Response, jsonify, request
 from tests.django_settings import configure_django
 from tests.e2e.servers import ThreadedServer
 
-configure_django()
-
-from lti_consumer.data import Lti1p3LaunchData  # noqa: E402  (needs Django configured)
-from lti_consumer.lti_1p3.constants import LTI_1P3_CONTEXT_TYPE  # noqa: E402
-from lti_consumer.lti_1p3.consumer import LtiAdvantageConsumer  # noqa: E402
-from lti_consumer.lti_1p3.exceptions import Lti1p3Exception  # noqa: E402
-from lti_consumer.utils import get_data_from_cache  # noqa: E402
+if t.TYPE_CHECKING:
+    from lti_consumer.lti_1p3.consumer import LtiAdvantageConsumer
 
 AGS_SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 AGS_READ_SCOPES = (
@@ -106,6 +101,9 @@ class OpenEdxPlatform:
         return f"{self.base_url}/jwks"
 
     def start(self) -> None:
+        """Serve the platform. Django is configured here, not at import: a test that also runs
+        a Django app configures Django first, with its own settings."""
+        configure_django()
         self._server.start(self._app())
 
     def stop(self) -> None:
@@ -113,6 +111,9 @@ class OpenEdxPlatform:
 
     def consumer(self) -> LtiAdvantageConsumer:
         """The block's consumer, as ``LtiConfiguration.get_lti_consumer()`` builds it."""
+        configure_django()
+        from lti_consumer.lti_1p3.consumer import LtiAdvantageConsumer
+
         consumer = LtiAdvantageConsumer(
             iss=self.issuer,
             lti_oidc_url=f"{self.tool_url}/lti/login",
@@ -136,6 +137,8 @@ class OpenEdxPlatform:
 
     def preflight_url(self, *, user: str, role: str, deep_linking: bool = False) -> str:
         """The tool's login URL the LMS frames for a learner (``prepare_preflight_url``)."""
+        from lti_consumer.data import Lti1p3LaunchData
+
         launch_data = Lti1p3LaunchData(
             user_id=user,
             user_role=role,
@@ -155,6 +158,10 @@ class OpenEdxPlatform:
 
     def _launch_form(self, params: dict[str, str]) -> Response:
         """``launch_gate_endpoint`` around the consumer: the auto-posting id_token form."""
+        from lti_consumer.lti_1p3.constants import LTI_1P3_CONTEXT_TYPE
+        from lti_consumer.lti_1p3.exceptions import Lti1p3Exception
+        from lti_consumer.utils import get_data_from_cache
+
         launch_data = get_data_from_cache(params.get("lti_message_hint", ""))
         if launch_data is None or not params.get("login_hint"):
             return Response("unknown lti_message_hint or no login_hint", status=400)
