@@ -3,6 +3,8 @@ readiness (and 503 without a database), metrics behind a token."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -118,3 +120,20 @@ def test_metrics_with_the_token_count_launches(tool: ToolUnderTest, client: http
         if sample.name == "blendkit_launch_duration_seconds_count"
     ]
     assert sum(launches) >= 1, answer.text
+
+
+def test_a_chunked_body_over_the_cap_is_cut_off_with_413(
+    tool: ToolUnderTest, client: httpx.Client
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"state="
+        for _ in range(MAX_LTI_BYTES // 1024 + 2):
+            yield b"x" * 1024
+
+    answer = client.post(
+        tool.path("/lti/launch"),
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 413, answer.text
+    assert "request.too_large" in answer.text
