@@ -16,8 +16,6 @@ import pytest
 from tests.conformance.apps import framework_names
 from tests.conformance.deployment import ToolUnderTest, running_tool
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(params=framework_names())
 def framework(request: pytest.FixtureRequest) -> str:
