@@ -237,17 +237,13 @@ class ToolRuntime:
     # -- errors -----------------------------------------------------------------------------
 
     @staticmethod
-    def refusal(error: BlendkitError) -> HttpResponse:
-        """A blendkit error as its page, logged by code and message only (never a token)."""
+    def refusal(error: BlendkitError, *, as_json: bool = False) -> HttpResponse:
+        """A blendkit error as its page (``as_json``: as ``{"error": code, "message": …}``
+        for a host app's JSON endpoints), logged by code and message only (never a token)."""
         log.warning("request refused: %s %s", error.code, error.message)
+        if as_json:
+            return json_response(error.to_dict(), error.http_status)
         return no_store(error_response(error))
-
-    @staticmethod
-    def json_refusal(error: BlendkitError) -> HttpResponse:
-        """A blendkit error as JSON ``{"error": code, "message": ...}``, for the host app's own
-        JSON routes (an HTML page would be noise to their clients); logged like :meth:`refusal`."""
-        log.warning("request refused: %s %s", error.code, error.message)
-        return json_response({"error": error.code, "message": error.message}, error.http_status)
 
     @staticmethod
     def outage(cause: BaseException, method: str, path: str) -> HttpResponse:

@@ -364,6 +364,4 @@ def error_handler(error: BlendkitError) -> FlaskResponse:
     if outage is not None:
         return outage
     # Code and message only: they never contain tokens, cookies or secrets.
-    if _host_route_wants_json():
-        return to_flask_response(ToolRuntime.json_refusal(error))
-    return to_flask_response(ToolRuntime.refusal(error))
+    return to_flask_response(ToolRuntime.refusal(error, as_json=_host_route_wants_json()))
