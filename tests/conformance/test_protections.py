@@ -122,11 +122,15 @@ def test_metrics_with_the_token_count_launches(tool: ToolUnderTest, client: http
     assert sum(launches) >= 1, answer.text
 
 
-def test_a_chunked_body_over_the_cap_is_cut_off_with_413(
+def test_a_chunked_body_over_the_cap_is_never_read_whole(
     tool: ToolUnderTest, client: httpx.Client
 ) -> None:
+    """A body of unknown length (chunked) larger than the cap: the adapter cuts it off at the
+    cap (413), or its server does not hand a body without a length to the app at all (the
+    launch then has no id_token). Reading it, or parsing its first part, is the failure."""
+
     def chunks() -> Iterator[bytes]:
-        yield b"state="
+        yield b"id_token=not.a.jwt&state=x&pad="
         for _ in range(MAX_LTI_BYTES // 1024 + 2):
             yield b"x" * 1024
 
@@ -135,5 +139,8 @@ def test_a_chunked_body_over_the_cap_is_cut_off_with_413(
         content=chunks(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert answer.status_code == 413, answer.text
-    assert "request.too_large" in answer.text
+    if answer.status_code == 413:
+        assert "request.too_large" in answer.text
+    else:
+        assert answer.status_code in {400, 411}, answer.text
+        assert answer.status_code == 411 or "lti.missing_id_token" in answer.text
