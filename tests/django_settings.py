@@ -52,6 +52,12 @@ def configure_django(**extra: Any) -> None:
         "DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
         "USE_TZ": True,
         "DEFAULT_AUTO_FIELD": "django.db.models.AutoField",
+        # Open edX's LTI consumer (lti_consumer.lti_1p3) reads PLATFORM_NAME and keeps the
+        # launch data between the OIDC login and the launch in Django's cache.
+        "PLATFORM_NAME": "Open edX conformance",
+        "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+        # edx-django-utils' monitoring: no telemetry backend in tests (the default names New Relic).
+        "OPENEDX_TELEMETRY": [],
     }
     values.update(extra)
     settings.configure(**values)

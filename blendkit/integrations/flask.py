@@ -344,10 +344,24 @@ def outage_response(error: BaseException) -> FlaskResponse | None:
     return None if cause is None else unavailable_response(cause)
 
 
+_OWN_BLUEPRINTS = frozenset({"blendkit_lti", "blendkit_ops"})
+
+
+def _host_route_wants_json() -> bool:
+    """True on the host app's own routes when the client prefers JSON to HTML."""
+    if request.blueprint in _OWN_BLUEPRINTS:
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
 def error_handler(error: BlendkitError) -> FlaskResponse:
-    """Render any blendkit error as a page naming its code (registered by ``init_app``)."""
+    """Render any blendkit error as a page naming its code (registered by ``init_app``).
+
+    blendkit's own routes always answer the page (a browser in the LMS frame reads it); the host
+    app's routes answer ``{"error": code, "message": ...}`` JSON to clients that ask for JSON."""
     outage = outage_response(error)
     if outage is not None:
         return outage
     # Code and message only: they never contain tokens, cookies or secrets.
-    return to_flask_response(ToolRuntime.refusal(error))
+    return to_flask_response(ToolRuntime.refusal(error, as_json=_host_route_wants_json()))

@@ -53,6 +53,7 @@ class PlatformRecords:
     deep_link_claims: list[dict[str, t.Any]] = field(default_factory=list)
     tokens_issued: int = 0
     members: list[dict[str, t.Any]] = field(default_factory=list)
+    nrps_pages_served: int = 0
 
 
 def _pem_pair() -> tuple[str, str]:
@@ -84,11 +85,21 @@ class _FlaskRequest(Request):
 
 
 class _PagedFlaskRequest(_FlaskRequest):
-    """lti1p3platform adds 1 to ``page`` as given: hand it numbers, not query strings."""
+    """lti1p3platform adds 1 to ``page`` as given: hand it numbers, not query strings.
+
+    ``default_limit`` pages a roster the tool asked for whole, as real platforms do (Canvas
+    answers 10 members a page unless told otherwise).
+    """
+
+    def __init__(self, request: t.Any, default_limit: int | None = None) -> None:
+        self._default_limit = default_limit
+        super().__init__(request)
 
     def build_metadata(self, req: t.Any) -> TRequest:
         meta = super().build_metadata(req)
         args = dict(meta["get_data"])
+        if self._default_limit is not None:
+            args.setdefault("limit", self._default_limit)
         for key in ("page", "limit"):
             if key in args:
                 args[key] = int(args[key])
@@ -105,8 +116,10 @@ class LTIPlatform:
         client_id: str = "blendkit-e2e",
         deployment_id: str = "dep-1",
         host: str = "127.0.0.1",
+        nrps_page_size: int | None = None,
     ) -> None:
         self.client_id = client_id
+        self.nrps_page_size = nrps_page_size
         self.deployment_id = deployment_id
         self.private_pem, self.public_pem = _pem_pair()
         self.records = PlatformRecords()
@@ -503,8 +516,9 @@ class LTIPlatform:
                 def is_resource_link_valid(self, context_id: str, resource_link_id: str) -> bool:
                     return resource_link_id == "rl-week-1"
 
+            platform.records.nrps_pages_served += 1
             service = NRPS(
-                _PagedFlaskRequest(request),
+                _PagedFlaskRequest(request, platform.nrps_page_size),
                 platform._config_with_registration(),
                 f"{platform.base_url}/nrps/{ctx}/memberships",
             )
