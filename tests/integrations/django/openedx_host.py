@@ -18,11 +18,34 @@ PROJECT = "lms.djangoapp"  # edx-platform: ProjectType.LMS
 SETTINGS_TYPE = "production"  # edx-platform: SettingsType.PRODUCTION
 
 
+def _only_the_example_plugin() -> None:
+    """Load only the example's ``lms.djangoapp`` plugin: other installed Open edX plugins
+    (``lti-consumer-xblock``, which the conformance suite installs, registers one) need the
+    LMS's own settings and models, which this stand-in host does not have."""
+    from importlib.metadata import entry_points
+
+    from edx_django_utils.plugins.plugin_manager import PluginManager
+
+    ours = {
+        ep.name
+        for ep in entry_points(group=PROJECT)
+        if ep.dist is not None and ep.dist.name == "blendkit-openedx-example"
+    }
+    every = PluginManager.get_available_plugins
+
+    def example_only(namespace: str | None = None) -> dict[str, object]:
+        return {k: v for k, v in every(namespace).items() if k in ours}
+
+    PluginManager.get_available_plugins = example_only  # type: ignore[method-assign,assignment]
+
+
 def main(site_dir: str, example_dir: str) -> None:
     sys.path[:0] = [site_dir, example_dir]
     import django
     from django.conf import settings
     from edx_django_utils.plugins import add_plugins, get_plugin_apps, get_plugin_url_patterns
+
+    _only_the_example_plugin()
 
     envs = types.ModuleType("fake_lms_envs")
     envs.INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]  # type: ignore[attr-defined]
