@@ -21,10 +21,10 @@ from blendkit.courses._models import GradeRecord, aware
 from blendkit.errors import BlendkitError
 from blendkit.lti import (
     AccessTokens,
+    AGSScore,
     AssignmentGradeService,
     LineItem,
     PlatformRegistry,
-    Score,
     ServiceSession,
 )
 from blendkit.operations import record_outcome
@@ -213,7 +213,7 @@ class GradePassback:
                 )
             target = found.id
         service.post_score(
-            Score(
+            AGSScore(
                 user_id=row.sub,
                 activity_progress="Completed",
                 grading_progress="FullyGraded",

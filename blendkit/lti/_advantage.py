@@ -4,7 +4,7 @@ An application keeps one :class:`Advantage` (it owns the token cache, so every r
 shares tokens) and asks it for the service of a validated :class:`Launch`::
 
     advantage = Advantage.from_store(store, settings)
-    advantage.ags(launch).post_score(Score(user_id=launch.user.sub, ...))
+    advantage.ags(launch).post_score(AGSScore(user_id=launch.user.sub, ...))
     for member in advantage.nrps(launch).members():
         ...
 """

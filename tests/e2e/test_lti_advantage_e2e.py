@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import LineItem, ResourceLinkItem, Score
+from blendkit.lti import AGSScore, LineItem, ResourceLinkItem
 from tests.e2e.conftest import Deployment
 from tests.e2e.form_browser import FormBrowser, forms
 
@@ -39,7 +39,7 @@ def test_score_posted_through_ags_reaches_the_platform(
         )
         assert item.id is not None
         grades.post_score(
-            Score(
+            AGSScore(
                 userId=launch.user.sub,
                 scoreGiven=7,
                 scoreMaximum=10,
