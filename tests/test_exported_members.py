@@ -49,7 +49,7 @@ RENAMED = [
 ]
 
 
-@pytest.mark.parametrize("name", PUBLIC_MODULES)
+@pytest.mark.parametrize("name", PUBLIC_MODULES + PLUGIN_MODULES)
 def test_all_is_sorted_and_resolves(name: str) -> None:
     module = importlib.import_module(name)
     exported = module.__all__

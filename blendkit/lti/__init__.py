@@ -81,7 +81,7 @@ from blendkit.lti._registration import (
     RegistrationResult,
 )
 from blendkit.lti._roles import RoleSummary, parse_role, summarize_roles
-from blendkit.lti._services import AccessToken, AccessTokens, RetryPolicy, ServiceSession
+from blendkit.lti._services import PLATFORM_RETRY, AccessToken, AccessTokens, ServiceSession
 from blendkit.lti._state import (
     InMemoryLoginStateStore,
     InMemoryNonceStore,
@@ -146,6 +146,7 @@ __all__ = [
     "NRPSClaim",
     "NamesRoleService",
     "NonceStore",
+    "PLATFORM_RETRY",
     "Platform",
     "PlatformConfiguration",
     "PlatformRegistry",
@@ -154,7 +155,6 @@ __all__ = [
     "RegistrationResult",
     "ResourceLink",
     "ResourceLinkItem",
-    "RetryPolicy",
     "RoleSummary",
     "Roster",
     "ScoreSubmission",
