@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from blendkit.errors import StatementInvalid
 from blendkit.xapi._models import (
@@ -88,13 +88,13 @@ _LIVE_VERBS: dict[str, Verb] = {
 _V = TypeVar("_V", bound=_Value)
 # Every field set to None, in declaration order (the order of the JSON members), per class.
 _TEMPLATES: dict[type[_Value], dict[str, None]] = {}
-# The slots pydantic keeps per instance, written through their descriptors (the models are
-# frozen, so plain attribute assignment is refused; this is what ``object.__setattr__`` does,
-# without looking the name up each time).
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+# A value is four instance attributes pydantic documents on BaseModel (``__dict__``,
+# ``__pydantic_fields_set__``, ``__pydantic_extra__``, ``__pydantic_private__``), set as
+# ``BaseModel.model_construct`` sets them; the models are frozen, so through ``object.__setattr__``.
+# model_construct itself costs about 5 us more per value (a default lookup per field).
+# pyproject bounds pydantic below its next minor release; tests/test_dependency_internals.py
+# checks the assembled values against validated ones.
+_setattr = object.__setattr__
 _new = object.__new__
 
 
@@ -112,10 +112,10 @@ def _trusted(cls: type[_V], **values: Any) -> _V:
 def _assemble(cls: type[_V], fields: dict[str, Any], fields_set: set[str]) -> _V:
     """A value of ``cls`` holding ``fields`` (every field, in declaration order) as they are."""
     value = _new(cls)
-    _set_dict(value, fields)
-    _set_fields_set(value, fields_set)
-    _set_extra(value, None)
-    _set_private(value, None)
+    _setattr(value, "__dict__", fields)
+    _setattr(value, "__pydantic_fields_set__", fields_set)
+    _setattr(value, "__pydantic_extra__", None)
+    _setattr(value, "__pydantic_private__", None)
     return value
 
 
