@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["RetryPolicy"]
 
-_MAX_EXPONENT = 64
-"""Past 2**64 every sane cap has been reached; stops float overflow on absurd try counts."""
+_MAX_EXPONENT = 1023
+"""The largest power of two a float holds: past it ``2.0 ** n`` raises instead of growing."""
 
 
 class RetryPolicy(BaseModel):
