@@ -19,12 +19,12 @@ from blendkit.progression import (
     AllOf,
     AnyOf,
     Attempt,
-    Attendance,
+    AttendanceRecord,
     AttendedCondition,
     CompletionCondition,
     CompletionRecord,
     Condition,
-    Context,
+    EvaluationContext,
     Evidence,
     GroupCondition,
     IncrementalEvaluator,
@@ -98,7 +98,7 @@ def learner(rng: random.Random, index: int) -> Evidence:
             videos[item_id] = rng.choice([30.0, 95.0, 100.0])
         elif kind == "live_session":
             if rng.random() < 0.7:
-                attendance[item_id] = Attendance(
+                attendance[item_id] = AttendanceRecord(
                     minutes=50, percent=rng.choice([40.0, 80.0, 100.0])
                 )
             else:
@@ -117,14 +117,14 @@ def interpret(compiled, facts: Facts, now: float) -> list[int]:  # type: ignore[
     done: dict[str, bool] = {}
     for item_id in compiled.order:
         criterion = compiled.criteria[item_id]
-        ctx = Context(facts, now, compiled.meta, done, item_id)
+        ctx = EvaluationContext(facts, now, compiled.meta, done, item_id)
         met = facts.comp.get(item_id, 0) >= 1 or (criterion is not None and ctx.check(criterion))
         is_open = item_id in facts.unlocked or all(ctx.check(p) for p in compiled.gates[item_id])
         # never completed while locked; kept once completed while open
         done[item_id] = item_id in facts.kept or (met and is_open)
     states = []
     for item_id in compiled.ids:
-        ctx = Context(facts, now, compiled.meta, done, item_id)
+        ctx = EvaluationContext(facts, now, compiled.meta, done, item_id)
         if done[item_id]:
             states.append(3)
         elif not (item_id in facts.unlocked or all(ctx.check(p) for p in compiled.gates[item_id])):

@@ -41,11 +41,11 @@ from pylti1p3.service_connector import ServiceConnector
 from blendkit.http import Fence, OutboundPolicy
 from blendkit.lti import (
     AccessTokens,
+    AGSScore,
     AssignmentGradeService,
     KeySet,
     LineItem,
     Platform,
-    Score,
     ServiceSession,
 )
 from blendkit.store import KeyEncryption, Store
@@ -113,7 +113,7 @@ def main() -> None:
                 ServiceSession(platform, tokens), lineitem_url=lineitem_url, scopes=[SCORE]
             )
             service.post_score(
-                Score(
+                AGSScore(
                     user_id=f"u{index}",
                     score_given=7,
                     score_maximum=10,

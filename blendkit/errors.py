@@ -30,12 +30,16 @@ contain tokens, secrets or signatures.
     │   ├── PathInvalid                  progression.path_invalid
     │   ├── ConditionInvalid             progression.condition_invalid
     │   └── MoodleFormatError            progression.moodle_format
-    └── SessionsError                    sessions.error
-        ├── ProviderError                sessions.provider
-        │   ├── ProviderRateLimited      sessions.rate_limited
-        │   └── ProviderAuthError        sessions.provider_auth
-        ├── WebhookRejected              sessions.webhook_rejected
-        └── ScheduleError                sessions.schedule
+    ├── SessionsError                    sessions.error
+    │   ├── ProviderError                sessions.provider
+    │   │   ├── ProviderRateLimited      sessions.rate_limited
+    │   │   └── ProviderAuthError        sessions.provider_auth
+    │   ├── WebhookRejected              sessions.webhook_rejected
+    │   └── ScheduleError                sessions.schedule
+    └── CoursesError                     courses.error         (a course operation was refused)
+        ├── CourseInputInvalid           courses.invalid       (bad input: see courses.* codes)
+        ├── ItemLocked                   courses.item_locked   (403: work on a locked item)
+        └── CourseUnassigned             courses.unassigned    (a course no deployment owns yet)
 
 ``LaunchRejected`` is raised with a specific code (``lti.replayed_nonce``, ``lti.bad_signature`` …)
 so that a security corpus can check the exact reason; ``code`` defaults to the class code.
@@ -51,6 +55,10 @@ __all__ = [
     "BlendkitError",
     "ConditionInvalid",
     "ConfigError",
+    "CourseInputInvalid",
+    "CourseUnassigned",
+    "CoursesError",
+    "ItemLocked",
     "LRSConflict",
     "LRSError",
     "LRSRejected",
@@ -344,3 +352,35 @@ class ScheduleError(SessionsError):
     """A scheduling request cannot be planned (bad zone file, empty term, …)."""
 
     code = "sessions.schedule"
+
+
+# --- courses -------------------------------------------------------------------------------------
+
+
+class CoursesError(BlendkitError):
+    """A course operation (enrolment, evidence, quiz, live-session link, grade) was refused."""
+
+    code = "courses.error"
+    http_status = 400
+
+
+class CourseInputInvalid(CoursesError):
+    """A course operation was given input it cannot use; ``code`` and the message name it."""
+
+    code = "courses.invalid"
+    http_status = 400
+
+
+class ItemLocked(CoursesError):
+    """Work was sent for a path item the learner cannot open yet; nothing was stored."""
+
+    code = "courses.item_locked"
+    http_status = 403
+
+
+class CourseUnassigned(CoursesError):
+    """A course from before deployment tenancy belongs to no deployment yet, so neither its
+    launches nor its grades can be routed; ``blendkit courses assign-deployment`` fixes it."""
+
+    code = "courses.unassigned"
+    http_status = 409

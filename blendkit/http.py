@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import random
 import re
 import threading
 import time
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from blendkit._breaker import BreakerState, CircuitBreaker
 from blendkit._fence import Fence, FetchDeadlineExceeded, Resolver, system_resolver
@@ -36,10 +37,10 @@ from blendkit._fence_rules import (
     OutboundPolicy,
     is_public_address,
 )
+from blendkit._retry import RetryPolicy
 
 __all__ = [
     "BUSY_STATUSES",
-    "Backoff",
     "BreakerState",
     "CircuitBreaker",
     "Destination",
@@ -100,32 +101,6 @@ def parse_retry_after(value: str | None, now: datetime | float | None = None) ->
     return max(0.0, (moment - reference).total_seconds())
 
 
-class Backoff(Protocol):
-    """Decides the wait before the next try (``None``: give up); :class:`RetryPolicy` is one."""
-
-    def delay(self, tries: int, retry_after: float | None) -> float | None: ...
-
-
-class RetryPolicy(BaseModel):
-    """How long and how often to wait when a server is busy: bounded tries, doubling backoff."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_retries: int = Field(default=3, ge=0, le=10)
-    """Tries after the first one."""
-    backoff_seconds: float = Field(default=1.0, ge=0)
-    """First wait when the server gave no Retry-After; doubled on every further attempt."""
-    max_wait: float = Field(default=60.0, ge=0)
-    """A longer wait (advised or computed) is not slept through: the caller gets an error."""
-
-    def delay(self, tries: int, retry_after: float | None) -> float | None:
-        """Seconds to wait after ``tries`` failed tries, or ``None`` to give up."""
-        wait = retry_after if retry_after is not None else self.backoff_seconds * 2 ** (tries - 1)
-        if tries > self.max_retries or wait > self.max_wait:
-            return None
-        return wait
-
-
 class TokenSource(Protocol):
     """Hands out a bearer token and forgets one the server refused; :class:`TokenCache` is one."""
 
@@ -167,16 +142,19 @@ class RetryingSender:
         self,
         client: httpx.Client,
         *,
-        retry: Backoff,
+        retry: RetryPolicy,
         fence: Fence | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
         log: logging.Logger = _log,
     ) -> None:
         self.client = client
         self.fence = fence or Fence()
         self.retry = retry
         self.sleep = sleep
+        self.jitter = jitter
+        """A number in [0, 1] for each computed wait (see :class:`RetryPolicy`)."""
         self.clock = clock
         """Wall-clock time (POSIX seconds), for ``Retry-After`` given as a date."""
         self._log = log
@@ -205,6 +183,7 @@ class RetryingSender:
         retried; ``max_bytes`` lowers its byte cap for this call.
         """
         tries = 1
+        waited = 0.0
         refreshed = False
         while True:
             request = build()
@@ -236,12 +215,13 @@ class RetryingSender:
                 if give_up_on is not None and give_up_on(response):
                     raise errors(failure)
                 problem = f"answered HTTP {status}"
-            wait = self.retry.delay(tries, failure.retry_after)
+            wait = self.retry.delay(tries, failure.retry_after, waited=waited, draw=self.jitter)
             self._log.info("%s %s (try %d)", label, problem, tries)
             if wait is None:
                 raise errors(failure) from failure.error
             if wait > 0:
                 self.sleep(wait)
+                waited += wait
             tries += 1
 
     def send_authorized(

@@ -74,25 +74,76 @@ def test_any_text_gives_none_or_a_wait_that_is_not_negative(value: str) -> None:
 # --- RetryPolicy ------------------------------------------------------------------------------
 
 
-@settings(max_examples=200)
-@given(
-    st.integers(min_value=0, max_value=10),
-    st.floats(min_value=0, max_value=10),
-    st.floats(min_value=0, max_value=100),
-    st.integers(min_value=1, max_value=12),
-    st.none() | st.floats(min_value=0, max_value=200),
+policies = st.builds(
+    RetryPolicy,
+    max_retries=st.integers(min_value=0, max_value=10),
+    backoff_seconds=st.floats(min_value=0, max_value=300),
+    max_backoff_seconds=st.floats(min_value=0, max_value=3600),
+    max_retry_after_seconds=st.floats(min_value=0, max_value=86400),
+    max_total_wait_seconds=st.none() | st.floats(min_value=0, max_value=10_000),
 )
-def test_policy_waits_as_advised_or_doubles_and_stays_within_its_bounds(
-    max_retries: int, backoff: float, max_wait: float, tries: int, advised: float | None
+draws = st.floats(min_value=0, max_value=1)
+
+
+@settings(max_examples=300)
+@given(policies, st.integers(min_value=1, max_value=200), draws, st.floats(0, 10_000))
+def test_a_computed_wait_lies_between_zero_and_its_capped_doubling_ceiling(
+    policy: RetryPolicy, tries: int, draw: float, waited: float
 ) -> None:
-    policy = RetryPolicy(max_retries=max_retries, backoff_seconds=backoff, max_wait=max_wait)
-    wait = policy.delay(tries, advised)
-    planned = advised if advised is not None else backoff * 2 ** (tries - 1)
-    if tries > max_retries or planned > max_wait:
+    wait = policy.delay(tries, None, waited=waited, draw=lambda: draw)
+    budget = policy.max_total_wait_seconds
+    if tries > policy.max_retries:
+        assert wait is None
+        return
+    expected = policy.ceiling(tries) * draw  # full jitter: anywhere under the ceiling
+    if budget is not None and waited + expected > budget:
+        assert wait is None
+        return
+    assert wait == expected
+    assert 0 <= wait <= policy.ceiling(tries) <= policy.max_backoff_seconds
+    assert policy.ceiling(tries) <= policy.backoff_seconds * 2 ** (tries - 1)
+
+
+@settings(max_examples=200)
+@given(policies, st.integers(min_value=1, max_value=200))
+def test_the_ceiling_grows_with_every_try_until_the_cap_and_then_stays(
+    policy: RetryPolicy, tries: int
+) -> None:
+    assert policy.ceiling(tries) <= policy.ceiling(tries + 1) <= policy.max_backoff_seconds
+    if policy.backoff_seconds * 2 ** (tries - 1) >= policy.max_backoff_seconds:
+        assert policy.ceiling(tries) == policy.ceiling(tries + 1) == policy.max_backoff_seconds
+
+
+@settings(max_examples=300)
+@given(policies, st.integers(min_value=1, max_value=11), st.floats(0, 100_000), draws)
+def test_retry_after_is_waited_exactly_or_given_up_on(
+    policy: RetryPolicy, tries: int, advised: float, draw: float
+) -> None:
+    wait = policy.delay(tries, advised, draw=lambda: draw)
+    budget = policy.max_total_wait_seconds
+    if (
+        tries > policy.max_retries
+        or advised > policy.max_retry_after_seconds
+        or (budget is not None and advised > budget)
+    ):
         assert wait is None
     else:
-        assert wait == planned
-        assert wait <= max_wait
+        assert wait == advised  # not jittered, not capped: the server knows best
+
+
+@settings(max_examples=200)
+@given(policies, st.lists(st.none() | st.floats(0, 100), min_size=1, max_size=11), draws)
+def test_the_waits_of_one_call_never_exceed_the_total_budget(
+    policy: RetryPolicy, advice: list[float | None], draw: float
+) -> None:
+    waited = 0.0
+    for tries, advised in enumerate(advice, start=1):
+        wait = policy.delay(tries, advised, waited=waited, draw=lambda: draw)
+        if wait is None:
+            break
+        waited += wait
+    if policy.max_total_wait_seconds is not None:
+        assert waited <= policy.max_total_wait_seconds
 
 
 def test_policy_is_frozen_and_rejects_unknown_fields() -> None:
@@ -142,6 +193,7 @@ def sender_for(
         fence=public_fence(),
         sleep=waits.append,
         clock=NOW.timestamp,
+        jitter=lambda: 1.0,  # every computed wait at its ceiling, so the waits can be compared
     )
     return sender, waits
 
@@ -188,12 +240,44 @@ def test_without_retry_after_the_wait_doubles_until_the_budget_is_spent() -> Non
 
 def test_a_wait_longer_than_allowed_gives_up_at_once_with_the_advice() -> None:
     client, seen = scripted(httpx.Response(429, headers={"Retry-After": "3600"}))
-    sender, waits = sender_for(client, RetryPolicy(max_wait=60))
+    sender, waits = sender_for(client, RetryPolicy(max_retry_after_seconds=60))
     with pytest.raises(Boom) as caught:
         sender.send(builder(client), errors=Boom)
     assert waits == []
     assert len(seen) == 1
     assert caught.value.failure.retry_after == 3600.0
+
+
+def test_computed_waits_are_jittered_and_capped_retry_after_is_not() -> None:
+    client, _ = scripted(
+        httpx.Response(502),
+        httpx.Response(502),
+        httpx.Response(429, headers={"Retry-After": "5"}),
+        httpx.Response(502),
+        httpx.Response(200),
+    )
+    waits: list[float] = []
+    draws = iter([0.5, 0.25, 0.9])
+    sender = RetryingSender(
+        client,
+        retry=RetryPolicy(max_retries=4, backoff_seconds=2, max_backoff_seconds=6),
+        fence=public_fence(),
+        sleep=waits.append,
+        jitter=lambda: next(draws),
+    )
+    assert sender.send(builder(client), errors=Boom).status_code == 200
+    # ceilings 2, 4, (advised 5), 6 (8 capped): the draws place each computed wait under its own
+    assert waits == [1.0, 1.0, 5.0, 5.4]
+
+
+def test_the_total_wait_budget_ends_the_retries_before_the_tries_run_out() -> None:
+    client, seen = scripted(*[httpx.Response(503, headers={"Retry-After": "4"}) for _ in range(4)])
+    sender, waits = sender_for(client, RetryPolicy(max_retries=5, max_total_wait_seconds=10))
+    with pytest.raises(Boom) as caught:
+        sender.send(builder(client), errors=Boom)
+    assert waits == [4.0, 4.0]  # a third wait of 4 s would pass the 10 s budget
+    assert len(seen) == 3
+    assert caught.value.failure.retry_after == 4.0
 
 
 def test_non_idempotent_requests_are_not_repeated_on_a_server_error() -> None:

@@ -18,13 +18,13 @@ import httpx
 from sqlalchemy import and_, func, select, update
 
 from blendkit.courses._models import GradeRecord, aware
-from blendkit.errors import BlendkitError
+from blendkit.errors import BlendkitError, CourseUnassigned
 from blendkit.lti import (
     AccessTokens,
+    AGSScore,
     AssignmentGradeService,
     LineItem,
     PlatformRegistry,
-    Score,
     ServiceSession,
 )
 from blendkit.operations import record_outcome
@@ -190,11 +190,12 @@ class GradePassback:
         if not client_id or row.deployment_id is None:
             # A course from before deployment tenancy that no deployment owns yet: its AGS
             # endpoints may have been written by another institution's launch.
-            raise BlendkitError(
+            raise CourseUnassigned(
                 f"course {row.course_id} is not assigned to a deployment, so its gradebook is "
                 f"unknown; assign it with `blendkit courses assign-deployment {row.course_id}` "
                 "and the score is sent on a later run",
                 code="courses.grade_no_platform",
+                http_status=500,
             )
         platform = self.registry.get(row.issuer, client_id)
         service = AssignmentGradeService(
@@ -213,7 +214,7 @@ class GradePassback:
                 )
             target = found.id
         service.post_score(
-            Score(
+            AGSScore(
                 user_id=row.sub,
                 activity_progress="Completed",
                 grading_progress="FullyGraded",

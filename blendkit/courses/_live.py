@@ -25,7 +25,7 @@ from blendkit.courses._models import (
 )
 from blendkit.courses._service import CourseService
 from blendkit.courses._timeline import item_locked
-from blendkit.errors import BlendkitError, NotFound
+from blendkit.errors import BlendkitError, CourseInputInvalid, CoursesError, NotFound
 from blendkit.progression import AttendanceRecorded, RecordingWatched
 from blendkit.sessions import (
     AttendanceReport,
@@ -111,13 +111,13 @@ class LiveSessionService:
             try:
                 kind = course.path.item(item).kind
             except KeyError:
-                raise BlendkitError(
+                raise CourseInputInvalid(
                     f"the course path has no item {item!r} to link the session to",
                     code="courses.unknown_item",
                     http_status=400,
                 ) from None
             if kind not in ("live_session", "office_hours"):
-                raise BlendkitError(
+                raise CourseInputInvalid(
                     f"item {item!r} is a {kind}, not a live session or office hours",
                     code="courses.not_a_session_item",
                     http_status=400,
@@ -419,14 +419,14 @@ class LiveSessionService:
         """
         record = self.session(course, session_id)
         if record.item is None:
-            raise BlendkitError(
+            raise CourseInputInvalid(
                 "this session is not linked to a path item, so watching its recording counts "
                 "for nothing; link it when scheduling",
                 code="courses.session_without_item",
                 http_status=400,
             )
         if not any(r.kind in ("video", "audio") for r in self.recordings(course, session_id)):
-            raise BlendkitError(
+            raise CoursesError(
                 "this session has no video or audio recording yet, so there is nothing to watch; "
                 "recordings "
                 "appear once the provider reports them (or `blendkit sessions import-ended`)",
@@ -453,8 +453,10 @@ class LiveSessionService:
         session is returned with it and the others still run.
         """
         if now.tzinfo is None:
-            raise BlendkitError(
-                "import_ended needs a timezone-aware time (UTC)", code="courses.naive_datetime"
+            raise CourseInputInvalid(
+                "import_ended needs a timezone-aware time (UTC)",
+                code="courses.naive_datetime",
+                http_status=500,
             )
         with self.store.transaction() as s:
             rows = s.execute(

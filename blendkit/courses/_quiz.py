@@ -12,16 +12,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from blendkit.errors import BlendkitError
+from blendkit.errors import CourseInputInvalid
 
 __all__ = ["QUIZ_INVALID", "Question", "Quiz", "QuizResult", "quiz_from_text", "quiz_to_text"]
 
 QUIZ_INVALID = "courses.quiz_invalid"
 
 
-def QuizInvalid(message: str) -> BlendkitError:  # reads like the error it builds
+def QuizInvalid(message: str) -> CourseInputInvalid:  # reads like the error it builds
     """A submitted attempt that cannot be graded as sent (400, ``courses.quiz_invalid``)."""
-    return BlendkitError(message, code=QUIZ_INVALID, http_status=400)
+    return CourseInputInvalid(message, code=QUIZ_INVALID)
 
 
 class Question(BaseModel):

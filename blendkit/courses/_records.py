@@ -25,7 +25,7 @@ from blendkit.courses._models import (
 )
 from blendkit.courses._quiz import Quiz
 from blendkit.courses._tenancy import TENANT_KEY, activity_key, check_tenant, unassigned_course
-from blendkit.errors import BlendkitError, NotFound
+from blendkit.errors import CourseInputInvalid, NotFound
 from blendkit.lti import Tenant
 from blendkit.progression import (
     CompiledPath,
@@ -128,8 +128,8 @@ def _no_course(tenant: Tenant, context_id: str) -> NotFound:
     )
 
 
-def invalid(message: str, code: str = "courses.invalid") -> BlendkitError:
-    return BlendkitError(message, code=code, http_status=400)
+def invalid(message: str, code: str = "courses.invalid") -> CourseInputInvalid:
+    return CourseInputInvalid(message, code=code)
 
 
 class CourseRecords:

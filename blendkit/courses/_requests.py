@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
-from blendkit.errors import BlendkitError
+from blendkit.errors import CourseInputInvalid, CoursesError
 from blendkit.store._tables_courses import course_requests
 
 __all__ = ["KEY_PATTERN", "LearnerRequest", "remember", "replayed"]
@@ -47,7 +47,7 @@ class LearnerRequest:
         """Check the key and fingerprint ``content`` (JSON-serialisable: what was asked for,
         without the moment it was sent)."""
         if not isinstance(key, str) or KEY_PATTERN.fullmatch(key) is None:
-            raise BlendkitError(
+            raise CourseInputInvalid(
                 "the form's idempotency key must be 16 to 128 letters, digits, '-' or '_'; "
                 "reload the page to get a fresh form",
                 code="courses.bad_idempotency_key",
@@ -76,7 +76,7 @@ def replayed(
     if row is None:
         return None
     if (row.kind, row.fingerprint) != (request.kind, request.fingerprint):
-        raise BlendkitError(
+        raise CoursesError(
             "this form was already sent with other content; reload the page to get a fresh "
             "form (nothing was recorded this time)",
             code="courses.idempotency_key_reused",

@@ -44,7 +44,7 @@ from blendkit.courses._records import (
 )
 from blendkit.courses._requests import LearnerRequest, remember, replayed
 from blendkit.courses._timeline import Timeline, item_locked, moment, serialise_learner
-from blendkit.errors import NotFound
+from blendkit.errors import CoursesError, NotFound
 from blendkit.progression import (
     Evidence,
     EvidencePiece,
@@ -315,10 +315,10 @@ class CourseService(CourseRecords):
                 )
             ).scalar_one()
             if quiz.max_attempts is not None and used >= quiz.max_attempts:
-                raise invalid(
+                raise CoursesError(
                     f"you have used all {quiz.max_attempts} attempts on this quiz; ask your "
                     "instructor for an extra attempt (an unlock override)",
-                    "courses.no_attempts_left",
+                    code="courses.no_attempts_left",
                 )
             # The path's pass mark (what unlocks the next items) wins over the quiz's own.
             pass_mark = course.path.item(item).pass_mark or quiz.pass_mark

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from blendkit.courses._models import Course
-from blendkit.errors import AlreadyExists, BlendkitError, NotFound
+from blendkit.errors import AlreadyExists, CourseInputInvalid, CourseUnassigned, NotFound
 from blendkit.lti import StorePlatformRegistry, Tenant
 from blendkit.store import Store
 from blendkit.store._tables_core import lti_launches
@@ -77,7 +77,7 @@ def unassigned_course(s: Connection, tenant: Tenant, context_id: str) -> None:
         )
     ).first()
     if waiting is not None:
-        raise BlendkitError(
+        raise CourseUnassigned(
             f"course {waiting.id} of this context was created before courses belonged to a "
             "deployment and is not assigned to one yet; a tool administrator runs `blendkit "
             f"courses assign-deployment {waiting.id} --client-id … --deployment-id …` to give "
@@ -167,7 +167,7 @@ class CourseAssignments:
     @staticmethod
     def _check_assignable(s: Connection, row: Any, tenant: Tenant) -> None:
         if row.issuer != tenant.issuer or (row.client_id not in (None, tenant.client_id)):
-            raise BlendkitError(
+            raise CourseInputInvalid(
                 f"course {row.id} belongs to {row.issuer} client {row.client_id}; assign it to "
                 "a deployment of that registration",
                 code="courses.wrong_registration",

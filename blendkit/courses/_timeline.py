@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from blendkit.courses._models import Enrolment, aware
 from blendkit.courses._records import CourseRecords, override_piece
-from blendkit.errors import BlendkitError
+from blendkit.errors import ItemLocked
 from blendkit.progression import (
     Enrolled,
     Evidence,
@@ -65,9 +65,9 @@ def moment(piece: EvidencePiece, stored_at: datetime) -> datetime:
     return min(own, stored) if own is not None else stored
 
 
-def item_locked(item: str | None) -> BlendkitError:
+def item_locked(item: str | None) -> ItemLocked:
     """The refusal for work on an item the learner cannot open yet."""
-    return BlendkitError(
+    return ItemLocked(
         f"{item!r} is still locked for this learner: its page lists what to complete first; "
         "an instructor can unlock it with an override",
         code="courses.item_locked",

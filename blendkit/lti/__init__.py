@@ -12,22 +12,23 @@ Assignment and Grade Services, Names and Role Provisioning and deep-linking answ
 :class:`ToolConfig`. :func:`administrator_for` decides what a launch may administer.
 """
 
+from blendkit._renamed import renamed_names as _renamed_names
 from blendkit.lti._admin import Administrator, administrator_for
 from blendkit.lti._advantage import Advantage
 from blendkit.lti._ags import (
     ActivityProgress,
+    AGSResult,
+    AGSScore,
     AssignmentGradeService,
     GradingProgress,
     LineItem,
-    Result,
-    Score,
     ScoreSubmission,
 )
 from blendkit.lti._canvas import canvas_config_response, canvas_developer_key_config
 from blendkit.lti._claims import (
     AGSClaim,
-    Context,
     DeepLinkingSettings,
+    LaunchContext,
     LaunchPresentation,
     LISClaim,
     NRPSClaim,
@@ -80,7 +81,7 @@ from blendkit.lti._registration import (
     RegistrationResult,
 )
 from blendkit.lti._roles import RoleSummary, parse_role, summarize_roles
-from blendkit.lti._services import AccessToken, AccessTokens, RetryPolicy, ServiceSession
+from blendkit.lti._services import PLATFORM_RETRY, AccessToken, AccessTokens, ServiceSession
 from blendkit.lti._state import (
     InMemoryLoginStateStore,
     InMemoryNonceStore,
@@ -97,6 +98,8 @@ from blendkit.lti._validator import LaunchValidator
 
 __all__ = [
     "AGSClaim",
+    "AGSResult",
+    "AGSScore",
     "AccessToken",
     "AccessTokens",
     "ActivityProgress",
@@ -105,7 +108,6 @@ __all__ = [
     "AssignmentGradeService",
     "CachedPlatformRegistry",
     "ContentItem",
-    "Context",
     "DeepLinkLineItem",
     "DeepLinkingResponse",
     "DeepLinkingSettings",
@@ -128,6 +130,7 @@ __all__ = [
     "KeySet",
     "LISClaim",
     "Launch",
+    "LaunchContext",
     "LaunchPresentation",
     "LaunchSessions",
     "LaunchValidator",
@@ -143,6 +146,7 @@ __all__ = [
     "NRPSClaim",
     "NamesRoleService",
     "NonceStore",
+    "PLATFORM_RETRY",
     "Platform",
     "PlatformConfiguration",
     "PlatformRegistry",
@@ -151,11 +155,8 @@ __all__ = [
     "RegistrationResult",
     "ResourceLink",
     "ResourceLinkItem",
-    "Result",
-    "RetryPolicy",
     "RoleSummary",
     "Roster",
-    "Score",
     "ScoreSubmission",
     "ServiceSession",
     "SetCookie",
@@ -184,3 +185,13 @@ __all__ = [
     "public_jwk",
     "summarize_roles",
 ]
+
+# Old names (Context, Result, Score) resolve with a DeprecationWarning: docs/reference/api-naming.md
+__getattr__ = _renamed_names(
+    __name__,
+    {
+        "Context": "LaunchContext",
+        "Result": "AGSResult",
+        "Score": "AGSScore",
+    },
+)

@@ -4,7 +4,7 @@ An application keeps one :class:`Advantage` (it owns the token cache, so every r
 shares tokens) and asks it for the service of a validated :class:`Launch`::
 
     advantage = Advantage.from_store(store, settings)
-    advantage.ags(launch).post_score(Score(user_id=launch.user.sub, ...))
+    advantage.ags(launch).post_score(AGSScore(user_id=launch.user.sub, ...))
     for member in advantage.nrps(launch).members():
         ...
 """
@@ -19,7 +19,7 @@ import httpx
 
 from blendkit.config import Settings
 from blendkit.errors import LTIError, NotFound, ServiceError
-from blendkit.http import Fence
+from blendkit.http import Fence, RetryPolicy
 from blendkit.lti._ags import AssignmentGradeService
 from blendkit.lti._deep_linking import ContentItem, DeepLinkingResponse, deep_linking_response
 from blendkit.lti._keys import KeySet
@@ -27,7 +27,7 @@ from blendkit.lti._launch import Launch
 from blendkit.lti._nrps import NamesRoleService
 from blendkit.lti._platforms import PlatformRegistry, StorePlatformRegistry
 from blendkit.lti._service_urls import admit
-from blendkit.lti._services import AccessTokens, RetryPolicy, ServiceSession, Signer
+from blendkit.lti._services import AccessTokens, ServiceSession, Signer
 from blendkit.store import KeyEncryption, Store
 
 __all__ = ["Advantage"]

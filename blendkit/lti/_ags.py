@@ -35,13 +35,13 @@ from blendkit.lti._tool_config import (
 )
 
 __all__ = [
+    "AGSResult",
+    "AGSScore",
     "AGS_SCOPES",
     "ActivityProgress",
     "AssignmentGradeService",
     "GradingProgress",
     "LineItem",
-    "Result",
-    "Score",
     "ScoreSubmission",
 ]
 
@@ -105,7 +105,7 @@ class ScoreSubmission(_AGSModel):
         return None if value is None else _iso_ms(value)
 
 
-class Score(_AGSModel):
+class AGSScore(_AGSModel):
     """One learner's score on a line item; ``timestamp`` orders updates on the platform."""
 
     user_id: str = Field(alias="userId", min_length=1)
@@ -119,7 +119,7 @@ class Score(_AGSModel):
     submission: ScoreSubmission | None = None
 
     @model_validator(mode="after")
-    def _maximum_with_given(self) -> Score:
+    def _maximum_with_given(self) -> AGSScore:
         if self.score_given is not None and self.score_maximum is None:
             raise ValueError("scoreMaximum is required when scoreGiven is set")
         return self
@@ -129,7 +129,7 @@ class Score(_AGSModel):
         return _iso_ms(value)
 
 
-class Result(_AGSModel):
+class AGSResult(_AGSModel):
     """The platform's current result for one learner on a line item (read-only)."""
 
     id: str | None = None
@@ -316,7 +316,7 @@ class AssignmentGradeService:
             )
         return self.lineitem_url
 
-    def post_score(self, score: Score, line_item: str | LineItem | None = None) -> None:
+    def post_score(self, score: AGSScore, line_item: str | LineItem | None = None) -> None:
         """Publish ``score`` to ``line_item`` (default: the launch's own line item)."""
         target = line_item.id if isinstance(line_item, LineItem) else line_item
         url = _child_url(target or self._default_lineitem(), "scores")
@@ -339,7 +339,7 @@ class AssignmentGradeService:
         *,
         user_id: str | None = None,
         limit: int | None = None,
-    ) -> Iterator[Result]:
+    ) -> Iterator[AGSResult]:
         """Current results of ``line_item`` (default: the launch's), page by page."""
         target = line_item.id if isinstance(line_item, LineItem) else line_item
         url = _child_url(target or self._default_lineitem(), "results")
@@ -357,4 +357,4 @@ class AssignmentGradeService:
             params=params,
             what=what,
         ):
-            yield from _parse_list(response_json(page, what), Result, what)
+            yield from _parse_list(response_json(page, what), AGSResult, what)

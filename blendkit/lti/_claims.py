@@ -12,30 +12,30 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "AGSClaim",
     "AGS_CLAIM",
     "CONTEXT_CLAIM",
     "CUSTOM_CLAIM",
     "DEEP_LINKING_SETTINGS_CLAIM",
     "DEPLOYMENT_ID_CLAIM",
+    "DeepLinkingSettings",
     "LAUNCH_PRESENTATION_CLAIM",
+    "LISClaim",
     "LIS_CLAIM",
+    "LaunchContext",
+    "LaunchPresentation",
     "MESSAGE_TYPE_CLAIM",
+    "NRPSClaim",
     "NRPS_CLAIM",
     "RESOURCE_LINK_CLAIM",
     "ROLES_CLAIM",
     "ROLE_SCOPE_MENTOR_CLAIM",
+    "ResourceLink",
     "TARGET_LINK_URI_CLAIM",
     "TOOL_PLATFORM_CLAIM",
-    "VERSION_CLAIM",
-    "AGSClaim",
-    "Context",
-    "DeepLinkingSettings",
-    "LISClaim",
-    "LaunchPresentation",
-    "NRPSClaim",
-    "ResourceLink",
     "ToolPlatform",
     "UserIdentity",
+    "VERSION_CLAIM",
 ]
 
 _LTI: Final = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -84,7 +84,7 @@ class UserIdentity(_Claim):
     locale: str | None = None
 
 
-class Context(_Claim):
+class LaunchContext(_Claim):
     """The course (or group) the launch happens in."""
 
     id: str

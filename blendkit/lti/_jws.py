@@ -23,6 +23,9 @@ from blendkit.limits import check_tree
 __all__ = ["ParsedToken", "parse_token", "shown", "verify_signature"]
 
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_SPARE_BITS = {2: 0b1111, 3: 0b11}
+"""Bits of the last character that carry no data, by segment length modulo 4."""
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = SHA256()
 
@@ -54,6 +57,10 @@ def _b64decode(segment: bytes) -> bytes:
     # Only the URL-safe alphabet without padding: one token, one encoding.
     if b"=" in segment or b"+" in segment or b"/" in segment:
         raise binascii.Error("not unpadded base64url")
+    spare = _SPARE_BITS.get(len(segment) % 4, 0)
+    if spare and _BASE64URL.find(segment[-1:]) & spare:
+        # The last character's unused bits are set: another spelling of the same bytes.
+        raise binascii.Error("not canonical base64url")
     padded = segment.translate(_TO_STANDARD) + b"=" * (-len(segment) % 4)
     return binascii.a2b_base64(padded, strict_mode=True)
 

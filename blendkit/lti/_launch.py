@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from blendkit.lti._claims import (
     AGSClaim,
-    Context,
     DeepLinkingSettings,
+    LaunchContext,
     LaunchPresentation,
     LISClaim,
     NRPSClaim,
@@ -55,7 +55,7 @@ class Launch(BaseModel):
     user: UserIdentity
     roles: tuple[str, ...] = ()
     role_scope_mentor: tuple[str, ...] = ()
-    context: Context | None = None
+    context: LaunchContext | None = None
     resource_link: ResourceLink | None = None
     target_link_uri: str
     launch_presentation: LaunchPresentation | None = None

@@ -34,11 +34,11 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from blendkit.errors import OutboundError, RegistrationError, ServiceError
-from blendkit.http import Fence
+from blendkit.http import Fence, RetryPolicy
 from blendkit.lti._http import HttpRequest, HttpResponse
 from blendkit.lti._invites import INVITE_PARAM, RegistrationInvite, RegistrationInvites
 from blendkit.lti._platforms import Platform, PlatformRegistry, check_endpoint_url
-from blendkit.lti._services import RetryingSender, RetryPolicy
+from blendkit.lti._services import PLATFORM_RETRY, PlatformSender
 from blendkit.lti._tool_config import ToolConfig
 
 __all__ = [
@@ -198,10 +198,10 @@ class DynamicRegistration:
         self.allowed_issuer_hosts = (
             tuple(allowed_issuer_hosts) if allowed_issuer_hosts is not None else None
         )
-        self._sender = RetryingSender(
+        self._sender = PlatformSender(
             http,
             timeout=timeout,
-            retry=retry or RetryPolicy(),
+            retry=retry or PLATFORM_RETRY,
             clock=time.time,
             sleep=sleep,
             fence=fence,

@@ -32,15 +32,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from blendkit import http as shared_http
 from blendkit.errors import OutboundError, ServiceError
-from blendkit.http import Failure, Fence
+from blendkit.http import Failure, Fence, RetryPolicy
 from blendkit.lti._service_urls import admit
 
 __all__ = [
     "CLIENT_ASSERTION_TYPE",
     "AccessToken",
     "AccessTokens",
-    "RetryPolicy",
-    "RetryingSender",
+    "PLATFORM_RETRY",
+    "PlatformSender",
     "ServiceSession",
     "Signer",
     "TokenPlatform",
@@ -80,25 +80,10 @@ class Signer(Protocol):
     def sign(self, claims: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> str: ...
 
 
-class RetryPolicy(BaseModel):
-    """How often and how patiently to retry a platform that is busy or failing."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    attempts: int = Field(default=3, ge=1, le=10, description="Tries in total, the first included.")
-    backoff_seconds: float = Field(default=0.5, ge=0, le=60)
-    max_backoff_seconds: float = Field(default=8.0, ge=0, le=300)
-    max_retry_after_seconds: float = Field(
-        default=30.0, ge=0, le=600, description="A longer Retry-After gives up at once."
-    )
-
-    def delay(self, tries: int, retry_after: float | None) -> float | None:
-        """Seconds to wait before try ``tries + 1``, or ``None`` to give up."""
-        if tries >= self.attempts:
-            return None
-        if retry_after is not None:
-            return None if retry_after > self.max_retry_after_seconds else retry_after
-        return float(min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (tries - 1)))
+PLATFORM_RETRY: Final = RetryPolicy(
+    max_retries=2, backoff_seconds=0.5, max_backoff_seconds=8.0, max_retry_after_seconds=30.0
+)
+"""The services' default: a grade post waits at most a few seconds before reporting the outage."""
 
 
 class AccessToken(BaseModel):
@@ -137,8 +122,9 @@ def require_scopes(granted: Iterable[str], any_of: Iterable[str], *, what: str) 
         )
 
 
-class RetryingSender:
-    """:class:`blendkit.http.RetryingSender` with this package's policy and ServiceError codes."""
+class PlatformSender:
+    """:class:`blendkit.http.RetryingSender` for calls to a platform: owns its client when none is
+    given, and words every failure as a :class:`ServiceError` with the caller's code."""
 
     def __init__(
         self,
@@ -210,7 +196,7 @@ class RetryingSender:
         hint = (
             f" The platform asked to wait {retry_after:.0f} s, more than the allowed "
             f"{self.retry.max_retry_after_seconds:.0f} s."
-            if retry_after is not None and failure.tries < self.retry.attempts
+            if retry_after is not None and retry_after > self.retry.max_retry_after_seconds
             else ""
         )
         return ServiceError(
@@ -237,10 +223,10 @@ class AccessTokens:
         fence: Fence | None = None,
     ) -> None:
         self.signer = signer
-        self._sender = RetryingSender(
+        self._sender = PlatformSender(
             http,
             timeout=timeout,
-            retry=retry or RetryPolicy(),
+            retry=retry or PLATFORM_RETRY,
             clock=clock,
             sleep=sleep,
             fence=fence,
@@ -414,7 +400,7 @@ class ServiceSession:
     def __init__(self, platform: TokenPlatform, tokens: AccessTokens) -> None:
         self.platform = platform
         self.tokens = tokens
-        self._sender = RetryingSender(
+        self._sender = PlatformSender(
             tokens.http,
             timeout=tokens.timeout,
             retry=tokens.retry,

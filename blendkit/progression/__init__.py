@@ -5,6 +5,7 @@ Pure core: no I/O and no web framework. Load and save documents with :func:`load
 :class:`IncrementalEvaluator`.
 """
 
+from blendkit._renamed import renamed_names as _renamed_names
 from blendkit.progression._canvas import canvas_item_id, import_canvas_modules
 from blendkit.progression._compile import CompiledPath, compile_path
 from blendkit.progression._conditions import (
@@ -52,7 +53,7 @@ from blendkit.progression._evidence import (
     GATED_KINDS,
     ActivitySeen,
     Attempt,
-    Attendance,
+    AttendanceRecord,
     AttendanceRecorded,
     CompletionRecord,
     CompletionRecorded,
@@ -73,7 +74,7 @@ from blendkit.progression._evidence import (
     VideoWatched,
     gated_item,
 )
-from blendkit.progression._facts import Context
+from blendkit.progression._facts import EvaluationContext
 from blendkit.progression._leaves import (
     AttendedCondition,
     CompletionCondition,
@@ -103,7 +104,7 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "Attempt",
-    "Attendance",
+    "AttendanceRecord",
     "AttendanceRecorded",
     "AttendedCondition",
     "ChangeEvent",
@@ -113,11 +114,11 @@ __all__ = [
     "CompletionRecorded",
     "Condition",
     "ConditionField",
-    "Context",
     "DateCondition",
     "DeadlineCondition",
     "DripCondition",
     "Enrolled",
+    "EvaluationContext",
     "Evidence",
     "EvidencePiece",
     "ExtensionGranted",
@@ -192,3 +193,12 @@ __all__ = [
     "template",
     "template_names",
 ]
+
+# Old names (Attendance, Context) resolve with a DeprecationWarning: docs/reference/api-naming.md
+__getattr__ = _renamed_names(
+    __name__,
+    {
+        "Attendance": "AttendanceRecord",
+        "Context": "EvaluationContext",
+    },
+)

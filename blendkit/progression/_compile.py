@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from blendkit.progression._conditions import Condition
-from blendkit.progression._facts import NO_WAIVERS, Context, Facts, Gen, Meta
+from blendkit.progression._facts import NO_WAIVERS, EvaluationContext, Facts, Gen, Meta
 from blendkit.progression._path import Path
 from blendkit.progression._time import as_timestamp
 
@@ -207,7 +207,7 @@ class CompiledPath:
         """Reference-semantics hook the generated code calls for uncompiled conditions."""
 
         def check(condition: Condition, item_id: str) -> bool:
-            return condition.holds(Context(facts, now, self.meta, done, item_id))
+            return condition.holds(EvaluationContext(facts, now, self.meta, done, item_id))
 
         return check
 

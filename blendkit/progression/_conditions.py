@@ -26,7 +26,7 @@ from blendkit.errors import ConditionInvalid
 from blendkit.plugins import CONDITIONS_GROUP, PluginLoadWarning, load_plugins
 
 if TYPE_CHECKING:
-    from blendkit.progression._facts import Context, Gen
+    from blendkit.progression._facts import EvaluationContext, Gen
 
 __all__ = [
     "AllOf",
@@ -75,11 +75,11 @@ class Condition(BaseModel):
     """True when adding evidence can only turn this condition from unmet to met."""
 
     @abstractmethod
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         """Whether the condition is met (reference semantics)."""
 
     @abstractmethod
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         """The requirement in plain language with the learner's current value."""
 
     def expr(self, gen: Gen) -> str:
@@ -106,7 +106,7 @@ class Condition(BaseModel):
         """Sub-conditions of a tree node."""
         return ()
 
-    def explain(self, ctx: Context) -> Reason:
+    def explain(self, ctx: EvaluationContext) -> Reason:
         """:meth:`describe` with this node's id and hidden flag attached."""
         reason = self.describe(ctx)
         return reason.model_copy(update={"condition_id": self.id, "hidden": self.hidden})
@@ -271,7 +271,7 @@ class AllOf(_Tree):
     def is_monotone(self) -> bool:
         return all(child.is_monotone() for child in self.all)
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return all(ctx.check(child) for child in self.all)
 
     def expr(self, gen: Gen) -> str:
@@ -279,7 +279,7 @@ class AllOf(_Tree):
             return "True"
         return "(" + " and ".join(gen.node(child) for child in self.all) + ")"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         unmet = tuple(child.explain(ctx) for child in self.all if not ctx.check(child))
         text = "; ".join(reason.message for reason in unmet) or "All conditions are met"
         return Reason(type="all", message=text, children=unmet)
@@ -298,7 +298,7 @@ class AnyOf(_Tree):
     def is_monotone(self) -> bool:
         return all(child.is_monotone() for child in self.any)
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return any(ctx.check(child) for child in self.any)
 
     def expr(self, gen: Gen) -> str:
@@ -306,7 +306,7 @@ class AnyOf(_Tree):
             return "False"
         return "(" + " or ".join(gen.node(child) for child in self.any) + ")"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         options = tuple(child.explain(ctx) for child in self.any)
         if len(options) == 1:
             return options[0]
@@ -324,13 +324,13 @@ class Not(_Tree):
     def children(self) -> tuple[Condition, ...]:
         return (self.not_,)
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return not ctx.check(self.not_)
 
     def expr(self, gen: Gen) -> str:
         return f"(not {gen.node(self.not_)})"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         inner = self.not_.explain(ctx)
         requirement = inner.message.split(" — ")[0]
         return Reason(

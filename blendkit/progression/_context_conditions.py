@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from blendkit.progression._conditions import Condition, Reason, register_condition
-from blendkit.progression._facts import Context, Gen
+from blendkit.progression._facts import EvaluationContext, Gen
 from blendkit.progression._time import UtcDatetime, from_timestamp, shift
 
 __all__ = [
@@ -49,7 +49,7 @@ class DateCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset()
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         start = self.from_.timestamp() if self.from_ else None
         end = self.until.timestamp() if self.until else None
         return (start is None or ctx.now >= start) and (end is None or ctx.now < end)
@@ -63,7 +63,7 @@ class DateCondition(Condition):
             parts.append(f"{now} < {gen.const(self.until.timestamp())}")
         return "(" + " and ".join(parts) + ")"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         if self.from_ is not None and ctx.now < self.from_.timestamp():
             message = f"Available from {when(self.from_)} — it is now {when(ctx.now)}"
         elif self.until is not None:
@@ -91,12 +91,12 @@ class DripCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset({"enrol"})
 
-    def opens(self, ctx: Context) -> float | None:
+    def opens(self, ctx: EvaluationContext) -> float | None:
         """When it opens for this learner (None without an enrolment date)."""
         enrol = ctx.facts.enrol
         return None if enrol is None else enrol + self.days * 86400.0
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         opens = self.opens(ctx)
         return opens is not None and ctx.now >= opens
 
@@ -105,7 +105,7 @@ class DripCondition(Condition):
         offset = gen.const(self.days * 86400.0)
         return f"({enrol} is not None and {gen.use('now')} >= {enrol} + {offset})"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         opens = self.opens(ctx)
         need = f"Opens {self.days:g} day{'s' * (self.days != 1)} after you enrolled"
         if opens is None:
@@ -160,7 +160,7 @@ class RelativeDateCondition(Condition):
             return frozenset({"enrol"})
         return frozenset()
 
-    def opens(self, ctx: Context) -> float | None:
+    def opens(self, ctx: EvaluationContext) -> float | None:
         """When it opens for this learner (None when the anchor is unknown)."""
         anchor: float | None
         if self.anchor in ("course_start", "before_course_start"):
@@ -177,11 +177,11 @@ class RelativeDateCondition(Condition):
             return None
         return shift(anchor, _SIGN.get(self.anchor, 1) * self.amount, self.unit)
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         opens = self.opens(ctx)
         return opens is not None and ctx.now >= opens
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         opens = self.opens(ctx)
         place = self.anchor.replace("_", " ")
         if self.anchor == "completion":
@@ -217,7 +217,7 @@ class DeadlineCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset({f"ext:{self.item}", "enrol"}) if self.item else frozenset()
 
-    def deadline(self, ctx: Context) -> float | None:
+    def deadline(self, ctx: EvaluationContext) -> float | None:
         """The learner's effective deadline."""
         if self.item is None:
             return self.at.timestamp() if self.at else None
@@ -228,11 +228,11 @@ class DeadlineCondition(Condition):
             due = max(base, ext) if ext is not None else base
         return due
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         deadline = self.deadline(ctx)
         return deadline is None or ctx.now < deadline
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         deadline = self.deadline(ctx)
         what = f"the deadline of {ctx.title(self.item)}" if self.item else "the deadline"
         shown = when(deadline) if deadline is not None else "none"
@@ -259,7 +259,7 @@ class GroupCondition(_Membership):
     type: Literal["group"] = "group"
     group: str | None = None
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         groups = ctx.facts.groups
         return bool(groups) if self.group is None else self.group in groups
 
@@ -267,7 +267,7 @@ class GroupCondition(_Membership):
         groups = gen.use("groups")
         return f"bool({groups})" if self.group is None else f"({gen.const(self.group)} in {groups})"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         need = f"Be in the group {self.group}" if self.group else "Be in a group"
         groups = sorted(ctx.facts.groups)
         now = f"your groups: {', '.join(groups)}" if groups else "you are in no group"
@@ -283,13 +283,13 @@ class GroupingCondition(_Membership):
     type: Literal["grouping"] = "grouping"
     grouping: str
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return self.grouping in ctx.facts.groupings
 
     def expr(self, gen: Gen) -> str:
         return f"({gen.const(self.grouping)} in {gen.use('groupings')})"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         current = sorted(ctx.facts.groupings)
         return Reason(
             type=self.type,
@@ -307,13 +307,13 @@ class RoleCondition(_Membership):
     type: Literal["role"] = "role"
     roles: Annotated[tuple[str, ...], Field(min_length=1)]
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return not ctx.facts.roles.isdisjoint(self.roles)
 
     def expr(self, gen: Gen) -> str:
         return f"(not {gen.use('roles')}.isdisjoint({gen.const(frozenset(self.roles))}))"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         current = sorted(ctx.facts.roles)
         return Reason(
             type=self.type,
@@ -379,7 +379,7 @@ class ProfileCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset({"profile"})
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return profile_matches(self.op, ctx.facts.profile.get(self.field), self.value or "")
 
     def expr(self, gen: Gen) -> str:
@@ -388,7 +388,7 @@ class ProfileCondition(Condition):
         op, value = gen.const(self.op), gen.const(self.value or "")
         return f"{match}({op}, {gen.use('profile')}.get({field}), {value})"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         actual = ctx.facts.profile.get(self.field)
         value = f" {self.value!r}" if self.value is not None else ""
         now = f"yours is {actual!r}" if actual is not None else "yours is not set"

@@ -35,7 +35,7 @@ from blendkit.progression._compile import (
 from blendkit.progression._conditions import AllOf, AnyOf, Condition, Not, Reason
 from blendkit.progression._context_conditions import when
 from blendkit.progression._evidence import Evidence, EvidencePiece, Override, gated_item
-from blendkit.progression._facts import Context, Facts
+from blendkit.progression._facts import EvaluationContext, Facts
 from blendkit.progression._path import Path
 from blendkit.progression._time import UtcDatetime, ensure_utc, from_timestamp
 
@@ -130,7 +130,7 @@ def _explain(
         return (Reason(type="overdue", message=text, item=item_id),), True
     if code != LOCKED:
         return (), True
-    ctx = Context(facts, now, compiled.meta, done, item_id)
+    ctx = EvaluationContext(facts, now, compiled.meta, done, item_id)
     reasons: list[Reason] = []
     hide = False
     for part in compiled.gates[item_id]:
@@ -144,7 +144,7 @@ def _explain(
     return tuple(reasons), not hide
 
 
-def _hides(part: Condition, ctx: Context) -> bool:
+def _hides(part: Condition, ctx: EvaluationContext) -> bool:
     """Moodle's display rule for an unmet gate part: hidden if a failing ``hidden`` child is."""
     if part.hidden:
         return True
@@ -357,6 +357,6 @@ def condition_holds(
     if compiled is None:
         from blendkit.progression._facts import Meta
 
-        return Context(facts, at, Meta(), {}).check(condition)
+        return EvaluationContext(facts, at, Meta(), {}).check(condition)
     done, _ = compiled.run(facts, at)
-    return Context(facts, at, compiled.meta, done).check(condition)
+    return EvaluationContext(facts, at, compiled.meta, done).check(condition)

@@ -19,12 +19,11 @@ from blendkit.progression._time import UtcDatetime
 from blendkit.progression._units import Percent
 
 __all__ = [
-    "COMPLETION_RANK",
-    "GATED_KINDS",
     "ActivitySeen",
     "Attempt",
-    "Attendance",
+    "AttendanceRecord",
     "AttendanceRecorded",
+    "COMPLETION_RANK",
     "CompletionRecord",
     "CompletionRecorded",
     "CompletionState",
@@ -32,6 +31,7 @@ __all__ = [
     "Evidence",
     "EvidencePiece",
     "ExtensionGranted",
+    "GATED_KINDS",
     "GroupJoined",
     "GroupingJoined",
     "ItemViewed",
@@ -69,7 +69,7 @@ class CompletionRecord(BaseModel):
     at: UtcDatetime | None = None
 
 
-class Attendance(BaseModel):
+class AttendanceRecord(BaseModel):
     """Time spent in a live session: minutes and percent of its scheduled duration."""
 
     model_config = _FROZEN
@@ -105,7 +105,7 @@ class Evidence(BaseModel):
     enrolment_ends_at: UtcDatetime | None = None
     scores: dict[str, tuple[Attempt, ...]] = Field(default_factory=dict)
     completions: dict[str, CompletionRecord] = Field(default_factory=dict)
-    attendance: dict[str, Attendance] = Field(default_factory=dict)
+    attendance: dict[str, AttendanceRecord] = Field(default_factory=dict)
     recordings: dict[str, Percent] = Field(default_factory=dict)
     videos: dict[str, Percent] = Field(default_factory=dict)
     views: dict[str, UtcDatetime] = Field(default_factory=dict)
@@ -209,8 +209,8 @@ class AttendanceRecorded(_Piece):
         return (f"att:{self.item}", f"active:{self.item}")
 
     def merge(self, evidence: Evidence) -> dict[str, object]:
-        old = evidence.attendance.get(self.item, Attendance())
-        new = Attendance(
+        old = evidence.attendance.get(self.item, AttendanceRecord())
+        new = AttendanceRecord(
             minutes=max(old.minutes, self.minutes), percent=max(old.percent, self.percent)
         )
         return {"attendance": {**evidence.attendance, self.item: new}}

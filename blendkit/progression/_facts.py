@@ -13,7 +13,7 @@ from blendkit.progression._evidence import COMPLETION_RANK, Evidence, EvidencePi
 if TYPE_CHECKING:
     from blendkit.progression._conditions import Condition
 
-__all__ = ["NO_WAIVERS", "Context", "Facts", "Gen", "Meta"]
+__all__ = ["EvaluationContext", "Facts", "Gen", "Meta", "NO_WAIVERS"]
 
 NO_WAIVERS: frozenset[str] = frozenset()
 
@@ -238,7 +238,7 @@ class Meta:
         return extension if extension is not None and extension > base else base
 
 
-class Context:
+class EvaluationContext:
     """Reference evaluation context: facts, ``now``, path metadata and computed completion."""
 
     __slots__ = ("done_map", "facts", "item", "meta", "now", "waived")

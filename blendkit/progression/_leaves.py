@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from blendkit.progression._conditions import Condition, Reason, register_condition
-from blendkit.progression._facts import Context, Gen
+from blendkit.progression._facts import EvaluationContext, Gen
 from blendkit.progression._units import Percent
 
 __all__ = [
@@ -55,12 +55,12 @@ class ScoreCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset({f"score:{self.item}"})
 
-    def value(self, ctx: Context) -> float | None:
+    def value(self, ctx: EvaluationContext) -> float | None:
         """The learner's score that this condition reads."""
         source = {"best": ctx.facts.best, "latest": ctx.facts.latest, "average": ctx.facts.avg}
         return source[self.attempt].get(self.item)
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         score = self.value(ctx)
         if score is None:
             return False
@@ -75,7 +75,7 @@ class ScoreCondition(Condition):
         high = f" < {gen.const(self.max)}" if self.max is not None else ""
         return f"({low}{source}.get({key}, -2.0){high})"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         title = ctx.title(self.item)
         if self.min is not None and self.max is not None:
             need = f"Score from {pct(self.min)} up to (not including) {pct(self.max)} on {title}"
@@ -125,7 +125,7 @@ class CompletionCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset({f"done:{self.item}", f"comp:{self.item}", f"score:{self.item}"})
 
-    def current(self, ctx: Context) -> str:
+    def current(self, ctx: EvaluationContext) -> str:
         """The learner's state on the item."""
         if ctx.passed(self.item):
             return "passed"
@@ -133,7 +133,7 @@ class CompletionCondition(Condition):
             return "failed"
         return "complete" if ctx.done(self.item) else "incomplete"
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         if self.state == "complete":
             return ctx.done(self.item)
         if self.state == "incomplete":
@@ -148,7 +148,7 @@ class CompletionCondition(Condition):
             return done if self.state == "complete" else f"(not {done})"
         return gen.passed(self.item) if self.state == "passed" else gen.failed(self.item)
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         current = self.current(ctx)
         shown = {"complete": "completed", "incomplete": "not completed yet"}.get(current, current)
         return Reason(
@@ -191,7 +191,7 @@ class AttendedCondition(Condition):
             duration is not None and minutes * 100.0 / duration >= self.percent
         )
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         f = ctx.facts
         duration = ctx.meta.durations.get(self.item)
         if self._live(f.att_min.get(self.item, 0.0), f.att_pct.get(self.item, 0.0), duration):
@@ -218,7 +218,7 @@ class AttendedCondition(Condition):
             parts.append(f"{gen.use('rec')}.get({key}, 0.0) >= {gen.const(self.recording)}")
         return "(" + " or ".join(parts) + ")"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         f, title = ctx.facts, ctx.title(self.item)
         minutes, percent = f.att_min.get(self.item, 0.0), f.att_pct.get(self.item, 0.0)
         duration = ctx.meta.durations.get(self.item)
@@ -265,13 +265,13 @@ class WatchedCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset({f"vid:{self.item}"})
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return ctx.facts.vid.get(self.item, 0.0) >= self.percent
 
     def expr(self, gen: Gen) -> str:
         return f"({gen.use('vid')}.get({gen.const(self.item)}, 0.0) >= {gen.const(self.percent)})"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         watched = ctx.facts.vid.get(self.item, 0.0)
         return Reason(
             type=self.type,
@@ -297,13 +297,13 @@ class ViewedCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset({f"view:{self.item}"})
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return self.item in ctx.facts.views
 
     def expr(self, gen: Gen) -> str:
         return f"({gen.const(self.item)} in {gen.use('views')})"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         return Reason(
             type=self.type,
             message=f"Open {ctx.title(self.item)} — not opened yet",
@@ -327,13 +327,13 @@ class PeerReviewsCondition(Condition):
     def deps(self) -> frozenset[str]:
         return frozenset({f"rev:{self.item}"})
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return ctx.facts.rev.get(self.item, 0) >= self.count
 
     def expr(self, gen: Gen) -> str:
         return f"({gen.use('rev')}.get({gen.const(self.item)}, 0) >= {gen.const(self.count)})"
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         given = ctx.facts.rev.get(self.item, 0)
         return Reason(
             type=self.type,

@@ -4,8 +4,9 @@ The attendance merge and the scheduler do no I/O; providers (Zoom, Teams, the in
 are found through the entry-point group ``blendkit.meeting_providers``.
 """
 
+from blendkit._renamed import renamed_names as _renamed_names
 from blendkit.sessions._attendance import (
-    Roster,
+    LearnerRoster,
     build_attendance_report,
     merge_intervals,
     normalise_email,
@@ -33,7 +34,7 @@ from blendkit.sessions._evidence import (
     SeriesAttendance,
     VirtualClassroomEvent,
     attendance_evidence,
-    iso_duration,
+    iso_seconds,
     score_attendance,
     series_attendance,
     virtual_classroom_events,
@@ -91,6 +92,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "JoinLink",
     "Learner",
     "LearnerOutside",
+    "LearnerRoster",
     "LiveSession",
     "MatchKey",
     "MeetingEnded",
@@ -108,7 +110,6 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "RecordingCompleted",
     "RecordingKind",
     "Recurrence",
-    "Roster",
     "SchedulePlan",
     "SeriesAttendance",
     "SessionEvent",
@@ -134,7 +135,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "expand_occurrences",
     "handle_webhook_once",
     "import_attendance",
-    "iso_duration",
+    "iso_seconds",
     "load_meeting_provider",
     "merge_intervals",
     "normalise_email",
@@ -143,3 +144,12 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "series_attendance",
     "virtual_classroom_events",
 ]
+
+# Old names (Roster, iso_duration) resolve with a DeprecationWarning: docs/reference/api-naming.md
+__getattr__ = _renamed_names(
+    __name__,
+    {
+        "Roster": "LearnerRoster",
+        "iso_duration": "iso_seconds",
+    },
+)

@@ -31,7 +31,7 @@ from blendkit.sessions._models import (
     UnmatchedReason,
 )
 
-__all__ = ["Roster", "build_attendance_report", "merge_intervals", "normalise_email"]
+__all__ = ["LearnerRoster", "build_attendance_report", "merge_intervals", "normalise_email"]
 
 _Span = tuple[float, float, datetime, datetime]
 """Seconds from the occurrence start to the span's start and end, then the same two instants."""
@@ -92,7 +92,7 @@ def merge_intervals(
     return _as_intervals(_merge_spans(_clipped_spans(records, occurrence)))
 
 
-class Roster:
+class LearnerRoster:
     """Lookup tables from provider identifiers to learner ids, built once per report."""
 
     def __init__(self, learners: Iterable[Learner], join_links: Iterable[JoinLink] = ()) -> None:
@@ -145,7 +145,7 @@ def _unmatched_key(record: ParticipantRecord) -> tuple[str | None, ...]:
 
 def build_attendance_report(
     records: Iterable[ParticipantRecord],
-    roster: Sequence[Learner] | Roster,
+    roster: Sequence[Learner] | LearnerRoster,
     occurrence: Occurrence,
     *,
     meeting_id: str,
@@ -157,7 +157,7 @@ def build_attendance_report(
     with zero minutes and ``matched_by=None``.
     ``matched_by`` is the strongest key that tied any of a learner's records.
     """
-    index = roster if isinstance(roster, Roster) else Roster(roster, join_links)
+    index = roster if isinstance(roster, LearnerRoster) else LearnerRoster(roster, join_links)
     length = occurrence.duration.total_seconds()
     by_learner: dict[str, list[ParticipantRecord]] = defaultdict(list)
     keys: dict[str, MatchKey] = {}

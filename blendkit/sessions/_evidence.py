@@ -22,17 +22,17 @@ from blendkit.errors import SessionsError
 from blendkit.sessions._models import AttendanceReport, UtcDateTime
 
 __all__ = [
-    "VIRTUAL_CLASSROOM_ACTIVITY_TYPE",
-    "VIRTUAL_CLASSROOM_EXTENSIONS",
-    "VIRTUAL_CLASSROOM_PROFILE",
-    "VIRTUAL_CLASSROOM_VERBS",
     "AttendanceEvidence",
     "AttendanceScore",
     "GradingPolicy",
     "SeriesAttendance",
+    "VIRTUAL_CLASSROOM_ACTIVITY_TYPE",
+    "VIRTUAL_CLASSROOM_EXTENSIONS",
+    "VIRTUAL_CLASSROOM_PROFILE",
+    "VIRTUAL_CLASSROOM_VERBS",
     "VirtualClassroomEvent",
     "attendance_evidence",
-    "iso_duration",
+    "iso_seconds",
     "score_attendance",
     "series_attendance",
     "virtual_classroom_events",
@@ -155,7 +155,7 @@ def series_attendance(
 # --- xAPI ----------------------------------------------------------------------------------------
 
 
-def iso_duration(seconds: float) -> str:
+def iso_seconds(seconds: float) -> str:
     """An ISO 8601 duration (``PT2700S``, ``PT90.5S``) with at most two decimals, as xAPI wants."""
     text = f"{max(seconds, 0):.2f}".rstrip("0").rstrip(".")
     return f"PT{text}S"
@@ -195,7 +195,7 @@ def virtual_classroom_events(
     occurrence = report.occurrence
     occurrence_key = occurrence.occurrence_id or str(occurrence.index)
     activity = activity_id or f"urn:blendkit:live-session:{session_id}"
-    planned = iso_duration(occurrence.duration.total_seconds())
+    planned = iso_seconds(occurrence.duration.total_seconds())
     events: list[VirtualClassroomEvent] = []
     for item in report.attendance:
         if not item.intervals:
@@ -217,7 +217,7 @@ def virtual_classroom_events(
                 registration=registration,
                 occurrence_id=occurrence.occurrence_id,
                 timestamp=at,
-                duration=None if seconds is None else iso_duration(seconds),
+                duration=None if seconds is None else iso_seconds(seconds),
                 planned_duration=planned,
             )
             for kind, at, seconds in facts

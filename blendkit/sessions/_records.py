@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
 from blendkit.errors import StoreError
-from blendkit.sessions._attendance import Roster, build_attendance_report
+from blendkit.sessions._attendance import LearnerRoster, build_attendance_report
 from blendkit.sessions._models import (
     AttendanceReport,
     JoinLink,
@@ -162,7 +162,7 @@ def import_attendance(
     provider: MeetingProvider,
     meeting_id: str,
     occurrence: Occurrence,
-    roster: Sequence[Learner] | Roster,
+    roster: Sequence[Learner] | LearnerRoster,
     *,
     join_links: Iterable[JoinLink] = (),
     records: SessionRecords | None = None,

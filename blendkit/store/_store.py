@@ -114,6 +114,8 @@ def _begin_at_first_write(cursor: Any, context: Any) -> None:
         return  # Store.autocommit(): every statement commits on its own
     compiled = context.compiled
     statement = compiled.statement if compiled is not None else None
+    # SQLAlchemy has no public accessor for FOR UPDATE; pyproject bounds it (sqlalchemy<2.2) and
+    # tests/test_dependency_internals.py exercises this line on every run.
     if isinstance(statement, Select) and statement._for_update_arg is None:
         return  # a plain read: runs on its own snapshot, as it would inside
     raw.autocommit = False  # the driver sends BEGIN before this statement

@@ -1,5 +1,6 @@
 """xAPI for blendkit: statement models, vocabularies, event builders, LRS clients, the outbox."""
 
+from blendkit._renamed import renamed_names as _renamed_names
 from blendkit.xapi._builders import (
     STATEMENT_NAMESPACE,
     LaunchIdentity,
@@ -17,14 +18,14 @@ from blendkit.xapi._models import (
     ActivityDefinition,
     Agent,
     Attachment,
-    Context,
     ContextActivities,
     Group,
     InteractionComponent,
-    Result,
-    Score,
     Statement,
+    StatementContext,
     StatementRef,
+    StatementResult,
+    StatementScore,
     SubStatement,
     Verb,
     parse_statement,
@@ -61,7 +62,6 @@ __all__ = [
     "Attachment",
     "BLENDKIT",
     "CMI5",
-    "Context",
     "ContextActivities",
     "DeadLetter",
     "DeliveryReport",
@@ -74,12 +74,13 @@ __all__ = [
     "Outbox",
     "OutboxCounters",
     "OutboxStatus",
-    "Result",
     "STATEMENT_NAMESPACE",
-    "Score",
     "Statement",
+    "StatementContext",
     "StatementFactory",
     "StatementRef",
+    "StatementResult",
+    "StatementScore",
     "StatementsPage",
     "SubStatement",
     "TINCAN",
@@ -97,3 +98,13 @@ __all__ = [
     "statement_id",
     "to_tincan",
 ]
+
+# Old names (Context, Result, Score) resolve with a DeprecationWarning: docs/reference/api-naming.md
+__getattr__ = _renamed_names(
+    __name__,
+    {
+        "Context": "StatementContext",
+        "Result": "StatementResult",
+        "Score": "StatementScore",
+    },
+)

@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from blendkit.errors import StatementInvalid
 from blendkit.xapi._models import (
@@ -22,11 +22,11 @@ from blendkit.xapi._models import (
     Activity,
     ActivityDefinition,
     Agent,
-    Context,
     ContextActivities,
-    Result,
-    Score,
     Statement,
+    StatementContext,
+    StatementResult,
+    StatementScore,
     Verb,
     _Value,
 )
@@ -88,13 +88,13 @@ _LIVE_VERBS: dict[str, Verb] = {
 _V = TypeVar("_V", bound=_Value)
 # Every field set to None, in declaration order (the order of the JSON members), per class.
 _TEMPLATES: dict[type[_Value], dict[str, None]] = {}
-# The slots pydantic keeps per instance, written through their descriptors (the models are
-# frozen, so plain attribute assignment is refused; this is what ``object.__setattr__`` does,
-# without looking the name up each time).
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+# A value is four instance attributes pydantic documents on BaseModel (``__dict__``,
+# ``__pydantic_fields_set__``, ``__pydantic_extra__``, ``__pydantic_private__``), set as
+# ``BaseModel.model_construct`` sets them; the models are frozen, so through ``object.__setattr__``.
+# model_construct itself costs about 5 us more per value (a default lookup per field).
+# pyproject bounds pydantic below its next minor release; tests/test_dependency_internals.py
+# checks the assembled values against validated ones.
+_setattr = object.__setattr__
 _new = object.__new__
 
 
@@ -112,10 +112,10 @@ def _trusted(cls: type[_V], **values: Any) -> _V:
 def _assemble(cls: type[_V], fields: dict[str, Any], fields_set: set[str]) -> _V:
     """A value of ``cls`` holding ``fields`` (every field, in declaration order) as they are."""
     value = _new(cls)
-    _set_dict(value, fields)
-    _set_fields_set(value, fields_set)
-    _set_extra(value, None)
-    _set_private(value, None)
+    _setattr(value, "__dict__", fields)
+    _setattr(value, "__pydantic_fields_set__", fields_set)
+    _setattr(value, "__pydantic_extra__", None)
+    _setattr(value, "__pydantic_private__", None)
     return value
 
 
@@ -123,9 +123,9 @@ def _assemble(cls: type[_V], fields: dict[str, Any], fields_set: set[str]) -> _V
 # order (tests check the order against the models): no template merge per statement.
 
 
-def _score(scaled: float, raw: float, low: float, high: float) -> Score:
+def _score(scaled: float, raw: float, low: float, high: float) -> StatementScore:
     return _assemble(
-        Score,
+        StatementScore,
         {"scaled": scaled, "raw": raw, "min": low, "max": high},
         {"scaled", "raw", "min", "max"},
     )
@@ -137,9 +137,9 @@ def _context(
     language: str | None,
     activities: ContextActivities,
     extensions: dict[str, Any],
-) -> Context:
+) -> StatementContext:
     return _assemble(
-        Context,
+        StatementContext,
         {
             "registration": registration,
             "instructor": None,
@@ -272,7 +272,7 @@ class StatementFactory:
     ) -> None:
         # Checked once here, so the hot builders can reuse them without re-validation.
         try:
-            checked = Context(platform=platform, language=language)
+            checked = StatementContext(platform=platform, language=language)
             Activity(id=f"{tool_iri.rstrip('/')}/xapi")
         except ValidationError as exc:
             raise StatementInvalid(
@@ -358,8 +358,8 @@ class StatementFactory:
         obj: Activity,
         *,
         at: datetime | None,
-        result: Result | None = None,
-        context: Context | None = None,
+        result: StatementResult | None = None,
+        context: StatementContext | None = None,
     ) -> Statement:
         when = at or self.clock()
         if when.tzinfo is None:
@@ -405,7 +405,7 @@ class StatementFactory:
         extensions[CMI5.SESSION_ID] = session_id or launch_id
         if launch_url:
             extensions[CMI5.LAUNCH_URL] = launch_url
-        context = Context(
+        context = StatementContext(
             registration=self.registration(actor, course_id) if course_id else None,
             platform=self.platform,
             language=self.language,
@@ -467,7 +467,7 @@ class StatementFactory:
         scaled = round((score - min_score) / (max_score - min_score), 4)
         passed = scaled >= mastery_score
         result = _trusted(
-            Result,
+            StatementResult,
             score=_score(scaled, score, min_score, max_score),
             success=passed,
             completion=True,
@@ -554,7 +554,7 @@ class StatementFactory:
         result = None
         if event != "initialized":
             result = _trusted(
-                Result,
+                StatementResult,
                 extensions=results,
                 completion=True if event == "completed" else None,
                 duration=iso_duration(duration) if duration is not None else None,
@@ -614,7 +614,7 @@ class StatementFactory:
             )
             # iso_duration refuses negative times; the extension's value is any JSON number.
             result = _trusted(
-                Result,
+                StatementResult,
                 duration=iso_duration(seconds),
                 extensions={BLENDKIT.ATTENDED_SECONDS: seconds},
             )
@@ -667,10 +667,14 @@ class StatementFactory:
         """A learner submitted a peer review of another learner's submission."""
         score = None
         if rating is not None:
-            score = Score(raw=rating, min=0, max=max_rating) if max_rating else Score(raw=rating)
-        result = Result(score=score, response=comment) if score or comment else None
+            score = (
+                StatementScore(raw=rating, min=0, max=max_rating)
+                if max_rating
+                else StatementScore(raw=rating)
+            )
+        result = StatementResult(score=score, response=comment) if score or comment else None
         other = (self.activity("submission", submission_id, ADL.ASSESSMENT_TYPE, None),)
-        context = Context(
+        context = StatementContext(
             registration=self.registration(actor, course_id) if course_id else None,
             platform=self.platform,
             language=self.language,
@@ -702,13 +706,13 @@ class StatementFactory:
         if event not in ("unlocked", "completed"):
             raise StatementInvalid(f"module event {event!r} is not unlocked/completed")
         verb = BLENDKIT.UNLOCKED if event == "unlocked" else ADL.COMPLETED
-        result = Result(completion=True) if event == "completed" else None
+        result = StatementResult(completion=True) if event == "completed" else None
         if reason:
-            result = Result(
+            result = StatementResult(
                 completion=result.completion if result else None,
                 extensions={CMI5.RESULT_REASON: reason},
             )
-        context = Context(
+        context = StatementContext(
             registration=self.registration(actor, course_id),
             platform=self.platform,
             language=self.language,

@@ -32,22 +32,22 @@ from blendkit.errors import StatementInvalid
 from blendkit.limits import check_tree
 
 __all__ = [
-    "XAPI_VERSIONS",
     "Account",
     "Activity",
     "ActivityDefinition",
     "Agent",
     "Attachment",
-    "Context",
     "ContextActivities",
     "Group",
     "InteractionComponent",
-    "Result",
-    "Score",
     "Statement",
+    "StatementContext",
     "StatementRef",
+    "StatementResult",
+    "StatementScore",
     "SubStatement",
     "Verb",
+    "XAPI_VERSIONS",
     "parse_statement",
 ]
 
@@ -309,7 +309,7 @@ class StatementRef(_Value):
     id: UUID
 
 
-class Score(_Value):
+class StatementScore(_Value):
     """A score; ``scaled`` in [-1, 1] and ``min <= raw <= max``."""
 
     _inline = True
@@ -331,12 +331,12 @@ class Score(_Value):
         return self
 
 
-class Result(_Value):
+class StatementResult(_Value):
     """The outcome: score, success, completion, response, duration, extensions."""
 
     _inline = True
 
-    score: Score | None = None
+    score: StatementScore | None = None
     success: bool | None = None
     completion: bool | None = None
     response: str | None = None
@@ -353,7 +353,7 @@ class ContextActivities(_Value):
     other: Annotated[list[Activity], BeforeValidator(_as_list)] | None = None
 
 
-class Context(_Value):
+class StatementContext(_Value):
     """Where and how the statement happened (2.0.0 adds contextAgents / contextGroups)."""
 
     _inline = True
@@ -383,7 +383,7 @@ class Attachment(_Value):
     fileUrl: IRI | None = None
 
 
-def _check_context(context: Context | None, obj: Any, info: ValidationInfo | None) -> None:
+def _check_context(context: StatementContext | None, obj: Any, info: ValidationInfo | None) -> None:
     if context is None:
         return
     if (context.revision is not None or context.platform is not None) and not isinstance(
@@ -413,8 +413,8 @@ class SubStatement(_Value):
     actor: ActorField
     verb: Verb
     object: SubStatementObject
-    result: Result | None = None
-    context: Context | None = None
+    result: StatementResult | None = None
+    context: StatementContext | None = None
     timestamp: Timestamp | None = None
     attachments: list[Attachment] | None = None
 
@@ -444,8 +444,8 @@ class Statement(_Value):
     actor: ActorField
     verb: Verb
     object: StatementObject
-    result: Result | None = None
-    context: Context | None = None
+    result: StatementResult | None = None
+    context: StatementContext | None = None
     timestamp: Timestamp | None = None
     stored: Timestamp | None = None
     authority: ActorField | None = None

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from blendkit import Settings, Store
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Context, Launch, MessageType, ResourceLink, UserIdentity
+from blendkit.lti import Launch, LaunchContext, MessageType, ResourceLink, UserIdentity
 from blendkit.sessions import FakeMeetingProvider
 
 ISSUER = "https://lms.example.edu"
@@ -79,7 +79,7 @@ def tool(tmp_path: Path) -> Iterator[Tool]:
             "deployment_id": "dep-1",
             "user": UserIdentity(sub=sub, name=name, email=f"{sub}@example.edu"),
             "roles": roles,
-            "context": Context(id=context, title="Biology 101: Cells"),
+            "context": LaunchContext(id=context, title="Biology 101: Cells"),
             "resource_link": ResourceLink(id="rl-1", title="Week 1"),
             "target_link_uri": "http://tool.test/lti/launch",
             "custom": {"timezone": zone} if zone else {},

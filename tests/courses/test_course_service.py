@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from blendkit import BlendkitError, Store
 from blendkit.courses import CourseService, Enrolment, LiveSessionService, Question, Quiz
+from blendkit.errors import CourseInputInvalid, CoursesError, ItemLocked, NotFound
 from blendkit.lti import Tenant
 from blendkit.progression import VideoWatched, flipped_classroom
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
@@ -121,9 +122,10 @@ def test_video_then_quiz_fail_then_pass_unlocks_the_live_session(
 
 def test_quiz_refusals_name_their_reason(service: CourseService) -> None:
     course = _course(service)
-    with pytest.raises(BlendkitError) as locked:
+    with pytest.raises(ItemLocked) as locked:
         service.submit_quiz(course, "ben", "readiness-quiz", {"q1": "1", "q2": "0"})
     assert locked.value.code == "courses.item_locked"
+    assert locked.value.http_status == 403
     service.record(course, "ben", VideoWatched(item="prework-video", percent=100))
     for answers, needle in (
         ({"q1": "1"}, "unanswered"),
@@ -131,14 +133,38 @@ def test_quiz_refusals_name_their_reason(service: CourseService) -> None:
         ({"q1": "x", "q2": "0"}, "not a choice"),
         ({"q1": "1", "q2": "0", "zz": "1"}, "zz"),
     ):
-        with pytest.raises(BlendkitError, match=needle) as bad:
+        with pytest.raises(CourseInputInvalid, match=needle) as bad:
             service.submit_quiz(course, "ben", "readiness-quiz", answers)
         assert bad.value.code == "courses.quiz_invalid"
     for _ in range(3):
         service.submit_quiz(course, "ben", "readiness-quiz", {"q1": "0", "q2": "1"})
-    with pytest.raises(BlendkitError) as used:
+    with pytest.raises(CoursesError) as used:
         service.submit_quiz(course, "ben", "readiness-quiz", {"q1": "1", "q2": "0"})
     assert used.value.code == "courses.no_attempts_left"
+    assert not isinstance(used.value, CourseInputInvalid | ItemLocked)
+
+
+def test_course_refusals_are_courses_errors_and_missing_records_stay_not_found(
+    service: CourseService,
+) -> None:
+    course = _course(service)
+    refusals = {
+        "courses.invalid": lambda: service.add_override(
+            course, "ben", "live-session", "unlock", by="teacher", reason=""
+        ),
+        "courses.unknown_item": lambda: service.add_override(
+            course, "ben", "no-such-item", "unlock", by="teacher", reason="r"
+        ),
+        "courses.bad_time_zone": lambda: service.set_time_zone(course, "ben", "Mars/Olympus"),
+    }
+    for code, refuse in refusals.items():
+        with pytest.raises(CoursesError) as caught:
+            refuse()
+        assert isinstance(caught.value, CourseInputInvalid), code
+        assert (caught.value.code, caught.value.http_status) == (code, 400)
+    with pytest.raises(NotFound) as missing:
+        service.submit_quiz(course, "nobody", "readiness-quiz", {"q1": "1", "q2": "0"})
+    assert not isinstance(missing.value, CoursesError)
 
 
 def test_override_unlock_is_recorded_with_who_and_why(service: CourseService, store: Store) -> None:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import LineItem, Score
+from blendkit.lti import AGSScore, LineItem
 from tests.e2e.conftest import Deployment
 from tests.e2e.form_browser import FormBrowser
 
@@ -39,7 +39,7 @@ def test_line_items_and_results_are_read_back_from_the_platform(
         )
         assert item.id is not None
         grades.post_score(
-            Score(
+            AGSScore(
                 userId=launch.user.sub,
                 scoreGiven=7,
                 scoreMaximum=10,

@@ -12,7 +12,7 @@ import pytest
 from blendkit.config import Settings
 from blendkit.errors import NotFound, ServiceError
 from blendkit.lti._advantage import Advantage
-from blendkit.lti._ags import LineItem, Score
+from blendkit.lti._ags import AGSScore, LineItem
 from blendkit.lti._deep_linking import ResourceLinkItem
 from blendkit.lti._keys import KeySet
 from blendkit.lti._launch import Launch
@@ -76,7 +76,7 @@ def test_grades_and_roster_for_a_launch(
     service = advantage.ags(current)
     item = service.create_line_item(LineItem(label="Quiz", score_maximum=5))
     service.post_score(
-        Score(
+        AGSScore(
             user_id=current.user.sub,
             score_given=4,
             score_maximum=5,
@@ -138,6 +138,6 @@ def test_configuration_problems_are_client_errors_not_upstream_failures(
     scoped = launch(platform_state, ags={"scope": [LINEITEM], "lineitem": "https://x.example/li"})
     with pytest.raises(ServiceError) as caught:
         advantage.ags(scoped).post_score(
-            Score(user_id="s1", activity_progress="Started", grading_progress="NotReady")
+            AGSScore(user_id="s1", activity_progress="Started", grading_progress="NotReady")
         )
     assert (caught.value.code, caught.value.http_status) == ("lti.scope_not_granted", 403)

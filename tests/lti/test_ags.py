@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from blendkit.errors import ServiceError
-from blendkit.lti._ags import AssignmentGradeService, LineItem, Score
+from blendkit.lti._ags import AGSScore, AssignmentGradeService, LineItem
 from blendkit.lti._claims import AGSClaim
 from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform
@@ -110,7 +110,7 @@ def test_score_is_posted_as_score_json_and_read_back_as_result(
     moment = datetime(2026, 11, 22, 3, 4, 5, 678901, tzinfo=UTC)
     for user, given_score in (("u1", 7.5), ("u2", 9.0)):
         service.post_score(
-            Score(
+            AGSScore(
                 user_id=user,
                 score_given=given_score,
                 score_maximum=10,
@@ -143,7 +143,7 @@ def test_launch_line_item_with_query_string_keeps_it_for_scores(
     claim = AGSClaim(scope=(SCORE,), lineitem=f"{item.id}?type_id=1")  # Moodle-style URL
     service = AssignmentGradeService.from_claim(session, claim)
     service.post_score(
-        Score(user_id="u1", activity_progress="Started", grading_progress="NotReady")
+        AGSScore(user_id="u1", activity_progress="Started", grading_progress="NotReady")
     )
     item_id, query, body = platform_state.scores[-1]
     assert (item_id, query) == (item.id, "type_id=1")
@@ -156,7 +156,7 @@ def test_a_scope_the_launch_did_not_grant_is_refused_before_any_request(
     service = ags(platform_state, session, RESULT_RO)
     with pytest.raises(ServiceError) as caught:
         service.post_score(
-            Score(user_id="u1", activity_progress="Started", grading_progress="NotReady"),
+            AGSScore(user_id="u1", activity_progress="Started", grading_progress="NotReady"),
             platform_state.base_url + "/lineitems/1",
         )
     assert caught.value.code == "lti.scope_not_granted"
@@ -178,7 +178,7 @@ def test_missing_urls_are_explained(session: ServiceSession) -> None:
     service = AssignmentGradeService.from_claim(session, AGSClaim(scope=(SCORE,)))
     with pytest.raises(ServiceError) as caught:
         service.post_score(
-            Score(user_id="u1", activity_progress="Started", grading_progress="NotReady")
+            AGSScore(user_id="u1", activity_progress="Started", grading_progress="NotReady")
         )
     assert caught.value.code == "lti.no_lineitem"
     with pytest.raises(ServiceError) as caught:
@@ -217,14 +217,14 @@ def test_an_invalid_container_from_the_platform_is_reported() -> None:
 
 def test_score_given_needs_a_maximum() -> None:
     with pytest.raises(ValidationError, match="scoreMaximum"):
-        Score(
+        AGSScore(
             user_id="u1",
             score_given=5,
             activity_progress="Completed",
             grading_progress="FullyGraded",
         )
     with pytest.raises(ValidationError):
-        Score(user_id="u1", activity_progress="Done", grading_progress="FullyGraded")  # type: ignore[arg-type]
+        AGSScore(user_id="u1", activity_progress="Done", grading_progress="FullyGraded")  # type: ignore[arg-type]
 
 
 @settings(max_examples=200)
@@ -236,7 +236,7 @@ def test_score_given_needs_a_maximum() -> None:
     )
 )
 def test_score_timestamps_have_milliseconds_and_an_offset(moment: datetime) -> None:
-    body = Score(
+    body = AGSScore(
         user_id="u", activity_progress="Completed", grading_progress="FullyGraded", timestamp=moment
     ).to_json()
     text = body["timestamp"]

@@ -106,6 +106,15 @@ def _standard_alphabet(kit: Kit, nonce: str) -> str:
     return f"{header}.{payload}.{signature.replace('-', '+').replace('_', '/')}"
 
 
+def _noncanonical_signature(kit: Kit, nonce: str) -> str:
+    """The same signature bytes spelt with a different last character (its spare bits set)."""
+    header, payload, signature = sign(canvas_claims(nonce, kit.clock.now)).split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    assert len(signature) % 4 == 2  # 256 bytes: the last character carries 2 bits, 4 are spare
+    last = alphabet.index(signature[-1])
+    return f"{header}.{payload}.{signature[:-1]}{alphabet[last | 0b0001]}"
+
+
 def _crit_header(kit: Kit, nonce: str) -> str:
     return sign(canvas_claims(nonce, kit.clock.now), headers={"crit": ["exp"], "exp": 1})
 
@@ -250,6 +259,11 @@ CORPUS: list[Case] = [
         "signature in the standard base64 alphabet",
         "lti.malformed_token",
         _with_token(_standard_alphabet),
+    ),
+    Case(
+        "signature re-spelt with spare bits set",
+        "lti.malformed_token",
+        _with_token(_noncanonical_signature),
     ),
     Case("crit header extension", "lti.malformed_token", _with_token(_crit_header)),
     Case("alg none, empty signature", "lti.unsupported_alg", _with_token(_none_alg)),

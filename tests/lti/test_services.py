@@ -17,12 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blendkit.errors import ServiceError
-from blendkit.http import parse_retry_after
+from blendkit.http import RetryPolicy, parse_retry_after
 from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform
 from blendkit.lti._services import (
+    PLATFORM_RETRY,
     AccessTokens,
-    RetryPolicy,
     ServiceSession,
     redact,
 )
@@ -222,7 +222,9 @@ def test_5xx_is_retried_with_backoff(keys: KeySet) -> None:
     sleeps: list[float] = []
     tokens = AccessTokens(keys, fence=loopback_fence(), http=http, sleep=sleeps.append)
     assert tokens.get(FAKE, [SCORE]).value == "tok-123"
-    assert sleeps == [0.5, 1.0]
+    assert len(sleeps) == 2
+    assert 0 <= sleeps[0] <= 0.5
+    assert 0 <= sleeps[1] <= 1.0  # jittered under a ceiling that doubles from 0.5 s
     assert len(seen) == 3
     assertions = [parse_qs(r.content.decode())["client_assertion"][0] for r in seen]
     jtis = {jwt.decode(a, options={"verify_signature": False})["jti"] for a in assertions}
@@ -256,14 +258,19 @@ def test_exhausted_retries_and_timeouts(keys: KeySet) -> None:
     )
     sleeps: list[float] = []
     tokens = AccessTokens(
-        keys, fence=loopback_fence(), http=http, sleep=sleeps.append, retry=RetryPolicy(attempts=3)
+        keys,
+        fence=loopback_fence(),
+        http=http,
+        sleep=sleeps.append,
+        retry=RetryPolicy(max_retries=2, backoff_seconds=0.5),
     )
     with pytest.raises(ServiceError) as caught:
         tokens.get(FAKE, [SCORE])
     assert caught.value.code == "lti.token_endpoint_unavailable"
     assert "after 3 tries" in caught.value.message
     assert len(seen) == 3
-    assert sleeps == [0.5, 1.0]
+    assert len(sleeps) == 2
+    assert all(0 <= wait <= 0.5 * 2**n for n, wait in enumerate(sleeps))
     assert all(r.extensions["timeout"]["read"] == 10.0 for r in seen)
 
 
@@ -393,17 +400,22 @@ def test_retry_after_unusable_values_are_ignored(header: str | None) -> None:
 
 
 @settings(max_examples=100)
-@given(st.integers(min_value=1, max_value=10), st.floats(min_value=0, max_value=100))
-def test_retry_policy_never_waits_beyond_its_bounds(attempt: int, retry_after: float) -> None:
-    policy = RetryPolicy()
-    backoff = policy.delay(attempt, None)
-    if attempt >= policy.attempts:
+@given(
+    st.integers(min_value=1, max_value=10),
+    st.floats(min_value=0, max_value=100),
+    st.floats(min_value=0, max_value=1),
+)
+def test_the_services_default_policy_never_waits_beyond_its_bounds(
+    attempt: int, retry_after: float, draw: float
+) -> None:
+    backoff = PLATFORM_RETRY.delay(attempt, None, draw=lambda: draw)
+    if attempt > 2:  # three tries in all
         assert backoff is None
     else:
         assert backoff is not None
-        assert 0 < backoff <= policy.max_backoff_seconds
-        waited = policy.delay(attempt, retry_after)
-        assert waited == (retry_after if retry_after <= policy.max_retry_after_seconds else None)
+        assert 0 <= backoff <= min(8.0, 0.5 * 2 ** (attempt - 1))
+        waited = PLATFORM_RETRY.delay(attempt, retry_after)
+        assert waited == (retry_after if retry_after <= 30.0 else None)
 
 
 def test_relative_next_links_are_followed_and_filters_sent_once(keys: KeySet) -> None:

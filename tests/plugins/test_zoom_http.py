@@ -8,12 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from blendkit_zoom import (
-    RetryPolicy,
-    ZoomProvider,
-    ZoomTokenSource,
-    parse_retry_after,
-)
+from blendkit_zoom import ZoomProvider, ZoomTokenSource
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,6 +19,7 @@ from blendkit.errors import (
     ProviderError,
     ProviderRateLimited,
 )
+from blendkit.http import RetryPolicy, parse_retry_after
 from tests.fence import public_fence
 from tests.plugins.vendor_contract import Recorder, json_response
 from tests.plugins.zoom_data import (
@@ -233,7 +229,9 @@ def test_429_without_retry_after_backs_off_then_gives_up() -> None:
     fake.faults += [busy({}) for _ in range(10)]
     with pytest.raises(ProviderRateLimited) as caught:
         provider.meeting(meeting.meeting_id)
-    assert waits == [0.5, 1.0, 2.0]
+    # Full jitter: each wait lies under its doubling ceiling (0.5, 1, 2 s).
+    assert len(waits) == 3
+    assert all(0 <= wait <= 0.5 * 2**n for n, wait in enumerate(waits))
     assert len(api_calls(recorder)) == 1 + 4
     assert caught.value.code == "sessions.rate_limited"
     assert caught.value.retry_after is None
@@ -255,7 +253,7 @@ def test_daily_limit_is_reported_at_once_with_the_advised_delay() -> None:
 
 def test_a_wait_longer_than_allowed_is_not_slept_through() -> None:
     fake = ZoomFake()
-    provider, _, waits = make(fake, retry=RetryPolicy(max_wait=30))
+    provider, _, waits = make(fake, retry=RetryPolicy(max_retry_after_seconds=30))
     fake.faults += [busy({"retry-after": "120"})]
     with pytest.raises(ProviderRateLimited) as caught:
         provider.create_session(weekly_spec(recurrence=None))

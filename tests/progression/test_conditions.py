@@ -18,13 +18,13 @@ from blendkit.progression import (
     AllOf,
     AnyOf,
     Attempt,
-    Attendance,
+    AttendanceRecord,
     AttendedCondition,
     CompletionCondition,
     CompletionRecord,
     Condition,
-    Context,
     DateCondition,
+    EvaluationContext,
     Evidence,
     Item,
     Module,
@@ -110,9 +110,9 @@ class TestAttendance:
     def test_minutes_or_percent_or_recording(self) -> None:
         cond = AttendedCondition(item="live", minutes=45, percent=75, recording=80)
         cases = [
-            (Evidence(attendance={"live": Attendance(minutes=45)}), True),
-            (Evidence(attendance={"live": Attendance(minutes=44, percent=75)}), True),
-            (Evidence(attendance={"live": Attendance(minutes=20, percent=30)}), False),
+            (Evidence(attendance={"live": AttendanceRecord(minutes=45)}), True),
+            (Evidence(attendance={"live": AttendanceRecord(minutes=44, percent=75)}), True),
+            (Evidence(attendance={"live": AttendanceRecord(minutes=20, percent=30)}), False),
             (Evidence(recordings={"live": 80}), True),
             (Evidence(recordings={"live": 79.9}), False),
         ]
@@ -124,10 +124,10 @@ class TestAttendance:
         gate = AttendedCondition(item="live", percent=75)
         path = path_with_gate(gate, live)
         for minutes, held in [(44.0, False), (45.0, True)]:
-            ev = Evidence(attendance={"live": Attendance(minutes=minutes)})
+            ev = Evidence(attendance={"live": AttendanceRecord(minutes=minutes)})
             assert condition_holds(gate, ev, NOW, path) is held
             assert (evaluate(path, ev, NOW).state("gated") != "locked") is held
-        ev = Evidence(attendance={"live": Attendance(minutes=30)})
+        ev = Evidence(attendance={"live": AttendanceRecord(minutes=30)})
         assert "you attended 30 minutes (50%)" in reasons(gate, ev, live)[0]
 
     def test_without_recording_option_the_recording_does_not_count(self) -> None:
@@ -137,7 +137,7 @@ class TestAttendance:
     def test_explanation_gives_both_current_values(self) -> None:
         live = Item(id="live", title="Live session 3", kind="live_session")
         ev = Evidence(
-            attendance={"live": Attendance(minutes=20, percent=33)}, recordings={"live": 35}
+            attendance={"live": AttendanceRecord(minutes=20, percent=33)}, recordings={"live": 35}
         )
         gate = AttendedCondition(item="live", minutes=45, recording=80)
         (message,) = reasons(gate, ev, live)
@@ -270,10 +270,10 @@ class BadgeCondition(Condition):
     type: Literal["badge"] = "badge"
     badge: str
 
-    def holds(self, ctx: Context) -> bool:
+    def holds(self, ctx: EvaluationContext) -> bool:
         return ctx.facts.profile.get("badges", "").split(",").count(self.badge) > 0
 
-    def describe(self, ctx: Context) -> Reason:
+    def describe(self, ctx: EvaluationContext) -> Reason:
         return Reason(type="badge", message=f"Earn the {self.badge} badge — not earned yet")
 
 

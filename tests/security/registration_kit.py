@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from blendkit import Settings, Store
 from blendkit.cli import cli
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Context, Launch, MessageType, Platform, ResourceLink, UserIdentity
+from blendkit.lti import Launch, LaunchContext, MessageType, Platform, ResourceLink, UserIdentity
 
 TOOL_BASE = "https://tool.example.edu"
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
@@ -122,7 +122,7 @@ class Tenants:
             "deployment_id": deployment_id,
             "user": UserIdentity(sub=sub, name=sub.title(), email=f"{sub}@example.edu"),
             "roles": roles,
-            "context": Context(id=context, title="Biology 101"),
+            "context": LaunchContext(id=context, title="Biology 101"),
             "resource_link": ResourceLink(id="rl-1", title="Week 1"),
             "target_link_uri": "http://tool.test/lti/launch",
         }

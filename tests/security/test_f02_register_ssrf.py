@@ -21,12 +21,11 @@ import httpx
 import pytest
 
 from blendkit.errors import RegistrationError
-from blendkit.http import Fence
+from blendkit.http import Fence, RetryPolicy
 from blendkit.lti._admin import Administrator
 from blendkit.lti._invites import RegistrationInvites
 from blendkit.lti._platforms import InMemoryPlatformRegistry
 from blendkit.lti._registration import DynamicRegistration
-from blendkit.lti._services import RetryPolicy
 from blendkit.lti._tool_config import ToolConfig
 from blendkit.store import Store
 from tests.fence import loopback_fence, public_fence
@@ -221,7 +220,7 @@ def test_open_closed_and_silent_ports_give_the_same_error(invite: Invite) -> Non
                 invites=invite.invites,
                 http=httpx.Client(timeout=1.0),
                 fence=fence,
-                retry=RetryPolicy(attempts=1),
+                retry=RetryPolicy(max_retries=0),
             )
             with pytest.raises(RegistrationError) as failed:
                 registration.register(f"http://127.0.0.1:{port}/config", "t", invite=invite.token)

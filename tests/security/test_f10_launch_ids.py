@@ -33,7 +33,7 @@ from blendkit.integrations.access_log import (
     redact_query_parameters,
 )
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Context, Launch, MessageType, ResourceLink, UserIdentity
+from blendkit.lti import Launch, LaunchContext, MessageType, ResourceLink, UserIdentity
 from blendkit.sessions import FakeMeetingProvider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,7 +218,7 @@ def _launch(app: Flask, *, roles: tuple[str, ...] = (LEARNER,), age: float = 0) 
         deployment_id="dep-1",
         user=UserIdentity(sub="ana" if LEARNER in roles else "rivera", name="A"),
         roles=roles,
-        context=Context(id="bio-101", title="Biology"),
+        context=LaunchContext(id="bio-101", title="Biology"),
         resource_link=ResourceLink(id="rl-1"),
         target_link_uri="http://tool.test/lti/launch",
     )

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from blendkit.lti import Context, Launch, MessageType, UserIdentity, summarize_roles
+from blendkit.lti import Launch, LaunchContext, MessageType, UserIdentity, summarize_roles
 from tests.security.registration_kit import (
     CONTEXT_ADMIN,
     INSTITUTION,
@@ -46,7 +46,7 @@ def _launch(roles: tuple[str, ...]) -> Launch:
         deployment_id="d",
         user=UserIdentity(sub="u"),
         roles=roles,
-        context=Context(id="course-1"),
+        context=LaunchContext(id="course-1"),
         target_link_uri="https://tool.example.edu/lti/launch",
     )
 

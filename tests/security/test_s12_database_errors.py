@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from blendkit import Settings, Store
 from blendkit.courses import CourseService, Enrolment
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Context, Launch, MessageType, ResourceLink, Tenant, UserIdentity
+from blendkit.lti import Launch, LaunchContext, MessageType, ResourceLink, Tenant, UserIdentity
 from blendkit.progression import flipped_classroom
 from blendkit.sessions import FakeMeetingProvider
 from blendkit.store import describe_database_error
@@ -178,7 +178,7 @@ def test_flask_route_hitting_a_database_error(
         deployment_id="dep-1",
         user=UserIdentity(sub=SUB, name=NAME + "\x00", email=EMAIL),
         roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",),
-        context=Context(id="bio-6", title="Biology"),
+        context=LaunchContext(id="bio-6", title="Biology"),
         resource_link=ResourceLink(id="rl-1"),
         target_link_uri="http://tool.test/lti/launch",
     )

@@ -18,7 +18,7 @@ from flask import Flask
 
 from blendkit import Settings, Store
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Context, Launch, MessageType, ResourceLink, UserIdentity
+from blendkit.lti import Launch, LaunchContext, MessageType, ResourceLink, UserIdentity
 from blendkit.sessions import FakeMeetingProvider
 
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -51,7 +51,7 @@ def deep_linking_launch(app: Flask, sub: str = "teach") -> str:
         deployment_id="dep-1",
         user=UserIdentity(sub=sub, name="Dr T", email=f"{sub}@example.edu"),
         roles=(INSTRUCTOR,),
-        context=Context(id="bio-101", title="Biology 101"),
+        context=LaunchContext(id="bio-101", title="Biology 101"),
         resource_link=ResourceLink(id="rl-1"),
         target_link_uri="http://tool.test/lti/launch",
         deep_linking_settings=DL_SETTINGS,

@@ -17,7 +17,7 @@ from flask import Flask
 
 from blendkit import ConfigError, Settings, Store
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Context, Launch, MessageType, ResourceLink, UserIdentity
+from blendkit.lti import Launch, LaunchContext, MessageType, ResourceLink, UserIdentity
 from blendkit.sessions import FakeMeetingProvider
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
@@ -43,7 +43,7 @@ def _launch(app: Flask) -> str:
         deployment_id="dep-1",
         user=UserIdentity(sub="ana", name="Ana"),
         roles=(LEARNER,),
-        context=Context(id="bio-101", title="Biology"),
+        context=LaunchContext(id="bio-101", title="Biology"),
         resource_link=ResourceLink(id="rl-1"),
         target_link_uri="http://tool.test/lti/launch",
     )

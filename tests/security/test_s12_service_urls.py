@@ -21,7 +21,7 @@ import pytest
 from blendkit.errors import LTIError, ServiceError
 from blendkit.http import Fence, OutboundPolicy
 from blendkit.lti._advantage import Advantage
-from blendkit.lti._ags import LineItem, Score
+from blendkit.lti._ags import AGSScore, LineItem
 from blendkit.lti._deep_linking import ResourceLinkItem
 from blendkit.lti._keys import KeySet
 from blendkit.lti._launch import Launch
@@ -108,7 +108,7 @@ def launch(**claims: Any) -> Launch:
     )
 
 
-SCORE_VALUE = Score(
+SCORE_VALUE = AGSScore(
     user_id="s1",
     score_given=1,
     score_maximum=1,

@@ -18,7 +18,7 @@ from blendkit.sessions import (
     ParticipantRecord,
     attendance_evidence,
     build_attendance_report,
-    iso_duration,
+    iso_seconds,
     score_attendance,
     series_attendance,
     virtual_classroom_events,
@@ -117,9 +117,9 @@ def test_full_credit_on_join_and_proportional_policies() -> None:
 
 
 def test_iso_durations() -> None:
-    assert iso_duration(2700) == "PT2700S"
-    assert iso_duration(90.5) == "PT90.5S"
-    assert iso_duration(0.004) == "PT0S"
+    assert iso_seconds(2700) == "PT2700S"
+    assert iso_seconds(90.5) == "PT90.5S"
+    assert iso_seconds(0.004) == "PT0S"
 
 
 def test_virtual_classroom_events_follow_the_merged_intervals() -> None:

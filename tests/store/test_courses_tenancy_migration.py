@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import func, select, text
 
-from blendkit import AlreadyExists, BlendkitError, NotFound, Store
+from blendkit import AlreadyExists, CourseInputInvalid, CourseUnassigned, NotFound, Store
 from blendkit.courses import CourseAssignments, CourseService, Enrolment
 from blendkit.lti import Tenant
 from blendkit.progression import flipped_classroom
@@ -212,7 +212,7 @@ def test_after_the_upgrade_each_deployment_reaches_only_its_own_course(legacy: S
     assert courses.course_key(theirs) == f"canvas.instructure.com:{b.key}:ctx-a"
     assert courses.enrolments(theirs) == []
 
-    with pytest.raises(BlendkitError) as waiting:
+    with pytest.raises(CourseUnassigned) as waiting:
         courses.ensure_course(a, "ctx-shared", title="S", path=path)
     assert waiting.value.code == "courses.unassigned"
     assert "assign-deployment 3" in waiting.value.message
@@ -225,7 +225,7 @@ def test_after_the_upgrade_each_deployment_reaches_only_its_own_course(legacy: S
     ]
     with pytest.raises(NotFound, match="not registered"):
         assignments.assign(3, Tenant(issuer=CANVAS, client_id="k", deployment_id="303:c"))
-    with pytest.raises(BlendkitError) as wrong:
+    with pytest.raises(CourseInputInvalid) as wrong:
         assignments.assign(3, Tenant(issuer=MOODLE, client_id="m1", deployment_id="d1"))
     assert wrong.value.code == "courses.wrong_registration"
     assigned = assignments.assign(3, b)

@@ -32,7 +32,7 @@ from blendkit.integrations.django import (
     roster,
 )
 from blendkit.lti import Launch as LtiLaunch
-from blendkit.lti import LineItem, ResourceLinkItem, Score
+from blendkit.lti import AGSScore, LineItem, ResourceLinkItem
 from tests.django_settings import configure_django
 from tests.e2e.servers import ThreadedServer
 
@@ -86,7 +86,7 @@ def score_view(request: HttpRequest) -> HttpResponse:
             )
         )
     service.post_score(
-        Score(
+        AGSScore(
             userId=launch.user.sub,
             scoreGiven=float(request.POST["score"]),
             scoreMaximum=float(request.POST["max"]),

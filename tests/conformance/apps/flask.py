@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store
 from blendkit.integrations.flask import Blendkit
-from blendkit.lti import Launch, LineItem, ResourceLinkItem, Score
+from blendkit.lti import AGSScore, Launch, LineItem, ResourceLinkItem
 from tests.conformance.apps import CONFORMANCE_ITEM_TITLE
 from tests.e2e.servers import ThreadedServer
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings, store: Store) -> Flask:
                 LineItem(label="Conformance", scoreMaximum=maximum, resourceId="conformance")
             )
         grades.post_score(
-            Score(
+            AGSScore(
                 userId=launch.user.sub,
                 scoreGiven=float(request.form["score"]),
                 scoreMaximum=maximum,

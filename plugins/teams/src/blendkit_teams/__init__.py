@@ -6,7 +6,7 @@ validationToken handshake and clientState check. Teams has one join URL per meet
 matched by Entra user id or email. Configure ``[teams]``; see ``docs/providers/teams.md``.
 """
 
-from blendkit_teams._api import GraphApi, RetryPolicy, parse_retry_after
+from blendkit_teams._api import GRAPH_RETRY, GraphApi
 from blendkit_teams._auth import GraphTokenSource, token_url
 from blendkit_teams._notifications import GraphNotificationHandler, online_meeting_of
 from blendkit_teams._provider import AttendanceReportInfo, TeamsProvider
@@ -14,14 +14,13 @@ from blendkit_teams._subscriptions import Subscription, SubscriptionManager
 
 __all__ = [
     "AttendanceReportInfo",
+    "GRAPH_RETRY",
     "GraphApi",
     "GraphNotificationHandler",
     "GraphTokenSource",
-    "RetryPolicy",
     "Subscription",
     "SubscriptionManager",
     "TeamsProvider",
     "online_meeting_of",
-    "parse_retry_after",
     "token_url",
 ]

@@ -1,7 +1,8 @@
 """The Microsoft Graph REST layer: bearer token, bounded retries, one refresh on 401, paging.
 
 Graph throttles with 429 (and 503/504 under load), usually with ``Retry-After`` in seconds; when
-it is absent the wait doubles from ``RetryPolicy.backoff_seconds``. 503/504 are retried only for
+it is absent the wait grows from ``GRAPH_RETRY.backoff_seconds`` (see
+:class:`blendkit.http.RetryPolicy`). 503/504 are retried only for
 reads, updates and deletes: a create that timed out may have happened. Lists are paged with an
 absolute ``@odata.nextLink``, followed only on Graph's own host so the token never leaks.
 """
@@ -13,9 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
-from pydantic import Field
 
-from blendkit import http
 from blendkit.errors import (
     BlendkitError,
     NotFound,
@@ -24,10 +23,10 @@ from blendkit.errors import (
     ProviderError,
     ProviderRateLimited,
 )
-from blendkit.http import Failure, Fence, RetryingSender, parse_retry_after
+from blendkit.http import Failure, Fence, RetryingSender, RetryPolicy
 from blendkit_teams._auth import GraphTokenSource
 
-__all__ = ["GRAPH_API_BASE", "GraphApi", "RetryPolicy", "parse_retry_after"]
+__all__ = ["GRAPH_API_BASE", "GRAPH_RETRY", "GraphApi"]
 
 GRAPH_API_BASE = "https://graph.microsoft.com/v1.0"
 _THROTTLED = frozenset({429})
@@ -38,11 +37,8 @@ _IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE", "PUT"})
 Sleep = Callable[[float], None]
 
 
-class RetryPolicy(http.RetryPolicy):
-    """How long and how often to wait when Graph is busy (Graph asks for longer first waits)."""
-
-    backoff_seconds: float = Field(default=2.0, ge=0)
-    """First wait when Graph gave no Retry-After; doubled on every further attempt."""
+GRAPH_RETRY = RetryPolicy(backoff_seconds=2.0)
+"""Graph's default: longer first waits than other APIs, as Microsoft's throttling guide asks."""
 
 
 class GraphApi:
@@ -62,9 +58,7 @@ class GraphApi:
         self._tokens = tokens
         self._client = client
         self._base = base_url.rstrip("/")
-        self._sender = RetryingSender(
-            client, retry=retry or RetryPolicy(), fence=fence, sleep=sleep
-        )
+        self._sender = RetryingSender(client, retry=retry or GRAPH_RETRY, fence=fence, sleep=sleep)
         self._timeout = timeout
 
     def request(

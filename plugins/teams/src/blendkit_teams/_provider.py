@@ -48,7 +48,7 @@ from blendkit_teams._subscriptions import Artifact, Subscription, SubscriptionMa
 
 if TYPE_CHECKING:
     from blendkit.config import Settings
-    from blendkit_teams._api import RetryPolicy
+    from blendkit.http import RetryPolicy
 
 __all__ = ["AttendanceReportInfo", "TeamsProvider"]
 

@@ -6,7 +6,7 @@ answers and Q&A, and verified webhooks. Configure ``[zoom]`` in blendkit's setti
 ``docs/providers/zoom.md``.
 """
 
-from blendkit_zoom._api import RetryPolicy, ZoomApi, parse_retry_after
+from blendkit_zoom._api import ZoomApi
 from blendkit_zoom._auth import ZoomTokenSource
 from blendkit_zoom._events import event_id_of
 from blendkit_zoom._ids import encode_meeting_uuid, meeting_path_segment
@@ -18,7 +18,6 @@ __all__ = [
     "PastInstance",
     "PollAnswer",
     "QuestionAsked",
-    "RetryPolicy",
     "ZoomApi",
     "ZoomProvider",
     "ZoomTokenSource",
@@ -27,6 +26,5 @@ __all__ = [
     "encode_meeting_uuid",
     "event_id_of",
     "meeting_path_segment",
-    "parse_retry_after",
     "sign_zoom_webhook",
 ]

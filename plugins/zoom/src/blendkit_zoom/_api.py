@@ -2,8 +2,8 @@
 
 Zoom answers 429 with ``Retry-After`` (seconds, an HTTP date or an ISO timestamp) and
 ``X-RateLimit-Type`` (``QPS`` or ``Daily-limit``). Per-second limits are waited out a bounded
-number of times; a daily limit, or a wait longer than ``RetryPolicy.max_wait``, is reported at
-once as :class:`~blendkit.errors.ProviderRateLimited` with the advised delay.
+number of times; a daily limit, or a wait longer than the policy's ``max_retry_after_seconds``,
+is reported at once as :class:`~blendkit.errors.ProviderRateLimited` with the advised delay.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from blendkit.errors import (
     ProviderError,
     ProviderRateLimited,
 )
-from blendkit.http import Failure, Fence, RetryingSender, RetryPolicy, parse_retry_after
+from blendkit.http import Failure, Fence, RetryingSender, RetryPolicy
 from blendkit_zoom._auth import ZoomTokenSource
 
-__all__ = ["ZOOM_API_BASE", "RetryPolicy", "ZoomApi", "parse_retry_after", "zoom_error_code"]
+__all__ = ["ZOOM_API_BASE", "ZoomApi", "zoom_error_code"]
 
 ZOOM_API_BASE = "https://api.zoom.us/v2"
 MAX_PAGE_SIZE = 300

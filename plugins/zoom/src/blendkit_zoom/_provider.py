@@ -46,7 +46,7 @@ from blendkit_zoom._webhook import ZoomWebhookVerifier
 
 if TYPE_CHECKING:
     from blendkit.config import Settings
-    from blendkit_zoom._api import RetryPolicy
+    from blendkit.http import RetryPolicy
 
 __all__ = ["PastInstance", "ZoomProvider"]
 
