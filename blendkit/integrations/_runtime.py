@@ -99,6 +99,7 @@ class ToolRuntime:
     fence: Fence
     advantage: Advantage
     owns_http_client: bool = field(default=False, repr=False)
+    owns_store: bool = field(default=False, repr=False)
 
     @classmethod
     def build(
@@ -116,6 +117,7 @@ class ToolRuntime:
         run ``blendkit db upgrade`` instead.
         """
         settings = settings or load_settings()
+        owns_store = store is None
         store = store or Store.from_settings(settings)
         if migrate:
             store.migrate()
@@ -144,12 +146,16 @@ class ToolRuntime:
             fence=fence,
             advantage=advantage,
             owns_http_client=owns,
+            owns_store=owns_store,
         )
 
     def close(self) -> None:
-        """Close the HTTP client this runtime created (a client passed in stays open)."""
+        """Close the HTTP client and the store's connection pool this runtime created (a client
+        or store passed in stays open)."""
         if self.owns_http_client:
             self.http_client.close()
+        if self.owns_store:
+            self.store.dispose()
 
     def warn_unless_ready(self) -> bool:
         """At start-up without migrating: one warning line when the database is not ready

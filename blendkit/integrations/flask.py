@@ -25,10 +25,11 @@ at the cap.
 
 Everything built for an app lives in ``app.extensions["blendkit"]`` (:class:`BlendkitState`), so
 one extension serves several apps; :meth:`Blendkit.close` (or the app being garbage-collected)
-closes the HTTP client it created. ``init_app`` migrates the database only outside production
-(``[tool] environment``); production runs ``blendkit db upgrade``. blendkit's HTML error page
-answers its own routes and views decorated with :meth:`Blendkit.launch_required`; the app's other
-routes get JSON errors for JSON requests and the app's own HTTP error handlers otherwise.
+closes the HTTP client and the store's pool it created. ``init_app`` migrates the database only
+outside production (``[tool] environment``); production runs ``blendkit db upgrade``. blendkit's
+HTML error page answers its own routes and views decorated with :meth:`Blendkit.launch_required`;
+the app's other routes get JSON errors for JSON requests and the app's own HTTP error handlers
+otherwise.
 """
 
 from __future__ import annotations
@@ -226,9 +227,9 @@ class Blendkit:
 
     @staticmethod
     def close(app: Flask) -> None:
-        """Close what the extension built for ``app`` (its HTTP client, unless one was passed
-        in) and forget the app's state. Harmless when called twice; the same happens on its own
-        when ``app`` is garbage-collected."""
+        """Close what the extension built for ``app`` (its HTTP client and store's pool, unless
+        passed in) and forget the app's state. Harmless when called twice; the same happens on
+        its own when ``app`` is garbage-collected."""
         state = app.extensions.pop(EXTENSION_KEY, None)
         if isinstance(state, BlendkitState):
             if state.closer is not None:

@@ -13,6 +13,7 @@ from blendkit import Store
 from blendkit.errors import LaunchRejected
 from blendkit.integrations.flask import Blendkit
 from tests.integrations.conftest import AppFactory
+from tests.lti.launch_kit import validated_launch
 
 JSON = {"Accept": "application/json"}
 CLOSED_PORT_URL = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
@@ -32,7 +33,9 @@ def _routes(app: Flask) -> Flask:
     @app.get("/course")
     @Blendkit.launch_required
     def course() -> str:
-        return "never"
+        launch = Blendkit.current_launch()
+        assert launch is not None
+        return f"course of {launch.user.sub}"
 
     @app.post("/api/refuse")
     def refuse() -> str:
@@ -87,6 +90,13 @@ def test_a_view_that_opts_in_gets_blendkits_page(app: Flask) -> None:
     text = answer.get_data(as_text=True)
     assert "The launch was refused" in text
     assert "lti.launch_session_expired" in text
+
+
+def test_a_view_that_opts_in_serves_a_kept_launch(app: Flask) -> None:
+    launch_id = Blendkit.state(app).launches.save(validated_launch("ana"))
+    answer = app.test_client().get("/course", query_string={"launch": launch_id})
+    assert answer.status_code == 200
+    assert answer.get_data(as_text=True) == "course of ana"
 
 
 def test_blendkits_routes_keep_their_page_even_for_json_clients(app: Flask) -> None:

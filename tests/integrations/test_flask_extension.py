@@ -134,6 +134,17 @@ def test_close_closes_the_client_the_extension_created_but_not_one_passed_in(
     Blendkit.close(made)  # closing twice is harmless
 
 
+def test_close_releases_the_connections_of_a_store_the_extension_opened(tmp_path: Path) -> None:
+    app = Flask("own_store")
+    url = f"sqlite:///{tmp_path / 'own.sqlite3'}"
+    Blendkit(app, settings=_settings(url), migrate=True)
+    store = Blendkit.state(app).store
+    assert app.test_client().get("/readyz").status_code == 200
+    assert store.engine.pool.checkedin() > 0, "the pool kept the connection readyz used"
+    Blendkit.close(app)
+    assert store.engine.pool.checkedin() == 0
+
+
 def test_an_app_that_goes_away_closes_its_client(tool_store: Store) -> None:
     app = Flask("short_lived")
     Blendkit(app, settings=_settings("sqlite://"), store=tool_store)

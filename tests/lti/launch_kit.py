@@ -29,8 +29,12 @@ from blendkit.lti import (
     InMemoryNonceStore,
     InMemoryPlatformRegistry,
     JWKSCache,
+    Launch,
+    MessageType,
     Platform,
+    ResourceLink,
     Tool,
+    UserIdentity,
 )
 from blendkit.lti._keys import public_jwk
 
@@ -96,6 +100,21 @@ def platform_jwks_client() -> httpx.Client:
                 else httpx.Response(404)
             )
         )
+    )
+
+
+def validated_launch(sub: str = "ana", *, role: str = "Learner") -> Launch:
+    """A launch as the validator returns it (a learner of one resource link, no course)."""
+    return Launch(
+        message_type=MessageType.RESOURCE_LINK,
+        version="1.3.0",
+        issuer="https://lms.example.edu",
+        client_id="client-1",
+        deployment_id="dep-1",
+        user=UserIdentity(sub=sub, name=sub.title()),
+        roles=(MEMBERSHIP + role,),
+        resource_link=ResourceLink(id="rl-1"),
+        target_link_uri="http://tool.test/lti/launch",
     )
 
 
