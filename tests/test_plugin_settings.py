@@ -217,6 +217,7 @@ def test_zoom_and_teams_sections_come_from_their_plugins(monkeypatch: pytest.Mon
     settings = load_settings()
     zoom = settings.plugin("zoom", ZoomSettings)
     assert zoom is ZoomSettings.of(settings)
+    assert settings.zoom is zoom, "attribute access keeps working for existing callers"
     assert zoom.client_secret is not None
     assert zoom.client_secret.get_secret_value() == ZOOM_SECRET
     assert TeamsSettings.of(settings).timeout_seconds == 7.5
