@@ -77,6 +77,8 @@ def installed_sections(reserved: frozenset[str] = frozenset()) -> dict[str, type
             reason = "it is not a pydantic model (subclass blendkit.config.SettingsSection)"
         elif name in reserved:
             reason = "that name is a built-in setting"
+        elif not (name.isidentifier() and name == name.lower()):
+            reason = "a section name is a lowercase identifier (it names BLENDKIT_<NAME>_<KEY>)"
         elif model.model_config.get("extra") != "forbid":
             reason = "its model does not forbid unknown keys (subclass SettingsSection)"
         else:

@@ -78,6 +78,7 @@ def notifier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type]:
             [blendkit.settings]
             notifier = fake_notifier_plugin:NotifierSettings
             tool = fake_notifier_plugin:NotifierSettings
+            Bad-Name = fake_notifier_plugin:NotifierSettings
             loose = fake_notifier_plugin:Loose
             """
         ),
@@ -92,6 +93,7 @@ def notifier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[type]:
         skipped = " ".join(str(w.message) for w in caught)
         assert "'tool'" in skipped, "a plugin cannot take a built-in section"
         assert "'loose'" in skipped, "a section must forbid unknown keys"
+        assert "'Bad-Name'" in skipped, "a section name must work as a variable name"
         model = load_plugin(SETTINGS_GROUP, "notifier")
         assert isinstance(model, type)
         yield model
