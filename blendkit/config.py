@@ -10,10 +10,19 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self, TypeVar, overload
 
 from cryptography.fernet import Fernet
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +31,13 @@ from pydantic_settings import (
 )
 
 from blendkit._fence_rules import parse_allowed_entry
+from blendkit._settings_sections import (
+    PluginSectionsEnvSource,
+    SectionProblems,
+    installed_sections,
+    read_section,
+    validate_sections,
+)
 from blendkit.errors import ConfigError
 
 __all__ = [
@@ -30,22 +46,26 @@ __all__ = [
     "LTISettings",
     "MetricsSettings",
     "Settings",
-    "TeamsSettings",
+    "SettingsSection",
     "ToolAdmin",
     "ToolSettings",
     "XAPISettings",
-    "ZoomSettings",
     "load_settings",
 ]
 
 CONFIG_ENV = "BLENDKIT_CONFIG"
+SECTIONS_ERROR = "settings_sections"
+_SectionT = TypeVar("_SectionT", bound=BaseModel)
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class SettingsSection(BaseModel):
+    """Base of every settings section, built-in or a plugin's: unknown keys are errors, values
+    are frozen, and a rejected value is never echoed in an error (it may be a secret)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
-class DatabaseSettings(_Section):
+class DatabaseSettings(SettingsSection):
     """Where blendkit keeps its records."""
 
     url: str = Field(
@@ -62,7 +82,7 @@ class DatabaseSettings(_Section):
     )
 
 
-class ToolAdmin(_Section):
+class ToolAdmin(SettingsSection):
     """A person who administers the whole tool when they launch it: a user ``sub`` of one issuer
     (a ``sub`` is unique only within its platform), optionally of one registration only."""
 
@@ -75,7 +95,7 @@ class ToolAdmin(_Section):
     )
 
 
-class ToolSettings(_Section):
+class ToolSettings(SettingsSection):
     """How the tool is reached by platforms and browsers, and who administers it."""
 
     environment: Literal["production", "development"] = Field(
@@ -145,7 +165,7 @@ class ToolSettings(_Section):
         return self.environment == "production"
 
 
-class HTTPSettings(_Section):
+class HTTPSettings(SettingsSection):
     """Outbound fetches (JWKS, platform services, LRS, meeting providers): where and how much."""
 
     allowed_hosts: tuple[str, ...] = Field(
@@ -181,7 +201,7 @@ class HTTPSettings(_Section):
         return value
 
 
-class MetricsSettings(_Section):
+class MetricsSettings(SettingsSection):
     """The Prometheus ``/metrics`` endpoint (needs the ``metrics`` extra)."""
 
     token: SecretStr | None = Field(
@@ -200,7 +220,7 @@ class MetricsSettings(_Section):
         return value
 
 
-class LTISettings(_Section):
+class LTISettings(SettingsSection):
     """Launch validation knobs."""
 
     leeway_seconds: int = Field(default=60, ge=0, le=600)
@@ -234,7 +254,7 @@ class LTISettings(_Section):
     )
 
 
-class XAPISettings(_Section):
+class XAPISettings(SettingsSection):
     """The Learning Record Store statements are delivered to (none: keep them locally)."""
 
     endpoint: str | None = None
@@ -274,31 +294,6 @@ class XAPISettings(_Section):
     )
 
 
-class ZoomSettings(_Section):
-    """Zoom Server-to-Server OAuth app and webhook secret."""
-
-    account_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    webhook_secret: SecretStr | None = None
-    user_id: str = Field(
-        default="me",
-        description="Zoom user (id or email) who hosts the meetings blendkit creates.",
-    )
-    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-
-
-class TeamsSettings(_Section):
-    """Microsoft Graph app registration and change-notification client state."""
-
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    organizer: str | None = None
-    client_state: SecretStr | None = None
-    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-
-
 class Settings(BaseSettings):
     """All of blendkit's settings. Build with :func:`load_settings` to get clear errors."""
 
@@ -306,8 +301,11 @@ class Settings(BaseSettings):
         env_prefix="BLENDKIT_",
         env_nested_delimiter="_",
         env_nested_max_split=1,
-        extra="forbid",
+        # Unknown keys are kept for the plugin sections' validator below, which refuses every
+        # key that is neither a built-in setting nor an installed plugin's section.
+        extra="allow",
         frozen=True,
+        hide_input_in_errors=True,
     )
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -317,8 +315,37 @@ class Settings(BaseSettings):
     xapi: XAPISettings = Field(default_factory=XAPISettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     meeting_provider: str = "fake"
-    zoom: ZoomSettings = Field(default_factory=ZoomSettings)
-    teams: TeamsSettings = Field(default_factory=TeamsSettings)
+
+    @model_validator(mode="after")
+    def _plugin_sections(self) -> Self:
+        given = self.__pydantic_extra__ if self.__pydantic_extra__ is not None else {}
+        builtin = sorted(type(self).model_fields)
+        try:
+            sections = validate_sections(given, installed_sections(frozenset(builtin)), builtin)
+        except SectionProblems as exc:
+            raise PydanticCustomError(
+                SECTIONS_ERROR, "{problems}", {"problems": str(exc)}
+            ) from None
+        given.clear()
+        given.update(sections)
+        return self
+
+    @overload
+    def plugin(self, name: str) -> BaseModel: ...
+
+    @overload
+    def plugin(self, name: str, model: type[_SectionT]) -> _SectionT: ...
+
+    def plugin(self, name: str, model: type[BaseModel] | None = None) -> BaseModel:
+        """The section ``[name]`` of an installed plugin, validated by its model (``model``
+        also checks the type, for the type checker). :class:`ConfigError` when no installed
+        plugin declares it, or when it is absent and a key of it has no default."""
+        return read_section(self.__pydantic_extra__ or {}, name, model)
+
+    def plugin_sections(self) -> dict[str, BaseModel]:
+        """Every installed plugin's section that can be read, by name."""
+        extra = self.__pydantic_extra__ or {}
+        return {k: v for k, v in extra.items() if isinstance(v, BaseModel)}
 
     @classmethod
     def settings_customise_sources(
@@ -329,7 +356,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        builtin = frozenset(settings_cls.model_fields)
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            PluginSectionsEnvSource(settings_cls, builtin),
+        ]
         path = os.environ.get(CONFIG_ENV)
         if path:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
@@ -339,6 +371,9 @@ class Settings(BaseSettings):
 def _describe(error: ValidationError, origin: str) -> str:
     problems = []
     for item in error.errors():
+        if item["type"] == SECTIONS_ERROR:  # already "section.key: message"
+            problems.append(item["msg"])
+            continue
         key = ".".join(str(part) for part in item["loc"]) or "(top level)"
         problems.append(f"{key}: {item['msg']}")
     return f"{origin}: " + "; ".join(problems)

@@ -1,7 +1,9 @@
 """Entry-point discovery for plugins.
 
-Groups: ``blendkit.meeting_providers`` (name → a MeetingProvider factory) and
-``blendkit.conditions`` (type name → a progression Condition class). A plugin that fails to load
+Groups: ``blendkit.meeting_providers`` (name → a MeetingProvider factory),
+``blendkit.conditions`` (type name → a progression Condition class) and ``blendkit.settings``
+(section name → the pydantic model of the plugin's settings section, see
+:class:`blendkit.config.SettingsSection`). A plugin that fails to load
 is reported with a warning and skipped, never a crash. Set ``BLENDKIT_DISABLE_PLUGINS=1`` to load
 none (or a comma-separated list of ``group:name`` / ``name`` to skip only those).
 """
@@ -19,6 +21,7 @@ __all__ = [
     "CONDITIONS_GROUP",
     "MEETING_PROVIDERS_GROUP",
     "PluginLoadWarning",
+    "SETTINGS_GROUP",
     "clear_plugin_cache",
     "load_plugin",
     "load_plugins",
@@ -26,6 +29,7 @@ __all__ = [
 
 MEETING_PROVIDERS_GROUP = "blendkit.meeting_providers"
 CONDITIONS_GROUP = "blendkit.conditions"
+SETTINGS_GROUP = "blendkit.settings"
 DISABLE_ENV = "BLENDKIT_DISABLE_PLUGINS"
 
 

@@ -46,12 +46,22 @@ from blendkit.operations import (
 )
 from blendkit.store import KeyEncryption, Store, describe_database_error
 
-__all__ = ["LAUNCH_HEADER", "LAUNCH_PARAM", "ToolRuntime", "json_response", "no_store"]
+__all__ = [
+    "LAUNCH_HEADER",
+    "LAUNCH_PARAM",
+    "UPGRADE_COMMAND",
+    "ToolRuntime",
+    "json_response",
+    "no_store",
+]
 
 LAUNCH_PARAM = "launch"
 """The query/form parameter that names a kept launch on pages inside the LMS frame."""
 LAUNCH_HEADER = "X-Blendkit-Launch"
 """The header alternative to :data:`LAUNCH_PARAM` (for scripts in the frame)."""
+
+UPGRADE_COMMAND = "blendkit db upgrade"
+"""The command that applies pending migrations (production apps never migrate at start-up)."""
 
 log = logging.getLogger("blendkit.web")
 
@@ -89,6 +99,7 @@ class ToolRuntime:
     fence: Fence
     advantage: Advantage
     owns_http_client: bool = field(default=False, repr=False)
+    owns_store: bool = field(default=False, repr=False)
 
     @classmethod
     def build(
@@ -106,6 +117,7 @@ class ToolRuntime:
         run ``blendkit db upgrade`` instead.
         """
         settings = settings or load_settings()
+        owns_store = store is None
         store = store or Store.from_settings(settings)
         if migrate:
             store.migrate()
@@ -134,12 +146,35 @@ class ToolRuntime:
             fence=fence,
             advantage=advantage,
             owns_http_client=owns,
+            owns_store=owns_store,
         )
 
     def close(self) -> None:
-        """Close the HTTP client this runtime created (a client passed in stays open)."""
+        """Close the HTTP client and the store's connection pool this runtime created (a client
+        or store passed in stays open)."""
         if self.owns_http_client:
             self.http_client.close()
+        if self.owns_store:
+            self.store.dispose()
+
+    def warn_unless_ready(self) -> bool:
+        """At start-up without migrating: one warning line when the database is not ready
+        (pending migrations name ``blendkit db upgrade``); whether it is ready."""
+        readiness = check_readiness(self.store)
+        if not readiness.ready:
+            action = (
+                f"run `{UPGRADE_COMMAND}`"
+                if readiness.reason == "migrations_pending"
+                else "/readyz answers 503 until it is"
+            )
+            log.warning(
+                "database not ready at start-up (%s: %s) and this process does not migrate "
+                "([tool] environment is production, or migrate=False): %s",
+                readiness.reason,
+                (readiness.detail or "").split(";")[0],
+                action,
+            )
+        return readiness.ready
 
     # -- LTI endpoints ----------------------------------------------------------------------
 
@@ -225,8 +260,11 @@ class ToolRuntime:
         readiness = check_readiness(self.store)
         if readiness.ready:
             return json_response({"status": "ready"})
+        body = {"status": "unavailable", "reason": readiness.reason}
+        if readiness.reason == "migrations_pending":
+            body["action"] = f"run `{UPGRADE_COMMAND}`"
         return json_response(
-            {"status": "unavailable", "reason": readiness.reason},
+            body,
             503,
             headers=(
                 ("Cache-Control", "no-store"),
@@ -237,13 +275,37 @@ class ToolRuntime:
     # -- errors -----------------------------------------------------------------------------
 
     @staticmethod
-    def refusal(error: BlendkitError, *, as_json: bool = False) -> HttpResponse:
+    def log_refusal(error: BlendkitError) -> None:
+        """The one log line of a refusal: code and message only (never a token)."""
+        log.warning("request refused: %s %s", error.code, error.message)
+
+    @classmethod
+    def refusal(cls, error: BlendkitError, *, as_json: bool = False) -> HttpResponse:
         """A blendkit error as its page (``as_json``: as ``{"error": code, "message": …}``
         for a host app's JSON endpoints), logged by code and message only (never a token)."""
-        log.warning("request refused: %s %s", error.code, error.message)
         if as_json:
-            return json_response(error.to_dict(), error.http_status)
+            return cls.json_refusal(error)
+        cls.log_refusal(error)
         return no_store(error_response(error))
+
+    @classmethod
+    def json_refusal(cls, error: BlendkitError) -> HttpResponse:
+        """A blendkit error as ``{"error": code, "message": …}`` (:meth:`BlendkitError.to_dict`)
+        with its status, for the host app's JSON routes; logged like :meth:`refusal`."""
+        cls.log_refusal(error)
+        return json_response(error.to_dict(), error.http_status)
+
+    @staticmethod
+    def database_error(error: BaseException, method: str, path: str) -> StoreError:
+        """A database error that is not an outage as ``store.database`` (500), logged by class
+        and summary only (its text may quote learner data)."""
+        summary = describe_database_error(error)
+        log.error("database error on %s %s: %s", method, path, summary)
+        return StoreError(
+            f"the database could not complete this request ({summary}); the server log has the "
+            "same line with the time: check the database's health, or the data this launch sent",
+            code="store.database",
+        )
 
     @staticmethod
     def outage(
@@ -278,15 +340,5 @@ class ToolRuntime:
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(error, SQLAlchemyError):
-            summary = describe_database_error(error)
-            log.error("database error on %s %s: %s", method, path, summary)
-            return cls.refusal(
-                StoreError(
-                    f"the database could not complete this request ({summary}); the server log "
-                    "has the same line with the time: check the database's health, or the data "
-                    "this launch sent",
-                    code="store.database",
-                ),
-                as_json=as_json,
-            )
+            return cls.refusal(cls.database_error(error, method, path), as_json=as_json)
         return None

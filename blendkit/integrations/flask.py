@@ -22,15 +22,24 @@ not answer makes any route answer 503 with ``Retry-After`` and one log line.
 ``[tool] max_webhook_bytes`` under ``/webhooks/`` and ``/lti/``, ``max_request_bytes`` elsewhere):
 a larger declared length is answered 413 before the body is read, and a chunked body is cut off
 at the cap.
+
+Everything built for an app lives in ``app.extensions["blendkit"]`` (:class:`BlendkitState`), so
+one extension serves several apps; :meth:`Blendkit.close` (or the app being garbage-collected)
+closes the HTTP client and the store's pool it created. ``init_app`` migrates the database only
+outside production (``[tool] environment``); production runs ``blendkit db upgrade``. blendkit's
+HTML error page answers its own routes and views decorated with :meth:`Blendkit.launch_required`;
+the app's other routes get JSON errors for JSON requests and the app's own HTTP error handlers
+otherwise.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass, field
+from typing import Any, TypedDict, TypeVar, Unpack, cast, overload
 
 import httpx
 from flask import Blueprint, Flask, current_app, g, request
@@ -38,10 +47,18 @@ from flask import Response as FlaskResponse
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
-from blendkit.config import Settings
-from blendkit.errors import BlendkitError, LaunchRejected, StoreError
+from blendkit.config import Settings, load_settings
+from blendkit.errors import BlendkitError, LaunchRejected
 from blendkit.http import Fence
-from blendkit.integrations._flask_operations import install_operations, unavailable_response
+from blendkit.integrations._flask_answers import (
+    BLENDKIT_PAGE,
+    database_error_handler,
+    default_launch_page,
+    error_handler,
+    outage_response,
+    to_flask_response,
+)
+from blendkit.integrations._flask_operations import install_operations
 from blendkit.integrations._runtime import LAUNCH_HEADER, LAUNCH_PARAM, ToolRuntime
 from blendkit.limits import CappedStream, RequestLimits
 from blendkit.lti import (
@@ -53,15 +70,16 @@ from blendkit.lti import (
     Launch,
     NamesRoleService,
 )
-from blendkit.operations import database_unavailable
-from blendkit.store import Store, describe_database_error
+from blendkit.store import Store
 from blendkit.xapi import Outbox
 
 __all__ = [
     "Blendkit",
+    "BlendkitOptions",
     "BlendkitState",
     "EXTENSION_KEY",
     "LaunchHandler",
+    "database_error_handler",
     "error_handler",
     "from_flask_request",
     "in_one_transaction",
@@ -88,79 +106,85 @@ def from_flask_request() -> HttpRequest:
     )
 
 
-def to_flask_response(response: HttpResponse) -> FlaskResponse:
-    """An :class:`HttpResponse` from the core as a Flask response (cookies included)."""
-    out = FlaskResponse(response.body, status=response.status)
-    out.headers.clear()
-    for name, value in response.headers:
-        out.headers.add(name, value)
-    if out.headers.get("Content-Type") is None:
-        out.headers["Content-Type"] = "text/html; charset=utf-8"
-    for cookie in response.cookies:
-        out.headers.add("Set-Cookie", cookie.header_value())
-    return out
+class BlendkitOptions(TypedDict, total=False):
+    """What ``Blendkit(...)`` (defaults for every app) and ``init_app(app, ...)`` (this app)
+    accept; anything left out is built from the settings."""
 
-
-def _default_launch_page(launch: Launch, launch_id: str) -> ResponseReturnValue:
-    """Used when the app registers no handler: a plain page proving the launch worked."""
-    from html import escape
-
-    title = launch.context.title if launch.context and launch.context.title else "(no course)"
-    role = "instructor" if launch.is_instructor else "learner" if launch.is_learner else "other"
-    body = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>blendkit</title>"
-        f"</head><body><h1>{escape(title)}</h1><p>Signed in as {escape(launch.user.sub)} "
-        f"({escape(role)}).</p></body></html>"
-    )
-    return FlaskResponse(body, status=200, content_type="text/html; charset=utf-8")
+    settings: Settings
+    store: Store
+    http_client: httpx.Client
+    """A client passed in stays open when the app is closed."""
+    fence: Fence
+    migrate: bool | None
+    """Upgrade the database schema first (default: unless ``[tool] environment`` is
+    production, where ``blendkit db upgrade`` does it)."""
 
 
 @dataclass
 class BlendkitState(ToolRuntime):
     """What the extension keeps in ``app.extensions["blendkit"]``: the shared
-    :class:`~blendkit.integrations._runtime.ToolRuntime` plus the app's launch handler."""
+    :class:`~blendkit.integrations._runtime.ToolRuntime` plus the app's own launch handler."""
 
-    launch_handler: LaunchHandler = _default_launch_page
+    launch_handler: LaunchHandler | None = None
+    """This app's handler (``Blendkit.on_launch(app=app)``); ``None``: the extension's."""
     metrics: Any = None
     """The app's :class:`blendkit.operations.metrics.Metrics` (``None``: no ``[metrics] token``)."""
+    extension: Blendkit | None = field(default=None, repr=False)
+    closer: weakref.finalize[Any, Any] | None = field(default=None, repr=False)
+
+    def handler(self) -> LaunchHandler:
+        """The app's handler, else the extension's, else a plain page proving the launch."""
+        if self.launch_handler is not None:
+            return self.launch_handler
+        if self.extension is not None and self.extension.launch_handler is not None:
+            return self.extension.launch_handler
+        return default_launch_page
 
 
 class Blendkit:
-    """The Flask extension: ``Blendkit(app)`` or ``Blendkit().init_app(app)``."""
+    """The Flask extension: ``Blendkit(app)`` or ``Blendkit().init_app(app)``.
 
-    def __init__(
-        self,
-        app: Flask | None = None,
-        *,
-        settings: Settings | None = None,
-        store: Store | None = None,
-        http_client: httpx.Client | None = None,
-        fence: Fence | None = None,
-        migrate: bool = True,
-    ) -> None:
-        self._settings = settings
-        self._store = store
-        self._http_client = http_client
-        self._fence = fence
-        self._migrate = migrate
-        self._launch_handler: LaunchHandler = _default_launch_page
-        self._states: list[BlendkitState] = []
+    The extension object holds only defaults (settings, store, client, fence, migrate and a
+    launch handler) that apply to every app it initialises later; everything built for an app
+    lives in that app's ``app.extensions["blendkit"]``, so one extension can serve several apps
+    (tests, app factories) without sharing their handlers, clients or metrics.
+    """
+
+    def __init__(self, app: Flask | None = None, **defaults: Unpack[BlendkitOptions]) -> None:
+        self._defaults = defaults
+        self.launch_handler: LaunchHandler | None = None
+        """The handler of every app without one of its own (set by :meth:`on_launch`)."""
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app: Flask) -> None:
-        """Build the tool for ``app`` and register the ``/lti`` blueprint."""
+    def init_app(self, app: Flask, **options: Unpack[BlendkitOptions]) -> None:
+        """Build the tool for ``app`` and register the ``/lti`` blueprint.
+
+        Arguments override the extension's defaults for this app only. ``migrate`` (default:
+        the extension's, else true unless ``[tool] environment`` is production) upgrades the
+        database first; production deployments run ``blendkit db upgrade`` instead, and a
+        schema that is not current is logged once here and reported by ``/readyz``.
+        """
+        chosen = BlendkitOptions(**self._defaults)
+        chosen.update(cast(BlendkitOptions, {k: v for k, v in options.items() if v is not None}))
+        settings = chosen.get("settings") or load_settings()
+        migrate = chosen.get("migrate")
+        if migrate is None:
+            migrate = not settings.tool.production
         state = BlendkitState.build(
-            settings=self._settings,
-            store=self._store,
-            http_client=self._http_client,
-            fence=self._fence,
-            migrate=self._migrate,
+            settings=settings,
+            store=chosen.get("store"),
+            http_client=chosen.get("http_client"),
+            fence=chosen.get("fence"),
+            migrate=migrate,
         )
-        state.launch_handler = self._launch_handler
-        settings = state.settings
+        if not migrate:
+            state.warn_unless_ready()
+        state.extension = self
+        # The app holds the state, never the reverse: the finaliser runs when the app is
+        # collected (Flask has no shutdown hook) and closes the client the runtime created.
+        state.closer = weakref.finalize(app, state.close)
         app.extensions[EXTENSION_KEY] = state
-        self._states.append(state)
         # First of all hooks, so no other hook (a CSRF check reading the form) sees the body first.
         app.before_request_funcs.setdefault(None, []).insert(
             0, _body_cap(RequestLimits.from_settings(settings))
@@ -172,12 +196,60 @@ class Blendkit:
 
     # -- application hooks --------------------------------------------------------------------
 
-    def on_launch(self, handler: LaunchHandler) -> LaunchHandler:
-        """Register what happens after a valid launch: ``handler(launch, launch_id)``."""
-        self._launch_handler = handler
-        for state in self._states:
-            state.launch_handler = handler
-        return handler
+    @overload
+    def on_launch(self, handler: LaunchHandler, *, app: None = None) -> LaunchHandler: ...
+
+    @overload
+    def on_launch(
+        self, handler: None = None, *, app: Flask | None = None
+    ) -> Callable[[LaunchHandler], LaunchHandler]: ...
+
+    def on_launch(
+        self, handler: LaunchHandler | None = None, *, app: Flask | None = None
+    ) -> LaunchHandler | Callable[[LaunchHandler], LaunchHandler]:
+        """Register what happens after a valid launch: ``handler(launch, launch_id)``.
+
+        ``@bk.on_launch`` sets the handler of every app this extension serves that has none of
+        its own (apps initialised before or after); ``@bk.on_launch(app=app)`` sets ``app``'s
+        handler only.
+        """
+
+        state = None if app is None else Blendkit.state(app)  # refuses an app never initialised
+
+        def register(chosen: LaunchHandler) -> LaunchHandler:
+            if state is None:
+                self.launch_handler = chosen
+            else:
+                state.launch_handler = chosen
+            return chosen
+
+        return register if handler is None else register(handler)
+
+    @staticmethod
+    def close(app: Flask) -> None:
+        """Close what the extension built for ``app`` (its HTTP client and store's pool, unless
+        passed in) and forget the app's state. Harmless when called twice; the same happens on
+        its own when ``app`` is garbage-collected."""
+        state = app.extensions.pop(EXTENSION_KEY, None)
+        if isinstance(state, BlendkitState):
+            if state.closer is not None:
+                state.closer()
+            else:
+                state.close()
+
+    @staticmethod
+    def launch_required(view: _View) -> _View:
+        """Decorate a view that serves launched users: it answers blendkit's error page (not the
+        app's idiom) for a missing or expired launch and any other blendkit error, and the view
+        finds the launch with :meth:`current_launch`."""
+
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            Blendkit.current_launch()
+            return view(*args, **kwargs)
+
+        setattr(wrapper, BLENDKIT_PAGE, True)
+        return cast(_View, wrapper)
 
     @staticmethod
     def state(app: Flask | None = None) -> BlendkitState:
@@ -186,7 +258,9 @@ class Blendkit:
         try:
             return cast(BlendkitState, target.extensions[EXTENSION_KEY])
         except KeyError as exc:
-            raise RuntimeError("Blendkit(app) was not initialised on this Flask app") from exc
+            raise RuntimeError(
+                "blendkit is not set up on this Flask app: call Blendkit(app) or init_app(app)"
+            ) from exc
 
     @staticmethod
     def watch_outbox(outbox: Outbox, app: Flask | None = None) -> None:
@@ -302,7 +376,7 @@ def _blueprint() -> Blueprint:
                 return to_flask_response(outcome)
             launch_id = state.launches.save(outcome)
             g.blendkit_launch = outcome
-            return state.launch_handler(outcome, launch_id)  # Tool.launch logged the acceptance
+            return state.handler()(outcome, launch_id)  # Tool.launch logged the acceptance
 
     @bp.get("/jwks")
     def jwks() -> FlaskResponse:
@@ -317,51 +391,3 @@ def _blueprint() -> Blueprint:
         return to_flask_response(Blendkit.state().canvas_json())
 
     return bp
-
-
-def database_error_handler(error: SQLAlchemyError) -> ResponseReturnValue:
-    """A database error as a ``store.database`` refusal (500), rendered by the app's handler
-    for blendkit errors; logged by class and code only (its text may quote learner data).
-
-    A connection-class error (refused, dropped, pool exhausted) is an outage, not a bug: 503
-    ``store.unavailable`` with ``Retry-After`` and one warning line."""
-    if database_unavailable(error) is not None:
-        return unavailable_response(error)
-    summary = describe_database_error(error)
-    log.error("database error on %s %s: %s", request.method, request.path, summary)
-    refused = StoreError(
-        f"the database could not complete this request ({summary}); the server log has the "
-        "same line with the time: check the database's health, or the data this launch sent",
-        code="store.database",
-    )
-    return current_app.handle_user_exception(refused)
-
-
-def outage_response(error: BaseException) -> FlaskResponse | None:
-    """The 503 + ``Retry-After`` answer (and its one log line) when ``error`` comes from a
-    database that does not answer, else ``None``: for apps with their own error handler."""
-    cause = database_unavailable(error)
-    return None if cause is None else unavailable_response(cause)
-
-
-_OWN_BLUEPRINTS = frozenset({"blendkit_lti", "blendkit_ops"})
-
-
-def _host_route_wants_json() -> bool:
-    """True on the host app's own routes when the client prefers JSON to HTML."""
-    if request.blueprint in _OWN_BLUEPRINTS:
-        return False
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
-
-
-def error_handler(error: BlendkitError) -> FlaskResponse:
-    """Render any blendkit error as a page naming its code (registered by ``init_app``).
-
-    blendkit's own routes always answer the page (a browser in the LMS frame reads it); the host
-    app's routes answer ``{"error": code, "message": ...}`` JSON to clients that ask for JSON."""
-    outage = outage_response(error)
-    if outage is not None:
-        return outage
-    # Code and message only: they never contain tokens, cookies or secrets.
-    return to_flask_response(ToolRuntime.refusal(error, as_json=_host_route_wants_json()))

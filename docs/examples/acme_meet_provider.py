@@ -2,23 +2,31 @@
 
 It shows everything a real plugin needs: the factory signature, an injected ``httpx.Client``
 with timeouts, paging, errors mapped onto blendkit's error tree, and a webhook verified with an
-HMAC over the raw body. Register it in your distribution's pyproject.toml:
+HMAC over the raw body, and its own ``[acme]`` settings section. Register both in your
+distribution's pyproject.toml:
 
     [project.entry-points."blendkit.meeting_providers"]
     acme = "acme_meet_provider:AcmeMeetProvider"
+
+    [project.entry-points."blendkit.settings"]
+    acme = "acme_meet_provider:AcmeSettings"
+
+The section is then configured like a built-in one: ``[acme] api_token = "…"`` in the TOML file
+or ``BLENDKIT_ACME_API_TOKEN``; an unknown key (``[acme] api_tokn``) stops start-up with one
+line naming it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from pydantic import Field, SecretStr
 
-from blendkit.config import Settings
+from blendkit.config import Settings, SettingsSection
 from blendkit.errors import NotFound, ProviderAuthError, ProviderError, WebhookRejected
 from blendkit.sessions import (
     GenericEvent,
@@ -37,8 +45,17 @@ from blendkit.sessions import (
 )
 
 
+class AcmeSettings(SettingsSection):
+    """``[acme]``: the API token and webhook secret of the tool's Acme Meet account."""
+
+    api_token: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    base_url: str = "https://api.acme-meet.example/v1"
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+
 class AcmeMeetProvider:
-    """Acme Meet over its REST API; settings come from ACME_* environment variables."""
+    """Acme Meet over its REST API; settings come from the ``[acme]`` section."""
 
     name = "acme"
 
@@ -47,26 +64,25 @@ class AcmeMeetProvider:
         settings: Settings,
         *,
         client: httpx.Client | None = None,
-        api_token: str | None = None,
-        webhook_secret: str | None = None,
-        base_url: str = "https://api.acme-meet.example/v1",
     ) -> None:
-        del settings  # Acme has no section in blendkit's settings: it reads its own variables
-        token = api_token or os.environ.get("ACME_API_TOKEN", "")
-        self._secret = (webhook_secret or os.environ.get("ACME_WEBHOOK_SECRET", "")).encode()
-        self._http = client or httpx.Client(timeout=httpx.Timeout(10.0))
-        self._base = base_url.rstrip("/")
+        acme = settings.plugin("acme", AcmeSettings)
+        token = acme.api_token.get_secret_value() if acme.api_token else ""
+        secret = acme.webhook_secret.get_secret_value() if acme.webhook_secret else ""
+        self._secret = secret.encode()
+        self._timeout = acme.timeout_seconds
+        self._http = client or httpx.Client(timeout=httpx.Timeout(acme.timeout_seconds))
+        self._base = acme.base_url.rstrip("/")
         self._headers = {"authorization": f"Bearer {token}"}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(
-                method, self._base + path, headers=self._headers, timeout=10.0, **kwargs
+                method, self._base + path, headers=self._headers, timeout=self._timeout, **kwargs
             )
         except httpx.HTTPError as exc:
             raise ProviderError(f"Acme Meet is unreachable ({type(exc).__name__})") from exc
         if response.status_code in (401, 403):
-            raise ProviderAuthError("Acme Meet refused the API token; check ACME_API_TOKEN")
+            raise ProviderAuthError("Acme Meet refused the API token; check [acme] api_token")
         if response.status_code == 404:
             raise NotFound(f"Acme Meet has no {path}")
         if response.status_code >= 400:
@@ -177,7 +193,7 @@ class AcmeMeetProvider:
         given = request.header("x-acme-signature") or ""
         if not self._secret or not hmac.compare_digest(expected, given):
             raise WebhookRejected(
-                "Acme Meet webhook signature does not match; check ACME_WEBHOOK_SECRET",
+                "Acme Meet webhook signature does not match; check [acme] webhook_secret",
                 code="sessions.webhook_bad_signature",
             )
         try:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from blendkit import AlreadyExists, BlendkitError
+from blendkit import AlreadyExists, BlendkitError, Settings
 from blendkit.integrations.flask import Blendkit
 from blendkit.lti import Platform, RegistrationInvites, parse_lifetime
 from blendkit.sessions import available_meeting_providers
@@ -40,13 +40,30 @@ def _tool_urls(base: str, registration_enabled: bool) -> dict[str, str]:
     return urls
 
 
+def _plugin_settings(settings: Settings, base: str) -> dict[str, dict[str, str]]:
+    """Each installed plugin's settings section as the page shows it: secrets only as set or
+    not, each key with its variable; a meeting provider's with its webhook URL."""
+    providers = available_meeting_providers()
+    shown: dict[str, dict[str, str]] = {}
+    for name, section in sorted(settings.plugin_sections().items()):
+        values = {}
+        for key, value in section:
+            label = f"{key} (BLENDKIT_{name.upper()}_{key.upper()})"
+            hidden = isinstance(value, SecretStr)
+            values[label] = _is_set(value) if hidden or value is None else str(value)
+        if name in providers:
+            values["webhook URL"] = f"{base}/webhooks/{name}"
+        shown[name] = values
+    return shown
+
+
 @bp.get("/admin")
 def overview() -> ResponseReturnValue:
     current, admin = require_admin()
     svc = services()
     settings = svc.settings
     base = settings.tool.base_url.rstrip("/")
-    zoom, teams, xapi = settings.zoom, settings.teams, settings.xapi
+    xapi = settings.xapi
     if not admin.tool_wide:
         own = current.launch
         return render_template(
@@ -62,22 +79,7 @@ def overview() -> ResponseReturnValue:
         tool_urls=_tool_urls(base, settings.lti.registration_enabled),
         provider=settings.meeting_provider,
         installed=sorted(available_meeting_providers()),
-        provider_settings={
-            "zoom": {
-                "account_id": zoom.account_id or "not set",
-                "client_id": zoom.client_id or "not set",
-                "client_secret": _is_set(zoom.client_secret),
-                "webhook_secret (BLENDKIT_ZOOM_WEBHOOK_SECRET)": _is_set(zoom.webhook_secret),
-                "webhook URL": f"{base}/webhooks/zoom",
-            },
-            "teams": {
-                "tenant_id": teams.tenant_id or "not set",
-                "client_id": teams.client_id or "not set",
-                "client_secret": _is_set(teams.client_secret),
-                "client_state (BLENDKIT_TEAMS_CLIENT_STATE)": _is_set(teams.client_state),
-                "notification URL": f"{base}/webhooks/teams",
-            },
-        },
+        provider_settings=_plugin_settings(settings, base),
         lrs={
             "endpoint": xapi.endpoint or "none: statements are kept in the local store",
             "auth": xapi.auth,

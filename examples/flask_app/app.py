@@ -63,9 +63,14 @@ def create_app(
     *,
     store: Store | None = None,
     provider: MeetingProvider | None = None,
+    migrate: bool | None = None,
     **config: Any,
 ) -> Flask:
-    """Build the tool. ``settings`` default to ``load_settings()`` (file + environment)."""
+    """Build the tool. ``settings`` default to ``load_settings()`` (file + environment).
+
+    ``migrate`` (default: unless ``[tool] environment`` is production) upgrades the database
+    schema first; production runs ``blendkit db upgrade`` before starting the app.
+    """
     from examples.flask_app import admin, instructor, learner, pages, path_pages, webhooks
     from examples.flask_app.launching import on_launch
 
@@ -79,7 +84,7 @@ def create_app(
     app.config.update(**config)
     app.session_interface = NoCookieSessions()
     install_werkzeug_redaction()  # `flask run` and the demo: no launch ids in the request log
-    bk = Blendkit(app, settings=settings, store=store)
+    bk = Blendkit(app, settings=settings, store=store, migrate=migrate)
     state = Blendkit.state(app)
     encryption = KeyEncryption.from_settings(settings)
     stored = StoredSecrets(state.store, encryption)

@@ -49,11 +49,10 @@ def _routed(name: str) -> bool:
     svc = services()
     if name == svc.provider.name:
         return True
-    if name == "zoom":
-        return svc.settings.zoom.webhook_secret is not None
-    if name == "teams":
-        return svc.settings.teams.client_state is not None
-    return False
+    # The vendor's section names the secret its deliveries are signed with.
+    secret_key = {"zoom": "webhook_secret", "teams": "client_state"}.get(name)
+    section = svc.settings.plugin_sections().get(name)
+    return secret_key is not None and getattr(section, secret_key, None) is not None
 
 
 @bp.route("/webhooks/<name>", methods=["GET", "POST"])

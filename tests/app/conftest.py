@@ -60,7 +60,7 @@ def tool(tmp_path: Path) -> Iterator[Tool]:
     )
     store = Store(settings.database.url)
     provider = FakeMeetingProvider(max_webhook_age=timedelta(days=30))
-    app = create_app(settings, store=store, provider=provider, TESTING=True)
+    app = create_app(settings, store=store, provider=provider, migrate=True, TESTING=True)
 
     def launch(
         sub: str = "ana",

@@ -32,7 +32,7 @@ def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-
     }  # fmt: skip
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return create_app(load_settings(), TESTING=True).test_client()
+    return create_app(load_settings(), migrate=True, TESTING=True).test_client()
 
 
 def test_zoom_url_validation_is_answered_with_the_secret(client) -> None:  # type: ignore[no-untyped-def]

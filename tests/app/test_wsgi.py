@@ -5,14 +5,22 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from blendkit import Store
+
 
 def test_wsgi_module_builds_the_app_and_freezes_start_up_objects(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    url = f"sqlite:///{tmp_path / 'tool.sqlite3'}"
+    monkeypatch.setenv("BLENDKIT_DATABASE_URL", url)
+    store = Store(url)
+    store.migrate()  # production: `blendkit db upgrade` runs before the app starts
+    store.dispose()
     monkeypatch.setenv("BLENDKIT_TOOL_BASE_URL", "https://tool.example.edu")
     monkeypatch.setenv("BLENDKIT_TOOL_SECRET_KEY", "wsgi-test-secret")
     sys.modules.pop("examples.flask_app.wsgi", None)

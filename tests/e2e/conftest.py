@@ -51,7 +51,7 @@ def running_deployment(tmp_path: Path, *, platform_host: str = "127.0.0.1") -> I
             name="lti1p3platform e2e",
         )
     )
-    app = create_app(settings, store=store, TESTING=True)
+    app = create_app(settings, store=store, migrate=True, TESTING=True)
     tool_server.start(app)
     platform.start()
     try:

@@ -37,13 +37,16 @@ def test_two_workers_json_logs_and_one_scrape_for_all(tmp_path: Path, postgres_u
     env = {
         **os.environ,
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        "BLENDKIT_DATABASE_URL": postgres_url,  # workers migrate at start under a lock
+        "BLENDKIT_DATABASE_URL": postgres_url,
         "BLENDKIT_TOOL_BASE_URL": f"http://127.0.0.1:{port}",
         "BLENDKIT_TOOL_SECRET_KEY": "gunicorn-test-secret-0123456789abcdef",
         "BLENDKIT_TOOL_KEY_ENCRYPTION_KEYS": f'["{Fernet.generate_key().decode()}"]',
         "BLENDKIT_TOOL_LOG_FORMAT": "json",
         "BLENDKIT_METRICS_TOKEN": TOKEN,
     }
+    # Production: the schema is upgraded by command before the workers start (they never migrate).
+    upgrade = [str(GUNICORN.with_name("blendkit")), "db", "upgrade"]
+    subprocess.run(upgrade, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
     process = subprocess.Popen(
         [
             str(GUNICORN),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -28,8 +29,12 @@ from blendkit.lti import (
     InMemoryNonceStore,
     InMemoryPlatformRegistry,
     JWKSCache,
+    Launch,
+    MessageType,
     Platform,
+    ResourceLink,
     Tool,
+    UserIdentity,
 )
 from blendkit.lti._keys import public_jwk
 
@@ -82,6 +87,51 @@ class CountingFetcher:
         if document is None:
             raise LaunchRejected(f"{url} unreachable", code="lti.jwks_unavailable")
         return document  # type: ignore[no-any-return]
+
+
+def platform_jwks_client() -> httpx.Client:
+    """A client that answers the platform's JWKS (``PLATFORM_KEY`` as ``p1``) and 404 otherwise."""
+    document = jwks_document((PLATFORM_KEY, "p1"))
+    return httpx.Client(
+        transport=httpx.MockTransport(
+            lambda request: (
+                httpx.Response(200, json=document)
+                if str(request.url) == JWKS_URL
+                else httpx.Response(404)
+            )
+        )
+    )
+
+
+def validated_launch(sub: str = "ana", *, role: str = "Learner") -> Launch:
+    """A launch as the validator returns it (a learner of one resource link, no course)."""
+    return Launch(
+        message_type=MessageType.RESOURCE_LINK,
+        version="1.3.0",
+        issuer="https://lms.example.edu",
+        client_id="client-1",
+        deployment_id="dep-1",
+        user=UserIdentity(sub=sub, name=sub.title()),
+        roles=(MEMBERSHIP + role,),
+        resource_link=ResourceLink(id="rl-1"),
+        target_link_uri="http://tool.test/lti/launch",
+    )
+
+
+def flask_login(client: Any, tool_base: str = TOOL_BASE) -> tuple[str, str]:
+    """Start a login on a Flask test client of the tool; the ``state`` and ``nonce`` it sent."""
+    answer = client.get(
+        "/lti/login",
+        query_string={
+            "iss": ISSUER,
+            "login_hint": "hint",
+            "client_id": CLIENT_ID,
+            "target_link_uri": f"{tool_base}/lti/launch",
+        },
+    )
+    assert answer.status_code == 302
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    return query["state"][0], query["nonce"][0]
 
 
 def canvas_platform(client_id: str = CLIENT_ID, **changes: Any) -> Platform:

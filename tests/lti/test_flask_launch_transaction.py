@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,13 +21,10 @@ from blendkit.lti import Launch, StorePlatformRegistry
 from blendkit.store._tables_core import lti_launches, lti_login_states, lti_nonces
 from tests.fence import public_fence
 from tests.lti.launch_kit import (
-    CLIENT_ID,
-    ISSUER,
-    JWKS_URL,
-    PLATFORM_KEY,
     canvas_claims,
     canvas_platform,
-    jwks_document,
+    flask_login,
+    platform_jwks_client,
     sign,
 )
 
@@ -47,18 +42,7 @@ class App:
             return int(s.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
     def login(self) -> tuple[str, str]:
-        answer = self.client.get(
-            "/lti/login",
-            query_string={
-                "iss": ISSUER,
-                "login_hint": "hint",
-                "client_id": CLIENT_ID,
-                "target_link_uri": f"{BASE}/lti/launch",
-            },
-        )
-        assert answer.status_code == 302
-        query = parse_qs(urlsplit(answer.headers["Location"]).query)
-        return query["state"][0], query["nonce"][0]
+        return flask_login(self.client, BASE)
 
 
 @pytest.fixture
@@ -68,18 +52,16 @@ def app(tmp_path: Path) -> Iterator[App]:
         tool={"base_url": BASE, "secret_key": "test-secret"},
     )
     store = Store(settings.database.url)
-    document = jwks_document((PLATFORM_KEY, "p1"))
-    jwks = httpx.Client(
-        transport=httpx.MockTransport(
-            lambda request: (
-                httpx.Response(200, json=document)
-                if str(request.url) == JWKS_URL
-                else httpx.Response(404)
-            )
-        )
-    )
+    jwks = platform_jwks_client()
     flask_app = Flask(__name__)
-    bk = Blendkit(flask_app, settings=settings, store=store, http_client=jwks, fence=public_fence())
+    bk = Blendkit(
+        flask_app,
+        settings=settings,
+        store=store,
+        http_client=jwks,
+        fence=public_fence(),
+        migrate=True,
+    )
     StorePlatformRegistry(store).add(canvas_platform())
     fails = [True]
     marks: list[str] = []

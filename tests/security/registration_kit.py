@@ -53,7 +53,7 @@ def registration_client(**lti: Any) -> FlaskClient:
         tool={"base_url": TOOL_BASE}, lti=lti, http={"allowed_hosts": ["127.0.0.1"]}
     )
     app = Flask("registration")
-    Blendkit(app, settings=settings)
+    Blendkit(app, settings=settings, migrate=True)
     return app.test_client()
 
 
@@ -152,7 +152,7 @@ def two_tenants(database_url: str, admins: list[dict[str, str]]) -> Tenants:
         tool["admins"] = admins
     settings = Settings(database={"url": database_url}, tool=tool)
     store = Store(settings.database.url)
-    app = create_app(settings, store=store, TESTING=True)
+    app = create_app(settings, store=store, migrate=True, TESTING=True)
     with app.app_context():
         registry = Blendkit.state().tool.registry
         registry.add(platform(ISSUER_A, "client-a"))

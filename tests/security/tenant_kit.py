@@ -152,7 +152,7 @@ def canvas_cloud(store: Store, *deployments: str, other_client: str | None = Non
         StorePlatformRegistry(store).add(
             canvas_platform(client_id=other_client, deployment_ids=deployments)
         )
-    app = create_app(settings, store=store, TESTING=True)
+    app = create_app(settings, store=store, migrate=True, TESTING=True)
     state = Blendkit.state(app)
     # The platform's key set is served from memory: the launch path is the real one.
     state.tool = Tool.from_store(

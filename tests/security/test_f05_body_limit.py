@@ -83,7 +83,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     )
     store = Store(settings.database.url)
     provider = FakeMeetingProvider(max_webhook_age=timedelta(days=30))
-    yield create_app(settings, store=store, provider=provider, TESTING=True)
+    yield create_app(settings, store=store, provider=provider, migrate=True, TESTING=True)
     store.dispose()
 
 

@@ -40,7 +40,7 @@ def _app(tmp_path: Path, **settings: object) -> Flask:
         },
         **settings,
     }
-    return create_app(Settings(**values), TESTING=True)  # type: ignore[arg-type]
+    return create_app(Settings(**values), migrate=True, TESTING=True)  # type: ignore[arg-type]
 
 
 KEY = Fernet.generate_key().decode()

@@ -70,6 +70,10 @@ def test_gunicorn_access_log_never_shows_launch_ids(
     monkeypatch.setenv("BLENDKIT_TOOL_BASE_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("BLENDKIT_TOOL_SECRET_KEY", "gunicorn-test-secret-0123456789abcdef")
     monkeypatch.setenv("BLENDKIT_TOOL_KEY_ENCRYPTION_KEYS", f'["{Fernet.generate_key().decode()}"]')
+    monkeypatch.setenv("BLENDKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'tool.sqlite3'}")
+    # Production: the schema is upgraded by command before the workers start (they never migrate).
+    upgrade = [str(GUNICORN.with_name("blendkit")), "db", "upgrade"]
+    subprocess.run(upgrade, cwd=ROOT, check=True, capture_output=True, timeout=120)
     process = subprocess.Popen(
         [
             str(GUNICORN),
@@ -204,7 +208,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         tool={"base_url": "http://tool.test", "secret_key": "test-secret-0123456789abcdef"},
         lti={"launch_session_seconds": 600},
     )
-    app = create_app(settings, provider=FakeMeetingProvider(), TESTING=True)
+    app = create_app(settings, provider=FakeMeetingProvider(), migrate=True, TESTING=True)
     yield app
     Blendkit.state(app).store.dispose()
 

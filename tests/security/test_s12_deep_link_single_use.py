@@ -39,7 +39,7 @@ def app(store: Store) -> Flask:
         tool={"base_url": "http://tool.test", "secret_key": "test-secret"},
     )
     provider = FakeMeetingProvider(max_webhook_age=timedelta(days=30))
-    return create_app(settings, store=store, provider=provider, TESTING=True)
+    return create_app(settings, store=store, provider=provider, migrate=True, TESTING=True)
 
 
 def deep_linking_launch(app: Flask, sub: str = "teach") -> str:

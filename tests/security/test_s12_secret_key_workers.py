@@ -31,7 +31,7 @@ def _worker(url: str, **tool: object) -> Flask:
         database={"url": url},
         tool={"base_url": "http://tool.test", "secret_key": "", **tool},
     )
-    return create_app(settings, provider=FakeMeetingProvider(), TESTING=True)
+    return create_app(settings, provider=FakeMeetingProvider(), migrate=True, TESTING=True)
 
 
 def _launch(app: Flask) -> str:

@@ -16,7 +16,7 @@ import pytest
 from blendkit import plugins
 from blendkit.config import Settings
 from blendkit.errors import PluginError, ProviderAuthError, WebhookRejected
-from blendkit.plugins import MEETING_PROVIDERS_GROUP, PluginLoadWarning
+from blendkit.plugins import MEETING_PROVIDERS_GROUP, SETTINGS_GROUP, PluginLoadWarning
 from blendkit.sessions import (
     FakeMeetingProvider,
     GenericEvent,
@@ -43,11 +43,15 @@ def failing_factory(settings: Settings, *, client: httpx.Client | None = None) -
 
 @pytest.fixture
 def entry_points(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Entry points of the meeting-provider group, editable by the test (name -> value)."""
+    """Entry points of the meeting-provider group, editable by the test (name -> value); the
+    example's ``[acme]`` settings section is declared beside the installed ones."""
     table = {"fake": "blendkit.sessions:FakeMeetingProvider"}
     original = plugins._entry_points
 
     def fake_entry_points(group: str) -> tuple[EntryPoint, ...]:
+        if group == SETTINGS_GROUP:
+            acme = EntryPoint(name="acme", value="acme_meet_provider:AcmeSettings", group=group)
+            return (*original(group), acme)
         if group != MEETING_PROVIDERS_GROUP:
             return original(group)
         return tuple(
@@ -154,8 +158,8 @@ def test_example_plugin_drives_every_protocol_method(
     entry_points: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entry_points["acme"] = "acme_meet_provider:AcmeMeetProvider"
-    monkeypatch.setenv("ACME_API_TOKEN", "good-token")
-    monkeypatch.setenv("ACME_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("BLENDKIT_ACME_API_TOKEN", "good-token")
+    monkeypatch.setenv("BLENDKIT_ACME_WEBHOOK_SECRET", SECRET)
     provider = acme()
     assert isinstance(provider, MeetingProvider)
     spec = SessionSpec(
@@ -195,6 +199,6 @@ def test_example_plugin_maps_auth_failures(
     entry_points: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entry_points["acme"] = "acme_meet_provider:AcmeMeetProvider"
-    monkeypatch.setenv("ACME_API_TOKEN", "expired")
-    with pytest.raises(ProviderAuthError, match="ACME_API_TOKEN"):
+    monkeypatch.setenv("BLENDKIT_ACME_API_TOKEN", "expired")
+    with pytest.raises(ProviderAuthError, match=r"\[acme\] api_token"):
         acme().list_recordings("42")

@@ -10,6 +10,7 @@ from blendkit_teams._api import GRAPH_RETRY, GraphApi
 from blendkit_teams._auth import GraphTokenSource, token_url
 from blendkit_teams._notifications import GraphNotificationHandler, online_meeting_of
 from blendkit_teams._provider import AttendanceReportInfo, TeamsProvider
+from blendkit_teams._settings import TeamsSettings
 from blendkit_teams._subscriptions import Subscription, SubscriptionManager
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Subscription",
     "SubscriptionManager",
     "TeamsProvider",
+    "TeamsSettings",
     "online_meeting_of",
     "token_url",
 ]

@@ -44,6 +44,7 @@ from blendkit_teams._convert import (
     provider_meeting,
 )
 from blendkit_teams._notifications import GraphNotificationHandler
+from blendkit_teams._settings import TeamsSettings
 from blendkit_teams._subscriptions import Artifact, Subscription, SubscriptionManager
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class TeamsProvider:
         clock: Callable[[], float] = time.monotonic,
         fence: Fence | None = None,
     ) -> None:
-        teams = settings.teams
+        teams = TeamsSettings.of(settings)
         keys = ("tenant_id", "client_id", "client_secret", "organizer")
         missing = [f"[teams] {key}" for key in keys if not getattr(teams, key)]
         if missing:

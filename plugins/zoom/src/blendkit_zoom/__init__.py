@@ -12,6 +12,7 @@ from blendkit_zoom._events import event_id_of
 from blendkit_zoom._ids import encode_meeting_uuid, meeting_path_segment
 from blendkit_zoom._polls import PollAnswer, QuestionAsked, answers_by_email
 from blendkit_zoom._provider import PastInstance, ZoomProvider
+from blendkit_zoom._settings import ZoomSettings
 from blendkit_zoom._webhook import ZoomWebhookVerifier, sign_zoom_webhook
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "QuestionAsked",
     "ZoomApi",
     "ZoomProvider",
+    "ZoomSettings",
     "ZoomTokenSource",
     "ZoomWebhookVerifier",
     "answers_by_email",

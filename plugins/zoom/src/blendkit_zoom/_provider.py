@@ -42,6 +42,7 @@ from blendkit_zoom._convert import (
 )
 from blendkit_zoom._ids import is_numeric_meeting_id, meeting_path_segment
 from blendkit_zoom._polls import PollAnswer, QuestionAsked, poll_answers, questions_asked
+from blendkit_zoom._settings import ZoomSettings
 from blendkit_zoom._webhook import ZoomWebhookVerifier
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class ZoomProvider:
         replay_ledger: EventLedger | None = None,
         fence: Fence | None = None,
     ) -> None:
-        zoom = settings.zoom
+        zoom = ZoomSettings.of(settings)
         missing = [
             f"[zoom] {key}"
             for key in ("account_id", "client_id", "client_secret")
