@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cryptography.fernet import Fernet
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -274,6 +282,21 @@ class XAPISettings(_Section):
     )
 
 
+class CoursesSettings(_Section):
+    """Learner records kept by the courses layer."""
+
+    keep_request_days: float = Field(
+        default=7.0,
+        ge=0,
+        le=36500,
+        description=(
+            "Idempotency keys of learner forms older than this are deleted by `blendkit grades "
+            "deliver --loop` and `blendkit courses prune-requests`; 0 keeps them forever. At "
+            "least as long as a launch session (`[lti] launch_session_seconds`)."
+        ),
+    )
+
+
 class ZoomSettings(_Section):
     """Zoom Server-to-Server OAuth app and webhook secret."""
 
@@ -316,9 +339,21 @@ class Settings(BaseSettings):
     http: HTTPSettings = Field(default_factory=HTTPSettings)
     xapi: XAPISettings = Field(default_factory=XAPISettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    courses: CoursesSettings = Field(default_factory=CoursesSettings)
     meeting_provider: str = "fake"
     zoom: ZoomSettings = Field(default_factory=ZoomSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
+
+    @model_validator(mode="after")
+    def _requests_outlast_launches(self) -> Settings:
+        keep = self.courses.keep_request_days
+        if keep and keep * 86400 < self.lti.launch_session_seconds:
+            raise ValueError(
+                f"courses.keep_request_days = {keep:g} is shorter than a launch session "
+                f"(lti.launch_session_seconds = {self.lti.launch_session_seconds}): a form "
+                "resent after its key was deleted would be recorded twice; keep keys longer"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

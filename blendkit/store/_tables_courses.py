@@ -256,4 +256,5 @@ course_requests = Table(
     Column("outcome", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("course_id", "sub", "key"),
+    Index("ix_course_requests_recorded_at", "recorded_at"),  # retention
 )
