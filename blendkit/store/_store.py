@@ -359,6 +359,17 @@ class Store:
             index_elements=list(keys), set_={name: insert.excluded[name] for name in replace}
         )
 
+    def insert_or_add(
+        self, table: Table, keys: Sequence[str], values: Mapping[str, Any], add: Sequence[str]
+    ) -> Insert:
+        """Insert ``values``; when a row with the same ``keys`` exists, add the new ``add``
+        columns to its own instead (a running total: one atomic statement)."""
+        insert = self._dialect_insert(table).values(**values)
+        return insert.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: table.c[name] + insert.excluded[name] for name in add},
+        )
+
     def alembic_config(self) -> Config:
         """Alembic configuration of blendkit's migration script (for checks and tools)."""
         config = Config()
