@@ -30,6 +30,7 @@ from pydantic_settings import (
 )
 
 from blendkit._fence_rules import parse_allowed_entry
+from blendkit._listen import is_loopback_host, parse_listen_address
 from blendkit.errors import ConfigError
 
 __all__ = [
@@ -190,13 +191,26 @@ class HTTPSettings(_Section):
 
 
 class MetricsSettings(_Section):
-    """The Prometheus ``/metrics`` endpoint (needs the ``metrics`` extra)."""
+    """The Prometheus ``/metrics`` endpoint (needs the ``metrics`` extra): on the app's port
+    behind ``token``, or on its own address (``bind``), never both."""
 
     token: SecretStr | None = Field(
         default=None,
-        description="Bearer token a scraper must send (``Authorization: Bearer …``); unset: "
-        "``/metrics`` is not served at all.",
+        description="Bearer token a scraper must send (``Authorization: Bearer …``); unset "
+        "and no ``bind``: ``/metrics`` is not served at all.",
     )
+    bind: str | None = Field(
+        default=None,
+        description="``host:port`` of a separate metrics server (one per host); the app's own "
+        "port then has no ``/metrics``. In production a non-loopback address needs ``token``.",
+    )
+
+    @field_validator("bind")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen_address(value)
+        return value
 
     @field_validator("token")
     @classmethod
@@ -343,6 +357,22 @@ class Settings(BaseSettings):
     meeting_provider: str = "fake"
     zoom: ZoomSettings = Field(default_factory=ZoomSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
+
+    @model_validator(mode="after")
+    def _metrics_not_public(self) -> Settings:
+        bind = self.metrics.bind
+        if (
+            bind is not None
+            and self.tool.production
+            and self.metrics.token is None
+            and not is_loopback_host(parse_listen_address(bind)[0])
+        ):
+            raise ValueError(
+                f"metrics.bind = {bind!r} listens beyond this machine without a token: anyone "
+                "reaching it would read the metrics; bind to 127.0.0.1 (scrape through a "
+                "tunnel or a local agent) or set metrics.token"
+            )
+        return self
 
     @model_validator(mode="after")
     def _requests_outlast_launches(self) -> Settings:

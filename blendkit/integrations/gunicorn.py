@@ -12,12 +12,15 @@ are replaced whole, so any ``access_log_format`` stays safe. With ``[tool] log_f
 gunicorn's error and access lines are JSON objects too
 (:class:`blendkit.operations.JsonLogFormatter`). Needs ``gunicorn`` installed.
 
-:func:`migrate_before_workers` is a ``when_ready`` hook: the master process brings the schema
-to its newest revision once, before any worker is forked, so workers never race to create it.
+:func:`migrate_before_workers` and :func:`serve_metrics_before_workers` are ``when_ready``
+hooks: the master process brings the schema to its newest revision once, before any worker is
+forked, so workers never race to create it, and serves ``/metrics`` on ``[metrics] bind`` (every
+worker's samples in multi-process mode), so no worker serves them on the public port.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
@@ -28,8 +31,9 @@ from blendkit.errors import BlendkitError
 from blendkit.integrations.access_log import REDACTED, redact_query_parameters
 from blendkit.operations import JsonLogFormatter
 from blendkit.store import Store, describe_database_error
+from blendkit.xapi import Outbox
 
-__all__ = ["RedactingGunicornLogger", "migrate_before_workers"]
+__all__ = ["RedactingGunicornLogger", "migrate_before_workers", "serve_metrics_before_workers"]
 
 # Request/response headers and their WSGI environ names whose whole value is a credential.
 _SENSITIVE_HEADERS = frozenset(
@@ -96,3 +100,25 @@ def migrate_before_workers(server: Any) -> None:
         )
     finally:
         store.dispose()
+
+
+def serve_metrics_before_workers(server: Any) -> None:
+    """gunicorn ``when_ready`` hook: with ``[metrics] bind``, serve ``/metrics`` there from the
+    master (a thread; ``PROMETHEUS_MULTIPROC_DIR`` adds up every worker's samples) with the
+    outbox's counts. Workers then find the address taken and leave it to the master."""
+    settings = load_settings()
+    bind = settings.metrics.bind
+    if bind is None:
+        return
+    from blendkit.operations.metrics import Metrics  # the metrics extra
+
+    store = Store.from_settings(settings)
+    # Forked workers must not close the master's pooled connections (they share the sockets).
+    os.register_at_fork(after_in_child=lambda: store.engine.dispose(close=False))
+    metrics = Metrics()
+    metrics.watch_outbox(Outbox.from_settings(settings, store=store))
+    served = metrics.serve(bind, settings.metrics.token)
+    if served is None:
+        server.log.warning("blendkit: metrics address %s is in use by another program", bind)
+        return
+    server.log.info("blendkit: metrics on %s", served.url)
