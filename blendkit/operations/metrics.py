@@ -153,7 +153,7 @@ class OutboxCollector(Collector):
         yield oldest
         breaker = GaugeMetricFamily(
             "blendkit_outbox_breaker_state",
-            "1 for the LRS circuit breaker's current state in this process.",
+            "1 for the LRS circuit breaker's current state (shared by the deliverers when stored).",
             labels=["endpoint", "state"],
         )
         current = self.outbox.breaker.state
@@ -162,7 +162,7 @@ class OutboxCollector(Collector):
         yield breaker
         trips = CounterMetricFamily(
             "blendkit_outbox_breaker_trips",
-            "Times the LRS circuit breaker opened in this process.",
+            "Times the LRS circuit breaker opened (every process, when stored).",
             labels=["endpoint"],
         )
         trips.add_metric([endpoint], self.outbox.breaker.trips)
