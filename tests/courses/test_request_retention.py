@@ -4,6 +4,7 @@ by one row per keyed form forever)."""
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,13 @@ from sqlalchemy import func, select
 from blendkit import Store
 from blendkit.cli import cli
 from blendkit.config import Settings
-from blendkit.courses import Course, CourseService, prune_learner_requests
+from blendkit.courses import (
+    Course,
+    CourseService,
+    GradePassback,
+    GradeReport,
+    prune_learner_requests,
+)
 from blendkit.progression import VideoWatched
 from blendkit.store._tables_courses import course_requests
 
@@ -109,3 +116,29 @@ def test_the_window_must_outlast_a_launch_session() -> None:
     with pytest.raises(ValueError, match="keep_request_days"):
         Settings(courses={"keep_request_days": 0.01}, lti={"launch_session_seconds": 7200})
     assert Settings().courses.keep_request_days == 7
+
+
+def test_grades_deliver_loop_prunes_old_request_keys(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BLENDKIT_DATABASE_URL", str(sqlite_store.url))
+    clock = Clock()
+    clock.now = datetime.now(UTC) - timedelta(days=30)
+    courses, course = _course(sqlite_store, clock)  # type: ignore[arg-type]
+    _send(courses, course, "a-month-old-0123456789", 10)
+    clock.now = datetime.now(UTC) - timedelta(hours=1)
+    _send(courses, course, "an-hour-old-0123456789", 20)
+
+    def one_pass(self: GradePassback, limit: int = 50) -> GradeReport:
+        signal.raise_signal(signal.SIGTERM)  # the service manager stops it after this pass
+        return GradeReport()
+
+    monkeypatch.setattr(GradePassback, "deliver_due", one_pass)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        result = CliRunner().invoke(cli, ["grades", "deliver", "--loop", "--poll-seconds", "0.1"])
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    assert result.exit_code == 0, result.output
+    assert _keys(sqlite_store) == {"an-hour-old-0123456789"}
