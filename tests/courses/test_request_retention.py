@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from blendkit import Store
 from blendkit.cli import cli
@@ -23,6 +23,7 @@ from blendkit.courses import (
 )
 from blendkit.progression import VideoWatched
 from blendkit.store._tables_courses import course_requests
+from tests.query_plans import full_scans, plans, table_queries
 
 from .test_idempotent_submissions import _course
 
@@ -142,3 +143,29 @@ def test_grades_deliver_loop_prunes_old_request_keys(
         signal.signal(signal.SIGINT, previous[1])
     assert result.exit_code == 0, result.output
     assert _keys(sqlite_store) == {"an-hour-old-0123456789"}
+
+
+def test_pruning_reads_only_the_old_keys(store: Store) -> None:
+    """The delete finds old keys through the ``recorded_at`` index, not by reading every key
+    (PostgreSQL: 100k recent keys in the table; failed before the index: sequential scans)."""
+    clock = Clock()
+    clock.now = datetime.now(UTC) - timedelta(days=60)
+    courses, course = _course(store, clock)  # type: ignore[arg-type]
+    _send(courses, course, "an-old-key-0123456789", 10)
+    if store.is_postgres:
+        with store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO course_requests (course_id, sub, key, kind, fingerprint, "
+                    "outcome, recorded_at) SELECT :course, 'learner-' || g, md5(g::text), "
+                    "'evidence', md5(g::text), '{}', now() FROM generate_series(1, 100000) g"
+                ),
+                {"course": course.id},
+            )
+        autocommit = store.engine.execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE course_requests"))
+    with table_queries(store.engine, "course_requests") as queries:
+        assert prune_learner_requests(store, timedelta(days=7)) == 1
+    bad = full_scans(store, "course_requests", plans(store, queries))
+    assert not bad, "full scans of course_requests:\n\n" + "\n\n".join(bad)
