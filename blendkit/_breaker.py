@@ -7,9 +7,9 @@ server's ``Retry-After``), and closes again when a probe succeeds. Every state c
 once — a warning when the endpoint goes down and when it is back, an info line for each probe —
 instead of one line per failed call. Re-exported from :mod:`blendkit.http`.
 
-State lives in the process: deliverers are few (one to three), so each probing on its own keeps
-the load on a failing endpoint at one request per process per interval, and the breaker keeps
-working when the database is the thing that is down.
+State lives in the process. :class:`blendkit.store.StoredCircuitBreaker` shares it through the
+database, so every process on one database sends one probe at a time between them (the outbox
+deliverers use it); it falls back to this in-process behaviour while the database is down.
 """
 
 from __future__ import annotations
@@ -109,6 +109,14 @@ class CircuitBreaker:
                 "%s: circuit closed, answering again after %.0f s", self.name, down_for
             )
 
+    def _wait(self, opens: int, retry_after: float | None) -> float:
+        """Seconds to stay open after the ``opens``-th consecutive opening: the server's
+        ``Retry-After`` (capped), else doubling from ``initial`` to ``max``, jittered."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max)
+        ceiling = min(self.max, self.initial * 2.0 ** (opens - 1))
+        return ceiling * (0.5 + self.jitter() / 2)
+
     def failure(self, reason: str, *, retry_after: float | None = None) -> None:
         """The endpoint is down or busy; ``retry_after`` (the server's advice, capped at
         ``max_seconds``) replaces the computed wait. Logged only when the state changes."""
@@ -122,11 +130,7 @@ class CircuitBreaker:
                 self._opened_at = now
                 self.trips += 1
             self._opens += 1
-            if retry_after is not None:
-                wait = min(max(retry_after, 0.0), self.max)
-            else:
-                ceiling = min(self.max, self.initial * 2.0 ** (self._opens - 1))
-                wait = ceiling * (0.5 + self.jitter() / 2)
+            wait = self._wait(self._opens, retry_after)
             self._state = "open"
             self._open_until = now + wait
             failures = self._failures

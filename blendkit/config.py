@@ -31,6 +31,7 @@ from pydantic_settings import (
 )
 
 from blendkit._fence_rules import parse_allowed_entry
+from blendkit._listen import is_loopback_host, parse_listen_address
 from blendkit._settings_sections import (
     PluginSectionsEnvSource,
     SectionProblems,
@@ -202,13 +203,26 @@ class HTTPSettings(SettingsSection):
 
 
 class MetricsSettings(SettingsSection):
-    """The Prometheus ``/metrics`` endpoint (needs the ``metrics`` extra)."""
+    """The Prometheus ``/metrics`` endpoint (needs the ``metrics`` extra): on the app's port
+    behind ``token``, or on its own address (``bind``), never both."""
 
     token: SecretStr | None = Field(
         default=None,
-        description="Bearer token a scraper must send (``Authorization: Bearer …``); unset: "
-        "``/metrics`` is not served at all.",
+        description="Bearer token a scraper must send (``Authorization: Bearer …``); unset "
+        "and no ``bind``: ``/metrics`` is not served at all.",
     )
+    bind: str | None = Field(
+        default=None,
+        description="``host:port`` of a separate metrics server (one per host); the app's own "
+        "port then has no ``/metrics``. In production a non-loopback address needs ``token``.",
+    )
+
+    @field_validator("bind")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen_address(value)
+        return value
 
     @field_validator("token")
     @classmethod
@@ -294,6 +308,21 @@ class XAPISettings(SettingsSection):
     )
 
 
+class CoursesSettings(SettingsSection):
+    """Learner records kept by the courses layer."""
+
+    keep_request_days: float = Field(
+        default=7.0,
+        ge=0,
+        le=36500,
+        description=(
+            "Idempotency keys of learner forms older than this are deleted by `blendkit grades "
+            "deliver --loop` and `blendkit courses prune-requests`; 0 keeps them forever. At "
+            "least as long as a launch session (`[lti] launch_session_seconds`)."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     """All of blendkit's settings. Build with :func:`load_settings` to get clear errors."""
 
@@ -314,6 +343,7 @@ class Settings(BaseSettings):
     http: HTTPSettings = Field(default_factory=HTTPSettings)
     xapi: XAPISettings = Field(default_factory=XAPISettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    courses: CoursesSettings = Field(default_factory=CoursesSettings)
     meeting_provider: str = "fake"
 
     @model_validator(mode="after")
@@ -346,6 +376,33 @@ class Settings(BaseSettings):
         """Every installed plugin's section that can be read, by name."""
         extra = self.__pydantic_extra__ or {}
         return {k: v for k, v in extra.items() if isinstance(v, BaseModel)}
+
+    @model_validator(mode="after")
+    def _metrics_not_public(self) -> Settings:
+        bind = self.metrics.bind
+        if (
+            bind is not None
+            and self.tool.production
+            and self.metrics.token is None
+            and not is_loopback_host(parse_listen_address(bind)[0])
+        ):
+            raise ValueError(
+                f"metrics.bind = {bind!r} listens beyond this machine without a token: anyone "
+                "reaching it would read the metrics; bind to 127.0.0.1 (scrape through a "
+                "tunnel or a local agent) or set metrics.token"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _requests_outlast_launches(self) -> Settings:
+        keep = self.courses.keep_request_days
+        if keep and keep * 86400 < self.lti.launch_session_seconds:
+            raise ValueError(
+                f"courses.keep_request_days = {keep:g} is shorter than a launch session "
+                f"(lti.launch_session_seconds = {self.lti.launch_session_seconds}): a form "
+                "resent after its key was deleted would be recorded twice; keep keys longer"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

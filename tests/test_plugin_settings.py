@@ -173,7 +173,7 @@ def test_an_unknown_section_is_an_error_naming_the_installed_sections(
     message = info.value.message
     assert message.count("notifer:") == 1
     assert "installed plugins: notifier, teams, zoom" in message
-    assert "built-in: database, http, lti" in message
+    assert "built-in: courses, database, http, lti" in message
 
 
 def test_a_section_no_installed_plugin_declares_cannot_be_read() -> None:

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from datetime import timedelta
+
 import click
 import httpx
 
@@ -14,13 +18,20 @@ from blendkit.cli._shared import (
     settings,
     start_service_logging,
 )
-from blendkit.courses import CourseAssignments, GradePassback, GradeReport
+from blendkit.courses import (
+    CourseAssignments,
+    GradePassback,
+    GradeReport,
+    prune_learner_requests,
+)
 from blendkit.http import CircuitBreaker, Fence
 from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry, Tenant
-from blendkit.store import KeyEncryption
+from blendkit.store import KeyEncryption, Store
 from blendkit.xapi._outbox_loop import DATABASE_ERRORS, describe_outage
 
 __all__ = ["commands"]
+
+_log = logging.getLogger("blendkit.courses")
 
 
 def _passback(http: httpx.Client) -> GradePassback:
@@ -58,7 +69,8 @@ def deliver(limit: int, loop: bool, poll_seconds: float) -> None:
 
     With --loop, a database or network error never ends the process: it is logged once when it
     starts and once when it is over, and retried with backoff; SIGTERM finishes the scores in
-    hand and exits 0.
+    hand and exits 0. It also deletes learner request keys older than [courses]
+    keep_request_days, once an hour.
     """
     if not loop:
         with httpx.Client(timeout=settings().lti.http_timeout_seconds) as http:
@@ -71,12 +83,14 @@ def deliver(limit: int, loop: bool, poll_seconds: float) -> None:
         initial_seconds=poll_seconds,
         max_seconds=max(poll_seconds, 300),
     )
+    pruning = _HourlyPrune(settings().courses.keep_request_days)
     with httpx.Client(timeout=settings().lti.http_timeout_seconds) as http:
         passback: GradePassback | None = None
         while not stopper():
             try:
                 passback = passback or _passback(http)
                 report = passback.deliver_due(limit)
+                pruning.step(passback.store)
             except (*DATABASE_ERRORS, httpx.HTTPError) as exc:
                 outage.failure(_describe(exc))
                 stopper.sleep(outage.wait_seconds())
@@ -153,6 +167,41 @@ def assign_deployment(course_id: int, client_id: str, deployment_id: str) -> Non
     tenant = Tenant(issuer=course.issuer, client_id=client_id, deployment_id=deployment_id)
     assigned = assignments.assign(course_id, tenant)
     click.echo(f"course {assigned.id} ({assigned.title}) now belongs to {tenant}")
+
+
+@courses.command(name="prune-requests")
+@click.option(
+    "--older-than-days",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Delete keys older than this ([courses] keep_request_days by default).",
+)
+@handle_errors
+def prune_requests(older_than_days: float | None) -> None:
+    """Delete the idempotency keys of learner forms older than the retention window (a form
+    resent after that is recorded as new; `grades deliver --loop` does this every hour)."""
+    days = settings().courses.keep_request_days if older_than_days is None else older_than_days
+    if days == 0:
+        click.echo("[courses] keep_request_days = 0 keeps request keys; nothing pruned")
+        return
+    deleted = prune_learner_requests(open_store(), timedelta(days=days))
+    click.echo(f"pruned {deleted} learner request key(s) older than {days:g} day(s)")
+
+
+class _HourlyPrune:
+    """Request-key retention inside ``grades deliver --loop``: at start, then every hour."""
+
+    def __init__(self, days: float) -> None:
+        self.keep = timedelta(days=days) if days else None
+        self.next_at = 0.0
+
+    def step(self, store: Store) -> None:
+        if self.keep is None or time.monotonic() < self.next_at:
+            return
+        deleted = prune_learner_requests(store, self.keep)
+        self.next_at = time.monotonic() + 3600
+        if deleted:
+            _log.info("grades: pruned %d learner request key(s) older than %s", deleted, self.keep)
 
 
 commands: list[click.Command] = [grades, courses]

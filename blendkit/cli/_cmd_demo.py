@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import ipaddress
 import socket
 import sys
 import time
@@ -12,6 +11,7 @@ from types import ModuleType
 
 import click
 
+from blendkit._listen import is_loopback_host
 from blendkit.cli._shared import fail, handle_errors
 
 __all__ = ["commands"]
@@ -48,15 +48,6 @@ def load_demo() -> ModuleType:
     raise AssertionError("unreachable")
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @click.command()
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
@@ -81,7 +72,7 @@ def demo(port: int, host: str, allow_remote: bool, data_dir: Path, keep: bool) -
     and a signed launch into the tool inside the LMS frame. Data: SQLite in --data-dir,
     statements kept locally (no LRS), meetings from the built-in fake provider.
     """
-    if not _loopback(host) and not allow_remote:
+    if not is_loopback_host(host) and not allow_remote:
         fail(f"--host {host} is not a loopback address; add --allow-remote if you really mean it")
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         try:

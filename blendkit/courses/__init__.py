@@ -39,6 +39,7 @@ from blendkit.courses._quiz import (
     quiz_from_text,
     quiz_to_text,
 )
+from blendkit.courses._requests import prune_learner_requests
 from blendkit.courses._service import CourseService, StatementsFor
 from blendkit.courses._tenancy import CourseAssignments, activity_key
 
@@ -70,6 +71,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "activity_key",
     "attendance_over_time",
     "funnel",
+    "prune_learner_requests",
     "quiz_from_text",
     "quiz_to_text",
     "risks",

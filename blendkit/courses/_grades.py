@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 
 from blendkit.courses._models import GradeRecord, aware
 from blendkit.errors import BlendkitError, CourseUnassigned
@@ -29,7 +29,7 @@ from blendkit.lti import (
 )
 from blendkit.operations import record_outcome
 from blendkit.store import Store
-from blendkit.store._tables_courses import course_courses, course_grades
+from blendkit.store._tables_courses import course_courses, course_grade_totals, course_grades
 
 __all__ = ["GradePassback", "GradeReport"]
 
@@ -86,47 +86,43 @@ class GradePassback:
         ]  # fmt: skip
 
     def counts(self) -> dict[str, int]:
-        """How many scores are pending, sent and failed, over every course."""
+        """How many scores are pending, sent and failed, over every course (one statement:
+        pending and failed through their partial indexes, sent from the running total)."""
+        g = course_grades.c
+
+        def count(status: str) -> Any:
+            return select(func.count()).where(g.status == status).scalar_subquery()
+
+        sent = select(course_grade_totals.c.value).where(course_grade_totals.c.name == "sent")
         with self.store.transaction() as s:
-            rows = s.execute(
-                select(course_grades.c.status, func.count()).group_by(course_grades.c.status)
-            ).all()
-        found = {str(status): int(count) for status, count in rows}
-        return {key: found.get(key, 0) for key in ("pending", "sent", "failed")}
+            row = s.execute(select(count("pending"), sent.scalar_subquery(), count("failed"))).one()
+        return {"pending": int(row[0]), "sent": int(row[1] or 0), "failed": int(row[2])}
 
     def _claim(self, limit: int) -> list[int]:
+        """Take up to ``limit`` due scores in one statement: moving ``next_attempt_at`` past the
+        lease is the claim (PostgreSQL: SKIP LOCKED, so two deliverers never share a row;
+        SQLite: one writer at a time). Returns the ids, lowest first."""
         now = self.clock()
-        with self.store.transaction() as s:
-            due = (
-                s.execute(
-                    select(course_grades.c.id)
-                    .where(
-                        course_grades.c.status == "pending", course_grades.c.next_attempt_at <= now
-                    )
-                    .order_by(course_grades.c.id)
-                    .limit(limit)
-                )
-                .scalars()
-                .all()
-            )
-        claimed = []
-        for grade_id in due:
-            with self.store.transaction() as s:
-                # Moving next_attempt_at forward is the claim: only one process wins the row.
-                result = s.execute(
-                    update(course_grades)
-                    .where(
-                        and_(
-                            course_grades.c.id == grade_id,
-                            course_grades.c.status == "pending",
-                            course_grades.c.next_attempt_at <= now,
-                        )
-                    )
-                    .values(next_attempt_at=now + timedelta(seconds=self.lease))
-                )
-                if result.rowcount == 1:
-                    claimed.append(grade_id)
-        return claimed
+        g = course_grades.c
+        due: Any = (
+            select(g.id)
+            .where(g.status == "pending", g.next_attempt_at <= now)
+            .order_by(g.next_attempt_at, g.id)
+            .limit(limit)
+        )
+        if self.store.is_postgres:
+            batch = due.with_for_update(skip_locked=True).cte("batch").prefix_with("MATERIALIZED")
+            chosen: list[Any] = [g.id == batch.c.id]
+        else:
+            chosen = [g.id.in_(due.scalar_subquery()), g.status == "pending"]
+        claim = (
+            update(course_grades)
+            .where(*chosen)
+            .values(next_attempt_at=now + timedelta(seconds=self.lease))
+            .returning(g.id)
+        )
+        with self.store.autocommit() as s:
+            return sorted(int(i) for i in s.execute(claim).scalars())
 
     def deliver_due(self, limit: int = 50) -> GradeReport:
         """Send up to ``limit`` due scores; returns what happened."""
@@ -169,6 +165,11 @@ class GradePassback:
                     .values(status="sent", attempts=row.attempts + 1, sent_at=self.clock(),
                             last_error=None)
                 )  # fmt: skip
+                s.execute(
+                    self.store.insert_or_add(
+                        course_grade_totals, ["name"], {"name": "sent", "value": 1}, ["value"]
+                    )
+                )
             report.sent += 1
             record_outcome("ags", row.issuer, "sent")
         return report

@@ -10,6 +10,10 @@ one submission, never a slot to fill.
 Callers take the learner's enrolment row lock (:func:`serialise_learner`) before
 :func:`replayed`, so concurrent requests with one key run one after the other: the second sees
 the first's row. The primary key (course, learner, key) backs this up.
+
+Keys are kept for ``[courses] keep_request_days`` and then deleted by
+:func:`prune_learner_requests` (oldest first, in bounded batches, through the ``recorded_at``
+index): a key only has to outlive the page it was rendered with.
 """
 
 from __future__ import annotations
@@ -18,16 +22,17 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from blendkit.errors import CourseInputInvalid, CoursesError
+from blendkit.store import Store
 from blendkit.store._tables_courses import course_requests
 
-__all__ = ["KEY_PATTERN", "LearnerRequest", "remember", "replayed"]
+__all__ = ["KEY_PATTERN", "LearnerRequest", "prune_learner_requests", "remember", "replayed"]
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 """What an idempotency key looks like: 16 to 128 URL-safe characters (``secrets.token_urlsafe``)."""
@@ -100,3 +105,35 @@ def remember(  # noqa: PLR0917
             fingerprint=request.fingerprint, outcome=outcome, recorded_at=now,
         )
     )  # fmt: skip
+
+
+def prune_learner_requests(
+    store: Store,
+    older_than: timedelta,
+    *,
+    now: datetime | None = None,
+    batch_size: int = 1000,
+) -> int:
+    """Delete the keys of learner requests recorded more than ``older_than`` ago, oldest first,
+    ``batch_size`` rows per short transaction; returns how many were deleted. A form sent again
+    with a deleted key is recorded as a new request."""
+    cutoff = (now or datetime.now(UTC)) - older_than
+    r = course_requests.c
+    oldest = (
+        select(r.course_id, r.sub, r.key)
+        .where(r.recorded_at < cutoff)
+        .order_by(r.recorded_at)
+        .limit(batch_size)
+    )
+    total = 0
+    while True:
+        with store.transaction() as s:
+            gone = s.execute(
+                delete(course_requests).where(
+                    tuple_(r.course_id, r.sub, r.key).in_(oldest), r.recorded_at < cutoff
+                )
+            )
+        deleted = int(gone.rowcount or 0)
+        total += deleted
+        if deleted < batch_size:
+            return total

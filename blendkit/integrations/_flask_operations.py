@@ -38,8 +38,10 @@ def unavailable_response(cause: BaseException) -> FlaskResponse:
 
 
 def install_operations(app: Flask, runtime: ToolRuntime) -> Any:
-    """Register ``/healthz``, ``/readyz`` (and ``/metrics`` when ``[metrics] token`` is set);
-    returns the app's :class:`~blendkit.operations.metrics.Metrics` or ``None``."""
+    """Register ``/healthz``, ``/readyz`` and ``/metrics`` (when ``[metrics] token`` is set and
+    ``bind`` is not; with ``bind`` the metrics get their own server, started here unless another
+    process of the host serves that address); returns the app's
+    :class:`~blendkit.operations.metrics.Metrics` or ``None``."""
     bp = Blueprint("blendkit_ops", __name__)
 
     @bp.get("/healthz")
@@ -51,27 +53,34 @@ def install_operations(app: Flask, runtime: ToolRuntime) -> Any:
         return _flask(runtime.readiness())
 
     metrics = None
-    token = runtime.settings.metrics.token
-    if token is not None:
+    token, bind = runtime.settings.metrics.token, runtime.settings.metrics.bind
+    if token is not None or bind is not None:
         from blendkit.operations.metrics import Metrics, bearer_token_matches
 
         metrics = Metrics()
         exposed = metrics
+        if bind is not None:  # its own address, never the public port
+            if exposed.serve(bind, token) is not None:
+                log.info("metrics on %s", exposed.server.url if exposed.server else bind)
+            else:
+                log.info("metrics: %s is served by another process of this host", bind)
+        elif token is not None:
+            secret = token
 
-        @bp.get("/metrics")
-        def metrics_route() -> FlaskResponse:
-            if not bearer_token_matches(request.headers.get("Authorization"), token):
-                return _flask(
-                    json_response(
-                        {"status": "unauthorized"},
-                        401,
-                        headers=(("WWW-Authenticate", 'Bearer realm="metrics"'),),
+            @bp.get("/metrics")
+            def metrics_route() -> FlaskResponse:
+                if not bearer_token_matches(request.headers.get("Authorization"), secret):
+                    return _flask(
+                        json_response(
+                            {"status": "unauthorized"},
+                            401,
+                            headers=(("WWW-Authenticate", 'Bearer realm="metrics"'),),
+                        )
                     )
-                )
-            body, content_type = exposed.exposition()
-            response = FlaskResponse(body, status=200, content_type=content_type)
-            response.headers["Cache-Control"] = "no-store"
-            return response
+                body, content_type = exposed.exposition()
+                response = FlaskResponse(body, status=200, content_type=content_type)
+                response.headers["Cache-Control"] = "no-store"
+                return response
 
         def start_timer() -> None:
             g.setdefault(_STARTED, time.perf_counter())

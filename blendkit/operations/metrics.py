@@ -39,12 +39,14 @@ from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from blendkit.errors import BlendkitError
+from blendkit.operations._metrics_server import MetricsServer
 from blendkit.operations._outcomes import OutcomeKind, add_outcome_listener
 from blendkit.xapi import Outbox
 
 __all__ = [
     "MULTIPROCESS_ENV",
     "Metrics",
+    "MetricsServer",
     "OutboxCollector",
     "bearer_token_matches",
     "mark_process_dead",
@@ -151,7 +153,7 @@ class OutboxCollector(Collector):
         yield oldest
         breaker = GaugeMetricFamily(
             "blendkit_outbox_breaker_state",
-            "1 for the LRS circuit breaker's current state in this process.",
+            "1 for the LRS circuit breaker's current state (shared by the deliverers when stored).",
             labels=["endpoint", "state"],
         )
         current = self.outbox.breaker.state
@@ -160,7 +162,7 @@ class OutboxCollector(Collector):
         yield breaker
         trips = CounterMetricFamily(
             "blendkit_outbox_breaker_trips",
-            "Times the LRS circuit breaker opened in this process.",
+            "Times the LRS circuit breaker opened (every process, when stored).",
             labels=["endpoint"],
         )
         trips.add_metric([endpoint], self.outbox.breaker.trips)
@@ -185,6 +187,8 @@ class Metrics:
             for metric in _OWN_METRICS:
                 self.registry.register(metric)
         self._outboxes: set[int] = set()
+        self.server: MetricsServer | None = None
+        """The separate metrics server this process runs, if any (:meth:`serve`)."""
 
     def watch_outbox(self, outbox: Outbox) -> None:
         """Report ``outbox``'s counts and breaker on every scrape (once per outbox)."""
@@ -201,3 +205,12 @@ class Metrics:
     def exposition(self) -> tuple[bytes, str]:
         """The text a scrape receives, and its content type."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+    def serve(self, bind: str, token: SecretStr | None = None) -> MetricsServer | None:
+        """Serve these metrics on ``bind`` (``host:port``) from a thread of this process;
+        ``None`` when another process of the host already listens there (it serves them)."""
+        server = MetricsServer(bind, self.exposition, token)
+        if not server.start():
+            return None
+        self.server = server
+        return server

@@ -16,4 +16,13 @@ for _module in pkgutil.iter_modules(__path__):
     if _module.name.startswith("_tables_"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["KeyEncryption", "Store", "StoredSecrets", "describe_database_error", "metadata"]
+from blendkit.store._breakers import StoredCircuitBreaker  # noqa: E402  # after the tables
+
+__all__ = [
+    "KeyEncryption",
+    "Store",
+    "StoredCircuitBreaker",
+    "StoredSecrets",
+    "describe_database_error",
+    "metadata",
+]

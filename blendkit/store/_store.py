@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from filelock import FileLock
 from sqlalchemy import Connection, Engine, Insert, Select, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -360,6 +361,17 @@ class Store:
             index_elements=list(keys), set_={name: insert.excluded[name] for name in replace}
         )
 
+    def insert_or_add(
+        self, table: Table, keys: Sequence[str], values: Mapping[str, Any], add: Sequence[str]
+    ) -> Insert:
+        """Insert ``values``; when a row with the same ``keys`` exists, add the new ``add``
+        columns to its own instead (a running total: one atomic statement)."""
+        insert = self._dialect_insert(table).values(**values)
+        return insert.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: table.c[name] + insert.excluded[name] for name in add},
+        )
+
     def alembic_config(self) -> Config:
         """Alembic configuration of blendkit's migration script (for checks and tools)."""
         config = Config()
@@ -367,7 +379,28 @@ class Store:
         return config
 
     def migrate(self) -> None:
-        """Bring every branch of the schema to its newest revision (idempotent, multi-process)."""
+        """Bring every branch of the schema to its newest revision (idempotent, multi-process).
+
+        Processes migrating one database at once take turns: a PostgreSQL advisory lock, or on
+        SQLite (whose DDL alembic runs outside a transaction) a file lock beside the database
+        file, ``<file>.migrate-lock``; the second process then finds the schema current.
+        """
+        with self._sqlite_migration_lock():
+            self._migrate()
+
+    @contextmanager
+    def _sqlite_migration_lock(self) -> Iterator[None]:
+        database = self.url.database if self.dialect == "sqlite" else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            yield
+            return
+        lock_path = (
+            Path(database).expanduser().absolute().with_name(Path(database).name + ".migrate-lock")
+        )
+        with FileLock(str(lock_path), mode=0o600):
+            yield
+
+    def _migrate(self) -> None:
         config = self.alembic_config()
         try:
             with self.engine.begin() as connection:

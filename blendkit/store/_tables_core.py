@@ -1,11 +1,14 @@
-"""Tables of the foundation: LTI platform registrations, tool keys, login states and used nonces."""
+"""Tables of the foundation: LTI platform registrations, tool keys, login states, used nonces
+and the circuit breakers every process shares."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -18,6 +21,7 @@ from sqlalchemy import (
 from blendkit.store._schema import metadata
 
 __all__ = [
+    "http_breakers",
     "lti_deployments",
     "lti_launches",
     "lti_login_states",
@@ -145,4 +149,21 @@ lti_launches = Table(
     Column("data", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+# Circuit breakers shared by every process on this database (StoredCircuitBreaker): one row per
+# endpoint; times are seconds since the epoch (the processes' clocks, kept by NTP).
+http_breakers = Table(
+    "http_breakers",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("state", String(16), nullable=False),  # closed, open, half-open
+    Column("failures", Integer, nullable=False),  # consecutive failures while closed
+    Column("opens", Integer, nullable=False),  # consecutive openings: the backoff exponent
+    Column("trips", BigInteger, nullable=False),  # times it opened from closed
+    Column("opened_at", Float, nullable=True),
+    Column("open_until", Float, nullable=True),
+    Column("probe_by", String(64), nullable=True),  # the process sending the one probe
+    Column("probe_until", Float, nullable=True),  # its lease: another may probe after it
 )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from blendkit.store._schema import metadata
@@ -32,6 +33,7 @@ __all__ = [
     "course_courses",
     "course_enrolments",
     "course_evidence",
+    "course_grade_totals",
     "course_grades",
     "course_join_links",
     "course_overrides",
@@ -232,7 +234,30 @@ course_grades = Table(
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text, nullable=True),
     Column("sent_at", DateTime(timezone=True), nullable=True),
-    Index("ix_course_grades_due", "status", "next_attempt_at"),
+    # Partial indexes: the queue's queries read pending or failed rows, never the sent ones
+    # that pile up (their count is kept in course_grade_totals).
+    Index(
+        "ix_course_grades_pending_due",
+        "next_attempt_at",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_course_grades_failed",
+        "id",
+        postgresql_where=text("status = 'failed'"),
+        sqlite_where=text("status = 'failed'"),
+    ),
+    Index("ix_course_grades_course", "course_id", "id"),
+)
+
+# Running totals of the grade queue (``sent``): counted as rows change state, so status pages
+# never count the sent rows.
+course_grade_totals = Table(
+    "course_grade_totals",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )
 
 course_webhook_events = Table(
@@ -256,4 +281,5 @@ course_requests = Table(
     Column("outcome", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("course_id", "sub", "key"),
+    Index("ix_course_requests_recorded_at", "recorded_at"),  # retention
 )

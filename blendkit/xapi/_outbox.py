@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
 from blendkit.http import CircuitBreaker, Fence
-from blendkit.store import Store
+from blendkit.store import Store, StoredCircuitBreaker
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi import _outbox_sql as sql
 from blendkit.xapi._client import LRSClient
@@ -117,13 +117,25 @@ class Outbox(OutboxLoops):
     def from_settings(
         cls, settings: Any, *, store: Store | None = None, client: LRSClient | None = None
     ) -> Outbox:
-        """The outbox for :class:`blendkit.config.Settings` (local-only when no endpoint)."""
+        """The outbox for :class:`blendkit.config.Settings` (local-only when no endpoint), with
+        the LRS breaker shared by every process on the database
+        (:class:`~blendkit.store.StoredCircuitBreaker`)."""
         xapi = settings.xapi
         if client is None and xapi.endpoint:
             client = LRSClient.from_settings(xapi, fence=Fence.from_settings(settings))
+        store = store or Store.from_settings(settings)
         return cls(
-            store or Store.from_settings(settings),
+            store,
             client,
+            # Every deliverer on this database shares the LRS's breaker: one probe between them.
+            breaker=StoredCircuitBreaker(
+                store,
+                _endpoint_name(client),
+                initial_seconds=xapi.backoff_initial_seconds,
+                max_seconds=max(xapi.backoff_max_seconds, xapi.backoff_initial_seconds),
+                probe_lease_seconds=max(xapi.lease_seconds, 3 * xapi.timeout_seconds + 5),
+                log=log,
+            ),
             batch_size=xapi.batch_size,
             version=xapi.version,
             backoff_initial_seconds=xapi.backoff_initial_seconds,

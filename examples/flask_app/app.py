@@ -96,7 +96,7 @@ def create_app(
         )
     encryption.require("the tool's private keys (deep linking, grade and roster tokens)")
     outbox = Outbox.from_settings(settings, store=state.store)
-    Blendkit.watch_outbox(outbox, app)  # /metrics (with [metrics] token): outbox and breaker
+    Blendkit.watch_outbox(outbox, app)  # /metrics ([metrics] token or bind): outbox, breaker
     courses = CourseService(
         state.store, outbox=outbox, statements=StatementFactory(settings.tool.base_url)
     )

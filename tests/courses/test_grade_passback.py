@@ -76,6 +76,7 @@ def test_scores_reach_the_platform_gradebook_and_failures_are_retried(
         assert [s["scoreGiven"] for s in platform.records.scores] == [40.0, 80.0]
         assert {s["userId"] for s in platform.records.scores} == {"student-1"}
         assert all(g.status == "sent" for g in passback.grades(course.id))
+        assert passback.counts() == {"pending": 0, "sent": 2, "failed": 0}
 
         # The platform loses the registration's client id: the score waits with its reason.
         broken = courses.ensure_course(

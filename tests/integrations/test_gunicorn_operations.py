@@ -4,71 +4,36 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
+from .example_gunicorn import example_env, free_port, start_example, wait_until_up
+
 TOKEN = "scrape-token-0123456789abcdef"
 LAUNCH_SECRET = "LAUNCHxSECRETx0001"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.e2e
 def test_two_workers_json_logs_and_one_scrape_for_all(tmp_path: Path, postgres_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
     access_log = tmp_path / "access.log"
-    env = {
-        **os.environ,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        "BLENDKIT_DATABASE_URL": postgres_url,
-        "BLENDKIT_TOOL_BASE_URL": f"http://127.0.0.1:{port}",
-        "BLENDKIT_TOOL_SECRET_KEY": "gunicorn-test-secret-0123456789abcdef",
-        "BLENDKIT_TOOL_KEY_ENCRYPTION_KEYS": f'["{Fernet.generate_key().decode()}"]',
-        "BLENDKIT_TOOL_LOG_FORMAT": "json",
-        "BLENDKIT_METRICS_TOKEN": TOKEN,
-    }
-    # Production: the schema is upgraded by command before the workers start (they never migrate).
-    upgrade = [str(GUNICORN.with_name("blendkit")), "db", "upgrade"]
-    subprocess.run(upgrade, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-    process = subprocess.Popen(
-        [
-            str(GUNICORN),
-            "--config", str(ROOT / "examples" / "flask_app" / "gunicorn.conf.py"),
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", "2",
-            "--access-logfile", str(access_log),
-            "examples.flask_app.wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
+    env = example_env(
+        port,
+        postgres_url,  # the gunicorn master migrates before it forks the workers
+        TOOL_LOG_FORMAT="json",
+        METRICS_TOKEN=TOKEN,
+    )
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    process = start_example(port, env, "--workers", "2", "--access-logfile", str(access_log))
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_until_up(base, process)
         assert httpx.get(f"{base}/readyz", timeout=5).status_code == 200
         for _ in range(20):  # new connections: both workers take some
             httpx.get(f"{base}/lti/jwks?launch={LAUNCH_SECRET}", timeout=5)

@@ -3,44 +3,28 @@ few round trips, and delivered rows are pruned in bounded batches (pending and d
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, func, select, text
 
 from blendkit.cli import cli
 from blendkit.config import load_settings
 from blendkit.store import Store
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi import Outbox
+from tests.query_plans import full_scans, plans, table_queries
 
 from .test_outbox import FakeClock, mock_lrs, statements
 
-_PG_SEQ_SCAN = re.compile(r"Seq Scan on xapi_outbox\b")
-_SQLITE_FULL_SCAN = re.compile(r"^SCAN xapi_outbox\b(?!.*USING)")
 
-
-@contextmanager
-def outbox_queries(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+def outbox_queries(engine: Engine) -> AbstractContextManager[list[tuple[str, Any]]]:
     """Every SELECT / UPDATE / DELETE sent to the database that names the outbox table."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: Any) -> None:
-        head = statement.lstrip().split(None, 1)[0].upper()
-        if "xapi_outbox" in statement and head in {"SELECT", "UPDATE", "DELETE", "WITH"}:
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return table_queries(engine, "xapi_outbox")
 
 
 def _fill_postgres(store: Store, delivered: int) -> None:
@@ -60,38 +44,6 @@ def _fill_postgres(store: Store, delivered: int) -> None:
     autocommit = store.engine.execution_options(isolation_level="AUTOCOMMIT")
     with autocommit.connect() as conn:
         conn.execute(text("VACUUM ANALYZE xapi_outbox"))
-
-
-def _plans(store: Store, queries: list[tuple[str, Any]]) -> list[tuple[str, str]]:
-    plans = []
-    raw = store.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for statement, parameters in queries:
-            if store.is_postgres:
-                cursor.execute("EXPLAIN " + statement, parameters)
-                plan = "\n".join(row[0] for row in cursor.fetchall())
-            else:
-                cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
-                plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
-            plans.append((statement, plan))
-        raw.rollback()
-    finally:
-        raw.close()
-    return plans
-
-
-def _full_scans(store: Store, plans: list[tuple[str, str]]) -> list[str]:
-    bad = []
-    for statement, plan in plans:
-        lines = plan.splitlines()
-        if store.is_postgres:
-            hit = any(_PG_SEQ_SCAN.search(line) for line in lines)
-        else:
-            hit = any(_SQLITE_FULL_SCAN.search(line.strip()) for line in lines)
-        if hit:
-            bad.append(f"{statement}\n{plan}")
-    return bad
 
 
 def _exercise_every_path(store: Store, clock: FakeClock) -> None:
@@ -129,7 +81,7 @@ def test_every_deliverer_and_status_query_avoids_a_full_scan_of_the_outbox(store
     with outbox_queries(store.engine) as queries:
         _exercise_every_path(store, clock)
     assert len(queries) >= 6
-    bad = _full_scans(store, _plans(store, queries))
+    bad = full_scans(store, "xapi_outbox", plans(store, queries))
     assert not bad, "full scans of xapi_outbox:\n\n" + "\n\n".join(bad)
 
 

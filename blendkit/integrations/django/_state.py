@@ -16,6 +16,7 @@ Settings, highest priority first:
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 import tomllib
@@ -120,18 +121,24 @@ class DjangoRuntime(ToolRuntime):
     store (built from settings, so disposed of on close)."""
 
     metrics: Any = None
-    """The :class:`blendkit.operations.metrics.Metrics` (``None``: no ``[metrics] token``)."""
+    """The :class:`blendkit.operations.metrics.Metrics` (``None``: no ``[metrics] token`` or
+    ``bind``)."""
     limits: RequestLimits = field(default_factory=RequestLimits)
     """The body caps of ``[tool] max_request_bytes`` and ``max_webhook_bytes``."""
     owns_store: bool = field(default=False, repr=False)
 
     def close(self) -> None:
-        """Close the HTTP client and the database pool this runtime created."""
+        """Close the HTTP client, the database pool and the metrics server this runtime
+        created."""
         super().close()
+        server = self.metrics.server if self.metrics is not None else None
+        if server is not None:
+            server.close()
         if self.owns_store:
             self.store.dispose()
 
 
+log = logging.getLogger("blendkit.django")
 _lock = threading.Lock()
 _build_lock = threading.Lock()
 _current: DjangoRuntime | None = None
@@ -160,14 +167,23 @@ def install_runtime(
     )
     runtime.owns_store = owns_store
     runtime.limits = RequestLimits.from_settings(settings)
-    if settings.metrics.token is not None:
+    if settings.metrics.token is not None or settings.metrics.bind is not None:
         from blendkit.operations.metrics import Metrics
 
         runtime.metrics = Metrics()
     with _lock:
         previous, _current = _current, runtime
     if previous is not None:
-        previous.close()
+        previous.close()  # first: it may hold the metrics address
+    bind = settings.metrics.bind
+    # Its own address, never the public routes; a process of this host that already serves it
+    # (the gunicorn master) keeps it.
+    if (
+        runtime.metrics is not None
+        and bind is not None
+        and runtime.metrics.serve(bind, settings.metrics.token) is None
+    ):
+        log.info("metrics: %s is served by another process of this host", bind)
     return runtime
 
 

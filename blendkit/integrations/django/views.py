@@ -162,10 +162,11 @@ def readyz(request: DjangoRequest) -> DjangoResponse:
 @require_GET
 @_answering_errors
 def metrics(request: DjangoRequest) -> DjangoResponse:
-    """Prometheus metrics for a bearer of ``[metrics] token``; 404 when no token is set."""
+    """Prometheus metrics for a bearer of ``[metrics] token``; 404 when no token is set, or
+    when ``[metrics] bind`` serves them on their own address."""
     runtime = get_runtime()
     token = runtime.settings.metrics.token
-    if token is None or runtime.metrics is None:
+    if token is None or runtime.metrics is None or runtime.settings.metrics.bind is not None:
         return to_django_response(json_response({"status": "not found"}, 404))
     from blendkit.operations.metrics import bearer_token_matches
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from django.test import Client
 
-from blendkit.integrations.django import DjangoRuntime, lti_launch_required, watch_outbox
+from blendkit.integrations.django import (
+    DjangoRuntime,
+    close_runtime,
+    lti_launch_required,
+    watch_outbox,
+)
 from blendkit.xapi import Outbox
 from tests.integrations.django.conftest import Install, a_launch
+from tests.integrations.example_gunicorn import free_port
 
 
 def test_lazy_launch_is_none_without_a_launch_and_the_launch_with_one(
@@ -87,3 +94,25 @@ def test_launches_are_timed_apart_and_the_outbox_is_reported(
 
 def test_metrics_are_not_served_without_a_token(runtime: DjangoRuntime, client: Client) -> None:
     assert client.get("/metrics", headers={"Authorization": "Bearer x"}).status_code == 404
+
+
+def test_metrics_on_a_bind_address_are_not_on_the_public_routes(
+    install: Install, client: Client
+) -> None:
+    """``[metrics] bind``: the runtime serves /metrics on its own address (real HTTP) and the
+    project's ``metrics`` route answers 404, token or not."""
+    port = free_port()
+    token = "scrape-secret-0123456789"
+    install(metrics={"bind": f"127.0.0.1:{port}", "token": token})
+    client.get("/lti/jwks")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/metrics", headers=bearer).status_code == 404
+    scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", headers=bearer)
+    assert scraped.status_code == 200
+    assert 'blendkit_page_duration_seconds_count{endpoint="blendkit:jwks"}' in scraped.text
+    assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 401
+    install(metrics={"bind": f"127.0.0.1:{port}"})  # a new runtime takes the address over
+    assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+    close_runtime()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/metrics")
