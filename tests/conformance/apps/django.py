@@ -31,8 +31,8 @@ from blendkit.integrations.django import (
     lti_launch_required,
     roster,
 )
-from blendkit.lti import Launch as LtiLaunch
 from blendkit.lti import AGSScore, LineItem, ResourceLinkItem
+from blendkit.lti import Launch as LtiLaunch
 from tests.django_settings import configure_django
 from tests.e2e.servers import ThreadedServer
 
