@@ -27,6 +27,7 @@ from blendkit.lti import (
     DynamicRegistration,
     HttpRequest,
     HttpResponse,
+    JWKSFetcher,
     KeySet,
     Launch,
     LaunchSessions,
@@ -110,11 +111,13 @@ class ToolRuntime:
         http_client: httpx.Client | None = None,
         fence: Fence | None = None,
         migrate: bool = False,
+        jwks_fetcher: JWKSFetcher | None = None,
     ) -> Self:
         """Everything the LTI endpoints need, from settings (``load_settings()`` by default).
 
         ``migrate`` upgrades the database first (development and tests); production deployments
-        run ``blendkit db upgrade`` instead.
+        run ``blendkit db upgrade`` instead. ``jwks_fetcher`` replaces the platform key-set
+        fetch over ``http_client`` (the ASGI adapter fetches on its event loop).
         """
         settings = settings or load_settings()
         owns_store = store is None
@@ -127,7 +130,9 @@ class ToolRuntime:
         )
         keys = KeySet(store, encryption=KeyEncryption.from_settings(settings))
         fence = fence or Fence.from_settings(settings)
-        tool = Tool.from_store(store, settings, http_client=client, fence=fence)
+        tool = Tool.from_store(
+            store, settings, http_client=client, fence=fence, jwks_fetcher=jwks_fetcher
+        )
         advantage = Advantage(
             tool.registry,
             keys,

@@ -17,12 +17,19 @@ from blendkit.lti._admin import Administrator, administrator_for
 from blendkit.lti._advantage import Advantage
 from blendkit.lti._ags import (
     ActivityProgress,
+    AGSCalls,
     AGSResult,
     AGSScore,
     AssignmentGradeService,
     GradingProgress,
     LineItem,
     ScoreSubmission,
+)
+from blendkit.lti._async_services import (
+    AsyncAdvantage,
+    AsyncAssignmentGradeService,
+    AsyncNamesRoleService,
+    AsyncServiceSession,
 )
 from blendkit.lti._canvas import canvas_config_response, canvas_developer_key_config
 from blendkit.lti._claims import (
@@ -61,12 +68,18 @@ from blendkit.lti._invites import (
     RegistrationInvites,
     parse_lifetime,
 )
-from blendkit.lti._jwks import HttpxJWKSFetcher, JWKSCache, JWKSFetcher, parse_jwks
+from blendkit.lti._jwks import (
+    AsyncHttpxJWKSFetcher,
+    HttpxJWKSFetcher,
+    JWKSCache,
+    JWKSFetcher,
+    parse_jwks,
+)
 from blendkit.lti._keys import KeySet, ToolKey, public_jwk
 from blendkit.lti._launch import Launch, MessageType
 from blendkit.lti._launch_sessions import LaunchSessions
 from blendkit.lti._login import LoginHandler
-from blendkit.lti._nrps import Member, MembershipContext, NamesRoleService, Roster
+from blendkit.lti._nrps import Member, MembershipContext, NamesRoleService, Roster, RosterPage
 from blendkit.lti._platforms import (
     CachedPlatformRegistry,
     InMemoryPlatformRegistry,
@@ -81,6 +94,7 @@ from blendkit.lti._registration import (
     RegistrationResult,
 )
 from blendkit.lti._roles import RoleSummary, parse_role, summarize_roles
+from blendkit.lti._service_calls import ServiceCall
 from blendkit.lti._services import PLATFORM_RETRY, AccessToken, AccessTokens, ServiceSession
 from blendkit.lti._state import (
     InMemoryLoginStateStore,
@@ -97,6 +111,7 @@ from blendkit.lti._tool_config import ToolConfig
 from blendkit.lti._validator import LaunchValidator
 
 __all__ = [
+    "AGSCalls",
     "AGSClaim",
     "AGSResult",
     "AGSScore",
@@ -106,6 +121,11 @@ __all__ = [
     "Administrator",
     "Advantage",
     "AssignmentGradeService",
+    "AsyncAdvantage",
+    "AsyncAssignmentGradeService",
+    "AsyncHttpxJWKSFetcher",
+    "AsyncNamesRoleService",
+    "AsyncServiceSession",
     "CachedPlatformRegistry",
     "ContentItem",
     "DeepLinkLineItem",
@@ -157,7 +177,9 @@ __all__ = [
     "ResourceLinkItem",
     "RoleSummary",
     "Roster",
+    "RosterPage",
     "ScoreSubmission",
+    "ServiceCall",
     "ServiceSession",
     "SetCookie",
     "StoreLoginStateStore",

@@ -21,6 +21,7 @@ from blendkit.config import Settings
 from blendkit.errors import LTIError, NotFound, ServiceError
 from blendkit.http import Fence, RetryPolicy
 from blendkit.lti._ags import AssignmentGradeService
+from blendkit.lti._claims import AGSClaim, NRPSClaim
 from blendkit.lti._deep_linking import ContentItem, DeepLinkingResponse, deep_linking_response
 from blendkit.lti._keys import KeySet
 from blendkit.lti._launch import Launch
@@ -30,7 +31,7 @@ from blendkit.lti._service_urls import admit
 from blendkit.lti._services import AccessTokens, ServiceSession, Signer
 from blendkit.store import KeyEncryption, Store
 
-__all__ = ["Advantage"]
+__all__ = ["Advantage", "ags_claim", "nrps_claim"]
 
 
 class Advantage:
@@ -88,27 +89,11 @@ class Advantage:
 
     def ags(self, launch: Launch) -> AssignmentGradeService:
         """Assignment and Grade Services of the launch's context (its AGS claim)."""
-        if launch.ags is None:
-            raise ServiceError(
-                "this launch carries no Assignment and Grade Services claim: enable grade sync "
-                "('Accept grades from the tool' in Moodle, AGS scopes on the Canvas developer "
-                "key) and launch again.",
-                code="lti.no_ags",
-                http_status=400,
-            )
-        return AssignmentGradeService.from_claim(self.session(launch), launch.ags)
+        return AssignmentGradeService.from_claim(self.session(launch), ags_claim(launch))
 
     def nrps(self, launch: Launch) -> NamesRoleService:
         """Names and Role Provisioning of the launch's context (its NRPS claim)."""
-        if launch.nrps is None:
-            raise ServiceError(
-                "this launch carries no Names and Role Provisioning claim: enable 'Share "
-                "launcher's name/roster' in Moodle or the NRPS scope on the Canvas developer "
-                "key, and launch again.",
-                code="lti.no_nrps",
-                http_status=400,
-            )
-        return NamesRoleService.from_claim(self.session(launch), launch.nrps)
+        return NamesRoleService.from_claim(self.session(launch), nrps_claim(launch))
 
     def deep_linking_response(
         self, launch: Launch, items: Sequence[ContentItem], **options: Any
@@ -129,3 +114,29 @@ class Advantage:
             except ServiceError as exc:
                 raise LTIError(exc.message, code=exc.code, http_status=400) from exc
         return deep_linking_response(launch, items, signer=self.signer, **options)
+
+
+def ags_claim(launch: Launch) -> AGSClaim:
+    """The launch's AGS claim, or ``lti.no_ags`` saying how to enable grade sync."""
+    if launch.ags is None:
+        raise ServiceError(
+            "this launch carries no Assignment and Grade Services claim: enable grade sync "
+            "('Accept grades from the tool' in Moodle, AGS scopes on the Canvas developer "
+            "key) and launch again.",
+            code="lti.no_ags",
+            http_status=400,
+        )
+    return launch.ags
+
+
+def nrps_claim(launch: Launch) -> NRPSClaim:
+    """The launch's NRPS claim, or ``lti.no_nrps`` saying how to enable roster sharing."""
+    if launch.nrps is None:
+        raise ServiceError(
+            "this launch carries no Names and Role Provisioning claim: enable 'Share "
+            "launcher's name/roster' in Moodle or the NRPS scope on the Canvas developer "
+            "key, and launch again.",
+            code="lti.no_nrps",
+            http_status=400,
+        )
+    return launch.nrps

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,6 +27,7 @@ from pydantic import (
 
 from blendkit.errors import ServiceError
 from blendkit.lti._claims import AGSClaim
+from blendkit.lti._service_calls import ServiceCall
 from blendkit.lti._services import ServiceSession, response_json
 from blendkit.lti._tool_config import (
     AGS_LINEITEM_READONLY_SCOPE,
@@ -35,6 +37,7 @@ from blendkit.lti._tool_config import (
 )
 
 __all__ = [
+    "AGSCalls",
     "AGSResult",
     "AGSScore",
     "AGS_SCOPES",
@@ -164,33 +167,20 @@ def _parse_list(payload: Any, model: type[Any], what: str) -> list[Any]:
         ) from exc
 
 
-class AssignmentGradeService:
-    """AGS calls for one launch context: built from a launch's AGS claim or from plain URLs."""
+class AGSCalls:
+    """The AGS calls of one launch context as :class:`ServiceCall` values, and their answers
+    parsed: sans-IO, shared by the synchronous and the asynchronous service."""
 
     def __init__(
         self,
-        session: ServiceSession,
         *,
         lineitems_url: str | None = None,
         lineitem_url: str | None = None,
         scopes: Iterable[str] = AGS_SCOPES,
     ) -> None:
-        self.session = session
         self.lineitems_url = lineitems_url
         self.lineitem_url = lineitem_url
         self.scopes = tuple(sorted(set(scopes) & set(AGS_SCOPES)))
-
-    @classmethod
-    def from_claim(cls, session: ServiceSession, claim: AGSClaim) -> AssignmentGradeService:
-        """Use the URLs and the scopes the platform put in the launch."""
-        return cls(
-            session,
-            lineitems_url=claim.lineitems,
-            lineitem_url=claim.lineitem,
-            scopes=claim.scope,
-        )
-
-    # --- line items --------------------------------------------------------------------------
 
     def _container(self) -> str:
         if not self.lineitems_url:
@@ -202,110 +192,6 @@ class AssignmentGradeService:
             )
         return self.lineitems_url
 
-    def line_items(
-        self,
-        *,
-        resource_link_id: str | None = None,
-        resource_id: str | None = None,
-        tag: str | None = None,
-        limit: int | None = None,
-    ) -> Iterator[LineItem]:
-        """Every line item of the context (filtered as asked), fetched page by page."""
-        params: dict[str, str | int] = {}
-        for name, value in (
-            ("resource_link_id", resource_link_id),
-            ("resource_id", resource_id),
-            ("tag", tag),
-            ("limit", limit),
-        ):
-            if value is not None:
-                params[name] = value
-        what = "listing AGS line items"
-        for page in self.session.pages(
-            self._container(),
-            scopes=self.scopes,
-            needs=(AGS_LINEITEM_SCOPE, AGS_LINEITEM_READONLY_SCOPE),
-            accept=LINEITEM_CONTAINER_MEDIA_TYPE,
-            params=params,
-            what=what,
-        ):
-            yield from _parse_list(response_json(page, what), LineItem, what)
-
-    def _one(self, response_json: Any, what: str) -> LineItem:
-        try:
-            return LineItem.model_validate(response_json)
-        except ValidationError as exc:
-            raise ServiceError(
-                f"{what}: the platform's line item is not valid AGS JSON ({exc.error_count()} "
-                "problems).",
-                code="lti.service_response_invalid",
-            ) from exc
-
-    def get_line_item(self, url: str | None = None) -> LineItem:
-        """The line item at ``url`` (default: the launch's own line item)."""
-        target = url or self._default_lineitem()
-        what = "reading an AGS line item"
-        response = self.session.request(
-            "GET",
-            target,
-            scopes=self.scopes,
-            needs=(AGS_LINEITEM_SCOPE, AGS_LINEITEM_READONLY_SCOPE),
-            accept=LINEITEM_MEDIA_TYPE,
-            what=what,
-        )
-        return self._one(response_json(response, what), what)
-
-    def create_line_item(self, item: LineItem) -> LineItem:
-        """Add a gradebook column; the platform's copy (with its ``id`` URL) comes back."""
-        what = "creating an AGS line item"
-        body = item.to_json()
-        body.pop("id", None)
-        response = self.session.request(
-            "POST",
-            self._container(),
-            scopes=self.scopes,
-            needs=(AGS_LINEITEM_SCOPE,),
-            accept=LINEITEM_MEDIA_TYPE,
-            json=body,
-            content_type=LINEITEM_MEDIA_TYPE,
-            idempotent=False,
-            what=what,
-        )
-        return self._one(response_json(response, what), what)
-
-    def update_line_item(self, item: LineItem) -> LineItem:
-        """Replace the line item at ``item.id`` with ``item`` (PUT of the whole item)."""
-        if not item.id:
-            raise ServiceError(
-                "cannot update a line item without its id URL; read it from the platform first",
-                code="lti.lineitem_without_id",
-            )
-        what = "updating an AGS line item"
-        response = self.session.request(
-            "PUT",
-            item.id,
-            scopes=self.scopes,
-            needs=(AGS_LINEITEM_SCOPE,),
-            accept=LINEITEM_MEDIA_TYPE,
-            json=item.to_json(),
-            content_type=LINEITEM_MEDIA_TYPE,
-            what=what,
-        )
-        return self._one(response_json(response, what), what) if response.content else item
-
-    def delete_line_item(self, url: str) -> None:
-        """Remove the line item at ``url`` (and, on most platforms, its grades)."""
-        self.session.request(
-            "DELETE",
-            url,
-            scopes=self.scopes,
-            needs=(AGS_LINEITEM_SCOPE,),
-            accept=LINEITEM_MEDIA_TYPE,
-            what="deleting an AGS line item",
-        )
-
-    # --- scores and results ------------------------------------------------------------------
-
     def _default_lineitem(self) -> str:
         if not self.lineitem_url:
             raise ServiceError(
@@ -316,22 +202,220 @@ class AssignmentGradeService:
             )
         return self.lineitem_url
 
-    def post_score(self, score: AGSScore, line_item: str | LineItem | None = None) -> None:
-        """Publish ``score`` to ``line_item`` (default: the launch's own line item)."""
+    def _target(self, line_item: str | LineItem | None, child: str) -> str:
         target = line_item.id if isinstance(line_item, LineItem) else line_item
-        url = _child_url(target or self._default_lineitem(), "scores")
-        self.session.request(
+        return _child_url(target or self._default_lineitem(), child)
+
+    def line_items_call(
+        self,
+        *,
+        resource_link_id: str | None = None,
+        resource_id: str | None = None,
+        tag: str | None = None,
+        limit: int | None = None,
+    ) -> ServiceCall:
+        """The first page of the context's line items (filtered as asked)."""
+        params: dict[str, str | int] = {}
+        for name, value in (
+            ("resource_link_id", resource_link_id),
+            ("resource_id", resource_id),
+            ("tag", tag),
+            ("limit", limit),
+        ):
+            if value is not None:
+                params[name] = value
+        return ServiceCall(
+            "GET",
+            self._container(),
+            self.scopes,
+            (AGS_LINEITEM_SCOPE, AGS_LINEITEM_READONLY_SCOPE),
+            LINEITEM_CONTAINER_MEDIA_TYPE,
+            "listing AGS line items",
+            params=params,
+        )
+
+    def get_line_item_call(self, url: str | None = None) -> ServiceCall:
+        """Read the line item at ``url`` (default: the launch's own line item)."""
+        return ServiceCall(
+            "GET",
+            url or self._default_lineitem(),
+            self.scopes,
+            (AGS_LINEITEM_SCOPE, AGS_LINEITEM_READONLY_SCOPE),
+            LINEITEM_MEDIA_TYPE,
+            "reading an AGS line item",
+        )
+
+    def create_line_item_call(self, item: LineItem) -> ServiceCall:
+        """Add ``item`` to the context (never repeated: a retry could create two columns)."""
+        body = item.to_json()
+        body.pop("id", None)
+        return ServiceCall(
             "POST",
+            self._container(),
+            self.scopes,
+            (AGS_LINEITEM_SCOPE,),
+            LINEITEM_MEDIA_TYPE,
+            "creating an AGS line item",
+            json=body,
+            content_type=LINEITEM_MEDIA_TYPE,
+            idempotent=False,
+        )
+
+    def update_line_item_call(self, item: LineItem) -> ServiceCall:
+        """Replace the line item at ``item.id`` with ``item``."""
+        if not item.id:
+            raise ServiceError(
+                "cannot update a line item without its id URL; read it from the platform first",
+                code="lti.lineitem_without_id",
+            )
+        return ServiceCall(
+            "PUT",
+            item.id,
+            self.scopes,
+            (AGS_LINEITEM_SCOPE,),
+            LINEITEM_MEDIA_TYPE,
+            "updating an AGS line item",
+            json=item.to_json(),
+            content_type=LINEITEM_MEDIA_TYPE,
+        )
+
+    def delete_line_item_call(self, url: str) -> ServiceCall:
+        """Remove the line item at ``url``."""
+        return ServiceCall(
+            "DELETE",
             url,
-            scopes=self.scopes,
-            needs=(AGS_SCORE_SCOPE,),
-            accept="application/json",
+            self.scopes,
+            (AGS_LINEITEM_SCOPE,),
+            LINEITEM_MEDIA_TYPE,
+            "deleting an AGS line item",
+        )
+
+    def post_score_call(
+        self, score: AGSScore, line_item: str | LineItem | None = None
+    ) -> ServiceCall:
+        """Publish ``score`` to ``line_item`` (default: the launch's own line item)."""
+        return ServiceCall(
+            "POST",
+            self._target(line_item, "scores"),
+            self.scopes,
+            (AGS_SCORE_SCOPE,),
+            "application/json",
+            f"posting a score for user {score.user_id}",
             json=score.to_json(),
             content_type=SCORE_MEDIA_TYPE,
             # Platforms ignore a score whose timestamp is not newer: repeating it is harmless.
             idempotent=True,
-            what=f"posting a score for user {score.user_id}",
         )
+
+    def results_call(
+        self,
+        line_item: str | LineItem | None = None,
+        *,
+        user_id: str | None = None,
+        limit: int | None = None,
+    ) -> ServiceCall:
+        """The first page of the current results of ``line_item`` (default: the launch's)."""
+        params: dict[str, str | int] = {}
+        if user_id is not None:
+            params["user_id"] = user_id
+        if limit is not None:
+            params["limit"] = limit
+        return ServiceCall(
+            "GET",
+            self._target(line_item, "results"),
+            self.scopes,
+            (AGS_RESULT_READONLY_SCOPE,),
+            RESULT_CONTAINER_MEDIA_TYPE,
+            "reading AGS results",
+            params=params,
+        )
+
+    @staticmethod
+    def line_items_of(page: httpx.Response, call: ServiceCall) -> list[LineItem]:
+        """The line items one page of a listing carries."""
+        return _parse_list(response_json(page, call.what), LineItem, call.what)
+
+    @staticmethod
+    def results_of(page: httpx.Response, call: ServiceCall) -> list[AGSResult]:
+        """The results one page of a results read carries."""
+        return _parse_list(response_json(page, call.what), AGSResult, call.what)
+
+    @staticmethod
+    def line_item_of(response: httpx.Response, call: ServiceCall) -> LineItem:
+        """The line item a read, create or update answered with."""
+        what = call.what
+        try:
+            return LineItem.model_validate(response_json(response, what))
+        except ValidationError as exc:
+            raise ServiceError(
+                f"{what}: the platform's line item is not valid AGS JSON ({exc.error_count()} "
+                "problems).",
+                code="lti.service_response_invalid",
+            ) from exc
+
+
+class AssignmentGradeService(AGSCalls):
+    """AGS calls for one launch context: built from a launch's AGS claim or from plain URLs."""
+
+    def __init__(
+        self,
+        session: ServiceSession,
+        *,
+        lineitems_url: str | None = None,
+        lineitem_url: str | None = None,
+        scopes: Iterable[str] = AGS_SCOPES,
+    ) -> None:
+        super().__init__(lineitems_url=lineitems_url, lineitem_url=lineitem_url, scopes=scopes)
+        self.session = session
+
+    @classmethod
+    def from_claim(cls, session: ServiceSession, claim: AGSClaim) -> AssignmentGradeService:
+        """Use the URLs and the scopes the platform put in the launch."""
+        return cls(
+            session,
+            lineitems_url=claim.lineitems,
+            lineitem_url=claim.lineitem,
+            scopes=claim.scope,
+        )
+
+    def line_items(
+        self,
+        *,
+        resource_link_id: str | None = None,
+        resource_id: str | None = None,
+        tag: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[LineItem]:
+        """Every line item of the context (filtered as asked), fetched page by page."""
+        call = self.line_items_call(
+            resource_link_id=resource_link_id, resource_id=resource_id, tag=tag, limit=limit
+        )
+        for page in self.session.pages_of(call):
+            yield from self.line_items_of(page, call)
+
+    def get_line_item(self, url: str | None = None) -> LineItem:
+        """The line item at ``url`` (default: the launch's own line item)."""
+        call = self.get_line_item_call(url)
+        return self.line_item_of(self.session.call(call), call)
+
+    def create_line_item(self, item: LineItem) -> LineItem:
+        """Add a gradebook column; the platform's copy (with its ``id`` URL) comes back."""
+        call = self.create_line_item_call(item)
+        return self.line_item_of(self.session.call(call), call)
+
+    def update_line_item(self, item: LineItem) -> LineItem:
+        """Replace the line item at ``item.id`` with ``item`` (PUT of the whole item)."""
+        call = self.update_line_item_call(item)
+        response = self.session.call(call)
+        return self.line_item_of(response, call) if response.content else item
+
+    def delete_line_item(self, url: str) -> None:
+        """Remove the line item at ``url`` (and, on most platforms, its grades)."""
+        self.session.call(self.delete_line_item_call(url))
+
+    def post_score(self, score: AGSScore, line_item: str | LineItem | None = None) -> None:
+        """Publish ``score`` to ``line_item`` (default: the launch's own line item)."""
+        self.session.call(self.post_score_call(score, line_item))
 
     def results(
         self,
@@ -341,20 +425,6 @@ class AssignmentGradeService:
         limit: int | None = None,
     ) -> Iterator[AGSResult]:
         """Current results of ``line_item`` (default: the launch's), page by page."""
-        target = line_item.id if isinstance(line_item, LineItem) else line_item
-        url = _child_url(target or self._default_lineitem(), "results")
-        params: dict[str, str | int] = {}
-        if user_id is not None:
-            params["user_id"] = user_id
-        if limit is not None:
-            params["limit"] = limit
-        what = "reading AGS results"
-        for page in self.session.pages(
-            url,
-            scopes=self.scopes,
-            needs=(AGS_RESULT_READONLY_SCOPE,),
-            accept=RESULT_CONTAINER_MEDIA_TYPE,
-            params=params,
-            what=what,
-        ):
-            yield from _parse_list(response_json(page, what), AGSResult, what)
+        call = self.results_call(line_item, user_id=user_id, limit=limit)
+        for page in self.session.pages_of(call):
+            yield from self.results_of(page, call)

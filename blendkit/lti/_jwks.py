@@ -28,7 +28,15 @@ from blendkit.errors import LaunchRejected, OutboundError
 from blendkit.http import Fence
 from blendkit.lti._jws import shown
 
-__all__ = ["HttpxJWKSFetcher", "JWKSCache", "JWKSFetcher", "parse_jwks"]
+__all__ = [
+    "AsyncHttpxJWKSFetcher",
+    "HttpxJWKSFetcher",
+    "JWKSCache",
+    "JWKSFetcher",
+    "jwks_document",
+    "jwks_request",
+    "parse_jwks",
+]
 
 _MAX_JWKS_BYTES = 512 * 1024
 _MIN_RSA_BITS = 2048
@@ -72,30 +80,71 @@ class HttpxJWKSFetcher:
 
     def fetch(self, url: str) -> Mapping[str, Any]:
         try:
-            request = self._client.build_request(
-                "GET", url, timeout=self._timeout, headers={"Accept": "application/json"}
-            )
             response = self._fence.send(
-                self._client, request, follow_redirects=True, max_bytes=_MAX_JWKS_BYTES
+                self._client,
+                jwks_request(self._client, url, self._timeout),
+                follow_redirects=True,
+                max_bytes=_MAX_JWKS_BYTES,
             )
-        except OutboundError as exc:
-            raise LaunchRejected(
-                f"the platform's key set was not fetched: {exc.message}",
-                code=exc.code,
-                http_status=502,
-            ) from None
-        except httpx.HTTPError:
-            # One wording for refused, closed, silent and trickling servers.
-            raise _unavailable(url, "could not be reached or did not answer in time") from None
-        if response.status_code != 200:
-            raise _unavailable(url, f"answered HTTP {response.status_code}")
+        except (OutboundError, httpx.HTTPError) as exc:
+            raise _not_fetched(url, exc) from None
+        return jwks_document(url, response)
+
+
+class AsyncHttpxJWKSFetcher:
+    """:class:`HttpxJWKSFetcher` over an ``httpx.AsyncClient`` (:meth:`Fence.send_async`): the
+    same request, caps and answers; only the sending is asynchronous."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, *, timeout: float = 10.0, fence: Fence | None = None
+    ) -> None:
+        self._client = client
+        self._timeout = timeout
+        self._fence = fence or Fence()
+
+    async def fetch(self, url: str) -> Mapping[str, Any]:
+        """The decoded JSON document at ``url``; raises ``LaunchRejected`` like the sync fetch."""
         try:
-            document = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise _unavailable(url, "did not return JSON") from None
-        if not isinstance(document, dict):
-            raise _unavailable(url, "did not return a JSON object")
-        return document
+            response = await self._fence.send_async(
+                self._client,
+                jwks_request(self._client, url, self._timeout),
+                follow_redirects=True,
+                max_bytes=_MAX_JWKS_BYTES,
+            )
+        except (OutboundError, httpx.HTTPError) as exc:
+            raise _not_fetched(url, exc) from None
+        return jwks_document(url, response)
+
+
+def jwks_request(
+    client: httpx.Client | httpx.AsyncClient, url: str, timeout: float
+) -> httpx.Request:
+    """The GET that fetches a platform's key set (sans-IO: built, not sent)."""
+    return client.build_request("GET", url, timeout=timeout, headers={"Accept": "application/json"})
+
+
+def _not_fetched(url: str, exc: OutboundError | httpx.HTTPError) -> LaunchRejected:
+    if isinstance(exc, OutboundError):
+        return LaunchRejected(
+            f"the platform's key set was not fetched: {exc.message}",
+            code=exc.code,
+            http_status=502,
+        )
+    # One wording for refused, closed, silent and trickling servers.
+    return _unavailable(url, "could not be reached or did not answer in time")
+
+
+def jwks_document(url: str, response: httpx.Response) -> Mapping[str, Any]:
+    """The JSON object a key-set answer carries, or ``lti.jwks_unavailable`` naming why not."""
+    if response.status_code != 200:
+        raise _unavailable(url, f"answered HTTP {response.status_code}")
+    try:
+        document = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise _unavailable(url, "did not return JSON") from None
+    if not isinstance(document, dict):
+        raise _unavailable(url, "did not return a JSON object")
+    return document
 
 
 def _b64_int(value: Any) -> int:

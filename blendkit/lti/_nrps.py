@@ -10,16 +10,27 @@ and then each member carries the message claims that a launch of that link would
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Final
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from blendkit.errors import ServiceError
 from blendkit.lti._claims import NRPSClaim
+from blendkit.lti._service_calls import ServiceCall
 from blendkit.lti._services import ServiceSession, next_page_url, response_json
 from blendkit.lti._tool_config import NRPS_SCOPE
 
-__all__ = ["Member", "MembershipContext", "NamesRoleService", "Roster"]
+__all__ = [
+    "Member",
+    "MembershipContext",
+    "NamesRoleService",
+    "Roster",
+    "RosterPage",
+    "memberships_url",
+    "roster_call",
+]
 
 MEMBERSHIP_MEDIA_TYPE: Final = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 
@@ -91,20 +102,13 @@ class Roster(Iterator[Member]):
         self.pages_read = 0
 
     def _page_iterator(self) -> Iterator[Any]:
-        what = "reading the NRPS roster"
-        for response in self._session.pages(
-            self._url,
-            scopes=(NRPS_SCOPE,),
-            needs=(NRPS_SCOPE,),
-            accept=MEMBERSHIP_MEDIA_TYPE,
-            params=self._params,
-            what=what,
-        ):
+        call = roster_call(self._url, self._params)
+        for response in self._session.pages_of(call):
             self.pages_read += 1
-            differences = next_page_url(response, "differences")
-            if differences:
-                self.differences_url = differences
-            yield _parse_container(response_json(response, what), what)
+            page = RosterPage.of(response, call)
+            if page.differences_url:
+                self.differences_url = page.differences_url
+            yield page.context, page.members
 
     def __iter__(self) -> Roster:
         return self
@@ -118,6 +122,34 @@ class Roster(Iterator[Member]):
                 self.context = context
             self._buffer = list(reversed(members))
         return self._buffer.pop()
+
+
+def roster_call(url: str, params: dict[str, str | int] | None = None) -> ServiceCall:
+    """The GET of the first roster page at ``url`` (sans-IO: sync and async rosters share it)."""
+    return ServiceCall(
+        "GET",
+        url,
+        (NRPS_SCOPE,),
+        (NRPS_SCOPE,),
+        MEMBERSHIP_MEDIA_TYPE,
+        "reading the NRPS roster",
+        params=params,
+    )
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    """One page of a roster read: its members, the context, and the ``differences`` link."""
+
+    context: MembershipContext | None
+    members: list[Member]
+    differences_url: str | None
+
+    @classmethod
+    def of(cls, response: httpx.Response, call: ServiceCall) -> RosterPage:
+        """Parse one membership-container answer to ``call``."""
+        context, members = _parse_container(response_json(response, call.what), call.what)
+        return cls(context, members, next_page_url(response, "differences"))
 
 
 def _parse_container(payload: Any, what: str) -> tuple[MembershipContext | None, list[Member]]:
@@ -154,13 +186,7 @@ class NamesRoleService:
     @classmethod
     def from_claim(cls, session: ServiceSession, claim: NRPSClaim) -> NamesRoleService:
         """Use the memberships URL the platform put in the launch."""
-        if "2.0" not in claim.service_versions:
-            raise ServiceError(
-                f"the platform offers NRPS versions {', '.join(claim.service_versions)}, and "
-                "blendkit speaks 2.0 only.",
-                code="lti.nrps_version",
-            )
-        return cls(session, claim.context_memberships_url)
+        return cls(session, memberships_url(claim))
 
     def members(
         self, *, role: str | None = None, limit: int | None = None, rlid: str | None = None
@@ -178,3 +204,14 @@ class NamesRoleService:
     def differences(self, differences_url: str) -> Roster:
         """Members changed since the read that produced ``differences_url``."""
         return Roster(self.session, differences_url, {})
+
+
+def memberships_url(claim: NRPSClaim) -> str:
+    """The roster URL of an NRPS claim; ``lti.nrps_version`` unless the platform speaks 2.0."""
+    if "2.0" not in claim.service_versions:
+        raise ServiceError(
+            f"the platform offers NRPS versions {', '.join(claim.service_versions)}, and "
+            "blendkit speaks 2.0 only.",
+            code="lti.nrps_version",
+        )
+    return claim.context_memberships_url

@@ -16,7 +16,7 @@ import httpx
 from blendkit.errors import OutboundError, ServiceError
 from blendkit.http import Fence
 
-__all__ = ["admit", "host_pinned"]
+__all__ = ["admit", "admit_async", "host_pinned"]
 
 
 def host_pinned(url: str, hosts: Iterable[str]) -> bool:
@@ -43,6 +43,21 @@ def admit(fence: Fence, url: str, what: str, service_hosts: Iterable[str] = ()) 
         # The name does not resolve here: nothing can reach it (the exchange itself fails the
         # same way), and a deep-linking return URL is posted by the browser, not by the tool.
         pass
+    _pinned(url, what, service_hosts)
+
+
+async def admit_async(fence: Fence, url: str, what: str, service_hosts: Iterable[str] = ()) -> None:
+    """:func:`admit` with the fence's asynchronous check (the resolver off the event loop)."""
+    try:
+        await fence.check_async(url)
+    except OutboundError as exc:
+        raise ServiceError(f"{what}: {exc.message}", code=exc.code) from exc
+    except httpx.HTTPError:
+        pass  # unresolvable: the exchange fails the same way (see admit)
+    _pinned(url, what, service_hosts)
+
+
+def _pinned(url: str, what: str, service_hosts: Iterable[str]) -> None:
     hosts = tuple(service_hosts or ())
     if not host_pinned(url, hosts):
         raise ServiceError(

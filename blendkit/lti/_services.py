@@ -27,12 +27,12 @@ from typing import Any, Final, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from blendkit import http as shared_http
 from blendkit.errors import OutboundError, ServiceError
 from blendkit.http import Failure, Fence, RetryPolicy
+from blendkit.lti._service_calls import PageTrail, ServiceCall
 from blendkit.lti._service_urls import admit
 
 __all__ = [
@@ -48,7 +48,10 @@ __all__ = [
     "redact",
     "require_scopes",
     "response_json",
+    "failure_error",
     "same_origin",
+    "service_failure",
+    "token_endpoint",
     "utc_timestamp",
 ]
 
@@ -181,29 +184,34 @@ class PlatformSender:
             raise ServiceError(f"{what}: {exc.message}", code=exc.code) from exc
 
     def _failure_error(self, failure: Failure, what: str, code: str) -> ServiceError:
-        # One wording for refused, closed, silent and trickling servers: no port scanner.
-        if failure.response is None and not failure.exhausted:
-            return ServiceError(
-                f"{what} failed after the request was sent (no answer in time); it was not "
-                "repeated because it may have been applied. Check the platform and retry later.",
-                code=code,
-            )
-        if failure.response is not None:
-            problem = f"answered HTTP {failure.response.status_code}"
-        else:
-            problem = "could not be reached or did not answer in time"
-        retry_after = failure.retry_after
-        hint = (
-            f" The platform asked to wait {retry_after:.0f} s, more than the allowed "
-            f"{self.retry.max_retry_after_seconds:.0f} s."
-            if retry_after is not None and retry_after > self.retry.max_retry_after_seconds
-            else ""
-        )
+        return failure_error(self.retry, failure, what, code)
+
+
+def failure_error(retry: RetryPolicy, failure: Failure, what: str, code: str) -> ServiceError:
+    """A :class:`ServiceError` naming why a retried service exchange gave up (sync or async)."""
+    # One wording for refused, closed, silent and trickling servers: no port scanner.
+    if failure.response is None and not failure.exhausted:
         return ServiceError(
-            f"{what} {problem} after {failure.tries} tries.{hint} The platform is down or "
-            "overloaded; retry later.",
+            f"{what} failed after the request was sent (no answer in time); it was not "
+            "repeated because it may have been applied. Check the platform and retry later.",
             code=code,
         )
+    if failure.response is not None:
+        problem = f"answered HTTP {failure.response.status_code}"
+    else:
+        problem = "could not be reached or did not answer in time"
+    retry_after = failure.retry_after
+    hint = (
+        f" The platform asked to wait {retry_after:.0f} s, more than the allowed "
+        f"{retry.max_retry_after_seconds:.0f} s."
+        if retry_after is not None and retry_after > retry.max_retry_after_seconds
+        else ""
+    )
+    return ServiceError(
+        f"{what} {problem} after {failure.tries} tries.{hint} The platform is down or "
+        "overloaded; retry later.",
+        code=code,
+    )
 
 
 class AccessTokens:
@@ -318,27 +326,50 @@ class AccessTokens:
         }
         return self.signer.sign(claims, {"typ": "JWT"})
 
-    def _fetch(self, platform: TokenPlatform, scopes: tuple[str, ...]) -> AccessToken:
-        what = f"token endpoint {platform.auth_token_url} of {platform.issuer}"
+    def cached(self, platform: TokenPlatform, scopes: Iterable[str]) -> AccessToken | None:
+        """The cached token for ``scopes`` while it is fresh (no fetch)."""
+        with self._guard:
+            token = self._cache.get(self._key(platform, scopes))
+        return token if token is not None and self._fresh(token) else None
 
+    def keep(self, platform: TokenPlatform, scopes: Iterable[str], token: AccessToken) -> None:
+        """Cache ``token`` (fetched elsewhere, e.g. by an async sender) for every caller."""
+        with self._guard:
+            self._cache[self._key(platform, scopes)] = token
+
+    def token_form(self, platform: TokenPlatform, scopes: Iterable[str]) -> dict[str, str]:
+        """The form of one token request (a fresh assertion: new jti and iat every try)."""
+        return {
+            "grant_type": "client_credentials",
+            "client_assertion_type": CLIENT_ASSERTION_TYPE,
+            "client_assertion": self.client_assertion(platform),
+            "scope": " ".join(scopes),
+        }
+
+    def _fetch(self, platform: TokenPlatform, scopes: tuple[str, ...]) -> AccessToken:
         def build() -> httpx.Request:
             # A fresh assertion (new jti, iat) for every try: platforms may reject a replayed jti.
             return self.http.build_request(
                 "POST",
                 platform.auth_token_url,
-                data={
-                    "grant_type": "client_credentials",
-                    "client_assertion_type": CLIENT_ASSERTION_TYPE,
-                    "client_assertion": self.client_assertion(platform),
-                    "scope": " ".join(scopes),
-                },
+                data=self.token_form(platform, scopes),
                 headers={"Accept": "application/json"},
                 timeout=self.timeout,
             )
 
         response = self._sender.send(
-            build, idempotent=True, what=what, unavailable_code="lti.token_endpoint_unavailable"
+            build,
+            idempotent=True,
+            what=token_endpoint(platform),
+            unavailable_code="lti.token_endpoint_unavailable",
         )
+        return self.token_from(platform, scopes, response)
+
+    def token_from(
+        self, platform: TokenPlatform, scopes: tuple[str, ...], response: httpx.Response
+    ) -> AccessToken:
+        """The token a token endpoint's answer grants, or a :class:`ServiceError` naming why not."""
+        what = token_endpoint(platform)
         if response.status_code != 200:
             raise ServiceError(_refusal(platform, response), code="lti.token_refused")
         try:
@@ -374,6 +405,11 @@ class AccessTokens:
         return AccessToken(
             value=value, scopes=granted_scopes, expires_at=self.clock() + lifetime - margin
         )
+
+
+def token_endpoint(platform: TokenPlatform) -> str:
+    """How log lines and errors name a platform's token endpoint."""
+    return f"token endpoint {platform.auth_token_url} of {platform.issuer}"
 
 
 def _refusal(platform: TokenPlatform, response: httpx.Response) -> str:
@@ -432,45 +468,47 @@ class ServiceSession:
         ``scopes`` are requested for the token (one token serves every call of a service);
         ``needs`` lists the scopes of which this call requires one.
         """
-        scope_list = tuple(scopes)
-        needed = tuple(needs)
-        require_scopes(scope_list, needed, what=what)
-        self.admit(url, what)
+        return self.call(
+            ServiceCall(
+                method=method,
+                url=url,
+                scopes=tuple(scopes),
+                needs=tuple(needs),
+                accept=accept,
+                what=what,
+                json=json,
+                content_type=content_type,
+                params=params,
+                idempotent=idempotent,
+            )
+        )
+
+    def call(self, call: ServiceCall) -> httpx.Response:
+        """Send ``call``: 2xx comes back, anything else raises :class:`ServiceError`."""
+        require_scopes(call.scopes, call.needs, what=call.what)
+        self.admit(call.url, call.what)
         refreshed = False
         while True:
-            token = self.tokens.get(self.platform, scope_list)
-            require_scopes(token.scopes, needed, what=what)
+            token = self.tokens.get(self.platform, call.scopes)
+            require_scopes(token.scopes, call.needs, what=call.what)
 
-            def build(token: AccessToken = token) -> httpx.Request:
-                headers = {"Authorization": f"Bearer {token.value}", "Accept": accept}
-                content: bytes | None = None
-                if json is not None:
-                    content = orjson.dumps(json)
-                    headers["Content-Type"] = content_type or "application/json"
-                # Merge, never replace: Moodle's service URLs carry their own query (type_id).
-                target = httpx.URL(url).copy_merge_params(dict(params)) if params else url
-                return self.tokens.http.build_request(
-                    method,
-                    target,
-                    content=content,
-                    headers=headers,
-                    timeout=self.tokens.timeout,
-                )
+            def build(value: str = token.value) -> httpx.Request:
+                return call.build(self.tokens.http, value, self.tokens.timeout)
 
             response = self._sender.send(
                 build,
-                idempotent=idempotent,
-                what=f"{what} ({method} {url})",
+                idempotent=call.idempotent,
+                what=f"{call.what} ({call.method} {call.url})",
                 unavailable_code="lti.service_unavailable",
             )
             if response.status_code == 401 and not refreshed:
                 # The platform may have revoked or shortened the token: fetch a new one once.
-                self.tokens.invalidate(self.platform, scope_list)
+                self.tokens.invalidate(self.platform, call.scopes)
                 refreshed = True
                 continue
             if response.is_success:
                 return response
-            raise _service_failure(what, method, url, response, token.value)
+            raise service_failure(call, response)
 
     def pages(
         self,
@@ -484,34 +522,24 @@ class ServiceSession:
         max_pages: int = 10_000,
     ) -> Iterator[httpx.Response]:
         """GET ``url`` and every page its ``Link: rel="next"`` headers lead to, lazily."""
-        seen: set[str] = set()
-        next_url: str | None = url
-        first = True
-        while next_url is not None:
-            if next_url in seen or len(seen) >= max_pages:
-                raise ServiceError(
-                    f"{what}: the platform's paging does not end (page {next_url} again or more "
-                    f"than {max_pages} pages); report this to the platform's administrator.",
-                    code="lti.paging_loop",
-                )
-            seen.add(next_url)
-            response = self.request(
-                "GET",
-                next_url,
-                scopes=scopes,
-                needs=needs,
-                accept=accept,
-                params=params if first else None,
-                what=what,
-            )
-            first = False
+        call = ServiceCall("GET", url, tuple(scopes), tuple(needs), accept, what, params=params)
+        return self.pages_of(call, max_pages=max_pages)
+
+    def pages_of(self, call: ServiceCall, *, max_pages: int = 10_000) -> Iterator[httpx.Response]:
+        """Send the GET ``call`` and follow every ``Link: rel="next"`` page, lazily."""
+        trail = PageTrail(call.what, max_pages)
+        next_call: ServiceCall | None = call
+        while next_call is not None:
+            trail.visit(next_call.url)
+            response = self.call(next_call)
             yield response
-            next_url = next_page_url(response)
+            following = next_page_url(response)
+            next_call = None if following is None else call.page(following)
 
 
-def _service_failure(
-    what: str, method: str, url: str, response: httpx.Response, token: str
-) -> ServiceError:
+def service_failure(call: ServiceCall, response: httpx.Response) -> ServiceError:
+    """The :class:`ServiceError` for a service answer that is neither 2xx nor retried (the answer
+    body is never quoted, so a token echoed in it cannot leak)."""
     status = response.status_code
     code = {
         401: "lti.service_unauthorized",
@@ -523,9 +551,9 @@ def _service_failure(
         403: "The platform refused access: enable the service for this tool on the platform.",
         404: "The resource does not exist (deleted line item or course?).",
     }.get(status, "The platform refused the request as sent.")
-    del token  # the answer body is never quoted, so the token cannot leak through it
     return ServiceError(
-        f"{what} failed: {method} {url} answered HTTP {status}. {advice}", code=code
+        f"{call.what} failed: {call.method} {call.url} answered HTTP {status}. {advice}",
+        code=code,
     )
 
 

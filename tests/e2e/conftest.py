@@ -26,15 +26,11 @@ class Deployment:
     store: Store
 
 
-@contextmanager
-def running_deployment(tmp_path: Path, *, platform_host: str = "127.0.0.1") -> Iterator[Deployment]:
-    """The example tool on 127.0.0.1 and a platform (optionally on another site: localhost)."""
-    tool_server = ThreadedServer()
-    platform = LTIPlatform(host=platform_host)
-    platform.configure_tool(tool_server.url)
+def registered_tool(tmp_path: Path, platform: LTIPlatform, tool_url: str) -> tuple[Settings, Store]:
+    """Settings of a tool at ``tool_url`` and its migrated SQLite store, ``platform`` registered."""
     settings = Settings(
         database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
-        tool={"base_url": tool_server.url, "secret_key": "e2e-secret"},
+        tool={"base_url": tool_url, "secret_key": "e2e-secret"},
         # The platform runs on loopback over http: allowed explicitly, in production mode.
         http={"allowed_hosts": ["127.0.0.1", "localhost"]},
     )
@@ -51,6 +47,16 @@ def running_deployment(tmp_path: Path, *, platform_host: str = "127.0.0.1") -> I
             name="lti1p3platform e2e",
         )
     )
+    return settings, store
+
+
+@contextmanager
+def running_deployment(tmp_path: Path, *, platform_host: str = "127.0.0.1") -> Iterator[Deployment]:
+    """The example tool on 127.0.0.1 and a platform (optionally on another site: localhost)."""
+    tool_server = ThreadedServer()
+    platform = LTIPlatform(host=platform_host)
+    platform.configure_tool(tool_server.url)
+    settings, store = registered_tool(tmp_path, platform, tool_server.url)
     app = create_app(settings, store=store, migrate=True, TESTING=True)
     tool_server.start(app)
     platform.start()
