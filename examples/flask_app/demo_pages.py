@@ -73,7 +73,8 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
             "<p>Each button performs a real, signed LTI 1.3 launch into the tool below.</p>"
             '<h2 id="as-learner">Open as a learner</h2>'
             f'<div role="group" aria-labelledby="as-learner">{learners}</div>'
-            f'<h2 id="as-staff">Open as staff</h2><div role="group" aria-labelledby="as-staff">{staff}</div>'
+            '<h2 id="as-staff">Open as staff</h2>'
+            f'<div role="group" aria-labelledby="as-staff">{staff}</div>'
             '<h2 id="as-dl">Place content</h2>'
             f'<div role="group" aria-labelledby="as-dl">{picker}</div>{placed}'
             "</nav>"

@@ -41,7 +41,7 @@ def axe_source() -> Path:
     if npm is None:
         _missing("npm is not installed (apt-get install npm): axe-core comes from the npm registry")
     CACHE.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(  # noqa: S603  # fixed arguments, npm found on PATH
+    done = subprocess.run(  # fixed arguments, npm found on PATH
         [str(npm), "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", AXE_VERSION],
         capture_output=True,
         text=True,
@@ -55,7 +55,7 @@ def axe_source() -> Path:
 
 @contextmanager
 def shared_browser() -> Iterator[Any]:
-    """One Chromium for a whole test module (fresh contexts per test are cheap, browsers are not)."""
+    """One Chromium for a whole test module (a context per test is cheap, a browser is not)."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 

@@ -1,4 +1,4 @@
-"""WCAG 2.x contrast ratio of two CSS colours, and what the browser says about the focused element."""
+"""WCAG 2.x contrast ratio of two CSS colours; what the browser says about the focused element."""
 
 from __future__ import annotations
 

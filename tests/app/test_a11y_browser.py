@@ -32,7 +32,7 @@ LAUNCHES = {
 # Where an element overflows sideways: it must be a labelled, focusable scroll region.
 REFLOW = """() => {
   const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '');
+    (typeof el.className === 'string' && el.className ? '.' + el.className.replace(/ /g, '.') : '');
   const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
   const width = document.documentElement.clientWidth;
   const unlabelled = [], outside = [];
@@ -45,11 +45,14 @@ REFLOW = """() => {
     const box = el.getBoundingClientRect();
     if (box.width > 0 && box.right > width + 1) {
       let up = el.parentElement, inside = false;
-      for (; up && up !== document.body; up = up.parentElement) if (scrolls(up)) { inside = true; break; }
+      for (; up && up !== document.body; up = up.parentElement) {
+        if (scrolls(up)) { inside = true; break; }
+      }
       if (!inside) outside.push(name(el) + ' right=' + Math.round(box.right));
     }
   }
-  return {scrollWidth: document.documentElement.scrollWidth, unlabelled, outside: outside.slice(0, 5)};
+  const scrollWidth = document.documentElement.scrollWidth;
+  return {scrollWidth, unlabelled, outside: outside.slice(0, 5)};
 }"""
 
 

@@ -7,20 +7,19 @@ Reflow, axe-core and focus visibility need a browser: ``test_a11y_browser.py`` a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from blendkit.courses import FunnelStep
 from blendkit.sessions import RecordingKind
 from tests.app.conftest import INSTRUCTOR, Tool
-from tests.app.test_learner_pages import _answers
 from tests.app.contrast import ratio
+from tests.app.test_learner_pages import _answers
 
 # Elements whose own role lets them carry a name (aria-label/aria-labelledby); a div or span
 # needs an explicit role (group, region…) first.
@@ -41,7 +40,18 @@ class Node:
 class Markup(HTMLParser):
     """Buttons, header cells, tables and named elements of one page, with their ancestors."""
 
-    VOID = {"input", "br", "img", "meta", "link", "hr", "source", "track", "col", "wbr"}
+    VOID: ClassVar[set[str]] = {
+        "input",
+        "br",
+        "img",
+        "meta",
+        "link",
+        "hr",
+        "source",
+        "track",
+        "col",
+        "wbr",
+    }
 
     def __init__(self, html: str) -> None:
         super().__init__()
@@ -94,11 +104,17 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     from blendkit.integrations.flask import Blendkit
     from blendkit.lti import Context, Launch, MessageType, ResourceLink, UserIdentity
     from examples.flask_app.demo import (
-        ADMIN, CLIENT_ID, CONTEXT_ID, CONTEXT_TITLE, DEPLOYMENT_ID, LEARNER, build_demo,
+        ADMIN,
+        CLIENT_ID,
+        CONTEXT_ID,
+        CONTEXT_TITLE,
+        DEPLOYMENT_ID,
+        LEARNER,
+        build_demo,
     )  # fmt: skip
 
     app, _ = build_demo(tmp_path_factory.mktemp("demo"), host="127.0.0.1", port=5000)
@@ -119,7 +135,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         )  # fmt: skip
         with app.app_context():
             launches[role] = Blendkit.state().launches.save(launch)
-    yield Demo(app.test_client(), launches)
+    return Demo(app.test_client(), launches)
 
 
 PLANNER = "/teach/sessions?plan=1&duration=60&per_week=1"
@@ -147,7 +163,8 @@ def test_buttons_in_rows_name_their_row(demo: Demo) -> None:
     planner = demo.page(PLANNER)
     slots = [page_name for page_name in map(planner.name, planner.all("button"))
              if page_name.startswith("Schedule")]  # fmt: skip
-    assert len(slots) > 1 and all(re.search(r"\d\d:\d\d", s) for s in slots), slots
+    assert len(slots) > 1
+    assert all(re.search(r"\d\d:\d\d", s) for s in slots), slots
 
 
 def test_names_sit_on_elements_that_can_carry_them(demo: Demo) -> None:
@@ -170,7 +187,8 @@ def test_demo_lms_starts_with_a_skip_link_to_its_main_content(demo: Demo) -> Non
     first = links[0]
     assert first.attrs.get("href", "").startswith("#"), "the first link skips to the content"
     target = page.by_id(first.attrs["href"][1:])
-    assert target is not None and target.tag == "main"
+    assert target is not None
+    assert target.tag == "main"
     focusables = [n for n in page.nodes if n.tag in {"a", "button", "input", "select"}
                   and n.attrs.get("type") != "hidden"]  # fmt: skip
     assert focusables[0] is first, "the skip link comes before every other control"
@@ -197,13 +215,15 @@ def test_watched_figure_is_announced_when_it_changes(demo: Demo) -> None:
     figure = page.by_id("watched")
     assert figure is not None
     live = [n for n in (*figure.parents, figure) if n.attrs.get("aria-live")]
-    assert live and live[-1].attrs["aria-live"] == "polite"
+    assert live
+    assert live[-1].attrs["aria-live"] == "polite"
 
 
 def test_long_values_may_break_anywhere() -> None:
     css = (Path(__file__).resolve().parents[2] / "examples/flask_app/static/app.css").read_text()
     rule = re.search(r"(^|\n)code[^{]*\{([^}]*)\}", css)
-    assert rule and "overflow-wrap: anywhere" in rule.group(2), "code and URLs break at 320 px"
+    assert rule is not None
+    assert "overflow-wrap: anywhere" in rule.group(2), "code and URLs break at 320 px"
 
 
 def test_counts_on_every_funnel_bar_reach_4_5_to_1() -> None:
@@ -246,11 +266,14 @@ def test_a_recording_with_captions_plays_them_and_links_its_transcript(tool: Too
                              RecordingKind.TRANSCRIPT)  # fmt: skip
     page = Markup(html)
     tracks = page.all("track")
-    assert len(tracks) == 1 and tracks[0].attrs["kind"] == "captions"
+    assert len(tracks) == 1
+    assert tracks[0].attrs["kind"] == "captions"
     assert tracks[0].attrs["src"].endswith("-2"), "the session's captions file"
-    assert tracks[0].attrs.get("srclang") and tracks[0].attrs.get("label")
+    assert tracks[0].attrs.get("srclang")
+    assert tracks[0].attrs.get("label")
     region = next(n for n in page.nodes if n.attrs.get("class") == "transcript")
-    assert region.attrs.get("role") == "region" and page.name(region)
+    assert region.attrs.get("role") == "region"
+    assert page.name(region)
     assert any(a.attrs.get("href", "").endswith("-3") for a in page.all("a")), "transcript link"
 
 
@@ -264,5 +287,7 @@ def test_a_recording_without_captions_says_so(tool: Tool) -> None:
 def test_the_video_player_has_a_captions_and_transcript_slot(demo: Demo) -> None:
     page = demo.page("/item/prework-video", "learner")
     region = next((n for n in page.nodes if n.attrs.get("class") == "transcript"), None)
-    assert region is not None and region.attrs.get("role") == "region" and page.name(region)
+    assert region is not None
+    assert region.attrs.get("role") == "region"
+    assert page.name(region)
     assert "No captions or transcript" in "".join(region.text)
