@@ -9,6 +9,7 @@ The pages are listed in ``tests/app/a11y_pages.py``; a route missing there fails
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.app.a11y_pages import Page, inventory
-from tests.app.axe import axe_source, describe, run_axe, screenshot, shared_browser
+from tests.app.axe import ARTIFACTS, axe_source, describe, run_axe, screenshot, shared_browser
 from tests.e2e.servers import ThreadedServer
 
 pytestmark = pytest.mark.browser
@@ -142,8 +143,16 @@ def test_axe_finds_no_wcag_violation_on_any_page(page: Any, demo: Demo, axe_js: 
     page.get_by_role("button", name="Add to the course").click()
     page.get_by_role("heading", name=re.compile("The LMS added")).wait_for()
     _audit(page, "demo LMS: content added", axe_js, violations, review)
-    if review:
+    if review:  # listed in the test report and kept in a file, never failed
+        ARTIFACTS.mkdir(exist_ok=True)
+        report = ARTIFACTS / "axe-needs-review.txt"
+        report.write_text("\n".join(review) + "\n", encoding="utf-8")
         print("axe-core: needs review (not failed)\n" + "\n".join(review))
+        warnings.warn(
+            f"axe-core: {sum(r.count(chr(10)) for r in review)} results on {len(review)} pages "
+            f"need a manual review (listed in {report})",
+            stacklevel=1,
+        )
     assert violations == [], "WCAG 2.2 A/AA violations:\n" + "\n".join(violations)
 
 
