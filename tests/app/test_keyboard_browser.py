@@ -196,12 +196,19 @@ def _runs(seen: list[str]) -> Iterator[list[str]]:
         yield run
 
 
-def test_focus_is_never_trapped_and_always_visible(page: Any, demo_url: str) -> None:
+def _launch(page: Any, demo_url: str, user: str) -> str:
     page.goto(demo_url)
-    page.click("button[data-user='demo-lucas'][data-message='resource']")
+    page.click(f"button[data-user='{user}'][data-message='resource']")
     _tool(page).wait_for_url(re.compile(r"[?&]launch="))
-    launch = re.search(r"launch=([^&]+)", _tool(page).url).group(1)  # type: ignore[union-attr]
+    return re.search(r"launch=([^&]+)", _tool(page).url).group(1)  # type: ignore[union-attr]
+
+
+def test_focus_is_never_trapped_and_always_visible(page: Any, demo_url: str) -> None:
     base = demo_url.removesuffix("/demo-lms")
+    learner = _launch(page, demo_url, "demo-lucas")
+    instructor = _launch(page, demo_url, "demo-rivera")
     _cycle(page, demo_url)
     for path in ("/course", "/item/prework-video", "/item/readiness-quiz", "/item/live-session"):
-        _cycle(page, f"{base}{path}?launch={launch}")
+        _cycle(page, f"{base}{path}?launch={learner}")
+    for path in ("/teach", "/teach/learners"):  # tables scroll in focusable regions
+        _cycle(page, f"{base}{path}?launch={instructor}")
