@@ -12,7 +12,7 @@ from blendkit.courses import AttendancePoint, FunnelStep
 
 _INK = "#1b1b1f"
 _MUTED = "#55555f"
-_COLOURS = {"completed": "#1a6b3c", "open": "#1f5fa8", "overdue": "#a3361b", "locked": "#8a8a94"}
+_COLOURS = {"completed": "#1a6b3c", "open": "#1f5fa8", "overdue": "#a3361b", "locked": "#5c5c66"}
 
 
 def _svg(width: int, height: int, title: str, desc: str, *, body: str, chart_id: str) -> Markup:

@@ -64,17 +64,19 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
         if placed:
             placed = (
                 '<h2 id="placed">Placed activities</h2>'
-                f'<div aria-labelledby="placed">{placed}</div>'
+                f'<div role="group" aria-labelledby="placed">{placed}</div>'
             )
         body = (
+            '<a class="skip" href="#main">Skip to the tool</a>'
             '<div class="lms"><nav class="lms-side" aria-label="Demo LMS">'
             f"<h1>Demo LMS · {html.escape(CONTEXT_TITLE)}</h1>"
             "<p>Each button performs a real, signed LTI 1.3 launch into the tool below.</p>"
             '<h2 id="as-learner">Open as a learner</h2>'
-            f'<div aria-labelledby="as-learner">{learners}</div>'
-            f'<h2 id="as-staff">Open as staff</h2><div aria-labelledby="as-staff">{staff}</div>'
+            f'<div role="group" aria-labelledby="as-learner">{learners}</div>'
+            '<h2 id="as-staff">Open as staff</h2>'
+            f'<div role="group" aria-labelledby="as-staff">{staff}</div>'
             '<h2 id="as-dl">Place content</h2>'
-            f'<div aria-labelledby="as-dl">{picker}</div>{placed}'
+            f'<div role="group" aria-labelledby="as-dl">{picker}</div>{placed}'
             "</nav>"
             '<main id="main"><iframe class="lms-frame" id="tool" name="tool" '
             'title="blendkit tool" src="/demo-lms/welcome"></iframe></main></div>'

@@ -1,0 +1,100 @@
+"""Every page of the example app the accessibility checks open, derived from its URL map.
+
+Each GET route of the demo app (the example tool with the demo LMS mounted) is either audited
+(``AUDITED``: a route pattern and the pages that stand for it) or excluded with a reason
+(``EXCLUDED``). ``test_a11y_routes.py`` fails when a route is in neither list, so a page added
+later cannot escape the axe and reflow checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+# Routes that render no page a person reads, with the reason each is left out.
+EXCLUDED: dict[str, str] = {
+    "/static/<path:filename>": "stylesheet and script files",
+    "/lti/login": "OIDC login: a redirect to the platform",
+    "/lti/launch": "answers with a redirect to the tool's first page (audited below)",
+    "/lti/jwks": "JSON key set for platforms",
+    "/lti/canvas.json": "JSON configuration for Canvas",
+    "/lti/register": "dynamic registration, off by default: answers with the error page (audited)",
+    "/healthz": "JSON health check for load balancers",
+    "/readyz": "JSON readiness check for load balancers",
+    "/metrics": "Prometheus text for monitoring",
+    "/webhooks/<name>": "meeting provider webhooks (JSON)",
+    "/": "redirects to the course path or the demo LMS course page",
+    "/demo-lms/autosubmit.js": "script of the demo's launch form",
+    "/demo-lms/launch": "OIDC login initiation: a redirect to the tool",
+    "/demo-lms/auth": "auto-submitting launch form, replaced by the tool's page at once",
+    "/demo-lms/jwks": "JSON key set of the demo LMS",
+    "/demo-lms/media/lecture.wav": "the demo's audio file",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page load: a name for reports, the route it stands for, who opens it, its path."""
+
+    name: str
+    rule: str
+    role: str  # learner, locked-learner, instructor, admin, deep-linking, or lms (no launch)
+    path: str
+
+
+def inventory(app: Any) -> list[Page]:
+    """The pages to audit in the seeded demo app (ids read from its store)."""
+    from blendkit.lti import Tenant
+    from examples.flask_app.app import services
+    from examples.flask_app.demo import CLIENT_ID, CONTEXT_ID, CONTEXT_TITLE, DEPLOYMENT_ID
+
+    lms = app.extensions["blendkit_demo_lms"]
+    with app.app_context():
+        svc = services()
+        tenant = Tenant(issuer=lms.issuer, client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID)
+        course = svc.courses.ensure_course(tenant, CONTEXT_ID, title=CONTEXT_TITLE, path=None)
+        items = {i.kind: i.id for i in course.path.items()}
+        sessions = svc.live.sessions(course)
+        recording = next(r for r in svc.live.recordings(course) if r.play_url)
+    past = next(s for s in sessions if s.attendance_imported)
+    pages = [
+        Page("course path", "/course", "learner", "/course"),
+        Page("item: video", "/item/<item_id>", "learner", f"/item/{items['video']}"),
+        Page("item: quiz", "/item/<item_id>", "learner", f"/item/{items['quiz']}"),
+        Page("item: live session", "/item/<item_id>", "learner", f"/item/{items['live_session']}"),
+        Page("item: assignment", "/item/<item_id>", "learner", f"/item/{items['assignment']}"),
+        Page("item: locked", "/item/<item_id>", "locked-learner", f"/item/{items['quiz']}"),
+        Page("error page", "/item/<item_id>", "learner", "/item/no-such-item"),
+        Page("course path (instructor)", "/course", "instructor", "/course"),
+        Page("dashboard", "/teach", "instructor", "/teach"),
+        Page("sessions", "/teach/sessions", "instructor", "/teach/sessions"),
+        Page(
+            "sessions with planner",
+            "/teach/sessions",
+            "instructor",
+            "/teach/sessions?plan=1&duration=60&per_week=1",
+        ),
+        Page("session detail", "/teach/sessions/<session_id>", "instructor",
+             f"/teach/sessions/{past.id}"),
+        Page("learners", "/teach/learners", "instructor", "/teach/learners"),
+        Page("learner detail", "/teach/learners/<sub>", "instructor", "/teach/learners/demo-mei"),
+        Page("quiz results", "/teach/quizzes", "instructor", "/teach/quizzes"),
+        Page("quiz editor", "/teach/quizzes/<item_id>", "instructor",
+             f"/teach/quizzes/{items['quiz']}"),
+        Page("path settings", "/teach/path", "instructor", "/teach/path"),
+        Page("admin", "/admin", "admin", "/admin"),
+        Page("deep-linking picker", "/deep-link", "deep-linking", "/deep-link"),
+        Page("demo LMS", "/demo-lms", "lms", "/demo-lms"),
+        Page("demo LMS welcome", "/demo-lms/welcome", "lms", "/demo-lms/welcome"),
+        Page("demo meeting", "/demo-lms/meet/j/<meeting_id>", "lms",
+             f"/demo-lms/meet/j/{past.provider_meeting_id}"),
+        Page("demo recording", "/demo-lms/meet/rec/play/<file_id>", "lms",
+             urlsplit(recording.play_url or "").path),
+    ]  # fmt: skip
+    return pages
+
+
+def get_rules(app: Any) -> set[str]:
+    """Every route of ``app`` that answers GET."""
+    return {rule.rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ())}
