@@ -8,12 +8,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from time import monotonic
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Insert, Select, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -22,6 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blendkit.errors import ConfigError, StoreError
 from blendkit.store._errors import hide_database_values
+
+if TYPE_CHECKING:  # Alembic (and Mako with it) is imported by the methods that migrate
+    from alembic.config import Config
 
 __all__ = ["Store"]
 
@@ -360,12 +359,16 @@ class Store:
 
     def alembic_config(self) -> Config:
         """Alembic configuration of blendkit's migration script (for checks and tools)."""
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         return config
 
     def migrate(self) -> None:
         """Bring every branch of the schema to its newest revision (idempotent, multi-process)."""
+        from alembic import command
+
         config = self.alembic_config()
         try:
             with self.engine.begin() as connection:
@@ -382,6 +385,9 @@ class Store:
 
     def pending_migrations(self) -> list[str]:
         """Revision ids that :meth:`migrate` would still apply (empty when up to date)."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(self.alembic_config())
         with self.engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())

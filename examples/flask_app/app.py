@@ -66,8 +66,8 @@ def create_app(
     **config: Any,
 ) -> Flask:
     """Build the tool. ``settings`` default to ``load_settings()`` (file + environment)."""
-    from examples.flask_app import admin, instructor, learner, pages, path_pages, webhooks
-    from examples.flask_app.launching import on_launch
+    from blendkit_examples.flask_app import admin, instructor, learner, pages, path_pages, webhooks
+    from blendkit_examples.flask_app.launching import on_launch
 
     settings = settings or load_settings()
     app = Flask(

@@ -51,7 +51,7 @@ def test_two_workers_json_logs_and_one_scrape_for_all(tmp_path: Path, postgres_u
             "--bind", f"127.0.0.1:{port}",
             "--workers", "2",
             "--access-logfile", str(access_log),
-            "examples.flask_app.wsgi:app",
+            "blendkit_examples.flask_app.wsgi:app",
         ],
         cwd=ROOT,
         env=env,
