@@ -170,6 +170,23 @@ def test_the_demo_without_the_demo_extra_names_it(missing: str, tmp_path: Path) 
     assert "Traceback" not in result.stderr
 
 
+def test_metrics_without_the_metrics_extra_name_it() -> None:
+    script = _RECORDER.format(watched=(), blocked=("prometheus_client",)) + textwrap.dedent(
+        """
+        try:
+            import blendkit.operations.metrics
+        except ModuleNotFoundError as exc:
+            print(exc.name, "|", exc)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert out.startswith("prometheus_client |")
+    assert "pip install 'blendkit[metrics]'" in out
+
+
 def test_the_command_runs_as_a_module() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "blendkit", "--version"],
