@@ -150,7 +150,7 @@ def _start_tool(
     )
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "-w", str(workers), *worker_options, "-b", f"127.0.0.1:{port}",
-               "--log-level", "warning", "examples.flask_app.wsgi:app"]  # fmt: skip
+               "--log-level", "warning", "blendkit_examples.flask_app.wsgi:app"]  # fmt: skip
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

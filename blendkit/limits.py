@@ -17,7 +17,6 @@ import json
 import re
 from typing import Any, BinaryIO, Literal, Protocol
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from blendkit.config import Settings
@@ -312,38 +311,6 @@ def load_json(
     return data
 
 
-class _Refused(Exception):
-    def __init__(self, code: str, where: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.where = where
-
-
-class _CappedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing anchors and aliases and counting depth and nodes."""
-
-    limits: DocumentLimits = DOCUMENT_LIMITS
-    _depth = 0
-    _nodes = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
-        mark = event.start_mark
-        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else "(unknown line)"
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise _Refused("document.yaml_alias", where)
-        self._nodes += 1
-        if self._nodes > self.limits.max_nodes:
-            raise _Refused("document.too_many_nodes", where)
-        self._depth += 1
-        try:
-            if self._depth > self.limits.max_depth:
-                raise _Refused("document.too_deep", where)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
 def load_yaml(
     text: str | bytes,
     *,
@@ -354,12 +321,12 @@ def load_yaml(
     """Parse YAML within ``limits``: no anchors or aliases; errors name the line."""
     _check_size(text, what, error, limits)
     source = decode_utf8(text, what=what, error=error)
-    loader: _CappedLoader | None = None
+    # PyYAML is imported here, not with this module: ``import blendkit`` stays without it.
+    from blendkit import _capped_yaml
+
     try:
-        loader = _CappedLoader(source)  # reads the first characters: may refuse already
-        loader.limits = limits
-        return loader.get_single_data()
-    except _Refused as exc:
+        return _capped_yaml.parse(source, limits.max_depth, limits.max_nodes)
+    except _capped_yaml.Refused as exc:
         if exc.code == "document.too_deep":
             raise _too_deep(what, exc.where, limits, error) from None
         if exc.code == "document.too_many_nodes":
@@ -369,13 +336,10 @@ def load_yaml(
             "not accepted (one line can expand to millions): write the repeated part out",
             code="document.yaml_alias",
         ) from None
-    except yaml.YAMLError as exc:
+    except _capped_yaml.YAMLError as exc:
         raise error(f"the {what} document is not valid YAML: {exc}") from None
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise error(f"the {what} document holds an unusable value: {str(exc)[:120]}") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
 
 
 def load_document(

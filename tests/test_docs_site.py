@@ -39,6 +39,8 @@ def test_site_builds_in_strict_mode(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "site" / "reference" / "errors" / "index.html").is_file()
+    api = (tmp_path / "site" / "reference" / "api" / "lti" / "index.html").read_text()
+    assert 'id="blendkit.lti.' in api, "the API reference renders blendkit.lti's public names"
 
 
 @needs_mkdocs

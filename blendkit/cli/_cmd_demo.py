@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import socket
-import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -16,36 +15,24 @@ from blendkit.cli._shared import fail, handle_errors
 
 __all__ = ["commands"]
 
-DEMO_MODULE = "examples.flask_app.demo"
-
-
-def _checkout_root() -> Path | None:
-    """The source checkout this blendkit was installed from (editable installs), if any."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "examples" / "flask_app" / "demo.py").is_file():
-            return parent
-    cwd = Path.cwd()
-    return cwd if (cwd / "examples" / "flask_app" / "demo.py").is_file() else None
+DEMO_MODULE = "blendkit_examples.flask_app.demo"
+"""The example app ships in blendkit's wheel as ``blendkit_examples`` (source: ``examples/``)."""
 
 
 def load_demo() -> ModuleType:
-    """Import the example app's demo module, putting the checkout on ``sys.path`` if needed."""
-    root = _checkout_root()
-    if root is not None and str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    """Import the example app's demo module; a missing dependency names the extra to install."""
     try:
-        return importlib.import_module(DEMO_MODULE)
+        module = importlib.import_module(DEMO_MODULE)
+        importlib.import_module("lti1p3platform")  # the demo LMS imports it on first request
     except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        if missing.startswith("examples"):
-            fail(
-                "the demo needs the example app (examples/flask_app), which is not installed "
-                "with the package: run it from a blendkit checkout, e.g. "
-                "`git clone … && cd blendkit && pip install -e '.[demo]' && blendkit demo`"
-            )
-        fail(f"the demo needs {missing!r}, which is not installed: pip install 'blendkit[demo]'")
-    raise AssertionError("unreachable")
+        missing = (exc.name or "").partition(".")[0]
+        if missing in ("blendkit_examples", ""):
+            raise
+        fail(
+            f"the demo needs {missing!r}, which is not installed: "
+            "pip install 'blendkit[demo]' (Flask and the demo LMS)"
+        )
+    return module
 
 
 @click.command()

@@ -184,7 +184,7 @@ def sessions() -> None:
     type=click.FloatRange(0, 1, min_open=True),
     help="Share of learners live sessions must serve; below it, asynchronous is advised.",
 )
-@click.option("--grid", default=30, show_default=True, type=click.Choice(["15", "30", "60"]))
+@click.option("--grid", default="30", show_default=True, type=click.Choice(["15", "30", "60"]))
 @click.option(
     "--top", default=5, show_default=True, type=click.IntRange(1, 2016), help="Slots to list."
 )

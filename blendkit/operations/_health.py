@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 from sqlalchemy.exc import (
@@ -86,6 +83,10 @@ def unavailable_error() -> StoreError:
 
 def check_readiness(store: Store) -> Readiness:
     """Whether ``store`` answers and its schema revisions equal the migration script's heads."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
     script = ScriptDirectory.from_config(store.alembic_config())
     try:
         with store.engine.connect() as connection:

@@ -25,16 +25,23 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+try:
+    from prometheus_client import (
+        CONTENT_TYPE_LATEST,
+        CollectorRegistry,
+        Counter,
+        Histogram,
+        generate_latest,
+        multiprocess,
+    )
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+    from prometheus_client.registry import Collector
+except ModuleNotFoundError as exc:  # the extra is missing: say which one
+    raise ModuleNotFoundError(
+        f"metrics need {exc.name!r}, which is not installed: pip install 'blendkit[metrics]' "
+        "(or leave [metrics] token unset)",
+        name=exc.name,
+    ) from exc
 from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 

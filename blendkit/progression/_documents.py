@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from blendkit.errors import ConditionInvalid, PathInvalid, ProgressionError
@@ -136,7 +135,9 @@ def dump_path(path: Path, fmt: Format = "json") -> str:
     data = path.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    from blendkit._capped_yaml import dump  # PyYAML only when YAML is asked for
+
+    return dump(data)
 
 
 _CONDITION: TypeAdapter[Condition] = TypeAdapter(ConditionField)

@@ -8,12 +8,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from time import monotonic
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from filelock import FileLock
 from sqlalchemy import Connection, Engine, Insert, Select, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blendkit.errors import ConfigError, StoreError
 from blendkit.store._errors import describe_database_error, hide_database_values
+
+if TYPE_CHECKING:  # Alembic (and Mako with it) is imported by the methods that migrate
+    from alembic.config import Config
 
 __all__ = ["Store"]
 
@@ -374,6 +373,8 @@ class Store:
 
     def alembic_config(self) -> Config:
         """Alembic configuration of blendkit's migration script (for checks and tools)."""
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         return config
@@ -401,6 +402,8 @@ class Store:
             yield
 
     def _migrate(self) -> None:
+        from alembic import command
+
         config = self.alembic_config()
         try:
             with self.engine.begin() as connection:
@@ -418,6 +421,9 @@ class Store:
 
     def pending_migrations(self) -> list[str]:
         """Revision ids that :meth:`migrate` would still apply (empty when up to date)."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory.from_config(self.alembic_config())
         with self.engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())

@@ -157,7 +157,7 @@ class _Value(BaseModel):
         # The cache lives in pydantic's private-state slot (no private fields are declared), which
         # keeps construction as cheap as for a model without a cache.
         private = self.__pydantic_private__
-        if private is not None:
+        if private:  # None, or {} from pydantic < 2.14 for nested values: not cached yet
             return private["json"]  # type: ignore[no-any-return]
         cached = orjson.dumps(self._members(), default=_encode, option=_JSON_OPTIONS)
         object.__setattr__(self, "__pydantic_private__", {"json": cached})
@@ -174,7 +174,7 @@ class _Value(BaseModel):
                 private = value.__pydantic_private__
             except AttributeError:  # not a value (model_construct with raw data): orjson writes it
                 continue
-            if private is not None:
+            if private:
                 members[name] = orjson.Fragment(private["json"])
             elif value._inline:
                 members[name] = value._members()

@@ -1,7 +1,7 @@
 """A small FastAPI tool on blendkit's Starlette adapter: launch, course page, a quiz graded
 into the LMS gradebook through AGS, the roster for instructors, and deep linking.
 
-    uvicorn --factory examples.fastapi_app:create_app --port 8000
+    uvicorn --factory blendkit_examples.fastapi_app:create_app --port 8000
 
 Settings come from ``BLENDKIT_CONFIG`` and ``BLENDKIT_*`` variables, as for every blendkit tool.
 """

@@ -15,8 +15,8 @@ from blendkit import AlreadyExists, BlendkitError, Settings
 from blendkit.integrations.flask import Blendkit
 from blendkit.lti import Platform, RegistrationInvites, parse_lifetime
 from blendkit.sessions import available_meeting_providers
-from examples.flask_app.app import services
-from examples.flask_app.pages import bad_request, link, require_admin
+from blendkit_examples.flask_app.app import services
+from blendkit_examples.flask_app.pages import bad_request, link, require_admin
 
 bp = Blueprint("admin", __name__)
 

@@ -71,8 +71,8 @@ def create_app(
     ``migrate`` (default: unless ``[tool] environment`` is production) upgrades the database
     schema first; production runs ``blendkit db upgrade`` before starting the app.
     """
-    from examples.flask_app import admin, instructor, learner, pages, path_pages, webhooks
-    from examples.flask_app.launching import on_launch
+    from blendkit_examples.flask_app import admin, instructor, learner, pages, path_pages, webhooks
+    from blendkit_examples.flask_app.launching import on_launch
 
     settings = settings or load_settings()
     app = Flask(

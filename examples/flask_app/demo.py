@@ -160,7 +160,7 @@ class DemoLMS:
         return config
 
     def blueprint(self) -> Blueprint:
-        from examples.flask_app.demo_pages import build_blueprint
+        from blendkit_examples.flask_app.demo_pages import build_blueprint
 
         return build_blueprint(self)
 
@@ -288,9 +288,9 @@ def build_demo(
     data_dir: FilePath, *, host: str, port: int, fresh: bool = True
 ) -> tuple[Flask, str]:
     """The tool with the demo LMS mounted, its course seeded; returns the app and the URL."""
-    from examples.flask_app import create_app
-    from examples.flask_app.app import FAKE_WEBHOOK_SECRET_NAME, services
-    from examples.flask_app.launching import default_quiz
+    from blendkit_examples.flask_app import create_app
+    from blendkit_examples.flask_app.app import FAKE_WEBHOOK_SECRET_NAME, services
+    from blendkit_examples.flask_app.launching import default_quiz
 
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     data_dir.chmod(0o700)  # a directory kept from an earlier run, or made by hand

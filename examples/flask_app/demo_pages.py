@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
 if t.TYPE_CHECKING:
-    from examples.flask_app.demo import DemoLMS
+    from blendkit_examples.flask_app.demo import DemoLMS
 
 _AUTOSUBMIT = 'document.getElementById("launch").submit();\n'
 
@@ -27,7 +27,7 @@ def _page(title: str, body: str) -> str:
 
 
 def build_blueprint(lms: DemoLMS) -> Blueprint:
-    from examples.flask_app.demo import CLIENT_ID, CONTEXT_TITLE, PEOPLE
+    from blendkit_examples.flask_app.demo import CLIENT_ID, CONTEXT_TITLE, PEOPLE
 
     bp = Blueprint("demo_lms", __name__, url_prefix="/demo-lms")
     people = {p.sub: p for p in PEOPLE}

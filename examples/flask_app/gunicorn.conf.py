@@ -1,5 +1,5 @@
 """gunicorn settings for the example tool: ``gunicorn -c examples/flask_app/gunicorn.conf.py
-examples.flask_app.wsgi:app``.
+blendkit_examples.flask_app.wsgi:app``.
 
 The access log goes through blendkit's redacting logger: launch ids, registration invitations
 and OAuth/OIDC values in query strings, Referer or Location headers are written as

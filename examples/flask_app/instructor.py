@@ -16,10 +16,10 @@ from blendkit.courses import attendance_over_time, funnel, quiz_from_text, quiz_
 from blendkit.integrations.flask import Blendkit
 from blendkit.lti import DeepLinkLineItem, ResourceLinkItem
 from blendkit.sessions import plan_slots
-from examples.flask_app.app import services
-from examples.flask_app.charts import attendance_svg, funnel_svg
-from examples.flask_app.launching import ITEM_PARAM
-from examples.flask_app.pages import bad_request, link, require_staff
+from blendkit_examples.flask_app.app import services
+from blendkit_examples.flask_app.charts import attendance_svg, funnel_svg
+from blendkit_examples.flask_app.launching import ITEM_PARAM
+from blendkit_examples.flask_app.pages import bad_request, link, require_staff
 
 bp = Blueprint("instructor", __name__)
 

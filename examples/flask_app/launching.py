@@ -14,7 +14,7 @@ from blendkit.courses import Course, Enrolment, Question, Quiz
 from blendkit.lti import Launch
 from blendkit.progression import Path, flipped_classroom
 from blendkit.xapi import actor_from_launch
-from examples.flask_app.app import services
+from blendkit_examples.flask_app.app import services
 
 TIME_ZONE_PARAMS = ("timezone", "time_zone", "tz")
 ITEM_PARAM = "blendkit_item"

@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from blendkit import NotFound
 from blendkit.courses import RecordOutcome
 from blendkit.progression import CompletionRecorded, ItemViewed, PathResult, VideoWatched
-from examples.flask_app.app import services
-from examples.flask_app.pages import bad_request, here, link, submitted_key
+from blendkit_examples.flask_app.app import services
+from blendkit_examples.flask_app.pages import bad_request, here, link, submitted_key
 
 bp = Blueprint("learner", __name__)
 ZONES = (

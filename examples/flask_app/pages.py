@@ -20,7 +20,7 @@ from blendkit import BlendkitError, LaunchRejected
 from blendkit.courses import Course, Enrolment
 from blendkit.integrations.flask import Blendkit, outage_response
 from blendkit.lti import Administrator, Launch, administrator_for
-from examples.flask_app.app import services
+from blendkit_examples.flask_app.app import services
 
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -57,7 +57,7 @@ def here() -> Here:
     launch = Blendkit.current_launch()
     assert launch is not None
     launch_id = Blendkit.current_launch_id() or ""
-    from examples.flask_app.launching import course_and_person, enrol, no_context
+    from blendkit_examples.flask_app.launching import course_and_person, enrol, no_context
 
     if launch.context is None:
         raise no_context()

@@ -11,9 +11,9 @@ from flask.typing import ResponseReturnValue
 from blendkit import ProgressionError
 from blendkit.courses import Course
 from blendkit.progression import Path, dump_path, parse_path, template, template_names
-from examples.flask_app.app import services
-from examples.flask_app.launching import default_quiz
-from examples.flask_app.pages import bad_request, link, require_staff
+from blendkit_examples.flask_app.app import services
+from blendkit_examples.flask_app.launching import default_quiz
+from blendkit_examples.flask_app.pages import bad_request, link, require_staff
 
 bp = Blueprint("path", __name__)
 

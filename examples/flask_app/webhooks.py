@@ -25,7 +25,7 @@ from blendkit.sessions import (
     handle_webhook_once,
     load_meeting_provider,
 )
-from examples.flask_app.app import services
+from blendkit_examples.flask_app.app import services
 
 bp = Blueprint("webhooks", __name__)
 

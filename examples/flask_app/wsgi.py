@@ -1,5 +1,5 @@
 """WSGI entry point for production servers:
-``gunicorn -c examples/flask_app/gunicorn.conf.py examples.flask_app.wsgi:app`` (the config
+``gunicorn -c examples/flask_app/gunicorn.conf.py blendkit_examples.flask_app.wsgi:app`` (the config
 names blendkit's access-log logger, which redacts launch ids and other credentials in URLs).
 
 Settings come from the TOML file named by ``BLENDKIT_CONFIG`` and ``BLENDKIT_*`` variables; each
@@ -18,7 +18,7 @@ import gc
 
 from blendkit import load_settings
 from blendkit.operations import configure_logging
-from examples.flask_app import create_app
+from blendkit_examples.flask_app import create_app
 
 settings = load_settings()
 # Every log line of the tool in the chosen format, "text" or "json" ([tool] log_format), set

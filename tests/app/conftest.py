@@ -47,7 +47,7 @@ class Tool:
 
 @pytest.fixture
 def tool(tmp_path: Path) -> Iterator[Tool]:
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     settings = Settings(
         database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},

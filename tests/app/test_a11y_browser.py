@@ -84,7 +84,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Demo]:
-    from examples.flask_app.demo import build_demo
+    from blendkit_examples.flask_app.demo import build_demo
 
     server = ThreadedServer()
     port = int(server.url.rsplit(":", 1)[1])

@@ -107,7 +107,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     from blendkit.integrations.flask import Blendkit
     from blendkit.lti import Context, Launch, MessageType, ResourceLink, UserIdentity
-    from examples.flask_app.demo import (
+    from blendkit_examples.flask_app.demo import (
         ADMIN,
         CLIENT_ID,
         CONTEXT_ID,
@@ -227,7 +227,7 @@ def test_long_values_may_break_anywhere() -> None:
 
 
 def test_counts_on_every_funnel_bar_reach_4_5_to_1() -> None:
-    from examples.flask_app.charts import funnel_svg
+    from blendkit_examples.flask_app.charts import funnel_svg
 
     step = FunnelStep(
         item="q", title="Quiz", kind="quiz", completed=5, open=5, locked=5, overdue=5, learners=20

@@ -8,7 +8,7 @@ from tests.app.a11y_pages import EXCLUDED, get_rules, inventory
 
 
 def test_every_get_route_is_audited_or_excluded_with_a_reason(tmp_path: Path) -> None:
-    from examples.flask_app.demo import build_demo
+    from blendkit_examples.flask_app.demo import build_demo
 
     app, _ = build_demo(tmp_path / "demo", host="127.0.0.1", port=5000)
     audited = {page.rule for page in inventory(app)}

@@ -30,7 +30,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from examples.flask_app.demo import build_demo
+    from blendkit_examples.flask_app.demo import build_demo
 
     server = ThreadedServer()
     port = int(server.url.rsplit(":", 1)[1])

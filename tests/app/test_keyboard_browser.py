@@ -44,7 +44,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from examples.flask_app.demo import build_demo
+    from blendkit_examples.flask_app.demo import build_demo
 
     server = ThreadedServer()
     port = int(server.url.rsplit(":", 1)[1])

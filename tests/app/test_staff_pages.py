@@ -118,7 +118,7 @@ def _ready_before(tool: Tool, sub: str, at: datetime) -> None:
 
     from blendkit.progression import ScoreRecorded, VideoWatched
     from blendkit.store._tables_courses import course_courses
-    from examples.flask_app.app import services
+    from blendkit_examples.flask_app.app import services
 
     with tool.app.app_context():
         courses = services().courses

@@ -19,7 +19,7 @@ CLIENT_STATE = "teams-client-state"
 
 @pytest.fixture
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     env = {
         "BLENDKIT_DATABASE_URL": f"sqlite:///{tmp_path / 'tool.sqlite3'}",

@@ -23,13 +23,13 @@ def test_wsgi_module_builds_the_app_and_freezes_start_up_objects(
     store.dispose()
     monkeypatch.setenv("BLENDKIT_TOOL_BASE_URL", "https://tool.example.edu")
     monkeypatch.setenv("BLENDKIT_TOOL_SECRET_KEY", "wsgi-test-secret")
-    sys.modules.pop("examples.flask_app.wsgi", None)
+    sys.modules.pop("blendkit_examples.flask_app.wsgi", None)
     gc.unfreeze()
     try:
-        module = importlib.import_module("examples.flask_app.wsgi")
+        module = importlib.import_module("blendkit_examples.flask_app.wsgi")
         assert isinstance(module.app, Flask)
         assert gc.get_freeze_count() > 0, "start-up objects are kept out of full collections"
         assert module.app.test_client().get("/lti/jwks").status_code == 200
     finally:
         gc.unfreeze()
-        sys.modules.pop("examples.flask_app.wsgi", None)
+        sys.modules.pop("blendkit_examples.flask_app.wsgi", None)

@@ -12,7 +12,7 @@ from flask import Flask
 
 from blendkit import Settings, Store
 from blendkit.lti import Platform, StorePlatformRegistry
-from examples.flask_app import create_app
+from blendkit_examples.flask_app import create_app
 from tests.e2e.form_browser import FormBrowser
 from tests.e2e.lti_platform import LTIPlatform
 from tests.e2e.servers import ThreadedServer

@@ -45,7 +45,7 @@ def start_example(port: int, env: dict[str, str], *options: str) -> subprocess.P
             "--config", str(ROOT / "examples" / "flask_app" / "gunicorn.conf.py"),
             "--bind", f"127.0.0.1:{port}",
             *options,
-            "examples.flask_app.wsgi:app",
+            "blendkit_examples.flask_app.wsgi:app",
         ],
         cwd=ROOT,
         env=env,

@@ -45,9 +45,17 @@ def _copy_sources(target: Path) -> dict[str, Path]:
         shutil.copytree(REPO_ROOT / "plugins" / name, copies[name], ignore=ignore)
     main = target / "blendkit-src"
     main.mkdir()
-    shutil.copy(REPO_ROOT / "pyproject.toml", main)
-    shutil.copy(REPO_ROOT / "README.md", main)
-    shutil.copytree(REPO_ROOT / "blendkit", main / "blendkit", ignore=ignore)
+    for name in (
+        "pyproject.toml",
+        "setup.py",
+        "MANIFEST.in",
+        "README.md",
+        "LICENSE",
+        "CHANGELOG.md",
+    ):
+        shutil.copy(REPO_ROOT / name, main)
+    for folder in ("blendkit", "examples"):  # setup.py ships examples/ as blendkit_examples
+        shutil.copytree(REPO_ROOT / folder, main / folder, ignore=ignore)
     copies["blendkit"] = main
     return copies
 

@@ -145,7 +145,7 @@ class Tenants:
 
 
 def two_tenants(database_url: str, admins: list[dict[str, str]]) -> Tenants:
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     tool: dict[str, Any] = {"base_url": "http://tool.test", "secret_key": "test-secret"}
     if admins:

@@ -140,7 +140,7 @@ class CanvasCloud:
 def canvas_cloud(store: Store, *deployments: str, other_client: str | None = None) -> CanvasCloud:
     """The example tool on ``store`` with one registration holding ``deployments`` (and, with
     ``other_client``, a second registration of the same issuer with the same deployments)."""
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     settings = Settings(
         database={"url": store.url.render_as_string(hide_password=False)},

@@ -50,7 +50,7 @@ def _answers(*choices: int) -> dict[str, str]:
 
 def _course_of(tool: Tool) -> tuple[CourseService, LiveSessionService, Course]:
     """The tool's services and its one course (looked up by row, whatever the course key)."""
-    from examples.flask_app.app import services
+    from blendkit_examples.flask_app.app import services
 
     with tool.app.app_context():
         svc = services()

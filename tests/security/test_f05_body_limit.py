@@ -55,7 +55,7 @@ def _chunked(body: CountingInput) -> dict[str, object]:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     settings = Settings(
         database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},

@@ -29,7 +29,7 @@ def _spec() -> SessionSpec:
 
 
 def _app(tmp_path: Path, **settings: object) -> Flask:
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     values: dict[str, object] = {
         "database": {"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},

@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 @pytest.mark.usefixtures("permissive_umask")
 def test_demo_keeps_its_secret_and_database_to_the_owner(tmp_path: Path) -> None:
-    from examples.flask_app.demo import build_demo
+    from blendkit_examples.flask_app.demo import build_demo
 
     data = tmp_path / "demo-data"
     app, _url = build_demo(data, host="127.0.0.1", port=_free_port())
@@ -58,7 +58,7 @@ def test_demo_keeps_its_secret_and_database_to_the_owner(tmp_path: Path) -> None
 
 @pytest.mark.usefixtures("permissive_umask")
 def test_a_kept_demo_directory_is_closed_to_others(tmp_path: Path) -> None:
-    from examples.flask_app.demo import build_demo
+    from blendkit_examples.flask_app.demo import build_demo
 
     data = tmp_path / "demo-data"
     data.mkdir(mode=0o755)

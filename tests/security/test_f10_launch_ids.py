@@ -86,7 +86,7 @@ def test_gunicorn_access_log_never_shows_launch_ids(
             '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" '
             "q=%(q)s loc=%({location}o)s hdr=%({x-blendkit-launch}i)s "
             "env=%({query_string}e)s",
-            "examples.flask_app.wsgi:app",
+            "blendkit_examples.flask_app.wsgi:app",
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -201,7 +201,7 @@ def test_lines_without_sensitive_parameters_are_unchanged(text: str) -> None:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     settings = Settings(
         database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},

@@ -122,7 +122,7 @@ class World:
 
 
 def build_world(tool: Tool) -> World:
-    from examples.flask_app.app import services
+    from blendkit_examples.flask_app.app import services
 
     teacher = tool.launch("teach", roles=(INSTRUCTOR,))
     tool.get("/course", teacher)
@@ -361,7 +361,7 @@ def test_gate_invariant_holds_on_every_learner_route(tool: Tool) -> None:
 
 def _bypass_writing_rows(tool: Tool) -> Callable[[str], Any]:
     """The done button as an old route did it: evidence written without the core's check."""
-    from examples.flask_app.pages import here
+    from blendkit_examples.flask_app.pages import here
 
     def broken_mark_done(item_id: str) -> Any:
         current = here()
@@ -381,8 +381,8 @@ def _bypass_writing_rows(tool: Tool) -> Callable[[str], Any]:
 
 def _bypass_by_flag(tool: Tool) -> Callable[[str], Any]:
     """The done button asking the core to keep evidence for a locked item (a provider's mode)."""
-    from examples.flask_app.app import services
-    from examples.flask_app.pages import here
+    from blendkit_examples.flask_app.app import services
+    from blendkit_examples.flask_app.pages import here
 
     def broken_mark_done(item_id: str) -> Any:
         current = here()

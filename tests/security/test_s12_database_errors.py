@@ -158,7 +158,7 @@ def test_flask_route_hitting_a_database_error(
     """The first page of a launch enrols the learner; PostgreSQL refuses a NUL in the name."""
     if not store.is_postgres:
         pytest.skip("SQLite stores NUL characters; the DataError exists on PostgreSQL only")
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     settings = Settings(
         database={"url": store.url.render_as_string(hide_password=False)},

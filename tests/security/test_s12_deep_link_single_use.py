@@ -32,7 +32,7 @@ DL_SETTINGS = {
 
 @pytest.fixture
 def app(store: Store) -> Flask:
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     settings = Settings(
         database={"url": store.url.render_as_string(hide_password=False)},

@@ -25,7 +25,7 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 
 def _worker(url: str, **tool: object) -> Flask:
     """One gunicorn worker: its own app and its own connection pool on the shared database."""
-    from examples.flask_app import create_app
+    from blendkit_examples.flask_app import create_app
 
     settings = Settings(
         database={"url": url},

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from uvicorn.logging import AccessFormatter
 
-from examples.fastapi_app import create_app
-from examples.fastapi_app.app import QUIZ
+from blendkit_examples.fastapi_app import create_app
+from blendkit_examples.fastapi_app.app import QUIZ
 from tests.e2e.conftest import registered_tool
 from tests.e2e.form_browser import FormBrowser, forms
 from tests.e2e.lti_platform import LTIPlatform
