@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -26,11 +27,14 @@ class Deployment:
     store: Store
 
 
-def registered_tool(tmp_path: Path, platform: LTIPlatform, tool_url: str) -> tuple[Settings, Store]:
-    """Settings of a tool at ``tool_url`` and its migrated SQLite store, ``platform`` registered."""
+def registered_tool(
+    tmp_path: Path, platform: LTIPlatform, tool_url: str, **tool: Any
+) -> tuple[Settings, Store]:
+    """Settings of a tool at ``tool_url`` (plus ``[tool]`` keys ``tool``) and its migrated SQLite
+    store, ``platform`` registered."""
     settings = Settings(
         database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
-        tool={"base_url": tool_url, "secret_key": "e2e-secret"},
+        tool={"base_url": tool_url, "secret_key": "e2e-secret", **tool},
         # The platform runs on loopback over http: allowed explicitly, in production mode.
         http={"allowed_hosts": ["127.0.0.1", "localhost"]},
     )

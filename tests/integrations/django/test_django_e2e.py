@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from blendkit import Settings, Store
-from blendkit.lti import Platform, StorePlatformRegistry
+from blendkit import Store
 from tests.conformance.apps.django import DjangoServer, bind
+from tests.e2e.conftest import registered_tool
 from tests.e2e.form_browser import FormBrowser, forms
 from tests.e2e.lti_platform import LTIPlatform
 
@@ -34,24 +34,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
     server = bind()
     platform = LTIPlatform()
     platform.configure_tool(server.url)
-    settings = Settings(
-        database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
-        tool={"base_url": server.url, "secret_key": "e2e-secret", "max_webhook_bytes": 65536},
-        http={"allowed_hosts": ["127.0.0.1", "localhost"]},
-    )
-    store = Store(settings.database.url)
-    store.migrate()
-    StorePlatformRegistry(store).add(
-        Platform(
-            issuer=platform.issuer,
-            client_id=platform.client_id,
-            deployment_ids=(platform.deployment_id,),
-            auth_login_url=platform.auth_login_url,
-            auth_token_url=platform.token_url,
-            jwks_url=platform.jwks_url,
-            name="lti1p3platform e2e",
-        )
-    )
+    settings, store = registered_tool(tmp_path, platform, server.url, max_webhook_bytes=65536)
     server.start(settings, store)
     platform.start()
     try:

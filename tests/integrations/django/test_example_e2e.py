@@ -15,9 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.test.utils import override_settings
 from django.urls import include, path
 
-from blendkit import Settings, Store
 from blendkit.integrations.django import close_runtime, install_runtime
-from blendkit.lti import Platform, StorePlatformRegistry
+from tests.e2e.conftest import registered_tool
 from tests.e2e.form_browser import FormBrowser
 from tests.e2e.lti_platform import LTIPlatform
 from tests.e2e.servers import ThreadedServer
@@ -47,23 +46,7 @@ def example(tmp_path: Path) -> Iterator[tuple[str, LTIPlatform]]:
     base = f"{server.url}/blendkit"
     platform = LTIPlatform()
     platform.configure_tool(base)
-    settings = Settings(
-        database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
-        tool={"base_url": base, "secret_key": "e2e-secret"},
-        http={"allowed_hosts": ["127.0.0.1", "localhost"]},
-    )
-    store = Store(settings.database.url)
-    store.migrate()
-    StorePlatformRegistry(store).add(
-        Platform(
-            issuer=platform.issuer,
-            client_id=platform.client_id,
-            deployment_ids=(platform.deployment_id,),
-            auth_login_url=platform.auth_login_url,
-            auth_token_url=platform.token_url,
-            jwks_url=platform.jwks_url,
-        )
-    )
+    settings, store = registered_tool(tmp_path, platform, base)
     handler = override_settings(BLENDKIT_LAUNCH_HANDLER="blendkit_openedx.views.launched")
     handler.enable()
     install_runtime(settings=settings, store=store)
