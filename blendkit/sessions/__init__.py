@@ -61,10 +61,12 @@ from blendkit.sessions._models import (
     UtcDateTime,
 )
 from blendkit.sessions._plan_models import (
+    Availability,
     LearnerOutside,
     Recommendation,
     SchedulePlan,
     SlotProposal,
+    ZoneCoverage,
 )
 from blendkit.sessions._provider import (
     EventLedger,
@@ -84,6 +86,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "AttendanceEvidence",
     "AttendanceReport",
     "AttendanceScore",
+    "Availability",
     "EventLedger",
     "FakeMeetingProvider",
     "GenericEvent",
@@ -128,6 +131,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "WebhookRequest",
     "WebhookResponse",
     "WebhookResult",
+    "ZoneCoverage",
     "attendance_evidence",
     "available_meeting_providers",
     "build_attendance_report",
