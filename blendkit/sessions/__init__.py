@@ -61,6 +61,7 @@ from blendkit.sessions._models import (
     UtcDateTime,
 )
 from blendkit.sessions._plan_models import (
+    WEEKDAY_NAMES,
     Availability,
     LearnerOutside,
     Recommendation,
@@ -128,6 +129,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "VIRTUAL_CLASSROOM_PROFILE",
     "VIRTUAL_CLASSROOM_VERBS",
     "VirtualClassroomEvent",
+    "WEEKDAY_NAMES",
     "WebhookRequest",
     "WebhookResponse",
     "WebhookResult",

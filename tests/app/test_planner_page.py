@@ -1,0 +1,92 @@
+"""The instructor's slot planner: local weekdays, chosen hours and who can attend, per zone."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from blendkit.sessions import WEEKDAY_NAMES, plan_slots
+from tests.app.conftest import INSTRUCTOR, Tool
+
+COHORT = {"aiko": "Asia/Tokyo", "ben": "America/New_York", "clara": "Europe/Berlin"}
+TERM = {"term_start": "2026-03-02", "term_end": "2026-05-29"}
+
+
+def _cohort(tool: Tool) -> str:
+    for sub, zone in COHORT.items():
+        assert tool.get("/course", tool.launch(sub, name=sub.title(), zone=zone)).status_code == 200
+    return tool.launch("teach", roles=(INSTRUCTOR,), name="Dr T", zone="Europe/London")
+
+
+def _rows(page: str) -> list[tuple[str, str]]:
+    """(slot label, coverage cell text) of the planner table."""
+    table = page.split('aria-labelledby="teach-sessions-t2"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td>[^<]*</td>\s*<td>(.*?)</td>', table, re.S)
+    return [(label, html.unescape(re.sub(r"<[^>]+>", " ", cell))) for label, cell in rows]
+
+
+def _local_weekdays(label: str) -> set[int]:
+    """The local weekdays of the attending zones named in a slot label, over the term."""
+    name, hhmm, _ = label.split()
+    weekday = WEEKDAY_NAMES.index(name)
+    day = date(2026, 3, 2) + timedelta(days=weekday)
+    found = set()
+    while day <= date(2026, 5, 29):
+        start = datetime.combine(day, time.fromisoformat(hhmm), UTC)
+        found |= {start.astimezone(ZoneInfo(z)).weekday() for z in COHORT.values()}
+        day += timedelta(weeks=1)
+    return found
+
+
+def test_planner_table_shows_coverage_per_zone_matching_the_plan(tool: Tool) -> None:
+    teacher = _cohort(tool)
+    page = tool.get("/teach/sessions", teacher, plan="1", duration="60", **TERM)
+    page_text = page.get_data(as_text=True)
+    assert page.status_code == 200, page_text
+    assert 'role="region" aria-labelledby="teach-sessions-t2" tabindex="0"' in page_text
+    assert 'id="teach-sessions-t2"' in page_text
+    assert "Can attend every week, per time zone" in page_text
+    expected = plan_slots(
+        COHORT,
+        term_start=date(2026, 3, 2),
+        term_end=date(2026, 5, 29),
+        duration_minutes=60,
+    )
+    rows = _rows(page_text)
+    assert [label for label, _ in rows] == [slot.label for slot in expected.slots]
+    for (_, cell), slot in zip(rows, expected.slots, strict=True):
+        for cover in slot.coverage:
+            assert f"{cover.time_zone}: {len(cover.attending)} of {cover.learners}" in cell
+            for sub in cover.attending:
+                assert sub.title() in cell  # shown by display name
+    # Every learner counted as attending meets on a weekday of their own.
+    for slot in expected.slots:
+        for cover in slot.coverage:
+            zone = ZoneInfo(cover.time_zone)
+            day = date(2026, 3, 2) + timedelta(days=slot.weekday)
+            local = datetime.combine(day, slot.utc_start, UTC).astimezone(zone)
+            assert not cover.attending or local.weekday() < 5
+
+
+def test_planner_weekdays_and_hours_come_from_the_form(tool: Tool) -> None:
+    teacher = _cohort(tool)
+    weekend = tool.get(
+        "/teach/sessions", teacher, plan="1", duration="60", day="5", hours="09:00-17:00", **TERM
+    ).get_data(as_text=True)
+    rows = _rows(weekend)
+    assert rows
+    for label, cell in rows:
+        assert "1 of 1" in cell
+        assert 5 in _local_weekdays(label)  # a Saturday somewhere is the only way in
+    assert 'value="09:00-17:00" selected' in weekend
+    assert re.search(r'value="5" checked', weekend)
+    assert not re.search(r'value="0" checked', weekend)
+
+
+def test_planner_refuses_unknown_hours_and_weekdays(tool: Tool) -> None:
+    teacher = _cohort(tool)
+    for params in ({"hours": "00:00-23:00"}, {"day": "9"}, {"day": "monday"}):
+        bad = tool.get("/teach/sessions", teacher, plan="1", **params)
+        assert bad.status_code == 400, params
