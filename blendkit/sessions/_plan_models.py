@@ -90,7 +90,12 @@ class Availability(_Value):
         days = ",".join(WEEKDAY_NAMES[d][:3] for d in self.weekdays)
         if self.weekdays == WORKING_DAYS:
             days = "Mon-Fri"
-        return days + " " + " ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in self.windows)
+        return f"{days} {self.hours}"
+
+    @property
+    def hours(self) -> str:
+        """The windows as text :meth:`parse` reads back, e.g. ``09:00-12:00 18:00-21:00``."""
+        return " ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in self.windows)
 
 
 class ZoneCoverage(_Value):

@@ -99,8 +99,10 @@ def sessions() -> ResponseReturnValue:
         term_start = _form_date("term_start", _now().date())
         term_end = _form_date("term_end", term_start + timedelta(weeks=8))
         try:
+            own = svc.hours.availability(current.course, rule.weekdays, (p.sub for p in learners))
             plan = plan_slots(
                 {p.sub: p.time_zone for p in learners},
+                availability=own,
                 term_start=term_start,
                 term_end=term_end,
                 duration_minutes=_form_int("duration", 15, 240, 60),

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from blendkit.sessions import WEEKDAY_NAMES, plan_slots
+from blendkit.sessions import WEEKDAY_NAMES, Availability, plan_slots
 from tests.app.conftest import INSTRUCTOR, Tool
 
 COHORT = {"aiko": "Asia/Tokyo", "ben": "America/New_York", "clara": "Europe/Berlin"}
@@ -90,3 +90,25 @@ def test_planner_refuses_unknown_hours_and_weekdays(tool: Tool) -> None:
     for params in ({"hours": "00:00-23:00"}, {"day": "9"}, {"day": "monday"}):
         bad = tool.get("/teach/sessions", teacher, plan="1", **params)
         assert bad.status_code == 400, params
+
+
+def test_learners_own_hours_are_kept_and_used_by_the_planner(tool: Tool) -> None:
+    teacher = _cohort(tool)
+    night = tool.launch("nina", name="Nina", zone="Europe/Berlin")
+    page = tool.get("/course", night).get_data(as_text=True)
+    assert '<label for="session_hours">' in page
+    assert tool.post("/session-hours", night, {"hours": "18:00-21:00"}).status_code == 302
+    assert 'value="18:00-21:00" selected' in tool.get("/course", night).get_data(as_text=True)
+    assert tool.post("/session-hours", night, {"hours": "03:00-04:00"}).status_code == 400
+    cohort = {**COHORT, "nina": "Europe/Berlin"}
+    term = {"term_start": date(2026, 3, 2), "term_end": date(2026, 5, 29)}
+    page = tool.get("/teach/sessions", teacher, plan="1", duration="60", **TERM)
+    rows = _rows(page.get_data(as_text=True))
+    own = Availability.parse("18:00-21:00")
+    expected = plan_slots(cohort, availability={"nina": own}, duration_minutes=60, **term)
+    assert [label for label, _ in rows] == [slot.label for slot in expected.slots]
+    ignoring = plan_slots(cohort, duration_minutes=60, **term)
+    assert expected.slots != ignoring.slots  # her evening-only hours change the ranking
+    # Back to the course's hours.
+    assert tool.post("/session-hours", night, {"hours": ""}).status_code == 302
+    assert 'value="" selected' in tool.get("/course", night).get_data(as_text=True)
