@@ -149,6 +149,7 @@ def naive_plan(learners: dict[str, str], length: int, grid: int) -> list[tuple[i
                     )
                     if (
                         local_start.date() == local_end.date()
+                        and local_start.weekday() < 5  # Monday to Friday, local
                         and local_start.time() >= time(8)
                         and local_end.time() <= time(21)
                     ):
