@@ -111,7 +111,7 @@ def unpack(
     return term[0], term[0] + timedelta(days=term[1]), zones, rules
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(cohort=cohorts, term=terms, length=st.sampled_from([30, 45, 60, 90]))
 def test_ranked_slots_match_a_brute_force_check(
     cohort: list[tuple[str, Availability]], term: tuple[date, int], length: int
@@ -130,7 +130,7 @@ def test_ranked_slots_match_a_brute_force_check(
         check_against_brute_force(slot, zones, rules, first, last)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     cohort=cohorts,
     term=terms,
