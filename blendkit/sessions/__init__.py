@@ -80,7 +80,8 @@ from blendkit.sessions._provider import (
 )
 from blendkit.sessions._records import SessionRecords, import_attendance
 from blendkit.sessions._recurrence import expand_occurrences
-from blendkit.sessions._schedule import evaluate_slot, plan_slots
+from blendkit.sessions._schedule import plan_slots
+from blendkit.sessions._slot_check import evaluate_slot
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "Attendance",
