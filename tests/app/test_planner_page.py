@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from blendkit.lti import Tenant
 from blendkit.sessions import WEEKDAY_NAMES, Availability, plan_slots
 from tests.app.conftest import INSTRUCTOR, Tool
 
@@ -112,3 +114,17 @@ def test_learners_own_hours_are_kept_and_used_by_the_planner(tool: Tool) -> None
     # Back to the course's hours.
     assert tool.post("/session-hours", night, {"hours": ""}).status_code == 302
     assert 'value="" selected' in tool.get("/course", night).get_data(as_text=True)
+
+
+def test_the_demo_cohort_has_an_evening_learner(tmp_path: Path) -> None:
+    from blendkit_examples.flask_app.app import services
+    from blendkit_examples.flask_app.demo import CLIENT_ID, CONTEXT_ID, DEPLOYMENT_ID, build_demo
+
+    app, _ = build_demo(tmp_path, host="127.0.0.1", port=5000)
+    issuer = app.extensions["blendkit_demo_lms"].issuer
+    with app.app_context():
+        svc = services()
+        course = svc.courses.course(
+            Tenant(issuer=issuer, client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID), CONTEXT_ID
+        )
+        assert svc.hours.for_course(course) == {"demo-sam": "18:00-21:00"}
