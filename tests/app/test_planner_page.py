@@ -99,6 +99,9 @@ def test_learners_own_hours_are_kept_and_used_by_the_planner(tool: Tool) -> None
     night = tool.launch("nina", name="Nina", zone="Europe/Berlin")
     page = tool.get("/course", night).get_data(as_text=True)
     assert '<label for="session_hours">' in page
+    no_token = tool.client.post("/session-hours", data={"launch": night, "hours": "18:00-21:00"})
+    assert no_token.status_code == 403
+    assert 'value="" selected' in tool.get("/course", night).get_data(as_text=True)
     assert tool.post("/session-hours", night, {"hours": "18:00-21:00"}).status_code == 302
     assert 'value="18:00-21:00" selected' in tool.get("/course", night).get_data(as_text=True)
     assert tool.post("/session-hours", night, {"hours": "03:00-04:00"}).status_code == 400
