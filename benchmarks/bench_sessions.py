@@ -9,6 +9,10 @@ Figures (one JSON line each, medians of --repeats runs, peers measured in the sa
   on a 30-minute grid. Peer: zones grouped, every occurrence converted with datetime directly.
 - ``sessions.plan_2000_all_zones``: the same with learners spread over every IANA zone (no peer:
   it is the worst case for the grouping, reported for scale).
+- ``sessions.plan_2000_30_zones_vs_previous``: the 30-zone case against the planner before
+  weekdays and hours were read on each learner's own clock (``plan_slots`` as of commit
+  ``PREVIOUS``, read from git history and run on today's clock and model modules; skipped
+  outside a git checkout).
 
     .venv/bin/python benchmarks/bench_sessions.py [--repeats 7]
 """
@@ -19,11 +23,15 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
+import sys
 import time as clock
+import types
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from blendkit.sessions import (
@@ -149,6 +157,7 @@ def naive_plan(learners: dict[str, str], length: int, grid: int) -> list[tuple[i
                     )
                     if (
                         local_start.date() == local_end.date()
+                        and local_start.weekday() < 5  # Monday to Friday, local
                         and local_start.time() >= time(8)
                         and local_end.time() <= time(21)
                     ):
@@ -156,6 +165,29 @@ def naive_plan(learners: dict[str, str], length: int, grid: int) -> list[tuple[i
                 counts.append(inside)
             results.append((min(counts), weekday, minute))
     return results
+
+
+PREVIOUS = "ad508ed"
+"""The last commit whose planner counted UTC weekdays and one course-wide window."""
+
+
+def previous_plan_slots() -> Callable[..., Any] | None:
+    """``plan_slots`` of :data:`PREVIOUS`, or None outside a git checkout with that history."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        source = subprocess.run(
+            ["git", "show", f"{PREVIOUS}:blendkit/sessions/_schedule.py"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    module = types.ModuleType("blendkit_previous_schedule")
+    sys.modules[module.__name__] = module  # its dataclasses look their module up
+    exec(compile(source, f"{PREVIOUS}:_schedule.py", "exec"), module.__dict__)
+    return module.plan_slots  # type: ignore[no-any-return]
 
 
 def emit(figure: str, ours: float, peer: float | None, peer_name: str | None, **extra: Any) -> None:
@@ -228,6 +260,25 @@ def main() -> None:
         weeks=15,
         per_week=2,
     )
+    previous = previous_plan_slots()
+    if previous is not None:
+        emit(
+            "sessions.plan_2000_30_zones_vs_previous",
+            median_ms(run, repeats),
+            median_ms(
+                lambda: previous(
+                    cohort,
+                    term_start=TERM[0],
+                    term_end=TERM[1],
+                    duration_minutes=LENGTH,
+                    per_week=2,
+                ),
+                repeats,
+            ),
+            f"the planner of {PREVIOUS} (UTC weekdays, one window, no coverage)",
+            learners=2000,
+            zones=len(set(cohort.values())),
+        )
     every = sorted(zoneinfo.available_timezones())
     spread = {f"l{i}": rnd.choice(every) for i in range(2000)}
     emit(

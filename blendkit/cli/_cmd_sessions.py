@@ -18,20 +18,28 @@ from rich.table import Table
 from blendkit.cli._shared import handle_errors
 from blendkit.errors import BlendkitError, ScheduleError
 from blendkit.sessions import (
+    Availability,
     LearnerOutside,
     SchedulePlan,
     SlotProposal,
+    ZoneCoverage,
     available_meeting_providers,
     plan_slots,
 )
 
-__all__ = ["commands", "read_zone_file"]
+__all__ = ["commands", "read_cohort_file", "read_zone_file"]
 
 HEADER = ["learner", "time_zone"]
+HOURS = "hours"
 
 
 def read_zone_file(path: Path) -> list[tuple[str, str]]:
     """``(learner, time_zone)`` pairs from a CSV file; errors name the line."""
+    return read_cohort_file(path)[0]
+
+
+def read_cohort_file(path: Path) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """``(learner, time_zone)`` pairs and each learner's own hours (optional third column)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -39,20 +47,23 @@ def read_zone_file(path: Path) -> list[tuple[str, str]]:
     reader = csv.reader(text.splitlines())
     rows = _rows(reader, path)
     header = [cell.strip().lower() for cell in next(rows, [])]
-    if header != HEADER:
+    if header not in (HEADER, [*HEADER, HOURS]):
         raise ScheduleError(
-            f"{path} line 1: the header must be 'learner,time_zone' "
+            f"{path} line 1: the header must be 'learner,time_zone' or 'learner,time_zone,hours' "
             f"(found {_cut(','.join(header))!r})"
         )
     pairs: list[tuple[str, str]] = []
+    hours: dict[str, str] = {}
     seen: dict[str, int] = {}
     known: set[str] = set()
     for row in rows:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != 2:
-            raise ScheduleError(f"{path} line {line}: expected 2 columns, found {len(row)}")
+        if len(row) != len(header):
+            raise ScheduleError(
+                f"{path} line {line}: expected {len(header)} columns, found {len(row)}"
+            )
         learner, zone = row[0].strip(), row[1].strip()
         if not learner:
             raise ScheduleError(f"{path} line {line}: the learner column is empty")
@@ -72,7 +83,13 @@ def read_zone_file(path: Path) -> list[tuple[str, str]]:
             known.add(zone)
         seen[learner] = line
         pairs.append((learner, zone))
-    return pairs
+        if len(row) > 2 and row[2].strip():
+            try:
+                Availability.parse(row[2])
+            except ScheduleError as exc:
+                raise ScheduleError(f"{path} line {line}: {exc.message}") from None
+            hours[learner] = row[2].strip()
+    return pairs, hours
 
 
 def _rows(reader: Iterator[list[str]], path: Path) -> Iterator[list[str]]:
@@ -107,7 +124,8 @@ def _parse_weekdays(_ctx: click.Context, param: click.Parameter, value: str) -> 
     unknown = [name for name in names if name not in _DAYS]
     if unknown or not names:
         raise click.BadParameter(
-            f"{value!r}: use weekday names such as mon,tue,wed (UTC weekdays)", param=param
+            f"{value!r}: use weekday names such as mon,tue,wed (each learner's local weekdays)",
+            param=param,
         )
     return tuple(sorted({_DAYS.index(name) for name in names}))
 
@@ -128,9 +146,17 @@ def _outside_summary(outside: tuple[LearnerOutside, ...], limit: int = 3) -> str
     return "; ".join(parts) or "-"
 
 
+def _coverage_summary(coverage: tuple[ZoneCoverage, ...], limit: int = 4) -> str:
+    parts = [f"{c.time_zone} {len(c.attending)}/{c.learners}" for c in coverage[:limit]]
+    if len(coverage) > limit:
+        parts.append(f"+{len(coverage) - limit} more zones")
+    return "; ".join(parts)
+
+
 def _slot_table(title: str, slots: tuple[SlotProposal, ...]) -> Table:
     table = Table(title=title)
-    for column in ("#", "slot (UTC)", "worst week", "average", "every week", "outside"):
+    columns = ("#", "slot (UTC)", "worst week", "average", "every week", "can attend", "outside")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for rank, slot in enumerate(slots, start=1):
         table.add_row(
@@ -139,6 +165,7 @@ def _slot_table(title: str, slots: tuple[SlotProposal, ...]) -> Table:
             f"{slot.worst_week_inside}/{slot.learners}",
             f"{slot.average_inside:g}",
             str(slot.inside_every_week),
+            _coverage_summary(slot.coverage),
             _outside_summary(slot.outside),
         )
     return table
@@ -149,9 +176,19 @@ def _print_plan(plan: SchedulePlan) -> None:
     console.print(
         f"{plan.learners} learners in {plan.time_zones} time zones, "
         f"{plan.term_start} to {plan.term_end}, {plan.duration_minutes}-minute sessions, "
-        f"local hours {plan.local_start:%H:%M}-{plan.local_end:%H:%M}"
+        f"local hours {plan.local_start:%H:%M}-{plan.local_end:%H:%M} on "
+        + ",".join(_DAYS[d] for d in plan.weekdays)
+        + " in each learner's own zone"
     )
     console.print(_slot_table("Best single slots", plan.slots))
+    for rank, slot in enumerate(plan.slots, start=1):
+        for cover in slot.coverage:
+            who = ", ".join(cover.attending) or "nobody"
+            console.print(
+                f"#{rank} {slot.label}: {cover.time_zone}: {len(cover.attending)} of "
+                f"{cover.learners} can attend ({who})",
+                soft_wrap=True,
+            )
     if plan.per_week > 1:
         console.print(_slot_table(f"{plan.per_week} slots a week, chosen together", plan.chosen))
     console.print(f"Learners served every week: {plan.covered}/{plan.learners}")
@@ -171,7 +208,8 @@ def sessions() -> None:
     "zones_file",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV file with the header 'learner,time_zone' (IANA names).",
+    help="CSV file with the header 'learner,time_zone' (IANA names) and optionally 'hours' "
+    "(a learner's own windows such as 18:00-21:00).",
 )
 @click.option("--from", "term_start", required=True, callback=_parse_date, help="First day.")
 @click.option("--to", "term_end", required=True, callback=_parse_date, help="Last day.")
@@ -190,10 +228,17 @@ def sessions() -> None:
 )
 @click.option(
     "--weekdays",
-    default="mon,tue,wed,thu,fri,sat,sun",
+    default="mon,tue,wed,thu,fri",
     show_default=True,
     callback=_parse_weekdays,
-    help="UTC weekdays slots may fall on, comma-separated.",
+    help="Weekdays sessions may fall on in each learner's own zone, comma-separated.",
+)
+@click.option(
+    "--hours",
+    default="08:00-21:00",
+    show_default=True,
+    help="Local windows sessions must fit in, e.g. '09:00-17:00' or '09:00-12:00 18:00-21:00'; "
+    "a learner's own hours in the zone file replace them.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @handle_errors
@@ -208,16 +253,27 @@ def plan(
     grid: str,
     top: int,
     weekdays: tuple[int, ...],
+    hours: str,
     as_json: bool,
 ) -> None:
-    """Propose weekly UTC slots that keep learners inside local 08:00-21:00 all term.
+    """Propose weekly UTC slots that keep learners inside their local hours all term.
 
     Every occurrence is checked on its own date in each learner's zone, so daylight-saving
-    changes (which differ between regions) are taken into account.
+    changes (which differ between regions) are taken into account, and a session counts for a
+    learner only on an allowed weekday of their own (Monday to Friday unless --weekdays says
+    otherwise). Each slot lists who can attend, per zone.
     """
-    learners = read_zone_file(zones_file)
+    learners, own_hours = read_cohort_file(zones_file)
+    course = Availability.parse(hours, weekdays)
+    availability = {
+        lid: Availability.parse(own_hours[lid], weekdays) if lid in own_hours else course
+        for lid, _ in learners
+    }
     result = plan_slots(
         learners,
+        availability=availability,
+        local_start=min(a for a, _ in course.windows),
+        local_end=max(b for _, b in course.windows),
         term_start=term_start,
         term_end=term_end,
         duration_minutes=minutes,

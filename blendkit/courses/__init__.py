@@ -41,6 +41,7 @@ from blendkit.courses._quiz import (
 )
 from blendkit.courses._requests import prune_learner_requests
 from blendkit.courses._service import CourseService, StatementsFor
+from blendkit.courses._session_hours import SessionHours
 from blendkit.courses._tenancy import CourseAssignments, activity_key
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
@@ -65,6 +66,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "QuizResult",
     "RecordOutcome",
     "RecordingRow",
+    "SessionHours",
     "StatementsFor",
     "StoreEventLedger",
     "UnmatchedRow",

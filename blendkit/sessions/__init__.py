@@ -61,10 +61,13 @@ from blendkit.sessions._models import (
     UtcDateTime,
 )
 from blendkit.sessions._plan_models import (
+    WEEKDAY_NAMES,
+    Availability,
     LearnerOutside,
     Recommendation,
     SchedulePlan,
     SlotProposal,
+    ZoneCoverage,
 )
 from blendkit.sessions._provider import (
     EventLedger,
@@ -77,13 +80,15 @@ from blendkit.sessions._provider import (
 )
 from blendkit.sessions._records import SessionRecords, import_attendance
 from blendkit.sessions._recurrence import expand_occurrences
-from blendkit.sessions._schedule import evaluate_slot, plan_slots
+from blendkit.sessions._schedule import plan_slots
+from blendkit.sessions._slot_check import evaluate_slot
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "Attendance",
     "AttendanceEvidence",
     "AttendanceReport",
     "AttendanceScore",
+    "Availability",
     "EventLedger",
     "FakeMeetingProvider",
     "GenericEvent",
@@ -125,9 +130,11 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "VIRTUAL_CLASSROOM_PROFILE",
     "VIRTUAL_CLASSROOM_VERBS",
     "VirtualClassroomEvent",
+    "WEEKDAY_NAMES",
     "WebhookRequest",
     "WebhookResponse",
     "WebhookResult",
+    "ZoneCoverage",
     "attendance_evidence",
     "available_meeting_providers",
     "build_attendance_report",

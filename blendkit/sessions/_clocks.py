@@ -7,20 +7,23 @@ from the next one holds a transition, found to the minute by bisection.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from blendkit.errors import ScheduleError
+from blendkit.sessions._plan_models import Availability
 
 __all__ = [
     "DAY",
     "Clock",
     "ClockGroup",
     "clocks_for_dates",
+    "fits",
     "group_by_clock",
     "inside_window",
+    "split_by_availability",
     "offset_minutes",
     "read_learners",
 ]
@@ -92,13 +95,64 @@ def inside_window(clock: Clock, minute: int, length: int, first: int, last: int)
     return min(local_start - first, last - local_end)
 
 
+def fits(clock: Clock, minute: int, utc_weekday: int, length: int, group: ClockGroup) -> int | None:
+    """The margin of the best of the group's windows a session fits in, or None.
+
+    The session must start on one of the group's weekdays on the local clock: ``minute`` after
+    00:00 UTC of a date with ``utc_weekday`` may be the day before or after locally.
+    """
+    local_day = (utc_weekday + (minute + clock.offset(minute)) // DAY) % 7
+    if local_day not in group.weekdays:
+        return None
+    best = None
+    for first, last in group.windows:
+        room = inside_window(clock, minute, length, first, last)
+        if room is not None and (best is None or room > best):
+            best = room
+    return best
+
+
 @dataclass(slots=True)
 class ClockGroup:
-    """Learners whose zones keep the same clock on every date of the term."""
+    """Learners whose zones keep the same clock on every date of the term.
+
+    After :func:`split_by_availability` they also share their windows (local minutes after
+    midnight) and allowed local weekdays.
+    """
 
     zones: tuple[str, ...]
     learners: tuple[tuple[str, str], ...]  # (learner id, zone), sorted
     clocks: tuple[Clock, ...]
+    windows: tuple[tuple[int, int], ...] = ((0, DAY),)
+    weekdays: frozenset[int] = frozenset(range(7))
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def split_by_availability(
+    groups: list[ClockGroup], availability_of: Callable[[str], Availability]
+) -> list[ClockGroup]:
+    """Each group split into learners sharing the same availability."""
+    result = []
+    for group in groups:
+        by_rule: dict[Availability, list[tuple[str, str]]] = defaultdict(list)
+        for member in group.learners:
+            by_rule[availability_of(member[0])].append(member)
+        for rule, members in by_rule.items():
+            windows = tuple((_minutes(a), _minutes(b)) for a, b in rule.windows)
+            zones = tuple(sorted({z for _, z in members}))
+            result.append(
+                replace(
+                    group,
+                    zones=zones,
+                    learners=tuple(members),
+                    windows=windows,
+                    weekdays=frozenset(rule.weekdays),
+                )
+            )
+    return result
 
 
 def read_learners(

@@ -22,19 +22,23 @@ from blendkit.sessions._clocks import (
     DAY,
     Clock,
     ClockGroup,
+    fits,
     group_by_clock,
-    inside_window,
     read_learners,
+    split_by_availability,
 )
 from blendkit.sessions._plan_models import (
     WEEKDAY_NAMES,
+    WORKING_DAYS,
+    Availability,
     LearnerOutside,
     Recommendation,
     SchedulePlan,
     SlotProposal,
+    ZoneCoverage,
 )
 
-__all__ = ["evaluate_slot", "plan_slots"]
+__all__ = ["plan_slots"]
 
 _WEEK = 7 * DAY
 
@@ -59,7 +63,10 @@ class _Candidate:
 
 
 class _Planner:
-    """One planning problem: the grouped learners, the term's dates, length, grid and window."""
+    """One planning problem: the grouped learners, the term's dates, length and grid.
+
+    Each group carries its learners' windows and allowed weekdays on their local clock.
+    """
 
     def __init__(
         self,
@@ -69,7 +76,6 @@ class _Planner:
         zones: int,
         length: int,
         grid: int,
-        window: tuple[int, int],
     ) -> None:
         self.groups = groups
         self.dates = dates
@@ -77,23 +83,20 @@ class _Planner:
         self.zones = zones
         self.length = length
         self.grid = grid
-        self.window = window
         self.sizes = [len(g.learners) for g in groups]
         self.total = sum(self.sizes)
 
     def week_bit(self, day: date) -> int:
         return 1 << ((day - self.start).days // 7)
 
-    def candidates(
-        self, only: tuple[int, int] | None = None, weekdays: Iterable[int] = range(7)
-    ) -> list[_Candidate]:
+    def candidates(self, only: tuple[int, int] | None = None) -> list[_Candidate]:
         """Every slot of the grid (or just ``only``, a weekday and minute), best first.
 
         Ranked by learners inside in the worst week, then on average, then by the mean margin
         to the edges of local hours (a 12:00 session beats one ending at 20:59), then earliest.
         """
         found = []
-        for weekday in sorted(set(weekdays)) if only is None else (only[0],):
+        for weekday in range(7) if only is None else (only[0],):
             positions = [i for i, day in enumerate(self.dates) if day.weekday() == weekday]
             if not positions:
                 continue
@@ -104,16 +107,16 @@ class _Planner:
                 by_clock: dict[Clock, list[int]] = defaultdict(list)
                 for j, i in enumerate(positions):
                     by_clock[group.clocks[i]].append(j)
-                per_group.append((len(group.learners), list(by_clock.items())))
+                per_group.append((group, list(by_clock.items())))
             slot_dates = tuple(self.dates[i] for i in positions)
             for minute in range(0, DAY, self.grid) if only is None else (only[1],):
                 counts = [0] * len(positions)
                 inside = []
                 margin = 0
-                for size, clocks in per_group:
-                    mask = 0
+                for group, clocks in per_group:
+                    size, mask = len(group.learners), 0
                     for clock, js in clocks:
-                        room = inside_window(clock, minute, self.length, *self.window)
+                        room = fits(clock, minute, weekday, self.length, group)
                         if room is not None:
                             margin += room * size * len(js)
                             for j in js:
@@ -163,6 +166,25 @@ class _Planner:
             inside_every_week=every_week,
             worst_week_dates=tuple(d for d, n in zip(c.dates, c.counts, strict=True) if n == worst),
             outside=tuple(sorted(outside, key=lambda o: o.learner_id)),
+            coverage=self.zone_coverage(c),
+        )
+
+    def zone_coverage(self, c: _Candidate) -> tuple[ZoneCoverage, ...]:
+        """Per zone, the learners inside every occurrence of ``c``."""
+        members: dict[str, list[str]] = defaultdict(list)
+        attending: dict[str, list[str]] = defaultdict(list)
+        for group, mask in zip(self.groups, c.inside, strict=True):
+            for lid, zone in group.learners:
+                members[zone].append(lid)
+                if mask == c.weeks:
+                    attending[zone].append(lid)
+        return tuple(
+            ZoneCoverage(
+                time_zone=zone,
+                learners=len(members[zone]),
+                attending=tuple(sorted(attending[zone])),
+            )
+            for zone in sorted(members, key=lambda z: (-len(attending[z]), z))
         )
 
     def overlaps(self, a: _Candidate, b: _Candidate) -> bool:
@@ -258,8 +280,19 @@ def _planner(
     duration_minutes: int,
     grid_minutes: int,
     window: tuple[time, time],
+    weekdays: Iterable[int],
+    availability: Mapping[str, Availability] | None,
 ) -> _Planner:
     first, last = (t.hour * 60 + t.minute for t in window)
+    days = tuple(weekdays)
+    if not days or not set(days) <= set(range(7)):
+        raise ScheduleError("weekdays must name local weekdays 0 (Monday) to 6 (Sunday)")
+    if first >= last:
+        raise ScheduleError(
+            f"local hours {window[0]:%H:%M}-{window[1]:%H:%M} end before they start"
+        )
+    default = Availability(windows=(window,), weekdays=days)
+    chosen = dict(availability or {})
     if term_end < term_start:
         raise ScheduleError(f"the term ends ({term_end}) before it starts ({term_start})")
     if (term_end - term_start).days > 366:
@@ -272,46 +305,21 @@ def _planner(
     if grid_minutes not in (5, 10, 15, 20, 30, 60):
         raise ScheduleError("grid_minutes must divide an hour: 5, 10, 15, 20, 30 or 60")
     by_zone = read_learners(learners)
+    known = {lid for ids in by_zone.values() for lid in ids}
+    strangers = sorted(set(chosen) - known)
+    if strangers:
+        raise ScheduleError(
+            f"availability is given for {strangers[0]!r}, who is not among the learners planned for"
+        )
     dates = [term_start + timedelta(days=n) for n in range((term_end - term_start).days + 1)]
+    groups = group_by_clock(by_zone, dates, duration_minutes)
     return _Planner(
-        group_by_clock(by_zone, dates, duration_minutes),
+        split_by_availability(groups, lambda lid: chosen.get(lid, default)),
         dates,
         zones=len(by_zone),
         length=duration_minutes,
         grid=grid_minutes,
-        window=(first, last),
     )
-
-
-def evaluate_slot(
-    learners: Mapping[str, str] | Iterable[tuple[str, str]],
-    *,
-    weekday: int,
-    utc_start: time,
-    term_start: date,
-    term_end: date,
-    duration_minutes: int,
-    local_start: time = time(8, 0),
-    local_end: time = time(21, 0),
-) -> SlotProposal:
-    """How one given weekly slot (UTC weekday 0 = Monday, UTC start) suits ``learners``.
-
-    Raises :class:`ScheduleError` when the term has no such weekday or an input is invalid.
-    """
-    if not 0 <= weekday <= 6:
-        raise ScheduleError("weekday must be 0 (Monday) to 6 (Sunday)")
-    planner = _planner(
-        learners,
-        term_start=term_start,
-        term_end=term_end,
-        duration_minutes=duration_minutes,
-        grid_minutes=5,
-        window=(local_start, local_end),
-    )
-    found = planner.candidates(only=(weekday, utc_start.hour * 60 + utc_start.minute))
-    if not found:
-        raise ScheduleError(f"the term {term_start}..{term_end} has no {WEEKDAY_NAMES[weekday]}")
-    return planner.proposal(found[0])
 
 
 def plan_slots(
@@ -326,25 +334,26 @@ def plan_slots(
     local_start: time = time(8, 0),
     local_end: time = time(21, 0),
     top: int = 5,
-    weekdays: Iterable[int] = range(7),
+    weekdays: Iterable[int] = WORKING_DAYS,
+    availability: Mapping[str, Availability] | None = None,
 ) -> SchedulePlan:
     """Rank weekly UTC slots for ``learners`` (id → IANA zone) over the term (dates inclusive).
 
-    A learner is *inside* an occurrence when it starts at or after ``local_start`` and ends at or
-    before ``local_end`` in their own zone on that date. Slots rank by the number of learners
-    inside in their worst week, then on average. ``per_week`` slots are chosen greedily so that
-    as many learners as possible can attend at least one session every week; when they serve
-    less than ``min_share``, asynchronous delivery with office hours is recommended.
-    ``weekdays`` limits the UTC weekdays slots may fall on (0 = Monday).
+    A learner is *inside* an occurrence when, on their own clock on that date, it starts on one
+    of ``weekdays`` (0 = Monday; Monday to Friday by default) at or after ``local_start`` and
+    ends at or before ``local_end``. ``availability`` replaces these rules for the learners it
+    names (e.g. evenings only). Slots rank by the number of learners inside in their worst
+    week, then on average; each slot reports its coverage per zone. ``per_week`` slots are
+    chosen greedily so that as many learners as possible can attend at least one session every
+    week; when they serve less than ``min_share``, asynchronous delivery with office hours is
+    recommended.
     Raises :class:`ScheduleError` for an unknown zone, an empty cohort or an impossible request.
     """
     if not 1 <= per_week <= 14:
         raise ScheduleError("per_week must be between 1 and 14 sessions")
     if not 0 < min_share <= 1:
         raise ScheduleError("min_share must be a share of learners in (0, 1], e.g. 0.8")
-    days = set(weekdays)
-    if not days or not days <= set(range(7)):
-        raise ScheduleError("weekdays must name UTC weekdays 0 (Monday) to 6 (Sunday)")
+    days = tuple(sorted(set(weekdays)))
     if top < 1:
         raise ScheduleError("top must be at least 1")
     planner = _planner(
@@ -354,10 +363,15 @@ def plan_slots(
         duration_minutes=duration_minutes,
         grid_minutes=grid_minutes,
         window=(local_start, local_end),
+        weekdays=days,
+        availability=availability,
     )
-    candidates = planner.candidates(weekdays=days)
+    candidates = [c for c in planner.candidates() if c.average > 0]
     if not candidates:
-        raise ScheduleError(f"the term {term_start}..{term_end} has none of the allowed weekdays")
+        raise ScheduleError(
+            "no slot of the term suits any learner on an allowed weekday inside their hours; "
+            "allow more weekdays or widen the hours"
+        )
     chosen = planner.greedy(candidates, per_week)
     uncovered = planner.uncovered(chosen)
     covered = planner.total - len(uncovered)
@@ -371,6 +385,7 @@ def plan_slots(
         grid_minutes=grid_minutes,
         local_start=local_start,
         local_end=local_end,
+        weekdays=days,
         min_share=min_share,
         slots=tuple(planner.proposal(c) for c in candidates[:top]),
         chosen=tuple(planner.proposal(c) for c in chosen),

@@ -11,7 +11,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
-from blendkit.courses import CourseService, LiveSessionService, StoreEventLedger
+from blendkit.courses import CourseService, LiveSessionService, SessionHours, StoreEventLedger
 from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
@@ -38,6 +38,7 @@ class Services:
     outbox: Outbox
     ledger: StoreEventLedger
     registry: StorePlatformRegistry
+    hours: SessionHours
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -121,6 +122,7 @@ def create_app(
         outbox=outbox,
         ledger=StoreEventLedger(state.store),
         registry=StorePlatformRegistry(state.store),
+        hours=SessionHours(state.store),
     )
 
     @bk.on_launch

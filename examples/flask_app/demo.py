@@ -360,6 +360,7 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
                 roles=("learner",) if person.role == "learner" else ("instructor",),
             ),
         )  # fmt: skip
+    svc.hours.set(course, "demo-sam", "18:00-21:00")  # the planner keeps Sam to evenings
     live_item = next(i for i in course.path.items() if i.kind == "live_session")
     svc.live.schedule(
         course, title="Week 1 live session", start_utc=live_item.starts_at,

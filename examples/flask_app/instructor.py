@@ -15,7 +15,7 @@ from blendkit import ScheduleError
 from blendkit.courses import attendance_over_time, funnel, quiz_from_text, quiz_to_text, risks
 from blendkit.integrations.flask import Blendkit
 from blendkit.lti import DeepLinkLineItem, ResourceLinkItem
-from blendkit.sessions import plan_slots
+from blendkit.sessions import WEEKDAY_NAMES, Availability, plan_slots
 from blendkit_examples.flask_app.app import services
 from blendkit_examples.flask_app.charts import attendance_svg, funnel_svg
 from blendkit_examples.flask_app.launching import ITEM_PARAM
@@ -67,6 +67,26 @@ def _form_int(name: str, low: int, high: int, default: int | None = None) -> int
     return value
 
 
+HOURS = {
+    "08:00-21:00": "Waking hours, 08:00-21:00",
+    "09:00-17:00": "Working hours, 09:00-17:00",
+    "18:00-21:00": "Evenings, 18:00-21:00",
+}
+
+
+def _planner_rule() -> Availability:
+    """The course's rule for the planner: local weekdays (Monday to Friday) and hours."""
+    hours = request.args.get("hours", "08:00-21:00")
+    if hours not in HOURS:
+        raise bad_request("choose the local hours from the list")
+    picked = request.args.getlist("day") if request.args.get("plan") else []
+    try:
+        days = tuple(int(d) for d in picked) if picked else (0, 1, 2, 3, 4)
+        return Availability.parse(hours, days)
+    except (ValueError, ScheduleError):
+        raise bad_request("choose at least one weekday from the list") from None
+
+
 @bp.get("/teach/sessions")
 def sessions() -> ResponseReturnValue:
     current = require_staff()
@@ -74,16 +94,22 @@ def sessions() -> ResponseReturnValue:
     learners = svc.courses.enrolments(current.course, learners_only=True)
     plan = None
     plan_error = None
+    rule = _planner_rule()
     if request.args.get("plan"):
         term_start = _form_date("term_start", _now().date())
         term_end = _form_date("term_end", term_start + timedelta(weeks=8))
         try:
+            own = svc.hours.availability(current.course, rule.weekdays, (p.sub for p in learners))
             plan = plan_slots(
                 {p.sub: p.time_zone for p in learners},
+                availability=own,
                 term_start=term_start,
                 term_end=term_end,
                 duration_minutes=_form_int("duration", 15, 240, 60),
                 per_week=_form_int("per_week", 1, 5, 1),
+                weekdays=rule.weekdays,
+                local_start=rule.windows[0][0],
+                local_end=rule.windows[0][1],
             )
         except ScheduleError as exc:
             plan_error = exc
@@ -93,6 +119,9 @@ def sessions() -> ResponseReturnValue:
         learners=learners,
         plan=plan,
         plan_error=plan_error,
+        rule=rule,
+        hours_choices=HOURS,
+        weekday_names=WEEKDAY_NAMES,
         names={p.sub: p.display_name for p in learners},
         session_items=[
             i for i in current.course.path.items() if i.kind in ("live_session", "office_hours")

@@ -78,7 +78,27 @@ def course() -> ResponseReturnValue:
         else [],
         session_titles={s.id: s for s in sessions},
         zones=sorted(set(ZONES) | {current.person.time_zone}),
+        own_hours=OWN_HOURS,
+        my_hours=svc.hours.get(current.course, current.person.sub) or "",
     )
+
+
+OWN_HOURS = {
+    "": "Whenever the course proposes",
+    "09:00-17:00": "Working hours, 09:00-17:00",
+    "18:00-21:00": "Evenings, 18:00-21:00",
+}
+
+
+@bp.post("/session-hours")
+def session_hours() -> ResponseReturnValue:
+    """The learner's own hours for live sessions, which the instructor's planner uses."""
+    current = here()
+    hours = request.form.get("hours", "").strip()
+    if hours not in OWN_HOURS:
+        raise bad_request("choose when you can attend from the list")
+    services().hours.set(current.course, current.person.sub, hours or None)
+    return redirect(link("learner.course"))
 
 
 @bp.post("/timezone")

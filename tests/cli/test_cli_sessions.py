@@ -34,7 +34,9 @@ def test_json_lists_ranked_slots_with_outside_learners_and_dates(tmp_path: Path)
     plan = plan_json(zones, "--minutes", "60", "--top", "336")
     assert plan["learners"] == 2
     slots = plan["slots"]
-    assert len(slots) == 7 * 48
+    # Slots nobody can attend (nights, and weekends in both zones) are not offered.
+    assert 0 < len(slots) < 7 * 48
+    assert all(s["average_inside"] > 0 for s in slots)
     assert slots[0]["worst_week_inside"] == 2
     assert slots[0]["outside"] == []
     ranks = [(s["worst_week_inside"], s["average_inside"]) for s in slots]
@@ -114,3 +116,59 @@ def test_help_and_providers() -> None:
     listed = runner.invoke(cli, ["sessions", "providers"])
     assert listed.exit_code == 0
     assert "fake" in listed.output.split()
+
+
+COHORT = "learner,time_zone\naiko,Asia/Tokyo\nben,America/New_York\nclara,Europe/Berlin\n"
+
+
+def test_weekdays_are_counted_in_each_learners_zone(tmp_path: Path) -> None:
+    # Sunday 23:00 UTC is Monday 08:00 in Tokyo but Sunday evening in New York.
+    zones = write(tmp_path, COHORT)
+    slots = plan_json(zones, "--minutes", "60", "--top", "336")["slots"]
+    sunday = next(s for s in slots if s["weekday"] == 6 and s["utc_start"] == "23:00")
+    assert {c["time_zone"]: c["attending"] for c in sunday["coverage"]} == {
+        "Asia/Tokyo": ["aiko"],
+        "America/New_York": [],
+        "Europe/Berlin": [],
+    }
+    weekend = plan_json(zones, "--minutes", "60", "--top", "336", "--weekdays", "sat,sun")
+    saturday_ny = next(
+        s for s in weekend["slots"] if s["weekday"] == 5 and s["utc_start"] == "16:00"
+    )
+    assert "ben" in next(
+        c["attending"] for c in saturday_ny["coverage"] if c["time_zone"] == "America/New_York"
+    )
+    assert weekend["weekdays"] == [5, 6]
+
+
+def test_own_hours_column_and_course_hours(tmp_path: Path) -> None:
+    zones = write(
+        tmp_path,
+        "learner,time_zone,hours\nday,Europe/Berlin,\nnight,Europe/Berlin,18:00-21:00\n",
+    )
+    plan = plan_json(zones, "--minutes", "60", "--hours", "09:00-17:00", "--per-week", "2")
+    assert plan["covered"] == 2
+    served = sorted(tuple(slot["coverage"][0]["attending"]) for slot in plan["chosen"])
+    assert served == [("day",), ("night",)]
+    for slot in plan["chosen"]:
+        start = int(slot["utc_start"][:2])
+        # Berlin is UTC+1 then UTC+2: evening slots start at 16:00 UTC or later.
+        assert (start >= 16) is (slot["coverage"][0]["attending"] == ["night"])
+
+
+def test_bad_own_hours_are_reported_by_line_number(tmp_path: Path) -> None:
+    zones = write(tmp_path, "learner,time_zone,hours\na,UTC,09:00-17:00\nb,UTC,evenings\n")
+    result = run(zones, "--minutes", "60")
+    assert result.exit_code == 2
+    assert "line 3" in result.output
+    assert "09:00-17:00" in result.output
+
+
+def test_human_output_prints_who_can_attend_per_zone(tmp_path: Path) -> None:
+    result = run(write(tmp_path, COHORT), "--minutes", "60", "--top", "3")
+    assert result.exit_code == 0, result.output
+    assert "on mon,tue,wed,thu,fri in each learner's own zone" in result.output
+    assert "can attend" in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("#1 ")]
+    assert len(lines) == 3  # one line per zone
+    assert any("2 of" not in line and "1 of 1 can attend" in line for line in lines)

@@ -194,7 +194,7 @@ def test_utc_learner_is_inside_iff_slot_is_inside_utc_hours(
         term_start=date(2026, 3, 1),
         term_end=date(2026, 3, 31),
     )
-    expected_inside = minute >= 8 * 60 and minute + length <= 21 * 60
+    expected_inside = weekday < 5 and minute >= 8 * 60 and minute + length <= 21 * 60
     assert (slot.worst_week_inside == 1) is expected_inside
     assert (slot.outside == ()) is expected_inside
 
