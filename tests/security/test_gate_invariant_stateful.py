@@ -76,6 +76,7 @@ ZONES = ("Europe/Berlin", "Asia/Tokyo", "UTC", "Mars/Olympus", "", "../../etc/pa
 RULES = {
     "learner.course": "course_page",
     "learner.timezone": "time_zone",
+    "learner.session_hours": "session_hours",
     "learner.item": "item_page",
     "learner.submit_quiz": "submit_quiz",
     "learner.video_progress": "video_progress",
@@ -284,6 +285,14 @@ def gate_machine(
         @rule(zone=st.sampled_from(ZONES))
         def time_zone(self, zone: str) -> None:
             self.check(tool_.post("/timezone", self.launch_id, {"time_zone": zone}))
+
+        @rule(hours=st.sampled_from(["", "09:00-17:00", "18:00-21:00", "03:00-04:00"]))
+        def session_hours(self, hours: str) -> None:
+            # Availability is a preference: it never opens a gate (check() holds it to that);
+            # a value outside the offered list is refused.
+            answer = tool_.post("/session-hours", self.launch_id, {"hours": hours})
+            assert answer.status_code == (400 if hours == "03:00-04:00" else 302)
+            self.check(tool_.get("/course", self.launch_id))
 
         @rule(item=item_ids)
         def item_page(self, item: str) -> None:
