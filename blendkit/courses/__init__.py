@@ -40,6 +40,7 @@ from blendkit.courses._quiz import (
     quiz_to_text,
 )
 from blendkit.courses._requests import prune_learner_requests
+from blendkit.courses._series import SeriesRecord, slot_first_start
 from blendkit.courses._service import CourseService, StatementsFor
 from blendkit.courses._session_hours import SessionHours
 from blendkit.courses._tenancy import CourseAssignments, activity_key
@@ -66,6 +67,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "QuizResult",
     "RecordOutcome",
     "RecordingRow",
+    "SeriesRecord",
     "SessionHours",
     "StatementsFor",
     "StoreEventLedger",
@@ -77,4 +79,5 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "quiz_from_text",
     "quiz_to_text",
     "risks",
+    "slot_first_start",
 ]

@@ -23,6 +23,7 @@ from blendkit.courses._models import (
     UnmatchedRow,
     aware,
 )
+from blendkit.courses._series import SessionSeries, session_record
 from blendkit.courses._service import CourseService
 from blendkit.courses._timeline import item_locked
 from blendkit.errors import BlendkitError, CourseInputInvalid, CoursesError, NotFound
@@ -55,7 +56,10 @@ __all__ = ["LiveSessionService"]
 # Built once: the course page runs them on every visit.
 _COURSE_SESSIONS = (
     select(course_sessions)
-    .where(course_sessions.c.course_id == bindparam("course_id"))
+    .where(
+        course_sessions.c.course_id == bindparam("course_id"),
+        course_sessions.c.cancelled.is_(False),
+    )
     .order_by(course_sessions.c.start_utc)
 )
 _COURSE_RECORDINGS = (
@@ -69,24 +73,9 @@ _SESSION_RECORDINGS = _COURSE_RECORDINGS.where(
 )
 
 
-def _session(row: Any) -> LiveSessionRecord:
-    return LiveSessionRecord(
-        id=row.id,
-        item=row.item,
-        title=row.title,
-        start_utc=aware(row.start_utc),
-        time_zone=row.time_zone,
-        duration_minutes=row.duration_minutes,
-        provider=row.provider,
-        provider_meeting_id=row.provider_meeting_id,
-        occurrence_id=row.occurrence_id,
-        join_url=row.join_url,
-        attendance_imported=row.attendance_imported,
-    )
-
-
-class LiveSessionService:
-    """Schedules sessions at a provider and turns what happened in them into evidence."""
+class LiveSessionService(SessionSeries):
+    """Schedules sessions (one sitting or a weekly series) at a provider and turns what
+    happened in them into evidence."""
 
     def __init__(self, courses: CourseService, provider: MeetingProvider) -> None:
         self.courses = courses
@@ -107,21 +96,7 @@ class LiveSessionService:
         agenda: str = "",
     ) -> LiveSessionRecord:
         """Create the meeting at the provider and keep it (linked to path item ``item``)."""
-        if item is not None:
-            try:
-                kind = course.path.item(item).kind
-            except KeyError:
-                raise CourseInputInvalid(
-                    f"the course path has no item {item!r} to link the session to",
-                    code="courses.unknown_item",
-                    http_status=400,
-                ) from None
-            if kind not in ("live_session", "office_hours"):
-                raise CourseInputInvalid(
-                    f"item {item!r} is a {kind}, not a live session or office hours",
-                    code="courses.not_a_session_item",
-                    http_status=400,
-                )
+        self._check_item(course, item)
         spec = SessionSpec(
             title=title,
             start_utc=start_utc,
@@ -146,11 +121,29 @@ class LiveSessionService:
             )  # fmt: skip
         return self.session(course, session_id)
 
+    def _check_item(self, course: Course, item: str | None) -> None:
+        if item is not None:
+            try:
+                kind = course.path.item(item).kind
+            except KeyError:
+                raise CourseInputInvalid(
+                    f"the course path has no item {item!r} to link the session to",
+                    code="courses.unknown_item",
+                    http_status=400,
+                ) from None
+            if kind not in ("live_session", "office_hours"):
+                raise CourseInputInvalid(
+                    f"item {item!r} is a {kind}, not a live session or office hours",
+                    code="courses.not_a_session_item",
+                    http_status=400,
+                )
+
     def sessions(self, course: Course) -> list[LiveSessionRecord]:
-        """The course's sessions, earliest first."""
+        """The course's sessions (each sitting of a series, cancelled ones left out), earliest
+        first."""
         with self.store.transaction() as s:
             rows = s.execute(_COURSE_SESSIONS, {"course_id": course.id}).all()
-        return [_session(r) for r in rows]
+        return [session_record(r) for r in rows]
 
     def session(self, course: Course, session_id: str) -> LiveSessionRecord:
         """One session of the course (``NotFound`` otherwise)."""
@@ -162,7 +155,7 @@ class LiveSessionService:
             ).first()
         if row is None:
             raise NotFound(f"live session {session_id!r} is not part of {course.title!r}")
-        return _session(row)
+        return session_record(row)
 
     # --- join links ------------------------------------------------------------------------
 
@@ -173,6 +166,12 @@ class LiveSessionService:
         learner: the gate decides who may join, whatever page the request came from.
         """
         record = self.session(course, session_id)
+        if record.cancelled:
+            raise CoursesError(
+                "this sitting was cancelled, so it has no join link; join the next one",
+                code="courses.session_cancelled",
+                http_status=409,
+            )
         if (
             record.item is not None
             and self.courses.learner_path(course, sub).state(record.item) == "locked"
@@ -231,7 +230,7 @@ class LiveSessionService:
         record = self.session(course, session_id)
         if records is None:
             records = self.provider.fetch_attendance(
-                record.provider_meeting_id, record.occurrence_id
+                record.provider_meeting_id, _attendance_ref(record)
             )
         people = self.courses.enrolments(course)
         roster = [Learner(id=p.sub, name=p.name, email=p.email) for p in people]
@@ -300,7 +299,7 @@ class LiveSessionService:
                     actor,
                     live_session_id=record.id,
                     course_id=key,
-                    occurrence=record.occurrence_id or "0",
+                    occurrence=_attendance_ref(record) or "0",
                     attended=timedelta(seconds=seconds),
                     name=record.title,
                     at=record.end_utc,
@@ -463,6 +462,7 @@ class LiveSessionService:
                 select(course_sessions.c.id, course_sessions.c.course_id).where(
                     course_sessions.c.provider == self.provider.name,
                     course_sessions.c.attendance_imported.is_(False),
+                    course_sessions.c.cancelled.is_(False),
                 )
             ).all()
         outcomes: list[tuple[LiveSessionRecord, AttendanceReport | BlendkitError]] = []
@@ -491,12 +491,18 @@ class LiveSessionService:
                 continue
             with self.store.transaction() as s:
                 rows = s.execute(
-                    select(course_sessions.c.id, course_sessions.c.course_id).where(
+                    select(
+                        course_sessions.c.id,
+                        course_sessions.c.course_id,
+                        course_sessions.c.start_utc,
+                        course_sessions.c.occurrence_id,
+                    ).where(
                         course_sessions.c.provider == event.provider,
                         course_sessions.c.provider_meeting_id == event.meeting_id,
+                        course_sessions.c.cancelled.is_(False),
                     )
                 ).all()
-            for row in rows:
+            for row in _sittings_of(rows, event):
                 course = self.courses.course_by_id(row.course_id)
                 if isinstance(event, MeetingEnded):
                     self.import_attendance(course, row.id)
@@ -504,3 +510,30 @@ class LiveSessionService:
                     self.import_recordings(course, row.id, event.recordings)
                 handled += 1
         return handled
+
+
+def _attendance_ref(record: LiveSessionRecord) -> str | None:
+    """How to ask the provider for one sitting's attendance: its id, else (in a series) the
+    start it was held at, so a moved sitting's participants map to it."""
+    if record.occurrence_id or record.series_id is None:
+        return record.occurrence_id
+    return record.start_utc.isoformat()
+
+
+def _sittings_of(rows: Sequence[Any], event: SessionEvent) -> list[Any]:
+    """The stored sittings an event of a meeting is about.
+
+    One-off sessions: every row. A series' meeting has a row per sitting: the one whose
+    occurrence id the event names, else the one held nearest before the event (attendance of
+    the others is imported when they end).
+    """
+    if len(rows) <= 1:
+        return list(rows)
+    named = [r for r in rows if event.occurrence_id and r.occurrence_id == event.occurrence_id]
+    if named:
+        return named
+    at = event.occurred_at
+    if at is None:
+        return []
+    held = [r for r in rows if aware(r.start_utc) <= at]
+    return [max(held, key=lambda r: aware(r.start_utc))] if held else []

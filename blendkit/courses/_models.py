@@ -149,12 +149,20 @@ class LiveSessionRecord(BaseModel):
     occurrence_id: str | None
     join_url: str
     attendance_imported: bool
+    series_id: str | None = None
+    original_start_utc: Utc | None = None
+    cancelled: bool = False
 
     @property
     def end_utc(self) -> datetime:
         from datetime import timedelta
 
         return self.start_utc + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def moved(self) -> bool:
+        """True for a sitting of a series that no longer starts at its original start."""
+        return self.original_start_utc is not None and self.original_start_utc != self.start_utc
 
 
 class AttendanceRow(BaseModel):

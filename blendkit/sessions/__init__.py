@@ -79,7 +79,12 @@ from blendkit.sessions._provider import (
     load_meeting_provider,
 )
 from blendkit.sessions._records import SessionRecords, import_attendance
-from blendkit.sessions._recurrence import expand_occurrences
+from blendkit.sessions._recurrence import (
+    expand_occurrences,
+    find_occurrence,
+    occurrence_ref,
+    original_start,
+)
 from blendkit.sessions._schedule import plan_slots
 from blendkit.sessions._slot_check import evaluate_slot
 
@@ -140,12 +145,15 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "build_attendance_report",
     "evaluate_slot",
     "expand_occurrences",
+    "find_occurrence",
     "handle_webhook_once",
     "import_attendance",
     "iso_seconds",
     "load_meeting_provider",
     "merge_intervals",
     "normalise_email",
+    "occurrence_ref",
+    "original_start",
     "plan_slots",
     "score_attendance",
     "series_attendance",

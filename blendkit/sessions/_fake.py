@@ -39,7 +39,7 @@ from blendkit.sessions._models import (
     RecordingKind,
     SessionSpec,
 )
-from blendkit.sessions._recurrence import expand_occurrences
+from blendkit.sessions._recurrence import expand_occurrences, find_occurrence
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -124,6 +124,35 @@ class FakeMeetingProvider:
                     "occurrences from the ProviderMeeting returned at creation"
                 )
             meeting.occurrences = kept
+
+    def move_occurrence(
+        self, meeting_id: str, occurrence_id: str, start_utc: datetime, duration_minutes: int
+    ) -> str:
+        """Move one occurrence (by its id or original start); its id stays the same."""
+        with self._lock:
+            meeting = self._meeting(meeting_id)
+            known = find_occurrence(meeting.occurrences, occurrence_id)
+            if known is None:  # named by an original start it has since been moved from
+                original = find_occurrence(
+                    self._occurrences(meeting_id, meeting.spec), occurrence_id
+                )
+                ids = {o.occurrence_id for o in meeting.occurrences}
+                known = original if original is not None and original.occurrence_id in ids else None
+            if known is None:
+                raise NotFound(
+                    f"fake meeting {meeting_id} has no occurrence {occurrence_id!r} (cancelled, "
+                    "or not one of its occurrences); use an id or start from its occurrences"
+                )
+            moved = Occurrence(
+                index=known.index,
+                start_utc=start_utc,
+                end_utc=start_utc + timedelta(minutes=duration_minutes),
+                occurrence_id=known.occurrence_id,
+            )
+            meeting.occurrences = [
+                moved if o.occurrence_id == known.occurrence_id else o for o in meeting.occurrences
+            ]
+            return f"{meeting_id}.{known.index}"
 
     def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:
         with self._lock:

@@ -26,6 +26,8 @@ from blendkit.sessions._models import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
 
     from blendkit.config import Settings
@@ -65,6 +67,18 @@ class MeetingProvider(Protocol):
 
     def cancel_session(self, meeting_id: str, occurrence_id: str | None = None) -> None:
         """Cancel the whole meeting, or only one occurrence of a recurring one."""
+        ...
+
+    def move_occurrence(
+        self, meeting_id: str, occurrence_id: str, start_utc: datetime, duration_minutes: int
+    ) -> str:
+        """Give one occurrence of a recurring meeting a new start and length; the rest stay.
+
+        ``occurrence_id`` is the provider's occurrence id, or the occurrence's original start in
+        ISO 8601 (``Occurrence.start_utc.isoformat()``; what iCalendar calls its RECURRENCE-ID).
+        Returns the id that addresses the moved occurrence from now on (for a later move,
+        cancellation or attendance read); it may differ from ``occurrence_id``.
+        """
         ...
 
     def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:

@@ -8,10 +8,20 @@ moves by an hour twice a year.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from blendkit.sessions._models import Occurrence, SessionSpec
 
-__all__ = ["MAX_OCCURRENCES", "expand_occurrences"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = [
+    "MAX_OCCURRENCES",
+    "expand_occurrences",
+    "find_occurrence",
+    "occurrence_ref",
+    "original_start",
+]
 
 MAX_OCCURRENCES = 1000
 """Upper bound on an expanded series, so that an ``until`` far in the future stays cheap."""
@@ -64,3 +74,30 @@ def expand_occurrences(
             Occurrence(index=index, start_utc=start, end_utc=start + length, session_id=session_id)
         )
     return tuple(occurrences)
+
+
+def occurrence_ref(occurrence: Occurrence) -> str:
+    """How to name ``occurrence`` to a provider: its provider id, else its start in ISO 8601."""
+    return occurrence.occurrence_id or occurrence.start_utc.isoformat()
+
+
+def original_start(ref: str) -> datetime | None:
+    """The start an occurrence reference names (ISO 8601 with an offset), or None for an id."""
+    if "-" not in ref or ":" not in ref:
+        return None
+    try:
+        moment = datetime.fromisoformat(ref.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def find_occurrence(occurrences: Iterable[Occurrence], ref: str) -> Occurrence | None:
+    """The occurrence named by ``ref``: its provider id, or its start in ISO 8601."""
+    start = original_start(ref)
+    for occurrence in occurrences:
+        if occurrence.occurrence_id == ref or (start is not None and occurrence.start_utc == start):
+            return occurrence
+    return None

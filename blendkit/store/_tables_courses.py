@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "course_quizzes",
     "course_recordings",
     "course_requests",
+    "course_series",
     "course_sessions",
     "course_unmatched",
     "course_webhook_events",
@@ -165,7 +167,30 @@ course_sessions = Table(
     Column("join_url", String(2048), nullable=False),
     Column("attendance_imported", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A sitting of a weekly series: the series, its original start (RECURRENCE-ID; start_utc
+    # is where it is now), whether it was cancelled, and how the provider addresses it.
+    Column("series_id", String(64), nullable=True),
+    Column("original_start_utc", DateTime(timezone=True), nullable=True),
+    Column("cancelled", Boolean, nullable=False, server_default=false()),
+    Column("provider_ref", String(255), nullable=True),
     Index("ix_course_sessions_meeting", "provider", "provider_meeting_id"),
+    Index("ix_course_sessions_series", "series_id"),
+)
+
+course_series = Table(
+    "course_series",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    _course_fk(),
+    Column("item", String(200), nullable=True),
+    Column("title", String(200), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("recurrence", Text, nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("provider_meeting_id", String(255), nullable=False),
+    Column("cancelled", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 course_join_links = Table(

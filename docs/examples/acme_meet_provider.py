@@ -42,6 +42,8 @@ from blendkit.sessions import (
     WebhookRequest,
     WebhookResponse,
     WebhookResult,
+    find_occurrence,
+    original_start,
 )
 
 
@@ -131,6 +133,22 @@ class AcmeMeetProvider:
     def cancel_session(self, meeting_id: str, occurrence_id: str | None = None) -> None:
         params = {"occurrence_id": occurrence_id} if occurrence_id else {}
         self._call("DELETE", f"/meetings/{meeting_id}", params=params)
+
+    def move_occurrence(
+        self, meeting_id: str, occurrence_id: str, start_utc: datetime, duration_minutes: int
+    ) -> str:
+        # Acme Meet names occurrences by id only: an original start is looked up first.
+        wanted = occurrence_id
+        start = original_start(occurrence_id)
+        if start is not None:
+            listed = self._meeting(self._call("GET", f"/meetings/{meeting_id}")).occurrences
+            found = find_occurrence(listed, occurrence_id)
+            if found is None or found.occurrence_id is None:
+                raise NotFound(f"Acme Meet meeting {meeting_id} has no occurrence at {start}")
+            wanted = found.occurrence_id
+        body = {"start": start_utc.isoformat(), "duration": duration_minutes}
+        self._call("PATCH", f"/meetings/{meeting_id}/occurrences/{wanted}", json=body)
+        return wanted
 
     def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:
         body = self._call(

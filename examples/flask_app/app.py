@@ -72,7 +72,15 @@ def create_app(
     ``migrate`` (default: unless ``[tool] environment`` is production) upgrades the database
     schema first; production runs ``blendkit db upgrade`` before starting the app.
     """
-    from blendkit_examples.flask_app import admin, instructor, learner, pages, path_pages, webhooks
+    from blendkit_examples.flask_app import (
+        admin,
+        instructor,
+        learner,
+        pages,
+        path_pages,
+        series_pages,
+        webhooks,
+    )
     from blendkit_examples.flask_app.launching import on_launch
 
     settings = settings or load_settings()
@@ -130,7 +138,7 @@ def create_app(
         return on_launch(launch, launch_id)
 
     pages.install(app)
-    for module in (learner, instructor, path_pages, admin, webhooks):
+    for module in (learner, instructor, series_pages, path_pages, admin, webhooks):
         app.register_blueprint(module.bp)
     _read_pages_in_one_transaction(app, {m.bp.name for m in (learner, instructor, admin)})
 

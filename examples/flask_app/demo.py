@@ -367,6 +367,15 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
         time_zone="Europe/London",
         duration_minutes=int(live_item.duration_minutes or 90), item=live_item.id,
     )  # fmt: skip
+    # A weekly drop-in series: one sitting moved a day later, another cancelled.
+    drop_in = (now + timedelta(days=2)).replace(hour=17, minute=0, second=0, microsecond=0)
+    series = svc.live.schedule_series(
+        course, title="Weekly drop-in", start_utc=drop_in, time_zone="Europe/London",
+        duration_minutes=45, count=6,
+    )  # fmt: skip
+    second, third = series.occurrences[1], series.occurrences[2]
+    svc.live.move_occurrence(course, second.id, start_utc=second.start_utc + timedelta(days=1))
+    svc.live.cancel_occurrence(course, third.id)
     script = {
         "Orientation": (9, {"demo-ana": 55, "demo-kofi": 60, "demo-mei": 20, "demo-sam": 40}),
         "Question time": (3, {"demo-kofi": 30, "demo-sam": 50, "demo-priya": 45, "demo-lucas": 10}),

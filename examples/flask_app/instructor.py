@@ -154,8 +154,10 @@ def schedule() -> ResponseReturnValue:
         raise bad_request(f"{zone!r} is not a time zone name like Europe/Berlin") from None
     if form.get("slot"):
         weekday, _, hhmm = form["slot"].partition("@")
+        term_start = _form_date("term_start", _now().date())
+        after = max(_now(), datetime.combine(term_start, time.min, tzinfo=UTC))
         try:
-            start_utc = _next_date_on(int(weekday), time.fromisoformat(hhmm), _now())
+            start_utc = _next_date_on(int(weekday), time.fromisoformat(hhmm), after)
         except ValueError:
             raise bad_request("the chosen planner slot is malformed; plan again") from None
     else:
@@ -166,16 +168,25 @@ def schedule() -> ResponseReturnValue:
             raise bad_request("start time must look like 16:00") from None
         start_utc = datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
     item = form.get("item") or None
+    count = _form_int("count", 1, 60) if form.get("count", "").strip() else None
+    until = _form_date("until") if form.get("until", "").strip() else None
+    values: dict[str, Any] = {
+        "title": title,
+        "start_utc": start_utc,
+        "time_zone": zone,
+        "duration_minutes": _form_int("duration", 5, 24 * 60),
+        "item": item,
+        "agenda": form.get("agenda", ""),
+    }
     try:
-        record = services().live.schedule(
-            current.course,
-            title=title,
-            start_utc=start_utc,
-            time_zone=zone,
-            duration_minutes=_form_int("duration", 5, 24 * 60),
-            item=item,
-            agenda=form.get("agenda", ""),
-        )
+        if count is not None or until is not None:
+            # A weekly series, at the first start's local time in ``zone`` every week.
+            series = services().live.schedule_series(
+                current.course, count=count, until=until, **values
+            )
+            first = series.occurrences[0].id
+            return redirect(link("instructor.session", session_id=first, scheduled=1))
+        record = services().live.schedule(current.course, **values)
     except ValidationError as exc:
         problem = exc.errors()[0]
         raise bad_request(f"{problem['loc'][0]}: {problem['msg']}") from None
@@ -192,6 +203,7 @@ def session(session_id: str) -> ResponseReturnValue:
     return render_template(
         "teach_session.html",
         record=record,
+        series=svc.live.series(current.course, record.series_id) if record.series_id else None,
         people=people,
         rows=rows,
         unmatched=[u for u in svc.live.unmatched(current.course) if u.session_id == session_id],

@@ -71,7 +71,7 @@ def course() -> ResponseReturnValue:
         "course.html",
         result=result,
         statuses=statuses,
-        sessions=sessions,
+        sessions=next_sittings(sessions, datetime.now(UTC)),
         best=best,
         recordings=[r for r in svc.live.recordings(current.course) if r.kind in ("video", "audio")]
         if sessions  # recordings belong to sessions: none without one
@@ -81,6 +81,20 @@ def course() -> ResponseReturnValue:
         own_hours=OWN_HOURS,
         my_hours=svc.hours.get(current.course, current.person.sub) or "",
     )
+
+
+def next_sittings(sessions: list[Any], now: datetime) -> list[Any]:
+    """What a learner sees: one-off sessions as they are, and of each weekly series only its
+    next sitting (cancelled ones are already left out), joined with their personal link."""
+    shown: list[Any] = []
+    series_seen: set[str] = set()
+    for record in sorted(sessions, key=lambda r: r.start_utc):
+        if record.series_id is None:
+            shown.append(record)
+        elif record.series_id not in series_seen and record.end_utc > now:
+            series_seen.add(record.series_id)
+            shown.append(record)
+    return shown
 
 
 OWN_HOURS = {
@@ -139,7 +153,7 @@ def item(item_id: str) -> ResponseReturnValue:
         context["watched"] = evidence.videos.get(item_id, 0.0)
     elif found.kind in ("live_session", "office_hours"):
         sessions = [s for s in svc.live.sessions(current.course) if s.item == item_id]
-        context["sessions"] = sessions
+        context["sessions"] = next_sittings(sessions, context["now"])
         context["recordings"] = [
             r
             for r in svc.live.recordings(current.course)

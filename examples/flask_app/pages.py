@@ -172,7 +172,12 @@ def submitted_key() -> str | None:
 def install(app: Flask) -> None:
     """Template helpers, CSRF check, headers and the error page."""
     app.jinja_env.globals.update(
-        link=link, local=local, hidden=hidden, submission_key=submission_key, CSRF_FIELD=CSRF_FIELD
+        link=link,
+        local=local,
+        hidden=hidden,
+        submission_key=submission_key,
+        CSRF_FIELD=CSRF_FIELD,
+        zone=ZoneInfo,
     )
     app.jinja_env.autoescape = True
 

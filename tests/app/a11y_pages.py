@@ -58,6 +58,7 @@ def inventory(app: Any) -> list[Page]:
         sessions = svc.live.sessions(course)
         recording = next(r for r in svc.live.recordings(course) if r.play_url)
     past = next(s for s in sessions if s.attendance_imported)
+    sitting = next(s for s in sessions if s.series_id is not None)
     pages = [
         Page("course path", "/course", "learner", "/course"),
         Page("item: video", "/item/<item_id>", "learner", f"/item/{items['video']}"),
@@ -77,6 +78,8 @@ def inventory(app: Any) -> list[Page]:
         ),
         Page("session detail", "/teach/sessions/<session_id>", "instructor",
              f"/teach/sessions/{past.id}"),
+        Page("session detail: sitting of a series", "/teach/sessions/<session_id>", "instructor",
+             f"/teach/sessions/{sitting.id}"),
         Page("learners", "/teach/learners", "instructor", "/teach/learners"),
         Page("learner detail", "/teach/learners/<sub>", "instructor", "/teach/learners/demo-mei"),
         Page("quiz results", "/teach/quizzes", "instructor", "/teach/quizzes"),

@@ -279,6 +279,15 @@ class GraphFake:
             event.update(body)
             if "recurrence" not in body:
                 event.pop("recurrence", None)
+            if event.get("type") in ("occurrence", "exception") and "start" in body:
+                # A changed instance becomes an exception, listed at its new start.
+                event["type"] = "exception"
+                if body["start"].get("timeZone") != "UTC":
+                    return graph_error(400, "ErrorInvalidParameter", "this fake reads UTC only")
+                moved = datetime.fromisoformat(body["start"]["dateTime"]).replace(tzinfo=UTC)
+                for series in self.instances.values():
+                    if event_id in series:
+                        series[event_id] = moved
             return httpx.Response(204)
         if method == "DELETE":
             del self.events[event_id]

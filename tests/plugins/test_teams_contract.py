@@ -174,3 +174,38 @@ def test_cancelling_an_occurrence_that_does_not_exist_names_it(
         provider.cancel_session(weekly.meeting_id, "2031-01-01T10:00:00+00:00")
     assert "no occurrence starting at 2031-01-01T10:00:00+00:00" in info.value.message
     assert weekly.meeting_id in fake.events
+
+
+def test_moving_one_occurrence_patches_its_instance_into_an_exception(
+    graph_spec: Any, provider: TeamsProvider, recorder: Recorder, fake: GraphFake
+) -> None:
+    weekly = provider.create_session(spec())
+    first, second = (o.start_utc for o in weekly.occurrences[:2])
+    kept = fake.hold_instance(weekly.meeting_id, first)
+    target = fake.hold_instance(weekly.meeting_id, second)
+    later = second + timedelta(hours=3)
+
+    moved = provider.move_occurrence(weekly.meeting_id, second.isoformat(), later, 30)
+    # From now on the instance id finds it (its original start no longer does, as in Graph).
+    again = provider.move_occurrence(weekly.meeting_id, moved, later + timedelta(hours=1), 30)
+
+    assert moved == again == target
+    assert fake.events[target]["type"] == "exception"
+    assert fake.events[target]["start"] == {
+        "dateTime": (later + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+        "timeZone": "UTC",
+    }
+    assert fake.events[target]["end"]["dateTime"] == (
+        later + timedelta(hours=1, minutes=30)
+    ).strftime("%Y-%m-%dT%H:%M:%S")
+    assert fake.instances[weekly.meeting_id][kept] == first
+    assert "start" not in fake.events[kept]
+    assert fake.events[weekly.meeting_id]["recurrence"]["range"]["numberOfOccurrences"] == 12
+    graph = recorder.api_exchanges("graph.microsoft.com")
+    others = [e for e in graph if not e.request.url.path.endswith("/instances")]
+    assert [e.request.method for e in others] == ["POST", "PATCH", "PATCH"]
+    assert validate_exchanges(graph_spec, others) == 3
+    from blendkit.errors import NotFound
+
+    with pytest.raises(NotFound, match="no occurrence starting at"):
+        provider.move_occurrence(weekly.meeting_id, second.isoformat(), later, 30)

@@ -226,3 +226,48 @@ def test_several_weekdays_differ_from_the_spec_only_in_weekly_days(
     single = body | {"recurrence": body["recurrence"] | {"weekly_days": "2"}}
     patched = httpx.Request("POST", create.request.url, headers=create.request.headers, json=single)
     zoom_spec.validate_request(SpecRequest(patched))  # raises on any other difference
+
+
+def test_moving_one_occurrence_patches_only_it_and_follows_the_spec(
+    zoom_spec: Any, provider: ZoomProvider, recorder: Recorder
+) -> None:
+    recurring = provider.create_session(weekly_spec())
+    third = recurring.occurrences[2]
+    assert third.occurrence_id is not None
+    later = third.start_utc + timedelta(days=1, hours=2)
+
+    moved_id = provider.move_occurrence(recurring.meeting_id, third.occurrence_id, later, 45)
+    # Named by its original start (RECURRENCE-ID) after the move, it is still found.
+    fourth = recurring.occurrences[3]
+    again = provider.move_occurrence(
+        recurring.meeting_id, fourth.start_utc.isoformat(), fourth.start_utc, 60
+    )
+
+    assert moved_id == third.occurrence_id
+    assert again == fourth.occurrence_id
+    after = provider.occurrences(recurring.meeting_id)
+    by_id = {o.occurrence_id: o for o in after}
+    assert (by_id[moved_id].start_utc, by_id[moved_id].duration_minutes) == (later, 45)
+    assert by_id[again].duration_minutes == 60
+    untouched = [o for o in after if o.occurrence_id not in (moved_id, again)]
+    assert [(o.start_utc, o.duration_minutes) for o in untouched] == [
+        (o.start_utc, 90) for o in recurring.occurrences if o.occurrence_id not in (moved_id, again)
+    ]
+    patches = [e for e in recorder.api_exchanges(API_HOST) if e.request.method == "PATCH"]
+    assert [e.request.url.params["occurrence_id"] for e in patches] == [moved_id, again]
+    assert json.loads(patches[0].request.content) == {
+        "start_time": later.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration": 45,
+    }
+    assert validate_exchanges(zoom_spec, recorder.api_exchanges(API_HOST)) == 5
+
+
+def test_moving_an_occurrence_the_meeting_lacks_names_its_start(provider: ZoomProvider) -> None:
+    from blendkit.errors import NotFound
+
+    recurring = provider.create_session(weekly_spec())
+    with pytest.raises(NotFound) as info:
+        provider.move_occurrence(
+            recurring.meeting_id, "2031-01-01T10:00:00+00:00", START + timedelta(days=1), 30
+        )
+    assert "no occurrence starting at 2031-01-01T10:00:00+00:00" in info.value.message

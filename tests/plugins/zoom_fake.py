@@ -144,6 +144,8 @@ class ZoomFake:
             case "GET", ["meetings", mid] if mid.isdigit():
                 return self._get(int(mid), query)
             case "PATCH", ["meetings", mid] if mid.isdigit():
+                if "occurrence_id" in query:
+                    return self._move(int(mid), query["occurrence_id"], body)
                 return self._patch(int(mid), body)
             case "DELETE", ["meetings", mid] if mid.isdigit():
                 return self._delete(int(mid), query)
@@ -207,20 +209,22 @@ class ZoomFake:
         return _json(201, self._view(meeting))
 
     def _view(self, meeting: dict[str, Any], *, previous: bool = False) -> dict[str, Any]:
-        view = {k: v for k, v in meeting.items() if k != "deleted_occurrences"}
+        hidden = ("deleted_occurrences", "moved_occurrences")
+        view = {k: v for k, v in meeting.items() if k not in hidden}
         if meeting["type"] == 8:
             deleted = meeting.get("deleted_occurrences", set())
+            moved = meeting.get("moved_occurrences", {})
             occurrences = [
                 {
-                    "occurrence_id": str(int(start.timestamp() * 1000)),
+                    "occurrence_id": occurrence_id,
                     "start_time": stamp(start),
                     "duration": meeting["duration"],
-                    "status": "deleted"
-                    if str(int(start.timestamp() * 1000)) in deleted
-                    else "available",
+                    **moved.get(occurrence_id, {}),
+                    "status": "deleted" if occurrence_id in deleted else "available",
                 }
                 for start in _zoom_occurrences(meeting)
                 if previous or start >= self.now() - timedelta(days=36500)
+                for occurrence_id in [str(int(start.timestamp() * 1000))]
             ]
             view["occurrences"] = occurrences
         if meeting["settings"].get("approval_type") in (0, 1):
@@ -244,6 +248,18 @@ class ZoomFake:
         meeting["settings"] = settings
         if "recurrence" not in body and body.get("type") == 2:
             meeting.pop("recurrence", None)
+        return httpx.Response(204)
+
+    def _move(self, meeting_id: int, occurrence_id: str, body: dict[str, Any]) -> httpx.Response:
+        """One occurrence changes start and length; Zoom keeps its occurrence id."""
+        meeting = self.meetings.get(meeting_id)
+        if meeting is None:
+            return _error(404, 3001, f"Meeting {meeting_id} is not found or has expired.")
+        ids = {str(int(start.timestamp() * 1000)) for start in _zoom_occurrences(meeting)}
+        if occurrence_id not in ids:
+            return _error(400, 3000, "Invalid occurrence_id.")
+        changed = {k: body[k] for k in ("start_time", "duration") if k in body}
+        meeting.setdefault("moved_occurrences", {}).setdefault(occurrence_id, {}).update(changed)
         return httpx.Response(204)
 
     def _delete(self, meeting_id: int, query: dict[str, str]) -> httpx.Response:

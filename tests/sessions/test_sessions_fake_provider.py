@@ -96,6 +96,34 @@ def test_update_cancel_and_not_found() -> None:
         fake.fetch_attendance(meeting.meeting_id)
 
 
+def test_moving_one_occurrence_by_id_or_original_start() -> None:
+    fake = FakeMeetingProvider()
+    meeting = fake.create_session(weekly_spec())
+    second, third = meeting.occurrences[1], meeting.occurrences[2]
+    assert second.occurrence_id is not None
+    moved_to = second.start_utc + timedelta(days=2, hours=1)
+
+    assert fake.move_occurrence(meeting.meeting_id, second.occurrence_id, moved_to, 30) == (
+        second.occurrence_id
+    )
+    # Named by its original start (RECURRENCE-ID), even after it moved once already.
+    again = fake.move_occurrence(meeting.meeting_id, second.start_utc.isoformat(), moved_to, 45)
+    assert again == second.occurrence_id
+    by_start = fake.move_occurrence(meeting.meeting_id, third.start_utc.isoformat(), moved_to, 60)
+    assert by_start == third.occurrence_id
+
+    # Someone joining at the new time is counted in the moved occurrence, not a neighbour.
+    link = fake.join_link(meeting.meeting_id, ADA)
+    fake.join(meeting.meeting_id, at=moved_to, link=link, occurrence_id=second.occurrence_id)
+    (record,) = fake.fetch_attendance(meeting.meeting_id, second.occurrence_id)
+    assert record.join_time == moved_to
+    fake.cancel_session(meeting.meeting_id, second.occurrence_id)
+    with pytest.raises(NotFound, match="no occurrence"):
+        fake.move_occurrence(meeting.meeting_id, second.occurrence_id, moved_to, 30)
+    with pytest.raises(NotFound, match="no occurrence"):
+        fake.move_occurrence(meeting.meeting_id, second.start_utc.isoformat(), moved_to, 30)
+
+
 def test_personal_links_are_stable_and_distinct() -> None:
     fake = FakeMeetingProvider()
     meeting = fake.create_session(weekly_spec())

@@ -15,7 +15,7 @@ import pytest
 
 from blendkit import plugins
 from blendkit.config import Settings
-from blendkit.errors import PluginError, ProviderAuthError, WebhookRejected
+from blendkit.errors import NotFound, PluginError, ProviderAuthError, WebhookRejected
 from blendkit.plugins import MEETING_PROVIDERS_GROUP, SETTINGS_GROUP, PluginLoadWarning
 from blendkit.sessions import (
     FakeMeetingProvider,
@@ -144,6 +144,18 @@ def acme_api(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=page)
     if (method, path) == ("GET", "/meetings/42/recordings"):
         return httpx.Response(200, json={"files": [{"id": "f1", "type": "mp4", "seconds": 3600}]})
+    if (method, path) == ("GET", "/meetings/42"):
+        return httpx.Response(
+            200,
+            json={
+                "id": 42,
+                "duration": 60,
+                "join_url": "https://acme.example/j/42",
+                "occurrences": [{"id": "42-1", "start": "2026-03-17T16:00:00+00:00"}],
+            },
+        )
+    if (method, path) == ("PATCH", "/meetings/42/occurrences/42-1"):
+        return httpx.Response(204)
     if method == "DELETE" and path == "/meetings/42":
         return httpx.Response(204)
     return httpx.Response(404)
@@ -176,6 +188,11 @@ def test_example_plugin_drives_every_protocol_method(
     assert [r.display_name for r in records] == ["Ada", "Guest"]  # both pages read
     (recording,) = provider.list_recordings("42")
     assert recording.kind is RecordingKind.VIDEO
+    moved_to = datetime(2026, 3, 18, 16, 0, tzinfo=UTC)
+    assert provider.move_occurrence("42", "42-1", moved_to, 45) == "42-1"
+    assert provider.move_occurrence("42", "2026-03-17T16:00:00+00:00", moved_to, 45) == "42-1"
+    with pytest.raises(NotFound):
+        provider.move_occurrence("42", "2026-03-24T16:00:00+00:00", moved_to, 45)
     provider.cancel_session("42")
 
     body = json.dumps({"id": "evt-1", "type": "meeting.ended", "meeting_id": "42"}).encode()

@@ -173,6 +173,21 @@ class TeamsProvider:
                 self._join_urls.pop(meeting_id, None)
                 self._online_ids.pop(meeting_id, None)
 
+    def move_occurrence(
+        self, meeting_id: str, occurrence_id: str, start_utc: datetime, duration_minutes: int
+    ) -> str:
+        """Move one occurrence: ``PATCH`` its instance event, which Graph keeps as an exception.
+
+        ``occurrence_id`` is the instance's event id, or its original start (looked up with
+        ``GET /events/{id}/instances`` like :meth:`cancel_session`). Returns the instance's
+        event id: after the move only that id (not the original start) finds it again.
+        """
+        instance = self._instance(meeting_id, occurrence_id)
+        end = start_utc + timedelta(minutes=duration_minutes)
+        body = {"start": _utc_time(start_utc), "end": _utc_time(end)}
+        self._api.request("PATCH", self._events(instance), json=body)
+        return instance
+
     def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:
         """The meeting's join URL: Teams has one per meeting, the same for every learner."""
         return JoinLink(meeting_id=meeting_id, learner_id=learner.id, url=self.join_url(meeting_id))
@@ -325,6 +340,11 @@ class TeamsProvider:
         if meeting.join_url:
             with self._lock:
                 self._join_urls[meeting.meeting_id] = meeting.join_url
+
+
+def _utc_time(moment: datetime) -> dict[str, str]:
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    return {"dateTime": naive.isoformat(timespec="seconds"), "timeZone": "UTC"}
 
 
 def _report_for(

@@ -29,6 +29,8 @@ from blendkit.sessions import (
     SessionSpec,
     WebhookRequest,
     WebhookResult,
+    find_occurrence,
+    original_start,
 )
 from blendkit_zoom._api import ZoomApi
 from blendkit_zoom._auth import ZoomTokenSource
@@ -39,6 +41,7 @@ from blendkit_zoom._convert import (
     participant_record,
     provider_meeting,
     recording_files,
+    zoom_time,
 )
 from blendkit_zoom._ids import is_numeric_meeting_id, meeting_path_segment
 from blendkit_zoom._polls import PollAnswer, QuestionAsked, poll_answers, questions_asked
@@ -157,6 +160,25 @@ class ZoomProvider:
         params = {"occurrence_id": occurrence_id} if occurrence_id else None
         self._api.request("DELETE", f"/meetings/{_numeric(meeting_id)}", params=params)
 
+    def move_occurrence(
+        self, meeting_id: str, occurrence_id: str, start_utc: datetime, duration_minutes: int
+    ) -> str:
+        """``PATCH /meetings/{id}?occurrence_id=…`` with the new start (UTC) and duration.
+
+        ``occurrence_id`` is Zoom's occurrence id, or the occurrence's original start: Zoom
+        numbers an occurrence by its original start in epoch milliseconds and keeps that number
+        when the occurrence moves, so the start is looked up among the listed occurrences.
+        """
+        wanted = self._occurrence_id(meeting_id, occurrence_id)
+        body = {"start_time": zoom_time(start_utc), "duration": duration_minutes}
+        self._api.request(
+            "PATCH",
+            f"/meetings/{_numeric(meeting_id)}",
+            params={"occurrence_id": wanted},
+            json=body,
+        )
+        return wanted
+
     def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:
         seg = _numeric(meeting_id)
         if learner.email:
@@ -267,6 +289,22 @@ class ZoomProvider:
         return found
 
     # --- internals -------------------------------------------------------------------------------
+
+    def _occurrence_id(self, meeting_id: str, ref: str) -> str:
+        start = original_start(ref)
+        if start is None:
+            return ref
+        listed = self.occurrences(meeting_id)
+        by_start = find_occurrence(listed, ref)
+        if by_start is not None and by_start.occurrence_id:
+            return by_start.occurrence_id
+        numbered = str(int(start.timestamp() * 1000))
+        if any(o.occurrence_id == numbered for o in listed):
+            return numbered
+        raise NotFound(
+            f"the Zoom meeting {meeting_id} has no occurrence starting at {start.isoformat()}; "
+            "list its occurrences and use one of their ids or start times"
+        )
 
     def _shared_link(
         self, meeting_id: str, learner: Learner, cause: ProviderError | None
