@@ -1,0 +1,89 @@
+"""The learner's time zone as the platform sends it: one custom parameter, checked against IANA.
+
+Canvas and Moodle both substitute ``$Person.address.timezone`` (Canvas from the user's settings,
+Moodle from the profile's ``timezone``). Moodle sends ``99`` when the user keeps the site's
+default, which names no zone: like any value that is not an IANA name, it is ignored so the next
+source (the browser, then the course default) decides. Each ignored value is logged once per
+process with its reason; nothing else about the learner is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, Final
+from zoneinfo import available_timezones
+
+__all__ = [
+    "SERVER_DEFAULT_ZONE",
+    "TIME_ZONE_PARAMETER",
+    "TIME_ZONE_PARAMETERS",
+    "TIME_ZONE_SUBSTITUTION",
+    "is_time_zone",
+    "platform_time_zone",
+    "time_zone_names",
+]
+
+log = logging.getLogger("blendkit.lti.time_zone")
+
+#: The custom parameter blendkit asks platforms for, and the variable they substitute into it.
+TIME_ZONE_PARAMETER: Final = "timezone"
+TIME_ZONE_SUBSTITUTION: Final = "$Person.address.timezone"
+#: Custom parameter names read from a launch, in this order (older configurations used the others).
+TIME_ZONE_PARAMETERS: Final = (TIME_ZONE_PARAMETER, "time_zone", "tz")
+#: Moodle's value for "the site's default time zone": no zone of the learner's own.
+SERVER_DEFAULT_ZONE: Final = "99"
+_LONGEST: Final = 64
+_logged: set[tuple[str, str]] = set()
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """Every IANA zone name this Python's time zone database knows."""
+    return frozenset(available_timezones() | {"UTC"})
+
+
+def is_time_zone(value: object) -> bool:
+    """Whether ``value`` is an IANA zone name such as ``Asia/Kathmandu`` (never raises)."""
+    return isinstance(value, str) and value in time_zone_names()
+
+
+def _why_not(value: str) -> str:
+    if value == SERVER_DEFAULT_ZONE:
+        return "is Moodle's 'server default' (the learner chose no zone)"
+    if value.startswith("$"):
+        return "was not substituted: the platform does not know this variable"
+    return "is not an IANA time zone name"
+
+
+def _ignore(name: str, value: str) -> None:
+    shown = value[:_LONGEST]
+    if (name, shown) in _logged:
+        return
+    _logged.add((name, shown))
+    log.info(
+        "custom parameter %s=%r %s; the next time zone source applies",
+        name,
+        shown,
+        _why_not(value),
+    )
+
+
+def platform_time_zone(custom: Mapping[str, Any]) -> str | None:
+    """The first valid IANA zone among the launch's time zone custom parameters, or None.
+
+    Empty values are skipped silently; ``99``, unsubstituted variables and other non-zones are
+    skipped with a reason logged once.
+    """
+    for name in TIME_ZONE_PARAMETERS:
+        raw = custom.get(name)
+        if raw is None:
+            continue
+        value = str(raw).strip()
+        if not value:
+            continue
+        if is_time_zone(value):
+            return value
+        _ignore(name, value)
+    return None
