@@ -10,17 +10,13 @@ from flask.typing import ResponseReturnValue
 
 from blendkit import NotFound
 from blendkit.courses import RecordOutcome
+from blendkit.lti import is_time_zone
 from blendkit.progression import CompletionRecorded, ItemViewed, PathResult, VideoWatched
 from blendkit_examples.flask_app.app import services
 from blendkit_examples.flask_app.pages import bad_request, here, link, submitted_key
+from blendkit_examples.flask_app.zones import zone_groups
 
 bp = Blueprint("learner", __name__)
-ZONES = (
-    "UTC", "Europe/London", "Europe/Berlin", "Europe/Athens", "Africa/Lagos", "Africa/Nairobi",
-    "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
-    "America/Sao_Paulo", "America/New_York", "America/Chicago", "America/Denver",
-    "America/Los_Angeles",
-)  # fmt: skip
 
 
 def _percent(raw: Any) -> float:
@@ -77,7 +73,7 @@ def course() -> ResponseReturnValue:
         if sessions  # recordings belong to sessions: none without one
         else [],
         session_titles={s.id: s for s in sessions},
-        zones=sorted(set(ZONES) | {current.person.time_zone}),
+        zone_groups=zone_groups(),
     )
 
 
@@ -88,6 +84,18 @@ def timezone() -> ResponseReturnValue:
     if not zone:
         raise bad_request("choose a time zone from the list")
     services().courses.set_time_zone(current.course, current.person.sub, zone)
+    return redirect(link("learner.course"))
+
+
+@bp.post("/timezone/detected")
+def timezone_detected() -> ResponseReturnValue:
+    """The learner confirmed the zone their browser reported: it applies until the platform
+    sends a zone or the learner chooses one (both rank higher, and this changes neither)."""
+    current = here()
+    zone = request.form.get("time_zone", "").strip()
+    if not is_time_zone(zone):
+        raise bad_request("your browser reported no IANA time zone; choose yours from the list")
+    services().courses.set_time_zone(current.course, current.person.sub, zone, source="browser")
     return redirect(link("learner.course"))
 
 
