@@ -107,10 +107,12 @@ from blendkit.lti._state import (
 )
 from blendkit.lti._tenant import Tenant
 from blendkit.lti._time_zone import (
+    LEGACY_ZONE_NAMES,
     SERVER_DEFAULT_ZONE,
     TIME_ZONE_PARAMETER,
     TIME_ZONE_PARAMETERS,
     TIME_ZONE_SUBSTITUTION,
+    canonical_time_zone,
     is_time_zone,
     platform_time_zone,
     time_zone_names,
@@ -157,6 +159,7 @@ __all__ = [
     "JWKSCache",
     "JWKSFetcher",
     "KeySet",
+    "LEGACY_ZONE_NAMES",
     "LISClaim",
     "Launch",
     "LaunchContext",
@@ -208,6 +211,7 @@ __all__ = [
     "WindowOptions",
     "administrator_for",
     "build_deep_linking_response",
+    "canonical_time_zone",
     "canvas_config_response",
     "canvas_developer_key_config",
     "check_endpoint_url",

@@ -16,10 +16,12 @@ from typing import Any, Final
 from zoneinfo import available_timezones
 
 __all__ = [
+    "LEGACY_ZONE_NAMES",
     "SERVER_DEFAULT_ZONE",
     "TIME_ZONE_PARAMETER",
     "TIME_ZONE_PARAMETERS",
     "TIME_ZONE_SUBSTITUTION",
+    "canonical_time_zone",
     "is_time_zone",
     "platform_time_zone",
     "time_zone_names",
@@ -34,6 +36,30 @@ TIME_ZONE_SUBSTITUTION: Final = "$Person.address.timezone"
 TIME_ZONE_PARAMETERS: Final = (TIME_ZONE_PARAMETER, "time_zone", "tz")
 #: Moodle's value for "the site's default time zone": no zone of the learner's own.
 SERVER_DEFAULT_ZONE: Final = "99"
+#: Old IANA names that CLDR (and so browsers' ``Intl`` API) still report → today's IANA name.
+#: Chromium says ``Asia/Katmandu`` and ``Asia/Calcutta`` where tzdata says Kathmandu and Kolkata.
+LEGACY_ZONE_NAMES: Final[Mapping[str, str]] = {
+    "Africa/Asmera": "Africa/Asmara",
+    "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+    "America/Catamarca": "America/Argentina/Catamarca",
+    "America/Coral_Harbour": "America/Atikokan",
+    "America/Cordoba": "America/Argentina/Cordoba",
+    "America/Godthab": "America/Nuuk",
+    "America/Indianapolis": "America/Indiana/Indianapolis",
+    "America/Jujuy": "America/Argentina/Jujuy",
+    "America/Louisville": "America/Kentucky/Louisville",
+    "America/Mendoza": "America/Argentina/Mendoza",
+    "Asia/Calcutta": "Asia/Kolkata",
+    "Asia/Katmandu": "Asia/Kathmandu",
+    "Asia/Rangoon": "Asia/Yangon",
+    "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Atlantic/Faeroe": "Atlantic/Faroe",
+    "Etc/UTC": "UTC",
+    "Europe/Kiev": "Europe/Kyiv",
+    "Pacific/Enderbury": "Pacific/Kanton",
+    "Pacific/Ponape": "Pacific/Pohnpei",
+    "Pacific/Truk": "Pacific/Chuuk",
+}
 _LONGEST: Final = 64
 _logged: set[tuple[str, str]] = set()
 
@@ -47,6 +73,15 @@ def time_zone_names() -> frozenset[str]:
 def is_time_zone(value: object) -> bool:
     """Whether ``value`` is an IANA zone name such as ``Asia/Kathmandu`` (never raises)."""
     return isinstance(value, str) and value in time_zone_names()
+
+
+def canonical_time_zone(value: object) -> str | None:
+    """``value`` as today's IANA name (legacy names browsers report mapped), or None when it
+    names no zone; never raises."""
+    if not isinstance(value, str):
+        return None
+    name = LEGACY_ZONE_NAMES.get(value.strip(), value.strip())
+    return name if is_time_zone(name) else None
 
 
 def _why_not(value: str) -> str:
@@ -71,7 +106,8 @@ def _ignore(name: str, value: str) -> None:
 
 
 def platform_time_zone(custom: Mapping[str, Any]) -> str | None:
-    """The first valid IANA zone among the launch's time zone custom parameters, or None.
+    """The first valid IANA zone among the launch's time zone custom parameters (in today's
+    name), or None.
 
     Empty values are skipped silently; ``99``, unsubstituted variables and other non-zones are
     skipped with a reason logged once.
@@ -83,7 +119,8 @@ def platform_time_zone(custom: Mapping[str, Any]) -> str | None:
         value = str(raw).strip()
         if not value:
             continue
-        if is_time_zone(value):
-            return value
+        zone = canonical_time_zone(value)
+        if zone is not None:
+            return zone
         _ignore(name, value)
     return None

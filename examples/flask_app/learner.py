@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from blendkit import NotFound
 from blendkit.courses import RecordOutcome
-from blendkit.lti import is_time_zone
+from blendkit.lti import LEGACY_ZONE_NAMES, canonical_time_zone
 from blendkit.progression import CompletionRecorded, ItemViewed, PathResult, VideoWatched
 from blendkit_examples.flask_app.app import services
 from blendkit_examples.flask_app.pages import bad_request, here, link, submitted_key
@@ -54,6 +54,12 @@ def _status(result: PathResult, item_id: str) -> Any:
     return next(s for s in result.items if s.id == item_id)
 
 
+@bp.app_context_processor
+def _legacy_zone_names() -> dict[str, Any]:
+    """Old zone names browsers report, for the time zone offer to show today's name."""
+    return {"legacy_zone_names": LEGACY_ZONE_NAMES}
+
+
 @bp.get("/course")
 def course() -> ResponseReturnValue:
     current = here()
@@ -92,8 +98,8 @@ def timezone_detected() -> ResponseReturnValue:
     """The learner confirmed the zone their browser reported: it applies until the platform
     sends a zone or the learner chooses one (both rank higher, and this changes neither)."""
     current = here()
-    zone = request.form.get("time_zone", "").strip()
-    if not is_time_zone(zone):
+    zone = canonical_time_zone(request.form.get("time_zone", ""))
+    if zone is None:
         raise bad_request("your browser reported no IANA time zone; choose yours from the list")
     services().courses.set_time_zone(current.course, current.person.sub, zone, source="browser")
     return redirect(link("learner.course"))

@@ -4,6 +4,7 @@ garbage ignored with a reason logged once."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
@@ -11,8 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from blendkit.lti import (
+    LEGACY_ZONE_NAMES,
     ToolConfig,
     _time_zone,
+    canonical_time_zone,
     canvas_developer_key_config,
     is_time_zone,
     platform_time_zone,
@@ -81,3 +84,24 @@ def test_any_custom_parameters_give_a_valid_zone_or_none(custom: dict[str, objec
 @given(st.text(max_size=100))
 def test_is_time_zone_never_raises_and_accepts_only_iana_names(value: str) -> None:
     assert is_time_zone(value) == (value in available_timezones() or value == "UTC")
+
+
+def test_legacy_names_browsers_report_become_todays_iana_names() -> None:
+    assert canonical_time_zone("Asia/Katmandu") == "Asia/Kathmandu"  # Chromium's Intl answer
+    assert canonical_time_zone("Asia/Calcutta") == "Asia/Kolkata"
+    assert canonical_time_zone("Asia/Kolkata") == "Asia/Kolkata"
+    assert platform_time_zone({"tz": "Europe/Kiev"}) == "Europe/Kyiv"
+    for old, new in LEGACY_ZONE_NAMES.items():
+        assert is_time_zone(new), new
+        # the same clock: both names give the same offset at every checked instant
+        for month in range(1, 13, 3):
+            moment = datetime(2026, month, 1, tzinfo=UTC)
+            assert moment.astimezone(ZoneInfo(old)).utcoffset() == (
+                moment.astimezone(ZoneInfo(new)).utcoffset()
+            ), old
+
+
+@given(st.one_of(st.text(max_size=60), st.sampled_from(sorted(LEGACY_ZONE_NAMES)), st.none()))
+def test_canonical_time_zone_never_raises_and_gives_only_iana_names(value: object) -> None:
+    found = canonical_time_zone(value)
+    assert found is None or is_time_zone(found)

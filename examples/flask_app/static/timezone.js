@@ -7,6 +7,8 @@
   if (!form || typeof Intl === "undefined" || !Intl.DateTimeFormat) { return; }
   var zone = "";
   try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+  // Browsers report some zones by their old names (Asia/Katmandu): show today's IANA name.
+  try { zone = JSON.parse(form.dataset.aliases || "{}")[zone] || zone; } catch (e) { /* as is */ }
   if (!zone || zone === form.dataset.current) { return; }
   document.getElementById("zone-offer-zone").value = zone;
   document.getElementById("zone-offer-name").textContent = zone;
