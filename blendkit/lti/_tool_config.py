@@ -107,13 +107,15 @@ class ToolConfig(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> ToolConfig:
-        """Build from :class:`blendkit.config.Settings` (``[tool] base_url`` and ``title``).
+        """Build from :class:`blendkit.config.Settings` (``[tool] base_url``, ``title`` and
+        ``ask_time_zone``).
 
         Raises :class:`ConfigError` naming the ``[tool]`` key when a value is unusable.
         """
         values: dict[str, Any] = {
             "base_url": settings.tool.base_url,
             "title": settings.tool.title,
+            "ask_time_zone": settings.tool.ask_time_zone,
         }
         values.update(overrides)
         try:

@@ -25,6 +25,14 @@ TOOL = ToolConfig(base_url="https://tool.example.edu", title="blendkit demo")
 ZONES = sorted(available_timezones())
 
 
+def test_the_config_file_can_stop_asking() -> None:
+    from blendkit.config import Settings
+
+    assert ToolConfig.from_settings(Settings()).ask_time_zone
+    quiet = ToolConfig.from_settings(Settings(tool={"ask_time_zone": False}))
+    assert "timezone" not in canvas_developer_key_config(quiet)["custom_fields"]
+
+
 def test_canvas_developer_key_asks_for_the_learners_zone() -> None:
     fields = canvas_developer_key_config(TOOL)["custom_fields"]
     assert fields["timezone"] == "$Person.address.timezone"
