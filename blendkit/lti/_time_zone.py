@@ -4,7 +4,8 @@ Canvas and Moodle both substitute ``$Person.address.timezone`` (Canvas from the 
 Moodle from the profile's ``timezone``). Moodle sends ``99`` when the user keeps the site's
 default, which names no zone: like any value that is not an IANA name, it is ignored so the next
 source (the browser, then the course default) decides. Each ignored value is logged once per
-process with its reason; nothing else about the learner is logged.
+process with its reason (the first 1,024 distinct ones); nothing else about the learner is
+logged.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ LEGACY_ZONE_NAMES: Final[Mapping[str, str]] = {
     "Pacific/Truk": "Pacific/Chuuk",
 }
 _LONGEST: Final = 64
+_REMEMBERED: Final = 1024  # distinct ignored values logged per process, then no more
 _logged: set[tuple[str, str]] = set()
 
 
@@ -94,7 +96,7 @@ def _why_not(value: str) -> str:
 
 def _ignore(name: str, value: str) -> None:
     shown = value[:_LONGEST]
-    if (name, shown) in _logged:
+    if (name, shown) in _logged or len(_logged) >= _REMEMBERED:
         return
     _logged.add((name, shown))
     log.info(
