@@ -109,6 +109,11 @@ class ToolSettings(SettingsSection):
         description="Public origin of the tool, used to build login, launch and JWKS URLs.",
     )
     title: str = "blendkit"
+    ask_time_zone: bool = Field(
+        default=True,
+        description="Ask platforms for each learner's time zone: the Canvas JSON and dynamic "
+        "registration request the custom parameter timezone=$Person.address.timezone.",
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="Key that signs CSRF tokens (and Flask sessions). Empty: generated once, "

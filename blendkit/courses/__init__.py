@@ -20,6 +20,7 @@ from blendkit.courses._grades import GradePassback, GradeReport
 from blendkit.courses._ledger import StoreEventLedger
 from blendkit.courses._live import LiveSessionService
 from blendkit.courses._models import (
+    ZONE_PRECEDENCE,
     AttendanceRow,
     Course,
     Enrolment,
@@ -29,6 +30,7 @@ from blendkit.courses._models import (
     OverrideRecord,
     RecordingRow,
     RecordOutcome,
+    TimeZoneSource,
     UnmatchedRow,
 )
 from blendkit.courses._quiz import (
@@ -71,7 +73,9 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "SessionHours",
     "StatementsFor",
     "StoreEventLedger",
+    "TimeZoneSource",
     "UnmatchedRow",
+    "ZONE_PRECEDENCE",
     "activity_key",
     "attendance_over_time",
     "funnel",

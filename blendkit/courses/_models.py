@@ -6,8 +6,9 @@ an app renders them without touching the tables.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -25,9 +26,12 @@ __all__ = [
     "OverrideRecord",
     "RecordOutcome",
     "RecordingRow",
+    "TimeZoneSource",
     "UnmatchedRow",
+    "ZONE_PRECEDENCE",
     "aware",
     "check_zone",
+    "zone_replaces",
 ]
 
 
@@ -49,6 +53,18 @@ def check_zone(value: str) -> str:
 
 
 Utc = Annotated[datetime, AfterValidator(aware)]
+
+TimeZoneSource = Literal["course", "browser", "platform", "learner"]
+"""Where an enrolment's zone came from, lowest precedence first (:data:`ZONE_PRECEDENCE`)."""
+#: Precedence of the time zone sources: a zone replaces a stored one of lower or equal rank only.
+ZONE_PRECEDENCE: Final[Mapping[str, int]] = {"course": 0, "browser": 1, "platform": 2, "learner": 3}
+
+
+def zone_replaces(incoming: str, stored: str) -> bool:
+    """Whether a zone from ``incoming`` replaces one stored from ``stored``."""
+    return ZONE_PRECEDENCE[incoming] >= ZONE_PRECEDENCE.get(stored, 0)
+
+
 ZoneName = Annotated[str, AfterValidator(check_zone)]
 _FROZEN = ConfigDict(frozen=True)
 
@@ -89,6 +105,8 @@ class Enrolment(BaseModel):
     name: str = ""
     email: str | None = None
     time_zone: ZoneName = "UTC"
+    time_zone_source: TimeZoneSource = "course"
+    """``course`` (default), ``browser`` (confirmed by the learner), ``platform`` or ``learner``."""
     enrolled_at: Utc | None = None
     groups: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()

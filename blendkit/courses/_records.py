@@ -17,11 +17,14 @@ from typing import Any, cast
 from sqlalchemy import Connection, CursorResult, and_, bindparam, select, update
 
 from blendkit.courses._models import (
+    ZONE_PRECEDENCE,
     Course,
     Enrolment,
     OverrideRecord,
+    TimeZoneSource,
     aware,
     check_zone,
+    zone_replaces,
 )
 from blendkit.courses._quiz import Quiz
 from blendkit.courses._tenancy import TENANT_KEY, activity_key, check_tenant, unassigned_course
@@ -343,6 +346,7 @@ class CourseRecords:
             name=row.name,
             email=row.email,
             time_zone=row.time_zone,
+            time_zone_source=row.time_zone_source,
             enrolled_at=aware(row.enrolled_at),
             groups=tuple(json.loads(row.groups)),
             roles=tuple(json.loads(row.roles)),
@@ -375,7 +379,13 @@ class CourseRecords:
             enrolled_at = person.enrolled_at or now
             inserted = s.execute(
                 self._enrol_new,
-                {**key, "time_zone": person.time_zone, "enrolled_at": enrolled_at, **values},
+                {
+                    **key,
+                    "time_zone": person.time_zone,
+                    "time_zone_source": person.time_zone_source,
+                    "enrolled_at": enrolled_at,
+                    **values,
+                },
             ).first()
             if inserted is not None:
                 return person.model_copy(
@@ -386,8 +396,9 @@ class CourseRecords:
                     }
                 )
             row = s.execute(_ENROLMENT, key).one()  # enrolled by a concurrent launch
-        if not keep_zone:
+        if not keep_zone and zone_replaces(person.time_zone_source, row.time_zone_source):
             values["time_zone"] = person.time_zone
+            values["time_zone_source"] = person.time_zone_source
         current = {k: getattr(row, k) for k in values}
         if current == values:
             return self._enrolment(row)  # nothing changed: no second read
@@ -396,17 +407,29 @@ class CourseRecords:
         )
         return self._enrolment(s.execute(_ENROLMENT, key).one())
 
-    def set_time_zone(self, course: Course, sub: str, zone: str) -> Enrolment:
-        """Change the zone a person's times are shown in (ValueError-free: names the problem)."""
+    def set_time_zone(
+        self, course: Course, sub: str, zone: str, *, source: TimeZoneSource = "learner"
+    ) -> Enrolment:
+        """Change the zone a person's times are shown in (ValueError-free: names the problem).
+
+        ``learner`` (their own choice, the default) wins over every later launch; ``browser``
+        (the zone their browser reported, which they confirmed) yields to a platform's zone and
+        changes nothing once the learner chose one, so a stale offer sent late is harmless.
+        """
         try:
             key = check_zone(zone)
         except ValueError as exc:
             raise invalid(str(exc), "courses.bad_time_zone") from None
+        below = [name for name in ZONE_PRECEDENCE if zone_replaces(source, name)]
         with self.store.transaction() as s:
             s.execute(
                 update(course_enrolments)
-                .where(course_enrolments.c.course_id == course.id, course_enrolments.c.sub == sub)
-                .values(time_zone=key)
+                .where(
+                    course_enrolments.c.course_id == course.id,
+                    course_enrolments.c.sub == sub,
+                    course_enrolments.c.time_zone_source.in_(below),
+                )
+                .values(time_zone=key, time_zone_source=source)
             )
         return self.enrolment(course, sub)
 

@@ -106,6 +106,17 @@ from blendkit.lti._state import (
     StoreNonceStore,
 )
 from blendkit.lti._tenant import Tenant
+from blendkit.lti._time_zone import (
+    LEGACY_ZONE_NAMES,
+    SERVER_DEFAULT_ZONE,
+    TIME_ZONE_PARAMETER,
+    TIME_ZONE_PARAMETERS,
+    TIME_ZONE_SUBSTITUTION,
+    canonical_time_zone,
+    is_time_zone,
+    platform_time_zone,
+    time_zone_names,
+)
 from blendkit.lti._tool import Tool
 from blendkit.lti._tool_config import ToolConfig
 from blendkit.lti._validator import LaunchValidator
@@ -148,6 +159,7 @@ __all__ = [
     "JWKSCache",
     "JWKSFetcher",
     "KeySet",
+    "LEGACY_ZONE_NAMES",
     "LISClaim",
     "Launch",
     "LaunchContext",
@@ -178,6 +190,7 @@ __all__ = [
     "RoleSummary",
     "Roster",
     "RosterPage",
+    "SERVER_DEFAULT_ZONE",
     "ScoreSubmission",
     "ServiceCall",
     "ServiceSession",
@@ -185,6 +198,9 @@ __all__ = [
     "StoreLoginStateStore",
     "StoreNonceStore",
     "StorePlatformRegistry",
+    "TIME_ZONE_PARAMETER",
+    "TIME_ZONE_PARAMETERS",
+    "TIME_ZONE_SUBSTITUTION",
     "Tenant",
     "TimeWindow",
     "Tool",
@@ -195,17 +211,21 @@ __all__ = [
     "WindowOptions",
     "administrator_for",
     "build_deep_linking_response",
+    "canonical_time_zone",
     "canvas_config_response",
     "canvas_developer_key_config",
     "check_endpoint_url",
     "claim_deep_linking_answer",
     "deep_linking_response",
     "error_response",
+    "is_time_zone",
     "parse_jwks",
     "parse_lifetime",
     "parse_role",
+    "platform_time_zone",
     "public_jwk",
     "summarize_roles",
+    "time_zone_names",
 ]
 
 # Old names (Context, Result, Score) resolve with a DeprecationWarning: docs/reference/api-naming.md

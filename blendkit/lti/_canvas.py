@@ -77,7 +77,7 @@ def canvas_developer_key_config(
     settings: dict[str, Any] = {"text": tool.title, "placements": placement_configs}
     if tool.icon_url:
         settings["icon_url"] = tool.icon_url
-    fields = {**CANVAS_CUSTOM_FIELDS, **tool.custom_parameters, **(custom_fields or {})}
+    fields = {**CANVAS_CUSTOM_FIELDS, **tool.launch_custom_parameters, **(custom_fields or {})}
     return {
         "title": tool.title,
         "description": tool.description,

@@ -394,8 +394,8 @@ class DynamicRegistration:
             "claims": list(tool.claims),
             "messages": messages,
         }
-        if tool.custom_parameters:
-            tool_configuration["custom_parameters"] = dict(tool.custom_parameters)
+        if tool.launch_custom_parameters:
+            tool_configuration["custom_parameters"] = tool.launch_custom_parameters
         if canvas:
             tool_configuration[_CANVAS + "privacy_level"] = tool.privacy_level
             tool_configuration[_CANVAS + "tool_id"] = tool.tool_id

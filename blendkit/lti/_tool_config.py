@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from blendkit.errors import ConfigError
+from blendkit.lti._time_zone import TIME_ZONE_PARAMETER, TIME_ZONE_SUBSTITUTION
 
 __all__ = [
     "AGS_LINEITEM_READONLY_SCOPE",
@@ -79,6 +80,11 @@ class ToolConfig(BaseModel):
     )
     privacy_level: Literal["public", "name_only", "email_only", "anonymous"] = "public"
     custom_parameters: dict[str, str] = Field(default_factory=dict)
+    ask_time_zone: bool = Field(
+        default=True,
+        description="Ask the platform for each learner's time zone: adds the custom parameter "
+        "timezone=$Person.address.timezone to the Canvas JSON and the registration request.",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -101,13 +107,15 @@ class ToolConfig(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> ToolConfig:
-        """Build from :class:`blendkit.config.Settings` (``[tool] base_url`` and ``title``).
+        """Build from :class:`blendkit.config.Settings` (``[tool] base_url``, ``title`` and
+        ``ask_time_zone``).
 
         Raises :class:`ConfigError` naming the ``[tool]`` key when a value is unusable.
         """
         values: dict[str, Any] = {
             "base_url": settings.tool.base_url,
             "title": settings.tool.title,
+            "ask_time_zone": settings.tool.ask_time_zone,
         }
         values.update(overrides)
         try:
@@ -120,6 +128,12 @@ class ToolConfig(BaseModel):
                 f"{problems} (fix the [tool] section of the config file or the "
                 "BLENDKIT_TOOL_* variables)"
             ) from exc
+
+    @property
+    def launch_custom_parameters(self) -> dict[str, str]:
+        """The custom parameters every launch should carry (time zone first, then the tool's)."""
+        asked = {TIME_ZONE_PARAMETER: TIME_ZONE_SUBSTITUTION} if self.ask_time_zone else {}
+        return {**asked, **self.custom_parameters}
 
     @property
     def domain(self) -> str:

@@ -104,6 +104,7 @@ course_enrolments = Table(
     Column("name", String(255), nullable=False),
     Column("email", String(320), nullable=True),
     Column("time_zone", String(64), nullable=False),
+    Column("time_zone_source", String(16), nullable=False, server_default="course"),
     Column("enrolled_at", DateTime(timezone=True), nullable=False),
     Column("groups", Text, nullable=False),
     Column("roles", Text, nullable=False),

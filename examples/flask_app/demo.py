@@ -29,7 +29,7 @@ from flask import Blueprint, Flask, request
 
 from blendkit import AlreadyExists, Settings, Store
 from blendkit.courses import Enrolment
-from blendkit.lti import Platform, Tenant
+from blendkit.lti import SERVER_DEFAULT_ZONE, Platform, Tenant, is_time_zone
 from blendkit.progression import (
     Path,
     ScoreRecorded,
@@ -62,6 +62,8 @@ PEOPLE = (
     Person("demo-sam", "Sam Taylor", "America/Chicago", "learner"),
     Person("demo-priya", "Priya Nair", "Asia/Kolkata", "learner"),
     Person("demo-lucas", "Lucas Silva", "America/Sao_Paulo", "learner"),
+    # Moodle's "server default": no zone of her own, so the tool offers her browser's zone.
+    Person("demo-noor", "Noor Haddad", SERVER_DEFAULT_ZONE, "learner"),
     Person("demo-rivera", "Dr Alex Rivera", "Europe/London", "instructor"),
     Person("demo-admin", "Jo Admin", "UTC", "admin"),
 )
@@ -352,6 +354,8 @@ def build_demo(
 def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetime) -> None:
     enrolled = now - timedelta(days=12)
     for person in PEOPLE:
+        if not is_time_zone(person.zone):
+            continue  # enrolled by her first launch, with the course default until she confirms
         svc.courses.enrol(
             course,
             Enrolment(

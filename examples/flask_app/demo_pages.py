@@ -10,6 +10,8 @@ import typing as t
 from flask import Blueprint, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
+from blendkit.lti import is_time_zone
+
 if t.TYPE_CHECKING:
     from blendkit_examples.flask_app.demo import DemoLMS
 
@@ -49,7 +51,9 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
     @bp.get("")
     def course_page() -> ResponseReturnValue:
         learners = "".join(
-            launcher(p.sub, f"{p.name} ({p.zone})") for p in PEOPLE if p.role == "learner"
+            launcher(p.sub, f"{p.name} ({p.zone if is_time_zone(p.zone) else 'no time zone'})")
+            for p in PEOPLE
+            if p.role == "learner"
         )
         staff = "".join(
             launcher(p.sub, f"{p.name} ({p.role})") for p in PEOPLE if p.role != "learner"

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from blendkit import LaunchRejected
 from blendkit.courses import Course, Enrolment, Question, Quiz
-from blendkit.lti import Launch
+from blendkit.lti import Launch, platform_time_zone
 from blendkit.progression import Path, flipped_classroom
 from blendkit.xapi import actor_from_launch
 from blendkit_examples.flask_app.app import services
 
-TIME_ZONE_PARAMS = ("timezone", "time_zone", "tz")
 ITEM_PARAM = "blendkit_item"
 _QUIZZES_READY: set[tuple[str, int]] = set()
 
@@ -61,18 +59,6 @@ def default_quiz(title: str) -> Quiz:
     )
 
 
-def _zone(launch: Launch) -> str | None:
-    for name in TIME_ZONE_PARAMS:
-        value = launch.custom.get(name)
-        if value:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                return None
-            return value
-    return None
-
-
 def no_context() -> LaunchRejected:
     """The refusal of a launch that carries no course context."""
     return LaunchRejected(
@@ -103,14 +89,20 @@ def _quizzes_ready(course: Course) -> None:
 
 
 def _person(launch: Launch) -> tuple[Enrolment, bool]:
-    """Who launched (name, e-mail, role, time zone) and whether to keep their stored zone."""
-    zone = _zone(launch)
+    """Who launched (name, e-mail, role, time zone) and whether to keep their stored zone.
+
+    A valid zone from the platform replaces a stored one unless the learner chose theirs; with
+    none (absent, Moodle's ``99``, not an IANA name) the stored zone stays: the learner's
+    confirmed browser zone, else the course default (UTC).
+    """
+    zone = platform_time_zone(launch.custom)
     staff = launch.is_instructor or launch.is_teaching_assistant or launch.is_institution_admin
     person = Enrolment(
         sub=launch.user.sub,
         name=launch.user.name or launch.user.given_name or "",
         email=launch.user.email,
         time_zone=zone or "UTC",
+        time_zone_source="platform" if zone else "course",
         roles=("instructor",) if staff else ("learner",),
     )
     return person, zone is None

@@ -10,17 +10,13 @@ from flask.typing import ResponseReturnValue
 
 from blendkit import NotFound
 from blendkit.courses import RecordOutcome
+from blendkit.lti import LEGACY_ZONE_NAMES, canonical_time_zone
 from blendkit.progression import CompletionRecorded, ItemViewed, PathResult, VideoWatched
 from blendkit_examples.flask_app.app import services
 from blendkit_examples.flask_app.pages import bad_request, here, link, submitted_key
+from blendkit_examples.flask_app.zones import zone_groups
 
 bp = Blueprint("learner", __name__)
-ZONES = (
-    "UTC", "Europe/London", "Europe/Berlin", "Europe/Athens", "Africa/Lagos", "Africa/Nairobi",
-    "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
-    "America/Sao_Paulo", "America/New_York", "America/Chicago", "America/Denver",
-    "America/Los_Angeles",
-)  # fmt: skip
 
 
 def _percent(raw: Any) -> float:
@@ -58,6 +54,12 @@ def _status(result: PathResult, item_id: str) -> Any:
     return next(s for s in result.items if s.id == item_id)
 
 
+@bp.app_context_processor
+def _legacy_zone_names() -> dict[str, Any]:
+    """Old zone names browsers report, for the time zone offer to show today's name."""
+    return {"legacy_zone_names": LEGACY_ZONE_NAMES}
+
+
 @bp.get("/course")
 def course() -> ResponseReturnValue:
     current = here()
@@ -77,9 +79,9 @@ def course() -> ResponseReturnValue:
         if sessions  # recordings belong to sessions: none without one
         else [],
         session_titles={s.id: s for s in sessions},
-        zones=sorted(set(ZONES) | {current.person.time_zone}),
         own_hours=OWN_HOURS,
         my_hours=svc.hours.get(current.course, current.person.sub) or "",
+        zone_groups=zone_groups(),
     )
 
 
@@ -122,6 +124,18 @@ def timezone() -> ResponseReturnValue:
     if not zone:
         raise bad_request("choose a time zone from the list")
     services().courses.set_time_zone(current.course, current.person.sub, zone)
+    return redirect(link("learner.course"))
+
+
+@bp.post("/timezone/detected")
+def timezone_detected() -> ResponseReturnValue:
+    """The learner confirmed the zone their browser reported: it applies until the platform
+    sends a zone or the learner chooses one (both rank higher, and this changes neither)."""
+    current = here()
+    zone = canonical_time_zone(request.form.get("time_zone", ""))
+    if zone is None:
+        raise bad_request("your browser reported no IANA time zone; choose yours from the list")
+    services().courses.set_time_zone(current.course, current.person.sub, zone, source="browser")
     return redirect(link("learner.course"))
 
 

@@ -39,7 +39,7 @@ class Page:
 
     name: str
     rule: str
-    role: str  # learner, locked-learner, instructor, admin, deep-linking, or lms (no launch)
+    role: str  # learner, locked-learner, zoneless-learner, instructor, admin, deep-linking, lms
     path: str
 
 
@@ -61,6 +61,7 @@ def inventory(app: Any) -> list[Page]:
     sitting = next(s for s in sessions if s.series_id is not None)
     pages = [
         Page("course path", "/course", "learner", "/course"),
+        Page("course path: time zone offer", "/course", "zoneless-learner", "/course"),
         Page("item: video", "/item/<item_id>", "learner", f"/item/{items['video']}"),
         Page("item: quiz", "/item/<item_id>", "learner", f"/item/{items['quiz']}"),
         Page("item: live session", "/item/<item_id>", "learner", f"/item/{items['live_session']}"),

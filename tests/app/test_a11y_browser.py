@@ -26,6 +26,7 @@ pytestmark = pytest.mark.browser
 LAUNCHES = {
     "learner": ("demo-kofi", "resource"),  # video watched, quiz passed: every item open
     "locked-learner": ("demo-ana", "resource"),  # nothing done yet: the quiz is locked
+    "zoneless-learner": ("demo-noor", "resource"),  # no zone from Moodle: the browser's offered
     "instructor": ("demo-rivera", "resource"),
     "admin": ("demo-admin", "resource"),
     "deep-linking": ("demo-rivera", "deeplink"),
@@ -108,7 +109,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Dem
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        bypass_csp=True,
+        viewport={"width": 1280, "height": 900},
+        timezone_id="Asia/Kathmandu",  # not the demo's UTC: the time zone offer shows
+    )
     context.set_default_timeout(15_000)
     try:
         yield context.new_page()

@@ -9,13 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.e2e.servers import ThreadedServer
 
 CHROMIUM = "/usr/bin/chromium"
+FORMAT = "%a %d %b %Y, %H:%M"  # how the tool shows a time
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,18 +45,28 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[object]:
+def _chromium_page(profile: Path, **options: object) -> Iterator[object]:
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=ARGS
+            str(profile), executable_path=CHROMIUM, headless=True, args=ARGS, **options
         )
         context.set_default_timeout(15_000)
         try:
             yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[object]:
+    yield from _chromium_page(tmp_path / "profile")
+
+
+@pytest.fixture
+def page_in_kathmandu(tmp_path: Path) -> Iterator[object]:
+    """A browser whose clock is in Nepal (UTC+05:45, a 45-minute offset)."""
+    yield from _chromium_page(tmp_path / "profile", timezone_id="Asia/Kathmandu")
 
 
 @contextmanager
@@ -109,6 +122,31 @@ def test_learner_fails_then_passes_the_quiz_and_the_live_session_unlocks(
         assert tool.locator("#item-live-session .badge").inner_text() == "Open"
         tool.get_by_role("link", name="Live session").click()
         tool.get_by_role("button", name=re.compile("personal link")).wait_for()
+
+
+def test_learner_confirms_the_browsers_zone_and_sees_the_schedule_in_it(
+    page_in_kathmandu, demo_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    page = page_in_kathmandu
+    with shot_on_failure(page, "time-zone"):
+        tool = _launch_as(page, demo_url, "demo-noor")  # her Moodle profile sends 99
+        tool.locator(".role").filter(has_text="Learner").wait_for()
+        due = tool.locator("#item-readiness-quiz .due")
+        before = due.inner_text()  # the course default until she confirms: UTC
+        assert before.endswith(" UTC"), before
+        offer = tool.locator("#zone-offer")
+        offer.wait_for(state="visible")  # shown by the script under the app's CSP
+        assert "Show times in Asia/Kathmandu?" in offer.inner_text()
+        tool.get_by_role("button", name="Use this zone").click()
+        due.filter(has_text="(Asia/Kathmandu)").wait_for()
+        utc = datetime.strptime(before.removeprefix("Due ").removesuffix(" UTC"), FORMAT)
+        shown = utc.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Kathmandu"))
+        assert shown.utcoffset() == timedelta(hours=5, minutes=45)
+        assert due.inner_text() == f"Due {shown:{FORMAT}} {shown.tzname()} (Asia/Kathmandu)"
+        assert tool.locator("#zone-offer").count() == 0, "nothing left to confirm"
+        assert tool.locator("#time_zone").input_value() == "Asia/Kathmandu"
+        session = tool.locator("#item-live-session .when").first.inner_text()
+        assert session.endswith("(Asia/Kathmandu)"), session
 
 
 def test_instructor_sees_the_attendance_chart(page, demo_url: str) -> None:  # type: ignore[no-untyped-def]

@@ -58,6 +58,81 @@ def test_time_zone_is_kept_and_bad_zones_are_named(tool: Tool) -> None:
     assert tool.post("/timezone", ana, {"time_zone": ""}).status_code == 400
 
 
+def _relaunch(tool: Tool, sub: str, zone: str | None) -> str:
+    """A new launch that goes through the tool's launch handling (course and person kept)."""
+    from blendkit.integrations.flask import Blendkit
+    from blendkit_examples.flask_app.launching import course_and_person
+
+    launch_id = tool.launch(sub, zone=zone)
+    with tool.app.app_context():
+        course_and_person(Blendkit.state().launches.get(launch_id))
+    return launch_id
+
+
+def test_platform_zone_then_browser_offer_then_learner_choice(tool: Tool) -> None:
+    berlin = tool.get("/course", tool.launch("ana")).get_data(as_text=True)
+    assert 'id="zone-offer"' not in berlin, "no offer when the platform sent a zone"
+    for zone in (None, "99", "Not/AZone"):  # nothing, Moodle's server default, garbage
+        page = tool.get("/course", tool.launch("ben", zone=zone)).get_data(as_text=True)
+        assert 'id="zone-offer"' in page, zone
+        assert "timezone.js" in page, zone
+        assert "<script>" not in page, "no inline script: the CSP allows only 'self'"
+    ben = tool.launch("ben", zone=None)
+    assert tool.post("/timezone/detected", ben, {"time_zone": "Asia/Kathmandu"}).status_code == 302
+    page = tool.get("/course", ben).get_data(as_text=True)
+    assert "(Asia/Kathmandu)" in page
+    assert 'id="zone-offer"' not in page
+    cleo = tool.launch("cleo", zone=None)  # Chromium reports Kolkata by its old name
+    tool.post("/timezone/detected", cleo, {"time_zone": "Asia/Calcutta"})
+    assert "(Asia/Kolkata)" in tool.get("/course", cleo).get_data(as_text=True)
+    refused = tool.post("/timezone/detected", ben, {"time_zone": "Mars/Olympus"})
+    assert refused.status_code == 400
+    ben = _relaunch(tool, "ben", "99")  # Moodle's server default: the confirmed zone stays
+    assert "(Asia/Kathmandu)" in tool.get("/course", ben).get_data(as_text=True)
+    ben = _relaunch(tool, "ben", "Europe/Berlin")  # the platform now knows: it wins
+    assert "(Europe/Berlin)" in tool.get("/course", ben).get_data(as_text=True)
+    tool.post("/timezone", ben, {"time_zone": "America/St_Johns"})
+    tool.post("/timezone/detected", ben, {"time_zone": "Asia/Kathmandu"})  # a stale offer
+    ben = _relaunch(tool, "ben", "Asia/Tokyo")  # the learner's own choice wins over both
+    assert "(America/St_Johns)" in tool.get("/course", ben).get_data(as_text=True)
+
+
+def test_picker_offers_every_iana_zone_grouped_with_the_current_one_selected(tool: Tool) -> None:
+    from html.parser import HTMLParser
+    from zoneinfo import available_timezones
+
+    class Picker(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside, self.group = False, ""
+            self.options: list[tuple[str, str, bool]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = dict(attrs)
+            if tag == "select":
+                self.inside = found.get("id") == "time_zone"
+            elif tag == "optgroup" and self.inside:
+                self.group = found["label"] or ""
+            elif tag == "option" and self.inside:
+                self.options.append((self.group, found["value"] or "", "selected" in found))
+
+        def handle_endtag(self, tag: str) -> None:
+            self.inside = self.inside and tag != "select"
+
+    picker = Picker()
+    picker.feed(tool.get("/course", tool.launch(zone="Asia/Kathmandu")).get_data(as_text=True))
+    names = [name for _, name, _ in picker.options]
+    assert set(names) == available_timezones() | {"UTC"}
+    assert len(names) == len(set(names))
+    assert [name for _, name, chosen in picker.options if chosen] == ["Asia/Kathmandu"]
+    for group, name, _ in picker.options:
+        assert name.startswith(group + "/") or group == "Other", (group, name)
+    groups = [group for group, _, _ in picker.options]
+    for group in dict.fromkeys(groups):
+        inside = [n for g, n, _ in picker.options if g == group]
+        assert inside == sorted(inside), f"{group} is not sorted"
+
+
 def test_unknown_item_is_404(tool: Tool) -> None:
     response = tool.get("/item/nope", tool.launch())
     assert response.status_code == 404

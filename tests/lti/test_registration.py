@@ -355,3 +355,35 @@ def test_issuer_prefix_rule(issuer: str, tail: str) -> None:
     assert issuer_matches(issuer, url) == (tail == "" or tail[0] in "/?#")
     assert issuer_matches(issuer + "/", url) == (tail == "" or tail[0] in "/?#")
     assert not issuer_matches("https://lms.example.edu.evil.com", url)
+
+
+@pytest.mark.parametrize("kind", ["moodle", "canvas"])
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, {"timezone": "$Person.address.timezone"}),
+        (
+            {"custom_parameters": {"section": "$Context.id"}},
+            {"timezone": "$Person.address.timezone", "section": "$Context.id"},
+        ),
+        ({"ask_time_zone": False}, None),
+    ],
+)
+def test_registration_asks_for_the_learners_time_zone(
+    request: pytest.FixtureRequest,
+    invites: RegistrationInvites,
+    kind: str,
+    options: dict,
+    expected: dict | None,
+) -> None:
+    platform: RegistrationPlatform = request.getfixturevalue(kind)
+    with httpx.Client() as http:
+        DynamicRegistration(
+            TOOL.model_copy(update=options),
+            invites=invites,
+            registry=InMemoryPlatformRegistry(),
+            http=http,
+            fence=loopback_fence(),
+        ).register(platform.config_url, platform.token, invite=mint(invites))
+    conf = next(r for r in platform.requests if r[0] == "POST")[3][TOOL_CONF]
+    assert conf.get("custom_parameters") == expected

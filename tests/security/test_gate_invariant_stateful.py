@@ -51,6 +51,7 @@ from blendkit.progression import (
 from blendkit.sessions import RecordingKind
 from blendkit.store._tables_courses import (
     course_courses,
+    course_enrolments,
     course_evidence,
     course_join_links,
     course_sessions,
@@ -77,6 +78,7 @@ RULES = {
     "learner.course": "course_page",
     "learner.timezone": "time_zone",
     "learner.session_hours": "session_hours",
+    "learner.timezone_detected": "detected_time_zone",
     "learner.item": "item_page",
     "learner.submit_quiz": "submit_quiz",
     "learner.video_progress": "video_progress",
@@ -282,6 +284,15 @@ def gate_machine(
         def course_page(self) -> None:
             self.check(tool_.get("/course", self.launch_id))
 
+        def zone(self) -> tuple[str, str]:
+            with tool_.store.transaction() as s:
+                row = s.execute(
+                    select(
+                        course_enrolments.c.time_zone, course_enrolments.c.time_zone_source
+                    ).where(course_enrolments.c.sub == self.sub)
+                ).one()
+            return row[0], row[1]
+
         @rule(zone=st.sampled_from(ZONES))
         def time_zone(self, zone: str) -> None:
             self.check(tool_.post("/timezone", self.launch_id, {"time_zone": zone}))
@@ -293,6 +304,18 @@ def gate_machine(
             answer = tool_.post("/session-hours", self.launch_id, {"hours": hours})
             assert answer.status_code == (400 if hours == "03:00-04:00" else 302)
             self.check(tool_.get("/course", self.launch_id))
+
+        @rule(zone=st.sampled_from(ZONES))
+        def detected_time_zone(self, zone: str) -> None:
+            """The learner confirms the zone the browser reported (or a forged one): it never
+            replaces a zone the learner chose, and only a valid zone is stored."""
+            before = self.zone()
+            self.check(tool_.post("/timezone/detected", self.launch_id, {"time_zone": zone}))
+            after = self.zone()
+            if before[1] == "learner":
+                assert after == before, "a detected zone replaced the learner's choice"
+            elif after != before:
+                assert after == (zone, "browser"), f"stored {after} for {zone!r}"
 
         @rule(item=item_ids)
         def item_page(self, item: str) -> None:
