@@ -126,6 +126,7 @@ def main() -> None:
         )
         while time.monotonic() < end:
             now = time.monotonic()
+            windows.tick(now)  # first, so a fault on a window's boundary opens the next window
             while steps and now - t0 >= steps[0][0]:
                 _, label, action = steps.pop(0)
                 events.append((round(now - t0, 1), label, action()))
@@ -135,7 +136,6 @@ def main() -> None:
             stack.supervise()
             if grow is not None:
                 windows.note(next(grow))
-            windows.tick(now)
             time.sleep(max(0.0, min(1.0, end - time.monotonic())))
         for _, label, action in steps:  # a fault still open at the end is closed now
             if label in ("lrs up", "limit lifted"):
@@ -143,11 +143,14 @@ def main() -> None:
         load.stop()
         windows.tick(time.monotonic(), final=True)
         drained = windows.drain(args.drain_seconds)
-        counts = consistency(stack, load, windows, events, drained)
-        print_consistency(counts)
-        if args.json:
-            args.json.write_text(json.dumps({"windows": windows.lines, "counts": counts,
-                                             "events": events}, indent=1, default=str))  # fmt: skip
+        counts: dict[str, Any] = {}
+        try:
+            counts = consistency(stack, load, windows, events, drained)
+            print_consistency(counts)
+        finally:  # the windows are kept even when counting fails
+            if args.json:
+                found = {"windows": windows.lines, "counts": counts, "events": events}
+                args.json.write_text(json.dumps(found, indent=1, default=str))
     except KeyboardInterrupt:
         print("interrupted: stopping every process and dropping the database", file=sys.stderr)
     finally:

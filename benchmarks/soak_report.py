@@ -35,8 +35,10 @@ class Windows:
         self.stack, self.load, self.seconds = stack, load, seconds
         self.lines: list[dict[str, Any]] = []
         self.labels: set[str] = set()
-        self.requests_seen = 0
-        self.flows_seen = 0
+        self.active: set[str] = set()
+        self.requests_seen = self.flows_seen = 0
+        self.carry_requests: list[Any] = []
+        self.carry_flows: list[Any] = []
         self.rss_first: dict[str, int] = {}
         self.rss_last: dict[str, int] = {}
 
@@ -46,7 +48,13 @@ class Windows:
         self.since = self.wall
 
     def note(self, label: str) -> None:
+        """An event in this window; an outage (``lrs down``, ``connection limit``) also labels
+        every later window until it ends (``lrs up``, ``limit lifted``)."""
         self.labels.add(label)
+        ends = {"lrs up": "lrs down", "limit lifted": "connection limit"}
+        if label in ends.values():
+            self.active.add(label)
+        self.active.discard(ends.get(label, ""))
 
     def outbox(self, since: datetime) -> dict[str, Any]:
         row = self.stack.db.rows(
@@ -64,13 +72,13 @@ class Windows:
         }
 
     def tick(self, now: float, final: bool = False) -> None:
-        if now - self.start < self.seconds and not (final and now - self.start > 1):
+        """Close the window when its time is up (windows end on multiples of ``seconds``)."""
+        if now < self.start + self.seconds and not (final and now - self.start > 1):
             return
-        requests = self.load.record.requests
-        fresh = requests[self.requests_seen :]
-        self.requests_seen += len(fresh)
-        flows = self.load.record.flows[self.flows_seen :]
-        self.flows_seen += len(flows)
+        if not final:
+            now = self.start + self.seconds
+        fresh, self.carry_requests = self._split(self.load.record.requests, "requests", now)
+        flows, self.carry_flows = self._split(self.load.record.flows, "flows", now)
         span = now - self.start
         wall = datetime.now(UTC)
         outbox = self.outbox(self.since)
@@ -105,7 +113,15 @@ class Windows:
         self.lines.append(line)
         print(json.dumps(line), flush=True)
         self.start, self.since = now, wall
-        self.labels = set()
+        self.labels = set(self.active)
+
+    def _split(self, records: list[Any], name: str, end: float) -> tuple[list[Any], list[Any]]:
+        """Records completed before ``end`` (with those carried over), and those after it."""
+        seen = getattr(self, f"{name}_seen")
+        new = records[seen:]
+        setattr(self, f"{name}_seen", seen + len(new))
+        pool = getattr(self, f"carry_{name}") + new
+        return [r for r in pool if r[0] < end], [r for r in pool if r[0] >= end]
 
     def drain(self, seconds: float) -> dict[str, Any]:
         """Wait until nothing is pending (the deliverer caught up) or ``seconds`` passed."""

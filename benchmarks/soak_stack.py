@@ -102,7 +102,7 @@ class CountingRalph(Ralph):
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
-        self.env["RALPH_RUNSERVER_MAX_SEARCH_HITS_COUNT"] = "10000"
+        self.env["RALPH_RUNSERVER_MAX_SEARCH_HITS_COUNT"] = "2000"
         self.env["RALPH_RUNSERVER_WORKERS"] = "1"
         self.posted: Counter[str] = Counter()
         self.posts = 0
@@ -116,7 +116,7 @@ class CountingRalph(Ralph):
 
     def stored_ids(self) -> list[str]:
         with self.client(timeout=300) as client:
-            return [s["id"] for s in client.iter_statements(limit=10000)]
+            return [s["id"] for s in client.iter_statements(limit=2000)]
 
 
 class Stack:
