@@ -187,11 +187,12 @@ def consistency(
         since=since or datetime(2000, 1, 1, tzinfo=UTC),
     )
     emitted = {r[0]: r for r in rows}
-    stats = stack.ralph.stats()
-    posted = stack.ralph.posted + Counter(stats["sent"])
     started = time.monotonic()
     stored = stack.ralph.stored_ids()
     query_seconds = round(time.monotonic() - started, 1)
+    invalid = stack.ralph.stats()["invalid"]
+    stack.ralph.stop()  # its POST counts are complete once it has stopped
+    posted = stack.ralph.posted
     stored_set = set(stored)
     resent = sorted(i for i in emitted if posted[i] > 1)
     log = (stack.logs / "deliverer.log").read_text(errors="replace").splitlines()
@@ -227,7 +228,7 @@ def consistency(
             "posted_once": sum(1 for i in emitted if posted[i] == 1),
             "posted_more_than_once": len(resent),
             "never_counted_at_lrs": sum(1 for i in emitted if posted[i] == 0),
-            "lrs_posts": stack.ralph.posts + int(stats["posts"]),
+            "lrs_posts": stack.ralph.posts,
             "lrs_query_seconds": query_seconds,
             "resent": [
                 {
@@ -240,7 +241,7 @@ def consistency(
                 for i in resent
             ],
             "deliverer_log_notes": notes,
-            "invalid_at_lrs": stats["invalid"][:5],
+            "invalid_at_lrs": invalid[:5],
         },
         "quiz": {
             "learners": len(load.record.quiz_keys),

@@ -9,6 +9,7 @@ stops each child by its id.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -98,21 +99,27 @@ class Database:
 
 
 class CountingRalph(Ralph):
-    """ralph whose per-id POST counts survive its restarts (read just before each stop)."""
+    """ralph whose per-id POST counts survive its restarts: each process writes its counts to
+    a file when it stops (``RALPH_POSTS_FILE``), read here after the stop."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.env["RALPH_RUNSERVER_MAX_SEARCH_HITS_COUNT"] = "2000"
-        self.env["RALPH_RUNSERVER_WORKERS"] = "1"
+        self.env["RALPH_POSTS_FILE"] = str(root / "posts-{pid}.json")
         self.posted: Counter[str] = Counter()
         self.posts = 0
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            stats = self.stats()
-            self.posted.update(stats["sent"])
-            self.posts += int(stats["posts"])
+        process = self.process
         super().stop()
+        if process is None:
+            return
+        written = self.root / f"posts-{process.pid}.json"
+        if written.exists():
+            counts = json.loads(written.read_text())
+            self.posted.update(counts["sent"])
+            self.posts += int(counts["posts"])
+            written.unlink()
 
     def stored_ids(self) -> list[str]:
         with self.client(timeout=300) as client:
