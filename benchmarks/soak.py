@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from soak_load import Load
-from soak_report import Windows, consistency, growth_phase, print_consistency
+from soak_report import Windows, consistency, growth_phase, print_consistency, summary
 from soak_stack import Stack
 
 Step = tuple[float, str, Callable[[], str]]
@@ -146,6 +146,7 @@ def main() -> None:
         counts: dict[str, Any] = {}
         try:
             counts = consistency(stack, load, windows, events, drained)
+            counts["summary"] = summary(windows.lines)
             print_consistency(counts)
         finally:  # the windows are kept even when counting fails
             if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import threading
 import time
 from collections import Counter
@@ -43,6 +44,7 @@ class Windows:
         self.rss_last: dict[str, int] = {}
 
     def begin(self, t0: float) -> None:
+        self.cpu = self.stack.cpu_seconds()
         self.t0 = self.start = t0
         self.wall = datetime.now(UTC)
         self.since = self.wall
@@ -88,6 +90,10 @@ class Windows:
         launches = [lat for _, kind, s, lat in fresh if kind == "launch" and s == "302"]
         ok = sum(1 for _, outcome in flows if outcome == "ok")
         rss = self.stack.rss_kib()
+        cpu = self.stack.cpu_seconds()
+        used = {role: sum(t - self.cpu.get(role, {}).get(pid, 0.0) for pid, t in now_.items())
+                for role, now_ in cpu.items()}  # fmt: skip
+        self.cpu = cpu
         if not self.rss_first:
             self.rss_first = rss
         self.rss_last = rss
@@ -107,6 +113,7 @@ class Windows:
             "delivered_per_s": round(outbox["delivered"] / span, 1),
             "pending": outbox["pending"],
             "oldest_pending_s": outbox["oldest_pending_s"],
+            "cpu_ms_per_s": {k: round(1000 * v / span) for k, v in used.items()},
             "rss_mib": {k: round(v / 1024) for k, v in rss.items()},
             "loadavg": _loadavg(),
         }
@@ -158,7 +165,7 @@ def growth_phase(stack: Stack, rows: int, window: float) -> Iterator[str]:
             "RETURNING 1) UPDATE xapi_outbox_totals SET value = value - (SELECT count(*) FROM gone)"
             " WHERE name = 'delivered' RETURNING value"
         )
-        stack.db.scalar("VACUUM ANALYZE xapi_outbox")
+        stack.db.execute("VACUUM ANALYZE xapi_outbox")
 
     while True:
         current = int((time.monotonic() - started) // (2 * window))
@@ -277,5 +284,60 @@ def consistency(
 
 
 def print_consistency(counts: dict[str, Any]) -> None:
-    for section in ("statements", "quiz", "flows", "processes", "rss_mib", "drain"):
+    for section in ("statements", "quiz", "flows", "processes", "rss_mib", "drain", "summary"):
         print(json.dumps({section: counts[section]}, default=str), flush=True)
+
+
+def _cpu_per_flow(line: dict[str, Any]) -> float | None:
+    flows = line["flows_per_s"]
+    cpu = line.get("cpu_ms_per_s")
+    return round(sum(cpu.values()) / flows, 1) if cpu and flows else None
+
+
+def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Windows with one condition each, side by side: the LRS outage against the clean windows
+    just before it (per outage), and an outbox with delivered rows against an empty one."""
+    found: dict[str, Any] = {}
+    outages = []
+    for i, line in enumerate(lines):
+        if line["faults"] != ["lrs down"] or (i and lines[i - 1]["faults"] == ["lrs down"]):
+            continue
+        down = [w for w in lines[i : i + 2] if w["faults"] == ["lrs down"]]
+        clean = [w for w in lines[max(0, i - 2) : i] if w["faults"] == ["-"]]
+        if down and clean and all(w["page_p99_ms"] for w in down + clean):
+            p99 = [statistics.mean(w["page_p99_ms"] for w in group) for group in (down, clean)]
+            outages.append({"t": line["t"], "down_p99_ms": round(p99[0], 1),
+                            "clean_p99_ms": round(p99[1], 1),
+                            "ratio": round(p99[0] / p99[1], 2)})  # fmt: skip
+    if outages:
+        found["lrs_outage_vs_clean"] = outages
+    phases: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        if len(line["faults"]) == 1 and line["faults"][0].startswith("outbox "):
+            phases.setdefault(line["faults"][0], []).append(line)
+    if len(phases) == 2:
+        found["outbox_growth"] = {
+            label: {
+                "windows": len(group),
+                "flows_per_s": statistics.median(w["flows_per_s"] for w in group),
+                "delivered_per_s": statistics.median(w["delivered_per_s"] for w in group),
+                "server_cpu_ms_per_flow": statistics.median(
+                    c for w in group if (c := _cpu_per_flow(w)) is not None
+                ),
+            }
+            for label, group in sorted(phases.items())
+        }
+        empty, grown = (found["outbox_growth"][k] for k in sorted(phases, key=len))
+        found["outbox_growth"]["grown_vs_empty"] = {
+            "flows_per_s": round(grown["flows_per_s"] / empty["flows_per_s"], 3),
+            "server_cpu_per_flow": round(
+                grown["server_cpu_ms_per_flow"] / empty["server_cpu_ms_per_flow"], 3
+            ),
+        }
+    return found
+
+
+if __name__ == "__main__":  # summarise a saved run: python soak_report.py run.json
+    import sys
+
+    print(json.dumps(summary(json.loads(Path(sys.argv[1]).read_text())["windows"]), indent=1))

@@ -44,6 +44,14 @@ def _pid_rss_kib(pid: int) -> int:
     return 0
 
 
+def _pid_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -69,6 +77,10 @@ class Database:
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.admin.connect() as conn:
             return conn.execute(text(sql), params).scalar()
+
+    def execute(self, sql: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(sql))
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
         with self.admin.connect() as conn:
@@ -212,6 +224,16 @@ class Stack:
         if self.ralph.process is not None:
             found["ralph"] = _pid_rss_kib(self.ralph.process.pid)
         return found
+
+    def cpu_seconds(self) -> dict[str, dict[int, float]]:
+        """CPU time (user + system) so far of each process, by role: the gunicorn workers, the
+        deliverer and the PostgreSQL backends serving the app's role."""
+        backends = [r[0] for r in self.db.rows(
+            "SELECT pid FROM pg_stat_activity WHERE usename = :role", role=self.db.name
+        )]  # fmt: skip
+        deliverer = [self.deliverer.pid] if self.deliverer is not None else []
+        roles = {"workers": self.worker_pids(), "deliverer": deliverer, "postgres": backends}
+        return {role: {pid: _pid_cpu_seconds(pid) for pid in pids} for role, pids in roles.items()}
 
     def supervise(self) -> None:
         """Called every second: record unexpected exits; restart a dead deliverer (systemd's
