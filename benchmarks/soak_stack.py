@@ -187,7 +187,8 @@ class Stack:
                    "examples.flask_app.wsgi:app"]  # fmt: skip
         self.gunicorn = subprocess.Popen(
             command, env=self.env(), cwd=ROOT, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.logs / "app.log", "ab"),  # noqa: SIM115 - the tool's own lines
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
