@@ -106,12 +106,13 @@ def main() -> None:
         raise SystemExit("set BLENDKIT_TEST_POSTGRES_URL (a PostgreSQL server that may create "
                          "databases and roles)")  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    stack = Stack(base, args.workers)
-    print(json.dumps({"soak": "start", "logs": str(stack.logs), "database": stack.db.name,
-                      "rate": args.rate, "minutes": args.minutes, "faults": args.faults,
-                      "cpus": os.cpu_count(), "loadavg": loadavg()}), flush=True)  # fmt: skip
+    stack: Stack | None = None
     load: Load | None = None
     try:
+        stack = Stack(base, args.workers)
+        print(json.dumps({"soak": "start", "logs": str(stack.logs), "database": stack.db.name,
+                          "rate": args.rate, "minutes": args.minutes, "faults": args.faults,
+                          "cpus": os.cpu_count(), "loadavg": loadavg()}), flush=True)  # fmt: skip
         stack.start()
         load = Load(stack.base, stack.platform, rate=args.rate, threads=args.threads)
         windows = Windows(stack, load, args.window)
@@ -155,10 +156,13 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted: stopping every process and dropping the database", file=sys.stderr)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the cleanup
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if load is not None and not load.stopping.is_set():
             threading.Thread(target=load.stop, args=(False,), daemon=True).start()
-        stack.stop()
-        print(json.dumps({"soak": "end", "loadavg": loadavg(), "logs": str(stack.logs)}))
+        if stack is not None:
+            stack.stop()
+            print(json.dumps({"soak": "end", "loadavg": loadavg(), "logs": str(stack.logs)}))
 
 
 if __name__ == "__main__":

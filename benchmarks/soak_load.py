@@ -65,6 +65,7 @@ class Load:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="learner")
         self.local = threading.local()
         self.stopping = threading.Event()
+        self.aborting = threading.Event()  # Ctrl-C: in-flight flows give up at once
         self.started = 0
         self.threads = threads
         self.lock = threading.Lock()
@@ -74,6 +75,8 @@ class Load:
         self.thread.start()
 
     def stop(self, wait: bool = True) -> None:
+        if not wait:
+            self.aborting.set()
         self.stopping.set()
         self.thread.join()
         self.pool.shutdown(wait=wait, cancel_futures=not wait)
@@ -131,6 +134,8 @@ class Load:
         client = self._client() if kind == "login" else self.local.client
         deadline = time.monotonic() + self.patience
         while True:
+            if self.aborting.is_set():
+                raise FlowFailed("the soak was interrupted")
             started = time.monotonic()
             try:
                 response = client.request(method, target, **kw)

@@ -154,6 +154,7 @@ class Stack:
         self.unexpected: list[str] = []
         self.worker_pids_seen: set[int] = set()
         self.lock = threading.Lock()
+        self.closing = False
         with socket_port() as port:
             self.port = port
         self.base = f"http://127.0.0.1:{self.port}"
@@ -203,6 +204,8 @@ class Stack:
 
     def start_deliverer(self) -> None:
         with self.lock:
+            if self.closing:  # a restart timer that fires during the cleanup starts nothing
+                return
             blendkit = Path(sys.executable).with_name("blendkit")
             self.deliverer = subprocess.Popen(
                 [str(blendkit), "outbox", "run"], env=self.env(), cwd=ROOT,
@@ -304,8 +307,19 @@ class Stack:
     # --- the end --------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop every child (each by its id), then drop the database and the role."""
-        deliverer, self.deliverer = self.deliverer, None
+        """Stop every child (each by its id), then drop the database and the role; a step that
+        fails is reported and the next one still runs."""
+        for step in (self._stop_processes, self.ralph.stop, self.platform.server.shutdown,
+                     self.db.drop):  # fmt: skip
+            try:
+                step()
+            except Exception as exc:  # cleanup goes on; say what was left behind
+                print(f"cleanup: {step.__name__} failed: {exc!r}", file=sys.stderr)
+
+    def _stop_processes(self) -> None:
+        with self.lock:
+            self.closing = True
+            deliverer, self.deliverer = self.deliverer, None
         for process in (deliverer, self.gunicorn):
             if process is None or process.poll() is not None:
                 continue
@@ -318,9 +332,6 @@ class Stack:
         if self.gunicorn is not None:
             for pid in children(self.gunicorn.pid):
                 os.kill(pid, signal.SIGKILL)
-        self.ralph.stop()
-        self.platform.server.shutdown()
-        self.db.drop()
 
 
 class socket_port:  # a context manager, named like a function
