@@ -105,6 +105,8 @@ def main() -> None:
     if not base:
         raise SystemExit("set BLENDKIT_TEST_POSTGRES_URL (a PostgreSQL server that may create "
                          "databases and roles)")  # fmt: skip
+    # Ctrl-C even when started in the background (where SIGINT arrives ignored), and SIGTERM
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     stack: Stack | None = None
     load: Load | None = None
