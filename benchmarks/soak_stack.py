@@ -184,6 +184,8 @@ class Stack:
         command = [str(gunicorn), "-c", "examples/flask_app/gunicorn.conf.py",
                    "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
                    "--access-logfile", str(self.logs / "access.log"),
+                   # the server's own time per request (%(L)s, seconds) beside the client's
+                   "--access-logformat", '%(t)s "%(r)s" %(s)s %(L)s',
                    "--error-logfile", str(self.logs / "gunicorn.log"),
                    "examples.flask_app.wsgi:app"]  # fmt: skip
         self.gunicorn = subprocess.Popen(
