@@ -33,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text, update
 from sqlalchemy.engine import make_url
 
+from blendkit.http import Fence, OutboundPolicy
 from blendkit.store import Store
 from blendkit.store._tables_xapi import xapi_outbox, xapi_outbox_totals
 from blendkit.xapi import LRSClient, Outbox, StatementFactory, lti_actor
@@ -143,7 +144,7 @@ def bench_backend(
     for store in (empty_store, grown_store):
         store.migrate()
     grow(grown_store, args.delivered)
-    client = LRSClient(endpoint)
+    client = LRSClient(endpoint, fence=Fence(OutboundPolicy.allowing(["127.0.0.1"])))
     empty = Outbox(empty_store, client, batch_size=BATCH)
     grown = Outbox(grown_store, client, batch_size=BATCH)
     rates: dict[str, list[float]] = {"empty": [], "grown": []}

@@ -3,14 +3,17 @@
 Usage: ``python ralph_server.py PORT DATA_DIR``. The environment must name ralph's settings
 (see ``tests/xapi/conftest.py``). ``POST /_faults`` queues faults for the next statement POSTs
 (``[{"status": 500}, {"status": 429, "retry_after": 1}, {"delay": 3}]``); ``GET /_stats`` returns
-how many times each statement id was POSTed (to prove there were no double sends) and every
-statement that ralph's own models (base, and the Video / Virtual Classroom profile models where
-one applies) refused.
+how many times each statement id was POSTed (to prove there were no double sends; with
+``RALPH_POSTS_FILE`` set, also written there when the server stops) and every statement that
+ralph's own models (base, and the Video / Virtual Classroom profile models where one applies)
+refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
 from collections import Counter
 from typing import Any
@@ -129,7 +132,17 @@ async def _body(receive: Any) -> bytes:
 
 def main() -> None:
     port = int(sys.argv[1])
-    uvicorn.run(FaultWrapper(ralph_app), host="127.0.0.1", port=port, log_level="warning")
+    wrapper = FaultWrapper(ralph_app)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler
+    # found at start: this one lets main() go on to write the counts.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    uvicorn.run(wrapper, host="127.0.0.1", port=port, log_level="warning")
+    # After a graceful stop (SIGTERM), when RALPH_POSTS_FILE names a file: every POST counted,
+    # the last ones included (a /_stats read before the stop could miss a batch in flight).
+    target = os.environ.get("RALPH_POSTS_FILE")
+    if target:
+        with open(target.replace("{pid}", str(os.getpid())), "wb") as out:
+            out.write(orjson.dumps({"posts": wrapper.posts, "sent": dict(wrapper.sent)}))
 
 
 if __name__ == "__main__":
