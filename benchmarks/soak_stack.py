@@ -187,7 +187,7 @@ class Stack:
                    # the server's own time per request (%(L)s, seconds) beside the client's
                    "--access-logformat", '%(t)s "%(r)s" %(s)s %(L)s',
                    "--error-logfile", str(self.logs / "gunicorn.log"),
-                   "examples.flask_app.wsgi:app"]  # fmt: skip
+                   "blendkit_examples.flask_app.wsgi:app"]  # fmt: skip
         self.gunicorn = subprocess.Popen(
             command, env=self.env(), cwd=ROOT, start_new_session=True,
             stdout=subprocess.DEVNULL,
