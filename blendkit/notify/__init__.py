@@ -7,6 +7,17 @@ registered by blendkit itself); each brings its settings section through ``blend
 only when a message is rendered. See docs/notifications.md.
 """
 
+from blendkit.notify._contexts import (
+    AtRiskLearner,
+    AtRiskNudge,
+    DeadlineApproaching,
+    InstructorDigest,
+    ItemUnlocked,
+    MessageContext,
+    RecordingReady,
+    SessionStarting,
+    UpcomingSession,
+)
 from blendkit.notify._email import EmailNotifier, EmailSettings
 from blendkit.notify._message import (
     Delivered,
@@ -19,21 +30,33 @@ from blendkit.notify._message import (
     SendOutcome,
 )
 from blendkit.notify._registry import available_notifiers, load_notifier
+from blendkit.notify._render import RenderedMessage, render_message
 from blendkit.notify._webhook import WebhookNotifier, WebhookSettings
 
 __all__ = [
+    "AtRiskLearner",
+    "AtRiskNudge",
+    "DeadlineApproaching",
     "Delivered",
     "EmailNotifier",
     "EmailSettings",
+    "InstructorDigest",
+    "ItemUnlocked",
     "Message",
     "MessageAttachment",
+    "MessageContext",
     "Notifier",
     "PermanentFailure",
     "Recipient",
+    "RecordingReady",
+    "RenderedMessage",
     "RetryableFailure",
     "SendOutcome",
+    "SessionStarting",
+    "UpcomingSession",
     "WebhookNotifier",
     "WebhookSettings",
     "available_notifiers",
     "load_notifier",
+    "render_message",
 ]
