@@ -18,6 +18,8 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Sequence
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
@@ -212,13 +214,18 @@ class EmailNotifier:
 
     def send(self, message: Message) -> SendOutcome:
         """Submit ``message``; 4xx replies and unreachable servers are retryable, 5xx final."""
+        recipient = message.recipient.address
+        if not _single_address(recipient):
+            return PermanentFailure(reason="the recipient is not one e-mail address")
         try:
             addresses = self._addresses()
             if isinstance(addresses, PermanentFailure):
                 return addresses
             smtp = self._connect(addresses)
             try:
-                refused = smtp.send_message(self.build(message))
+                refused = smtp.send_message(
+                    self.build(message), from_addr=self.settings.from_address, to_addrs=[recipient]
+                )
             finally:
                 _quit(smtp)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -241,6 +248,15 @@ class EmailNotifier:
             code, text = next(iter(refused.values()))
             return _by_code(code, text)
         return Delivered(detail=f"accepted by {self._host}")
+
+
+def _single_address(text: str) -> bool:
+    """True for exactly one ``local@domain`` address: never a list that adds recipients."""
+    try:
+        address = Address(addr_spec=text)
+    except (ValueError, IndexError, HeaderParseError):
+        return False
+    return bool(address.username and address.domain) and address.addr_spec == text
 
 
 def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:

@@ -238,3 +238,51 @@ def test_every_4xx_reply_is_retryable(code: int, text: str) -> None:
 @given(st.integers(min_value=500, max_value=599), st.binary(max_size=50))
 def test_every_5xx_reply_is_permanent(code: int, text: bytes) -> None:
     assert isinstance(_by_code(code, text), PermanentFailure)
+
+
+def test_a_rendered_session_reminder_arrives_in_the_learners_local_time() -> None:
+    from datetime import UTC, datetime
+
+    from blendkit.notify import SessionStarting, render_message
+
+    rendered = render_message(
+        SessionStarting(
+            recipient_name="Ada <Lovelace>",
+            course_title="BIO101",
+            session_title="Week 3 live session",
+            starts=datetime(2027, 3, 15, 8, 30, tzinfo=UTC),
+            time_zone="Asia/Kathmandu",  # UTC+5:45
+            join_url="https://meet.example/j/123?tk=ada-only",
+        )
+    )
+    ics = MessageAttachment(filename="session.ics", content_type="text/calendar", content=ICS)
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        outcome = EmailNotifier(settings(port)).send(
+            rendered.to_message(Recipient(address="ada@example.org"), "ada:s3:v1:24h", (ics,))
+        )
+    assert isinstance(outcome, Delivered)
+    mail = parsed(recorder)
+    text = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    shown = text.get_content().replace("\u202f", " ")
+    assert "Monday, March 15, 2027, 2:15 PM (Asia/Kathmandu)" in shown
+    assert "https://meet.example/j/123?tk=ada-only" in shown
+    assert "Hello Ada <Lovelace>," in shown
+    assert "Hello Ada &lt;Lovelace&gt;," in html.get_content()
+    assert [a.get_filename() for a in mail.iter_attachments()] == ["session.ics"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["ada@example.org, eve@evil.example", "Ada <ada@example.org>", "ada", "ada@example.org>"],
+)
+def test_a_recipient_is_exactly_one_address(address: str) -> None:
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        bad = message().model_copy(update={"recipient": Recipient(address=address)})
+        outcome = EmailNotifier(settings(port)).send(bad)
+    assert outcome == PermanentFailure(reason="the recipient is not one e-mail address")
+    assert recorder.envelopes == []
