@@ -18,11 +18,17 @@ import httpx
 import orjson
 from pydantic import Field, SecretStr
 
-from blendkit._fence import Fence, Resolver, system_resolver
-from blendkit._retry import RetryPolicy
 from blendkit.config import Settings, SettingsSection
 from blendkit.errors import ConfigError, OutboundError
-from blendkit.http import Failure, RetryingSender, parse_retry_after
+from blendkit.http import (
+    Failure,
+    Fence,
+    Resolver,
+    RetryingSender,
+    RetryPolicy,
+    parse_retry_after,
+    system_resolver,
+)
 from blendkit.notify._message import (
     Delivered,
     Message,
