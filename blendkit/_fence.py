@@ -147,7 +147,8 @@ class Fence:
         for text in addresses:
             address = _ip_literal(text)
             if address is None or not self.policy.address_allowed(address):
-                _log.warning("outbound fetch refused: %s resolves to %s", url[:200], text)
+                # the host only: a URL's path or query may hold a secret (a webhook's token)
+                _log.warning("outbound fetch refused: %s resolves to %s", destination.host, text)
                 raise refused(url)
 
     def _admitted(self, destination: Destination) -> bool:
@@ -188,7 +189,7 @@ class Fence:
         peer = stream.get_extra_info("server_addr")
         address = _ip_literal(str(peer[0])) if isinstance(peer, tuple) and peer else None
         if address is None or not self.policy.address_allowed(address):
-            _log.warning("outbound fetch refused: %s connected to %s", response.url, peer)
+            _log.warning("outbound fetch refused: %s connected to %s", response.url.host, peer)
             raise refused(str(response.url))
 
     def _bounded(self, request: httpx.Request, deadline: float) -> None:

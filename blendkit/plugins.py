@@ -1,6 +1,7 @@
 """Entry-point discovery for plugins.
 
 Groups: ``blendkit.meeting_providers`` (name → a MeetingProvider factory),
+``blendkit.notifiers`` (name → a Notifier factory, see :mod:`blendkit.notify`),
 ``blendkit.conditions`` (type name → a progression Condition class) and ``blendkit.settings``
 (section name → the pydantic model of the plugin's settings section, see
 :class:`blendkit.config.SettingsSection`). A plugin that fails to load
@@ -20,6 +21,7 @@ from blendkit.errors import PluginError
 __all__ = [
     "CONDITIONS_GROUP",
     "MEETING_PROVIDERS_GROUP",
+    "NOTIFIERS_GROUP",
     "PluginLoadWarning",
     "SETTINGS_GROUP",
     "clear_plugin_cache",
@@ -29,6 +31,7 @@ __all__ = [
 
 MEETING_PROVIDERS_GROUP = "blendkit.meeting_providers"
 CONDITIONS_GROUP = "blendkit.conditions"
+NOTIFIERS_GROUP = "blendkit.notifiers"
 SETTINGS_GROUP = "blendkit.settings"
 DISABLE_ENV = "BLENDKIT_DISABLE_PLUGINS"
 

@@ -24,6 +24,7 @@ PACKAGES = [
     "blendkit.limits",
     "blendkit.integrations.flask",
     "blendkit.plugins",
+    "blendkit.notify",
 ]
 
 

@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "blendkit.integrations.gunicorn",
     "blendkit.limits",
     "blendkit.lti",
+    "blendkit.notify",
     "blendkit.operations",
     "blendkit.operations.metrics",
     "blendkit.plugins",

@@ -172,7 +172,7 @@ def test_an_unknown_section_is_an_error_naming_the_installed_sections(
         load_settings()
     message = info.value.message
     assert message.count("notifer:") == 1
-    assert "installed plugins: notifier, teams, zoom" in message
+    assert "installed plugins: email, notifier, teams, webhook, zoom" in message
     assert "built-in: courses, database, http, lti" in message
 
 
@@ -180,7 +180,7 @@ def test_a_section_no_installed_plugin_declares_cannot_be_read() -> None:
     with pytest.raises(ConfigError) as info:
         Settings().plugin("meet")
     assert "[meet]" in info.value.message
-    assert "teams, zoom" in info.value.message
+    assert "(installed: email, teams, webhook, zoom)" in info.value.message
 
 
 def test_secrets_never_appear_in_errors_or_logs(
@@ -251,7 +251,7 @@ def test_any_unknown_section_is_named_with_the_installed_ones(notifier: type, na
     with pytest.raises(ConfigError) as info:
         load_settings(**{name: {"url": SECRET}})
     assert f"{name}: unknown setting or section" in info.value.message
-    assert "installed plugins: notifier, teams, zoom" in info.value.message
+    assert "installed plugins: email, notifier, teams, webhook, zoom" in info.value.message
     assert SECRET not in info.value.message
 
 

@@ -1,0 +1,129 @@
+"""What each message says, as typed values: one frozen model per kind of notification.
+
+Templates receive these fields and nothing else. Moments are aware datetimes shown in the
+recipient's own ``time_zone`` (an IANA name); names and titles come from learners and
+instructors, so the HTML templates escape them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AtRiskLearner",
+    "AtRiskNudge",
+    "DeadlineApproaching",
+    "InstructorDigest",
+    "ItemUnlocked",
+    "MessageContext",
+    "RecordingReady",
+    "SessionStarting",
+    "UpcomingSession",
+]
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/Paris)") from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_zone)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class MessageContext(BaseModel):
+    """Fields every message has; ``template`` names its templates (``<template>.txt`` and
+    ``<template>.html``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    template: ClassVar[str]
+    recipient_name: Name
+    course_title: Name
+
+
+class ItemUnlocked(MessageContext):
+    """An item of the course path opened for the learner."""
+
+    template: ClassVar[str] = "item_unlocked"
+    item_title: Name
+    item_url: AnyHttpUrl
+
+
+class DeadlineApproaching(MessageContext):
+    """An item is due soon and the learner has not completed it."""
+
+    template: ClassVar[str] = "deadline_approaching"
+    item_title: Name
+    item_url: AnyHttpUrl
+    due: AwareDatetime
+    time_zone: TimeZoneName
+
+
+class SessionStarting(MessageContext):
+    """A live session starts soon; ``join_url`` is the learner's personal join link."""
+
+    template: ClassVar[str] = "session_starting"
+    session_title: Name
+    starts: AwareDatetime
+    time_zone: TimeZoneName
+    join_url: AnyHttpUrl
+
+
+class RecordingReady(MessageContext):
+    """The recording of a session the learner missed can be watched."""
+
+    template: ClassVar[str] = "recording_ready"
+    session_title: Name
+    recording_url: AnyHttpUrl
+
+
+class AtRiskNudge(MessageContext):
+    """The learner has fallen behind; point them at the next thing to do."""
+
+    template: ClassVar[str] = "at_risk_nudge"
+    next_item_title: Name
+    next_item_url: AnyHttpUrl
+    days_inactive: int = Field(ge=0)
+
+
+class AtRiskLearner(BaseModel):
+    """One line of a digest: a learner who is behind, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Name
+    reason: Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class UpcomingSession(BaseModel):
+    """One upcoming live session in a digest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: Name
+    starts: AwareDatetime
+
+
+class InstructorDigest(MessageContext):
+    """The instructor's daily summary of one course."""
+
+    template: ClassVar[str] = "instructor_digest"
+    day: date
+    time_zone: TimeZoneName
+    completions: int = Field(ge=0)
+    at_risk: tuple[AtRiskLearner, ...] = ()
+    upcoming: tuple[UpcomingSession, ...] = ()
+    course_url: AnyHttpUrl
+
+
+def local(moment: datetime, zone: str) -> datetime:
+    """``moment`` in the zone ``zone``."""
+    return moment.astimezone(ZoneInfo(zone))
