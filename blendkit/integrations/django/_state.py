@@ -33,6 +33,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from blendkit._settings_sections import PluginSectionsEnvSource
 from blendkit.config import CONFIG_ENV, Settings, _describe
 from blendkit.errors import ConfigError
 from blendkit.http import Fence
@@ -79,7 +80,11 @@ class _FromDjango(Settings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [env_settings, init_settings]
+        sources: list[PydanticBaseSettingsSource] = [
+            env_settings,
+            PluginSectionsEnvSource(settings_cls, frozenset(settings_cls.model_fields)),
+            init_settings,
+        ]
         file = _settings_file()
         if file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=file))

@@ -37,6 +37,17 @@ def test_blendkit_dict_ranks_below_the_environment_and_above_the_file(
     assert settings.lti.launch_session_seconds == 1234
 
 
+def test_a_plugin_section_is_read_from_the_environment_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BLENDKIT_ZOOM_USER_ID", "host@example.edu")
+    with override_settings(BLENDKIT={"zoom": {"timeout_seconds": 7}}):
+        settings = settings_from_django()
+    zoom = settings.plugin("zoom")
+    assert zoom.user_id == "host@example.edu"  # type: ignore[attr-defined]
+    assert zoom.timeout_seconds == 7  # type: ignore[attr-defined]
+
+
 def test_an_unknown_key_names_the_django_setting() -> None:
     with (
         override_settings(BLENDKIT={"tool": {"colour": "blue"}}),
