@@ -19,6 +19,16 @@ from blendkit.notify._contexts import (
     UpcomingSession,
 )
 from blendkit.notify._email import EmailNotifier, EmailSettings
+from blendkit.notify._intent import (
+    DeliveryDecision,
+    DeliveryResolver,
+    Dispatch,
+    Drop,
+    NotificationSink,
+    Postpone,
+    QueuedReminder,
+    ReminderIntent,
+)
 from blendkit.notify._message import (
     Delivered,
     Message,
@@ -38,6 +48,10 @@ __all__ = [
     "AtRiskNudge",
     "DeadlineApproaching",
     "Delivered",
+    "DeliveryDecision",
+    "DeliveryResolver",
+    "Dispatch",
+    "Drop",
     "EmailNotifier",
     "EmailSettings",
     "InstructorDigest",
@@ -45,10 +59,14 @@ __all__ = [
     "Message",
     "MessageAttachment",
     "MessageContext",
+    "NotificationSink",
     "Notifier",
     "PermanentFailure",
+    "Postpone",
+    "QueuedReminder",
     "Recipient",
     "RecordingReady",
+    "ReminderIntent",
     "RenderedMessage",
     "RetryableFailure",
     "SendOutcome",
