@@ -17,7 +17,7 @@ from blendkit.integrations._runtime import ToolRuntime
 from blendkit.limits import RequestLimits
 from blendkit.lti import HttpResponse
 
-__all__ = ["BodyCapMiddleware", "TimingMiddleware", "send_response"]
+__all__ = ["ANSWERED_KEY", "BodyCapMiddleware", "TimingMiddleware", "send_response"]
 
 
 async def send_response(send: Send, response: HttpResponse) -> None:
@@ -40,6 +40,9 @@ def _declared_length(scope: Scope) -> int | None:
                 return None
     return None
 
+
+ANSWERED_KEY = "blendkit.body_cap.answered"
+"""Scope key holding the over-cap error the middleware has already answered (and logged)."""
 
 Refuse = Callable[[BaseException, str, str, str], HttpResponse | None]
 """``refuse(error, method, path, accept)``: the adapter's answer to a blendkit error."""
@@ -97,6 +100,7 @@ class BodyCapMiddleware:
                     if not started:
                         await self._answer(send, scope, error)
                         refused = True
+                        scope[ANSWERED_KEY] = error  # the app's handler must not log it again
                     raise
             return message
 

@@ -50,7 +50,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from blendkit.config import Settings, load_settings
 from blendkit.errors import BlendkitError, LaunchRejected
 from blendkit.http import Fence
-from blendkit.integrations._asgi_middleware import BodyCapMiddleware, TimingMiddleware
+from blendkit.integrations._asgi_middleware import (
+    ANSWERED_KEY,
+    BodyCapMiddleware,
+    TimingMiddleware,
+)
 from blendkit.integrations._csrf import CSRF_FIELD, CSRF_HEADER, LaunchCsrf
 from blendkit.integrations._runtime import (
     LAUNCH_HEADER,
@@ -313,6 +317,9 @@ class Blendkit:
         return json_response({"error": code, "message": message}, answer.status, headers=headers)
 
     async def _error(self, request: Request, error: Exception) -> Response:
+        if request.scope.get(ANSWERED_KEY) is error:
+            # The body cap answered 413 and logged it; this answer is never sent.
+            return Response(status_code=413)
         answer = self.failure(
             error, request.method, request.url.path, request.headers.get("accept", "")
         )

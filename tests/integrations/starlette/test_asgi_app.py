@@ -177,6 +177,25 @@ async def test_chunked_body_is_cut_at_the_cap_on_host_routes(sqlite_store: Store
     assert len(sent) <= 4  # the stream was cut at the cap, not read to its end
 
 
+async def test_a_body_cut_at_the_cap_is_logged_once(
+    sqlite_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The cap answers 413 and the route's own error handler then sees the same error: one
+    # refusal, one log line.
+    app, _ = build_app(sqlite_store, tool={"max_request_bytes": 2048, "max_webhook_bytes": 1024})
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(50):
+            yield b"y" * 1000
+
+    with caplog.at_level(logging.WARNING, logger="blendkit"):
+        async with serving(app) as client:
+            answer = await client.post("/echo", content=body())
+    assert answer.status_code == 413
+    refusals = [r for r in caplog.records if "request.too_large" in r.getMessage()]
+    assert len(refusals) == 1, [r.getMessage() for r in refusals]
+
+
 async def test_a_framework_parsing_the_body_cannot_turn_the_cap_into_a_400(
     sqlite_store: Store,
 ) -> None:
