@@ -25,8 +25,10 @@ from blendkit.courses._models import (
 )
 from blendkit.courses._series import SessionSeries, session_record
 from blendkit.courses._service import CourseService
+from blendkit.courses._session_moves import SessionMoves
 from blendkit.courses._timeline import item_locked
 from blendkit.errors import BlendkitError, CourseInputInvalid, CoursesError, NotFound
+from blendkit.notify._intent import NotificationSink
 from blendkit.progression import AttendanceRecorded, RecordingWatched
 from blendkit.sessions import (
     AttendanceReport,
@@ -73,14 +75,25 @@ _SESSION_RECORDINGS = _COURSE_RECORDINGS.where(
 )
 
 
-class LiveSessionService(SessionSeries):
+class LiveSessionService(SessionSeries, SessionMoves):
     """Schedules sessions (one sitting or a weekly series) at a provider and turns what
-    happened in them into evidence."""
+    happened in them into evidence.
 
-    def __init__(self, courses: CourseService, provider: MeetingProvider) -> None:
+    With ``notifications`` (the notification queue), moving or rescheduling a sitting cancels
+    its pending reminders, schedules the new ones and a "moved" notice per learner.
+    """
+
+    def __init__(
+        self,
+        courses: CourseService,
+        provider: MeetingProvider,
+        *,
+        notifications: NotificationSink | None = None,
+    ) -> None:
         self.courses = courses
         self.store = courses.store
         self.provider = provider
+        self.notifications = notifications
 
     # --- scheduling ------------------------------------------------------------------------
 
