@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 
@@ -31,12 +32,11 @@ DEFAULT_DEADLINE_OFFSETS = "48h,2h"
 DEFAULT_SESSION_OFFSETS = "24h,15m"
 
 
-def tenant_key(course: Course) -> str:
-    """What an unsubscribe token is bound to: the course row and its tenant."""
-    return "\0".join(
-        (str(course.id), course.issuer, course.client_id or "", course.deployment_id or "",
-         course.context_id)
-    )  # fmt: skip
+def tenant_key(course: Course | Any) -> str:
+    """What an unsubscribe token is bound to: the course row (a :class:`Course` or a
+    ``course_courses`` row) and its tenant."""
+    parts = (course.issuer, course.client_id or "", course.deployment_id or "", course.context_id)
+    return "\0".join((str(course.id), *parts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +218,7 @@ class ReminderSettings:
         """The tenant key of a course row (None when there is none): what tokens check."""
         with self.store.transaction() as s:
             row = s.execute(select(course_courses).where(course_courses.c.id == course_id)).first()
-        if row is None:
-            return None
-        return "\0".join(
-            (str(row.id), row.issuer, row.client_id or "", row.deployment_id or "",
-             row.context_id)
-        )  # fmt: skip
+        return None if row is None else tenant_key(row)
 
 
 def _aware(moment: datetime) -> datetime:
