@@ -260,6 +260,7 @@ class LiveSessionService(SessionSeries, SessionMoves):
             meeting_id=record.provider_meeting_id,
             join_links=self._join_links(record),
         )
+        opened: list[tuple[str, RecordOutcome]] = []
         with self.store.transaction() as s:
             s.execute(delete(course_attendance).where(course_attendance.c.session_id == record.id))
             s.execute(delete(course_unmatched).where(course_unmatched.c.session_id == record.id))
@@ -289,7 +290,7 @@ class LiveSessionService(SessionSeries, SessionMoves):
                 for row in report.attendance:
                     if row.minutes_present <= 0:
                         continue
-                    self.courses.record(
+                    outcome = self.courses.record(
                         course,
                         row.learner_id,
                         AttendanceRecorded(
@@ -302,6 +303,10 @@ class LiveSessionService(SessionSeries, SessionMoves):
                         session=s,
                         when_locked="hold",  # stored; never counts while the item was locked
                     )
+                    if self.courses.notifications is not None and outcome.unlocked():
+                        opened.append((row.learner_id, outcome))
+        for sub, outcome in opened:  # committed: the queue may now be told
+            self.courses.announce_unlocked(course, self.courses.enrolment(course, sub), outcome)
         return report
 
     def _attended(self, record: LiveSessionRecord, seconds: float) -> Any:

@@ -177,20 +177,20 @@ class CourseService(CourseRecords):
             content = [p.model_dump(mode="json", exclude={"at"}) for p in batch]
             request = LearnerRequest.of(idempotency_key, "evidence", [content, details])
         person = self.enrolment(course, sub)
-        if session is not None:
-            outcome = self._keyed_record(
+        if session is not None:  # the caller announces unlocks once its transaction commits
+            return self._keyed_record(
                 session, course, person, batch, details, statements, when_locked, request
             )
-        else:
-            with self.store.transaction() as s:
-                outcome = self._keyed_record(
-                    s, course, person, batch, details, statements, when_locked, request
-                )
-        self._announce_unlocked(course, person, outcome)
+        with self.store.transaction() as s:
+            outcome = self._keyed_record(
+                s, course, person, batch, details, statements, when_locked, request
+            )
+        self.announce_unlocked(course, person, outcome)
         return outcome
 
-    def _announce_unlocked(self, course: Course, person: Enrolment, outcome: RecordOutcome) -> None:
-        """Schedule the unlock notice of every item that opened (sent once per item)."""
+    def announce_unlocked(self, course: Course, person: Enrolment, outcome: RecordOutcome) -> None:
+        """Schedule the unlock notice of every item that opened (sent once per item), when the
+        service has ``notifications``; :meth:`record` does it itself unless given a session."""
         opened = outcome.unlocked()
         if self.notifications is None or self.reminder_links is None or not opened:
             return
@@ -363,7 +363,7 @@ class CourseService(CourseRecords):
                     "outcome": outcome.model_dump(mode="json"),
                 }
                 remember(s, course.id, sub, request, json.dumps(both), now)
-        self._announce_unlocked(course, person, outcome)
+        self.announce_unlocked(course, person, outcome)
         return result, outcome
 
     def add_override(
@@ -414,7 +414,7 @@ class CourseService(CourseRecords):
             )
             ids = self.outbox.emit(queued, session=s) if queued else []
         outcome = RecordOutcome(events=events, statement_ids=tuple(ids))
-        self._announce_unlocked(course, person, outcome)
+        self.announce_unlocked(course, person, outcome)
         if action == "extend" and self.notifications is not None:
             announce_extension(self.notifications, self, course, person, item=item, now=now)
         return record, outcome

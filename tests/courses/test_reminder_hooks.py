@@ -18,8 +18,15 @@ from blendkit.courses import (
     ReminderSettings,
 )
 from blendkit.errors import CourseInputInvalid
-from blendkit.notify import ItemUnlocked, ReminderIntent, SessionMoved, SessionStarting
-from blendkit.sessions import FakeMeetingProvider
+from blendkit.notify import (
+    ItemUnlocked,
+    RecordingReady,
+    ReminderIntent,
+    SessionMoved,
+    SessionStarting,
+)
+from blendkit.progression import VideoWatched
+from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store import Store
 from blendkit.xapi import Outbox, StatementFactory
 from tests.courses.test_course_service import NOW, START, Clock, _course
@@ -217,3 +224,36 @@ def test_course_lead_times_and_learner_preferences_are_kept_per_course(
     assert settings.resubscribe(course, "ana") == 1
     assert settings.tenant_of(course.id) is not None
     assert settings.tenant_of(course.id + 1000) is None
+
+
+def test_work_and_attendance_announce_what_they_open_and_misses_get_the_recording(
+    service: CourseService, sink: Sink, clock: Clock
+) -> None:
+    course = _course(service)
+    service.record(course, "ana", VideoWatched(item="prework-video", percent=100))
+    service.submit_quiz(course, "ana", "readiness-quiz", {"q1": "1", "q2": "0"})
+    assert {i.event for i in sink.pending("unlock:") if i.recipient == "ana"} == {
+        "unlock:readiness-quiz", "unlock:live-session",
+    }  # fmt: skip
+    provider = FakeMeetingProvider()
+    live = LiveSessionService(service, provider, notifications=sink)
+    session = live.schedule(
+        course, title="Week 1", start_utc=START, time_zone="Europe/Berlin",
+        duration_minutes=60, item="live-session",
+    )  # fmt: skip
+    link = provider.join_link(session.provider_meeting_id, Learner(id="ana"))
+    assert link.url == live.join_link(course, session.id, "ana")
+    conn = provider.join(session.provider_meeting_id, at=START, link=link)
+    provider.leave(session.provider_meeting_id, conn, at=START + timedelta(minutes=55))
+    provider.add_recording(
+        session.provider_meeting_id, RecordingKind.VIDEO, start=START, duration_seconds=3600
+    )
+    clock.now = START + timedelta(hours=2)
+    live.import_attendance(course, session.id)  # announced after its transaction committed
+    assert ("ana", "unlock:practice") in {(i.recipient, i.event) for i in sink.pending("unlock:")}
+
+    live.import_recordings(course, session.id)
+    sink.schedule(ReminderPlanner(service, live, LINKS)(clock.now))
+    ready = sink.pending("recording:")
+    assert [(i.recipient, i.offset) for i in ready] == [("ben", "0")]  # ana attended
+    assert isinstance(ready[0].context, RecordingReady)
