@@ -167,25 +167,25 @@ class ReminderPlan:
         """Every reminder due before ``now + horizon`` whose event is not stale at ``now``."""
         lo = bisect.bisect_left(self._due_at, now - self._span)
         hi = bisect.bisect_left(self._due_at, now + horizon)
-        intents: list[ReminderIntent] = []
-        skipped: dict[int, Collection[str]] = {}
+        due: dict[int, list[tuple[datetime, Offset]]] = {}
         for due_at, n, offset in self._entries[lo:hi]:
-            event = self.events[n]
-            if event.stale_at <= now:
-                continue
-            if n not in skipped:
-                skipped[n] = skip(event) if skip is not None else ()
-            with _collector_paused():
-                intents.extend(self._fan_out(event, offset, due_at, skipped[n]))
+            if self.events[n].stale_at > now:
+                due.setdefault(n, []).append((due_at, offset))
+        intents: list[ReminderIntent] = []
+        with _collector_paused():
+            for n, offsets in due.items():
+                event = self.events[n]
+                skipped = skip(event) if skip is not None else ()
+                intents.extend(self._fan_out(event, offsets, skipped))
         return intents
 
     def _fan_out(
         self,
         event: PlannedEvent,
-        offset: Offset,
-        due_at: datetime,
+        offsets: list[tuple[datetime, Offset]],
         skipped: Collection[str],
-    ) -> Iterable[ReminderIntent]:
+    ) -> list[ReminderIntent]:
+        """The event's due reminders for each recipient (one message shared by the offsets)."""
         people: Iterable[Addressee]
         if event.recipients is None:
             people = self.learners.values()
@@ -193,21 +193,21 @@ class ReminderPlan:
             people = (p for sub in event.recipients if (p := self.learners.get(sub)) is not None)
         course_id = self.course_id
         copy = _Copier(event)
-        name, version, label = event.event, event.version, offset.label
+        name, version = event.event, event.version
         per_recipient = event.per_recipient
+        due = [(due_at, offset.label) for due_at, offset in offsets]
+        new = ReminderIntent
+        out: list[ReminderIntent] = []
+        add = out.append
         for person in people:
             sub = person.sub
             if sub in skipped:
                 continue
-            yield ReminderIntent(
-                course_id,
-                sub,
-                f"{name}:{sub}" if per_recipient else name,
-                version,
-                label,
-                due_at,
-                copy(person),
-            )
+            context = copy(person)
+            named = f"{name}:{sub}" if per_recipient else name
+            for due_at, label in due:
+                add(new(course_id, sub, named, version, label, due_at, context))
+        return out
 
 
 @contextlib.contextmanager
