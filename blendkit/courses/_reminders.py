@@ -100,8 +100,8 @@ class ReminderPlanner:
     def plan_course(self, course: Course, now: datetime) -> list[ReminderIntent]:
         """What falls due in the course before ``now + horizon``, personalised."""
         plan = self.plan(course, now)
-        completed = _Completions(self.courses, course, now)
-        due = plan.due(now, self.horizon, skip=completed.skip)
+        states = _LearnerStates(self, course, now)
+        due = plan.due(now, self.horizon, skip=states.skip)
         return [i for i in (self.personalise(course, i) for i in due) if i is not None]
 
     def events(self, course: Course, people: list[Enrolment], now: datetime) -> list[PlannedEvent]:
@@ -282,26 +282,36 @@ class ReminderPlanner:
         )  # fmt: skip
 
 
-class _Completions:
-    """Who completed a deadline's item, worked out the first time a deadline is due."""
+class _LearnerStates:
+    """Each learner's item states, worked out the first time an event that needs them is due:
+    who completed a deadline's item (no reminder), whose sitting item is locked (no recording:
+    they could not watch it)."""
 
-    def __init__(self, courses: CourseService, course: Course, now: datetime) -> None:
-        self.courses = courses
+    def __init__(self, planner: ReminderPlanner, course: Course, now: datetime) -> None:
+        self.courses = planner.courses
+        self.live = planner.live
         self.course = course
         self.now = now
-        self._done: dict[str, set[str]] | None = None
+        self._by_state: dict[tuple[str, str], set[str]] | None = None
 
-    def skip(self, event: PlannedEvent) -> Collection[str]:
-        if not event.event.startswith("deadline:"):
+    def _with(self, state: str, item: str | None) -> Collection[str]:
+        if item is None:
             return ()
-        if self._done is None:
-            self._done = {}
+        if self._by_state is None:
+            self._by_state = {}
             for person in self.courses.enrolments(self.course, learners_only=True):
                 result = self.courses.learner_path(self.course, person.sub, self.now)
                 for status in result.items:
-                    if status.state == "completed":
-                        self._done.setdefault(status.id, set()).add(person.sub)
-        return self._done.get(event.event.removeprefix("deadline:"), set())
+                    self._by_state.setdefault((status.state, status.id), set()).add(person.sub)
+        return self._by_state.get((state, item), set())
+
+    def skip(self, event: PlannedEvent) -> Collection[str]:
+        kind, _, ref = event.event.partition(":")
+        if kind == "deadline":
+            return self._with("completed", ref)
+        if kind == "recording" and self.live is not None:
+            return self._with("locked", self.live.session(self.course, ref).item)
+        return ()
 
 
 def _with_context(intent: ReminderIntent, context: MessageContext) -> ReminderIntent:

@@ -254,6 +254,12 @@ def test_work_and_attendance_announce_what_they_open_and_misses_get_the_recordin
 
     live.import_recordings(course, session.id)
     sink.schedule(ReminderPlanner(service, live, LINKS)(clock.now))
+    # Ana attended; Ben missed it but his live-session item is locked (no quiz passed yet):
+    # he could not watch the recording, so it is not announced to him yet.
+    assert sink.pending("recording:") == []
+    service.record(course, "ben", VideoWatched(item="prework-video", percent=100))
+    service.submit_quiz(course, "ben", "readiness-quiz", {"q1": "1", "q2": "0"})
+    sink.schedule(ReminderPlanner(service, live, LINKS)(clock.now))
     ready = sink.pending("recording:")
-    assert [(i.recipient, i.offset) for i in ready] == [("ben", "0")]  # ana attended
+    assert [(i.recipient, i.offset) for i in ready] == [("ben", "0")]
     assert isinstance(ready[0].context, RecordingReady)
