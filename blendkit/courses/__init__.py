@@ -41,6 +41,9 @@ from blendkit.courses._quiz import (
     quiz_from_text,
     quiz_to_text,
 )
+from blendkit.courses._reminder_links import ReminderLinks
+from blendkit.courses._reminder_store import ReminderSettings, tenant_key
+from blendkit.courses._reminders import ReminderPlanner
 from blendkit.courses._requests import prune_learner_requests
 from blendkit.courses._series import SeriesRecord, slot_first_start
 from blendkit.courses._service import CourseService, StatementsFor
@@ -69,6 +72,9 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "QuizResult",
     "RecordOutcome",
     "RecordingRow",
+    "ReminderLinks",
+    "ReminderPlanner",
+    "ReminderSettings",
     "SeriesRecord",
     "SessionHours",
     "StatementsFor",
@@ -84,4 +90,5 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "quiz_to_text",
     "risks",
     "slot_first_start",
+    "tenant_key",
 ]

@@ -25,8 +25,10 @@ from blendkit.courses._models import (
 )
 from blendkit.courses._series import SessionSeries, session_record
 from blendkit.courses._service import CourseService
+from blendkit.courses._session_moves import SessionMoves
 from blendkit.courses._timeline import item_locked
 from blendkit.errors import BlendkitError, CourseInputInvalid, CoursesError, NotFound
+from blendkit.notify._intent import NotificationSink
 from blendkit.progression import AttendanceRecorded, RecordingWatched
 from blendkit.sessions import (
     AttendanceReport,
@@ -73,14 +75,25 @@ _SESSION_RECORDINGS = _COURSE_RECORDINGS.where(
 )
 
 
-class LiveSessionService(SessionSeries):
+class LiveSessionService(SessionSeries, SessionMoves):
     """Schedules sessions (one sitting or a weekly series) at a provider and turns what
-    happened in them into evidence."""
+    happened in them into evidence.
 
-    def __init__(self, courses: CourseService, provider: MeetingProvider) -> None:
+    With ``notifications`` (the notification queue), moving or rescheduling a sitting cancels
+    its pending reminders, schedules the new ones and a "moved" notice per learner.
+    """
+
+    def __init__(
+        self,
+        courses: CourseService,
+        provider: MeetingProvider,
+        *,
+        notifications: NotificationSink | None = None,
+    ) -> None:
         self.courses = courses
         self.store = courses.store
         self.provider = provider
+        self.notifications = notifications
 
     # --- scheduling ------------------------------------------------------------------------
 
@@ -247,6 +260,7 @@ class LiveSessionService(SessionSeries):
             meeting_id=record.provider_meeting_id,
             join_links=self._join_links(record),
         )
+        opened: list[tuple[str, RecordOutcome]] = []
         with self.store.transaction() as s:
             s.execute(delete(course_attendance).where(course_attendance.c.session_id == record.id))
             s.execute(delete(course_unmatched).where(course_unmatched.c.session_id == record.id))
@@ -276,7 +290,7 @@ class LiveSessionService(SessionSeries):
                 for row in report.attendance:
                     if row.minutes_present <= 0:
                         continue
-                    self.courses.record(
+                    outcome = self.courses.record(
                         course,
                         row.learner_id,
                         AttendanceRecorded(
@@ -289,6 +303,10 @@ class LiveSessionService(SessionSeries):
                         session=s,
                         when_locked="hold",  # stored; never counts while the item was locked
                     )
+                    if self.courses.notifications is not None and outcome.unlocked():
+                        opened.append((row.learner_id, outcome))
+        for sub, outcome in opened:  # committed: the queue may now be told
+            self.courses.announce_unlocked(course, self.courses.enrolment(course, sub), outcome)
         return report
 
     def _attended(self, record: LiveSessionRecord, seconds: float) -> Any:

@@ -27,9 +27,11 @@ from blendkit.courses._models import (
     zone_replaces,
 )
 from blendkit.courses._quiz import Quiz
+from blendkit.courses._reminder_links import ReminderLinks
 from blendkit.courses._tenancy import TENANT_KEY, activity_key, check_tenant, unassigned_course
 from blendkit.errors import CourseInputInvalid, NotFound
 from blendkit.lti import Tenant
+from blendkit.notify._intent import NotificationSink
 from blendkit.progression import (
     CompiledPath,
     EvidencePiece,
@@ -145,11 +147,18 @@ class CourseRecords:
         outbox: Outbox,
         statements: StatementFactory,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        notifications: NotificationSink | None = None,
+        reminder_links: ReminderLinks | None = None,
     ) -> None:
+        if notifications is not None and reminder_links is None:
+            raise ValueError("notifications need reminder_links: where messages point")
         self.store = store
         self.outbox = outbox
         self.statements = statements
         self.clock = clock
+        # Where unlock notices and moved deadlines go (None: nothing is sent, as before).
+        self.notifications = notifications
+        self.reminder_links = reminder_links
         # Built once: every first launch of a person runs it.
         self._enrol_new = store.insert_ignoring_conflicts(
             course_enrolments, "course_id", "sub"

@@ -95,6 +95,7 @@ class SessionSeries:
     provider: MeetingProvider
     session: Callable[[Course, str], LiveSessionRecord]
     _check_item: Callable[[Course, str | None], None]
+    _announce_move: Callable[[Course, LiveSessionRecord, LiveSessionRecord], None]
 
     def schedule_series(
         self,
@@ -262,7 +263,9 @@ class SessionSeries:
                 .where(course_sessions.c.id == record.id)
                 .values(start_utc=start, duration_minutes=length, provider_ref=new_ref)
             )
-        return self.session(course, session_id)
+        moved = self.session(course, session_id)
+        self._announce_move(course, record, moved)
+        return moved
 
     def cancel_occurrence(self, course: Course, session_id: str) -> LiveSessionRecord:
         """Cancel one sitting of a series (again: nothing happens); the others stay."""

@@ -42,6 +42,7 @@ from blendkit.courses._records import (
     new_id,
     override_piece,
 )
+from blendkit.courses._reminder_hooks import announce_extension, announce_unlocked
 from blendkit.courses._requests import LearnerRequest, remember, replayed
 from blendkit.courses._timeline import Timeline, item_locked, moment, serialise_learner
 from blendkit.errors import CoursesError, NotFound
@@ -176,14 +177,26 @@ class CourseService(CourseRecords):
             content = [p.model_dump(mode="json", exclude={"at"}) for p in batch]
             request = LearnerRequest.of(idempotency_key, "evidence", [content, details])
         person = self.enrolment(course, sub)
-        if session is not None:
+        if session is not None:  # the caller announces unlocks once its transaction commits
             return self._keyed_record(
                 session, course, person, batch, details, statements, when_locked, request
             )
         with self.store.transaction() as s:
-            return self._keyed_record(
+            outcome = self._keyed_record(
                 s, course, person, batch, details, statements, when_locked, request
             )
+        self.announce_unlocked(course, person, outcome)
+        return outcome
+
+    def announce_unlocked(self, course: Course, person: Enrolment, outcome: RecordOutcome) -> None:
+        """Schedule the unlock notice of every item that opened (sent once per item), when the
+        service has ``notifications``; :meth:`record` does it itself unless given a session."""
+        opened = outcome.unlocked()
+        if self.notifications is None or self.reminder_links is None or not opened:
+            return
+        announce_unlocked(
+            self.notifications, self.reminder_links, course, person, opened, now=self.clock()
+        )
 
     def _keyed_record(  # noqa: PLR0917
         self,
@@ -350,6 +363,7 @@ class CourseService(CourseRecords):
                     "outcome": outcome.model_dump(mode="json"),
                 }
                 remember(s, course.id, sub, request, json.dumps(both), now)
+        self.announce_unlocked(course, person, outcome)
         return result, outcome
 
     def add_override(
@@ -399,7 +413,11 @@ class CourseService(CourseRecords):
                 self.statements, course, actor, self.course_key(course), events
             )
             ids = self.outbox.emit(queued, session=s) if queued else []
-        return record, RecordOutcome(events=events, statement_ids=tuple(ids))
+        outcome = RecordOutcome(events=events, statement_ids=tuple(ids))
+        self.announce_unlocked(course, person, outcome)
+        if action == "extend" and self.notifications is not None:
+            announce_extension(self.notifications, self, course, person, item=item, now=now)
+        return record, outcome
 
     def overrides(self, course: Course, *, sub: str | None = None) -> list[OverrideRecord]:
         """Every override of the course (or of one learner), newest first."""

@@ -11,10 +11,13 @@ from blendkit.notify._contexts import (
     AtRiskLearner,
     AtRiskNudge,
     DeadlineApproaching,
+    DigestEntry,
     InstructorDigest,
     ItemUnlocked,
+    LearnerDigest,
     MessageContext,
     RecordingReady,
+    SessionMoved,
     SessionStarting,
     UpcomingSession,
 )
@@ -29,6 +32,7 @@ from blendkit.notify._intent import (
     QueuedReminder,
     ReminderIntent,
 )
+from blendkit.notify._local_time import QuietHours
 from blendkit.notify._message import (
     Delivered,
     Message,
@@ -39,42 +43,73 @@ from blendkit.notify._message import (
     RetryableFailure,
     SendOutcome,
 )
+from blendkit.notify._planning import (
+    Addressee,
+    Offset,
+    PlannedEvent,
+    ReminderPlan,
+    due_per_learner,
+    parse_offsets,
+)
+from blendkit.notify._preferences import (
+    LearnerPreferences,
+    PreferenceResolver,
+    PreferenceSource,
+    with_unsubscribe,
+)
 from blendkit.notify._registry import available_notifiers, load_notifier
 from blendkit.notify._render import RenderedMessage, render_message
+from blendkit.notify._unsubscribe import UnsubscribeRequest, UnsubscribeTokens
 from blendkit.notify._webhook import WebhookNotifier, WebhookSettings
 
 __all__ = [
+    "Addressee",
     "AtRiskLearner",
     "AtRiskNudge",
     "DeadlineApproaching",
     "Delivered",
     "DeliveryDecision",
     "DeliveryResolver",
+    "DigestEntry",
     "Dispatch",
     "Drop",
     "EmailNotifier",
     "EmailSettings",
     "InstructorDigest",
     "ItemUnlocked",
+    "LearnerDigest",
+    "LearnerPreferences",
     "Message",
     "MessageAttachment",
     "MessageContext",
     "NotificationSink",
     "Notifier",
+    "Offset",
     "PermanentFailure",
+    "PlannedEvent",
     "Postpone",
+    "PreferenceResolver",
+    "PreferenceSource",
     "QueuedReminder",
+    "QuietHours",
     "Recipient",
     "RecordingReady",
     "ReminderIntent",
+    "ReminderPlan",
     "RenderedMessage",
     "RetryableFailure",
     "SendOutcome",
+    "SessionMoved",
     "SessionStarting",
+    "UnsubscribeRequest",
+    "UnsubscribeTokens",
     "UpcomingSession",
     "WebhookNotifier",
     "WebhookSettings",
     "available_notifiers",
+    "due_per_learner",
     "load_notifier",
+    "parse_offsets",
     "render_message",
+    "with_unsubscribe",
 ]

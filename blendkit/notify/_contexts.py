@@ -17,10 +17,13 @@ __all__ = [
     "AtRiskLearner",
     "AtRiskNudge",
     "DeadlineApproaching",
+    "DigestEntry",
     "InstructorDigest",
     "ItemUnlocked",
+    "LearnerDigest",
     "MessageContext",
     "RecordingReady",
+    "SessionMoved",
     "SessionStarting",
     "UpcomingSession",
 ]
@@ -77,6 +80,17 @@ class SessionStarting(MessageContext):
     join_url: AnyHttpUrl
 
 
+class SessionMoved(MessageContext):
+    """A sitting the learner expects moved: when it was, when it is now, and their join link."""
+
+    template: ClassVar[str] = "session_moved"
+    session_title: Name
+    previous_start: AwareDatetime
+    starts: AwareDatetime
+    time_zone: TimeZoneName
+    join_url: AnyHttpUrl
+
+
 class RecordingReady(MessageContext):
     """The recording of a session the learner missed can be watched."""
 
@@ -122,6 +136,22 @@ class InstructorDigest(MessageContext):
     at_risk: tuple[AtRiskLearner, ...] = ()
     upcoming: tuple[UpcomingSession, ...] = ()
     course_url: AnyHttpUrl
+
+
+class DigestEntry(BaseModel):
+    """One message folded into a learner's digest: its subject and its body."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: Annotated[str, Field(min_length=1, max_length=250)]
+    text: Annotated[str, Field(min_length=1)]
+
+
+class LearnerDigest(MessageContext):
+    """The messages a learner chose to receive once a day, in one message."""
+
+    template: ClassVar[str] = "learner_digest"
+    entries: Annotated[tuple[DigestEntry, ...], Field(min_length=1)]
 
 
 def local(moment: datetime, zone: str) -> datetime:

@@ -197,6 +197,8 @@ class EmailNotifier:
         digest = hashlib.sha256(message.key.encode()).hexdigest()[:40]
         mail["Message-ID"] = f"<{digest}@{s.from_address.rpartition('@')[2] or 'blendkit'}>"
         mail["Auto-Submitted"] = "auto-generated"
+        for name, value in message.headers:
+            mail[name] = value
         mail.set_content(message.text)
         if message.html is not None:
             mail.add_alternative(message.html, subtype="html")

@@ -27,6 +27,8 @@ __all__ = [
 
 _Text = Annotated[str, StringConstraints(min_length=1, max_length=998)]
 _HEADER_SAFE = r"^[^\r\n]*$"
+_HeaderName = Annotated[str, StringConstraints(pattern=r"^(List|X)-[A-Za-z0-9-]{1,60}$")]
+_HeaderValue = Annotated[str, StringConstraints(max_length=2000, pattern=_HEADER_SAFE)]
 
 
 class Recipient(BaseModel):
@@ -70,6 +72,9 @@ class Message(BaseModel):
     html: str | None = None
     attachments: tuple[MessageAttachment, ...] = ()
     key: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_HEADER_SAFE)]
+    headers: tuple[tuple[_HeaderName, _HeaderValue], ...] = ()
+    """Extra headers for channels that have them (e-mail): ``List-*`` (e.g. RFC 8058's
+    ``List-Unsubscribe`` and ``List-Unsubscribe-Post``) and ``X-*`` names only."""
 
 
 class Delivered(BaseModel):

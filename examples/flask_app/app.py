@@ -11,10 +11,17 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
-from blendkit.courses import CourseService, LiveSessionService, SessionHours, StoreEventLedger
+from blendkit.courses import (
+    CourseService,
+    LiveSessionService,
+    ReminderSettings,
+    SessionHours,
+    StoreEventLedger,
+)
 from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
+from blendkit.notify import UnsubscribeTokens
 from blendkit.sessions import FakeMeetingProvider, MeetingProvider, load_meeting_provider
 from blendkit.store import KeyEncryption, StoredSecrets
 from blendkit.xapi import Outbox, StatementFactory
@@ -39,6 +46,8 @@ class Services:
     ledger: StoreEventLedger
     registry: StorePlatformRegistry
     hours: SessionHours
+    reminders: ReminderSettings
+    unsubscribe: UnsubscribeTokens
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -76,6 +85,7 @@ def create_app(
         admin,
         instructor,
         learner,
+        notify_pages,
         pages,
         path_pages,
         series_pages,
@@ -131,6 +141,8 @@ def create_app(
         ledger=StoreEventLedger(state.store),
         registry=StorePlatformRegistry(state.store),
         hours=SessionHours(state.store),
+        reminders=ReminderSettings(state.store),
+        unsubscribe=UnsubscribeTokens(app.config["SECRET_KEY"]),
     )
 
     @bk.on_launch
@@ -138,7 +150,7 @@ def create_app(
         return on_launch(launch, launch_id)
 
     pages.install(app)
-    for module in (learner, instructor, series_pages, path_pages, admin, webhooks):
+    for module in (learner, instructor, series_pages, path_pages, admin, webhooks, notify_pages):
         app.register_blueprint(module.bp)
     _read_pages_in_one_transaction(app, {m.bp.name for m in (learner, instructor, admin)})
 

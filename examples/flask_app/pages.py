@@ -24,7 +24,8 @@ from blendkit_examples.flask_app.app import services
 
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
-_UNGUARDED = ("/lti/", "/webhooks/", "/demo-lms", "/static/")
+# /unsubscribe/: RFC 8058 one-click posts come from mail clients; the signed token is the check.
+_UNGUARDED = ("/lti/", "/webhooks/", "/demo-lms", "/static/", "/unsubscribe/")
 
 
 @dataclass(frozen=True)

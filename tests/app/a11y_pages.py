@@ -57,6 +57,8 @@ def inventory(app: Any) -> list[Page]:
         items = {i.kind: i.id for i in course.path.items()}
         sessions = svc.live.sessions(course)
         recording = next(r for r in svc.live.recordings(course) if r.play_url)
+        tenant_key = svc.reminders.tenant_of(course.id) or ""
+        unsubscribe = svc.unsubscribe.issue(course.id, tenant_key, "demo-mei")
     past = next(s for s in sessions if s.attendance_imported)
     sitting = next(s for s in sessions if s.series_id is not None)
     pages = [
@@ -68,6 +70,8 @@ def inventory(app: Any) -> list[Page]:
         Page("item: assignment", "/item/<item_id>", "learner", f"/item/{items['assignment']}"),
         Page("item: locked", "/item/<item_id>", "locked-learner", f"/item/{items['quiz']}"),
         Page("error page", "/item/<item_id>", "learner", "/item/no-such-item"),
+        Page("notification settings", "/notifications", "learner", "/notifications"),
+        Page("unsubscribe", "/unsubscribe/<token>", "lms", f"/unsubscribe/{unsubscribe}"),
         Page("course path (instructor)", "/course", "instructor", "/course"),
         Page("dashboard", "/teach", "instructor", "/teach"),
         Page("sessions", "/teach/sessions", "instructor", "/teach/sessions"),

@@ -22,11 +22,14 @@ from blendkit.notify import (
     AtRiskLearner,
     AtRiskNudge,
     DeadlineApproaching,
+    DigestEntry,
     InstructorDigest,
     ItemUnlocked,
+    LearnerDigest,
     MessageContext,
     Recipient,
     RecordingReady,
+    SessionMoved,
     SessionStarting,
     UpcomingSession,
     render_message,
@@ -82,6 +85,23 @@ CONTEXTS: dict[str, MessageContext] = {
         upcoming=(UpcomingSession(title="Week 4", starts=datetime(2027, 3, 22, 17, tzinfo=UTC)),),
         course_url="https://tool.example/courses/bio101",
     ),
+    "session_moved": SessionMoved(
+        recipient_name=NASTY,
+        course_title="BIO101",
+        session_title="Week 3 live session",
+        previous_start=datetime(2027, 3, 15, 17, 0, tzinfo=UTC),
+        starts=datetime(2027, 3, 16, 23, 30, tzinfo=UTC),
+        time_zone="Asia/Tokyo",
+        join_url="https://meet.example/j/123?tk=personal-token&x=1",
+    ),
+    "learner_digest": LearnerDigest(
+        recipient_name=NASTY,
+        course_title="BIO101",
+        entries=(
+            DigestEntry(subject="New: Cell membranes quiz", text="It is open for you now."),
+            DigestEntry(subject=f"Due soon: {NASTY}", text="Due on Friday."),
+        ),
+    ),
 }
 
 # What the reader must find in the text part alone (no HTML needed).
@@ -105,6 +125,18 @@ FACTS = {
         f"{NASTY}: no activity for 9 days",
         "Week 4: Monday, March 22, 2027, 10:30 PM (Asia/Kolkata)",
         "https://tool.example/courses/bio101",
+    ],
+    "session_moved": [
+        "Week 3 live session",
+        "planned for Tuesday, March 16, 2027, 2:00 AM (Asia/Tokyo) has moved",
+        "It now starts on Wednesday, March 17, 2027, 8:30 AM (Asia/Tokyo)",
+        "https://meet.example/j/123?tk=personal-token&x=1",
+    ],
+    "learner_digest": [
+        "2 updates from BIO101",
+        "== New: Cell membranes quiz ==",
+        "It is open for you now.",
+        f"== Due soon: {NASTY} ==",
     ],
 }
 

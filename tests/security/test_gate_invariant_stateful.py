@@ -85,6 +85,8 @@ RULES = {
     "learner.mark_done": "mark_done",
     "learner.join": "join",
     "learner.recording_watched": "recording_progress",
+    "learner.notifications": "notifications_page",
+    "learner.save_notifications": "save_notifications",
 }
 # Fixed seed, no example database: CI runs the same sequences every time.
 RUN = settings(
@@ -296,6 +298,23 @@ def gate_machine(
         @rule(zone=st.sampled_from(ZONES))
         def time_zone(self, zone: str) -> None:
             self.check(tool_.post("/timezone", self.launch_id, {"time_zone": zone}))
+
+        @rule()
+        def notifications_page(self) -> None:
+            self.check(tool_.get("/notifications", self.launch_id))
+
+        @rule(
+            quiet=st.sampled_from(
+                [("", ""), ("22:00", "07:00"), ("25:00", "07:00"), ("", "07:00")]
+            ),
+            delivery=st.sampled_from(["immediate", "digest"]),
+        )
+        def save_notifications(self, quiet: tuple[str, str], delivery: str) -> None:
+            # Preferences never open a gate (check() holds it to that); a bad time is refused.
+            form = {"quiet_start": quiet[0], "quiet_end": quiet[1], "delivery": delivery}
+            answer = tool_.post("/notifications", self.launch_id, form)
+            assert answer.status_code == (302 if quiet in (("", ""), ("22:00", "07:00")) else 400)
+            self.check(tool_.get("/course", self.launch_id))
 
         @rule(hours=st.sampled_from(["", "09:00-17:00", "18:00-21:00", "03:00-04:00"]))
         def session_hours(self, hours: str) -> None:

@@ -1,0 +1,326 @@
+"""Reminder planning from what a course stores: the planner hook of ``blendkit notify run``.
+
+:class:`ReminderPlanner` reads a course's dated events (item deadlines with each learner's
+extension, sittings of live sessions and series, recordings of sittings held) into a
+:class:`~blendkit.notify.ReminderPlan` and asks it what falls due before ``now + horizon``.
+Work per learner happens only for events that are due: who completed a deadline's item, each
+learner's personal join link for a sitting about to start. Once a day per course it adds the
+at-risk nudges and the instructors' digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+from blendkit.courses._analytics import risks
+from blendkit.courses._live import LiveSessionService
+from blendkit.courses._models import Course, Enrolment, LiveSessionRecord
+from blendkit.courses._reminder_links import ReminderLinks
+from blendkit.courses._reminder_store import ReminderSettings
+from blendkit.courses._service import CourseService
+from blendkit.errors import BlendkitError
+from blendkit.notify._contexts import (
+    AtRiskLearner,
+    AtRiskNudge,
+    DeadlineApproaching,
+    InstructorDigest,
+    MessageContext,
+    RecordingReady,
+    SessionStarting,
+    UpcomingSession,
+)
+from blendkit.notify._intent import ReminderIntent
+from blendkit.notify._planning import Addressee, Offset, PlannedEvent, ReminderPlan
+
+__all__ = ["ReminderPlanner", "addressees"]
+
+_AT_ONCE = (Offset("0", timedelta(0)),)
+_PLACEHOLDER = "learner"
+
+
+def addressees(people: Iterable[Enrolment]) -> list[Addressee]:
+    """People as the planner greets them: their name (or id) and their own zone."""
+    return [Addressee(p.sub, p.display_name, p.time_zone) for p in people]
+
+
+class ReminderPlanner:
+    """``planner(now) -> [ReminderIntent]`` over the courses a store keeps."""
+
+    def __init__(
+        self,
+        courses: CourseService,
+        live: LiveSessionService | None,
+        links: ReminderLinks,
+        *,
+        settings: ReminderSettings | None = None,
+        horizon: timedelta = timedelta(hours=48),
+        catch_up: timedelta = timedelta(days=7),
+        course_ids: Callable[[], Iterable[int]] | None = None,
+    ) -> None:
+        self.courses = courses
+        self.live = live
+        self.links = links
+        self.settings = settings or ReminderSettings(courses.store, clock=courses.clock)
+        self.horizon = horizon
+        self.catch_up = catch_up
+        self.course_ids = course_ids
+        self._daily_done: dict[int, date] = {}
+
+    def __call__(self, now: datetime) -> list[ReminderIntent]:
+        """Everything due before ``now + horizon`` in every course."""
+        ids = self.course_ids() if self.course_ids is not None else self._all_course_ids()
+        intents: list[ReminderIntent] = []
+        for course_id in ids:
+            course = self.courses.course_by_id(course_id)
+            intents.extend(self.plan_course(course, now))
+            if self._daily_done.get(course_id) != now.date():
+                intents.extend(self.daily(course, now))
+                self._daily_done[course_id] = now.date()
+        return intents
+
+    def _all_course_ids(self) -> list[int]:
+        from sqlalchemy import select
+
+        from blendkit.store._tables_courses import course_courses
+
+        with self.courses.store.transaction() as s:
+            return list(
+                s.execute(select(course_courses.c.id).order_by(course_courses.c.id)).scalars()
+            )
+
+    # --- one course -------------------------------------------------------------------------
+
+    def plan(self, course: Course, now: datetime) -> ReminderPlan:
+        """The course's dated events, indexed (no per-learner work beyond reading the roll)."""
+        learners = self.courses.enrolments(course, learners_only=True)
+        return ReminderPlan(course.id, addressees(learners), self.events(course, learners, now))
+
+    def plan_course(self, course: Course, now: datetime) -> list[ReminderIntent]:
+        """What falls due in the course before ``now + horizon``, personalised."""
+        plan = self.plan(course, now)
+        states = _LearnerStates(self, course, now)
+        due = plan.due(now, self.horizon, skip=states.skip)
+        return [i for i in (self.personalise(course, i) for i in due) if i is not None]
+
+    def events(self, course: Course, people: list[Enrolment], now: datetime) -> list[PlannedEvent]:
+        offsets = self.settings.offsets(course.id)
+        events = list(self._deadlines(course, people, offsets.deadline))
+        if self.live is not None:
+            sessions = self.live.sessions(course)
+            events.extend(self.sitting_events(course, sessions, offsets.session, now))
+            events.extend(self._recordings(course, sessions, people, now))
+        return events
+
+    def _deadlines(
+        self, course: Course, people: list[Enrolment], offsets: tuple[Offset, ...]
+    ) -> Iterable[PlannedEvent]:
+        extended: dict[str, dict[str, datetime]] = {}
+        for o in self.courses.overrides(course):
+            if o.action == "extend" and o.until is not None:
+                mine = extended.setdefault(o.item, {})
+                mine[o.sub] = max(o.until, mine.get(o.sub, o.until))
+        for item in course.path.items():
+            moments: dict[str, datetime] = {}
+            if item.due is not None:
+                moments = {p.sub: item.due for p in people}
+            elif item.due_after_enrolment_days is not None:
+                span = timedelta(days=item.due_after_enrolment_days)
+                moments = {p.sub: p.enrolled_at + span for p in people if p.enrolled_at}
+            if not moments:
+                continue
+            for sub, until in extended.get(item.id, {}).items():
+                if sub in moments and until > moments[sub]:
+                    moments[sub] = until
+            by_moment: dict[datetime, list[str]] = {}
+            for sub, moment in moments.items():
+                by_moment.setdefault(moment, []).append(sub)
+            for moment, subs in by_moment.items():
+                yield PlannedEvent(
+                    event=f"deadline:{item.id}",
+                    version=moment.isoformat(),
+                    moment=moment,
+                    offsets=offsets,
+                    context=DeadlineApproaching(
+                        recipient_name=_PLACEHOLDER,
+                        course_title=course.title[:200],
+                        item_title=(item.title or item.id)[:200],
+                        item_url=self.links.item_url(course, item.id),
+                        due=moment,
+                        time_zone="UTC",
+                    ),
+                    recipients=tuple(subs),
+                    per_recipient=True,
+                )
+
+    def sitting_events(
+        self,
+        course: Course,
+        sessions: list[LiveSessionRecord],
+        offsets: tuple[Offset, ...],
+        now: datetime,
+    ) -> Iterable[PlannedEvent]:
+        for record in sessions:
+            if record.start_utc <= now:
+                continue
+            yield PlannedEvent(
+                event=f"session:{record.id}",
+                version=record.start_utc.isoformat(),
+                moment=record.start_utc,
+                offsets=offsets,
+                context=SessionStarting(
+                    recipient_name=_PLACEHOLDER, course_title=course.title[:200],
+                    session_title=record.title[:200], starts=record.start_utc,
+                    time_zone="UTC", join_url=record.join_url,
+                ),
+            )  # fmt: skip
+
+    def _recordings(
+        self,
+        course: Course,
+        sessions: list[LiveSessionRecord],
+        people: list[Enrolment],
+        now: datetime,
+    ) -> Iterable[PlannedEvent]:
+        assert self.live is not None
+        held = [s for s in sessions if s.attendance_imported and s.end_utc + self.catch_up > now]
+        if not held:
+            return
+        present = {(r.session_id, r.sub) for r in self.live.attendance(course) if r.minutes > 0}
+        for record in held:
+            playable = [
+                r
+                for r in self.live.recordings(course, record.id)
+                if r.kind in ("video", "audio") and r.play_url
+            ]
+            if not playable:
+                continue
+            missed = tuple(p.sub for p in people if (record.id, p.sub) not in present)
+            yield PlannedEvent(
+                event=f"recording:{record.id}",
+                version=record.start_utc.isoformat(),
+                moment=record.end_utc,
+                offsets=_AT_ONCE,
+                context=RecordingReady(
+                    recipient_name=_PLACEHOLDER, course_title=course.title[:200],
+                    session_title=record.title[:200], recording_url=playable[0].play_url,
+                ),
+                recipients=missed,
+                expires=self.catch_up,
+            )  # fmt: skip
+
+    def personalise(self, course: Course, intent: ReminderIntent) -> ReminderIntent | None:
+        """A sitting's reminder gets the learner's own join link; none while the sitting's item
+        is locked for them (they could not join)."""
+        context = intent.context
+        if self.live is None or not isinstance(context, SessionStarting):
+            return intent
+        session_id = intent.event.removeprefix("session:")
+        try:
+            url = self.live.join_link(course, session_id, intent.recipient)
+        except BlendkitError:
+            return None
+        return _with_context(intent, context.model_copy(update={"join_url": url}))
+
+    # --- once a day -------------------------------------------------------------------------
+
+    def daily(self, course: Course, now: datetime) -> list[ReminderIntent]:
+        """At-risk nudges for learners who are behind and each instructor's digest, keyed by
+        the day (sent once a day however often the planner runs)."""
+        day = now.astimezone(UTC).date()
+        flagged = risks(self.courses, course, now)
+        intents: list[ReminderIntent] = []
+        for entry in flagged:
+            person = entry.learner
+            nudge = self._nudge(course, person, entry.signals, now)
+            if nudge is not None:
+                intents.append(
+                    ReminderIntent(course.id, person.sub, f"at_risk:{day}", day.isoformat(),
+                                   "0", now, nudge)
+                )  # fmt: skip
+        instructors = [p for p in self.courses.enrolments(course) if "instructor" in p.roles]
+        if not instructors:
+            return intents
+        upcoming = tuple(
+            UpcomingSession(title=s.title[:200], starts=s.start_utc)
+            for s in (self.live.sessions(course) if self.live is not None else [])
+            if now < s.start_utc <= now + timedelta(days=7)
+        )
+        completions = _completions_since(self.courses, course, now - timedelta(days=1))
+        lines = tuple(
+            AtRiskLearner(name=r.learner.display_name[:200], reason=r.signals[0].reason[:300])
+            for r in flagged
+        )
+        for person in instructors:
+            digest = InstructorDigest(
+                recipient_name=person.display_name[:200], course_title=course.title[:200],
+                day=day, time_zone=person.time_zone, completions=completions, at_risk=lines,
+                upcoming=upcoming, course_url=self.links.course_url(course),
+            )  # fmt: skip
+            intents.append(
+                ReminderIntent(course.id, person.sub, f"digest:{day}", day.isoformat(), "0",
+                               now, digest)
+            )  # fmt: skip
+        return intents
+
+    def _nudge(
+        self, course: Course, person: Enrolment, signals: tuple[object, ...], now: datetime
+    ) -> AtRiskNudge | None:
+        result = self.courses.learner_path(course, person.sub, now)
+        nxt = next(
+            (s for s in result.items if s.state in ("available", "in_progress", "overdue")), None
+        )
+        if nxt is None:
+            return None
+        idle = [getattr(s, "details", {}).get("idle_days", 0) for s in signals]
+        return AtRiskNudge(
+            recipient_name=person.display_name[:200], course_title=course.title[:200],
+            next_item_title=(nxt.title or nxt.id)[:200],
+            next_item_url=self.links.item_url(course, nxt.id),
+            days_inactive=int(max(idle, default=0)),
+        )  # fmt: skip
+
+
+class _LearnerStates:
+    """Each learner's item states, worked out the first time an event that needs them is due:
+    who completed a deadline's item (no reminder), whose sitting item is locked (no recording:
+    they could not watch it)."""
+
+    def __init__(self, planner: ReminderPlanner, course: Course, now: datetime) -> None:
+        self.courses = planner.courses
+        self.live = planner.live
+        self.course = course
+        self.now = now
+        self._by_state: dict[tuple[str, str], set[str]] | None = None
+
+    def _with(self, state: str, item: str | None) -> Collection[str]:
+        if item is None:
+            return ()
+        if self._by_state is None:
+            self._by_state = {}
+            for person in self.courses.enrolments(self.course, learners_only=True):
+                result = self.courses.learner_path(self.course, person.sub, self.now)
+                for status in result.items:
+                    self._by_state.setdefault((status.state, status.id), set()).add(person.sub)
+        return self._by_state.get((state, item), set())
+
+    def skip(self, event: PlannedEvent) -> Collection[str]:
+        kind, _, ref = event.event.partition(":")
+        if kind == "deadline":
+            return self._with("completed", ref)
+        if kind == "recording" and self.live is not None:
+            return self._with("locked", self.live.session(self.course, ref).item)
+        return ()
+
+
+def _with_context(intent: ReminderIntent, context: MessageContext) -> ReminderIntent:
+    return replace(intent, context=context)
+
+
+def _completions_since(courses: CourseService, course: Course, since: datetime) -> int:
+    return sum(
+        1
+        for r in courses.records(course, kind="completion")
+        if (r.recorded_at if r.recorded_at.tzinfo else r.recorded_at.replace(tzinfo=UTC)) >= since
+    )
