@@ -33,6 +33,18 @@ from blendkit.courses._models import (
     TimeZoneSource,
     UnmatchedRow,
 )
+from blendkit.courses._poll_models import (
+    BoardQuestion,
+    ParticipationReport,
+    ParticipationSource,
+    Poll,
+    PollKind,
+    PollResults,
+    ProviderPollAnswer,
+    ProviderQuestion,
+)
+from blendkit.courses._polls import AnswerOutcome, LivePolls
+from blendkit.courses._qa import QuestionBoard
 from blendkit.courses._quiz import (
     QUIZ_INVALID,
     Question,
@@ -48,8 +60,10 @@ from blendkit.courses._session_hours import SessionHours
 from blendkit.courses._tenancy import CourseAssignments, activity_key
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
+    "AnswerOutcome",
     "AttendancePoint",
     "AttendanceRow",
+    "BoardQuestion",
     "Course",
     "CourseAssignments",
     "CourseService",
@@ -60,11 +74,20 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "GradeRecord",
     "GradeReport",
     "LearnerRisk",
+    "LivePolls",
     "LiveSessionRecord",
     "LiveSessionService",
     "OverrideRecord",
+    "ParticipationReport",
+    "ParticipationSource",
+    "Poll",
+    "PollKind",
+    "PollResults",
+    "ProviderPollAnswer",
+    "ProviderQuestion",
     "QUIZ_INVALID",
     "Question",
+    "QuestionBoard",
     "Quiz",
     "QuizResult",
     "RecordOutcome",

@@ -11,7 +11,14 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
-from blendkit.courses import CourseService, LiveSessionService, SessionHours, StoreEventLedger
+from blendkit.courses import (
+    CourseService,
+    LivePolls,
+    LiveSessionService,
+    QuestionBoard,
+    SessionHours,
+    StoreEventLedger,
+)
 from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
@@ -39,6 +46,8 @@ class Services:
     ledger: StoreEventLedger
     registry: StorePlatformRegistry
     hours: SessionHours
+    polls: LivePolls
+    board: QuestionBoard
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -72,10 +81,12 @@ def create_app(
     ``migrate`` (default: unless ``[tool] environment`` is production) upgrades the database
     schema first; production runs ``blendkit db upgrade`` before starting the app.
     """
+    # its routes join the learner and instructor blueprints before they are registered
     from blendkit_examples.flask_app import (
         admin,
         instructor,
         learner,
+        live_pages,  # noqa: F401
         pages,
         path_pages,
         series_pages,
@@ -131,6 +142,8 @@ def create_app(
         ledger=StoreEventLedger(state.store),
         registry=StorePlatformRegistry(state.store),
         hours=SessionHours(state.store),
+        polls=(polls := LivePolls(courses)),
+        board=QuestionBoard(polls),
     )
 
     @bk.on_launch

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from blendkit.courses import ProviderPollAnswer, ProviderQuestion
 from blendkit.errors import ConfigError, NotFound, ProviderAuthError, ProviderError
 from blendkit.http import Fence
 from blendkit.sessions import (
@@ -44,7 +45,13 @@ from blendkit_zoom._convert import (
     zoom_time,
 )
 from blendkit_zoom._ids import is_numeric_meeting_id, meeting_path_segment
-from blendkit_zoom._polls import PollAnswer, QuestionAsked, poll_answers, questions_asked
+from blendkit_zoom._polls import (
+    PollAnswer,
+    QuestionAsked,
+    as_participation,
+    poll_answers,
+    questions_asked,
+)
 from blendkit_zoom._settings import ZoomSettings
 from blendkit_zoom._webhook import ZoomWebhookVerifier
 
@@ -287,6 +294,16 @@ class ZoomProvider:
             if body is not None:
                 found.extend(questions_asked(meeting_id, body))
         return found
+
+    def participation(
+        self, meeting_id: str, occurrence_id: str | None = None
+    ) -> tuple[list[ProviderPollAnswer], list[ProviderQuestion]]:
+        """Poll answers and Q&A questions as blendkit's provider-neutral values, for
+        :meth:`blendkit.courses.LivePolls.import_provider` (the ``ParticipationSource`` hook)."""
+        return as_participation(
+            self.poll_answers(meeting_id, occurrence_id),
+            self.questions_asked(meeting_id, occurrence_id),
+        )
 
     # --- internals -------------------------------------------------------------------------------
 
