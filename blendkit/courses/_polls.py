@@ -187,7 +187,6 @@ class LivePolls:
     def answer(self, course: Course, poll_id: str, sub: str, raw: JsonValue) -> AnswerOutcome:
         """Keep ``sub``'s answer (replacing theirs while the poll is open) and record the first
         one as evidence about the session's item, with its statement, in one transaction."""
-        actor = self.actor(course, sub)
         now = self.courses.clock()
         with self.store.transaction() as s:
             poll = self._poll(s, course, poll_id)
@@ -212,17 +211,20 @@ class LivePolls:
                     .values(answer=stored, answered_at=now)
                 )
             session = self.session_row(s, course, poll.session_id)
-            statement = self._statement(course, poll, session, actor, value, now)
             outcome = None
             if first is not None and session.item is not None:
                 outcome = self.courses.record(
                     course,
                     sub,
                     PollAnswered(item=session.item, poll=poll.id, at=now),
-                    statements=lambda _actor, _key: [statement],
+                    statements=lambda actor, _key: [
+                        self._statement(course, poll, session, actor, value, now)
+                    ],
                     session=s,
                 )
             else:
+                actor = self.actor(course, sub)
+                statement = self._statement(course, poll, session, actor, value, now)
                 self.courses.outbox.emit([statement], session=s)
             self.bump(s, course, poll.session_id)
         return AnswerOutcome(replaced=first is None, outcome=outcome)

@@ -18,6 +18,7 @@ from blendkit.courses._poll_models import BoardQuestion
 from blendkit.courses._polls import LivePolls
 from blendkit.errors import CourseInputInvalid, CoursesError, NotFound
 from blendkit.progression import QuestionRaised
+from blendkit.store._tables_courses import course_enrolments
 from blendkit.store._tables_polls import poll_boards, poll_questions, poll_votes
 from blendkit.xapi import Agent, Statement, question_posted
 
@@ -152,13 +153,23 @@ class QuestionBoard:
                     .where(poll_questions.c.session_id == session_id, poll_votes.c.sub == viewer)
                 ).scalars()
             )
-        names = {p.sub: p.name or p.sub for p in self.courses.enrolments(course)}
-        shown = [r for r in rows if staff or not r.hidden or r.sub == viewer]
+            shown = [r for r in rows if staff or not r.hidden or r.sub == viewer]
+            askers = {r.sub for r in shown if staff or not r.anonymous or r.sub == viewer}
+            names = dict(
+                s.execute(
+                    select(course_enrolments.c.sub, course_enrolments.c.name).where(
+                        course_enrolments.c.course_id == course.id,
+                        course_enrolments.c.sub.in_(sorted(askers)),
+                    )
+                ).all()
+                if askers
+                else []
+            )
         shown.sort(key=lambda r: (not r.pinned, -r.upvotes, r.asked_at, r.id))
         return [
             BoardQuestion(
                 id=r.id, text=r.text,
-                author=names.get(r.sub, r.sub) if staff or not r.anonymous or r.sub == viewer
+                author=(names.get(r.sub) or r.sub) if staff or not r.anonymous or r.sub == viewer
                 else None,
                 anonymous=r.anonymous, mine=r.sub == viewer, upvotes=r.upvotes,
                 upvoted=r.id in voted, hidden=r.hidden, pinned=r.pinned, answer=r.answer,
