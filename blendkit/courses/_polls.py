@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import JsonValue
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from blendkit.courses._models import Course, RecordOutcome
 from blendkit.courses._poll_models import (
@@ -45,6 +45,27 @@ from blendkit.xapi import Agent, Statement, lti_actor, poll_answered
 
 __all__ = ["AnswerOutcome", "LivePolls"]
 
+# Built once: an answer runs each of them (no per-request statement compilation).
+_SESSION = select(course_sessions.c.id, course_sessions.c.item, course_sessions.c.title).where(
+    course_sessions.c.id == bindparam("session_id"),
+    course_sessions.c.course_id == bindparam("course_id"),
+)
+_POLL = select(poll_polls).where(
+    poll_polls.c.id == bindparam("poll_id"), poll_polls.c.course_id == bindparam("course_id")
+)
+_BUMP = (
+    update(poll_boards)
+    .where(poll_boards.c.session_id == bindparam("board"))
+    .values(version=poll_boards.c.version + 1)
+)
+_REANSWER = (
+    update(poll_answers)
+    .where(
+        poll_answers.c.poll_id == bindparam("answered_poll"), poll_answers.c.sub == bindparam("by")
+    )
+    .values(answer=bindparam("new_answer"), answered_at=bindparam("new_at"))
+)
+
 
 @dataclass(frozen=True)
 class AnswerOutcome:
@@ -61,16 +82,16 @@ class LivePolls:
     def __init__(self, courses: CourseService) -> None:
         self.courses = courses
         self.store = courses.store
+        self._insert_board = self.store.insert_ignoring_conflicts(poll_boards, "session_id")
+        self._insert_answer = self.store.insert_ignoring_conflicts(
+            poll_answers, "poll_id", "sub"
+        ).returning(poll_answers.c.id)
 
     # --- sessions and the change counter ------------------------------------------------------
 
     def session_row(self, s: Connection, course: Course, session_id: str) -> Any:
         """The session's row (``NotFound`` unless it belongs to ``course``)."""
-        row = s.execute(
-            select(course_sessions.c.id, course_sessions.c.item, course_sessions.c.title).where(
-                course_sessions.c.id == session_id, course_sessions.c.course_id == course.id
-            )
-        ).first()
+        row = s.execute(_SESSION, {"session_id": session_id, "course_id": course.id}).first()
         if row is None:
             raise NotFound(f"live session {session_id!r} is not part of {course.title!r}")
         return row
@@ -78,16 +99,13 @@ class LivePolls:
     def bump(self, s: Connection, course: Course, session_id: str) -> None:
         """Count one change of the session's polls or board (run last: the row lock is held
         until commit, so concurrent answers queue only for this one short update)."""
+        if s.execute(_BUMP, {"board": session_id}).rowcount:
+            return
         s.execute(
-            self.store.insert_ignoring_conflicts(poll_boards, "session_id").values(
-                session_id=session_id, course_id=course.id, version=0, qa_open=True
-            )
+            self._insert_board,
+            {"session_id": session_id, "course_id": course.id, "version": 1, "qa_open": True},
         )
-        s.execute(
-            update(poll_boards)
-            .where(poll_boards.c.session_id == session_id)
-            .values(version=poll_boards.c.version + 1)
-        )
+        s.execute(_BUMP, {"board": session_id})  # a board made meanwhile by another request
 
     def version(self, course: Course, session_id: str) -> int:
         """The session's change counter: equal numbers mean nothing changed (0: never used).
@@ -199,16 +217,14 @@ class LivePolls:
             value = check_answer(poll, raw)
             stored = json.dumps(value)
             first = s.execute(
-                self.store.insert_ignoring_conflicts(poll_answers, "poll_id", "sub")
-                .values(poll_id=poll.id, course_id=course.id, sub=sub, answer=stored,
-                        answered_at=now)
-                .returning(poll_answers.c.id)
+                self._insert_answer,
+                {"poll_id": poll.id, "course_id": course.id, "sub": sub, "answer": stored,
+                 "answered_at": now},
             ).first()  # fmt: skip
             if first is None:
                 s.execute(
-                    update(poll_answers)
-                    .where(poll_answers.c.poll_id == poll.id, poll_answers.c.sub == sub)
-                    .values(answer=stored, answered_at=now)
+                    _REANSWER,
+                    {"answered_poll": poll.id, "by": sub, "new_answer": stored, "new_at": now},
                 )
             session = self.session_row(s, course, poll.session_id)
             outcome = None
