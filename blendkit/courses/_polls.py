@@ -83,6 +83,9 @@ class LivePolls:
         self.courses = courses
         self.store = courses.store
         self._insert_board = self.store.insert_ignoring_conflicts(poll_boards, "session_id")
+        # Aggregated results per (course, session), valid while the session's counter stands:
+        # every open page reads them, and one aggregation per change and process is enough.
+        self._results: dict[tuple[int, str], tuple[int, list[PollResults]]] = {}
         self._insert_answer = self.store.insert_ignoring_conflicts(
             poll_answers, "poll_id", "sub"
         ).returning(poll_answers.c.id)
@@ -294,20 +297,29 @@ class LivePolls:
         return aggregate(poll, [json.loads(r.answer) for r in rows])
 
     def session_results(self, course: Course, session_id: str) -> list[PollResults]:
-        """Results of every poll of the session, in the order of :meth:`polls`."""
+        """Results of every poll of the session, in the order of :meth:`polls` (aggregated once
+        per change of the session's counter in this process)."""
+        key = (course.id, session_id)
+        version = self.version(course, session_id)
+        cached = self._results.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         polls = self.polls(course, session_id)
-        if not polls:
-            return []
         by_poll: dict[str, list[JsonValue]] = {p.id: [] for p in polls}
-        with self.store.transaction() as s:
-            rows = s.execute(
-                select(poll_answers.c.poll_id, poll_answers.c.answer)
-                .where(poll_answers.c.poll_id.in_(list(by_poll)))
-                .order_by(poll_answers.c.answered_at.desc(), poll_answers.c.id.desc())
-            ).all()
-        for row in rows:
-            by_poll[row.poll_id].append(json.loads(row.answer))
-        return [aggregate(p, by_poll[p.id]) for p in polls]
+        if polls:
+            with self.store.transaction() as s:
+                rows = s.execute(
+                    select(poll_answers.c.poll_id, poll_answers.c.answer)
+                    .where(poll_answers.c.poll_id.in_(list(by_poll)))
+                    .order_by(poll_answers.c.answered_at.desc(), poll_answers.c.id.desc())
+                ).all()
+            for row in rows:
+                by_poll[row.poll_id].append(json.loads(row.answer))
+        results = [aggregate(p, by_poll[p.id]) for p in polls]
+        if len(self._results) > 512:
+            self._results.clear()
+        self._results[key] = (version, results)
+        return results
 
     # --- provider reports ---------------------------------------------------------------------
 
