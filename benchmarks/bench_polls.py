@@ -219,9 +219,12 @@ def main() -> None:
         teacher = launches["teacher"]
         state = f"/teach/sessions/{session}/live/state?launch={teacher}"
         # The console is one instructor's browser: one request at a time.
+        cpu3 = _server_cpu_seconds(server.pid)
         results = _phase(port, [Request("GET", state)] * args.reads, 1)
+        cpu4 = _server_cpu_seconds(server.pid)
         tag = results["tags"][-1]
         idle = _phase(port, [Request("GET", state, {"If-None-Match": tag})] * args.reads, 1)
+        cpu5 = _server_cpu_seconds(server.pid)
         # Every learner's open page polls too: the idle 304s many pages make at once.
         crowd = _phase(
             port, [Request("GET", state, {"If-None-Match": tag})] * args.reads, args.concurrency
@@ -240,6 +243,8 @@ def main() -> None:
             "server_cpu_ms_per_answer": round(1000 * (cpu1 - cpu0) / args.learners, 2),
             "server_cpu_ms_per_peer": round(1000 * (cpu2 - cpu1) / args.learners, 2),
             "result_page": {k: v for k, v in results.items() if k != "tags"},
+            "server_cpu_ms_per_result_page": round(1000 * (cpu4 - cpu3) / args.reads, 2),
+            "server_cpu_ms_per_idle_304": round(1000 * (cpu5 - cpu4) / args.reads, 2),
             "idle_poll_304": {k: v for k, v in idle.items() if k != "tags"},
             "idle_poll_304_crowd": {k: v for k, v in crowd.items() if k != "tags"},
             "targets": {"answers_within_s": 10, "result_p99_ms": 100},
