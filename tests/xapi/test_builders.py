@@ -113,18 +113,14 @@ def _catalogue() -> dict[str, tuple[Statement, str | None]]:
         ),
         "module completed": (f.module("completed", a, module_id="m2", course_id="c-1"), None),
         "voided": (f.voiding(a, uuid.UUID("0b2a962f-88b5-41c2-927d-72c1079f540b")), None),
-        **{
-            f"poll answered ({kind})": (
-                poll_answered(
-                    f, a, course_id="c-1", session_id="s-1", poll_id="p-1", question="Pace?",
-                    kind=kind, options=("slow", "fine"), response=response, at=T0,
-                    session_name="Week 1",
-                ),
-                None,
-            )
-            for kind, response in (("single", "1"), ("multi", "0[,]1"), ("rating", "4"),
-                                   ("text", "fine"))
-        },
+        "poll answered": (
+            poll_answered(
+                f, a, course_id="c-1", session_id="s-1", poll_id="p-1", question="Topics?",
+                kind="multi", options=("cells", "energy"), response="0[,]1", at=T0,
+                session_name="Week 1",
+            ),
+            None,
+        ),
         "question asked": (
             question_posted(f, a, action="asked", course_id="c-1", session_id="s-1",
                             question_id="q-1", text="Why?", at=T0),
