@@ -36,12 +36,9 @@ from blendkit.courses._models import (
 from blendkit.courses._poll_models import (
     BoardQuestion,
     ParticipationReport,
-    ParticipationSource,
     Poll,
     PollKind,
     PollResults,
-    ProviderPollAnswer,
-    ProviderQuestion,
 )
 from blendkit.courses._polls import AnswerOutcome, LivePolls
 from blendkit.courses._qa import QuestionBoard
@@ -79,12 +76,9 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "LiveSessionService",
     "OverrideRecord",
     "ParticipationReport",
-    "ParticipationSource",
     "Poll",
     "PollKind",
     "PollResults",
-    "ProviderPollAnswer",
-    "ProviderQuestion",
     "QUIZ_INVALID",
     "Question",
     "QuestionBoard",

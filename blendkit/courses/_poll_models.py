@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -18,9 +18,6 @@ __all__ = [
     "PollResults",
     "PollState",
     "ParticipationReport",
-    "ParticipationSource",
-    "ProviderPollAnswer",
-    "ProviderQuestion",
     "RATING_SCALE",
     "TEXT_CAP",
     "aggregate",
@@ -94,25 +91,6 @@ class BoardQuestion(BaseModel):
     asked_at: datetime
 
 
-class ProviderPollAnswer(BaseModel):
-    """A poll answer a meeting provider reported (Zoom's poll report), matched by e-mail."""
-
-    model_config = _FROZEN
-
-    email: str | None
-    poll_key: str = Field(min_length=1, description="the provider's poll id (or question)")
-    answered_at: datetime | None = None
-
-
-class ProviderQuestion(BaseModel):
-    """A question a meeting provider reported from its Q&A (Zoom's Q&A report)."""
-
-    model_config = _FROZEN
-
-    email: str | None
-    question: str = Field(min_length=1)
-
-
 class ParticipationReport(BaseModel):
     """What an import of a provider's poll and Q&A reports turned into evidence."""
 
@@ -125,18 +103,6 @@ class ParticipationReport(BaseModel):
     unmatched: tuple[str, ...] = Field(
         default=(), description="e-mails (or '(no e-mail)') no enrolment could be tied to"
     )
-
-
-@runtime_checkable
-class ParticipationSource(Protocol):
-    """A meeting provider that reports poll answers and Q&A of a past meeting (Zoom does;
-    Microsoft Graph has no such data for Teams meetings)."""
-
-    def participation(
-        self, meeting_id: str, occurrence_id: str | None = None
-    ) -> tuple[list[ProviderPollAnswer], list[ProviderQuestion]]:
-        """The meeting's poll answers and questions, in blendkit's provider-neutral values."""
-        ...
 
 
 def check_answer(poll: Poll, raw: JsonValue) -> JsonValue:

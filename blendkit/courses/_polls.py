@@ -25,12 +25,9 @@ from blendkit.courses._models import Course, RecordOutcome
 from blendkit.courses._poll_models import (
     TEXT_CAP,
     ParticipationReport,
-    ParticipationSource,
     Poll,
     PollKind,
     PollResults,
-    ProviderPollAnswer,
-    ProviderQuestion,
     aggregate,
     as_poll,
     check_answer,
@@ -38,7 +35,12 @@ from blendkit.courses._poll_models import (
 from blendkit.courses._service import CourseService
 from blendkit.errors import CourseInputInvalid, CoursesError, NotFound
 from blendkit.progression import PollAnswered, QuestionRaised
-from blendkit.sessions import normalise_email
+from blendkit.sessions import (
+    ParticipationSource,
+    ProviderPollAnswer,
+    ProviderQuestion,
+    normalise_email,
+)
 from blendkit.store._tables_courses import course_sessions
 from blendkit.store._tables_polls import poll_answers, poll_boards, poll_polls
 from blendkit.xapi import Agent, Statement, lti_actor, poll_answered

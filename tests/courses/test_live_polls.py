@@ -15,8 +15,6 @@ from blendkit.courses import (
     Enrolment,
     LivePolls,
     LiveSessionService,
-    ProviderPollAnswer,
-    ProviderQuestion,
     QuestionBoard,
 )
 from blendkit.progression import (
@@ -27,7 +25,7 @@ from blendkit.progression import (
     Path,
     PollsAnsweredCondition,
 )
-from blendkit.sessions import FakeMeetingProvider
+from blendkit.sessions import FakeMeetingProvider, ProviderPollAnswer, ProviderQuestion
 from blendkit.store import Store
 from blendkit.store._tables_polls import poll_answers
 from blendkit.store._tables_xapi import xapi_outbox

@@ -9,7 +9,7 @@ from typing import Any
 
 from blendkit_zoom import ZoomProvider
 
-from blendkit.courses import ParticipationSource
+from blendkit.sessions import ParticipationSource
 from tests.fence import public_fence
 from tests.plugins.vendor_contract import Recorder, validate_exchanges
 from tests.plugins.zoom_data import START, UUID_WITH_SLASHES, weekly_spec, zoom_settings

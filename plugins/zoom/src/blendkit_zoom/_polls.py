@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from blendkit.courses import ProviderPollAnswer, ProviderQuestion
+from blendkit.sessions import ProviderPollAnswer, ProviderQuestion
 from blendkit_zoom._convert import parse_time
 
 __all__ = [

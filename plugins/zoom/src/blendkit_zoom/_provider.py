@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 import httpx
 
-from blendkit.courses import ProviderPollAnswer, ProviderQuestion
 from blendkit.errors import ConfigError, NotFound, ProviderAuthError, ProviderError
 from blendkit.http import Fence
 from blendkit.sessions import (
@@ -26,6 +25,8 @@ from blendkit.sessions import (
     Occurrence,
     ParticipantRecord,
     ProviderMeeting,
+    ProviderPollAnswer,
+    ProviderQuestion,
     Recording,
     SessionSpec,
     WebhookRequest,
