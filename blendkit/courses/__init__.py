@@ -33,6 +33,15 @@ from blendkit.courses._models import (
     TimeZoneSource,
     UnmatchedRow,
 )
+from blendkit.courses._poll_models import (
+    BoardQuestion,
+    ParticipationReport,
+    Poll,
+    PollKind,
+    PollResults,
+)
+from blendkit.courses._polls import AnswerOutcome, LivePolls
+from blendkit.courses._qa import QuestionBoard
 from blendkit.courses._quiz import (
     QUIZ_INVALID,
     Question,
@@ -51,8 +60,10 @@ from blendkit.courses._session_hours import SessionHours
 from blendkit.courses._tenancy import CourseAssignments, activity_key
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
+    "AnswerOutcome",
     "AttendancePoint",
     "AttendanceRow",
+    "BoardQuestion",
     "Course",
     "CourseAssignments",
     "CourseService",
@@ -63,11 +74,17 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "GradeRecord",
     "GradeReport",
     "LearnerRisk",
+    "LivePolls",
     "LiveSessionRecord",
     "LiveSessionService",
     "OverrideRecord",
+    "ParticipationReport",
+    "Poll",
+    "PollKind",
+    "PollResults",
     "QUIZ_INVALID",
     "Question",
+    "QuestionBoard",
     "Quiz",
     "QuizResult",
     "RecordOutcome",

@@ -90,10 +90,20 @@ class QuietHours:
     def ends_after(self, now: datetime, zone: ZoneInfo) -> datetime | None:
         """None when ``now`` is not quiet in ``zone``; else the first instant (UTC) after
         ``now`` at which the local time is out of the window."""
+        if not self.contains(_local_wall(now, zone)[1]):
+            return None
+        for _ in range(3):
+            end = self._stretch_end(now, zone)
+            if not self.contains(_local_wall(end, zone)[1]):
+                return end
+            # A spring-forward change skipped every waking minute of that day (awake only
+            # 00:00-00:15, clocks jump 00:00 -> 01:00): quiet until the next day's end.
+            now = end
+        raise AssertionError("quiet hours end within three days")  # pragma: no cover
+
+    def _stretch_end(self, now: datetime, zone: ZoneInfo) -> datetime:
         local = now.astimezone(zone)
         wall = local.time().replace(tzinfo=None)
-        if not self.contains(wall):
-            return None
         day = local.date()
         if self.start > self.end and wall >= self.start:
             day += timedelta(days=1)
@@ -105,4 +115,26 @@ class QuietHours:
             for moment in instants_at(day + timedelta(days=offset), self.end, zone)
             if moment > now
         ]
-        return ahead[0]
+        end = ahead[0]
+        # A fall-back change inside the stretch can turn the clock back out of the window
+        # (quiet from 02:15, clocks go from 03:00 back to 02:00): the stretch ends there.
+        change = _offset_change(now, end, zone)
+        if change is not None and not self.contains(_local_wall(change, zone)[1]):
+            return change
+        return end
+
+
+def _offset_change(after: datetime, before: datetime, zone: ZoneInfo) -> datetime | None:
+    """The first instant in (``after``, ``before``) with the zone's offset at ``before``, when
+    the offset changes between them (at most once: no zone changes twice in a day)."""
+    if after.astimezone(zone).utcoffset() == before.astimezone(zone).utcoffset():
+        return None
+    old = after.astimezone(zone).utcoffset()
+    low, high = after, before
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == old:
+            low = middle
+        else:
+            high = middle
+    return high.replace(microsecond=0)

@@ -67,7 +67,9 @@ from blendkit.progression._evidence import (
     Override,
     OverrideAdded,
     PeerReviewGiven,
+    PollAnswered,
     ProfileSet,
+    QuestionRaised,
     RecordingWatched,
     RoleGranted,
     ScoreRecorded,
@@ -85,6 +87,7 @@ from blendkit.progression._leaves import (
 )
 from blendkit.progression._moodle import MoodleIds, export_moodle, import_moodle
 from blendkit.progression._pacing import RiskPolicy, Signal, at_risk
+from blendkit.progression._participation import AskedQuestionCondition, PollsAnsweredCondition
 from blendkit.progression._path import Item, ItemKind, MasteryRange, MasteryRule, Module, Path
 from blendkit.progression._replay import Replay, TimedPiece, replay, state_changes
 from blendkit.progression._templates import (
@@ -103,6 +106,7 @@ __all__ = [
     "ActivitySeen",
     "AllOf",
     "AnyOf",
+    "AskedQuestionCondition",
     "Attempt",
     "AttendanceRecord",
     "AttendanceRecorded",
@@ -144,8 +148,11 @@ __all__ = [
     "PathResult",
     "PeerReviewGiven",
     "PeerReviewsCondition",
+    "PollAnswered",
+    "PollsAnsweredCondition",
     "ProfileCondition",
     "ProfileSet",
+    "QuestionRaised",
     "Reason",
     "RecordingWatched",
     "RelativeDateCondition",

@@ -31,6 +31,7 @@ ItemState = Literal["locked", "available", "in_progress", "completed", "overdue"
 STATE_NAMES: tuple[ItemState, ...] = ("locked", "available", "in_progress", "completed", "overdue")
 _FACT_NAMES = {
     "best", "latest", "avg", "comp", "att_min", "att_pct", "rec", "vid", "views", "rev",
+    "polls", "asked", "upvoted",
     "groups", "groupings", "roles", "profile", "enrol", "enrol_end", "ext", "unlocked",
     "waived", "active", "kept",
 }  # fmt: skip

@@ -38,7 +38,9 @@ __all__ = [
     "Override",
     "OverrideAdded",
     "PeerReviewGiven",
+    "PollAnswered",
     "ProfileSet",
+    "QuestionRaised",
     "RecordingWatched",
     "RoleGranted",
     "ScoreRecorded",
@@ -110,6 +112,15 @@ class Evidence(BaseModel):
     videos: dict[str, Percent] = Field(default_factory=dict)
     views: dict[str, UtcDatetime] = Field(default_factory=dict)
     peer_reviews: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    polls: dict[str, frozenset[str]] = Field(
+        default_factory=dict, description="per live-session item, the polls answered"
+    )
+    asked: dict[str, frozenset[str]] = Field(
+        default_factory=dict, description="per live-session item, the questions asked"
+    )
+    upvoted: dict[str, frozenset[str]] = Field(
+        default_factory=dict, description="per live-session item, the questions upvoted"
+    )
     groups: frozenset[str] = frozenset()
     groupings: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
@@ -293,6 +304,53 @@ class PeerReviewGiven(_Piece):
         return self.at
 
 
+class PollAnswered(_Piece):
+    """The learner answered a poll of a live session (each poll counts once, however often the
+    answer is changed)."""
+
+    kind: Literal["poll"] = "poll"
+    item: str
+    poll: str = Field(min_length=1)
+    at: UtcDatetime | None = None
+
+    def index_keys(self) -> tuple[str, ...]:
+        return (f"poll:{self.item}", f"active:{self.item}")
+
+    def merge(self, evidence: Evidence) -> dict[str, object]:
+        old = evidence.polls.get(self.item, frozenset())
+        if self.poll in old:
+            return {}
+        return {"polls": {**evidence.polls, self.item: old | {self.poll}}}
+
+    def activity_at(self) -> UtcDatetime | None:
+        return self.at
+
+
+class QuestionRaised(_Piece):
+    """The learner asked a question on a live session's Q&A board, or upvoted one (each
+    question counts once per action)."""
+
+    kind: Literal["question"] = "question"
+    item: str
+    question: str = Field(min_length=1)
+    action: Literal["asked", "upvoted"] = "asked"
+    at: UtcDatetime | None = None
+
+    def index_keys(self) -> tuple[str, ...]:
+        return (f"qa:{self.item}", f"active:{self.item}")
+
+    def merge(self, evidence: Evidence) -> dict[str, object]:
+        field = "asked" if self.action == "asked" else "upvoted"
+        current: dict[str, frozenset[str]] = getattr(evidence, field)
+        old = current.get(self.item, frozenset())
+        if self.question in old:
+            return {}
+        return {field: {**current, self.item: old | {self.question}}}
+
+    def activity_at(self) -> UtcDatetime | None:
+        return self.at
+
+
 class GroupJoined(_Piece):
     """The learner joined a group."""
 
@@ -411,6 +469,8 @@ EvidencePiece = Annotated[
     | VideoWatched
     | ItemViewed
     | PeerReviewGiven
+    | PollAnswered
+    | QuestionRaised
     | GroupJoined
     | GroupingJoined
     | RoleGranted
@@ -424,8 +484,11 @@ EvidencePiece = Annotated[
 """One new piece of evidence (discriminated by ``kind``)."""
 
 GATED_KINDS: frozenset[str] = frozenset(
-    {"score", "completion", "attendance", "recording", "video", "view", "peer_review"}
-)
+    {
+        "score", "completion", "attendance", "recording", "video", "view", "peer_review",
+        "poll", "question",
+    }
+)  # fmt: skip
 """Kinds of pieces that are the learner's work on one item: admitted only while it is open."""
 
 

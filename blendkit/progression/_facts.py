@@ -23,6 +23,7 @@ class Facts:
 
     __slots__ = (
         "active",
+        "asked",
         "att_min",
         "att_pct",
         "avg",
@@ -40,12 +41,14 @@ class Facts:
         "latest",
         "latest_at",
         "overrides",
+        "polls",
         "profile",
         "rec",
         "rev",
         "roles",
         "total",
         "unlocked",
+        "upvoted",
         "vid",
         "views",
         "waived",
@@ -66,6 +69,9 @@ class Facts:
         self.vid: dict[str, float] = {}
         self.views: dict[str, float] = {}
         self.rev: dict[str, int] = {}
+        self.polls: dict[str, set[str]] = {}
+        self.asked: dict[str, set[str]] = {}
+        self.upvoted: dict[str, set[str]] = {}
         self.groups: set[str] = set()
         self.groupings: set[str] = set()
         self.roles: set[str] = set()
@@ -109,6 +115,9 @@ class Facts:
         facts.vid = dict(evidence.videos)
         facts.views = {k: v.timestamp() for k, v in evidence.views.items()}
         facts.rev = dict(evidence.peer_reviews)
+        facts.polls = {k: set(v) for k, v in evidence.polls.items()}
+        facts.asked = {k: set(v) for k, v in evidence.asked.items()}
+        facts.upvoted = {k: set(v) for k, v in evidence.upvoted.items()}
         facts.groups = set(evidence.groups)
         facts.groupings = set(evidence.groupings)
         facts.roles = set(evidence.roles)
@@ -130,6 +139,9 @@ class Facts:
             | set(evidence.videos)
             | set(evidence.views)
             | set(evidence.peer_reviews)
+            | set(evidence.polls)
+            | set(evidence.asked)
+            | set(evidence.upvoted)
         )
         return facts
 
@@ -184,6 +196,11 @@ class Facts:
         elif kind == "peer_review":
             i = piece.item  # type: ignore[union-attr]
             self.rev[i] = self.rev.get(i, 0) + piece.count  # type: ignore[union-attr]
+        elif kind == "poll":
+            self.polls.setdefault(piece.item, set()).add(piece.poll)  # type: ignore[union-attr]
+        elif kind == "question":
+            raised = self.asked if piece.action == "asked" else self.upvoted  # type: ignore[union-attr]
+            raised.setdefault(piece.item, set()).add(piece.question)  # type: ignore[union-attr]
         elif kind == "group":
             self.groups.add(piece.group)  # type: ignore[union-attr]
         elif kind == "grouping":

@@ -60,6 +60,11 @@ from blendkit.sessions._models import (
     UnmatchedReason,
     UtcDateTime,
 )
+from blendkit.sessions._participation import (
+    ParticipationSource,
+    ProviderPollAnswer,
+    ProviderQuestion,
+)
 from blendkit.sessions._plan_models import (
     WEEKDAY_NAMES,
     Availability,
@@ -114,7 +119,10 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "ParticipantJoined",
     "ParticipantLeft",
     "ParticipantRecord",
+    "ParticipationSource",
     "ProviderMeeting",
+    "ProviderPollAnswer",
+    "ProviderQuestion",
     "Recommendation",
     "Recording",
     "RecordingCompleted",

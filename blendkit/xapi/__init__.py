@@ -37,6 +37,7 @@ from blendkit.xapi._outbox import (
     OutboxCounters,
     OutboxStatus,
 )
+from blendkit.xapi._participation import poll_answered, question_posted
 from blendkit.xapi._tincan import from_tincan, to_tincan
 from blendkit.xapi._vocab import (
     ACTIVITY_STREAMS,
@@ -94,7 +95,9 @@ __all__ = [
     "iso_duration",
     "lti_actor",
     "parse_statement",
+    "poll_answered",
     "profile_category",
+    "question_posted",
     "statement_id",
     "to_tincan",
 ]

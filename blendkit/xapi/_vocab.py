@@ -187,6 +187,7 @@ class BLENDKIT:
     """blendkit's own terms, for events no published vocabulary covers (URN IRIs, stable)."""
 
     UNLOCKED: Final = _verb("urn:blendkit:xapi:verb:unlocked", "unlocked")
+    UPVOTED: Final = _verb("urn:blendkit:xapi:verb:upvoted", "upvoted")
     ATTENDED_SECONDS: Final = "urn:blendkit:xapi:extension:attended-seconds"
     EVENT: Final = "urn:blendkit:xapi:extension:event"
 

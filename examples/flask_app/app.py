@@ -13,7 +13,9 @@ from flask.typing import ResponseReturnValue
 from blendkit import Settings, Store, load_settings
 from blendkit.courses import (
     CourseService,
+    LivePolls,
     LiveSessionService,
+    QuestionBoard,
     ReminderSettings,
     SessionHours,
     StoreEventLedger,
@@ -48,6 +50,8 @@ class Services:
     hours: SessionHours
     reminders: ReminderSettings
     unsubscribe: UnsubscribeTokens
+    polls: LivePolls
+    board: QuestionBoard
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -81,10 +85,12 @@ def create_app(
     ``migrate`` (default: unless ``[tool] environment`` is production) upgrades the database
     schema first; production runs ``blendkit db upgrade`` before starting the app.
     """
+    # its routes join the learner and instructor blueprints before they are registered
     from blendkit_examples.flask_app import (
         admin,
         instructor,
         learner,
+        live_pages,  # noqa: F401
         notify_pages,
         pages,
         path_pages,
@@ -143,6 +149,8 @@ def create_app(
         hours=SessionHours(state.store),
         reminders=ReminderSettings(state.store),
         unsubscribe=UnsubscribeTokens(app.config["SECRET_KEY"]),
+        polls=(polls := LivePolls(courses)),
+        board=QuestionBoard(polls),
     )
 
     @bk.on_launch

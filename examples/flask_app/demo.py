@@ -31,7 +31,9 @@ from blendkit import AlreadyExists, Settings, Store
 from blendkit.courses import Enrolment
 from blendkit.lti import SERVER_DEFAULT_ZONE, Platform, Tenant, is_time_zone
 from blendkit.progression import (
+    Item,
     Path,
+    PollsAnsweredCondition,
     ScoreRecorded,
     VideoWatched,
     flipped_classroom,
@@ -265,6 +267,15 @@ def demo_path(now: datetime) -> Path:
         )
         for module in path.modules
     )
+    # Taking part in the live session's polls opens the class notes.
+    notes = Item(
+        id="class-notes", title="Class notes", kind="reading",
+        conditions=PollsAnsweredCondition(item="live-session", count=1),
+    )  # fmt: skip
+    modules = tuple(
+        m.model_copy(update={"items": (*m.items, notes)}) if m.id == "in-class" else m
+        for m in modules
+    )
     return path.model_copy(update={"modules": modules, "title": "Flipped classroom, week 1"})
 
 
@@ -366,7 +377,7 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
         )  # fmt: skip
     svc.hours.set(course, "demo-sam", "18:00-21:00")  # the planner keeps Sam to evenings
     live_item = next(i for i in course.path.items() if i.kind == "live_session")
-    svc.live.schedule(
+    week1 = svc.live.schedule(
         course, title="Week 1 live session", start_utc=live_item.starts_at,
         time_zone="Europe/London",
         duration_minutes=int(live_item.duration_minutes or 90), item=live_item.id,
@@ -423,6 +434,21 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
     }
     for sub, pieces in progress.items():
         svc.courses.record(course, sub, pieces)
+    _seed_polls(svc, course, week1.id)
+
+
+def _seed_polls(svc: t.Any, course: t.Any, session_id: str) -> None:
+    """An open warm-up poll Kofi answered, a rating poll in draft, and his question."""
+    warmup = svc.polls.create(
+        course, session_id, kind="single", question="Which topic should we start with?",
+        options=["Cell membranes", "Mitochondria", "Protein synthesis"],
+    )  # fmt: skip
+    svc.polls.set_state(course, warmup.id, "open")
+    svc.polls.answer(course, warmup.id, "demo-kofi", 1)
+    svc.polls.create(
+        course, session_id, kind="rating", question="How confident do you feel after the pre-work?"
+    )
+    svc.board.ask(course, session_id, "demo-kofi", "Will the slides be shared after class?")
 
 
 def serve(app: Flask, host: str, port: int) -> None:

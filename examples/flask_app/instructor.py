@@ -218,6 +218,8 @@ def import_session(session_id: str) -> ResponseReturnValue:
     svc = services()
     svc.live.import_attendance(current.course, session_id)
     svc.live.import_recordings(current.course, session_id)
+    if svc.live.session(current.course, session_id).item is not None:
+        svc.polls.import_from(current.course, session_id, svc.provider)  # Zoom polls and Q&A
     return redirect(link("instructor.session", session_id=session_id))
 
 

@@ -30,6 +30,8 @@ EXCLUDED: dict[str, str] = {
     "/demo-lms/auth": "auto-submitting launch form, replaced by the tool's page at once",
     "/demo-lms/jwks": "JSON key set of the demo LMS",
     "/demo-lms/media/lecture.wav": "the demo's audio file",
+    "/item/<item_id>/live/<session_id>/state": "JSON state the learner's poll page polls",
+    "/teach/sessions/<session_id>/live/state": "JSON state the instructor's poll console polls",
 }
 
 
@@ -60,6 +62,7 @@ def inventory(app: Any) -> list[Page]:
         tenant_key = svc.reminders.tenant_of(course.id) or ""
         unsubscribe = svc.unsubscribe.issue(course.id, tenant_key, "demo-mei")
     past = next(s for s in sessions if s.attendance_imported)
+    polled = next(s for s in sessions if s.item is not None)
     sitting = next(s for s in sessions if s.series_id is not None)
     pages = [
         Page("course path", "/course", "learner", "/course"),
@@ -85,6 +88,10 @@ def inventory(app: Any) -> list[Page]:
              f"/teach/sessions/{past.id}"),
         Page("session detail: sitting of a series", "/teach/sessions/<session_id>", "instructor",
              f"/teach/sessions/{sitting.id}"),
+        Page("poll console", "/teach/sessions/<session_id>/live", "instructor",
+             f"/teach/sessions/{polled.id}/live"),
+        Page("polls and questions", "/item/<item_id>/live/<session_id>", "learner",
+             f"/item/{polled.item}/live/{polled.id}"),
         Page("learners", "/teach/learners", "instructor", "/teach/learners"),
         Page("learner detail", "/teach/learners/<sub>", "instructor", "/teach/learners/demo-mei"),
         Page("quiz results", "/teach/quizzes", "instructor", "/teach/quizzes"),

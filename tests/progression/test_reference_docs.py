@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from blendkit.progression import (
+    AskedQuestionCondition,
     AttendedCondition,
     CompletionCondition,
     Condition,
@@ -22,6 +23,7 @@ from blendkit.progression import (
     Item,
     Module,
     PeerReviewsCondition,
+    PollsAnsweredCondition,
     ProfileCondition,
     RelativeDateCondition,
     RoleCondition,
@@ -43,6 +45,9 @@ UNMET: list[tuple[Condition, str]] = [
     (WatchedCondition(item="video", percent=90), "Watch at least 90% of Video — you watched 0%"),
     (ViewedCondition(item="video"), "Open Video — not opened yet"),
     (PeerReviewsCondition(item="q", count=2), "Give at least 2 peer reviews on Quiz — you gave 0"),
+    (PollsAnsweredCondition(item="live", count=2), "Answer at least 2 polls in Live — you answered 0"),
+    (AskedQuestionCondition(item="live"), "Ask a question in Live or upvote one — you asked 0 and upvoted 0"),
+    (AskedQuestionCondition(item="live", upvotes=False), "Ask a question in Live — you asked 0"),
     (DateCondition(from_=NOW + timedelta(days=1)), "Available from 2026-01-16 09:00 UTC — it is now 2026-01-15 09:00 UTC"),
     (DripCondition(days=3), "Opens 3 days after you enrolled — your enrolment date is not known yet"),
     (RelativeDateCondition(amount=2, unit="weeks", anchor="course_start"), "Opens 2 weeks relative to course start — that is 2026-01-19 09:00 UTC"),

@@ -56,6 +56,7 @@ from blendkit.store._tables_courses import (
     course_join_links,
     course_sessions,
 )
+from blendkit.store._tables_polls import poll_questions
 from tests.app import conftest as app
 from tests.app.conftest import INSTRUCTOR, Tool
 
@@ -69,7 +70,10 @@ ANSWERS = {
     "nonsense": {"answer-q1": "x", "answer-q2": "9", "answer-q3": "-1"},
 }
 # The learner's work on one item (the test's own list: an oracle independent of the core's).
-WORK_KINDS = {"score", "completion", "attendance", "recording", "video", "view", "peer_review"}
+WORK_KINDS = {
+    "score", "completion", "attendance", "recording", "video", "view", "peer_review", "poll",
+    "question",
+}  # fmt: skip
 # Idempotency keys a form may carry: none, a fresh one, or one this learner already sent.
 KEYS = st.sampled_from(["none", "fresh", "replay"])
 ZONES = ("Europe/Berlin", "Asia/Tokyo", "UTC", "Mars/Olympus", "", "../../etc/passwd")
@@ -87,6 +91,11 @@ RULES = {
     "learner.recording_watched": "recording_progress",
     "learner.notifications": "notifications_page",
     "learner.save_notifications": "save_notifications",
+    "learner.live": "live_page",
+    "learner.live_state": "live_state",
+    "learner.answer_poll": "answer_poll",
+    "learner.ask_question": "ask_question",
+    "learner.upvote_question": "upvote_question",
 }
 # Fixed seed, no example database: CI runs the same sequences every time.
 RUN = settings(
@@ -124,6 +133,8 @@ class World:
     course: Course
     items: list[str]
     sessions: list[str]
+    polls: list[str]
+    questions: list[str]
 
 
 def build_world(tool: Tool) -> World:
@@ -167,7 +178,25 @@ def build_world(tool: Tool) -> World:
     tool.get("/course", other)
     sessions.append(schedule(other, "live-session", recording=True))  # another course's
     items = [i.id for i in course.path.items()]
-    return World(tool, svc.courses, course, items, [*sessions, "nope", "../x"])
+    polls, questions = [], []
+    for n, session_id in enumerate(sessions[:3]):  # an open poll and a question in each
+        poll = svc.polls.create(
+            course, session_id, kind="single", question="Q?", options=["a", "b"]
+        )
+        polls.append(svc.polls.set_state(course, poll.id, "open").id)
+        with tool.store.transaction() as s:
+            s.execute(
+                insert(poll_questions).values(
+                    id=f"question-{n}", course_id=course.id, session_id=session_id, sub="teach",
+                    text="Why?", anonymous=False, hidden=False, pinned=False, upvotes=0,
+                    asked_at=START,
+                )
+            )  # fmt: skip
+        questions.append(f"question-{n}")
+    return World(
+        tool, svc.courses, course, items, [*sessions, "nope", "../x"],
+        [*polls, "nope"], [*questions, "nope"],
+    )  # fmt: skip
 
 
 def gate_machine(
@@ -380,6 +409,34 @@ def gate_machine(
         )
         def recording_progress(self, item: str, session: str, percent: str, key: str) -> None:
             self.send(f"/item/{item}/recording/{session}", {"percent": percent}, key)
+
+        @rule(item=item_ids, session=session_ids)
+        def live_page(self, item: str, session: str) -> None:
+            self.check(tool_.get(f"/item/{item}/live/{session}", self.launch_id))
+
+        @rule(item=item_ids, session=session_ids)
+        def live_state(self, item: str, session: str) -> None:
+            self.check(tool_.get(f"/item/{item}/live/{session}/state", self.launch_id))
+
+        @rule(
+            item=item_ids,
+            session=session_ids,
+            poll=st.sampled_from(world.polls),
+            answer=st.sampled_from(["0", "1", "7", "x", ""]),
+        )
+        def answer_poll(self, item: str, session: str, poll: str, answer: str) -> None:
+            url = f"/item/{item}/live/{session}/polls/{poll}"
+            self.check(tool_.post(url, self.launch_id, {"answer": answer}))
+
+        @rule(item=item_ids, session=session_ids, anonymous=st.booleans())
+        def ask_question(self, item: str, session: str, anonymous: bool) -> None:
+            data = {"question": "Why?", "anonymous": "1" if anonymous else ""}
+            self.check(tool_.post(f"/item/{item}/live/{session}/questions", self.launch_id, data))
+
+        @rule(item=item_ids, session=session_ids, question=st.sampled_from(world.questions))
+        def upvote_question(self, item: str, session: str, question: str) -> None:
+            url = f"/item/{item}/live/{session}/questions/{question}/upvote"
+            self.check(tool_.post(url, self.launch_id))
 
         # --- the one exception: an instructor override --------------------------------------
 

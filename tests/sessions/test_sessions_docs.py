@@ -10,7 +10,10 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "sessions"
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 # Pages whose blocks build on each other run in order in their own test module.
-OWN_RUNNER = {"time-zones.md": "tests/sessions/test_time_zones_docs.py"}
+OWN_RUNNER = {
+    "time-zones.md": "tests/sessions/test_time_zones_docs.py",
+    "polls-and-qa.md": "tests/sessions/test_polls_docs.py",
+}
 
 
 def examples() -> list[tuple[str, str]]:

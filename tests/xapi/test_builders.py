@@ -29,6 +29,8 @@ from blendkit.xapi import (
     iso_duration,
     lti_actor,
     parse_statement,
+    poll_answered,
+    question_posted,
     statement_id,
     to_tincan,
 )
@@ -111,7 +113,25 @@ def _catalogue() -> dict[str, tuple[Statement, str | None]]:
         ),
         "module completed": (f.module("completed", a, module_id="m2", course_id="c-1"), None),
         "voided": (f.voiding(a, uuid.UUID("0b2a962f-88b5-41c2-927d-72c1079f540b")), None),
-    }
+        "poll answered": (
+            poll_answered(
+                f, a, course_id="c-1", session_id="s-1", poll_id="p-1", question="Topics?",
+                kind="multi", options=("cells", "energy"), response="0[,]1", at=T0,
+                session_name="Week 1",
+            ),
+            None,
+        ),
+        "question asked": (
+            question_posted(f, a, action="asked", course_id="c-1", session_id="s-1",
+                            question_id="q-1", text="Why?", at=T0),
+            None,
+        ),
+        "question upvoted": (
+            question_posted(f, a, action="upvoted", course_id="c-1", session_id="s-1",
+                            question_id="q-1", at=T0),
+            None,
+        ),
+    }  # fmt: skip
 
 
 CATALOGUE = _catalogue()

@@ -14,9 +14,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from blendkit.sessions import ProviderPollAnswer, ProviderQuestion
 from blendkit_zoom._convert import parse_time
 
-__all__ = ["PollAnswer", "QuestionAsked", "answers_by_email", "poll_answers", "questions_asked"]
+__all__ = [
+    "PollAnswer",
+    "QuestionAsked",
+    "answers_by_email",
+    "as_participation",
+    "poll_answers",
+    "questions_asked",
+]
 
 
 class PollAnswer(BaseModel):
@@ -111,3 +119,23 @@ def _dicts(value: object) -> list[dict[str, Any]]:
 
 def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def as_participation(
+    answers: Iterable[PollAnswer], questions: Iterable[QuestionAsked]
+) -> tuple[list[ProviderPollAnswer], list[ProviderQuestion]]:
+    """Zoom's report rows as blendkit's provider-neutral values: one answer per participant and
+    poll (Zoom reports one row per poll question; ``polling_id`` names the poll, the question
+    text stands in when it is missing), one value per question asked."""
+    seen: set[tuple[str | None, str]] = set()
+    neutral: list[ProviderPollAnswer] = []
+    for answer in answers:
+        key = answer.poll_id or answer.question
+        if (answer.email, key) in seen:
+            continue
+        seen.add((answer.email, key))
+        neutral.append(
+            ProviderPollAnswer(email=answer.email, poll_key=key, answered_at=answer.answered_at)
+        )
+    asked = [ProviderQuestion(email=q.email, question=q.question) for q in questions]
+    return neutral, asked

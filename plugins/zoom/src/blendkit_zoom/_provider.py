@@ -25,6 +25,8 @@ from blendkit.sessions import (
     Occurrence,
     ParticipantRecord,
     ProviderMeeting,
+    ProviderPollAnswer,
+    ProviderQuestion,
     Recording,
     SessionSpec,
     WebhookRequest,
@@ -44,7 +46,13 @@ from blendkit_zoom._convert import (
     zoom_time,
 )
 from blendkit_zoom._ids import is_numeric_meeting_id, meeting_path_segment
-from blendkit_zoom._polls import PollAnswer, QuestionAsked, poll_answers, questions_asked
+from blendkit_zoom._polls import (
+    PollAnswer,
+    QuestionAsked,
+    as_participation,
+    poll_answers,
+    questions_asked,
+)
 from blendkit_zoom._settings import ZoomSettings
 from blendkit_zoom._webhook import ZoomWebhookVerifier
 
@@ -287,6 +295,16 @@ class ZoomProvider:
             if body is not None:
                 found.extend(questions_asked(meeting_id, body))
         return found
+
+    def participation(
+        self, meeting_id: str, occurrence_id: str | None = None
+    ) -> tuple[list[ProviderPollAnswer], list[ProviderQuestion]]:
+        """Poll answers and Q&A questions as blendkit's provider-neutral values, for
+        :meth:`blendkit.courses.LivePolls.import_provider` (the ``ParticipationSource`` hook)."""
+        return as_participation(
+            self.poll_answers(meeting_id, occurrence_id),
+            self.questions_asked(meeting_id, occurrence_id),
+        )
 
     # --- internals -------------------------------------------------------------------------------
 
