@@ -397,6 +397,8 @@ class LiveSessionService(SessionSeries):
                 title=r.title,
                 play_url=r.play_url,
                 duration_seconds=r.duration_seconds,
+                id=r.id,
+                media_url=r.media_url,
             )
             for r in rows
         ]
