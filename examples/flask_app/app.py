@@ -11,7 +11,13 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
-from blendkit.courses import CourseService, LiveSessionService, SessionHours, StoreEventLedger
+from blendkit.courses import (
+    CourseService,
+    LiveSessionService,
+    RecordingService,
+    SessionHours,
+    StoreEventLedger,
+)
 from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
@@ -39,6 +45,7 @@ class Services:
     ledger: StoreEventLedger
     registry: StorePlatformRegistry
     hours: SessionHours
+    recordings: RecordingService
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -78,6 +85,7 @@ def create_app(
         learner,
         pages,
         path_pages,
+        recording_staff,
         series_pages,
         webhooks,
     )
@@ -121,16 +129,18 @@ def create_app(
             "meeting provider 'fake' keeps meetings in this process's memory: fine for the demo, "
             "not for production (set meeting_provider = 'zoom' or 'teams')"
         )
+    live = LiveSessionService(courses, provider)
     app.extensions[APP_KEY] = Services(
         settings=settings,
         store=state.store,
         courses=courses,
-        live=LiveSessionService(courses, provider),
+        live=live,
         provider=provider,
         outbox=outbox,
         ledger=StoreEventLedger(state.store),
         registry=StorePlatformRegistry(state.store),
         hours=SessionHours(state.store),
+        recordings=RecordingService(live),
     )
 
     @bk.on_launch
@@ -138,7 +148,7 @@ def create_app(
         return on_launch(launch, launch_id)
 
     pages.install(app)
-    for module in (learner, instructor, series_pages, path_pages, admin, webhooks):
+    for module in (learner, instructor, series_pages, path_pages, recording_staff, admin, webhooks):
         app.register_blueprint(module.bp)
     _read_pages_in_one_transaction(app, {m.bp.name for m in (learner, instructor, admin)})
 

@@ -38,6 +38,7 @@ from blendkit.progression import (
 )
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store import KeyEncryption, StoredSecrets
+from blendkit_examples.flask_app.demo_recording import seed_recording
 
 LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
 INSTRUCTOR = [
@@ -406,6 +407,7 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
         provider.pending_webhooks()  # delivered live in production; the seed imports directly
         svc.live.import_attendance(course, record.id)
         svc.live.import_recordings(course, record.id)
+    seed_recording(svc, course, provider, now, live_item.id)
     quiz = next(i.id for i in course.path.items() if i.kind == "quiz")
     video = next(i.id for i in course.path.items() if i.kind == "video")
     progress: dict[str, list[t.Any]] = {

@@ -13,7 +13,8 @@ from flask.typing import ResponseReturnValue
 from blendkit.lti import is_time_zone
 
 if t.TYPE_CHECKING:
-    from blendkit_examples.flask_app.demo import DemoLMS
+    from blendkit_examples.flask_app.demo_recording import recap_audio
+from blendkit_examples.flask_app.demo import DemoLMS
 
 _AUTOSUBMIT = 'document.getElementById("launch").submit();\n'
 
@@ -177,6 +178,10 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
     @bp.get("/media/lecture.wav")
     def media() -> ResponseReturnValue:
         return Response(lms.audio(), content_type="audio/wav")
+
+    @bp.get("/media/recap.wav")
+    def recap_media() -> ResponseReturnValue:
+        return Response(recap_audio(), content_type="audio/wav")
 
     @bp.get("/meet/j/<meeting_id>")
     def meeting(meeting_id: str) -> ResponseReturnValue:
