@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import typing as t
 
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request, send_file
 from flask.typing import ResponseReturnValue
 
 from blendkit.lti import is_time_zone
+from blendkit_examples.flask_app.demo_recording import recap_audio
 
 if t.TYPE_CHECKING:
-    from blendkit_examples.flask_app.demo_recording import recap_audio
-from blendkit_examples.flask_app.demo import DemoLMS
+    from blendkit_examples.flask_app.demo import DemoLMS
 
 _AUTOSUBMIT = 'document.getElementById("launch").submit();\n'
 
@@ -181,7 +182,8 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
 
     @bp.get("/media/recap.wav")
     def recap_media() -> ResponseReturnValue:
-        return Response(recap_audio(), content_type="audio/wav")
+        # conditional: answers Range requests, without which a browser cannot seek in it
+        return send_file(io.BytesIO(recap_audio()), mimetype="audio/wav", conditional=True)
 
     @bp.get("/meet/j/<meeting_id>")
     def meeting(meeting_id: str) -> ResponseReturnValue:
