@@ -30,6 +30,8 @@ EXCLUDED: dict[str, str] = {
     "/demo-lms/auth": "auto-submitting launch form, replaced by the tool's page at once",
     "/demo-lms/jwks": "JSON key set of the demo LMS",
     "/demo-lms/media/lecture.wav": "the demo's audio file",
+    "/demo-lms/media/recap.wav": "the demo recording's media file",
+    "/item/<item_id>/recording/<int:recording_id>/captions/<lang>.vtt": "WebVTT caption file",
 }
 
 
@@ -57,6 +59,7 @@ def inventory(app: Any) -> list[Page]:
         items = {i.kind: i.id for i in course.path.items()}
         sessions = svc.live.sessions(course)
         recording = next(r for r in svc.live.recordings(course) if r.play_url)
+        captioned = next(r for r in svc.live.recordings(course) if r.media_url)
     past = next(s for s in sessions if s.attendance_imported)
     sitting = next(s for s in sessions if s.series_id is not None)
     pages = [
@@ -67,6 +70,9 @@ def inventory(app: Any) -> list[Page]:
         Page("item: live session", "/item/<item_id>", "learner", f"/item/{items['live_session']}"),
         Page("item: assignment", "/item/<item_id>", "learner", f"/item/{items['assignment']}"),
         Page("item: locked", "/item/<item_id>", "locked-learner", f"/item/{items['quiz']}"),
+        Page("recording player with captions and transcript",
+             "/item/<item_id>/recording/<int:recording_id>", "learner",
+             f"/item/{items['live_session']}/recording/{captioned.id}"),
         Page("error page", "/item/<item_id>", "learner", "/item/no-such-item"),
         Page("course path (instructor)", "/course", "instructor", "/course"),
         Page("dashboard", "/teach", "instructor", "/teach"),
