@@ -232,7 +232,8 @@ class RecordingService(RecordingLibrary):
                         builder.video(
                             verb, actor, video_id=video_id, session_id=session_id,
                             time=position, length=duration, course_id=key, name=recording.title,
-                            played_segments=segments or None, progress=progress,
+                            played_segments=(segments or None) if verb != "played" else None,
+                            progress=progress,
                             completion_threshold=(
                                 round(policy.watched_percent / 100, 4)
                                 if verb == "completed" else None
