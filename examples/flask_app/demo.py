@@ -5,7 +5,8 @@ login at ``/demo-lms/auth`` (checking ``redirect_uri`` itself, which the package
 the id_token with its own key, and posts it to the tool's ``/lti/launch`` in an iframe. It never
 calls blendkit to sign anything, so the launch is checked exactly as a real Moodle's would be.
 :func:`build_demo` seeds a course from the flipped-classroom template, sample learners in several
-time zones, and two past live sessions with attendance and recordings (fake meeting provider).
+time zones, two past live sessions with attendance and recordings (fake meeting provider), and
+a captioned recap recording learners watch in the tool's player (see ``demo_recording``).
 """
 
 from __future__ import annotations
