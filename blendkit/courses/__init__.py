@@ -5,7 +5,8 @@ A course is one LMS context of one deployment (:class:`blendkit.lti.Tenant`) wit
 (evidence → incremental re-evaluation → change events → xAPI statements in the outbox, same
 transaction → AGS passback queued). :class:`LiveSessionService`
 schedules meetings, hands out personal join links and turns attendance and recordings into
-evidence; :class:`GradePassback` delivers queued scores and keeps failures for retry.
+evidence; :class:`RecordingService` measures how much of a recording each learner played and
+keeps its captions; :class:`GradePassback` delivers queued scores and keeps failures for retry.
 """
 
 from blendkit.courses._analytics import (
@@ -16,6 +17,7 @@ from blendkit.courses._analytics import (
     funnel,
     risks,
 )
+from blendkit.courses._captions import CaptionTrack, Cue, captions_from_transcript
 from blendkit.courses._grades import GradePassback, GradeReport
 from blendkit.courses._ledger import StoreEventLedger
 from blendkit.courses._live import LiveSessionService
@@ -50,10 +52,13 @@ from blendkit.courses._quiz import (
     quiz_from_text,
     quiz_to_text,
 )
+from blendkit.courses._recording_library import CaptionInfo, RecordingLibrary, RecordingPolicy
+from blendkit.courses._recordings import PlayerEvent, RecordingService, RecordingView
 from blendkit.courses._reminder_links import ReminderLinks
 from blendkit.courses._reminder_store import ReminderSettings, tenant_key
 from blendkit.courses._reminders import ReminderPlanner
 from blendkit.courses._requests import prune_learner_requests
+from blendkit.courses._segments import check_segments, covered_seconds, union_segments
 from blendkit.courses._series import SeriesRecord, slot_first_start
 from blendkit.courses._service import CourseService, StatementsFor
 from blendkit.courses._session_hours import SessionHours
@@ -64,9 +69,12 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "AttendancePoint",
     "AttendanceRow",
     "BoardQuestion",
+    "CaptionInfo",
+    "CaptionTrack",
     "Course",
     "CourseAssignments",
     "CourseService",
+    "Cue",
     "Enrolment",
     "EvidenceRecord",
     "FunnelStep",
@@ -79,6 +87,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "LiveSessionService",
     "OverrideRecord",
     "ParticipationReport",
+    "PlayerEvent",
     "Poll",
     "PollKind",
     "PollResults",
@@ -88,7 +97,11 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "Quiz",
     "QuizResult",
     "RecordOutcome",
+    "RecordingLibrary",
+    "RecordingPolicy",
     "RecordingRow",
+    "RecordingService",
+    "RecordingView",
     "ReminderLinks",
     "ReminderPlanner",
     "ReminderSettings",
@@ -101,6 +114,9 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "ZONE_PRECEDENCE",
     "activity_key",
     "attendance_over_time",
+    "captions_from_transcript",
+    "check_segments",
+    "covered_seconds",
     "funnel",
     "prune_learner_requests",
     "quiz_from_text",
@@ -108,4 +124,5 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "risks",
     "slot_first_start",
     "tenant_key",
+    "union_segments",
 ]

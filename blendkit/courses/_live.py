@@ -415,6 +415,8 @@ class LiveSessionService(SessionSeries, SessionMoves):
                 title=r.title,
                 play_url=r.play_url,
                 duration_seconds=r.duration_seconds,
+                id=r.id,
+                media_url=r.media_url,
             )
             for r in rows
         ]

@@ -220,6 +220,10 @@ class RecordingRow(BaseModel):
     title: str
     play_url: str | None
     duration_seconds: int | None
+    id: int = 0
+    """The file's row id (0 only for rows built by hand)."""
+    media_url: str | None = None
+    """A file the tool's own player can play (``play_url`` is the provider's page)."""
 
 
 class GradeRecord(BaseModel):

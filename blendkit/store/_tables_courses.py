@@ -241,6 +241,8 @@ course_recordings = Table(
     Column("title", String(512), nullable=False),
     Column("play_url", String(2048), nullable=True),
     Column("duration_seconds", Integer, nullable=True),
+    # A file the browser can play in the tool's own player (play_url is the provider's page).
+    Column("media_url", String(2048), nullable=True),
     UniqueConstraint("session_id", "provider_id", name="uq_course_recordings_session_file"),
 )
 

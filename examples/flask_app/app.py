@@ -16,6 +16,7 @@ from blendkit.courses import (
     LivePolls,
     LiveSessionService,
     QuestionBoard,
+    RecordingService,
     ReminderSettings,
     SessionHours,
     StoreEventLedger,
@@ -52,6 +53,7 @@ class Services:
     unsubscribe: UnsubscribeTokens
     polls: LivePolls
     board: QuestionBoard
+    recordings: RecordingService
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -94,6 +96,7 @@ def create_app(
         notify_pages,
         pages,
         path_pages,
+        recording_staff,
         series_pages,
         webhooks,
     )
@@ -137,11 +140,12 @@ def create_app(
             "meeting provider 'fake' keeps meetings in this process's memory: fine for the demo, "
             "not for production (set meeting_provider = 'zoom' or 'teams')"
         )
+    live = LiveSessionService(courses, provider)
     app.extensions[APP_KEY] = Services(
         settings=settings,
         store=state.store,
         courses=courses,
-        live=LiveSessionService(courses, provider),
+        live=live,
         provider=provider,
         outbox=outbox,
         ledger=StoreEventLedger(state.store),
@@ -151,6 +155,7 @@ def create_app(
         unsubscribe=UnsubscribeTokens(app.config["SECRET_KEY"]),
         polls=(polls := LivePolls(courses)),
         board=QuestionBoard(polls),
+        recordings=RecordingService(live),
     )
 
     @bk.on_launch
@@ -158,7 +163,16 @@ def create_app(
         return on_launch(launch, launch_id)
 
     pages.install(app)
-    for module in (learner, instructor, series_pages, path_pages, admin, webhooks, notify_pages):
+    for module in (
+        learner,
+        instructor,
+        series_pages,
+        path_pages,
+        recording_staff,
+        admin,
+        webhooks,
+        notify_pages,
+    ):
         app.register_blueprint(module.bp)
     _read_pages_in_one_transaction(app, {m.bp.name for m in (learner, instructor, admin)})
 

@@ -5,7 +5,8 @@ login at ``/demo-lms/auth`` (checking ``redirect_uri`` itself, which the package
 the id_token with its own key, and posts it to the tool's ``/lti/launch`` in an iframe. It never
 calls blendkit to sign anything, so the launch is checked exactly as a real Moodle's would be.
 :func:`build_demo` seeds a course from the flipped-classroom template, sample learners in several
-time zones, and two past live sessions with attendance and recordings (fake meeting provider).
+time zones, two past live sessions with attendance and recordings (fake meeting provider), and
+a captioned recap recording learners watch in the tool's player (see ``demo_recording``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from blendkit.progression import (
 )
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store import KeyEncryption, StoredSecrets
+from blendkit_examples.flask_app.demo_recording import seed_recording
 
 LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
 INSTRUCTOR = [
@@ -417,6 +419,7 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
         provider.pending_webhooks()  # delivered live in production; the seed imports directly
         svc.live.import_attendance(course, record.id)
         svc.live.import_recordings(course, record.id)
+    seed_recording(svc, course, provider, now, live_item.id)
     quiz = next(i.id for i in course.path.items() if i.kind == "quiz")
     video = next(i.id for i in course.path.items() if i.kind == "video")
     progress: dict[str, list[t.Any]] = {

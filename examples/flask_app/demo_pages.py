@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import typing as t
 
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request, send_file
 from flask.typing import ResponseReturnValue
 
 from blendkit.lti import is_time_zone
+from blendkit_examples.flask_app.demo_recording import recap_audio
 
 if t.TYPE_CHECKING:
     from blendkit_examples.flask_app.demo import DemoLMS
@@ -177,6 +179,11 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
     @bp.get("/media/lecture.wav")
     def media() -> ResponseReturnValue:
         return Response(lms.audio(), content_type="audio/wav")
+
+    @bp.get("/media/recap.wav")
+    def recap_media() -> ResponseReturnValue:
+        # conditional: answers Range requests, without which a browser cannot seek in it
+        return send_file(io.BytesIO(recap_audio()), mimetype="audio/wav", conditional=True)
 
     @bp.get("/meet/j/<meeting_id>")
     def meeting(meeting_id: str) -> ResponseReturnValue:

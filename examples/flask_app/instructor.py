@@ -207,7 +207,12 @@ def session(session_id: str) -> ResponseReturnValue:
         people=people,
         rows=rows,
         unmatched=[u for u in svc.live.unmatched(current.course) if u.session_id == session_id],
-        recordings=svc.live.recordings(current.course, session_id),
+        recordings=[
+            (r, svc.recordings.hidden_reason(current.course, r))
+            for r in svc.live.recordings(current.course, session_id)
+        ],
+        captions=svc.recordings.captions(current.course, session_id),
+        recording_policy=svc.recordings.policy(current.course),
         ended=record.end_utc <= _now(),
     )
 

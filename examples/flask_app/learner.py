@@ -12,11 +12,13 @@ from blendkit import NotFound
 from blendkit.courses import RecordOutcome
 from blendkit.lti import LEGACY_ZONE_NAMES, canonical_time_zone
 from blendkit.progression import CompletionRecorded, ItemViewed, PathResult, VideoWatched
+from blendkit_examples.flask_app import recording_pages
 from blendkit_examples.flask_app.app import services
 from blendkit_examples.flask_app.pages import bad_request, here, link, submitted_key
 from blendkit_examples.flask_app.zones import zone_groups
 
 bp = Blueprint("learner", __name__)
+bp.register_blueprint(recording_pages.bp)  # the player and its reports: learner routes
 
 
 def _percent(raw: Any) -> float:
@@ -75,9 +77,7 @@ def course() -> ResponseReturnValue:
         statuses=statuses,
         sessions=next_sittings(sessions, datetime.now(UTC)),
         best=best,
-        recordings=[r for r in svc.live.recordings(current.course) if r.kind in ("video", "audio")]
-        if sessions  # recordings belong to sessions: none without one
-        else [],
+        recordings=svc.recordings.published(current.course, {s.id for s in sessions}),
         session_titles={s.id: s for s in sessions},
         own_hours=OWN_HOURS,
         my_hours=svc.hours.get(current.course, current.person.sub) or "",
@@ -168,11 +168,8 @@ def item(item_id: str) -> ResponseReturnValue:
     elif found.kind in ("live_session", "office_hours"):
         sessions = [s for s in svc.live.sessions(current.course) if s.item == item_id]
         context["sessions"] = next_sittings(sessions, context["now"])
-        context["recordings"] = [
-            r
-            for r in svc.live.recordings(current.course)
-            if r.session_id in {s.id for s in sessions}
-        ]
+        context["recordings"] = svc.recordings.published(current.course, {s.id for s in sessions})
+        context["recording_policy"] = svc.recordings.policy(current.course)
         evidence = svc.courses.evidence(current.course, current.person.sub)
         context["attended"] = evidence.attendance.get(item_id)
         context["recording_watched"] = evidence.recordings.get(item_id, 0.0)
@@ -294,14 +291,3 @@ def join(item_id: str, session_id: str) -> ResponseReturnValue:
     session = _session_of(item_id, session_id)
     url = services().live.join_link(current.course, session.id, current.person.sub)
     return redirect(url, code=303)
-
-
-@bp.post("/item/<item_id>/recording/<session_id>")
-def recording_watched(item_id: str, session_id: str) -> ResponseReturnValue:
-    current = here()
-    percent = _percent(request.form.get("percent", "100"))
-    session = _session_of(item_id, session_id)
-    services().live.recording_watched(
-        current.course, session.id, current.person.sub, percent, idempotency_key=submitted_key()
-    )
-    return redirect(link("learner.item", item_id=item_id))

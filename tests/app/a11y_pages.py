@@ -32,6 +32,8 @@ EXCLUDED: dict[str, str] = {
     "/demo-lms/media/lecture.wav": "the demo's audio file",
     "/item/<item_id>/live/<session_id>/state": "JSON state the learner's poll page polls",
     "/teach/sessions/<session_id>/live/state": "JSON state the instructor's poll console polls",
+    "/demo-lms/media/recap.wav": "the demo recording's media file",
+    "/item/<item_id>/recording/<int:recording_id>/captions/<lang>.vtt": "WebVTT caption file",
 }
 
 
@@ -61,6 +63,7 @@ def inventory(app: Any) -> list[Page]:
         recording = next(r for r in svc.live.recordings(course) if r.play_url)
         tenant_key = svc.reminders.tenant_of(course.id) or ""
         unsubscribe = svc.unsubscribe.issue(course.id, tenant_key, "demo-mei")
+        captioned = next(r for r in svc.live.recordings(course) if r.media_url)
     past = next(s for s in sessions if s.attendance_imported)
     polled = next(s for s in sessions if s.item is not None)
     sitting = next(s for s in sessions if s.series_id is not None)
@@ -72,6 +75,9 @@ def inventory(app: Any) -> list[Page]:
         Page("item: live session", "/item/<item_id>", "learner", f"/item/{items['live_session']}"),
         Page("item: assignment", "/item/<item_id>", "learner", f"/item/{items['assignment']}"),
         Page("item: locked", "/item/<item_id>", "locked-learner", f"/item/{items['quiz']}"),
+        Page("recording player with captions and transcript",
+             "/item/<item_id>/recording/<int:recording_id>", "learner",
+             f"/item/{items['live_session']}/recording/{captioned.id}"),
         Page("error page", "/item/<item_id>", "learner", "/item/no-such-item"),
         Page("notification settings", "/notifications", "learner", "/notifications"),
         Page("unsubscribe", "/unsubscribe/<token>", "lms", f"/unsubscribe/{unsubscribe}"),

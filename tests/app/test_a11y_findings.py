@@ -6,6 +6,7 @@ Reflow, axe-core and focus visibility need a browser: ``test_a11y_browser.py`` a
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -261,27 +262,45 @@ def _recorded_session(tool: Tool, *kinds: RecordingKind) -> str:
     return tool.get("/item/live-session", ana).get_data(as_text=True)
 
 
-def test_a_recording_with_captions_plays_them_and_links_its_transcript(tool: Tool) -> None:
-    html = _recorded_session(tool, RecordingKind.VIDEO, RecordingKind.CAPTIONS,
-                             RecordingKind.TRANSCRIPT)  # fmt: skip
-    page = Markup(html)
+CAPTIONS = b"WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nDr T: Welcome.\n"
+
+
+def _player(tool: Tool, *, captions: bool) -> str:
+    """The player page of a recorded session's video, with or without a caption track."""
+    _recorded_session(tool, RecordingKind.VIDEO)
+    teacher = tool.launch("teach", roles=(INSTRUCTOR,), name="Dr T")
+    page = tool.get("/teach/sessions", teacher).get_data(as_text=True)
+    session_id = re.search(r"/teach/sessions/([0-9a-f]+)\?", page).group(1)  # type: ignore[union-attr]
+    detail = tool.get(f"/teach/sessions/{session_id}", teacher).get_data(as_text=True)
+    rid = re.search(r"/teach/recordings/(\d+)/media", detail).group(1)  # type: ignore[union-attr]
+    tool.post(f"/teach/recordings/{rid}/media", teacher,
+              {"media_url": "https://media.example.edu/w1.mp4", "minutes": "10"})  # fmt: skip
+    if captions:
+        tool.post(f"/teach/sessions/{session_id}/captions", teacher,
+                  {"transcript": (io.BytesIO(CAPTIONS), "t.vtt"), "language": "en",
+                   "label": "English"}, content_type="multipart/form-data")  # fmt: skip
+    return tool.get(f"/item/live-session/recording/{rid}", tool.launch()).get_data(as_text=True)
+
+
+def test_a_recording_with_captions_plays_them_and_shows_its_transcript(tool: Tool) -> None:
+    page = Markup(_player(tool, captions=True))
     tracks = page.all("track")
     assert len(tracks) == 1
     assert tracks[0].attrs["kind"] == "captions"
-    assert tracks[0].attrs["src"].endswith("-2"), "the session's captions file"
-    assert tracks[0].attrs.get("srclang")
-    assert tracks[0].attrs.get("label")
-    region = next(n for n in page.nodes if n.attrs.get("class") == "transcript")
-    assert region.attrs.get("role") == "region"
-    assert page.name(region)
-    assert any(a.attrs.get("href", "").endswith("-3") for a in page.all("a")), "transcript link"
+    assert "/captions/en.vtt" in tracks[0].attrs["src"], "the tool's own caption file"
+    assert tracks[0].attrs.get("srclang") == "en"
+    assert tracks[0].attrs.get("label") == "English"
+    region = next(n for n in page.nodes if n.attrs.get("class") == "transcript-panel")
+    assert region.attrs.get("aria-labelledby") == "transcript-heading"
+    search = next(n for n in page.all("input") if n.attrs.get("type") == "search")
+    assert any(n.attrs.get("for") == search.attrs["id"] for n in page.all("label"))
 
 
 def test_a_recording_without_captions_says_so(tool: Tool) -> None:
-    html = _recorded_session(tool, RecordingKind.VIDEO)
+    html = _player(tool, captions=False)
     assert "<track" not in html
-    assert "No captions for this recording yet" in html
-    assert "No transcript for this recording yet" in html
+    assert "This recording has no captions yet" in html
+    assert "No transcript has been published for this recording yet" in html
 
 
 def test_the_video_player_has_a_captions_and_transcript_slot(demo: Demo) -> None:

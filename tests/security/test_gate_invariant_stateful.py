@@ -19,6 +19,7 @@ An instructor override of an item is the one exception the invariant allows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,7 @@ from hypothesis.stateful import (
 from sqlalchemy import insert, select
 
 from blendkit.courses import Course, CourseService
+from blendkit.courses._segments import MAX_PLAYBACK_RATE, PLAY_SLACK_SECONDS
 from blendkit.progression import (
     CompletionCondition,
     CompletionRecorded,
@@ -54,9 +56,11 @@ from blendkit.store._tables_courses import (
     course_enrolments,
     course_evidence,
     course_join_links,
+    course_recordings,
     course_sessions,
 )
 from blendkit.store._tables_polls import poll_questions
+from blendkit.store._tables_recordings import recording_views
 from tests.app import conftest as app
 from tests.app.conftest import INSTRUCTOR, Tool
 
@@ -88,7 +92,6 @@ RULES = {
     "learner.video_progress": "video_progress",
     "learner.mark_done": "mark_done",
     "learner.join": "join",
-    "learner.recording_watched": "recording_progress",
     "learner.notifications": "notifications_page",
     "learner.save_notifications": "save_notifications",
     "learner.live": "live_page",
@@ -96,7 +99,13 @@ RULES = {
     "learner.answer_poll": "answer_poll",
     "learner.ask_question": "ask_question",
     "learner.upvote_question": "upvote_question",
+    "learner.recordings.player": "recording_player",
+    "learner.recordings.segments": "recording_segments",
+    "learner.recordings.captions": "recording_captions",
 }
+# What a player may post as played segments: plausible, too much too soon, impossible, garbage.
+SEGMENTS = ["[[0, 3]]", "[[1, 4.5]]", "[[0, 3600]]", "[[0, 2], [3595, 3600]]", "[[-1, 5]]",
+            "[[5, 1]]", "[[0, NaN]]", "[[0, 1e308]]", "[]", "not json", "[[0, 1, 2]]"]  # fmt: skip
 # Fixed seed, no example database: CI runs the same sequences every time.
 RUN = settings(
     max_examples=60,
@@ -135,6 +144,7 @@ class World:
     sessions: list[str]
     polls: list[str]
     questions: list[str]
+    recordings: list[int]
 
 
 def build_world(tool: Tool) -> World:
@@ -193,10 +203,31 @@ def build_world(tool: Tool) -> World:
                 )
             )  # fmt: skip
         questions.append(f"question-{n}")
+    with tool.store.transaction() as s:
+        recordings = list(s.execute(select(course_recordings.c.id)).scalars())
+    for rid in recordings:  # every recording playable in the tool (another course's included)
+        with tool.store.transaction() as s:
+            session_id = s.execute(
+                select(course_recordings.c.session_id).where(course_recordings.c.id == rid)
+            ).scalar_one()
+        owner = svc.courses.course_by_id(_course_of_session(tool, session_id))
+        svc.recordings.set_media(owner, rid, "/media/recording.mp4", duration_seconds=3600)
+        svc.recordings.import_captions(
+            owner, session_id, "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nHello.\n"
+        )
     return World(
         tool, svc.courses, course, items, [*sessions, "nope", "../x"],
-        [*polls, "nope"], [*questions, "nope"],
+        [*polls, "nope"], [*questions, "nope"], [*recordings, 999],
     )  # fmt: skip
+
+
+def _course_of_session(tool: Tool, session_id: str) -> int:
+    with tool.store.transaction() as s:
+        return int(
+            s.execute(
+                select(course_sessions.c.course_id).where(course_sessions.c.id == session_id)
+            ).scalar_one()
+        )
 
 
 def gate_machine(
@@ -207,6 +238,7 @@ def gate_machine(
     tool_ = world.tool
     item_ids = st.sampled_from([*world.items, "nope", "prework-video%2F..", "x" * 300])
     session_ids = st.sampled_from(world.sessions)
+    recording_ids = st.sampled_from(world.recordings)
     counter = iter(range(1_000_000))
 
     class GateMachine(RuleBasedStateMachine):
@@ -216,6 +248,7 @@ def gate_machine(
             self.launch_id = tool_.launch(self.sub, name="Learner")
             self.check(tool_.get("/course", self.launch_id))
             self.overridden: set[str] = set()
+            self.opened: dict[int, datetime] = {}  # recording → before the first page load
             self.sent: list[tuple[str, str, dict[str, str]]] = []
             self.snapshot = self.observe()
 
@@ -401,14 +434,65 @@ def gate_machine(
         def join(self, item: str, session: str) -> None:
             self.check(tool_.post(f"/item/{item}/join/{session}", self.launch_id))
 
+        @rule(item=item_ids, recording=recording_ids)
+        def recording_player(self, item: str, recording: int) -> None:
+            before = datetime.now(UTC)
+            answer = tool_.get(f"/item/{item}/recording/{recording}", self.launch_id)
+            self.check(answer)
+            if answer.status_code == 200:
+                self.opened.setdefault(recording, before)
+
         @rule(
             item=item_ids,
-            session=session_ids,
-            percent=st.sampled_from(["100", "85", "10"]),
-            key=keys,
+            recording=recording_ids,
+            segments=st.sampled_from(SEGMENTS),
+            event=st.sampled_from(["played", "paused", "seeked", "ended", "progress", "x"]),
         )
-        def recording_progress(self, item: str, session: str, percent: str, key: str) -> None:
-            self.send(f"/item/{item}/recording/{session}", {"percent": percent}, key)
+        def recording_segments(self, item: str, recording: int, segments: str, event: str) -> None:
+            answer = tool_.post(
+                f"/item/{item}/recording/{recording}/segments", self.launch_id,
+                {"segments": segments, "event": event, "position": "2", "from": "0"},
+            )  # fmt: skip
+            self.check(answer)
+            if answer.status_code >= 400 and "/" not in item.replace("%2F", "/"):
+                assert set(answer.get_json()) == {"error", "message"}, "a JSON refusal"
+
+        @rule(item=item_ids, recording=recording_ids, lang=st.sampled_from(["en", "fr", "..%2Fx"]))
+        def recording_captions(self, item: str, recording: int, lang: str) -> None:
+            answer = tool_.get(f"/item/{item}/recording/{recording}/captions/{lang}.vtt",
+                               self.launch_id)  # fmt: skip
+            self.check(answer)
+            if answer.status_code == 200:  # only this course's, under an item open to the learner
+                assert self.snapshot[0].get(item) not in (None, "locked"), "captions leaked"
+
+        @invariant()
+        def watched_only_what_was_played(self) -> None:
+            """Segments count only for a recording this learner opened, never more seconds
+            than the wall clock allows since that first opening, and the evidence's percent
+            never exceeds what the stored union covers."""
+            if not hasattr(self, "opened"):
+                return
+            now = datetime.now(UTC)
+            with tool_.store.transaction() as s:
+                views = s.execute(
+                    select(recording_views).where(recording_views.c.sub == self.sub)
+                ).all()
+                pieces = s.execute(
+                    select(course_evidence.c.piece).where(
+                        course_evidence.c.sub == self.sub, course_evidence.c.kind == "recording"
+                    )
+                ).scalars()
+                claimed = [json.loads(p)["percent"] for p in pieces]
+            best = 0.0
+            for view in views:
+                if view.covered_seconds == 0:
+                    continue
+                assert view.recording_id in self.opened, "played time for a recording never opened"
+                elapsed = (now - self.opened[view.recording_id]).total_seconds()
+                assert view.covered_seconds <= elapsed * MAX_PLAYBACK_RATE + PLAY_SLACK_SECONDS
+                best = max(best, view.progress * 100)
+            for percent in claimed:
+                assert percent <= best + 0.05, f"{percent}% recorded, {best}% played"
 
         @rule(item=item_ids, session=session_ids)
         def live_page(self, item: str, session: str) -> None:

@@ -85,6 +85,33 @@ def _catalogue() -> dict[str, tuple[Statement, str | None]]:
             f.video("completed", a, time=600, progress=1.0, played_segments="0[.]600", **video),
             "VideoCompleted",
         ),
+        "recording paused": (
+            f.video(
+                "paused",
+                a,
+                time=240,
+                progress=0.4,
+                played_segments="0[.]240",
+                course_id="c-1",
+                name="Week 1 (video)",
+                **video,
+            ),
+            "VideoPaused",
+        ),
+        "recording completed": (
+            f.video(
+                "completed",
+                a,
+                time=300,
+                progress=0.8,
+                played_segments="0[.]240[,]250[.]300",
+                completion_threshold=0.8,
+                course_id="c-1",
+                name="Week 1 (video)",
+                **video,
+            ),
+            "VideoCompleted",
+        ),
         "video terminated": (
             f.video("terminated", a, time=600, progress=1.0, **video),
             "VideoTerminated",
