@@ -14,7 +14,14 @@ from blendkit.courses._analytics import (
     LearnerRisk,
     attendance_over_time,
     funnel,
+    not_started,
     risks,
+)
+from blendkit.courses._attendance_grades import (
+    ATTENDANCE_ITEM,
+    AttendanceGradeLine,
+    AttendanceGrades,
+    AttendanceGrading,
 )
 from blendkit.courses._grades import GradePassback, GradeReport
 from blendkit.courses._ledger import StoreEventLedger
@@ -24,6 +31,7 @@ from blendkit.courses._models import (
     AttendanceRow,
     Course,
     Enrolment,
+    EnrolmentSource,
     EvidenceRecord,
     GradeRecord,
     LiveSessionRecord,
@@ -42,18 +50,24 @@ from blendkit.courses._quiz import (
     quiz_to_text,
 )
 from blendkit.courses._requests import prune_learner_requests
+from blendkit.courses._roster import RosterReport, RosterState, RosterSync, member_role
 from blendkit.courses._series import SeriesRecord, slot_first_start
 from blendkit.courses._service import CourseService, StatementsFor
 from blendkit.courses._session_hours import SessionHours
 from blendkit.courses._tenancy import CourseAssignments, activity_key
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
+    "ATTENDANCE_ITEM",
+    "AttendanceGradeLine",
+    "AttendanceGrades",
+    "AttendanceGrading",
     "AttendancePoint",
     "AttendanceRow",
     "Course",
     "CourseAssignments",
     "CourseService",
     "Enrolment",
+    "EnrolmentSource",
     "EvidenceRecord",
     "FunnelStep",
     "GradePassback",
@@ -69,6 +83,9 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "QuizResult",
     "RecordOutcome",
     "RecordingRow",
+    "RosterReport",
+    "RosterState",
+    "RosterSync",
     "SeriesRecord",
     "SessionHours",
     "StatementsFor",
@@ -79,6 +96,8 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "activity_key",
     "attendance_over_time",
     "funnel",
+    "member_role",
+    "not_started",
     "prune_learner_requests",
     "quiz_from_text",
     "quiz_to_text",

@@ -8,7 +8,7 @@ evidence through :meth:`CourseService.record`, so a session attended unlocks wha
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,6 +81,8 @@ class LiveSessionService(SessionSeries):
         self.courses = courses
         self.store = courses.store
         self.provider = provider
+        # Called with the course after each attendance import (attendance grades queue here).
+        self.after_attendance_import: list[Callable[[Course], object]] = []
 
     # --- scheduling ------------------------------------------------------------------------
 
@@ -289,6 +291,8 @@ class LiveSessionService(SessionSeries):
                         session=s,
                         when_locked="hold",  # stored; never counts while the item was locked
                     )
+        for follow_up in self.after_attendance_import:
+            follow_up(course)
         return report
 
     def _attended(self, record: LiveSessionRecord, seconds: float) -> Any:

@@ -11,7 +11,14 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
-from blendkit.courses import CourseService, LiveSessionService, SessionHours, StoreEventLedger
+from blendkit.courses import (
+    AttendanceGrades,
+    CourseService,
+    LiveSessionService,
+    RosterSync,
+    SessionHours,
+    StoreEventLedger,
+)
 from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
@@ -39,6 +46,8 @@ class Services:
     ledger: StoreEventLedger
     registry: StorePlatformRegistry
     hours: SessionHours
+    roster: RosterSync
+    attendance_grades: AttendanceGrades
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -78,6 +87,7 @@ def create_app(
         learner,
         pages,
         path_pages,
+        roster_pages,
         series_pages,
         webhooks,
     )
@@ -121,16 +131,21 @@ def create_app(
             "meeting provider 'fake' keeps meetings in this process's memory: fine for the demo, "
             "not for production (set meeting_provider = 'zoom' or 'teams')"
         )
+    live = LiveSessionService(courses, provider)
+    registry = StorePlatformRegistry(state.store)
     app.extensions[APP_KEY] = Services(
         settings=settings,
         store=state.store,
         courses=courses,
-        live=LiveSessionService(courses, provider),
+        live=live,
         provider=provider,
         outbox=outbox,
         ledger=StoreEventLedger(state.store),
-        registry=StorePlatformRegistry(state.store),
+        registry=registry,
         hours=SessionHours(state.store),
+        # The web app only queues roster syncs (no tokens): `blendkit roster sync` reads them.
+        roster=RosterSync(state.store, registry, None),
+        attendance_grades=AttendanceGrades(courses, live),
     )
 
     @bk.on_launch
@@ -138,9 +153,11 @@ def create_app(
         return on_launch(launch, launch_id)
 
     pages.install(app)
-    for module in (learner, instructor, series_pages, path_pages, admin, webhooks):
+    for module in (learner, instructor, series_pages, path_pages, roster_pages, admin, webhooks):
         app.register_blueprint(module.bp)
-    _read_pages_in_one_transaction(app, {m.bp.name for m in (learner, instructor, admin)})
+    _read_pages_in_one_transaction(
+        app, {m.bp.name for m in (learner, instructor, roster_pages, admin)}
+    )
 
     @app.get("/")
     def home() -> ResponseReturnValue:
