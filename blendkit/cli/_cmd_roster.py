@@ -9,13 +9,19 @@ from datetime import timedelta
 import click
 import httpx
 
-from blendkit.cli._shared import Stopper, fail, handle_errors, open_store, settings
-from blendkit.cli._shared import start_service_logging
+from blendkit.cli._shared import (
+    Stopper,
+    access_tokens,
+    fail,
+    handle_errors,
+    open_store,
+    settings,
+    start_service_logging,
+)
 from blendkit.courses import RosterReport, RosterSync
 from blendkit.errors import NotFound
-from blendkit.http import CircuitBreaker, Fence
-from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry
-from blendkit.store import KeyEncryption
+from blendkit.http import CircuitBreaker
+from blendkit.lti import StorePlatformRegistry
 from blendkit.xapi._outbox_loop import DATABASE_ERRORS, describe_outage
 
 __all__ = ["commands"]
@@ -25,14 +31,11 @@ _log = logging.getLogger("blendkit.roster")
 
 def _sync(http: httpx.Client, every_hours: float) -> RosterSync:
     store = open_store()
-    config = settings()
-    tokens = AccessTokens(
-        KeySet(store, encryption=KeyEncryption.from_settings(config)),
-        http=http,
-        fence=Fence.from_settings(config),
-    )
     return RosterSync(
-        store, StorePlatformRegistry(store), tokens, every=timedelta(hours=every_hours)
+        store,
+        StorePlatformRegistry(store),
+        access_tokens(store, http),
+        every=timedelta(hours=every_hours),
     )
 
 
@@ -43,7 +46,9 @@ def roster() -> None:
 
 def _line(report: RosterReport) -> str:
     if report.error:
-        return f"course {report.course_id}: {report.mode} read failed, retried later: {report.error}"
+        return (
+            f"course {report.course_id}: {report.mode} read failed, retried later: {report.error}"
+        )
     return (
         f"course {report.course_id}: {report.mode} read of {report.read} member(s) in "
         f"{report.pages} page(s): {report.added} added, {report.updated} updated, "

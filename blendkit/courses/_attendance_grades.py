@@ -130,7 +130,9 @@ class AttendanceGrades:
             )
         return grading
 
-    def preview(self, course: Course, grading: AttendanceGrading | None = None) -> list[AttendanceGradeLine]:
+    def preview(
+        self, course: Course, grading: AttendanceGrading | None = None
+    ) -> list[AttendanceGradeLine]:
         """Every score the policy gives now, with its state against the grade queue (learners
         in name order, then line items in session order)."""
         policy = grading or self.grading(course)
@@ -242,7 +244,7 @@ def _line(
     queued = latest.get((score.learner_id, item))
     if queued is not None:
         given, status = queued
-        if abs(given - score.score_given) >= 0.005:  # noqa: PLR2004  # scores have 2 decimals
+        if abs(given - score.score_given) >= 0.005:  # scores have 2 decimals
             state = "changed"
         else:
             state = {"pending": "queued", "sent": "sent"}.get(status, "failed")  # type: ignore[assignment]

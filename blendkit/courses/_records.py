@@ -374,7 +374,7 @@ class CourseRecords:
         """enrol's work, given the enrolment row already read (None when absent)."""
         now = self.clock()
         key = {"course_id": course.id, "sub": person.sub}
-        values = {
+        values: dict[str, Any] = {
             "name": person.name,
             "email": person.email,
             "groups": json.dumps(sorted(person.groups)),

@@ -87,7 +87,7 @@ class RosterState(BaseModel):
 class RosterSync:
     """Reads courses' rosters through NRPS (see the module doc); safe to run in one process."""
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         store: Store,
         registry: PlatformRegistry,
@@ -146,7 +146,11 @@ class RosterSync:
             select(r.course_id)
             .where(
                 or_(r.next_attempt_at.is_(None), r.next_attempt_at <= now),
-                or_(r.requested_at.isnot(None), r.synced_at.is_(None), r.synced_at <= now - self.every),
+                or_(
+                    r.requested_at.isnot(None),
+                    r.synced_at.is_(None),
+                    r.synced_at <= now - self.every,
+                ),
             )
             .order_by(r.requested_at.is_(None), r.requested_at, r.synced_at, r.course_id)
             .limit(limit)
@@ -211,9 +215,7 @@ class RosterSync:
         try:
             service = self._service(row)
             roster = (
-                service.differences(row.differences_url)
-                if use_differences
-                else service.members()
+                service.differences(row.differences_url) if use_differences else service.members()
             )
             members = list(roster)
         except (BlendkitError, httpx.HTTPError) as exc:

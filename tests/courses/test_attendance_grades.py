@@ -44,7 +44,10 @@ def _course(
     store: Store, clock: Clock, issuer: str, client_id: str, deployment_id: str, lineitems: str
 ) -> tuple[CourseService, LiveSessionService, AttendanceGrades, Course]:
     courses = CourseService(
-        store, outbox=Outbox(store), statements=StatementFactory("https://tool.example"), clock=clock
+        store,
+        outbox=Outbox(store),
+        statements=StatementFactory("https://tool.example"),
+        clock=clock,
     )
     course = courses.ensure_course(
         Tenant(issuer=issuer, client_id=client_id, deployment_id=deployment_id), "course-101",
@@ -59,7 +62,9 @@ def _course(
     return courses, live, AttendanceGrades(courses, live, clock=clock), course
 
 
-def _attend(live: LiveSessionService, course: Course, start: datetime, minutes: dict[int, int]) -> str:
+def _attend(
+    live: LiveSessionService, course: Course, start: datetime, minutes: dict[int, int]
+) -> str:
     session = live.schedule(
         course, title=f"Seminar {start:%d}", start_utc=start, time_zone="UTC", duration_minutes=60
     )
@@ -82,13 +87,14 @@ def test_scores_wait_for_approval_then_reach_the_platform_gradebook(
     store, platform = deployment.store, deployment.platform
     clock = Clock()
     lineitems = f"{platform.base_url}/ags/{platform.context.id}/lineitems"
-    courses, live, grades, course = _course(
+    _courses, live, grades, course = _course(
         store, clock, platform.issuer, platform.client_id, platform.deployment_id, lineitems
     )
     assert grades.grading(course) == AttendanceGrading(), "off until an instructor turns it on"
     start = clock.now - timedelta(hours=3)
     _attend(live, course, start, {1: 60, 2: 30})
-    assert grades.preview(course) != [] and grades.approve(course) == 0, "policy off: nothing goes"
+    assert grades.preview(course) != []
+    assert grades.approve(course) == 0, "policy off: nothing goes"
 
     grades.set_grading(course, AttendanceGrading(enabled=True, full_credit_percent=80))
     _attend(live, course, start + timedelta(hours=1), {1: 60, 2: 60})  # import: reviewed first
@@ -196,7 +202,9 @@ def test_attendance_scores_are_retried_on_5xx_like_quiz_scores(sqlite_store: Sto
         if request.url.path == "/li" and request.method == "GET":
             return httpx.Response(200, json=[])
         if request.url.path == "/li":
-            return httpx.Response(201, json={"id": f"{lms}/li/1", "label": "x", "scoreMaximum": 100})
+            return httpx.Response(
+                201, json={"id": f"{lms}/li/1", "label": "x", "scoreMaximum": 100}
+            )
         if failing["left"] > 0:
             failing["left"] -= 1
             return httpx.Response(503)

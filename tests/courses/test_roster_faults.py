@@ -98,7 +98,10 @@ def _setup(store: Store, fake: FakeNRPS, clock: Clock) -> tuple[RosterSync, Cour
         )
     )
     courses = CourseService(
-        store, outbox=Outbox(store), statements=StatementFactory("https://tool.example"), clock=clock
+        store,
+        outbox=Outbox(store),
+        statements=StatementFactory("https://tool.example"),
+        clock=clock,
     )
     course = courses.ensure_course(
         Tenant(issuer=LMS, client_id="c", deployment_id="d"), "c7", title="C7",
@@ -140,11 +143,13 @@ def test_differences_link_is_kept_and_used_on_the_next_sync(
     fake.differences = None
     clock.now += timedelta(hours=1)
     expired = sync.sync(course.id)
-    assert expired.error is not None and expired.mode == "differences"
+    assert expired.error is not None
+    assert expired.mode == "differences"
     assert not sync.state(course).offers_differences  # type: ignore[union-attr]
     clock.now += timedelta(hours=1)
     again = sync.sync(course.id)
-    assert again.mode == "full" and again.error is None
+    assert again.mode == "full"
+    assert again.error is None
     # The full read is what the platform lists now: s3 (active there again) is back, s4 (only
     # in the differences) is absent and becomes inactive.
     assert {p.sub for p in courses.enrolments(course)} == {"t1", "s1", "s2", "s3"}
@@ -178,7 +183,8 @@ def test_429_is_waited_out_through_the_fence_and_the_sync_succeeds(
 
     fake.fault = once_busy
     report = sync.sync(course.id)
-    assert report.error is None and report.read == 4
+    assert report.error is None
+    assert report.read == 4
     assert answered == [429]
     assert fake.requests[0] == fake.requests[1], "the same page asked again after the 429"
     assert len(courses.enrolments(course)) == 4
@@ -197,10 +203,13 @@ def test_a_page_failing_half_way_applies_nothing_and_backs_off(
 
     fake.fault = second_page_broken
     report = sync.sync(course.id)
-    assert report.error is not None and "403" in report.error
+    assert report.error is not None
+    assert "403" in report.error
     assert courses.enrolments(course) == [], "the first page was read but nothing applied"
     state = sync.state(course)
-    assert state is not None and state.failures == 1 and state.last_error
+    assert state is not None
+    assert state.failures == 1
+    assert state.last_error
     assert sync.due() == [], "waits for its backoff"
     clock.now += timedelta(minutes=2)
     assert sync.due() == [course.id]

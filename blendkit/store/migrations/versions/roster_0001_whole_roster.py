@@ -14,6 +14,8 @@ Revision ID: roster_0001
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,12 +24,10 @@ down_revision = None
 branch_labels = ("roster",)
 depends_on = "courses_0007"
 
-_enrolments = sa.table(
-    "course_enrolments", sa.column("enrolled_at"), sa.column("launched_at")
-)
+_enrolments = sa.table("course_enrolments", sa.column("enrolled_at"), sa.column("launched_at"))
 
 
-def _course_pk(table: str) -> list[sa.SchemaItem]:
+def _course_pk(table: str) -> list[Any]:
     return [
         sa.Column("course_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
