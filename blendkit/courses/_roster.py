@@ -95,6 +95,7 @@ class RosterSync:
         *,
         every: timedelta = timedelta(hours=6),
         full_every: timedelta = timedelta(days=1),
+        quiet: timedelta = timedelta(minutes=15),
         backoff_seconds: float = 60.0,
         max_backoff_seconds: float = 3600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -104,30 +105,39 @@ class RosterSync:
         self.tokens = tokens
         self.every = every
         self.full_every = full_every
+        self.quiet = quiet
         self.backoff = backoff_seconds
         self.max_backoff = max_backoff_seconds
         self.clock = clock
 
     # --- the queue -------------------------------------------------------------------------
 
-    def request(self, course: Course, memberships_url: str) -> None:
-        """Ask for a sync of ``course`` soon (an instructor launched): one upsert, no call to
-        the platform. A new memberships URL forgets the old differences link."""
+    def request(self, course: Course, memberships_url: str, *, force: bool = False) -> bool:
+        """Ask for a sync of ``course`` soon (an instructor launched): no call to the platform,
+        at most one small write. Nothing is written when a sync is already queued or the last
+        one is younger than ``quiet`` (unless ``force``: the instructor asked); a new
+        memberships URL forgets the old differences link. Returns whether a sync was queued."""
         now = self.clock()
         values = {"course_id": course.id, "memberships_url": memberships_url, "requested_at": now}
+        r = course_rosters.c
         with self.store.transaction() as conn:
-            old = conn.execute(
-                select(course_rosters.c.memberships_url).where(
-                    course_rosters.c.course_id == course.id
+            row = conn.execute(
+                select(r.memberships_url, r.requested_at, r.synced_at).where(
+                    r.course_id == course.id
                 )
-            ).scalar_one_or_none()
+            ).first()
+            if row is not None and row.memberships_url == memberships_url and not force:
+                recent = row.synced_at is not None and aware(row.synced_at) > now - self.quiet
+                if row.requested_at is not None or recent:
+                    return False
+            old = None if row is None else row.memberships_url
             if old is None:
                 conn.execute(
                     self.store.insert_or_replace(
                         course_rosters, ["course_id"], values, ["memberships_url", "requested_at"]
                     )
                 )
-                return
+                return True
             changes: dict[str, Any] = {"requested_at": now}
             if old != memberships_url:
                 changes.update(memberships_url=memberships_url, differences_url=None)
@@ -136,6 +146,7 @@ class RosterSync:
                 .where(course_rosters.c.course_id == course.id)
                 .values(**changes)
             )
+        return True
 
     def due(self, limit: int = 50) -> list[int]:
         """Courses to sync now: requested ones first, then those not synced for ``every``;

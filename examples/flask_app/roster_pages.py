@@ -39,7 +39,9 @@ def ask_sync() -> ResponseReturnValue:
             "Provisioning for the tool on the platform",
             "app.no_roster_service",
         )
-    services().roster.request(current.course, current.launch.nrps.context_memberships_url)
+    services().roster.request(
+        current.course, current.launch.nrps.context_memberships_url, force=True
+    )
     return redirect(link("roster.show", asked=1))
 
 

@@ -232,3 +232,27 @@ def test_a_roster_member_who_launches_becomes_launched_and_keeps_the_roster_emai
     assert (after.source, after.email, after.enrolled_at) == (
         "roster", "s1@example.edu", before.enrolled_at,
     )  # fmt: skip
+
+
+def test_launches_queue_a_sync_once_and_not_right_after_one(
+    sqlite_store: Store, fake: FakeNRPS
+) -> None:
+    clock = Clock()
+    sync, _courses, course = _setup(sqlite_store, fake, clock)  # the first launch queued it
+    assert sync.request(course, MEMBERSHIPS) is False, "already queued"
+    sync.sync(course.id)
+    assert sync.state(course).offers_differences  # type: ignore[union-attr]
+    clock.now += timedelta(minutes=5)
+    assert sync.request(course, MEMBERSHIPS) is False, "synced five minutes ago"
+    assert sync.due() == []
+    assert sync.request(course, MEMBERSHIPS, force=True) is True, "the instructor asked"
+    assert sync.due() == [course.id]
+    fake.differences = []
+    assert sync.sync(course.id).mode == "differences"
+    clock.now += sync.quiet + timedelta(seconds=1)
+    assert sync.request(course, MEMBERSHIPS) is True
+    moved = f"{LMS}/api/lti/courses/7/names_and_roles_v2"
+    assert sync.request(course, moved) is True
+    state = sync.state(course)
+    assert state is not None
+    assert (state.memberships_url, state.offers_differences) == (moved, False)
