@@ -34,6 +34,7 @@ from blendkit.store._tables_roster import course_rosters
 
 __all__ = ["RosterReport", "RosterState", "RosterSync", "member_role"]
 
+_BATCH = 500  # ids per UPDATE … IN (…): well under every database's parameter limit
 # A differences link the platform no longer honours: read the whole roster next time.
 _EXPIRED_LINK = {"lti.service_not_found", "lti.service_rejected"}
 
@@ -310,6 +311,7 @@ class RosterSync:
         insert_new = self.store.insert_ignoring_conflicts(course_enrolments, "course_id", "sub")
         added = updated = deactivated = 0
         seen: set[str] = set()
+        unchanged: list[int] = []
         for member in members:
             seen.add(member.user_id)
             name = _member_name(member)
@@ -340,20 +342,30 @@ class RosterSync:
                 changes["email"] = member.email
             if roles:
                 changes["roles"] = roles
+            differs = any(getattr(old, k) != v for k, v in changes.items() if k != "roster_seen_at")
+            if not differs:
+                unchanged.append(old.id)  # only seen again: stamped in batches below
+                continue
             if old.active and not member.active:
                 deactivated += 1
-            elif any(getattr(old, k) != v for k, v in changes.items() if k != "roster_seen_at"):
+            else:
                 updated += 1
             s.execute(update(course_enrolments).where(e.id == old.id).values(**changes))
+        for start in range(0, len(unchanged), _BATCH):
+            s.execute(
+                update(course_enrolments)
+                .where(e.id.in_(unchanged[start : start + _BATCH]))
+                .values(roster_seen_at=now)
+            )
         if mode == "full":
             gone = [sub for sub, r in known.items() if sub not in seen and r.active]
-            if gone:
+            for start in range(0, len(gone), _BATCH):
                 s.execute(
                     update(course_enrolments)
-                    .where(and_(e.course_id == course_id, e.sub.in_(gone)))
+                    .where(and_(e.course_id == course_id, e.sub.in_(gone[start : start + _BATCH])))
                     .values(active=False, roster_status="absent", roster_seen_at=now)
                 )
-                deactivated += len(gone)
+            deactivated += len(gone)
         return RosterReport(
             course_id=course_id,
             mode=mode,

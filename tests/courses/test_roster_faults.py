@@ -114,11 +114,9 @@ def _setup(store: Store, fake: FakeNRPS, clock: Clock) -> tuple[RosterSync, Cour
     return sync, courses, course
 
 
-def test_differences_link_is_kept_and_used_on_the_next_sync(
-    sqlite_store: Store, fake: FakeNRPS
-) -> None:
+def test_differences_link_is_kept_and_used_on_the_next_sync(store: Store, fake: FakeNRPS) -> None:
     clock = Clock()
-    sync, courses, course = _setup(sqlite_store, fake, clock)
+    sync, courses, course = _setup(store, fake, clock)
     first = sync.sync(course.id)
     assert (first.mode, first.read, first.added, first.pages) == ("full", 4, 4, 2)
     assert first.offers_differences
@@ -191,10 +189,10 @@ def test_429_is_waited_out_through_the_fence_and_the_sync_succeeds(
 
 
 def test_a_page_failing_half_way_applies_nothing_and_backs_off(
-    sqlite_store: Store, fake: FakeNRPS
+    store: Store, fake: FakeNRPS
 ) -> None:
     clock = Clock()
-    sync, courses, course = _setup(sqlite_store, fake, clock)
+    sync, courses, course = _setup(store, fake, clock)
 
     def second_page_broken(request: httpx.Request) -> httpx.Response | None:
         if request.url.params.get("page") == "2":
@@ -234,11 +232,9 @@ def test_a_roster_member_who_launches_becomes_launched_and_keeps_the_roster_emai
     )  # fmt: skip
 
 
-def test_launches_queue_a_sync_once_and_not_right_after_one(
-    sqlite_store: Store, fake: FakeNRPS
-) -> None:
+def test_launches_queue_a_sync_once_and_not_right_after_one(store: Store, fake: FakeNRPS) -> None:
     clock = Clock()
-    sync, _courses, course = _setup(sqlite_store, fake, clock)  # the first launch queued it
+    sync, _courses, course = _setup(store, fake, clock)  # the first launch queued it
     assert sync.request(course, MEMBERSHIPS) is False, "already queued"
     sync.sync(course.id)
     assert sync.state(course).offers_differences  # type: ignore[union-attr]
