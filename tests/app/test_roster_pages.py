@@ -5,12 +5,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from blendkit.courses import Enrolment
+from blendkit.courses import Course, Enrolment
 from blendkit.lti import Tenant
 from blendkit.sessions import ParticipantRecord
 from blendkit.store._tables_courses import course_enrolments, course_grades
 from blendkit_examples.flask_app.app import services
 from tests.app.conftest import INSTRUCTOR, ISSUER, Tool
+
+TENANT = Tenant(issuer=ISSUER, client_id="client-1", deployment_id="dep-1")
+
+
+def _teacher_and_course(tool: Tool, **ags: str) -> tuple[str, Course]:
+    """An instructor's launch and the course it created (with AGS endpoints ``ags``)."""
+    teacher = tool.launch("teach", roles=(INSTRUCTOR,), name="Dr T")
+    tool.get("/course", teacher)
+    with tool.app.app_context():
+        courses = services().courses
+        path = courses.course(TENANT, "bio-101").path
+        return teacher, courses.ensure_course(
+            TENANT, "bio-101", title="Biology 101", path=path, ags=ags or None
+        )
 
 
 def test_instructor_only_and_the_roster_page_lists_who_has_not_started(tool: Tool) -> None:
@@ -18,12 +32,9 @@ def test_instructor_only_and_the_roster_page_lists_who_has_not_started(tool: Too
     tool.get("/course", ana)
     for path in ("/teach/roster", "/teach/attendance-grades"):
         assert tool.get(path, ana).status_code == 403, path
-    teacher = tool.launch("teach", roles=(INSTRUCTOR,), name="Dr T")
-    tool.get("/course", teacher)
+    teacher, course = _teacher_and_course(tool)
     with tool.app.app_context():
         svc = services()
-        tenant = Tenant(issuer=ISSUER, client_id="client-1", deployment_id="dep-1")
-        course = svc.courses.course(tenant, "bio-101")
         # What a roster read leaves for someone who has not launched yet.
         with svc.store.transaction() as s:
             s.execute(
@@ -48,16 +59,9 @@ def test_instructor_only_and_the_roster_page_lists_who_has_not_started(tool: Too
 
 
 def test_attendance_scores_are_shown_then_queued_on_approval(tool: Tool) -> None:
-    teacher = tool.launch("teach", roles=(INSTRUCTOR,), name="Dr T")
-    tool.get("/course", teacher)
+    teacher, course = _teacher_and_course(tool, lineitems=f"{ISSUER}/lineitems")
     with tool.app.app_context():
         svc = services()
-        tenant = Tenant(issuer=ISSUER, client_id="client-1", deployment_id="dep-1")
-        existing = svc.courses.course(tenant, "bio-101")
-        course = svc.courses.ensure_course(
-            tenant, "bio-101", title="Biology 101", path=existing.path,
-            ags={"lineitems": f"{ISSUER}/lineitems"},
-        )  # fmt: skip
         svc.courses.enrol(course, Enrolment(sub="ana", name="Ana", email="ana@example.edu"))
         start = datetime.now(UTC) - timedelta(hours=2)
         session = svc.live.schedule(
