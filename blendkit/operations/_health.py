@@ -118,8 +118,7 @@ def check_readiness(store: Store) -> Readiness:
             reason="migrations_pending",
             detail=f"{len(pending)} migration(s) pending; run `blendkit db upgrade`",
         )
-    return Readiness(
-        ready=False,
-        reason="schema_not_current",
-        detail=f"database at {sorted(current)}, code at {sorted(expected)}",
-    )
+    # Every known revision is applied: a head another branch depends on (``depends_on`` of a
+    # newer area) is folded into that branch's row of alembic_version, so the two sets of
+    # heads differ while the schema is current.
+    return Readiness(ready=True)
