@@ -12,6 +12,7 @@ import httpx
 
 from blendkit.cli._shared import (
     Stopper,
+    access_tokens,
     fail,
     handle_errors,
     open_store,
@@ -24,9 +25,9 @@ from blendkit.courses import (
     GradeReport,
     prune_learner_requests,
 )
-from blendkit.http import CircuitBreaker, Fence
-from blendkit.lti import AccessTokens, KeySet, StorePlatformRegistry, Tenant
-from blendkit.store import KeyEncryption, Store
+from blendkit.http import CircuitBreaker
+from blendkit.lti import StorePlatformRegistry, Tenant
+from blendkit.store import Store
 from blendkit.xapi._outbox_loop import DATABASE_ERRORS, describe_outage
 
 __all__ = ["commands"]
@@ -36,13 +37,7 @@ _log = logging.getLogger("blendkit.courses")
 
 def _passback(http: httpx.Client) -> GradePassback:
     store = open_store()
-    config = settings()
-    tokens = AccessTokens(
-        KeySet(store, encryption=KeyEncryption.from_settings(config)),
-        http=http,
-        fence=Fence.from_settings(config),
-    )
-    return GradePassback(store, StorePlatformRegistry(store), tokens)
+    return GradePassback(store, StorePlatformRegistry(store), access_tokens(store, http))
 
 
 @click.group()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import FrameType
-from typing import NoReturn, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,6 +28,7 @@ __all__ = [
     "Stopper",
     "fail",
     "handle_errors",
+    "access_tokens",
     "open_store",
     "settings",
     "settings_given",
@@ -117,6 +118,21 @@ def open_store(migrate: bool = True) -> Store:
     if migrate:
         store.migrate()
     return store
+
+
+def access_tokens(store: Store, http: Any) -> Any:
+    """The LTI service access tokens of the tool's keys in ``store`` (AGS, NRPS), sent through
+    ``http`` (an ``httpx.Client``) and the configured outbound fence."""
+    from blendkit.http import Fence
+    from blendkit.lti import AccessTokens, KeySet
+    from blendkit.store import KeyEncryption
+
+    config = settings()
+    return AccessTokens(
+        KeySet(store, encryption=KeyEncryption.from_settings(config)),
+        http=http,
+        fence=Fence.from_settings(config),
+    )
 
 
 class Stopper:

@@ -15,7 +15,14 @@ from blendkit.courses._analytics import (
     LearnerRisk,
     attendance_over_time,
     funnel,
+    not_started,
     risks,
+)
+from blendkit.courses._attendance_grades import (
+    ATTENDANCE_ITEM,
+    AttendanceGradeLine,
+    AttendanceGrades,
+    AttendanceGrading,
 )
 from blendkit.courses._captions import CaptionTrack, Cue, captions_from_transcript
 from blendkit.courses._grades import GradePassback, GradeReport
@@ -26,6 +33,7 @@ from blendkit.courses._models import (
     AttendanceRow,
     Course,
     Enrolment,
+    EnrolmentSource,
     EvidenceRecord,
     GradeRecord,
     LiveSessionRecord,
@@ -58,6 +66,7 @@ from blendkit.courses._reminder_links import ReminderLinks
 from blendkit.courses._reminder_store import ReminderSettings, tenant_key
 from blendkit.courses._reminders import ReminderPlanner
 from blendkit.courses._requests import prune_learner_requests
+from blendkit.courses._roster import RosterReport, RosterState, RosterSync, member_role
 from blendkit.courses._segments import check_segments, covered_seconds, union_segments
 from blendkit.courses._series import SeriesRecord, slot_first_start
 from blendkit.courses._service import CourseService, StatementsFor
@@ -65,7 +74,11 @@ from blendkit.courses._session_hours import SessionHours
 from blendkit.courses._tenancy import CourseAssignments, activity_key
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
+    "ATTENDANCE_ITEM",
     "AnswerOutcome",
+    "AttendanceGradeLine",
+    "AttendanceGrades",
+    "AttendanceGrading",
     "AttendancePoint",
     "AttendanceRow",
     "BoardQuestion",
@@ -76,6 +89,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "CourseService",
     "Cue",
     "Enrolment",
+    "EnrolmentSource",
     "EvidenceRecord",
     "FunnelStep",
     "GradePassback",
@@ -105,6 +119,9 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "ReminderLinks",
     "ReminderPlanner",
     "ReminderSettings",
+    "RosterReport",
+    "RosterState",
+    "RosterSync",
     "SeriesRecord",
     "SessionHours",
     "StatementsFor",
@@ -118,6 +135,8 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "check_segments",
     "covered_seconds",
     "funnel",
+    "member_role",
+    "not_started",
     "prune_learner_requests",
     "quiz_from_text",
     "quiz_to_text",

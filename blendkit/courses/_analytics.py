@@ -18,6 +18,7 @@ __all__ = [
     "LearnerRisk",
     "attendance_over_time",
     "funnel",
+    "not_started",
     "risks",
 ]
 
@@ -111,11 +112,32 @@ def attendance_over_time(
     return points
 
 
+def not_started(person: Enrolment, now: datetime) -> Signal:
+    """The signal of a learner the roster knows who has never launched the tool."""
+    since = person.enrolled_at or now
+    days = max(0.0, (now - since).total_seconds() / 86400)
+    return Signal(
+        kind="not_started",
+        learner=person.sub,
+        reason=(
+            f"On the course roster for {days:.0f} days and has not opened the tool yet "
+            f"(first listed {since:%Y-%m-%d})"
+        ),
+        details={"listed_days": round(days, 1)},
+        at=now,
+    )
+
+
 def risks(service: CourseService, course: Course, now: datetime) -> list[LearnerRisk]:
-    """Learners with at-risk signals (behind pace, missed sessions, failures, inactivity)."""
+    """Learners with at-risk signals (not started, behind pace, missed sessions, failures,
+    inactivity); a learner who never launched is flagged ``not_started`` instead of
+    ``inactive``."""
     out = []
     for person in service.enrolments(course, learners_only=True):
-        signals = at_risk(course.path, service.evidence(course, person.sub), now)
+        signals = at_risk(course.path, service.evidence(course, person.sub, person=person), now)
+        if not person.launched:
+            kept = tuple(s for s in signals if s.kind != "inactive")
+            signals = (not_started(person, now), *kept)
         if signals:
             out.append(LearnerRisk(learner=person, signals=signals))
     return out

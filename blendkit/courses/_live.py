@@ -8,7 +8,7 @@ evidence through :meth:`CourseService.record`, so a session attended unlocks wha
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -94,6 +94,8 @@ class LiveSessionService(SessionSeries, SessionMoves):
         self.store = courses.store
         self.provider = provider
         self.notifications = notifications
+        # Called with the course after each attendance import (attendance grades queue here).
+        self.after_attendance_import: list[Callable[[Course], object]] = []
 
     # --- scheduling ------------------------------------------------------------------------
 
@@ -307,6 +309,8 @@ class LiveSessionService(SessionSeries, SessionMoves):
                         opened.append((row.learner_id, outcome))
         for sub, outcome in opened:  # committed: the queue may now be told
             self.courses.announce_unlocked(course, self.courses.enrolment(course, sub), outcome)
+        for follow_up in self.after_attendance_import:
+            follow_up(course)
         return report
 
     def _attended(self, record: LiveSessionRecord, seconds: float) -> Any:

@@ -20,6 +20,7 @@ __all__ = [
     "AttendanceRow",
     "Course",
     "Enrolment",
+    "EnrolmentSource",
     "EvidenceRecord",
     "GradeRecord",
     "LiveSessionRecord",
@@ -66,6 +67,7 @@ def zone_replaces(incoming: str, stored: str) -> bool:
 
 
 ZoneName = Annotated[str, AfterValidator(check_zone)]
+EnrolmentSource = Literal["launch", "roster"]
 _FROZEN = ConfigDict(frozen=True)
 
 
@@ -110,6 +112,19 @@ class Enrolment(BaseModel):
     enrolled_at: Utc | None = None
     groups: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
+    source: EnrolmentSource = "launch"
+    """What first told the tool of the person: a ``launch``, or the platform's ``roster``."""
+    launched_at: Utc | None = None
+    """Their first launch; None while they are on the roster but have not launched yet."""
+    active: bool = True
+    """False once the platform dropped them from the course (their records stay)."""
+    roster_status: str | None = None
+    """What the last roster read said: Active, Inactive, Deleted or absent (None: never read)."""
+
+    @property
+    def launched(self) -> bool:
+        """Whether the person has launched the tool at least once."""
+        return self.launched_at is not None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -359,10 +359,15 @@ class CourseRecords:
             enrolled_at=aware(row.enrolled_at),
             groups=tuple(json.loads(row.groups)),
             roles=tuple(json.loads(row.roles)),
+            source=row.source,
+            launched_at=aware(row.launched_at) if row.launched_at else None,
+            active=bool(row.active),
+            roster_status=row.roster_status,
         )
 
     def enrol(self, course: Course, person: Enrolment, *, keep_zone: bool = True) -> Enrolment:
-        """Add or refresh a person; ``enrolled_at`` and (with ``keep_zone``) the zone are kept.
+        """Add or refresh a person as their launch tells (``enrolled_at`` and, with
+        ``keep_zone``, the zone are kept); a person the roster knew becomes launched and active.
 
         Two first launches of one person at once are fine: the insert that loses the race does
         nothing (no error, so it can run inside a unit of work) and that launch refreshes the
@@ -378,7 +383,7 @@ class CourseRecords:
         """enrol's work, given the enrolment row already read (None when absent)."""
         now = self.clock()
         key = {"course_id": course.id, "sub": person.sub}
-        values = {
+        values: dict[str, Any] = {
             "name": person.name,
             "email": person.email,
             "groups": json.dumps(sorted(person.groups)),
@@ -393,6 +398,7 @@ class CourseRecords:
                     "time_zone": person.time_zone,
                     "time_zone_source": person.time_zone_source,
                     "enrolled_at": enrolled_at,
+                    "launched_at": now,
                     **values,
                 },
             ).first()
@@ -402,14 +408,23 @@ class CourseRecords:
                         "enrolled_at": enrolled_at,
                         "groups": tuple(sorted(person.groups)),
                         "roles": tuple(sorted(person.roles)),
+                        "source": "launch",
+                        "launched_at": now,
+                        "active": True,
                     }
                 )
             row = s.execute(_ENROLMENT, key).one()  # enrolled by a concurrent launch
         if not keep_zone and zone_replaces(person.time_zone_source, row.time_zone_source):
             values["time_zone"] = person.time_zone
             values["time_zone_source"] = person.time_zone_source
+        if not person.email and row.email:
+            values["email"] = row.email  # the roster's address stays when a launch sends none
         current = {k: getattr(row, k) for k in values}
-        if current == values:
+        if row.launched_at is None or not row.active:
+            # On the roster but never launched, or dropped and back: this launch says present.
+            values["launched_at"] = row.launched_at or now
+            values["active"] = True
+        elif current == values:
             return self._enrolment(row)  # nothing changed: no second read
         s.execute(
             update(course_enrolments).where(course_enrolments.c.id == row.id).values(**values)
@@ -443,20 +458,25 @@ class CourseRecords:
         return self.enrolment(course, sub)
 
     def enrolment(self, course: Course, sub: str) -> Enrolment:
-        """One person (``NotFound`` when they never launched into the course)."""
+        """One person (``NotFound`` when neither a launch nor the roster brought them)."""
         with self.store.transaction() as s:
             row = s.execute(_ENROLMENT, {"course_id": course.id, "sub": sub}).first()
         if row is None:
             raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
         return self._enrolment(row)
 
-    def enrolments(self, course: Course, *, learners_only: bool = False) -> list[Enrolment]:
-        """Everyone in the course (learners only: people without an instructor role)."""
+    def enrolments(
+        self, course: Course, *, learners_only: bool = False, include_inactive: bool = False
+    ) -> list[Enrolment]:
+        """Everyone in the course, launched or known from the roster (learners only: people
+        without an instructor role); people the platform dropped only with
+        ``include_inactive``."""
+        query = select(course_enrolments).where(course_enrolments.c.course_id == course.id)
+        if not include_inactive:
+            query = query.where(course_enrolments.c.active.is_(True))
         with self.store.transaction() as s:
             rows = s.execute(
-                select(course_enrolments)
-                .where(course_enrolments.c.course_id == course.id)
-                .order_by(course_enrolments.c.name, course_enrolments.c.sub)
+                query.order_by(course_enrolments.c.name, course_enrolments.c.sub)
             ).all()
         people = [self._enrolment(r) for r in rows]
         if learners_only:

@@ -16,7 +16,10 @@ from blendkit.progression._time import UtcDatetime, ensure_utc
 
 __all__ = ["RiskPolicy", "Signal", "at_risk"]
 
-SignalKind = Literal["behind_pace", "missed_live_session", "repeated_failures", "inactive"]
+SignalKind = Literal[
+    "behind_pace", "missed_live_session", "repeated_failures", "inactive", "not_started"
+]
+"""``not_started``: on the course roster but never opened the tool (see ``courses.risks``)."""
 
 
 class Signal(BaseModel):

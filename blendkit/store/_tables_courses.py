@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 
 from blendkit.store._schema import metadata
@@ -108,6 +109,15 @@ course_enrolments = Table(
     Column("enrolled_at", DateTime(timezone=True), nullable=False),
     Column("groups", Text, nullable=False),
     Column("roles", Text, nullable=False),
+    # The whole roster (NRPS): ``source`` says what first told us of the person (``launch`` or
+    # ``roster``); ``launched_at`` is their first launch (NULL: not launched yet); ``active`` is
+    # false once the platform dropped them (the row and its evidence stay); ``roster_status`` is
+    # what the last roster read said (Active, Inactive, Deleted, or absent).
+    Column("source", String(16), nullable=False, server_default="launch"),
+    Column("launched_at", DateTime(timezone=True), nullable=True),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("roster_status", String(16), nullable=True),
+    Column("roster_seen_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("course_id", "sub", name="uq_course_enrolments_course_sub"),
 )
 

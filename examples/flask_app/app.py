@@ -12,12 +12,14 @@ from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
 from blendkit.courses import (
+    AttendanceGrades,
     CourseService,
     LivePolls,
     LiveSessionService,
     QuestionBoard,
     RecordingService,
     ReminderSettings,
+    RosterSync,
     SessionHours,
     StoreEventLedger,
 )
@@ -54,6 +56,8 @@ class Services:
     polls: LivePolls
     board: QuestionBoard
     recordings: RecordingService
+    roster: RosterSync
+    attendance_grades: AttendanceGrades
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -97,6 +101,7 @@ def create_app(
         pages,
         path_pages,
         recording_staff,
+        roster_pages,
         series_pages,
         webhooks,
     )
@@ -141,6 +146,7 @@ def create_app(
             "not for production (set meeting_provider = 'zoom' or 'teams')"
         )
     live = LiveSessionService(courses, provider)
+    registry = StorePlatformRegistry(state.store)
     app.extensions[APP_KEY] = Services(
         settings=settings,
         store=state.store,
@@ -149,13 +155,16 @@ def create_app(
         provider=provider,
         outbox=outbox,
         ledger=StoreEventLedger(state.store),
-        registry=StorePlatformRegistry(state.store),
+        registry=registry,
         hours=SessionHours(state.store),
         reminders=ReminderSettings(state.store),
         unsubscribe=UnsubscribeTokens(app.config["SECRET_KEY"]),
         polls=(polls := LivePolls(courses)),
         board=QuestionBoard(polls),
         recordings=RecordingService(live),
+        # The web app only queues roster syncs (no tokens): `blendkit roster sync` reads them.
+        roster=RosterSync(state.store, registry, None),
+        attendance_grades=AttendanceGrades(courses, live),
     )
 
     @bk.on_launch
@@ -172,9 +181,12 @@ def create_app(
         admin,
         webhooks,
         notify_pages,
+        roster_pages,
     ):
         app.register_blueprint(module.bp)
-    _read_pages_in_one_transaction(app, {m.bp.name for m in (learner, instructor, admin)})
+    _read_pages_in_one_transaction(
+        app, {m.bp.name for m in (learner, instructor, roster_pages, admin)}
+    )
 
     @app.get("/")
     def home() -> ResponseReturnValue:

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Blueprint, Flask, request
 
 from blendkit import AlreadyExists, Settings, Store
-from blendkit.courses import Enrolment
+from blendkit.courses import AttendanceGrading, Enrolment
 from blendkit.lti import SERVER_DEFAULT_ZONE, Platform, Tenant, is_time_zone
 from blendkit.progression import (
     Item,
@@ -378,6 +378,8 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
             ),
         )  # fmt: skip
     svc.hours.set(course, "demo-sam", "18:00-21:00")  # the planner keeps Sam to evenings
+    # Attendance is graded, and the instructor reviews the scores before they go.
+    svc.attendance_grades.set_grading(course, AttendanceGrading(enabled=True))
     live_item = next(i for i in course.path.items() if i.kind == "live_session")
     week1 = svc.live.schedule(
         course, title="Week 1 live session", start_utc=live_item.starts_at,
