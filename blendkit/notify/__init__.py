@@ -3,7 +3,8 @@
 
 Channels are plugins in the entry-point group ``blendkit.notifiers`` (the two built-in ones are
 registered by blendkit itself); each brings its settings section through ``blendkit.settings``
-(``[email]``, ``[webhook]``). The templates need the ``notify`` extra (Jinja2 and Babel), loaded
+(``[email]``, ``[webhook]``). Reminders travel through the durable :class:`NotificationQueue`
+(``blendkit notify run``). The templates need the ``notify`` extra (Jinja2 and Babel), loaded
 only when a message is rendered. See docs/notifications.md.
 """
 
@@ -39,8 +40,16 @@ from blendkit.notify._message import (
     RetryableFailure,
     SendOutcome,
 )
+from blendkit.notify._queue import (
+    NotificationDeadLetter,
+    NotificationQueue,
+    NotificationReport,
+    NotificationStatus,
+    Planner,
+)
 from blendkit.notify._registry import available_notifiers, load_notifier
 from blendkit.notify._render import RenderedMessage, render_message
+from blendkit.notify._resolver import RecipientResolver, message_key
 from blendkit.notify._webhook import WebhookNotifier, WebhookSettings
 
 __all__ = [
@@ -59,12 +68,18 @@ __all__ = [
     "Message",
     "MessageAttachment",
     "MessageContext",
+    "NotificationDeadLetter",
+    "NotificationQueue",
+    "NotificationReport",
     "NotificationSink",
+    "NotificationStatus",
     "Notifier",
     "PermanentFailure",
+    "Planner",
     "Postpone",
     "QueuedReminder",
     "Recipient",
+    "RecipientResolver",
     "RecordingReady",
     "ReminderIntent",
     "RenderedMessage",
@@ -76,5 +91,6 @@ __all__ = [
     "WebhookSettings",
     "available_notifiers",
     "load_notifier",
+    "message_key",
     "render_message",
 ]

@@ -75,7 +75,7 @@ class QueueLoops(DurableQueue):
                 report = self.deliver_once()
                 total.add(report)
                 self._prune_step()
-                wait = 0.0 if report.requests else self._idle_wait(poll_seconds)
+                wait = 0.0 if self._worked(report) else self._idle_wait(poll_seconds)
             except DATABASE_ERRORS as exc:
                 database.failure(describe_outage(exc))
                 total.errors.append(describe_outage(exc))
@@ -85,6 +85,10 @@ class QueueLoops(DurableQueue):
             if wait > 0:
                 self.sleep(wait)
         return total
+
+    def _worked(self, report: DeliveryReport) -> bool:
+        """Whether the pass did work (then the next one follows at once)."""
+        return report.requests > 0
 
     def _idle_wait(self, poll_seconds: float) -> float:
         wait = self._endpoint_wait()
