@@ -127,7 +127,7 @@ class DurableQueue:
         """Claim a batch and read it back in one statement (``UPDATE … RETURNING``), by id."""
         token = str(uuid.uuid4())
         now = utc(self.clock())
-        claim = self.spec.claim(
+        claim, params = self.spec.claim(
             token=token,
             now=now,
             until=now + timedelta(seconds=self.lease),
@@ -136,23 +136,26 @@ class DurableQueue:
             postgres=self.store.is_postgres,
         )
         with self.store.autocommit() as conn:
-            rows = sorted(conn.execute(claim).all(), key=lambda r: r.id)
+            rows = sorted(conn.execute(claim, params).all(), key=lambda r: r.id)
         return token, rows
 
     def _renew_ids(self, token: str) -> set[int]:
         """Extend the whole claim's lease; return the ids this claim still holds."""
         until = utc(self.clock()) + timedelta(seconds=self.lease)
         with self.store.autocommit() as conn:
-            return set(conn.execute(self.spec.renew(token, until)).scalars())
+            return set(conn.execute(*self.spec.renew(token, until)).scalars())
 
     # --- done -------------------------------------------------------------------------------
 
-    def _delivered(self, token: str, ids: list[int], report: DeliveryReport) -> None:
-        """Mark rows done; a refused write is tried again after 0.5 s and 1 s, then owed
-        (applied before the next claim) and the database error raised."""
+    def _delivered(
+        self, token: str, ids: list[int], report: DeliveryReport, *, whole: bool = False
+    ) -> None:
+        """Mark rows done (``whole``: they are the whole claim, marked by its token alone); a
+        refused write is tried again after 0.5 s and 1 s, then owed (applied before the next
+        claim) and the database error raised."""
         for attempt in range(1, _MARK_TRIES + 1):
             try:
-                marked = self._mark(token, ids)
+                marked = self._mark(token, None if whole else ids)
                 break
             except DATABASE_ERRORS:
                 if attempt == _MARK_TRIES:
@@ -174,7 +177,7 @@ class DurableQueue:
     def _receiver(self) -> str:
         return "the receiver"
 
-    def _mark(self, token: str, ids: list[int]) -> int:
+    def _mark(self, token: str, ids: list[int] | None) -> int:
         """Mark done (and add to the total) atomically: one statement on PostgreSQL, one
         transaction of two on SQLite."""
         if self.store.is_postgres:

@@ -16,6 +16,7 @@ columns ``id``, ``status``, ``attempts``, ``next_attempt_at``, ``claimed_by``,
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Select,
     Table,
     Update,
+    bindparam,
     delete,
     func,
     literal,
@@ -65,17 +67,17 @@ class QueueSpec:
 
     # --- claim --------------------------------------------------------------------------------
 
-    def _unclaimed(self, now: datetime) -> Any:
+    def _unclaimed(self, now: Any) -> Any:
         t = self.table.c
         return or_(t.claimed_until.is_(None), t.claimed_until < now)
 
-    def claim(
-        self, *, token: str, now: datetime, until: datetime, limit: int, due_only: bool,
-        postgres: bool,
-    ) -> Update:  # fmt: skip
-        """Claim up to ``limit`` rows and return :attr:`claim_columns`; two claimers never share
-        a row (PostgreSQL: row locks, SKIP LOCKED; SQLite: one writer)."""
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - a few module-level specs, built once each
+    def claim_statement(self, limit: int, due_only: bool, postgres: bool) -> Update:
+        """Claim up to ``limit`` rows (parameters ``token``, ``now``, ``until``) and return
+        :attr:`claim_columns`; two claimers never share a row (PostgreSQL: row locks, SKIP
+        LOCKED; SQLite: one writer). Built once: the deliverer runs it every pass."""
         t, pending = self.table.c, text(IS_PENDING)
+        now = bindparam("now", type_=t.next_attempt_at.type)
         due: Select[Any] = (
             select(t.id)
             .where(pending, self._unclaimed(now))
@@ -95,24 +97,39 @@ class QueueSpec:
         return (
             update(self.table)
             .where(*chosen)
-            .values(claimed_by=token, claimed_until=until)
+            .values(claimed_by=bindparam("token"), claimed_until=bindparam("until"))
             .returning(*(t[c] for c in self.claim_columns))
         )
 
-    def renew(self, token: str, until: datetime) -> Update:
-        """Extend the lease of every row ``token`` still holds; returns their ids."""
+    def claim(
+        self, *, token: str, now: datetime, until: datetime, limit: int, due_only: bool,
+        postgres: bool,
+    ) -> tuple[Update, dict[str, Any]]:  # fmt: skip
+        """The claim statement and its parameters (see :meth:`claim_statement`)."""
+        statement = self.claim_statement(limit, due_only, postgres)
+        return statement, {"token": token, "now": now, "until": until}
+
+    @functools.cached_property
+    def _renewal(self) -> Update:
         t = self.table.c
         return (
             update(self.table)
-            .where(t.claimed_by == token)
-            .values(claimed_until=until)
+            .where(t.claimed_by == bindparam("token"))
+            .values(claimed_until=bindparam("until"))
             .returning(t.id)
         )
 
-    def owned(self, token: str, ids: list[int]) -> Update:
-        """An UPDATE of the rows ``ids`` still claimed by ``token`` (add ``.values``)."""
+    def renew(self, token: str, until: datetime) -> tuple[Update, dict[str, Any]]:
+        """Extend the lease of every row ``token`` still holds; returns their ids."""
+        return self._renewal, {"token": token, "until": until}
+
+    def owned(self, token: str, ids: list[int] | None) -> Update:
+        """An UPDATE of the rows ``ids`` (None: all rows) still claimed by ``token`` (add
+        ``.values``). Without ids the statement is the same text for every batch, and it
+        finds the rows through the claim-token index."""
         t = self.table.c
-        return update(self.table).where(t.id.in_(ids), t.claimed_by == token)
+        mine = update(self.table).where(t.claimed_by == token)
+        return mine if ids is None else mine.where(t.id.in_(ids))
 
     def retry(self, token: str, ids: list[int], due: datetime, error: str | None, *,
               count: bool = True) -> Update:  # fmt: skip
@@ -127,43 +144,58 @@ class QueueSpec:
 
     # --- done and totals -----------------------------------------------------------------------
 
-    def bump(self, conn: Connection, name: str, by: int) -> None:
-        """Add ``by`` to the total ``name``."""
+    @functools.lru_cache(maxsize=4)  # noqa: B019 - one per dialect
+    def _bump_statement(self, dialect: str) -> Any:
         totals = self.totals
-        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(totals)
-        conn.execute(
-            insert.values(name=name, value=by).on_conflict_do_update(
-                index_elements=["name"], set_={"value": totals.c.value + insert.excluded.value}
-            )
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(totals)
+        return insert.values(name=bindparam("name"), value=bindparam("by")).on_conflict_do_update(
+            index_elements=["name"], set_={"value": totals.c.value + insert.excluded.value}
         )
 
-    def _marking(self, token: str, ids: list[int], now: datetime) -> Update:
-        return self.owned(token, ids).values(
+    def bump(self, conn: Connection, name: str, by: int) -> None:
+        """Add ``by`` to the total ``name``."""
+        conn.execute(self._bump_statement(conn.dialect.name), {"name": name, "by": by})
+
+    @functools.lru_cache(maxsize=4)  # noqa: B019 - built once per variant
+    def _marking(self, with_ids: bool, postgres: bool) -> Any:
+        t, totals = self.table.c, self.totals
+        mine = update(self.table).where(t.claimed_by == bindparam("token"))
+        if with_ids:
+            mine = mine.where(t.id.in_(bindparam("ids", expanding=True)))
+        marking = mine.values(
             {
                 "status": self.done,
-                self.done_at: now,
+                self.done_at: bindparam("now", type_=t[self.done_at].type),
                 "claimed_by": None,
                 "claimed_until": None,
                 "last_error": None,
             }
         )
-
-    def mark_done(self, conn: Connection, token: str, ids: list[int], now: datetime) -> int:
-        """Mark the rows ``token`` still owns as done and add them to the done total; returns
-        how many were marked. ``conn`` may be in autocommit on PostgreSQL (one statement)."""
-        if conn.dialect.name != "postgresql":
-            marked = int(conn.execute(self._marking(token, ids, now)).rowcount)
-            if marked:
-                self.bump(conn, self.done, marked)
-            return marked
-        t, totals = self.table.c, self.totals
-        rows = self._marking(token, ids, now).returning(t.id).cte("marked")
+        if not postgres:
+            return marking
+        rows = marking.returning(t.id).cte("marked")
         counted = select(literal(self.done), func.count()).select_from(rows)
         insert = postgresql.insert(totals).from_select(["name", "value"], counted)
         bump = insert.on_conflict_do_update(
             index_elements=["name"], set_={"value": totals.c.value + insert.excluded.value}
         ).cte("bumped")
-        return int(conn.execute(select(func.count()).select_from(rows).add_cte(bump)).scalar_one())
+        return select(func.count()).select_from(rows).add_cte(bump)
+
+    def mark_done(self, conn: Connection, token: str, ids: list[int] | None, now: datetime) -> int:
+        """Mark the rows ``ids`` (None: every row of the claim) ``token`` still owns as done and
+        add them to the done total; returns how many were marked. ``conn`` may be in autocommit
+        on PostgreSQL (one statement). The statements are built once per variant."""
+        params: dict[str, Any] = {"token": token, "now": now}
+        if ids is not None:
+            params["ids"] = ids
+        postgres = conn.dialect.name == "postgresql"
+        statement = self._marking(ids is not None, postgres)
+        if postgres:
+            return int(conn.execute(statement, params).scalar_one())
+        marked = int(conn.execute(statement, params).rowcount)
+        if marked:
+            self.bump(conn, self.done, marked)
+        return marked
 
     def prune_batch(self, conn: Connection, cutoff: datetime, limit: int) -> int:
         """Delete up to ``limit`` finished rows older than ``cutoff`` (oldest first) and take

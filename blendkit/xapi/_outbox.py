@@ -246,7 +246,7 @@ class Outbox(OutboxOperations):
             self._retry(token, rows, exc, report)
             return
         self.breaker.success()
-        self._delivered(token, [r.id for r in rows], report)
+        self._delivered(token, [r.id for r in rows], report, whole=not renew)
 
     @property
     def keep_delivered(self) -> timedelta | None:
