@@ -86,7 +86,7 @@ def intents(course: int, count: int, run: int) -> list[ReminderIntent]:
             "24h",
             NOW - timedelta(minutes=1),
             context,
-        )  # fmt: skip
+        )
         for n in range(count)
     ]
 
@@ -171,8 +171,8 @@ def main() -> None:
         database = "postgresql" if args.postgres else "sqlite"
         medians = {name: statistics.median(values) for name, values in rates.items()}
         for name, rate in medians.items():
-            print(json.dumps({"figure": name, "database": database,
-                              "reminders_per_s": round(rate), "runs": len(rates[name])}))  # fmt: skip
+            line = {"figure": name, "database": database, "reminders_per_s": round(rate)}
+            print(json.dumps({**line, "runs": len(rates[name])}))
         ratio = medians["notification_queue"] / medians["naive_loop"]
         print(json.dumps({"ratio": "notification_queue_vs_naive_loop", "value": round(ratio, 2)}))
         store.dispose()
