@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 import orjson
 import tincan
+from sqlalchemy import text as sql_text
 
 from blendkit.http import Fence, OutboundPolicy
 from blendkit.store import Store
@@ -154,12 +155,18 @@ def main() -> None:
         postgres = Store(args.postgres) if args.postgres else None
         for store in [*stores.values(), *([postgres] if postgres else [])]:
             store.migrate()
+        if postgres is not None:  # statement ids repeat across invocations: start empty
+            with postgres.transaction() as conn:
+                conn.execute(
+                    sql_text("TRUNCATE xapi_outbox, xapi_outbox_totals, xapi_dead_letters")
+                )
 
         def emit_flush(store: Store, run: int) -> None:
             outbox = Outbox(store, ours, batch_size=BATCH)
             for start in range(0, count, 500):
                 outbox.emit([build(i, 5000 + run) for i in range(start, start + 500)])
-            outbox.flush()
+            delivered = outbox.flush().delivered
+            assert delivered == count, f"the outbox delivered {delivered} of {count}"
 
         def blendkit_outbox(run: int) -> None:
             emit_flush(stores[run], run)
