@@ -9,7 +9,9 @@ Peers, all against the same minimal local LRS (``benchmarks/mini_lrs.py``, start
   100;
 * ``blendkit``           ``StatementFactory`` builds and validates, ``LRSClient`` posts
   batches of 100;
-* ``blendkit_outbox``    the same through the durable outbox (SQLite emit, then flush);
+* ``blendkit_outbox``    the same through the durable outbox (SQLite emit, then flush; the
+  database is created and migrated before the clock starts); with ``--postgres URL`` the same
+  again on PostgreSQL (``blendkit_outbox_emit_flush_postgres``);
 * ``blendkit_build_only`` building, validating and serialising alone (no HTTP), to show where
   the time goes.
 
@@ -37,6 +39,7 @@ from typing import Any
 import httpx
 import orjson
 import tincan
+from sqlalchemy import text as sql_text
 
 from blendkit.http import Fence, OutboundPolicy
 from blendkit.store import Store
@@ -94,6 +97,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--one-by-one-count", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--postgres", default=None, help="also measure the outbox on this URL")
     args = parser.parse_args()
     count, single, repeat = args.count, args.one_by_one_count, max(5, args.repeat)
 
@@ -143,27 +147,45 @@ def main() -> None:
             for i in range(count):
                 build(i, 9000 + run).to_json()
 
-        def blendkit_outbox(run: int) -> None:
-            with tempfile.TemporaryDirectory() as tmp:
-                store = Store(f"sqlite:///{tmp}/bench.sqlite3")
-                store.migrate()
-                outbox = Outbox(store, ours, batch_size=BATCH)
-                for start in range(0, count, 500):
-                    outbox.emit([build(i, 5000 + run) for i in range(start, start + 500)])
-                outbox.flush()
-                store.dispose()
+        # Emit + deliver is what is timed: each run gets a store created and migrated beforehand.
+        sqlite_dir = tempfile.TemporaryDirectory()
+        stores = {
+            run: Store(f"sqlite:///{sqlite_dir.name}/bench-{run}.sqlite3") for run in range(repeat)
+        }
+        postgres = Store(args.postgres) if args.postgres else None
+        for store in [*stores.values(), *([postgres] if postgres else [])]:
+            store.migrate()
+        if postgres is not None:  # statement ids repeat across invocations: start empty
+            with postgres.transaction() as conn:
+                conn.execute(
+                    sql_text("TRUNCATE xapi_outbox, xapi_outbox_totals, xapi_dead_letters")
+                )
 
-        measured = measure(
-            {
-                "tincan_one_by_one": (single, tincan_one),
-                "tincan_batch_100": (count, tincan_batch),
-                "raw_httpx_prebuilt_dicts": (count, raw_httpx),
-                "blendkit_build_validate_post": (count, blendkit),
-                "blendkit_build_validate_only": (count, blendkit_build_only),
-                "blendkit_outbox_emit_flush": (count, blendkit_outbox),
-            },
-            repeat,
-        )
+        def emit_flush(store: Store, run: int) -> None:
+            outbox = Outbox(store, ours, batch_size=BATCH)
+            for start in range(0, count, 500):
+                outbox.emit([build(i, 5000 + run) for i in range(start, start + 500)])
+            delivered = outbox.flush().delivered
+            assert delivered == count, f"the outbox delivered {delivered} of {count}"
+
+        def blendkit_outbox(run: int) -> None:
+            emit_flush(stores[run], run)
+
+        def blendkit_outbox_postgres(run: int) -> None:
+            assert postgres is not None
+            emit_flush(postgres, 7000 + run)
+
+        jobs: dict[str, tuple[int, Callable[[int], None]]] = {
+            "tincan_one_by_one": (single, tincan_one),
+            "tincan_batch_100": (count, tincan_batch),
+            "raw_httpx_prebuilt_dicts": (count, raw_httpx),
+            "blendkit_build_validate_post": (count, blendkit),
+            "blendkit_build_validate_only": (count, blendkit_build_only),
+            "blendkit_outbox_emit_flush": (count, blendkit_outbox),
+        }
+        if postgres is not None:
+            jobs["blendkit_outbox_emit_flush_postgres"] = (count, blendkit_outbox_postgres)
+        measured = measure(jobs, repeat)
         rates = {
             "tincan_one_by_one": measured["tincan_one_by_one"],
             "tincan_batch_100": measured["tincan_batch_100"],
@@ -176,12 +198,22 @@ def main() -> None:
             "blendkit_vs_tincan_batch_100": rates["blendkit"] / rates["tincan_batch_100"],
             "raw_httpx_vs_blendkit_slowdown": rates["raw_httpx"] / rates["blendkit"],
             "blendkit_outbox_vs_tincan_batch_100": outbox_rate / rates["tincan_batch_100"],
+            "blendkit_outbox_vs_raw_httpx": outbox_rate / rates["raw_httpx"],
         }
+        if postgres is not None:
+            ratios["blendkit_outbox_postgres_vs_raw_httpx"] = (
+                measured["blendkit_outbox_emit_flush_postgres"] / rates["raw_httpx"]
+            )
         targets = {
             "blendkit_vs_tincan_one_by_one": ratios["blendkit_vs_tincan_one_by_one"] >= 10,
             "blendkit_vs_tincan_batch_100": ratios["blendkit_vs_tincan_batch_100"] >= 2.5,
             "raw_httpx_vs_blendkit_slowdown": ratios["raw_httpx_vs_blendkit_slowdown"] <= 1.5,
+            "blendkit_outbox_vs_raw_httpx": ratios["blendkit_outbox_vs_raw_httpx"] >= 0.5,
         }
+        if postgres is not None:
+            targets["blendkit_outbox_postgres_vs_raw_httpx"] = (
+                ratios["blendkit_outbox_postgres_vs_raw_httpx"] >= 0.5
+            )
         for name, value in ratios.items():
             line: dict[str, Any] = {"ratio": name, "value": round(value, 2)}
             if name in targets:
@@ -189,6 +221,9 @@ def main() -> None:
             print(json.dumps(line))
         raw.close()
         ours.close()
+        for store in [*stores.values(), *([postgres] if postgres else [])]:
+            store.dispose()
+        sqlite_dir.cleanup()
     finally:
         server.terminate()
         server.wait(10)

@@ -46,6 +46,7 @@ __all__ = [
     "HTTPSettings",
     "LTISettings",
     "MetricsSettings",
+    "NotifySettings",
     "Settings",
     "SettingsSection",
     "ToolAdmin",
@@ -313,6 +314,47 @@ class XAPISettings(SettingsSection):
     )
 
 
+class NotifySettings(SettingsSection):
+    """The notification queue and its deliverer (`blendkit notify run`)."""
+
+    channel: str = Field(
+        default="email",
+        min_length=1,
+        max_length=64,
+        description="The notifier (a `blendkit.notifiers` plugin) reminders are sent through.",
+    )
+    batch_size: int = Field(default=100, ge=1, le=10000)
+    backoff_initial_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="First retry delay after a failed send."
+    )
+    backoff_max_seconds: float = Field(
+        default=900.0, gt=0, le=86400, description="Longest retry delay (exponential, jittered)."
+    )
+    lease_seconds: float = Field(
+        default=120.0,
+        ge=2,
+        le=3600,
+        description="How long a deliverer owns a claimed batch before another may take it "
+        "(renewed while it sends; a killed deliverer's reminders wait this long).",
+    )
+    poll_seconds: float = Field(
+        default=5.0, gt=0, le=600, description="Idle wait of `blendkit notify run`."
+    )
+    plan_every_seconds: float = Field(
+        default=60.0, gt=0, le=86400, description="How often `notify run` asks the planner."
+    )
+    keep_sent_days: float = Field(
+        default=30.0,
+        ge=0,
+        le=36500,
+        description=(
+            "Sent, cancelled and dropped reminders older than this are deleted by `blendkit "
+            "notify run` and `blendkit notify prune`; 0 keeps them forever. Longer than the "
+            "planning horizon: a reminder due before the window is never scheduled again."
+        ),
+    )
+
+
 class CoursesSettings(SettingsSection):
     """Learner records kept by the courses layer."""
 
@@ -349,6 +391,7 @@ class Settings(BaseSettings):
     xapi: XAPISettings = Field(default_factory=XAPISettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     courses: CoursesSettings = Field(default_factory=CoursesSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     meeting_provider: str = "fake"
 
     @model_validator(mode="after")

@@ -11,9 +11,15 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from blendkit.cli._shared import Stopper, handle_errors, open_store, settings, start_service_logging
-from blendkit.errors import StoreError, XAPIError
-from blendkit.http import CircuitBreaker
+from blendkit.cli._shared import (
+    Stopper,
+    handle_errors,
+    migrated,
+    open_store,
+    settings,
+    start_service_logging,
+)
+from blendkit.errors import XAPIError
 from blendkit.store import Store
 from blendkit.xapi import Outbox, Statement, parse_statement
 from blendkit.xapi._outbox import ExportState
@@ -128,29 +134,12 @@ def run(poll_seconds: float | None) -> None:
         click.echo("error: no LRS configured ([xapi] endpoint); nothing to deliver to", err=True)
         sys.exit(2)
     poll = poll_seconds or config.xapi.poll_seconds
-    if not _migrated(store, stopper, poll):
+    if not migrated(store, stopper, poll, "outbox database"):
         click.echo("stopped before the database answered", err=True)
         return
     click.echo("delivering; stop with SIGTERM or Ctrl-C", err=True)
     report = box.run(stopper, poll_seconds=poll)
     click.echo(f"stopped: delivered {report.delivered}, dead {report.dead}", err=True)
-
-
-def _migrated(store: Store, stopper: Stopper, poll_seconds: float) -> bool:
-    """Migrate, waiting (with backoff, one log line per change) while the database is away."""
-    waiting = CircuitBreaker(
-        "outbox database", initial_seconds=poll_seconds, max_seconds=max(poll_seconds, 60.0)
-    )
-    while not stopper():
-        try:
-            store.migrate()
-        except StoreError as exc:
-            waiting.failure(exc.message.splitlines()[0][:300])
-            stopper.sleep(waiting.wait_seconds())
-            continue
-        waiting.success()
-        return True
-    return False
 
 
 @click.group()

@@ -17,8 +17,9 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from blendkit._breaker import CircuitBreaker
 from blendkit.config import Settings, load_settings
-from blendkit.errors import BlendkitError
+from blendkit.errors import BlendkitError, StoreError
 from blendkit.operations import configure_logging, database_unavailable
 from blendkit.store import Store, describe_database_error
 
@@ -29,6 +30,7 @@ __all__ = [
     "fail",
     "handle_errors",
     "access_tokens",
+    "migrated",
     "open_store",
     "settings",
     "settings_given",
@@ -160,3 +162,21 @@ class Stopper:
             if left <= 0:
                 return
             time.sleep(min(left, 0.2))
+
+
+def migrated(store: Store, stopper: Stopper, poll_seconds: float, name: str) -> bool:
+    """Migrate, waiting (with backoff, one log line per change) while the database is away;
+    False when a stop was asked first."""
+    waiting = CircuitBreaker(
+        name, initial_seconds=poll_seconds, max_seconds=max(poll_seconds, 60.0)
+    )
+    while not stopper():
+        try:
+            store.migrate()
+        except StoreError as exc:
+            waiting.failure(exc.message.splitlines()[0][:300])
+            stopper.sleep(waiting.wait_seconds())
+            continue
+        waiting.success()
+        return True
+    return False

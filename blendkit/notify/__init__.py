@@ -3,7 +3,8 @@
 
 Channels are plugins in the entry-point group ``blendkit.notifiers`` (the two built-in ones are
 registered by blendkit itself); each brings its settings section through ``blendkit.settings``
-(``[email]``, ``[webhook]``). The templates need the ``notify`` extra (Jinja2 and Babel), loaded
+(``[email]``, ``[webhook]``). Reminders travel through the durable :class:`NotificationQueue`
+(``blendkit notify run``). The templates need the ``notify`` extra (Jinja2 and Babel), loaded
 only when a message is rendered. See docs/notifications.md.
 """
 
@@ -57,8 +58,16 @@ from blendkit.notify._preferences import (
     PreferenceSource,
     with_unsubscribe,
 )
+from blendkit.notify._queue import (
+    NotificationDeadLetter,
+    NotificationQueue,
+    NotificationReport,
+    NotificationStatus,
+    Planner,
+)
 from blendkit.notify._registry import available_notifiers, load_notifier
 from blendkit.notify._render import RenderedMessage, render_message
+from blendkit.notify._resolver import RecipientResolver, message_key
 from blendkit.notify._unsubscribe import UnsubscribeRequest, UnsubscribeTokens
 from blendkit.notify._webhook import WebhookNotifier, WebhookSettings
 
@@ -82,17 +91,23 @@ __all__ = [
     "Message",
     "MessageAttachment",
     "MessageContext",
+    "NotificationDeadLetter",
+    "NotificationQueue",
+    "NotificationReport",
     "NotificationSink",
+    "NotificationStatus",
     "Notifier",
     "Offset",
     "PermanentFailure",
     "PlannedEvent",
+    "Planner",
     "Postpone",
     "PreferenceResolver",
     "PreferenceSource",
     "QueuedReminder",
     "QuietHours",
     "Recipient",
+    "RecipientResolver",
     "RecordingReady",
     "ReminderIntent",
     "ReminderPlan",
@@ -109,6 +124,7 @@ __all__ = [
     "available_notifiers",
     "due_per_learner",
     "load_notifier",
+    "message_key",
     "parse_offsets",
     "render_message",
     "with_unsubscribe",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import Index, MetaData, text
 
-__all__ = ["metadata"]
+__all__ = ["metadata", "partial_index"]
 
 # Stable constraint names so that migrations can refer to them on every backend.
 metadata = MetaData(
@@ -16,3 +16,9 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+
+def partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index over the rows matching ``where`` only, on PostgreSQL and SQLite alike (queries
+    repeat ``where`` literally: SQLite uses a partial index only then)."""
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))

@@ -17,16 +17,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    Index,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 
-from blendkit.store._schema import metadata
+from blendkit.store._schema import metadata, partial_index
 
 __all__ = ["IS_DELIVERED", "IS_PENDING", "xapi_dead_letters", "xapi_outbox", "xapi_outbox_totals"]
 
@@ -52,30 +50,10 @@ xapi_outbox = Table(
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("last_error", Text, nullable=True),
     UniqueConstraint("statement_id", name="uq_xapi_outbox_statement_id"),
-    Index(
-        "ix_xapi_outbox_pending",
-        "id",
-        postgresql_where=text(IS_PENDING),
-        sqlite_where=text(IS_PENDING),
-    ),
-    Index(
-        "ix_xapi_outbox_pending_due",
-        "next_attempt_at",
-        postgresql_where=text(IS_PENDING),
-        sqlite_where=text(IS_PENDING),
-    ),
-    Index(
-        "ix_xapi_outbox_claimed_by",
-        "claimed_by",
-        postgresql_where=text("claimed_by IS NOT NULL"),
-        sqlite_where=text("claimed_by IS NOT NULL"),
-    ),
-    Index(
-        "ix_xapi_outbox_delivered_at",
-        "delivered_at",
-        postgresql_where=text(IS_DELIVERED),
-        sqlite_where=text(IS_DELIVERED),
-    ),
+    partial_index("ix_xapi_outbox_pending", "id", where=IS_PENDING),
+    partial_index("ix_xapi_outbox_pending_due", "next_attempt_at", where=IS_PENDING),
+    partial_index("ix_xapi_outbox_claimed_by", "claimed_by", where="claimed_by IS NOT NULL"),
+    partial_index("ix_xapi_outbox_delivered_at", "delivered_at", where=IS_DELIVERED),
 )
 
 xapi_outbox_totals = Table(

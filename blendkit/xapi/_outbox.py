@@ -29,26 +29,25 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Insert, delete, insert, update
+from sqlalchemy import Connection, Insert, delete, insert
 from sqlalchemy.orm import Session
 
 from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
 from blendkit.http import CircuitBreaker, Fence
 from blendkit.store import Store, StoredCircuitBreaker
+from blendkit.store._queue import utc as _utc
+from blendkit.store._queue_sql import PENDING
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
-from blendkit.xapi import _outbox_sql as sql
 from blendkit.xapi._client import LRSClient
 from blendkit.xapi._models import Statement
-from blendkit.xapi._outbox_loop import DATABASE_ERRORS, OutboxLoops
 from blendkit.xapi._outbox_ops import (
-    PENDING,
     DeadLetter,
     DeliveryReport,
     ExportState,
     OutboxCounters,
+    OutboxOperations,
     OutboxStatus,
     _Row,
-    _utc,
 )
 from blendkit.xapi._wire import as_statement
 
@@ -65,11 +64,12 @@ log = logging.getLogger("blendkit.xapi.outbox")
 
 # Answers that mean "this batch holds a statement the LRS will never accept": split to find it.
 _SPLIT_STATUSES = frozenset({400, 409, 413, 422})
-_MARK_TRIES = 3  # a refused "delivered" write is tried again after 0.5 s and 1 s
 
 
-class Outbox(OutboxLoops):
+class Outbox(OutboxOperations):
     """Store-first statement delivery; see the module docstring for the guarantees."""
+
+    log = log
 
     def __init__(
         self,
@@ -87,19 +87,21 @@ class Outbox(OutboxLoops):
         keep_delivered: timedelta | None = None,
         breaker: CircuitBreaker | None = None,
     ) -> None:
-        self.store = store
-        self.client = client
-        self.batch_size = batch_size
-        self.version = version
-        self.backoff_initial = backoff_initial_seconds
-        self.backoff_max = backoff_max_seconds
         # A claim must outlive the longest request, or a live deliverer could lose its batch.
         timeout = client.timeout.read if client is not None and client.timeout.read else 0.0
-        self.lease = max(lease_seconds, 3 * timeout + 5)
-        self.clock = clock
-        self.sleep = sleep
-        self.jitter = jitter
-        self.keep_delivered = keep_delivered
+        super().__init__(
+            store,
+            batch_size=batch_size,
+            backoff_initial_seconds=backoff_initial_seconds,
+            backoff_max_seconds=backoff_max_seconds,
+            lease_seconds=max(lease_seconds, 3 * timeout + 5),
+            clock=clock,
+            sleep=sleep,
+            jitter=jitter,
+            keep_done=keep_delivered,
+        )
+        self.client = client
+        self.version = version
         self.breaker = breaker or CircuitBreaker(
             _endpoint_name(client),
             initial_seconds=backoff_initial_seconds,
@@ -108,10 +110,7 @@ class Outbox(OutboxLoops):
             jitter=jitter,
             log=log,
         )
-        self.counters = OutboxCounters()
         self._insert_statement: Insert | None = None
-        self._unmarked: dict[str, list[int]] = {}  # claim token -> delivered row ids to mark
-        self._next_prune = 0.0
 
     @classmethod
     def from_settings(
@@ -194,22 +193,6 @@ class Outbox(OutboxLoops):
 
     # --- claim and deliver ------------------------------------------------------------------
 
-    def _claim(self, *, ignore_schedule: bool = False) -> tuple[str, list[_Row]]:
-        """Claim a batch and read it back in one statement (``UPDATE … RETURNING``)."""
-        token = str(uuid.uuid4())
-        now = _utc(self.clock())
-        claim = sql.claim(
-            token=token,
-            now=now,
-            until=now + timedelta(seconds=self.lease),
-            limit=self.batch_size,
-            due_only=not ignore_schedule,
-            postgres=self.store.is_postgres,
-        )
-        with self.store.autocommit() as conn:
-            rows = sorted((_Row(*r) for r in conn.execute(claim)), key=lambda r: r.id)
-        return token, rows
-
     def deliver_once(self, *, ignore_schedule: bool = False) -> DeliveryReport:
         """Claim one batch and deliver it; an empty report means nothing was due or the LRS is
         backed off (see :attr:`breaker`)."""
@@ -223,14 +206,14 @@ class Outbox(OutboxLoops):
         if not self.breaker.allow():
             return report
         try:
-            token, rows = self._claim(ignore_schedule=ignore_schedule)
+            token, claimed = self._claim(ignore_schedule=ignore_schedule)
         except BaseException:
             self.breaker.release()
             raise
-        if not rows:
+        if not claimed:
             self.breaker.release()
             return report
-        self._send(token, rows, report, renew=False)
+        self._send(token, [_Row(*r) for r in claimed], report, renew=False)
         return report
 
     def _send(
@@ -263,98 +246,29 @@ class Outbox(OutboxLoops):
             self._retry(token, rows, exc, report)
             return
         self.breaker.success()
-        self._delivered(token, rows, report)
+        self._delivered(token, [r.id for r in rows], report, whole=not renew)
+
+    @property
+    def keep_delivered(self) -> timedelta | None:
+        """Delivered statements older than this are pruned by :meth:`run` (None: kept)."""
+        return self.keep_done
+
+    def _receiver(self) -> str:
+        return "the LRS"
+
+    def _endpoint_wait(self) -> float | None:
+        return self.breaker.wait_seconds() if self.breaker.state != "closed" else None
 
     def _renew(self, token: str, rows: Sequence[_Row]) -> list[_Row]:
         """Extend the whole claim's lease (the rows still waiting for their turn must not expire
         and be re-claimed by another deliverer); return the ``rows`` this claim still holds."""
-        until = _utc(self.clock()) + timedelta(seconds=self.lease)
-        with self.store.autocommit() as conn:
-            held = set(conn.execute(sql.renew(token, until)).scalars())
+        held = self._renew_ids(token)
         return [r for r in rows if r.id in held]
-
-    def _delivered(self, token: str, rows: Sequence[_Row], report: DeliveryReport) -> None:
-        """Mark the batch delivered; a refused write is tried again after 0.5 s and 1 s, then
-        owed (applied before the next claim) and the database error raised."""
-        ids = [r.id for r in rows]
-        for attempt in range(1, _MARK_TRIES + 1):
-            try:
-                marked = self._mark(token, ids)
-                break
-            except DATABASE_ERRORS:
-                if attempt == _MARK_TRIES:
-                    self._unmarked[token] = ids
-                    self.counters.unmarked += len(ids)
-                    log.warning(
-                        "outbox: %d statement(s) reached the LRS but the database did not record "
-                        "it; the mark is retried before the next claim (if the %.0f s lease runs "
-                        "out first they are sent again, and the LRS keeps one copy)",
-                        len(ids),
-                        self.lease,
-                    )
-                    raise
-                self.counters.mark_retries += 1
-                self.sleep(0.5 * 2 ** (attempt - 1))
-        report.delivered += marked
-        self._count_lost_lease(len(ids) - marked)
-
-    def _mark(self, token: str, ids: list[int]) -> int:
-        """Mark delivered (and add to the total) atomically: one statement on PostgreSQL, one
-        transaction of two on SQLite."""
-        if self.store.is_postgres:
-            with self.store.autocommit() as conn:
-                return sql.mark_delivered(conn, token, ids, _utc(self.clock()))
-        with self.store.transaction() as conn:
-            return sql.mark_delivered(conn, token, ids, _utc(self.clock()))
-
-    def _mark_owed(self, report: DeliveryReport) -> None:
-        """Apply the marks a database failure left owed (raises while it still fails)."""
-        for token, ids in list(self._unmarked.items()):
-            marked = self._mark(token, ids)
-            del self._unmarked[token]
-            self.counters.unmarked -= len(ids)
-            self.counters.late_marks += marked
-            report.delivered += marked
-            if marked:
-                log.info("outbox: recorded %d delivered statement(s) late, none re-sent", marked)
-            self._count_lost_lease(len(ids) - marked)
-
-    def _count_lost_lease(self, lost: int) -> None:
-        """Delivered rows this claim no longer held when marking: their lease ran out and another
-        deliverer claimed them, so they are sent once more (the LRS keeps one copy)."""
-        if lost <= 0:
-            return
-        self.counters.resent_after_lease += lost
-        log.warning(
-            "outbox: %d delivered statement(s) were claimed again after their lease ran out and "
-            "are sent once more (the LRS recognises their ids and keeps one copy)",
-            lost,
-        )
-
-    def backoff(self, attempts: int) -> float:
-        """Delay before retry number ``attempts`` (1-based): exponential, capped, jittered."""
-        ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** max(0, attempts - 1))
-        return float(ceiling * (0.5 + self.jitter() / 2))
 
     def _retry(
         self, token: str, rows: Sequence[_Row], exc: LRSError, report: DeliveryReport
     ) -> None:
-        attempts = max(r.attempts for r in rows) + 1
-        delay = exc.retry_after if exc.retry_after is not None else self.backoff(attempts)
-        due = _utc(self.clock() + delay)
-        with self.store.autocommit() as conn:
-            conn.execute(
-                update(xapi_outbox)
-                .where(xapi_outbox.c.id.in_([r.id for r in rows]))
-                .where(xapi_outbox.c.claimed_by == token)
-                .values(
-                    attempts=xapi_outbox.c.attempts + 1,
-                    next_attempt_at=due,
-                    claimed_by=None,
-                    claimed_until=None,
-                    last_error=exc.message[:1000],
-                )
-            )
+        delay = self._give_back(token, rows, exc.message, exc.retry_after)
         report.retried += len(rows)
         report.errors.append(exc.message)
         # The breaker logs the endpoint's state changes; a line per batch would flood the log.

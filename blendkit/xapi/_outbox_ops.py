@@ -1,19 +1,21 @@
-"""The outbox's values (status, reports, counters, dead letters) and its operator actions
-(status, dead letters, retry, export, retention), shared by :class:`blendkit.xapi.Outbox`."""
+"""The outbox's values (status, dead letters) and its operator actions (status, dead letters,
+retry, export, retention) over the shared durable queue, for :class:`blendkit.xapi.Outbox`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import IO, Any, Literal
 
 from sqlalchemy import Connection, Insert, delete, select
 from sqlalchemy.orm import Session
 
-from blendkit.store import Store
+from blendkit.store._queue import DeliveryReport, QueueCounters, aware, utc
+from blendkit.store._queue_loop import QueueLoops
+from blendkit.store._queue_sql import PENDING
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
-from blendkit.xapi import _outbox_sql as sql
+from blendkit.xapi._outbox_sql import DELIVERED_TOTAL, OUTBOX
 
 __all__ = [
     "PENDING",
@@ -25,7 +27,8 @@ __all__ = [
     "OutboxStatus",
 ]
 
-PENDING = "pending"
+OutboxCounters = QueueCounters
+"""What this process's deliverer did beyond plain deliveries (counts statements)."""
 ExportState = Literal["pending", "delivered", "dead", "all"]
 
 
@@ -40,41 +43,6 @@ class OutboxStatus:
     last_error: str | None
     oldest_pending_at: datetime | None = None
     """When the oldest statement still waiting was written (None: nothing pending)."""
-
-
-@dataclass
-class DeliveryReport:
-    """What one delivery pass did."""
-
-    delivered: int = 0
-    dead: int = 0
-    retried: int = 0
-    requests: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, other: DeliveryReport) -> None:
-        self.delivered += other.delivered
-        self.dead += other.dead
-        self.retried += other.retried
-        self.requests += other.requests
-        self.errors.extend(other.errors)
-
-
-@dataclass
-class OutboxCounters:
-    """What this process's deliverer did beyond plain deliveries (for logs and metrics).
-
-    All count statements and only grow, except ``unmarked`` (a gauge).
-    """
-
-    mark_retries: int = 0
-    """Times the database write marking a delivered batch was tried again."""
-    unmarked: int = 0
-    """Delivered statements whose mark is still owed (applied before the next claim)."""
-    late_marks: int = 0
-    """Delivered statements marked after the database came back (no re-send)."""
-    resent_after_lease: int = 0
-    """Delivered statements whose lease ran out before the mark: sent again (the LRS keeps one)."""
 
 
 @dataclass(frozen=True)
@@ -96,21 +64,14 @@ class _Row:
     attempts: int
 
 
-def _utc(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _aware(value: Any) -> datetime | None:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value if isinstance(value, datetime) else None
-
-
-class OutboxOperations:
+class OutboxOperations(QueueLoops):
     """Inspection and operator actions over the outbox tables (no LRS needed)."""
 
-    store: Store
-    clock: Callable[[], float]
+    spec = OUTBOX
+    label = "outbox"
+    noun = "statement"
+    resend_note = "the LRS recognises their ids and keeps one copy"
+    database_name = "outbox database"
     _insert_statement: Insert | None
 
     def _insert(self, target: Session | Connection, rows: list[dict[str, Any]]) -> None:
@@ -123,14 +84,15 @@ class OutboxOperations:
     def status(self) -> OutboxStatus:
         """Pending / delivered / dead counts and the next retry time (one indexed query)."""
         with self.store.autocommit() as conn:
-            pending, delivered, dead, nxt, last, oldest = conn.execute(sql.status_query()).one()
+            query = OUTBOX.status_query(xapi_dead_letters, (DELIVERED_TOTAL,))
+            pending, delivered, dead, nxt, last, oldest = conn.execute(query).one()
         return OutboxStatus(
             pending=int(pending),
             delivered=int(delivered or 0),
             dead=int(dead),
-            next_attempt_at=_aware(nxt),
+            next_attempt_at=aware(nxt),
             last_error=last,
-            oldest_pending_at=_aware(oldest),
+            oldest_pending_at=aware(oldest),
         )
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
@@ -147,7 +109,7 @@ class OutboxOperations:
     def retry_dead(self, statement_ids: Sequence[str] | None = None) -> int:
         """Move dead letters (all, or the given ids) back to pending; returns how many."""
         d = xapi_dead_letters
-        now = _utc(self.clock())
+        now = utc(self.clock())
         with self.store.engine.begin() as conn:
             query = select(d.c.id, d.c.statement_id, d.c.payload)
             if statement_ids is not None:
@@ -194,11 +156,4 @@ class OutboxOperations:
         """Delete delivered rows older than ``older_than`` (the LRS holds them), in batches of
         ``batch_size`` rows, each its own short transaction; pending rows and dead letters are
         never touched. Returns how many were deleted."""
-        cutoff = _utc(self.clock()) - older_than
-        total = 0
-        while True:
-            with self.store.transaction() as conn:
-                deleted = sql.prune_batch(conn, cutoff, batch_size)
-            total += deleted
-            if deleted < batch_size:
-                return total
+        return self.prune_finished(older_than, batch_size=batch_size)

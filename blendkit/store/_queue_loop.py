@@ -1,40 +1,29 @@
-"""The outbox's loops: ``flush`` (deliver everything now) and ``run`` (the deliverer process that
-survives its database and its LRS, and prunes delivered rows as it goes)."""
+"""A durable queue's loops: ``flush`` (deliver everything now) and ``run`` (the deliverer
+process that survives its database and its endpoints, and prunes finished rows as it goes)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from datetime import timedelta
+from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from blendkit._breaker import CircuitBreaker
+from blendkit.errors import BlendkitError
+from blendkit.store._errors import describe_database_error
+from blendkit.store._queue import DATABASE_ERRORS, DeliveryReport, DurableQueue, utc
 
-from blendkit.errors import BlendkitError, StoreError
-from blendkit.http import CircuitBreaker
-from blendkit.store import describe_database_error
-from blendkit.xapi import _outbox_sql as sql
-from blendkit.xapi._client import LRSClient
-from blendkit.xapi._outbox_ops import DeliveryReport, OutboxOperations, _aware, _utc
+__all__ = ["QueueLoops", "describe_outage"]
 
-__all__ = ["DATABASE_ERRORS", "OutboxLoops", "describe_outage"]
-
-log = logging.getLogger("blendkit.xapi.outbox")
-
-DATABASE_ERRORS = (SQLAlchemyError, StoreError)
 _PRUNE_EVERY_SECONDS = 300.0
 _PRUNE_BATCH = 1000
 
 
-class OutboxLoops(OutboxOperations):
-    """``flush`` and ``run`` over :meth:`deliver_once` (defined by :class:`Outbox`)."""
+class QueueLoops(DurableQueue):
+    """``flush`` and ``run`` over :meth:`deliver_once` (defined by the subclass)."""
 
-    client: LRSClient | None
-    breaker: CircuitBreaker
-    keep_delivered: timedelta | None
-    sleep: Callable[[float], None]
-    jitter: Callable[[], float]
     deliver_once: Callable[..., DeliveryReport]
-    _next_prune: float
+    status: Callable[[], Any]
+    database_name = "queue database"
+    """The name the database's own breaker logs under (``outbox database``)."""
 
     def flush(self, *, max_seconds: float = 60.0) -> DeliveryReport:
         """Deliver everything pending now, retrying transient failures until ``max_seconds``."""
@@ -50,34 +39,43 @@ class OutboxLoops(OutboxOperations):
                     return total
                 due = status.next_attempt_at
                 wait = due.timestamp() - self.clock() if due is not None else 0.0
-                wait = max(wait, self.breaker.wait_seconds())
+                wait = max(wait, self._endpoint_wait() or 0.0)
                 self.sleep(min(max(wait, 0.05), max(0.0, deadline - self.clock())))
             ignore_schedule = False
 
-    def run(self, should_stop: Callable[[], bool], *, poll_seconds: float = 2.0) -> DeliveryReport:
+    def run(
+        self,
+        should_stop: Callable[[], bool],
+        *,
+        poll_seconds: float = 2.0,
+        each_pass: Callable[[], Any] | None = None,
+    ) -> DeliveryReport:
         """Deliver until ``should_stop()`` is true: the long-running deliverer process.
 
         A database error anywhere in the loop (a locked SQLite file, a PostgreSQL failover, a
         terminated connection) never ends it: it is logged once when the database goes away and
         once when it is back, and retried with backoff from ``poll_seconds`` up to a minute.
-        Delivered rows older than ``keep_delivered`` are pruned in bounded batches as it goes.
+        Finished rows older than the retention are pruned in bounded batches as it goes.
+        ``each_pass`` runs before every pass, inside the same protection (e.g. planning).
         ``should_stop`` is checked between batches, so a stop finishes the batch in flight.
         """
         total = DeliveryReport()
         database = CircuitBreaker(
-            "outbox database",
+            self.database_name,
             initial_seconds=poll_seconds,
             max_seconds=max(poll_seconds, 60.0),
             clock=self.clock,
             jitter=self.jitter,
-            log=log,
+            log=self.log,
         )
         while not should_stop():
             try:
+                if each_pass is not None:
+                    each_pass()
                 report = self.deliver_once()
                 total.add(report)
                 self._prune_step()
-                wait = 0.0 if report.requests else self._idle_wait(poll_seconds)
+                wait = 0.0 if self._worked(report) else self._idle_wait(poll_seconds)
             except DATABASE_ERRORS as exc:
                 database.failure(describe_outage(exc))
                 total.errors.append(describe_outage(exc))
@@ -88,27 +86,31 @@ class OutboxLoops(OutboxOperations):
                 self.sleep(wait)
         return total
 
+    def _worked(self, report: DeliveryReport) -> bool:
+        """Whether the pass did work (then the next one follows at once)."""
+        return report.requests > 0
+
     def _idle_wait(self, poll_seconds: float) -> float:
-        if self.breaker.state != "closed":
-            wait = self.breaker.wait_seconds()
-        else:
-            with self.store.autocommit() as conn:
-                nxt = _aware(conn.execute(sql.next_due()).scalar_one())
+        wait = self._endpoint_wait()
+        if wait is None:
+            nxt = self._next_due()
             wait = poll_seconds if nxt is None else nxt.timestamp() - self.clock()
         return min(max(wait, 0.05), poll_seconds)
 
     def _prune_step(self) -> None:
         """One bounded batch of retention deletes when one is due (the loop calls this)."""
-        if self.keep_delivered is None or self.clock() < self._next_prune:
+        if self.keep_done is None or self.clock() < self._next_prune:
             return
         limit = _PRUNE_BATCH
-        cutoff = _utc(self.clock()) - self.keep_delivered
+        cutoff = utc(self.clock()) - self.keep_done
         with self.store.transaction() as conn:
-            deleted = sql.prune_batch(conn, cutoff, limit)
+            deleted = self.spec.prune_batch(conn, cutoff, limit)
         # A full batch means more are waiting: next pass. Otherwise look again in a while.
         self._next_prune = self.clock() + (0.0 if deleted == limit else _PRUNE_EVERY_SECONDS)
         if deleted:
-            log.info("outbox: pruned %d delivered statement(s) older than %s", deleted, cutoff)
+            self.log.info(
+                "%s: pruned %d finished %s(s) older than %s", self.label, deleted, self.noun, cutoff
+            )
 
 
 def describe_outage(exc: BaseException) -> str:

@@ -1,0 +1,240 @@
+"""The SQL of a durable delivery queue (the xAPI outbox, the notification queue): each deliverer
+step is one statement (or one short transaction on SQLite), and every query reads through one of
+the queue table's partial indexes.
+
+* claim: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING …`` — the
+  rows come back with the claim, no re-read by claim token;
+* mark done: on PostgreSQL one statement that also adds to the done total (a data-modifying
+  CTE); on SQLite the same two writes in one transaction;
+* status: one SELECT of scalar subqueries (pending count over the pending index, the totals, the
+  dead-letter count, the next retry time, the latest error, the oldest pending row).
+
+A :class:`QueueSpec` names the table, its totals table and its statuses; the queue table has the
+columns ``id``, ``status``, ``attempts``, ``next_attempt_at``, ``claimed_by``,
+``claimed_until``, ``created_at``, ``last_error`` and the column its finished rows are pruned by.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+__all__ = ["IS_PENDING", "PENDING", "QueueSpec"]
+
+PENDING = "pending"
+IS_PENDING = "status = 'pending'"
+"""The partial indexes' condition, written literally in queries too (SQLite uses a partial
+index only when the query repeats its condition, not with a bound parameter)."""
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """Which tables and statuses one queue uses."""
+
+    table: Table
+    totals: Table
+    done: str
+    """The status of a delivered row (``delivered``, ``sent``)."""
+    done_at: str
+    """The column stamped when a row is done (and by which finished rows are pruned)."""
+    finished: str
+    """The literal condition of the finished rows' partial index (what retention deletes)."""
+    claim_columns: tuple[str, ...]
+    claim_order: str = "id"
+    """The column claims take rows in (its pending partial index makes the claim cheap)."""
+
+    def column(self, name: str) -> Any:
+        return self.table.c[name]
+
+    # --- claim --------------------------------------------------------------------------------
+
+    def _unclaimed(self, now: Any) -> Any:
+        t = self.table.c
+        return or_(t.claimed_until.is_(None), t.claimed_until < now)
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - a few module-level specs, built once each
+    def claim_statement(self, limit: int, due_only: bool, postgres: bool) -> Update:
+        """Claim up to ``limit`` rows (parameters ``token``, ``now``, ``until``) and return
+        :attr:`claim_columns`; two claimers never share a row (PostgreSQL: row locks, SKIP
+        LOCKED; SQLite: one writer). Built once: the deliverer runs it every pass."""
+        t, pending = self.table.c, text(IS_PENDING)
+        now = bindparam("now", type_=t.next_attempt_at.type)
+        due: Select[Any] = (
+            select(t.id)
+            .where(pending, self._unclaimed(now))
+            .order_by(t[self.claim_order], t.id)
+            .limit(limit)
+        )
+        if due_only:
+            due = due.where(t.next_attempt_at <= now)
+        if postgres:
+            # A materialized CTE runs once (an IN (subquery … SKIP LOCKED) may be re-run by the
+            # planner and then claim more than ``limit`` rows), and its rows stay locked until
+            # the update: the outer statement finds them by primary key, with nothing to check.
+            batch = due.with_for_update(skip_locked=True).cte("batch").prefix_with("MATERIALIZED")
+            chosen: Any = [t.id == batch.c.id]
+        else:  # one statement under SQLite's write lock: nothing runs in between
+            chosen = [t.id.in_(due.scalar_subquery()), pending, self._unclaimed(now)]
+        return (
+            update(self.table)
+            .where(*chosen)
+            .values(claimed_by=bindparam("token"), claimed_until=bindparam("until"))
+            .returning(*(t[c] for c in self.claim_columns))
+        )
+
+    def claim(
+        self, *, token: str, now: datetime, until: datetime, limit: int, due_only: bool,
+        postgres: bool,
+    ) -> tuple[Update, dict[str, Any]]:  # fmt: skip
+        """The claim statement and its parameters (see :meth:`claim_statement`)."""
+        statement = self.claim_statement(limit, due_only, postgres)
+        return statement, {"token": token, "now": now, "until": until}
+
+    @functools.cached_property
+    def _renewal(self) -> Update:
+        t = self.table.c
+        return (
+            update(self.table)
+            .where(t.claimed_by == bindparam("token"))
+            .values(claimed_until=bindparam("until"))
+            .returning(t.id)
+        )
+
+    def renew(self, token: str, until: datetime) -> tuple[Update, dict[str, Any]]:
+        """Extend the lease of every row ``token`` still holds; returns their ids."""
+        return self._renewal, {"token": token, "until": until}
+
+    def owned(self, token: str, ids: list[int] | None) -> Update:
+        """An UPDATE of the rows ``ids`` (None: all rows) still claimed by ``token`` (add
+        ``.values``). Without ids the statement is the same text for every batch, and it
+        finds the rows through the claim-token index."""
+        t = self.table.c
+        mine = update(self.table).where(t.claimed_by == token)
+        return mine if ids is None else mine.where(t.id.in_(ids))
+
+    def retry(self, token: str, ids: list[int], due: datetime, error: str | None, *,
+              count: bool = True) -> Update:  # fmt: skip
+        """Give the rows back, due again at ``due`` (``count``: as one more failed attempt)."""
+        t = self.table.c
+        values: dict[str, Any] = {"next_attempt_at": due, "claimed_by": None, "claimed_until": None}
+        if count:
+            values["attempts"] = t.attempts + 1
+        if error is not None:
+            values["last_error"] = error[:1000]
+        return self.owned(token, ids).values(values)
+
+    # --- done and totals -----------------------------------------------------------------------
+
+    @functools.lru_cache(maxsize=4)  # noqa: B019 - one per dialect
+    def _bump_statement(self, dialect: str) -> Any:
+        totals = self.totals
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(totals)
+        return insert.values(name=bindparam("name"), value=bindparam("by")).on_conflict_do_update(
+            index_elements=["name"], set_={"value": totals.c.value + insert.excluded.value}
+        )
+
+    def bump(self, conn: Connection, name: str, by: int) -> None:
+        """Add ``by`` to the total ``name``."""
+        conn.execute(self._bump_statement(conn.dialect.name), {"name": name, "by": by})
+
+    @functools.lru_cache(maxsize=4)  # noqa: B019 - built once per variant
+    def _marking(self, with_ids: bool, postgres: bool) -> Any:
+        t, totals = self.table.c, self.totals
+        mine = update(self.table).where(t.claimed_by == bindparam("token"))
+        if with_ids:
+            mine = mine.where(t.id.in_(bindparam("ids", expanding=True)))
+        marking = mine.values(
+            {
+                "status": self.done,
+                self.done_at: bindparam("now", type_=t[self.done_at].type),
+                "claimed_by": None,
+                "claimed_until": None,
+                "last_error": None,
+            }
+        )
+        if not postgres:
+            return marking
+        rows = marking.returning(t.id).cte("marked")
+        counted = select(literal(self.done), func.count()).select_from(rows)
+        insert = postgresql.insert(totals).from_select(["name", "value"], counted)
+        bump = insert.on_conflict_do_update(
+            index_elements=["name"], set_={"value": totals.c.value + insert.excluded.value}
+        ).cte("bumped")
+        return select(func.count()).select_from(rows).add_cte(bump)
+
+    def mark_done(self, conn: Connection, token: str, ids: list[int] | None, now: datetime) -> int:
+        """Mark the rows ``ids`` (None: every row of the claim) ``token`` still owns as done and
+        add them to the done total; returns how many were marked. ``conn`` may be in autocommit
+        on PostgreSQL (one statement). The statements are built once per variant."""
+        params: dict[str, Any] = {"token": token, "now": now}
+        if ids is not None:
+            params["ids"] = ids
+        postgres = conn.dialect.name == "postgresql"
+        statement = self._marking(ids is not None, postgres)
+        if postgres:
+            return int(conn.execute(statement, params).scalar_one())
+        marked = int(conn.execute(statement, params).rowcount)
+        if marked:
+            self.bump(conn, self.done, marked)
+        return marked
+
+    def prune_batch(self, conn: Connection, cutoff: datetime, limit: int) -> int:
+        """Delete up to ``limit`` finished rows older than ``cutoff`` (oldest first) and take
+        them off their totals; pending rows and dead letters are never touched."""
+        t, finished, at = self.table.c, text(self.finished), self.table.c[self.done_at]
+        oldest = select(t.id).where(finished, at < cutoff).order_by(at).limit(limit)
+        gone = (
+            delete(self.table)
+            .where(t.id.in_(oldest.scalar_subquery()), finished)
+            .returning(t.status)
+        )
+        statuses = Counter(status for (status,) in conn.execute(gone))
+        for status, count in sorted(statuses.items()):
+            self.bump(conn, status, -count)
+        return sum(statuses.values())
+
+    # --- inspection -------------------------------------------------------------------------
+
+    def next_due(self) -> Select[Any]:
+        """When the earliest pending row is due (None: nothing pending)."""
+        return select(func.min(self.table.c.next_attempt_at)).where(text(IS_PENDING))
+
+    def status_query(self, dead: Table, totals: tuple[str, ...]) -> Select[Any]:
+        """pending, each of ``totals``, dead, next attempt, latest error, oldest pending row's
+        creation: one round trip, no full scan of the queue."""
+        t, pending = self.table.c, text(IS_PENDING)
+        count = select(func.count()).select_from(self.table).where(pending).scalar_subquery()
+        kept = [
+            select(self.totals.c.value).where(self.totals.c.name == name).scalar_subquery()
+            for name in totals
+        ]
+        dead_count = select(func.count()).select_from(dead).scalar_subquery()
+        last = (
+            select(t.last_error)
+            .where(pending, t.last_error.is_not(None))
+            .order_by(t.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        oldest = select(t.created_at).where(pending).order_by(t.id).limit(1).scalar_subquery()
+        nxt = self.next_due().scalar_subquery()
+        return select(count, *kept, dead_count, nxt, last, oldest)
