@@ -5,7 +5,9 @@ A course is one LMS context of one deployment (:class:`blendkit.lti.Tenant`) wit
 (evidence → incremental re-evaluation → change events → xAPI statements in the outbox, same
 transaction → AGS passback queued). :class:`LiveSessionService`
 schedules meetings, hands out personal join links and turns attendance and recordings into
-evidence; :class:`GradePassback` delivers queued scores and keeps failures for retry.
+evidence; :class:`OfficeHoursService` publishes bookable office-hours slots and takes
+bookings that never overbook; :class:`GradePassback` delivers queued scores and keeps failures
+for retry.
 """
 
 from blendkit.courses._analytics import (
@@ -16,6 +18,8 @@ from blendkit.courses._analytics import (
     funnel,
     risks,
 )
+from blendkit.courses._booking import OfficeHoursService
+from blendkit.courses._booking_models import Booking, BookingRules, BookingSlot, SlotBooking
 from blendkit.courses._grades import GradePassback, GradeReport
 from blendkit.courses._ledger import StoreEventLedger
 from blendkit.courses._live import LiveSessionService
@@ -50,6 +54,9 @@ from blendkit.courses._tenancy import CourseAssignments, activity_key
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "AttendancePoint",
     "AttendanceRow",
+    "Booking",
+    "BookingRules",
+    "BookingSlot",
     "Course",
     "CourseAssignments",
     "CourseService",
@@ -62,6 +69,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "LearnerRisk",
     "LiveSessionRecord",
     "LiveSessionService",
+    "OfficeHoursService",
     "OverrideRecord",
     "QUIZ_INVALID",
     "Question",
@@ -71,6 +79,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "RecordingRow",
     "SeriesRecord",
     "SessionHours",
+    "SlotBooking",
     "StatementsFor",
     "StoreEventLedger",
     "TimeZoneSource",

@@ -246,6 +246,30 @@ class Store:
             yield connection
 
     @contextmanager
+    def write_transaction(self) -> Iterator[Connection]:
+        """Like :meth:`transaction`, for a block whose first statement writes under contention
+        (a conditional UPDATE many requests race for).
+
+        On SQLite the block takes the database's write lock at its start (``BEGIN IMMEDIATE``,
+        waiting up to the busy timeout): a deferred transaction that read the database and then
+        finds another writer committed would fail at once with "database is locked" instead of
+        waiting its turn. On PostgreSQL, and inside :meth:`unit_of_work`, it is
+        :meth:`transaction`.
+        """
+        if self.dialect != "sqlite" or self._current.get() is not None:
+            with self.transaction() as connection:
+                yield connection
+            return
+        with self._autocommit_engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.exec_driver_sql("ROLLBACK")
+                raise
+            connection.exec_driver_sql("COMMIT")
+
+    @contextmanager
     def _begin(self) -> Iterator[Connection]:
         """A connection in a transaction; on PostgreSQL the transaction opens at its first
         write (see _begin_at_first_write)."""
