@@ -11,7 +11,13 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
-from blendkit.courses import CourseService, LiveSessionService, SessionHours, StoreEventLedger
+from blendkit.courses import (
+    CourseService,
+    LiveSessionService,
+    OfficeHoursService,
+    SessionHours,
+    StoreEventLedger,
+)
 from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
@@ -39,6 +45,7 @@ class Services:
     ledger: StoreEventLedger
     registry: StorePlatformRegistry
     hours: SessionHours
+    office_hours: OfficeHoursService
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -76,6 +83,7 @@ def create_app(
         admin,
         instructor,
         learner,
+        office_hours_pages,
         pages,
         path_pages,
         series_pages,
@@ -131,6 +139,7 @@ def create_app(
         ledger=StoreEventLedger(state.store),
         registry=StorePlatformRegistry(state.store),
         hours=SessionHours(state.store),
+        office_hours=OfficeHoursService(courses, provider),
     )
 
     @bk.on_launch
@@ -138,9 +147,18 @@ def create_app(
         return on_launch(launch, launch_id)
 
     pages.install(app)
-    for module in (learner, instructor, series_pages, path_pages, admin, webhooks):
+    for module in (
+        learner,
+        instructor,
+        series_pages,
+        office_hours_pages,
+        path_pages,
+        admin,
+        webhooks,
+    ):
         app.register_blueprint(module.bp)
-    _read_pages_in_one_transaction(app, {m.bp.name for m in (learner, instructor, admin)})
+    read_only = (learner, instructor, office_hours_pages, admin)
+    _read_pages_in_one_transaction(app, {m.bp.name for m in read_only})
 
     @app.get("/")
     def home() -> ResponseReturnValue:
