@@ -31,6 +31,8 @@ from blendkit import AlreadyExists, Settings, Store
 from blendkit.courses import Enrolment
 from blendkit.lti import SERVER_DEFAULT_ZONE, Platform, Tenant, is_time_zone
 from blendkit.progression import (
+    Item,
+    Module,
     Path,
     ScoreRecorded,
     VideoWatched,
@@ -38,6 +40,7 @@ from blendkit.progression import (
 )
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store import KeyEncryption, StoredSecrets
+from blendkit_examples.flask_app.demo_office_hours import seed_office_hours
 
 LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
 INSTRUCTOR = [
@@ -265,7 +268,14 @@ def demo_path(now: datetime) -> Path:
         )
         for module in path.modules
     )
-    return path.model_copy(update={"modules": modules, "title": "Flipped classroom, week 1"})
+    help_module = Module(
+        id="help",
+        title="Help when you need it",
+        items=(Item(id="office-hours", title="Office hours with Dr Rivera", kind="office_hours"),),
+    )
+    return path.model_copy(
+        update={"modules": (*modules, help_module), "title": "Flipped classroom, week 1"}
+    )
 
 
 def private_secret(path: FilePath, new_value: str) -> str:
@@ -423,6 +433,7 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
     }
     for sub, pieces in progress.items():
         svc.courses.record(course, sub, pieces)
+    seed_office_hours(svc, course, now)
 
 
 def serve(app: Flask, host: str, port: int) -> None:

@@ -9,7 +9,8 @@ After each step it checks against the store, not against what the pages say:
 1. no item went from locked to completed (an item is never completed while it is locked),
 2. no evidence about an item was stored while that item was locked (learner work on a locked
    item is refused, whatever route carried it),
-3. no personal join link was handed out for a session whose item was locked,
+3. no personal join link was handed out for a session whose item was locked, and no
+   office-hours slot was booked for an item that was locked,
 4. no learner request crashed (status < 500),
 5. a form sent again with an idempotency key it already carried stored no evidence (the first
    outcome is replayed, or other content under the key is refused).
@@ -49,6 +50,7 @@ from blendkit.progression import (
     flipped_classroom,
 )
 from blendkit.sessions import RecordingKind
+from blendkit.store._tables_booking import course_booking_slots, course_bookings
 from blendkit.store._tables_courses import (
     course_courses,
     course_enrolments,
@@ -85,6 +87,8 @@ RULES = {
     "learner.mark_done": "mark_done",
     "learner.join": "join",
     "learner.recording_watched": "recording_progress",
+    "learner.book_slot": "book_slot",
+    "learner.cancel_slot": "cancel_slot",
 }
 # Fixed seed, no example database: CI runs the same sequences every time.
 RUN = settings(
@@ -108,6 +112,9 @@ def course_path(start: datetime) -> Path:
                  complete_when=WatchedCondition(item="review-video", percent=80)),
             Item(id="reflection", title="Reflection", kind="reading",
                  conditions=CompletionCondition(item="review-video")),
+            Item(id="clinic", title="Clinic", kind="office_hours"),
+            Item(id="gated-clinic", title="Gated clinic", kind="office_hours",
+                 conditions=CompletionCondition(item="live-session")),
         ),
     )  # fmt: skip
     return base.model_copy(update={"modules": (*base.modules, after)})
@@ -122,6 +129,7 @@ class World:
     course: Course
     items: list[str]
     sessions: list[str]
+    slots: list[str]
 
 
 def build_world(tool: Tool) -> World:
@@ -165,7 +173,16 @@ def build_world(tool: Tool) -> World:
     tool.get("/course", other)
     sessions.append(schedule(other, "live-session", recording=True))  # another course's
     items = [i.id for i in course.path.items()]
-    return World(tool, svc.courses, course, items, [*sessions, "nope", "../x"])
+    slots = [
+        slot.id
+        for item in ("clinic", "gated-clinic")
+        for slot in svc.office_hours.publish(
+            course, item, start_utc=START, duration_minutes=15, count=2, capacity=2,
+            host_name=f"Host of {item}", time_zone="UTC", location="Room 1",
+        )
+    ]  # fmt: skip
+    svc.office_hours.set_rules(course, "clinic", max_per_learner=2, cancel_cutoff_minutes=0)
+    return World(tool, svc.courses, course, items, [*sessions, "nope", "../x"], [*slots, "nope"])
 
 
 def gate_machine(
@@ -176,6 +193,7 @@ def gate_machine(
     tool_ = world.tool
     item_ids = st.sampled_from([*world.items, "nope", "prework-video%2F..", "x" * 300])
     session_ids = st.sampled_from(world.sessions)
+    slot_ids = st.sampled_from(world.slots)
     counter = iter(range(1_000_000))
 
     class GateMachine(RuleBasedStateMachine):
@@ -187,8 +205,21 @@ def gate_machine(
             self.overridden: set[str] = set()
             self.sent: list[tuple[str, str, dict[str, str]]] = []
             self.snapshot = self.observe()
+            self.booked = {b for b, _ in self.bookings()}
 
         # --- what the store says ------------------------------------------------------------
+
+        def bookings(self) -> list[tuple[int, str]]:
+            """This learner's bookings: (booking id, the slot's item)."""
+            with tool_.store.transaction() as s:
+                return [
+                    (row.id, row.item)
+                    for row in s.execute(
+                        select(course_bookings.c.id, course_booking_slots.c.item)
+                        .join(course_booking_slots)
+                        .where(course_bookings.c.sub == self.sub)
+                    )
+                ]
 
         def observe(self) -> tuple[dict[str, str], int, set[int]]:
             states = dict(world.courses.learner_path(world.course, self.sub).states())
@@ -235,6 +266,11 @@ def gate_machine(
             for kind, item in stored:
                 if kind in WORK_KINDS and item not in self.overridden:
                     assert before.get(item) != "locked", f"{kind} stored for locked {item}"
+            bookings = self.bookings()
+            for booking, item in bookings:
+                if booking not in self.booked and item not in self.overridden:
+                    assert before.get(item) != "locked", f"a slot of locked {item} was booked"
+            self.booked = {b for b, _ in bookings}
             self.snapshot = now
 
         # --- learner routes -------------------------------------------------------------------
@@ -361,6 +397,14 @@ def gate_machine(
         )
         def recording_progress(self, item: str, session: str, percent: str, key: str) -> None:
             self.send(f"/item/{item}/recording/{session}", {"percent": percent}, key)
+
+        @rule(item=item_ids, slot=slot_ids)
+        def book_slot(self, item: str, slot: str) -> None:
+            self.check(tool_.post(f"/item/{item}/slots/{slot}/book", self.launch_id))
+
+        @rule(item=item_ids, slot=slot_ids)
+        def cancel_slot(self, item: str, slot: str) -> None:
+            self.check(tool_.post(f"/item/{item}/slots/{slot}/cancel", self.launch_id))
 
         # --- the one exception: an instructor override --------------------------------------
 

@@ -1,0 +1,219 @@
+"""Office-hours booking under contention on PostgreSQL, against a naive check-then-insert peer.
+
+Each repetition: 500 booking attempts by 500 enrolled learners for one slot of 50 seats, sent by
+50 concurrent clients (threads, each on its own pooled connection; 50 connections stay within
+PostgreSQL's default ``max_connections`` of 100), all released at once by a barrier.
+
+- ``blendkit``: :meth:`blendkit.courses.OfficeHoursService.book`, the whole call a learner's
+  request makes (enrolment, gate check, booking rules, the atomic booking and its xAPI
+  statement in the outbox). It must end with exactly 50 bookings.
+- ``naive``: the peer most code starts with: ``SELECT count(*)`` of the slot's bookings, then
+  ``INSERT`` when below the capacity, in one transaction at READ COMMITTED. It overbooks under
+  concurrency; the figure says by how much.
+
+One JSON line per implementation (medians over ``--repeats`` runs of the bookings, p50 and p99
+per attempt) and one with the ratio of the p99s; the target is a blendkit p99 of at most 100 ms.
+
+    BLENDKIT_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        .venv/bin/python benchmarks/bench_booking.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Engine, make_url
+
+from blendkit import CoursesError, Store
+from blendkit.courses import CourseService, Enrolment, OfficeHoursService
+from blendkit.lti import Tenant
+from blendkit.progression import Item, Module, Path
+from blendkit.xapi import Outbox, StatementFactory
+
+CLIENTS = 50
+ATTEMPTS = 500
+SEATS = 50
+TARGET_P99_MS = 100.0
+
+naive_metadata = MetaData()
+naive_bookings = Table(
+    "naive_bookings",
+    naive_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("slot_id", String(64), nullable=False),
+    Column("sub", String(255), nullable=False),
+    Column("booked_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@contextmanager
+def postgres_database(base: str) -> Iterator[str]:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _path() -> Path:
+    clinic = Item(id="clinic", title="Clinic", kind="office_hours")
+    return Path(id="bench", title="Bench", modules=(Module(id="m", items=(clinic,)),))
+
+
+def _run(attempt: Callable[[str], bool], subs: list[str]) -> tuple[int, list[float]]:
+    """Every sub attempts once, CLIENTS at a time, all released together."""
+    barrier = threading.Barrier(CLIENTS)
+    per_client = [subs[n::CLIENTS] for n in range(CLIENTS)]
+
+    def client(mine: list[str]) -> tuple[int, list[float]]:
+        barrier.wait()
+        booked, times = 0, []
+        for sub in mine:
+            began = time.perf_counter()
+            booked += attempt(sub)
+            times.append(time.perf_counter() - began)
+        return booked, times
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(client, per_client))
+    return sum(b for b, _ in results), [t for _, ts in results for t in ts]
+
+
+def _p(times: list[float], q: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    base = os.environ.get("BLENDKIT_TEST_POSTGRES_URL")
+    if not base:
+        print("set BLENDKIT_TEST_POSTGRES_URL to a PostgreSQL server", file=sys.stderr)
+        return 2
+    with postgres_database(base) as url:
+        engine: Engine = create_engine(url, pool_size=CLIENTS, max_overflow=0, hide_parameters=True)
+        store = Store(url, engine=engine)
+        store.migrate()
+        naive_metadata.create_all(engine)
+        courses = CourseService(
+            store, outbox=Outbox(store), statements=StatementFactory("https://tool.example")
+        )
+        tenant = Tenant(issuer="https://lms.example", client_id="c", deployment_id="d")
+        course = courses.ensure_course(tenant, "bench", title="Bench", path=_path())
+        subs = [f"learner-{n:03d}" for n in range(ATTEMPTS)]
+        for sub in subs:
+            courses.enrol(course, Enrolment(sub=sub, name=sub, time_zone="Europe/Berlin"))
+        hours = OfficeHoursService(courses)
+        hours.set_rules(course, "clinic", max_per_learner=1_000)  # each run books new slots
+        start = datetime.now(UTC) + timedelta(days=7)
+
+        figures: dict[str, dict[str, list[float]]] = {
+            name: {"bookings": [], "p50": [], "p99": []} for name in ("blendkit", "naive")
+        }
+        for run in range(args.repeats):
+            (slot,) = hours.publish(
+                course, "clinic", start_utc=start + timedelta(hours=run), duration_minutes=30,
+                capacity=SEATS, host_name=f"Host {run}", time_zone="UTC", location="Room",
+            )  # fmt: skip
+
+            def ours(sub: str, slot_id: str = slot.id) -> bool:
+                try:
+                    hours.book(course, slot_id, sub)
+                except CoursesError:
+                    return False
+                return True
+
+            naive_slot = f"naive-{run}"
+
+            def naive(sub: str, slot_id: str = naive_slot) -> bool:
+                with engine.begin() as conn:
+                    taken = conn.execute(
+                        select(func.count())
+                        .select_from(naive_bookings)
+                        .where(naive_bookings.c.slot_id == slot_id)
+                    ).scalar_one()
+                    if taken >= SEATS:
+                        return False
+                    conn.execute(
+                        insert(naive_bookings).values(
+                            slot_id=slot_id, sub=sub, booked_at=datetime.now(UTC)
+                        )
+                    )
+                return True
+
+            for name, attempt in (("blendkit", ours), ("naive", naive)):
+                booked, times = _run(attempt, subs)
+                figures[name]["bookings"].append(booked)
+                figures[name]["p50"].append(_p(times, 0.50))
+                figures[name]["p99"].append(_p(times, 0.99))
+            stored = hours.slot(course, slot.id).booked
+            if stored != SEATS or figures["blendkit"]["bookings"][-1] != SEATS:
+                print(f"blendkit booked {stored} of {SEATS} seats", file=sys.stderr)
+                return 1
+        median = {
+            name: {key: statistics.median(values) for key, values in parts.items()}
+            for name, parts in figures.items()
+        }
+        for name in ("blendkit", "naive"):
+            m = median[name]
+            line = {
+                "benchmark": "booking_500_attempts_50_seats",
+                "impl": name,
+                "clients": CLIENTS,
+                "attempts": ATTEMPTS,
+                "seats": SEATS,
+                "repeats": args.repeats,
+                "bookings": int(m["bookings"]),
+                "bookings_each_run": figures[name]["bookings"],
+                "overbooked_by": int(m["bookings"]) - SEATS,
+                "p50_ms": round(m["p50"], 1),
+                "p99_ms": round(m["p99"], 1),
+            }
+            if name == "blendkit":
+                line["target_p99_ms"] = TARGET_P99_MS
+            print(json.dumps(line))
+        print(
+            json.dumps({
+                "benchmark": "booking_500_attempts_50_seats",
+                "ratio_p99_blendkit_over_naive": round(
+                    median["blendkit"]["p99"] / median["naive"]["p99"], 2
+                ),
+            })
+        )  # fmt: skip
+        store.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
