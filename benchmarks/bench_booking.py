@@ -135,7 +135,7 @@ def main() -> int:
         for sub in subs:
             courses.enrol(course, Enrolment(sub=sub, name=sub, time_zone="Europe/Berlin"))
         hours = OfficeHoursService(courses)
-        hours.set_rules(course, "clinic", max_per_learner=1_000)  # each run books new slots
+        hours.set_rules(course, "clinic", max_per_learner=100)  # one booking per run
         start = datetime.now(UTC) + timedelta(days=7)
 
         figures: dict[str, dict[str, list[float]]] = {

@@ -1,18 +1,19 @@
 """Office hours and expert clinics: learners book and cancel the slots an instructor published.
 
 A booking is one transaction of conditional statements, so the database refuses what would
-overbook, whatever runs at the same time: the slot's counter is raised only while it is below
-the capacity (a CHECK keeps it there too), the booking row is unique per (slot, learner), and
-the learner's count for the item is raised only while it is below the item's limit. Rows are
-always locked in that order (slot, booking, count), so concurrent bookings and cancellations
-wait for each other instead of deadlocking.
+overbook, whatever runs at the same time: the booking row is unique per (slot, learner), the
+learner's count for the item is raised only while it is below the item's limit, and the slot's
+counter is raised only while it is below the capacity (a CHECK keeps it there too). Rows are
+always locked in that order (booking, count, slot), so concurrent bookings and cancellations
+wait for each other instead of deadlocking, and the slot's row, which every booker of the slot
+races for, stays locked only from the last statement to the commit.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, exists, select, update
+from sqlalchemy import Connection, select, update
 
 from blendkit.courses._booking_attendance import OfficeHoursAttendance
 from blendkit.courses._booking_models import Booking, BookingSlot
@@ -64,13 +65,47 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         ``courses.slot_started``), or the learner holds the item's limit of bookings
         (``courses.booking_limit``).
         """
-        person = self.courses.enrolment(course, sub)
-        found = self.slot(course, slot_id)
-        if self.courses.learner_path(course, sub).state(found.item) == "locked":
-            raise item_locked(found.item)
-        limit = self.rules(course, found.item).max_per_learner
+        with self.store.unit_of_work():  # the reads on one connection
+            person = self.courses.enrolment(course, sub)
+            found = self.slot(course, slot_id)
+            evidence = self.courses.evidence(course, sub, person=person)
+            gate = self.courses.learner_path(course, sub, evidence=evidence)
+            if gate.state(found.item) == "locked":
+                raise item_locked(found.item)
+            limit = self.rules(course, found.item).max_per_learner
         now = self.courses.clock()
+        if found.cancelled or found.start_utc <= now or found.full:
+            # Refused from a read, without a transaction: a slot that was full a moment ago
+            # may have a seat again, but the learner sees the state the page showed them.
+            if found.full and self._holds(found.id, sub):
+                raise _already_booked()
+            raise _refusal(found, now)
         with self.store.write_transaction() as s:
+            mine = s.execute(
+                self.store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
+                .values(course_id=course.id, slot_id=slot_id, sub=sub, booked_at=now)
+                .returning(_BOOKING.id)
+            ).first()
+            if mine is None:
+                raise _already_booked()
+            counted = s.execute(
+                self.store.insert_or_add(
+                    course_booking_counts,
+                    ("course_id", "item", "sub"),
+                    {"course_id": course.id, "item": found.item, "sub": sub, "booked": 1},
+                    ("booked",),
+                    where=_COUNT.booked < limit,
+                ).returning(_COUNT.booked)
+            ).first()
+            if counted is None:
+                raise _refused(
+                    f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
+                    "office hours, the most allowed; cancel one to book another",
+                    "courses.booking_limit",
+                )
+            self._registered(s, course, found, person.name or None, sub, now)
+            # The row every booker of the slot races for comes last: it stays locked only
+            # from here to the commit.
             taken = s.execute(
                 update(course_booking_slots)
                 .where(
@@ -84,65 +119,20 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                 .returning(_SLOT.id)
             ).first()
             if taken is None:
-                raise self._why_not(s, course, slot_id, sub, now)
-            mine = s.execute(
-                self.store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
-                .values(course_id=course.id, slot_id=slot_id, sub=sub, booked_at=now)
-                .returning(_BOOKING.id)
-            ).first()
-            if mine is None:
-                raise _already_booked()
-            s.execute(
-                self.store.insert_ignoring_conflicts(
-                    course_booking_counts, "course_id", "item", "sub"
-                ).values(course_id=course.id, item=found.item, sub=sub, booked=0)
-            )
-            counted = s.execute(
-                update(course_booking_counts)
-                .where(
-                    _COUNT.course_id == course.id,
-                    _COUNT.item == found.item,
-                    _COUNT.sub == sub,
-                    _COUNT.booked < limit,
-                )
-                .values(booked=_COUNT.booked + 1)
-                .returning(_COUNT.booked)
-            ).first()
-            if counted is None:
-                raise _refused(
-                    f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
-                    "office hours, the most allowed; cancel one to book another",
-                    "courses.booking_limit",
-                )
-            self._registered(s, course, found, person.name or None, sub, now)
+                row = s.execute(
+                    select(course_booking_slots).where(_SLOT.id == slot_id)
+                ).one()  # on this connection: a second one could wait for the pool
+                raise _refusal(slot_value(row), now)
         return _booking(found, person.time_zone, attended=False)
 
-    def _why_not(
-        self, s: Connection, course: Course, slot_id: str, sub: str, now: datetime
-    ) -> CoursesError:
-        """The reason a slot took no booking (read in the refused booking's transaction)."""
-        mine = s.execute(
-            select(_BOOKING.id).where(_BOOKING.slot_id == slot_id, _BOOKING.sub == sub)
-        ).first()
-        if mine is not None:
-            return _already_booked()
-        row = s.execute(
-            select(course_booking_slots).where(_SLOT.id == slot_id, _SLOT.course_id == course.id)
-        ).one()  # read on this connection: a second one could wait for the pool while locked
-        found = slot_value(row)
-        if found.cancelled:
-            return _refused(
-                "this slot was cancelled by its host; pick another one",
-                "courses.slot_cancelled",
+    def _holds(self, slot_id: str, sub: str) -> bool:
+        with self.store.transaction() as s:
+            return (
+                s.execute(
+                    select(_BOOKING.id).where(_BOOKING.slot_id == slot_id, _BOOKING.sub == sub)
+                ).first()
+                is not None
             )
-        if found.start_utc <= now:
-            return _refused(
-                "this slot has already started; pick a later one", "courses.slot_started"
-            )
-        return _refused(
-            f"this slot is full (all {found.capacity} seats are booked); pick another one",
-            "courses.slot_full",
-        )
 
     def _registered(  # noqa: PLR0917
         self, s: Connection, course: Course, slot: BookingSlot, name: str | None, sub: str,
@@ -176,24 +166,23 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         found = self.slot(course, slot_id)
         rules = self.rules(course, found.item)
         now = self.courses.clock()
+        cutoff = found.start_utc - timedelta(minutes=rules.cancel_cutoff_minutes)
         with self.store.write_transaction() as s:
-            held = exists().where(
-                _BOOKING.slot_id == slot_id,
-                _BOOKING.sub == sub,
-                _BOOKING.attended_at.is_(None),
-            )
-            # The slot's row first, as a booking locks it: the same order, no deadlock.
-            freed = s.execute(
-                update(course_booking_slots)
-                .where(and_(_SLOT.id == slot_id, _SLOT.course_id == course.id, held))
-                .values(booked=_SLOT.booked - 1)
-                .returning(_SLOT.id)
+            # Rows in the order a booking takes them (booking, count, slot): no deadlock.
+            gone = s.execute(
+                course_bookings.delete()
+                .where(
+                    _BOOKING.slot_id == slot_id,
+                    _BOOKING.course_id == course.id,
+                    _BOOKING.sub == sub,
+                    _BOOKING.attended_at.is_(None),
+                )
+                .returning(_BOOKING.id)
             ).first()
-            if freed is None:
+            if gone is None:
                 raise _refused(
                     "you have no booking on this slot to cancel", "courses.not_booked", 404
                 )
-            cutoff = found.start_utc - timedelta(minutes=rules.cancel_cutoff_minutes)
             if now > cutoff:
                 raise _refused(
                     f"bookings can be cancelled until {rules.cancel_cutoff_minutes} minutes "
@@ -202,12 +191,14 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                     "courses.cancel_too_late",
                 )
             s.execute(
-                course_bookings.delete().where(_BOOKING.slot_id == slot_id, _BOOKING.sub == sub)
-            )
-            s.execute(
                 update(course_booking_counts)
                 .where(_COUNT.course_id == course.id, _COUNT.item == found.item, _COUNT.sub == sub)
                 .values(booked=_COUNT.booked - 1)
+            )
+            s.execute(
+                update(course_booking_slots)
+                .where(_SLOT.id == slot_id)
+                .values(booked=_SLOT.booked - 1)
             )
         return self.slot(course, slot_id)
 
@@ -234,6 +225,20 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
     def booked_slot_ids(self, course: Course, sub: str, item: str | None = None) -> set[str]:
         """Ids of the slots ``sub`` booked (of one item)."""
         return {b.slot_id for b in self.bookings_for(course, sub) if item in (None, b.item)}
+
+
+def _refusal(found: BookingSlot, now: datetime) -> CoursesError:
+    """Why ``found`` takes no booking at ``now``."""
+    if found.cancelled:
+        return _refused(
+            "this slot was cancelled by its host; pick another one", "courses.slot_cancelled"
+        )
+    if found.start_utc <= now:
+        return _refused("this slot has already started; pick a later one", "courses.slot_started")
+    return _refused(
+        f"this slot is full (all {found.capacity} seats are booked); pick another one",
+        "courses.slot_full",
+    )
 
 
 def _already_booked() -> CoursesError:

@@ -357,12 +357,18 @@ class OfficeHoursSlots:
             self.provider.cancel_session(found.provider_meeting_id)
         key = course_bookings.c
         count = course_booking_counts.c
+        slot_row = course_booking_slots.c
+        # First the slot alone: once this commits no booking can start (they need it open),
+        # and bookings in flight have committed or rolled back.
         with self.store.write_transaction() as s:
             s.execute(
                 update(course_booking_slots)
-                .where(course_booking_slots.c.id == slot_id)
-                .values(cancelled=True, booked=0)
+                .where(slot_row.id == slot_id, slot_row.course_id == course.id)
+                .values(cancelled=True)
             )
+        # Then release the bookings, rows in the order a booking takes them (booking, count,
+        # slot), so this never deadlocks with a learner's booking or cancellation.
+        with self.store.write_transaction() as s:
             subs = list(
                 s.execute(
                     delete(course_bookings).where(key.slot_id == slot_id).returning(key.sub)
@@ -374,6 +380,7 @@ class OfficeHoursSlots:
                     .where(count.course_id == course.id, count.item == found.item, count.sub == sub)
                     .values(booked=count.booked - 1)
                 )
+            s.execute(update(course_booking_slots).where(slot_row.id == slot_id).values(booked=0))
         return sorted(subs)
 
 

@@ -11,7 +11,17 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
-from sqlalchemy import Connection, Engine, Insert, Select, Table, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Insert,
+    Select,
+    Table,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
@@ -385,14 +395,23 @@ class Store:
         )
 
     def insert_or_add(
-        self, table: Table, keys: Sequence[str], values: Mapping[str, Any], add: Sequence[str]
+        self,
+        table: Table,
+        keys: Sequence[str],
+        values: Mapping[str, Any],
+        add: Sequence[str],
+        *,
+        where: ColumnElement[bool] | None = None,
     ) -> Insert:
         """Insert ``values``; when a row with the same ``keys`` exists, add the new ``add``
-        columns to its own instead (a running total: one atomic statement)."""
+        columns to its own instead (a running total: one atomic statement). With ``where`` the
+        existing row changes only when it holds (a limit): add ``.returning(...)``, and no
+        returned row says the limit refused it."""
         insert = self._dialect_insert(table).values(**values)
         return insert.on_conflict_do_update(
             index_elements=list(keys),
             set_={name: table.c[name] + insert.excluded[name] for name in add},
+            where=where,
         )
 
     def alembic_config(self) -> Config:
