@@ -32,13 +32,12 @@ import statistics
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench_outbox_growth import postgres_database
 from sqlalchemy import (
     Column,
     DateTime,
@@ -50,9 +49,8 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from blendkit import CoursesError, Store
 from blendkit.courses import CourseService, Enrolment, OfficeHoursService
@@ -74,20 +72,6 @@ naive_bookings = Table(
     Column("sub", String(255), nullable=False),
     Column("booked_at", DateTime(timezone=True), nullable=False),
 )
-
-
-@contextmanager
-def postgres_database(base: str) -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _path() -> Path:

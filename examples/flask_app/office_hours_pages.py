@@ -15,6 +15,7 @@ from blendkit import ScheduleError
 from blendkit.courses import Course, Enrolment
 from blendkit.sessions import SlotProposal, plan_slots
 from blendkit_examples.flask_app.app import services
+from blendkit_examples.flask_app.instructor import _form_int
 from blendkit_examples.flask_app.pages import bad_request, link, require_staff
 
 bp = Blueprint("office_hours", __name__)
@@ -22,19 +23,6 @@ bp = Blueprint("office_hours", __name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _int(name: str, low: int, high: int, default: int) -> int:
-    raw = request.values.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"{name.replace('_', ' ')} must be a whole number") from None
-    if not low <= value <= high:
-        raise bad_request(f"{name.replace('_', ' ')} must be between {low} and {high}")
-    return value
 
 
 def _office_items(course: Course) -> list[Any]:
@@ -94,7 +82,7 @@ def page() -> ResponseReturnValue:
     course = current.course
     items = _office_items(course)
     learners = svc.courses.enrolments(course, learners_only=True)
-    window = _int("window", 30, 240, 60)
+    window = _form_int("window", 30, 240, 60)
     slots = svc.office_hours.slots(course)
     return render_template(
         "teach_office_hours.html",
@@ -131,8 +119,8 @@ def publish() -> ResponseReturnValue:
         "host_name": form.get("host_name", "").strip() or current.person.display_name,
         "host_sub": current.person.sub,
         "time_zone": zone,
-        "capacity": _int("capacity", 1, 500, 1),
-        "buffer_minutes": _int("buffer", 0, 240, 0),
+        "capacity": _form_int("capacity", 1, 500, 1),
+        "buffer_minutes": _form_int("buffer", 0, 240, 0),
         "location": form.get("location", ""),
         "create_meeting": form.get("meeting") == "1",
     }
@@ -142,7 +130,7 @@ def publish() -> ResponseReturnValue:
         try:
             suggestion = SlotProposal(
                 weekday=int(weekday), weekday_name="", utc_start=time.fromisoformat(hhmm),
-                duration_minutes=_int("window", 30, 240, 60), occurrences=1, learners=0,
+                duration_minutes=_form_int("window", 30, 240, 60), occurrences=1, learners=0,
                 worst_week_inside=0, average_inside=0.0, inside_every_week=0,
                 worst_week_dates=(), outside=(),
             )  # fmt: skip
@@ -150,7 +138,7 @@ def publish() -> ResponseReturnValue:
             raise bad_request("the chosen suggestion is malformed; reload the page") from None
         made = hours.publish_at_suggestion(
             current.course, item, suggestion, on_or_after=_now().date() + timedelta(days=1),
-            slot_minutes=_int("duration", 5, 480, 15), **common,
+            slot_minutes=_form_int("duration", 5, 480, 15), **common,
         )  # fmt: skip
     else:
         try:
@@ -161,7 +149,7 @@ def publish() -> ResponseReturnValue:
         made = hours.publish(
             current.course, item,
             start_utc=datetime.combine(day, clock, tzinfo=ZoneInfo(zone)).astimezone(UTC),
-            duration_minutes=_int("duration", 5, 480, 15), count=_int("count", 1, 48, 1),
+            duration_minutes=_form_int("duration", 5, 480, 15), count=_form_int("count", 1, 48, 1),
             **common,
         )  # fmt: skip
     return redirect(link("office_hours.page", published=len(made)))
@@ -173,8 +161,8 @@ def rules() -> ResponseReturnValue:
     services().office_hours.set_rules(
         current.course,
         _item_id(current.course),
-        max_per_learner=_int("max_per_learner", 1, 100, 1),
-        cancel_cutoff_minutes=_int("cancel_cutoff", 0, 20160, 60),
+        max_per_learner=_form_int("max_per_learner", 1, 100, 1),
+        cancel_cutoff_minutes=_form_int("cancel_cutoff", 0, 20160, 60),
     )
     return redirect(link("office_hours.page"))
 
@@ -185,7 +173,7 @@ def edit(slot_id: str) -> ResponseReturnValue:
     services().office_hours.edit_slot(
         current.course,
         slot_id,
-        capacity=_int("capacity", 1, 500, 0) or None,
+        capacity=_form_int("capacity", 1, 500, 0) or None,
         host_name=request.form.get("host_name"),
         location=request.form.get("location"),
     )
