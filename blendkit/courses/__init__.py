@@ -6,7 +6,9 @@ A course is one LMS context of one deployment (:class:`blendkit.lti.Tenant`) wit
 transaction → AGS passback queued). :class:`LiveSessionService`
 schedules meetings, hands out personal join links and turns attendance and recordings into
 evidence; :class:`RecordingService` measures how much of a recording each learner played and
-keeps its captions; :class:`GradePassback` delivers queued scores and keeps failures for retry.
+keeps its captions; :class:`OfficeHoursService` publishes bookable office-hours slots and
+takes bookings that never overbook; :class:`GradePassback` delivers queued scores and keeps
+failures for retry.
 """
 
 from blendkit.courses._analytics import (
@@ -24,6 +26,8 @@ from blendkit.courses._attendance_grades import (
     AttendanceGrades,
     AttendanceGrading,
 )
+from blendkit.courses._booking import OfficeHoursService
+from blendkit.courses._booking_models import Booking, BookingRules, BookingSlot, SlotBooking
 from blendkit.courses._captions import CaptionTrack, Cue, captions_from_transcript
 from blendkit.courses._grades import GradePassback, GradeReport
 from blendkit.courses._ledger import StoreEventLedger
@@ -82,6 +86,9 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "AttendancePoint",
     "AttendanceRow",
     "BoardQuestion",
+    "Booking",
+    "BookingRules",
+    "BookingSlot",
     "CaptionInfo",
     "CaptionTrack",
     "Course",
@@ -99,6 +106,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "LivePolls",
     "LiveSessionRecord",
     "LiveSessionService",
+    "OfficeHoursService",
     "OverrideRecord",
     "ParticipationReport",
     "PlayerEvent",
@@ -124,6 +132,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "RosterSync",
     "SeriesRecord",
     "SessionHours",
+    "SlotBooking",
     "StatementsFor",
     "StoreEventLedger",
     "TimeZoneSource",

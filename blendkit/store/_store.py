@@ -11,7 +11,17 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
-from sqlalchemy import Connection, Engine, Insert, Select, Table, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Insert,
+    Select,
+    Table,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
@@ -246,6 +256,30 @@ class Store:
             yield connection
 
     @contextmanager
+    def write_transaction(self) -> Iterator[Connection]:
+        """Like :meth:`transaction`, for a block whose first statement writes under contention
+        (a conditional UPDATE many requests race for).
+
+        On SQLite the block takes the database's write lock at its start (``BEGIN IMMEDIATE``,
+        waiting up to the busy timeout): a deferred transaction that read the database and then
+        finds another writer committed would fail at once with "database is locked" instead of
+        waiting its turn. On PostgreSQL, and inside :meth:`unit_of_work`, it is
+        :meth:`transaction`.
+        """
+        if self.dialect != "sqlite" or self._current.get() is not None:
+            with self.transaction() as connection:
+                yield connection
+            return
+        with self._autocommit_engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.exec_driver_sql("ROLLBACK")
+                raise
+            connection.exec_driver_sql("COMMIT")
+
+    @contextmanager
     def _begin(self) -> Iterator[Connection]:
         """A connection in a transaction; on PostgreSQL the transaction opens at its first
         write (see _begin_at_first_write)."""
@@ -361,14 +395,23 @@ class Store:
         )
 
     def insert_or_add(
-        self, table: Table, keys: Sequence[str], values: Mapping[str, Any], add: Sequence[str]
+        self,
+        table: Table,
+        keys: Sequence[str],
+        values: Mapping[str, Any],
+        add: Sequence[str],
+        *,
+        where: ColumnElement[bool] | None = None,
     ) -> Insert:
         """Insert ``values``; when a row with the same ``keys`` exists, add the new ``add``
-        columns to its own instead (a running total: one atomic statement)."""
+        columns to its own instead (a running total: one atomic statement). With ``where`` the
+        existing row changes only when it holds (a limit): add ``.returning(...)``, and no
+        returned row says the limit refused it."""
         insert = self._dialect_insert(table).values(**values)
         return insert.on_conflict_do_update(
             index_elements=list(keys),
             set_={name: table.c[name] + insert.excluded[name] for name in add},
+            where=where,
         )
 
     def alembic_config(self) -> Config:

@@ -16,6 +16,7 @@ from blendkit.courses import (
     CourseService,
     LivePolls,
     LiveSessionService,
+    OfficeHoursService,
     QuestionBoard,
     RecordingService,
     ReminderSettings,
@@ -58,6 +59,7 @@ class Services:
     recordings: RecordingService
     roster: RosterSync
     attendance_grades: AttendanceGrades
+    office_hours: OfficeHoursService
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -98,6 +100,7 @@ def create_app(
         learner,
         live_pages,  # noqa: F401
         notify_pages,
+        office_hours_pages,
         pages,
         path_pages,
         recording_staff,
@@ -165,6 +168,7 @@ def create_app(
         # The web app only queues roster syncs (no tokens): `blendkit roster sync` reads them.
         roster=RosterSync(state.store, registry, None),
         attendance_grades=AttendanceGrades(courses, live),
+        office_hours=OfficeHoursService(courses, provider),
     )
 
     @bk.on_launch
@@ -176,6 +180,7 @@ def create_app(
         learner,
         instructor,
         series_pages,
+        office_hours_pages,
         path_pages,
         recording_staff,
         admin,
@@ -185,7 +190,7 @@ def create_app(
     ):
         app.register_blueprint(module.bp)
     _read_pages_in_one_transaction(
-        app, {m.bp.name for m in (learner, instructor, roster_pages, admin)}
+        app, {m.bp.name for m in (learner, instructor, roster_pages, office_hours_pages, admin)}
     )
 
     @app.get("/")

@@ -33,6 +33,7 @@ from blendkit.courses import AttendanceGrading, Enrolment
 from blendkit.lti import SERVER_DEFAULT_ZONE, Platform, Tenant, is_time_zone
 from blendkit.progression import (
     Item,
+    Module,
     Path,
     PollsAnsweredCondition,
     ScoreRecorded,
@@ -41,6 +42,7 @@ from blendkit.progression import (
 )
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store import KeyEncryption, StoredSecrets
+from blendkit_examples.flask_app.demo_office_hours import seed_office_hours
 from blendkit_examples.flask_app.demo_recording import seed_recording
 
 LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
@@ -278,7 +280,14 @@ def demo_path(now: datetime) -> Path:
         m.model_copy(update={"items": (*m.items, notes)}) if m.id == "in-class" else m
         for m in modules
     )
-    return path.model_copy(update={"modules": modules, "title": "Flipped classroom, week 1"})
+    help_module = Module(
+        id="help",
+        title="Help when you need it",
+        items=(Item(id="office-hours", title="Office hours with Dr Rivera", kind="office_hours"),),
+    )
+    return path.model_copy(
+        update={"modules": (*modules, help_module), "title": "Flipped classroom, week 1"}
+    )
 
 
 def private_secret(path: FilePath, new_value: str) -> str:
@@ -439,6 +448,7 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
     }
     for sub, pieces in progress.items():
         svc.courses.record(course, sub, pieces)
+    seed_office_hours(svc, course, now)
     _seed_polls(svc, course, week1.id)
 
 

@@ -8,12 +8,13 @@ from typing import Any, Literal
 from flask import Blueprint, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
-from blendkit import NotFound
+from blendkit import CoursesError, NotFound
 from blendkit.courses import RecordOutcome
 from blendkit.lti import LEGACY_ZONE_NAMES, canonical_time_zone
 from blendkit.progression import CompletionRecorded, ItemViewed, PathResult, VideoWatched
 from blendkit_examples.flask_app import recording_pages
 from blendkit_examples.flask_app.app import services
+from blendkit_examples.flask_app.office_hours_pages import learner_slots
 from blendkit_examples.flask_app.pages import bad_request, here, link, submitted_key
 from blendkit_examples.flask_app.zones import zone_groups
 
@@ -141,6 +142,11 @@ def timezone_detected() -> ResponseReturnValue:
 
 @bp.get("/item/<item_id>")
 def item(item_id: str) -> ResponseReturnValue:
+    return _item_page(item_id)
+
+
+def _item_page(item_id: str, **extra: Any) -> str:
+    """The item page (``extra``: what a refused form adds, e.g. why a booking was refused)."""
     current = here()
     svc = services()
     found = _item(item_id)
@@ -173,7 +179,9 @@ def item(item_id: str) -> ResponseReturnValue:
         evidence = svc.courses.evidence(current.course, current.person.sub)
         context["attended"] = evidence.attendance.get(item_id)
         context["recording_watched"] = evidence.recordings.get(item_id, 0.0)
-    return render_template("item.html", **context)
+        if found.kind == "office_hours" and status.state != "locked":
+            context.update(learner_slots(current.course, current.person, item_id))
+    return render_template("item.html", **context, **extra)
 
 
 @bp.post("/item/<item_id>/quiz")
@@ -291,3 +299,38 @@ def join(item_id: str, session_id: str) -> ResponseReturnValue:
     session = _session_of(item_id, session_id)
     url = services().live.join_link(current.course, session.id, current.person.sub)
     return redirect(url, code=303)
+
+
+# --- office hours: book and cancel a slot ---------------------------------------------------
+
+
+def _slot_of(item_id: str, slot_id: str) -> Any:
+    _item(item_id)
+    found = services().office_hours.slot(here().course, slot_id)
+    if found.item != item_id:
+        raise NotFound(f"slot {slot_id!r} belongs to another item; go back to the item page")
+    return found
+
+
+@bp.post("/item/<item_id>/slots/<slot_id>/book")
+def book_slot(item_id: str, slot_id: str) -> ResponseReturnValue:
+    current = here()
+    _slot_of(item_id, slot_id)
+    try:
+        services().office_hours.book(current.course, slot_id, current.person.sub)
+    except CoursesError as refused:
+        if refused.code == "courses.item_locked":
+            raise
+        return _item_page(item_id, refusal=refused), refused.http_status
+    return redirect(link("learner.item", item_id=item_id, booked=slot_id))
+
+
+@bp.post("/item/<item_id>/slots/<slot_id>/cancel")
+def cancel_slot(item_id: str, slot_id: str) -> ResponseReturnValue:
+    current = here()
+    _slot_of(item_id, slot_id)
+    try:
+        services().office_hours.cancel_booking(current.course, slot_id, current.person.sub)
+    except CoursesError as refused:
+        return _item_page(item_id, refusal=refused), refused.http_status
+    return redirect(link("learner.item", item_id=item_id, cancelled=slot_id))

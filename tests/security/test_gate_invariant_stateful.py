@@ -9,7 +9,8 @@ After each step it checks against the store, not against what the pages say:
 1. no item went from locked to completed (an item is never completed while it is locked),
 2. no evidence about an item was stored while that item was locked (learner work on a locked
    item is refused, whatever route carried it),
-3. no personal join link was handed out for a session whose item was locked,
+3. no personal join link was handed out for a session whose item was locked, and no
+   office-hours slot was booked for an item that was locked,
 4. no learner request crashed (status < 500),
 5. a form sent again with an idempotency key it already carried stored no evidence (the first
    outcome is replayed, or other content under the key is refused).
@@ -51,6 +52,7 @@ from blendkit.progression import (
     flipped_classroom,
 )
 from blendkit.sessions import RecordingKind
+from blendkit.store._tables_booking import course_booking_slots, course_bookings
 from blendkit.store._tables_courses import (
     course_courses,
     course_enrolments,
@@ -102,6 +104,8 @@ RULES = {
     "learner.recordings.player": "recording_player",
     "learner.recordings.segments": "recording_segments",
     "learner.recordings.captions": "recording_captions",
+    "learner.book_slot": "book_slot",
+    "learner.cancel_slot": "cancel_slot",
 }
 # What a player may post as played segments: plausible, too much too soon, impossible, garbage.
 SEGMENTS = ["[[0, 3]]", "[[1, 4.5]]", "[[0, 3600]]", "[[0, 2], [3595, 3600]]", "[[-1, 5]]",
@@ -128,6 +132,9 @@ def course_path(start: datetime) -> Path:
                  complete_when=WatchedCondition(item="review-video", percent=80)),
             Item(id="reflection", title="Reflection", kind="reading",
                  conditions=CompletionCondition(item="review-video")),
+            Item(id="clinic", title="Clinic", kind="office_hours"),
+            Item(id="gated-clinic", title="Gated clinic", kind="office_hours",
+                 conditions=CompletionCondition(item="live-session")),
         ),
     )  # fmt: skip
     return base.model_copy(update={"modules": (*base.modules, after)})
@@ -145,6 +152,7 @@ class World:
     polls: list[str]
     questions: list[str]
     recordings: list[int]
+    slots: list[str]
 
 
 def build_world(tool: Tool) -> World:
@@ -215,9 +223,18 @@ def build_world(tool: Tool) -> World:
         svc.recordings.import_captions(
             owner, session_id, "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nHello.\n"
         )
+    slots = [
+        slot.id
+        for item in ("clinic", "gated-clinic")
+        for slot in svc.office_hours.publish(
+            course, item, start_utc=START, duration_minutes=15, count=2, capacity=2,
+            host_name=f"Host of {item}", time_zone="UTC", location="Room 1",
+        )
+    ]  # fmt: skip
+    svc.office_hours.set_rules(course, "clinic", max_per_learner=2, cancel_cutoff_minutes=0)
     return World(
         tool, svc.courses, course, items, [*sessions, "nope", "../x"],
-        [*polls, "nope"], [*questions, "nope"], [*recordings, 999],
+        [*polls, "nope"], [*questions, "nope"], [*recordings, 999], [*slots, "nope"],
     )  # fmt: skip
 
 
@@ -239,6 +256,7 @@ def gate_machine(
     item_ids = st.sampled_from([*world.items, "nope", "prework-video%2F..", "x" * 300])
     session_ids = st.sampled_from(world.sessions)
     recording_ids = st.sampled_from(world.recordings)
+    slot_ids = st.sampled_from(world.slots)
     counter = iter(range(1_000_000))
 
     class GateMachine(RuleBasedStateMachine):
@@ -251,8 +269,21 @@ def gate_machine(
             self.opened: dict[int, datetime] = {}  # recording → before the first page load
             self.sent: list[tuple[str, str, dict[str, str]]] = []
             self.snapshot = self.observe()
+            self.booked = {b for b, _ in self.bookings()}
 
         # --- what the store says ------------------------------------------------------------
+
+        def bookings(self) -> list[tuple[int, str]]:
+            """This learner's bookings: (booking id, the slot's item)."""
+            with tool_.store.transaction() as s:
+                return [
+                    (row.id, row.item)
+                    for row in s.execute(
+                        select(course_bookings.c.id, course_booking_slots.c.item)
+                        .join(course_booking_slots)
+                        .where(course_bookings.c.sub == self.sub)
+                    )
+                ]
 
         def observe(self) -> tuple[dict[str, str], int, set[int]]:
             states = dict(world.courses.learner_path(world.course, self.sub).states())
@@ -299,6 +330,11 @@ def gate_machine(
             for kind, item in stored:
                 if kind in WORK_KINDS and item not in self.overridden:
                     assert before.get(item) != "locked", f"{kind} stored for locked {item}"
+            bookings = self.bookings()
+            for booking, item in bookings:
+                if booking not in self.booked and item not in self.overridden:
+                    assert before.get(item) != "locked", f"a slot of locked {item} was booked"
+            self.booked = {b for b, _ in bookings}
             self.snapshot = now
 
         # --- learner routes -------------------------------------------------------------------
@@ -521,6 +557,14 @@ def gate_machine(
         def upvote_question(self, item: str, session: str, question: str) -> None:
             url = f"/item/{item}/live/{session}/questions/{question}/upvote"
             self.check(tool_.post(url, self.launch_id))
+
+        @rule(item=item_ids, slot=slot_ids)
+        def book_slot(self, item: str, slot: str) -> None:
+            self.check(tool_.post(f"/item/{item}/slots/{slot}/book", self.launch_id))
+
+        @rule(item=item_ids, slot=slot_ids)
+        def cancel_slot(self, item: str, slot: str) -> None:
+            self.check(tool_.post(f"/item/{item}/slots/{slot}/cancel", self.launch_id))
 
         # --- the one exception: an instructor override --------------------------------------
 

@@ -34,4 +34,4 @@ def test_example_runs(where: str, code: str, capsys: pytest.CaptureFixture[str])
 
 def test_every_page_has_an_example() -> None:
     pages = {where.split("#")[0] for where, _ in examples()}
-    assert pages == {"overview.md", "scheduling.md", "providers.md"}
+    assert pages == {"overview.md", "scheduling.md", "providers.md", "office-hours.md"}

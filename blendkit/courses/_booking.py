@@ -1,0 +1,260 @@
+"""Office hours and expert clinics: learners book and cancel the slots an instructor published.
+
+A booking is one transaction of conditional statements, so the database refuses what would
+overbook, whatever runs at the same time: the booking row is unique per (slot, learner), the
+learner's count for the item is raised only while it is below the item's limit, and the slot's
+counter is raised only while it is below the capacity (a CHECK keeps it there too). Rows are
+always locked in that order (booking, count, slot), so concurrent bookings and cancellations
+wait for each other instead of deadlocking, and the slot's row, which every booker of the slot
+races for, stays locked only from the last statement to the commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, select, update
+
+from blendkit.courses._booking_attendance import OfficeHoursAttendance
+from blendkit.courses._booking_models import Booking, BookingSlot
+from blendkit.courses._booking_slots import OfficeHoursSlots, slot_value
+from blendkit.courses._models import Course
+from blendkit.courses._service import CourseService
+from blendkit.courses._timeline import item_locked
+from blendkit.errors import CoursesError
+from blendkit.sessions import MeetingProvider
+from blendkit.store._tables_booking import (
+    course_booking_counts,
+    course_booking_slots,
+    course_bookings,
+)
+from blendkit.xapi import ADL, ContextActivities, Statement, StatementContext, lti_actor
+from blendkit.xapi import statement_id as named_statement_id
+
+__all__ = ["OfficeHoursService"]
+
+_SLOT = course_booking_slots.c
+_BOOKING = course_bookings.c
+_COUNT = course_booking_counts.c
+
+
+def _refused(message: str, code: str, status: int = 409) -> CoursesError:
+    return CoursesError(message, code=code, http_status=status)
+
+
+class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
+    """Bookable office hours of a course: slots, bookings, cancellations and attendance.
+
+    ``provider`` (the course's :class:`~blendkit.sessions.MeetingProvider`) creates meetings
+    for slots that ask for one and reports who attended them; without it slots have a location.
+    """
+
+    def __init__(self, courses: CourseService, provider: MeetingProvider | None = None) -> None:
+        self.courses = courses
+        self.store = courses.store
+        self.provider = provider
+
+    # --- booking ----------------------------------------------------------------------------
+
+    def book(self, course: Course, slot_id: str, sub: str) -> Booking:
+        """Book a seat on a slot for ``sub``.
+
+        Refused, storing nothing, when the item is locked for the learner
+        (``courses.item_locked``), the slot is full (``courses.slot_full``), already booked
+        by them (``courses.already_booked``), cancelled or started (``courses.slot_cancelled``,
+        ``courses.slot_started``), or the learner holds the item's limit of bookings
+        (``courses.booking_limit``).
+        """
+        with self.store.unit_of_work():  # the reads on one connection
+            person = self.courses.enrolment(course, sub)
+            found = self.slot(course, slot_id)
+            evidence = self.courses.evidence(course, sub, person=person)
+            gate = self.courses.learner_path(course, sub, evidence=evidence)
+            if gate.state(found.item) == "locked":
+                raise item_locked(found.item)
+            limit = self.rules(course, found.item).max_per_learner
+        now = self.courses.clock()
+        if found.cancelled or found.start_utc <= now or found.full:
+            # Refused from a read, without a transaction: a slot that was full a moment ago
+            # may have a seat again, but the learner sees the state the page showed them.
+            if found.full and self._holds(found.id, sub):
+                raise _already_booked()
+            raise _refusal(found, now)
+        with self.store.write_transaction() as s:
+            mine = s.execute(
+                self.store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
+                .values(course_id=course.id, slot_id=slot_id, sub=sub, booked_at=now)
+                .returning(_BOOKING.id)
+            ).first()
+            if mine is None:
+                raise _already_booked()
+            counted = s.execute(
+                self.store.insert_or_add(
+                    course_booking_counts,
+                    ("course_id", "item", "sub"),
+                    {"course_id": course.id, "item": found.item, "sub": sub, "booked": 1},
+                    ("booked",),
+                    where=_COUNT.booked < limit,
+                ).returning(_COUNT.booked)
+            ).first()
+            if counted is None:
+                raise _refused(
+                    f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
+                    "office hours, the most allowed; cancel one to book another",
+                    "courses.booking_limit",
+                )
+            self._registered(s, course, found, person.name or None, sub, now)
+            # The row every booker of the slot races for comes last: it stays locked only
+            # from here to the commit.
+            taken = s.execute(
+                update(course_booking_slots)
+                .where(
+                    _SLOT.id == slot_id,
+                    _SLOT.course_id == course.id,
+                    _SLOT.cancelled.is_(False),
+                    _SLOT.start_utc > now,
+                    _SLOT.booked < _SLOT.capacity,
+                )
+                .values(booked=_SLOT.booked + 1)
+                .returning(_SLOT.id)
+            ).first()
+            if taken is None:
+                row = s.execute(
+                    select(course_booking_slots).where(_SLOT.id == slot_id)
+                ).one()  # on this connection: a second one could wait for the pool
+                raise _refusal(slot_value(row), now)
+        return _booking(found, person.time_zone, attended=False)
+
+    def _holds(self, slot_id: str, sub: str) -> bool:
+        with self.store.transaction() as s:
+            return (
+                s.execute(
+                    select(_BOOKING.id).where(_BOOKING.slot_id == slot_id, _BOOKING.sub == sub)
+                ).first()
+                is not None
+            )
+
+    def _registered(  # noqa: PLR0917
+        self, s: Connection, course: Course, slot: BookingSlot, name: str | None, sub: str,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        """Queue the ADL ``registered`` statement of a booking (same transaction)."""
+        factory = self.courses.statements
+        actor = lti_actor(course.issuer, sub, name=name)
+        key = self.courses.course_key(course)
+        obj = factory.activity("office-hours-slot", slot.id, ADL.MEETING_TYPE, slot.title)
+        statement = Statement(
+            id=named_statement_id("registered", course.issuer, sub, obj.id, now.isoformat()),
+            actor=actor,
+            verb=ADL.REGISTERED,
+            object=obj,
+            context=StatementContext(
+                registration=factory.registration(actor, key),
+                contextActivities=ContextActivities(
+                    parent=[factory.activity("course", key, ADL.COURSE_TYPE, course.title)]
+                ),
+                platform=factory.platform,
+            ),
+            timestamp=now,
+        )
+        self.courses.outbox.emit([statement], session=s)
+
+    def cancel_booking(self, course: Course, slot_id: str, sub: str) -> BookingSlot:
+        """Cancel ``sub``'s booking and free the seat; refused after the item's cut-off
+        before the start (``courses.cancel_too_late``) and when there is no such booking
+        (``courses.not_booked``)."""
+        found = self.slot(course, slot_id)
+        rules = self.rules(course, found.item)
+        now = self.courses.clock()
+        cutoff = found.start_utc - timedelta(minutes=rules.cancel_cutoff_minutes)
+        with self.store.write_transaction() as s:
+            # Rows in the order a booking takes them (booking, count, slot): no deadlock.
+            gone = s.execute(
+                course_bookings.delete()
+                .where(
+                    _BOOKING.slot_id == slot_id,
+                    _BOOKING.course_id == course.id,
+                    _BOOKING.sub == sub,
+                    _BOOKING.attended_at.is_(None),
+                )
+                .returning(_BOOKING.id)
+            ).first()
+            if gone is None:
+                raise _refused(
+                    "you have no booking on this slot to cancel", "courses.not_booked", 404
+                )
+            if now > cutoff:
+                raise _refused(
+                    f"bookings can be cancelled until {rules.cancel_cutoff_minutes} minutes "
+                    "before the slot starts; it is too late now, so tell the host if you "
+                    "cannot come",
+                    "courses.cancel_too_late",
+                )
+            s.execute(
+                update(course_booking_counts)
+                .where(_COUNT.course_id == course.id, _COUNT.item == found.item, _COUNT.sub == sub)
+                .values(booked=_COUNT.booked - 1)
+            )
+            s.execute(
+                update(course_booking_slots)
+                .where(_SLOT.id == slot_id)
+                .values(booked=_SLOT.booked - 1)
+            )
+        return self.slot(course, slot_id)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def bookings_for(self, course: Course, sub: str) -> list[Booking]:
+        """Every booking ``sub`` holds in ``course`` (slots not cancelled), earliest first, as
+        plain values in the learner's own zone: for calendar feeds and reminders."""
+        zone = self.courses.enrolment(course, sub).time_zone
+        with self.store.transaction() as s:
+            rows = s.execute(
+                select(course_booking_slots, _BOOKING.attended_at)
+                .join(course_bookings, _BOOKING.slot_id == _SLOT.id)
+                .where(
+                    _BOOKING.course_id == course.id,
+                    _SLOT.course_id == course.id,
+                    _BOOKING.sub == sub,
+                    _SLOT.cancelled.is_(False),
+                )
+                .order_by(_SLOT.start_utc, _SLOT.id)
+            ).all()
+        return [_booking(slot_value(r), zone, attended=r.attended_at is not None) for r in rows]
+
+    def booked_slot_ids(self, course: Course, sub: str, item: str | None = None) -> set[str]:
+        """Ids of the slots ``sub`` booked (of one item)."""
+        return {b.slot_id for b in self.bookings_for(course, sub) if item in (None, b.item)}
+
+
+def _refusal(found: BookingSlot, now: datetime) -> CoursesError:
+    """Why ``found`` takes no booking at ``now``."""
+    if found.cancelled:
+        return _refused(
+            "this slot was cancelled by its host; pick another one", "courses.slot_cancelled"
+        )
+    if found.start_utc <= now:
+        return _refused("this slot has already started; pick a later one", "courses.slot_started")
+    return _refused(
+        f"this slot is full (all {found.capacity} seats are booked); pick another one",
+        "courses.slot_full",
+    )
+
+
+def _already_booked() -> CoursesError:
+    return _refused("you have already booked this slot", "courses.already_booked")
+
+
+def _booking(slot: BookingSlot, zone: str, *, attended: bool) -> Booking:
+    return Booking(
+        slot_id=slot.id,
+        item=slot.item,
+        title=slot.title,
+        start_utc=slot.start_utc,
+        end_utc=slot.end_utc,
+        time_zone=zone,
+        join_url=slot.join_url,
+        location=slot.location,
+        host_name=slot.host_name,
+        attended=attended,
+    )

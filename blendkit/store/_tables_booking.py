@@ -1,0 +1,115 @@
+"""Tables of office hours and expert clinics: bookable slots, bookings and per-learner counts.
+
+Double booking and overbooking are ruled out by the database itself, under any concurrency:
+``course_booking_slots.booked`` is a counter that a CHECK keeps between 0 and the slot's
+capacity (bookings raise it with one conditional UPDATE), ``course_bookings`` is unique per
+(slot, learner), and ``course_booking_counts`` holds each learner's bookings per item under a
+CHECK too, raised with a conditional UPDATE against the item's limit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+
+from blendkit.store._schema import metadata
+
+__all__ = [
+    "course_booking_counts",
+    "course_booking_slots",
+    "course_bookings",
+    "course_office_hours",
+]
+
+
+def _course_fk() -> Column[int]:
+    return Column(
+        "course_id", Integer, ForeignKey("course_courses.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+course_office_hours = Table(
+    "course_office_hours",
+    metadata,
+    _course_fk(),
+    Column("item", String(200), nullable=False),
+    Column("max_per_learner", Integer, nullable=False),
+    Column("cancel_cutoff_minutes", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("course_id", "item", name="pk_course_office_hours"),
+    CheckConstraint("max_per_learner >= 1", name="max_per_learner_positive"),
+    CheckConstraint("cancel_cutoff_minutes >= 0", name="cutoff_not_negative"),
+)
+
+course_booking_slots = Table(
+    "course_booking_slots",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    _course_fk(),
+    Column("item", String(200), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("start_utc", DateTime(timezone=True), nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("buffer_minutes", Integer, nullable=False, server_default=text("0")),
+    Column("booked", Integer, nullable=False, server_default=text("0")),
+    Column("host_sub", String(255), nullable=True),
+    Column("host_name", String(200), nullable=False),
+    Column("location", String(500), nullable=False, server_default=""),
+    Column("provider", String(64), nullable=True),
+    Column("provider_meeting_id", String(255), nullable=True),
+    Column("join_url", String(2048), nullable=True),
+    Column("cancelled", Boolean, nullable=False, server_default=false()),
+    Column("attendance_imported", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("capacity >= 1", name="capacity_positive"),
+    CheckConstraint("booked >= 0 AND booked <= capacity", name="booked_within_capacity"),
+    CheckConstraint("duration_minutes >= 1", name="duration_positive"),
+    Index("ix_course_booking_slots_course_item", "course_id", "item", "start_utc"),
+)
+
+course_bookings = Table(
+    "course_bookings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _course_fk(),
+    Column(
+        "slot_id",
+        String(64),
+        ForeignKey("course_booking_slots.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("sub", String(255), nullable=False),
+    Column("booked_at", DateTime(timezone=True), nullable=False),
+    Column("attended_at", DateTime(timezone=True), nullable=True),
+    Column("attended_by", String(255), nullable=True),
+    Column("note", Text, nullable=False, server_default=""),
+    UniqueConstraint("slot_id", "sub", name="uq_course_bookings_slot_sub"),
+    Index("ix_course_bookings_course_sub", "course_id", "sub"),
+)
+
+course_booking_counts = Table(
+    "course_booking_counts",
+    metadata,
+    _course_fk(),
+    Column("item", String(200), nullable=False),
+    Column("sub", String(255), nullable=False),
+    Column("booked", Integer, nullable=False),
+    PrimaryKeyConstraint("course_id", "item", "sub", name="pk_course_booking_counts"),
+    CheckConstraint("booked >= 0", name="booked_not_negative"),
+)
