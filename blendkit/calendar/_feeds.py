@@ -133,7 +133,9 @@ class CalendarFeeds:
         hidden = {s.id for s in path.items if not s.visible}
         links = self._personal_links(course, sub)
         items = self._session_items(
-            course, lambda r: r.item not in hidden, lambda r: links.get(r.id) or self._link(course, r)
+            course,
+            lambda r: r.item not in hidden,
+            lambda r: links.get(r.id) or self._link(course, r),
         )
         items += [
             CalendarDeadline(
@@ -204,7 +206,9 @@ class CalendarFeeds:
             items.extend(self._series(course, series_rows[series_id], group, link))
         return items
 
-    def _single(self, course: Course, record: LiveSessionRecord, url: str | None) -> CalendarSession:
+    def _single(
+        self, course: Course, record: LiveSessionRecord, url: str | None
+    ) -> CalendarSession:
         return CalendarSession(
             uid=_uid("session", record.id, course, self.uid_domain), title=record.title,
             start_utc=record.start_utc, duration_minutes=record.duration_minutes,
@@ -250,7 +254,9 @@ class CalendarFeeds:
             )
         ]  # fmt: skip
 
-    def _versioned(self, course: Course, scope: str, items: list[CalendarItem]) -> list[CalendarItem]:
+    def _versioned(
+        self, course: Course, scope: str, items: list[CalendarItem]
+    ) -> list[CalendarItem]:
         digests: dict[str, str] = {}
         for item in items:
             if isinstance(item, CalendarSeries):

@@ -53,7 +53,9 @@ def feed_response(
     etag = strong_etag(body)
     headers: list[tuple[str, str]] = [("ETag", etag), *_PRIVATE]
     if last_modified is not None:
-        headers.append(("Last-Modified", format_datetime(last_modified.astimezone(UTC), usegmt=True)))
+        headers.append(
+            ("Last-Modified", format_datetime(last_modified.astimezone(UTC), usegmt=True))
+        )
     none_match = request.header("if-none-match")
     modified_since = request.header("if-modified-since")
     if none_match is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from blendkit.calendar._models import (
@@ -263,4 +263,5 @@ def render_calendar(feed: CalendarFeed, *, method: str | None = None) -> bytes:
     Without ``method`` (a subscribed feed), each ``DTSTAMP`` is the event's last change, so the
     same feed renders to the same bytes.
     """
-    return bytes(calendar_component(feed, method=method).to_ical())
+    component: Any = calendar_component(feed, method=method)  # to_ical is untyped in icalendar 7
+    return bytes(component.to_ical())

@@ -341,9 +341,7 @@ class ToolRuntime:
         """A database error that is not an outage as ``store.database`` (500), logged by class
         and summary only (its text may quote learner data)."""
         summary = describe_database_error(error)
-        log.error(
-            "database error on %s %s: %s", method, redact_query_parameters(path), summary
-        )
+        log.error("database error on %s %s: %s", method, redact_query_parameters(path), summary)
         return StoreError(
             f"the database could not complete this request ({summary}); the server log has the "
             "same line with the time: check the database's health, or the data this launch sent",

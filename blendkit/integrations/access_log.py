@@ -37,7 +37,9 @@ _PARAMETER = re.compile(
 )
 # A calendar feed's token is its path segment: anything between /calendar/ and the next
 # separator (percent-encoded or not) is the credential.
-_FEED_PATH = re.compile(r"(?P<lead>/calendar/)(?P<token>[^/?#\s\"'\x00-\x1f]+?)(?P<tail>\.ics|(?=[?#\s\"']|$))")
+_FEED_PATH = re.compile(
+    r"(?P<lead>/calendar/)(?P<token>[^/?#\s\"'\x00-\x1f]+?)(?P<tail>\.ics|(?=[?#\s\"']|$))"
+)
 
 
 def _redact(match: re.Match[str]) -> str:

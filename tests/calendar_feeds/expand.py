@@ -17,11 +17,14 @@ def occurrences(body: bytes, zone: str, *, uid_prefix: str = "") -> list[tuple[d
         if not str(event["UID"]).startswith(uid_prefix):
             continue
         start, end = event["DTSTART"].dt, event["DTEND"].dt
-        assert isinstance(start, datetime) and start.tzinfo is not None, start
+        assert isinstance(start, datetime), start
+        assert start.tzinfo is not None, start
         found.append((start.astimezone(ZoneInfo(zone)), end.astimezone(ZoneInfo(zone))))
     return sorted(found)
 
 
 def in_zone(moments: list[tuple[datetime, datetime]], zone: str) -> list[tuple[datetime, datetime]]:
     tz = ZoneInfo(zone)
-    return sorted((s.astimezone(UTC).astimezone(tz), e.astimezone(UTC).astimezone(tz)) for s, e in moments)
+    return sorted(
+        (s.astimezone(UTC).astimezone(tz), e.astimezone(UTC).astimezone(tz)) for s, e in moments
+    )

@@ -129,7 +129,8 @@ def test_a_berlin_series_across_both_dst_changes_seen_from_kathmandu_and_lord_ho
     assert len(berlin) == 36
     assert {s.time() for s, _ in berlin} == {time(17, 0)}
     utc_hours = [s.astimezone(UTC).hour for s, _ in berlin]
-    assert utc_hours[:5] == [16, 16, 16, 16, 15] and utc_hours[-3:] == [15, 16, 16]
+    assert utc_hours[:5] == [16, 16, 16, 16, 15]
+    assert utc_hours[-3:] == [15, 16, 16]
     # Kathmandu (+05:45, no DST) sees the seminar at 21:45 in winter and 20:45 in summer.
     kathmandu = {s.time() for s, _ in occurrences(body, "Asia/Kathmandu")}
     assert kathmandu == {time(21, 45), time(20, 45)}
@@ -146,11 +147,14 @@ def test_every_zone_the_feed_names_has_its_vtimezone_and_rule_ends_in_utc() -> N
         duration_minutes=45, time_zone="Australia/Adelaide",
         recurrence=Recurrence(frequency="weekly", until=date(2026, 6, 1)),
     )  # fmt: skip
-    calendar = icalendar.Calendar.from_ical(render_calendar(CalendarFeed(name="C", items=(series,))))
+    calendar = icalendar.Calendar.from_ical(
+        render_calendar(CalendarFeed(name="C", items=(series,)))
+    )
 
     (zone,) = calendar.walk("VTIMEZONE")
     assert str(zone["TZID"]) == "Australia/Adelaide"
     (event,) = calendar.walk("VEVENT")
     assert event["DTSTART"].params["TZID"] == "Australia/Adelaide"
     (until,) = event["RRULE"]["UNTIL"]
-    assert until.tzinfo is not None and until.utcoffset() == timedelta(0)
+    assert until.tzinfo is not None
+    assert until.utcoffset() == timedelta(0)

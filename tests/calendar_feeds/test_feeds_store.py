@@ -65,11 +65,14 @@ def test_a_learners_feed_is_blendkits_schedule_in_their_zone(service: CourseServ
     events = [e for e in calendar.walk("VEVENT") if str(e["UID"]).startswith("series-")]
     master = next(e for e in events if "RRULE" in e)
     assert master["DTSTART"].params["TZID"] == "Europe/Berlin"
-    assert str(master["URL"]) == link and link in str(master["DESCRIPTION"])
+    assert str(master["URL"]) == link
+    assert link in str(master["DESCRIPTION"])
     (override,) = [e for e in events if "RECURRENCE-ID" in e]
     assert override["RECURRENCE-ID"].dt.astimezone(UTC) == moved.start_utc
     assert override["UID"] == master["UID"]
-    deadlines = {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT") if "deadline-" in str(e["UID"])}
+    deadlines = {
+        str(e["SUMMARY"]): e for e in calendar.walk("VEVENT") if "deadline-" in str(e["UID"])
+    }
     quiz = deadlines["Due: Readiness quiz"]
     assert quiz["DTSTART"].dt == START.astimezone(ZoneInfo("America/New_York"))
     assert quiz["DTSTART"].params["TZID"] == "America/New_York"
@@ -84,14 +87,17 @@ def test_unchanged_feeds_render_the_same_bytes_and_a_change_raises_its_sequence(
     first = feeds.render_token(token)
     clock.now += timedelta(hours=1)
     again = feeds.render_token(token)
-    assert first is not None and again is not None
-    assert again.body == first.body and again.last_modified == first.last_modified
+    assert first is not None
+    assert again is not None
+    assert again.body == first.body
+    assert again.last_modified == first.last_modified
 
     clock.now += timedelta(hours=1)
     sitting = series.occurrences[3]
     live.move_occurrence(course, sitting.id, start_utc=sitting.start_utc + timedelta(hours=2))
     after = feeds.render_token(token)
-    assert after is not None and after.body != first.body
+    assert after is not None
+    assert after.body != first.body
     assert after.last_modified == clock.now
     events = icalendar.Calendar.from_ical(after.body).walk("VEVENT")
     (override,) = [e for e in events if "RECURRENCE-ID" in e]
@@ -107,14 +113,17 @@ def test_tokens_are_hashed_revocable_and_reissued(service: CourseService) -> Non
     token = feeds.issue_token(course, "ana")
     with service.store.transaction() as s:
         stored = list(s.execute(select(calendar_feed_tokens.c.token_hash)).scalars())
-    assert stored == [token_digest(token)] and token not in stored
+    assert stored == [token_digest(token)]
+    assert token not in stored
 
-    assert feeds.render_token(token) is not None and feeds.has_token(course, "ana")
+    assert feeds.render_token(token) is not None
+    assert feeds.has_token(course, "ana")
     newer = feeds.issue_token(course, "ana")
     assert feeds.render_token(token) is None  # re-issuing revokes the old link
     assert feeds.render_token(newer) is not None
     assert feeds.revoke_token(course, "ana") is True
-    assert feeds.render_token(newer) is None and not feeds.has_token(course, "ana")
+    assert feeds.render_token(newer) is None
+    assert not feeds.has_token(course, "ana")
     assert feeds.revoke_token(course, "ana") is False
     for garbage in ("", "x", "a" * 500, "../../etc/passwd", token + "x"):
         assert feeds.render_token(garbage) is None
