@@ -222,9 +222,19 @@ def _span(item: CalendarItem) -> tuple[str, datetime, datetime] | None:
     return None
 
 
+def _duration_text(span: timedelta) -> str:
+    """An RFC 5545 DURATION for a whole number of minutes (``PT1H``, ``PT90M``, ``P1D``)."""
+    minutes = int(span.total_seconds()) // 60
+    if minutes % (24 * 60) == 0:
+        return f"P{minutes // (24 * 60)}D"
+    if minutes % 60 == 0:
+        return f"PT{minutes // 60}H"
+    return f"PT{minutes}M"
+
+
 def calendar_component(feed: CalendarFeed, *, method: str | None = None) -> Calendar:
     """The feed as an ``icalendar.Calendar`` (with one ``VTIMEZONE`` per zone it uses)."""
-    from icalendar import Calendar, vDuration
+    from icalendar import Calendar
 
     cal = Calendar()
     cal.add("VERSION", "2.0")
@@ -240,7 +250,7 @@ def calendar_component(feed: CalendarFeed, *, method: str | None = None) -> Cale
         cal.add("X-WR-CALDESC", feed.description)
     refresh = timedelta(minutes=feed.refresh_minutes)
     cal.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
-    cal.add("X-PUBLISHED-TTL", vDuration(refresh).to_ical().decode())
+    cal.add("X-PUBLISHED-TTL", _duration_text(refresh))
     spans: dict[str, tuple[int, int]] = {}
     for item in feed.items:
         span = _span(item)
