@@ -1,5 +1,6 @@
 """Notifications: the :class:`Notifier` protocol, its message and outcomes, the built-in
-``email`` and ``webhook`` notifiers, and the message templates.
+``email`` and ``webhook`` notifiers, the ``catcher`` (messages kept in the database, for the demo),
+and the message templates.
 
 Channels are plugins in the entry-point group ``blendkit.notifiers`` (the two built-in ones are
 registered by blendkit itself); each brings its settings section through ``blendkit.settings``
@@ -7,6 +8,7 @@ registered by blendkit itself); each brings its settings section through ``blend
 only when a message is rendered. See docs/notifications.md.
 """
 
+from blendkit.notify._catcher import CatcherNotifier, CaughtMessage, caught_messages
 from blendkit.notify._contexts import (
     AtRiskLearner,
     AtRiskNudge,
@@ -46,6 +48,8 @@ from blendkit.notify._webhook import WebhookNotifier, WebhookSettings
 __all__ = [
     "AtRiskLearner",
     "AtRiskNudge",
+    "CatcherNotifier",
+    "CaughtMessage",
     "DeadlineApproaching",
     "Delivered",
     "DeliveryDecision",
@@ -75,6 +79,7 @@ __all__ = [
     "WebhookNotifier",
     "WebhookSettings",
     "available_notifiers",
+    "caught_messages",
     "load_notifier",
     "render_message",
 ]
