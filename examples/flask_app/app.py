@@ -11,6 +11,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
+from blendkit.calendar import CalendarFeeds
 from blendkit.courses import CourseService, LiveSessionService, SessionHours, StoreEventLedger
 from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
@@ -39,6 +40,7 @@ class Services:
     ledger: StoreEventLedger
     registry: StorePlatformRegistry
     hours: SessionHours
+    feeds: CalendarFeeds
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -76,6 +78,7 @@ def create_app(
         admin,
         instructor,
         learner,
+        learner_calendar,  # noqa: F401  (routes on learner.bp)
         pages,
         path_pages,
         series_pages,
@@ -121,6 +124,13 @@ def create_app(
             "meeting provider 'fake' keeps meetings in this process's memory: fine for the demo, "
             "not for production (set meeting_provider = 'zoom' or 'teams')"
         )
+    base = settings.tool.base_url.rstrip("/")
+    feeds = CalendarFeeds(
+        courses,
+        # A learner without a personal join link yet gets the session's page in the tool.
+        session_link=lambda course, record: f"{base}/item/{record.item}" if record.item else None,
+    )
+    state.calendar_feeds = feeds  # /calendar/<token>.ics serves the same feeds
     app.extensions[APP_KEY] = Services(
         settings=settings,
         store=state.store,
@@ -131,6 +141,7 @@ def create_app(
         ledger=StoreEventLedger(state.store),
         registry=StorePlatformRegistry(state.store),
         hours=SessionHours(state.store),
+        feeds=feeds,
     )
 
     @bk.on_launch

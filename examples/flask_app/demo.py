@@ -38,6 +38,7 @@ from blendkit.progression import (
 )
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store import KeyEncryption, StoredSecrets
+from blendkit_examples.flask_app.demo_mail import mail_blueprint, notify_defaults, seed_mail
 
 LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
 INSTRUCTOR = [
@@ -320,6 +321,7 @@ def build_demo(
         http={"allowed_hosts": [host]},
         meeting_provider="fake",
         xapi={"endpoint": None},
+        **notify_defaults(),  # reminders go to the mail catcher (/demo-mail)
     )
     store = Store.from_settings(settings)
     store.migrate()
@@ -330,6 +332,7 @@ def build_demo(
     app = create_app(settings, store=store, provider=provider)
     lms = DemoLMS(base)
     app.register_blueprint(lms.blueprint())
+    app.register_blueprint(mail_blueprint(store))
     app.extensions["blendkit_demo_lms"] = lms
     with app.app_context():
         svc = services()
@@ -348,6 +351,7 @@ def build_demo(
                 svc.courses.set_quiz(course, item.id, default_quiz(item.title or item.id))
         if not svc.live.sessions(course):
             _seed(svc, course, provider, now)
+            seed_mail(svc, course, svc.courses.enrolment(course, "demo-ana"), now)
     return app, f"{base}/demo-lms"
 
 

@@ -30,6 +30,7 @@ EXCLUDED: dict[str, str] = {
     "/demo-lms/auth": "auto-submitting launch form, replaced by the tool's page at once",
     "/demo-lms/jwks": "JSON key set of the demo LMS",
     "/demo-lms/media/lecture.wav": "the demo's audio file",
+    "/calendar/<token>.ics": "the calendar feed (text/calendar) that calendar apps poll",
 }
 
 
@@ -89,6 +90,11 @@ def inventory(app: Any) -> list[Page]:
         Page("path settings", "/teach/path", "instructor", "/teach/path"),
         Page("admin", "/admin", "admin", "/admin"),
         Page("deep-linking picker", "/deep-link", "deep-linking", "/deep-link"),
+        Page("upcoming", "/upcoming", "learner", "/upcoming"),
+        Page("upcoming (instructor: course calendar link)", "/upcoming", "instructor",
+             "/upcoming"),
+        Page("demo mail catcher", "/demo-mail", "lms", "/demo-mail"),
+        Page("demo mail: one message", "/demo-mail/<int:message_id>", "lms", "/demo-mail/1"),
         Page("demo LMS", "/demo-lms", "lms", "/demo-lms"),
         Page("demo LMS welcome", "/demo-lms/welcome", "lms", "/demo-lms/welcome"),
         Page("demo meeting", "/demo-lms/meet/j/<meeting_id>", "lms",
