@@ -1,6 +1,10 @@
 """Calendar feeds: secret feed tokens (hashed) and each feed event's SEQUENCE/LAST-MODIFIED.
 
 Revision ID: calendar_0001
+
+It depends on ``courses_0001`` (the ``course_courses`` table its foreign keys name), not on the
+courses branch's head: a dependency on another branch's head takes that head's row out of
+``alembic_version``, and ``/readyz`` (database heads == script heads) would never be ready.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from alembic import op
 revision = "calendar_0001"
 down_revision = None
 branch_labels = ("calendar",)
-depends_on = "courses_0007"
+depends_on = "courses_0001"
 
 
 def upgrade() -> None:
