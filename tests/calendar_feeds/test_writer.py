@@ -26,15 +26,20 @@ STAMP = datetime(2026, 1, 5, tzinfo=UTC)
 START = datetime(2026, 3, 2, 16, tzinfo=UTC)
 
 
+def _value(event: Any, name: str) -> Any:
+    prop = event[name]
+    if name == "RRULE":
+        return dict(prop)
+    if name == "CATEGORIES":  # a list value: icalendar 6.1 cannot decode() it
+        return [str(c) for c in prop.cats]
+    if name == "EXDATE":
+        return [d.dt for one in (prop if isinstance(prop, list) else [prop]) for d in one.dts]
+    return event.decoded(name)
+
+
 def _events(body: bytes) -> list[dict[str, Any]]:
     calendar = icalendar.Calendar.from_ical(body)
-    out = []
-    for event in calendar.walk("VEVENT"):
-        values = {}
-        for name in event:
-            value = event.decoded(name) if name not in ("RRULE",) else dict(event[name])
-            values[name] = value
-        out.append(values)
+    out = [{name: _value(event, name) for name in event} for event in calendar.walk("VEVENT")]
     return sorted(out, key=lambda e: (str(e["UID"]), str(e.get("RECURRENCE-ID", ""))))
 
 
