@@ -1,5 +1,6 @@
 """Operator routes and hooks of the Flask adapter: ``/healthz``, ``/readyz``, ``/metrics``,
-request latency and the 503 answer while the database is unavailable.
+the calendar feeds (``/calendar/<token>.ics``), request latency and the 503 answer while the
+database is unavailable.
 
 The logic lives in :mod:`blendkit.operations`; this module only translates it to Flask.
 """
@@ -14,7 +15,7 @@ from flask import Blueprint, Flask, g, request
 from flask import Response as FlaskResponse
 
 from blendkit.integrations._runtime import ToolRuntime, json_response
-from blendkit.lti import HttpResponse
+from blendkit.lti import HttpRequest, HttpResponse
 
 __all__ = ["install_operations", "unavailable_response"]
 
@@ -51,6 +52,11 @@ def install_operations(app: Flask, runtime: ToolRuntime) -> Any:
     @bp.get("/readyz")
     def readyz() -> FlaskResponse:
         return _flask(runtime.readiness())
+
+    @bp.get("/calendar/<token>.ics")
+    def calendar_feed(token: str) -> FlaskResponse:
+        asked = HttpRequest(method=request.method, headers=dict(request.headers))
+        return _flask(runtime.calendar_feed(asked, token))
 
     metrics = None
     token, bind = runtime.settings.metrics.token, runtime.settings.metrics.bind

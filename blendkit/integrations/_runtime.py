@@ -14,13 +14,14 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
 from blendkit.config import Settings, load_settings
 from blendkit.errors import BlendkitError, LaunchRejected, RegistrationError, StoreError
 from blendkit.http import Fence
+from blendkit.integrations.access_log import redact_query_parameters
 from blendkit.lti import (
     Advantage,
     ContentItem,
@@ -46,6 +47,9 @@ from blendkit.operations import (
     unavailable_error,
 )
 from blendkit.store import KeyEncryption, Store, describe_database_error
+
+if TYPE_CHECKING:
+    from blendkit.calendar import CalendarFeeds
 
 __all__ = [
     "LAUNCH_HEADER",
@@ -101,6 +105,9 @@ class ToolRuntime:
     advantage: Advantage
     owns_http_client: bool = field(default=False, repr=False)
     owns_store: bool = field(default=False, repr=False)
+    calendar_feeds: CalendarFeeds | None = field(default=None, repr=False)
+    """What ``/calendar/<token>.ics`` serves; built on first use unless the app sets its own
+    (with its bookings and join-page links)."""
 
     @classmethod
     def build(
@@ -253,6 +260,35 @@ class ToolRuntime:
             )
         return no_store(answer.html_response())
 
+    # -- calendar feeds ---------------------------------------------------------------------
+
+    def feeds(self) -> CalendarFeeds:
+        """The calendar feeds of this store (built once, read-only: no outbox writes)."""
+        if self.calendar_feeds is None:
+            from blendkit.calendar import CalendarFeeds
+            from blendkit.courses import CourseService
+            from blendkit.xapi import Outbox, StatementFactory
+
+            courses = CourseService(
+                self.store,
+                outbox=Outbox(self.store, None),  # feeds only read: nothing is emitted
+                statements=StatementFactory(self.settings.tool.base_url),
+            )
+            self.calendar_feeds = CalendarFeeds(courses)
+        return self.calendar_feeds
+
+    def calendar_feed(self, request: HttpRequest, token: str) -> HttpResponse:
+        """``GET /calendar/<token>.ics``: the feed the secret token opens, no login; 304 when
+        the client's ``If-None-Match``/``If-Modified-Since`` is current; 404 for any token that
+        opens nothing (unknown, revoked, malformed: the answer never says which). The token is
+        never logged (the access logs redact it, see :mod:`.access_log`)."""
+        from blendkit.calendar import feed_not_found, feed_response
+
+        rendered = self.feeds().render_token(token)
+        if rendered is None:
+            return feed_not_found()
+        return feed_response(request, rendered.body, rendered.last_modified)
+
     # -- operations -------------------------------------------------------------------------
 
     @staticmethod
@@ -305,7 +341,7 @@ class ToolRuntime:
         """A database error that is not an outage as ``store.database`` (500), logged by class
         and summary only (its text may quote learner data)."""
         summary = describe_database_error(error)
-        log.error("database error on %s %s: %s", method, path, summary)
+        log.error("database error on %s %s: %s", method, redact_query_parameters(path), summary)
         return StoreError(
             f"the database could not complete this request ({summary}); the server log has the "
             "same line with the time: check the database's health, or the data this launch sent",
@@ -319,7 +355,10 @@ class ToolRuntime:
         """503 + ``Retry-After`` for a database that does not answer, with ONE warning line
         (class and driver message, never the statement, its values or a traceback)."""
         log.warning(
-            "database unavailable on %s %s: %s", method, path, describe_database_error(cause)
+            "database unavailable on %s %s: %s",
+            method,
+            redact_query_parameters(path),
+            describe_database_error(cause),
         )
         error = unavailable_error()
         page = (

@@ -1,4 +1,5 @@
-"""Operator routes of the Starlette adapter: ``/healthz``, ``/readyz`` and ``/metrics``.
+"""Operator routes of the Starlette adapter: ``/healthz``, ``/readyz``, ``/metrics`` and the
+calendar feeds (``/calendar/<token>.ics``).
 
 The logic lives in :class:`~blendkit.integrations._runtime.ToolRuntime` and
 :mod:`blendkit.operations`; this module only translates it to Starlette routes.
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from blendkit.integrations._runtime import ToolRuntime, json_response
+from blendkit.lti import HttpRequest
 
 if TYPE_CHECKING:
     from blendkit.integrations.starlette import Blendkit
@@ -51,8 +53,20 @@ def operation_routes(adapter: Blendkit) -> list[Route]:
         body, content_type = await run_in_threadpool(runtime.metrics.exposition)
         return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
+    async def calendar_feed(request: Request) -> Response:
+        asked = HttpRequest(method=request.method, headers=dict(request.headers))
+        token = str(request.path_params["token"])
+        answer = await run_in_threadpool(adapter.runtime.calendar_feed, asked, token)
+        return to_starlette_response(answer)
+
     return [
         Route("/healthz", healthz, methods=["GET"], name="blendkit_ops.healthz"),
+        Route(
+            "/calendar/{token}.ics",
+            calendar_feed,
+            methods=["GET"],
+            name="blendkit_ops.calendar_feed",
+        ),
         Route("/readyz", readyz, methods=["GET"], name="blendkit_ops.readyz"),
         Route("/metrics", metrics, methods=["GET"], name="blendkit_ops.metrics"),
     ]

@@ -4,7 +4,8 @@ Pages inside an LMS iframe carry their launch id in links (``?launch=…``), reg
 carry an invitation token, and OAuth/OIDC redirects carry ``state``, ``code`` or ``id_token``.
 Each is a bearer credential while it lives, and access logs are kept, shipped and read by many.
 :func:`redact_query_parameters` replaces their values with ``[redacted]`` wherever they appear in
-a log line (request line, query string, Referer, Location); :class:`RedactingLogFilter` applies
+a log line (request line, query string, Referer, Location), and so is the secret token in a
+calendar feed's path (``/calendar/<token>.ics``); :class:`RedactingLogFilter` applies
 it to werkzeug's development server log, and
 :class:`blendkit.integrations.gunicorn.RedactingGunicornLogger` to gunicorn's access log.
 """
@@ -34,6 +35,11 @@ SENSITIVE_QUERY_PARAMETERS = frozenset(
 _PARAMETER = re.compile(
     r"(?P<lead>^|[?&;])(?P<name>[^=&;?#\s\"'\x00-\x1f]+)=(?P<value>[^&;#\s\"'\x00-\x1f]*)"
 )
+# A calendar feed's token is its path segment: anything between /calendar/ and the next
+# separator (percent-encoded or not) is the credential.
+_FEED_PATH = re.compile(
+    r"(?P<lead>/calendar/)(?P<token>[^/?#\s\"'\x00-\x1f]+?)(?P<tail>\.ics|(?=[?#\s\"']|$))"
+)
 
 
 def _redact(match: re.Match[str]) -> str:
@@ -44,7 +50,10 @@ def _redact(match: re.Match[str]) -> str:
 
 
 def redact_query_parameters(text: str) -> str:
-    """``text`` with the value of every sensitive query parameter replaced by ``[redacted]``."""
+    """``text`` with the value of every sensitive query parameter, and the token of every
+    calendar feed path, replaced by ``[redacted]``."""
+    if "/calendar/" in text:
+        text = _FEED_PATH.sub(rf"\g<lead>{REDACTED}\g<tail>", text)
     if "=" not in text:
         return text
     return _PARAMETER.sub(_redact, text)

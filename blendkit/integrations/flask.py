@@ -60,6 +60,7 @@ from blendkit.integrations._flask_answers import (
 )
 from blendkit.integrations._flask_operations import install_operations
 from blendkit.integrations._runtime import LAUNCH_HEADER, LAUNCH_PARAM, ToolRuntime
+from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.limits import CappedStream, RequestLimits
 from blendkit.lti import (
     Advantage,
@@ -165,6 +166,7 @@ class Blendkit:
         database first; production deployments run ``blendkit db upgrade`` instead, and a
         schema that is not current is logged once here and reported by ``/readyz``.
         """
+        install_werkzeug_redaction()  # the development server's request log
         chosen = BlendkitOptions(**self._defaults)
         chosen.update(cast(BlendkitOptions, {k: v for k, v in options.items() if v is not None}))
         settings = chosen.get("settings") or load_settings()

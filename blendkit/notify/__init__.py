@@ -1,5 +1,6 @@
 """Notifications: the :class:`Notifier` protocol, its message and outcomes, the built-in
-``email`` and ``webhook`` notifiers, and the message templates.
+``email`` and ``webhook`` notifiers, the ``catcher`` (messages kept in the database, for the demo),
+and the message templates.
 
 Channels are plugins in the entry-point group ``blendkit.notifiers`` (the two built-in ones are
 registered by blendkit itself); each brings its settings section through ``blendkit.settings``
@@ -8,6 +9,7 @@ registered by blendkit itself); each brings its settings section through ``blend
 only when a message is rendered. See docs/notifications.md.
 """
 
+from blendkit.notify._catcher import CatcherNotifier, CaughtMessage, caught_messages
 from blendkit.notify._contexts import (
     AtRiskLearner,
     AtRiskNudge,
@@ -75,6 +77,8 @@ __all__ = [
     "Addressee",
     "AtRiskLearner",
     "AtRiskNudge",
+    "CatcherNotifier",
+    "CaughtMessage",
     "DeadlineApproaching",
     "Delivered",
     "DeliveryDecision",
@@ -122,6 +126,7 @@ __all__ = [
     "WebhookNotifier",
     "WebhookSettings",
     "available_notifiers",
+    "caught_messages",
     "due_per_learner",
     "load_notifier",
     "message_key",

@@ -11,6 +11,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
+from blendkit.calendar import CalendarFeeds
 from blendkit.courses import (
     AttendanceGrades,
     CourseService,
@@ -60,6 +61,7 @@ class Services:
     roster: RosterSync
     attendance_grades: AttendanceGrades
     office_hours: OfficeHoursService
+    feeds: CalendarFeeds
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -98,6 +100,7 @@ def create_app(
         admin,
         instructor,
         learner,
+        learner_calendar,  # noqa: F401  (routes on learner.bp)
         live_pages,  # noqa: F401
         notify_pages,
         office_hours_pages,
@@ -150,6 +153,13 @@ def create_app(
         )
     live = LiveSessionService(courses, provider)
     registry = StorePlatformRegistry(state.store)
+    base = settings.tool.base_url.rstrip("/")
+    feeds = CalendarFeeds(
+        courses,
+        # A learner without a personal join link yet gets the session's page in the tool.
+        session_link=lambda course, record: f"{base}/item/{record.item}" if record.item else None,
+    )
+    state.calendar_feeds = feeds  # /calendar/<token>.ics serves the same feeds
     app.extensions[APP_KEY] = Services(
         settings=settings,
         store=state.store,
@@ -169,6 +179,7 @@ def create_app(
         roster=RosterSync(state.store, registry, None),
         attendance_grades=AttendanceGrades(courses, live),
         office_hours=OfficeHoursService(courses, provider),
+        feeds=feeds,
     )
 
     @bk.on_launch

@@ -42,6 +42,7 @@ from blendkit.progression import (
 )
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store import KeyEncryption, StoredSecrets
+from blendkit_examples.flask_app.demo_mail import mail_blueprint, notify_defaults, seed_mail
 from blendkit_examples.flask_app.demo_office_hours import seed_office_hours
 from blendkit_examples.flask_app.demo_recording import seed_recording
 
@@ -342,6 +343,7 @@ def build_demo(
         http={"allowed_hosts": [host]},
         meeting_provider="fake",
         xapi={"endpoint": None},
+        **notify_defaults(),  # reminders go to the mail catcher (/demo-mail)
     )
     store = Store.from_settings(settings)
     store.migrate()
@@ -352,6 +354,7 @@ def build_demo(
     app = create_app(settings, store=store, provider=provider)
     lms = DemoLMS(base)
     app.register_blueprint(lms.blueprint())
+    app.register_blueprint(mail_blueprint(store))
     app.extensions["blendkit_demo_lms"] = lms
     with app.app_context():
         svc = services()
@@ -370,6 +373,7 @@ def build_demo(
                 svc.courses.set_quiz(course, item.id, default_quiz(item.title or item.id))
         if not svc.live.sessions(course):
             _seed(svc, course, provider, now)
+            seed_mail(svc, course, svc.courses.enrolment(course, "demo-ana"), now)
     return app, f"{base}/demo-lms"
 
 

@@ -83,6 +83,7 @@ def build_blueprint(lms: DemoLMS) -> Blueprint:
             f'<div role="group" aria-labelledby="as-staff">{staff}</div>'
             '<h2 id="as-dl">Place content</h2>'
             f'<div role="group" aria-labelledby="as-dl">{picker}</div>{placed}'
+            '<p><a href="/demo-mail">Mail catcher: the notifications sent</a></p>'
             "</nav>"
             '<main id="main"><iframe class="lms-frame" id="tool" name="tool" '
             'title="blendkit tool" src="/demo-lms/welcome"></iframe></main></div>'

@@ -34,6 +34,7 @@ EXCLUDED: dict[str, str] = {
     "/teach/sessions/<session_id>/live/state": "JSON state the instructor's poll console polls",
     "/demo-lms/media/recap.wav": "the demo recording's media file",
     "/item/<item_id>/recording/<int:recording_id>/captions/<lang>.vtt": "WebVTT caption file",
+    "/calendar/<token>.ics": "the calendar feed (text/calendar) that calendar apps poll",
 }
 
 
@@ -112,6 +113,11 @@ def inventory(app: Any) -> list[Page]:
         Page("path settings", "/teach/path", "instructor", "/teach/path"),
         Page("admin", "/admin", "admin", "/admin"),
         Page("deep-linking picker", "/deep-link", "deep-linking", "/deep-link"),
+        Page("upcoming", "/upcoming", "learner", "/upcoming"),
+        Page("upcoming (instructor: course calendar link)", "/upcoming", "instructor",
+             "/upcoming"),
+        Page("demo mail catcher", "/demo-mail", "lms", "/demo-mail"),
+        Page("demo mail: one message", "/demo-mail/<int:message_id>", "lms", "/demo-mail/1"),
         Page("demo LMS", "/demo-lms", "lms", "/demo-lms"),
         Page("demo LMS welcome", "/demo-lms/welcome", "lms", "/demo-lms/welcome"),
         Page("demo meeting", "/demo-lms/meet/j/<meeting_id>", "lms",

@@ -94,7 +94,7 @@ def message(room: str = ROOM) -> Message:
 def test_the_example_is_listed_beside_the_built_in_notifiers(
     matrix_installed: dict[str, str],
 ) -> None:
-    assert available_notifiers() == ["email", "matrix", "webhook"]
+    assert available_notifiers() == ["catcher", "email", "matrix", "webhook"]
 
 
 def test_a_repeated_send_is_one_event(matrix_installed: dict[str, str]) -> None:
@@ -130,7 +130,7 @@ def test_a_broken_notifier_plugin_warns_and_the_others_load(
 ) -> None:
     matrix_installed["broken"] = "no_such_module_for_blendkit:Notifier"
     with pytest.warns(PluginLoadWarning, match="'broken'"):
-        assert available_notifiers() == ["email", "matrix", "webhook"]
+        assert available_notifiers() == ["catcher", "email", "matrix", "webhook"]
 
 
 def test_the_kill_switch_skips_one_notifier(
@@ -138,6 +138,6 @@ def test_the_kill_switch_skips_one_notifier(
 ) -> None:
     monkeypatch.setenv("BLENDKIT_DISABLE_PLUGINS", "blendkit.notifiers:matrix")
     plugins.clear_plugin_cache()
-    assert available_notifiers() == ["email", "webhook"]
-    with pytest.raises(PluginError, match="available: email, webhook"):
+    assert available_notifiers() == ["catcher", "email", "webhook"]
+    with pytest.raises(PluginError, match="available: catcher, email, webhook"):
         load_notifier("matrix", Settings(matrix={"homeserver": "https://m.example"}))

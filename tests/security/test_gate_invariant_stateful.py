@@ -21,6 +21,7 @@ An instructor override of an item is the one exception the invariant allows.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -106,6 +107,11 @@ RULES = {
     "learner.recordings.captions": "recording_captions",
     "learner.book_slot": "book_slot",
     "learner.cancel_slot": "cancel_slot",
+    "learner.upcoming": "upcoming_page",
+    "learner.calendar_link": "calendar_feed",
+    "learner.calendar_stop": "calendar_stop",
+    "learner.course_calendar_link": "course_calendar_as_learner",
+    "learner.course_calendar_stop": "course_calendar_as_learner",
 }
 # What a player may post as played segments: plausible, too much too soon, impossible, garbage.
 SEGMENTS = ["[[0, 3]]", "[[1, 4.5]]", "[[0, 3600]]", "[[0, 2], [3595, 3600]]", "[[-1, 5]]",
@@ -565,6 +571,44 @@ def gate_machine(
         @rule(item=item_ids, slot=slot_ids)
         def cancel_slot(self, item: str, slot: str) -> None:
             self.check(tool_.post(f"/item/{item}/slots/{slot}/cancel", self.launch_id))
+
+        @rule()
+        def upcoming_page(self) -> None:
+            self.check(tool_.get("/upcoming", self.launch_id))
+
+        @rule()
+        def calendar_feed(self) -> None:
+            """A new feed link: the previous one stops; the feed holds this course's sessions
+            only and no other learner's personal join link."""
+            answer = tool_.post("/my-calendar/link", self.launch_id)
+            assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+            found = re.search(r'id="download-link" href="[^"]*(/calendar/[^"]+\.ics)"',
+                              answer.get_data(as_text=True))  # fmt: skip
+            assert found, "the page shows the new link"
+            previous, self.feed_path = getattr(self, "feed_path", None), found.group(1)
+            if previous is not None:
+                assert tool_.client.get(previous).status_code == 404, "an old link still works"
+            feed = tool_.client.get(self.feed_path)
+            assert feed.status_code == 200
+            assert feed.headers["Content-Type"] == "text/calendar; charset=utf-8"
+            body = feed.get_data(as_text=True)
+            assert world.sessions[3] not in body, "another course's session in the feed"
+            with tool_.store.transaction() as s:
+                others = s.execute(
+                    select(course_join_links.c.url).where(course_join_links.c.sub != self.sub)
+                ).scalars()
+                assert not [url for url in others if url in body], "another learner's link"
+
+        @rule()
+        def calendar_stop(self) -> None:
+            answer = tool_.post("/my-calendar/stop", self.launch_id)
+            assert answer.status_code == 302
+            if getattr(self, "feed_path", None) is not None:
+                assert tool_.client.get(self.feed_path).status_code == 404
+
+        @rule(path=st.sampled_from(["/course-calendar/link", "/course-calendar/stop"]))
+        def course_calendar_as_learner(self, path: str) -> None:
+            assert tool_.post(path, self.launch_id).status_code == 403
 
         # --- the one exception: an instructor override --------------------------------------
 

@@ -58,3 +58,19 @@ class BlendkitConfig(AppConfig):
 
         checks.register(check_middleware)
         setting_changed.connect(settings_changed, dispatch_uid="blendkit.settings_changed")
+        redact_request_logs()
+
+
+def redact_request_logs() -> None:
+    """Redact credentials (launch ids, invites, calendar feed tokens) from the lines Django's
+    ``runserver`` (``django.server``) and its 4xx warnings (``django.request``: "Not Found:
+    /calendar/<token>.ics") log, and from werkzeug's when it serves the project (idempotent)."""
+    import logging
+
+    from blendkit.integrations.access_log import RedactingLogFilter, install_werkzeug_redaction
+
+    for name in ("django.server", "django.request"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingLogFilter) for f in logger.filters):
+            logger.addFilter(RedactingLogFilter())
+    install_werkzeug_redaction()

@@ -4,7 +4,7 @@
 
 With ``base_url = "https://lms.example.edu/blendkit"`` include them at ``"blendkit/"``.
 Names (namespace ``blendkit``): ``login``, ``launch``, ``jwks``, ``register``, ``canvas_json``,
-``healthz``, ``readyz``, ``metrics``.
+``healthz``, ``readyz``, ``metrics``, ``calendar_feed``.
 """
 
 from __future__ import annotations
@@ -25,4 +25,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

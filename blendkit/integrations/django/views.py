@@ -37,10 +37,11 @@ from blendkit.integrations.django._translate import (
     to_django_response,
 )
 from blendkit.integrations.django.middleware import keep_launch
-from blendkit.lti import HttpResponse, Launch
+from blendkit.lti import HttpRequest, HttpResponse, Launch
 
 __all__ = [
     "LaunchHandler",
+    "calendar_feed",
     "canvas_json",
     "default_launch_page",
     "healthz",
@@ -182,3 +183,15 @@ def metrics(request: DjangoRequest) -> DjangoResponse:
     response = DjangoResponse(body, status=200, content_type=content_type)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+def calendar_feed(request: DjangoRequest, token: str) -> DjangoResponse:
+    """``calendar/<token>.ics``: the calendar feed the secret token opens (no login; 304 when the
+    client's copy is current; 404 for a token that opens nothing)."""
+
+    def answer(request: DjangoRequest) -> DjangoResponse:
+        asked = HttpRequest(method=request.method or "GET", headers=dict(request.headers))
+        return to_django_response(get_runtime().calendar_feed(asked, token))
+
+    return _answering_errors(answer)(request)
