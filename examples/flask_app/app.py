@@ -15,6 +15,7 @@ from blendkit.courses import CourseService, LiveSessionService, SessionHours, St
 from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
+from blendkit.review import LocalDirectoryStorage, PeerReviewService, SubmissionStorage
 from blendkit.sessions import FakeMeetingProvider, MeetingProvider, load_meeting_provider
 from blendkit.store import KeyEncryption, StoredSecrets
 from blendkit.xapi import Outbox, StatementFactory
@@ -39,6 +40,7 @@ class Services:
     ledger: StoreEventLedger
     registry: StorePlatformRegistry
     hours: SessionHours
+    reviews: PeerReviewService
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -65,6 +67,7 @@ def create_app(
     store: Store | None = None,
     provider: MeetingProvider | None = None,
     migrate: bool | None = None,
+    review_storage: SubmissionStorage | None = None,
     **config: Any,
 ) -> Flask:
     """Build the tool. ``settings`` default to ``load_settings()`` (file + environment).
@@ -78,6 +81,8 @@ def create_app(
         learner,
         pages,
         path_pages,
+        review_pages,
+        review_staff,
         series_pages,
         webhooks,
     )
@@ -131,7 +136,11 @@ def create_app(
         ledger=StoreEventLedger(state.store),
         registry=StorePlatformRegistry(state.store),
         hours=SessionHours(state.store),
+        reviews=PeerReviewService(
+            courses, review_storage or LocalDirectoryStorage(review_directory(app, settings))
+        ),
     )
+    del review_pages, review_staff  # their routes joined the learner and instructor blueprints
 
     @bk.on_launch
     def launched(launch: Launch, launch_id: str) -> ResponseReturnValue:
@@ -152,6 +161,19 @@ def create_app(
         return redirect(url_for("learner.course"))
 
     return app
+
+
+def review_directory(app: Flask, settings: Settings) -> FilePath:
+    """Where peer-review files go by default: ``REVIEW_FILES_DIRECTORY`` in the app config, else
+    next to a SQLite database file, else the app's instance folder. A local directory serves one
+    host only: with several hosts, pass a shared ``review_storage``."""
+    configured = app.config.get("REVIEW_FILES_DIRECTORY")
+    if configured:
+        return FilePath(configured)
+    url = settings.database.url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return FilePath(url.removeprefix("sqlite:///")).with_name("review-files")
+    return FilePath(app.instance_path) / "review-files"
 
 
 def _read_pages_in_one_transaction(app: Flask, blueprints: set[str]) -> None:

@@ -117,9 +117,11 @@ def test_submissions_are_checked(w: Workshop) -> None:
                               file_data=PDF)  # fmt: skip
     assert stored.file_name == "ev il.pdf"  # the last part, unsafe characters gone
     files = [p for p in w.files.rglob("*") if p.is_file()]
-    assert len(files) == 1 and files[0].name != "ev il.pdf"
+    assert len(files) == 1
+    assert files[0].name != "ev il.pdf"
     found, data = w.reviews.file(w.course, "cy", stored.id)
-    assert data == PDF and found.file_type == "pdf"
+    assert data == PDF
+    assert found.file_type == "pdf"
 
 
 def test_locked_submission_item_stores_nothing(w: Workshop) -> None:
@@ -178,7 +180,7 @@ def test_reassign_and_drop_out(w: Workshop) -> None:
     w.reviews.submit(w.course, "eve", "reviews", text="Eve's essay")
     w.clock.now = T0 + timedelta(days=8)
     w.reviews.allocate(w.course, "reviews")
-    bens = [a for a in w.reviews.assignments(w.course, "reviews", reviewer="ben")]
+    bens = list(w.reviews.assignments(w.course, "reviews", reviewer="ben"))
     change = w.reviews.drop_reviewer(w.course, "reviews", "ben", reason="left the course")
     assert sorted(a.submission for a in change.dropped) == sorted(a.submission_id for a in bens)
     assert all(a.reviewer != "ben" for a in change.added)
@@ -204,7 +206,8 @@ def test_missed_review_deadline_reassigns(w: Workshop) -> None:
     w.clock.now = T0 + timedelta(days=15)  # the review deadline passed; dee gave none
     w.reviews.allocate(w.course, "reviews")
     dees = w.reviews.assignments(w.course, "reviews", reviewer="dee")
-    assert dees and all(a.status == "dropped" for a in dees)
+    assert dees
+    assert all(a.status == "dropped" for a in dees)
     live = [a for a in w.reviews.assignments(w.course, "reviews") if a.status != "dropped"]
     for a in dees:
         assert sum(1 for b in live if b.submission_id == a.submission_id) == 2
