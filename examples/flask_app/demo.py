@@ -38,6 +38,7 @@ from blendkit.progression import (
 )
 from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
 from blendkit.store import KeyEncryption, StoredSecrets
+from blendkit_examples.flask_app.review_demo import seed_reviews, workshop_module
 
 LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
 INSTRUCTOR = [
@@ -265,7 +266,9 @@ def demo_path(now: datetime) -> Path:
         )
         for module in path.modules
     )
-    return path.model_copy(update={"modules": modules, "title": "Flipped classroom, week 1"})
+    return path.model_copy(
+        update={"modules": (*modules, workshop_module()), "title": "Flipped classroom, week 1"}
+    )
 
 
 def private_secret(path: FilePath, new_value: str) -> str:
@@ -423,6 +426,7 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
     }
     for sub, pieces in progress.items():
         svc.courses.record(course, sub, pieces)
+    seed_reviews(svc, course, now)
 
 
 def serve(app: Flask, host: str, port: int) -> None:

@@ -42,6 +42,11 @@ def _page(item_id: str, *, error: str = "", field: str = "", status: int = 200) 
     path = svc.courses.learner_path(current.course, current.person.sub)
     states = dict(path.states())
     submit_item = settings.submit_item or item_id
+    own = svc.reviews.submission(current.course, current.person.sub, item_id)
+    reviewed = own is not None and any(
+        a.submission_id == own.id and a.status == "done"
+        for a in svc.reviews.assignments(current.course, item_id)
+    )
     tasks = [
         a
         for a in svc.reviews.assignments(current.course, item_id, reviewer=current.person.sub)
@@ -54,7 +59,8 @@ def _page(item_id: str, *, error: str = "", field: str = "", status: int = 200) 
         submit_state=states.get(submit_item, "locked"),
         review_state=states.get(item_id, "locked"),
         reasons=next(s for s in path.items if s.id == item_id),
-        own=svc.reviews.submission(current.course, current.person.sub, item_id),
+        own=own,
+        reviewed=reviewed,
         tasks=tasks,
         given=svc.reviews.given(current.course, current.person.sub, item_id),
         error=error,

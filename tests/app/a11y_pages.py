@@ -30,6 +30,7 @@ EXCLUDED: dict[str, str] = {
     "/demo-lms/auth": "auto-submitting launch form, replaced by the tool's page at once",
     "/demo-lms/jwks": "JSON key set of the demo LMS",
     "/demo-lms/media/lecture.wav": "the demo's audio file",
+    "/review/<item_id>/file/<int:submission_id>": "submitted files, served as attachments",
 }
 
 
@@ -57,6 +58,11 @@ def inventory(app: Any) -> list[Page]:
         items = {i.kind: i.id for i in course.path.items()}
         sessions = svc.live.sessions(course)
         recording = next(r for r in svc.live.recordings(course) if r.play_url)
+        review_task = next(
+            a.id
+            for a in svc.reviews.assignments(course, "peer-review", reviewer="demo-kofi")
+            if a.status == "assigned"
+        )
     past = next(s for s in sessions if s.attendance_imported)
     sitting = next(s for s in sessions if s.series_id is not None)
     pages = [
@@ -87,6 +93,17 @@ def inventory(app: Any) -> list[Page]:
         Page("quiz editor", "/teach/quizzes/<item_id>", "instructor",
              f"/teach/quizzes/{items['quiz']}"),
         Page("path settings", "/teach/path", "instructor", "/teach/path"),
+        Page("peer review: submit", "/review/<item_id>", "locked-learner", "/review/peer-review"),
+        Page("peer review: progress", "/review/<item_id>", "learner", "/review/peer-review"),
+        Page("peer review: rubric form", "/review/<item_id>/task/<int:assignment_id>", "learner",
+             f"/review/peer-review/task/{review_task}"),
+        Page("peer review: feedback", "/review/<item_id>/feedback", "learner",
+             "/review/peer-review/feedback"),
+        Page("peer review items", "/teach/reviews", "instructor", "/teach/reviews"),
+        Page("rubric editor", "/teach/reviews/<item_id>/settings", "instructor",
+             "/teach/reviews/peer-review/settings"),
+        Page("peer review moderation", "/teach/reviews/<item_id>", "instructor",
+             "/teach/reviews/peer-review"),
         Page("admin", "/admin", "admin", "/admin"),
         Page("deep-linking picker", "/deep-link", "deep-linking", "/deep-link"),
         Page("demo LMS", "/demo-lms", "lms", "/demo-lms"),
