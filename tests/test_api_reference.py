@@ -25,6 +25,7 @@ PACKAGES = [
     "blendkit.integrations.flask",
     "blendkit.plugins",
     "blendkit.notify",
+    "blendkit.review",
 ]
 
 

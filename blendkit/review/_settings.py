@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "FILE_TYPES",
@@ -22,7 +29,11 @@ SubmissionKind = Literal["text", "link", "file"]
 FileType = Literal["pdf", "png", "jpeg", "txt", "docx"]
 FILE_TYPES: tuple[FileType, ...] = ("pdf", "png", "jpeg", "txt", "docx")
 """The file types a submission may be, recognised from the bytes (never from the name)."""
-_Text = Annotated[str, Field(min_length=1, max_length=500)]
+_Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    Field(pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"),  # one line, no control characters
+]
 _Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 
