@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from blendkit import CourseInputInvalid, CoursesError, ItemLocked, NotFound
 from blendkit.review import ReviewScores
 from blendkit.store._tables_courses import course_grades
 from blendkit.store._tables_xapi import xapi_outbox
+from blendkit.xapi import parse_statement
 from tests.review.conftest import LEARNERS, T0, Workshop
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -76,6 +78,12 @@ def test_feedback_opens_only_after_giving_two_reviews(w: Workshop) -> None:
     assert {r.scores.general for r in feedback.reviews} == {"from ben", "from cy"}
     assert [r.number for r in feedback.reviews] == [1, 2]
     assert "ben" not in feedback.model_dump_json().replace("from ben", "")  # never named
+    review_verbs = {"http://activitystrea.ms/schema/1.0/submit",
+                    "http://adlnet.gov/expapi/verbs/experienced"}  # fmt: skip
+    for payload in statements(w):  # valid statements, with clear, course-scoped activity ids
+        parse_statement(payload)
+        if payload["verb"]["id"] in review_verbs:  # type: ignore[index]
+            assert ":workshop-1:reviews:" in unquote(payload["object"]["id"])  # type: ignore[index]
     verbs = [s["verb"]["id"] for s in statements(w)]  # type: ignore[index]
     assert verbs.count("http://activitystrea.ms/schema/1.0/submit") == 3 + 6
     assert verbs.count("http://adlnet.gov/expapi/verbs/experienced") == 2

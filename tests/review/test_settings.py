@@ -135,3 +135,13 @@ def test_starter_settings_follow_the_peer_workshop_template() -> None:
     assert settings.submit_item == "submission"
     assert settings.submit_by == start + timedelta(days=5)
     assert settings.review_by == start + timedelta(days=12)
+
+
+def test_moodle_export_says_it_cannot_carry_the_review_gate() -> None:
+    from blendkit import MoodleFormatError
+    from blendkit.progression import export_moodle
+
+    feedback = peer_workshop(datetime(2031, 1, 6, tzinfo=UTC)).item("feedback")
+    assert feedback.conditions is not None
+    with pytest.raises(MoodleFormatError, match="'peer_reviews' has no Moodle"):
+        export_moodle(feedback.conditions)
