@@ -11,7 +11,11 @@ from blendkit.review._allocation import Allocation, Assigned
 from blendkit.review._models import Assignment, GradeBreakdown
 from blendkit.review._service import ReviewRecords, _invalid
 from blendkit.store._tables_courses import course_grades
-from blendkit.store._tables_review import review_assignments, review_submissions
+from blendkit.store._tables_review import (
+    review_assignments,
+    review_settings,
+    review_submissions,
+)
 
 __all__ = ["PeerReviewService"]
 
@@ -103,6 +107,22 @@ class PeerReviewService(ReviewRecords):
                 change = self._allocate(s, course, found.item, settings, now)
             self._resend(s, course, found)
             return change
+
+    def allocate_all(self) -> list[tuple[Course, str, Allocation]]:
+        """Run allocation on every peer review of every course (``blendkit review allocate``,
+        e.g. from cron): work that arrived is placed and reviewers past the review deadline
+        are replaced even when nobody opens a page."""
+        with self.store.transaction() as s:
+            rows = s.execute(
+                select(review_settings.c.course_id, review_settings.c.item).order_by(
+                    review_settings.c.course_id, review_settings.c.item
+                )
+            ).all()
+        done = []
+        for course_id, item in rows:
+            course = self.courses.course_by_id(course_id)
+            done.append((course, item, self.allocate(course, item)))
+        return done
 
     def drop_reviewer(self, course: Course, item: str, sub: str, *, reason: str) -> Allocation:
         """Take a learner out of the reviewer pool (inactive): their unfinished reviews go to

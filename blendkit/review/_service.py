@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, insert, select, update
 
 from blendkit.courses import Course, CourseService, RecordOutcome
-from blendkit.errors import CourseInputInvalid, CoursesError, ItemLocked, NotFound
+from blendkit.errors import ConfigError, CourseInputInvalid, CoursesError, ItemLocked, NotFound
 from blendkit.progression import CompletionRecorded, PeerReviewGiven
 from blendkit.review._allocation import Allocation, Assigned, Placed, allocate, drop_reviewer
 from blendkit.review._files import SubmissionStorage, check_file, display_name
@@ -56,10 +56,20 @@ def check_link(url: str) -> str:
 class ReviewRecords:
     """Peer review of one store: settings, submissions, allocation, reviews and feedback."""
 
-    def __init__(self, courses: CourseService, storage: SubmissionStorage) -> None:
+    def __init__(self, courses: CourseService, storage: SubmissionStorage | None = None) -> None:
         self.courses = courses
-        self.storage = storage
+        self._storage = storage
         self.store = courses.store
+
+    @property
+    def storage(self) -> SubmissionStorage:
+        """Where files go (a service built without one handles no file)."""
+        if self._storage is None:
+            raise ConfigError(
+                "this peer review service has no file storage: build it with a "
+                "SubmissionStorage (LocalDirectoryStorage on one host)"
+            )
+        return self._storage
 
     # --- settings --------------------------------------------------------------------------
 
