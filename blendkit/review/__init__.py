@@ -6,6 +6,7 @@ local directory fits one host only) and grades.
 """
 
 from blendkit.review._allocation import Allocation, Assigned, Placed, allocate, drop_reviewer
+from blendkit.review._base import check_link
 from blendkit.review._files import (
     CONTENT_TYPES,
     LocalDirectoryStorage,
@@ -23,7 +24,6 @@ from blendkit.review._models import (
 )
 from blendkit.review._moderation import PeerReviewService
 from blendkit.review._rubric_text import rubric_from_text, rubric_to_text
-from blendkit.review._service import check_link
 from blendkit.review._settings import (
     FILE_TYPES,
     Criterion,

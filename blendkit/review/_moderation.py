@@ -8,8 +8,9 @@ from sqlalchemy import Connection, insert, select, update
 from blendkit.courses import Course
 from blendkit.errors import NotFound
 from blendkit.review._allocation import Allocation, Assigned
+from blendkit.review._base import _invalid
 from blendkit.review._models import Assignment, GradeBreakdown
-from blendkit.review._service import ReviewRecords, _invalid
+from blendkit.review._service import ReviewRecords
 from blendkit.store._tables_courses import course_grades
 from blendkit.store._tables_review import (
     review_assignments,

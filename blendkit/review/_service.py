@@ -11,127 +11,32 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import insert, select, update
 
-from blendkit.courses import Course, CourseService, RecordOutcome
-from blendkit.errors import ConfigError, CourseInputInvalid, CoursesError, ItemLocked, NotFound
+from blendkit.courses import Course, RecordOutcome
+from blendkit.courses._timeline import serialise_learner
+from blendkit.errors import ItemLocked, NotFound
 from blendkit.progression import CompletionRecorded, PeerReviewGiven
-from blendkit.review._allocation import Allocation, Assigned, Placed, allocate, drop_reviewer
-from blendkit.review._files import SubmissionStorage, check_file, display_name
+from blendkit.review._allocating import ReviewAllocation
+from blendkit.review._base import _denied, _invalid, check_link
+from blendkit.review._files import check_file, display_name
 from blendkit.review._models import Assignment, Feedback, ReceivedReview, Submission
-from blendkit.review._settings import PeerReviewSettings, ReviewScores
+from blendkit.review._settings import ReviewScores
 from blendkit.review._statements import feedback_received, review_given, work_submitted
 from blendkit.store._tables_review import (
     review_assignments,
-    review_inactive,
-    review_settings,
     review_submissions,
 )
 from blendkit.xapi import Statement, lti_actor
 
-__all__ = ["ReviewRecords", "check_link"]
+__all__ = ["ReviewRecords"]
 
 MAX_TEXT = 50_000
 
 
-def _invalid(message: str, code: str = "courses.review_invalid") -> CourseInputInvalid:
-    return CourseInputInvalid(message, code=code)
-
-
-def _denied(message: str, code: str) -> CoursesError:
-    return CoursesError(message, code=code, http_status=403)
-
-
-def check_link(url: str) -> str:
-    """An http(s) link with a host, at most 2,000 characters (``courses.review_invalid``)."""
-    url = url.strip()
-    parts = urlsplit(url)
-    if len(url) > 2000 or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _invalid("the link must be a full http:// or https:// address with a host name")
-    return url
-
-
-class ReviewRecords:
-    """Peer review of one store: settings, submissions, allocation, reviews and feedback."""
-
-    def __init__(self, courses: CourseService, storage: SubmissionStorage | None = None) -> None:
-        self.courses = courses
-        self._storage = storage
-        self.store = courses.store
-
-    @property
-    def storage(self) -> SubmissionStorage:
-        """Where files go (a service built without one handles no file)."""
-        if self._storage is None:
-            raise ConfigError(
-                "this peer review service has no file storage: build it with a "
-                "SubmissionStorage (LocalDirectoryStorage on one host)"
-            )
-        return self._storage
-
-    # --- settings --------------------------------------------------------------------------
-
-    def configure(
-        self, course: Course, item: str, settings: PeerReviewSettings
-    ) -> PeerReviewSettings:
-        """Set the peer review of ``item`` (a ``peer_review`` item of the course path)."""
-        found = self._item(course, item)
-        if found.kind != "peer_review":
-            raise _invalid(f"{item!r} is a {found.kind}, not a peer_review item")
-        if settings.submit_item is not None:
-            self._item(course, settings.submit_item)
-        values = {
-            "course_id": course.id, "item": item,
-            "settings": settings.model_dump_json(), "updated_at": self.courses.clock(),
-        }  # fmt: skip
-        with self.store.transaction() as s:
-            s.execute(
-                self.store.insert_or_replace(
-                    review_settings, ("course_id", "item"), values, ["settings", "updated_at"]
-                )
-            )
-        return settings
-
-    def settings(self, course: Course, item: str) -> PeerReviewSettings:
-        """The settings of ``item`` (``store.not_found`` until the instructor set them)."""
-        with self.store.transaction() as s:
-            body = s.execute(
-                select(review_settings.c.settings).where(
-                    review_settings.c.course_id == course.id, review_settings.c.item == item
-                )
-            ).scalar_one_or_none()
-        if body is None:
-            raise NotFound(
-                f"the peer review of {item!r} is not set up yet: the instructor sets its "
-                "rubric and reviewers first"
-            )
-        return PeerReviewSettings.model_validate_json(body)
-
-    def configured(self, course: Course) -> dict[str, PeerReviewSettings]:
-        """Every peer-review item of the course with its settings."""
-        with self.store.transaction() as s:
-            rows = s.execute(
-                select(review_settings.c.item, review_settings.c.settings).where(
-                    review_settings.c.course_id == course.id
-                )
-            ).all()
-        return {r.item: PeerReviewSettings.model_validate_json(r.settings) for r in rows}
-
-    def review_item_for(self, course: Course, item: str) -> str | None:
-        """The peer-review item whose submissions are made on ``item``, if any."""
-        for name, settings in self.configured(course).items():
-            if (settings.submit_item or name) == item:
-                return name
-        return None
-
-    @staticmethod
-    def _item(course: Course, item: str) -> Any:
-        try:
-            return course.path.item(item)
-        except KeyError:
-            raise NotFound(f"the course path has no item {item!r}") from None
+class ReviewRecords(ReviewAllocation):
+    """Peer review of one store: submissions, reviews and feedback (on top of allocation)."""
 
     # --- submissions -----------------------------------------------------------------------
 
@@ -182,6 +87,8 @@ class ReviewRecords:
             values["file_key"] = self.storage.save(file_data)
         try:
             with self.store.unit_of_work() as s:
+                # One learner's submissions run one after the other (insert or replace).
+                serialise_learner(s, course.id, sub)
                 self._check_open(course, sub, settings.submit_item or item, now)
                 earlier = self._own(s, course, item, sub)
                 old_key = earlier.file_key if earlier is not None else None
@@ -232,58 +139,6 @@ class ReviewRecords:
                 code="courses.item_locked",
             )
 
-    @staticmethod
-    def _own(s: Connection, course: Course, item: str, sub: str) -> Any:
-        return s.execute(
-            select(review_submissions).where(
-                review_submissions.c.course_id == course.id,
-                review_submissions.c.item == item,
-                review_submissions.c.sub == sub,
-            )
-        ).first()
-
-    @staticmethod
-    def _reviewed(s: Connection, submission_id: int) -> bool:
-        return (
-            s.execute(
-                select(review_assignments.c.id).where(
-                    review_assignments.c.submission_id == submission_id,
-                    review_assignments.c.status == "done",
-                )
-            ).first()
-            is not None
-        )
-
-    def submission(self, course: Course, sub: str, item: str) -> Submission | None:
-        """The learner's own submission on ``item``, if any."""
-        with self.store.transaction() as s:
-            row = self._own(s, course, item, sub)
-        return Submission.of(row) if row is not None else None
-
-    def submissions(self, course: Course, item: str) -> list[Submission]:
-        """Every submission on ``item``, in arrival order (for instructors)."""
-        with self.store.transaction() as s:
-            rows = s.execute(
-                select(review_submissions)
-                .where(review_submissions.c.course_id == course.id)
-                .where(review_submissions.c.item == item)
-                .order_by(review_submissions.c.id)
-            ).all()
-        return [Submission.of(r) for r in rows]
-
-    def submission_by_id(self, course: Course, submission_id: int) -> Submission:
-        """One submission of this course (``store.not_found`` for another course's)."""
-        with self.store.transaction() as s:
-            row = s.execute(
-                select(review_submissions).where(
-                    review_submissions.c.id == submission_id,
-                    review_submissions.c.course_id == course.id,
-                )
-            ).first()
-        if row is None:
-            raise NotFound("no such submission in this course")
-        return Submission.of(row)
-
     def file(
         self, course: Course, viewer: str, submission_id: int, *, staff: bool = False
     ) -> tuple[Submission, bytes]:
@@ -302,121 +157,6 @@ class ReviewRecords:
                 select(review_submissions.c.file_key).where(review_submissions.c.id == found.id)
             ).scalar_one()
         return found, self.storage.load(key)
-
-    # --- allocation ------------------------------------------------------------------------
-
-    def assignments(
-        self, course: Course, item: str, *, reviewer: str | None = None
-    ) -> list[Assignment]:
-        """Assignments on ``item`` (of one reviewer), oldest first."""
-        query = select(review_assignments).where(
-            review_assignments.c.course_id == course.id, review_assignments.c.item == item
-        )
-        if reviewer is not None:
-            query = query.where(review_assignments.c.reviewer == reviewer)
-        with self.store.transaction() as s:
-            rows = s.execute(query.order_by(review_assignments.c.id)).all()
-        return [Assignment.of(r) for r in rows]
-
-    def allocate(self, course: Course, item: str) -> Allocation:
-        """Run allocation now (rules in :mod:`blendkit.review._allocation`): nothing before the
-        submission deadline; reviewers who missed the review deadline are dropped first."""
-        settings = self.settings(course, item)
-        with self.store.unit_of_work() as s:
-            return self._allocate(s, course, item, settings, self.courses.clock())
-
-    def _state(
-        self, s: Connection, course: Course, item: str
-    ) -> tuple[list[Placed], list[Assigned], set[str]]:
-        subs = s.execute(
-            select(review_submissions.c.id, review_submissions.c.sub, review_submissions.c.placed)
-            .where(review_submissions.c.course_id == course.id, review_submissions.c.item == item)
-            .order_by(review_submissions.c.id)
-        ).all()
-        rows = s.execute(
-            select(review_assignments.c.submission_id, review_assignments.c.reviewer,
-                   review_assignments.c.status)
-            .where(review_assignments.c.course_id == course.id,
-                   review_assignments.c.item == item)
-        ).all()  # fmt: skip
-        gone = s.execute(
-            select(review_inactive.c.sub).where(
-                review_inactive.c.course_id == course.id, review_inactive.c.item == item
-            )
-        ).scalars()
-        return (
-            [Placed(int(r.id), r.sub, bool(r.placed)) for r in subs],
-            [Assigned(int(r.submission_id), r.reviewer, r.status) for r in rows],
-            set(gone),
-        )
-
-    def _allocate(
-        self, s: Connection, course: Course, item: str, settings: PeerReviewSettings, now: datetime
-    ) -> Allocation:
-        # One allocation at a time per item (PostgreSQL: the settings row is locked).
-        s.execute(
-            select(review_settings.c.item)
-            .where(review_settings.c.course_id == course.id, review_settings.c.item == item)
-            .with_for_update()
-        )
-        if settings.submit_by is not None and now < settings.submit_by:
-            return Allocation()
-        seed = f"{self.courses.course_key(course)}:{item}"
-        if settings.review_by is not None and now > settings.review_by:
-            late = s.execute(
-                select(review_assignments.c.reviewer)
-                .distinct()
-                .where(
-                    review_assignments.c.course_id == course.id,
-                    review_assignments.c.item == item,
-                    review_assignments.c.status == "assigned",
-                )
-            ).scalars()
-            for who in sorted(late):
-                self._drop(s, course, item, who, "missed the review deadline", settings, now)
-        submissions, assigned, gone = self._state(s, course, item)
-        change = allocate(submissions, assigned, settings.reviewers, inactive=gone, seed=seed)
-        self._apply(s, course, item, change, now)
-        return change
-
-    def _apply(
-        self, s: Connection, course: Course, item: str, change: Allocation, now: datetime
-    ) -> None:
-        for a in change.dropped:
-            s.execute(
-                update(review_assignments)
-                .where(review_assignments.c.submission_id == a.submission,
-                       review_assignments.c.reviewer == a.reviewer,
-                       review_assignments.c.status == "assigned")
-                .values(status="dropped")
-            )  # fmt: skip
-        for a in change.added:
-            s.execute(insert(review_assignments).values(
-                course_id=course.id, submission_id=a.submission, item=item,
-                reviewer=a.reviewer, status="assigned", assigned_at=now,
-            ))  # fmt: skip
-        if change.placed:
-            s.execute(
-                update(review_submissions)
-                .where(review_submissions.c.id.in_(change.placed))
-                .values(placed=True)
-            )
-
-    def _drop(  # noqa: PLR0917
-        self, s: Connection, course: Course, item: str, who: str, reason: str,
-        settings: PeerReviewSettings, now: datetime,
-    ) -> Allocation:  # fmt: skip
-        s.execute(
-            self.store.insert_ignoring_conflicts(review_inactive, "course_id", "item", "sub")
-            .values(course_id=course.id, item=item, sub=who, reason=reason, at=now)
-        )  # fmt: skip
-        submissions, assigned, gone = self._state(s, course, item)
-        seed = f"{self.courses.course_key(course)}:{item}"
-        change = drop_reviewer(
-            submissions, assigned, who, settings.reviewers, inactive=gone, seed=seed
-        )
-        self._apply(s, course, item, change, now)
-        return change
 
     # --- reviews ---------------------------------------------------------------------------
 
