@@ -26,6 +26,7 @@ PACKAGES = [
     "blendkit.plugins",
     "blendkit.notify",
     "blendkit.calendar",
+    "blendkit.review",
 ]
 
 

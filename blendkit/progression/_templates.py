@@ -196,7 +196,12 @@ def daily_micro_learning(start: datetime, *, days: int = 10) -> Path:
 
 
 def peer_workshop(start: datetime, *, reviews: int = 3, submit_days: int = 7) -> Path:
-    """Submit, review ``reviews`` peers, then see the feedback on your own work."""
+    """Submit, review ``reviews`` peers, then see the feedback on your own work.
+
+    ``blendkit.review.starter_settings(path, "reviews")`` turns the review item into a real
+    peer review: submissions on "submission", ``reviews`` reviewers each, feedback after giving
+    ``reviews`` reviews.
+    """
     start = ensure_utc(start, "start")
     submit_due = start + timedelta(days=submit_days)
     return Path(

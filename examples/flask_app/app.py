@@ -29,6 +29,7 @@ from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
 from blendkit.notify import UnsubscribeTokens
+from blendkit.review import LocalDirectoryStorage, PeerReviewService, SubmissionStorage
 from blendkit.sessions import FakeMeetingProvider, MeetingProvider, load_meeting_provider
 from blendkit.store import KeyEncryption, StoredSecrets
 from blendkit.xapi import Outbox, StatementFactory
@@ -62,6 +63,7 @@ class Services:
     attendance_grades: AttendanceGrades
     office_hours: OfficeHoursService
     feeds: CalendarFeeds
+    reviews: PeerReviewService
     webhook_providers: dict[str, MeetingProvider] = field(default_factory=dict)
 
 
@@ -88,6 +90,7 @@ def create_app(
     store: Store | None = None,
     provider: MeetingProvider | None = None,
     migrate: bool | None = None,
+    review_storage: SubmissionStorage | None = None,
     **config: Any,
 ) -> Flask:
     """Build the tool. ``settings`` default to ``load_settings()`` (file + environment).
@@ -107,6 +110,8 @@ def create_app(
         pages,
         path_pages,
         recording_staff,
+        review_pages,
+        review_staff,
         roster_pages,
         series_pages,
         webhooks,
@@ -180,7 +185,11 @@ def create_app(
         attendance_grades=AttendanceGrades(courses, live),
         office_hours=OfficeHoursService(courses, provider),
         feeds=feeds,
+        reviews=PeerReviewService(
+            courses, review_storage or LocalDirectoryStorage(review_directory(app, settings))
+        ),
     )
+    del review_pages, review_staff  # their routes joined the learner and instructor blueprints
 
     @bk.on_launch
     def launched(launch: Launch, launch_id: str) -> ResponseReturnValue:
@@ -214,6 +223,19 @@ def create_app(
         return redirect(url_for("learner.course"))
 
     return app
+
+
+def review_directory(app: Flask, settings: Settings) -> FilePath:
+    """Where peer-review files go by default: ``REVIEW_FILES_DIRECTORY`` in the app config, else
+    next to a SQLite database file, else the app's instance folder. A local directory serves one
+    host only: with several hosts, pass a shared ``review_storage``."""
+    configured = app.config.get("REVIEW_FILES_DIRECTORY")
+    if configured:
+        return FilePath(configured)
+    url = settings.database.url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return FilePath(url.removeprefix("sqlite:///")).with_name("review-files")
+    return FilePath(app.instance_path) / "review-files"
 
 
 def _read_pages_in_one_transaction(app: Flask, blueprints: set[str]) -> None:

@@ -45,6 +45,7 @@ from blendkit.store import KeyEncryption, StoredSecrets
 from blendkit_examples.flask_app.demo_mail import mail_blueprint, notify_defaults, seed_mail
 from blendkit_examples.flask_app.demo_office_hours import seed_office_hours
 from blendkit_examples.flask_app.demo_recording import seed_recording
+from blendkit_examples.flask_app.review_demo import seed_reviews, workshop_module
 
 LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
 INSTRUCTOR = [
@@ -287,7 +288,10 @@ def demo_path(now: datetime) -> Path:
         items=(Item(id="office-hours", title="Office hours with Dr Rivera", kind="office_hours"),),
     )
     return path.model_copy(
-        update={"modules": (*modules, help_module), "title": "Flipped classroom, week 1"}
+        update={
+            "modules": (*modules, help_module, workshop_module()),
+            "title": "Flipped classroom, week 1",
+        }
     )
 
 
@@ -452,6 +456,7 @@ def _seed(svc: t.Any, course: t.Any, provider: FakeMeetingProvider, now: datetim
     }
     for sub, pieces in progress.items():
         svc.courses.record(course, sub, pieces)
+    seed_reviews(svc, course, now)
     seed_office_hours(svc, course, now)
     _seed_polls(svc, course, week1.id)
 

@@ -11,7 +11,13 @@ from flask.typing import ResponseReturnValue
 from blendkit import CoursesError, NotFound
 from blendkit.courses import RecordOutcome
 from blendkit.lti import LEGACY_ZONE_NAMES, canonical_time_zone
-from blendkit.progression import CompletionRecorded, ItemViewed, PathResult, VideoWatched
+from blendkit.progression import (
+    CompletionRecorded,
+    ItemViewed,
+    PathResult,
+    PeerReviewsCondition,
+    VideoWatched,
+)
 from blendkit_examples.flask_app import recording_pages
 from blendkit_examples.flask_app.app import services
 from blendkit_examples.flask_app.office_hours_pages import learner_slots
@@ -162,6 +168,7 @@ def _item_page(item_id: str, **extra: Any) -> str:
             ItemViewed(item=item_id, at=datetime.now(UTC)),
         )
     context: dict[str, Any] = {"item": found, "status": status, "now": datetime.now(UTC)}
+    context["peer_review"] = _peer_review_of(found)
     if found.kind == "quiz":
         context["quiz"] = svc.courses.quiz(current.course, item_id)
         context["attempts"] = svc.courses.records(
@@ -182,6 +189,22 @@ def _item_page(item_id: str, **extra: Any) -> str:
         if found.kind == "office_hours" and status.state != "locked":
             context.update(learner_slots(current.course, current.person, item_id))
     return render_template("item.html", **context, **extra)
+
+
+def _peer_review_of(found: Any) -> tuple[str, str] | None:
+    """(peer-review item, "submit" | "review" | "feedback") when ``found`` belongs to a peer
+    review that is set up: its submission page, the review item, or an item gated on its
+    reviews (the peer-workshop template's "See your feedback")."""
+    course = here().course
+    reviews = services().reviews
+    if isinstance(found.conditions, PeerReviewsCondition):
+        target = found.conditions.item
+        if target in reviews.configured(course):
+            return target, "feedback"
+    owner = reviews.review_item_for(course, found.id)
+    if owner is None:
+        return None
+    return owner, "review" if owner == found.id else "submit"
 
 
 @bp.post("/item/<item_id>/quiz")
@@ -270,7 +293,7 @@ def video_progress(item_id: str) -> ResponseReturnValue:
 def mark_done(item_id: str) -> ResponseReturnValue:
     current = here()
     found = _item(item_id)
-    if found.kind in ("quiz", "video", "live_session"):
+    if found.kind in ("quiz", "video", "live_session", "peer_review") or _peer_review_of(found):
         raise bad_request(
             f"a {found.kind.replace('_', ' ')} is completed by what you do in it, not by a button"
         )

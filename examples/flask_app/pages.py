@@ -223,7 +223,9 @@ def install(app: Flask) -> None:
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.path.startswith(("/course", "/item", "/teach", "/admin", "/deep-link")):
+        if request.path.startswith(
+            ("/course", "/item", "/review", "/teach", "/admin", "/deep-link")
+        ):
             response.headers["Cache-Control"] = "no-store"
         return response
 

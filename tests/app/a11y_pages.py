@@ -35,6 +35,7 @@ EXCLUDED: dict[str, str] = {
     "/demo-lms/media/recap.wav": "the demo recording's media file",
     "/item/<item_id>/recording/<int:recording_id>/captions/<lang>.vtt": "WebVTT caption file",
     "/calendar/<token>.ics": "the calendar feed (text/calendar) that calendar apps poll",
+    "/review/<item_id>/file/<int:submission_id>": "submitted files, served as attachments",
 }
 
 
@@ -65,6 +66,11 @@ def inventory(app: Any) -> list[Page]:
         tenant_key = svc.reminders.tenant_of(course.id) or ""
         unsubscribe = svc.unsubscribe.issue(course.id, tenant_key, "demo-mei")
         captioned = next(r for r in svc.live.recordings(course) if r.media_url)
+        review_task = next(
+            a.id
+            for a in svc.reviews.assignments(course, "peer-review", reviewer="demo-kofi")
+            if a.status == "assigned"
+        )
     past = next(s for s in sessions if s.attendance_imported)
     polled = next(s for s in sessions if s.item is not None)
     sitting = next(s for s in sessions if s.series_id is not None)
@@ -111,6 +117,17 @@ def inventory(app: Any) -> list[Page]:
         Page("quiz editor", "/teach/quizzes/<item_id>", "instructor",
              f"/teach/quizzes/{items['quiz']}"),
         Page("path settings", "/teach/path", "instructor", "/teach/path"),
+        Page("peer review: submit", "/review/<item_id>", "locked-learner", "/review/peer-review"),
+        Page("peer review: progress", "/review/<item_id>", "learner", "/review/peer-review"),
+        Page("peer review: rubric form", "/review/<item_id>/task/<int:assignment_id>", "learner",
+             f"/review/peer-review/task/{review_task}"),
+        Page("peer review: feedback", "/review/<item_id>/feedback", "learner",
+             "/review/peer-review/feedback"),
+        Page("peer review items", "/teach/reviews", "instructor", "/teach/reviews"),
+        Page("rubric editor", "/teach/reviews/<item_id>/settings", "instructor",
+             "/teach/reviews/peer-review/settings"),
+        Page("peer review moderation", "/teach/reviews/<item_id>", "instructor",
+             "/teach/reviews/peer-review"),
         Page("admin", "/admin", "admin", "/admin"),
         Page("deep-linking picker", "/deep-link", "deep-linking", "/deep-link"),
         Page("upcoming", "/upcoming", "learner", "/upcoming"),

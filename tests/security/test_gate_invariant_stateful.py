@@ -13,7 +13,9 @@ After each step it checks against the store, not against what the pages say:
    office-hours slot was booked for an item that was locked,
 4. no learner request crashed (status < 500),
 5. a form sent again with an idempotency key it already carried stored no evidence (the first
-   outcome is replayed, or other content under the key is refused).
+   outcome is replayed, or other content under the key is refused),
+6. peer review (``review_rules.py``): feedback is never shown before the learner's reviews
+   count, and a submission's file or review form answers only its author or its reviewers.
 
 An instructor override of an item is the one exception the invariant allows.
 """
@@ -66,6 +68,7 @@ from blendkit.store._tables_polls import poll_questions
 from blendkit.store._tables_recordings import recording_views
 from tests.app import conftest as app
 from tests.app.conftest import INSTRUCTOR, Tool
+from tests.security.review_rules import REVIEW_RULES, review_rules, seed_workshop, with_workshop
 
 tool = app.tool  # the example tool launched on a real SQLite store (a fixture)
 
@@ -112,6 +115,7 @@ RULES = {
     "learner.calendar_stop": "calendar_stop",
     "learner.course_calendar_link": "course_calendar_as_learner",
     "learner.course_calendar_stop": "course_calendar_as_learner",
+    **REVIEW_RULES,  # peer review: tests/security/review_rules.py
 }
 # What a player may post as played segments: plausible, too much too soon, impossible, garbage.
 SEGMENTS = ["[[0, 3]]", "[[1, 4.5]]", "[[0, 3600]]", "[[0, 2], [3595, 3600]]", "[[-1, 5]]",
@@ -143,7 +147,7 @@ def course_path(start: datetime) -> Path:
                  conditions=CompletionCondition(item="live-session")),
         ),
     )  # fmt: skip
-    return base.model_copy(update={"modules": (*base.modules, after)})
+    return with_workshop(base.model_copy(update={"modules": (*base.modules, after)}))
 
 
 @dataclass
@@ -171,6 +175,7 @@ def build_world(tool: Tool) -> World:
     with tool.store.transaction() as s:
         course_id = s.execute(select(course_courses.c.id)).scalar_one()
     course = svc.courses.set_path(svc.courses.course_by_id(course_id), course_path(START))
+    seed_workshop(tool, svc, course)
 
     def schedule(launch_id: str, item: str | None, *, recording: bool) -> str:
         data = {"title": "Session", "date": START.date().isoformat(), "time": "16:00",
@@ -259,13 +264,17 @@ def gate_machine(
     """A state machine over ``world``: one fresh learner per example (``keys``: which
     idempotency keys its forms carry)."""
     tool_ = world.tool
+    tool_host, world_ = world.tool, world
     item_ids = st.sampled_from([*world.items, "nope", "prework-video%2F..", "x" * 300])
     session_ids = st.sampled_from(world.sessions)
     recording_ids = st.sampled_from(world.recordings)
     slot_ids = st.sampled_from(world.slots)
     counter = iter(range(1_000_000))
 
-    class GateMachine(RuleBasedStateMachine):
+    class GateMachine(review_rules(), RuleBasedStateMachine):  # type: ignore[misc]
+        tool_ = tool_host
+        world = world_
+
         @initialize()
         def launch(self) -> None:
             self.sub = f"learner-{next(counter)}"

@@ -13,6 +13,7 @@ BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 OWN_RUNNER = {
     "time-zones.md": "tests/sessions/test_time_zones_docs.py",
     "polls-and-qa.md": "tests/sessions/test_polls_docs.py",
+    "recordings.md": "tests/courses/test_recordings_docs.py",
 }
 
 
