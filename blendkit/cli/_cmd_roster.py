@@ -22,7 +22,8 @@ from blendkit.courses import RosterReport, RosterSync
 from blendkit.errors import NotFound
 from blendkit.http import CircuitBreaker
 from blendkit.lti import StorePlatformRegistry
-from blendkit.xapi._outbox_loop import DATABASE_ERRORS, describe_outage
+from blendkit.store._queue import DATABASE_ERRORS
+from blendkit.store._queue_loop import describe_outage
 
 __all__ = ["commands"]
 
