@@ -9,6 +9,7 @@ course's sessions and deadlines from the store, keeps each event's ``SEQUENCE`` 
 docs/calendar-feeds.md.
 """
 
+from blendkit.calendar._bookings import office_hours_bookings
 from blendkit.calendar._feeds import BookingSource, CalendarFeeds, RenderedFeed, SessionLink
 from blendkit.calendar._http import (
     CALENDAR_CONTENT_TYPE,
@@ -52,6 +53,7 @@ __all__ = [
     "calendar_component",
     "feed_not_found",
     "feed_response",
+    "office_hours_bookings",
     "render_calendar",
     "series_rule",
     "session_invitation",

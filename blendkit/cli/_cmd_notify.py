@@ -15,6 +15,7 @@ from blendkit.cli._shared import (
     settings,
     start_service_logging,
 )
+from blendkit.courses import reminder_delivery
 from blendkit.notify import NotificationQueue
 from blendkit.store import Store
 
@@ -78,10 +79,21 @@ def prune(older_than_days: float | None) -> None:
 
 @notify.command()
 @click.option("--poll-seconds", type=float, default=None, help="Idle wait between checks.")
+@click.option(
+    "--plan/--no-plan",
+    default=True,
+    show_default=True,
+    help="Also plan the reminders falling due (unlocks, deadlines, sessions, recordings, "
+    "nudges, digests) every [notify] plan_every_seconds; --no-plan only delivers what others "
+    "queued.",
+)
 @handle_errors
-def run(poll_seconds: float | None) -> None:
+def run(poll_seconds: float | None, plan: bool) -> None:
     """Deliver reminders continuously until SIGTERM/SIGINT (the production notifier process).
 
+    Each run also plans what falls due (unless --no-plan) and applies every learner's
+    preferences: channel, quiet hours, daily digest, the one-click unsubscribe link (signed
+    with [tool] secret_key, or the key the tool generated and keeps in the database).
     Run one or several (PostgreSQL: they share the work without sending a reminder twice).
     Database and SMTP/webhook outages are logged once per change and retried; they never end
     the process. SIGTERM finishes the batch in flight and exits 0. Finished reminders older than
@@ -91,7 +103,8 @@ def run(poll_seconds: float | None) -> None:
     config = settings()
     stopper = Stopper()
     store = Store.from_settings(config)
-    queue = NotificationQueue.from_settings(config, store=store)
+    delivery = reminder_delivery(config, store)
+    queue = delivery.queue
     queue.sleep = stopper.sleep
     queue.notifier(config.notify.channel)  # a channel that cannot be built is refused now
     poll = poll_seconds or config.notify.poll_seconds
@@ -100,7 +113,10 @@ def run(poll_seconds: float | None) -> None:
         return
     click.echo("delivering reminders; stop with SIGTERM or Ctrl-C", err=True)
     report = queue.run_with_planner(
-        stopper, poll_seconds=poll, plan_every_seconds=config.notify.plan_every_seconds
+        stopper,
+        poll_seconds=poll,
+        planner=delivery.planner if plan else None,
+        plan_every_seconds=config.notify.plan_every_seconds,
     )
     click.echo(
         f"stopped: sent {report.delivered}, dead {report.dead}, retried {report.retried}", err=True

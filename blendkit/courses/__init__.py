@@ -66,6 +66,12 @@ from blendkit.courses._quiz import (
 )
 from blendkit.courses._recording_library import CaptionInfo, RecordingLibrary, RecordingPolicy
 from blendkit.courses._recordings import PlayerEvent, RecordingService, RecordingView
+from blendkit.courses._reminder_delivery import (
+    ReminderDelivery,
+    SessionInvitations,
+    reminder_delivery,
+    tool_secret,
+)
 from blendkit.courses._reminder_links import ReminderLinks
 from blendkit.courses._reminder_store import ReminderSettings, tenant_key
 from blendkit.courses._reminders import ReminderPlanner
@@ -78,6 +84,10 @@ from blendkit.courses._session_hours import SessionHours
 from blendkit.courses._tenancy import CourseAssignments, activity_key
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
+    "ReminderDelivery",
+    "SessionInvitations",
+    "reminder_delivery",
+    "tool_secret",
     "ATTENDANCE_ITEM",
     "AnswerOutcome",
     "AttendanceGradeLine",

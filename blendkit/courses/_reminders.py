@@ -14,6 +14,8 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from pydantic import AnyHttpUrl
+
 from blendkit.courses._analytics import risks
 from blendkit.courses._live import LiveSessionService
 from blendkit.courses._models import Course, Enrolment, LiveSessionRecord
@@ -221,7 +223,8 @@ class ReminderPlanner:
             url = self.live.join_link(course, session_id, intent.recipient)
         except BlendkitError:
             return None
-        return _with_context(intent, context.model_copy(update={"join_url": url}))
+        # model_copy does not validate: the URL type is built here, as validation would.
+        return _with_context(intent, context.model_copy(update={"join_url": AnyHttpUrl(url)}))
 
     # --- once a day -------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ preferences (quiet hours, digests, unsubscribing, another channel) wrap this res
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from blendkit.notify._intent import DeliveryDecision, Dispatch, Drop, QueuedReminder
-from blendkit.notify._message import Recipient
+from blendkit.notify._message import MessageAttachment, Recipient
 from blendkit.notify._render import render_message
 from blendkit.store import Store
 from blendkit.store._tables_courses import course_enrolments
@@ -44,12 +44,21 @@ def _valid_zone(name: str) -> bool:
 
 class RecipientResolver:
     """Dispatches every due reminder on its own through ``channel`` to the enrolment's e-mail
-    address, rendered in ``locale``; drops it when the enrolment is gone or has no address."""
+    address, rendered in ``locale``; drops it when the enrolment is gone or has no address.
+    ``attachments(reminder)`` adds files to its message (e.g. a session's ``.ics``)."""
 
-    def __init__(self, store: Store, *, channel: str = "email", locale: str = "en") -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        channel: str = "email",
+        locale: str = "en",
+        attachments: Callable[[QueuedReminder], Sequence[MessageAttachment]] | None = None,
+    ) -> None:
         self.store = store
         self.channel = channel
         self.locale = locale
+        self.attachments = attachments
 
     def _enrolment(self, course_id: int, sub: str) -> Any | None:
         query = select(_e.name, _e.email, _e.time_zone).where(
@@ -86,4 +95,7 @@ class RecipientResolver:
             context = context.model_copy(update=update)
         rendered = render_message(context, locale=self.locale)
         message = rendered.to_message(recipient, message_key(queued.intent.key))
+        extra = tuple(self.attachments(queued)) if self.attachments is not None else ()
+        if extra:  # e.g. the session's .ics (see blendkit.courses.SessionInvitations)
+            message = message.model_copy(update={"attachments": (*message.attachments, *extra)})
         return Dispatch((queued.id,), self.channel, message)

@@ -11,7 +11,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from blendkit import Settings, Store, load_settings
-from blendkit.calendar import CalendarFeeds
+from blendkit.calendar import CalendarFeeds, office_hours_bookings
 from blendkit.courses import (
     AttendanceGrades,
     CourseService,
@@ -20,15 +20,17 @@ from blendkit.courses import (
     OfficeHoursService,
     QuestionBoard,
     RecordingService,
+    ReminderLinks,
     ReminderSettings,
     RosterSync,
     SessionHours,
     StoreEventLedger,
+    tool_secret,
 )
 from blendkit.integrations.access_log import install_werkzeug_redaction
 from blendkit.integrations.flask import Blendkit, in_one_transaction
 from blendkit.lti import Launch, StorePlatformRegistry
-from blendkit.notify import UnsubscribeTokens
+from blendkit.notify import NotificationQueue, UnsubscribeTokens
 from blendkit.review import LocalDirectoryStorage, PeerReviewService, SubmissionStorage
 from blendkit.sessions import FakeMeetingProvider, MeetingProvider, load_meeting_provider
 from blendkit.store import KeyEncryption, StoredSecrets
@@ -37,7 +39,6 @@ from blendkit.xapi import Outbox, StatementFactory
 HERE = FilePath(__file__).parent
 APP_KEY = "blendkit_example"
 # Names of the secrets generated once per install and kept (encrypted) in the database.
-SECRET_KEY_NAME = "secret_key"  # noqa: S105  # a row name, not a secret
 FAKE_WEBHOOK_SECRET_NAME = "fake_webhook_secret"  # noqa: S105  # a row name, not a secret
 
 
@@ -133,16 +134,21 @@ def create_app(
     encryption = KeyEncryption.from_settings(settings)
     stored = StoredSecrets(state.store, encryption)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = settings.tool.secret_key.get_secret_value() or stored.value(
-            SECRET_KEY_NAME,
-            what="[tool] secret_key is empty, so one key is generated for every worker and kept "
-            "in the database (or set [tool] secret_key yourself); that key",
-        )
+        # [tool] secret_key, or one key per install kept in the database: the same one
+        # `blendkit notify run` signs unsubscribe links with.
+        app.config["SECRET_KEY"] = tool_secret(settings, state.store)
     encryption.require("the tool's private keys (deep linking, grade and roster tokens)")
     outbox = Outbox.from_settings(settings, store=state.store)
     Blendkit.watch_outbox(outbox, app)  # /metrics ([metrics] token or bind): outbox, breaker
+    # Reminders the pages cause (a moved sitting, an unlock by override) are queued for
+    # `blendkit notify run`, which plans the rest and delivers them all.
+    notifications = NotificationQueue(state.store)
     courses = CourseService(
-        state.store, outbox=outbox, statements=StatementFactory(settings.tool.base_url)
+        state.store,
+        outbox=outbox,
+        statements=StatementFactory(settings.tool.base_url),
+        notifications=notifications,
+        reminder_links=ReminderLinks(settings.tool.base_url),
     )
     configured = provider is None
     if provider is None and settings.meeting_provider == "fake":
@@ -156,11 +162,13 @@ def create_app(
             "meeting provider 'fake' keeps meetings in this process's memory: fine for the demo, "
             "not for production (set meeting_provider = 'zoom' or 'teams')"
         )
-    live = LiveSessionService(courses, provider)
+    live = LiveSessionService(courses, provider, notifications=notifications)
     registry = StorePlatformRegistry(state.store)
     base = settings.tool.base_url.rstrip("/")
+    office_hours = OfficeHoursService(courses, provider)
     feeds = CalendarFeeds(
         courses,
+        bookings=office_hours_bookings(office_hours),
         # A learner without a personal join link yet gets the session's page in the tool.
         session_link=lambda course, record: f"{base}/item/{record.item}" if record.item else None,
     )
@@ -183,7 +191,7 @@ def create_app(
         # The web app only queues roster syncs (no tokens): `blendkit roster sync` reads them.
         roster=RosterSync(state.store, registry, None),
         attendance_grades=AttendanceGrades(courses, live),
-        office_hours=OfficeHoursService(courses, provider),
+        office_hours=office_hours,
         feeds=feeds,
         reviews=PeerReviewService(
             courses, review_storage or LocalDirectoryStorage(review_directory(app, settings))

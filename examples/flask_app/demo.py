@@ -19,6 +19,7 @@ import math
 import os
 import secrets
 import struct
+import threading
 import typing as t
 import wave
 from datetime import UTC, datetime, timedelta
@@ -476,8 +477,43 @@ def _seed_polls(svc: t.Any, course: t.Any, session_id: str) -> None:
 
 
 def serve(app: Flask, host: str, port: int) -> None:
-    """Run the demo on ``host:port`` (threaded: the LMS fetches the tool's keys meanwhile)."""
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    """Run the demo on ``host:port`` (threaded: the LMS fetches the tool's keys meanwhile),
+    with the reminder deliverer beside it (what ``blendkit notify run`` does in production)."""
+    stop = threading.Event()
+    reminders = start_reminders(app, stop)
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    finally:
+        stop.set()
+        reminders.join(timeout=10)
 
 
-__all__ = ["DemoLMS", "build_demo", "demo_path", "serve"]
+def start_reminders(app: Flask, stop: threading.Event) -> threading.Thread:
+    """Plan and deliver reminders in a thread of the demo process, to the mail catcher.
+
+    In production this is the separate ``blendkit notify run`` process; the demo runs it in
+    its own process because the fake meeting provider keeps meetings in memory.
+    """
+    from blendkit.courses import reminder_delivery
+    from blendkit_examples.flask_app.app import services
+
+    with app.app_context():
+        svc = services()
+    delivery = reminder_delivery(svc.settings, svc.store, provider=svc.provider)
+
+    def pause(seconds: float) -> None:
+        stop.wait(seconds)  # wakes at once when the demo stops
+
+    delivery.queue.sleep = pause
+    worker = threading.Thread(
+        target=delivery.queue.run_with_planner,
+        args=(stop.is_set,),
+        kwargs={"poll_seconds": 2.0, "planner": delivery.planner, "plan_every_seconds": 30.0},
+        name="demo-reminders",
+        daemon=True,
+    )
+    worker.start()
+    return worker
+
+
+__all__ = ["DemoLMS", "build_demo", "demo_path", "serve", "start_reminders"]

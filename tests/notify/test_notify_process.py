@@ -26,7 +26,8 @@ from blendkit.store import Store
 from .queue_kit import enrol, make_course, session_intent
 from .smtp_kit import HOST, Recorder, _EphemeralController, free_port
 
-RUN = [sys.executable, "-c", "from blendkit.cli import main; main()", "notify", "run"]
+# Delivery only: these tests queue their own reminders (planning is tested on its own).
+RUN = [sys.executable, "-c", "from blendkit.cli import main; main()", "notify", "run", "--no-plan"]
 
 
 class SlowRecorder(Recorder):
@@ -104,6 +105,7 @@ def _env(url: str, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLENDKIT_")}
     env.update(
         BLENDKIT_DATABASE_URL=url,
+        BLENDKIT_TOOL_SECRET_KEY="a-long-random-tool-key-for-these-tests",
         BLENDKIT_HTTP_ALLOWED_HOSTS='["127.0.0.1"]',
         BLENDKIT_EMAIL_HOST=HOST,
         BLENDKIT_EMAIL_PORT=str(port),
