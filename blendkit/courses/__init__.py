@@ -84,10 +84,6 @@ from blendkit.courses._session_hours import SessionHours
 from blendkit.courses._tenancy import CourseAssignments, activity_key
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
-    "ReminderDelivery",
-    "SessionInvitations",
-    "reminder_delivery",
-    "tool_secret",
     "ATTENDANCE_ITEM",
     "AnswerOutcome",
     "AttendanceGradeLine",
@@ -134,6 +130,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "RecordingRow",
     "RecordingService",
     "RecordingView",
+    "ReminderDelivery",
     "ReminderLinks",
     "ReminderPlanner",
     "ReminderSettings",
@@ -142,6 +139,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "RosterSync",
     "SeriesRecord",
     "SessionHours",
+    "SessionInvitations",
     "SlotBooking",
     "StatementsFor",
     "StoreEventLedger",
@@ -159,8 +157,10 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "prune_learner_requests",
     "quiz_from_text",
     "quiz_to_text",
+    "reminder_delivery",
     "risks",
     "slot_first_start",
     "tenant_key",
+    "tool_secret",
     "union_segments",
 ]

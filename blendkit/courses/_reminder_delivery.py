@@ -11,6 +11,7 @@ pages verify them with.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from blendkit.courses._reminder_links import ReminderLinks
 from blendkit.courses._reminder_store import ReminderSettings
 from blendkit.courses._reminders import ReminderPlanner
 from blendkit.courses._service import CourseService
-from blendkit.errors import NotFound
+from blendkit.errors import BlendkitError
 from blendkit.notify._contexts import SessionMoved, SessionStarting
 from blendkit.notify._intent import QueuedReminder
 from blendkit.notify._message import MessageAttachment
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from blendkit.store import Store
 
 __all__ = ["ReminderDelivery", "SessionInvitations", "reminder_delivery", "tool_secret"]
+
+log = logging.getLogger("blendkit.notify")
 
 SECRET_NAME = "secret_key"  # noqa: S105  # a row name, not a secret
 """The stored secret's row name: the tool's pages and its processes read the same one."""
@@ -73,8 +76,9 @@ class SessionInvitations:
         try:
             course = courses.course_by_id(queued.intent.course_id)
             record = self.live.session(course, session_id)
-        except NotFound:
-            return ()  # the session is gone: the message still says what it said
+        except BlendkitError as error:  # the message still goes, without the calendar file
+            log.warning("no calendar file for reminder %s: %s", queued.id, error.code)
+            return ()
         join_url = str(context.join_url)
         now = datetime.now(UTC)
         significant = "|".join(
