@@ -1,11 +1,12 @@
-"""Statements of live-session participation: a poll answered, a question asked or upvoted.
-
-The Virtual Classroom profile defines no poll or Q&A templates, so these follow the ADL
-vocabulary: a poll is a ``cmi.interaction`` activity (``choice`` for single and multiple choice,
-``likert`` for ratings, ``fill-in`` for short text) answered with ``answered``; a question on the
-board is an activity asked with ``asked``. An upvote has no published verb and uses blendkit's
-own ``urn:blendkit:xapi:verb:upvoted``. Each statement names its live session in
-``contextActivities.parent`` (a virtual-classroom activity) and the course in ``grouping``.
+"""Statements of live-session participation, in the Virtual Classroom profile's shapes: a poll
+answered is its "answered poll" (``answered`` a ``cmi.interaction`` activity, the answer in
+``result.response``), a question on the board its "posted public message" (acrossx ``posted`` a
+``message``). The profile's poll activity carries no interaction fields (ralph's models refuse
+them), so the poll's kind and options travel in blendkit's ``urn:blendkit:xapi:extension:poll``
+and the response names the chosen options by their ids there. An upvote has no published verb
+and uses blendkit's own ``urn:blendkit:xapi:verb:upvoted`` on the question. Each statement is
+categorised with the profile, names its live session in ``contextActivities.parent`` and the
+course in ``grouping``.
 """
 
 from __future__ import annotations
@@ -20,16 +21,13 @@ from blendkit.xapi._models import (
     ActivityDefinition,
     Agent,
     ContextActivities,
-    InteractionComponent,
     Statement,
     StatementContext,
     StatementResult,
 )
-from blendkit.xapi._vocab import ADL, BLENDKIT, VIRTUAL_CLASSROOM
+from blendkit.xapi._vocab import ADL, BLENDKIT, VIRTUAL_CLASSROOM, profile_category
 
 __all__ = ["poll_answered", "question_posted"]
-
-_INTERACTION = {"single": "choice", "multi": "choice", "rating": "likert", "text": "fill-in"}
 
 
 def _context(
@@ -42,6 +40,7 @@ def _context(
         contextActivities=ContextActivities(
             parent=[session],
             grouping=[factory.activity("course", course_id, ADL.COURSE_TYPE, None)],
+            category=[profile_category(VIRTUAL_CLASSROOM.PROFILE)],
         ),
         extensions={VIRTUAL_CLASSROOM.SESSION_ID: session.id},
     )
@@ -68,21 +67,17 @@ def poll_answered(
     """``answered`` a poll; ``response`` in the cmi.interaction format (choice ids joined by
     ``[,]``, the rating as ``1``–``5``, or the text)."""
     language = factory.language or "en"
-    components: dict[str, list[InteractionComponent]] = {}
+    shape: dict[str, object] = {"kind": kind}
     if kind in ("single", "multi"):
-        components["choices"] = [
-            InteractionComponent(id=str(n), description={language: label})
-            for n, label in enumerate(options)
-        ]
+        shape["options"] = [{"id": str(n), "label": label} for n, label in enumerate(options)]
     elif kind == "rating":
-        components["scale"] = [InteractionComponent(id=str(n)) for n in range(1, 6)]
+        shape["options"] = [{"id": str(n), "label": str(n)} for n in range(1, 6)]
     poll = Activity(
         id=factory.activity_iri("poll", poll_id),
         definition=ActivityDefinition(
             type=ADL.INTERACTION_TYPE,
             name={language: question},
-            interactionType=_INTERACTION[kind],
-            **components,
+            extensions={BLENDKIT.POLL: shape},
         ),
     )
     session = _session(factory, session_id, session_name)
@@ -117,13 +112,12 @@ def question_posted(
     question = Activity(
         id=factory.activity_iri("question", question_id),
         definition=ActivityDefinition(
-            type=ADL.INTERACTION_TYPE,
-            interactionType="long-fill-in",
+            type=VIRTUAL_CLASSROOM.MESSAGE_TYPE,
             name={language: text} if text else None,
         ),
     )
     session = _session(factory, session_id, session_name)
-    verb = ADL.ASKED if action == "asked" else BLENDKIT.UPVOTED
+    verb = VIRTUAL_CLASSROOM.POSTED if action == "asked" else BLENDKIT.UPVOTED
     return Statement(
         id=statement_id("question", action, actor.model_dump_json(), question.id),
         actor=actor,

@@ -181,6 +181,9 @@ class VIRTUAL_CLASSROOM:
     )
     SESSION_ID: Final = CMI5.SESSION_ID
     PLANNED_DURATION: Final = TINCAN.PLANNED_DURATION
+    # "posted public message" (acrossx terms): a question on a session's Q&A board.
+    POSTED: Final = _verb("https://w3id.org/xapi/acrossx/verbs/posted", "posted")
+    MESSAGE_TYPE: Final = "https://w3id.org/xapi/acrossx/activities/message"
 
 
 class BLENDKIT:
@@ -189,6 +192,9 @@ class BLENDKIT:
     UNLOCKED: Final = _verb("urn:blendkit:xapi:verb:unlocked", "unlocked")
     UPVOTED: Final = _verb("urn:blendkit:xapi:verb:upvoted", "upvoted")
     ATTENDED_SECONDS: Final = "urn:blendkit:xapi:extension:attended-seconds"
+    POLL: Final = "urn:blendkit:xapi:extension:poll"
+    """A poll's kind and its options (``{"kind": …, "options": [{"id", "label"}]}``): the
+    profile's poll activity has no interaction fields to hold them."""
     EVENT: Final = "urn:blendkit:xapi:extension:event"
 
 

@@ -99,7 +99,9 @@ def test_answers_are_one_per_learner_and_replace_while_open(world, store: Store)
     assert service.evidence(course, "ana").polls == {"live": frozenset({poll.id})}
     answered = [s for s in _statements(store) if s["verb"]["id"].endswith("/answered")]
     assert [s["result"]["response"] for s in answered] == ["0", "1", "1"]
-    assert answered[0]["object"]["definition"]["interactionType"] == "choice"
+    shape = answered[0]["object"]["definition"]["extensions"]["urn:blendkit:xapi:extension:poll"]
+    assert shape["kind"] == "single"
+    assert [o["id"] for o in shape["options"]] == ["0", "1"]  # what the responses name
     assert answered[0]["context"]["contextActivities"]["parent"][0]["definition"]["type"] == (
         "https://w3id.org/xapi/virtual-classroom/activity-types/virtual-classroom"
     )

@@ -146,12 +146,12 @@ def _catalogue() -> dict[str, tuple[Statement, str | None]]:
                 kind="multi", options=("cells", "energy"), response="0[,]1", at=T0,
                 session_name="Week 1",
             ),
-            None,
+            "VirtualClassroomAnsweredPoll",
         ),
         "question asked": (
             question_posted(f, a, action="asked", course_id="c-1", session_id="s-1",
                             question_id="q-1", text="Why?", at=T0),
-            None,
+            "VirtualClassroomPostedPublicMessage",
         ),
         "question upvoted": (
             question_posted(f, a, action="upvoted", course_id="c-1", session_id="s-1",
