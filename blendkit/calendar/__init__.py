@@ -19,6 +19,7 @@ from blendkit.calendar._http import (
 )
 from blendkit.calendar._invitation import (
     INVITATION_CONTENT_TYPE,
+    booking_invitation,
     session_invitation,
     session_uid,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "PRODID",
     "RenderedFeed",
     "SessionLink",
+    "booking_invitation",
     "calendar_component",
     "feed_not_found",
     "feed_response",

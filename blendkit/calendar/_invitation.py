@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from blendkit.calendar._models import CalendarFeed, CalendarSession
+from blendkit.calendar._feeds import _uid
+from blendkit.calendar._models import CalendarBooking, CalendarFeed, CalendarItem, CalendarSession
 from blendkit.calendar._render import render_calendar
-from blendkit.courses import Course, LiveSessionRecord
+from blendkit.courses import BookingSlot, Course, LiveSessionRecord
 from blendkit.notify import MessageAttachment
 
-__all__ = ["INVITATION_CONTENT_TYPE", "session_invitation", "session_uid"]
+__all__ = ["INVITATION_CONTENT_TYPE", "booking_invitation", "session_invitation", "session_uid"]
 
 INVITATION_CONTENT_TYPE = "text/calendar; method=PUBLISH; charset=utf-8"
 
@@ -53,9 +54,38 @@ def session_invitation(
         time_zone=record.time_zone,
         cancelled=record.cancelled,
     )
-    feed = CalendarFeed(name=course.title, time_zone=record.time_zone, items=(event,))
+    return _attachment(course, record.time_zone, event, "session.ics")
+
+
+def booking_invitation(
+    course: Course,
+    slot: BookingSlot,
+    *,
+    changed_at: datetime,
+    sequence: int = 0,
+    uid_domain: str = "blendkit",
+) -> MessageAttachment:
+    """``office-hours.ics`` for a booked slot: the same ``UID`` as the booking in the learner's
+    feed, its meeting link (or room) as LOCATION, ``STATUS:CANCELLED`` once cancelled."""
+    event = CalendarBooking(
+        uid=_uid("booking", slot.id, course, uid_domain),
+        title=f"{slot.title} with {slot.host_name}",
+        url=slot.join_url,
+        location=slot.join_url or slot.location,
+        sequence=sequence,
+        last_modified=changed_at,
+        start_utc=slot.start_utc,
+        end_utc=slot.end_utc,
+        time_zone=slot.time_zone,
+        cancelled=slot.cancelled,
+    )
+    return _attachment(course, slot.time_zone, event, "office-hours.ics")
+
+
+def _attachment(course: Course, zone: str, event: CalendarItem, name: str) -> MessageAttachment:
+    feed = CalendarFeed(name=course.title, time_zone=zone, items=(event,))
     return MessageAttachment(
-        filename="session.ics",
+        filename=name,
         content_type=INVITATION_CONTENT_TYPE,
         content=render_calendar(feed, method="PUBLISH"),
     )

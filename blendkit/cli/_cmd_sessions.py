@@ -309,10 +309,12 @@ def providers() -> None:
 )
 @handle_errors
 def import_ended(grace_minutes: int) -> None:
-    """Import attendance and recordings of every ended session not imported yet.
+    """Import attendance and recordings of every ended session not imported yet, then the
+    transcripts still missing as captions.
 
     Run it from cron for Teams (Graph sends no "meeting ended" event) and as a safety net for
-    missed Zoom webhooks. Exits 1 when a session could not be imported (it is retried next run).
+    missed Zoom webhooks. Exits 1 when a session or a transcript could not be imported (it is
+    retried next run).
     """
     from blendkit.cli._shared import open_store, settings
     from blendkit.courses import CourseService, LiveSessionService
@@ -340,7 +342,20 @@ def import_ended(grace_minutes: int) -> None:
                 f"{len(result.unmatched)} participant(s) unmatched"
             )
     click.echo(f"{len(outcomes) - failed} session(s) imported, {failed} failed")
-    if failed:
+    missed = 0
+    for record, done in live.import_transcripts_due():
+        if done.imported:
+            click.echo(
+                f"{record.title} ({record.id}): transcript kept as captions, {done.cues} cue(s)"
+            )
+        else:
+            missed += 1
+            click.echo(
+                f"{record.title} ({record.id}): transcript {done.provider_id or '(listing)'} not "
+                f"imported: [{done.error_code}] {done.reason}",
+                err=True,
+            )
+    if failed or missed:
         sys.exit(1)
 
 

@@ -82,6 +82,7 @@ from blendkit.courses._series import SeriesRecord, slot_first_start
 from blendkit.courses._service import CourseService, StatementsFor
 from blendkit.courses._session_hours import SessionHours
 from blendkit.courses._tenancy import CourseAssignments, activity_key
+from blendkit.courses._transcript_imports import TranscriptImport
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "ATTENDANCE_ITEM",
@@ -144,6 +145,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "StatementsFor",
     "StoreEventLedger",
     "TimeZoneSource",
+    "TranscriptImport",
     "UnmatchedRow",
     "ZONE_PRECEDENCE",
     "activity_key",

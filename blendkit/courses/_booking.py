@@ -17,6 +17,10 @@ from sqlalchemy import Connection, select, update
 
 from blendkit.courses._booking_attendance import OfficeHoursAttendance
 from blendkit.courses._booking_models import Booking, BookingSlot
+from blendkit.courses._booking_reminders import (
+    cancel_booking_reminders,
+    schedule_booking_reminders,
+)
 from blendkit.courses._booking_slots import OfficeHoursSlots, slot_value
 from blendkit.courses._models import Course
 from blendkit.courses._service import CourseService
@@ -47,6 +51,8 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
 
     ``provider`` (the course's :class:`~blendkit.sessions.MeetingProvider`) creates meetings
     for slots that ask for one and reports who attended them; without it slots have a location.
+    When the course service has ``notifications``, a booking schedules its reminders (the
+    course's session lead times) and cancelling it, or the slot, cancels the pending ones.
     """
 
     def __init__(self, courses: CourseService, provider: MeetingProvider | None = None) -> None:
@@ -123,6 +129,10 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                     select(course_booking_slots).where(_SLOT.id == slot_id)
                 ).one()  # on this connection: a second one could wait for the pool
                 raise _refusal(slot_value(row), now)
+        if self.courses.notifications is not None:
+            schedule_booking_reminders(
+                self.courses.notifications, self.courses, course, slot_id, now=now, subs=[sub]
+            )
         return _booking(found, person.time_zone, attended=False)
 
     def _holds(self, slot_id: str, sub: str) -> bool:
@@ -159,10 +169,13 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         )
         self.courses.outbox.emit([statement], session=s)
 
-    def cancel_booking(self, course: Course, slot_id: str, sub: str) -> BookingSlot:
-        """Cancel ``sub``'s booking and free the seat; refused after the item's cut-off
-        before the start (``courses.cancel_too_late``) and when there is no such booking
-        (``courses.not_booked``)."""
+    def cancel_booking(
+        self, course: Course, slot_id: str, sub: str, *, by_host: bool = False
+    ) -> BookingSlot:
+        """Cancel ``sub``'s booking, free the seat and cancel its pending reminders; refused
+        when there is no such booking (``courses.not_booked``) and, unless the host releases
+        the seat (``by_host``), after the item's cut-off before the start
+        (``courses.cancel_too_late``)."""
         found = self.slot(course, slot_id)
         rules = self.rules(course, found.item)
         now = self.courses.clock()
@@ -183,7 +196,7 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                 raise _refused(
                     "you have no booking on this slot to cancel", "courses.not_booked", 404
                 )
-            if now > cutoff:
+            if now > cutoff and not by_host:
                 raise _refused(
                     f"bookings can be cancelled until {rules.cancel_cutoff_minutes} minutes "
                     "before the slot starts; it is too late now, so tell the host if you "
@@ -200,6 +213,8 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                 .where(_SLOT.id == slot_id)
                 .values(booked=_SLOT.booked - 1)
             )
+        if self.courses.notifications is not None:
+            cancel_booking_reminders(self.courses.notifications, course, slot_id, [sub])
         return self.slot(course, slot_id)
 
     # --- reading ----------------------------------------------------------------------------

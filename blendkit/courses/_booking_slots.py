@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, insert, select, update
 
 from blendkit.courses._booking_models import BookingRules, BookingSlot
+from blendkit.courses._booking_reminders import cancel_booking_reminders, schedule_booking_reminders
 from blendkit.courses._models import Course, aware
 from blendkit.courses._series import slot_first_start
 from blendkit.errors import CourseInputInvalid, CoursesError, NotFound
@@ -309,7 +310,8 @@ class OfficeHoursSlots:
         location: str | None = None,
     ) -> BookingSlot:
         """Change a slot's seats, host or location. Seats never drop below the bookings held
-        (``courses.capacity_below_bookings``): cancel the slot to release them."""
+        (``courses.capacity_below_bookings``): cancel the slot to release them. A new host or
+        location replaces the bookers' pending reminders."""
         found = self.slot(course, slot_id)
         values: dict[str, Any] = {}
         if capacity is not None:
@@ -338,11 +340,16 @@ class OfficeHoursSlots:
                 code="courses.capacity_below_bookings",
                 http_status=409,
             )
+        if self.courses.notifications is not None and values.keys() - {"capacity"}:
+            schedule_booking_reminders(
+                self.courses.notifications, self.courses, course, slot_id, now=self.courses.clock()
+            )
         return self.slot(course, slot_id)
 
     def cancel_slot(self, course: Course, slot_id: str) -> list[str]:
-        """Cancel a slot (and its meeting) and release its bookings; returns who had booked it,
-        so they can be told. Cancelling again does nothing."""
+        """Cancel a slot (and its meeting), release its bookings and cancel their pending
+        reminders; returns who had booked it, so they can be told. Cancelling again does
+        nothing."""
         found = self.slot(course, slot_id)
         if found.cancelled:
             return []
@@ -381,6 +388,8 @@ class OfficeHoursSlots:
                     .values(booked=count.booked - 1)
                 )
             s.execute(update(course_booking_slots).where(slot_row.id == slot_id).values(booked=0))
+        if self.courses.notifications is not None:
+            cancel_booking_reminders(self.courses.notifications, course, slot_id, subs)
         return sorted(subs)
 
 

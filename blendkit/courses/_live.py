@@ -27,6 +27,7 @@ from blendkit.courses._series import SessionSeries, session_record
 from blendkit.courses._service import CourseService
 from blendkit.courses._session_moves import SessionMoves
 from blendkit.courses._timeline import item_locked
+from blendkit.courses._transcript_imports import TranscriptImports
 from blendkit.errors import BlendkitError, CourseInputInvalid, CoursesError, NotFound
 from blendkit.notify._intent import NotificationSink
 from blendkit.progression import AttendanceRecorded, RecordingWatched
@@ -75,7 +76,7 @@ _SESSION_RECORDINGS = _COURSE_RECORDINGS.where(
 )
 
 
-class LiveSessionService(SessionSeries, SessionMoves):
+class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
     """Schedules sessions (one sitting or a weekly series) at a provider and turns what
     happened in them into evidence.
 
@@ -373,9 +374,19 @@ class LiveSessionService(SessionSeries, SessionMoves):
     # --- recordings ------------------------------------------------------------------------
 
     def import_recordings(
-        self, course: Course, session_id: str, recordings: Iterable[Recording] | None = None
+        self,
+        course: Course,
+        session_id: str,
+        recordings: Iterable[Recording] | None = None,
+        *,
+        transcripts: bool = True,
     ) -> list[RecordingRow]:
-        """Keep the session's recording files (listed at the provider when not given)."""
+        """Keep the session's recording files (listed at the provider when not given).
+
+        With ``transcripts`` and a provider that can download them, the session's transcript
+        becomes its caption track (:meth:`import_transcripts`); a failed download is logged,
+        never loses the recordings, and is tried again by :meth:`import_transcripts_due`.
+        """
         record = self.session(course, session_id)
         found = (
             list(recordings)
@@ -401,6 +412,8 @@ class LiveSessionService(SessionSeries, SessionMoves):
                         duration_seconds=file.duration_seconds,
                     )
                 )  # fmt: skip
+        if transcripts:
+            self.import_transcripts(course, session_id, found)
         return self.recordings(course, session_id)
 
     def recordings(self, course: Course, session_id: str | None = None) -> list[RecordingRow]:
@@ -473,7 +486,8 @@ class LiveSessionService(SessionSeries, SessionMoves):
 
         For providers that send no "meeting ended" event (Teams) and as a safety net for missed
         webhooks; run it from cron (``blendkit sessions import-ended``). A failure for one
-        session is returned with it and the others still run.
+        session is returned with it and the others still run. Transcripts are fetched after it
+        by :meth:`import_transcripts_due` (the command runs both), so each is tried once a run.
         """
         if now.tzinfo is None:
             raise CourseInputInvalid(
@@ -497,7 +511,7 @@ class LiveSessionService(SessionSeries, SessionMoves):
                 continue
             try:
                 report = self.import_attendance(course, record.id)
-                self.import_recordings(course, record.id)
+                self.import_recordings(course, record.id, transcripts=False)
             except BlendkitError as exc:  # provider down, meeting gone: report, keep going
                 outcomes.append((record, exc))
                 continue

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 
+from blendkit.courses._caption_store import save_caption_track
 from blendkit.courses._captions import Cue, captions_from_transcript, cues_of
 from blendkit.courses._live import LiveSessionService
 from blendkit.courses._models import Course, RecordingRow
@@ -152,21 +153,10 @@ class RecordingLibrary:
                 http_status=400,
             )
         track = captions_from_transcript(transcript, form=form)
-        values = {
-            "label": label[:128] or language, "source": source[:32], "vtt": track.vtt,
-            "cues": len(track.cues), "created_at": self.courses.clock(),
-        }  # fmt: skip
-        add = self.store.insert_ignoring_conflicts(recording_captions, "session_id", "language")
-        with self.store.transaction() as s:
-            s.execute(
-                update(recording_captions)
-                .where(
-                    recording_captions.c.session_id == session_id,
-                    recording_captions.c.language == language,
-                )
-                .values(**values)
-            )
-            s.execute(add.values(session_id=session_id, language=language, **values))
+        save_caption_track(
+            self.store, session_id, track,
+            language=language, label=label, source=source, now=self.courses.clock(),
+        )  # fmt: skip
         return next(c for c in self.captions(course, session_id) if c.language == language)
 
     def captions(self, course: Course, session_id: str) -> list[CaptionInfo]:

@@ -23,11 +23,12 @@ from blendkit.courses._reminder_store import ReminderSettings
 from blendkit.courses._reminders import ReminderPlanner
 from blendkit.courses._service import CourseService
 from blendkit.errors import BlendkitError
-from blendkit.notify._contexts import SessionMoved, SessionStarting
+from blendkit.notify._contexts import BookingStarting, SessionMoved, SessionStarting
 from blendkit.notify._intent import QueuedReminder
 from blendkit.notify._message import MessageAttachment
 
 if TYPE_CHECKING:
+    from blendkit.calendar._versions import EventVersion
     from blendkit.notify._queue import NotificationQueue
     from blendkit.sessions import MeetingProvider
     from blendkit.store import Store
@@ -58,7 +59,8 @@ def tool_secret(settings: Any, store: Store) -> str:
 class SessionInvitations:
     """The ``.ics`` attached to a "session starting" or "sitting moved" message: the sitting as
     it is now, with the learner's join link, and a ``SEQUENCE`` that rises each time the sitting
-    changes (kept per learner like a feed's, so a calendar replaces its copy)."""
+    changes (kept per learner like a feed's, so a calendar replaces its copy). An office-hours
+    reminder carries its booked slot the same way (``office-hours.ics``)."""
 
     def __init__(self, live: LiveSessionService, *, uid_domain: str = "blendkit") -> None:
         self.live = live
@@ -66,10 +68,11 @@ class SessionInvitations:
 
     def __call__(self, queued: QueuedReminder) -> tuple[MessageAttachment, ...]:
         context = queued.intent.context
+        if isinstance(context, BookingStarting):
+            return self._booking(queued)
         if not isinstance(context, SessionStarting | SessionMoved):
             return ()
         from blendkit.calendar import session_invitation
-        from blendkit.calendar._versions import content_digest, reconcile_versions
 
         courses = self.live.courses
         session_id = queued.intent.event.removeprefix("session:")
@@ -85,14 +88,7 @@ class SessionInvitations:
             (record.title, record.start_utc.isoformat(), str(record.duration_minutes),
              record.time_zone, str(record.cancelled), join_url)
         )  # fmt: skip
-        uid = f"invitation:{session_id}"
-        version = reconcile_versions(
-            courses.store,
-            course.id,
-            f"mail:{queued.intent.recipient}",
-            {uid: content_digest(significant)},
-            now,
-        )[uid]
+        version = self._version(queued, course.id, f"invitation:{session_id}", significant, now)
         return (
             session_invitation(
                 course,
@@ -103,6 +99,42 @@ class SessionInvitations:
                 uid_domain=self.uid_domain,
             ),
         )
+
+    def _booking(self, queued: QueuedReminder) -> tuple[MessageAttachment, ...]:
+        from blendkit.calendar import booking_invitation
+        from blendkit.courses._booking import OfficeHoursService
+
+        courses = self.live.courses
+        slot_id = queued.intent.event.removeprefix("booking:").split(":", 1)[0]
+        try:
+            course = courses.course_by_id(queued.intent.course_id)
+            slot = OfficeHoursService(courses).slot(course, slot_id)
+        except BlendkitError as error:  # the message still goes, without the calendar file
+            log.warning("no calendar file for reminder %s: %s", queued.id, error.code)
+            return ()
+        now = datetime.now(UTC)
+        significant = "|".join(
+            (slot.title, slot.start_utc.isoformat(), str(slot.duration_minutes), slot.time_zone,
+             str(slot.cancelled), slot.join_url or "", slot.location, slot.host_name)
+        )  # fmt: skip
+        version = self._version(queued, course.id, f"booking:{slot_id}", significant, now)
+        return (
+            booking_invitation(
+                course, slot, changed_at=version.modified_at, sequence=version.sequence,
+                uid_domain=self.uid_domain,
+            ),
+        )  # fmt: skip
+
+    def _version(
+        self, queued: QueuedReminder, course_id: int, uid: str, significant: str, now: datetime
+    ) -> EventVersion:
+        """The event's SEQUENCE and change time as this learner's calendar copies know it."""
+        from blendkit.calendar._versions import content_digest, reconcile_versions
+
+        return reconcile_versions(
+            self.live.courses.store, course_id, f"mail:{queued.intent.recipient}",
+            {uid: content_digest(significant)}, now,
+        )[uid]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,8 @@
 :class:`ReminderPlanner` reads a course's dated events (item deadlines with each learner's
 extension, sittings of live sessions and series, recordings of sittings held) into a
 :class:`~blendkit.notify.ReminderPlan` and asks it what falls due before ``now + horizon``.
+Booked office-hours slots are reminded like sittings (one event per booking, see
+:mod:`blendkit.courses._booking_reminders`).
 Work per learner happens only for events that are due: who completed a deadline's item, each
 learner's personal join link for a sitting about to start. Once a day per course it adds the
 at-risk nudges and the instructors' digest.
@@ -17,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pydantic import AnyHttpUrl
 
 from blendkit.courses._analytics import risks
+from blendkit.courses._booking_reminders import booking_events
 from blendkit.courses._live import LiveSessionService
 from blendkit.courses._models import Course, Enrolment, LiveSessionRecord
 from blendkit.courses._reminder_links import ReminderLinks
@@ -109,6 +112,7 @@ class ReminderPlanner:
     def events(self, course: Course, people: list[Enrolment], now: datetime) -> list[PlannedEvent]:
         offsets = self.settings.offsets(course.id)
         events = list(self._deadlines(course, people, offsets.deadline))
+        events.extend(booking_events(self.courses, course, offsets.session, now))
         if self.live is not None:
             sessions = self.live.sessions(course)
             events.extend(self.sitting_events(course, sessions, offsets.session, now))

@@ -13,6 +13,7 @@ from blendkit.notify._catcher import CatcherNotifier, CaughtMessage, caught_mess
 from blendkit.notify._contexts import (
     AtRiskLearner,
     AtRiskNudge,
+    BookingStarting,
     DeadlineApproaching,
     DigestEntry,
     InstructorDigest,
@@ -77,6 +78,7 @@ __all__ = [
     "Addressee",
     "AtRiskLearner",
     "AtRiskNudge",
+    "BookingStarting",
     "CatcherNotifier",
     "CaughtMessage",
     "DeadlineApproaching",

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, AnyHttpUrl, AwareDatetime, BaseModel, Confi
 __all__ = [
     "AtRiskLearner",
     "AtRiskNudge",
+    "BookingStarting",
     "DeadlineApproaching",
     "DigestEntry",
     "InstructorDigest",
@@ -89,6 +90,19 @@ class SessionMoved(MessageContext):
     starts: AwareDatetime
     time_zone: TimeZoneName
     join_url: AnyHttpUrl
+
+
+class BookingStarting(MessageContext):
+    """An office-hours slot the learner booked starts soon: where to join it (the slot's meeting
+    link, or its room) and who hosts it."""
+
+    template: ClassVar[str] = "booking_starting"
+    slot_title: Name
+    host_name: Name
+    starts: AwareDatetime
+    time_zone: TimeZoneName
+    join_url: AnyHttpUrl | None = None
+    location: Annotated[str, Field(max_length=300)] = ""
 
 
 class RecordingReady(MessageContext):

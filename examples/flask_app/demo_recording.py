@@ -1,8 +1,9 @@
 """The demo's captioned recording: a short recap of the live session, playable offline.
 
 Its media is a 12-second tone made here as a WAV file (no video encoder is needed, and browsers
-play WAV in a ``<video>`` element); its captions come from a transcript in Zoom's WebVTT form
-("Speaker: text"), converted as a real transcript would be.
+play WAV in a ``<video>`` element); its captions come from the provider's transcript file in
+Zoom's WebVTT form ("Speaker: text"), downloaded and converted when the recordings are imported,
+as a real provider's would be.
 """
 
 from __future__ import annotations
@@ -52,14 +53,14 @@ def seed_recording(
         course, title="Recap of week 1", start_utc=start, time_zone="Europe/London",
         duration_minutes=15, item=item,
     )  # fmt: skip
-    provider.add_recording(
-        record.provider_meeting_id, RecordingKind.VIDEO, start=start,
-        duration_seconds=RECAP_SECONDS,
-    )  # fmt: skip
+    for kind in (RecordingKind.VIDEO, RecordingKind.TRANSCRIPT):
+        provider.add_recording(
+            record.provider_meeting_id, kind, start=start, duration_seconds=RECAP_SECONDS,
+            transcript=RECAP_TRANSCRIPT,
+        )  # fmt: skip
     provider.pending_webhooks()  # delivered live in production; the seed imports directly
-    (recording,) = svc.live.import_recordings(course, record.id)
+    # Keeping the files downloads the transcript from the provider: it becomes the captions.
+    kept = svc.live.import_recordings(course, record.id)
+    (recording,) = [r for r in kept if r.kind == RecordingKind.VIDEO]
     svc.recordings.set_media(course, recording.id, RECAP_MEDIA_PATH, duration_seconds=RECAP_SECONDS)
-    svc.recordings.import_captions(
-        course, record.id, RECAP_TRANSCRIPT, language="en", label="English", source="zoom"
-    )
     svc.recordings.set_policy(course, watched_percent=80, captions_required=True)

@@ -139,3 +139,45 @@ def test_locked_learners_and_other_courses_get_nothing(tool: Tool) -> None:
     for path in (f"/item/live-session/recording/{rid}",
                  f"/item/live-session/recording/{rid}/captions/en.vtt"):  # fmt: skip
         assert tool.get(path, other).status_code == 404
+
+
+def test_the_provider_transcript_becomes_the_player_captions_on_import(tool: Tool) -> None:
+    teacher = tool.launch("teach", roles=(INSTRUCTOR,))
+    data = {"title": "Week 2", "date": "2030-05-13", "time": "14:00", "time_zone": "UTC",
+            "duration": "60", "item": "live-session"}  # fmt: skip
+    created = tool.post("/teach/sessions", teacher, data)
+    session_id = created.headers["Location"].split("/teach/sessions/", 1)[1].split("?", 1)[0]
+    page = tool.get(f"/teach/sessions/{session_id}", teacher).get_data(as_text=True)
+    meeting = page.split("meeting <code>", 1)[1].split("<", 1)[0]
+    start = datetime(2030, 5, 13, 14, 0, tzinfo=UTC)
+    for kind in (RecordingKind.VIDEO, RecordingKind.TRANSCRIPT):
+        tool.provider.add_recording(
+            meeting, kind, start=start, duration_seconds=3000, transcript=TRANSCRIPT.decode()
+        )
+    policy = {"watched_percent": "80", "captions_required": "on", "session_id": session_id}
+    tool.post("/teach/recordings/policy", teacher, policy)
+    tool.post(f"/teach/sessions/{session_id}/import", teacher)
+    with tool.store.transaction() as s:
+        rid = s.execute(
+            select(course_recordings.c.id).where(
+                course_recordings.c.session_id == session_id, course_recordings.c.kind == "video"
+            )
+        ).scalar_one()
+    assert "English (en): 2 cues, from fake" in tool.get(
+        f"/teach/sessions/{session_id}", teacher
+    ).get_data(as_text=True)
+    tool.post(f"/teach/recordings/{rid}/media", teacher,
+              {"media_url": "https://media.example.edu/w2.mp4", "minutes": "50"})  # fmt: skip
+    ana = tool.launch()
+    _open_live_session(tool, ana)
+    player = tool.get(f"/item/live-session/recording/{rid}", ana).get_data(as_text=True)
+    assert '<track kind="captions"' in player
+    assert "<strong>Ana Lima:</strong>" in player
+    found = tool.get(f"/item/live-session/recording/{rid}", ana, q="membranes").get_data(
+        as_text=True
+    )
+    assert "1 of 2 lines match “membranes”" in found
+    vtt = tool.get(f"/item/live-session/recording/{rid}/captions/en.vtt", ana).get_data(
+        as_text=True
+    )
+    assert "<v Dr Rivera>Cells have membranes." in vtt

@@ -13,4 +13,10 @@ def test_recordings_example_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run_python_blocks("sessions/recordings.md", tmp_path, monkeypatch, count=1)
-    assert capsys.readouterr().out.splitlines() == ["40.0", "58.3 False", "58.3", "['Welcome.']"]
+    assert capsys.readouterr().out.splitlines() == [
+        "fake",
+        "40.0",
+        "58.3 False",
+        "58.3",
+        "['Welcome.']",
+    ]

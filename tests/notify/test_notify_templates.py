@@ -21,6 +21,7 @@ from markupsafe import escape
 from blendkit.notify import (
     AtRiskLearner,
     AtRiskNudge,
+    BookingStarting,
     DeadlineApproaching,
     DigestEntry,
     InstructorDigest,
@@ -61,6 +62,16 @@ CONTEXTS: dict[str, MessageContext] = {
         starts=datetime(2027, 3, 15, 17, 0, tzinfo=UTC),
         time_zone="America/New_York",
         join_url="https://meet.example/j/123?tk=personal-token&x=1",
+    ),
+    "booking_starting": BookingStarting(
+        recipient_name=NASTY,
+        course_title="BIO101",
+        slot_title="Clinic: lab reports",
+        host_name="Dr Rivera",
+        starts=datetime(2027, 3, 15, 9, 30, tzinfo=UTC),
+        time_zone="Asia/Kolkata",
+        join_url="https://meet.example/j/987",
+        location="Room 2.14",
     ),
     "recording_ready": RecordingReady(
         recipient_name=NASTY,
@@ -116,6 +127,13 @@ FACTS = {
         "Week 3 live session",
         "Monday, March 15, 2027, 1:00 PM (America/New_York)",  # EDT, after the March change
         "https://meet.example/j/123?tk=personal-token&x=1",
+    ],
+    "booking_starting": [
+        "Clinic: lab reports",
+        "Monday, March 15, 2027, 3:00 PM (Asia/Kolkata), hosted by Dr Rivera",
+        "https://meet.example/j/987",
+        "Where: Room 2.14",
+        "cancel your booking",
     ],
     "recording_ready": ["missed", "Week 3 live session", "https://meet.example/rec/123"],
     "at_risk_nudge": ["for 9 days", "Lab report", "https://tool.example/items/lab"],
@@ -199,6 +217,15 @@ def test_the_session_message_carries_the_personal_join_link() -> None:
     assert "https://meet.example/j/123?tk=personal-token&x=1" in message.text
     assert message.html is not None
     assert "tk=personal-token&amp;x=1" in message.html
+
+
+def test_a_booking_in_a_room_has_no_meeting_link() -> None:
+    context = CONTEXTS["booking_starting"].model_copy(update={"join_url": None})
+    rendered = render_message(context)
+    assert spaced(rendered.subject) == "Office hours Mar 15, 2027, 3:00 PM: Clinic: lab reports"
+    assert "Join the meeting" not in rendered.text
+    assert "https://" not in rendered.text
+    assert "Where: Room 2.14" in rendered.text
 
 
 def test_local_times_follow_daylight_saving() -> None:

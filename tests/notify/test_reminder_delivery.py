@@ -208,3 +208,47 @@ def test_notify_run_plans_and_sends_the_session_reminder(
     assert worker.returncode == 0, err.decode()
     mail = next(m for m in _mails(recorder) if "Lab briefing" in str(m["Subject"]))
     assert _ics(mail).walk("VEVENT")  # the sitting's calendar file came with it
+
+
+def test_a_booked_office_hour_reminder_arrives_with_its_calendar_file_and_stops_when_cancelled(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blendkit.courses import OfficeHoursService
+    from blendkit.progression import Item, Module, Path
+
+    recorder = Recorder()
+    starts = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    with smtp_server(recorder) as port:
+        settings = _settings(monkeypatch, store, port)
+        delivery = reminder_delivery(settings, store, provider=FakeMeetingProvider())
+        courses = CourseService(
+            store, outbox=Outbox(store), statements=StatementFactory("https://tool.example.edu"),
+            notifications=delivery.queue, reminder_links=delivery.planner.links,
+        )  # fmt: skip
+        clinic = Path(id="p", modules=(Module(id="m", items=(Item(id="c", kind="office_hours"),)),))
+        course = courses.ensure_course(TENANT, "clinic-1", title="Clinics", path=clinic)
+        for sub in ("ana", "ben"):
+            person = Enrolment(
+                sub=sub, name=sub.title(), email=f"{sub}@example.org", time_zone=ZONE
+            )
+            courses.enrol(course, person)
+        hours = OfficeHoursService(courses)
+        (slot,) = hours.publish(
+            course, "c", start_utc=starts, duration_minutes=20, host_name="Dr Rivera",
+            time_zone="Europe/Berlin", capacity=2, location="Room 2.14",
+        )  # fmt: skip
+        hours.book(course, slot.id, "ana")
+        hours.book(course, slot.id, "ben")
+        hours.cancel_booking(course, slot.id, "ben", by_host=True)
+        delivery.queue.schedule(delivery.planner(datetime.now(UTC)))  # the loop's tick: no revival
+        report = delivery.queue.deliver_once()
+    assert report.delivered >= 1
+    mails = [m for m in _mails(recorder) if "Office hours" in str(m["Subject"])]
+    assert {m["To"].addresses[0].addr_spec for m in mails} == {"ana@example.org"}
+    text = mails[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "hosted by Dr Rivera" in text
+    assert "Where: Room 2.14" in text
+    assert "(Asia/Kathmandu)" in text
+    (event,) = _ics(mails[0]).walk("VEVENT")
+    assert event.decoded("DTSTART").astimezone(UTC) == starts
+    assert str(event["LOCATION"]) == "Room 2.14"

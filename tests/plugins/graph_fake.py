@@ -115,6 +115,8 @@ class GraphFake:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     recordings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     transcripts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    transcript_content: dict[str, str] = field(default_factory=dict)
+    """WebVTT of each transcript id, answered to ``…/transcripts/{id}/content``."""
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     instances: dict[str, dict[str, datetime]] = field(default_factory=dict)
     faults: list[httpx.Response] = field(default_factory=list)
@@ -216,6 +218,8 @@ class GraphFake:
             r"/onlineMeetings/([^/]+)/attendanceReports/([^/]+)/attendanceRecords", rest
         ):
             return self._page(self.records.get(match.group(2)), params, path)
+        if match := re.fullmatch(r"/onlineMeetings/([^/]+)/transcripts/([^/]+)/content", rest):
+            return self._transcript_content(match.group(1), match.group(2), params)
         if match := re.fullmatch(r"/onlineMeetings/([^/]+)/(recordings|transcripts)", rest):
             store = self.recordings if match.group(2) == "recordings" else self.transcripts
             if match.group(1) not in self.meetings:
@@ -234,6 +238,21 @@ class GraphFake:
         if skip + self.page_size < len(items):
             body["@odata.nextLink"] = f"{GRAPH}{quote(path)}?$skiptoken={skip + self.page_size}"
         return _json(200, body)
+
+    def _transcript_content(
+        self, online_id: str, transcript_id: str, params: httpx.QueryParams
+    ) -> httpx.Response:
+        listed = {t.get("id") for t in self.transcripts.get(online_id, [])}
+        if transcript_id not in listed or transcript_id not in self.transcript_content:
+            return graph_error(404, "NotFound", "The transcript was not found.")
+        if params.get("$format") != "text/vtt":
+            # Without $format Graph answers the Word document form (text/vtt is asked by name).
+            return graph_error(400, "BadRequest", "Only $format=text/vtt is served here.")
+        return httpx.Response(
+            200,
+            content=self.transcript_content[transcript_id].encode(),
+            headers={"content-type": "text/vtt"},
+        )
 
     # --- events and online meetings -------------------------------------------------------------
 

@@ -62,6 +62,10 @@ class ZoomFake:
     polls: dict[str, dict[str, Any]] = field(default_factory=dict)
     qa: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: list[httpx.Response] = field(default_factory=list)
+    downloads: dict[str, bytes] = field(default_factory=dict)
+    """Recording file contents by file id, served at ``https://*.zoom.us/rec/download/{id}``."""
+    redirect_downloads: bool = True
+    """Answer a download URL with a 302 to the file on ``ssrweb.zoom.us``, as Zoom does."""
     tokens: dict[str, datetime] = field(default_factory=dict)
     page_tokens: dict[str, tuple[str, int, datetime]] = field(default_factory=dict)
     token_requests: int = 0
@@ -85,13 +89,15 @@ class ZoomFake:
             return self._token(request)
         if self.faults:
             return self.faults.pop(0)
-        if request.url.host != API_HOST:
+        if request.url.host != API_HOST and not request.url.host.endswith(".zoom.us"):
             return _error(404, 404, "unknown host")
         auth = request.headers.get("authorization", "")
         token = auth.removeprefix("Bearer ")
         expiry = self.tokens.get(token)
         if not auth.startswith("Bearer ") or expiry is None or expiry <= self.now():
             return _error(401, 124, "Invalid access token.")
+        if request.url.host != API_HOST:
+            return self._download(request)
         # Zoom's edge decodes the path once and folds repeated slashes; a UUID route takes the
         # rest of the path as the UUID and decodes it again.
         routed = re.sub(r"/{2,}", "/", unquote(request.url.raw_path.decode().split("?", 1)[0]))
@@ -179,6 +185,23 @@ class ZoomFake:
                 found = self.qa.get(self._uuid(target))
                 return _json(200, found) if found else _error(404, 3001, "Meeting does not exist.")
         return _error(404, 404, f"No route for {method} /{'/'.join(parts)}")
+
+    # --- recording files ------------------------------------------------------------------------
+
+    def _download(self, request: httpx.Request) -> httpx.Response:
+        match request.url.path.split("/"):
+            case ["", "rec", "download", file_id] if self.redirect_downloads:
+                return httpx.Response(
+                    302, headers={"location": f"https://ssrweb.zoom.us/file/{file_id}?sig=x"}
+                )
+            case ["", "rec", "download", file_id] | ["", "file", file_id]:
+                if file_id in self.downloads:
+                    return httpx.Response(
+                        200,
+                        content=self.downloads[file_id],
+                        headers={"content-type": "text/vtt; charset=utf-8"},
+                    )
+        return _error(404, 3301, "This recording does not exist.")
 
     # --- meetings -------------------------------------------------------------------------------
 

@@ -68,8 +68,14 @@ class GraphApi:
         *,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        accept: str = "application/json",
+        max_bytes: int | None = None,
     ) -> httpx.Response:
-        """Send one call; ``path`` is relative to v1.0 or an absolute ``@odata.nextLink``."""
+        """Send one call; ``path`` is relative to v1.0 or an absolute ``@odata.nextLink``.
+
+        ``accept`` names the media type wanted (a transcript's content is ``text/vtt``);
+        ``max_bytes`` lowers the fence's byte cap for this call.
+        """
         url = path if path.startswith("https://") else self._base + path
 
         def build(token: str) -> httpx.Request:
@@ -78,7 +84,7 @@ class GraphApi:
                 url,
                 params=dict(params) if params else None,
                 json=json,
-                headers={"authorization": f"Bearer {token}", "accept": "application/json"},
+                headers={"authorization": f"Bearer {token}", "accept": accept},
                 timeout=self._timeout,
             )
 
@@ -91,6 +97,7 @@ class GraphApi:
                 retry_statuses=_THROTTLED,
                 retry_statuses_if_idempotent=_BUSY,
                 what=f"Microsoft Graph {method} {_short(url)}",
+                max_bytes=max_bytes,
             )
         except OutboundError as exc:
             raise ProviderError(exc.message, code=exc.code) from exc

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from blendkit.errors import ConfigError, NotFound
+from blendkit.errors import ConfigError, NotFound, ProviderError
 from blendkit.http import Fence
 from blendkit.sessions import (
     JoinLink,
@@ -31,6 +31,7 @@ from blendkit.sessions import (
     Recording,
     RecordingKind,
     SessionSpec,
+    Transcript,
     WebhookRequest,
     WebhookResult,
 )
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 __all__ = ["AttendanceReportInfo", "TeamsProvider"]
 
 _REPORT_MATCH_WINDOW = timedelta(hours=12)
+MAX_TRANSCRIPT_BYTES = 5_000_000
+"""A larger transcript is refused (a day-long meeting's transcript is about 2 MB)."""
 
 
 class AttendanceReportInfo(BaseModel):
@@ -227,6 +230,29 @@ class TeamsProvider:
             items = list(self._api.pages(f"{self._meetings(online)}/{leaf}"))
             found.extend(call_artifacts(items, meeting_id, kind))
         return found
+
+    def fetch_transcript(self, meeting_id: str, recording: Recording) -> Transcript:
+        """Download a transcript Graph listed (``GET …/transcripts/{id}/content`` with
+        ``$format=text/vtt``) and read its WebVTT (speakers as ``<v Name>`` voice spans)."""
+        if recording.kind is not RecordingKind.TRANSCRIPT or not recording.provider_id:
+            raise ProviderError(
+                f"recording {recording.provider_id!r} is a {recording.kind.value} file, not a "
+                "Teams transcript",
+                code="sessions.provider_rejected",
+            )
+        online = recording.extras.get("online_meeting_id")
+        if not isinstance(online, str) or not online:
+            online = self.online_meeting_id(meeting_id)
+        path = f"{self._meetings(online)}/transcripts/{quote(recording.provider_id, safe='')}"
+        response = self._api.request(
+            "GET",
+            f"{path}/content",
+            params={"$format": "text/vtt"},
+            accept="text/vtt",
+            max_bytes=MAX_TRANSCRIPT_BYTES,
+        )
+        # WebVTT is UTF-8 by definition; a stray byte becomes U+FFFD rather than losing the file.
+        return Transcript.from_webvtt(response.content.decode("utf-8-sig", errors="replace"))
 
     def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         return self._notifications.handle(request)

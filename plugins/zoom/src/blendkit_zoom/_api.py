@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -25,13 +26,16 @@ from blendkit.errors import (
 from blendkit.http import Failure, Fence, RetryingSender, RetryPolicy
 from blendkit_zoom._auth import ZoomTokenSource
 
-__all__ = ["ZOOM_API_BASE", "ZoomApi", "zoom_error_code"]
+__all__ = ["ZOOM_API_BASE", "ZoomApi", "is_zoom_host", "zoom_error_code"]
 
 ZOOM_API_BASE = "https://api.zoom.us/v2"
 MAX_PAGE_SIZE = 300
 _SCOPE_CODES = frozenset({124, 4700, 4711})
 """Zoom codes for an invalid token or missing scopes (sent with HTTP 400 as well as 401)."""
 _RATE_LIMITED = frozenset({429})
+_ZOOM_DOMAINS = ("zoom.us", "zoomgov.com")
+"""Download URLs (and their redirects) are followed on these domains only: they carry the token."""
+MAX_DOWNLOAD_REDIRECTS = 3
 
 Sleep = Callable[[float], None]
 QueryValue = str | int | bool
@@ -104,6 +108,52 @@ class ZoomApi:
             raise _error_for(response, method, path)
         return response
 
+    def download(self, url: str, *, max_bytes: int) -> httpx.Response:
+        """GET a recording file's ``download_url`` with the account's bearer token (one
+        refresh on 401, bounded waits on 429), following redirects by hand.
+
+        The URL and every redirect must be https on a Zoom host (``zoom.us``, ``zoomgov.com``
+        and their subdomains): anything else is refused before the token is sent.
+        """
+        for _ in range(MAX_DOWNLOAD_REDIRECTS + 1):
+            if not is_zoom_host(url):
+                raise ProviderError(
+                    f"the recording download URL {_host_of(url)!r} is not an https URL on a Zoom "
+                    "host, so it is not followed (the account's token would go with it)",
+                    code="sessions.provider_unexpected",
+                )
+            response = self._download_once(url, max_bytes)
+            if response.status_code in (301, 302, 303, 307, 308) and response.has_redirect_location:
+                url = str(response.url.join(response.headers["location"]))
+                continue
+            if response.status_code >= 400:
+                raise _error_for(response, "GET", "the recording download")
+            return response
+        raise ProviderError(
+            f"the recording download redirected more than {MAX_DOWNLOAD_REDIRECTS} times",
+            code="sessions.provider_unexpected",
+        )
+
+    def _download_once(self, url: str, max_bytes: int) -> httpx.Response:
+        def build(token: str) -> httpx.Request:
+            return self._client.build_request(
+                "GET", url, headers={"authorization": f"Bearer {token}"}, timeout=self._timeout
+            )
+
+        try:
+            return self._sender.send_authorized(
+                self._tokens,
+                build,
+                errors=lambda failure: _failure_error(failure, "GET", "the recording download"),
+                retry_statuses=_RATE_LIMITED,
+                retry_statuses_if_idempotent=frozenset(),
+                give_up_on=_daily_limit,
+                what="Zoom recording download",
+                max_bytes=max_bytes,
+            )
+        except OutboundError as exc:
+            raise ProviderError(exc.message, code=exc.code) from exc
+
     def _base_for_account(self) -> str:
         """The account's own API origin when Zoom named one (data residency), else the default."""
         if self._follow_api_url and self._tokens.api_url:
@@ -146,6 +196,25 @@ class ZoomApi:
                 return
             seen_tokens.add(next_token)
             query["next_page_token"] = next_token
+
+
+def is_zoom_host(url: str) -> bool:
+    """Whether ``url`` is https on ``zoom.us``/``zoomgov.com`` or a subdomain of them."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    if parts.scheme != "https" or parts.username or parts.password:
+        return False
+    return any(host == domain or host.endswith("." + domain) for domain in _ZOOM_DOMAINS)
+
+
+def _host_of(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or url[:60]
+    except ValueError:
+        return url[:60]
 
 
 def _daily_limit(response: httpx.Response) -> bool:

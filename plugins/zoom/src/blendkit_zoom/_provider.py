@@ -28,7 +28,9 @@ from blendkit.sessions import (
     ProviderPollAnswer,
     ProviderQuestion,
     Recording,
+    RecordingKind,
     SessionSpec,
+    Transcript,
     WebhookRequest,
     WebhookResult,
     find_occurrence,
@@ -61,6 +63,9 @@ if TYPE_CHECKING:
     from blendkit.http import RetryPolicy
 
 __all__ = ["PastInstance", "ZoomProvider"]
+
+MAX_TRANSCRIPT_BYTES = 5_000_000
+"""A larger transcript file is refused (a day-long meeting's transcript is about 2 MB)."""
 
 _INSTANCE_MATCH_WINDOW = timedelta(hours=12)
 """A past instance belongs to a scheduled occurrence when it started within this distance."""
@@ -242,6 +247,29 @@ class ZoomProvider:
             if response.status_code != 404:
                 found.extend(recording_files(_object(response)))
         return found
+
+    def fetch_transcript(self, meeting_id: str, recording: Recording) -> Transcript:
+        """Download a transcript (or closed-caption) file Zoom listed and read its WebVTT.
+
+        The file is fetched from its ``download_url`` with the account's token; that URL must
+        be on a Zoom host (``sessions.provider_unexpected`` otherwise).
+        """
+        if recording.kind not in (RecordingKind.TRANSCRIPT, RecordingKind.CAPTIONS):
+            raise ProviderError(
+                f"recording file {recording.provider_id!r} is a {recording.kind.value} file, "
+                "not a transcript",
+                code="sessions.provider_rejected",
+            )
+        if not recording.download_url:
+            raise ProviderError(
+                f"Zoom listed transcript file {recording.provider_id!r} of meeting "
+                f"{meeting_id!r} without a download URL; check that the app has the "
+                "cloud_recording:read scopes",
+                code="sessions.provider_unexpected",
+            )
+        response = self._api.download(recording.download_url, max_bytes=MAX_TRANSCRIPT_BYTES)
+        # WebVTT is UTF-8 by definition; a stray byte becomes U+FFFD rather than losing the file.
+        return Transcript.from_webvtt(response.content.decode("utf-8-sig", errors="replace"))
 
     def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         return self._webhooks.handle(request)
