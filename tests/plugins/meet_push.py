@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from google.auth import crypt, jwt
 
+from blendkit.http import Fence
 from blendkit.sessions import WebhookRequest
+from blendkit_meet import FencedRequest
+from tests.fence import public_fence
 
 AUDIENCE = "https://tool.example.edu/webhooks/meet"
 PUSHER = "meet-push@blendkit-test.iam.gserviceaccount.com"
@@ -131,3 +135,11 @@ def push(body: bytes, token: str | None, *, method: str = "POST") -> WebhookRequ
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     return WebhookRequest(method=method, path="/webhooks/meet", headers=headers, body=body)
+
+
+def google_request(
+    handler: Callable[[httpx.Request], httpx.Response], *, fence: Fence | None = None
+) -> FencedRequest:
+    """The plugin's google-auth transport (fenced, no real sleeping) over a MockTransport."""
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    return FencedRequest(client, fence=fence or public_fence(), sleep=lambda _: None)

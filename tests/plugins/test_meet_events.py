@@ -20,7 +20,8 @@ from blendkit_meet._push import CertCache, PushVerifier, cache_seconds
 from hypothesis import given
 from hypothesis import strategies as st
 
-from blendkit.errors import ProviderError, WebhookRejected
+from blendkit.errors import BlendkitError, ProviderError, WebhookRejected
+from blendkit.http import Fence, OutboundPolicy
 from blendkit.sessions import (
     GenericEvent,
     MeetingEnded,
@@ -37,10 +38,10 @@ from tests.plugins.meet_push import (
     CertsEndpoint,
     SigningKey,
     claims,
+    google_request,
     push,
     push_body,
 )
-from tests.plugins.meet_transport import google_request
 
 ENDED = {"conferenceRecord": {"name": "conferenceRecords/cr-1"}}
 
@@ -214,6 +215,23 @@ def test_certificates_unreachable_answers_a_retryable_error(
         handler.handle(push(push_body(CONFERENCE_ENDED, ENDED), google_key.sign(claims())))
     assert info.value.code == "sessions.provider_unavailable"
     assert not isinstance(info.value, WebhookRejected)
+
+
+def test_the_certificate_fetch_goes_through_the_outbound_fence(
+    certs: CertsEndpoint, google_key: SigningKey
+) -> None:
+    def private(host: str, port: int) -> list[str]:
+        del host, port
+        return ["10.0.0.7"]  # DNS pointing www.googleapis.com at an internal address
+
+    fence = Fence(OutboundPolicy(), resolver=private)
+    handler = MeetEventHandler(
+        PushVerifier(AUDIENCE, PUSHER, google_request(certs, fence=fence))
+    )
+    with pytest.raises(BlendkitError) as info:
+        handler.handle(push(push_body(CONFERENCE_ENDED, ENDED), google_key.sign(claims())))
+    assert not isinstance(info.value, WebhookRejected)
+    assert certs.fetches == 0
 
 
 # --- certificate cache ----------------------------------------------------------------------------

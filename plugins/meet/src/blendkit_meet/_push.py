@@ -227,11 +227,9 @@ class PushVerifier:
                     token, self._certs, audience=audience, clock_skew_in_seconds=self._skew
                 )
             except google.auth.exceptions.TransportError as exc:
-                raise ProviderError(
-                    "Google's token-signing certificates could not be fetched, so the push was "
-                    f"not verified (Pub/Sub retries it): {exc}",
-                    code="sessions.provider_unavailable",
-                ) from None
+                raise _certs_unavailable(str(exc), "sessions.provider_unavailable") from None
+            except ProviderError as exc:  # the transport's own verdict (busy, unreachable)
+                raise _certs_unavailable(exc.message, exc.code) from None
             except (ValueError, google.auth.exceptions.GoogleAuthError) as exc:
                 reason = str(exc)
                 if (
@@ -243,6 +241,14 @@ class PushVerifier:
                 _refuse(*_classify(reason))
             return claims
         _refuse(*_classify("Certificate for key id"))
+
+
+def _certs_unavailable(reason: str, code: str) -> ProviderError:
+    return ProviderError(
+        "Google's token-signing certificates could not be fetched, so the push was not "
+        f"verified (Pub/Sub delivers it again): {reason}",
+        code=code,
+    )
 
 
 def _bearer(authorization: str | None) -> str:
