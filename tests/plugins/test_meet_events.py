@@ -14,12 +14,13 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from blendkit_meet import GoogleApi, GoogleTokenSource, organizer_scopes
+from blendkit_meet import GoogleApi, GoogleTokenSource, MeetSettings, organizer_scopes
 from blendkit_meet._events import (
     CONFERENCE_ENDED,
     MEET_EVENT_TYPES,
     RECORDING_READY,
     TRANSCRIPT_READY,
+    CloudEvent,
     MeetEventHandler,
 )
 from blendkit_meet._push import CertCache, PushVerifier, cache_seconds
@@ -37,6 +38,7 @@ from blendkit.sessions import (
     RecordingCompleted,
     RecordingKind,
     WebhookRequest,
+    WebhookResult,
     handle_webhook_once,
 )
 from tests.fence import public_fence
@@ -764,3 +766,80 @@ def test_a_subscription_is_renewed_iff_it_expires_within_the_window(
     window = timedelta(hours=window_hours)
     renewed = {s.name for s in _manager(google, renew_before=window).renew_due(NOW)}
     assert renewed == {n for n, s in names.items() if timedelta(seconds=s) < window}
+
+
+def test_the_handler_built_from_settings_verifies_through_the_given_client(
+    certs: CertsEndpoint, google_key: SigningKey
+) -> None:
+    meet = MeetSettings(push_audience=AUDIENCE, push_service_account=PUSHER)
+    client = httpx.Client(transport=httpx.MockTransport(certs))
+    handler = MeetEventHandler.for_settings(meet, client, fence=public_fence())
+    token = google_key.sign(claims())
+    for n in range(3):
+        body = push_body(CONFERENCE_ENDED, ENDED, event_id=str(n))
+        assert len(handler.handle(push(body, token)).events) == 1
+    assert certs.fetches == 1
+    unset = MeetEventHandler.for_settings(MeetSettings(), client, fence=public_fence())
+    assert _refused(unset, push(push_body(CONFERENCE_ENDED, ENDED), token)).code == (
+        "sessions.webhook_not_configured"
+    )
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_attributes = st.fixed_dictionaries(
+    {},
+    optional={
+        "ce-id": st.text(max_size=6),
+        "ce-type": st.sampled_from([*MEET_EVENT_TYPES, "google.workspace.x", ""]),
+        "ce-subject": st.sampled_from([f"//meet.googleapis.com/{SPACE}", "", "spaces/x"]),
+        "ce-time": st.sampled_from(["2026-12-07T10:00:00Z", "later", ""]),
+    },
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.one_of(
+        _json.map(lambda v: base64.b64encode(json.dumps(v).encode()).decode()),
+        st.text(max_size=12),
+        _json,
+    ),
+    attributes=st.one_of(_attributes, _json),
+    wrapper=st.booleans(),
+)
+def test_any_push_body_is_mapped_or_refused_as_malformed_never_crashes(
+    handler: MeetEventHandler, token: str, data: Any, attributes: Any, wrapper: bool
+) -> None:
+    message = {"data": data, "attributes": attributes, "messageId": "1"}
+    body = json.dumps({"message": message} if wrapper else message).encode()
+    outcome: WebhookResult | WebhookRejected
+    try:
+        outcome = handler.handle(push(body, token))
+    except WebhookRejected as exc:
+        outcome = exc
+    if isinstance(outcome, WebhookRejected):
+        assert outcome.code == "sessions.webhook_malformed"
+    else:
+        assert outcome.response.status == 204
+        assert len(outcome.events) <= 1
+
+
+@given(
+    source=st.text(max_size=20),
+    ident=st.text(min_size=1, max_size=20),
+    other=st.text(min_size=1, max_size=20),
+)
+def test_event_ids_follow_source_and_id(source: str, ident: str, other: str) -> None:
+    def event(event_id: str, message_id: str) -> CloudEvent:
+        return CloudEvent(id=event_id, type="t", source=source, data={}, message_id=message_id)
+
+    assert event(ident, "1").event_id == event(ident, "2").event_id
+    assert (event(ident, "1").event_id == event(other, "1").event_id) == (ident == other)
