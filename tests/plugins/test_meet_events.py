@@ -733,6 +733,16 @@ def test_unsubscribing_deletes_and_tolerates_a_missing_one(
     assert [r.url.params["allowMissing"] for r in deletes] == ["true", "true"]
 
 
+def test_cancelling_a_space_deletes_only_its_subscriptions(
+    google: GoogleFake, workspace: WorkspaceEvents
+) -> None:
+    workspace.add(SPACE, NOW + WEEK)
+    kept = workspace.add("spaces/other", NOW + WEEK)
+    assert _manager(google).unsubscribe_space(SPACE) == 1
+    assert list(workspace.subscriptions) == [kept]
+    assert _manager(google).unsubscribe_space(SPACE) == 0
+
+
 def test_subscribing_without_a_topic_says_what_to_set(google: GoogleFake) -> None:
     manager = SubscriptionManager(_manager(google)._api, pubsub_topic=None)
     with pytest.raises(ConfigError) as info:

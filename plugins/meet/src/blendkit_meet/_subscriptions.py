@@ -167,6 +167,13 @@ class SubscriptionManager:
             f"{EVENTS_API}/{_subscription_path(name)}", params={"allowMissing": "true"}
         )
 
+    def unsubscribe_space(self, space: str) -> int:
+        """Delete every subscription on ``space`` (when its session is cancelled); how many."""
+        found = self.list_subscriptions(target=space_target(space))
+        for subscription in found:
+            self.unsubscribe(subscription.name)
+        return len(found)
+
     def list_subscriptions(self, *, target: str | None = None) -> list[MeetSubscription]:
         """Subscriptions on Meet spaces for these event types (one space with ``target``)."""
         types = " OR ".join(f'event_types:"{t}"' for t in self._event_types)
