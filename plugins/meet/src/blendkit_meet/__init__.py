@@ -1,0 +1,36 @@
+"""blendkit-meet: Google Meet sessions for blendkit (entry point ``meet``).
+
+Sessions are Google Calendar events of ``[meet] organizer`` with a Meet conference
+(``conferenceData.createRequest``); a service account with domain-wide delegation acts as the
+organiser through google-auth, and every call goes through blendkit's outbound fence. Meet has no
+personal join links: learners are invited to the event and every learner gets the event's Meet
+link. Configure ``[meet]``; see ``docs/providers/meet.md``.
+"""
+
+from blendkit_meet._api import (
+    CALENDAR_API,
+    DIRECTORY_API,
+    DRIVE_API,
+    EVENTS_API,
+    GOOGLE_RETRY,
+    MEET_API,
+    PEOPLE_API,
+    GoogleApi,
+)
+from blendkit_meet._auth import FencedRequest, GoogleTokenSource, organizer_scopes
+from blendkit_meet._settings import MeetSettings
+
+__all__ = [
+    "CALENDAR_API",
+    "DIRECTORY_API",
+    "DRIVE_API",
+    "EVENTS_API",
+    "FencedRequest",
+    "GOOGLE_RETRY",
+    "GoogleApi",
+    "GoogleTokenSource",
+    "MEET_API",
+    "MeetSettings",
+    "PEOPLE_API",
+    "organizer_scopes",
+]
