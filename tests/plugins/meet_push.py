@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from blendkit_meet import FencedRequest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -21,7 +22,6 @@ from google.auth import crypt, jwt
 
 from blendkit.http import Fence
 from blendkit.sessions import WebhookRequest
-from blendkit_meet import FencedRequest
 from tests.fence import public_fence
 
 AUDIENCE = "https://tool.example.edu/webhooks/meet"

@@ -32,7 +32,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from blendkit_meet._push import PushVerifier
 from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
 from blendkit.errors import WebhookRejected
@@ -48,6 +47,7 @@ from blendkit.sessions import (
     WebhookResponse,
     WebhookResult,
 )
+from blendkit_meet._push import PushVerifier
 
 __all__ = [
     "CONFERENCE_ENDED",
