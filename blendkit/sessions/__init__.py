@@ -93,6 +93,7 @@ from blendkit.sessions._recurrence import (
 from blendkit.sessions._renewal import SubscriptionRenewer
 from blendkit.sessions._schedule import plan_slots
 from blendkit.sessions._slot_check import evaluate_slot
+from blendkit.sessions._transcripts import Transcript, TranscriptCue, TranscriptSource
 
 __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "Attendance",
@@ -137,6 +138,9 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "SlotProposal",
     "SubscriptionRenewer",
     "TimeZoneName",
+    "Transcript",
+    "TranscriptCue",
+    "TranscriptSource",
     "UnmatchedParticipant",
     "UnmatchedReason",
     "UtcDateTime",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import secrets
 import threading
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter, ValidationError
 
-from blendkit.errors import NotFound, WebhookRejected
+from blendkit.errors import NotFound, ProviderError, WebhookRejected
 from blendkit.sessions._events import (
     SessionEvent,
     WebhookRequest,
@@ -40,6 +41,7 @@ from blendkit.sessions._models import (
     SessionSpec,
 )
 from blendkit.sessions._recurrence import expand_occurrences, find_occurrence
+from blendkit.sessions._transcripts import Transcript
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -66,6 +68,7 @@ class _Meeting:
     registrants: dict[str, Learner] = field(default_factory=dict)
     participants: dict[str, ParticipantRecord] = field(default_factory=dict)
     recordings: list[Recording] = field(default_factory=list)
+    transcripts: dict[str, str] = field(default_factory=dict)
 
 
 class FakeMeetingProvider:
@@ -95,6 +98,7 @@ class FakeMeetingProvider:
         self._meetings: dict[str, _Meeting] = {}
         self._counter = 0
         self._outbox: list[WebhookRequest] = []
+        self._failing_downloads = 0
 
     # --- MeetingProvider -------------------------------------------------------------------------
 
@@ -182,6 +186,25 @@ class FakeMeetingProvider:
     def list_recordings(self, meeting_id: str) -> list[Recording]:
         with self._lock:
             return list(self._meeting(meeting_id).recordings)
+
+    def fetch_transcript(self, meeting_id: str, recording: Recording) -> Transcript:
+        """The transcript file's WebVTT read into a :class:`~blendkit.sessions.Transcript`
+        (``NotFound`` for a file of the meeting that is not a transcript)."""
+        with self._lock:
+            meeting = self._meeting(meeting_id)
+            if self._failing_downloads:
+                self._failing_downloads -= 1
+                raise ProviderError(
+                    "the fake provider answered 503 to the transcript download; retry later",
+                    code="sessions.provider_unavailable",
+                )
+            vtt = meeting.transcripts.get(recording.provider_id)
+        if vtt is None:
+            raise NotFound(
+                f"recording file {recording.provider_id!r} of meeting {meeting_id!r} has no "
+                "transcript to download"
+            )
+        return Transcript.from_webvtt(vtt)
 
     def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         token = request.query.get("validationToken")
@@ -289,8 +312,10 @@ class FakeMeetingProvider:
         start: datetime,
         duration_seconds: int,
         occurrence_id: str | None = None,
+        transcript: str | None = None,
     ) -> Recording:
-        """A recording file becomes available (queues ``recording.completed``)."""
+        """A recording file becomes available (queues ``recording.completed``); a
+        ``transcript`` file holds the WebVTT text ``transcript`` (a short sample when None)."""
         with self._lock:
             meeting = self._meeting(meeting_id)
             occurrence = self._occurrence_at(meeting_id, start, occurrence_id)
@@ -308,10 +333,17 @@ class FakeMeetingProvider:
                 title=f"{meeting.spec.title} ({kind.value})",
             )
             meeting.recordings.append(recording)
+            if kind is RecordingKind.TRANSCRIPT:
+                meeting.transcripts[file_id] = transcript or _sample_transcript(meeting.spec.title)
             self._queue(
                 "recording.completed", meeting_id, occurrence, start, recordings=(recording,)
             )
             return recording
+
+    def fail_downloads(self, count: int) -> None:
+        """The next ``count`` transcript downloads answer like a provider outage (503)."""
+        with self._lock:
+            self._failing_downloads = count
 
     def pending_webhooks(self) -> list[WebhookRequest]:
         """Signed webhook requests queued since the last call, oldest first."""
@@ -433,3 +465,14 @@ class FakeMeetingProvider:
                 "check the server clock (a replayed delivery also looks like this)",
                 code="sessions.webhook_stale",
             )
+
+
+def _sample_transcript(title: str) -> str:
+    """What the fake's transcript file says when a test or the demo gives no text."""
+    lines = [
+        ("00:00:01.000 --> 00:00:06.000", "Host", f"Welcome to {title}."),
+        ("00:00:06.500 --> 00:00:12.000", "Host", "Today we work through the pre-work together."),
+        ("00:00:12.500 --> 00:00:18.000", "Learner", "Could you repeat the last example?"),
+    ]
+    blocks = [f"{when}\n<v {who}>{html.escape(text, quote=False)}" for when, who, text in lines]
+    return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
