@@ -10,11 +10,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
 import pytest
-from blendkit_meet import GoogleApi, GoogleTokenSource, MeetSettings, organizer_scopes
+from blendkit_meet import (
+    GoogleApi,
+    GoogleTokenSource,
+    MeetProvider,
+    MeetSettings,
+    organizer_scopes,
+)
 from blendkit_meet._events import (
     CONFERENCE_ENDED,
     MEET_EVENT_TYPES,
@@ -37,15 +44,25 @@ from blendkit.sessions import (
     MemoryEventLedger,
     RecordingCompleted,
     RecordingKind,
+    SubscriptionRenewer,
     WebhookRequest,
     WebhookResult,
     handle_webhook_once,
 )
 from tests.fence import public_fence
 from tests.plugins.google_discovery import require_specs, shaped
-from tests.plugins.google_fake import ORGANIZER, GoogleFake, google_error, service_account_info
+from tests.plugins.google_fake import (
+    ORGANIZER,
+    GoogleFake,
+    google_error,
+    meet_settings,
+    service_account_info,
+    write_key,
+)
+from tests.plugins.graph_fake import spec
 from tests.plugins.meet_push import (
     AUDIENCE,
+    CERTS_URL,
     PUSHER,
     SPACE,
     CertsEndpoint,
@@ -853,3 +870,68 @@ def test_event_ids_follow_source_and_id(source: str, ident: str, other: str) -> 
 
     assert event(ident, "1").event_id == event(ident, "2").event_id
     assert (event(ident, "1").event_id == event(other, "1").event_id) == (ident == other)
+
+
+# --- through MeetProvider -------------------------------------------------------------------------
+
+
+def _provider(
+    tmp_path: Path, google: GoogleFake, certs: CertsEndpoint, **meet: Any
+) -> MeetProvider:
+    def route(request: httpx.Request) -> httpx.Response:
+        return certs(request) if str(request.url) == CERTS_URL else google.handler(request)
+
+    values = {"push_audience": AUDIENCE, "push_service_account": PUSHER, **meet}
+    return MeetProvider(
+        meet_settings(write_key(tmp_path), **values),
+        client=httpx.Client(transport=httpx.MockTransport(route)),
+        fence=public_fence(),
+        sleep=lambda _: None,
+    )
+
+
+def test_the_provider_subscribes_a_session_and_maps_its_pushes_to_the_session(
+    tmp_path: Path,
+    google: GoogleFake,
+    workspace: WorkspaceEvents,
+    certs: CertsEndpoint,
+    google_key: SigningKey,
+) -> None:
+    provider = _provider(tmp_path, google, certs, pubsub_topic=TOPIC)
+    meeting = provider.create_session(spec(recurrence=None))
+    space = str(meeting.extras["space"])
+    subscription = provider.subscribe(meeting.meeting_id)
+    assert subscription.space == space
+    assert workspace.subscriptions[subscription.name]["notificationEndpoint"] == {
+        "pubsubTopic": TOPIC
+    }
+    fresh = _provider(tmp_path, google, certs, pubsub_topic=TOPIC)  # the web process
+    body = push_body(
+        TRANSCRIPT_READY,
+        {"transcript": {"name": "conferenceRecords/cr-1/transcripts/t-1"}},
+        subject=f"//meet.googleapis.com/{space}",
+    )
+    ledger = MemoryEventLedger()
+    result = handle_webhook_once(fresh, push(body, google_key.sign(claims())), ledger)
+    (event,) = result.events
+    assert isinstance(event, RecordingCompleted)
+    assert event.meeting_id == meeting.meeting_id
+    assert event.recordings[0].kind is RecordingKind.TRANSCRIPT
+    again = handle_webhook_once(fresh, push(body, google_key.sign(claims())), ledger)
+    assert again.events == ()
+
+
+def test_the_provider_renews_due_subscriptions_for_the_sweep(
+    tmp_path: Path, google: GoogleFake, workspace: WorkspaceEvents, certs: CertsEndpoint
+) -> None:
+    provider = _provider(tmp_path, google, certs, pubsub_topic=TOPIC)
+    assert isinstance(provider, SubscriptionRenewer)
+    workspace.add("spaces/a", NOW + timedelta(hours=3))
+    workspace.add("spaces/b", NOW + timedelta(days=6))
+    assert provider.renew_subscriptions(NOW) == 1
+    silent = _provider(tmp_path, google, certs)  # no [meet] pubsub_topic: events not in use
+    before = len(google.requests)
+    assert silent.renew_subscriptions(NOW) == 0
+    assert len(google.requests) == before
+    with pytest.raises(ConfigError, match="pubsub_topic"):
+        silent.subscriptions.subscribe("spaces/a")
