@@ -357,6 +357,10 @@ class GoogleFake:
                 for i in items
                 if ((i.get("extendedProperties") or {}).get("private") or {}).get(key) == value
             ]
+        if params.get("singleEvents") == "true":
+            items = [i for event in items for i in self._expand(event)]
+        if "timeMin" in params:
+            items = [i for i in items if _start_of(i["end"]) > _instant(params["timeMin"])]
         return self._page(request, items)
 
     def _page(self, request: httpx.Request, items: list[dict[str, Any]]) -> httpx.Response:

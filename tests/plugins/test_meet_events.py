@@ -59,7 +59,7 @@ from tests.plugins.google_fake import (
     service_account_info,
     write_key,
 )
-from tests.plugins.graph_fake import spec
+from tests.plugins.graph_fake import START, spec
 from tests.plugins.meet_push import (
     AUDIENCE,
     CERTS_URL,
@@ -927,11 +927,59 @@ def test_the_provider_renews_due_subscriptions_for_the_sweep(
     provider = _provider(tmp_path, google, certs, pubsub_topic=TOPIC)
     assert isinstance(provider, SubscriptionRenewer)
     workspace.add("spaces/a", NOW + timedelta(hours=3))
-    workspace.add("spaces/b", NOW + timedelta(days=6))
-    assert provider.renew_subscriptions(NOW) == 1
+    assert provider.renew_subscriptions(NOW) == 0  # no session uses spaces/a
     silent = _provider(tmp_path, google, certs)  # no [meet] pubsub_topic: events not in use
     before = len(google.requests)
     assert silent.renew_subscriptions(NOW) == 0
     assert len(google.requests) == before
     with pytest.raises(ConfigError, match="pubsub_topic"):
         silent.subscriptions.subscribe("spaces/a")
+
+
+def test_subscriptions_of_sessions_that_are_over_are_left_to_expire(
+    tmp_path: Path, google: GoogleFake, workspace: WorkspaceEvents, certs: CertsEndpoint
+) -> None:
+    provider = _provider(tmp_path, google, certs, pubsub_topic=TOPIC)
+    meeting = provider.create_session(spec(recurrence=None))
+    space = str(meeting.extras["space"])
+    (created,) = workspace.subscriptions.values()  # subscribed when the session was created
+    assert created["targetResource"] == f"//meet.googleapis.com/{space}"
+    orphan = workspace.add("spaces/deleted-session", NOW + timedelta(hours=2))
+    ends = meeting.occurrences[-1].start_utc if meeting.occurrences else START
+    end = ends + timedelta(hours=2)
+    due = end - timedelta(days=1)  # the sweep the day before: within two days of expiry
+    workspace.subscriptions[created["name"]]["expireTime"] = _stamp(due + timedelta(hours=5))
+    assert provider.renew_subscriptions(due) == 1
+    assert workspace.subscriptions[orphan]["expireTime"] == _stamp(NOW + timedelta(hours=2))
+    # Two days after the session ended, nothing is renewed any more.
+    later = end + timedelta(days=2)
+    workspace.subscriptions[created["name"]]["expireTime"] = _stamp(later + timedelta(hours=5))
+    assert provider.renew_subscriptions(later) == 0
+
+
+def test_a_refused_subscription_does_not_undo_the_session(
+    tmp_path: Path,
+    google: GoogleFake,
+    workspace: WorkspaceEvents,
+    certs: CertsEndpoint,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    provider = _provider(tmp_path, google, certs, pubsub_topic=TOPIC)
+    google.fail(
+        "POST",
+        "workspaceevents",
+        403,
+        body={
+            "error": {
+                "code": 403,
+                "message": "The caller does not have permission",
+                "status": "PERMISSION_DENIED",
+            }
+        },
+    )
+    with caplog.at_level(logging.WARNING, logger="blendkit_meet"):
+        meeting = provider.create_session(spec(recurrence=None))
+    assert meeting.join_url
+    assert workspace.subscriptions == {}
+    assert "not subscribed" in caplog.text
+    assert "permission" in caplog.text

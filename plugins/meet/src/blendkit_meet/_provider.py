@@ -191,6 +191,7 @@ class MeetProvider:
             {"sendUpdates": "none"},
         )
         self._remember(MeetSpace(meeting.meeting_id, meeting.join_url, code, space))
+        self.subscriptions.ensure(space)
         return meeting.model_copy(update={"extras": {**meeting.extras, "space": space}})
 
     def update_session(self, meeting_id: str, spec: SessionSpec) -> ProviderMeeting:
@@ -275,9 +276,25 @@ class MeetProvider:
         return self.subscriptions.subscribe(found.space)
 
     def renew_subscriptions(self, now: datetime) -> int:
-        """Renew the Workspace subscriptions that expire soon (``blendkit sessions
-        import-ended`` calls this); nothing without ``[meet] pubsub_topic``."""
-        return len(self.subscriptions.renew_due(now)) if self.settings.pubsub_topic else 0
+        """Renew the Workspace subscriptions that expire soon of spaces whose session has a
+        sitting ending after ``now`` less a day (``blendkit sessions import-ended`` calls this);
+        nothing without ``[meet] pubsub_topic``."""
+        if not self.settings.pubsub_topic:
+            return 0
+        since = now - timedelta(days=1)
+        return len(
+            self.subscriptions.renew_due(now, keep=lambda s: self.space_in_use(s.space, since))
+        )
+
+    def space_in_use(self, space: str, since: datetime) -> bool:
+        """True when a session of ``space`` has a sitting that ends after ``since``."""
+        params = {
+            "privateExtendedProperty": f"{SPACE_PROPERTY}={space}",
+            "singleEvents": "true",
+            "timeMin": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "maxResults": "1",
+        }
+        return bool(self.api.get(self._calendar, params).get("items"))
 
     def invite(self, meeting_id: str, learners: Iterable[Learner]) -> tuple[str, ...]:
         """Add the learners' e-mail addresses to the event's guests; returns those added.
