@@ -228,6 +228,28 @@ def test_zoom_and_teams_sections_come_from_their_plugins(monkeypatch: pytest.Mon
         settings.plugin("zoom", TeamsSettings)
 
 
+def test_the_meet_section_comes_with_its_plugin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("blendkit_meet")
+    from blendkit_meet import MeetSettings
+
+    key = tmp_path / "key.json"
+    monkeypatch.setenv("BLENDKIT_MEET_SERVICE_ACCOUNT_FILE", str(key))
+    monkeypatch.setenv("BLENDKIT_MEET_ORGANIZER", "teacher@school.example.edu")
+    monkeypatch.setenv("BLENDKIT_MEET_SHARE_RECORDINGS", "true")
+    settings = load_settings()
+    meet = MeetSettings.of(settings)
+    assert "meet" in settings.plugin_sections()
+    assert meet.service_account_file == key
+    assert meet.share_recordings is True
+    assert meet.invite_roster is True
+    monkeypatch.setenv("BLENDKIT_MEET_ACCESS_TYPE", "PUBLIC")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "meet.access_type" in info.value.message
+
+
 # -- key spelling -------------------------------------------------------------------------------
 
 _identifiers = st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True).filter(
