@@ -24,6 +24,7 @@ from blendkit_meet._attendance import (
     UserEmail,
     conference_for,
     parse_google_time,
+    user_lookup,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -326,3 +327,20 @@ def test_merged_minutes_are_the_union_of_sessions_in_any_order(
     assert report.attendance[0].minutes_present == pytest.approx(len(covered))
     intervals = report.attendance[0].intervals
     assert all(a.end < b.start for a, b in itertools.pairwise(intervals))
+
+
+def test_the_lookup_setting_picks_directory_people_or_none() -> None:
+    fake = data.MeetRecordsFake()
+    _directory(fake, {"111": "ada@school.edu"})
+    fake.objects["/v1/people/111"] = shaped(
+        "people.v1.json",
+        "Person",
+        emailAddresses=[shaped("people.v1.json", "EmailAddress", value="ada@home.org")],
+    )
+    api = fake.api()
+    directory, people = user_lookup("directory", api), user_lookup("people", api)
+    assert directory is not None
+    assert people is not None
+    assert directory.email_for("111").email == "ada@school.edu"
+    assert people.email_for("111").email == "ada@home.org"
+    assert user_lookup("none", api) is None
