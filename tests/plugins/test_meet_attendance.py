@@ -66,12 +66,12 @@ def test_three_sessions_on_two_devices_are_one_learner_with_merged_minutes() -> 
     people = [
         # Ada: laptop 0-40, phone 30-60 (overlap), laptop again 70-100 (clipped at 90) → 80.
         (ada, [(0, 40), (30, 60), (70, 100)]),
-        # Bob: joins at 5 and is still in when the import runs (counted to the end) → 85.
+        # Bob: joins at 5, no end reported; the sitting ended at 80 → 75.
         (bob, [(5, None)]),
         (data.anonymous("p3", "Visitor"), [(0, 20)]),
         (data.phone("p4", "+1 555-***-**12"), [(10, 30), (40, 50)]),
     ]
-    data.serve_meeting(fake, people)
+    data.serve_meeting(fake, people, [data.conference(end=80)])
     _directory(fake, {"111": "Ada@School.edu", "222": "bob@school.edu"})
 
     records = _attendance(fake).fetch(data.CODE, OCCURRENCE.occurrence_id)
@@ -80,7 +80,7 @@ def test_three_sessions_on_two_devices_are_one_learner_with_merged_minutes() -> 
     assert len(records) == 7
     assert {r.occurrence_id for r in records} == {OCCURRENCE.occurrence_id}
     minutes = {a.learner_id: round(a.minutes_present, 6) for a in report.attendance}
-    assert minutes == {"ada": 80.0, "bob": 85.0}
+    assert minutes == {"ada": 80.0, "bob": 75.0}
     assert {a.learner_id: a.matched_by for a in report.attendance} == {
         "ada": MatchKey.EMAIL,
         "bob": MatchKey.EMAIL,
@@ -100,6 +100,17 @@ def test_three_sessions_on_two_devices_are_one_learner_with_merged_minutes() -> 
     assert any(r.url.params.get("pageToken") for r in fake.requests)
     (listing, *_) = [r for r in fake.requests if r.url.path == "/v2/conferenceRecords"]
     assert listing.url.params["filter"] == f'space.meeting_code = "{data.CODE}"'
+
+
+def test_a_session_still_open_in_a_running_sitting_counts_to_the_occurrence_end() -> None:
+    fake = data.MeetRecordsFake()
+    ada = data.signed_in("p1", "111", "Ada")
+    data.serve_meeting(fake, [(ada, [(30, None)])], [data.conference(end=None)])
+    _directory(fake, {"111": "ada@school.edu"})
+    records = _attendance(fake).fetch(data.CODE)
+    assert records[0].leave_time is None
+    report = build_attendance_report(records, [ADA], OCCURRENCE, meeting_id="ev1")
+    assert report.attendance[0].minutes_present == pytest.approx(60)
 
 
 def test_display_names_never_match_a_learner() -> None:

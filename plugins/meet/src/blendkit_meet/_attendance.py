@@ -147,6 +147,13 @@ def _user_id(participant: Mapping[str, Any]) -> str | None:
     return user.removeprefix(USER_PREFIX).strip() or None
 
 
+def _leave(start: datetime, end: datetime | None, sitting: ConferenceRecord) -> datetime | None:
+    """A session's end; one left open in a sitting that has ended ends with the sitting."""
+    if end is None:
+        end = sitting.end
+    return None if end is None else max(end, start)
+
+
 class MeetAttendance:
     """Reads a Meet space's sittings and their participants (all pages) as blendkit records.
 
@@ -242,7 +249,7 @@ class MeetAttendance:
         return [
             ParticipantRecord(
                 join_time=start,
-                leave_time=end if end is None or end >= start else start,
+                leave_time=_leave(start, end, sitting),
                 provider_user_id=user_id,
                 email=email,
                 display_name=display_name(participant),
