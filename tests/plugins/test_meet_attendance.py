@@ -33,9 +33,13 @@ from blendkit.sessions import (
     Learner,
     MatchKey,
     Occurrence,
+    ParticipantRecord,
+    SessionRecords,
     UnmatchedReason,
     build_attendance_report,
+    import_attendance,
 )
+from blendkit.store import Store
 from tests.plugins import meet_records_data as data
 from tests.plugins.google_discovery import shaped
 
@@ -355,3 +359,38 @@ def test_the_lookup_setting_picks_directory_people_or_none() -> None:
     assert directory.email_for("111").email == "ada@school.edu"
     assert people.email_for("111").email == "ada@home.org"
     assert user_lookup("none", api) is None
+
+
+class _Sessions:
+    """The two members import_attendance uses, delegating as MeetProvider does."""
+
+    name = "meet"
+
+    def __init__(self, attendance: MeetAttendance) -> None:
+        self.attendance = attendance
+
+    def fetch_attendance(
+        self, meeting_id: str, occurrence_id: str | None = None
+    ) -> list[ParticipantRecord]:
+        del meeting_id
+        return self.attendance.fetch(data.CODE, occurrence_id)
+
+
+def test_reimporting_a_calendar_instance_through_the_store_counts_nothing_twice(
+    store: Store,
+) -> None:
+    fake = data.MeetRecordsFake()
+    data.serve_meeting(fake, [(data.signed_in("p1", "111", "Ada"), [(0, 40), (30, 60)])])
+    _directory(fake, {"111": "ada@school.edu"})
+    occurrence = OCCURRENCE.model_copy(update={"occurrence_id": "ev1_20261102T150000Z"})
+    provider: Any = _Sessions(_attendance(fake))
+    records = SessionRecords(store)
+
+    reports = [
+        import_attendance(provider, "ev1", occurrence, [ADA], records=records) for _ in range(2)
+    ]
+
+    assert reports[0] == reports[1]
+    assert reports[0].attendance[0].minutes_present == pytest.approx(60)
+    stored = records.participants("meet", "ev1", occurrence.occurrence_id)
+    assert len(stored) == 2
