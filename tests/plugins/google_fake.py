@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from dateutil import rrule
 from google.auth import jwt
 
+from blendkit.config import Settings
 from tests.plugins import google_discovery
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"  # an endpoint
@@ -67,6 +69,22 @@ def service_account_info(**changes: Any) -> dict[str, Any]:
         "token_uri": TOKEN_URI,
         **changes,
     }
+
+
+def write_key(directory: Path, **changes: Any) -> Path:
+    """A service account key file in ``directory`` (see :func:`service_account_info`)."""
+    path = directory / "service-account.json"
+    path.write_text(json.dumps(service_account_info(**changes)), encoding="utf-8")
+    return path
+
+
+def meet_settings(key_file: Path | None, **meet: Any) -> Settings:
+    """Settings with a ``[meet]`` section for the fake's organiser and ``key_file``."""
+    values: dict[str, Any] = {"service_account_file": key_file, "organizer": ORGANIZER, **meet}
+    return Settings(
+        meet={k: v for k, v in values.items() if v is not None},
+        tool={"base_url": "https://tool.example.edu"},
+    )
 
 
 def google_error(status: int, message: str, state: str, reason: str = "") -> httpx.Response:
@@ -113,6 +131,7 @@ class GoogleFake:
         calendar = r"https://www\.googleapis\.com/calendar/v3/calendars/(?P<cal>[^/]+)/events"
         self.route("POST", TOKEN_URI, self._token)
         self.route("POST", calendar, self._insert)
+        self.route("GET", calendar, self._list)
         self.route("GET", calendar + r"/(?P<id>[^/]+)/instances", self._instances)
         self.route("GET", calendar + r"/(?P<id>[^/]+)", self._get)
         self.route("PATCH", calendar + r"/(?P<id>[^/]+)", self._patch)
@@ -325,6 +344,29 @@ class GoogleFake:
             found.append(instance)
         return found
 
+    def _list(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        del match
+        params = request.url.params
+        items = list(self.events.values())
+        if params.get("showDeleted") != "true":
+            items = [i for i in items if i.get("status") != "cancelled"]
+        for wanted in params.get_list("privateExtendedProperty"):
+            key, _, value = wanted.partition("=")
+            items = [
+                i
+                for i in items
+                if ((i.get("extendedProperties") or {}).get("private") or {}).get(key) == value
+            ]
+        return self._page(request, items)
+
+    def _page(self, request: httpx.Request, items: list[dict[str, Any]]) -> httpx.Response:
+        offset = int(request.url.params.get("pageToken", "0"))
+        page = items[offset : offset + self.page_size]
+        body: dict[str, Any] = {"kind": "calendar#events", "items": page}
+        if offset + self.page_size < len(items):
+            body["nextPageToken"] = str(offset + self.page_size)
+        return httpx.Response(200, json=self._shaped("Events", "calendar", body))
+
     def _instances(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
         event = self.events.get(unquote(match["id"]))
         if event is None:
@@ -338,12 +380,7 @@ class GoogleFake:
             items = [i for i in items if _start_of(i["end"]) > _instant(params["timeMin"])]
         if "timeMax" in params:
             items = [i for i in items if _start_of(i["start"]) < _instant(params["timeMax"])]
-        offset = int(params.get("pageToken", "0"))
-        page = items[offset : offset + self.page_size]
-        body: dict[str, Any] = {"kind": "calendar#events", "items": page}
-        if offset + self.page_size < len(items):
-            body["nextPageToken"] = str(offset + self.page_size)
-        return httpx.Response(200, json=self._shaped("Events", "calendar", body))
+        return self._page(request, items)
 
     # --- Meet ------------------------------------------------------------------------------------
 

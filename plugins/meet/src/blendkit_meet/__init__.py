@@ -17,20 +17,44 @@ from blendkit_meet._api import (
     PEOPLE_API,
     GoogleApi,
 )
+from blendkit_meet._attendance import (
+    CachedLookup,
+    DirectoryLookup,
+    MeetAttendance,
+    PeopleLookup,
+    UserEmail,
+)
 from blendkit_meet._auth import FencedRequest, GoogleTokenSource, organizer_scopes
+from blendkit_meet._events import MeetEventHandler
+from blendkit_meet._provider import SPACE_PROPERTY, MeetProvider, MeetSpace
+from blendkit_meet._push import PushVerifier
+from blendkit_meet._recordings import MeetRecordings, RecordingSharing, ShareResult
 from blendkit_meet._settings import MeetSettings
 
 __all__ = [
     "CALENDAR_API",
+    "CachedLookup",
     "DIRECTORY_API",
     "DRIVE_API",
+    "DirectoryLookup",
     "EVENTS_API",
     "FencedRequest",
     "GOOGLE_RETRY",
     "GoogleApi",
     "GoogleTokenSource",
     "MEET_API",
+    "MeetAttendance",
+    "MeetEventHandler",
+    "MeetProvider",
+    "MeetRecordings",
     "MeetSettings",
+    "MeetSpace",
     "PEOPLE_API",
+    "PeopleLookup",
+    "PushVerifier",
+    "RecordingSharing",
+    "SPACE_PROPERTY",
+    "ShareResult",
+    "UserEmail",
     "organizer_scopes",
 ]
