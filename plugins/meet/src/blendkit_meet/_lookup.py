@@ -25,6 +25,7 @@ from blendkit_meet._api import DIRECTORY_API, PEOPLE_API, GoogleApi
 
 __all__ = [
     "ADVICE",
+    "PEOPLE_SCOPE",
     "CachedLookup",
     "DirectoryLookup",
     "LookupProblem",
@@ -34,6 +35,9 @@ __all__ = [
     "UserLookupKind",
     "user_lookup",
 ]
+
+PEOPLE_SCOPE = "https://www.googleapis.com/auth/directory.readonly"
+"""What :class:`PeopleLookup` needs in the organiser's token to read the domain's profiles."""
 
 
 class LookupProblem(enum.StrEnum):
@@ -115,7 +119,7 @@ class PeopleLookup(_AccountLookup):
     """People API ``people.get`` with ``personFields=emailAddresses``.
 
     Reaches accounts the domain's directory shares with the caller (scope
-    ``https://www.googleapis.com/auth/directory.readonly``) and contacts the organiser can see
+    :data:`PEOPLE_SCOPE`) and contacts the organiser can see
     (``…/auth/contacts.readonly``); the primary address is taken when there are several.
     """
 
