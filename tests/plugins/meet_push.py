@@ -60,8 +60,8 @@ class SigningKey:
         return cls(kid, pem, cert.public_bytes(serialization.Encoding.PEM).decode())
 
     def sign(self, claims: dict[str, Any], *, kid: str | None = None) -> str:
-        signer = crypt.RSASigner.from_string(self.private_pem, key_id=kid or self.kid)
-        token: bytes = jwt.encode(signer, claims)
+        signer = crypt.RSASigner.from_string(self.private_pem, key_id=kid or self.kid)  # type: ignore[no-untyped-call]
+        token: bytes = jwt.encode(signer, claims)  # type: ignore[no-untyped-call]
         return token.decode("ascii")
 
 

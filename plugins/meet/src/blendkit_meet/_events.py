@@ -28,10 +28,19 @@ import binascii
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from blendkit_meet._auth import FencedRequest
+from blendkit_meet._push import CertCache, PushVerifier
+
+if TYPE_CHECKING:
+    import httpx
+
+    from blendkit.http import Fence
+    from blendkit_meet._settings import MeetSettings
 from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
 from blendkit.errors import WebhookRejected
@@ -47,7 +56,6 @@ from blendkit.sessions import (
     WebhookResponse,
     WebhookResult,
 )
-from blendkit_meet._push import PushVerifier
 
 __all__ = [
     "CONFERENCE_ENDED",
@@ -230,6 +238,22 @@ class MeetEventHandler:
         self._meeting_of = meeting_of
         self._lock = threading.Lock()
         self._unknown: set[str] = set()
+
+    @classmethod
+    def for_settings(
+        cls,
+        meet: MeetSettings,
+        client: httpx.Client,
+        *,
+        fence: Fence | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        meeting_of: Callable[[str], str | None] | None = None,
+    ) -> MeetEventHandler:
+        """The handler for ``[meet] push_audience`` and ``push_service_account``, fetching
+        Google's certificates through ``client`` behind ``fence`` (cached for their max-age)."""
+        transport = FencedRequest(client, fence=fence, sleep=sleep, timeout=meet.timeout_seconds)
+        verifier = PushVerifier(meet.push_audience, meet.push_service_account, CertCache(transport))
+        return cls(verifier, meeting_of=meeting_of)
 
     def handle(self, request: WebhookRequest) -> WebhookResult:
         """The acknowledgement and the events carried; raises WebhookRejected."""

@@ -53,6 +53,7 @@ from blendkit_meet._events import MeetEventHandler
 from blendkit_meet._push import PushVerifier
 from blendkit_meet._recordings import MeetRecordings, RecordingSharing, ShareResult
 from blendkit_meet._settings import MeetSettings
+from blendkit_meet._subscriptions import MeetSubscription, SubscriptionManager
 
 if TYPE_CHECKING:
     from blendkit.config import Settings
@@ -146,6 +147,10 @@ class MeetProvider:
             ),
         )
         self._events = MeetEventHandler(verifier, meeting_of=self.meeting_of_space)
+        self.subscriptions = SubscriptionManager(
+            self.api, pubsub_topic=meet.pubsub_topic, sleep=sleep
+        )
+        """Workspace Events subscriptions of the organiser's Meet spaces (see meet-events.md)."""
         self._lock = threading.Lock()
         self._spaces: dict[str, MeetSpace] = {}
         self._by_space: dict[str, str] = {}
@@ -257,6 +262,22 @@ class MeetProvider:
         return self._events.handle(request)
 
     # --- Meet extras -----------------------------------------------------------------------------
+
+    def subscribe(self, meeting_id: str) -> MeetSubscription:
+        """Deliver the Workspace events of the session's space to ``[meet] pubsub_topic``."""
+        found = self.space(meeting_id)
+        if found.space is None:
+            raise NotFound(
+                f"calendar event {meeting_id} does not name its Meet space (created before "
+                "blendkit tagged events); its events cannot be subscribed to",
+                code="sessions.meeting_not_found",
+            )
+        return self.subscriptions.subscribe(found.space)
+
+    def renew_subscriptions(self, now: datetime) -> int:
+        """Renew the Workspace subscriptions that expire soon (``blendkit sessions
+        import-ended`` calls this); nothing without ``[meet] pubsub_topic``."""
+        return len(self.subscriptions.renew_due(now)) if self.settings.pubsub_topic else 0
 
     def invite(self, meeting_id: str, learners: Iterable[Learner]) -> tuple[str, ...]:
         """Add the learners' e-mail addresses to the event's guests; returns those added.
