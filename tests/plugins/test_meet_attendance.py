@@ -6,6 +6,7 @@ request is checked against Google's discovery documents by the fake.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from datetime import timedelta
@@ -23,6 +24,7 @@ from blendkit_meet._attendance import (
     UserEmail,
     conference_for,
     parse_google_time,
+    user_lookup,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,9 +33,13 @@ from blendkit.sessions import (
     Learner,
     MatchKey,
     Occurrence,
+    ParticipantRecord,
+    SessionRecords,
     UnmatchedReason,
     build_attendance_report,
+    import_attendance,
 )
+from blendkit.store import Store
 from tests.plugins import meet_records_data as data
 from tests.plugins.google_discovery import shaped
 
@@ -47,29 +53,29 @@ ADA = Learner(id="ada", name="Ada Lovelace", email="ada@school.edu")
 BOB = Learner(id="bob", name="Bob Byte", email="bob@school.edu")
 
 
-def _directory(fake: data.FakeGoogle, users: dict[str, str]) -> None:
+def _directory(fake: data.MeetRecordsFake, users: dict[str, str]) -> None:
     for user_id, email in users.items():
         fake.objects[f"/admin/directory/v1/users/{user_id}"] = data.directory_user(email, user_id)
 
 
-def _attendance(fake: data.FakeGoogle, tokens: data.Tokens | None = None) -> MeetAttendance:
-    api = fake.api(tokens)
+def _attendance(fake: data.MeetRecordsFake) -> MeetAttendance:
+    api = fake.api()
     return MeetAttendance(api, CachedLookup(DirectoryLookup(api)))
 
 
 def test_three_sessions_on_two_devices_are_one_learner_with_merged_minutes() -> None:
-    fake = data.FakeGoogle(page_size=2)
+    fake = data.MeetRecordsFake(page_size=2)
     ada = data.signed_in("p1", "111", "Ada L.")
     bob = data.signed_in("p2", "222", "Bob")
     people = [
         # Ada: laptop 0-40, phone 30-60 (overlap), laptop again 70-100 (clipped at 90) → 80.
         (ada, [(0, 40), (30, 60), (70, 100)]),
-        # Bob: joins at 5 and is still in when the import runs (counted to the end) → 85.
+        # Bob: joins at 5, no end reported; the sitting ended at 80 → 75.
         (bob, [(5, None)]),
         (data.anonymous("p3", "Visitor"), [(0, 20)]),
         (data.phone("p4", "+1 555-***-**12"), [(10, 30), (40, 50)]),
     ]
-    data.serve_meeting(fake, people)
+    data.serve_meeting(fake, people, [data.conference(end=80)])
     _directory(fake, {"111": "Ada@School.edu", "222": "bob@school.edu"})
 
     records = _attendance(fake).fetch(data.CODE, OCCURRENCE.occurrence_id)
@@ -78,7 +84,7 @@ def test_three_sessions_on_two_devices_are_one_learner_with_merged_minutes() -> 
     assert len(records) == 7
     assert {r.occurrence_id for r in records} == {OCCURRENCE.occurrence_id}
     minutes = {a.learner_id: round(a.minutes_present, 6) for a in report.attendance}
-    assert minutes == {"ada": 80.0, "bob": 85.0}
+    assert minutes == {"ada": 80.0, "bob": 75.0}
     assert {a.learner_id: a.matched_by for a in report.attendance} == {
         "ada": MatchKey.EMAIL,
         "bob": MatchKey.EMAIL,
@@ -100,8 +106,19 @@ def test_three_sessions_on_two_devices_are_one_learner_with_merged_minutes() -> 
     assert listing.url.params["filter"] == f'space.meeting_code = "{data.CODE}"'
 
 
+def test_a_session_still_open_in_a_running_sitting_counts_to_the_occurrence_end() -> None:
+    fake = data.MeetRecordsFake()
+    ada = data.signed_in("p1", "111", "Ada")
+    data.serve_meeting(fake, [(ada, [(30, None)])], [data.conference(end=None)])
+    _directory(fake, {"111": "ada@school.edu"})
+    records = _attendance(fake).fetch(data.CODE)
+    assert records[0].leave_time is None
+    report = build_attendance_report(records, [ADA], OCCURRENCE, meeting_id="ev1")
+    assert report.attendance[0].minutes_present == pytest.approx(60)
+
+
 def test_display_names_never_match_a_learner() -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     data.serve_meeting(fake, [(data.anonymous("p1", "Ada Lovelace"), [(0, 90)])])
     records = _attendance(fake).fetch(data.CODE)
     report = build_attendance_report(records, [ADA], OCCURRENCE, meeting_id="ev1")
@@ -120,7 +137,7 @@ def test_display_names_never_match_a_learner() -> None:
 def test_a_directory_refusal_leaves_the_account_unmatched_with_advice(
     status: int, problem: LookupProblem, advice: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     data.serve_meeting(fake, [(data.signed_in("p1", "999", "Stranger"), [(0, 30)])])
     path = "/admin/directory/v1/users/999"
     fake.failures.append(
@@ -144,7 +161,7 @@ def test_a_directory_refusal_leaves_the_account_unmatched_with_advice(
 
 
 def test_a_google_id_known_to_the_roster_matches_without_a_lookup() -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     data.serve_meeting(fake, [(data.signed_in("p1", "111", "Ada"), [(0, 45)])])
     records = MeetAttendance(fake.api(), None).fetch(data.CODE)
     known = ADA.model_copy(update={"provider_user_ids": ("111",), "email": None})
@@ -192,7 +209,7 @@ def test_cached_lookup_hits_expires_evicts_and_never_keeps_refusals() -> None:
 
 
 def test_the_directory_is_asked_once_per_account_across_imports() -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     ada = data.signed_in("p1", "111", "Ada")
     data.serve_meeting(fake, [(ada, [(0, 10), (20, 30), (40, 50)])])
     _directory(fake, {"111": "ada@school.edu"})
@@ -203,7 +220,7 @@ def test_the_directory_is_asked_once_per_account_across_imports() -> None:
 
 
 def test_people_lookup_takes_the_primary_address() -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     source = shaped("people.v1.json", "FieldMetadata", primary=True)
     other = shaped("people.v1.json", "FieldMetadata", primary=False)
     fake.objects["/v1/people/111"] = shaped(
@@ -223,7 +240,7 @@ def test_people_lookup_takes_the_primary_address() -> None:
 
 
 def test_throttling_and_busy_answers_are_waited_out() -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     data.serve_meeting(fake, [(data.signed_in("p1", "111", "Ada"), [(0, 30)])])
     _directory(fake, {"111": "ada@school.edu"})
     participants = f"/v2/{data.RECORD}/participants"
@@ -243,29 +260,23 @@ def test_throttling_and_busy_answers_are_waited_out() -> None:
 
 
 def test_an_expired_token_on_page_two_is_refreshed_and_the_import_continues() -> None:
-    fake = data.FakeGoogle(page_size=1)
+    fake = data.MeetRecordsFake(page_size=1)
     people = [(data.signed_in(f"p{i}", f"{i}", f"P{i}"), [(i, i + 10)]) for i in range(3)]
     data.serve_meeting(fake, people)
     _directory(fake, {f"{i}": f"p{i}@school.edu" for i in range(3)})
     participants = f"/v2/{data.RECORD}/participants"
+    fake.expire_after[participants] = 1  # every token issued so far dies after page one
 
-    def expired(request: httpx.Request) -> httpx.Response | None:
-        if request.url.path == participants and request.url.params.get("pageToken") == "1":
-            return httpx.Response(401, json={"error": {"code": 401, "status": "UNAUTHENTICATED"}})
-        return None
-
-    fake.failures.append(expired)
-    tokens = data.Tokens()
-    records = _attendance(fake, tokens).fetch(data.CODE)
+    records = _attendance(fake).fetch(data.CODE)
 
     assert sorted(r.email or "" for r in records) == [f"p{i}@school.edu" for i in range(3)]
-    assert tokens.refused == ["t1"]
-    page_two = [r for r in fake.requests if r.url.params.get("pageToken") == "1"]
-    assert [r.url.path for r in page_two][-1] == participants
-    assert [r.headers["authorization"] for r in page_two if r.url.path == participants] == [
-        "Bearer t1",
-        "Bearer t2",
+    assert len(fake.google.grants) == 2  # one new JWT grant after the 401
+    page_two = [
+        r for r in fake.requests if r.url.path == participants and r.url.params.get("pageToken")
     ]
+    first, retried = (r.headers["authorization"] for r in page_two[:2])
+    assert first != retried
+    assert [r.url.params["pageToken"] for r in page_two] == ["1", "1", "2"]
 
 
 def test_the_sitting_is_chosen_by_name_start_or_calendar_instance() -> None:
@@ -281,7 +292,7 @@ def test_the_sitting_is_chosen_by_name_start_or_calendar_instance() -> None:
 
 
 def test_an_occurrence_reads_only_its_own_sitting() -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     other = data.conference("conferenceRecords/rec-0", start=-7 * 24 * 60, end=-7 * 24 * 60 + 90)
     data.serve_meeting(
         fake, [(data.signed_in("p1", "111", "Ada"), [(0, 30)])], [other, data.conference()]
@@ -302,6 +313,14 @@ def test_google_timestamps_with_nanoseconds_parse() -> None:
     assert parse_google_time(None) is None
 
 
+@functools.cache
+def _property_fake() -> tuple[data.MeetRecordsFake, MeetAttendance]:
+    """One fake for every example: its token and the directory answer are reused."""
+    fake = data.MeetRecordsFake(page_size=3)
+    _directory(fake, {"111": "ada@school.edu"})
+    return fake, _attendance(fake)
+
+
 _SPANS = st.lists(
     st.tuples(st.integers(0, 120), st.integers(0, 60)).map(lambda p: (p[0], p[0] + p[1])),
     min_size=1,
@@ -313,15 +332,65 @@ _SPANS = st.lists(
 def test_merged_minutes_are_the_union_of_sessions_in_any_order(
     spans: list[tuple[int, int]], data_: Any
 ) -> None:
-    fake = data.FakeGoogle(page_size=3)
+    fake, attendance = _property_fake()
     ordered = data_.draw(st.permutations(spans))
-    participant = data.signed_in("p1", "111", "Ada")
-    data.serve_meeting(fake, [(participant, ordered)])
-    _directory(fake, {"111": "ada@school.edu"})
-    records = _attendance(fake).fetch(data.CODE)
+    data.serve_meeting(fake, [(data.signed_in("p1", "111", "Ada"), ordered)])
+    records = attendance.fetch(data.CODE)
     report = build_attendance_report(records, [ADA], OCCURRENCE, meeting_id="ev1")
 
     covered = {minute for start, end in spans for minute in range(start, min(end, 90))}
     assert report.attendance[0].minutes_present == pytest.approx(len(covered))
     intervals = report.attendance[0].intervals
     assert all(a.end < b.start for a, b in itertools.pairwise(intervals))
+
+
+def test_the_lookup_setting_picks_directory_people_or_none() -> None:
+    fake = data.MeetRecordsFake()
+    _directory(fake, {"111": "ada@school.edu"})
+    fake.objects["/v1/people/111"] = shaped(
+        "people.v1.json",
+        "Person",
+        emailAddresses=[shaped("people.v1.json", "EmailAddress", value="ada@home.org")],
+    )
+    api = fake.api()
+    directory, people = user_lookup("directory", api), user_lookup("people", api)
+    assert directory is not None
+    assert people is not None
+    assert directory.email_for("111").email == "ada@school.edu"
+    assert people.email_for("111").email == "ada@home.org"
+    assert user_lookup("none", api) is None
+
+
+class _Sessions:
+    """The two members import_attendance uses, delegating as MeetProvider does."""
+
+    name = "meet"
+
+    def __init__(self, attendance: MeetAttendance) -> None:
+        self.attendance = attendance
+
+    def fetch_attendance(
+        self, meeting_id: str, occurrence_id: str | None = None
+    ) -> list[ParticipantRecord]:
+        del meeting_id
+        return self.attendance.fetch(data.CODE, occurrence_id)
+
+
+def test_reimporting_a_calendar_instance_through_the_store_counts_nothing_twice(
+    store: Store,
+) -> None:
+    fake = data.MeetRecordsFake()
+    data.serve_meeting(fake, [(data.signed_in("p1", "111", "Ada"), [(0, 40), (30, 60)])])
+    _directory(fake, {"111": "ada@school.edu"})
+    occurrence = OCCURRENCE.model_copy(update={"occurrence_id": "ev1_20261102T150000Z"})
+    provider: Any = _Sessions(_attendance(fake))
+    records = SessionRecords(store)
+
+    reports = [
+        import_attendance(provider, "ev1", occurrence, [ADA], records=records) for _ in range(2)
+    ]
+
+    assert reports[0] == reports[1]
+    assert reports[0].attendance[0].minutes_present == pytest.approx(60)
+    stored = records.participants("meet", "ev1", occurrence.occurrence_id)
+    assert len(stored) == 2

@@ -982,4 +982,4 @@ def test_a_refused_subscription_does_not_undo_the_session(
     assert meeting.join_url
     assert workspace.subscriptions == {}
     assert "not subscribed" in caplog.text
-    assert "permission" in caplog.text
+    assert meeting.extras["subscription_error"] in caplog.text

@@ -271,3 +271,46 @@ def test_attendance_reads_the_conference_records_of_the_space(
     assert provider.list_recordings(meeting.meeting_id) == []
     lookup = fake.api_requests()[-1]
     assert meeting.extras["meeting_code"] in lookup.url.params["filter"]
+
+
+TOPIC = "projects/blendkit-test/topics/meet-events"
+
+
+def test_a_new_session_is_subscribed_and_a_cancelled_one_unsubscribed(
+    tmp_path: Path, fake: GoogleFake
+) -> None:
+    from tests.plugins.test_meet_events import WorkspaceEvents
+
+    workspace = WorkspaceEvents(fake)
+    provider = make(tmp_path, fake, pubsub_topic=TOPIC)
+    meeting = provider.create_session(spec(recurrence=None))
+    name = meeting.extras["subscription"]
+    assert workspace.subscriptions[name]["targetResource"] == (
+        f"//meet.googleapis.com/{meeting.extras['space']}"
+    )
+    provider.cancel_session(meeting.meeting_id)
+    assert name not in workspace.subscriptions
+
+
+def test_a_failed_subscription_leaves_the_session_and_says_why(
+    tmp_path: Path, fake: GoogleFake, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.plugins.test_meet_events import WorkspaceEvents
+
+    WorkspaceEvents(fake)
+    fake.fail("POST", r"workspaceevents\.googleapis\.com", 403, times=1)
+    provider = make(tmp_path, fake, pubsub_topic=TOPIC)
+    meeting = provider.create_session(spec(recurrence=None))
+    assert meeting.extras["subscription_error"] == "sessions.provider_auth"
+    assert meeting.meeting_id in fake.events
+    assert "import-ended" in caplog.text
+
+
+def test_people_lookups_ask_for_the_directory_profile_scope(
+    tmp_path: Path, fake: GoogleFake
+) -> None:
+    provider = make(tmp_path, fake, user_lookup="people", share_recordings=True)
+    assert provider.tokens.scopes[-2:] == (
+        "https://www.googleapis.com/auth/drive",
+        "https://www.googleapis.com/auth/directory.readonly",
+    )

@@ -66,13 +66,13 @@ def _entry(index: int, participant: str, start: float, end: float, text: str) ->
     )
 
 
-def _recordings(fake: data.FakeGoogle) -> MeetRecordings:
+def _recordings(fake: data.MeetRecordsFake) -> MeetRecordings:
     api = fake.api()
     return MeetRecordings(api, MeetAttendance(api, None))
 
 
 def test_only_generated_recordings_and_transcripts_are_listed_across_pages() -> None:
-    fake = data.FakeGoogle(page_size=1)
+    fake = data.MeetRecordsFake(page_size=1)
     second = "conferenceRecords/rec-2"
     fake.serve_list(
         "/v2/conferenceRecords",
@@ -118,7 +118,7 @@ def test_only_generated_recordings_and_transcripts_are_listed_across_pages() -> 
 
 
 def test_transcript_entries_become_ordered_cues_with_speakers_and_times() -> None:
-    fake = data.FakeGoogle(page_size=2)
+    fake = data.MeetRecordsFake(page_size=2)
     ada = data.signed_in("p1", "111", "Ada Lovelace")
     guest = data.anonymous("p2", "Visitor")
     fake.serve_list(f"/v2/{data.RECORD}/participants", "participants", [ada, guest])
@@ -158,7 +158,7 @@ def test_transcript_entries_become_ordered_cues_with_speakers_and_times() -> Non
 
 
 def test_a_transcript_without_its_own_start_is_timed_from_the_sitting() -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     fake.objects[f"/v2/{data.RECORD}"] = data.conference()
     fake.serve_list(f"/v2/{data.RECORD}/participants", "participants", [])
     fake.serve_list(
@@ -176,7 +176,7 @@ def test_only_a_transcript_can_be_read_as_cues() -> None:
         provider_id=f"{data.RECORD}/recordings/r1", meeting_id="ev1", kind=RecordingKind.VIDEO
     )
     with pytest.raises(NotFound, match="not a Meet transcript"):
-        _recordings(data.FakeGoogle()).fetch_transcript(video)
+        _recordings(data.MeetRecordsFake()).fetch_transcript(video)
 
 
 def _video() -> Recording:
@@ -189,7 +189,7 @@ def _video() -> Recording:
 
 
 def test_sharing_skips_who_has_access_reports_failures_and_goes_on() -> None:
-    fake = data.FakeGoogle(page_size=1)
+    fake = data.MeetRecordsFake(page_size=1)
     path = "/drive/v3/files/f1/permissions"
     fake.serve_list(
         path,
@@ -233,7 +233,7 @@ def test_sharing_skips_who_has_access_reports_failures_and_goes_on() -> None:
 
 
 def test_learners_without_an_address_are_reported() -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     fake.serve_list("/drive/v3/files/f1/permissions", "permissions", [])
     learners = [Learner(id="ada", email="ada@school.edu"), Learner(id="bob", email=None)]
     result = RecordingSharing(fake.api()).share_with_learners(_video(), learners)
@@ -243,7 +243,7 @@ def test_learners_without_an_address_are_reported() -> None:
 
 
 def test_sharing_twice_creates_nothing_the_second_time() -> None:
-    fake = data.FakeGoogle()
+    fake = data.MeetRecordsFake()
     path = "/drive/v3/files/f1/permissions"
     fake.serve_list(path, "permissions", [])
     sharing = RecordingSharing(fake.api())
@@ -263,4 +263,4 @@ def test_sharing_twice_creates_nothing_the_second_time() -> None:
 def test_a_recording_without_a_drive_file_cannot_be_shared() -> None:
     bare = _video().model_copy(update={"extras": {}})
     with pytest.raises(NotFound, match="no Drive file"):
-        RecordingSharing(data.FakeGoogle().api()).share(bare, ["ada@school.edu"])
+        RecordingSharing(data.MeetRecordsFake().api()).share(bare, ["ada@school.edu"])

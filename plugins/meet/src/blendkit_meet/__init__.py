@@ -17,19 +17,21 @@ from blendkit_meet._api import (
     PEOPLE_API,
     GoogleApi,
 )
-from blendkit_meet._attendance import (
-    CachedLookup,
-    DirectoryLookup,
-    MeetAttendance,
-    PeopleLookup,
-    UserEmail,
-)
+from blendkit_meet._attendance import MeetAttendance
 from blendkit_meet._auth import FencedRequest, GoogleTokenSource, organizer_scopes
 from blendkit_meet._events import MeetEventHandler
+from blendkit_meet._lookup import (
+    CachedLookup,
+    DirectoryLookup,
+    PeopleLookup,
+    UserEmail,
+    user_lookup,
+)
 from blendkit_meet._provider import SPACE_PROPERTY, MeetProvider, MeetSpace
 from blendkit_meet._push import PushVerifier
 from blendkit_meet._recordings import MeetRecordings, RecordingSharing, ShareResult
 from blendkit_meet._settings import MeetSettings
+from blendkit_meet._subscriptions import MeetSubscription, SubscriptionManager
 
 __all__ = [
     "CALENDAR_API",
@@ -49,12 +51,15 @@ __all__ = [
     "MeetRecordings",
     "MeetSettings",
     "MeetSpace",
+    "MeetSubscription",
     "PEOPLE_API",
     "PeopleLookup",
     "PushVerifier",
     "RecordingSharing",
     "SPACE_PROPERTY",
     "ShareResult",
+    "SubscriptionManager",
     "UserEmail",
     "organizer_scopes",
+    "user_lookup",
 ]

@@ -8,32 +8,36 @@ sessions* (one per device and per rejoin). Every session becomes one
 sessions, so overlapping devices are never counted twice.
 
 Learners are matched by signed-in Google account only, never by display name: Meet names the
-account ``users/{id}``, which :class:`DirectoryLookup` (Admin SDK ``users.get``) or
-:class:`PeopleLookup` (People API ``people.get``) turns into an e-mail address, through a
-:class:`CachedLookup`. Anonymous and phone participants carry no account and are reported as
-unmatched (``no_identifier``); an account the directory does not know or refuses to show keeps
-its Google id and no e-mail, and is reported as unmatched (``not_in_roster``) with a warning in
-the log that says what the administrator can do.
+account ``users/{id}``, which a :class:`~blendkit_meet._lookup.UserLookup` (Directory or People
+API, cached; re-exported here) turns into an e-mail address. Anonymous and phone participants
+carry no account and are reported as unmatched (``no_identifier``); an account the directory
+does not know or refuses to show keeps its Google id and no e-mail, and is reported as unmatched
+(``not_in_roster``) with a warning in the log that says what the administrator can do.
 """
 
 from __future__ import annotations
 
-import abc
-import enum
 import logging
 import re
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
-from urllib.parse import quote
+from typing import Any
 
-from blendkit.errors import NotFound, ProviderAuthError, ProviderError
+from blendkit.errors import ProviderError
 from blendkit.sessions import ParticipantRecord
-from blendkit_meet._api import DIRECTORY_API, MEET_API, PEOPLE_API, GoogleApi
+from blendkit_meet._api import MEET_API, GoogleApi
+from blendkit_meet._lookup import (
+    ADVICE,
+    CachedLookup,
+    DirectoryLookup,
+    LookupProblem,
+    PeopleLookup,
+    UserEmail,
+    UserLookup,
+    UserLookupKind,
+    user_lookup,
+)
 
 __all__ = [
     "CachedLookup",
@@ -44,9 +48,11 @@ __all__ = [
     "PeopleLookup",
     "UserEmail",
     "UserLookup",
+    "UserLookupKind",
     "conference_for",
     "display_name",
     "parse_google_time",
+    "user_lookup",
 ]
 
 _log = logging.getLogger("blendkit_meet.attendance")
@@ -77,145 +83,6 @@ def _occurrence_moment(occurrence_id: str) -> datetime | None:
     if suffix is not None:
         return datetime.strptime(suffix.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     return parse_google_time(occurrence_id)
-
-
-# --- who a Google account is ---------------------------------------------------------------------
-
-
-class LookupProblem(enum.StrEnum):
-    """Why a ``users/{id}`` could not be turned into an e-mail address."""
-
-    NOT_FOUND = "not_found"
-    """The directory has no such user: an account outside the Workspace domain."""
-    DENIED = "denied"
-    """The lookup was refused: the scope is not granted to the service account's client."""
-
-
-@dataclass(frozen=True)
-class UserEmail:
-    """The e-mail address of one Google account, or the problem that kept it unknown."""
-
-    user_id: str
-    email: str | None = None
-    problem: LookupProblem | None = None
-    detail: str = ""
-
-
-class UserLookup(Protocol):
-    """Turns a Google user id (the ``{id}`` of ``users/{id}``) into an e-mail address."""
-
-    def email_for(self, user_id: str) -> UserEmail: ...
-
-
-class _AccountLookup(abc.ABC):
-    """One GET per account; a 404 or a refusal (401/403) becomes a problem, never an error."""
-
-    service = ""
-    """The API's name in log lines."""
-
-    def __init__(self, api: GoogleApi) -> None:
-        self._api = api
-
-    @abc.abstractmethod
-    def _request(self, user_id: str) -> tuple[str, dict[str, str]]:
-        """The URL and query that look the (URL-quoted) user id up."""
-
-    @abc.abstractmethod
-    def _addresses(self, body: Mapping[str, Any]) -> list[object]:
-        """The answer's candidate e-mail addresses, best first."""
-
-    def email_for(self, user_id: str) -> UserEmail:
-        url, params = self._request(quote(user_id, safe=""))
-        try:
-            body = self._api.get(url, params)
-        except NotFound:
-            detail = f"{self.service} has no such user"
-            return UserEmail(user_id, problem=LookupProblem.NOT_FOUND, detail=detail)
-        except ProviderAuthError:
-            detail = f"{self.service} refused the lookup"
-            return UserEmail(user_id, problem=LookupProblem.DENIED, detail=detail)
-        for value in self._addresses(body):
-            if isinstance(value, str) and value.strip():
-                return UserEmail(user_id, email=value.strip())
-        detail = f"{self.service} knows no e-mail address for the user"
-        return UserEmail(user_id, problem=LookupProblem.NOT_FOUND, detail=detail)
-
-
-class DirectoryLookup(_AccountLookup):
-    """Admin SDK Directory ``users.get``: any account of the Workspace domain.
-
-    ``api`` must carry a token for a domain administrator (delegated subject) with the scope
-    ``https://www.googleapis.com/auth/admin.directory.user.readonly``.
-    """
-
-    service = "the Workspace directory"
-
-    def _request(self, user_id: str) -> tuple[str, dict[str, str]]:
-        return f"{DIRECTORY_API}/users/{user_id}", {"projection": "basic"}
-
-    def _addresses(self, body: Mapping[str, Any]) -> list[object]:
-        return [body.get("primaryEmail")]
-
-
-class PeopleLookup(_AccountLookup):
-    """People API ``people.get`` with ``personFields=emailAddresses``.
-
-    Reaches accounts the domain's directory shares with the caller (scope
-    ``https://www.googleapis.com/auth/directory.readonly``) and contacts the organiser can see
-    (``…/auth/contacts.readonly``); the primary address is taken when there are several.
-    """
-
-    service = "the People API"
-
-    def _request(self, user_id: str) -> tuple[str, dict[str, str]]:
-        return f"{PEOPLE_API}/people/{user_id}", {"personFields": "emailAddresses"}
-
-    def _addresses(self, body: Mapping[str, Any]) -> list[object]:
-        found = [e for e in body.get("emailAddresses") or [] if isinstance(e, dict)]
-        found.sort(key=lambda e: not (e.get("metadata") or {}).get("primary", False))
-        return [entry.get("value") for entry in found]
-
-
-class CachedLookup:
-    """A bounded, time-limited cache in front of a :class:`UserLookup` (thread-safe).
-
-    Found addresses and "no such user" answers are kept ``ttl_seconds``; refusals are not kept,
-    so granting the missing scope takes effect on the next import.
-    """
-
-    def __init__(
-        self,
-        inner: UserLookup,
-        *,
-        ttl_seconds: float = 6 * 3600,
-        capacity: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if capacity < 1 or ttl_seconds <= 0:
-            raise ValueError("capacity and ttl_seconds must be positive")
-        self._inner = inner
-        self._ttl = ttl_seconds
-        self._capacity = capacity
-        self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, UserEmail]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def email_for(self, user_id: str) -> UserEmail:
-        now = self._clock()
-        with self._lock:
-            cached = self._entries.get(user_id)
-            if cached is not None and cached[0] > now:
-                self._entries.move_to_end(user_id)
-                return cached[1]
-        answer = self._inner.email_for(user_id)
-        if answer.problem is LookupProblem.DENIED:
-            return answer
-        with self._lock:
-            self._entries[user_id] = (now + self._ttl, answer)
-            self._entries.move_to_end(user_id)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
-        return answer
 
 
 # --- conference records --------------------------------------------------------------------------
@@ -280,6 +147,13 @@ def _user_id(participant: Mapping[str, Any]) -> str | None:
     return user.removeprefix(USER_PREFIX).strip() or None
 
 
+def _leave(start: datetime, end: datetime | None, sitting: ConferenceRecord) -> datetime | None:
+    """A session's end; one left open in a sitting that has ended ends with the sitting."""
+    if end is None:
+        end = sitting.end
+    return None if end is None else max(end, start)
+
+
 class MeetAttendance:
     """Reads a Meet space's sittings and their participants (all pages) as blendkit records.
 
@@ -340,7 +214,7 @@ class MeetAttendance:
                     user_id,
                     answer.detail,
                     answer.problem.value,
-                    _ADVICE[answer.problem],
+                    ADVICE[answer.problem],
                 )
         return seen[user_id].email
 
@@ -375,7 +249,7 @@ class MeetAttendance:
         return [
             ParticipantRecord(
                 join_time=start,
-                leave_time=end if end is None or end >= start else start,
+                leave_time=_leave(start, end, sitting),
                 provider_user_id=user_id,
                 email=email,
                 display_name=display_name(participant),
@@ -385,19 +259,3 @@ class MeetAttendance:
             for start, end in spans
             if start is not None
         ]
-
-
-_ADVICE = {
-    LookupProblem.NOT_FOUND: (
-        "the account is outside the Workspace domain; ask the learner to join with their "
-        "institutional account, or look accounts up with the People API where it may see them "
-        "(docs/providers/meet-attendance.md)"
-    ),
-    LookupProblem.DENIED: (
-        "grant the service account's client the scope "
-        "https://www.googleapis.com/auth/admin.directory.user.readonly (or, for the People API, "
-        "https://www.googleapis.com/auth/directory.readonly) in the Admin console's domain-wide "
-        "delegation, and check the lookup subject is an administrator "
-        "(docs/providers/meet-attendance.md)"
-    ),
-}

@@ -36,6 +36,7 @@ from blendkit.http import (
     token_endpoint_error,
     token_endpoint_unreachable,
 )
+from blendkit_meet._lookup import PEOPLE_SCOPE
 
 __all__ = [
     "CALENDAR_SCOPE",
@@ -58,10 +59,14 @@ _TOKEN_RETRY = RetryPolicy(max_retries=3, backoff_seconds=1.0)
 _GOOGLE = "Google"
 
 
-def organizer_scopes(*, share_recordings: bool) -> tuple[str, ...]:
-    """The scopes the organiser's token asks for (and the admin must delegate)."""
-    scopes = (CALENDAR_SCOPE, MEET_SETTINGS_SCOPE, MEET_READ_SCOPE)
-    return (*scopes, DRIVE_SCOPE) if share_recordings else scopes
+def organizer_scopes(*, share_recordings: bool, people_lookup: bool = False) -> tuple[str, ...]:
+    """The scopes the organiser's token asks for (and the admin must delegate): Calendar
+    events, Meet space settings and records, Drive when recordings are shared, and the
+    domain's profiles when participants are looked up with the People API."""
+    scopes: tuple[str, ...] = (CALENDAR_SCOPE, MEET_SETTINGS_SCOPE, MEET_READ_SCOPE)
+    if share_recordings:
+        scopes = (*scopes, DRIVE_SCOPE)
+    return (*scopes, PEOPLE_SCOPE) if people_lookup else scopes
 
 
 class _Answer(transport.Response):

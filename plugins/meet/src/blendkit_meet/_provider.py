@@ -16,6 +16,7 @@ is not a ``ParticipationSource``; use blendkit's built-in polls.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,7 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
-from blendkit.errors import ConfigError, NotFound, ProviderError
+from blendkit.errors import BlendkitError, ConfigError, NotFound, ProviderError
 from blendkit.http import Fence
 from blendkit.sessions import (
     JoinLink,
@@ -40,7 +41,7 @@ from blendkit.sessions import (
     WebhookResult,
 )
 from blendkit_meet._api import CALENDAR_API, MEET_API, GoogleApi
-from blendkit_meet._attendance import CachedLookup, DirectoryLookup, MeetAttendance
+from blendkit_meet._attendance import MeetAttendance
 from blendkit_meet._auth import DIRECTORY_SCOPE, FencedRequest, GoogleTokenSource, organizer_scopes
 from blendkit_meet._calendar import (
     conference_code,
@@ -50,6 +51,7 @@ from blendkit_meet._calendar import (
     utc_time,
 )
 from blendkit_meet._events import MeetEventHandler
+from blendkit_meet._lookup import user_lookup
 from blendkit_meet._push import PushVerifier
 from blendkit_meet._recordings import MeetRecordings, RecordingSharing, ShareResult
 from blendkit_meet._settings import MeetSettings
@@ -60,6 +62,8 @@ if TYPE_CHECKING:
     from blendkit.http import RetryPolicy
 
 __all__ = ["SPACE_PROPERTY", "MeetProvider", "MeetSpace"]
+
+_log = logging.getLogger("blendkit_meet")
 
 SPACE_PROPERTY = "blendkitMeetSpace"
 """The private extended property of a session's event that names its Meet space."""
@@ -123,16 +127,18 @@ class MeetProvider:
                 timeout=meet.timeout_seconds,
             )
 
-        self.tokens = tokens(organizer, organizer_scopes(share_recordings=meet.share_recordings))
-        """The organiser's token (Calendar, Meet and, when sharing recordings, Drive)."""
+        scopes = organizer_scopes(
+            share_recordings=meet.share_recordings, people_lookup=meet.user_lookup == "people"
+        )
+        self.tokens = tokens(organizer, scopes)
+        """The organiser's token (Calendar, Meet and, as the settings ask, Drive and People)."""
         self.api = api(self.tokens)
         self.directory_tokens = tokens(meet.directory_admin or organizer, (DIRECTORY_SCOPE,))
         """The token that reads the Workspace directory (``[meet] directory_admin``)."""
         self.directory_api = api(self.directory_tokens)
         self._calendar = f"{CALENDAR_API}/calendars/{quote(organizer, safe='')}/events"
-        self.attendance = MeetAttendance(
-            self.api, CachedLookup(DirectoryLookup(self.directory_api), clock=clock)
-        )
+        lookup_api = self.directory_api if meet.user_lookup == "directory" else self.api
+        self.attendance = MeetAttendance(self.api, user_lookup(meet.user_lookup, lookup_api))
         self.recordings = MeetRecordings(self.api, self.attendance)
         self.sharing = RecordingSharing(self.api)
         verifier = PushVerifier(
@@ -191,8 +197,10 @@ class MeetProvider:
             {"sendUpdates": "none"},
         )
         self._remember(MeetSpace(meeting.meeting_id, meeting.join_url, code, space))
-        self.subscriptions.ensure(space)
-        return meeting.model_copy(update={"extras": {**meeting.extras, "space": space}})
+        extras: dict[str, Any] = {**meeting.extras, "space": space}
+        if self.settings.pubsub_topic:
+            extras.update(self._subscribe_new(meeting.meeting_id, space))
+        return meeting.model_copy(update={"extras": extras})
 
     def update_session(self, meeting_id: str, spec: SessionSpec) -> ProviderMeeting:
         """Change title, agenda, start, length or recurrence; the Meet space stays."""
@@ -210,10 +218,13 @@ class MeetProvider:
         """
         params = {"sendUpdates": self._send_updates()}
         if occurrence_id is None:
+            space = self.space(meeting_id).space if self.settings.pubsub_topic else None
             self.api.delete(self._event_url(meeting_id), params)
             with self._lock:
                 self._spaces.pop(meeting_id, None)
                 self._invited.pop(meeting_id, None)
+            if space is not None:
+                self._unsubscribe_cancelled(meeting_id, space)
             return
         instance = self._instance(meeting_id, occurrence_id)
         self.api.patch(self._event_url(instance), {"status": "cancelled"}, params)
@@ -390,6 +401,39 @@ class MeetProvider:
             mask = ",".join(f"config.{key}" for key in sorted(config))
             self.api.patch(f"{MEET_API}/{name}", {"config": config}, {"updateMask": mask})
         return name
+
+    def _subscribe_new(self, meeting_id: str, space: str) -> dict[str, str]:
+        """Subscribe ``[meet] pubsub_topic`` to a new session's space.
+
+        The session exists whatever happens here, so a failure is logged by its code and named
+        in the meeting's extras (``subscription_error``) rather than raised; ``blendkit sessions
+        import-ended`` still imports the session after it ends.
+        """
+        try:
+            subscription = self.subscriptions.subscribe(space)
+        except BlendkitError as exc:
+            _log.warning(
+                "Meet session %s: events of %s not subscribed (%s); attendance is imported by "
+                "blendkit sessions import-ended instead",
+                meeting_id,
+                space,
+                exc.code,
+            )
+            return {"subscription_error": exc.code}
+        return {"subscription": subscription.name}
+
+    def _unsubscribe_cancelled(self, meeting_id: str, space: str) -> None:
+        """Delete the cancelled session's subscriptions; a failure is logged (they expire)."""
+        try:
+            self.subscriptions.unsubscribe_space(space)
+        except BlendkitError as exc:
+            _log.warning(
+                "Meet session %s cancelled; its event subscriptions on %s stay until they "
+                "expire (%s)",
+                meeting_id,
+                space,
+                exc.code,
+            )
 
     def _instance(self, meeting_id: str, occurrence_id: str) -> str:
         start = _parse_instant(occurrence_id)

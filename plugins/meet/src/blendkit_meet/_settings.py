@@ -42,6 +42,11 @@ class MeetSettings(SettingsSection):
         description="Workspace user allowed to read the Directory (users.get) to turn Meet "
         "participants into e-mail addresses; the organiser when unset.",
     )
+    user_lookup: Literal["directory", "people", "none"] = Field(
+        default="directory",
+        description="How Meet participants' Google accounts become e-mail addresses: the "
+        "Admin SDK Directory (as directory_admin), the People API (as the organiser), or none.",
+    )
     push_audience: str | None = Field(
         default=None,
         description="Audience of the OIDC token Pub/Sub puts on pushes to /webhooks/meet.",

@@ -14,7 +14,6 @@ left, so a daily ``blendkit sessions import-ended`` keeps them alive from any pr
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
-from blendkit.errors import BlendkitError, ConfigError, ProviderError
+from blendkit.errors import ConfigError, ProviderError
 from blendkit_meet._api import EVENTS_API
 from blendkit_meet._events import MEET_EVENT_TYPES, MEET_RESOURCE
 
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["MeetSubscription", "SubscriptionManager", "space_target"]
 
 ACTIVE = "ACTIVE"
-_log = logging.getLogger("blendkit_meet.subscriptions")
 
 
 def space_target(space: str) -> str:
@@ -213,18 +211,6 @@ class SubscriptionManager:
             for s in self.list_subscriptions()
             if s.state == ACTIVE and self.is_due(s, moment) and (keep is None or keep(s))
         ]
-
-    def ensure(self, space: str) -> MeetSubscription | None:
-        """Subscribe ``space`` when ``[meet] pubsub_topic`` is set; None when it is not, or when
-        Google refuses (logged with its reason: the session exists, and the
-        ``import-ended`` sweep imports its attendance without events)."""
-        if self._topic is None:
-            return None
-        try:
-            return self.subscribe(space)
-        except BlendkitError as exc:
-            _log.warning("Meet events for %s not subscribed [%s]: %s", space, exc.code, exc.message)
-            return None
 
     # --- internals -------------------------------------------------------------------------------
 
