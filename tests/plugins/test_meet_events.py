@@ -384,7 +384,9 @@ def test_the_space_is_turned_into_the_session_meeting_id(
     other = push_body(CONFERENCE_ENDED, ENDED, subject="//meet.googleapis.com/spaces/unknown")
     (event,) = handler.handle(push(other, token)).events
     assert event.meeting_id is None  # a space blendkit did not schedule: nothing to import
-    assert asked == [SPACE, "spaces/unknown"]
+    joined = push_body("google.workspace.meet.participant.v2.joined", {})
+    assert handler.handle(push(joined, token)).events == ()
+    assert asked == [SPACE, "spaces/unknown"]  # no lookup for a type blendkit ignores
 
 
 def test_redeliveries_are_processed_once(handler: MeetEventHandler, token: str) -> None:

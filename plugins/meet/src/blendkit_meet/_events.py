@@ -261,7 +261,8 @@ class MeetEventHandler:
             raise _malformed(f"Pub/Sub pushes are POST requests, not {request.method}")
         self._verifier.verify(request.header("authorization"))
         event = parse_push(request)
-        meeting = self._meeting(event.space)
+        # Only the Meet events blendkit acts on look up their session (a Calendar query).
+        meeting = self._meeting(event.space) if event.type in MEET_EVENT_TYPES else None
         mapped = session_event(event, meeting)
         if mapped is None:
             self._log_unknown(event.type)
