@@ -132,6 +132,20 @@ def test_the_space_is_configured_when_the_settings_ask(tmp_path: Path, fake: Goo
     assert space["config"]["moderation"] == "ON"
 
 
+def test_a_recorded_session_records_and_transcribes_automatically(
+    tmp_path: Path, fake: GoogleFake
+) -> None:
+    provider = make(tmp_path, fake)
+    meeting = provider.create_session(spec(recurrence=None, record_automatically=True))
+    patch = [r for r in fake.api_requests() if r.url.host == "meet.googleapis.com"][-1]
+    assert patch.url.params["updateMask"] == (
+        "config.artifactConfig.recordingConfig.autoRecordingGeneration,"
+        "config.artifactConfig.transcriptionConfig.autoTranscriptionGeneration"
+    )
+    config = fake.spaces[meeting.extras["space"].removeprefix("spaces/")]["config"]
+    assert config["artifactConfig"]["recordingConfig"] == {"autoRecordingGeneration": "ON"}
+
+
 def test_without_space_settings_the_space_is_left_alone(tmp_path: Path, fake: GoogleFake) -> None:
     provider = make(tmp_path, fake)
     provider.create_session(spec(recurrence=None))

@@ -190,7 +190,7 @@ class MeetProvider:
                 "organiser's calendar allows Meet conferences (docs/providers/meet.md)",
                 code="sessions.provider_unexpected",
             )
-        space = self._configure_space(code)
+        space = self._configure_space(code, record=spec.record_automatically)
         self.api.patch(
             self._event_url(meeting.meeting_id),
             {"extendedProperties": {"private": {SPACE_PROPERTY: space}}},
@@ -383,8 +383,9 @@ class MeetProvider:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _configure_space(self, code: str) -> str:
-        """The space's name; its access type and moderation set when the settings ask."""
+    def _configure_space(self, code: str, *, record: bool) -> str:
+        """The space's name; its access type, moderation and automatic recording (with
+        transcripts, for captions) set when the settings or the session ask."""
         space = self.api.get(f"{MEET_API}/spaces/{quote(code, safe='')}")
         name = space.get("name")
         if not isinstance(name, str) or not name.startswith("spaces/"):
@@ -397,8 +398,13 @@ class MeetProvider:
             config["accessType"] = self.settings.access_type
         if self.settings.moderation is not None:
             config["moderation"] = "ON" if self.settings.moderation else "OFF"
+        if record:
+            config["artifactConfig"] = {
+                "recordingConfig": {"autoRecordingGeneration": "ON"},
+                "transcriptionConfig": {"autoTranscriptionGeneration": "ON"},
+            }
         if config:
-            mask = ",".join(f"config.{key}" for key in sorted(config))
+            mask = ",".join(_mask_paths(config, "config"))
             self.api.patch(f"{MEET_API}/{name}", {"config": config}, {"updateMask": mask})
         return name
 
@@ -467,6 +473,15 @@ class MeetProvider:
             self._spaces[found.event_id] = found
             if found.space is not None:
                 self._by_space[found.space] = found.event_id
+
+
+def _mask_paths(value: dict[str, Any], prefix: str) -> list[str]:
+    """The ``updateMask`` field paths of every leaf of ``value``, sorted."""
+    paths: list[str] = []
+    for key, item in value.items():
+        path = f"{prefix}.{key}"
+        paths.extend(_mask_paths(item, path) if isinstance(item, dict) else [path])
+    return sorted(paths)
 
 
 def _parse_instant(value: str) -> datetime | None:
