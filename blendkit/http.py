@@ -22,7 +22,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -38,6 +38,7 @@ from blendkit._fence_rules import (
     is_public_address,
 )
 from blendkit._retry import RetryPolicy
+from blendkit.errors import ProviderAuthError, ProviderError, ProviderRateLimited
 
 __all__ = [
     "BUSY_STATUSES",
@@ -57,6 +58,9 @@ __all__ = [
     "is_public_address",
     "parse_retry_after",
     "system_resolver",
+    "token_endpoint_error",
+    "token_endpoint_reason",
+    "token_endpoint_unreachable",
 ]
 
 _log = logging.getLogger("blendkit.http")
@@ -294,3 +298,80 @@ class TokenCache:
         with self._lock:
             if self._token == token:
                 self._token = None
+
+
+_REASON_KEYS = ("error", "reason", "message")
+_DETAIL_KEYS = ("error_description", "reason", "message")
+
+
+def token_endpoint_reason(response: httpx.Response) -> tuple[str, str]:
+    """The OAuth ``error`` code and the server's explanation of a token endpoint refusal.
+
+    Reads ``error``/``error_description`` (RFC 6749 §5.2, Google and Microsoft) and Zoom's
+    ``reason``/``message``; Microsoft's explanation is cut to its ``AADSTS…`` code. Both are
+    bounded and never contain the request's secret (servers do not echo it). ``("", "no
+    explanation given")`` when the body says nothing usable.
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        return "", "no explanation given"
+    if not isinstance(body, dict):
+        return "", "no explanation given"
+    error = next((str(body[k])[:60] for k in _REASON_KEYS if isinstance(body.get(k), str)), "")
+    codes = body.get("error_codes")
+    if isinstance(codes, list) and codes:
+        return error, f"AADSTS{codes[0]}"
+    detail = next((str(body[k]) for k in _DETAIL_KEYS if isinstance(body.get(k), str)), "")
+    if detail.startswith("AADSTS"):
+        detail = detail.split(":", 1)[0]
+    if detail == error:
+        detail = ""
+    return error, detail[:200] or ("" if error else "no explanation given")
+
+
+def token_endpoint_error(
+    response: httpx.Response,
+    *,
+    provider: str,
+    hint: str,
+    reasons: Mapping[str, str] | None = None,
+) -> ProviderError:
+    """The blendkit error for a token endpoint's refusal of a client-credentials or JWT grant.
+
+    400, 401 and 403 become :class:`~blendkit.errors.ProviderAuthError` naming the HTTP status,
+    the server's OAuth error and explanation, and what to check: ``reasons[error]`` when the
+    server's ``error`` code is listed there (``invalid_grant``, ``unauthorized_client`` …), else
+    ``hint``. 429 becomes :class:`~blendkit.errors.ProviderRateLimited` with the server's
+    ``Retry-After``; 5xx and anything else a :class:`~blendkit.errors.ProviderError`
+    (``sessions.provider_unavailable``). ``provider`` names the service (``Zoom``, ``Microsoft
+    Entra``, ``Google``).
+    """
+    status = response.status_code
+    if status == 429:
+        return ProviderRateLimited(
+            f"{provider}'s token endpoint is throttling token requests (HTTP 429); tokens are "
+            "cached, so many processes are starting at once or the limit is shared: retry later",
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+    if status in (400, 401, 403):
+        error, detail = token_endpoint_reason(response)
+        said = ": ".join(part for part in (error, detail) if part)
+        advice = (reasons or {}).get(error, hint)
+        return ProviderAuthError(
+            f"{provider} refused the credentials (HTTP {status}, {said}); {advice}"
+        )
+    return ProviderError(
+        f"{provider}'s token endpoint answered HTTP {status}; retry later",
+        code="sessions.provider_unavailable",
+    )
+
+
+def token_endpoint_unreachable(provider: str, url: str) -> ProviderError:
+    """The error for a token request that got no answer (``sessions.provider_unreachable``)."""
+    where = httpx.URL(url).copy_with(query=None)
+    return ProviderError(
+        f"cannot reach {provider}'s token endpoint {where} (no answer in time); check the "
+        "network and proxy settings of this server",
+        code="sessions.provider_unreachable",
+    )

@@ -12,7 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blendkit.http import Failure, RetryingSender, RetryPolicy, TokenCache, parse_retry_after
+from blendkit.errors import ProviderAuthError, ProviderError, ProviderRateLimited
+from blendkit.http import (
+    Failure,
+    RetryingSender,
+    RetryPolicy,
+    TokenCache,
+    parse_retry_after,
+    token_endpoint_error,
+    token_endpoint_reason,
+    token_endpoint_unreachable,
+)
 from tests.fence import public_fence
 
 NOW = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)
@@ -490,3 +500,78 @@ def test_threads_share_one_fetch() -> None:
         thread.join(timeout=10)
     assert results == ["shared"] * 8
     assert calls == [1]
+
+
+# --- token endpoint refusals -------------------------------------------------------------------
+
+
+def _token_answer(status: int, body: object = None, **headers: str) -> httpx.Response:
+    if body is None:
+        return httpx.Response(status, headers=headers)
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def test_a_refused_grant_names_the_status_the_reason_and_the_hint() -> None:
+    answer = _token_answer(
+        400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+    )
+    error = token_endpoint_error(answer, provider="Google", hint="check the key file")
+    assert isinstance(error, ProviderAuthError)
+    assert error.code == "sessions.provider_auth"
+    assert error.message == (
+        "Google refused the credentials (HTTP 400, invalid_grant: Invalid JWT Signature.); "
+        "check the key file"
+    )
+
+
+def test_a_listed_oauth_error_gets_its_own_advice() -> None:
+    answer = _token_answer(401, {"error": "unauthorized_client", "error_description": "no"})
+    error = token_endpoint_error(
+        answer, provider="Google", hint="generic", reasons={"unauthorized_client": "delegate"}
+    )
+    assert error.message.endswith("; delegate")
+
+
+def test_microsoft_explanations_are_cut_to_their_aadsts_code() -> None:
+    body = {
+        "error": "invalid_client",
+        "error_description": "AADSTS7000215: Invalid client secret provided. Trace ID: 1",
+        "error_codes": [7000215],
+    }
+    error = token_endpoint_error(_token_answer(401, body), provider="Microsoft Entra", hint="h")
+    assert "(HTTP 401, invalid_client: AADSTS7000215)" in error.message
+    body.pop("error_codes")
+    error = token_endpoint_error(_token_answer(401, body), provider="Microsoft Entra", hint="h")
+    assert "(HTTP 401, invalid_client: AADSTS7000215)" in error.message
+
+
+def test_zoom_reasons_and_bodies_without_json_are_read() -> None:
+    zoom = _token_answer(400, {"reason": "Invalid client_id or client_secret", "error": "x"})
+    assert token_endpoint_reason(zoom) == ("x", "Invalid client_id or client_secret")
+    assert token_endpoint_reason(_token_answer(401)) == ("", "no explanation given")
+    assert token_endpoint_reason(_token_answer(401, ["not", "an", "object"])) == (
+        "",
+        "no explanation given",
+    )
+
+
+def test_throttled_and_failing_token_endpoints_are_not_auth_errors() -> None:
+    throttled = token_endpoint_error(
+        _token_answer(429, {}, **{"retry-after": "7"}), provider="Zoom", hint="h"
+    )
+    assert isinstance(throttled, ProviderRateLimited)
+    assert throttled.retry_after == 7.0
+    failing = token_endpoint_error(_token_answer(503), provider="Zoom", hint="h")
+    assert type(failing) is ProviderError
+    assert failing.code == "sessions.provider_unavailable"
+    unreachable = token_endpoint_unreachable("Zoom", "https://zoom.us/oauth/token?x=secret")
+    assert unreachable.code == "sessions.provider_unreachable"
+    assert "secret" not in unreachable.message
+
+
+@given(st.text(max_size=300), st.text(max_size=300), st.integers(400, 599))
+def test_any_refusal_maps_to_a_provider_error(error: str, detail: str, status: int) -> None:
+    answer = _token_answer(status, {"error": error, "error_description": detail})
+    mapped = token_endpoint_error(answer, provider="P", hint="h")
+    assert isinstance(mapped, ProviderError)
+    assert len(mapped.message) < 400

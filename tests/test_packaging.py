@@ -214,7 +214,7 @@ def test_the_version_is_written_once() -> None:
     assert written == ["blendkit/_version.py"]
 
 
-@pytest.mark.parametrize("plugin", ["zoom", "teams"])
+@pytest.mark.parametrize("plugin", ["zoom", "teams", "meet"])
 def test_plugins_require_a_compatible_blendkit(plugin: str) -> None:
     project = _pyproject(ROOT / "plugins" / plugin / "pyproject.toml")["project"]
     assert isinstance(project, dict)

@@ -172,15 +172,15 @@ def test_an_unknown_section_is_an_error_naming_the_installed_sections(
         load_settings()
     message = info.value.message
     assert message.count("notifer:") == 1
-    assert "installed plugins: email, notifier, teams, webhook, zoom" in message
+    assert "installed plugins: email, meet, notifier, teams, webhook, zoom" in message
     assert "built-in: courses, database, http, lti" in message
 
 
 def test_a_section_no_installed_plugin_declares_cannot_be_read() -> None:
     with pytest.raises(ConfigError) as info:
-        Settings().plugin("meet")
-    assert "[meet]" in info.value.message
-    assert "(installed: email, teams, webhook, zoom)" in info.value.message
+        Settings().plugin("webex")
+    assert "[webex]" in info.value.message
+    assert "(installed: email, meet, teams, webhook, zoom)" in info.value.message
 
 
 def test_secrets_never_appear_in_errors_or_logs(
@@ -228,6 +228,28 @@ def test_zoom_and_teams_sections_come_from_their_plugins(monkeypatch: pytest.Mon
         settings.plugin("zoom", TeamsSettings)
 
 
+def test_the_meet_section_comes_with_its_plugin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("blendkit_meet")
+    from blendkit_meet import MeetSettings
+
+    key = tmp_path / "key.json"
+    monkeypatch.setenv("BLENDKIT_MEET_SERVICE_ACCOUNT_FILE", str(key))
+    monkeypatch.setenv("BLENDKIT_MEET_ORGANIZER", "teacher@school.example.edu")
+    monkeypatch.setenv("BLENDKIT_MEET_SHARE_RECORDINGS", "true")
+    settings = load_settings()
+    meet = MeetSettings.of(settings)
+    assert "meet" in settings.plugin_sections()
+    assert meet.service_account_file == key
+    assert meet.share_recordings is True
+    assert meet.invite_roster is True
+    monkeypatch.setenv("BLENDKIT_MEET_ACCESS_TYPE", "PUBLIC")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "meet.access_type" in info.value.message
+
+
 # -- key spelling -------------------------------------------------------------------------------
 
 _identifiers = st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True).filter(
@@ -246,12 +268,16 @@ def test_any_unknown_key_of_a_plugin_section_is_named(notifier: type, key: str) 
 
 
 @hypothesis_settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=_identifiers.filter(lambda name: name not in BUILTIN | {"notifier", "zoom", "teams"}))
+@given(
+    name=_identifiers.filter(
+        lambda name: name not in BUILTIN | {"notifier", "zoom", "teams", "meet"}
+    )
+)
 def test_any_unknown_section_is_named_with_the_installed_ones(notifier: type, name: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(**{name: {"url": SECRET}})
     assert f"{name}: unknown setting or section" in info.value.message
-    assert "installed plugins: email, notifier, teams, webhook, zoom" in info.value.message
+    assert "installed plugins: email, meet, notifier, teams, webhook, zoom" in info.value.message
     assert SECRET not in info.value.message
 
 

@@ -313,12 +313,13 @@ def import_ended(grace_minutes: int) -> None:
     transcripts still missing as captions.
 
     Run it from cron for Teams (Graph sends no "meeting ended" event) and as a safety net for
-    missed Zoom webhooks. Exits 1 when a session or a transcript could not be imported (it is
-    retried next run).
+    missed Zoom and Meet webhooks; it also renews the provider's expiring event subscriptions
+    (Meet). Exits 1 when a session or a transcript could not be imported (it is retried next
+    run) or the subscriptions could not be renewed.
     """
     from blendkit.cli._shared import open_store, settings
     from blendkit.courses import CourseService, LiveSessionService
-    from blendkit.sessions import load_meeting_provider
+    from blendkit.sessions import SubscriptionRenewer, load_meeting_provider
     from blendkit.xapi import Outbox, StatementFactory
 
     config = settings()
@@ -328,8 +329,18 @@ def import_ended(grace_minutes: int) -> None:
         outbox=Outbox.from_settings(config, store=store),
         statements=StatementFactory(config.tool.base_url),
     )
-    live = LiveSessionService(courses, load_meeting_provider(config))
+    provider = load_meeting_provider(config)
+    live = LiveSessionService(courses, provider)
     failed = 0
+    renewal_failed = False
+    if isinstance(provider, SubscriptionRenewer):
+        try:
+            renewed = provider.renew_subscriptions(datetime.now(UTC))
+        except BlendkitError as exc:  # still import: attendance does not need the events
+            renewal_failed = True
+            click.echo(f"{provider.name} event subscriptions not renewed: {exc}", err=True)
+        else:
+            click.echo(f"{renewed} {provider.name} event subscription(s) renewed")
     outcomes = live.import_ended(now=datetime.now(UTC), grace_minutes=grace_minutes)
     for record, result in outcomes:
         if isinstance(result, BlendkitError):
@@ -355,7 +366,7 @@ def import_ended(grace_minutes: int) -> None:
                 f"imported: [{done.error_code}] {done.reason}",
                 err=True,
             )
-    if failed or missed:
+    if failed or missed or renewal_failed:
         sys.exit(1)
 
 

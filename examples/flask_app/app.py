@@ -160,7 +160,7 @@ def create_app(
     if configured and provider.name == "fake" and not app.testing:
         app.logger.warning(
             "meeting provider 'fake' keeps meetings in this process's memory: fine for the demo, "
-            "not for production (set meeting_provider = 'zoom' or 'teams')"
+            "not for production (set meeting_provider = 'zoom', 'teams' or 'meet')"
         )
     live = LiveSessionService(courses, provider, notifications=notifications)
     registry = StorePlatformRegistry(state.store)

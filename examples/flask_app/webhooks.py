@@ -2,12 +2,13 @@
 ready; attendance and recordings are then imported into the course records.
 
 ``/webhooks/zoom`` (secret ``BLENDKIT_ZOOM_WEBHOOK_SECRET``), ``/webhooks/teams`` (client state
-``BLENDKIT_TEAMS_CLIENT_STATE``) and ``/webhooks/fake`` (the demo provider) pass the raw request
+``BLENDKIT_TEAMS_CLIENT_STATE``), ``/webhooks/meet`` (Pub/Sub pushes whose OIDC token carries
+``BLENDKIT_MEET_PUSH_AUDIENCE``) and ``/webhooks/fake`` (the demo provider) pass the raw request
 to the provider plugin, which verifies it; each event is processed once across processes.
 
-Only configured providers are routed: the ``meeting_provider`` in use, and Zoom or Teams when
-their webhook secret is set (meetings created before a switch of provider still report). Every
-other name answers 404 before anything reads the body.
+Only configured providers are routed: the ``meeting_provider`` in use, and Zoom, Teams or Meet
+when their webhook secret (for Meet: the push audience) is set, so meetings created before a
+switch of provider still report. Every other name answers 404 before anything reads the body.
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ def _provider(name: str) -> MeetingProvider:
 
 
 def _routed(name: str) -> bool:
-    """True for the configured provider, and for Zoom or Teams with their webhook secret set."""
+    """True for the configured provider, and for Zoom, Teams or Meet with their webhook secret
+    (Meet: push audience) set."""
     svc = services()
     if name == svc.provider.name:
         return True
     # The vendor's section names the secret its deliveries are signed with.
-    secret_key = {"zoom": "webhook_secret", "teams": "client_state"}.get(name)
+    secret_key = {"zoom": "webhook_secret", "teams": "client_state", "meet": "push_audience"}.get(
+        name
+    )
     section = svc.settings.plugin_sections().get(name)
     return secret_key is not None and getattr(section, secret_key, None) is not None
 
@@ -60,7 +64,7 @@ def receive(name: str) -> ResponseReturnValue:
     if not _routed(name):
         raise NotFound(
             f"no webhook endpoint for {name!r} here: only the configured meeting provider "
-            "(meeting_provider) and Zoom or Teams with a webhook secret receive webhooks",
+            "(meeting_provider) and Zoom, Teams or Meet with a webhook secret receive webhooks",
             code="app.webhook_not_configured",
         )
     provider = _provider(name)

@@ -77,3 +77,33 @@ def test_teams_validation_token_and_client_state(client) -> None:  # type: ignor
     )
     assert forged.status_code in (400, 401, 403)
     assert "clientState" in forged.get_data(as_text=True)
+
+
+def test_meet_is_the_provider_when_configured_and_refuses_unsigned_pushes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("blendkit_meet")
+    from blendkit_meet import MeetProvider
+
+    from blendkit_examples.flask_app import create_app
+    from blendkit_examples.flask_app.app import services
+    from tests.plugins.google_fake import write_key
+
+    env = {
+        "BLENDKIT_DATABASE_URL": f"sqlite:///{tmp_path / 'tool.sqlite3'}",
+        "BLENDKIT_TOOL_SECRET_KEY": "s",
+        "BLENDKIT_MEETING_PROVIDER": "meet",
+        "BLENDKIT_MEET_SERVICE_ACCOUNT_FILE": str(write_key(tmp_path)),
+        "BLENDKIT_MEET_ORGANIZER": "teacher@school.example.edu",
+        "BLENDKIT_MEET_PUSH_AUDIENCE": "https://tool.example.edu/webhooks/meet",
+        "BLENDKIT_MEET_PUSH_SERVICE_ACCOUNT": "push@blendkit-test.iam.gserviceaccount.com",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    app = create_app(load_settings(), migrate=True, TESTING=True)
+    with app.app_context():
+        assert isinstance(services().provider, MeetProvider)
+    push = {"message": {"data": "e30=", "attributes": {}, "messageId": "1"}, "subscription": "s"}
+    answer = app.test_client().post("/webhooks/meet", json=push)
+    assert answer.status_code == 401, answer.get_data(as_text=True)
+    assert "sessions.webhook" in answer.get_data(as_text=True)

@@ -149,3 +149,46 @@ def test_cli_sweeps_reports_each_session_and_fails_when_one_cannot_be_imported(
     assert "Lost meeting" in swept.output
     assert "not imported" in swept.output
     assert "0 session(s) imported, 1 failed" in swept.output
+
+
+class RenewingFake(FakeMeetingProvider):
+    """A provider whose event subscriptions expire (as Meet's do)."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+        self.renewed_at: list[datetime] = []
+
+    def renew_subscriptions(self, now: datetime) -> int:
+        self.renewed_at.append(now)
+        if self.fail:
+            raise ProviderError("the events API is down", code="sessions.provider_unavailable")
+        return 2
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_cli_sweep_renews_event_subscriptions_and_imports_even_when_renewal_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fail: bool
+) -> None:
+    from click.testing import CliRunner
+
+    import blendkit.sessions
+    from blendkit.cli import cli
+    from blendkit.sessions import SubscriptionRenewer
+
+    provider = RenewingFake(fail=fail)
+    assert isinstance(provider, SubscriptionRenewer)
+    assert not isinstance(FakeMeetingProvider(), SubscriptionRenewer)
+    monkeypatch.setattr(blendkit.sessions, "load_meeting_provider", lambda *a, **k: provider)
+    monkeypatch.setenv("BLENDKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'renew.sqlite3'}")
+    result = CliRunner().invoke(cli, ["sessions", "import-ended"])
+    assert len(provider.renewed_at) == 1
+    assert provider.renewed_at[0].tzinfo is not None
+    assert "0 session(s) imported, 0 failed" in result.output
+    if fail:
+        assert result.exit_code == 1, result.output
+        assert "fake event subscriptions not renewed" in result.output
+        assert "the events API is down" in result.output
+    else:
+        assert result.exit_code == 0, result.output
+        assert "2 fake event subscription(s) renewed" in result.output

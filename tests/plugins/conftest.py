@@ -15,10 +15,11 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# The plugins are separate distributions (pip install -e plugins/zoom -e plugins/teams). When
+# The plugins are separate distributions (pip install -e plugins/zoom -e plugins/teams
+# -e plugins/meet). When
 # they are not installed, their sources are importable from the work tree so these tests still
 # run; only entry-point registration needs a real install (test_plugin_install covers it).
-for _name in ("zoom", "teams"):
+for _name in ("zoom", "teams", "meet"):
     if importlib.util.find_spec(f"blendkit_{_name}") is None:
         sys.path.insert(0, str(REPO_ROOT / "plugins" / _name / "src"))
 SPECS_DIR = REPO_ROOT.parent / "shared" / "specs"

@@ -1,4 +1,5 @@
-"""`pip install ./plugins/zoom ./plugins/teams` in a fresh venv registers both providers.
+"""`pip install ./plugins/zoom ./plugins/teams ./plugins/meet` in a fresh venv registers the
+providers, and `pip install ./plugins/meet` on its own makes `blendkit sessions providers` list it.
 
 The distributions are built from copies of the sources (so the work tree gets no build
 directories) and installed without dependencies into a new virtual environment; the entry points
@@ -40,7 +41,7 @@ OFFLINE_HINTS = ("No matching distribution", "Could not find a version", "NewCon
 def _copy_sources(target: Path) -> dict[str, Path]:
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", ".mypy_cache")
     copies = {}
-    for name in ("zoom", "teams"):
+    for name in ("zoom", "teams", "meet"):
         copies[name] = target / f"plugin-{name}"
         shutil.copytree(REPO_ROOT / "plugins" / name, copies[name], ignore=ignore)
     main = target / "blendkit-src"
@@ -64,7 +65,7 @@ def _run(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[s
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def test_fresh_venv_install_registers_both_providers(tmp_path: Path) -> None:
+def test_fresh_venv_install_registers_the_providers(tmp_path: Path) -> None:
     sources = _copy_sources(tmp_path / "src")
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
@@ -81,6 +82,7 @@ def test_fresh_venv_install_registers_both_providers(tmp_path: Path) -> None:
             "--no-deps",
             str(sources["zoom"]),
             str(sources["teams"]),
+            str(sources["meet"]),
             str(sources["blendkit"]),
         ],
         timeout=240,
@@ -94,6 +96,7 @@ def test_fresh_venv_install_registers_both_providers(tmp_path: Path) -> None:
     entry_points = json.loads(listed.stdout)
     assert entry_points["zoom"] == ["blendkit_zoom:ZoomProvider", "blendkit-zoom"]
     assert entry_points["teams"] == ["blendkit_teams:TeamsProvider", "blendkit-teams"]
+    assert entry_points["meet"] == ["blendkit_meet:MeetProvider", "blendkit-meet"]
     assert entry_points["fake"][0] == "blendkit.sessions:FakeMeetingProvider"
 
     # Lend the fresh environment this one's dependencies (pydantic, httpx …), after its own.
@@ -106,6 +109,50 @@ def test_fresh_venv_install_registers_both_providers(tmp_path: Path) -> None:
     loaded = _run([str(python), "-c", LOAD_PROVIDERS])
     assert loaded.returncode == 0, loaded.stderr[-2000:]
     origins = json.loads(loaded.stdout)
-    assert {"zoom", "teams", "fake"} <= set(origins)
-    for name in ("zoom", "teams"):
+    assert {"zoom", "teams", "meet", "fake"} <= set(origins)
+    for name in ("zoom", "teams", "meet"):
         assert Path(origins[name]).is_relative_to(env_dir), (name, origins[name])
+
+
+def test_meet_alone_in_a_fresh_venv_is_listed_by_the_cli(tmp_path: Path) -> None:
+    sources = _copy_sources(tmp_path / "src")
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    install = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            str(sources["meet"]),
+            str(sources["blendkit"]),
+        ],
+        timeout=240,
+    )
+    if install.returncode != 0 and any(h in install.stderr for h in OFFLINE_HINTS):
+        pytest.skip(f"pip cannot build the distributions offline here: {install.stderr[-300:]}")
+    assert install.returncode == 0, install.stderr[-2000:]
+    fresh_site = Path(
+        _run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+        ).stdout.strip()
+    )
+    # Lend the fresh environment this one's dependencies (google-auth, click …), after its own;
+    # the other plugins are not installed there, so only meet and the built-in fake are listed.
+    (fresh_site / "zz_borrowed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"])
+    listed = _run(
+        [str(python), "-c", "from blendkit.cli import main; main()", "sessions", "providers"],
+    )
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    names = {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
+    assert "meet" in names
+    assert "fake" in names
+    meet_line = next(line for line in listed.stdout.splitlines() if line.startswith("meet"))
+    assert "blendkit_meet" in meet_line
+    origin = _run([str(python), "-c", "import blendkit_meet; print(blendkit_meet.__file__)"])
+    assert Path(origin.stdout.strip()).is_relative_to(env_dir), origin.stdout

@@ -11,18 +11,21 @@ import httpx
 import pytest
 
 from blendkit.sessions import MeetingProvider
+from tests.plugins.google_fake import meet_settings, write_key
 from tests.plugins.graph_fake import teams_settings
 from tests.plugins.zoom_data import zoom_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_BLENDKIT = {
     "blendkit",
+    "blendkit.calendar",
     "blendkit.config",
     "blendkit.errors",
     "blendkit.http",
+    "blendkit.limits",
     "blendkit.sessions",
 }
-PLUGINS = {"zoom": "ZoomProvider", "teams": "TeamsProvider"}
+PLUGINS = {"zoom": "ZoomProvider", "teams": "TeamsProvider", "meet": "MeetProvider"}
 
 
 @pytest.mark.parametrize("name", sorted(PLUGINS))
@@ -61,7 +64,7 @@ def test_distribution_declares_the_entry_point_and_ships_py_typed(name: str) -> 
 
 
 @pytest.mark.parametrize("name", sorted(PLUGINS))
-def test_provider_classes_fulfil_the_protocol(name: str) -> None:
+def test_provider_classes_fulfil_the_protocol(name: str, tmp_path: Path) -> None:
     cls = getattr(importlib.import_module(f"blendkit_{name}"), PLUGINS[name])
     assert cls.name == name
     for method in (
@@ -74,5 +77,9 @@ def test_provider_classes_fulfil_the_protocol(name: str) -> None:
         "handle_webhook",
     ):
         assert callable(getattr(cls, method)), method
-    settings = {"zoom": zoom_settings, "teams": teams_settings}[name]()
+    settings = {
+        "zoom": zoom_settings,
+        "teams": teams_settings,
+        "meet": lambda: meet_settings(write_key(tmp_path)),
+    }[name]()
     assert isinstance(cls(settings, client=httpx.Client()), MeetingProvider)

@@ -111,6 +111,7 @@ def test_only_configured_providers_have_a_webhook(tmp_path: Path) -> None:
         client.post("/webhooks/fake", data=forged.body, headers=forged.headers).status_code == 404
     )
     assert client.post("/webhooks/teams", data=b"{}").status_code == 404
+    assert client.post("/webhooks/meet", data=b"{}").status_code == 404  # no push audience set
     assert client.post("/webhooks/zoom", data=b"{}").status_code == 401, "routed, then verified"
 
 

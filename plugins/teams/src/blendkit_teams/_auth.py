@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import httpx
 
-from blendkit.errors import OutboundError, ProviderAuthError, ProviderError, ProviderRateLimited
-from blendkit.http import Fence, TokenCache, parse_retry_after
+from blendkit.errors import OutboundError, ProviderError
+from blendkit.http import Fence, TokenCache, token_endpoint_error, token_endpoint_unreachable
 
 __all__ = ["GRAPH_SCOPE", "GraphTokenSource", "token_url"]
 
@@ -69,27 +69,13 @@ class GraphTokenSource(TokenCache):
         except OutboundError as exc:
             raise ProviderError(exc.message, code=exc.code) from exc
         except httpx.HTTPError as exc:
-            raise ProviderError(
-                "cannot reach the Microsoft identity platform (no answer in time); check the "
-                "network and proxy settings of this server",
-                code="sessions.provider_unreachable",
-            ) from exc
-        if response.status_code in (400, 401, 403):
-            raise ProviderAuthError(
-                f"Microsoft Entra refused the app credentials (HTTP {response.status_code}, "
-                f"{_aadsts(response)}); check [teams] tenant_id, client_id and client_secret "
-                "(secrets expire) and that admin consent was granted"
-            )
-        if response.status_code == 429:
-            raise ProviderRateLimited(
-                "the Microsoft identity platform is throttling token requests; retry later",
-                retry_after=parse_retry_after(response.headers.get("retry-after")),
-            )
+            raise token_endpoint_unreachable("the Microsoft identity platform", self._url) from exc
         if response.status_code >= 400:
-            raise ProviderError(
-                f"the Microsoft identity platform answered HTTP {response.status_code}; "
-                "retry later",
-                code="sessions.provider_unavailable",
+            raise token_endpoint_error(
+                response,
+                provider="Microsoft Entra",
+                hint="check [teams] tenant_id, client_id and client_secret (secrets expire) and "
+                "that admin consent was granted",
             )
         try:
             body = response.json()
@@ -101,20 +87,3 @@ class GraphTokenSource(TokenCache):
                 code="sessions.provider_unexpected",
             ) from exc
         return token, lifetime
-
-
-def _aadsts(response: httpx.Response) -> str:
-    """The error name and AADSTS code, which say what is wrong without echoing any secret."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "no explanation given"
-    if not isinstance(body, dict):
-        return "no explanation given"
-    error = str(body.get("error") or "error")[:60]
-    codes = body.get("error_codes")
-    if isinstance(codes, list) and codes:
-        return f"{error}, AADSTS{codes[0]}"
-    description = str(body.get("error_description") or "")
-    code = description.split(":", 1)[0] if description.startswith("AADSTS") else ""
-    return f"{error}, {code}" if code else error

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import httpx
 
-from blendkit.errors import OutboundError, ProviderAuthError, ProviderError, ProviderRateLimited
-from blendkit.http import Fence, TokenCache, parse_retry_after
+from blendkit.errors import OutboundError, ProviderError
+from blendkit.http import Fence, TokenCache, token_endpoint_error, token_endpoint_unreachable
 
 __all__ = ["ZOOM_TOKEN_URL", "ZoomTokenSource"]
 
@@ -66,27 +66,13 @@ class ZoomTokenSource(TokenCache):
         except OutboundError as exc:
             raise ProviderError(exc.message, code=exc.code) from exc
         except httpx.HTTPError as exc:
-            raise ProviderError(
-                f"cannot reach Zoom's token endpoint {self._token_url} (no answer in time); "
-                "check the network and proxy settings of this server",
-                code="sessions.provider_unreachable",
-            ) from exc
-        if response.status_code in (400, 401, 403):
-            raise ProviderAuthError(
-                f"Zoom refused the Server-to-Server OAuth credentials (HTTP "
-                f"{response.status_code}: {_reason(response)}); check [zoom] account_id, "
-                "client_id and client_secret, and that the app is activated"
-            )
-        if response.status_code == 429:
-            raise ProviderRateLimited(
-                "Zoom's token endpoint is rate limited; tokens are cached, so this means many "
-                "processes are starting at once or the account's limit is shared: retry later",
-                retry_after=parse_retry_after(response.headers.get("retry-after")),
-            )
+            raise token_endpoint_unreachable("Zoom", self._token_url) from exc
         if response.status_code >= 400:
-            raise ProviderError(
-                f"Zoom's token endpoint answered HTTP {response.status_code}; try again later",
-                code="sessions.provider_unavailable",
+            raise token_endpoint_error(
+                response,
+                provider="Zoom",
+                hint="check [zoom] account_id, client_id and client_secret, and that the app "
+                "is activated",
             )
         try:
             body = response.json()
@@ -99,19 +85,6 @@ class ZoomTokenSource(TokenCache):
                 code="sessions.provider_unexpected",
             ) from exc
         return token, lifetime
-
-
-def _reason(response: httpx.Response) -> str:
-    """Zoom's own explanation (``reason`` or ``message``), which never holds the secret."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "no explanation given"
-    if isinstance(body, dict):
-        for key in ("reason", "message", "error_description", "error"):
-            if isinstance(body.get(key), str):
-                return str(body[key])[:200]
-    return "no explanation given"
 
 
 def _zoom_origin(value: object) -> str | None:
