@@ -392,3 +392,7 @@ def test_dashboard_charts_milestones_beside_a_table_of_the_same_numbers(tool: To
     table = page.split('id="milestones-table"', 1)[1].split("</table>", 1)[0]
     row = table.split("Ready for class</th>", 1)[1].split("</tr>", 1)[0]
     assert re.findall(r"<td>(\d+)</td>", row) == ["1", "1", "0", "0"]
+    learner = tool.get("/teach/learners/ana", _teacher(tool)).get_data(as_text=True)
+    mine = learner.split('id="learner-milestones"', 1)[1].split("</table>", 1)[0]
+    assert "2 of 2 (100%)" in mine
+    assert "Done: all 2 items completed" in mine
