@@ -133,14 +133,16 @@ def milestone_status(
     if due is not None and now >= due:
         return "missed"
     late = any(
-        state != "completed" and (state == "overdue" or (item_due is not None and item_due <= now))
-        for state, item_due in zip(states, item_dues, strict=True)
+        _late(state, item_due, now) for state, item_due in zip(states, item_dues, strict=True)
     )
     return "behind" if late else "on_track"
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _late(state: ItemState, item_due: datetime | None, now: datetime) -> bool:
+    """Past its own due date and not completed (the engine's ``overdue``, or due by ``now``)."""
+    return state != "completed" and (
+        state == "overdue" or (item_due is not None and item_due <= now)
+    )
 
 
 def _progress(
@@ -155,21 +157,18 @@ def _progress(
     due = milestone_due(milestone, covered, evidence.enrolled_at, evidence.extensions)
     status = milestone_status([r.state for r in rows], [r.due for r in rows], due, now)
     completed = tuple(r.id for r in rows if r.state == "completed")
-    overdue = tuple(
-        r.id
-        for r in rows
-        if r.state != "completed" and (r.state == "overdue" or (r.due is not None and r.due <= now))
-    )
+    overdue = tuple(r.id for r in rows if _late(r.state, r.due, now))
     done = f"{len(completed)} of {len(covered)} items completed"
+    # No date in the reason: pages show the date in the reader's own time zone beside it.
     if status == "done":
         reason = f"Done: all {len(covered)} items completed"
-    elif status == "missed" and due is not None:
-        reason = f"Missed: due {_when(due)}, {done}"
+    elif status == "missed":
+        reason = f"Missed: the date passed with {done}"
     elif status == "behind":
         titles = ", ".join(statuses[i].title or i for i in overdue)
         reason = f"Behind: {done}; past their own due date: {titles}"
     elif due is not None:
-        reason = f"On track: {done}, due {_when(due)}"
+        reason = f"On track: {done}"
     else:
         reason = f"On track: {done}; the date is set when you enrol"
     return MilestoneProgress(
