@@ -162,3 +162,29 @@ def test_counts_and_reached() -> None:
     after: dict[str, ItemState] = {**before, "quiz": "completed"}
     assert [m.id for m in milestones_reached(path, before, after)] == ["w1"]
     assert milestones_reached(path, after, after) == ()
+
+
+@given(
+    st.lists(st.sampled_from(("read", "quiz", "essay")), unique=True),
+    st.lists(st.sampled_from(("read", "quiz", "essay")), unique=True),
+    st.integers(min_value=0, max_value=15),
+)
+def test_through_the_engine_more_completions_never_lower_a_status(
+    first: list[str], more: list[str], days: int
+) -> None:
+    path = _path()
+    at = NOW + timedelta(days=days)
+    base = Evidence(learner="ann").apply(Enrolled(at=NOW))
+
+    def statuses(done: list[str]) -> dict[str, MilestoneProgress]:
+        evidence = base
+        for item in done:
+            evidence = evidence.apply(CompletionRecorded(item=item, state="complete", at=NOW))
+        result = evaluate(compile_path(path), evidence, at)
+        return {p.id: p for p in milestone_progress(path, result, evidence)}
+
+    before, after = statuses(first), statuses([*first, *(i for i in more if i not in first)])
+    for milestone_id, row in before.items():
+        assert (row.status == "done") == (set(row.items) <= set(first))
+        assert _rank(after[milestone_id].status) >= _rank(row.status)
+        assert after[milestone_id].share >= row.share
