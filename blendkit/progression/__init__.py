@@ -85,10 +85,27 @@ from blendkit.progression._leaves import (
     ViewedCondition,
     WatchedCondition,
 )
+from blendkit.progression._milestones import (
+    MilestoneCount,
+    MilestoneProgress,
+    MilestoneStatus,
+    milestone_counts,
+    milestone_progress,
+    milestone_status,
+    milestones_reached,
+)
 from blendkit.progression._moodle import MoodleIds, export_moodle, import_moodle
 from blendkit.progression._pacing import RiskPolicy, Signal, at_risk
 from blendkit.progression._participation import AskedQuestionCondition, PollsAnsweredCondition
-from blendkit.progression._path import Item, ItemKind, MasteryRange, MasteryRule, Module, Path
+from blendkit.progression._path import (
+    Item,
+    ItemKind,
+    MasteryRange,
+    MasteryRule,
+    Milestone,
+    Module,
+    Path,
+)
 from blendkit.progression._replay import Replay, TimedPiece, replay, state_changes
 from blendkit.progression._templates import (
     cohort_pacing,
@@ -139,6 +156,10 @@ __all__ = [
     "ItemViewed",
     "MasteryRange",
     "MasteryRule",
+    "Milestone",
+    "MilestoneCount",
+    "MilestoneProgress",
+    "MilestoneStatus",
     "Module",
     "MoodleIds",
     "Not",
@@ -186,6 +207,10 @@ __all__ = [
     "import_moodle",
     "live_then_review",
     "mastery_loop",
+    "milestone_counts",
+    "milestone_progress",
+    "milestone_status",
+    "milestones_reached",
     "negate",
     "parse_evidence",
     "parse_evidence_history",

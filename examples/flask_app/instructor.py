@@ -1,5 +1,6 @@
-"""Instructor pages: dashboard (funnel, attendance, at-risk), sessions with the slot planner,
-attendance per session and learner, quiz results, overrides, and the deep-linking picker."""
+"""Instructor pages: dashboard (funnel, milestones, attendance, at-risk), sessions with the slot
+planner, attendance per session and learner (with the learner's milestones), quiz results,
+overrides, and the deep-linking picker."""
 
 from __future__ import annotations
 
@@ -12,12 +13,20 @@ from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
 from blendkit import ScheduleError
-from blendkit.courses import attendance_over_time, funnel, quiz_from_text, quiz_to_text, risks
+from blendkit.courses import (
+    attendance_over_time,
+    course_milestones,
+    funnel,
+    learner_milestones,
+    quiz_from_text,
+    quiz_to_text,
+    risks,
+)
 from blendkit.integrations.flask import Blendkit
 from blendkit.lti import DeepLinkLineItem, ResourceLinkItem
 from blendkit.sessions import WEEKDAY_NAMES, Availability, plan_slots
 from blendkit_examples.flask_app.app import services
-from blendkit_examples.flask_app.charts import attendance_svg, funnel_svg
+from blendkit_examples.flask_app.charts import attendance_svg, funnel_svg, milestones_svg
 from blendkit_examples.flask_app.launching import ITEM_PARAM
 from blendkit_examples.flask_app.pages import bad_request, link, require_staff
 
@@ -34,8 +43,11 @@ def dashboard() -> ResponseReturnValue:
     svc = services()
     steps = funnel(svc.courses, current.course, _now())
     points = attendance_over_time(svc.courses, svc.live, current.course)
+    milestones = course_milestones(svc.courses, current.course, _now())
     return render_template(
         "teach_dashboard.html",
+        milestones=milestones,
+        milestones_chart=milestones_svg(milestones),
         steps=steps,
         points=points,
         funnel_chart=funnel_svg(steps),
@@ -250,6 +262,7 @@ def learner(sub: str) -> ResponseReturnValue:
         "teach_learner.html",
         person=person,
         result=svc.courses.learner_path(current.course, sub),
+        milestones=learner_milestones(svc.courses, current.course, sub, _now()),
         overrides=svc.courses.overrides(current.course, sub=sub),
         held=svc.courses.held_evidence(current.course, sub=sub),
     )
