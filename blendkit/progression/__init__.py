@@ -88,7 +88,15 @@ from blendkit.progression._leaves import (
 from blendkit.progression._moodle import MoodleIds, export_moodle, import_moodle
 from blendkit.progression._pacing import RiskPolicy, Signal, at_risk
 from blendkit.progression._participation import AskedQuestionCondition, PollsAnsweredCondition
-from blendkit.progression._path import Item, ItemKind, MasteryRange, MasteryRule, Module, Path
+from blendkit.progression._path import (
+    Item,
+    ItemKind,
+    ItemNature,
+    MasteryRange,
+    MasteryRule,
+    Module,
+    Path,
+)
 from blendkit.progression._replay import Replay, TimedPiece, replay, state_changes
 from blendkit.progression._templates import (
     cohort_pacing,
@@ -134,6 +142,7 @@ __all__ = [
     "IncrementalEvaluator",
     "Item",
     "ItemKind",
+    "ItemNature",
     "ItemState",
     "ItemStatus",
     "ItemViewed",

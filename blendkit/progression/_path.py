@@ -19,7 +19,16 @@ from blendkit.progression._leaves import PREVIOUS, CompletionCondition, ScoreCon
 from blendkit.progression._time import UtcDatetime
 from blendkit.progression._units import Percent
 
-__all__ = ["Item", "ItemKind", "MasteryRange", "MasteryRule", "Module", "Path", "path_problems"]
+__all__ = [
+    "Item",
+    "ItemKind",
+    "ItemNature",
+    "MasteryRange",
+    "MasteryRule",
+    "Module",
+    "Path",
+    "path_problems",
+]
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s@][^\s]*$")]
 ItemKind = Literal[
@@ -32,7 +41,11 @@ ItemKind = Literal[
     "office_hours",
     "external_link",
     "lti_link",
+    "micro",
 ]
+"""``micro``: a short, self-contained piece (a micro-learning unit) with a declared length."""
+ItemNature = Literal["conceptual", "emotional", "discussion", "practice", "repetition", "reference"]
+"""What an item asks of learners; the course-design advisor reads it (LMS exports ignore it)."""
 _FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
@@ -54,6 +67,15 @@ class Item(BaseModel):
     starts_at: UtcDatetime | None = Field(default=None, description="live sessions: start time")
     duration_minutes: Annotated[float, Field(gt=0)] | None = None
     url: str | None = None
+    nature: ItemNature | None = Field(
+        default=None, description="what the item asks of learners (course-design advice)"
+    )
+    expected_minutes: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="how long a learner is expected to spend on it"
+    )
+    planned_interactions: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="live sessions: polls or questions planned in the session"
+    )
 
     @model_validator(mode="after")
     def _one_due(self) -> Item:
