@@ -87,7 +87,8 @@ def lecture_traps(
 
 
 def has_structure(path: Path) -> dict[str, int]:
-    """Gates and deadlines of ``path``, counted (all zero: nothing paces the learner)."""
+    """Gates, deadlines and milestones of ``path``, counted (all zero: nothing paces the
+    learner)."""
     gates = sum(
         1
         for module in path.modules
@@ -97,7 +98,7 @@ def has_structure(path: Path) -> dict[str, int]:
     deadlines = sum(
         1 for item in path.items() if item.due is not None or item.due_after_enrolment_days
     )
-    return {"gates": gates, "deadlines": deadlines}
+    return {"gates": gates, "deadlines": deadlines, "milestones": len(path.milestones)}
 
 
 def content_dumping(path: Path, limits: AdvisorThresholds) -> list[DesignFinding]:

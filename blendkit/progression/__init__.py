@@ -94,6 +94,7 @@ from blendkit.progression._path import (
     ItemNature,
     MasteryRange,
     MasteryRule,
+    Milestone,
     Module,
     Path,
 )
@@ -148,6 +149,7 @@ __all__ = [
     "ItemViewed",
     "MasteryRange",
     "MasteryRule",
+    "Milestone",
     "Module",
     "MoodleIds",
     "Not",

@@ -25,6 +25,7 @@ __all__ = [
     "ItemNature",
     "MasteryRange",
     "MasteryRule",
+    "Milestone",
     "Module",
     "Path",
     "path_problems",
@@ -132,6 +133,39 @@ class MasteryRule(BaseModel):
         return self
 
 
+class Milestone(BaseModel):
+    """A dated checkpoint over a group of items: the items listed plus every item of the modules.
+
+    Due on a fixed date (``due``) or a number of days after each learner's enrolment
+    (``due_after_enrolment_days``): exactly one of the two. Item and module ids are checked
+    against the path when the path is built.
+    """
+
+    model_config = _FROZEN
+
+    id: Identifier
+    title: str = ""
+    due: UtcDatetime | None = None
+    due_after_enrolment_days: Annotated[float, Field(ge=0)] | None = None
+    items: tuple[Identifier, ...] = Field(default=(), description="item ids it covers")
+    modules: tuple[Identifier, ...] = Field(
+        default=(), description="module ids: every item of each is covered"
+    )
+
+    @model_validator(mode="after")
+    def _shape(self) -> Milestone:
+        if (self.due is None) == (self.due_after_enrolment_days is None):
+            raise ValueError(
+                f"milestone {self.id!r}: set exactly one of 'due' (a date) or "
+                "'due_after_enrolment_days' (days after each learner's enrolment)"
+            )
+        if not self.items and not self.modules:
+            raise ValueError(
+                f"milestone {self.id!r} covers nothing: list at least one item or module id"
+            )
+        return self
+
+
 class Path(BaseModel):
     """A course path; references and cycles are checked when it is built."""
 
@@ -144,6 +178,7 @@ class Path(BaseModel):
     course_end: UtcDatetime | None = None
     modules: tuple[Module, ...] = ()
     mastery: tuple[MasteryRule, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
 
     @model_validator(mode="after")
     def _references(self) -> Path:
@@ -164,6 +199,17 @@ class Path(BaseModel):
             if candidate.id == item_id:
                 return candidate
         raise KeyError(item_id)
+
+    def milestone_items(self, milestone: Milestone) -> tuple[str, ...]:
+        """The item ids a milestone covers, in path order, each once."""
+        listed = set(milestone.items)
+        modules = set(milestone.modules)
+        return tuple(
+            item.id
+            for module in self.modules
+            for item in module.items
+            if item.id in listed or module.id in modules
+        )
 
     def gate(self, item_id: str) -> tuple[Condition, ...]:
         """Every part of an item's gate, resolved: module gate, its own, order, mastery."""
@@ -300,6 +346,35 @@ def path_problems(path: Path) -> list[tuple[str, str]]:
                             f"unknown item id {released!r}",
                         )
                     )
+    module_ids = {module.id for module in path.modules}
+    milestone_ids: dict[str, int] = {}
+    for n, milestone in enumerate(path.milestones):
+        loc = f"milestones[{n}]"
+        if milestone.id in milestone_ids:
+            problems.append(
+                (
+                    f"{loc}.id",
+                    f"duplicate milestone id {milestone.id!r} "
+                    f"(also milestones[{milestone_ids[milestone.id]}])",
+                )
+            )
+        milestone_ids.setdefault(milestone.id, n)
+        for k, item_id in enumerate(milestone.items):
+            if item_id not in ids:
+                problems.append(
+                    (
+                        f"{loc}.items[{k}]",
+                        f"milestone {milestone.id!r} names unknown item id {item_id!r}",
+                    )
+                )
+        for k, module_id in enumerate(milestone.modules):
+            if module_id not in module_ids:
+                problems.append(
+                    (
+                        f"{loc}.modules[{k}]",
+                        f"milestone {milestone.id!r} names unknown module id {module_id!r}",
+                    )
+                )
     cycle = find_cycle(edges)
     if cycle:
         problems.append(

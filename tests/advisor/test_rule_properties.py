@@ -22,6 +22,7 @@ from blendkit.progression import (
     Item,
     ItemKind,
     ItemNature,
+    Milestone,
     Module,
     Path,
 )
@@ -85,19 +86,34 @@ def test_every_item_and_session_gets_exactly_one_recommendation(
         assert 1 <= len(advice.office_hours) <= 2
 
 
-@given(paths(min_items=1, max_items=40), st.integers(min_value=0, max_value=39))
-def test_adding_a_gate_never_adds_a_content_dumping_finding(course: Path, where: int) -> None:
+@given(
+    paths(min_items=1, max_items=40),
+    st.integers(min_value=0, max_value=39),
+    st.sampled_from(["gate", "deadline", "milestone"]),
+)
+def test_adding_a_gate_deadline_or_milestone_never_adds_content_dumping(
+    course: Path, where: int, structure: str
+) -> None:
     before = {f.subject for f in lint_course(course) if f.rule == "content_dumping"}
     module = course.modules[0]
     index = where % len(module.items)
-    gated = module.items[index].model_copy(
-        update={"conditions": CompletionCondition(item=module.items[0].id)}
-    )
-    items_after = (*module.items[:index], gated, *module.items[index + 1 :])
-    changed = module.model_copy(update={"items": items_after})
-    after_path = course.model_copy(update={"modules": (changed,)})
+    target = module.items[index]
+    if structure == "milestone":
+        checkpoint = Milestone(id="check", due_after_enrolment_days=7, items=(target.id,))
+        after_path = course.model_copy(update={"milestones": (checkpoint,)})
+    else:
+        update: dict[str, object] = (
+            {"conditions": CompletionCondition(item=module.items[0].id)}
+            if structure == "gate"
+            else {"due_after_enrolment_days": 7.0}
+        )
+        items_after = (*module.items[:index], target.model_copy(update=update),
+                       *module.items[index + 1 :])  # fmt: skip
+        changed = module.model_copy(update={"items": items_after})
+        after_path = course.model_copy(update={"modules": (changed,)})
     after = {f.subject for f in lint_course(after_path) if f.rule == "content_dumping"}
     assert after <= before
+    assert not after
 
 
 @given(paths(min_items=1, max_items=40), st.integers(min_value=1, max_value=60))

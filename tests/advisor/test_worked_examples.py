@@ -14,7 +14,7 @@ from blendkit.advisor import (
     advise,
     lint_course,
 )
-from blendkit.progression import Item, Module, Path
+from blendkit.progression import Item, Milestone, Module, Path
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -174,12 +174,21 @@ def test_linter_flags_a_thirty_item_path_without_gates() -> None:
     (finding,) = lint_course(_course(*items))
     assert finding.rule == "content_dumping"
     assert finding.message == "30 items with no gate, deadline or milestone"
-    assert finding.evidence == {"items": 30, "gates": 0, "deadlines": 0, "limit_items": 15}
+    assert finding.evidence == {
+        "items": 30,
+        "gates": 0,
+        "deadlines": 0,
+        "milestones": 0,
+        "limit_items": 15,
+    }
     assert "gate" in finding.fix
     dated = (*items[:-1], items[-1].model_copy(update={"due_after_enrolment_days": 14}))
     assert lint_course(_course(*dated)) == ()
     sequenced = Path(id="c", modules=(Module(id="m", items=items, sequential=True),))
     assert lint_course(sequenced) == ()
+    checkpoint = Milestone(id="half", due_after_enrolment_days=14, modules=("m",))
+    with_milestone = _course(*items).model_copy(update={"milestones": (checkpoint,)})
+    assert lint_course(with_milestone) == ()
     assert lint_course(_course(*items[:14])) == ()
 
 
