@@ -79,3 +79,16 @@ def test_advice_page_for_a_calm_course_has_no_pitfalls(tool: Tool) -> None:
     assert "conceptual.sync" in page
     assert "live.sync" in page
     assert "The rules" in page
+
+
+def test_course_page_names_micro_learning_and_its_length(tool: Tool) -> None:
+    ana = tool.launch()
+    teacher = tool.launch("teach", roles=(INSTRUCTOR,), name="Dr T", zone="Europe/Berlin")
+    document = "id: p\nmodules:\n  - id: m\n    items:\n" \
+        "      - {id: tip, title: One tip, kind: micro, expected_minutes: 5}\n"  # fmt: skip
+    assert tool.post("/teach/path/document", teacher, {"document": document}).status_code == 302
+    page = html.unescape(tool.get("/course", ana).get_data(as_text=True))
+    assert "micro-learning · about 5 min" in page
+    item = tool.get("/item/tip", ana).get_data(as_text=True)
+    assert "Mark as done" in item
+    assert tool.post("/item/tip/done", ana).status_code == 302
