@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from blendkit.advisor._lint import lint_course
 from blendkit.advisor._models import (
@@ -114,11 +115,11 @@ def advise(
 
 
 def _recommend(
-    kind: str, subject_id: str, title: str, subject: Subject, ctx: Context
+    kind: Literal["item", "session"], subject_id: str, title: str, subject: Subject, ctx: Context
 ) -> DeliveryRecommendation:
     rule = first_rule(subject, ctx)
     return DeliveryRecommendation(
-        subject="item" if kind == "item" else "session",
+        subject=kind,
         id=subject_id,
         title=title or subject_id,
         mode=rule.mode,

@@ -15,7 +15,7 @@ from typing import Any
 from blendkit.advisor._models import AdvisorThresholds, DeliveryMode
 from blendkit.progression import ItemNature
 
-__all__ = ["ADVISOR_RULES", "AdviceRule", "Context", "Subject", "first_rule"]
+__all__ = ["ADVISOR_RULES", "AdviceRule", "Context", "Subject", "evidence_of", "first_rule"]
 
 _LIVE_NATURES: frozenset[ItemNature] = frozenset({"conceptual", "emotional", "discussion"})
 _SKILL_NATURES: frozenset[ItemNature] = frozenset({"practice", "repetition"})
@@ -58,12 +58,11 @@ class AdviceRule:
     mode: DeliveryMode
     why: str
     applies: Callable[[Subject, Context], bool]
+    detail: Callable[[Context], str] | None = None
 
     def reason(self, ctx: Context) -> str:
         """The one-line reason shown with a recommendation of this rule."""
-        if self.id == "conceptual.groups":
-            return f"{self.why} Split the {ctx.learners} learners into {ctx.groups} groups."
-        return self.why
+        return self.why if self.detail is None else f"{self.why} {self.detail(ctx)}"
 
 
 def _short(subject: Subject, ctx: Context) -> bool:
@@ -128,6 +127,7 @@ ADVISOR_RULES: tuple[AdviceRule, ...] = (
         "synchronous",
         "Conceptual and emotional content needs live conversation, which works in small groups.",
         lambda s, c: _live_nature(s) and c.learners > c.thresholds.group_size,
+        lambda c: f"Split the {c.learners} learners into {c.groups} groups.",
     ),
     AdviceRule(
         "conceptual.sync",
