@@ -10,14 +10,25 @@ from pydantic import BaseModel, ConfigDict
 from blendkit.courses._live import LiveSessionService
 from blendkit.courses._models import Course, Enrolment, LiveSessionRecord
 from blendkit.courses._service import CourseService
-from blendkit.progression import PathResult, Signal, at_risk, evaluate
+from blendkit.progression import (
+    MilestoneCount,
+    MilestoneProgress,
+    PathResult,
+    Signal,
+    at_risk,
+    evaluate,
+    milestone_counts,
+    milestone_progress,
+)
 
 __all__ = [
     "AttendancePoint",
     "FunnelStep",
     "LearnerRisk",
     "attendance_over_time",
+    "course_milestones",
     "funnel",
+    "learner_milestones",
     "not_started",
     "risks",
 ]
@@ -86,6 +97,29 @@ def funnel(service: CourseService, course: Course, now: datetime) -> list[Funnel
             )
         )
     return steps
+
+
+def learner_milestones(
+    service: CourseService, course: Course, sub: str, now: datetime
+) -> tuple[MilestoneProgress, ...]:
+    """The learner's progress on each milestone of the course path at ``now``."""
+    evidence = service.evidence(course, sub, now=now)
+    result = evaluate(service.compiled(course), evidence, now)
+    return milestone_progress(course.path, result, evidence)
+
+
+def course_milestones(
+    service: CourseService, course: Course, now: datetime
+) -> tuple[MilestoneCount, ...]:
+    """Per milestone, how many learners are done, on track, behind or missed it at ``now``."""
+    compiled = service.compiled(course)
+    progress = []
+    for person in service.enrolments(course, learners_only=True):
+        evidence = service.evidence(course, person.sub, person=person, now=now)
+        progress.append(
+            milestone_progress(course.path, evaluate(compiled, evidence, now), evidence)
+        )
+    return milestone_counts(course.path, progress)
 
 
 def attendance_over_time(

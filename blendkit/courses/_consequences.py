@@ -10,11 +10,19 @@ from sqlalchemy.orm import Session
 
 from blendkit.courses._models import Course, Enrolment
 from blendkit.courses._records import new_id
-from blendkit.progression import ChangeEvent, Evidence, EvidencePiece, ScoreRecorded
+from blendkit.progression import (
+    ChangeEvent,
+    Evidence,
+    EvidencePiece,
+    Replay,
+    ScoreRecorded,
+    milestones_reached,
+)
+from blendkit.progression._milestones import milestone_due
 from blendkit.store._tables_courses import course_grades
 from blendkit.xapi import Agent, Statement, StatementFactory
 
-__all__ = ["event_statements", "queue_grades"]
+__all__ = ["event_statements", "milestone_statements", "queue_grades"]
 
 
 def event_statements(
@@ -49,6 +57,39 @@ def event_statements(
                     at=event.at,
                 )
             )
+    return out
+
+
+def milestone_statements(  # noqa: PLR0917
+    statements: StatementFactory,
+    course: Course,
+    actor: Agent,
+    key: str,
+    before: Replay,
+    after: Replay,
+    at: datetime,
+) -> list[Statement]:
+    """A statement for each milestone whose items are all completed now and were not before;
+    ``on_time`` says whether that happened by the learner's date for the milestone."""
+    path = course.path
+    out = []
+    for milestone in milestones_reached(path, before.states, after.states):
+        due = milestone_due(
+            milestone,
+            path.milestone_items(milestone),
+            after.evidence.enrolled_at,
+            after.evidence.extensions,
+        )
+        out.append(
+            statements.milestone(
+                actor,
+                milestone_id=milestone.id,
+                course_id=key,
+                on_time=None if due is None else at <= due,
+                name=milestone.title or milestone.id,
+                at=at,
+            )
+        )
     return out
 
 

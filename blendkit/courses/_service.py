@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
-from blendkit.courses._consequences import event_statements, queue_grades
+from blendkit.courses._consequences import event_statements, milestone_statements, queue_grades
 from blendkit.courses._models import (
     Course,
     Enrolment,
@@ -258,6 +258,7 @@ class CourseService(CourseRecords):
         key = self.course_key(course)
         queued: list[Statement] = list(statements(actor, key)) if statements else []
         queued.extend(event_statements(self.statements, course, actor, key, events))
+        queued.extend(milestone_statements(self.statements, course, actor, key, before, after, now))
         ids = self.outbox.emit(queued, session=s) if queued else []
         counted = [piece for n, piece in enumerate(pieces) if n not in held_at]
         grades = queue_grades(s, course, person, counted, after.evidence, now)
@@ -409,8 +410,10 @@ class CourseService(CourseRecords):
             after = self._replay(course, timeline.with_pieces([granted]), now)
             events = state_changes(before, after, learner=sub, at=now)
             actor = lti_actor(course.issuer, person.sub, name=person.name or None)
-            queued = event_statements(
-                self.statements, course, actor, self.course_key(course), events
+            key = self.course_key(course)
+            queued = event_statements(self.statements, course, actor, key, events)
+            queued.extend(
+                milestone_statements(self.statements, course, actor, key, before, after, now)
             )
             ids = self.outbox.emit(queued, session=s) if queued else []
         outcome = RecordOutcome(events=events, statement_ids=tuple(ids))

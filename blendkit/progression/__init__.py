@@ -85,6 +85,15 @@ from blendkit.progression._leaves import (
     ViewedCondition,
     WatchedCondition,
 )
+from blendkit.progression._milestones import (
+    MilestoneCount,
+    MilestoneProgress,
+    MilestoneStatus,
+    milestone_counts,
+    milestone_progress,
+    milestone_status,
+    milestones_reached,
+)
 from blendkit.progression._moodle import MoodleIds, export_moodle, import_moodle
 from blendkit.progression._pacing import RiskPolicy, Signal, at_risk
 from blendkit.progression._participation import AskedQuestionCondition, PollsAnsweredCondition
@@ -150,6 +159,9 @@ __all__ = [
     "MasteryRange",
     "MasteryRule",
     "Milestone",
+    "MilestoneCount",
+    "MilestoneProgress",
+    "MilestoneStatus",
     "Module",
     "MoodleIds",
     "Not",
@@ -197,6 +209,10 @@ __all__ = [
     "import_moodle",
     "live_then_review",
     "mastery_loop",
+    "milestone_counts",
+    "milestone_progress",
+    "milestone_status",
+    "milestones_reached",
     "negate",
     "parse_evidence",
     "parse_evidence_history",

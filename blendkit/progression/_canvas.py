@@ -2,7 +2,10 @@
 
 ``GET /api/v1/courses/:id/modules?include[]=items&include[]=content_details`` gives modules with
 ``prerequisite_module_ids``, ``unlock_at``, ``require_sequential_progress`` and items with a
-``completion_requirement``. See docs/progression/moodle-canvas.md for the full mapping.
+``completion_requirement``; with ``content_details`` an item also carries its ``due_at``, which
+becomes the item's due date. A module whose required items have due dates becomes a milestone
+over those items, due at the latest of them (Canvas completes a module when all its requirements
+are met: the milestone's "done"). See docs/progression/moodle-canvas.md for the full mapping.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from blendkit.progression._conditions import AllOf, Condition
 from blendkit.progression._context_conditions import DateCondition
 from blendkit.progression._documents import error_lines
 from blendkit.progression._leaves import CompletionCondition, ScoreCondition, ViewedCondition
-from blendkit.progression._path import Item, Module, Path
+from blendkit.progression._path import Item, Milestone, Module, Path
 
 __all__ = ["canvas_item_id", "import_canvas_modules"]
 
@@ -62,23 +65,47 @@ def _criterion(item_id: str, raw: Mapping[str, Any], where: str) -> Condition | 
     raise PathInvalid(f"{where}.completion_requirement: unknown requirement type {kind!r}")
 
 
+def _moment(value: object) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _milestone(
+    raw_module: Mapping[str, Any], module_id: str, dues: Mapping[str, datetime]
+) -> Milestone | None:
+    """The module as a milestone: its required items, due at the latest of their due dates;
+    None without a dated requirement, or when Canvas needs only one requirement of several."""
+    if raw_module.get("requirement_count") == 1 or not dues:
+        return None
+    return Milestone(
+        id=module_id,
+        title=str(raw_module.get("name", "")),
+        items=tuple(dues),
+        due=max(dues.values()),
+    )
+
+
 def import_canvas_modules(
     modules: Sequence[Mapping[str, Any]], *, path_id: str = "canvas-course", title: str = ""
 ) -> Path:
-    """A path gated like the Canvas modules: prerequisites, unlock dates, order, requirements."""
+    """A path gated like the Canvas modules: prerequisites, unlock dates, order, requirements,
+    item due dates, and a milestone per module whose required items are due."""
     required: dict[Any, list[str]] = {}
+    milestones: list[Milestone] = []
     ordered = sorted(enumerate(modules), key=lambda pair: (pair[1].get("position", 0), pair[0]))
     built: list[Module] = []
     for index, raw_module in ordered:
         where = f"[{index}]"
         items: list[Item] = []
         with_requirement: list[str] = []
+        dues: dict[str, datetime] = {}
         for n, raw in enumerate(raw_module.get("items") or ()):
             if raw.get("type") == "SubHeader":
                 continue
             item_where = f"{where}.items[{n}]"
             item_id = canvas_item_id(raw["id"])
             gate: list[Condition] = []
+            due_at = (raw.get("content_details") or {}).get("due_at")
+            due = _moment(due_at) if due_at else None
             if raw_module.get("require_sequential_progress"):
                 gate += [
                     CompletionCondition(item=prev, id="sequential") for prev in with_requirement
@@ -91,6 +118,7 @@ def import_canvas_modules(
                         kind=_KINDS.get(str(raw.get("type")), "reading"),
                         conditions=AllOf(all=tuple(gate)) if gate else None,
                         complete_when=_criterion(item_id, raw, item_where),
+                        due=due,
                         url=raw.get("external_url") or raw.get("html_url"),
                     )
                 )
@@ -98,6 +126,8 @@ def import_canvas_modules(
                 raise PathInvalid(f"{item_where}: {error_lines(exc)[0]}") from None
             if raw.get("completion_requirement"):
                 with_requirement.append(item_id)
+                if due is not None:
+                    dues[item_id] = due
         required[raw_module.get("id")] = with_requirement
         gate_parts: list[Condition] = []
         for prerequisite in raw_module.get("prerequisite_module_ids") or ():
@@ -108,17 +138,23 @@ def import_canvas_modules(
                 )
             gate_parts += [CompletionCondition(item=i) for i in required[prerequisite]]
         if raw_module.get("unlock_at"):
-            moment = datetime.fromisoformat(str(raw_module["unlock_at"]).replace("Z", "+00:00"))
-            gate_parts.append(DateCondition(from_=moment))
+            gate_parts.append(DateCondition(from_=_moment(raw_module["unlock_at"])))
+        module_id = f"canvas-module:{raw_module.get('id', index)}"
+        try:
+            milestone = _milestone(raw_module, module_id, dues)
+        except ValidationError as exc:
+            raise PathInvalid(f"{where}: {error_lines(exc)[0]}") from None
+        if milestone is not None:
+            milestones.append(milestone)
         built.append(
             Module(
-                id=f"canvas-module:{raw_module.get('id', index)}",
+                id=module_id,
                 title=str(raw_module.get("name", "")),
                 items=tuple(items),
                 conditions=AllOf(all=tuple(gate_parts)) if gate_parts else None,
             )
         )
     try:
-        return Path(id=path_id, title=title, modules=tuple(built))
+        return Path(id=path_id, title=title, modules=tuple(built), milestones=tuple(milestones))
     except ValidationError as exc:
         raise PathInvalid(f"canvas modules: {error_lines(exc)[0]}") from None

@@ -15,7 +15,7 @@ from blendkit.progression._leaves import (
     ScoreCondition,
     WatchedCondition,
 )
-from blendkit.progression._path import Item, MasteryRange, MasteryRule, Module, Path
+from blendkit.progression._path import Item, MasteryRange, MasteryRule, Milestone, Module, Path
 from blendkit.progression._time import ensure_utc
 
 __all__ = [
@@ -45,7 +45,12 @@ def _attended_or_recording(item: str, percent: float = 75, recording: float = 80
 
 
 def flipped_classroom(start: datetime, *, readiness_pass: float = 60) -> Path:
-    """Pre-work video and a readiness quiz unlock the live session; practice follows it."""
+    """Pre-work video and a readiness quiz unlock the live session; practice follows it.
+
+    The readiness quiz completes only with a pass (``readiness_pass``): a failed attempt leaves
+    it open for another try, and the "Ready for class" milestone is done only when the learner
+    can take part in the session.
+    """
     start = ensure_utc(start, "start")
     return Path(
         id="flipped-classroom",
@@ -61,7 +66,8 @@ def flipped_classroom(start: datetime, *, readiness_pass: float = 60) -> Path:
                     Item(id="readiness-quiz", title="Readiness quiz", kind="quiz",
                          pass_mark=readiness_pass,
                          conditions=WatchedCondition(item="prework-video", percent=90, id="video"),
-                         complete_when=_scored("readiness-quiz"), due=start),
+                         complete_when=ScoreCondition(item="readiness-quiz", min=readiness_pass),
+                         due=start),
                 ),
             ),
             Module(
@@ -79,6 +85,12 @@ def flipped_classroom(start: datetime, *, readiness_pass: float = 60) -> Path:
                          conditions=_done("live-session"), due=start + timedelta(days=7)),
                 ),
             ),
+        ),
+        milestones=(
+            Milestone(id="ready-for-class", title="Ready for class", modules=("before-class",),
+                      due=start),
+            Milestone(id="class-and-practice", title="Class and practice done",
+                      modules=("in-class",), due=start + timedelta(days=7)),
         ),
     )  # fmt: skip
 
@@ -110,6 +122,10 @@ def live_then_review(
                 ),
             ),
         ),
+        milestones=(
+            Milestone(id="session-reviewed", title="Session reviewed and quiz taken",
+                      modules=("session",), due=start + timedelta(days=7)),
+        ),
     )  # fmt: skip
 
 
@@ -137,8 +153,17 @@ def cohort_pacing(start: datetime, *, weeks: int = 4) -> Path:
                 ),
             )
         )  # fmt: skip
+    milestones = tuple(
+        Milestone(id=f"week-{week}-done", title=f"Week {week} done", modules=(f"week-{week}",),
+                  due=start + timedelta(weeks=week))
+        for week in range(1, weeks + 1)
+    )  # fmt: skip
     return Path(
-        id="cohort-pacing", title="Cohort pacing", course_start=start, modules=tuple(modules)
+        id="cohort-pacing",
+        title="Cohort pacing",
+        course_start=start,
+        modules=tuple(modules),
+        milestones=milestones,
     )
 
 
@@ -163,8 +188,17 @@ def self_paced_drip(start: datetime, *, units: int = 5, every_days: float = 7) -
                 ),
             )
         )  # fmt: skip
+    milestones = tuple(
+        Milestone(id=f"unit-{unit}-done", title=f"Unit {unit} done", modules=(f"unit-{unit}",),
+                  due_after_enrolment_days=unit * every_days)
+        for unit in range(1, units + 1)
+    )  # fmt: skip
     return Path(
-        id="self-paced-drip", title="Self-paced drip", course_start=start, modules=tuple(modules)
+        id="self-paced-drip",
+        title="Self-paced drip",
+        course_start=start,
+        modules=tuple(modules),
+        milestones=milestones,
     )
 
 
@@ -190,8 +224,22 @@ def daily_micro_learning(start: datetime, *, days: int = 10) -> Path:
                           complete_when=_scored(f"d{day}-check"),
                           due_after_enrolment_days=float(day)))  # fmt: skip
     module = Module(id="daily", title="Daily lessons", items=tuple(items))
+    weeks = [range(first, min(first + 7, days + 1)) for first in range(1, days + 1, 7)]
+    milestones = tuple(
+        Milestone(
+            id=f"week-{n}",
+            title=f"Days {span[0]} to {span[-1]}",
+            items=tuple(f"d{day}-{part}" for day in span for part in ("lesson", "check")),
+            due_after_enrolment_days=float(span[-1]),
+        )
+        for n, span in enumerate(weeks, start=1)
+    )
     return Path(
-        id="daily-micro", title="Daily micro-learning", course_start=start, modules=(module,)
+        id="daily-micro",
+        title="Daily micro-learning",
+        course_start=start,
+        modules=(module,),
+        milestones=milestones,
     )
 
 
@@ -229,11 +277,21 @@ def peer_workshop(start: datetime, *, reviews: int = 3, submit_days: int = 7) ->
                 ),
             ),
         ),
+        milestones=(
+            Milestone(id="submitted", title="Work submitted", items=("brief", "submission"),
+                      due=submit_due),
+            Milestone(id="reviews-given", title=f"{reviews} reviews given", items=("reviews",),
+                      due=submit_due + timedelta(days=7)),
+        ),
     )  # fmt: skip
 
 
 def mastery_loop(start: datetime, *, low: float = 50, high: float = 80) -> Path:
-    """Diagnostic → score range → remediation, standard or enrichment set → retest."""
+    """Diagnostic → score range → remediation, standard or enrichment set → retest.
+
+    One milestone, "Mastered", over the diagnostic and the retest, three weeks after enrolment:
+    the practice sets stay out of it, since each learner is released only one of them.
+    """
     start = ensure_utc(start, "start")
     sets = ("remediation", "standard", "enrichment")
     set_items = tuple(
@@ -267,6 +325,10 @@ def mastery_loop(start: datetime, *, low: float = 50, high: float = 80) -> Path:
             MasteryRule(id="retest", trigger="retest", ranges=(
                 MasteryRange(label="needs help", min=0, max=high, release=("office-hours",)),
             )),
+        ),
+        milestones=(
+            Milestone(id="mastered", title="Mastered", items=("diagnostic", "retest"),
+                      due_after_enrolment_days=21),
         ),
     )  # fmt: skip
 

@@ -731,6 +731,36 @@ class StatementFactory:
             context=context,
         )
 
+    def milestone(
+        self,
+        actor: Agent,
+        *,
+        milestone_id: str,
+        course_id: str,
+        on_time: bool | None = None,
+        name: str | None = None,
+        at: datetime | None = None,
+    ) -> Statement:
+        """A learner completed every item of a course-path milestone (ADL ``completed`` on an
+        ADL ``objective``); ``on_time`` (result.success) says whether it was by the milestone's
+        date (None: the milestone has no date for this learner yet)."""
+        context = StatementContext(
+            registration=self.registration(actor, course_id),
+            platform=self.platform,
+            language=self.language,
+            contextActivities=self._context_activities(course_id),
+        )
+        obj = self.activity("milestone", milestone_id, ADL.OBJECTIVE_TYPE, name)
+        return self._statement(
+            statement_id("milestone", _actor_key(actor), course_id, obj.id),
+            actor,
+            ADL.COMPLETED,
+            obj,
+            at=at,
+            result=StatementResult(completion=True, success=on_time),
+            context=context,
+        )
+
     def voiding(
         self, actor: Agent, target: uuid.UUID | str, *, at: datetime | None = None
     ) -> Statement:

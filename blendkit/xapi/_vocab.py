@@ -69,6 +69,7 @@ class ADL:
     LESSON_TYPE: Final = "http://adlnet.gov/expapi/activities/lesson"
     MEETING_TYPE: Final = "http://adlnet.gov/expapi/activities/meeting"
     MODULE_TYPE: Final = "http://adlnet.gov/expapi/activities/module"
+    OBJECTIVE_TYPE: Final = "http://adlnet.gov/expapi/activities/objective"
     PROFILE_TYPE: Final = "http://adlnet.gov/expapi/activities/profile"
 
 

@@ -9,6 +9,7 @@ from html import escape
 from markupsafe import Markup
 
 from blendkit.courses import AttendancePoint, FunnelStep
+from blendkit.progression import MilestoneCount
 
 _INK = "#1b1b1f"
 _MUTED = "#55555f"
@@ -68,6 +69,61 @@ def funnel_svg(steps: Sequence[FunnelStep]) -> Markup:
     return _svg(
         width, height, "Progression funnel", done or "No learners yet.",
         body="".join(parts), chart_id="funnel",
+    )  # fmt: skip
+
+
+_MILESTONE_KEYS = (
+    ("done", "done", "#1a6b3c"),
+    ("on_track", "on track", "#1f5fa8"),
+    ("behind", "behind", "#7a4b00"),
+    ("missed", "missed", "#a3361b"),
+)
+
+
+def milestones_svg(rows: Sequence[MilestoneCount]) -> Markup:
+    """Horizontal stacked bars per milestone: learners done, on track, behind, missed; each
+    segment carries its count as text, and the legend names every colour."""
+    row, left, width = 34, 190, 620
+    height = 40 + row * max(len(rows), 1) + 30
+    total = max((r.learners for r in rows), default=0) or 1
+    parts = []
+    for index, milestone in enumerate(rows):
+        y = 30 + index * row
+        label = milestone.title if len(milestone.title) <= 24 else milestone.title[:23] + "…"
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" font-size="13" '
+            f'fill="{_INK}">{escape(label)}</text>'
+        )
+        x = float(left)
+        for key, words, colour in _MILESTONE_KEYS:
+            count = milestone.counts.get(key, 0)  # type: ignore[call-overload]
+            if not count:
+                continue
+            w = (width - left - 10) * count / total
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="24" fill="{colour}">'
+                f"<title>{escape(milestone.title)}: {count} {words}</title></rect>"
+            )
+            if w > 18:
+                parts.append(
+                    f'<text x="{x + w / 2:.1f}" y="{y + 17}" text-anchor="middle" font-size="12" '
+                    f'fill="#ffffff">{count}</text>'
+                )
+            x += w
+    legend_y = height - 14
+    for offset, (_key, words, colour) in enumerate(_MILESTONE_KEYS):
+        lx = left + offset * 110
+        parts.append(f'<rect x="{lx}" y="{legend_y - 10}" width="12" height="12" fill="{colour}"/>')
+        parts.append(
+            f'<text x="{lx + 16}" y="{legend_y}" font-size="12" fill="{_INK}">{words}</text>'
+        )
+    desc = "; ".join(
+        f"{r.title}: " + ", ".join(f"{r.counts.get(k, 0)} {w}" for k, w, _ in _MILESTONE_KEYS)  # type: ignore[call-overload]
+        for r in rows
+    )
+    return _svg(
+        width, height, "Milestones", desc or "No milestones yet.",
+        body="".join(parts), chart_id="milestones",
     )  # fmt: skip
 
 

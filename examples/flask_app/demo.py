@@ -34,6 +34,7 @@ from blendkit.courses import AttendanceGrading, Enrolment
 from blendkit.lti import SERVER_DEFAULT_ZONE, Platform, Tenant, is_time_zone
 from blendkit.progression import (
     Item,
+    Milestone,
     Module,
     Path,
     PollsAnsweredCondition,
@@ -288,9 +289,15 @@ def demo_path(now: datetime) -> Path:
         title="Help when you need it",
         items=(Item(id="office-hours", title="Office hours with Dr Rivera", kind="office_hours"),),
     )
+    # The template's milestones (ready for class, class and practice) and one for the workshop.
+    workshop = Milestone(
+        id="workshop-done", title="Peer workshop done", modules=("peer-workshop",),
+        due=start + timedelta(days=9),
+    )  # fmt: skip
     return path.model_copy(
         update={
             "modules": (*modules, help_module, workshop_module()),
+            "milestones": (*path.milestones, workshop),
             "title": "Flipped classroom, week 1",
         }
     )

@@ -12,12 +12,19 @@ from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
 from blendkit import ScheduleError
-from blendkit.courses import attendance_over_time, funnel, quiz_from_text, quiz_to_text, risks
+from blendkit.courses import (
+    attendance_over_time,
+    course_milestones,
+    funnel,
+    quiz_from_text,
+    quiz_to_text,
+    risks,
+)
 from blendkit.integrations.flask import Blendkit
 from blendkit.lti import DeepLinkLineItem, ResourceLinkItem
 from blendkit.sessions import WEEKDAY_NAMES, Availability, plan_slots
 from blendkit_examples.flask_app.app import services
-from blendkit_examples.flask_app.charts import attendance_svg, funnel_svg
+from blendkit_examples.flask_app.charts import attendance_svg, funnel_svg, milestones_svg
 from blendkit_examples.flask_app.launching import ITEM_PARAM
 from blendkit_examples.flask_app.pages import bad_request, link, require_staff
 
@@ -34,8 +41,11 @@ def dashboard() -> ResponseReturnValue:
     svc = services()
     steps = funnel(svc.courses, current.course, _now())
     points = attendance_over_time(svc.courses, svc.live, current.course)
+    milestones = course_milestones(svc.courses, current.course, _now())
     return render_template(
         "teach_dashboard.html",
+        milestones=milestones,
+        milestones_chart=milestones_svg(milestones),
         steps=steps,
         points=points,
         funnel_chart=funnel_svg(steps),

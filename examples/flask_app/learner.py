@@ -17,6 +17,7 @@ from blendkit.progression import (
     PathResult,
     PeerReviewsCondition,
     VideoWatched,
+    milestone_progress,
 )
 from blendkit_examples.flask_app import recording_pages
 from blendkit_examples.flask_app.app import services
@@ -81,6 +82,7 @@ def course() -> ResponseReturnValue:
     return render_template(
         "course.html",
         result=result,
+        milestones=milestone_progress(current.course.path, result, evidence),
         statuses=statuses,
         sessions=next_sittings(sessions, datetime.now(UTC)),
         best=best,

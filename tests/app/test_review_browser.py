@@ -1,5 +1,6 @@
 """Peer review in real Chromium: three learners submit (one a file), review each other with the
-rubric, and a learner's feedback opens only once she reviewed two peers."""
+rubric, and a learner's feedback opens only once she reviewed two peers; learners follow the
+workshop's milestones on the course page and the instructor sees them as a chart."""
 
 from __future__ import annotations
 
@@ -64,9 +65,10 @@ class Learner:
 def test_feedback_unlocks_only_after_reviewing_two_peers(
     tool: Tool, served: str, browser: Any, tmp_path: Path
 ) -> None:
-    peer_course(tool)
+    teacher = peer_course(tool)
     people = {sub: Learner(browser, served, learner(tool, sub), sub.title())
               for sub in ("ada", "ben", "cy")}  # fmt: skip
+    people["teach"] = Learner(browser, served, teacher, "Teach")
     ada, ben, cy = people["ada"], people["ben"], people["cy"]
     try:
         for who in (ada, ben):
@@ -95,6 +97,13 @@ def test_feedback_unlocks_only_after_reviewing_two_peers(
         ada.open("/item/feedback")
         assert "you gave 1" in ada.page.content()  # the path's own reason, still locked
 
+        ada.open("/course")  # the workshop's milestones, in words beside each bar
+        given = ada.page.locator("#milestone-reviews-given")
+        assert "On track" in given.inner_text()
+        assert "0 of 1 items completed (0%)" in given.inner_text()
+        assert ada.page.get_by_role("progressbar", name="2 reviews given").count() == 1
+        assert "Done" in ada.page.locator("#milestone-submitted").inner_text()
+
         ada.review_next("second review by ada")
         ada.open("/review/reviews")
         ada.page.get_by_role("link", name="See your feedback").click()
@@ -106,6 +115,15 @@ def test_feedback_unlocks_only_after_reviewing_two_peers(
         assert "Cy says well done" in text
         ada.open("/item/feedback")
         assert ada.page.get_by_role("link", name="See your feedback").count() == 1
+
+        teach = people["teach"]  # every learner submitted and gave two reviews
+        teach.open("/teach")
+        chart = teach.page.get_by_role("img", name="Milestones")
+        chart.wait_for()
+        described = teach.page.locator("#milestones-d").text_content() or ""
+        assert "2 reviews given: 3 done, 0 on track, 0 behind, 0 missed" in described
+        row = teach.page.locator("#milestones-table tr", has_text="2 reviews given")
+        assert [c.inner_text() for c in row.locator("td").all()][1:] == ["3", "0", "0", "0"]
     except BaseException:
         for who in people.values():
             screenshot(who.page, f"review-{who.name}")

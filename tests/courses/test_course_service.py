@@ -304,3 +304,17 @@ def test_evidence_and_its_statements_commit_together_or_not_at_all(
     assert service.records(course, sub="ana") == []
     assert len(_statements(store)) == before
     assert service.learner_path(course, "ana").state("readiness-quiz") == "locked"
+
+
+def test_reaching_a_milestone_queues_one_statement_saying_if_it_was_on_time(
+    service: CourseService, store: Store
+) -> None:
+    course = _course(service)
+    service.record(course, "ana", VideoWatched(item="prework-video", percent=95))
+    service.submit_quiz(course, "ana", "readiness-quiz", {"q1": "0", "q2": "1"})
+    assert not [s for s in _statements(store) if "/milestone/" in s["object"]["id"]]
+    service.submit_quiz(course, "ana", "readiness-quiz", {"q1": "1", "q2": "0"})
+    reached = [s for s in _statements(store) if "/milestone/" in s["object"]["id"]]
+    assert len(reached) == 1
+    assert reached[0]["object"]["id"].endswith("/milestone/ready-for-class")
+    assert reached[0]["result"] == {"completion": True, "success": True}

@@ -88,3 +88,31 @@ def test_min_score_needs_points_possible() -> None:
 def test_prerequisite_must_come_first() -> None:
     with pytest.raises(PathInvalid, match="module 99 is not earlier"):
         import_canvas_modules([{"id": 1, "prerequisite_module_ids": [99], "items": []}])
+
+
+def test_due_dates_become_item_due_dates_and_module_milestones() -> None:
+    dated = [
+        {**MODULES[0]},
+        {**MODULES[1], "items": [
+            {"id": 111, "type": "Assignment", "title": "Essay",
+             "content_details": {"due_at": "2026-01-17T23:59:00Z", "points_possible": 10},
+             "completion_requirement": {"type": "must_submit"}},
+            {"id": 113, "type": "Quiz", "title": "Week quiz",
+             "content_details": {"due_at": "2026-01-16T12:00:00Z", "points_possible": 5},
+             "completion_requirement": {"type": "min_percentage", "min_percentage": 60}},
+            {"id": 114, "type": "Page", "title": "Optional reading",
+             "content_details": {"due_at": "2026-02-01T00:00:00Z"}},
+        ]},
+    ]  # fmt: skip
+    path = import_canvas_modules(dated, path_id="c1")
+    assert path.item("canvas:111").due is not None
+    assert path.item("canvas:111").due.isoformat() == "2026-01-17T23:59:00+00:00"
+    assert path.item("canvas:114").due is not None  # dated, but no requirement: no milestone
+    (milestone,) = path.milestones  # "Start here" has no dated requirement
+    assert milestone.id == "canvas-module:11"
+    assert milestone.title == "Week 1"
+    assert milestone.items == ("canvas:111", "canvas:113")
+    assert milestone.due is not None
+    assert milestone.due.isoformat() == "2026-01-17T23:59:00+00:00"
+    one_of = [{**dated[0]}, {**dated[1], "requirement_count": 1}]
+    assert import_canvas_modules(one_of).milestones == ()

@@ -65,3 +65,11 @@ def test_engine_page_documents_parse_and_evaluate() -> None:
         "live-1": "in_progress",
     }
     assert result.items[2].overrides[0].reason == "paper quiz"
+
+
+def test_milestones_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_example("progression_milestones")
+    assert outcome["ann"] == {"week-1-done": "behind", "draft-in": "on_track"}
+    assert outcome["bo"] == {"week-1-done": "done", "draft-in": "on_track"}
+    assert outcome["counts"]["week-1-done"] == {"missed": 0, "behind": 1, "on_track": 0, "done": 1}
+    assert "past their own due date: Week 1 quiz" in capsys.readouterr().out

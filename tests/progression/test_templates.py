@@ -158,3 +158,27 @@ def test_every_template_round_trips_as_a_document(name: str) -> None:
 def test_unknown_template() -> None:
     with pytest.raises(ProgressionError, match="available: cohort-pacing"):
         template("nope", T0)
+
+
+def test_the_readiness_quiz_completes_only_with_a_pass() -> None:
+    path = flipped_classroom(T0, readiness_pass=60)
+    before = T0 - timedelta(days=2)
+    inc = IncrementalEvaluator(path, Evidence(), before)
+    inc.apply(VideoWatched(item="prework-video", percent=95))
+    inc.apply(ScoreRecorded(item="readiness-quiz", score=40, at=before))
+    assert inc.states()["readiness-quiz"] != "completed"
+    inc.apply(ScoreRecorded(item="readiness-quiz", score=60, at=before))
+    assert inc.states()["readiness-quiz"] == "completed"
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_every_template_has_milestones_over_its_items(name: str) -> None:
+    from blendkit.progression import milestone_progress
+
+    path = template(name, T0)
+    assert path.milestones
+    early = T0 - timedelta(days=1)
+    evidence = Evidence(learner="ann").apply(Enrolled(at=early))
+    progress = milestone_progress(path, evaluate(path, evidence, early), evidence)
+    assert all(row.items and row.due is not None for row in progress)
+    assert {row.status for row in progress} <= {"on_track", "behind"}

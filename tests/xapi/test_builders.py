@@ -139,6 +139,10 @@ def _catalogue() -> dict[str, tuple[Statement, str | None]]:
             None,
         ),
         "module completed": (f.module("completed", a, module_id="m2", course_id="c-1"), None),
+        "milestone completed": (
+            f.milestone(a, milestone_id="week-1", course_id="c-1", on_time=True, name="Week 1"),
+            None,
+        ),
         "voided": (f.voiding(a, uuid.UUID("0b2a962f-88b5-41c2-927d-72c1079f540b")), None),
         "poll answered": (
             poll_answered(
