@@ -24,6 +24,7 @@ from blendkit.sessions import SchedulePlan, plan_slots
 __all__ = ["advise"]
 
 _DEFAULT_TERM = timedelta(weeks=4)
+_WEEK = timedelta(days=6)  # a term of at least a week has every weekday
 
 
 def _term(path: Path, now: datetime) -> tuple[date, date]:
@@ -31,7 +32,7 @@ def _term(path: Path, now: datetime) -> tuple[date, date]:
     end = path.course_end.date() if path.course_end else start + _DEFAULT_TERM
     if end < start:
         end = start + _DEFAULT_TERM
-    return start, min(end, start + timedelta(days=366))
+    return start, min(max(end, start + _WEEK), start + timedelta(days=366))
 
 
 def _plan(
@@ -39,7 +40,8 @@ def _plan(
 ) -> SchedulePlan | None:
     """The planner's answer for one weekly session of the planning length (None: no zones).
 
-    Every zone has local class hours on some working day, so the planner always finds a slot.
+    The term spans at least a week and class hours lie on the planner's half-hour grid, so
+    every zone has a slot on some working day: the planner always finds one.
     """
     if not cohort.zones:
         return None

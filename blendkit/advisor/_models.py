@@ -62,6 +62,9 @@ class AdvisorThresholds(BaseModel):
     def _hours(self) -> AdvisorThresholds:
         if self.local_start >= self.local_end:
             raise ValueError("local_end must be after local_start")
+        bounds = (self.local_start, self.local_end)
+        if any(t.minute % 30 or t.second or t.microsecond for t in bounds):
+            raise ValueError("local class hours start and end on the hour or the half hour")
         return self
 
 

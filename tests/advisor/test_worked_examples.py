@@ -3,7 +3,10 @@ course, a Tokyo + New York cohort; and the linter on a 3-hour lecture and a 30-i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
+
+import pytest
+from pydantic import ValidationError
 
 from blendkit.advisor import (
     AdvisorThresholds,
@@ -212,3 +215,18 @@ def test_linter_flags_overlong_micro_learning_and_uncaptioned_recordings() -> No
     ]
     assert findings[1].message == "late takes 8 minutes (limit 5)"
     assert "transcript" in findings[2].fix
+
+
+def test_a_weekend_course_still_plans_and_class_hours_sit_on_the_grid() -> None:
+    weekend = Path(
+        id="w",
+        course_start=datetime(2026, 3, 7, 9, 0, tzinfo=UTC),  # a Saturday
+        course_end=datetime(2026, 3, 8, 17, 0, tzinfo=UTC),
+        modules=(Module(id="m", items=(Item(id="talk", nature="discussion"),)),),
+    )
+    advice = advise(weekend, now=NOW, cohort=CohortFacts(zones={"a": "Europe/Paris"}))
+    assert advice.live_share == 1.0
+    with pytest.raises(ValidationError, match="half hour"):
+        AdvisorThresholds(local_start=time(9, 10))
+    with pytest.raises(ValidationError, match="after local_start"):
+        AdvisorThresholds(local_start=time(18), local_end=time(9))
