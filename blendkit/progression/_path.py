@@ -375,6 +375,13 @@ def path_problems(path: Path) -> list[tuple[str, str]]:
                         f"milestone {milestone.id!r} names unknown module id {module_id!r}",
                     )
                 )
+        if not path.milestone_items(milestone):
+            problems.append(
+                (
+                    loc,
+                    f"milestone {milestone.id!r} covers no items: its modules are empty",
+                )
+            )
     cycle = find_cycle(edges)
     if cycle:
         problems.append(

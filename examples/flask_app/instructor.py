@@ -1,5 +1,6 @@
-"""Instructor pages: dashboard (funnel, attendance, at-risk), sessions with the slot planner,
-attendance per session and learner, quiz results, overrides, and the deep-linking picker."""
+"""Instructor pages: dashboard (funnel, milestones, attendance, at-risk), sessions with the slot
+planner, attendance per session and learner (with the learner's milestones), quiz results,
+overrides, and the deep-linking picker."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from blendkit.courses import (
     attendance_over_time,
     course_milestones,
     funnel,
+    learner_milestones,
     quiz_from_text,
     quiz_to_text,
     risks,
@@ -260,6 +262,7 @@ def learner(sub: str) -> ResponseReturnValue:
         "teach_learner.html",
         person=person,
         result=svc.courses.learner_path(current.course, sub),
+        milestones=learner_milestones(svc.courses, current.course, sub, _now()),
         overrides=svc.courses.overrides(current.course, sub=sub),
         held=svc.courses.held_evidence(current.course, sub=sub),
     )

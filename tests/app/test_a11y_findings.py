@@ -242,6 +242,24 @@ def test_counts_on_every_funnel_bar_reach_4_5_to_1() -> None:
         assert ratio(bar, "#ffffff") >= 3, "each bar stands out from the white chart"
 
 
+def test_counts_on_every_milestone_bar_reach_4_5_to_1() -> None:
+    from blendkit.progression import MilestoneCount
+    from blendkit_examples.flask_app.charts import milestones_svg
+
+    row = MilestoneCount(
+        id="w1", title="Week 1", due=None, due_after_enrolment_days=7,
+        counts={"missed": 5, "behind": 5, "on_track": 5, "done": 5},
+    )  # fmt: skip
+    svg = str(milestones_svg([row]))
+    bars = re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"><title>[^<]*</title></rect>'
+                      r'<text [^>]*fill="(#[0-9a-f]{6})">(\d+)</text>', svg)  # fmt: skip
+    assert len(bars) == 4, "one count on each of the four bars"
+    for bar, text, _count in bars:
+        assert ratio(bar, text) >= 4.5, (bar, text)
+        assert ratio(bar, "#ffffff") >= 3, "each bar stands out from the white chart"
+    assert "Week 1: 5 done, 5 on track, 5 behind, 5 missed" in svg, "every number in words"
+
+
 def _recorded_session(tool: Tool, *kinds: RecordingKind) -> str:
     teacher = tool.launch("teach", roles=(INSTRUCTOR,), name="Dr T")
     tool.launch()  # a learner enrols

@@ -371,3 +371,20 @@ def test_every_state_changing_learner_form_is_recorded_once_per_key(tool: Tool) 
     for _ in range(2):
         assert tool.post("/item/prework-video/progress", ana, plain).status_code == 302
     assert _evidence_rows(tool) == rows + 3
+
+
+def test_course_page_lists_milestones_with_dates_status_and_counts_in_words(tool: Tool) -> None:
+    ana = tool.launch()
+    before = tool.get("/course", ana).get_data(as_text=True)
+    ready = before.split('id="milestone-ready-for-class"', 1)[1].split("</li>", 1)[0]
+    assert "Ready for class" in ready
+    assert "On track" in ready
+    assert "0 of 2 items completed (0%)" in ready
+    assert '<progress id="milestone-ready-for-class-p" max="2" value="0"' in ready
+    assert "(Europe/Berlin)" in ready, "the date in the learner's own zone"
+    tool.post("/item/prework-video/progress", ana, {"percent": "100"})
+    tool.post("/item/readiness-quiz/quiz", ana, _answers(1, 1, 0))
+    after = tool.get("/course", ana).get_data(as_text=True)
+    ready = after.split('id="milestone-ready-for-class"', 1)[1].split("</li>", 1)[0]
+    assert "Done" in ready
+    assert "2 of 2 items completed (100%)" in ready

@@ -376,3 +376,23 @@ def test_course_path_from_a_template_or_a_document(tool: Tool) -> None:
     document = "id: tiny\nmodules:\n  - id: m\n    items:\n      - {id: read-me, title: Read me}\n"
     assert tool.post("/teach/path/document", teacher, {"document": document}).status_code == 302
     assert "Read me" in tool.get("/course", ana).get_data(as_text=True)
+
+
+def test_dashboard_charts_milestones_beside_a_table_of_the_same_numbers(tool: Tool) -> None:
+    ana = tool.launch()
+    tool.get("/course", tool.launch("ben", name="Ben"))
+    tool.post("/item/prework-video/progress", ana, {"percent": "100"})
+    tool.post(
+        "/item/readiness-quiz/quiz", ana, {"answer-q1": "1", "answer-q2": "1", "answer-q3": "0"}
+    )
+    page = tool.get("/teach", _teacher(tool)).get_data(as_text=True)
+    assert '<title id="milestones-t">Milestones</title>' in page
+    described = page.split('<desc id="milestones-d">', 1)[1].split("</desc>", 1)[0]
+    assert "Ready for class: 1 done, 1 on track, 0 behind, 0 missed" in described
+    table = page.split('id="milestones-table"', 1)[1].split("</table>", 1)[0]
+    row = table.split("Ready for class</th>", 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r"<td>(\d+)</td>", row) == ["1", "1", "0", "0"]
+    learner = tool.get("/teach/learners/ana", _teacher(tool)).get_data(as_text=True)
+    mine = learner.split('id="learner-milestones"', 1)[1].split("</table>", 1)[0]
+    assert "2 of 2 (100%)" in mine
+    assert "Done: all 2 items completed" in mine

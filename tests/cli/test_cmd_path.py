@@ -40,7 +40,8 @@ def test_check_json(files: dict[str, Path]) -> None:
     assert result.exit_code == 0, result.output
     items = json.loads(result.output)["items"]
     by_id = {item["id"]: item for item in items}
-    assert by_id["readiness-quiz"]["state"] == "completed"
+    # 55% is below the pass: the readiness quiz stays open for another try
+    assert by_id["readiness-quiz"]["state"] == "in_progress"
     assert by_id["live-session"] == {
         "id": "live-session",
         "state": "locked",

@@ -72,3 +72,12 @@ def test_a_document_error_names_the_milestone_location() -> None:
     )
     with pytest.raises(PathInvalid, match=r"milestones\[0\]\.items\[0\].*unknown item id 'x'"):
         parse_path(text, "json")
+
+
+def test_a_milestone_over_empty_modules_is_refused() -> None:
+    with pytest.raises(ValidationError, match="covers no items"):
+        Path(
+            id="p",
+            modules=(Module(id="empty"), Module(id="m", items=(Item(id="a"),))),
+            milestones=(Milestone(id="w", due=DUE, modules=("empty",)),),
+        )
