@@ -27,6 +27,7 @@ PACKAGES = [
     "blendkit.notify",
     "blendkit.calendar",
     "blendkit.review",
+    "blendkit.advisor",
 ]
 
 

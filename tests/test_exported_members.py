@@ -13,6 +13,7 @@ import blendkit
 
 PUBLIC_MODULES = [
     "blendkit",
+    "blendkit.advisor",
     "blendkit.config",
     "blendkit.courses",
     "blendkit.errors",

@@ -84,7 +84,7 @@ def _ids(path: FilePath | None) -> MoodleIds:
 
 @click.group()
 def path() -> None:
-    """Course paths: check states, convert Moodle availability JSON, print templates."""
+    """Course paths: check states, advise on design, convert Moodle JSON, print templates."""
 
 
 @path.command()

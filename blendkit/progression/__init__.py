@@ -100,6 +100,7 @@ from blendkit.progression._participation import AskedQuestionCondition, PollsAns
 from blendkit.progression._path import (
     Item,
     ItemKind,
+    ItemNature,
     MasteryRange,
     MasteryRule,
     Milestone,
@@ -151,6 +152,7 @@ __all__ = [
     "IncrementalEvaluator",
     "Item",
     "ItemKind",
+    "ItemNature",
     "ItemState",
     "ItemStatus",
     "ItemViewed",

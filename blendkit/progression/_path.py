@@ -22,6 +22,7 @@ from blendkit.progression._units import Percent
 __all__ = [
     "Item",
     "ItemKind",
+    "ItemNature",
     "MasteryRange",
     "MasteryRule",
     "Milestone",
@@ -41,7 +42,11 @@ ItemKind = Literal[
     "office_hours",
     "external_link",
     "lti_link",
+    "micro",
 ]
+"""``micro``: a short, self-contained piece (a micro-learning unit) with a declared length."""
+ItemNature = Literal["conceptual", "emotional", "discussion", "practice", "repetition", "reference"]
+"""What an item asks of learners; the course-design advisor reads it (LMS exports ignore it)."""
 _FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
@@ -63,6 +68,15 @@ class Item(BaseModel):
     starts_at: UtcDatetime | None = Field(default=None, description="live sessions: start time")
     duration_minutes: Annotated[float, Field(gt=0)] | None = None
     url: str | None = None
+    nature: ItemNature | None = Field(
+        default=None, description="what the item asks of learners (course-design advice)"
+    )
+    expected_minutes: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="how long a learner is expected to spend on it"
+    )
+    planned_interactions: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="live sessions: polls or questions planned in the session"
+    )
 
     @model_validator(mode="after")
     def _one_due(self) -> Item:

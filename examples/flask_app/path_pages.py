@@ -1,4 +1,5 @@
-"""Instructor page for the course path: start from a template or edit the path document."""
+"""Instructor pages for the course path: start from a template or edit the path document, and
+the course-design advice for it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from blendkit import ProgressionError
+from blendkit.advisor import ADVISOR_RULES, CohortFacts, RecordingFacts, SessionFacts, advise
 from blendkit.courses import Course
-from blendkit.progression import Path, dump_path, parse_path, template, template_names
+from blendkit.progression import (
+    Path,
+    dump_path,
+    evaluate,
+    parse_path,
+    template,
+    template_names,
+)
 from blendkit_examples.flask_app.app import services
 from blendkit_examples.flask_app.launching import default_quiz
 from blendkit_examples.flask_app.pages import bad_request, link, require_staff
@@ -66,3 +75,63 @@ def from_document() -> ResponseReturnValue:
     except ProgressionError as exc:
         raise bad_request(exc.message, exc.code) from None
     return _replace(current.course, path)
+
+
+def _cohort(course: Course) -> CohortFacts:
+    """The roster's time zones and each learner's share of the path completed today."""
+    svc = services()
+    learners = svc.courses.enrolments(course, learners_only=True)
+    compiled = svc.courses.compiled(course)
+    now = datetime.now(UTC)
+    progress = {}
+    for person in learners:
+        result = evaluate(compiled, svc.courses.evidence(course, person.sub), now)
+        done = sum(1 for status in result.items if status.state == "completed")
+        progress[person.sub] = done / max(1, len(result.items))
+    return CohortFacts(zones={p.sub: p.time_zone for p in learners}, progress=progress)
+
+
+def _sessions(course: Course) -> list[SessionFacts]:
+    """Scheduled sessions with the polls prepared for each (drafts count: they are planned)."""
+    svc = services()
+    return [
+        SessionFacts(
+            id=s.id,
+            title=s.title,
+            duration_minutes=s.duration_minutes,
+            item=s.item,
+            polls=len(svc.polls.polls(course, s.id)),
+        )
+        for s in svc.live.sessions(course)
+        if not s.cancelled
+    ]
+
+
+def _recordings(course: Course) -> list[RecordingFacts]:
+    """Recordings of sessions, and whether their session has a caption track (a recording the
+    captions policy hides counts too: captions are what it waits for)."""
+    svc = services()
+    return [
+        RecordingFacts(
+            session_id=r.session_id,
+            title=r.title,
+            captioned=bool(svc.recordings.captions(course, r.session_id)),
+        )
+        for r in svc.live.recordings(course)
+        if r.kind in ("video", "audio")
+    ]
+
+
+@bp.get("/teach/advice")
+def advice() -> ResponseReturnValue:
+    """How to deliver each item and session, and the course's design pitfalls."""
+    current = require_staff()
+    course = current.course
+    result = advise(
+        course.path,
+        now=datetime.now(UTC),
+        cohort=_cohort(course),
+        sessions=_sessions(course),
+        recordings=_recordings(course),
+    )
+    return render_template("teach_advice.html", advice=result, rules=ADVISOR_RULES)

@@ -117,6 +117,7 @@ def inventory(app: Any) -> list[Page]:
         Page("quiz editor", "/teach/quizzes/<item_id>", "instructor",
              f"/teach/quizzes/{items['quiz']}"),
         Page("path settings", "/teach/path", "instructor", "/teach/path"),
+        Page("course-design advice", "/teach/advice", "instructor", "/teach/advice"),
         Page("peer review: submit", "/review/<item_id>", "locked-learner", "/review/peer-review"),
         Page("peer review: progress", "/review/<item_id>", "learner", "/review/peer-review"),
         Page("peer review: rubric form", "/review/<item_id>/task/<int:assignment_id>", "learner",

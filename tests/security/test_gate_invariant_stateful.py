@@ -116,6 +116,7 @@ RULES = {
     "learner.course_calendar_link": "course_calendar_as_learner",
     "learner.course_calendar_stop": "course_calendar_as_learner",
     **REVIEW_RULES,  # peer review: tests/security/review_rules.py
+    "path.advice": "advice_page",  # instructor-only: refused to the learner
 }
 # What a player may post as played segments: plausible, too much too soon, impossible, garbage.
 SEGMENTS = ["[[0, 3]]", "[[1, 4.5]]", "[[0, 3600]]", "[[0, 2], [3595, 3600]]", "[[-1, 5]]",
@@ -584,6 +585,14 @@ def gate_machine(
         @rule()
         def upcoming_page(self) -> None:
             self.check(tool_.get("/upcoming", self.launch_id))
+
+        @rule()
+        def advice_page(self) -> None:
+            """The course-design advice (the cohort's zones, progress and sessions) is for
+            instructors: a learner is refused and opens nothing by asking."""
+            answer = tool_.get("/teach/advice", self.launch_id)
+            assert answer.status_code == 403, answer.get_data(as_text=True)[:300]
+            self.check(answer)
 
         @rule()
         def calendar_feed(self) -> None:
