@@ -29,7 +29,8 @@ words = st.text(
     st.characters(
         min_codepoint=33,
         max_codepoint=0x2FF,
-        exclude_categories=("Cc",),
+        # Space separators (U+00A0 …) are whitespace to str.strip: a word is never blank.
+        exclude_categories=("Cc", "Zs"),
         exclude_characters="#[]:",
     ),
     min_size=1,
