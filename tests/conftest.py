@@ -33,6 +33,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     for key in list(os.environ):
         if key.startswith("BLENDKIT_") and key not in {
             POSTGRES_ENV,
+            TEMPLATE_ENV,
             "BLENDKIT_TEST_RALPH",
             "BLENDKIT_TEST_BROWSER",
         }:
@@ -102,7 +103,7 @@ def _fresh_postgres_database() -> Iterator[str]:
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL store tests skipped")
-    name = f"bk_{uuid.uuid4().hex[:12]}"
+    name = _database_name()
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -126,26 +127,35 @@ class _PostgresPool:
 
     A database is created and migrated once (one to three seconds), then emptied after each test
     by deleting every row and restarting every sequence (tens of milliseconds), so each test
-    still starts from an empty, fully migrated schema. A database whose schema a test changed,
-    or that cannot be emptied promptly (a connection left holding locks), is dropped instead.
+    still starts from an empty, fully migrated schema. Each loan gets a new database name (a
+    rename), so nothing a process keeps per database URL outlives the data it described. A
+    database whose schema a test changed, or that cannot be emptied or renamed promptly (a
+    connection left open), is dropped instead.
     """
 
-    def __init__(self) -> None:
-        self._idle: list[tuple[str, Iterator[str]]] = []
+    def __init__(self, base: str) -> None:
+        self._base = make_url(base)
+        self._admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self._idle: list[str] = []
         self._schema: tuple[frozenset[str], frozenset[str]] | None = None
         self._seed: dict[str, list[dict[str, object]]] = {}
 
-    def lend(self) -> tuple[str, Iterator[str]]:
+    def _url(self, name: str) -> str:
+        return self._base.set(database=name).render_as_string(hide_password=False)
+
+    def lend(self) -> str:
         if self._idle:
-            return self._idle.pop()
-        databases = _fresh_postgres_database()
-        url = next(databases)
+            return self._url(self._idle.pop())
+        name = _database_name()
+        with self._admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = self._url(name)
         store = Store(url)
         store.migrate()
         store.dispose()
         if self._schema is None:
             self._remember_schema(url)
-        return url, databases
+        return url
 
     def _remember_schema(self, url: str) -> None:
         """The schema and the rows the migrations themselves write (counters), to restore."""
@@ -160,12 +170,23 @@ class _PostgresPool:
         finally:
             engine.dispose()
 
-    def give_back(self, url: str, databases: Iterator[str]) -> None:
-        if not _templates_enabled() or not self._emptied(url):
-            for _ in databases:
+    def give_back(self, url: str) -> None:
+        name = make_url(url).database
+        assert name is not None
+        renamed = _database_name()
+        if _templates_enabled() and self._emptied(url):
+            try:
+                with self._admin.connect() as conn:
+                    conn.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{renamed}"'))
+                self._idle.append(renamed)
+                return
+            except SQLAlchemyError:
                 pass
-            return
-        self._idle.append((url, databases))
+        self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        with self._admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     def _emptied(self, url: str) -> bool:
         engine = create_engine(url, poolclass=NullPool)
@@ -194,9 +215,12 @@ class _PostgresPool:
 
     def close(self) -> None:
         while self._idle:
-            _url, databases = self._idle.pop()
-            for _ in databases:
-                pass
+            self._drop(self._idle.pop())
+        self._admin.dispose()
+
+
+def _database_name() -> str:
+    return f"bk_{uuid.uuid4().hex[:12]}"
 
 
 def _public_schema(conn: Connection) -> tuple[frozenset[str], frozenset[str]]:
@@ -218,7 +242,10 @@ def _data_tables(names: frozenset[str]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def _postgres_pool() -> Iterator[_PostgresPool]:
-    pool = _PostgresPool()
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL store tests skipped")
+    pool = _PostgresPool(base)
     try:
         yield pool
     finally:
@@ -237,11 +264,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if not os.environ.get(POSTGRES_ENV):
         pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL store tests skipped")
     pool: _PostgresPool = request.getfixturevalue("_postgres_pool")
-    url, databases = pool.lend()
+    url = pool.lend()
     s = Store(url)
     s.migrate()
     try:
         yield s
     finally:
         s.dispose()
-        pool.give_back(url, databases)
+        pool.give_back(url)
