@@ -69,6 +69,20 @@ _POLL_IN_SESSION = (
         poll_polls.c.id == bindparam("poll_id"), poll_polls.c.course_id == bindparam("course_id")
     )
 )
+_SESSION_VERSION = (
+    select(course_sessions.c.item, poll_boards.c.version)
+    .select_from(
+        course_sessions.outerjoin(
+            poll_boards,
+            (poll_boards.c.session_id == course_sessions.c.id)
+            & (poll_boards.c.course_id == course_sessions.c.course_id),
+        )
+    )
+    .where(
+        course_sessions.c.id == bindparam("session_id"),
+        course_sessions.c.course_id == bindparam("course_id"),
+    )
+)
 _BUMP = (
     update(poll_boards)
     .where(poll_boards.c.session_id == bindparam("board"))
@@ -145,6 +159,19 @@ class LivePolls:
                 )
             ).scalar()
         return int(found or 0)
+
+    def session_version(self, course: Course, session_id: str, *, item: str | None = None) -> int:
+        """:meth:`version`, checking in the same read that the session belongs to ``course``
+        (and, given ``item``, to that path item or to none): ``NotFound`` otherwise. The one
+        read of a page's idle poll (``If-None-Match`` answered ``304``)."""
+        with self.store.transaction() as s:
+            found = s.execute(_SESSION_VERSION, {"session_id": session_id, "course_id": course.id})
+            row = found.first()
+        if row is None:
+            raise NotFound(f"live session {session_id!r} is not part of {course.title!r}")
+        if item is not None and row.item not in (None, item):
+            raise NotFound(f"live session {session_id!r} does not belong to {item!r}")
+        return int(row.version or 0)
 
     def actor(self, course: Course, sub: str) -> Agent:
         """The learner as an xAPI actor."""

@@ -105,12 +105,12 @@ def live_state(item_id: str, session_id: str) -> ResponseReturnValue:
     """What changed on the learner's page, as JSON (``304`` while nothing did)."""
     current = here()
     try:
-        record = _session_of(item_id, session_id)
-        version = services().polls.version(current.course, record.id)
+        version = services().polls.session_version(current.course, session_id, item=item_id)
     except BlendkitError as error:
         return _refused(error)
 
     def build() -> dict[str, Any]:
+        record = _session_of(item_id, session_id)
         view = _learner_view(item_id, session_id, record, version)
         return {
             "polls": [
@@ -224,16 +224,15 @@ def live_console_state(session_id: str) -> ResponseReturnValue:
     """Live results and the whole board for the console, as JSON (``304`` while unchanged)."""
     current = require_staff()
     try:
-        record = services().live.session(current.course, session_id)
+        version = services().polls.session_version(current.course, session_id)
     except BlendkitError as error:
         return _refused(error)
-    version = services().polls.version(current.course, record.id)
 
     def build() -> dict[str, Any]:
-        view = _console_view(session_id, record, version)
+        view = _console_view(session_id, version=version)
         return {
             "polls": [_poll_dict(p, view["results"].get(p.id)) for p in view["polls"]],
-            "questions": _questions(record, current.person.sub, staff=True),
+            "questions": _questions(view["record"], current.person.sub, staff=True),
         }
 
     return _state_response(version, current.person.sub, build)
