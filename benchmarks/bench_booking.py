@@ -18,6 +18,11 @@ server's workers are), which on a machine with few cores mostly adds scheduling 
 One JSON line per implementation (medians over ``--repeats`` runs of the bookings, p50 and p99
 per attempt) and one with the ratio of the p99s; the target is a blendkit p99 of at most 100 ms.
 
+Measured on a shared 2-core machine at load average 9-10, threads, medians of 3 runs
+(docs/sessions/office-hours.md): blendkit 50 bookings in every run, p50 15.0 ms, p99 1,067 ms
+(68.5 ms and 1,497 ms before the booking's reads were merged); naive peer 67-83 bookings, p50
+34.5 ms, p99 110 ms. The p99 is the first wave of 50 queueing on the slot's row: not met.
+
     BLENDKIT_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         .venv/bin/python benchmarks/bench_booking.py [--repeats 5]
 """

@@ -13,24 +13,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, exists, select, update
 
 from blendkit.courses._booking_attendance import OfficeHoursAttendance
-from blendkit.courses._booking_models import Booking, BookingSlot
+from blendkit.courses._booking_models import Booking, BookingRules, BookingSlot
 from blendkit.courses._booking_reminders import (
     cancel_booking_reminders,
     schedule_booking_reminders,
 )
 from blendkit.courses._booking_slots import OfficeHoursSlots, slot_value
-from blendkit.courses._models import Course
+from blendkit.courses._models import Course, Enrolment
 from blendkit.courses._service import CourseService
 from blendkit.courses._timeline import item_locked
-from blendkit.errors import CoursesError
+from blendkit.errors import CoursesError, NotFound
 from blendkit.sessions import MeetingProvider
 from blendkit.store._tables_booking import (
     course_booking_counts,
     course_booking_slots,
     course_bookings,
+    course_office_hours,
 )
 from blendkit.xapi import ADL, ContextActivities, Statement, StatementContext, lti_actor
 from blendkit.xapi import statement_id as named_statement_id
@@ -40,6 +41,22 @@ __all__ = ["OfficeHoursService"]
 _SLOT = course_booking_slots.c
 _BOOKING = course_bookings.c
 _COUNT = course_booking_counts.c
+_RULES = course_office_hours.c
+# A booking's first read: the slot, the item's limit (NULL: the default rules) and whether the
+# learner already holds a seat on it.
+_FOR_BOOKING = (
+    select(
+        course_booking_slots,
+        _RULES.max_per_learner,
+        exists()
+        .where(_BOOKING.slot_id == _SLOT.id, _BOOKING.sub == bindparam("sub"))
+        .label("held"),
+    )
+    .outerjoin(
+        course_office_hours, (_RULES.course_id == _SLOT.course_id) & (_RULES.item == _SLOT.item)
+    )
+    .where(_SLOT.id == bindparam("slot_id"), _SLOT.course_id == bindparam("course_id"))
+)
 
 
 def _refused(message: str, code: str, status: int = 409) -> CoursesError:
@@ -62,30 +79,43 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
 
     # --- booking ----------------------------------------------------------------------------
 
-    def book(self, course: Course, slot_id: str, sub: str) -> Booking:
-        """Book a seat on a slot for ``sub``.
+    def book(
+        self, course: Course, slot_id: str, sub: str, *, person: Enrolment | None = None
+    ) -> Booking:
+        """Book a seat on a slot for ``sub`` (``person``: their enrolment, when the caller
+        already read it).
 
         Refused, storing nothing, when the item is locked for the learner
         (``courses.item_locked``), the slot is full (``courses.slot_full``), already booked
         by them (``courses.already_booked``), cancelled or started (``courses.slot_cancelled``,
         ``courses.slot_started``), or the learner holds the item's limit of bookings
         (``courses.booking_limit``).
+
+        Before the transaction, one read fetches the slot with the item's limit and whether
+        the learner holds a seat; a slot that takes no booking is refused from it at once, and
+        only then is the learner's gate evaluated (their evidence, one more read).
         """
-        with self.store.unit_of_work():  # the reads on one connection
-            person = self.courses.enrolment(course, sub)
-            found = self.slot(course, slot_id)
+        with self.store.unit_of_work() as s:  # the reads on one connection
+            if person is None or person.sub != sub:
+                person = self.courses.enrolment(course, sub)
+            row = s.execute(
+                _FOR_BOOKING, {"slot_id": slot_id, "course_id": course.id, "sub": sub}
+            ).first()
+            if row is None:
+                raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
+            found = slot_value(row)
+            now = self.courses.clock()
+            if found.cancelled or found.start_utc <= now or found.full:
+                # Refused from a read, without a transaction: a slot that was full a moment
+                # ago may have a seat again, but the learner sees the state the page showed.
+                if found.full and row.held:
+                    raise _already_booked()
+                raise _refusal(found, now)
             evidence = self.courses.evidence(course, sub, person=person)
             gate = self.courses.learner_path(course, sub, evidence=evidence)
             if gate.state(found.item) == "locked":
                 raise item_locked(found.item)
-            limit = self.rules(course, found.item).max_per_learner
-        now = self.courses.clock()
-        if found.cancelled or found.start_utc <= now or found.full:
-            # Refused from a read, without a transaction: a slot that was full a moment ago
-            # may have a seat again, but the learner sees the state the page showed them.
-            if found.full and self._holds(found.id, sub):
-                raise _already_booked()
-            raise _refusal(found, now)
+        limit = row.max_per_learner or BookingRules(item=found.item).max_per_learner
         with self.store.write_transaction() as s:
             mine = s.execute(
                 self.store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
@@ -134,15 +164,6 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                 self.courses.notifications, self.courses, course, slot_id, now=now, subs=[sub]
             )
         return _booking(found, person.time_zone, attended=False)
-
-    def _holds(self, slot_id: str, sub: str) -> bool:
-        with self.store.transaction() as s:
-            return (
-                s.execute(
-                    select(_BOOKING.id).where(_BOOKING.slot_id == slot_id, _BOOKING.sub == sub)
-                ).first()
-                is not None
-            )
 
     def _registered(  # noqa: PLR0917
         self, s: Connection, course: Course, slot: BookingSlot, name: str | None, sub: str,

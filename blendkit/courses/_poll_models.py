@@ -22,13 +22,15 @@ __all__ = [
     "TEXT_CAP",
     "aggregate",
     "as_poll",
+    "TEXTS_SHOWN",
     "check_answer",
+    "tally",
 ]
 
 PollKind = Literal["single", "multi", "rating", "text"]
 PollState = Literal["draft", "open", "closed"]
 RATING_SCALE = (1, 2, 3, 4, 5)
-_TEXTS_SHOWN = 50
+TEXTS_SHOWN = 50
 TEXT_CAP = 280
 """Default length cap of a short-text answer (the instructor may choose 1–1000)."""
 
@@ -134,25 +136,36 @@ def check_answer(poll: Poll, raw: JsonValue) -> JsonValue:
 
 
 def aggregate(poll: Poll, answers: Sequence[JsonValue]) -> PollResults:
-    """Counts per option or rating point, the mean rating, the latest texts (newest first)."""
+    """Counts per option or rating point, the mean rating, the latest texts (``answers``
+    newest first)."""
+    return tally(poll, [(a, 1) for a in answers], answers)
+
+
+def tally(
+    poll: Poll, counted: Sequence[tuple[JsonValue, int]], latest: Sequence[JsonValue] = ()
+) -> PollResults:
+    """:func:`aggregate` from ``(answer, how many learners gave it)`` pairs, as one
+    ``GROUP BY`` of the stored answers returns them; ``latest``: a text poll's newest answers,
+    newest first (only the first :data:`TEXTS_SHOWN` are shown)."""
+    respondents = sum(n for _a, n in counted)
     if poll.kind == "text":
-        texts = tuple(str(a) for a in answers[:_TEXTS_SHOWN])
-        return _results(poll, len(answers), texts=texts)
+        texts = tuple(str(a) for a in latest[:TEXTS_SHOWN])
+        return _results(poll, respondents, texts=texts)
     if poll.kind == "rating":
         counts = [0] * len(RATING_SCALE)
-        for a in answers:
+        for a, n in counted:
             if isinstance(a, int) and a in RATING_SCALE:
-                counts[a - 1] += 1
-        total = sum(n * c for n, c in zip(RATING_SCALE, counts, strict=True))
-        mean = round(total / len(answers), 2) if answers else None
-        labels = tuple(str(n) for n in RATING_SCALE)
-        return _results(poll, len(answers), counts=tuple(counts), labels=labels, mean=mean)
+                counts[a - 1] += n
+        total = sum(point * c for point, c in zip(RATING_SCALE, counts, strict=True))
+        mean = round(total / respondents, 2) if respondents else None
+        labels = tuple(str(point) for point in RATING_SCALE)
+        return _results(poll, respondents, counts=tuple(counts), labels=labels, mean=mean)
     counts = [0] * len(poll.options)
-    for a in answers:
+    for a, n in counted:
         for pick in a if isinstance(a, list) else [a]:
             if isinstance(pick, int) and 0 <= pick < len(counts):
-                counts[pick] += 1
-    return _results(poll, len(answers), counts=tuple(counts), labels=poll.options)
+                counts[pick] += n
+    return _results(poll, respondents, counts=tuple(counts), labels=poll.options)
 
 
 def _results(poll: Poll, respondents: int, **parts: Any) -> PollResults:

@@ -19,18 +19,19 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import JsonValue
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
-from blendkit.courses._models import Course, RecordOutcome
+from blendkit.courses._models import Course, Enrolment, RecordOutcome
 from blendkit.courses._poll_models import (
     TEXT_CAP,
+    TEXTS_SHOWN,
     ParticipationReport,
     Poll,
     PollKind,
     PollResults,
-    aggregate,
     as_poll,
     check_answer,
+    tally,
 )
 from blendkit.courses._service import CourseService
 from blendkit.errors import CourseInputInvalid, CoursesError, NotFound
@@ -52,8 +53,35 @@ _SESSION = select(course_sessions.c.id, course_sessions.c.item, course_sessions.
     course_sessions.c.id == bindparam("session_id"),
     course_sessions.c.course_id == bindparam("course_id"),
 )
-_POLL = select(poll_polls).where(
-    poll_polls.c.id == bindparam("poll_id"), poll_polls.c.course_id == bindparam("course_id")
+# An answer's one read: the poll with the item and title of its session.
+_POLL_IN_SESSION = (
+    select(
+        poll_polls,
+        course_sessions.c.item.label("session_item"),
+        course_sessions.c.title.label("session_title"),
+    )
+    .join(
+        course_sessions,
+        (course_sessions.c.id == poll_polls.c.session_id)
+        & (course_sessions.c.course_id == poll_polls.c.course_id),
+    )
+    .where(
+        poll_polls.c.id == bindparam("poll_id"), poll_polls.c.course_id == bindparam("course_id")
+    )
+)
+_SESSION_VERSION = (
+    select(course_sessions.c.item, poll_boards.c.version)
+    .select_from(
+        course_sessions.outerjoin(
+            poll_boards,
+            (poll_boards.c.session_id == course_sessions.c.id)
+            & (poll_boards.c.course_id == course_sessions.c.course_id),
+        )
+    )
+    .where(
+        course_sessions.c.id == bindparam("session_id"),
+        course_sessions.c.course_id == bindparam("course_id"),
+    )
 )
 _BUMP = (
     update(poll_boards)
@@ -67,6 +95,15 @@ _REANSWER = (
     )
     .values(answer=bindparam("new_answer"), answered_at=bindparam("new_at"))
 )
+
+
+@dataclass(frozen=True)
+class _SessionRef:
+    """What an answer's statement names of the poll's session."""
+
+    id: str
+    item: str | None
+    title: str
 
 
 @dataclass(frozen=True)
@@ -87,7 +124,7 @@ class LivePolls:
         self._insert_board = self.store.insert_ignoring_conflicts(poll_boards, "session_id")
         # Aggregated results per (course, session), valid while the session's counter stands:
         # every open page reads them, and one aggregation per change and process is enough.
-        self._results: dict[tuple[int, str], tuple[int, list[PollResults]]] = {}
+        self._results: dict[tuple[int, str], tuple[int, list[Poll], list[PollResults]]] = {}
         self._insert_answer = self.store.insert_ignoring_conflicts(
             poll_answers, "poll_id", "sub"
         ).returning(poll_answers.c.id)
@@ -122,6 +159,19 @@ class LivePolls:
                 )
             ).scalar()
         return int(found or 0)
+
+    def session_version(self, course: Course, session_id: str, *, item: str | None = None) -> int:
+        """:meth:`version`, checking in the same read that the session belongs to ``course``
+        (and, given ``item``, to that path item or to none): ``NotFound`` otherwise. The one
+        read of a page's idle poll (``If-None-Match`` answered ``304``)."""
+        with self.store.transaction() as s:
+            found = s.execute(_SESSION_VERSION, {"session_id": session_id, "course_id": course.id})
+            row = found.first()
+        if row is None:
+            raise NotFound(f"live session {session_id!r} is not part of {course.title!r}")
+        if item is not None and row.item not in (None, item):
+            raise NotFound(f"live session {session_id!r} does not belong to {item!r}")
+        return int(row.version or 0)
 
     def actor(self, course: Course, sub: str) -> Agent:
         """The learner as an xAPI actor."""
@@ -188,11 +238,14 @@ class LivePolls:
     def polls(self, course: Course, session_id: str) -> list[Poll]:
         """The session's polls, oldest first."""
         with self.store.transaction() as s:
-            rows = s.execute(
-                select(poll_polls)
-                .where(poll_polls.c.session_id == session_id, poll_polls.c.course_id == course.id)
-                .order_by(poll_polls.c.created_at, poll_polls.c.id)
-            ).all()
+            return self._polls(s, course, session_id)
+
+    def _polls(self, s: Connection, course: Course, session_id: str) -> list[Poll]:
+        rows = s.execute(
+            select(poll_polls)
+            .where(poll_polls.c.session_id == session_id, poll_polls.c.course_id == course.id)
+            .order_by(poll_polls.c.created_at, poll_polls.c.id)
+        ).all()
         return [as_poll(r) for r in rows]
 
     def _poll(self, s: Connection, course: Course, poll_id: str) -> Poll:
@@ -207,12 +260,38 @@ class LivePolls:
 
     # --- answers ------------------------------------------------------------------------------
 
-    def answer(self, course: Course, poll_id: str, sub: str, raw: JsonValue) -> AnswerOutcome:
+    def answer(
+        self,
+        course: Course,
+        poll_id: str,
+        sub: str,
+        raw: JsonValue,
+        *,
+        session_id: str | None = None,
+        item: str | None = None,
+        person: Enrolment | None = None,
+    ) -> AnswerOutcome:
         """Keep ``sub``'s answer (replacing theirs while the poll is open) and record the first
-        one as evidence about the session's item, with its statement, in one transaction."""
+        one as evidence about the session's item, with its statement, in one transaction.
+
+        ``session_id``: the session the learner's page shows the poll in; an answer to a poll of
+        another session is refused (``polls.other_session``). ``item``: the path item the page
+        is for; a session linked to another item is refused (``NotFound``). ``person``: the
+        learner's enrolment when the caller already read it. One read (the poll with its
+        session) checks all of it; the progression replay runs only for a learner's first
+        answer to the poll.
+        """
         now = self.courses.clock()
         with self.store.transaction() as s:
-            poll = self._poll(s, course, poll_id)
+            key = {"poll_id": poll_id, "course_id": course.id}
+            found = s.execute(_POLL_IN_SESSION, key).first()
+            if found is None:
+                raise NotFound(f"poll {poll_id!r} is not part of {course.title!r}")
+            poll = as_poll(found)
+            if session_id is not None and poll.session_id != session_id:
+                raise _input("this poll belongs to another session", code="polls.other_session")
+            if item is not None and found.session_item not in (None, item):
+                raise NotFound(f"live session {poll.session_id!r} does not belong to {item!r}")
             if poll.state != "open":
                 raise CoursesError(
                     "this poll is not open for answers (the instructor opens and closes it)",
@@ -231,7 +310,7 @@ class LivePolls:
                     _REANSWER,
                     {"answered_poll": poll.id, "by": sub, "new_answer": stored, "new_at": now},
                 )
-            session = self.session_row(s, course, poll.session_id)
+            session = _SessionRef(poll.session_id, found.session_item, found.session_title)
             outcome = None
             if first is not None and session.item is not None:
                 outcome = self.courses.record(
@@ -242,9 +321,11 @@ class LivePolls:
                         self._statement(course, poll, session, actor, value, now)
                     ],
                     session=s,
+                    person=person,
                 )
             else:
-                actor = self.actor(course, sub)
+                who = person if person is not None else self.courses.enrolment(course, sub)
+                actor = lti_actor(course.issuer, who.sub, name=who.name or None)
                 statement = self._statement(course, poll, session, actor, value, now)
                 self.courses.outbox.emit([statement], session=s)
             self.bump(s, course, poll.session_id)
@@ -291,36 +372,64 @@ class LivePolls:
         """The poll's answers aggregated."""
         with self.store.transaction() as s:
             poll = self._poll(s, course, poll_id)
-            rows = s.execute(
-                select(poll_answers.c.answer)
-                .where(poll_answers.c.poll_id == poll.id)
-                .order_by(poll_answers.c.answered_at.desc(), poll_answers.c.id.desc())
-            ).all()
-        return aggregate(poll, [json.loads(r.answer) for r in rows])
+            return self._tally(s, [poll])[0]
 
-    def session_results(self, course: Course, session_id: str) -> list[PollResults]:
-        """Results of every poll of the session, in the order of :meth:`polls` (aggregated once
-        per change of the session's counter in this process)."""
+    def session_results(
+        self, course: Course, session_id: str, *, version: int | None = None
+    ) -> list[PollResults]:
+        """Results of every poll of the session, in the order of :meth:`polls` (see
+        :meth:`session_view`)."""
+        return self.session_view(course, session_id, version=version)[1]
+
+    def session_view(
+        self, course: Course, session_id: str, *, version: int | None = None
+    ) -> tuple[list[Poll], list[PollResults]]:
+        """The session's polls (as :meth:`polls`) and their results, aggregated once per
+        change of the session's counter in this process: every open page reads them, and one
+        aggregation per change is enough. Pass ``version`` when the caller just read it (for
+        an ``ETag``). Counts come from one ``GROUP BY`` over the answers of the session's polls
+        (the unique index on poll and learner serves it), not from the answers themselves."""
         key = (course.id, session_id)
-        version = self.version(course, session_id)
+        if version is None:
+            version = self.version(course, session_id)
         cached = self._results.get(key)
         if cached is not None and cached[0] == version:
-            return cached[1]
-        polls = self.polls(course, session_id)
-        by_poll: dict[str, list[JsonValue]] = {p.id: [] for p in polls}
-        if polls:
-            with self.store.transaction() as s:
-                rows = s.execute(
-                    select(poll_answers.c.poll_id, poll_answers.c.answer)
-                    .where(poll_answers.c.poll_id.in_(list(by_poll)))
-                    .order_by(poll_answers.c.answered_at.desc(), poll_answers.c.id.desc())
-                ).all()
-            for row in rows:
-                by_poll[row.poll_id].append(json.loads(row.answer))
-        results = [aggregate(p, by_poll[p.id]) for p in polls]
+            return cached[1], cached[2]
+        with self.store.transaction() as s:
+            polls = self._polls(s, course, session_id)
+            results = self._tally(s, polls)
         if len(self._results) > 512:
             self._results.clear()
-        self._results[key] = (version, results)
+        self._results[key] = (version, polls, results)
+        return polls, results
+
+    def _tally(self, s: Connection, polls: list[Poll]) -> list[PollResults]:
+        """Each poll's results: one grouped count for all of them, and the newest answers of
+        each text poll."""
+        if not polls:
+            return []
+        counted: dict[str, list[tuple[JsonValue, int]]] = {p.id: [] for p in polls}
+        groups = s.execute(
+            select(poll_answers.c.poll_id, poll_answers.c.answer, func.count())
+            .where(poll_answers.c.poll_id.in_(list(counted)))
+            .group_by(poll_answers.c.poll_id, poll_answers.c.answer)
+        ).all()
+        for poll_id, answer, n in groups:
+            counted[poll_id].append((json.loads(answer), int(n)))
+        results = []
+        for poll in polls:
+            latest: list[JsonValue] = []
+            if poll.kind == "text" and counted[poll.id]:
+                latest = [
+                    json.loads(r.answer)
+                    for r in s.execute(
+                        select(poll_answers.c.answer)
+                        .where(poll_answers.c.poll_id == poll.id)
+                        .order_by(poll_answers.c.answered_at.desc(), poll_answers.c.id.desc())
+                        .limit(TEXTS_SHOWN)
+                    )
+                ]
+            results.append(tally(poll, counted[poll.id], latest))
         return results
 
     # --- provider reports ---------------------------------------------------------------------

@@ -159,6 +159,7 @@ class CourseService(CourseRecords):
         session: Session | Connection | None = None,
         when_locked: WhenLocked = "refuse",
         idempotency_key: str | None = None,
+        person: Enrolment | None = None,
     ) -> RecordOutcome:
         """Store evidence for ``sub`` and queue what follows from it, in one transaction.
 
@@ -170,13 +171,16 @@ class CourseService(CourseRecords):
         With ``idempotency_key`` (the learner's form carried one) the evidence is recorded once:
         a second call with the key returns the first outcome, storing and queueing nothing
         (``courses.idempotency_key_reused`` when the key came with other evidence).
+
+        Pass ``person`` (``sub``'s enrolment) when the caller already read it.
         """
         batch = [pieces] if isinstance(pieces, BaseModel) else list(pieces)
         request = None
         if idempotency_key is not None:
             content = [p.model_dump(mode="json", exclude={"at"}) for p in batch]
             request = LearnerRequest.of(idempotency_key, "evidence", [content, details])
-        person = self.enrolment(course, sub)
+        if person is None or person.sub != sub:
+            person = self.enrolment(course, sub)
         if session is not None:  # the caller announces unlocks once its transaction commits
             return self._keyed_record(
                 session, course, person, batch, details, statements, when_locked, request

@@ -79,7 +79,9 @@ class OutboxOperations(QueueLoops):
             self._insert_statement = self.store.insert_ignoring_conflicts(
                 xapi_outbox, "statement_id"
             )
-        target.execute(self._insert_statement, rows)
+        # One row (most emits) as a plain execute: an executemany of one row costs the
+        # driver's batch machinery (a pipeline on psycopg) for nothing.
+        target.execute(self._insert_statement, rows[0] if len(rows) == 1 else rows)
 
     def status(self) -> OutboxStatus:
         """Pending / delivered / dead counts and the next retry time (one indexed query)."""

@@ -342,7 +342,9 @@ def book_slot(item_id: str, slot_id: str) -> ResponseReturnValue:
     current = here()
     _slot_of(item_id, slot_id)
     try:
-        services().office_hours.book(current.course, slot_id, current.person.sub)
+        services().office_hours.book(
+            current.course, slot_id, current.person.sub, person=current.person
+        )
     except CoursesError as refused:
         if refused.code == "courses.item_locked":
             raise

@@ -69,17 +69,16 @@ def _questions(record: LiveSessionRecord, viewer: str, staff: bool) -> list[dict
 # --- learner ---------------------------------------------------------------------------------
 
 
-def _learner_view(item_id: str, session_id: str) -> dict[str, Any]:
+def _learner_view(
+    item_id: str, session_id: str, record: Any = None, version: int | None = None
+) -> dict[str, Any]:
     current = here()
     svc = services()
-    record = _session_of(item_id, session_id)
+    record = record if record is not None else _session_of(item_id, session_id)
     mine = svc.polls.my_answers(current.course, record.id, current.person.sub)
-    polls = [p for p in svc.polls.polls(current.course, record.id) if p.state != "draft"]
-    results = {
-        r.poll_id: r
-        for r in svc.polls.session_results(current.course, record.id)
-        if r.poll_id in mine or r.state == "closed"
-    }
+    every, tallied = svc.polls.session_view(current.course, record.id, version=version)
+    polls = [p for p in every if p.state != "draft"]
+    results = {r.poll_id: r for r in tallied if r.poll_id in mine or r.state == "closed"}
     return {"record": record, "polls": polls, "mine": mine, "results": results}
 
 
@@ -106,13 +105,13 @@ def live_state(item_id: str, session_id: str) -> ResponseReturnValue:
     """What changed on the learner's page, as JSON (``304`` while nothing did)."""
     current = here()
     try:
-        record = _session_of(item_id, session_id)
-        version = services().polls.version(current.course, record.id)
+        version = services().polls.session_version(current.course, session_id, item=item_id)
     except BlendkitError as error:
         return _refused(error)
 
     def build() -> dict[str, Any]:
-        view = _learner_view(item_id, session_id)
+        record = _session_of(item_id, session_id)
+        view = _learner_view(item_id, session_id, record, version)
         return {
             "polls": [
                 _poll_dict(p, view["results"].get(p.id), view["mine"].get(p.id))
@@ -131,22 +130,26 @@ def _back(item_id: str, session_id: str, **args: Any) -> ResponseReturnValue:
 
 @learn.post("/item/<item_id>/live/<session_id>/polls/<poll_id>")
 def answer_poll(item_id: str, session_id: str, poll_id: str) -> ResponseReturnValue:
-    """One learner's answer to an open poll (a form, or JSON from the page's script)."""
-    current = here()
+    """One learner's answer to an open poll (a form, or JSON from the page's script).
+
+    The whole request is one unit of work (one connection, one commit), and the poll, its
+    session and the session's item are checked by the answer's one read: a thousand learners
+    answer within seconds, and a refused answer leaves nothing behind."""
     svc = services()
     data = request.get_json(silent=True) if request.is_json else None
     try:
-        record = _session_of(item_id, session_id)
-        poll = svc.polls.poll(current.course, poll_id)
-        if poll.session_id != record.id:
-            raise bad_request("this poll belongs to another session")
-        if isinstance(data, dict):
-            raw = data.get("answer")
-        elif poll.kind == "multi":
-            raw = request.form.getlist("answer")
-        else:
-            raw = request.form.get("answer", "")
-        outcome = svc.polls.answer(current.course, poll.id, current.person.sub, raw)
+        with svc.store.unit_of_work():
+            current = here()
+            if isinstance(data, dict):
+                raw = data.get("answer")
+            elif svc.polls.poll(current.course, poll_id).kind == "multi":
+                raw = request.form.getlist("answer")
+            else:
+                raw = request.form.get("answer", "")
+            outcome = svc.polls.answer(
+                current.course, poll_id, current.person.sub, raw,
+                session_id=session_id, item=item_id, person=current.person,
+            )  # fmt: skip
     except BlendkitError as error:
         if _wants_json():
             return _refused(error)
@@ -154,7 +157,7 @@ def answer_poll(item_id: str, session_id: str, poll_id: str) -> ResponseReturnVa
     if _wants_json():
         unlocked = list(outcome.outcome.unlocked()) if outcome.outcome else []
         return jsonify({"replaced": outcome.replaced, "unlocked": unlocked})
-    return _back(item_id, session_id, answered=poll.id)
+    return _back(item_id, session_id, answered=poll_id)
 
 
 @learn.post("/item/<item_id>/live/<session_id>/questions")
@@ -187,13 +190,14 @@ def upvote_question(item_id: str, session_id: str, question_id: str) -> Response
 # --- instructor ------------------------------------------------------------------------------
 
 
-def _console_view(session_id: str) -> dict[str, Any]:
+def _console_view(
+    session_id: str, record: Any = None, version: int | None = None
+) -> dict[str, Any]:
     current = require_staff()
     svc = services()
-    record = svc.live.session(current.course, session_id)
-    polls = svc.polls.polls(current.course, record.id)
-    results = {r.poll_id: r for r in svc.polls.session_results(current.course, record.id)}
-    return {"record": record, "polls": polls, "results": results}
+    record = record if record is not None else svc.live.session(current.course, session_id)
+    polls, tallied = svc.polls.session_view(current.course, record.id, version=version)
+    return {"record": record, "polls": polls, "results": {r.poll_id: r for r in tallied}}
 
 
 @teach.get("/teach/sessions/<session_id>/live")
@@ -220,16 +224,15 @@ def live_console_state(session_id: str) -> ResponseReturnValue:
     """Live results and the whole board for the console, as JSON (``304`` while unchanged)."""
     current = require_staff()
     try:
-        record = services().live.session(current.course, session_id)
+        version = services().polls.session_version(current.course, session_id)
     except BlendkitError as error:
         return _refused(error)
-    version = services().polls.version(current.course, record.id)
 
     def build() -> dict[str, Any]:
-        view = _console_view(session_id)
+        view = _console_view(session_id, version=version)
         return {
             "polls": [_poll_dict(p, view["results"].get(p.id)) for p in view["polls"]],
-            "questions": _questions(record, current.person.sub, staff=True),
+            "questions": _questions(view["record"], current.person.sub, staff=True),
         }
 
     return _state_response(version, current.person.sub, build)

@@ -277,3 +277,32 @@ def test_every_poll_kind_needs_what_it_shows(world) -> None:  # type: ignore[no-
         polls.create(course, session.id, kind="text", question="Q?", max_length=0)
     with pytest.raises(NotFound):
         polls.create(course, "no-such-session", kind="rating", question="Q?")
+
+
+def test_an_answer_and_a_version_check_where_the_page_found_the_poll(world) -> None:  # type: ignore[no-untyped-def]
+    service, course, live, session, polls, _board = world
+    other = live.schedule(
+        course, title="Week 2", start_utc=START + timedelta(days=7), time_zone="UTC",
+        duration_minutes=60, item="later",
+    )  # fmt: skip
+    poll = polls.create(course, session.id, kind="single", question="Ready?", options=["y", "n"])
+    polls.set_state(course, poll.id, "open")
+    with pytest.raises(BlendkitError) as elsewhere:
+        polls.answer(course, poll.id, "ana", 0, session_id=other.id)
+    assert elsewhere.value.code == "polls.other_session"
+    with pytest.raises(NotFound):
+        polls.answer(course, poll.id, "ana", 0, session_id=session.id, item="debrief")
+    assert polls.answer_count(course, poll.id) == 0  # refused answers keep nothing
+
+    ana = service.enrolment(course, "ana")
+    polls.answer(course, poll.id, "ana", 1, session_id=session.id, item="live", person=ana)
+    assert polls.my_answers(course, session.id, "ana") == {poll.id: 1}
+    version = polls.version(course, session.id)
+    assert polls.session_version(course, session.id, item="live") == version
+    assert polls.session_version(course, other.id) == 0  # never used
+    with pytest.raises(NotFound):
+        polls.session_version(course, session.id, item="later")
+    with pytest.raises(NotFound):
+        polls.session_version(course, "no-such-session")
+    cached = polls.session_view(course, session.id)
+    assert cached == ([polls.poll(course, poll.id)], [polls.results(course, poll.id)])
