@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from blendkit.notify._contexts import MessageContext
 from blendkit.notify._message import Message
@@ -36,8 +36,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ReminderIntent:
+class ReminderIntent(tuple[int, str, str, str, str, datetime, Any]):
     """One reminder to schedule.
 
     ``course_id`` is the course row's id (the tenant boundary: a course belongs to one
@@ -46,22 +45,113 @@ class ReminderIntent:
     ``recording:<id>``, ``at_risk:<date>``, ``digest:<date>``), ``version`` what makes this
     occurrence of it distinct (the session's start, the deadline's moment), ``offset`` which
     reminder of it this is (``24h``, ``15m``, ``0``). ``due_at`` is an aware UTC datetime.
+
+    An immutable value (a tuple of its seven fields, so the planner makes hundreds of thousands
+    of them cheaply). The planner may hand over the recipient's message as a
+    :class:`PersonalContext` (the event's message and the person it is for): :attr:`context`
+    builds it when it is read, so planning does no per-recipient message work for reminders
+    that are counted, filtered or stored as rows (:meth:`context_json`).
     """
 
-    course_id: int
-    recipient: str
-    event: str
-    version: str
-    offset: str
-    due_at: datetime
-    context: MessageContext
+    __slots__ = ()
+
+    def __new__(  # noqa: PLR0917 - the seven fields, in order
+        cls,
+        course_id: int,
+        recipient: str,
+        event: str,
+        version: str,
+        offset: str,
+        due_at: datetime,
+        context: MessageContext | PersonalContext,
+    ) -> ReminderIntent:
+        return tuple.__new__(cls, (course_id, recipient, event, version, offset, due_at, context))
+
+    @property
+    def course_id(self) -> int:
+        return self[0]
+
+    @property
+    def recipient(self) -> str:
+        return self[1]
+
+    @property
+    def event(self) -> str:
+        return self[2]
+
+    @property
+    def version(self) -> str:
+        return self[3]
+
+    @property
+    def offset(self) -> str:
+        return self[4]
+
+    @property
+    def due_at(self) -> datetime:
+        return self[5]
+
+    @property
+    def context(self) -> MessageContext:
+        """The recipient's message (built now when the planner deferred it)."""
+        value = self[6]
+        return value.build() if type(value) is PersonalContext else value
+
+    def context_json(self) -> str:
+        """:attr:`context` as JSON (what the queue stores), without building the model when the
+        planner deferred it."""
+        value = self[6]
+        if type(value) is PersonalContext:
+            return value.json()
+        return str(value.model_dump_json())
+
+    @property
+    def template(self) -> str:
+        """The name of the message's templates (without building a deferred message)."""
+        value = self[6]
+        return str((value[0].cls if type(value) is PersonalContext else value).template)
+
+    def with_context(self, context: MessageContext) -> ReminderIntent:
+        """The same reminder with another message (e.g. the learner's own join link)."""
+        return ReminderIntent(*self[:6], context)
 
     @property
     def key(self) -> str:
         """The idempotency key stored uniquely by the queue."""
-        return "|".join(
-            (str(self.course_id), self.recipient, self.event, self.version, self.offset)
+        return "|".join((str(self[0]), self[1], self[2], self[3], self[4]))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReminderIntent):
+            return NotImplemented
+        return self[:6] == other[:6] and self.context == other.context
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self[:6])
+
+    def __repr__(self) -> str:
+        return (
+            f"ReminderIntent(course_id={self[0]!r}, recipient={self[1]!r}, event={self[2]!r}, "
+            f"version={self[3]!r}, offset={self[4]!r}, due_at={self[5]!r}, "
+            f"context={self.context!r})"
         )
+
+
+class PersonalContext(tuple[Any, Any]):
+    """A recipient's message not built yet: ``(maker, person)``, where ``maker(person)`` builds
+    the model and ``maker.json(person)`` its JSON. The planner makes one per recipient and
+    event, shared by the event's offsets."""
+
+    __slots__ = ()
+
+    def build(self) -> MessageContext:
+        return self[0](self[1])  # type: ignore[no-any-return]
+
+    def json(self) -> str:
+        return self[0].json(self[1])  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
