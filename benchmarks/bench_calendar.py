@@ -42,7 +42,7 @@ from blendkit.calendar import (
     render_calendar,
     series_rule,
 )
-from blendkit.calendar._render import _event_text
+from blendkit.calendar._render import forget_rendered
 from blendkit.sessions import Recurrence
 
 STAMP = datetime(2026, 1, 5, tzinfo=UTC)
@@ -241,7 +241,7 @@ def main() -> None:
     render_calendar(feed)  # the VTIMEZONE cache, as in a running server
 
     def cold() -> bytes:
-        _event_text.cache_clear()
+        forget_rendered()
         return render_calendar(feed)
 
     ours = median_ms(cold, repeats)
