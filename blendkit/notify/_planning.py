@@ -14,15 +14,14 @@ event), kept as the reference the plan is tested and measured against.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import gc
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
+from blendkit._collector import collector_paused
 from blendkit.notify._contexts import MessageContext
 from blendkit.notify._intent import PersonalContext, ReminderIntent
 
@@ -174,7 +173,7 @@ class ReminderPlan:
             if self.events[n].stale_at > now:
                 due.setdefault(n, []).append((due_at, offset))
         intents: list[ReminderIntent] = []
-        with _collector_paused():
+        with collector_paused():
             for n, offsets in due.items():
                 event = self.events[n]
                 skipped = skip(event) if skip is not None else ()
@@ -208,20 +207,6 @@ class ReminderPlan:
                 for sub, named, context in zip(subs, names, contexts, strict=True)
             ]
         return out
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hundreds of thousands of new objects in a row (intents and their messages, none in a
-    reference cycle) set off the cycle collector again and again, each pass longer than the
-    last as the list grows: it waits until the fan-out is done."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Copier:
