@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from blendkit.notify._contexts import MessageContext
 from blendkit.notify._message import Message
@@ -36,7 +36,11 @@ __all__ = [
 ]
 
 
-class ReminderIntent(tuple[int, str, str, str, str, datetime, Any]):
+_DEFERRED = 8
+"""The length of an intent whose message is not built yet (maker and person last)."""
+
+
+class ReminderIntent(tuple[Any, ...]):
     """One reminder to schedule.
 
     ``course_id`` is the course row's id (the tenant boundary: a course belongs to one
@@ -47,10 +51,11 @@ class ReminderIntent(tuple[int, str, str, str, str, datetime, Any]):
     reminder of it this is (``24h``, ``15m``, ``0``). ``due_at`` is an aware UTC datetime.
 
     An immutable value (a tuple of its seven fields, so the planner makes hundreds of thousands
-    of them cheaply). The planner may hand over the recipient's message as a
-    :class:`PersonalContext` (the event's message and the person it is for): :attr:`context`
-    builds it when it is read, so planning does no per-recipient message work for reminders
-    that are counted, filtered or stored as rows (:meth:`context_json`).
+    of them cheaply). The planner may leave the recipient's message unbuilt: the tuple then
+    ends with the event's message maker and the person instead (``maker(person)`` builds the
+    message, ``maker.json(person)`` its JSON), and :attr:`context` builds it when it is read,
+    so planning does no per-recipient message work for reminders that are counted, filtered
+    or stored as rows (:meth:`context_json`).
     """
 
     __slots__ = ()
@@ -63,57 +68,56 @@ class ReminderIntent(tuple[int, str, str, str, str, datetime, Any]):
         version: str,
         offset: str,
         due_at: datetime,
-        context: MessageContext | PersonalContext,
+        context: MessageContext,
     ) -> ReminderIntent:
         return tuple.__new__(cls, (course_id, recipient, event, version, offset, due_at, context))
 
     @property
     def course_id(self) -> int:
-        return self[0]
+        return int(self[0])
 
     @property
     def recipient(self) -> str:
-        return self[1]
+        return cast(str, self[1])
 
     @property
     def event(self) -> str:
-        return self[2]
+        return cast(str, self[2])
 
     @property
     def version(self) -> str:
-        return self[3]
+        return cast(str, self[3])
 
     @property
     def offset(self) -> str:
-        return self[4]
+        return cast(str, self[4])
 
     @property
     def due_at(self) -> datetime:
-        return self[5]
+        return cast(datetime, self[5])
 
     @property
     def context(self) -> MessageContext:
         """The recipient's message (built now when the planner deferred it)."""
-        value = self[6]
-        return value.build() if type(value) is PersonalContext else value
+        if len(self) == _DEFERRED:
+            return self[6](self[7])  # type: ignore[no-any-return]
+        return self[6]  # type: ignore[no-any-return]
 
     def context_json(self) -> str:
         """:attr:`context` as JSON (what the queue stores), without building the model when the
         planner deferred it."""
-        value = self[6]
-        if type(value) is PersonalContext:
-            return value.json()
-        return str(value.model_dump_json())
+        if len(self) == _DEFERRED:
+            return str(self[6].json(self[7]))
+        return str(self[6].model_dump_json())
 
     @property
     def template(self) -> str:
         """The name of the message's templates (without building a deferred message)."""
-        value = self[6]
-        return str((value[0].cls if type(value) is PersonalContext else value).template)
+        return str((self[6].cls if len(self) == _DEFERRED else self[6]).template)
 
     def with_context(self, context: MessageContext) -> ReminderIntent:
         """The same reminder with another message (e.g. the learner's own join link)."""
-        return ReminderIntent(*self[:6], context)
+        return ReminderIntent(self[0], self[1], self[2], self[3], self[4], self[5], context)
 
     @property
     def key(self) -> str:
@@ -138,20 +142,6 @@ class ReminderIntent(tuple[int, str, str, str, str, datetime, Any]):
             f"version={self[3]!r}, offset={self[4]!r}, due_at={self[5]!r}, "
             f"context={self.context!r})"
         )
-
-
-class PersonalContext(tuple[Any, Any]):
-    """A recipient's message not built yet: ``(maker, person)``, where ``maker(person)`` builds
-    the model and ``maker.json(person)`` its JSON. The planner makes one per recipient and
-    event, shared by the event's offsets."""
-
-    __slots__ = ()
-
-    def build(self) -> MessageContext:
-        return self[0](self[1])  # type: ignore[no-any-return]
-
-    def json(self) -> str:
-        return self[0].json(self[1])  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import orjson
 
 from blendkit._collector import collector_paused
 from blendkit.notify._contexts import MessageContext
-from blendkit.notify._intent import PersonalContext, ReminderIntent
+from blendkit.notify._intent import ReminderIntent
 
 __all__ = [
     "Addressee",
@@ -195,16 +195,16 @@ class ReminderPlan:
         course_id, name, version = self.course_id, event.event, event.version
         chosen = [p for p in people if p.sub not in skipped] if skipped else list(people)
         subs = [p.sub for p in chosen]
-        # One deferred message per recipient, shared by the event's offsets (built when read).
-        make, defer, copier = tuple.__new__, PersonalContext, _Copier(event)
-        contexts = [make(defer, (copier, p)) for p in chosen]
         names = [f"{name}:{sub}" for sub in subs] if event.per_recipient else [name] * len(subs)
+        # Each recipient's message is built when it is read (see ReminderIntent): the intent
+        # ends with the event's message maker and the person.
+        make, copier = tuple.__new__, _Copier(event)
         out: list[ReminderIntent] = []
         for due_at, offset in offsets:
             label = offset.label
             out += [
-                make(ReminderIntent, (course_id, sub, named, version, label, due_at, context))
-                for sub, named, context in zip(subs, names, contexts, strict=True)
+                make(ReminderIntent, (course_id, sub, named, version, label, due_at, copier, p))
+                for sub, named, p in zip(subs, names, chosen, strict=True)
             ]
         return out
 
