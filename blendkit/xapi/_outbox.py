@@ -223,16 +223,22 @@ class Outbox(OutboxOperations):
         chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
         renewed = self.clock()
         for n, chunk in enumerate(chunks):
+            if n and self.stopping():  # a stop finishes the batch in flight, not the claim
+                self._unsent(token, chunks[n:])
+                break
             # The lease is at least three request timeouts: renewing once a third of it has
             # passed keeps every waiting batch ours without a round trip per batch.
             renew = n > 0 and self.clock() - renewed >= self.lease / 3
             if renew:
                 renewed = self.clock()
             answered = self._send(token, chunk, report, renew=renew, whole=len(chunks) == 1)
-            if not answered:  # the endpoint failed: the batches not sent go back, due now
-                rest = [r.id for later in chunks[n + 1 :] for r in later]
-                self._defer(token, rest, _utc(self.clock()), None)
+            if not answered:  # the endpoint failed
+                self._unsent(token, chunks[n + 1 :])
                 break
+
+    def _unsent(self, token: str, chunks: Sequence[Sequence[_Row]]) -> None:
+        """Give back batches of a claim that were not sent: due now, no attempt counted."""
+        self._defer(token, [r.id for chunk in chunks for r in chunk], _utc(self.clock()), None)
 
     def _send(
         self,

@@ -258,6 +258,28 @@ def test_one_claim_sends_and_marks_each_batch_and_gives_back_what_a_failure_left
     assert outbox.status().pending == 14
 
 
+def test_a_stop_between_batches_of_one_claim_finishes_the_batch_in_flight(
+    sqlite_store: Store,
+) -> None:
+    sizes: list[int] = []
+
+    def lrs(request: httpx.Request) -> httpx.Response:
+        sizes.append(len(orjson.loads(request.content)))
+        return httpx.Response(204)
+
+    outbox = Outbox(sqlite_store, mock_lrs(lrs), batch_size=3)
+    outbox.emit(statements(12))
+    outbox.stopping = lambda: True  # what run() asks: SIGTERM arrived
+    assert outbox.deliver_once().delivered == 3
+    assert sizes == [3]
+    with sqlite_store.engine.connect() as conn:
+        held = conn.execute(
+            select(xapi_outbox.c.claimed_by).where(xapi_outbox.c.claimed_by.is_not(None))
+        ).all()
+    assert held == []  # the rest is free for the next deliverer at once
+    assert outbox.status().pending == 9
+
+
 def test_jitter_spreads_retries_between_half_and_full_delay(sqlite_store: Store) -> None:
     outbox = Outbox(sqlite_store, backoff_initial_seconds=1, backoff_max_seconds=60)
     delays = [outbox.backoff(4) for _ in range(200)]
