@@ -6,8 +6,9 @@ Figures (one JSON line each, medians of --repeats runs, peers measured in the sa
 - ``calendar.learner_feed_50_events``: :func:`blendkit.calendar.render_calendar` of the feed,
   every event written anew (every kept event text, line and span cleared before each render,
   only the VTIMEZONEs kept; target: at most 5 ms; measured 0.75–3.1 ms against 25–58 ms for the
-  peer at a load average of about 7, docs/calendar-feeds.md). Peer: the same calendar built with ``icalendar`` directly, the way
-  its documentation shows (events with zone-aware datetimes, then
+  peer at a load average of about 7, docs/calendar-feeds.md). Peer: the same calendar built
+  with ``icalendar`` directly, the way its documentation shows (events with zone-aware
+  datetimes, then
   ``Calendar.add_missing_timezones()`` for the VTIMEZONEs), rendered with ``to_ical()``.
 - ``calendar.learner_feed_50_events_warm``: the same feed polled again (its events' text comes
   from the per-value cache, as in a server answering repeated polls), same peer.
