@@ -124,6 +124,10 @@ class ReminderIntent(tuple[Any, ...]):
         """The idempotency key stored uniquely by the queue."""
         return "|".join((str(self[0]), self[1], self[2], self[3], self[4]))
 
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        """The seven fields, the message built (what ``copy`` and ``pickle`` rebuild from)."""
+        return (self[0], self[1], self[2], self[3], self[4], self[5], self.context)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ReminderIntent):
             return NotImplemented
