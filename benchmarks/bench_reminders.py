@@ -11,6 +11,11 @@ Figures (one JSON line each, medians of --repeats runs, peers measured in the sa
 - ``reminders.tick_due_<k>``: one tick on the 100,000-learner index when one event for ``k``
   learners is due: the time grows with what is due (``k``), not with the roll.
 
+Measured on a shared 2-core machine at a load average of 7 to 11 (docs/notifications.md): the
+plan 0.88–1.87 s against 10.6–20.3 s for the loop (before: 1.9 s against 10.3 s at a load of
+8.5; 2.8–3.4 s at 12 to 19); a tick with nothing due 3–6 µs for either roll; 1.4–1.8 µs per due
+intent at a load of 8.
+
     .venv/bin/python benchmarks/bench_reminders.py [--repeats 7]
 """
 

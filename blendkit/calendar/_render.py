@@ -31,13 +31,25 @@ from blendkit.calendar._models import (
     CalendarSession,
     MovedSitting,
 )
-from blendkit.calendar._writer import Properties, Uri, duration_text, write_component
+from blendkit.calendar._writer import (
+    Properties,
+    Uri,
+    duration_text,
+    forget_values,
+    write_component,
+)
 from blendkit.sessions import SessionSpec, expand_occurrences
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Timezone
 
-__all__ = ["PRODID", "calendar_component", "render_calendar", "series_rule"]
+__all__ = [
+    "PRODID",
+    "calendar_component",
+    "forget_rendered",
+    "render_calendar",
+    "series_rule",
+]
 
 PRODID = "-//blendkit//calendar feeds//EN"
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -211,8 +223,10 @@ def _events(item: CalendarItem) -> list[Properties]:
     return [_deadline(item)]
 
 
+@lru_cache(maxsize=8192)
 def _span(item: CalendarItem) -> tuple[str, datetime, datetime] | None:
-    """The zone a timed item's TZIDs name and the UTC range its times fall in."""
+    """The zone a timed item's TZIDs name and the UTC range its times fall in (kept per item
+    value, as its text is)."""
     if isinstance(item, CalendarSeries):
         starts = [item.first_start_utc, *item.cancelled]
         starts += [m.start_utc for m in item.moved] + [m.original_start_utc for m in item.moved]
@@ -283,6 +297,14 @@ def _event_text(item: CalendarItem) -> str:
     """An item's VEVENT lines: kept per value, since a polled feed's events rarely change (a
     changed event is a different value, so it is never served stale)."""
     return "".join(write_component("VEVENT", props) for props in _events(item))
+
+
+def forget_rendered() -> None:
+    """Drop every kept event text, line and span (not the ``VTIMEZONE``\\ s): the next render
+    writes each event from its values, as the first render of a feed does."""
+    _event_text.cache_clear()
+    _span.cache_clear()
+    forget_values()
 
 
 def render_calendar(feed: CalendarFeed, *, method: str | None = None) -> bytes:

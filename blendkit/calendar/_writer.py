@@ -9,10 +9,11 @@ at 75 octets without splitting a UTF-8 character (RFC 5545 §3.1).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-__all__ = ["Properties", "Uri", "duration_text", "write_component"]
+__all__ = ["Properties", "Uri", "duration_text", "forget_values", "write_component"]
 
 Properties = list[tuple[str, Any]]
 
@@ -23,8 +24,11 @@ class Uri(str):
     __slots__ = ()
 
 
+_SPECIAL = re.compile(r"[\\;,\r\n]")
+
+
 def _escape(text: str) -> str:
-    if not any(c in text for c in "\\;,\r\n"):
+    if _SPECIAL.search(text) is None:
         return text
     return (
         text.replace("\\", "\\\\")
@@ -50,13 +54,28 @@ def _stamp(m: datetime) -> str:
     return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}"
 
 
+_MOMENTS: dict[tuple[datetime, object], tuple[str, str]] = {}
+_MOMENTS_LIMIT = 65536
+
+
 def _moment(moment: datetime) -> tuple[str, str]:
     """``(parameters, value)`` of an aware DATE-TIME: UTC (and any fixed offset) with ``Z``,
-    an IANA zone with its ``TZID``."""
+    an IANA zone with its ``TZID``. Kept per moment and zone (aware datetimes in different
+    zones compare equal, so the zone is part of the key): a feed writes the same change stamps
+    and sittings again and again."""
+    known = (moment, moment.tzinfo)
+    found = _MOMENTS.get(known)
+    if found is not None:
+        return found
     key = getattr(moment.tzinfo, "key", None)
     if key is None or key in ("UTC", "Etc/UTC"):
-        return "", _stamp(moment.astimezone(UTC)) + "Z"
-    return f";TZID={key}", _stamp(moment)
+        found = "", _stamp(moment.astimezone(UTC)) + "Z"
+    else:
+        found = f";TZID={key}", _stamp(moment)
+    if len(_MOMENTS) >= _MOMENTS_LIMIT:
+        _MOMENTS.clear()
+    _MOMENTS[known] = found
+    return found
 
 
 def _rule(parts: dict[str, Any]) -> str:
@@ -121,7 +140,36 @@ def _fold(line: str) -> str:
     return "\r\n ".join(c.decode("utf-8") for c in chunks) + "\r\n"
 
 
+_LINES: dict[tuple[str, object, object], str] = {}
+_LINES_LIMIT = 65536
+
+
+def _written(name: str, value: Any) -> str:
+    """A folded property line; a text, number or moment is kept per value, since a feed repeats
+    its stamps, statuses and categories in every event (the key holds the value's type, or a
+    moment's zone: equal values of another kind are written differently)."""
+    kind = type(value)
+    if kind is str or kind is Uri or kind is int:
+        known: tuple[str, object, object] = (name, value, kind)
+    elif kind is datetime:
+        known = (name, value, value.tzinfo)
+    else:
+        return _fold(_line(name, value))
+    found = _LINES.get(known)
+    if found is None:
+        if len(_LINES) >= _LINES_LIMIT:
+            _LINES.clear()
+        found = _LINES[known] = _fold(_line(name, value))
+    return found
+
+
+def forget_values() -> None:
+    """Drop the kept lines and moments (the next feed is written from its values alone)."""
+    _LINES.clear()
+    _MOMENTS.clear()
+
+
 def write_component(name: str, props: Properties, *, end: bool = True) -> str:
     """``BEGIN:name``, the folded property lines, and ``END:name`` unless ``end`` is false."""
-    body = "".join(_fold(_line(key, value)) for key, value in props)
+    body = "".join([_written(key, value) for key, value in props])
     return f"BEGIN:{name}\r\n{body}" + (f"END:{name}\r\n" if end else "")

@@ -13,7 +13,6 @@ at-risk nudges and the instructors' digest.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from pydantic import AnyHttpUrl
@@ -322,7 +321,7 @@ class _LearnerStates:
 
 
 def _with_context(intent: ReminderIntent, context: MessageContext) -> ReminderIntent:
-    return replace(intent, context=context)
+    return intent.with_context(context)
 
 
 def _completions_since(courses: CourseService, course: Course, since: datetime) -> int:

@@ -14,13 +14,14 @@ event), kept as the reference the plan is tested and measured against.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import gc
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
+from blendkit._collector import collector_paused
 from blendkit.notify._contexts import MessageContext
 from blendkit.notify._intent import ReminderIntent
 
@@ -172,7 +173,7 @@ class ReminderPlan:
             if self.events[n].stale_at > now:
                 due.setdefault(n, []).append((due_at, offset))
         intents: list[ReminderIntent] = []
-        with _collector_paused():
+        with collector_paused():
             for n, offsets in due.items():
                 event = self.events[n]
                 skipped = skip(event) if skip is not None else ()
@@ -191,37 +192,21 @@ class ReminderPlan:
             people = self.learners.values()
         else:
             people = (p for sub in event.recipients if (p := self.learners.get(sub)) is not None)
-        course_id = self.course_id
-        copy = _Copier(event)
-        name, version = event.event, event.version
-        per_recipient = event.per_recipient
-        due = [(due_at, offset.label) for due_at, offset in offsets]
-        new = ReminderIntent
+        course_id, name, version = self.course_id, event.event, event.version
+        chosen = [p for p in people if p.sub not in skipped] if skipped else list(people)
+        subs = [p.sub for p in chosen]
+        names = [f"{name}:{sub}" for sub in subs] if event.per_recipient else [name] * len(subs)
+        # Each recipient's message is built when it is read (see ReminderIntent): the intent
+        # ends with the event's message maker and the person.
+        make, copier = tuple.__new__, _Copier(event)
         out: list[ReminderIntent] = []
-        add = out.append
-        for person in people:
-            sub = person.sub
-            if sub in skipped:
-                continue
-            context = copy(person)
-            named = f"{name}:{sub}" if per_recipient else name
-            for due_at, label in due:
-                add(new(course_id, sub, named, version, label, due_at, context))
+        for due_at, offset in offsets:
+            label = offset.label
+            out += [
+                make(ReminderIntent, (course_id, sub, named, version, label, due_at, copier, p))
+                for sub, named, p in zip(subs, names, chosen, strict=True)
+            ]
         return out
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hundreds of thousands of new objects in a row (intents and their messages, none in a
-    reference cycle) set off the cycle collector again and again, each pass longer than the
-    last as the list grows: it waits until the fan-out is done."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Copier:
@@ -229,16 +214,17 @@ class _Copier:
     makes them but without its per-call overhead: every value was validated already (the
     message when the event was built, names and zones when the roll was read)."""
 
-    __slots__ = ("cls", "fields_set", "personal", "values", "zoned")
+    __slots__ = ("cls", "context", "dumped", "fields_set", "personal", "values", "zoned")
 
     def __init__(self, event: PlannedEvent) -> None:
-        context = event.context
+        context = self.context = event.context
         self.cls = type(context)
         self.values = dict(context.__dict__)
         self.zoned = "time_zone" in self.cls.model_fields
         self.personal = event.personal
         changed = {"recipient_name", "time_zone"} if self.zoned else {"recipient_name"}
         self.fields_set = context.model_fields_set | changed
+        self.dumped: dict[str, Any] | None = None
 
     def __call__(self, person: Addressee) -> MessageContext:
         values = self.values.copy()
@@ -254,6 +240,20 @@ class _Copier:
         object.__setattr__(clone, "__pydantic_extra__", None)
         object.__setattr__(clone, "__pydantic_private__", None)
         return clone
+
+    def json(self, person: Addressee) -> str:
+        """The recipient's message as the JSON ``model_dump_json`` writes, from the event's
+        message dumped once: only the name and the zone change (a learner's own values go
+        through the model)."""
+        if self.personal.get(person.sub):
+            return str(self(person).model_dump_json())
+        if self.dumped is None:
+            self.dumped = self.context.model_dump(mode="json")
+        values = self.dumped.copy()
+        values["recipient_name"] = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
+        if self.zoned:
+            values["time_zone"] = person.time_zone
+        return orjson.dumps(values).decode()
 
 
 def personalised(event: PlannedEvent, person: Addressee) -> MessageContext:

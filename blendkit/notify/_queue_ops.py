@@ -154,8 +154,8 @@ class NotificationOperations(QueueLoops):
                 {
                     "course_id": intent.course_id, "recipient": intent.recipient,
                     "event": intent.event, "version": intent.version, "offset": intent.offset,
-                    "key": intent.key, "template": intent.context.template,
-                    "context": intent.context.model_dump_json(), "status": PENDING,
+                    "key": intent.key, "template": intent.template,
+                    "context": intent.context_json(), "status": PENDING,
                     "attempts": 0, "due_at": intent.due_at, "next_attempt_at": intent.due_at,
                     "created_at": now,
                 }

@@ -123,15 +123,18 @@ class DurableQueue:
 
     # --- claim --------------------------------------------------------------------------------
 
-    def _claim(self, *, ignore_schedule: bool = False) -> tuple[str, list[Any]]:
-        """Claim a batch and read it back in one statement (``UPDATE … RETURNING``), by id."""
+    def _claim(
+        self, *, ignore_schedule: bool = False, limit: int | None = None
+    ) -> tuple[str, list[Any]]:
+        """Claim a batch (``limit`` rows, by default :attr:`batch_size`) and read it back in one
+        statement (``UPDATE … RETURNING``), by id."""
         token = str(uuid.uuid4())
         now = utc(self.clock())
         claim, params = self.spec.claim(
             token=token,
             now=now,
             until=now + timedelta(seconds=self.lease),
-            limit=self.batch_size,
+            limit=limit or self.batch_size,
             due_only=not ignore_schedule,
             postgres=self.store.is_postgres,
         )

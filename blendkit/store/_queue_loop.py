@@ -23,6 +23,9 @@ class QueueLoops(DurableQueue):
     deliver_once: Callable[..., DeliveryReport]
     status: Callable[[], Any]
     database_name = "queue database"
+    stopping: Callable[[], bool] = staticmethod(lambda: False)
+    """Asked between the batches of one claim: a stop requested while :meth:`run` delivers
+    gives the batches not sent yet back at once."""
     """The name the database's own breaker logs under (``outbox database``)."""
 
     def flush(self, *, max_seconds: float = 60.0) -> DeliveryReport:
@@ -60,6 +63,7 @@ class QueueLoops(DurableQueue):
         ``should_stop`` is checked between batches, so a stop finishes the batch in flight.
         """
         total = DeliveryReport()
+        self.stopping = should_stop  # a claim of several batches stops between two of them
         database = CircuitBreaker(
             self.database_name,
             initial_seconds=poll_seconds,

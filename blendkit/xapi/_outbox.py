@@ -29,14 +29,14 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Insert, delete, insert
+from sqlalchemy import Connection, delete, insert
 from sqlalchemy.orm import Session
 
+from blendkit._collector import collector_paused
 from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
 from blendkit.http import CircuitBreaker, Fence
 from blendkit.store import Store, StoredCircuitBreaker
 from blendkit.store._queue import utc as _utc
-from blendkit.store._queue_sql import PENDING
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi._client import LRSClient
 from blendkit.xapi._models import Statement
@@ -70,6 +70,9 @@ class Outbox(OutboxOperations):
     """Store-first statement delivery; see the module docstring for the guarantees."""
 
     log = log
+    claim_batches = 5
+    """How many batches one claim holds at most (one round trip claims them; each is sent and
+    marked delivered on its own, so a crash re-sends at most the batch in flight)."""
 
     def __init__(
         self,
@@ -110,7 +113,7 @@ class Outbox(OutboxOperations):
             jitter=jitter,
             log=log,
         )
-        self._insert_statement: Insert | None = None
+        self._insert_statement: tuple[str, Any] | None = None
 
     @classmethod
     def from_settings(
@@ -169,26 +172,17 @@ class Outbox(OutboxOperations):
         :meth:`blendkit.Store.unit_of_work` they join that unit without being passed anything.
         """
         items = [statements] if _is_single(statements) else list(statements)
-        prepared = [self.prepare(s) for s in items]
-        if not prepared:
-            return []
-        now = _utc(self.clock())
-        rows = [
-            {
-                "statement_id": sid,
-                "payload": body.decode(),
-                "status": PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for sid, body in prepared
-        ]
-        if session is not None:
-            self._insert(session, rows)
-        else:  # its own transaction, or the store's unit of work when one is open
-            with self.store.transaction() as joined:
-                self._insert(joined, rows)
+        with collector_paused():
+            prepared = [self.prepare(s) for s in items]
+            if not prepared:
+                return []
+            now = _utc(self.clock())
+            rows = [(sid, body.decode()) for sid, body in prepared]
+            if session is not None:
+                self._insert(session, rows, now)
+            else:  # its own transaction, or the store's unit of work when one is open
+                with self.store.transaction() as joined:
+                    self._insert(joined, rows, now)
         return [sid for sid, _ in prepared]
 
     # --- claim and deliver ------------------------------------------------------------------
@@ -205,48 +199,88 @@ class Outbox(OutboxOperations):
         self._mark_owed(report)
         if not self.breaker.allow():
             return report
+        with collector_paused():
+            self._deliver_claim(report, ignore_schedule=ignore_schedule)
+        return report
+
+    def _deliver_claim(self, report: DeliveryReport, *, ignore_schedule: bool) -> None:
+        """Claim up to :attr:`claim_batches` batches and send them one by one."""
+        # A probe of an endpoint that was down is one batch; otherwise a claim holds up to
+        # ``claim_batches`` batches, each sent and marked on its own.
+        batches = 1 if self.breaker.state != "closed" else self.claim_batches
         try:
-            token, claimed = self._claim(ignore_schedule=ignore_schedule)
+            token, claimed = self._claim(
+                ignore_schedule=ignore_schedule, limit=self.batch_size * batches
+            )
         except BaseException:
             self.breaker.release()
             raise
         if not claimed:
             self.breaker.release()
-            return report
-        self._send(token, [_Row(*r) for r in claimed], report, renew=False)
-        return report
+            return
+        rows = [_Row(*r) for r in claimed]
+        size = self.batch_size
+        chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
+        renewed = self.clock()
+        for n, chunk in enumerate(chunks):
+            if n and self.stopping():  # a stop finishes the batch in flight, not the claim
+                self._unsent(token, chunks[n:])
+                break
+            # The lease is at least three request timeouts: renewing once a third of it has
+            # passed keeps every waiting batch ours without a round trip per batch.
+            renew = n > 0 and self.clock() - renewed >= self.lease / 3
+            if renew:
+                renewed = self.clock()
+            answered = self._send(token, chunk, report, renew=renew, whole=len(chunks) == 1)
+            if not answered:  # the endpoint failed
+                self._unsent(token, chunks[n + 1 :])
+                break
+
+    def _unsent(self, token: str, chunks: Sequence[Sequence[_Row]]) -> None:
+        """Give back batches of a claim that were not sent: due now, no attempt counted."""
+        self._defer(token, [r.id for chunk in chunks for r in chunk], _utc(self.clock()), None)
 
     def _send(
-        self, token: str, rows: Sequence[_Row], report: DeliveryReport, *, renew: bool = True
-    ) -> None:
+        self,
+        token: str,
+        rows: Sequence[_Row],
+        report: DeliveryReport,
+        *,
+        renew: bool = True,
+        whole: bool = False,
+    ) -> bool:
+        """POST ``rows`` and record the outcome; False when the endpoint failed (retried).
+        ``renew``: extend the claim's lease first and send only the rows still ours; ``whole``:
+        the rows are the whole claim (marked by its token alone)."""
         assert self.client is not None
-        if renew:  # a later sub-batch: extend the claim's lease, send only the rows still ours
+        if renew:
             rows = self._renew(token, rows)
             if not rows:
-                return
+                return True
         report.requests += 1
         try:
             self.client.send_serialized([r.payload.encode() for r in rows])
         except LRSUnavailable as exc:
             self._retry(token, rows, exc, report)
-            return
+            return False
         except (LRSConflict, LRSRejected) as exc:
             if exc.status in _SPLIT_STATUSES:
                 self.breaker.success()  # the endpoint works; some statement does not
                 if len(rows) == 1:
                     self._dead(token, rows[0], exc, report)
-                    return
+                    return True
                 half = len(rows) // 2
-                self._send(token, rows[:half], report)
-                self._send(token, rows[half:], report)
-                return
+                first = self._send(token, rows[:half], report)
+                second = self._send(token, rows[half:], report)
+                return first and second
             self._retry(token, rows, exc, report)  # credentials, endpoint: not the statements
-            return
+            return False
         except LRSError as exc:
             self._retry(token, rows, exc, report)
-            return
+            return False
         self.breaker.success()
-        self._delivered(token, [r.id for r in rows], report, whole=not renew)
+        self._delivered(token, [r.id for r in rows], report, whole=whole)
+        return True
 
     @property
     def keep_delivered(self) -> timedelta | None:

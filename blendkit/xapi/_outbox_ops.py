@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any, Literal
 
-from sqlalchemy import Connection, Insert, delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from blendkit.store._queue import DeliveryReport, QueueCounters, aware, utc
@@ -26,6 +26,12 @@ __all__ = [
     "OutboxOperations",
     "OutboxStatus",
 ]
+
+_INSERT_QMARK = (
+    "INSERT INTO xapi_outbox (statement_id, payload, status, attempts, next_attempt_at, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (statement_id) DO NOTHING"
+)
+_INSERT_FORMAT = _INSERT_QMARK.replace("?", "%s")
 
 OutboxCounters = QueueCounters
 """What this process's deliverer did beyond plain deliveries (counts statements)."""
@@ -72,16 +78,35 @@ class OutboxOperations(QueueLoops):
     noun = "statement"
     resend_note = "the LRS recognises their ids and keeps one copy"
     database_name = "outbox database"
-    _insert_statement: Insert | None
+    _insert_statement: tuple[str, Any] | None
 
-    def _insert(self, target: Session | Connection, rows: list[dict[str, Any]]) -> None:
-        if self._insert_statement is None:  # built once: emit runs on every recorded event
-            self._insert_statement = self.store.insert_ignoring_conflicts(
-                xapi_outbox, "statement_id"
-            )
+    def _insert(
+        self, target: Session | Connection, statements: Sequence[tuple[str, str]], now: datetime
+    ) -> None:
+        """Queue ``(statement id, JSON)`` pairs, due ``now``; an id already queued is skipped.
+
+        The rows go to the driver as plain tuples in one ``executemany`` (a loop inside the
+        driver on SQLite, a pipeline on PostgreSQL): SQLAlchemy's per-row parameter processing
+        cost more than the insert itself for a batch of statements."""
+        conn = target.connection() if isinstance(target, Session) else target
+        sql, stamp = self._insert_sql(conn)
+        at = stamp(now) if stamp is not None else now
+        rows = [(sid, body, PENDING, 0, at, at) for sid, body in statements]
         # One row (most emits) as a plain execute: an executemany of one row costs the
         # driver's batch machinery (a pipeline on psycopg) for nothing.
-        target.execute(self._insert_statement, rows[0] if len(rows) == 1 else rows)
+        conn.exec_driver_sql(sql, rows[0] if len(rows) == 1 else rows)
+
+    def _insert_sql(self, conn: Connection) -> tuple[str, Any]:
+        """The INSERT … ON CONFLICT DO NOTHING text in the driver's placeholders and how the
+        dialect stores a timestamp (its own bind processor, as SQLAlchemy would apply it)."""
+        if self._insert_statement is None:  # built once: emit runs on every recorded event
+            dialect = conn.dialect
+            column = xapi_outbox.c.created_at
+            self._insert_statement = (
+                _INSERT_QMARK if dialect.paramstyle == "qmark" else _INSERT_FORMAT,
+                column.type.dialect_impl(dialect).bind_processor(dialect),
+            )
+        return self._insert_statement
 
     def status(self) -> OutboxStatus:
         """Pending / delivered / dead counts and the next retry time (one indexed query)."""
@@ -119,20 +144,7 @@ class OutboxOperations(QueueLoops):
             rows = conn.execute(query).all()
             if not rows:
                 return 0
-            self._insert(
-                conn,
-                [
-                    {
-                        "statement_id": r.statement_id,
-                        "payload": r.payload,
-                        "status": PENDING,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for r in rows
-                ],
-            )
+            self._insert(conn, [(r.statement_id, r.payload) for r in rows], now)
             conn.execute(delete(d).where(d.c.id.in_([r.id for r in rows])))
         return len(rows)
 

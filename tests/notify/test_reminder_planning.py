@@ -3,8 +3,11 @@ each learner's own name, zone and personal fields, and lead times parse strictly
 
 from __future__ import annotations
 
+import copy
+import pickle
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -107,6 +110,10 @@ def test_the_plan_gives_the_same_intents_as_the_per_learner_loop(
         # The copies behave as validated models: they serialise and validate back unchanged.
         dumped = intent.context.model_dump(mode="json")
         assert type(intent.context).model_validate(dumped) == intent.context
+        # What the queue stores, written without building the message, says the same.
+        assert orjson.loads(intent.context_json()) == dumped
+        assert intent.template == intent.context.template
+        assert pickle.loads(pickle.dumps(intent)) == intent == copy.copy(intent)
 
 
 def test_each_learner_gets_their_zone_and_link_and_a_moved_event_new_keys() -> None:

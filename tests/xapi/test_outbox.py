@@ -219,6 +219,67 @@ def test_retry_after_and_exponential_backoff_with_jitter(sqlite_store: Store) ->
     assert outbox.status().pending == 0
 
 
+def test_one_claim_sends_and_marks_each_batch_and_gives_back_what_a_failure_left(
+    store: Store,
+) -> None:
+    """A claim holds several batches; each is marked delivered once the LRS accepted it, and
+    when the LRS fails, the batches not sent yet are due again at once, no attempt counted."""
+    answers = iter([httpx.Response(204), httpx.Response(204), httpx.Response(503)])
+    sizes: list[int] = []
+
+    def lrs(request: httpx.Request) -> httpx.Response:
+        sizes.append(len(orjson.loads(request.content)))
+        return next(answers)
+
+    clock = FakeClock()
+    outbox = Outbox(
+        store, mock_lrs(lrs), batch_size=4, clock=clock, sleep=clock.sleep, jitter=lambda: 1.0
+    )
+    outbox.emit(statements(4 * outbox.claim_batches + 2))
+    marked: list[int] = []
+    mark = outbox._mark
+
+    def counting_mark(token: str, ids: list[int] | None) -> int:
+        done = mark(token, ids)
+        marked.append(done)
+        return done
+
+    outbox._mark = counting_mark  # type: ignore[method-assign]
+    report = outbox.deliver_once()
+    assert (report.delivered, report.retried, sizes, marked) == (8, 4, [4, 4, 4], [4, 4])
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(xapi_outbox.c.attempts, xapi_outbox.c.claimed_by, xapi_outbox.c.next_attempt_at)
+            .where(xapi_outbox.c.status == "pending")
+            .order_by(xapi_outbox.c.id)
+        ).all()
+    assert [r.claimed_by for r in rows] == [None] * 14  # nothing stays held by a lease
+    assert [r.attempts for r in rows] == [1] * 4 + [0] * 10  # only the failed batch counts one
+    assert outbox.status().pending == 14
+
+
+def test_a_stop_between_batches_of_one_claim_finishes_the_batch_in_flight(
+    sqlite_store: Store,
+) -> None:
+    sizes: list[int] = []
+
+    def lrs(request: httpx.Request) -> httpx.Response:
+        sizes.append(len(orjson.loads(request.content)))
+        return httpx.Response(204)
+
+    outbox = Outbox(sqlite_store, mock_lrs(lrs), batch_size=3)
+    outbox.emit(statements(12))
+    outbox.stopping = lambda: True  # what run() asks: SIGTERM arrived
+    assert outbox.deliver_once().delivered == 3
+    assert sizes == [3]
+    with sqlite_store.engine.connect() as conn:
+        held = conn.execute(
+            select(xapi_outbox.c.claimed_by).where(xapi_outbox.c.claimed_by.is_not(None))
+        ).all()
+    assert held == []  # the rest is free for the next deliverer at once
+    assert outbox.status().pending == 9
+
+
 def test_jitter_spreads_retries_between_half_and_full_delay(sqlite_store: Store) -> None:
     outbox = Outbox(sqlite_store, backoff_initial_seconds=1, backoff_max_seconds=60)
     delays = [outbox.backoff(4) for _ in range(200)]
