@@ -31,6 +31,7 @@ from itertools import groupby
 from typing import Any
 
 from blendkit._breaker import CircuitBreaker
+from blendkit.errors import NotifierConfigError
 from blendkit.notify._intent import (
     DeliveryDecision,
     DeliveryResolver,
@@ -162,11 +163,15 @@ class NotificationQueue(NotificationOperations):
         )
 
     def notifier(self, name: str) -> Notifier:
-        """The notifier ``name`` (loaded once); :class:`KeyError` or the loader's error when
-        there is none."""
+        """The notifier ``name`` (loaded once); :class:`~blendkit.NotifierConfigError` or the
+        loader's error when there is none."""
         if name not in self._notifiers:
             if self._factory is None:
-                raise KeyError(f"no notifier named {name!r} is configured")
+                raise NotifierConfigError(
+                    f"no notifier named {name!r} is configured: this queue was built without "
+                    "notifiers; build it with NotificationQueue.from_settings",
+                    code="notify.unknown_notifier",
+                )
             self._notifiers[name] = self._factory(name)
         return self._notifiers[name]
 
@@ -187,7 +192,12 @@ class NotificationQueue(NotificationOperations):
         """Claim one batch of due reminders and settle every row of it; an empty report means
         nothing was due or every notifier is backed off."""
         if self.resolver is None:
-            raise ValueError("a NotificationQueue needs a resolver to deliver")
+            raise NotifierConfigError(
+                "this NotificationQueue has no resolver (who receives what, by which notifier) "
+                "and cannot deliver: build it with NotificationQueue.from_settings(..., "
+                "resolver=...) or use blendkit notify run",
+                code="notify.no_resolver",
+            )
         report = NotificationReport()
         self._mark_owed(report)
         wait = self._endpoint_wait()

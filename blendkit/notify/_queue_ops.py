@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, insert, select, text
 
+from blendkit.errors import NotificationInvalid
 from blendkit.notify._contexts import MessageContext
 from blendkit.notify._intent import QueuedReminder, ReminderIntent
 from blendkit.store._queue import DeliveryReport, aware, utc
@@ -105,22 +106,32 @@ class NotificationDeadLetter:
 
 def context_class(template: str) -> type[MessageContext]:
     """The :class:`MessageContext` subclass whose ``template`` is ``template`` (the built-in
-    ones and any defined by a plugin); :class:`LookupError` when none is."""
+    ones and any defined by a plugin); :class:`~blendkit.NotificationInvalid` when none is."""
     stack: list[type[MessageContext]] = [MessageContext]
     while stack:
         for sub in stack.pop().__subclasses__():
             if getattr(sub, "template", None) == template:
                 return sub
             stack.append(sub)
-    raise LookupError(f"no message context has the template {template!r}")
+    raise NotificationInvalid(
+        f"no message context has the template {template!r}: install again the plugin that "
+        "defines it, then blendkit notify retry-dead",
+        code="notify.template_unknown",
+    )
 
 
 def _check(intent: ReminderIntent) -> None:
     if intent.due_at.tzinfo is None:
-        raise ValueError(f"reminder {intent.key!r}: due_at must be an aware datetime")
+        raise NotificationInvalid(
+            f"reminder {intent.key!r}: due_at must be an aware datetime (e.g. in UTC)",
+            code="notify.reminder_invalid",
+        )
     for name, limit in (("recipient", 255), ("event", 255), ("version", 255), ("offset", 32)):
         if not 0 < len(getattr(intent, name)) <= limit:
-            raise ValueError(f"reminder {intent.key!r}: {name} must be 1 to {limit} characters")
+            raise NotificationInvalid(
+                f"reminder {intent.key!r}: {name} must be 1 to {limit} characters",
+                code="notify.reminder_invalid",
+            )
 
 
 class NotificationOperations(QueueLoops):
