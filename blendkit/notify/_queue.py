@@ -44,10 +44,12 @@ from blendkit.notify._intent import (
 from blendkit.notify._message import Delivered, Notifier, PermanentFailure, RetryableFailure
 from blendkit.notify._queue_ops import (
     DROPPED,
+    SENT,
     NotificationDeadLetter,
     NotificationOperations,
     NotificationReport,
     NotificationStatus,
+    outcome_total,
 )
 from blendkit.store import Store, StoredCircuitBreaker
 from blendkit.store._queue import DATABASE_ERRORS, DeliveryReport, utc
@@ -282,7 +284,7 @@ class NotificationQueue(NotificationOperations):
             outcome = RetryableFailure(reason=f"{type(exc).__name__}: {exc}"[:500])
         if isinstance(outcome, Delivered):
             breaker.success()
-            self._delivered(token, ids, report)
+            self._delivered(token, ids, report, tally=outcome_total(SENT, dispatch.notifier))
         elif isinstance(outcome, PermanentFailure):
             breaker.success()  # the endpoint answered; this message will never go
             report.dead += self._dead(token, ids, dispatch.notifier, outcome.reason)

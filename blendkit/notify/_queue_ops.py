@@ -32,9 +32,12 @@ __all__ = [
     "NotificationReport",
     "NotificationStatus",
     "context_class",
+    "outcome_total",
 ]
 
 SENT, CANCELLED, DROPPED, DEAD = "sent", "cancelled", "dropped", "dead"
+OUTCOMES = (SENT, DEAD)
+"""What each notifier's totals count (``outcome_total``)."""
 _t = notify_queue.c
 
 NOTIFY = QueueSpec(
@@ -118,6 +121,11 @@ def context_class(template: str) -> type[MessageContext]:
         "defines it, then blendkit notify retry-dead",
         code="notify.template_unknown",
     )
+
+
+def outcome_total(outcome: str, notifier: str) -> str:
+    """The name of the total counting ``outcome`` (sent, dead) of ``notifier``."""
+    return f"{outcome}@{notifier}"[:32]
 
 
 def _check(intent: ReminderIntent) -> None:
@@ -251,6 +259,7 @@ class NotificationOperations(QueueLoops):
                 .returning(_t.id, _t.attempts)
             ).all()  # fmt: skip
             if gone:
+                self.spec.bump(conn, outcome_total(DEAD, notifier), len(gone))
                 conn.execute(
                     insert(notify_dead_letters),
                     [
@@ -273,6 +282,21 @@ class NotificationOperations(QueueLoops):
             dropped=int(dropped or 0), dead=int(dead), next_attempt_at=aware(nxt),
             last_error=last, oldest_pending_at=aware(oldest),
         )  # fmt: skip
+
+    def outcomes(self, notifiers: Sequence[str]) -> dict[tuple[str, str], int]:
+        """How many reminders each of ``notifiers`` sent and gave up on, ever: ``{(notifier,
+        "sent" | "dead"): count}``, totals that retention and ``retry-dead`` never lower (one
+        primary-key lookup per total, never a read of the queue)."""
+        names = {outcome_total(o, n): (n, o) for n in notifiers for o in OUTCOMES}
+        found = dict.fromkeys(names.values(), 0)
+        if not names:
+            return found
+        t = notify_totals.c
+        with self.store.autocommit() as conn:
+            rows = conn.execute(select(t.name, t.value).where(t.name.in_(list(names)))).all()
+        for name, value in rows:
+            found[names[name]] = int(value)
+        return found
 
     def dead_letters(self, limit: int = 100) -> list[NotificationDeadLetter]:
         """The most recent dead letters with their reasons."""

@@ -143,6 +143,7 @@ def create_app(
     # Reminders the pages cause (a moved sitting, an unlock by override) are queued for
     # `blendkit notify run`, which plans the rest and delivers them all.
     notifications = NotificationQueue(state.store)
+    Blendkit.watch_notifications(notifications, app)  # /metrics: reminders, notifier outcomes
     courses = CourseService(
         state.store,
         outbox=outbox,
