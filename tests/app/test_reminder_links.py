@@ -144,3 +144,25 @@ def test_without_a_launch_of_that_course_the_link_asks_to_open_it_from_the_platf
         answer = client.get(f"/courses/{world.course_id}", query_string={"launch": launch})
         assert answer.status_code == 200
         assert answer.get_data() == unknown.get_data()
+
+
+def test_the_course_calendar_links_a_session_to_the_same_addresses(world: World) -> None:
+    """A calendar event opens outside the LMS too: a session without a personal join link
+    points at its item through the address reminder e-mails use."""
+    from blendkit_examples.flask_app.app import services
+
+    with world.app.app_context():
+        svc = services()
+        course = svc.courses.course_by_id(world.course_id)
+        start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+        svc.live.schedule(
+            course, title="Lab", start_utc=start, time_zone="UTC", duration_minutes=30,
+            item="live-session",
+        )  # fmt: skip
+        (event,) = [e for e in svc.feeds.feed(course, "ana").items if e.title == "Lab"]
+    assert event.url == f"{BASE}/courses/{world.course_id}/items/live-session"
+    client = world.app.test_client()
+    launch = _launch(world.app, context="bio-101")
+    answer = client.get(_path(event.url), query_string={"launch": launch})
+    assert answer.status_code == 303
+    assert answer.headers["Location"].startswith("/item/live-session?")
