@@ -36,10 +36,13 @@ contain tokens, secrets or signatures.
     │   │   └── ProviderAuthError        sessions.provider_auth
     │   ├── WebhookRejected              sessions.webhook_rejected
     │   └── ScheduleError                sessions.schedule
-    └── CoursesError                     courses.error         (a course operation was refused)
-        ├── CourseInputInvalid           courses.invalid       (bad input: see courses.* codes)
-        ├── ItemLocked                   courses.item_locked   (403: work on a locked item)
-        └── CourseUnassigned             courses.unassigned    (a course no deployment owns yet)
+    ├── CoursesError                     courses.error         (a course operation was refused)
+    │   ├── CourseInputInvalid           courses.invalid       (bad input: see courses.* codes)
+    │   ├── ItemLocked                   courses.item_locked   (403: work on a locked item)
+    │   └── CourseUnassigned             courses.unassigned    (a course no deployment owns yet)
+    └── NotifyError                      notify.error          (reminders and notifications)
+        ├── NotificationInvalid          notify.invalid        (also a ValueError: see notify.*)
+        └── NotifierConfigError          notify.config         (also a ConfigError)
 
 ``LaunchRejected`` is raised with a specific code (``lti.replayed_nonce``, ``lti.bad_signature`` …)
 so that a security corpus can check the exact reason; ``code`` defaults to the class code.
@@ -67,6 +70,9 @@ __all__ = [
     "LaunchRejected",
     "MoodleFormatError",
     "NotFound",
+    "NotificationInvalid",
+    "NotifierConfigError",
+    "NotifyError",
     "OutboundError",
     "OutboundRefused",
     "OutboxError",
@@ -384,3 +390,27 @@ class CourseUnassigned(CoursesError):
 
     code = "courses.unassigned"
     http_status = 409
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+class NotifyError(BlendkitError):
+    """A reminder or notification could not be planned, queued or sent as asked."""
+
+    code = "notify.error"
+
+
+class NotificationInvalid(NotifyError, ValueError):
+    """A reminder, lead time, quiet-hours time or template name blendkit cannot use; the message
+    names the field. A ``ValueError`` too, which callers of the parsers catch."""
+
+    code = "notify.invalid"
+    http_status = 400
+
+
+class NotifierConfigError(NotifyError, ConfigError):
+    """A notifier's settings (``[email]``, ``[webhook]``, ``[notify] channel``) or the queue's
+    wiring cannot send anything; the message names the setting to fix."""
+
+    code = "notify.config"

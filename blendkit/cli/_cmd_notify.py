@@ -3,14 +3,17 @@ dead letters, retention)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
 
+from blendkit.cli._queue_commands import (
+    Retention,
+    add_prune,
+    add_retry_dead,
+    deliver_until_stopped,
+)
 from blendkit.cli._shared import (
     Stopper,
     handle_errors,
-    migrated,
     open_store,
     settings,
     start_service_logging,
@@ -49,32 +52,28 @@ def status() -> None:
         click.echo(f"dead {letter.id} ({letter.event}, {letter.notifier}): {letter.reason}")
 
 
-@notify.command(name="retry-dead")
-@click.argument("ids", nargs=-1, type=int)
-@handle_errors
-def retry_dead(ids: tuple[int, ...]) -> None:
-    """Queue dead reminders again (all of them, or only the queue IDS `status` shows)."""
-    moved = _queue().retry_dead(list(ids) or None)
-    click.echo(f"queued {moved} dead reminder(s) again")
-
-
-@notify.command()
-@click.option(
-    "--older-than-days",
-    type=click.FloatRange(0),
-    default=None,
-    help="Delete finished reminders older than this ([notify] keep_sent_days by default).",
+add_retry_dead(
+    notify,
+    argument="ids",
+    kind=int,
+    doc="Queue dead reminders again (all of them, or only the queue IDS `status` shows).",
+    retry=lambda ids: _queue().retry_dead(ids),
+    noun="dead reminder",
 )
-@handle_errors
-def prune(older_than_days: float | None) -> None:
-    """Delete old sent, cancelled and dropped reminders (never pending ones or dead letters)."""
-    config = settings()
-    days = config.notify.keep_sent_days if older_than_days is None else older_than_days
-    if older_than_days is None and days == 0:
-        click.echo("[notify] keep_sent_days = 0 keeps sent reminders; nothing pruned")
-        return
-    deleted = _queue().prune_sent(timedelta(days=days))
-    click.echo(f"pruned {deleted} finished reminder(s) older than {days:g} day(s)")
+add_prune(
+    notify,
+    Retention(
+        setting="[notify] keep_sent_days",
+        days=lambda config: config.notify.keep_sent_days,
+        option_help="Delete finished reminders older than this ([notify] keep_sent_days by "
+        "default).",
+        doc="Delete old sent, cancelled and dropped reminders (never pending ones or dead "
+        "letters).",
+        kept="sent reminders",
+        pruned="finished reminder",
+    ),
+    lambda age: _queue().prune_sent(age),
+)
 
 
 @notify.command()
@@ -108,18 +107,21 @@ def run(poll_seconds: float | None, plan: bool) -> None:
     queue.sleep = stopper.sleep
     queue.notifier(config.notify.channel)  # a channel that cannot be built is refused now
     poll = poll_seconds or config.notify.poll_seconds
-    if not migrated(store, stopper, poll, "notification queue database"):
-        click.echo("stopped before the database answered", err=True)
-        return
-    click.echo("delivering reminders; stop with SIGTERM or Ctrl-C", err=True)
-    report = queue.run_with_planner(
+    deliver_until_stopped(
+        store,
         stopper,
-        poll_seconds=poll,
-        planner=delivery.planner if plan else None,
-        plan_every_seconds=config.notify.plan_every_seconds,
-    )
-    click.echo(
-        f"stopped: sent {report.delivered}, dead {report.dead}, retried {report.retried}", err=True
+        poll,
+        database="notification queue database",
+        started="delivering reminders; stop with SIGTERM or Ctrl-C",
+        deliver=lambda: queue.run_with_planner(
+            stopper,
+            poll_seconds=poll,
+            planner=delivery.planner if plan else None,
+            plan_every_seconds=config.notify.plan_every_seconds,
+        ),
+        summary=lambda report: (
+            f"sent {report.delivered}, dead {report.dead}, retried {report.retried}"
+        ),
     )
 
 

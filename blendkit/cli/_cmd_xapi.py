@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -11,10 +10,15 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from blendkit.cli._queue_commands import (
+    Retention,
+    add_prune,
+    add_retry_dead,
+    deliver_until_stopped,
+)
 from blendkit.cli._shared import (
     Stopper,
     handle_errors,
-    migrated,
     open_store,
     settings,
     start_service_logging,
@@ -85,32 +89,28 @@ def flush(max_seconds: float) -> None:
         sys.exit(1)
 
 
-@outbox.command(name="retry-dead")
-@click.argument("statement_ids", nargs=-1)
-@handle_errors
-def retry_dead(statement_ids: tuple[str, ...]) -> None:
-    """Queue dead letters again (all of them, or only STATEMENT_IDS)."""
-    moved = _outbox().retry_dead(list(statement_ids) or None)
-    click.echo(f"queued {moved} dead letter(s) again")
-
-
-@outbox.command()
-@click.option(
-    "--older-than-days",
-    type=click.FloatRange(0),
-    default=None,
-    help="Delete delivered statements older than this ([xapi] keep_delivered_days by default).",
+add_retry_dead(
+    outbox,
+    argument="statement_ids",
+    kind=str,
+    doc="Queue dead letters again (all of them, or only STATEMENT_IDS).",
+    retry=lambda ids: _outbox().retry_dead(ids),
+    noun="dead letter",
 )
-@handle_errors
-def prune(older_than_days: float | None) -> None:
-    """Delete old delivered statements (never pending ones or dead letters), in small batches."""
-    config = settings()
-    days = config.xapi.keep_delivered_days if older_than_days is None else older_than_days
-    if older_than_days is None and days == 0:
-        click.echo("[xapi] keep_delivered_days = 0 keeps delivered statements; nothing pruned")
-        return
-    deleted = _outbox().prune_delivered(timedelta(days=days))
-    click.echo(f"pruned {deleted} delivered statement(s) older than {days:g} day(s)")
+add_prune(
+    outbox,
+    Retention(
+        setting="[xapi] keep_delivered_days",
+        days=lambda config: config.xapi.keep_delivered_days,
+        option_help="Delete delivered statements older than this ([xapi] keep_delivered_days "
+        "by default).",
+        doc="Delete old delivered statements (never pending ones or dead letters), in small "
+        "batches.",
+        kept="delivered statements",
+        pruned="delivered statement",
+    ),
+    lambda age: _outbox().prune_delivered(age),
+)
 
 
 @outbox.command()
@@ -134,12 +134,15 @@ def run(poll_seconds: float | None) -> None:
         click.echo("error: no LRS configured ([xapi] endpoint); nothing to deliver to", err=True)
         sys.exit(2)
     poll = poll_seconds or config.xapi.poll_seconds
-    if not migrated(store, stopper, poll, "outbox database"):
-        click.echo("stopped before the database answered", err=True)
-        return
-    click.echo("delivering; stop with SIGTERM or Ctrl-C", err=True)
-    report = box.run(stopper, poll_seconds=poll)
-    click.echo(f"stopped: delivered {report.delivered}, dead {report.dead}", err=True)
+    deliver_until_stopped(
+        store,
+        stopper,
+        poll,
+        database="outbox database",
+        started="delivering; stop with SIGTERM or Ctrl-C",
+        deliver=lambda: box.run(stopper, poll_seconds=poll),
+        summary=lambda report: f"delivered {report.delivered}, dead {report.dead}",
+    )
 
 
 @click.group()

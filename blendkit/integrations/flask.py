@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, TypeVar, Unpack, cast, overload
 
@@ -71,6 +71,7 @@ from blendkit.lti import (
     Launch,
     NamesRoleService,
 )
+from blendkit.notify import NotificationQueue
 from blendkit.store import Store
 from blendkit.xapi import Outbox
 
@@ -271,6 +272,20 @@ class Blendkit:
         metrics = Blendkit.state(app).metrics
         if metrics is not None:
             metrics.watch_outbox(outbox)
+
+    @staticmethod
+    def watch_notifications(
+        queue: NotificationQueue,
+        app: Flask | None = None,
+        *,
+        notifiers: Sequence[str] | None = None,
+    ) -> None:
+        """Report ``queue`` (reminders by state, oldest pending age, what each of ``notifiers``
+        sent or gave up on; default: every installed notifier) on ``/metrics`` scrapes; nothing
+        to do when metrics are off."""
+        metrics = Blendkit.state(app).metrics
+        if metrics is not None:
+            metrics.watch_notifications(queue, notifiers)
 
     @staticmethod
     def current_launch(required: bool = True) -> Launch | None:

@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from blendkit.config import load_settings
 from blendkit.errors import BlendkitError
 from blendkit.integrations.access_log import REDACTED, redact_query_parameters
+from blendkit.notify import NotificationQueue
 from blendkit.operations import JsonLogFormatter
 from blendkit.store import Store, describe_database_error
 from blendkit.xapi import Outbox
@@ -105,7 +106,8 @@ def migrate_before_workers(server: Any) -> None:
 def serve_metrics_before_workers(server: Any) -> None:
     """gunicorn ``when_ready`` hook: with ``[metrics] bind``, serve ``/metrics`` there from the
     master (a thread; ``PROMETHEUS_MULTIPROC_DIR`` adds up every worker's samples) with the
-    outbox's counts. Workers then find the address taken and leave it to the master."""
+    outbox's and the notification queue's counts. Workers then find the address taken and leave
+    it to the master."""
     settings = load_settings()
     bind = settings.metrics.bind
     if bind is None:
@@ -117,6 +119,7 @@ def serve_metrics_before_workers(server: Any) -> None:
     os.register_at_fork(after_in_child=lambda: store.engine.dispose(close=False))
     metrics = Metrics()
     metrics.watch_outbox(Outbox.from_settings(settings, store=store))
+    metrics.watch_notifications(NotificationQueue(store))
     served = metrics.serve(bind, settings.metrics.token)
     if served is None:
         server.log.warning("blendkit: metrics address %s is in use by another program", bind)

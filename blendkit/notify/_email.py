@@ -30,7 +30,7 @@ from pydantic import Field, SecretStr
 from blendkit._fence import Resolver, system_resolver
 from blendkit._fence_rules import OutboundPolicy, _ip_literal, normalise_host
 from blendkit.config import Settings, SettingsSection
-from blendkit.errors import ConfigError
+from blendkit.errors import NotifierConfigError
 from blendkit.notify._message import (
     Delivered,
     Message,
@@ -111,7 +111,7 @@ class EmailNotifier:
     def __init__(self, settings: Settings, *, resolver: Resolver = system_resolver) -> None:
         email = EmailSettings.of(settings)
         if not email.host or not email.from_address:
-            raise ConfigError(
+            raise NotifierConfigError(
                 "[email] needs host and from_address to send notifications (e.g. host = "
                 '"smtp.example.org", from_address = "courses@example.org")'
             )

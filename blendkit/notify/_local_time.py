@@ -13,18 +13,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from blendkit.errors import NotificationInvalid
+
 __all__ = ["QuietHours", "first_instant_at", "instants_at", "next_wall_time", "parse_clock"]
 
 
 def parse_clock(text: str) -> time:
-    """``"22:00"`` → 22:00; ``ValueError`` with the expected form otherwise."""
+    """``"22:00"`` → 22:00; :class:`~blendkit.NotificationInvalid` (a ``ValueError``) with the
+    expected form otherwise."""
     try:
         hours, minutes = text.strip().split(":")
         if len(minutes) != 2 or not hours.isdigit() or not minutes.isdigit():
             raise ValueError
         return time(int(hours), int(minutes))
     except ValueError:
-        raise ValueError(f"{text!r} is not a time of day: write HH:MM, e.g. 22:00") from None
+        raise NotificationInvalid(
+            f"{text!r} is not a time of day: write HH:MM, e.g. 22:00",
+            code="notify.quiet_hours_invalid",
+        ) from None
 
 
 def first_instant_at(day: date, wall: time, zone: ZoneInfo) -> datetime:
@@ -79,7 +85,10 @@ class QuietHours:
 
     def __post_init__(self) -> None:
         if self.start == self.end:
-            raise ValueError("quiet hours need a start and an end that differ")
+            raise NotificationInvalid(
+                "quiet hours need a start and an end that differ (e.g. 22:00 to 07:00)",
+                code="notify.quiet_hours_invalid",
+            )
 
     def contains(self, wall: time) -> bool:
         """Whether the local time ``wall`` is quiet."""

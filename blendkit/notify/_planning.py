@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from blendkit._collector import collector_paused
+from blendkit.errors import NotificationInvalid
 from blendkit.notify._contexts import MessageContext
 from blendkit.notify._intent import ReminderIntent
 
@@ -61,7 +62,8 @@ def offset_label(before: timedelta) -> str:
 def parse_offsets(text: str) -> tuple[Offset, ...]:
     """``"48h,2h"`` → two offsets, longest lead first; units ``d``, ``h``, ``m``.
 
-    Raises ``ValueError`` naming the part that is not a lead time.
+    Raises :class:`~blendkit.NotificationInvalid` (a ``ValueError``) naming the part that is not
+    a lead time.
     """
     units = {"d": 86400, "h": 3600, "m": 60}
     found: dict[int, Offset] = {}
@@ -71,13 +73,17 @@ def parse_offsets(text: str) -> tuple[Offset, ...]:
             continue
         number, unit = part[:-1], part[-1:]
         if unit not in units or not number.isdigit() or not 0 < int(number) <= 10_000:
-            raise ValueError(
+            raise NotificationInvalid(
                 f"{raw.strip()!r} is not a lead time: write a whole number and d, h or m "
-                "(e.g. 48h, 2h, 15m)"
+                "(e.g. 48h, 2h, 15m)",
+                code="notify.offsets_invalid",
             )
         seconds = int(number) * units[unit]
         if seconds > 90 * 86400:
-            raise ValueError(f"{raw.strip()!r} is more than 90 days ahead")
+            raise NotificationInvalid(
+                f"{raw.strip()!r} is more than 90 days ahead: choose a lead time of 90d or less",
+                code="notify.offsets_invalid",
+            )
         before = timedelta(seconds=seconds)
         found[seconds] = Offset(offset_label(before), before)
     return tuple(found[s] for s in sorted(found, reverse=True))

@@ -31,6 +31,7 @@ from itertools import groupby
 from typing import Any
 
 from blendkit._breaker import CircuitBreaker
+from blendkit.errors import NotifierConfigError
 from blendkit.notify._intent import (
     DeliveryDecision,
     DeliveryResolver,
@@ -43,10 +44,12 @@ from blendkit.notify._intent import (
 from blendkit.notify._message import Delivered, Notifier, PermanentFailure, RetryableFailure
 from blendkit.notify._queue_ops import (
     DROPPED,
+    SENT,
     NotificationDeadLetter,
     NotificationOperations,
     NotificationReport,
     NotificationStatus,
+    outcome_total,
 )
 from blendkit.store import Store, StoredCircuitBreaker
 from blendkit.store._queue import DATABASE_ERRORS, DeliveryReport, utc
@@ -162,11 +165,15 @@ class NotificationQueue(NotificationOperations):
         )
 
     def notifier(self, name: str) -> Notifier:
-        """The notifier ``name`` (loaded once); :class:`KeyError` or the loader's error when
-        there is none."""
+        """The notifier ``name`` (loaded once); :class:`~blendkit.NotifierConfigError` or the
+        loader's error when there is none."""
         if name not in self._notifiers:
             if self._factory is None:
-                raise KeyError(f"no notifier named {name!r} is configured")
+                raise NotifierConfigError(
+                    f"no notifier named {name!r} is configured: this queue was built without "
+                    "notifiers; build it with NotificationQueue.from_settings",
+                    code="notify.unknown_notifier",
+                )
             self._notifiers[name] = self._factory(name)
         return self._notifiers[name]
 
@@ -187,7 +194,12 @@ class NotificationQueue(NotificationOperations):
         """Claim one batch of due reminders and settle every row of it; an empty report means
         nothing was due or every notifier is backed off."""
         if self.resolver is None:
-            raise ValueError("a NotificationQueue needs a resolver to deliver")
+            raise NotifierConfigError(
+                "this NotificationQueue has no resolver (who receives what, by which notifier) "
+                "and cannot deliver: build it with NotificationQueue.from_settings(..., "
+                "resolver=...) or use blendkit notify run",
+                code="notify.no_resolver",
+            )
         report = NotificationReport()
         self._mark_owed(report)
         wait = self._endpoint_wait()
@@ -272,7 +284,7 @@ class NotificationQueue(NotificationOperations):
             outcome = RetryableFailure(reason=f"{type(exc).__name__}: {exc}"[:500])
         if isinstance(outcome, Delivered):
             breaker.success()
-            self._delivered(token, ids, report)
+            self._delivered(token, ids, report, tally=outcome_total(SENT, dispatch.notifier))
         elif isinstance(outcome, PermanentFailure):
             breaker.success()  # the endpoint answered; this message will never go
             report.dead += self._dead(token, ids, dispatch.notifier, outcome.reason)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, insert, select, text
 
+from blendkit.errors import NotificationInvalid
 from blendkit.notify._contexts import MessageContext
 from blendkit.notify._intent import QueuedReminder, ReminderIntent
 from blendkit.store._queue import DeliveryReport, aware, utc
@@ -31,9 +32,12 @@ __all__ = [
     "NotificationReport",
     "NotificationStatus",
     "context_class",
+    "outcome_total",
 ]
 
 SENT, CANCELLED, DROPPED, DEAD = "sent", "cancelled", "dropped", "dead"
+OUTCOMES = (SENT, DEAD)
+"""What each notifier's totals count (``outcome_total``)."""
 _t = notify_queue.c
 
 NOTIFY = QueueSpec(
@@ -105,22 +109,37 @@ class NotificationDeadLetter:
 
 def context_class(template: str) -> type[MessageContext]:
     """The :class:`MessageContext` subclass whose ``template`` is ``template`` (the built-in
-    ones and any defined by a plugin); :class:`LookupError` when none is."""
+    ones and any defined by a plugin); :class:`~blendkit.NotificationInvalid` when none is."""
     stack: list[type[MessageContext]] = [MessageContext]
     while stack:
         for sub in stack.pop().__subclasses__():
             if getattr(sub, "template", None) == template:
                 return sub
             stack.append(sub)
-    raise LookupError(f"no message context has the template {template!r}")
+    raise NotificationInvalid(
+        f"no message context has the template {template!r}: install again the plugin that "
+        "defines it, then blendkit notify retry-dead",
+        code="notify.template_unknown",
+    )
+
+
+def outcome_total(outcome: str, notifier: str) -> str:
+    """The name of the total counting ``outcome`` (sent, dead) of ``notifier``."""
+    return f"{outcome}@{notifier}"[:32]
 
 
 def _check(intent: ReminderIntent) -> None:
     if intent.due_at.tzinfo is None:
-        raise ValueError(f"reminder {intent.key!r}: due_at must be an aware datetime")
+        raise NotificationInvalid(
+            f"reminder {intent.key!r}: due_at must be an aware datetime (e.g. in UTC)",
+            code="notify.reminder_invalid",
+        )
     for name, limit in (("recipient", 255), ("event", 255), ("version", 255), ("offset", 32)):
         if not 0 < len(getattr(intent, name)) <= limit:
-            raise ValueError(f"reminder {intent.key!r}: {name} must be 1 to {limit} characters")
+            raise NotificationInvalid(
+                f"reminder {intent.key!r}: {name} must be 1 to {limit} characters",
+                code="notify.reminder_invalid",
+            )
 
 
 class NotificationOperations(QueueLoops):
@@ -240,6 +259,7 @@ class NotificationOperations(QueueLoops):
                 .returning(_t.id, _t.attempts)
             ).all()  # fmt: skip
             if gone:
+                self.spec.bump(conn, outcome_total(DEAD, notifier), len(gone))
                 conn.execute(
                     insert(notify_dead_letters),
                     [
@@ -262,6 +282,21 @@ class NotificationOperations(QueueLoops):
             dropped=int(dropped or 0), dead=int(dead), next_attempt_at=aware(nxt),
             last_error=last, oldest_pending_at=aware(oldest),
         )  # fmt: skip
+
+    def outcomes(self, notifiers: Sequence[str]) -> dict[tuple[str, str], int]:
+        """How many reminders each of ``notifiers`` sent and gave up on, ever: ``{(notifier,
+        "sent" | "dead"): count}``, totals that retention and ``retry-dead`` never lower (one
+        primary-key lookup per total, never a read of the queue)."""
+        names = {outcome_total(o, n): (n, o) for n in notifiers for o in OUTCOMES}
+        found = dict.fromkeys(names.values(), 0)
+        if not names:
+            return found
+        t = notify_totals.c
+        with self.store.autocommit() as conn:
+            rows = conn.execute(select(t.name, t.value).where(t.name.in_(list(names)))).all()
+        for name, value in rows:
+            found[names[name]] = int(value)
+        return found
 
     def dead_letters(self, limit: int = 100) -> list[NotificationDeadLetter]:
         """The most recent dead letters with their reasons."""

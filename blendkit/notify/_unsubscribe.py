@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from blendkit.errors import AccessDenied
+from blendkit.errors import AccessDenied, NotifierConfigError
 
 __all__ = ["UnsubscribeRequest", "UnsubscribeTokens"]
 
@@ -64,7 +64,11 @@ class UnsubscribeTokens:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if not secret_key:
-            raise ValueError("an unsubscribe key cannot be empty")
+            raise NotifierConfigError(
+                "the key that signs unsubscribe links is empty: set [tool] secret_key (or let "
+                "the tool generate and keep one in the database)",
+                code="notify.unsubscribe_key",
+            )
         self._key = hmac.new(secret_key.encode(), _PURPOSE, hashlib.sha256).digest()
         self.max_age = max_age
         self.clock = clock

@@ -19,7 +19,7 @@ import orjson
 from pydantic import Field, SecretStr
 
 from blendkit.config import Settings, SettingsSection
-from blendkit.errors import ConfigError, OutboundError
+from blendkit.errors import NotifierConfigError, OutboundError
 from blendkit.http import (
     Failure,
     Fence,
@@ -87,7 +87,9 @@ class WebhookNotifier:
     ) -> None:
         hook = WebhookSettings.of(settings)
         if hook.url is None:
-            raise ConfigError("[webhook] needs url (the channel's incoming-webhook address)")
+            raise NotifierConfigError(
+                "[webhook] needs url (the channel's incoming-webhook address) to send notifications"
+            )
         self._url = hook.url.get_secret_value()
         self._client = client or httpx.Client(timeout=httpx.Timeout(hook.timeout_seconds))
         fence = Fence.from_settings(settings, resolver=resolver)

@@ -9,6 +9,12 @@ outcomes of calls to platforms and meeting providers.
   ``blendkit_outbox_breaker_trips``: read by :class:`OutboxCollector` from
   :meth:`Outbox.status` when Prometheus scrapes (one indexed query per scrape, none per request).
   ``blendkit_outbox_up`` is 0 when that query failed.
+* ``blendkit_notify_reminders{state}`` (pending, sent, cancelled, dropped, dead),
+  ``blendkit_notify_oldest_pending_age_seconds`` and ``blendkit_notify_up``: read by
+  :class:`NotificationCollector` from :meth:`NotificationQueue.status` (the same one indexed
+  query); ``blendkit_notify_outcomes_total{notifier,outcome}`` (sent, dead): what each notifier
+  delivered or gave up on, totals the queue keeps in the database beside each mark (so every
+  deliverer process counts, and retention never lowers them).
 * ``blendkit_ags_outcomes_total{platform,outcome}`` and
   ``blendkit_webhook_outcomes_total{provider,outcome}``.
 
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 try:
@@ -46,6 +52,7 @@ from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from blendkit.errors import BlendkitError
+from blendkit.notify import NotificationQueue, available_notifiers
 from blendkit.operations._metrics_server import MetricsServer
 from blendkit.operations._outcomes import OutcomeKind, add_outcome_listener
 from blendkit.xapi import Outbox
@@ -54,6 +61,7 @@ __all__ = [
     "MULTIPROCESS_ENV",
     "Metrics",
     "MetricsServer",
+    "NotificationCollector",
     "OutboxCollector",
     "bearer_token_matches",
     "mark_process_dead",
@@ -148,9 +156,7 @@ class OutboxCollector(Collector):
         ):
             counts.add_metric([endpoint, state], value)
         yield counts
-        age = 0.0
-        if status.oldest_pending_at is not None:
-            age = max(0.0, (datetime.now(UTC) - status.oldest_pending_at).total_seconds())
+        age = _age(status.oldest_pending_at)
         oldest = GaugeMetricFamily(
             "blendkit_outbox_oldest_pending_age_seconds",
             "Age of the oldest statement still waiting for delivery (0: none).",
@@ -176,6 +182,62 @@ class OutboxCollector(Collector):
         yield trips
 
 
+class NotificationCollector(Collector):
+    """Notification queue counts by state, oldest pending age and each notifier's outcomes, read
+    when Prometheus scrapes. A reminder's notifier is chosen when it is sent (the learner's
+    preferences), so pending reminders are counted for the queue, outcomes per notifier."""
+
+    def __init__(self, queue: NotificationQueue, notifiers: Sequence[str]) -> None:
+        self.queue = queue
+        self.notifiers = tuple(notifiers)
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("blendkit_notify_up", "1 when the notification queue could be read.")
+        try:
+            status = self.queue.status()
+            outcomes = self.queue.outcomes(self.notifiers)
+        except (SQLAlchemyError, BlendkitError):
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        counts = GaugeMetricFamily(
+            "blendkit_notify_reminders",
+            "Reminders in the notification queue by state (finished ones: kept until pruned).",
+            labels=["state"],
+        )
+        for state, value in (
+            ("pending", status.pending),
+            ("sent", status.sent),
+            ("cancelled", status.cancelled),
+            ("dropped", status.dropped),
+            ("dead", status.dead),
+        ):
+            counts.add_metric([state], value)
+        yield counts
+        yield GaugeMetricFamily(
+            "blendkit_notify_oldest_pending_age_seconds",
+            "Age of the oldest reminder still waiting to be sent (0: none).",
+            value=_age(status.oldest_pending_at),
+        )
+        sent = CounterMetricFamily(
+            "blendkit_notify_outcomes",
+            "Reminders each notifier sent or gave up on (dead letters), every process.",
+            labels=["notifier", "outcome"],
+        )
+        for (notifier, outcome), value in sorted(outcomes.items()):
+            sent.add_metric([notifier, outcome], value)
+        yield sent
+
+
+def _age(since: datetime | None) -> float:
+    """Seconds since ``since`` (0 for None)."""
+    if since is None:
+        return 0.0
+    return max(0.0, (datetime.now(UTC) - since).total_seconds())
+
+
 class Metrics:
     """The metrics one app exposes: its own registry, so several apps (or tests) never clash.
 
@@ -194,6 +256,7 @@ class Metrics:
             for metric in _OWN_METRICS:
                 self.registry.register(metric)
         self._outboxes: set[int] = set()
+        self._queues: set[int] = set()
         self.server: MetricsServer | None = None
         """The separate metrics server this process runs, if any (:meth:`serve`)."""
 
@@ -202,6 +265,16 @@ class Metrics:
         if id(outbox) not in self._outboxes:
             self._outboxes.add(id(outbox))
             self.registry.register(OutboxCollector(outbox))
+
+    def watch_notifications(
+        self, queue: NotificationQueue, notifiers: Sequence[str] | None = None
+    ) -> None:
+        """Report ``queue``'s counts, and the outcomes of ``notifiers`` (default: every notifier
+        that loads), on every scrape (once per queue)."""
+        if id(queue) not in self._queues:
+            self._queues.add(id(queue))
+            names = available_notifiers() if notifiers is None else notifiers
+            self.registry.register(NotificationCollector(queue, names))
 
     @staticmethod
     def observe_request(endpoint: str, seconds: float, *, launch: bool) -> None:

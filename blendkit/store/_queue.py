@@ -118,7 +118,8 @@ class DurableQueue:
         self.jitter = jitter
         self.keep_done = keep_done
         self.counters = QueueCounters()
-        self._unmarked: dict[str, list[int]] = {}  # claim token -> delivered row ids to mark
+        # claim token -> delivered row ids to mark, and the extra total they add to
+        self._unmarked: dict[str, tuple[list[int], str | None]] = {}
         self._next_prune = 0.0
 
     # --- claim --------------------------------------------------------------------------------
@@ -151,18 +152,25 @@ class DurableQueue:
     # --- done -------------------------------------------------------------------------------
 
     def _delivered(
-        self, token: str, ids: list[int], report: DeliveryReport, *, whole: bool = False
+        self,
+        token: str,
+        ids: list[int],
+        report: DeliveryReport,
+        *,
+        whole: bool = False,
+        tally: str | None = None,
     ) -> None:
-        """Mark rows done (``whole``: they are the whole claim, marked by its token alone); a
-        refused write is tried again after 0.5 s and 1 s, then owed (applied before the next
-        claim) and the database error raised."""
+        """Mark rows done (``whole``: they are the whole claim, marked by its token alone) and
+        add them to the done total and to ``tally`` if given (e.g. one per notifier); a refused
+        write is tried again after 0.5 s and 1 s, then owed (applied before the next claim) and
+        the database error raised."""
         for attempt in range(1, _MARK_TRIES + 1):
             try:
-                marked = self._mark(token, None if whole else ids)
+                marked = self._mark(token, None if whole else ids, tally)
                 break
             except DATABASE_ERRORS:
                 if attempt == _MARK_TRIES:
-                    self._unmarked[token] = ids
+                    self._unmarked[token] = (ids, tally)
                     self.counters.unmarked += len(ids)
                     self.log.warning(
                         "%s: %d %s(s) reached %s but the database did not record it; the mark is "
@@ -180,19 +188,19 @@ class DurableQueue:
     def _receiver(self) -> str:
         return "the receiver"
 
-    def _mark(self, token: str, ids: list[int] | None) -> int:
+    def _mark(self, token: str, ids: list[int] | None, tally: str | None = None) -> int:
         """Mark done (and add to the total) atomically: one statement on PostgreSQL, one
         transaction of two on SQLite."""
         if self.store.is_postgres:
             with self.store.autocommit() as conn:
-                return self.spec.mark_done(conn, token, ids, utc(self.clock()))
+                return self.spec.mark_done(conn, token, ids, utc(self.clock()), tally)
         with self.store.transaction() as conn:
-            return self.spec.mark_done(conn, token, ids, utc(self.clock()))
+            return self.spec.mark_done(conn, token, ids, utc(self.clock()), tally)
 
     def _mark_owed(self, report: DeliveryReport) -> None:
         """Apply the marks a database failure left owed (raises while it still fails)."""
-        for token, ids in list(self._unmarked.items()):
-            marked = self._mark(token, ids)
+        for token, (ids, tally) in list(self._unmarked.items()):
+            marked = self._mark(token, ids, tally)
             del self._unmarked[token]
             self.counters.unmarked -= len(ids)
             self.counters.late_marks += marked

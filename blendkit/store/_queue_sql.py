@@ -156,8 +156,8 @@ class QueueSpec:
         """Add ``by`` to the total ``name``."""
         conn.execute(self._bump_statement(conn.dialect.name), {"name": name, "by": by})
 
-    @functools.lru_cache(maxsize=4)  # noqa: B019 - built once per variant
-    def _marking(self, with_ids: bool, postgres: bool) -> Any:
+    @functools.lru_cache(maxsize=8)  # noqa: B019 - built once per variant
+    def _marking(self, with_ids: bool, postgres: bool, tallied: bool) -> Any:
         t, totals = self.table.c, self.totals
         mine = update(self.table).where(t.claimed_by == bindparam("token"))
         if with_ids:
@@ -174,27 +174,42 @@ class QueueSpec:
         if not postgres:
             return marking
         rows = marking.returning(t.id).cte("marked")
-        counted = select(literal(self.done), func.count()).select_from(rows)
+        counted: Any = select(literal(self.done), func.count()).select_from(rows)
+        if tallied:
+            also = select(bindparam("tally", type_=totals.c.name.type), func.count())
+            counted = counted.union_all(also.select_from(rows))
         insert = postgresql.insert(totals).from_select(["name", "value"], counted)
         bump = insert.on_conflict_do_update(
             index_elements=["name"], set_={"value": totals.c.value + insert.excluded.value}
         ).cte("bumped")
         return select(func.count()).select_from(rows).add_cte(bump)
 
-    def mark_done(self, conn: Connection, token: str, ids: list[int] | None, now: datetime) -> int:
+    def mark_done(
+        self,
+        conn: Connection,
+        token: str,
+        ids: list[int] | None,
+        now: datetime,
+        tally: str | None = None,
+    ) -> int:
         """Mark the rows ``ids`` (None: every row of the claim) ``token`` still owns as done and
-        add them to the done total; returns how many were marked. ``conn`` may be in autocommit
-        on PostgreSQL (one statement). The statements are built once per variant."""
+        add them to the done total (and to the total ``tally``: a counter retention never
+        lowers); returns how many were marked. ``conn`` may be in autocommit on PostgreSQL (one
+        statement). The statements are built once per variant."""
         params: dict[str, Any] = {"token": token, "now": now}
         if ids is not None:
             params["ids"] = ids
+        if tally is not None:
+            params["tally"] = tally
         postgres = conn.dialect.name == "postgresql"
-        statement = self._marking(ids is not None, postgres)
+        statement = self._marking(ids is not None, postgres, tally is not None)
         if postgres:
             return int(conn.execute(statement, params).scalar_one())
         marked = int(conn.execute(statement, params).rowcount)
         if marked:
             self.bump(conn, self.done, marked)
+            if tally is not None:
+                self.bump(conn, tally, marked)
         return marked
 
     def prune_batch(self, conn: Connection, cutoff: datetime, limit: int) -> int:

@@ -143,12 +143,13 @@ def create_app(
     # Reminders the pages cause (a moved sitting, an unlock by override) are queued for
     # `blendkit notify run`, which plans the rest and delivers them all.
     notifications = NotificationQueue(state.store)
+    Blendkit.watch_notifications(notifications, app)  # /metrics: reminders, notifier outcomes
     courses = CourseService(
         state.store,
         outbox=outbox,
         statements=StatementFactory(settings.tool.base_url),
         notifications=notifications,
-        reminder_links=ReminderLinks(settings.tool.base_url),
+        reminder_links=(links := ReminderLinks(settings.tool.base_url)),
     )
     configured = provider is None
     if provider is None and settings.meeting_provider == "fake":
@@ -164,13 +165,15 @@ def create_app(
         )
     live = LiveSessionService(courses, provider, notifications=notifications)
     registry = StorePlatformRegistry(state.store)
-    base = settings.tool.base_url.rstrip("/")
     office_hours = OfficeHoursService(courses, provider)
     feeds = CalendarFeeds(
         courses,
         bookings=office_hours_bookings(office_hours),
-        # A learner without a personal join link yet gets the session's page in the tool.
-        session_link=lambda course, record: f"{base}/item/{record.item}" if record.item else None,
+        # A learner without a personal join link yet gets the session's page in the tool, at
+        # the address reminder messages use (calendar apps open it outside the LMS).
+        session_link=lambda course, record: (
+            links.item_url(course, record.item) if record.item else None
+        ),
     )
     state.calendar_feeds = feeds  # /calendar/<token>.ics serves the same feeds
     app.extensions[APP_KEY] = Services(

@@ -19,7 +19,7 @@ from blendkit.progression import (
     VideoWatched,
     milestone_progress,
 )
-from blendkit_examples.flask_app import recording_pages
+from blendkit_examples.flask_app import recording_pages, reminder_links
 from blendkit_examples.flask_app.app import services
 from blendkit_examples.flask_app.office_hours_pages import learner_slots
 from blendkit_examples.flask_app.pages import bad_request, here, link, submitted_key
@@ -27,6 +27,7 @@ from blendkit_examples.flask_app.zones import zone_groups
 
 bp = Blueprint("learner", __name__)
 bp.register_blueprint(recording_pages.bp)  # the player and its reports: learner routes
+bp.register_blueprint(reminder_links.bp)  # where reminder messages point
 
 
 def _percent(raw: Any) -> float:

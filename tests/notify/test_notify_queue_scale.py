@@ -78,6 +78,14 @@ def test_every_queue_query_avoids_a_full_scan(store: Store) -> None:
     assert len(queries) >= 8
     bad = full_scans(store, "notify_queue", plans(store, queries))
     assert not bad, "full scans of notify_queue:\n\n" + "\n\n".join(bad)
+    # The metrics' per-notifier outcomes: one lookup of the totals by name, never the queue
+    # (SQLite shows the primary key's use; PostgreSQL may scan a table of a few rows by choice).
+    with table_queries(store.engine, "notify_totals") as totals:
+        assert box.outcomes(["email", "webhook"])[("email", "dead")] == 1
+    assert len(totals) == 1
+    assert "notify_queue" not in totals[0][0]
+    if not store.is_postgres:
+        assert not full_scans(store, "notify_totals", plans(store, totals))
 
 
 def test_a_sent_reminder_costs_one_mark_after_the_claim(sqlite_store: Store) -> None:

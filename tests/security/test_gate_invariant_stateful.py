@@ -115,6 +115,8 @@ RULES = {
     "learner.calendar_stop": "calendar_stop",
     "learner.course_calendar_link": "course_calendar_as_learner",
     "learner.course_calendar_stop": "course_calendar_as_learner",
+    "learner.links.course": "reminder_link",
+    "learner.links.item": "reminder_link",
     **REVIEW_RULES,  # peer review: tests/security/review_rules.py
     "path.advice": "advice_page",  # instructor-only: refused to the learner
 }
@@ -164,6 +166,8 @@ class World:
     questions: list[str]
     recordings: list[int]
     slots: list[str]
+    other_course: int
+    """Another course of the same deployment (reminder links must not open it)."""
 
 
 def build_world(tool: Tool) -> World:
@@ -247,6 +251,7 @@ def build_world(tool: Tool) -> World:
     return World(
         tool, svc.courses, course, items, [*sessions, "nope", "../x"],
         [*polls, "nope"], [*questions, "nope"], [*recordings, 999], [*slots, "nope"],
+        _course_of_session(tool, sessions[3]),
     )  # fmt: skip
 
 
@@ -627,6 +632,36 @@ def gate_machine(
         @rule(path=st.sampled_from(["/course-calendar/link", "/course-calendar/stop"]))
         def course_calendar_as_learner(self, path: str) -> None:
             assert tool_.post(path, self.launch_id).status_code == 403
+
+        @rule(
+            item=item_ids,
+            which=st.sampled_from(["own", "other", "missing"]),
+            launched=st.booleans(),
+            on_item=st.booleans(),
+        )
+        def reminder_link(self, item: str, which: str, launched: bool, on_item: bool) -> None:
+            """A reminder's link opens the page only for a launch of that very course; every
+            other browser is asked to open it from its platform, a stranger learns nothing."""
+            course_id = {"own": world.course.id, "other": world.other_course, "missing": 10**6}
+            path = f"/courses/{course_id[which]}" + (f"/items/{item}" if on_item else "")
+            answer = tool_.client.get(
+                path, query_string={"launch": self.launch_id} if launched else {}
+            )
+            self.check(answer)
+            if "%2F" in item and on_item:
+                assert answer.status_code in (303, 200, 404)
+                return
+            if launched and which == "own":
+                assert answer.status_code == 303
+                target = answer.headers["Location"]
+                assert target.startswith(f"/item/{item}?" if on_item else "/course?")
+                assert f"launch={self.launch_id}" in target
+                return
+            assert answer.status_code == 200
+            body = answer.get_data(as_text=True)
+            assert "from your learning platform to continue" in body
+            named = world.course.title in body
+            assert named == (launched and which == "other"), "a course named to a stranger"
 
         # --- the one exception: an instructor override --------------------------------------
 

@@ -20,6 +20,8 @@ blendkit's routes and HTML pages, as JSON on the project's API views; a database
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.http import HttpRequest as DjangoRequest
 from django.http import HttpResponse as DjangoResponse
 
@@ -39,6 +41,7 @@ from blendkit.integrations.django.decorators import (
 )
 from blendkit.integrations.django.middleware import current_launch, launch_id_of
 from blendkit.lti import AssignmentGradeService, ContentItem, Launch, NamesRoleService
+from blendkit.notify import NotificationQueue
 from blendkit.xapi import Outbox
 
 __all__ = [
@@ -58,6 +61,7 @@ __all__ = [
     "roster",
     "settings_from_django",
     "to_django_response",
+    "watch_notifications",
     "watch_outbox",
 ]
 
@@ -92,3 +96,11 @@ def watch_outbox(outbox: Outbox) -> None:
     metrics = get_runtime().metrics
     if metrics is not None:
         metrics.watch_outbox(outbox)
+
+
+def watch_notifications(queue: NotificationQueue, notifiers: Sequence[str] | None = None) -> None:
+    """Report the notification ``queue`` on ``/metrics`` scrapes, with the outcomes of
+    ``notifiers`` (default: every installed notifier); nothing to do when metrics are off."""
+    metrics = get_runtime().metrics
+    if metrics is not None:
+        metrics.watch_notifications(queue, notifiers)

@@ -10,8 +10,10 @@ from blendkit.integrations.django import (
     DjangoRuntime,
     close_runtime,
     lti_launch_required,
+    watch_notifications,
     watch_outbox,
 )
+from blendkit.notify import NotificationQueue
 from blendkit.xapi import Outbox
 from tests.integrations.django.conftest import Install, a_launch
 from tests.integrations.example_gunicorn import free_port
@@ -90,6 +92,17 @@ def test_launches_are_timed_apart_and_the_outbox_is_reported(
     ).content.decode()
     assert 'blendkit_launch_duration_seconds_count{endpoint="blendkit:launch"}' in text
     assert 'blendkit_outbox_breaker_trips_total{endpoint="LRS (none configured)"}' in text
+
+
+def test_the_notification_queue_is_reported(install: Install, client: Client) -> None:
+    runtime = install(metrics={"token": "scrape-secret-0123456789"})
+    watch_notifications(NotificationQueue(runtime.store), notifiers=["email"])
+    text = client.get(
+        "/metrics", headers={"Authorization": "Bearer scrape-secret-0123456789"}
+    ).content.decode()
+    assert 'blendkit_notify_reminders{state="pending"} 0.0' in text
+    assert 'blendkit_notify_outcomes_total{notifier="email",outcome="sent"} 0.0' in text
+    assert "blendkit_notify_up 1.0" in text
 
 
 def test_metrics_are_not_served_without_a_token(runtime: DjangoRuntime, client: Client) -> None:
