@@ -4,7 +4,6 @@ where callers caught that before."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -81,7 +80,10 @@ def test_a_reminder_with_a_naive_time_or_empty_recipient_is_refused(tmp_path: Pa
     with pytest.raises(NotificationInvalid) as caught:
         queue.schedule([naive])
     _check(caught.value, NotificationInvalid, "notify.reminder_invalid", "aware datetime")
-    empty = replace(naive, due_at=datetime(2030, 1, 1, tzinfo=UTC), recipient="")
+    empty = ReminderIntent(
+        course_id=1, recipient="", event="e", version="1", offset="2h",
+        due_at=datetime(2030, 1, 1, tzinfo=UTC), context=unlocked,
+    )  # fmt: skip
     with pytest.raises(NotificationInvalid) as caught:
         queue.schedule([empty])
     _check(caught.value, NotificationInvalid, "notify.reminder_invalid", "recipient")
