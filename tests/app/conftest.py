@@ -45,22 +45,8 @@ class Tool:
         return found.group(1)
 
 
-@pytest.fixture
-def tool(tmp_path: Path) -> Iterator[Tool]:
-    from blendkit_examples.flask_app import create_app
-
-    settings = Settings(
-        database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
-        tool={
-            "base_url": "http://tool.test",
-            "secret_key": "test-secret",
-            # The admin pages' tests act as "boss", the tool's administrator.
-            "admins": [{"issuer": ISSUER, "sub": "boss"}],
-        },
-    )
-    store = Store(settings.database.url)
-    provider = FakeMeetingProvider(max_webhook_age=timedelta(days=30))
-    app = create_app(settings, store=store, provider=provider, migrate=True, TESTING=True)
+def launcher(app: Flask) -> Callable[..., str]:
+    """Saves launches in ``app``'s launch store as the LTI adapter does; returns their ids."""
 
     def launch(
         sub: str = "ana",
@@ -90,6 +76,27 @@ def tool(tmp_path: Path) -> Iterator[Tool]:
             launch_id = Blendkit.state().launches.save(Launch(**claims))
         return launch_id
 
+    return launch
+
+
+@pytest.fixture
+def tool(tmp_path: Path) -> Iterator[Tool]:
+    from blendkit_examples.flask_app import create_app
+
+    settings = Settings(
+        database={"url": f"sqlite:///{tmp_path / 'tool.sqlite3'}"},
+        tool={
+            "base_url": "http://tool.test",
+            "secret_key": "test-secret",
+            # The admin pages' tests act as "boss", the tool's administrator.
+            "admins": [{"issuer": ISSUER, "sub": "boss"}],
+        },
+    )
+    store = Store(settings.database.url)
+    provider = FakeMeetingProvider(max_webhook_age=timedelta(days=30))
+    app = create_app(settings, store=store, provider=provider, migrate=True, TESTING=True)
+
+    launch = launcher(app)
     client = app.test_client()
     yield Tool(app=app, client=client, provider=provider, store=store, launch=launch)
     store.dispose()

@@ -31,7 +31,7 @@ RECORD = "conferenceRecords/rec-1"
 
 Answer = Callable[[httpx.Request], httpx.Response | None]
 _HOSTS = (
-    r"https://meet\.googleapis\.com/.*",
+    r"https://meet\.googleapis\.com/v2/(?!spaces/).*",  # spaces: GoogleFake's own routes
     r"https://admin\.googleapis\.com/.*",
     r"https://people\.googleapis\.com/.*",
     r"https://www\.googleapis\.com/drive/.*",
