@@ -239,8 +239,8 @@ def test_one_claim_sends_and_marks_each_batch_and_gives_back_what_a_failure_left
     marked: list[int] = []
     mark = outbox._mark
 
-    def counting_mark(token: str, ids: list[int] | None) -> int:
-        done = mark(token, ids)
+    def counting_mark(token: str, ids: list[int] | None, tally: str | None = None) -> int:
+        done = mark(token, ids, tally)
         marked.append(done)
         return done
 
