@@ -263,6 +263,12 @@ class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
             meeting_id=record.provider_meeting_id,
             join_links=self._join_links(record),
         )
+        # Staff are on the roster so that a host is matched rather than reported as a stranger,
+        # but attendance is learner evidence: no row, no evidence, no statement for them.
+        staff = {p.sub for p in people if "instructor" in p.roles}
+        report = report.model_copy(
+            update={"attendance": tuple(a for a in report.attendance if a.learner_id not in staff)}
+        )
         opened: list[tuple[str, RecordOutcome]] = []
         with self.store.transaction() as s:
             s.execute(delete(course_attendance).where(course_attendance.c.session_id == record.id))

@@ -252,6 +252,45 @@ def test_attendance_from_the_provider_becomes_evidence(
     assert len(service.records(course, sub="ben")) == kept
 
 
+def test_staff_in_the_meeting_are_neither_attendees_nor_unmatched(
+    service: CourseService, store: Store, clock: Clock
+) -> None:
+    """The instructor who hosts is matched (not a stranger) but earns no learner evidence."""
+    from blendkit.sessions import ParticipantRecord
+
+    course = _course(service)
+    service.enrol(
+        course,
+        Enrolment(sub="teacher", name="Teacher", email="teacher@x.edu", roles=("instructor",)),
+    )
+    for sub in ("ana", "teacher"):
+        service.record(course, sub, VideoWatched(item="prework-video", percent=100))
+        service.submit_quiz(course, sub, "readiness-quiz", {"q1": "1", "q2": "0"})
+    live = LiveSessionService(service, FakeMeetingProvider())
+    session = live.schedule(
+        course, title="Week 1", start_utc=START, time_zone="UTC", duration_minutes=60,
+        item="live-session",
+    )  # fmt: skip
+    before = len(_statements(store))
+    report = live.import_attendance(
+        course,
+        session.id,
+        [
+            ParticipantRecord(join_time=START, leave_time=START + timedelta(minutes=60),
+                              email="teacher@x.edu", display_name="Teacher"),
+            ParticipantRecord(join_time=START, leave_time=START + timedelta(minutes=40),
+                              email="ana@x.edu", display_name="Ana"),
+        ],
+    )  # fmt: skip
+    assert {a.learner_id for a in report.attendance} == {"ana", "ben"}
+    assert {r.sub for r in live.attendance(course)} == {"ana", "ben"}
+    assert live.unmatched(course) == []
+    assert "live-session" not in service.evidence(course, "teacher").attendance
+    assert service.evidence(course, "ana").attendance["live-session"].minutes == 40
+    attended = [s for s in _statements(store)[before:] if "terminated" in json.dumps(s["verb"])]
+    assert [s["actor"]["account"]["name"] for s in attended] == ["ana"]
+
+
 @pytest.mark.parametrize("one_call", [False, True], ids=["two-calls", "one-call"])
 @pytest.mark.parametrize("in_unit", [False, True], ids=["own-transactions", "unit-of-work"])
 def test_concurrent_first_launches_create_one_course_and_one_enrolment(
