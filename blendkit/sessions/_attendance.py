@@ -127,6 +127,8 @@ class LearnerRoster:
                 return next(iter(learner_ids)), MatchKey.EMAIL
             if email in self.ambiguous_emails:
                 return UnmatchedReason.AMBIGUOUS_EMAIL
+        if record.unidentified is not None:
+            return record.unidentified
         if record.registrant_id is None and record.provider_user_id is None and email is None:
             return UnmatchedReason.NO_IDENTIFIER
         return UnmatchedReason.NOT_IN_ROSTER

@@ -206,6 +206,22 @@ class JoinLink(_Value):
 # --- attendance ----------------------------------------------------------------------------------
 
 
+class UnmatchedReason(enum.StrEnum):
+    """Why a participant could not be tied to a learner (names are never guessed from)."""
+
+    NO_IDENTIFIER = "no_identifier"
+    NOT_IN_ROSTER = "not_in_roster"
+    AMBIGUOUS_EMAIL = "ambiguous_email"
+    ANONYMOUS = "anonymous"
+    """The provider says the person joined without signing in (Meet's ``anonymousUser``)."""
+    PHONE = "phone"
+    """The person dialled in by phone: the provider holds only a partly hidden number."""
+    UNKNOWN_ACCOUNT = "unknown_account"
+    """A signed-in account the organisation's directory does not know (outside the domain)."""
+    LOOKUP_DENIED = "lookup_denied"
+    """A signed-in account whose e-mail the provider may not read (a scope is not granted)."""
+
+
 class ParticipantRecord(_Value):
     """One join→leave interval of one participant on one device, as the provider reports it.
 
@@ -220,6 +236,9 @@ class ParticipantRecord(_Value):
     display_name: str = ""
     connection_id: str | None = None
     occurrence_id: str | None = None
+    unidentified: UnmatchedReason | None = None
+    """Why the provider could not say who this is (anonymous, phone, a lookup that failed):
+    reported as the reason when nothing else ties the record to a learner."""
 
     @field_validator("provider_user_id", "registrant_id", "email", "connection_id", mode="after")
     @classmethod
@@ -259,14 +278,6 @@ class MatchKey(enum.StrEnum):
     REGISTRANT_ID = "registrant_id"
     PROVIDER_USER_ID = "provider_user_id"
     EMAIL = "email"
-
-
-class UnmatchedReason(enum.StrEnum):
-    """Why a participant could not be tied to a learner (names are never guessed from)."""
-
-    NO_IDENTIFIER = "no_identifier"
-    NOT_IN_ROSTER = "not_in_roster"
-    AMBIGUOUS_EMAIL = "ambiguous_email"
 
 
 class Attendance(_Value):

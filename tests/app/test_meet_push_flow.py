@@ -160,7 +160,7 @@ def test_a_signed_conference_ended_push_imports_attendance_once(meet: MeetTool) 
     answer = meet.push(body, GOOGLE_KEY.sign(claims()))
     assert 200 <= answer.status_code < 300, answer.get_data(as_text=True)
     assert meet.attendance() == [("ana", 70.0, "email")]
-    assert meet.unmatched() == [("Visitor", "no_identifier")]
+    assert meet.unmatched() == [("Visitor", "anonymous")]
     (row,) = meet.session_rows()
     assert row.attendance_imported
     assert meet.certs.fetches == 1

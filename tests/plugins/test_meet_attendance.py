@@ -97,8 +97,8 @@ def test_three_sessions_on_two_devices_are_one_learner_with_merged_minutes() -> 
     ]
     unmatched = sorted((u.display_name, u.reason, u.minutes_present) for u in report.unmatched)
     assert unmatched == [
-        ("+1 555-***-**12", UnmatchedReason.NO_IDENTIFIER, pytest.approx(30)),
-        ("Visitor", UnmatchedReason.NO_IDENTIFIER, pytest.approx(20)),
+        ("+1 555-***-**12", UnmatchedReason.PHONE, pytest.approx(30)),
+        ("Visitor", UnmatchedReason.ANONYMOUS, pytest.approx(20)),
     ]
     # Every list was read past its first page; the conference was found by its meeting code.
     assert any(r.url.params.get("pageToken") for r in fake.requests)
@@ -123,19 +123,28 @@ def test_display_names_never_match_a_learner() -> None:
     records = _attendance(fake).fetch(data.CODE)
     report = build_attendance_report(records, [ADA], OCCURRENCE, meeting_id="ev1")
     assert report.attendance[0].minutes_present == 0
-    assert [u.reason for u in report.unmatched] == [UnmatchedReason.NO_IDENTIFIER]
+    assert [u.reason for u in report.unmatched] == [UnmatchedReason.ANONYMOUS]
     assert records[0].occurrence_id == data.RECORD  # untagged import: the sitting's name
 
 
 @pytest.mark.parametrize(
-    ("status", "problem", "advice"),
+    ("status", "problem", "advice", "reason"),
     [
-        (404, LookupProblem.NOT_FOUND, "outside the Workspace domain"),
-        (403, LookupProblem.DENIED, "admin.directory.user.readonly"),
+        (
+            404,
+            LookupProblem.NOT_FOUND,
+            "outside the Workspace domain",
+            UnmatchedReason.UNKNOWN_ACCOUNT,
+        ),
+        (403, LookupProblem.DENIED, "admin.directory.user.readonly", UnmatchedReason.LOOKUP_DENIED),
     ],
 )
 def test_a_directory_refusal_leaves_the_account_unmatched_with_advice(
-    status: int, problem: LookupProblem, advice: str, caplog: pytest.LogCaptureFixture
+    status: int,
+    problem: LookupProblem,
+    advice: str,
+    reason: UnmatchedReason,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake = data.MeetRecordsFake()
     data.serve_meeting(fake, [(data.signed_in("p1", "999", "Stranger"), [(0, 30)])])
@@ -153,9 +162,7 @@ def test_a_directory_refusal_leaves_the_account_unmatched_with_advice(
     report = build_attendance_report(records, [ADA], OCCURRENCE, meeting_id="ev1")
 
     assert [(r.provider_user_id, r.email) for r in records] == [("999", None)]
-    assert [(u.display_name, u.reason) for u in report.unmatched] == [
-        ("Stranger", UnmatchedReason.NOT_IN_ROSTER)
-    ]
+    assert [(u.display_name, u.reason) for u in report.unmatched] == [("Stranger", reason)]
     assert problem.value in caplog.text
     assert advice in caplog.text
 

@@ -250,3 +250,31 @@ def test_minutes_equal_union_measured_minute_by_minute(items: list[ParticipantRe
         assert guest[0].minutes_present == minutes_by_counting(guest_items)
     else:
         assert guest == []
+
+
+@given(
+    reason=st.sampled_from(
+        [
+            UnmatchedReason.ANONYMOUS,
+            UnmatchedReason.PHONE,
+            UnmatchedReason.UNKNOWN_ACCOUNT,
+            UnmatchedReason.LOOKUP_DENIED,
+        ]
+    ),
+    email=st.sampled_from([None, "ada@example.org", "someone@elsewhere.org"]),
+)
+def test_the_providers_reason_is_reported_only_when_nothing_ties_the_record(
+    reason: UnmatchedReason, email: str | None
+) -> None:
+    record = ParticipantRecord(
+        join_time=at(0), leave_time=at(30), email=email, display_name="Ada", unidentified=reason
+    )
+    report = build_attendance_report([record], [ADA], OCC, meeting_id="m1")
+    ada = report.for_learner("ada")
+    assert ada is not None
+    if email == "ada@example.org":  # an identifier that matches wins over the provider's doubt
+        assert ada.minutes_present == 30
+        assert report.unmatched == ()
+    else:  # never matched by the display name, and the reason is the provider's
+        assert ada.minutes_present == 0
+        assert [u.reason for u in report.unmatched] == [reason]

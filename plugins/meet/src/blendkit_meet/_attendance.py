@@ -10,9 +10,10 @@ sessions, so overlapping devices are never counted twice.
 Learners are matched by signed-in Google account only, never by display name: Meet names the
 account ``users/{id}``, which a :class:`~blendkit_meet._lookup.UserLookup` (Directory or People
 API, cached; re-exported here) turns into an e-mail address. Anonymous and phone participants
-carry no account and are reported as unmatched (``no_identifier``); an account the directory
-does not know or refuses to show keeps its Google id and no e-mail, and is reported as unmatched
-(``not_in_roster``) with a warning in the log that says what the administrator can do.
+carry no account and are reported as unmatched (``anonymous``, ``phone``); an account the
+directory does not know or refuses to show keeps its Google id and no e-mail, and is reported as
+unmatched (``unknown_account``, ``lookup_denied``) with a warning in the log that says what the
+administrator can do.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from blendkit.errors import ProviderError
-from blendkit.sessions import ParticipantRecord
+from blendkit.sessions import ParticipantRecord, UnmatchedReason
 from blendkit_meet._api import MEET_API, GoogleApi
 from blendkit_meet._lookup import (
     ADVICE,
@@ -147,6 +148,25 @@ def _user_id(participant: Mapping[str, Any]) -> str | None:
     return user.removeprefix(USER_PREFIX).strip() or None
 
 
+_LOOKUP_REASONS = {
+    LookupProblem.NOT_FOUND: UnmatchedReason.UNKNOWN_ACCOUNT,
+    LookupProblem.DENIED: UnmatchedReason.LOOKUP_DENIED,
+}
+
+
+def _unidentified(
+    participant: Mapping[str, Any], answer: UserEmail | None
+) -> UnmatchedReason | None:
+    """Why Meet (or the directory) cannot say who the participant is, if it cannot."""
+    if isinstance(participant.get("anonymousUser"), dict):
+        return UnmatchedReason.ANONYMOUS
+    if isinstance(participant.get("phoneUser"), dict):
+        return UnmatchedReason.PHONE
+    if answer is not None and answer.problem is not None:
+        return _LOOKUP_REASONS[answer.problem]
+    return None
+
+
 def _leave(start: datetime, end: datetime | None, sitting: ConferenceRecord) -> datetime | None:
     """A session's end; one left open in a sitting that has ended ends with the sitting."""
     if end is None:
@@ -233,6 +253,7 @@ class MeetAttendance:
             )
         user_id = _user_id(participant)
         email = self._email(user_id, emails) if user_id is not None else None
+        unidentified = _unidentified(participant, emails.get(user_id) if user_id else None)
         spans = [
             (parse_google_time(s.get("startTime")), parse_google_time(s.get("endTime")))
             for s in self._api.pages(
@@ -255,6 +276,7 @@ class MeetAttendance:
                 display_name=display_name(participant),
                 connection_id=name,
                 occurrence_id=tag,
+                unidentified=unidentified,
             )
             for start, end in spans
             if start is not None
