@@ -27,28 +27,33 @@ def _svg(width: int, height: int, title: str, desc: str, *, body: str, chart_id:
     )
 
 
-def funnel_svg(steps: Sequence[FunnelStep]) -> Markup:
-    """Horizontal stacked bars per item: completed, open, overdue, locked learners."""
+Segment = tuple[int, str, str]
+"""One part of a bar: the count, the words for it, its colour."""
+
+
+def _stacked_bars(
+    rows: Sequence[tuple[str, Sequence[Segment]]], total: int, legend: Sequence[tuple[str, str]]
+) -> tuple[int, int, str]:
+    """Horizontal stacked bars, one per ``(title, segments)`` row, each segment titled and
+    counted in text, and a legend naming every colour: the width, height and SVG body."""
     row, left, width = 34, 190, 620
-    height = 40 + row * max(len(steps), 1) + 30
+    height = 40 + row * max(len(rows), 1) + 30
     parts = []
-    total = max((s.learners for s in steps), default=0) or 1
-    for index, step in enumerate(steps):
+    for index, (title, segments) in enumerate(rows):
         y = 30 + index * row
-        label = step.title if len(step.title) <= 24 else step.title[:23] + "…"
+        label = title if len(title) <= 24 else title[:23] + "…"
         parts.append(
             f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" font-size="13" '
             f'fill="{_INK}">{escape(label)}</text>'
         )
         x = float(left)
-        for key in ("completed", "open", "overdue", "locked"):
-            count = getattr(step, key)
+        for count, words, colour in segments:
             if not count:
                 continue
             w = (width - left - 10) * count / total
             parts.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="24" fill="{_COLOURS[key]}">'
-                f"<title>{escape(step.title)}: {count} {key}</title></rect>"
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="24" fill="{colour}">'
+                f"<title>{escape(title)}: {count} {words}</title></rect>"
             )
             if w > 18:
                 parts.append(
@@ -57,18 +62,29 @@ def funnel_svg(steps: Sequence[FunnelStep]) -> Markup:
                 )
             x += w
     legend_y = height - 14
-    for offset, key in enumerate(("completed", "open", "overdue", "locked")):
+    for offset, (words, colour) in enumerate(legend):
         lx = left + offset * 110
+        parts.append(f'<rect x="{lx}" y="{legend_y - 10}" width="12" height="12" fill="{colour}"/>')
         parts.append(
-            f'<rect x="{lx}" y="{legend_y - 10}" width="12" height="12" fill="{_COLOURS[key]}"/>'
+            f'<text x="{lx + 16}" y="{legend_y}" font-size="12" fill="{_INK}">{words}</text>'
         )
-        parts.append(
-            f'<text x="{lx + 16}" y="{legend_y}" font-size="12" fill="{_INK}">{key}</text>'
-        )
+    return width, height, "".join(parts)
+
+
+_FUNNEL_KEYS = ("completed", "open", "overdue", "locked")
+
+
+def funnel_svg(steps: Sequence[FunnelStep]) -> Markup:
+    """Horizontal stacked bars per item: completed, open, overdue, locked learners."""
+    total = max((s.learners for s in steps), default=0) or 1
+    rows = [
+        (s.title, [(getattr(s, key), key, _COLOURS[key]) for key in _FUNNEL_KEYS]) for s in steps
+    ]
+    width, height, body = _stacked_bars(rows, total, [(k, _COLOURS[k]) for k in _FUNNEL_KEYS])
     done = ", ".join(f"{s.title}: {s.completed} of {s.learners} completed" for s in steps)
     return _svg(
         width, height, "Progression funnel", done or "No learners yet.",
-        body="".join(parts), chart_id="funnel",
+        body=body, chart_id="funnel",
     )  # fmt: skip
 
 
@@ -83,47 +99,23 @@ _MILESTONE_KEYS = (
 def milestones_svg(rows: Sequence[MilestoneCount]) -> Markup:
     """Horizontal stacked bars per milestone: learners done, on track, behind, missed; each
     segment carries its count as text, and the legend names every colour."""
-    row, left, width = 34, 190, 620
-    height = 40 + row * max(len(rows), 1) + 30
     total = max((r.learners for r in rows), default=0) or 1
-    parts = []
-    for index, milestone in enumerate(rows):
-        y = 30 + index * row
-        label = milestone.title if len(milestone.title) <= 24 else milestone.title[:23] + "…"
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" font-size="13" '
-            f'fill="{_INK}">{escape(label)}</text>'
+    bars = [
+        (
+            r.title,
+            [(r.counts.get(key, 0), words, colour) for key, words, colour in _MILESTONE_KEYS],  # type: ignore[call-overload]
         )
-        x = float(left)
-        for key, words, colour in _MILESTONE_KEYS:
-            count = milestone.counts.get(key, 0)  # type: ignore[call-overload]
-            if not count:
-                continue
-            w = (width - left - 10) * count / total
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="24" fill="{colour}">'
-                f"<title>{escape(milestone.title)}: {count} {words}</title></rect>"
-            )
-            if w > 18:
-                parts.append(
-                    f'<text x="{x + w / 2:.1f}" y="{y + 17}" text-anchor="middle" font-size="12" '
-                    f'fill="#ffffff">{count}</text>'
-                )
-            x += w
-    legend_y = height - 14
-    for offset, (_key, words, colour) in enumerate(_MILESTONE_KEYS):
-        lx = left + offset * 110
-        parts.append(f'<rect x="{lx}" y="{legend_y - 10}" width="12" height="12" fill="{colour}"/>')
-        parts.append(
-            f'<text x="{lx + 16}" y="{legend_y}" font-size="12" fill="{_INK}">{words}</text>'
-        )
+        for r in rows
+    ]
+    legend = [(words, colour) for _key, words, colour in _MILESTONE_KEYS]
+    width, height, body = _stacked_bars(bars, total, legend)
     desc = "; ".join(
         f"{r.title}: " + ", ".join(f"{r.counts.get(k, 0)} {w}" for k, w, _ in _MILESTONE_KEYS)  # type: ignore[call-overload]
         for r in rows
     )
     return _svg(
         width, height, "Milestones", desc or "No milestones yet.",
-        body="".join(parts), chart_id="milestones",
+        body=body, chart_id="milestones",
     )  # fmt: skip
 
 
