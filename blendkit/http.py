@@ -11,7 +11,8 @@ of times without repeating a request that may already have been applied, and sha
 client-credentials token between threads until shortly before it expires. This module does them
 once; each caller keeps its own error classes, codes and messages by turning a :class:`Failure`
 into its own :mod:`blendkit.errors` exception. :class:`CircuitBreaker` backs off a whole endpoint
-(one probe at a time) while it is down.
+(one probe at a time) while it is down. :class:`JsonApi` puts them together for a vendor's JSON
+API: tokens only to its hosts, paging, and error hooks a vendor subclass overrides.
 """
 
 from __future__ import annotations
