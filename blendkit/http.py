@@ -31,15 +31,8 @@ from blendkit._fence_rules import (
     OutboundPolicy,
     is_public_address,
 )
-from blendkit._json_api import (
-    ClientOwner,
-    JsonApi,
-    LinkPaging,
-    Paging,
-    TokenPaging,
-    host_allowed,
-    json_object,
-)
+from blendkit._json_api import ClientOwner, JsonApi, host_allowed, json_object
+from blendkit._paging import LinkPaging, Paging, TokenPaging
 from blendkit._retry import RetryPolicy
 from blendkit._sender import (
     BUSY_STATUSES,
