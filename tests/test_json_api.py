@@ -130,6 +130,29 @@ def test_link_paging_follows_next_links_under_the_base_url() -> None:
     assert "$top" not in recorder.requests[1].url.params  # the link carries its own query
 
 
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=12),
+    link=st.booleans(),
+)
+def test_every_item_of_every_page_once_in_order(sizes: list[int], link: bool) -> None:
+    starts = [sum(sizes[:n]) for n in range(len(sizes))]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("p" if link else "pageToken", "0"))
+        body: dict[str, Any] = {"items": [{"n": starts[page] + i} for i in range(sizes[page])]}
+        if page + 1 < len(sizes):
+            if link:
+                body["next"] = f"{BASE}/things?p={page + 1}"
+            else:
+                body["nextPageToken"] = str(page + 1)
+        return httpx.Response(200, json=body)
+
+    paging = LinkPaging("next", "items") if link else TokenPaging()
+    client, recorder = api(handler, paging=paging)
+    assert [item["n"] for item in client.pages("/things")] == list(range(sum(sizes)))
+    assert len(recorder.requests) == len(sizes)
+
+
 def test_a_page_already_fetched_ends_the_list() -> None:
     client, recorder = api(
         lambda request: httpx.Response(200, json={"items": [{}], "nextPageToken": "same"})
