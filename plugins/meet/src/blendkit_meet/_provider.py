@@ -28,7 +28,7 @@ from urllib.parse import quote
 import httpx
 
 from blendkit.errors import BlendkitError, ConfigError, NotFound, ProviderError
-from blendkit.http import Fence
+from blendkit.http import ClientOwner, Fence
 from blendkit.sessions import (
     JoinLink,
     Learner,
@@ -80,7 +80,7 @@ class MeetSpace:
     """The space's resource name (``spaces/…``), once known."""
 
 
-class MeetProvider:
+class MeetProvider(ClientOwner):
     """The ``meet`` meeting provider; build it as ``MeetProvider(settings, client=...)``."""
 
     name = "meet"
@@ -99,8 +99,7 @@ class MeetProvider:
         _, organizer = meet.require()
         info = meet.service_account_info()
         self.settings = meet
-        self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=meet.timeout_seconds)
+        super().__init__(client, timeout=meet.timeout_seconds)
         # Every Google call, the token grants included, goes through blendkit's outbound fence.
         fence = fence or Fence.from_settings(settings)
 
@@ -161,17 +160,6 @@ class MeetProvider:
         self._spaces: dict[str, MeetSpace] = {}
         self._by_space: dict[str, str] = {}
         self._invited: dict[str, set[str]] = {}
-
-    def close(self) -> None:
-        """Close the HTTP client when the provider opened it itself."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> MeetProvider:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # --- MeetingProvider -------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from blendkit.errors import ConfigError, NotFound, ProviderError
-from blendkit.http import Fence
+from blendkit.http import ClientOwner, Fence
 from blendkit.sessions import (
     JoinLink,
     Learner,
@@ -70,7 +70,7 @@ class AttendanceReportInfo(BaseModel):
     total_participants: int | None = None
 
 
-class TeamsProvider:
+class TeamsProvider(ClientOwner):
     """The ``teams`` meeting provider; build it as ``TeamsProvider(settings, client=...)``."""
 
     name = "teams"
@@ -99,8 +99,7 @@ class TeamsProvider:
         assert teams.client_id is not None
         assert teams.client_secret is not None
         assert teams.organizer is not None
-        self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=teams.timeout_seconds)
+        super().__init__(client, timeout=teams.timeout_seconds)
         self._organizer = quote(teams.organizer, safe="@")
         # Every Graph call, the token request included, goes through blendkit's outbound fence.
         fence = fence or Fence.from_settings(settings)
@@ -135,22 +134,10 @@ class TeamsProvider:
         self._join_urls: dict[str, str] = {}
         self._online_ids: dict[str, str] = {}
 
-    def close(self) -> None:
-        """Close the HTTP client when the provider opened it itself."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> TeamsProvider:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     # --- MeetingProvider -------------------------------------------------------------------------
 
     def create_session(self, spec: SessionSpec) -> ProviderMeeting:
-        response = self._api.request("POST", self._events(), json=event_body(spec))
-        meeting = provider_meeting(json_object(response), spec)
+        meeting = provider_meeting(self._api.post(self._events(), event_body(spec)), spec)
         self._remember_join_url(meeting)
         return meeting
 
@@ -284,7 +271,7 @@ class TeamsProvider:
         if known:
             return known
         url = self.join_url(meeting_id).replace("'", "''")
-        body = self._api.get_json(
+        body = self._api.get(
             f"/users/{self._organizer}/onlineMeetings", {"$filter": f"JoinWebUrl eq '{url}'"}
         )
         found = [m for m in body.get("value") or [] if isinstance(m, dict) and m.get("id")]
@@ -358,7 +345,7 @@ class TeamsProvider:
         return f"/users/{self._organizer}/onlineMeetings/{quote(online_id, safe='')}"
 
     def _event(self, meeting_id: str) -> dict[str, Any]:
-        return self._api.get_json(
+        return self._api.get(
             self._events(meeting_id), {"$select": "id,subject,onlineMeeting,webLink,type"}
         )
 

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict
 
 from blendkit.errors import NotFound, ProviderError
-from blendkit_teams._api import GraphApi, json_object
+from blendkit_teams._api import GraphApi
 from blendkit_teams._convert import parse_time
 
 __all__ = ["MEETING_PARAMETER", "Subscription", "SubscriptionManager"]
@@ -115,7 +115,7 @@ class SubscriptionManager:
             "clientState": self._client_state,
             "latestSupportedTlsVersion": "v1_2",
         }
-        created = json_object(self._api.request("POST", "/subscriptions", json=body))
+        created = self._api.post("/subscriptions", body)
         subscription = Subscription(
             id=_required(created, "id"),
             resource=str(created.get("resource") or resource),

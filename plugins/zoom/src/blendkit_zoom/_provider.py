@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from blendkit.errors import ConfigError, NotFound, ProviderAuthError, ProviderError
-from blendkit.http import Fence
+from blendkit.http import ClientOwner, Fence
 from blendkit.sessions import (
     EventLedger,
     JoinLink,
@@ -85,7 +85,7 @@ class PastInstance(tuple[str, datetime | None]):
         return self[1]
 
 
-class ZoomProvider:
+class ZoomProvider(ClientOwner):
     """The ``zoom`` meeting provider; build it as ``ZoomProvider(settings, client=...)``.
 
     ``sleep`` and ``clock`` are injectable so rate-limit waits and token expiry can be tested
@@ -121,8 +121,7 @@ class ZoomProvider:
         assert zoom.account_id is not None  # narrowed above, for the type checker
         assert zoom.client_id is not None
         assert zoom.client_secret is not None
-        self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=zoom.timeout_seconds)
+        super().__init__(client, timeout=zoom.timeout_seconds)
         self._user = zoom.user_id
         # Every Zoom call, the token request included, goes through blendkit's outbound fence.
         fence = fence or Fence.from_settings(settings)
@@ -145,17 +144,6 @@ class ZoomProvider:
         )
         secret = zoom.webhook_secret.get_secret_value() if zoom.webhook_secret else None
         self._webhooks = ZoomWebhookVerifier(secret, replay_ledger=replay_ledger)
-
-    def close(self) -> None:
-        """Close the HTTP client when the provider opened it itself."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> ZoomProvider:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # --- MeetingProvider -------------------------------------------------------------------------
 
@@ -278,12 +266,12 @@ class ZoomProvider:
 
     def meeting(self, meeting_id: str) -> ProviderMeeting:
         """The meeting as Zoom has it now, with its upcoming occurrences."""
-        body = self._api.get_json(f"/meetings/{_numeric(meeting_id)}")
+        body = self._api.get(f"/meetings/{_numeric(meeting_id)}")
         return provider_meeting(body)
 
     def occurrences(self, meeting_id: str) -> tuple[Occurrence, ...]:
         """Scheduled occurrences, past ones included."""
-        body = self._api.get_json(
+        body = self._api.get(
             f"/meetings/{_numeric(meeting_id)}", {"show_previous_occurrences": True}
         )
         return provider_meeting(body).occurrences
@@ -355,7 +343,7 @@ class ZoomProvider:
     def _shared_link(
         self, meeting_id: str, learner: Learner, cause: ProviderError | None
     ) -> JoinLink:
-        body = self._api.get_json(f"/meetings/{_numeric(meeting_id)}")
+        body = self._api.get(f"/meetings/{_numeric(meeting_id)}")
         settings = body.get("settings") or {}
         if settings.get("approval_type", APPROVAL_NO_REGISTRATION) != APPROVAL_NO_REGISTRATION:
             reason = (
@@ -389,14 +377,14 @@ class ZoomProvider:
             rows = list(
                 self._api.pages(
                     f"/report/meetings/{seg}/participants",
-                    "participants",
                     {"include_fields": "registrant_id"},
+                    "participants",
                 )
             )
         except (ProviderAuthError, NotFound):
             # The report needs a paid plan and its scope, and appears some time after the
             # meeting; the past-meeting list carries the same intervals.
-            rows = list(self._api.pages(f"/past_meetings/{seg}/participants", "participants"))
+            rows = list(self._api.pages(f"/past_meetings/{seg}/participants", None, "participants"))
         records = (participant_record(row, tag) for row in rows)
         return [r for r in records if r is not None]
 
