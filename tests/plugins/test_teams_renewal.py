@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from blendkit_teams import TeamsProvider
+from blendkit_teams import Renewal, RenewalFailure, TeamsProvider
 
 from blendkit.errors import ProviderError
 from blendkit.sessions import (
@@ -419,3 +419,31 @@ def test_a_notification_after_another_process_renewed_is_not_stale(
     with pytest.raises(WebhookRejected) as caught:
         web.handle_webhook(forged)
     assert caught.value.code == "sessions.webhook_stale"
+
+
+def test_a_removed_subscription_graph_still_lists_does_not_stop_the_new_one(
+    fake: GraphFake, recorder: Recorder
+) -> None:
+    provider = process(recorder, fake)
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    session = provider.create_session(spec(recurrence=None, start_utc=soon))
+    removed = subscribed(provider, session.meeting_id)
+    query = dict(httpx.URL(fake.subscriptions[removed]["notificationUrl"]).params)
+    provider.handle_webhook(posted([lifecycle("subscriptionRemoved", removed)], **query))
+    assert len(fake.subscriptions) == 2  # the listing lagged behind; a new one was made
+    assert len(fake.validations) == 2
+
+
+def test_the_renewal_error_names_a_few_failures_and_counts_the_rest() -> None:
+    outcome = Renewal(
+        failed=tuple(
+            RenewalFailure(subscription_id=f"s-{i}", code="sessions.rate_limited", message="429")
+            for i in range(7)
+        ),
+        renewed=(),
+    )
+    message = outcome.error().message
+    assert "7 Teams subscription(s) not renewed, 0 renewed" in message
+    assert "s-4 (sessions.rate_limited: 429)" in message
+    assert "s-5" not in message
+    assert "and 2 more" in message

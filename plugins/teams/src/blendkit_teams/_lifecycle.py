@@ -73,7 +73,7 @@ class LifecycleResponder:
                     self._reauthorize(subscription_id)
                 elif kind == "subscriptionRemoved":
                     self._manager.forget(subscription_id)
-                    if meeting is not None and self._recreate(meeting, artifact):
+                    if meeting is not None and self._recreate(meeting, artifact, subscription_id):
                         found.update(self._resync(meeting))
                 elif kind == "missed" and meeting is not None:
                     found.update(self._resync(meeting))
@@ -91,11 +91,14 @@ class LifecycleResponder:
         if not self._manager.reauthorize(subscription_id):
             _log.info("Teams subscription %s is gone; nothing to reauthorize", subscription_id)
 
-    def _recreate(self, meeting: str, artifact: Artifact) -> bool:
-        """Subscribe the session again unless it is over or Graph lists a live subscription."""
+    def _recreate(self, meeting: str, artifact: Artifact, removed: str) -> bool:
+        """Subscribe the session again unless it is over or Graph lists another subscription
+        for it (a redelivered notification, or another worker was first)."""
         if self._state(meeting, self._clock() - AFTER_LAST_SITTING) != "active":
             return False
         for existing in self._manager.list_subscriptions():
+            if existing.id == removed:
+                continue
             if existing.meeting_id == meeting and existing.artifact == artifact:
                 return True
         self._subscribe(meeting, artifact)

@@ -52,6 +52,8 @@ Fate = Literal["renew", "expire", "delete"]
 _RESOURCE = re.compile(
     r"/?communications/onlineMeetings(?:\('([^']+)'\)|/([^()']+))/(recordings|transcripts)"
 )
+_NAMED_FAILURES = 5
+"""How many failed subscriptions the renewal error names (each is logged)."""
 _log = logging.getLogger("blendkit_teams")
 
 
@@ -130,7 +132,10 @@ class Renewal(BaseModel):
 
     def error(self) -> ProviderError:
         """The error naming every failed subscription and how many were renewed."""
-        failures = "; ".join(f"{f.subscription_id} ({f.code}: {f.message})" for f in self.failed)
+        shown = self.failed[:_NAMED_FAILURES]
+        failures = "; ".join(f"{f.subscription_id} ({f.code}: {f.message})" for f in shown)
+        if len(self.failed) > len(shown):
+            failures += f"; and {len(self.failed) - len(shown)} more (see the log)"
         return ProviderError(
             f"{len(self.failed)} Teams subscription(s) not renewed, {len(self.renewed)} "
             f"renewed: {failures}",
