@@ -15,10 +15,11 @@ import httpx
 import pytest
 from blendkit_teams import Renewal, RenewalFailure, TeamsProvider
 
-from blendkit.errors import ProviderError
+from blendkit.errors import ProviderError, WebhookRejected
 from blendkit.sessions import (
     GenericEvent,
     MemoryEventLedger,
+    ProviderMeeting,
     RecordingCompleted,
     RecordingKind,
     SubscriptionRenewer,
@@ -310,16 +311,24 @@ def test_a_lifecycle_action_that_fails_still_acknowledges_the_delivery(
     assert "sessions.provider_auth" in caplog.text
 
 
+def upcoming(
+    provider: TeamsProvider, fake: GraphFake, artifact: str = "recordings"
+) -> tuple[ProviderMeeting, str, dict[str, str]]:
+    """A session still to come (lifecycle notifications are judged at the wall clock), one
+    subscription of it, and the query Graph repeats in that subscription's notifications."""
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    session = provider.create_session(spec(recurrence=None, start_utc=soon))
+    sub_id = subscribed(provider, session.meeting_id, artifact)
+    query = dict(httpx.URL(fake.subscriptions[sub_id]["notificationUrl"]).params)
+    return session, sub_id, query
+
+
 def test_a_removed_subscription_is_made_again_once_and_the_session_resynchronised(
     fake: GraphFake, recorder: Recorder
 ) -> None:
     provider = process(recorder, fake)
-    # Lifecycle notifications are judged at the wall clock: a session that is still to come.
-    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
-    weekly = provider.create_session(spec(recurrence=None, start_utc=soon))
+    weekly, removed, query = upcoming(provider, fake, "transcripts")
     online = provider.online_meeting_id(weekly.meeting_id)
-    removed = subscribed(provider, weekly.meeting_id, "transcripts")
-    query = dict(httpx.URL(fake.subscriptions[removed]["notificationUrl"]).params)
     del fake.subscriptions[removed]
     fake.transcripts[online] = [
         {"id": "MSMjMCMjZDAw", "meetingId": online, "createdDateTime": stamp(START)}
@@ -411,11 +420,9 @@ def test_a_notification_after_another_process_renewed_is_not_stale(
     (event,) = web.handle_webhook(request).events
     assert isinstance(event, RecordingCompleted)
     # A replay with the expiry edited forward is still stale: Graph's expiry bounds it.
-    replay = request.model_copy(update={"received_at": later + timedelta(days=2, hours=5)})
     item["subscriptionExpirationDateTime"] = stamp(later + timedelta(days=9))
-    forged = posted([item]).model_copy(update={"received_at": replay.received_at})
-    from blendkit.errors import WebhookRejected
-
+    replayed_at = later + timedelta(days=2, hours=5)  # Graph's expiry + 5 h
+    forged = posted([item]).model_copy(update={"received_at": replayed_at})
     with pytest.raises(WebhookRejected) as caught:
         web.handle_webhook(forged)
     assert caught.value.code == "sessions.webhook_stale"
@@ -425,10 +432,7 @@ def test_a_removed_subscription_graph_still_lists_does_not_stop_the_new_one(
     fake: GraphFake, recorder: Recorder
 ) -> None:
     provider = process(recorder, fake)
-    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
-    session = provider.create_session(spec(recurrence=None, start_utc=soon))
-    removed = subscribed(provider, session.meeting_id)
-    query = dict(httpx.URL(fake.subscriptions[removed]["notificationUrl"]).params)
+    _, removed, query = upcoming(provider, fake)
     provider.handle_webhook(posted([lifecycle("subscriptionRemoved", removed)], **query))
     assert len(fake.subscriptions) == 2  # the listing lagged behind; a new one was made
     assert len(fake.validations) == 2
