@@ -314,7 +314,7 @@ def import_ended(grace_minutes: int) -> None:
 
     Run it from cron for Teams (Graph sends no "meeting ended" event) and as a safety net for
     missed Zoom and Meet webhooks; it also renews the provider's expiring event subscriptions
-    (Meet). Exits 1 when a session or a transcript could not be imported (it is retried next
+    (Meet, Teams). Exits 1 when a session or a transcript could not be imported (it is retried next
     run) or the subscriptions could not be renewed.
     """
     from blendkit.cli._shared import open_store, settings

@@ -10,7 +10,8 @@ __all__ = ["SubscriptionRenewer"]
 
 @runtime_checkable
 class SubscriptionRenewer(Protocol):
-    """A meeting provider whose webhook subscriptions expire (Google Workspace Events for Meet).
+    """A meeting provider whose webhook subscriptions expire (Meet's Workspace Events, Teams'
+    Graph change notifications).
 
     ``blendkit sessions import-ended`` calls :meth:`renew_subscriptions` on every run, so the
     cron job that imports ended sessions also keeps event delivery alive.

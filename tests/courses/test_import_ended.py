@@ -192,3 +192,86 @@ def test_cli_sweep_renews_event_subscriptions_and_imports_even_when_renewal_fail
     else:
         assert result.exit_code == 0, result.output
         assert "2 fake event subscription(s) renewed" in result.output
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_cli_sweep_renews_the_teams_subscriptions_graph_lists(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, refused: bool
+) -> None:
+    """A Teams deployment: the cron process knows no subscription, Graph's list is the record."""
+    from click.testing import CliRunner
+
+    teams = pytest.importorskip("blendkit_teams")
+    import httpx
+
+    import blendkit.sessions
+    from blendkit.cli import cli
+    from tests.fence import public_fence
+    from tests.plugins.graph_fake import (
+        CLIENT_ID,
+        CLIENT_SECRET,
+        ORGANIZER,
+        TENANT,
+        GraphFake,
+        graph_error,
+        spec,
+        stamp,
+        teams_settings,
+    )
+
+    fake = GraphFake()
+    web = teams.TeamsProvider(
+        teams_settings(), client=httpx.Client(transport=httpx.MockTransport(fake)),
+        fence=public_fence(),
+    )  # fmt: skip
+    fake.notification_endpoint = web.handle_webhook
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    session = web.create_session(spec(recurrence=None, start_utc=soon))
+    kept = web.subscribe(session.meeting_id)
+    other = web.subscribe(session.meeting_id, artifact="transcripts")
+    due = datetime.now(UTC) + timedelta(hours=3)
+    for made in (kept, other):
+        fake.subscriptions[made.id]["expirationDateTime"] = stamp(due)
+
+    def graph(request: httpx.Request) -> httpx.Response:
+        if refused and request.method == "PATCH" and request.url.path.endswith(other.id):
+            return graph_error(403, "Forbidden", "Insufficient privileges.")
+        return fake(request)
+
+    built: list[object] = []
+
+    def load(config: object, *args: object, **kwargs: object) -> object:
+        provider = teams.TeamsProvider(
+            config, client=httpx.Client(transport=httpx.MockTransport(graph)),
+            fence=public_fence(), sleep=lambda _: None,
+        )  # fmt: skip
+        built.append(provider)
+        return provider
+
+    for key, value in {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'teams.sqlite3'}",
+        "MEETING_PROVIDER": "teams",
+        "TOOL_BASE_URL": "https://tool.example.edu",
+        "TEAMS_TENANT_ID": TENANT,
+        "TEAMS_CLIENT_ID": CLIENT_ID,
+        "TEAMS_CLIENT_SECRET": CLIENT_SECRET,
+        "TEAMS_ORGANIZER": ORGANIZER,
+        "TEAMS_CLIENT_STATE": "client-state-9f8e7d",
+    }.items():
+        monkeypatch.setenv(f"BLENDKIT_{key}", value)
+    monkeypatch.setattr(blendkit.sessions, "load_meeting_provider", load)
+
+    result = CliRunner().invoke(cli, ["sessions", "import-ended"])
+
+    assert len(built) == 1
+    assert "0 session(s) imported, 0 failed" in result.output
+    renewed = fake.subscriptions[kept.id]["expirationDateTime"]
+    assert renewed > stamp(due + timedelta(days=1)), "renewed for about two days"
+    if refused:
+        assert result.exit_code == 1, result.output
+        assert "teams event subscriptions not renewed" in result.output
+        assert f"{other.id} (sessions.provider_auth" in result.output
+        assert fake.subscriptions[other.id]["expirationDateTime"] == stamp(due)
+    else:
+        assert result.exit_code == 0, result.output
+        assert "2 teams event subscription(s) renewed" in result.output

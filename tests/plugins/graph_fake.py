@@ -124,6 +124,7 @@ class GraphFake:
     token_requests: int = 0
     notification_endpoint: Callable[[WebhookRequest], WebhookResult] | None = None
     validations: list[str] = field(default_factory=list)
+    reauthorized: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def revoke_tokens(self) -> None:
@@ -199,6 +200,15 @@ class GraphFake:
         users = f"/users/{ORGANIZER}"
         if method == "POST" and path == "/subscriptions":
             return self._subscribe(body)
+        if method == "GET" and path == "/subscriptions":
+            return self._page(list(self.subscriptions.values()), params, path)
+        if method == "POST" and (
+            match := re.fullmatch(r"/subscriptions/([^/]+)/reauthorize", path)
+        ):
+            self.reauthorized.append(match.group(1))
+            if match.group(1) not in self.subscriptions:
+                return graph_error(404, "ResourceNotFound", "The object was not found.")
+            return httpx.Response(204)
         if match := re.fullmatch(r"/subscriptions/([^/]+)", path):
             return self._subscription(method, match.group(1), body)
         if not path.startswith(users + "/"):
@@ -391,6 +401,34 @@ class GraphFake:
         }
         self.subscriptions[sub_id] = created
         return _json(201, created)
+
+    def add_subscription(
+        self,
+        resource: str,
+        expires: datetime,
+        *,
+        url: str = "https://tool.example.edu/webhooks/teams",
+        sub_id: str | None = None,
+    ) -> str:
+        """A subscription made earlier (by another process, or another app's tool)."""
+        sub_id = sub_id or f"0a1b2c3d-0000-4000-8000-{next(self._ids):012d}"
+        self.subscriptions[sub_id] = {
+            "id": sub_id,
+            "resource": resource,
+            "applicationId": CLIENT_ID,
+            "changeType": "created",
+            "clientState": None,
+            "notificationUrl": url,
+            "lifecycleNotificationUrl": url,
+            "expirationDateTime": stamp(expires),
+            "creatorId": "8ee44408-0679-472c-bc2a-692812af3437",
+            "latestSupportedTlsVersion": "v1_2",
+            "encryptionCertificate": None,
+            "encryptionCertificateId": None,
+            "includeResourceData": False,
+            "notificationQueryOptions": None,
+        }
+        return sub_id
 
     def _subscription(self, method: str, sub_id: str, body: Any) -> httpx.Response:
         known = self.subscriptions.get(sub_id)

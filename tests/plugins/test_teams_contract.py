@@ -118,7 +118,7 @@ def test_attendance_and_artifact_requests_follow_the_spec(
     recordings = provider.list_recordings(meeting.meeting_id)
     subscription = provider.subscribe(meeting.meeting_id)
     assert provider.subscriptions is not None
-    provider.subscriptions.renew(subscription.id)
+    provider.subscriptions.renew(subscription)
     provider.subscriptions.unsubscribe(subscription.id)
     # A provider that has not seen the event yet reads its join URL from Graph.
     other = TeamsProvider(fence=public_fence(), settings=teams_settings(), client=recorder.client())
@@ -134,6 +134,7 @@ def test_attendance_and_artifact_requests_follow_the_spec(
     assert fake.subscriptions == {}
     assert subscription.notification_url == (
         f"https://tool.example.edu/webhooks/teams?meeting={quote(meeting.meeting_id, safe='')}"
+        "&artifact=recordings"
     )
     assert subscription.meeting_id == meeting.meeting_id
 

@@ -254,29 +254,41 @@ def test_subscriptions_are_renewed_before_they_expire() -> None:
         provider.online_meeting_id(meeting.meeting_id), provider.notification_url, now=t0
     )
     assert made.expires_at == t0 + timedelta(days=2)
-    assert manager.renew_due(now=t0 + timedelta(hours=12)) == []
-    renewed = manager.renew_due(now=t0 + timedelta(hours=30))
+    assert manager.renew_due(now=t0 + timedelta(hours=12)).renewed == ()
+    renewed = manager.renew_due(now=t0 + timedelta(hours=30)).renewed
     assert [s.id for s in renewed] == [made.id]
     assert renewed[0].expires_at == t0 + timedelta(hours=30, days=2)
     assert fake.subscriptions[made.id]["expirationDateTime"].startswith("2026-03-06T14:00:00")
+    assert manager.expiry(made.id) == renewed[0].expires_at
 
 
-def test_a_subscription_graph_dropped_is_created_again() -> None:
+def test_a_subscription_graph_no_longer_has_is_dropped_quietly() -> None:
+    """Graph lists a subscription, then answers 404 to its renewal (it expired meanwhile)."""
     fake = GraphFake()
     provider, _, _ = make(fake)
-    meeting = provider.create_session(spec(recurrence=None))
     manager = provider.subscriptions
     assert manager is not None
     t0 = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
-    made = manager.subscribe(
-        provider.online_meeting_id(meeting.meeting_id), provider.notification_url, now=t0
+    made = manager.subscribe("b25saW5l", provider.notification_url, now=t0)
+    listed = fake.subscriptions.copy()
+
+    def vanish(request: httpx.Request) -> httpx.Response:
+        answer = GraphFake.__call__(fake, request)
+        if request.method == "GET":
+            fake.subscriptions.clear()  # gone between the listing and the renewal
+        return answer
+
+    client = httpx.Client(transport=httpx.MockTransport(vanish))
+    fresh = TeamsProvider(
+        fence=public_fence(), settings=teams_settings(), client=client, sleep=lambda _: None
     )
-    fake.subscriptions.clear()
-    (again,) = manager.renew_due(now=t0 + timedelta(days=3))
-    assert again.id != made.id
-    assert again.resource == made.resource
-    assert [s.id for s in manager.subscriptions] == [again.id]
-    assert len(fake.validations) == 2
+    assert fresh.subscriptions is not None
+    outcome = fresh.subscriptions.renew_due(now=t0 + timedelta(days=1, hours=12))
+    assert outcome.gone == (made.id,)
+    assert outcome.renewed == outcome.failed == ()
+    assert fresh.renew_subscriptions(t0) == 0  # nothing listed any more, nothing raised
+    assert set(listed) == {made.id}
+    assert len(fake.validations) == 1, "nothing was created again"
 
 
 def test_subscription_fails_when_the_endpoint_does_not_echo_the_token() -> None:

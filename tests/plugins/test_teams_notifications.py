@@ -105,20 +105,6 @@ def test_events_name_the_session_given_in_the_notification_url(provider: TeamsPr
     assert event.recordings[0].extras["online_meeting_id"] == ONLINE
 
 
-def test_lifecycle_notifications_are_generic_events(provider: TeamsProvider) -> None:
-    item = {
-        "subscriptionId": "sub-1",
-        "subscriptionExpirationDateTime": "2026-03-05T09:00:00.0000000Z",
-        "tenantId": TENANT,
-        "clientState": CLIENT_STATE,
-        "lifecycleEvent": "reauthorizationRequired",
-    }
-    (event,) = provider.handle_webhook(posted([item])).events
-    assert isinstance(event, GenericEvent)
-    assert event.name == "graph.lifecycle.reauthorizationRequired"
-    assert "clientState" not in event.payload
-
-
 def test_other_changes_are_generic_events(provider: TeamsProvider) -> None:
     item = notification(f"Users/{TENANT}/Events/AAMkAGI2", change="updated")
     (event,) = provider.handle_webhook(posted([item])).events

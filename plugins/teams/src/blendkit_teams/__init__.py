@@ -2,8 +2,10 @@
 
 Sessions as Outlook events with a Teams meeting, attendance from attendance reports with
 ``@odata.nextLink`` paging, recordings and transcripts, change-notification subscriptions with the
-validationToken handshake and clientState check. Teams has one join URL per meeting; learners are
-matched by Entra user id or email. Configure ``[teams]``; see ``docs/providers/teams.md``.
+validationToken handshake and clientState check, renewed from Graph's own list of them
+(``TeamsProvider.renew_subscriptions``, called by ``blendkit sessions import-ended``). Teams has
+one join URL per meeting; learners are matched by Entra user id or email. Configure ``[teams]``;
+see ``docs/providers/teams.md``.
 """
 
 from blendkit_teams._api import GRAPH_RETRY, GraphApi
@@ -11,7 +13,12 @@ from blendkit_teams._auth import GraphTokenSource, token_url
 from blendkit_teams._notifications import GraphNotificationHandler, online_meeting_of
 from blendkit_teams._provider import AttendanceReportInfo, TeamsProvider
 from blendkit_teams._settings import TeamsSettings
-from blendkit_teams._subscriptions import Subscription, SubscriptionManager
+from blendkit_teams._subscriptions import (
+    Renewal,
+    RenewalFailure,
+    Subscription,
+    SubscriptionManager,
+)
 
 __all__ = [
     "AttendanceReportInfo",
@@ -19,6 +26,8 @@ __all__ = [
     "GraphApi",
     "GraphNotificationHandler",
     "GraphTokenSource",
+    "Renewal",
+    "RenewalFailure",
     "Subscription",
     "SubscriptionManager",
     "TeamsProvider",

@@ -8,8 +8,9 @@ a stable ``event_id`` and ``handle_webhook_once`` processes them once. Graph doc
 ``subscriptionExpirationDateTime`` as required: a change notification without a readable one is
 refused, and one that arrives more than Graph's four-hour redelivery window after its
 subscription expired is refused as stale. The expiry is the earlier of the notification's and
-the one blendkit knows for that subscription (``known_expiry``), so editing it forward in a
-captured body does not make a replay fresh. Events name the session
+the one blendkit knows for that subscription (``known_expiry``, which the provider reads from
+Graph for subscriptions this process has seen, since another process may have renewed them), so
+editing it forward in a captured body does not make a replay fresh. Events name the session
 (calendar event id) when the notification URL carries ``?meeting=…`` (``TeamsProvider.subscribe``
 sets it), otherwise the online meeting id.
 """
@@ -123,10 +124,12 @@ class GraphNotificationHandler:
                 "(Graph always sends one), so its age cannot be checked",
                 code="sessions.webhook_malformed",
             )
+        if received_at > expiry + REDELIVERY_WINDOW:
+            return True
+        # Only a claim that looks fresh needs the expiry blendkit knows (which may be asked of
+        # Graph): the earlier of the two decides.
         known = self._known_expiry(item["subscriptionId"]) if self._known_expiry else None
-        if known is not None:
-            expiry = min(expiry, known)
-        return received_at > expiry + REDELIVERY_WINDOW
+        return known is not None and received_at > known + REDELIVERY_WINDOW
 
     def _require_client_state(self) -> str:
         if not self._client_state:

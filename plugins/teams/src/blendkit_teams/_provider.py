@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from blendkit.errors import ConfigError, NotFound, ProviderError
+from blendkit.errors import BlendkitError, ConfigError, NotFound, ProviderError
 from blendkit.http import ClientOwner, Fence
 from blendkit.sessions import (
     JoinLink,
@@ -44,8 +44,15 @@ from blendkit_teams._convert import (
     parse_time,
     provider_meeting,
 )
+from blendkit_teams._lifecycle import LifecycleResponder
 from blendkit_teams._notifications import GraphNotificationHandler
 from blendkit_teams._settings import TeamsSettings
+from blendkit_teams._sittings import (
+    AFTER_LAST_SITTING,
+    SessionState,
+    fate_by_session,
+    session_state,
+)
 from blendkit_teams._subscriptions import Artifact, Subscription, SubscriptionManager
 
 if TYPE_CHECKING:
@@ -123,12 +130,25 @@ class TeamsProvider(ClientOwner):
         state = teams.client_state.get_secret_value() if teams.client_state else None
         self.notification_url = settings.tool.base_url.rstrip("/") + "/webhooks/teams"
         self.subscriptions = (
-            SubscriptionManager(self._api, client_state=state) if state is not None else None
+            SubscriptionManager(self._api, client_state=state, webhook_url=self.notification_url)
+            if state is not None
+            else None
         )
         self._notifications = GraphNotificationHandler(
             state,
             teams.tenant_id,
-            known_expiry=self.subscriptions.expiry if self.subscriptions is not None else None,
+            known_expiry=self._known_expiry if self.subscriptions is not None else None,
+        )
+        self._lifecycle = (
+            LifecycleResponder(
+                self.subscriptions,
+                state=self.session_state,
+                subscribe=lambda meeting, artifact: self.subscribe(meeting, artifact=artifact),
+                recordings=self.list_recordings,
+                clock=lambda: datetime.now(UTC),
+            )
+            if self.subscriptions is not None
+            else None
         )
         self._lock = threading.Lock()
         self._join_urls: dict[str, str] = {}
@@ -242,7 +262,46 @@ class TeamsProvider(ClientOwner):
         return Transcript.from_webvtt(response.content.decode("utf-8-sig", errors="replace"))
 
     def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
-        return self._notifications.handle(request)
+        """Verify a delivery and map it to events; lifecycle notifications are acted on
+        (reauthorize, subscribe again, resynchronise: see ``_lifecycle``)."""
+        result = self._notifications.handle(request)
+        if self._lifecycle is None or not result.events:
+            return result
+        found = self._lifecycle.respond(result.events, request.query)
+        if not found:
+            return result
+        return result.model_copy(update={"events": (*result.events, *found)})
+
+    # --- SubscriptionRenewer ---------------------------------------------------------------------
+
+    def renew_subscriptions(self, now: datetime) -> int:
+        """Renew the due subscriptions Graph lists for this tool's webhook; return how many.
+
+        ``blendkit sessions import-ended`` calls this. A session's subscriptions are renewed while
+        it has a sitting ending after ``now`` less a day, left to expire after that, and deleted
+        once its calendar event is gone or cancelled. Each subscription is handled on its own;
+        when any failed, ProviderError (``sessions.subscriptions_not_renewed``) names them after
+        the others were handled. Nothing without ``[teams] client_state``.
+        """
+        if self.subscriptions is None:
+            return 0
+        since = now - AFTER_LAST_SITTING
+        fate = fate_by_session(lambda meeting: self.session_state(meeting, since))
+        outcome = self.subscriptions.renew_due(now, fate=fate)
+        if outcome.failed:
+            raise outcome.error()
+        return len(outcome.renewed)
+
+    def session_state(self, meeting_id: str, since: datetime) -> SessionState:
+        """``active`` when the session's event has a sitting ending after ``since``, ``over``
+        when not, ``gone`` when the event was deleted or cancelled."""
+        try:
+            event = self._api.get(
+                self._events(meeting_id), {"$select": "id,type,end,recurrence,isCancelled"}
+            )
+        except NotFound:
+            return "gone"
+        return session_state(event, since)
 
     # --- Teams extras ----------------------------------------------------------------------------
 
@@ -316,6 +375,19 @@ class TeamsProvider(ClientOwner):
         )
 
     # --- internals -------------------------------------------------------------------------------
+
+    def _known_expiry(self, subscription_id: str) -> datetime | None:
+        """The expiry bounding a notification's claimed one: asked from Graph when this process
+        knows the subscription (another process may have renewed it since), else None."""
+        assert self.subscriptions is not None  # only installed with a manager
+        known = self.subscriptions.expiry(subscription_id)
+        if known is None:
+            return None
+        try:
+            current = self.subscriptions.current(subscription_id)
+        except BlendkitError:
+            return known
+        return current.expires_at if current is not None else known
 
     def _instance(self, meeting_id: str, occurrence_id: str) -> str:
         start = parse_time(occurrence_id)
