@@ -7,7 +7,7 @@ import json
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -314,12 +314,13 @@ def import_ended(grace_minutes: int) -> None:
 
     Run it from cron for Teams (Graph sends no "meeting ended" event) and as a safety net for
     missed Zoom and Meet webhooks; it also renews the provider's expiring event subscriptions
-    (Meet, Teams). Exits 1 when a session or a transcript could not be imported (it is retried next
-    run) or the subscriptions could not be renewed.
+    (Meet, Teams) and makes the missing ones of sessions with a sitting left (Teams). Exits 1 when
+    a session or a transcript could not be imported (it is retried next run) or the
+    subscriptions could not be renewed or made.
     """
     from blendkit.cli._shared import open_store, settings
     from blendkit.courses import CourseService, LiveSessionService
-    from blendkit.sessions import SubscriptionRenewer, load_meeting_provider
+    from blendkit.sessions import SessionSubscriber, SubscriptionRenewer, load_meeting_provider
     from blendkit.xapi import Outbox, StatementFactory
 
     config = settings()
@@ -341,6 +342,16 @@ def import_ended(grace_minutes: int) -> None:
             click.echo(f"{provider.name} event subscriptions not renewed: {exc}", err=True)
         else:
             click.echo(f"{renewed} {provider.name} event subscription(s) renewed")
+    if isinstance(provider, SessionSubscriber):
+        now = datetime.now(UTC)
+        try:
+            meetings = live.meetings_with_sittings_after(now - timedelta(days=1))
+            made = provider.subscribe_missing(meetings, now)
+        except BlendkitError as exc:
+            renewal_failed = True
+            click.echo(f"{provider.name} event subscriptions not made: {exc}", err=True)
+        else:
+            click.echo(f"{made} missing {provider.name} event subscription(s) made")
     outcomes = live.import_ended(now=datetime.now(UTC), grace_minutes=grace_minutes)
     for record, result in outcomes:
         if isinstance(result, BlendkitError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -71,6 +71,7 @@ _COURSE_RECORDINGS = (
     .where(course_sessions.c.course_id == bindparam("course_id"))
     .order_by(course_recordings.c.id)
 )
+_LONGEST_SITTING = timedelta(days=1)
 _SESSION_RECORDINGS = _COURSE_RECORDINGS.where(
     course_recordings.c.session_id == bindparam("session_id")
 )
@@ -495,12 +496,7 @@ class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
         session is returned with it and the others still run. Transcripts are fetched after it
         by :meth:`import_transcripts_due` (the command runs both), so each is tried once a run.
         """
-        if now.tzinfo is None:
-            raise CourseInputInvalid(
-                "import_ended needs a timezone-aware time (UTC)",
-                code="courses.naive_datetime",
-                http_status=500,
-            )
+        _require_aware(now, "import_ended")
         with self.store.transaction() as s:
             rows = s.execute(
                 select(course_sessions.c.id, course_sessions.c.course_id).where(
@@ -523,6 +519,32 @@ class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
                 continue
             outcomes.append((record, report))
         return outcomes
+
+    def meetings_with_sittings_after(self, since: datetime) -> list[str]:
+        """Provider meeting ids of this provider's sessions with a sitting (not cancelled) that
+        ends after ``since``, each once, in start order: the sessions whose event subscriptions
+        a :class:`~blendkit.sessions.SessionSubscriber` keeps (``blendkit sessions
+        import-ended`` passes them)."""
+        _require_aware(since, "meetings_with_sittings_after")
+        # No sitting is longer than a day (SessionSpec), so those starting earlier have ended.
+        earliest = (since - _LONGEST_SITTING).astimezone(UTC)
+        query = select(
+            course_sessions.c.provider_meeting_id,
+            course_sessions.c.start_utc,
+            course_sessions.c.duration_minutes,
+        ).where(
+            course_sessions.c.provider == self.provider.name,
+            course_sessions.c.cancelled.is_(False),
+            course_sessions.c.start_utc > earliest,
+        )
+        with self.store.transaction() as s:
+            rows = s.execute(query.order_by(course_sessions.c.start_utc)).all()
+        ending_later = (
+            row.provider_meeting_id
+            for row in rows
+            if aware(row.start_utc) + timedelta(minutes=row.duration_minutes) > since
+        )
+        return list(dict.fromkeys(ending_later))
 
     # --- provider events -------------------------------------------------------------------
 
@@ -554,6 +576,15 @@ class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
                     self.import_recordings(course, row.id, event.recordings)
                 handled += 1
         return handled
+
+
+def _require_aware(moment: datetime, method: str) -> None:
+    if moment.tzinfo is None:
+        raise CourseInputInvalid(
+            f"{method} needs a timezone-aware time (UTC)",
+            code="courses.naive_datetime",
+            http_status=500,
+        )
 
 
 def _attendance_ref(record: LiveSessionRecord) -> str | None:

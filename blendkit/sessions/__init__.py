@@ -90,7 +90,7 @@ from blendkit.sessions._recurrence import (
     occurrence_ref,
     original_start,
 )
-from blendkit.sessions._renewal import SubscriptionRenewer
+from blendkit.sessions._renewal import SessionSubscriber, SubscriptionRenewer
 from blendkit.sessions._schedule import plan_slots
 from blendkit.sessions._slot_check import evaluate_slot
 from blendkit.sessions._transcripts import Transcript, TranscriptCue, TranscriptSource
@@ -135,6 +135,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "SessionEvent",
     "SessionRecords",
     "SessionSpec",
+    "SessionSubscriber",
     "SlotProposal",
     "SubscriptionRenewer",
     "TimeZoneName",

@@ -57,7 +57,17 @@ def test_event_lifecycle_requests_follow_the_spec(
     provider.cancel_session(one_off.meeting_id)
     provider.cancel_session(daily.meeting_id)
 
-    assert validate_exchanges(graph_spec, recorder.api_exchanges("graph.microsoft.com")) == 7
+    # 6 event calls, and for each of the 3 sessions scheduled: the online meeting looked up by
+    # its join URL and its recordings and transcripts subscribed.
+    assert validate_exchanges(graph_spec, recorder.api_exchanges("graph.microsoft.com")) == 16
+    assert sorted(s["resource"].rsplit("/", 1)[1] for s in fake.subscriptions.values()) == [
+        "recordings",
+        "recordings",
+        "recordings",
+        "transcripts",
+        "transcripts",
+        "transcripts",
+    ]
     stored = fake.events[weekly.meeting_id]
     assert stored["subject"] == "Design studio (moved)"
     assert stored["isOnlineMeeting"] is True
@@ -130,12 +140,13 @@ def test_attendance_and_artifact_requests_follow_the_spec(
     assert len(records) == 12  # 5 people x 2 intervals, then 1 person x 2 intervals
     assert [r.kind for r in recordings] == [RecordingKind.VIDEO, RecordingKind.TRANSCRIPT]
     assert recordings[0].duration_seconds == 58 * 60
-    assert len(fake.validations) == 1
-    assert fake.subscriptions == {}
+    assert len(fake.validations) == 3  # two when the session was scheduled
+    assert sorted(fake.subscriptions) == sorted(meeting.extras["subscriptions"])  # type: ignore[arg-type]
     assert subscription.notification_url == (
         f"https://tool.example.edu/webhooks/teams?meeting={quote(meeting.meeting_id, safe='')}"
-        "&artifact=recordings"
+        "&artifact=recordings&organizer=teacher%40contoso.edu"
     )
+    assert subscription.organizer == "teacher@contoso.edu"
     assert subscription.meeting_id == meeting.meeting_id
 
 
@@ -162,7 +173,9 @@ def test_cancelling_one_occurrence_by_its_start_time_deletes_only_that_instance(
         f"{b:%Y-%m-%dT%H:%M:%S}Z" for b in bounds
     ]
     others = [e for e in graph if e is not lookup]
-    assert validate_exchanges(graph_spec, others) == 2
+    deletes = [e for e in others if e.request.method == "DELETE"]
+    assert len(deletes) == 1
+    assert validate_exchanges(graph_spec, others) == 5  # with the scheduling's subscriptions
 
 
 def test_cancelling_an_occurrence_that_does_not_exist_names_it(
@@ -203,7 +216,11 @@ def test_moving_one_occurrence_patches_its_instance_into_an_exception(
     assert "start" not in fake.events[kept]
     assert fake.events[weekly.meeting_id]["recurrence"]["range"]["numberOfOccurrences"] == 12
     graph = recorder.api_exchanges("graph.microsoft.com")
-    others = [e for e in graph if not e.request.url.path.endswith("/instances")]
+    others = [
+        e
+        for e in graph
+        if "/events" in e.request.url.path and not e.request.url.path.endswith("/instances")
+    ]
     assert [e.request.method for e in others] == ["POST", "PATCH", "PATCH"]
     assert validate_exchanges(graph_spec, others) == 3
     from blendkit.errors import NotFound

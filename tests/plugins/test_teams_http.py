@@ -32,12 +32,16 @@ from tests.plugins.graph_fake import (
 from tests.plugins.vendor_contract import Recorder, json_response
 
 
-def make(fake: GraphFake, **kwargs: Any) -> tuple[TeamsProvider, Recorder, list[float]]:
+def make(
+    fake: GraphFake, *, webhook: bool = True, **kwargs: Any
+) -> tuple[TeamsProvider, Recorder, list[float]]:
+    """A provider on ``fake``; without ``webhook`` (no client state) scheduling subscribes
+    nothing, so the online meeting is first looked up when a test asks for it."""
     recorder = Recorder(fake)
     waits: list[float] = []
     provider = TeamsProvider(
         fence=public_fence(),
-        settings=teams_settings(),
+        settings=teams_settings() if webhook else teams_settings(client_state=None),
         client=recorder.client(),
         sleep=waits.append,
         **kwargs,
@@ -68,7 +72,7 @@ def test_token_request_is_client_credentials_for_graph() -> None:
 
 def test_expired_token_is_refreshed_once() -> None:
     fake = GraphFake()
-    provider, recorder, _ = make(fake)
+    provider, recorder, _ = make(fake, webhook=False)
     meeting = provider.create_session(spec(recurrence=None))
     fake.revoke_tokens()
     provider.online_meeting_id(meeting.meeting_id)
@@ -131,7 +135,7 @@ def test_429_without_retry_after_backs_off_then_gives_up() -> None:
 
 def test_503_is_retried_for_reads_but_not_for_creates() -> None:
     fake = GraphFake()
-    provider, _recorder, waits = make(fake)
+    provider, _recorder, waits = make(fake, webhook=False)
     meeting = provider.create_session(spec(recurrence=None))
     fake.faults += [throttled({"Retry-After": "1"}, status=503)]
     provider.online_meeting_id(meeting.meeting_id)
@@ -219,7 +223,7 @@ def test_event_without_teams_meeting_is_reported() -> None:
 
 def test_online_meeting_not_visible_points_to_the_access_policy() -> None:
     fake = GraphFake()
-    provider, _, _ = make(fake)
+    provider, _, _ = make(fake, webhook=False)
     meeting = provider.create_session(spec(recurrence=None))
     fake.meetings.clear()  # what Graph shows without an application access policy
     with pytest.raises(NotFound) as caught:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -44,6 +44,7 @@ from blendkit_teams._convert import (
     parse_time,
     provider_meeting,
 )
+from blendkit_teams._coverage import Coverage
 from blendkit_teams._lifecycle import LifecycleResponder
 from blendkit_teams._notifications import GraphNotificationHandler
 from blendkit_teams._settings import TeamsSettings
@@ -107,6 +108,8 @@ class TeamsProvider(ClientOwner):
         assert teams.client_secret is not None
         assert teams.organizer is not None
         super().__init__(client, timeout=teams.timeout_seconds)
+        self.organizer = teams.organizer
+        """``[teams] organizer``: whose calendar new sessions are created in."""
         self._organizer = quote(teams.organizer, safe="@")
         # Every Graph call, the token request included, goes through blendkit's outbound fence.
         fence = fence or Fence.from_settings(settings)
@@ -139,6 +142,14 @@ class TeamsProvider(ClientOwner):
             teams.tenant_id,
             known_expiry=self._known_expiry if self.subscriptions is not None else None,
         )
+        self._coverage = (
+            Coverage(
+                self.subscriptions,
+                lambda meeting, artifact: self.subscribe(meeting, artifact=artifact),
+            )
+            if self.subscriptions is not None
+            else None
+        )
         self._lifecycle = (
             LifecycleResponder(
                 self.subscriptions,
@@ -157,9 +168,22 @@ class TeamsProvider(ClientOwner):
     # --- MeetingProvider -------------------------------------------------------------------------
 
     def create_session(self, spec: SessionSpec) -> ProviderMeeting:
+        """Create the calendar event with its Teams meeting, then, with ``[teams]
+        client_state``, subscribe to the meeting's recordings and transcripts.
+
+        The session exists whatever the subscribing does: a failure is logged (one WARNING)
+        and named in the meeting's extras (``subscription_error``), and ``blendkit sessions
+        import-ended`` subscribes the session on its next run.
+        """
         meeting = provider_meeting(self._api.post(self._events(), event_body(spec)), spec)
         self._remember_join_url(meeting)
-        return meeting
+        if self._coverage is None:
+            return meeting
+        done = self._coverage.subscribe_new(meeting.meeting_id)
+        extras = {**meeting.extras, "subscriptions": [s.id for s in done.created]}
+        if done.failed:
+            extras["subscription_error"] = done.failed[0].code
+        return meeting.model_copy(update={"extras": extras})
 
     def update_session(self, meeting_id: str, spec: SessionSpec) -> ProviderMeeting:
         path = self._events(meeting_id)
@@ -279,28 +303,60 @@ class TeamsProvider(ClientOwner):
 
         ``blendkit sessions import-ended`` calls this. A session's subscriptions are renewed while
         it has a sitting ending after ``now`` less a day, left to expire after that, and deleted
-        once its calendar event is gone or cancelled. Each subscription is handled on its own;
+        once its calendar event is cancelled, or answers 404 in the calendar of the organizer the
+        subscription was made under (``?organizer=`` of its notification URL; one made before
+        blendkit recorded it is left to expire instead). Each subscription is handled on its own;
         when any failed, ProviderError (``sessions.subscriptions_not_renewed``) names them after
         the others were handled. Nothing without ``[teams] client_state``.
         """
         if self.subscriptions is None:
             return 0
         since = now - AFTER_LAST_SITTING
-        fate = fate_by_session(lambda meeting: self.session_state(meeting, since))
-        outcome = self.subscriptions.renew_due(now, fate=fate)
+
+        def state(meeting: str, organizer: str | None) -> SessionState:
+            if organizer is None:  # made before the organizer was recorded: 404 proves nothing
+                found = self._event_state(meeting, since, self.organizer)
+                return "unknown" if found is None else found
+            return self.session_state(meeting, since, organizer=organizer)
+
+        outcome = self.subscriptions.renew_due(now, fate=fate_by_session(state))
         if outcome.failed:
             raise outcome.error()
         return len(outcome.renewed)
 
-    def session_state(self, meeting_id: str, since: datetime) -> SessionState:
+    def subscribe_missing(self, meeting_ids: Sequence[str], now: datetime) -> int:
+        """Subscribe the recordings and transcripts of each session of ``meeting_ids`` that
+        Graph lists no live subscription for; return how many subscriptions were made.
+
+        ``blendkit sessions import-ended`` calls this after the renewal with the sessions that
+        have a sitting left (the ``blendkit.sessions.SessionSubscriber`` protocol). Each session
+        is handled on its own; when any failed, ProviderError
+        (``sessions.subscriptions_not_created``) names them after the others were handled.
+        Nothing without ``[teams] client_state``.
+        """
+        if self._coverage is None:
+            return 0
+        done = self._coverage.subscribe_missing(meeting_ids, now)
+        if done.failed:
+            raise done.error()
+        return len(done.created)
+
+    def session_state(
+        self, meeting_id: str, since: datetime, *, organizer: str | None = None
+    ) -> SessionState:
         """``active`` when the session's event has a sitting ending after ``since``, ``over``
-        when not, ``gone`` when the event was deleted or cancelled."""
+        when not, ``gone`` when the event was cancelled or is not in ``organizer``'s calendar
+        (default ``[teams] organizer``)."""
+        found = self._event_state(meeting_id, since, organizer or self.organizer)
+        return "gone" if found is None else found
+
+    def _event_state(self, meeting_id: str, since: datetime, organizer: str) -> SessionState | None:
+        """The event's state read from ``organizer``'s calendar; None when Graph answers 404."""
+        path = f"/users/{quote(organizer, safe='@')}/events/{quote(meeting_id, safe='')}"
         try:
-            event = self._api.get(
-                self._events(meeting_id), {"$select": "id,type,end,recurrence,isCancelled"}
-            )
+            event = self._api.get(path, {"$select": "id,type,end,recurrence,isCancelled"})
         except NotFound:
-            return "gone"
+            return None
         return session_state(event, since)
 
     # --- Teams extras ----------------------------------------------------------------------------
@@ -371,7 +427,11 @@ class TeamsProvider(ClientOwner):
             )
         online = self.online_meeting_id(meeting_id)
         return self.subscriptions.subscribe(
-            online, self.notification_url, artifact=artifact, meeting_id=meeting_id
+            online,
+            self.notification_url,
+            artifact=artifact,
+            meeting_id=meeting_id,
+            organizer=self.organizer,
         )
 
     # --- internals -------------------------------------------------------------------------------

@@ -27,8 +27,9 @@ AFTER_LAST_SITTING = timedelta(days=1)
 """A session's subscriptions are renewed this long after its last sitting ends (a recording or
 transcript can be ready hours after the meeting)."""
 
-SessionState = Literal["active", "over", "gone"]
-"""``active``: a sitting ends after the cut-off; ``over``: none does; ``gone``: cancelled."""
+SessionState = Literal["active", "over", "gone", "unknown"]
+"""``active``: a sitting ends after the cut-off; ``over``: none does; ``gone``: cancelled or
+deleted; ``unknown``: the event could not be read where the subscription says it lives."""
 
 _PERIOD_DAYS = {
     "daily": 1,
@@ -57,20 +58,28 @@ def session_state(event: dict[str, Any], since: datetime) -> SessionState:
     return "active" if end > since else "over"
 
 
-def fate_by_session(state: Callable[[str], SessionState]) -> Callable[[Subscription], Fate]:
+def fate_by_session(
+    state: Callable[[str, str | None], SessionState],
+) -> Callable[[Subscription], Fate]:
     """What the renewal does with a due subscription, from its session's ``state`` (read once
-    per session): renew while active, let expire once over, delete once gone. A subscription
-    made without a session is renewed until it is deleted."""
-    states: dict[str, SessionState] = {}
-    fates: dict[SessionState, Fate] = {"active": "renew", "over": "expire", "gone": "delete"}
+    per session and organizer): renew while active, let expire once over or unknown, delete
+    once gone. A subscription made without a session is renewed until it is deleted."""
+    states: dict[tuple[str, str | None], SessionState] = {}
+    fates: dict[SessionState, Fate] = {
+        "active": "renew",
+        "over": "expire",
+        "gone": "delete",
+        "unknown": "expire",
+    }
 
     def fate(subscription: Subscription) -> Fate:
         meeting = subscription.meeting_id
         if meeting is None:
             return "renew"
-        if meeting not in states:
-            states[meeting] = state(meeting)
-        return fates[states[meeting]]
+        key = (meeting, subscription.organizer)
+        if key not in states:
+            states[key] = state(*key)
+        return fates[states[key]]
 
     return fate
 

@@ -33,6 +33,7 @@ from blendkit_teams._convert import parse_time
 __all__ = [
     "ARTIFACT_PARAMETER",
     "MEETING_PARAMETER",
+    "ORGANIZER_PARAMETER",
     "Renewal",
     "RenewalFailure",
     "Subscription",
@@ -44,6 +45,10 @@ MEETING_PARAMETER = "meeting"
 ARTIFACT_PARAMETER = "artifact"
 """Query parameter of the notification URL that names what is watched (recordings/transcripts);
 lifecycle notifications carry no resource, so a removed subscription is recreated from it."""
+ORGANIZER_PARAMETER = "organizer"
+"""Query parameter of the notification URL that names the organizer whose calendar holds the
+session's event: the renewal asks that calendar whether the event still exists, so changing
+``[teams] organizer`` does not make the old organizer's sessions look deleted."""
 
 Artifact = Literal["recordings", "transcripts"]
 Fate = Literal["renew", "expire", "delete"]
@@ -60,9 +65,10 @@ _log = logging.getLogger("blendkit_teams")
 class Subscription(BaseModel):
     """A live Graph subscription blendkit created.
 
-    ``notification_url`` carries ``?meeting=<event id>`` when the subscription was made for a
-    session: Graph repeats the query string in every notification, which lets events name the
-    session instead of only the online meeting.
+    ``notification_url`` carries ``?meeting=<event id>`` (and the artifact and organizer) when
+    the subscription was made for a session: Graph repeats the query string in every
+    notification, which lets events name the session instead of only the online meeting.
+    ``organizer`` is None for subscriptions made before blendkit recorded it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -73,6 +79,7 @@ class Subscription(BaseModel):
     expires_at: datetime
     notification_url: str
     meeting_id: str | None = None
+    organizer: str | None = None
 
     @property
     def artifact(self) -> Artifact:
@@ -95,7 +102,9 @@ class Subscription(BaseModel):
         found = _RESOURCE.fullmatch(resource)
         if found is None:
             return None
-        meeting = parse_qs(urlsplit(url).query).get(MEETING_PARAMETER, [""])[0]
+        query = parse_qs(urlsplit(url).query)
+        meeting = query.get(MEETING_PARAMETER, [""])[0]
+        organizer = query.get(ORGANIZER_PARAMETER, [""])[0]
         return cls(
             id=sub_id,
             resource=resource,
@@ -103,6 +112,7 @@ class Subscription(BaseModel):
             expires_at=expiry,
             notification_url=url,
             meeting_id=meeting or None,
+            organizer=organizer or None,
         )
 
 
@@ -132,15 +142,23 @@ class Renewal(BaseModel):
 
     def error(self) -> ProviderError:
         """The error naming every failed subscription and how many were renewed."""
-        shown = self.failed[:_NAMED_FAILURES]
-        failures = "; ".join(f"{f.subscription_id} ({f.code}: {f.message})" for f in shown)
-        if len(self.failed) > len(shown):
-            failures += f"; and {len(self.failed) - len(shown)} more (see the log)"
+        failures = named_failures(
+            [f"{f.subscription_id} ({f.code}: {f.message})" for f in self.failed]
+        )
         return ProviderError(
             f"{len(self.failed)} Teams subscription(s) not renewed, {len(self.renewed)} "
             f"renewed: {failures}",
             code="sessions.subscriptions_not_renewed",
         )
+
+
+def named_failures(failures: list[str]) -> str:
+    """The first few ``failures`` joined, and how many more the log names."""
+    shown = failures[:_NAMED_FAILURES]
+    text = "; ".join(shown)
+    if len(failures) > len(shown):
+        text += f"; and {len(failures) - len(shown)} more (see the log)"
+    return text
 
 
 def _stamp(moment: datetime) -> str:
@@ -213,19 +231,23 @@ class SubscriptionManager:
         *,
         artifact: Artifact = "recordings",
         meeting_id: str | None = None,
+        organizer: str | None = None,
         now: datetime | None = None,
     ) -> Subscription:
         """Ask Graph to notify ``notification_url`` when a recording/transcript is created.
 
         Graph validates the URL synchronously, so the endpoint must already answer the
         ``validationToken`` handshake (``TeamsProvider.handle_webhook`` does). ``meeting_id``
-        (the session's event id) and the artifact are added to the URL's query so
-        notifications can name the session and a removed subscription can be made again.
+        (the session's event id), the artifact and ``organizer`` (whose calendar holds the
+        event) are added to the URL's query so notifications can name the session, a removed
+        subscription can be made again and the renewal asks the right calendar about it.
         """
         if meeting_id is not None:
             joiner = "&" if "?" in notification_url else "?"
-            query = urlencode({MEETING_PARAMETER: meeting_id, ARTIFACT_PARAMETER: artifact})
-            notification_url += joiner + query
+            fields = {MEETING_PARAMETER: meeting_id, ARTIFACT_PARAMETER: artifact}
+            if organizer is not None:
+                fields[ORGANIZER_PARAMETER] = organizer
+            notification_url += joiner + urlencode(fields)
         resource = f"communications/onlineMeetings/{online_meeting_id}/{artifact}"
         expires = (now or datetime.now(UTC)) + self._lifetime
         body: dict[str, Any] = {
@@ -245,6 +267,7 @@ class SubscriptionManager:
             expires_at=parse_time(created.get("expirationDateTime")) or expires,
             notification_url=notification_url,
             meeting_id=meeting_id,
+            organizer=organizer if meeting_id is not None else None,
         )
         self.track(subscription)
         return subscription
