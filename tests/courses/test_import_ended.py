@@ -275,3 +275,38 @@ def test_cli_sweep_renews_the_teams_subscriptions_graph_lists(
     else:
         assert result.exit_code == 0, result.output
         assert "2 teams event subscription(s) renewed" in result.output
+
+
+def test_the_sessions_with_a_sitting_left_are_listed_once_each_in_start_order(
+    service: CourseService,
+) -> None:
+    """What the sweep passes to a SessionSubscriber: sessions (not sittings) of this provider
+    with a sitting ending after the cut-off; ended and cancelled sittings do not count."""
+    course = _course(service)
+    live = LiveSessionService(service, FakeMeetingProvider())
+    since = START + timedelta(days=1)
+
+    def one(title: str, start: datetime, minutes: int = 60) -> str:
+        record = live.schedule(
+            course, title=title, start_utc=start, time_zone="UTC", duration_minutes=minutes
+        )
+        return record.provider_meeting_id
+
+    one("Ended the day before", START)
+    one("Ended an hour before", since - timedelta(hours=2))
+    day_long = one("Still running", since - timedelta(hours=23), minutes=24 * 60)
+    later = one("Later", since + timedelta(days=3))
+    series = live.schedule_series(
+        course, title="Weekly", start_utc=START, time_zone="UTC", duration_minutes=60, count=3
+    )
+    dropped = live.schedule_series(
+        course, title="Dropped", start_utc=START, time_zone="UTC", duration_minutes=60, count=3
+    )
+    live.cancel_series(course, dropped.id)
+    weekly = series.occurrences[0].provider_meeting_id
+
+    assert live.meetings_with_sittings_after(since) == [day_long, later, weekly]
+    assert live.meetings_with_sittings_after(START + timedelta(days=30)) == []
+    with pytest.raises(BlendkitError) as naive:
+        live.meetings_with_sittings_after(since.replace(tzinfo=None))
+    assert naive.value.code == "courses.naive_datetime"
