@@ -2,8 +2,9 @@
 
 Sessions as Outlook events with a Teams meeting, attendance from attendance reports with
 ``@odata.nextLink`` paging, recordings and transcripts, change-notification subscriptions with the
-validationToken handshake and clientState check, renewed from Graph's own list of them
-(``TeamsProvider.renew_subscriptions``, called by ``blendkit sessions import-ended``). Teams has
+validationToken handshake and clientState check, made when a session is scheduled, renewed
+from Graph's own list of them and made again when missing (``TeamsProvider.renew_subscriptions``
+and ``subscribe_missing``, called by ``blendkit sessions import-ended``). Teams has
 one join URL per meeting; learners are matched by Entra user id or email. Configure ``[teams]``;
 see ``docs/providers/teams.md``.
 """
