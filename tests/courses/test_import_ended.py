@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -192,6 +193,64 @@ def test_cli_sweep_renews_event_subscriptions_and_imports_even_when_renewal_fail
     else:
         assert result.exit_code == 0, result.output
         assert "2 fake event subscription(s) renewed" in result.output
+
+
+class SubscribingFake(FakeMeetingProvider):
+    """A provider that subscribes per session (as Teams does)."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+        self.asked: list[list[str]] = []
+
+    def subscribe_missing(self, meeting_ids: Sequence[str], now: datetime) -> int:
+        self.asked.append(list(meeting_ids))
+        if self.fail:
+            raise ProviderError("Graph refused", code="sessions.subscriptions_not_created")
+        return len(meeting_ids)
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_cli_sweep_subscribes_the_sessions_with_a_sitting_left(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fail: bool
+) -> None:
+    from click.testing import CliRunner
+
+    import blendkit.sessions
+    from blendkit.cli import cli
+    from blendkit.sessions import SessionSubscriber
+
+    provider = SubscribingFake(fail=fail)
+    assert isinstance(provider, SessionSubscriber)
+    assert not isinstance(FakeMeetingProvider(), SessionSubscriber)
+    url = f"sqlite:///{tmp_path / 'subscribe.sqlite3'}"
+    store = Store(url)
+    store.migrate()
+    service = CourseService(
+        store, outbox=Outbox(store), statements=StatementFactory("https://tool.example.edu")
+    )
+    live = LiveSessionService(service, provider)
+    course = _course(service)
+    now = datetime.now(UTC).replace(microsecond=0)
+    for title, start in (("Long over", now - timedelta(days=3)), ("Soon", now + timedelta(days=1))):
+        live.schedule(course, title=title, start_utc=start, time_zone="UTC", duration_minutes=60)
+    soon = live.sessions(course)[-1].provider_meeting_id
+    monkeypatch.setattr(blendkit.sessions, "load_meeting_provider", lambda *a, **k: provider)
+    monkeypatch.setenv("BLENDKIT_DATABASE_URL", url)
+
+    result = CliRunner().invoke(cli, ["sessions", "import-ended"])
+
+    assert provider.asked == [[soon]]
+    if fail:
+        assert result.exit_code == 1, result.output
+        assert "fake event subscriptions not made: [sessions.subscriptions_not_created]" in (
+            result.output
+        )
+        assert "1 session(s) imported, 0 failed" in result.output, "the imports still ran"
+    else:
+        assert result.exit_code == 0, result.output
+        assert "1 missing fake event subscription(s) made" in result.output
+    store.dispose()
 
 
 @pytest.mark.parametrize("refused", [False, True])
