@@ -2,18 +2,22 @@
 
 A booking is one transaction of conditional statements, so the database refuses what would
 overbook, whatever runs at the same time: the booking row is unique per (slot, learner), the
-learner's count for the item is raised only while it is below the item's limit, and the slot's
-counter is raised only while it is below the capacity (a CHECK keeps it there too). Rows are
-always locked in that order (booking, count, slot), so concurrent bookings and cancellations
-wait for each other instead of deadlocking, and the slot's row, which every booker of the slot
-races for, stays locked only from the last statement to the commit.
+booking takes one of the slot's free seat rows (``FOR UPDATE SKIP LOCKED``: concurrent bookers
+of one slot each lock a different seat instead of queueing on one row; none left is "full"),
+and the learner's count for the item is raised only while it is below the item's limit. The
+slot's own row is only held ``FOR SHARE`` (bookers never wait for each other on it), so that an
+instructor who edits or cancels the slot waits for the bookings in flight. Rows are always
+locked in that order (booking, slot, seat, count), so concurrent bookings and cancellations
+wait for each other instead of deadlocking; the seat comes before the count, so a booker who
+finds the slot full gives up after two statements.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, select, update
+from sqlalchemy import Connection, Insert, bindparam, exists, select, update
 
 from blendkit.courses._booking_attendance import OfficeHoursAttendance
 from blendkit.courses._booking_models import Booking, BookingRules, BookingSlot
@@ -21,14 +25,16 @@ from blendkit.courses._booking_reminders import (
     cancel_booking_reminders,
     schedule_booking_reminders,
 )
-from blendkit.courses._booking_slots import OfficeHoursSlots, slot_value
+from blendkit.courses._booking_slots import SLOTS, OfficeHoursSlots, slot_value
 from blendkit.courses._models import Course, Enrolment
 from blendkit.courses._service import CourseService
 from blendkit.courses._timeline import item_locked
 from blendkit.errors import CoursesError, NotFound
 from blendkit.sessions import MeetingProvider
+from blendkit.store import Store
 from blendkit.store._tables_booking import (
     course_booking_counts,
+    course_booking_seats,
     course_booking_slots,
     course_bookings,
     course_office_hours,
@@ -45,8 +51,7 @@ _RULES = course_office_hours.c
 # A booking's first read: the slot, the item's limit (NULL: the default rules) and whether the
 # learner already holds a seat on it.
 _FOR_BOOKING = (
-    select(
-        course_booking_slots,
+    SLOTS.add_columns(
         _RULES.max_per_learner,
         exists()
         .where(_BOOKING.slot_id == _SLOT.id, _BOOKING.sub == bindparam("sub"))
@@ -57,6 +62,61 @@ _FOR_BOOKING = (
     )
     .where(_SLOT.id == bindparam("slot_id"), _SLOT.course_id == bindparam("course_id"))
 )
+
+_SEAT = course_booking_seats.c
+# The booking's last statement: the slot's row FOR SHARE while it is open (an instructor's edit
+# or cancellation waits for the booking; other bookers do not), then its first free seat that
+# no other booker holds. No row: the slot is full, cancelled or started.
+_OPEN_SLOT = (
+    select(_SLOT.id)
+    .where(
+        _SLOT.id == bindparam("b_slot_id"),
+        _SLOT.course_id == bindparam("b_course_id"),
+        _SLOT.cancelled.is_(False),
+        _SLOT.start_utc > bindparam("b_now"),
+    )
+    .with_for_update(read=True)
+    .cte("open_slot")
+)
+_FREE_SEAT = (
+    select(_SEAT.seat)
+    .where(_SEAT.slot_id == select(_OPEN_SLOT.c.id).scalar_subquery(), _SEAT.sub.is_(None))
+    .order_by(_SEAT.seat)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
+_TAKE_SEAT = (
+    update(course_booking_seats)
+    .where(_SEAT.slot_id == bindparam("b_slot_id"), _SEAT.seat == _FREE_SEAT, _SEAT.sub.is_(None))
+    .values(sub=bindparam("b_sub"))
+    .returning(_SEAT.seat)
+)
+
+_WRITES: dict[str, tuple[Insert, Insert]] = {}
+
+
+def _writes(store: Store) -> tuple[Insert, Insert]:
+    """The booking's first two statements for ``store``'s database, built once: the booking
+    row (none returned: already booked) and the learner's count raised below the item's limit
+    (none returned: the limit is reached)."""
+    built = _WRITES.get(store.dialect)
+    if built is None:
+        learner: dict[str, Any] = {"course_id": bindparam("b_course_id"), "sub": bindparam("b_sub")}
+        booking = (
+            store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
+            .values(**learner, slot_id=bindparam("b_slot_id"), booked_at=bindparam("b_now"))
+            .returning(_BOOKING.id)
+        )
+        count = store.insert_or_add(
+            course_booking_counts,
+            ("course_id", "item", "sub"),
+            {**learner, "item": bindparam("b_item"), "booked": 1},
+            ("booked",),
+            where=_COUNT.booked < bindparam("b_limit"),
+        ).returning(_COUNT.booked)
+        built = _WRITES[store.dialect] = (booking, count)
+    return built
 
 
 def _refused(message: str, code: str, status: int = 409) -> CoursesError:
@@ -117,48 +177,24 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                 raise item_locked(found.item)
         limit = row.max_per_learner or BookingRules(item=found.item).max_per_learner
         with self.store.write_transaction() as s:
-            mine = s.execute(
-                self.store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
-                .values(course_id=course.id, slot_id=slot_id, sub=sub, booked_at=now)
-                .returning(_BOOKING.id)
-            ).first()
-            if mine is None:
+            values = {
+                "b_course_id": course.id, "b_slot_id": slot_id, "b_sub": sub, "b_now": now,
+                "b_item": found.item, "b_limit": limit,
+            }  # fmt: skip
+            take_booking, count_booking = _writes(self.store)
+            if s.execute(take_booking, values).first() is None:
                 raise _already_booked()
-            counted = s.execute(
-                self.store.insert_or_add(
-                    course_booking_counts,
-                    ("course_id", "item", "sub"),
-                    {"course_id": course.id, "item": found.item, "sub": sub, "booked": 1},
-                    ("booked",),
-                    where=_COUNT.booked < limit,
-                ).returning(_COUNT.booked)
-            ).first()
-            if counted is None:
+            # The seat before the rest: a booker who finds none gives up at once.
+            if s.execute(_TAKE_SEAT, values).first() is None:
+                row = s.execute(SLOTS.where(_SLOT.id == slot_id)).one()  # on this connection
+                raise _refusal(slot_value(row), now)
+            if s.execute(count_booking, values).first() is None:
                 raise _refused(
                     f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
                     "office hours, the most allowed; cancel one to book another",
                     "courses.booking_limit",
                 )
             self._registered(s, course, found, person.name or None, sub, now)
-            # The row every booker of the slot races for comes last: it stays locked only
-            # from here to the commit.
-            taken = s.execute(
-                update(course_booking_slots)
-                .where(
-                    _SLOT.id == slot_id,
-                    _SLOT.course_id == course.id,
-                    _SLOT.cancelled.is_(False),
-                    _SLOT.start_utc > now,
-                    _SLOT.booked < _SLOT.capacity,
-                )
-                .values(booked=_SLOT.booked + 1)
-                .returning(_SLOT.id)
-            ).first()
-            if taken is None:
-                row = s.execute(
-                    select(course_booking_slots).where(_SLOT.id == slot_id)
-                ).one()  # on this connection: a second one could wait for the pool
-                raise _refusal(slot_value(row), now)
         if self.courses.notifications is not None:
             schedule_booking_reminders(
                 self.courses.notifications, self.courses, course, slot_id, now=now, subs=[sub]
@@ -202,7 +238,7 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         now = self.courses.clock()
         cutoff = found.start_utc - timedelta(minutes=rules.cancel_cutoff_minutes)
         with self.store.write_transaction() as s:
-            # Rows in the order a booking takes them (booking, count, slot): no deadlock.
+            # Rows in the order a booking takes them (booking, seat, count): no deadlock.
             gone = s.execute(
                 course_bookings.delete()
                 .where(
@@ -225,14 +261,14 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                     "courses.cancel_too_late",
                 )
             s.execute(
+                update(course_booking_seats)
+                .where(_SEAT.slot_id == slot_id, _SEAT.sub == sub)
+                .values(sub=None)
+            )
+            s.execute(
                 update(course_booking_counts)
                 .where(_COUNT.course_id == course.id, _COUNT.item == found.item, _COUNT.sub == sub)
                 .values(booked=_COUNT.booked - 1)
-            )
-            s.execute(
-                update(course_booking_slots)
-                .where(_SLOT.id == slot_id)
-                .values(booked=_SLOT.booked - 1)
             )
         if self.courses.notifications is not None:
             cancel_booking_reminders(self.courses.notifications, course, slot_id, [sub])
@@ -246,7 +282,7 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         zone = self.courses.enrolment(course, sub).time_zone
         with self.store.transaction() as s:
             rows = s.execute(
-                select(course_booking_slots, _BOOKING.attended_at)
+                SLOTS.add_columns(_BOOKING.attended_at)
                 .join(course_bookings, _BOOKING.slot_id == _SLOT.id)
                 .where(
                     _BOOKING.course_id == course.id,
