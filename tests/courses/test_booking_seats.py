@@ -7,17 +7,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import select, text
 
 from blendkit import CoursesError
-from blendkit.courses import CourseService, Enrolment, OfficeHoursService
+from blendkit.courses import Course, CourseService, Enrolment, OfficeHoursService
 from blendkit.store import Store
-from blendkit.store._store import _MIGRATIONS
 from blendkit.store._tables_booking import course_booking_seats, course_bookings
 from tests.courses.test_import_ended import clock, service
 from tests.courses.test_office_hours import code_of, course_with, publish
+from tests.store.test_courses_tenancy_migration import _alembic
 
 __all__ = ["clock", "service"]
 
@@ -37,6 +35,15 @@ def held(store: Store, slot_id: str) -> list[str]:
     return sorted(sub for _, sub in seats(store, slot_id) if sub is not None)
 
 
+def two_seats_one_booked(service: CourseService) -> tuple[Course, OfficeHoursService, str]:
+    """A course with a two-seat slot that learner-0 booked: the course, its hours, the slot."""
+    course = course_with(service)
+    hours = OfficeHoursService(service)
+    (slot,) = publish(hours, course, capacity=2)
+    hours.book(course, slot.id, "learner-0")
+    return course, hours, slot.id
+
+
 def test_a_slot_is_published_with_one_free_seat_per_place(
     service: CourseService, store: Store
 ) -> None:
@@ -52,17 +59,14 @@ def test_a_slot_is_published_with_one_free_seat_per_place(
 def test_a_cancelled_booking_frees_its_seat_for_the_next_booker(
     service: CourseService, store: Store
 ) -> None:
-    course = course_with(service)
-    hours = OfficeHoursService(service)
-    (slot,) = publish(hours, course, capacity=2)
-    hours.book(course, slot.id, "learner-0")
-    hours.book(course, slot.id, "learner-1")
-    assert code_of(lambda: hours.book(course, slot.id, "learner-2")) == "courses.slot_full"
-    assert hours.cancel_booking(course, slot.id, "learner-0").booked == 1
-    assert held(store, slot.id) == ["learner-1"]
-    hours.book(course, slot.id, "learner-2")
-    assert held(store, slot.id) == ["learner-1", "learner-2"]
-    assert hours.slot(course, slot.id).full
+    course, hours, slot = two_seats_one_booked(service)
+    hours.book(course, slot, "learner-1")
+    assert code_of(lambda: hours.book(course, slot, "learner-2")) == "courses.slot_full"
+    assert hours.cancel_booking(course, slot, "learner-0").booked == 1
+    assert held(store, slot) == ["learner-1"]
+    hours.book(course, slot, "learner-2")
+    assert held(store, slot) == ["learner-1", "learner-2"]
+    assert hours.slot(course, slot).full
 
 
 def test_capacity_edits_add_and_remove_free_seats_only(
@@ -94,25 +98,11 @@ def test_capacity_edits_add_and_remove_free_seats_only(
 def test_a_cancelled_slot_frees_its_seats_and_takes_no_booking(
     service: CourseService, store: Store
 ) -> None:
-    course = course_with(service)
-    hours = OfficeHoursService(service)
-    (slot,) = publish(hours, course, capacity=2)
-    hours.book(course, slot.id, "learner-0")
-    assert hours.cancel_slot(course, slot.id) == ["learner-0"]
-    assert held(store, slot.id) == []
-    assert code_of(lambda: hours.book(course, slot.id, "learner-1")) == "courses.slot_cancelled"
-    assert held(store, slot.id) == []
-
-
-def _alembic(store: Store, *, down: str | None = None, up: str | None = None) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    with store.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        if down is not None:
-            command.downgrade(config, down)
-        if up is not None:
-            command.upgrade(config, up)
+    course, hours, slot = two_seats_one_booked(service)
+    assert hours.cancel_slot(course, slot) == ["learner-0"]
+    assert held(store, slot) == []
+    assert code_of(lambda: hours.book(course, slot, "learner-1")) == "courses.slot_cancelled"
+    assert held(store, slot) == []
 
 
 def test_the_seats_migration_seats_existing_bookings_in_booking_order(
@@ -143,7 +133,7 @@ def test_the_seats_migration_seats_existing_bookings_in_booking_order(
         connection.execute(
             text("UPDATE course_booking_slots SET booked = 3 WHERE id = :id"), {"id": full.id}
         )
-    _alembic(store, up="heads")
+    _alembic(store, "heads")
     assert store.pending_migrations() == []
     with store.transaction() as s:
         subs = s.execute(
