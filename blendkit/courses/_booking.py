@@ -15,9 +15,8 @@ finds the slot full gives up after two statements.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, Insert, bindparam, exists, select, update
+from sqlalchemy import Connection, bindparam, exists, update
 
 from blendkit.courses._booking_attendance import OfficeHoursAttendance
 from blendkit.courses._booking_models import Booking, BookingRules, BookingSlot
@@ -26,12 +25,12 @@ from blendkit.courses._booking_reminders import (
     schedule_booking_reminders,
 )
 from blendkit.courses._booking_slots import SLOTS, OfficeHoursSlots, slot_value
+from blendkit.courses._booking_writes import take_booking
 from blendkit.courses._models import Course, Enrolment
 from blendkit.courses._service import CourseService
 from blendkit.courses._timeline import item_locked
 from blendkit.errors import CoursesError, NotFound
 from blendkit.sessions import MeetingProvider
-from blendkit.store import Store
 from blendkit.store._tables_booking import (
     course_booking_counts,
     course_booking_seats,
@@ -48,6 +47,7 @@ _SLOT = course_booking_slots.c
 _BOOKING = course_bookings.c
 _COUNT = course_booking_counts.c
 _RULES = course_office_hours.c
+_SEAT = course_booking_seats.c
 # A booking's first read: the slot, the item's limit (NULL: the default rules) and whether the
 # learner already holds a seat on it.
 _FOR_BOOKING = (
@@ -62,61 +62,6 @@ _FOR_BOOKING = (
     )
     .where(_SLOT.id == bindparam("slot_id"), _SLOT.course_id == bindparam("course_id"))
 )
-
-_SEAT = course_booking_seats.c
-# The booking's last statement: the slot's row FOR SHARE while it is open (an instructor's edit
-# or cancellation waits for the booking; other bookers do not), then its first free seat that
-# no other booker holds. No row: the slot is full, cancelled or started.
-_OPEN_SLOT = (
-    select(_SLOT.id)
-    .where(
-        _SLOT.id == bindparam("b_slot_id"),
-        _SLOT.course_id == bindparam("b_course_id"),
-        _SLOT.cancelled.is_(False),
-        _SLOT.start_utc > bindparam("b_now"),
-    )
-    .with_for_update(read=True)
-    .cte("open_slot")
-)
-_FREE_SEAT = (
-    select(_SEAT.seat)
-    .where(_SEAT.slot_id == select(_OPEN_SLOT.c.id).scalar_subquery(), _SEAT.sub.is_(None))
-    .order_by(_SEAT.seat)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-    .scalar_subquery()
-)
-_TAKE_SEAT = (
-    update(course_booking_seats)
-    .where(_SEAT.slot_id == bindparam("b_slot_id"), _SEAT.seat == _FREE_SEAT, _SEAT.sub.is_(None))
-    .values(sub=bindparam("b_sub"))
-    .returning(_SEAT.seat)
-)
-
-_WRITES: dict[str, tuple[Insert, Insert]] = {}
-
-
-def _writes(store: Store) -> tuple[Insert, Insert]:
-    """The booking's first two statements for ``store``'s database, built once: the booking
-    row (none returned: already booked) and the learner's count raised below the item's limit
-    (none returned: the limit is reached)."""
-    built = _WRITES.get(store.dialect)
-    if built is None:
-        learner: dict[str, Any] = {"course_id": bindparam("b_course_id"), "sub": bindparam("b_sub")}
-        booking = (
-            store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
-            .values(**learner, slot_id=bindparam("b_slot_id"), booked_at=bindparam("b_now"))
-            .returning(_BOOKING.id)
-        )
-        count = store.insert_or_add(
-            course_booking_counts,
-            ("course_id", "item", "sub"),
-            {**learner, "item": bindparam("b_item"), "booked": 1},
-            ("booked",),
-            where=_COUNT.booked < bindparam("b_limit"),
-        ).returning(_COUNT.booked)
-        built = _WRITES[store.dialect] = (booking, count)
-    return built
 
 
 def _refused(message: str, code: str, status: int = 409) -> CoursesError:
@@ -156,8 +101,6 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         only then is the learner's gate evaluated (their evidence, one more read).
         """
         with self.store.unit_of_work() as s:  # the reads on one connection
-            if person is None or person.sub != sub:
-                person = self.courses.enrolment(course, sub)
             row = s.execute(
                 _FOR_BOOKING, {"slot_id": slot_id, "course_id": course.id, "sub": sub}
             ).first()
@@ -171,6 +114,8 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                 if found.full and row.held:
                     raise _already_booked()
                 raise _refusal(found, now)
+            if person is None or person.sub != sub:
+                person = self.courses.enrolment(course, sub)
             evidence = self.courses.evidence(course, sub, person=person)
             gate = self.courses.learner_path(course, sub, evidence=evidence)
             if gate.state(found.item) == "locked":
@@ -181,14 +126,13 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                 "b_course_id": course.id, "b_slot_id": slot_id, "b_sub": sub, "b_now": now,
                 "b_item": found.item, "b_limit": limit,
             }  # fmt: skip
-            take_booking, count_booking = _writes(self.store)
-            if s.execute(take_booking, values).first() is None:
+            refused = take_booking(self.store, s, values)
+            if refused == "already_booked":
                 raise _already_booked()
-            # The seat before the rest: a booker who finds none gives up at once.
-            if s.execute(_TAKE_SEAT, values).first() is None:
+            if refused == "no_seat":
                 row = s.execute(SLOTS.where(_SLOT.id == slot_id)).one()  # on this connection
                 raise _refusal(slot_value(row), now)
-            if s.execute(count_booking, values).first() is None:
+            if refused == "limit":
                 raise _refused(
                     f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
                     "office hours, the most allowed; cancel one to book another",
