@@ -129,9 +129,10 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
             refused = take_booking(self.store, s, values)
             if refused == "already_booked":
                 raise _already_booked()
-            if refused == "no_seat":
-                row = s.execute(SLOTS.where(_SLOT.id == slot_id)).one()  # on this connection
-                raise _refusal(slot_value(row), now)
+            if refused == "closed":  # open at the read, so cancelled since
+                raise _refusal(found.model_copy(update={"cancelled": True}), now)
+            if refused == "full":
+                raise _refusal(found.model_copy(update={"booked": found.capacity}), now)
             if refused == "limit":
                 raise _refused(
                     f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "

@@ -41,9 +41,9 @@ from blendkit.store._tables_booking import (
 
 __all__ = ["Refused", "take_booking"]
 
-Refused = Literal["already_booked", "no_seat", "limit"]
-"""Which step refused a booking: the learner holds it, no seat is free (or the slot closed), or
-the learner holds the item's limit."""
+Refused = Literal["already_booked", "closed", "full", "limit"]
+"""Which step refused a booking: the learner holds it, the slot was cancelled or has started,
+no seat is free, or the learner holds the item's limit."""
 
 _SLOT = course_booking_slots.c
 _SEAT = course_booking_seats.c
@@ -57,8 +57,9 @@ _LIMIT = bindparam("b_limit", type_=Integer)
 _NOW: BindParameter[Any] = bindparam("b_now")
 
 
-def _seat_taken(*after: Any) -> Any:
-    """UPDATE taking the slot's first free seat (only once ``after`` holds, on PostgreSQL)."""
+def _seat_taken(*after: Any) -> tuple[Any, Any]:
+    """UPDATE taking the slot's first free seat (only once ``after`` holds, on PostgreSQL),
+    and the CTE of the slot's row while it is open."""
     open_slot = (
         select(_SLOT.id)
         .where(
@@ -79,16 +80,18 @@ def _seat_taken(*after: Any) -> Any:
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    return (
+    taken = (
         update(course_booking_seats)
         .where(_SEAT.slot_id == _SLOT_ID, _SEAT.seat == free, _SEAT.sub.is_(None))
         .values(sub=_SUB)
         .returning(_SEAT.seat)
     )
+    return taken, open_slot
 
 
-def _steps(store: Store) -> tuple[Insert, Any, Insert]:
-    """The booking row, the seat and the count, as three statements for ``store``."""
+def _steps(store: Store) -> tuple[Insert, Any, Insert, Select[bool]]:
+    """The booking row, the seat and the count, as three statements for ``store``, and the
+    read that tells a closed slot from a full one."""
     booking = (
         store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
         .values(course_id=_COURSE, slot_id=_SLOT_ID, sub=_SUB, booked_at=_NOW)
@@ -101,10 +104,11 @@ def _steps(store: Store) -> tuple[Insert, Any, Insert]:
         ("booked",),
         where=_COUNT.booked < _LIMIT,
     ).returning(_COUNT.booked)
-    return booking, _seat_taken(), count
+    seat, open_slot = _seat_taken()
+    return booking, seat, count, select(exists(open_slot.select()))
 
 
-def _one_statement() -> Select[bool, bool, bool]:
+def _one_statement() -> Select[bool, bool, bool, bool]:
     """PostgreSQL: the three steps as CTEs, each one conditional on the step before."""
     booking = (
         postgresql.insert(course_bookings)
@@ -113,7 +117,8 @@ def _one_statement() -> Select[bool, bool, bool]:
         .returning(_BOOKING.id)
         .cte("booking")
     )
-    seat = _seat_taken(exists(booking.select())).cte("seat")
+    taken, open_slot = _seat_taken(exists(booking.select()))
+    seat = taken.cte("seat")
     raise_count = postgresql.insert(course_booking_counts).from_select(
         ["course_id", "item", "sub", "booked"],
         select(_COURSE, _ITEM, _SUB, literal(1)).where(exists(seat.select())),
@@ -134,10 +139,11 @@ def _one_statement() -> Select[bool, bool, bool]:
         exists(booking.select()).label("booked"),
         exists(seat.select()).label("seated"),
         exists(counted.select()).label("counted"),
+        exists(open_slot.select()).label("open"),
     ).with_for_update()
 
 
-_BUILT: dict[str, tuple[Insert, Any, Insert]] = {}
+_BUILT: dict[str, tuple[Insert, Any, Insert, Select[bool]]] = {}
 _ONE_STATEMENT = _one_statement()
 
 
@@ -150,15 +156,15 @@ def take_booking(store: Store, s: Connection, values: Mapping[str, Any]) -> Refu
         if not row.booked:
             return "already_booked"
         if not row.seated:
-            return "no_seat"
+            return "full" if row.open else "closed"
         return None if row.counted else "limit"
     steps = _BUILT.get(store.dialect)
     if steps is None:
         steps = _BUILT[store.dialect] = _steps(store)
-    booking, seat, count = steps
+    booking, seat, count, still_open = steps
     if s.execute(booking, values).first() is None:
         return "already_booked"
     # The seat before the count: a booker who finds none gives up at once.
     if s.execute(seat, values).first() is None:
-        return "no_seat"
+        return "full" if s.execute(still_open, values).scalar_one() else "closed"
     return None if s.execute(count, values).first() is not None else "limit"

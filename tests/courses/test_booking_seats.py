@@ -195,3 +195,36 @@ def test_a_capacity_edit_racing_bookings_never_leaves_more_bookings_than_seats(
     else:
         assert results["instructor"] == "courses.capacity_below_bookings"
         assert after.capacity == 10
+
+
+@pytest.mark.parametrize(
+    ("meanwhile", "code"),
+    [
+        ("UPDATE course_booking_slots SET cancelled = :yes", "courses.slot_cancelled"),
+        ("UPDATE course_booking_seats SET sub = 'other-' || seat", "courses.slot_full"),
+    ],
+)
+def test_a_slot_that_closes_or_fills_after_the_read_refuses_and_stores_nothing(
+    service: CourseService, store: Store, monkeypatch: pytest.MonkeyPatch, meanwhile: str,
+    code: str,
+) -> None:  # fmt: skip
+    """The slot was open with free seats when the booking read it, and is cancelled or full by
+    the time it writes (another request, between the read and the write): refused for that
+    reason, and neither the booking, a seat nor the learner's count stays."""
+    course = course_with(service)
+    hours = OfficeHoursService(service)
+    (slot,) = publish(hours, course, capacity=2)
+    read_evidence = service.evidence
+
+    def evidence_then_change(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        with store.engine.begin() as other:
+            other.execute(text(meanwhile), {"yes": True})
+        return read_evidence(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "evidence", evidence_then_change)
+    assert code_of(lambda: hours.book(course, slot.id, "learner-0")) == code
+    assert "learner-0" not in held(store, slot.id)
+    assert hours.bookings_for(course, "learner-0") == []
+    with store.transaction() as s:
+        counts = s.execute(text("SELECT booked FROM course_booking_counts")).scalars().all()
+    assert list(counts) == []
