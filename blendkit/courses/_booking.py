@@ -8,8 +8,9 @@ and the learner's count for the item is raised only while it is below the item's
 slot's own row is only held ``FOR SHARE`` (bookers never wait for each other on it), so that an
 instructor who edits or cancels the slot waits for the bookings in flight. Rows are always
 locked in that order (booking, slot, seat, count), so concurrent bookings and cancellations
-wait for each other instead of deadlocking; the seat comes before the count, so a booker who
-finds the slot full gives up after two statements.
+wait for each other instead of deadlocking. The writes come first in the transaction (one
+statement on PostgreSQL) and the learner's gate is read after them, so a booker who finds the
+slot full gives up before reading anything more.
 """
 
 from __future__ import annotations
@@ -97,31 +98,28 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         (``courses.booking_limit``).
 
         Before the transaction, one read fetches the slot with the item's limit and whether
-        the learner holds a seat; a slot that takes no booking is refused from it at once, and
-        only then is the learner's gate evaluated (their evidence, one more read).
+        the learner holds a seat; a slot that takes no booking is refused from it at once. The
+        transaction then takes the booking, its seat and the count first, and only a booking
+        that got its seat reads the learner's enrolment and evidence for the gate (refused:
+        it rolls back), so the many bookers that find the last seats taken give up cheaply.
         """
-        with self.store.unit_of_work() as s:  # the reads on one connection
+        with self.store.unit_of_work() as s:
             row = s.execute(
                 _FOR_BOOKING, {"slot_id": slot_id, "course_id": course.id, "sub": sub}
             ).first()
-            if row is None:
-                raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
-            found = slot_value(row)
-            now = self.courses.clock()
-            if found.cancelled or found.start_utc <= now or found.full:
-                # Refused from a read, without a transaction: a slot that was full a moment
-                # ago may have a seat again, but the learner sees the state the page showed.
-                if found.full and row.held:
-                    raise _already_booked()
-                raise _refusal(found, now)
-            if person is None or person.sub != sub:
-                person = self.courses.enrolment(course, sub)
-            evidence = self.courses.evidence(course, sub, person=person)
-            gate = self.courses.learner_path(course, sub, evidence=evidence)
-            if gate.state(found.item) == "locked":
-                raise item_locked(found.item)
+        if row is None:
+            raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
+        found = slot_value(row)
+        now = self.courses.clock()
+        if found.cancelled or found.start_utc <= now or found.full:
+            # Refused from a read, without a transaction: a slot that was full a moment ago
+            # may have a seat again, but the learner sees the state the page showed.
+            if found.full and row.held:
+                raise _already_booked()
+            raise _refusal(found, now)
         limit = row.max_per_learner or BookingRules(item=found.item).max_per_learner
-        with self.store.write_transaction() as s:
+        # One transaction from the booking's statement on; the reads for the gate join it.
+        with self.store.unit_of_work(write=True) as s:
             values = {
                 "b_course_id": course.id, "b_slot_id": slot_id, "b_sub": sub, "b_now": now,
                 "b_item": found.item, "b_limit": limit,
@@ -139,6 +137,12 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                     "office hours, the most allowed; cancel one to book another",
                     "courses.booking_limit",
                 )
+            if person is None or person.sub != sub:
+                person = self.courses.enrolment(course, sub)
+            evidence = self.courses.evidence(course, sub, person=person)
+            gate = self.courses.learner_path(course, sub, evidence=evidence)
+            if gate.state(found.item) == "locked":
+                raise item_locked(found.item)
             self._registered(s, course, found, person.name or None, sub, now)
         if self.courses.notifications is not None:
             schedule_booking_reminders(

@@ -214,14 +214,17 @@ def test_a_slot_that_closes_or_fills_after_the_read_refuses_and_stores_nothing(
     course = course_with(service)
     hours = OfficeHoursService(service)
     (slot,) = publish(hours, course, capacity=2)
-    read_evidence = service.evidence
+    read_clock = service.clock
+    changed: list[str] = []
 
-    def evidence_then_change(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        with store.engine.begin() as other:
-            other.execute(text(meanwhile), {"yes": True})
-        return read_evidence(*args, **kwargs)  # type: ignore[arg-type]
+    def change_then_tell_the_time():  # type: ignore[no-untyped-def]
+        if not changed:  # once, right after the booking read the slot
+            changed.append(meanwhile)
+            with store.engine.begin() as other:
+                other.execute(text(meanwhile), {"yes": True})
+        return read_clock()
 
-    monkeypatch.setattr(service, "evidence", evidence_then_change)
+    monkeypatch.setattr(service, "clock", change_then_tell_the_time)
     assert code_of(lambda: hours.book(course, slot.id, "learner-0")) == code
     assert "learner-0" not in held(store, slot.id)
     assert hours.bookings_for(course, "learner-0") == []
