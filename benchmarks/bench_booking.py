@@ -22,11 +22,12 @@ Before the measured runs each peer runs once unmeasured, so every one of the 50 
 connections is open and has prepared its statements. Each JSON line carries every run's p99 and
 the 1-minute load average, to judge the noise of a shared machine.
 
-Measured on a shared 2-core machine, threads, medians of 3 runs (docs/sessions/office-hours.md):
-blendkit 50 bookings in every run, p50 7.4 ms, p99 126 ms (runs 80-129 ms, load average 5.6-8.9);
-the slot-counter design before it, same benchmark, p99 515 ms (load 5.0-7.9); naive peer 53-96
-bookings, p99 52-60 ms. With seat rows no booker waits for another in the database: what is
-left is the client's own work, 50 threads taking turns at the interpreter lock.
+Measured on a shared 2-core machine at load average 3.4-4.3, threads, three invocations of
+medians of 3 runs (docs/sessions/office-hours.md): blendkit 50 bookings in every run, p50 8-9 ms,
+p99 158, 109 and 127 ms (single runs 105-165 ms); the slot-counter design before it, same
+benchmark, p99 388 ms; naive peer 69-95 bookings, p99 59-69 ms. With seat rows no booker waits
+for another in the database: what is left is the client's own work, 50 threads taking turns at
+the interpreter lock.
 
     BLENDKIT_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         .venv/bin/python benchmarks/bench_booking.py [--repeats 5]
