@@ -2,18 +2,22 @@
 
 A booking is one transaction of conditional statements, so the database refuses what would
 overbook, whatever runs at the same time: the booking row is unique per (slot, learner), the
-learner's count for the item is raised only while it is below the item's limit, and the slot's
-counter is raised only while it is below the capacity (a CHECK keeps it there too). Rows are
-always locked in that order (booking, count, slot), so concurrent bookings and cancellations
-wait for each other instead of deadlocking, and the slot's row, which every booker of the slot
-races for, stays locked only from the last statement to the commit.
+booking takes one of the slot's free seat rows (``FOR UPDATE SKIP LOCKED``: concurrent bookers
+of one slot each lock a different seat instead of queueing on one row; none left is "full"),
+and the learner's count for the item is raised only while it is below the item's limit. The
+slot's own row is only held ``FOR SHARE`` (bookers never wait for each other on it), so that an
+instructor who edits or cancels the slot waits for the bookings in flight. Rows are always
+locked in that order (booking, slot, seat, count), so concurrent bookings and cancellations
+wait for each other instead of deadlocking. The writes come first in the transaction (one
+statement on PostgreSQL) and the learner's gate is read after them, so a booker who finds the
+slot full gives up before reading anything more.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, exists, select, update
+from sqlalchemy import Connection, bindparam, exists, update
 
 from blendkit.courses._booking_attendance import OfficeHoursAttendance
 from blendkit.courses._booking_models import Booking, BookingRules, BookingSlot
@@ -21,7 +25,8 @@ from blendkit.courses._booking_reminders import (
     cancel_booking_reminders,
     schedule_booking_reminders,
 )
-from blendkit.courses._booking_slots import OfficeHoursSlots, slot_value
+from blendkit.courses._booking_slots import SLOTS, OfficeHoursSlots, slot_value
+from blendkit.courses._booking_writes import take_booking
 from blendkit.courses._models import Course, Enrolment
 from blendkit.courses._service import CourseService
 from blendkit.courses._timeline import item_locked
@@ -29,6 +34,7 @@ from blendkit.errors import CoursesError, NotFound
 from blendkit.sessions import MeetingProvider
 from blendkit.store._tables_booking import (
     course_booking_counts,
+    course_booking_seats,
     course_booking_slots,
     course_bookings,
     course_office_hours,
@@ -42,11 +48,11 @@ _SLOT = course_booking_slots.c
 _BOOKING = course_bookings.c
 _COUNT = course_booking_counts.c
 _RULES = course_office_hours.c
+_SEAT = course_booking_seats.c
 # A booking's first read: the slot, the item's limit (NULL: the default rules) and whether the
 # learner already holds a seat on it.
 _FOR_BOOKING = (
-    select(
-        course_booking_slots,
+    SLOTS.add_columns(
         _RULES.max_per_learner,
         exists()
         .where(_BOOKING.slot_id == _SLOT.id, _BOOKING.sub == bindparam("sub"))
@@ -92,73 +98,52 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         (``courses.booking_limit``).
 
         Before the transaction, one read fetches the slot with the item's limit and whether
-        the learner holds a seat; a slot that takes no booking is refused from it at once, and
-        only then is the learner's gate evaluated (their evidence, one more read).
+        the learner holds a seat; a slot that takes no booking is refused from it at once. The
+        transaction then takes the booking, its seat and the count first, and only a booking
+        that got its seat reads the learner's enrolment and evidence for the gate (refused:
+        it rolls back), so the many bookers that find the last seats taken give up cheaply.
         """
-        with self.store.unit_of_work() as s:  # the reads on one connection
-            if person is None or person.sub != sub:
-                person = self.courses.enrolment(course, sub)
+        with self.store.unit_of_work() as s:
             row = s.execute(
                 _FOR_BOOKING, {"slot_id": slot_id, "course_id": course.id, "sub": sub}
             ).first()
-            if row is None:
-                raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
-            found = slot_value(row)
-            now = self.courses.clock()
-            if found.cancelled or found.start_utc <= now or found.full:
-                # Refused from a read, without a transaction: a slot that was full a moment
-                # ago may have a seat again, but the learner sees the state the page showed.
-                if found.full and row.held:
-                    raise _already_booked()
-                raise _refusal(found, now)
-            evidence = self.courses.evidence(course, sub, person=person)
-            gate = self.courses.learner_path(course, sub, evidence=evidence)
-            if gate.state(found.item) == "locked":
-                raise item_locked(found.item)
-        limit = row.max_per_learner or BookingRules(item=found.item).max_per_learner
-        with self.store.write_transaction() as s:
-            mine = s.execute(
-                self.store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
-                .values(course_id=course.id, slot_id=slot_id, sub=sub, booked_at=now)
-                .returning(_BOOKING.id)
-            ).first()
-            if mine is None:
+        if row is None:
+            raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
+        found = slot_value(row)
+        now = self.courses.clock()
+        if found.cancelled or found.start_utc <= now or found.full:
+            # Refused from a read, without a transaction: a slot that was full a moment ago
+            # may have a seat again, but the learner sees the state the page showed.
+            if found.full and row.held:
                 raise _already_booked()
-            counted = s.execute(
-                self.store.insert_or_add(
-                    course_booking_counts,
-                    ("course_id", "item", "sub"),
-                    {"course_id": course.id, "item": found.item, "sub": sub, "booked": 1},
-                    ("booked",),
-                    where=_COUNT.booked < limit,
-                ).returning(_COUNT.booked)
-            ).first()
-            if counted is None:
+            raise _refusal(found, now)
+        limit = row.max_per_learner or BookingRules(item=found.item).max_per_learner
+        # One transaction from the booking's statement on; the reads for the gate join it.
+        with self.store.unit_of_work(write=True) as s:
+            values = {
+                "b_course_id": course.id, "b_slot_id": slot_id, "b_sub": sub, "b_now": now,
+                "b_item": found.item, "b_limit": limit,
+            }  # fmt: skip
+            refused = take_booking(self.store, s, values)
+            if refused == "already_booked":
+                raise _already_booked()
+            if refused == "closed":  # open at the read, so cancelled since
+                raise _refusal(found.model_copy(update={"cancelled": True}), now)
+            if refused == "full":
+                raise _refusal(found.model_copy(update={"booked": found.capacity}), now)
+            if refused == "limit":
                 raise _refused(
                     f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
                     "office hours, the most allowed; cancel one to book another",
                     "courses.booking_limit",
                 )
+            if person is None or person.sub != sub:
+                person = self.courses.enrolment(course, sub)
+            evidence = self.courses.evidence(course, sub, person=person)
+            gate = self.courses.learner_path(course, sub, evidence=evidence)
+            if gate.state(found.item) == "locked":
+                raise item_locked(found.item)
             self._registered(s, course, found, person.name or None, sub, now)
-            # The row every booker of the slot races for comes last: it stays locked only
-            # from here to the commit.
-            taken = s.execute(
-                update(course_booking_slots)
-                .where(
-                    _SLOT.id == slot_id,
-                    _SLOT.course_id == course.id,
-                    _SLOT.cancelled.is_(False),
-                    _SLOT.start_utc > now,
-                    _SLOT.booked < _SLOT.capacity,
-                )
-                .values(booked=_SLOT.booked + 1)
-                .returning(_SLOT.id)
-            ).first()
-            if taken is None:
-                row = s.execute(
-                    select(course_booking_slots).where(_SLOT.id == slot_id)
-                ).one()  # on this connection: a second one could wait for the pool
-                raise _refusal(slot_value(row), now)
         if self.courses.notifications is not None:
             schedule_booking_reminders(
                 self.courses.notifications, self.courses, course, slot_id, now=now, subs=[sub]
@@ -202,7 +187,7 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         now = self.courses.clock()
         cutoff = found.start_utc - timedelta(minutes=rules.cancel_cutoff_minutes)
         with self.store.write_transaction() as s:
-            # Rows in the order a booking takes them (booking, count, slot): no deadlock.
+            # Rows in the order a booking takes them (booking, seat, count): no deadlock.
             gone = s.execute(
                 course_bookings.delete()
                 .where(
@@ -225,14 +210,14 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                     "courses.cancel_too_late",
                 )
             s.execute(
+                update(course_booking_seats)
+                .where(_SEAT.slot_id == slot_id, _SEAT.sub == sub)
+                .values(sub=None)
+            )
+            s.execute(
                 update(course_booking_counts)
                 .where(_COUNT.course_id == course.id, _COUNT.item == found.item, _COUNT.sub == sub)
                 .values(booked=_COUNT.booked - 1)
-            )
-            s.execute(
-                update(course_booking_slots)
-                .where(_SLOT.id == slot_id)
-                .values(booked=_SLOT.booked - 1)
             )
         if self.courses.notifications is not None:
             cancel_booking_reminders(self.courses.notifications, course, slot_id, [sub])
@@ -246,7 +231,7 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         zone = self.courses.enrolment(course, sub).time_zone
         with self.store.transaction() as s:
             rows = s.execute(
-                select(course_booking_slots, _BOOKING.attended_at)
+                SLOTS.add_columns(_BOOKING.attended_at)
                 .join(course_bookings, _BOOKING.slot_id == _SLOT.id)
                 .where(
                     _BOOKING.course_id == course.id,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from blendkit.courses._booking_models import BookingRules, BookingSlot
 from blendkit.courses._booking_reminders import cancel_booking_reminders, schedule_booking_reminders
@@ -18,6 +18,7 @@ from blendkit.errors import CourseInputInvalid, CoursesError, NotFound
 from blendkit.sessions import SessionSpec, SlotProposal
 from blendkit.store._tables_booking import (
     course_booking_counts,
+    course_booking_seats,
     course_booking_slots,
     course_bookings,
     course_office_hours,
@@ -28,9 +29,28 @@ if TYPE_CHECKING:
     from blendkit.sessions import MeetingProvider
     from blendkit.store import Store
 
-__all__ = ["OfficeHoursSlots", "slot_value"]
+__all__ = ["SLOTS", "OfficeHoursSlots", "slot_value"]
 
 _MAX_SLOTS_AT_ONCE = 48
+_SLOT = course_booking_slots.c
+_SEAT = course_booking_seats.c
+_BOOKING = course_bookings.c
+# A slot's bookings, counted (no counter on the slot's row, which every booker would update).
+_BOOKED = (
+    select(func.count())
+    .select_from(course_bookings)
+    .where(_BOOKING.slot_id == _SLOT.id)
+    .correlate(course_booking_slots)
+    .scalar_subquery()
+    .label("booked")
+)
+SLOTS = select(course_booking_slots, _BOOKED)
+"""Slots with their bookings counted: the rows :func:`slot_value` reads."""
+
+
+def _seats(slot_id: str, first: int, count: int) -> list[dict[str, Any]]:
+    """``count`` free seats of a slot, numbered from ``first``."""
+    return [{"slot_id": slot_id, "seat": n, "sub": None} for n in range(first, first + count)]
 
 
 def invalid_slot(message: str) -> CourseInputInvalid:
@@ -187,7 +207,7 @@ class OfficeHoursSlots:
             rows.append({
                 "id": uuid.uuid4().hex[:16], "course_id": course.id, "item": item,
                 "title": name, "start_utc": begin, "duration_minutes": duration_minutes,
-                "time_zone": time_zone, "capacity": capacity, "booked": 0,
+                "time_zone": time_zone, "capacity": capacity,
                 "buffer_minutes": buffer_minutes,
                 "host_sub": host_sub, "host_name": host_name.strip(),
                 "location": location.strip(),
@@ -198,6 +218,10 @@ class OfficeHoursSlots:
             })  # fmt: skip
         with self.store.transaction() as s:
             s.execute(insert(course_booking_slots), rows)
+            s.execute(
+                insert(course_booking_seats),
+                [seat for r in rows for seat in _seats(r["id"], 1, capacity)],
+            )
         return [self.slot(course, r["id"]) for r in rows]
 
     def publish_at_suggestion(
@@ -280,7 +304,7 @@ class OfficeHoursSlots:
     ) -> list[BookingSlot]:
         """The course's slots (of one item), earliest first."""
         key = course_booking_slots.c
-        query = select(course_booking_slots).where(key.course_id == course.id)
+        query = SLOTS.where(key.course_id == course.id)
         if item is not None:
             query = query.where(key.item == item)
         if not include_cancelled:
@@ -293,9 +317,7 @@ class OfficeHoursSlots:
         """One slot of the course (``NotFound`` otherwise)."""
         key = course_booking_slots.c
         with self.store.transaction() as s:
-            row = s.execute(
-                select(course_booking_slots).where(key.id == slot_id, key.course_id == course.id)
-            ).first()
+            row = s.execute(SLOTS.where(key.id == slot_id, key.course_id == course.id)).first()
         if row is None:
             raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
         return slot_value(row)
@@ -324,22 +346,26 @@ class OfficeHoursSlots:
             values["location"] = location.strip()
         if not values:
             return found
-        key = course_booking_slots.c
         with self.store.write_transaction() as s:
-            changed = s.execute(
-                update(course_booking_slots)
-                .where(key.id == slot_id, key.course_id == course.id)
-                .where(key.booked <= (capacity if capacity is not None else key.capacity))
-                .values(**values)
-                .returning(key.id)
-            ).first()
-        if changed is None:
-            raise CoursesError(
-                f"{self.slot(course, slot_id).booked} learners booked this slot, more than "
-                f"{capacity} seats; keep at least as many seats or cancel the slot",
-                code="courses.capacity_below_bookings",
-                http_status=409,
+            # The slot's row first, for update: it waits for the bookings in flight (each holds
+            # it FOR SHARE) and holds new ones off until the seats match the capacity. The
+            # bookings are counted after it, by a statement that sees the ones that waited.
+            s.execute(
+                select(_SLOT.id)
+                .where(_SLOT.id == slot_id, _SLOT.course_id == course.id)
+                .with_for_update()
             )
+            held = s.execute(select(_BOOKED).where(_SLOT.id == slot_id)).scalar_one()
+            if capacity is not None and capacity < held:
+                raise CoursesError(
+                    f"{held} learners booked this slot, more than {capacity} seats; keep at "
+                    "least as many seats or cancel the slot",
+                    code="courses.capacity_below_bookings",
+                    http_status=409,
+                )
+            s.execute(update(course_booking_slots).where(_SLOT.id == slot_id).values(**values))
+            if capacity is not None:
+                _resize(s, slot_id, capacity)
         if self.courses.notifications is not None and values.keys() - {"capacity"}:
             schedule_booking_reminders(
                 self.courses.notifications, self.courses, course, slot_id, now=self.courses.clock()
@@ -362,24 +388,29 @@ class OfficeHoursSlots:
             )
         if found.provider_meeting_id and self.provider is not None:
             self.provider.cancel_session(found.provider_meeting_id)
-        key = course_bookings.c
         count = course_booking_counts.c
-        slot_row = course_booking_slots.c
         # First the slot alone: once this commits no booking can start (they need it open),
         # and bookings in flight have committed or rolled back.
         with self.store.write_transaction() as s:
             s.execute(
                 update(course_booking_slots)
-                .where(slot_row.id == slot_id, slot_row.course_id == course.id)
+                .where(_SLOT.id == slot_id, _SLOT.course_id == course.id)
                 .values(cancelled=True)
             )
-        # Then release the bookings, rows in the order a booking takes them (booking, count,
-        # slot), so this never deadlocks with a learner's booking or cancellation.
+        # Then release the bookings, rows in the order a booking takes them (booking, seat,
+        # count), so this never deadlocks with a learner's booking or cancellation.
         with self.store.write_transaction() as s:
             subs = list(
                 s.execute(
-                    delete(course_bookings).where(key.slot_id == slot_id).returning(key.sub)
+                    delete(course_bookings)
+                    .where(_BOOKING.slot_id == slot_id)
+                    .returning(_BOOKING.sub)
                 ).scalars()
+            )
+            s.execute(
+                update(course_booking_seats)
+                .where(_SEAT.slot_id == slot_id, _SEAT.sub.is_not(None))
+                .values(sub=None)
             )
             for sub in subs:
                 s.execute(
@@ -387,10 +418,32 @@ class OfficeHoursSlots:
                     .where(count.course_id == course.id, count.item == found.item, count.sub == sub)
                     .values(booked=count.booked - 1)
                 )
-            s.execute(update(course_booking_slots).where(slot_row.id == slot_id).values(booked=0))
         if self.courses.notifications is not None:
             cancel_booking_reminders(self.courses.notifications, course, slot_id, subs)
         return sorted(subs)
+
+
+def _resize(s: Connection, slot_id: str, capacity: int) -> None:
+    """Give a slot ``capacity`` seats: new free seats after the last one, or the last free
+    ones removed (the caller holds the slot's row and checked the bookings fit)."""
+    seats = s.execute(
+        select(func.count(), func.coalesce(func.max(_SEAT.seat), 0)).where(_SEAT.slot_id == slot_id)
+    ).one()
+    total, last = seats
+    if capacity > total:
+        s.execute(insert(course_booking_seats), _seats(slot_id, last + 1, capacity - total))
+    elif capacity < total:
+        spare = (
+            select(_SEAT.seat)
+            .where(_SEAT.slot_id == slot_id, _SEAT.sub.is_(None))
+            .order_by(_SEAT.seat.desc())
+            .limit(total - capacity)
+        )
+        s.execute(
+            delete(course_booking_seats).where(
+                _SEAT.slot_id == slot_id, _SEAT.sub.is_(None), _SEAT.seat.in_(spare)
+            )
+        )
 
 
 def slot_value(row: Any) -> BookingSlot:

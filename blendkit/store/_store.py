@@ -346,7 +346,7 @@ class Store:
             session.close()
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Connection]:
+    def unit_of_work(self, *, write: bool = False) -> Iterator[Connection]:
         """One transaction for everything in the block, in this thread or task.
 
         Every :meth:`transaction` and :meth:`session` opened inside joins it: the block commits
@@ -354,12 +354,15 @@ class Store:
         through several services costs one connection checkout and one commit instead of one per
         call. Nested calls join the outer unit. Keep slow I/O (HTTP calls to other systems)
         outside: the transaction, and on SQLite the write lock, stay open for the whole block.
+
+        ``write=True`` opens the unit as :meth:`write_transaction` does, for a block that writes
+        under contention first and reads after: on SQLite it takes the write lock at its start.
         """
         current = self._current.get()
         if current is not None:
             yield current
             return
-        with self._begin() as connection:
+        with self.write_transaction() if write else self._begin() as connection:
             token = self._current.set(connection)
             try:
                 yield connection

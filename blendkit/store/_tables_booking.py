@@ -1,10 +1,12 @@
-"""Tables of office hours and expert clinics: bookable slots, bookings and per-learner counts.
+"""Tables of office hours and expert clinics: bookable slots, their seats, bookings and
+per-learner counts.
 
-Double booking and overbooking are ruled out by the database itself, under any concurrency:
-``course_booking_slots.booked`` is a counter that a CHECK keeps between 0 and the slot's
-capacity (bookings raise it with one conditional UPDATE), ``course_bookings`` is unique per
-(slot, learner), and ``course_booking_counts`` holds each learner's bookings per item under a
-CHECK too, raised with a conditional UPDATE against the item's limit.
+Double booking and overbooking are ruled out by the database itself, under any concurrency: a
+slot has one ``course_booking_seats`` row per seat (as many as its capacity), a booking takes a
+free one (``sub`` set; unique per slot and learner), so a slot never holds more bookings than
+seats; ``course_bookings`` is unique per (slot, learner), and ``course_booking_counts`` holds
+each learner's bookings per item under a CHECK, raised with a conditional UPDATE against the
+item's limit. A slot's bookings are counted, not kept in a counter every booker would update.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from blendkit.store._schema import metadata
 
 __all__ = [
     "course_booking_counts",
+    "course_booking_seats",
     "course_booking_slots",
     "course_bookings",
     "course_office_hours",
@@ -39,6 +42,15 @@ __all__ = [
 def _course_fk() -> Column[int]:
     return Column(
         "course_id", Integer, ForeignKey("course_courses.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+def _slot_fk() -> Column[str]:
+    return Column(
+        "slot_id",
+        String(64),
+        ForeignKey("course_booking_slots.id", ondelete="CASCADE"),
+        nullable=False,
     )
 
 
@@ -67,7 +79,6 @@ course_booking_slots = Table(
     Column("time_zone", String(64), nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("buffer_minutes", Integer, nullable=False, server_default=text("0")),
-    Column("booked", Integer, nullable=False, server_default=text("0")),
     Column("host_sub", String(255), nullable=True),
     Column("host_name", String(200), nullable=False),
     Column("location", String(500), nullable=False, server_default=""),
@@ -78,7 +89,6 @@ course_booking_slots = Table(
     Column("attendance_imported", Boolean, nullable=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("capacity >= 1", name="capacity_positive"),
-    CheckConstraint("booked >= 0 AND booked <= capacity", name="booked_within_capacity"),
     CheckConstraint("duration_minutes >= 1", name="duration_positive"),
     Index("ix_course_booking_slots_course_item", "course_id", "item", "start_utc"),
 )
@@ -88,12 +98,7 @@ course_bookings = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     _course_fk(),
-    Column(
-        "slot_id",
-        String(64),
-        ForeignKey("course_booking_slots.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _slot_fk(),
     Column("sub", String(255), nullable=False),
     Column("booked_at", DateTime(timezone=True), nullable=False),
     Column("attended_at", DateTime(timezone=True), nullable=True),
@@ -101,6 +106,17 @@ course_bookings = Table(
     Column("note", Text, nullable=False, server_default=""),
     UniqueConstraint("slot_id", "sub", name="uq_course_bookings_slot_sub"),
     Index("ix_course_bookings_course_sub", "course_id", "sub"),
+)
+
+course_booking_seats = Table(
+    "course_booking_seats",
+    metadata,
+    _slot_fk(),
+    Column("seat", Integer, nullable=False),
+    Column("sub", String(255), nullable=True),  # who holds it; NULL: free
+    PrimaryKeyConstraint("slot_id", "seat", name="pk_course_booking_seats"),
+    UniqueConstraint("slot_id", "sub", name="uq_course_booking_seats_slot_sub"),
+    CheckConstraint("seat >= 1", name="seat_positive"),
 )
 
 course_booking_counts = Table(

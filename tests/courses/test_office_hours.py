@@ -22,7 +22,7 @@ from blendkit.progression import (
 )
 from blendkit.sessions import FakeMeetingProvider, SlotProposal
 from blendkit.store import Store
-from blendkit.store._tables_booking import course_booking_slots, course_bookings
+from blendkit.store._tables_booking import course_booking_seats, course_bookings
 from blendkit.store._tables_xapi import xapi_outbox
 from tests.courses.test_course_service import NOW, START, Clock
 from tests.courses.test_import_ended import clock, service
@@ -323,10 +323,13 @@ def test_parallel_bookings_never_overbook(
         rows = s.execute(
             select(course_bookings.c.sub).where(course_bookings.c.slot_id == slot.id)
         ).all()
-        counter = s.execute(
-            select(course_booking_slots.c.booked).where(course_booking_slots.c.id == slot.id)
-        ).scalar_one()
-    assert len(rows) == counter == capacity
+        seats = s.execute(
+            select(course_booking_seats.c.sub).where(
+                course_booking_seats.c.slot_id == slot.id, course_booking_seats.c.sub.is_not(None)
+            )
+        ).all()
+    assert len(rows) == len(seats) == hours.slot(course, slot.id).booked == capacity
+    assert {r.sub for r in rows} == {r.sub for r in seats}  # each booker holds one seat
 
 
 def test_one_learner_racing_themselves_holds_one_booking_and_the_limit(

@@ -143,3 +143,23 @@ def test_insert_or_replace_keeps_one_row_with_the_latest_values(store: Store) ->
         rows = s.execute(select(lti_nonces.c.nonce, lti_nonces.c.expires_at)).all()
     assert [r.nonce for r in rows] == ["k"]
     assert rows[0].expires_at.replace(tzinfo=UTC).year == later.year
+
+
+def test_a_writing_unit_holds_sqlite_s_write_lock_from_its_start_and_commits_as_one(
+    store: Store,
+) -> None:
+    def refused_after_a_write() -> None:
+        with store.unit_of_work(write=True) as unit:
+            if store.dialect == "sqlite":  # BEGIN IMMEDIATE went out before any statement
+                assert unit.connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+            with store.transaction() as inner:
+                assert inner is unit, "a transaction opened inside the writing unit joins it"
+            _insert(store, "dropped")
+            raise RuntimeError("refused after the write")
+
+    with pytest.raises(RuntimeError):
+        refused_after_a_write()
+    with store.unit_of_work(write=True):
+        _insert(store, "kept")
+        _insert(store, "kept too")
+    assert _nonces(store) == ["kept", "kept too"]
