@@ -37,6 +37,11 @@ __all__ = [
 ]
 
 _NAME_LIMIT = 200
+_NAME_MARK, _ZONE_MARK = "\x00recipient_name\x00", "\x00time_zone\x00"
+"""Put in a message's JSON where each recipient's name and zone go."""
+_ZONES: dict[str, str] = {}
+_ZONES_KEPT = 2000
+_dumps = orjson.dumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +225,7 @@ class _Copier:
     makes them but without its per-call overhead: every value was validated already (the
     message when the event was built, names and zones when the roll was read)."""
 
-    __slots__ = ("cls", "context", "dumped", "fields_set", "personal", "values", "zoned")
+    __slots__ = ("cls", "context", "fields_set", "parts", "personal", "values", "zoned")
 
     def __init__(self, event: PlannedEvent) -> None:
         context = self.context = event.context
@@ -230,7 +235,7 @@ class _Copier:
         self.personal = event.personal
         changed = {"recipient_name", "time_zone"} if self.zoned else {"recipient_name"}
         self.fields_set = context.model_fields_set | changed
-        self.dumped: dict[str, Any] | None = None
+        self.parts: tuple[str, ...] | None = None
 
     def __call__(self, person: Addressee) -> MessageContext:
         values = self.values.copy()
@@ -248,18 +253,68 @@ class _Copier:
         return clone
 
     def json(self, person: Addressee) -> str:
-        """The recipient's message as the JSON ``model_dump_json`` writes, from the event's
-        message dumped once: only the name and the zone change (a learner's own values go
-        through the model)."""
+        """The recipient's message as the JSON ``model_dump_json`` writes (see :meth:`writer`)."""
+        return self.writer()(person)
+
+    def writer(self) -> Callable[[Addressee], str]:
+        """Writes a recipient's message as the JSON ``model_dump_json`` writes: the event's
+        message dumped once around the name and the zone, the only parts that change between
+        recipients (a learner's own values go through the model)."""
+        parts = self.parts if self.parts is not None else self._split()
+        if self.personal or not parts:
+            return self._json
+        dumps, known = _dumps, _ZONES
+        if len(parts) == 2:
+            head, tail = parts
+
+            def write_name(person: Addressee) -> str:
+                name = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
+                return f"{head}{dumps(name).decode()}{tail}"
+
+            return write_name
+        head, middle, tail = parts
+
+        def write(person: Addressee) -> str:
+            name = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
+            zone = known.get(person.time_zone) or _zone_json(person.time_zone)
+            return f"{head}{dumps(name).decode()}{middle}{zone}{tail}"
+
+        return write
+
+    def _json(self, person: Addressee) -> str:
+        """One recipient's JSON, with their own values or when the message cannot be cut."""
         if self.personal.get(person.sub):
             return str(self(person).model_dump_json())
-        if self.dumped is None:
-            self.dumped = self.context.model_dump(mode="json")
-        values = self.dumped.copy()
+        values = self.context.model_dump(mode="json")
         values["recipient_name"] = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
         if self.zoned:
             values["time_zone"] = person.time_zone
-        return orjson.dumps(values).decode()
+        return _dumps(values).decode()
+
+    def _split(self) -> tuple[str, ...]:
+        """The event's message as JSON, cut where the name and the zone go."""
+        values = self.context.model_dump(mode="json")
+        values["recipient_name"] = _NAME_MARK
+        if self.zoned:
+            values["time_zone"] = _ZONE_MARK
+        text = _dumps(values).decode()
+        name, zone = _dumps(_NAME_MARK).decode(), _dumps(_ZONE_MARK).decode()
+        head, found, rest = text.partition(name)
+        if found and name not in rest and not self.zoned:
+            self.parts = (head, rest)
+        elif found and name not in rest and rest.count(zone) == 1 and zone not in head:
+            self.parts = (head, *rest.split(zone))
+        else:  # a field of the message holds a mark (or the zone comes first): no cutting
+            self.parts = ()
+        return self.parts
+
+
+def _zone_json(zone: str) -> str:
+    """A zone's name as JSON, kept for the next recipients (there are a few hundred zones)."""
+    text = _dumps(zone).decode()
+    if len(_ZONES) < _ZONES_KEPT:
+        _ZONES[zone] = text
+    return text
 
 
 def personalised(event: PlannedEvent, person: Addressee) -> MessageContext:
