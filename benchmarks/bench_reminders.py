@@ -39,6 +39,7 @@ import platform
 import statistics
 import time as clock
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
@@ -193,6 +194,35 @@ def main() -> None:
         peer_cpu_median_ms=round(peer_ms["alone_cpu"], 2),
     )
     del mine
+
+    # The same with a personal join link for every learner in every sitting's reminders.
+    links = {p.sub: {"join_url": f"https://meet.example/j/1?tk={p.sub}"} for p in roll}
+    linked = [replace(e, personal=links) if e.event.startswith("session:") else e for e in dated]
+
+    def own_links() -> list[Any]:
+        return ReminderPlan(1, roll, linked).due(NOW, horizon)
+
+    def loop_links() -> list[Any]:
+        return due_per_learner(1, roll, linked, NOW, horizon)
+
+    stored = sorted(rows(own_links()), key=itemgetter("key"))
+    assert stored == sorted(rows(loop_links()), key=itemgetter("key")), "the rows differ"
+    personal = sum(1 for row in stored if "?tk=" in row["context"])
+    del stored
+    own = median_stages_ms(own_links, rows, repeats)
+    loop = median_stages_ms(loop_links, rows, repeats)
+    emit(
+        "reminders.plan_rows_personal_links_100k_x_20",
+        own["both"],
+        loop["both"],
+        "per-learner loop over every event and offset, each row built from its message",
+        **shape,
+        rows_with_own_link=personal,
+        plan_ms=round(own["alone"], 3),
+        rows_ms=round(own["both"] - own["alone"], 3),
+        blendkit_cpu_median_ms=round(own["both_cpu"], 3),
+        peer_cpu_median_ms=round(loop["both_cpu"], 2),
+    )
 
     quiet = NOW + timedelta(days=80)  # after the term: nothing is due
     for count in (1_000, 100_000):

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-
 from blendkit._collector import collector_paused
 from blendkit.errors import NotificationInvalid
 from blendkit.notify._contexts import MessageContext
+from blendkit.notify._copies import NAME_LIMIT, EventMessages
 from blendkit.notify._intent import ReminderIntent
 
 __all__ = [
@@ -35,13 +34,6 @@ __all__ = [
     "offset_label",
     "parse_offsets",
 ]
-
-_NAME_LIMIT = 200
-_NAME_MARK, _ZONE_MARK = "\x00recipient_name\x00", "\x00time_zone\x00"
-"""Put in a message's JSON where each recipient's name and zone go."""
-_ZONES: dict[str, str] = {}
-_ZONES_KEPT = 2000
-_dumps = orjson.dumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +201,7 @@ class ReminderPlan:
         names = [f"{name}:{sub}" for sub in subs] if event.per_recipient else [name] * len(subs)
         # Each recipient's message is built when it is read (see ReminderIntent): the intent
         # ends with the event's message maker and the person.
-        make, copier = tuple.__new__, _Copier(event)
+        make, copier = tuple.__new__, EventMessages(event)
         out: list[ReminderIntent] = []
         for due_at, offset in offsets:
             label = offset.label
@@ -220,108 +212,9 @@ class ReminderPlan:
         return out
 
 
-class _Copier:
-    """Copies of an event's message for each recipient, made the way ``model_copy(update=…)``
-    makes them but without its per-call overhead: every value was validated already (the
-    message when the event was built, names and zones when the roll was read)."""
-
-    __slots__ = ("cls", "context", "fields_set", "parts", "personal", "values", "zoned")
-
-    def __init__(self, event: PlannedEvent) -> None:
-        context = self.context = event.context
-        self.cls = type(context)
-        self.values = dict(context.__dict__)
-        self.zoned = "time_zone" in self.cls.model_fields
-        self.personal = event.personal
-        changed = {"recipient_name", "time_zone"} if self.zoned else {"recipient_name"}
-        self.fields_set = context.model_fields_set | changed
-        self.parts: tuple[str, ...] | None = None
-
-    def __call__(self, person: Addressee) -> MessageContext:
-        values = self.values.copy()
-        values["recipient_name"] = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
-        if self.zoned:
-            values["time_zone"] = person.time_zone
-        extra = self.personal.get(person.sub)
-        if extra:  # a learner's own values (a join link) are validated here
-            return self.cls.model_validate({**values, **extra})
-        clone = object.__new__(self.cls)
-        object.__setattr__(clone, "__dict__", values)
-        object.__setattr__(clone, "__pydantic_fields_set__", self.fields_set)
-        object.__setattr__(clone, "__pydantic_extra__", None)
-        object.__setattr__(clone, "__pydantic_private__", None)
-        return clone
-
-    def json(self, person: Addressee) -> str:
-        """The recipient's message as the JSON ``model_dump_json`` writes (see :meth:`writer`)."""
-        return self.writer()(person)
-
-    def writer(self) -> Callable[[Addressee], str]:
-        """Writes a recipient's message as the JSON ``model_dump_json`` writes: the event's
-        message dumped once around the name and the zone, the only parts that change between
-        recipients (a learner's own values go through the model)."""
-        parts = self.parts if self.parts is not None else self._split()
-        if self.personal or not parts:
-            return self._json
-        dumps, known = _dumps, _ZONES
-        if len(parts) == 2:
-            head, tail = parts
-
-            def write_name(person: Addressee) -> str:
-                name = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
-                return f"{head}{dumps(name).decode()}{tail}"
-
-            return write_name
-        head, middle, tail = parts
-
-        def write(person: Addressee) -> str:
-            name = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
-            zone = known.get(person.time_zone) or _zone_json(person.time_zone)
-            return f"{head}{dumps(name).decode()}{middle}{zone}{tail}"
-
-        return write
-
-    def _json(self, person: Addressee) -> str:
-        """One recipient's JSON, with their own values or when the message cannot be cut."""
-        if self.personal.get(person.sub):
-            return str(self(person).model_dump_json())
-        values = self.context.model_dump(mode="json")
-        values["recipient_name"] = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
-        if self.zoned:
-            values["time_zone"] = person.time_zone
-        return _dumps(values).decode()
-
-    def _split(self) -> tuple[str, ...]:
-        """The event's message as JSON, cut where the name and the zone go."""
-        values = self.context.model_dump(mode="json")
-        values["recipient_name"] = _NAME_MARK
-        if self.zoned:
-            values["time_zone"] = _ZONE_MARK
-        text = _dumps(values).decode()
-        name, zone = _dumps(_NAME_MARK).decode(), _dumps(_ZONE_MARK).decode()
-        head, found, rest = text.partition(name)
-        if found and name not in rest and not self.zoned:
-            self.parts = (head, rest)
-        elif found and name not in rest and rest.count(zone) == 1 and zone not in head:
-            self.parts = (head, *rest.split(zone))
-        else:  # a field of the message holds a mark (or the zone comes first): no cutting
-            self.parts = ()
-        return self.parts
-
-
-def _zone_json(zone: str) -> str:
-    """A zone's name as JSON, kept for the next recipients (there are a few hundred zones)."""
-    text = _dumps(zone).decode()
-    if len(_ZONES) < _ZONES_KEPT:
-        _ZONES[zone] = text
-    return text
-
-
 def personalised(event: PlannedEvent, person: Addressee) -> MessageContext:
     """The event's message for one recipient, as ``model_copy`` makes it."""
-    update: dict[str, Any] = {
-        "recipient_name": person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
-    }
+    update: dict[str, Any] = {"recipient_name": person.name[:NAME_LIMIT] or person.sub[:NAME_LIMIT]}
     if "time_zone" in type(event.context).model_fields:
         update["time_zone"] = person.time_zone
     extra = event.personal.get(person.sub)

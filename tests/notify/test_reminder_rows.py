@@ -14,6 +14,7 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from blendkit import NotificationInvalid
@@ -250,3 +251,57 @@ def test_the_queue_stores_the_rows_of_the_plan_and_of_the_loop_alike(tmp_path: P
     ben = [context for key, _, context, _ in stored[0] if key.startswith("1|ben|")]
     assert len(ben) == 2
     assert all('"recipient_name":"ben"' in c and "/j/ben" in c for c in ben)
+
+
+def _sitting(personal: dict[str, dict[str, Any]]) -> PlannedEvent:
+    starts = NOW + timedelta(hours=10)
+    return PlannedEvent(
+        event="session:7", version="v", moment=starts, offsets=(Offset("0", timedelta(0)),),
+        context=SessionStarting(
+            recipient_name="x", course_title="Biology", session_title="Week 1", starts=starts,
+            time_zone="UTC", join_url="https://meet.example/j/1",
+        ),
+        personal=personal,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        {"join_url": "https://meet.example/j/ana?pwd=ü#x"},
+        {"join_url": "https://MEET.example:443/j/ana"},
+        {"join_url": "https://meet.example/j/ana", "recipient_name": 'Dr "Ana"'},
+        {"time_zone": "Australia/Eucla", "join_url": "https://meet.example/j/ana"},
+        {"session_title": "Week 1 (your group)"},
+    ],
+)
+def test_a_learners_own_values_are_written_as_the_model_writes_them(own: dict[str, Any]) -> None:
+    people = [Addressee("ana", "Ana", "Asia/Kathmandu"), Addressee("ben", "Ben", "UTC")]
+    event = _sitting({"ana": own})
+    fast = reminder_rows(ReminderPlan(1, people, [event]).due(NOW, timedelta(days=1)), NOW)
+    loop = due_per_learner(1, people, [event], NOW, timedelta(days=1))
+    assert fast == one_by_one(loop, NOW)
+    assert fast[0]["context"] == loop[0].context.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        {"join_url": "not a link"},
+        {"join_url": "ftp://meet.example/j/ana"},
+        {"time_zone": "Mars/Olympus"},
+        {"recipient_name": "n" * 201},
+        {"dial_in": "+1 555"},
+    ],
+)
+def test_a_learners_own_value_the_model_refuses_is_refused_with_the_models_error(
+    own: dict[str, Any],
+) -> None:
+    people = [Addressee("ana", "Ana", "Asia/Kathmandu")]
+    event = _sitting({"ana": own})
+    with pytest.raises(ValidationError) as fast:
+        reminder_rows(ReminderPlan(1, people, [event]).due(NOW, timedelta(days=1)), NOW)
+    with pytest.raises(ValidationError) as loop:
+        due_per_learner(1, people, [event], NOW, timedelta(days=1))
+    assert fast.value.errors(include_context=False) == loop.value.errors(include_context=False)
+    assert fast.value.title == "SessionStarting"
