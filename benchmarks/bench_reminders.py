@@ -15,6 +15,9 @@ process beside the wall-clock ones, which a shared machine moves more):
   The two sets of rows are checked equal, value for value. ``plan_ms`` and ``rows_ms`` split
   our figure. Target: 2,000 ms.
 - ``reminders.plan_100k_x_20``: the same without the rows (the intents alone).
+- ``reminders.plan_rows_personal_links_100k_x_20``: plan + rows again with a personal join link
+  for every learner in every sitting (``PlannedEvent.personal``: 200,000 of the rows), each
+  validated as its field, against the loop validating each learner's whole message.
 - ``reminders.tick_nothing_due_<n>``: one scheduler tick on a built index when nothing is due
   in the next hour, for 1,000 and 100,000 learners: the time does not grow with the learners.
 - ``reminders.tick_due_<k>``: one tick on the 100,000-learner index when one event for ``k``
