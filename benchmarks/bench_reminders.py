@@ -24,11 +24,12 @@ process beside the wall-clock ones, which a shared machine moves more):
   learners is due: the time grows with what is due (``k``), not with the roll;
   ``with_rows_ms`` adds the rows of what is due.
 
-Measured on a shared 2-core machine (docs/notifications.md): plan + rows 0.43 s at a load
-average of 4 (0.41 s of CPU) against 4.0 s for the loop and its rows (9.4×); 0.85 s at a load of
-7 to 11 (0.42 s of CPU) against 7.7 s. Before the rows were built per run of an event's
-reminders, the same rows took 0.86 s of CPU on top of the plan's 0.10 s (now 0.32 s). A tick
-with nothing due 2–3 µs for either roll; 0.2–0.7 µs per due intent.
+Measured on a shared 2-core machine (docs/notifications.md): plan + rows 0.40 s at a load
+average of 3.7 to 5 (0.40 s of CPU: 0.09 s plan, 0.31 s rows) against 3.5 s for the loop and its
+rows (8.9×); 0.73–0.96 s at a load of 5 to 11 against 4.9–8.2 s. Before the rows were built per
+run of an event's reminders, the same rows took 0.86 s of CPU on top of the plan's 0.10 s. With
+personal links: 0.97 s against 5.3 s (load 3 to 4.5). A tick with nothing due 2–3 µs for either
+roll; 0.2–1 µs per due intent, 0.9–1.7 µs per row with the rows (load 3 to 5).
 
     .venv/bin/python benchmarks/bench_reminders.py [--repeats 7]
 """
