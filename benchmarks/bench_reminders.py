@@ -1,20 +1,35 @@
-"""Reminder planning: what falls due within the horizon, against a per-learner loop.
+"""Reminder planning: what falls due within the horizon, as the rows the notification queue
+stores, against a per-learner loop.
 
-Figures (one JSON line each, medians of --repeats runs, peers measured in the same run):
+Figures (one JSON line each, medians of --repeats runs, peers measured in the same run; each line
+carries the load average, the CPU count and the Python version, and the CPU-time medians of this
+process beside the wall-clock ones, which a shared machine moves more):
 
-- ``reminders.plan_100k_x_20``: 100,000 learners in 10 zones, 20 dated events (10 deadlines with
-  48 h / 2 h reminders, 10 weekly sittings with 24 h / 15 min reminders), the reminders due in
-  the next 48 h built as intents: the index built and queried (``ReminderPlan``) against
-  ``due_per_learner`` (every learner, every event, every offset). Target: 2,000 ms.
+- ``reminders.plan_rows_100k_x_20`` (the headline): 100,000 learners in 10 zones, 20 dated
+  events (10 deadlines with 48 h / 2 h reminders, 10 weekly sittings with 24 h / 15 min
+  reminders), the 300,000 reminders due in the next 48 h turned into the exact rows the queue
+  inserts (idempotency key, recipient, event, version, offset, template, message JSON, due
+  time; the queue's own ``reminder_rows``, no database): the index built and queried
+  (``ReminderPlan``) and its rows, against ``due_per_learner`` (every learner, every event,
+  every offset, each message built as a model) and the same rows built from those messages.
+  The two sets of rows are checked equal, value for value. ``plan_ms`` and ``rows_ms`` split
+  our figure. Target: 2,000 ms.
+- ``reminders.plan_100k_x_20``: the same without the rows (the intents alone).
+- ``reminders.plan_rows_personal_links_100k_x_20``: plan + rows again with a personal join link
+  for every learner in every sitting (``PlannedEvent.personal``: 200,000 of the rows), each
+  validated as its field, against the loop validating each learner's whole message.
 - ``reminders.tick_nothing_due_<n>``: one scheduler tick on a built index when nothing is due
   in the next hour, for 1,000 and 100,000 learners: the time does not grow with the learners.
 - ``reminders.tick_due_<k>``: one tick on the 100,000-learner index when one event for ``k``
-  learners is due: the time grows with what is due (``k``), not with the roll.
+  learners is due: the time grows with what is due (``k``), not with the roll;
+  ``with_rows_ms`` adds the rows of what is due.
 
-Measured on a shared 2-core machine at a load average of 7 to 11 (docs/notifications.md): the
-plan 0.88–1.87 s against 10.6–20.3 s for the loop (before: 1.9 s against 10.3 s at a load of
-8.5; 2.8–3.4 s at 12 to 19); a tick with nothing due 3–6 µs for either roll; 1.4–1.8 µs per due
-intent at a load of 8.
+Measured on a shared 2-core machine (docs/notifications.md): plan + rows 0.40 s at a load
+average of 3.7 to 5 (0.40 s of CPU: 0.09 s plan, 0.31 s rows) against 3.5 s for the loop and its
+rows (8.9×); 0.73–0.96 s at a load of 5 to 11 against 4.9–8.2 s. Before the rows were built per
+run of an event's reminders, the same rows took 0.86 s of CPU on top of the plan's 0.10 s. With
+personal links: 0.97 s against 5.3 s (load 3 to 4.5). A tick with nothing due 2–3 µs for either
+roll; 0.2–1 µs per due intent, 0.9–1.7 µs per row with the rows (load 3 to 5).
 
     .venv/bin/python benchmarks/bench_reminders.py [--repeats 7]
 """
@@ -23,10 +38,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import time as clock
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from blendkit.notify import (
@@ -38,6 +57,7 @@ from blendkit.notify import (
     due_per_learner,
     parse_offsets,
 )
+from blendkit.notify._queue_rows import reminder_rows
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 ZONES = [
@@ -55,6 +75,27 @@ def median_ms(func: Callable[[], object], repeats: int) -> float:
         func()
         times.append(clock.perf_counter() - began)
     return statistics.median(times) * 1000
+
+
+def median_stages_ms(
+    first: Callable[[], Any], then: Callable[[Any], object], repeats: int
+) -> dict[str, float]:
+    """Medians of ``first()`` alone and of ``then(first())``, in wall-clock and in this
+    process's CPU time (less moved by other processes on a shared machine), one run timing
+    both; what they made is freed outside the timings."""
+    times: dict[str, list[float]] = {"alone": [], "both": [], "alone_cpu": [], "both_cpu": []}
+    for _ in range(repeats):
+        began, began_cpu = clock.perf_counter(), clock.process_time()
+        made = first()
+        middle, middle_cpu = clock.perf_counter(), clock.process_time()
+        kept = then(made)
+        ended, ended_cpu = clock.perf_counter(), clock.process_time()
+        times["alone"].append(middle - began)
+        times["both"].append(ended - began)
+        times["alone_cpu"].append(middle_cpu - began_cpu)
+        times["both_cpu"].append(ended_cpu - began_cpu)
+        del made, kept
+    return {name: statistics.median(values) * 1000 for name, values in times.items()}
 
 
 def learners(count: int) -> list[Addressee]:
@@ -100,7 +141,12 @@ def emit(figure: str, ours: float, peer: float | None, peer_name: str | None, **
             "peer_median_ms": round(peer, 2),
             "speedup": round(peer / ours, 2),
         }
-    print(json.dumps(line | extra))
+    machine = {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    print(json.dumps(line | extra | machine))
 
 
 def main() -> None:
@@ -118,18 +164,68 @@ def main() -> None:
     def peer() -> list[Any]:
         return due_per_learner(1, roll, dated, NOW, horizon)
 
+    def rows(intents: list[Any]) -> list[dict[str, Any]]:
+        return reminder_rows(intents, NOW)
+
     mine, theirs = ours(), peer()
     assert {i.key for i in mine} == {i.key for i in theirs}, "the plan and the loop disagree"
+    stored = sorted(rows(mine), key=itemgetter("key"))
+    assert stored == sorted(rows(theirs), key=itemgetter("key")), "the rows differ"
+    del theirs, stored
+    ours_ms = median_stages_ms(ours, rows, repeats)
+    peer_ms = median_stages_ms(peer, rows, repeats)
+    shape = {"learners": len(roll), "events": len(dated), "intents": len(mine), "horizon_hours": 48}
+    emit(
+        "reminders.plan_rows_100k_x_20",
+        ours_ms["both"],
+        peer_ms["both"],
+        "per-learner loop over every event and offset, each row built from its message",
+        **shape,
+        rows=len(mine),
+        plan_ms=round(ours_ms["alone"], 3),
+        rows_ms=round(ours_ms["both"] - ours_ms["alone"], 3),
+        blendkit_cpu_median_ms=round(ours_ms["both_cpu"], 3),
+        peer_cpu_median_ms=round(peer_ms["both_cpu"], 2),
+        target_ms=2000,
+    )
     emit(
         "reminders.plan_100k_x_20",
-        median_ms(ours, repeats),
-        median_ms(peer, repeats),
+        ours_ms["alone"],
+        peer_ms["alone"],
         "per-learner loop over every event and offset",
-        learners=len(roll),
-        events=len(dated),
-        intents=len(mine),
-        horizon_hours=48,
-        target_ms=2000,
+        **shape,
+        blendkit_cpu_median_ms=round(ours_ms["alone_cpu"], 3),
+        peer_cpu_median_ms=round(peer_ms["alone_cpu"], 2),
+    )
+    del mine
+
+    # The same with a personal join link for every learner in every sitting's reminders.
+    links = {p.sub: {"join_url": f"https://meet.example/j/1?tk={p.sub}"} for p in roll}
+    linked = [replace(e, personal=links) if e.event.startswith("session:") else e for e in dated]
+
+    def own_links() -> list[Any]:
+        return ReminderPlan(1, roll, linked).due(NOW, horizon)
+
+    def loop_links() -> list[Any]:
+        return due_per_learner(1, roll, linked, NOW, horizon)
+
+    stored = sorted(rows(own_links()), key=itemgetter("key"))
+    assert stored == sorted(rows(loop_links()), key=itemgetter("key")), "the rows differ"
+    personal = sum(1 for row in stored if "?tk=" in row["context"])
+    del stored
+    own = median_stages_ms(own_links, rows, repeats)
+    loop = median_stages_ms(loop_links, rows, repeats)
+    emit(
+        "reminders.plan_rows_personal_links_100k_x_20",
+        own["both"],
+        loop["both"],
+        "per-learner loop over every event and offset, each row built from its message",
+        **shape,
+        rows_with_own_link=personal,
+        plan_ms=round(own["alone"], 3),
+        rows_ms=round(own["both"] - own["alone"], 3),
+        blendkit_cpu_median_ms=round(own["both_cpu"], 3),
+        peer_cpu_median_ms=round(loop["both_cpu"], 2),
     )
 
     quiet = NOW + timedelta(days=80)  # after the term: nothing is due
@@ -150,15 +246,21 @@ def main() -> None:
         plan = ReminderPlan(1, roll, events(group))
         window = (NOW + timedelta(hours=12), timedelta(hours=2))  # one 48 h reminder is due
         due = plan.due(*window)
-        tick = median_ms(lambda plan=plan, window=window: plan.due(*window), repeats)  # type: ignore[misc]
+        tick = median_stages_ms(
+            lambda plan=plan, window=window: plan.due(*window),  # type: ignore[misc]
+            rows,
+            repeats,
+        )
         emit(
             f"reminders.tick_due_{audience}",
-            tick,
+            tick["alone"],
             None,
             None,
             learners=len(roll),
             intents=len(due),
-            per_intent_us=round(tick * 1000 / max(1, len(due)), 3),
+            per_intent_us=round(tick["alone"] * 1000 / max(1, len(due)), 3),
+            with_rows_ms=round(tick["both"], 3),
+            per_row_us=round(tick["both"] * 1000 / max(1, len(due)), 3),
         )
 
 

@@ -218,8 +218,10 @@ class ReminderPlanner:
     def personalise(self, course: Course, intent: ReminderIntent) -> ReminderIntent | None:
         """A sitting's reminder gets the learner's own join link; none while the sitting's item
         is locked for them (they could not join)."""
+        if self.live is None or intent.template != SessionStarting.template:
+            return intent  # read before the message: the others are never built here
         context = intent.context
-        if self.live is None or not isinstance(context, SessionStarting):
+        if not isinstance(context, SessionStarting):
             return intent
         session_id = intent.event.removeprefix("session:")
         try:

@@ -8,6 +8,7 @@ instructors, so the HTML templates escape them.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,11 +31,19 @@ __all__ = [
 ]
 
 
-def _zone(name: str) -> str:
+@lru_cache(maxsize=1024)
+def _known_zone(name: str) -> ZoneInfo | None:
+    """The zone named ``name``, or None. Kept: ``ZoneInfo`` keeps only the last 8 zones asked
+    for (and those still referenced), and reads the zone's file again for any other."""
     try:
-        ZoneInfo(name)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/Paris)") from None
+        return None
+
+
+def _zone(name: str) -> str:
+    if _known_zone(name) is None:
+        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/Paris)")
     return name
 
 

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-_DEFERRED = 8
+DEFERRED = 8
 """The length of an intent whose message is not built yet (maker and person last)."""
 
 
@@ -53,7 +53,9 @@ class ReminderIntent(tuple[Any, ...]):
     An immutable value (a tuple of its seven fields, so the planner makes hundreds of thousands
     of them cheaply). The planner may leave the recipient's message unbuilt: the tuple then
     ends with the event's message maker and the person instead (``maker(person)`` builds the
-    message, ``maker.json(person)`` its JSON), and :attr:`context` builds it when it is read,
+    message, ``maker.json(person)`` its JSON, ``maker.writer()`` a function writing the JSON of
+    each recipient of a run of such intents, ``maker.cls`` the message's class), and
+    :attr:`context` builds it when it is read,
     so planning does no per-recipient message work for reminders that are counted, filtered
     or stored as rows (:meth:`context_json`).
     """
@@ -99,21 +101,21 @@ class ReminderIntent(tuple[Any, ...]):
     @property
     def context(self) -> MessageContext:
         """The recipient's message (built now when the planner deferred it)."""
-        if len(self) == _DEFERRED:
+        if len(self) == DEFERRED:
             return self[6](self[7])  # type: ignore[no-any-return]
         return self[6]  # type: ignore[no-any-return]
 
     def context_json(self) -> str:
         """:attr:`context` as JSON (what the queue stores), without building the model when the
         planner deferred it."""
-        if len(self) == _DEFERRED:
+        if len(self) == DEFERRED:
             return str(self[6].json(self[7]))
         return str(self[6].model_dump_json())
 
     @property
     def template(self) -> str:
         """The name of the message's templates (without building a deferred message)."""
-        return str((self[6].cls if len(self) == _DEFERRED else self[6]).template)
+        return str((self[6].cls if len(self) == DEFERRED else self[6]).template)
 
     def with_context(self, context: MessageContext) -> ReminderIntent:
         """The same reminder with another message (e.g. the learner's own join link)."""

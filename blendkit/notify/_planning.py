@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-
 from blendkit._collector import collector_paused
 from blendkit.errors import NotificationInvalid
 from blendkit.notify._contexts import MessageContext
+from blendkit.notify._copies import NAME_LIMIT, EventMessages
 from blendkit.notify._intent import ReminderIntent
 
 __all__ = [
@@ -35,8 +34,6 @@ __all__ = [
     "offset_label",
     "parse_offsets",
 ]
-
-_NAME_LIMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +201,7 @@ class ReminderPlan:
         names = [f"{name}:{sub}" for sub in subs] if event.per_recipient else [name] * len(subs)
         # Each recipient's message is built when it is read (see ReminderIntent): the intent
         # ends with the event's message maker and the person.
-        make, copier = tuple.__new__, _Copier(event)
+        make, copier = tuple.__new__, EventMessages(event)
         out: list[ReminderIntent] = []
         for due_at, offset in offsets:
             label = offset.label
@@ -215,58 +212,9 @@ class ReminderPlan:
         return out
 
 
-class _Copier:
-    """Copies of an event's message for each recipient, made the way ``model_copy(update=…)``
-    makes them but without its per-call overhead: every value was validated already (the
-    message when the event was built, names and zones when the roll was read)."""
-
-    __slots__ = ("cls", "context", "dumped", "fields_set", "personal", "values", "zoned")
-
-    def __init__(self, event: PlannedEvent) -> None:
-        context = self.context = event.context
-        self.cls = type(context)
-        self.values = dict(context.__dict__)
-        self.zoned = "time_zone" in self.cls.model_fields
-        self.personal = event.personal
-        changed = {"recipient_name", "time_zone"} if self.zoned else {"recipient_name"}
-        self.fields_set = context.model_fields_set | changed
-        self.dumped: dict[str, Any] | None = None
-
-    def __call__(self, person: Addressee) -> MessageContext:
-        values = self.values.copy()
-        values["recipient_name"] = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
-        if self.zoned:
-            values["time_zone"] = person.time_zone
-        extra = self.personal.get(person.sub)
-        if extra:  # a learner's own values (a join link) are validated here
-            return self.cls.model_validate({**values, **extra})
-        clone = object.__new__(self.cls)
-        object.__setattr__(clone, "__dict__", values)
-        object.__setattr__(clone, "__pydantic_fields_set__", self.fields_set)
-        object.__setattr__(clone, "__pydantic_extra__", None)
-        object.__setattr__(clone, "__pydantic_private__", None)
-        return clone
-
-    def json(self, person: Addressee) -> str:
-        """The recipient's message as the JSON ``model_dump_json`` writes, from the event's
-        message dumped once: only the name and the zone change (a learner's own values go
-        through the model)."""
-        if self.personal.get(person.sub):
-            return str(self(person).model_dump_json())
-        if self.dumped is None:
-            self.dumped = self.context.model_dump(mode="json")
-        values = self.dumped.copy()
-        values["recipient_name"] = person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
-        if self.zoned:
-            values["time_zone"] = person.time_zone
-        return orjson.dumps(values).decode()
-
-
 def personalised(event: PlannedEvent, person: Addressee) -> MessageContext:
     """The event's message for one recipient, as ``model_copy`` makes it."""
-    update: dict[str, Any] = {
-        "recipient_name": person.name[:_NAME_LIMIT] or person.sub[:_NAME_LIMIT]
-    }
+    update: dict[str, Any] = {"recipient_name": person.name[:NAME_LIMIT] or person.sub[:NAME_LIMIT]}
     if "time_zone" in type(event.context).model_fields:
         update["time_zone"] = person.time_zone
     extra = event.personal.get(person.sub)

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, and_, insert, select, text
 from blendkit.errors import NotificationInvalid
 from blendkit.notify._contexts import MessageContext
 from blendkit.notify._intent import QueuedReminder, ReminderIntent
+from blendkit.notify._queue_rows import reminder_rows
 from blendkit.store._queue import DeliveryReport, aware, utc
 from blendkit.store._queue_loop import QueueLoops
 from blendkit.store._queue_sql import IS_PENDING, PENDING, QueueSpec
@@ -128,20 +129,6 @@ def outcome_total(outcome: str, notifier: str) -> str:
     return f"{outcome}@{notifier}"[:32]
 
 
-def _check(intent: ReminderIntent) -> None:
-    if intent.due_at.tzinfo is None:
-        raise NotificationInvalid(
-            f"reminder {intent.key!r}: due_at must be an aware datetime (e.g. in UTC)",
-            code="notify.reminder_invalid",
-        )
-    for name, limit in (("recipient", 255), ("event", 255), ("version", 255), ("offset", 32)):
-        if not 0 < len(getattr(intent, name)) <= limit:
-            raise NotificationInvalid(
-                f"reminder {intent.key!r}: {name} must be 1 to {limit} characters",
-                code="notify.reminder_invalid",
-            )
-
-
 class NotificationOperations(QueueLoops):
     """Scheduling, cancelling, inspection and operator actions (no notifier needed)."""
 
@@ -164,21 +151,7 @@ class NotificationOperations(QueueLoops):
         been pruned already, and storing it again would send it twice."""
         now = utc(self.clock())
         oldest = now - self.keep_done if self.keep_done is not None else None
-        rows: list[dict[str, Any]] = []
-        for intent in intents:
-            _check(intent)
-            if oldest is not None and intent.due_at < oldest:
-                continue
-            rows.append(
-                {
-                    "course_id": intent.course_id, "recipient": intent.recipient,
-                    "event": intent.event, "version": intent.version, "offset": intent.offset,
-                    "key": intent.key, "template": intent.template,
-                    "context": intent.context_json(), "status": PENDING,
-                    "attempts": 0, "due_at": intent.due_at, "next_attempt_at": intent.due_at,
-                    "created_at": now,
-                }
-            )  # fmt: skip
+        rows = reminder_rows(intents, now, oldest)
         if not rows:
             return 0
         statement = self.store.insert_ignoring_conflicts(notify_queue, "key").returning(_t.id)
