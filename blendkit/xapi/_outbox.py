@@ -25,6 +25,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from sqlalchemy import Connection, delete, insert
 from sqlalchemy.orm import Session
 
 from blendkit._collector import collector_paused
-from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
+from blendkit.errors import LRSConflict, LRSError, LRSRejected, OutboxError
 from blendkit.http import CircuitBreaker, Fence
 from blendkit.store import Store, StoredCircuitBreaker
 from blendkit.store._queue import utc as _utc
@@ -49,6 +50,7 @@ from blendkit.xapi._outbox_ops import (
     OutboxStatus,
     _Row,
 )
+from blendkit.xapi._outbox_pipeline import Pipeline
 from blendkit.xapi._wire import as_statement
 
 __all__ = [
@@ -221,24 +223,25 @@ class Outbox(OutboxOperations):
         rows = [_Row(*r) for r in claimed]
         size = self.batch_size
         chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
-        renewed = self.clock()
-        for n, chunk in enumerate(chunks):
-            if n and self.stopping():  # a stop finishes the batch in flight, not the claim
-                self._unsent(token, chunks[n:])
-                break
-            # The lease is at least three request timeouts: renewing once a third of it has
-            # passed keeps every waiting batch ours without a round trip per batch.
-            renew = n > 0 and self.clock() - renewed >= self.lease / 3
-            if renew:
-                renewed = self.clock()
-            answered = self._send(token, chunk, report, renew=renew, whole=len(chunks) == 1)
-            if not answered:  # the endpoint failed
-                self._unsent(token, chunks[n + 1 :])
-                break
+        if len(chunks) == 1:  # the whole claim (marked by its token alone); nothing to overlap
+            self._send(token, chunks[0], report, renew=False, whole=True)
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="blendkit-outbox-post") as sender:
+            Pipeline(self, sender, token, chunks, report).run()
 
     def _unsent(self, token: str, chunks: Sequence[Sequence[_Row]]) -> None:
         """Give back batches of a claim that were not sent: due now, no attempt counted."""
         self._defer(token, [r.id for chunk in chunks for r in chunk], _utc(self.clock()), None)
+
+    def _post(self, rows: Sequence[_Row]) -> LRSError | None:
+        """POST ``rows`` (their stored JSON, joined as it is); the LRS's refusal, or None. Only
+        HTTP: the sender thread of a claim runs this while the database records the last batch."""
+        assert self.client is not None
+        try:
+            self.client.send_serialized([r.payload.encode() for r in rows])
+        except LRSError as exc:
+            return exc
+        return None
 
     def _send(
         self,
@@ -252,35 +255,35 @@ class Outbox(OutboxOperations):
         """POST ``rows`` and record the outcome; False when the endpoint failed (retried).
         ``renew``: extend the claim's lease first and send only the rows still ours; ``whole``:
         the rows are the whole claim (marked by its token alone)."""
-        assert self.client is not None
         if renew:
             rows = self._renew(token, rows)
             if not rows:
                 return True
         report.requests += 1
-        try:
-            self.client.send_serialized([r.payload.encode() for r in rows])
-        except LRSUnavailable as exc:
-            self._retry(token, rows, exc, report)
-            return False
-        except (LRSConflict, LRSRejected) as exc:
-            if exc.status in _SPLIT_STATUSES:
-                self.breaker.success()  # the endpoint works; some statement does not
-                if len(rows) == 1:
-                    self._dead(token, rows[0], exc, report)
-                    return True
-                half = len(rows) // 2
-                first = self._send(token, rows[:half], report)
-                second = self._send(token, rows[half:], report)
-                return first and second
-            self._retry(token, rows, exc, report)  # credentials, endpoint: not the statements
-            return False
-        except LRSError as exc:
-            self._retry(token, rows, exc, report)
-            return False
-        self.breaker.success()
-        self._delivered(token, [r.id for r in rows], report, whole=whole)
-        return True
+        refused = self._post(rows)
+        if refused is None:
+            self.breaker.success()
+            self._delivered(token, [r.id for r in rows], report, whole=whole)
+            return True
+        return self._refused(token, rows, refused, report)
+
+    def _refused(
+        self, token: str, rows: Sequence[_Row], exc: LRSError, report: DeliveryReport
+    ) -> bool:
+        """Record a refused POST: 400 / 409 / 413 / 422 split the batch (a lone statement is a
+        dead letter), anything else is retried; False when the endpoint failed."""
+        if isinstance(exc, LRSConflict | LRSRejected) and exc.status in _SPLIT_STATUSES:
+            self.breaker.success()  # the endpoint works; some statement does not
+            if len(rows) == 1:
+                self._dead(token, rows[0], exc, report)
+                return True
+            half = len(rows) // 2
+            first = self._send(token, rows[:half], report)
+            second = self._send(token, rows[half:], report)
+            return first and second
+        # unavailable, credentials, endpoint: not the statements
+        self._retry(token, rows, exc, report)
+        return False
 
     @property
     def keep_delivered(self) -> timedelta | None:

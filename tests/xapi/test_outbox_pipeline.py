@@ -1,0 +1,150 @@
+"""The batches of one claim go out while the batch before is marked: the guarantees of one batch
+at a time stay (never a mark for a batch the LRS refused, a crash re-sends only what was on the
+wire or being marked, a refused mark is owed and never costs a re-send), and on PostgreSQL the
+claims and marks skip the WAL flush wait while emit keeps it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+
+from blendkit.store import Store
+from blendkit.store._tables_xapi import xapi_dead_letters
+from blendkit.xapi import Outbox
+
+from .test_outbox import FakeClock, mock_lrs, statements
+
+
+class Crash(BaseException):
+    """The deliverer process dies here (kill -9): nothing after it runs."""
+
+
+class RecordingLRS:
+    """Accepts every batch (except statements tagged BAD-) and records the ids of each POST."""
+
+    def __init__(self) -> None:
+        self.posts: list[list[str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        batch = orjson.loads(request.content)
+        self.posts.append([s["id"] for s in batch])
+        return httpx.Response(400 if b"BAD-" in request.content else 204)
+
+    def deliveries(self) -> Counter[str]:
+        return Counter(sid for post in self.posts for sid in post)
+
+
+def _outbox(store: Store, lrs: RecordingLRS, clock: FakeClock) -> Outbox:
+    return Outbox(store, mock_lrs(lrs), batch_size=4, clock=clock, sleep=clock.sleep)
+
+
+def _fail_marks(outbox: Outbox, calls: set[int], error: Callable[[], BaseException]) -> None:
+    """Make the marks numbered ``calls`` (1-based, tries included) raise ``error()``."""
+    real_mark, marks = outbox._mark, 0
+
+    def failing_mark(token: str, row_ids: list[int] | None, tally: str | None = None) -> int:
+        nonlocal marks
+        marks += 1
+        if marks in calls:
+            raise error()
+        return real_mark(token, row_ids, tally)
+
+    outbox._mark = failing_mark  # type: ignore[method-assign]
+
+
+def test_a_crash_while_marking_resends_only_the_batches_in_flight(store: Store) -> None:
+    lrs, clock = RecordingLRS(), FakeClock()
+    first = _outbox(store, lrs, clock)
+    ids = first.emit(statements(4 * first.claim_batches))
+    # the process dies marking the second batch, while the third is on the wire
+    _fail_marks(first, {2}, Crash)
+    with pytest.raises(Crash):
+        first.deliver_once()
+    assert [len(post) for post in lrs.posts] == [4, 4, 4]
+
+    clock.now += first.lease + 1  # the dead process's lease runs out
+    after = _outbox(store, lrs, clock)
+    assert after.flush().delivered == 16
+    sent = lrs.deliveries()
+    assert set(sent) == set(ids)
+    twice = {sid for sid, n in sent.items() if n == 2}
+    assert twice == set(ids[4:12])  # the batch being marked and the one on the wire
+    assert max(sent.values()) == 2
+    status = after.status()
+    assert (status.pending, status.delivered) == (0, 20)
+
+
+def test_a_refused_mark_owes_the_batch_on_the_wire_too_and_resends_nothing(store: Store) -> None:
+    lrs, clock = RecordingLRS(), FakeClock()
+    outbox = _outbox(store, lrs, clock)
+    ids = outbox.emit(statements(4 * outbox.claim_batches))
+
+    def database_away() -> BaseException:
+        return OperationalError("UPDATE", {}, Exception("server closed the connection"))
+
+    _fail_marks(outbox, {2, 3, 4}, database_away)  # every try of the second batch's mark
+    with pytest.raises(OperationalError):
+        outbox.deliver_once()
+    assert [len(post) for post in lrs.posts] == [4, 4, 4]
+    assert outbox.counters.unmarked == 8  # the refused batch and the one that was on the wire
+
+    assert outbox.deliver_once().delivered == 8  # the owed marks, before any new claim
+    assert (outbox.counters.unmarked, outbox.counters.late_marks) == (0, 8)
+    clock.now += outbox.lease + 1  # the claim's last batches were never sent: free them
+    assert outbox.flush().delivered == 8
+    sent = lrs.deliveries()
+    assert set(sent) == set(ids)
+    assert set(sent.values()) == {1}  # nothing went out twice
+    assert outbox.counters.resent_after_lease == 0
+    assert outbox.status().delivered == 20
+
+
+def test_a_refused_batch_mid_claim_splits_and_the_next_batches_still_go_out(store: Store) -> None:
+    lrs, clock = RecordingLRS(), FakeClock()
+    outbox = _outbox(store, lrs, clock)
+    outbox.emit(statements(4 * outbox.claim_batches, bad={5}))
+    report = outbox.deliver_once()
+    # the second batch is split down to the bad statement; the batches after it follow
+    assert [len(post) for post in lrs.posts] == [4, 4, 2, 1, 1, 2, 4, 4, 4]
+    assert (report.delivered, report.dead, report.retried) == (19, 1, 0)
+    with store.engine.connect() as conn:
+        dead = conn.execute(select(xapi_dead_letters.c.payload)).scalars().all()
+    assert len(dead) == 1
+    assert "BAD-" in dead[0]
+    status = outbox.status()
+    assert (status.pending, status.delivered, status.dead) == (0, 19, 1)
+
+
+def test_claims_and_marks_skip_the_wal_flush_wait_on_postgres_and_emit_does_not(
+    store: Store,
+) -> None:
+    """``synchronous_commit`` is off inside the claim's and the mark's own transactions only:
+    the pooled connection is back to durable commits for the next emit."""
+    if not store.is_postgres:
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    outbox = _outbox(store, RecordingLRS(), FakeClock())
+
+    def setting(conn: object) -> str:
+        return str(conn.execute(text("SHOW synchronous_commit")).scalar_one())  # type: ignore[attr-defined]
+
+    with store.unit_of_work() as conn:
+        outbox.emit(statements(3))
+        assert setting(conn) == "on"
+    with store.unit_of_work() as conn:
+        token, rows = outbox._claim(ignore_schedule=True)
+        assert len(rows) == 3
+        assert setting(conn) == "off"
+    with store.engine.begin() as conn:  # the mark is one statement: look inside its transaction
+        assert setting(conn) == "on"  # SET LOCAL: gone with the claim's transaction
+        assert outbox.spec.mark_done(conn, token, None, datetime.now(UTC)) == 3
+        assert setting(conn) == "off"
+    with store.transaction() as conn:
+        assert setting(conn) == "on"
+    assert outbox.status().delivered == 3
