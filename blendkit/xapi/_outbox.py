@@ -74,7 +74,10 @@ class Outbox(OutboxOperations):
     log = log
     claim_batches = 5
     """How many batches one claim holds at most (one round trip claims them; each is sent and
-    marked delivered on its own, so a crash re-sends at most the batch in flight)."""
+    marked delivered on its own, so a crash re-sends at most the batches in flight)."""
+    claims_per_pass = 8
+    """How many claims one delivery pass makes at most while the LRS accepts every batch (each
+    next claim is made while the last batch of the one before is on the wire)."""
 
     def __init__(
         self,
@@ -211,23 +214,40 @@ class Outbox(OutboxOperations):
         # ``claim_batches`` batches, each sent and marked on its own.
         batches = 1 if self.breaker.state != "closed" else self.claim_batches
         try:
-            token, claimed = self._claim(
-                ignore_schedule=ignore_schedule, limit=self.batch_size * batches
-            )
+            claimed = self._claim_batches(ignore_schedule, batches)
         except BaseException:
             self.breaker.release()
             raise
-        if not claimed:
+        if claimed is None:
             self.breaker.release()
             return
-        rows = [_Row(*r) for r in claimed]
-        size = self.batch_size
-        chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
+        token, chunks = claimed
         if len(chunks) == 1:  # the whole claim (marked by its token alone); nothing to overlap
             self._send(token, chunks[0], report, renew=False, whole=True)
             return
         with ThreadPoolExecutor(1, thread_name_prefix="blendkit-outbox-post") as sender:
-            Pipeline(self, sender, token, chunks, report).run()
+            Pipeline(
+                self,
+                sender,
+                token,
+                chunks,
+                report,
+                claim_more=lambda: self._claim_batches(ignore_schedule, self.claim_batches),
+                claims=self.claims_per_pass,
+            ).run()
+
+    def _claim_batches(
+        self, ignore_schedule: bool, batches: int
+    ) -> tuple[str, list[list[_Row]]] | None:
+        """Claim up to ``batches`` batches: the claim token and the batches (None: none due)."""
+        token, claimed = self._claim(
+            ignore_schedule=ignore_schedule, limit=self.batch_size * batches
+        )
+        if not claimed:
+            return None
+        rows = [_Row(*r) for r in claimed]
+        size = self.batch_size
+        return token, [rows[start : start + size] for start in range(0, len(rows), size)]
 
     def _unsent(self, token: str, chunks: Sequence[Sequence[_Row]]) -> None:
         """Give back batches of a claim that were not sent: due now, no attempt counted."""

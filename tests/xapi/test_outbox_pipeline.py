@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from blendkit.store import Store
-from blendkit.store._tables_xapi import xapi_dead_letters
+from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi import Outbox
 
 from .test_outbox import FakeClock, mock_lrs, statements
@@ -148,3 +148,46 @@ def test_claims_and_marks_skip_the_wal_flush_wait_on_postgres_and_emit_does_not(
     with store.transaction() as conn:
         assert setting(conn) == "on"
     assert outbox.status().delivered == 3
+
+
+def test_the_next_claim_goes_out_in_the_same_pass_and_is_given_back_when_the_lrs_fails(
+    store: Store,
+) -> None:
+    """The next claim is made while the last batch of the one before is on the wire; when the
+    LRS then fails, its batches not sent yet are due again at once, no attempt counted."""
+    answers = iter([204] * 6 + [503])
+    sizes: list[int] = []
+
+    def lrs(request: httpx.Request) -> httpx.Response:
+        sizes.append(len(orjson.loads(request.content)))
+        return httpx.Response(next(answers))
+
+    clock = FakeClock()
+    outbox = Outbox(store, mock_lrs(lrs), batch_size=2, clock=clock, sleep=clock.sleep)
+    outbox.emit(statements(2 * outbox.claim_batches * 2 + 4))
+    report = outbox.deliver_once()
+    assert sizes == [2] * 7  # five batches of the first claim, two of the second
+    assert (report.delivered, report.retried, report.requests) == (12, 2, 7)
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(xapi_outbox.c.attempts, xapi_outbox.c.claimed_by)
+            .where(xapi_outbox.c.status == "pending")
+            .order_by(xapi_outbox.c.id)
+        ).all()
+    assert [r.claimed_by for r in rows] == [None] * 12  # nothing stays held by a lease
+    assert [r.attempts for r in rows] == [1] * 2 + [0] * 10  # only the failed batch counts one
+
+
+def test_a_stop_gives_back_the_claim_made_ahead(store: Store) -> None:
+    lrs, clock = RecordingLRS(), FakeClock()
+    outbox = _outbox(store, lrs, clock)
+    outbox.emit(statements(4 * outbox.claim_batches * 2))
+    outbox.stopping = lambda: len(lrs.posts) >= 6  # SIGTERM while the sixth batch is out
+    assert outbox.deliver_once().delivered == 24
+    assert [len(post) for post in lrs.posts] == [4] * 6
+    with store.engine.connect() as conn:
+        held = conn.execute(
+            select(xapi_outbox.c.id).where(xapi_outbox.c.claimed_by.is_not(None))
+        ).all()
+    assert held == []  # the rest is free for the next deliverer at once
+    assert outbox.status().pending == 16
