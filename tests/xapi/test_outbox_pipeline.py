@@ -19,7 +19,7 @@ from blendkit.store import Store
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi import Outbox
 
-from .test_outbox import FakeClock, mock_lrs, statements
+from .test_outbox import FakeClock, held_rows, mock_lrs, statements
 
 
 class Crash(BaseException):
@@ -49,12 +49,12 @@ def _fail_marks(outbox: Outbox, calls: set[int], error: Callable[[], BaseExcepti
     """Make the marks numbered ``calls`` (1-based, tries included) raise ``error()``."""
     real_mark, marks = outbox._mark, 0
 
-    def failing_mark(token: str, row_ids: list[int] | None, tally: str | None = None) -> int:
+    def failing_mark(token: str, ids: list[int] | None, tally: str | None = None) -> int:
         nonlocal marks
         marks += 1
         if marks in calls:
             raise error()
-        return real_mark(token, row_ids, tally)
+        return real_mark(token, ids, tally)
 
     outbox._mark = failing_mark  # type: ignore[method-assign]
 
@@ -185,9 +185,5 @@ def test_a_stop_gives_back_the_claim_made_ahead(store: Store) -> None:
     outbox.stopping = lambda: len(lrs.posts) >= 6  # SIGTERM while the sixth batch is out
     assert outbox.deliver_once().delivered == 24
     assert [len(post) for post in lrs.posts] == [4] * 6
-    with store.engine.connect() as conn:
-        held = conn.execute(
-            select(xapi_outbox.c.id).where(xapi_outbox.c.claimed_by.is_not(None))
-        ).all()
-    assert held == []  # the rest is free for the next deliverer at once
+    assert held_rows(store) == []  # the rest is free for the next deliverer at once
     assert outbox.status().pending == 16
