@@ -3,16 +3,21 @@
 * ``emit()`` validates, gives each statement an id and a timestamp if it lacks them, and inserts
   it (once: the statement id is unique) in the caller's transaction or its own.
 * A deliverer claims a batch (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a claim token and lease
-  everywhere), POSTs it, and marks it delivered. 5xx / 429 / timeouts back off exponentially with
-  jitter (``Retry-After`` wins); 400 / 409 / 413 / 422 split the batch in halves until the bad
-  statements are alone, and those go to the dead-letter table with the LRS's reason.
+  everywhere), POSTs it, and marks it delivered; the batches of a claim go out from a sender
+  thread while the batch before is marked and the next claim made
+  (:mod:`blendkit.xapi._outbox_pipeline`). On PostgreSQL claims and marks commit without
+  waiting for the WAL flush (a server crash may forget one: a re-send, never a loss). 5xx /
+  429 / timeouts back off exponentially with jitter (``Retry-After`` wins); 400 / 409 / 413 /
+  422 split the batch in halves until the bad statements are alone, and those go to the
+  dead-letter table with the LRS's reason.
 * While the LRS is down or busy the whole endpoint backs off (a :class:`~blendkit.http.
   CircuitBreaker`): one probe batch at a time, not a claim per due row; one log line per state
   change.
-* A crash between claim and mark leaves a lease that expires; the batch is sent again and the LRS
-  recognises the ids (204 / 409), so nothing is lost and nothing is stored twice. A mark that the
-  database refuses is retried at once, then kept and applied before the next claim, so a short
-  database outage does not cost a re-send; :attr:`Outbox.counters` counts both.
+* A crash between claim and mark leaves a lease that expires; the batches on the wire and being
+  marked are sent again and the LRS recognises the ids (204 / 409), so nothing is lost and
+  nothing is stored twice. A mark that the database refuses is retried at once, then kept and
+  applied before the next claim (with the mark of the batch that was on the wire meanwhile), so
+  a short database outage does not cost a re-send; :attr:`Outbox.counters` counts both.
 * Before each later half of a split batch, the deliverer renews its whole claim (the halves still
   waiting included) and sends only the rows it still owns: rows another deliverer re-claimed
   after a stall are left to it, never sent twice by the old owner.
