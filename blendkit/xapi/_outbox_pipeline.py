@@ -57,6 +57,7 @@ class Pipeline:
         self.claims_left = claims - 1
         self.batches: list[tuple[str, Sequence[_Row]]] = [(token, chunk) for chunk in chunks]
         self.renewed = {token: outbox.clock()}
+        self.lost = outbox.counters.resent_after_lease
 
     def run(self) -> None:
         outbox, report = self.outbox, self.report
@@ -103,8 +104,15 @@ class Pipeline:
         return None
 
     def _claim_more(self) -> None:
-        """Claim the next batches of this pass (the endpoint answers, no stop was asked for)."""
-        if self.claims_left <= 0 or self.outbox.stopping():
+        """Claim the next batches of this pass (the endpoint answers, no stop was asked for, and
+        every batch marked so far was still ours: rows that lost their claim go back to the
+        queue, and claiming ahead would only take them again)."""
+        outbox = self.outbox
+        if (
+            self.claims_left <= 0
+            or outbox.stopping()
+            or outbox.counters.resent_after_lease > self.lost
+        ):
             return
         self.claims_left -= 1
         claimed = self.claim_more()
@@ -112,7 +120,7 @@ class Pipeline:
             self.claims_left = 0
             return
         token, chunks = claimed
-        self.renewed[token] = self.outbox.clock()
+        self.renewed[token] = outbox.clock()
         self.batches.extend((token, chunk) for chunk in chunks)
 
     def _give_back(self, index: int) -> None:

@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import orjson
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
 from blendkit.store import Store
-from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
+from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox, xapi_outbox_totals
 from blendkit.xapi import Outbox
 
 from .test_outbox import FakeClock, held_rows, mock_lrs, statements
@@ -187,3 +188,50 @@ def test_a_stop_gives_back_the_claim_made_ahead(store: Store) -> None:
     assert [len(post) for post in lrs.posts] == [4] * 6
     assert held_rows(store) == []  # the rest is free for the next deliverer at once
     assert outbox.status().pending == 16
+
+
+def test_a_claim_or_a_mark_the_database_forgot_costs_a_resend_never_a_statement(
+    store: Store,
+) -> None:
+    """What a PostgreSQL crash can take back from a claim or a mark committed without the WAL
+    flush: the claim (its rows are unclaimed again) or the mark (its rows, and the delivered
+    total, are as before it). Either way every statement reaches the LRS, the forgotten ones
+    once more."""
+    lrs, clock = RecordingLRS(), FakeClock()
+    outbox = _outbox(store, lrs, clock)
+    ids = outbox.emit(statements(8))
+    real_claim = outbox._claim
+
+    def forgotten_claim(**kwargs: Any) -> tuple[str, list[Any]]:
+        token, rows = real_claim(**kwargs)
+        with store.transaction() as conn:  # the claim's commit never reached the disk
+            conn.execute(
+                update(xapi_outbox)
+                .where(xapi_outbox.c.claimed_by == token)
+                .values(claimed_by=None, claimed_until=None)
+            )
+        return token, rows
+
+    outbox._claim = forgotten_claim  # type: ignore[method-assign]
+    assert outbox.deliver_once().delivered == 0  # sent, but nothing of it was still claimed
+    assert outbox.counters.resent_after_lease == 8
+    outbox._claim = real_claim  # type: ignore[method-assign]
+    assert outbox.flush().delivered == 8
+
+    with store.transaction() as conn:  # the last mark's commit (and its total) never reached disk
+        conn.execute(
+            update(xapi_outbox)
+            .where(xapi_outbox.c.statement_id.in_(ids[4:]))
+            .values(status="pending", delivered_at=None)
+        )
+        conn.execute(
+            update(xapi_outbox_totals)
+            .where(xapi_outbox_totals.c.name == "delivered")
+            .values(value=xapi_outbox_totals.c.value - 4)
+        )
+    assert outbox.flush().delivered == 4
+    sent = lrs.deliveries()
+    assert set(sent) == set(ids)
+    assert [sent[sid] for sid in ids] == [2] * 4 + [3] * 4  # nothing lost, the forgotten re-sent
+    status = outbox.status()
+    assert (status.pending, status.delivered) == (0, 8)
