@@ -170,8 +170,7 @@ class DurableQueue:
                 break
             except DATABASE_ERRORS:
                 if attempt == _MARK_TRIES:
-                    self._unmarked[token] = (ids, tally)
-                    self.counters.unmarked += len(ids)
+                    self._owe(token, ids, tally)
                     self.log.warning(
                         "%s: %d %s(s) reached %s but the database did not record it; the mark is "
                         "retried before the next claim (if the %.0f s lease runs out first they "
@@ -184,6 +183,13 @@ class DurableQueue:
                 self.sleep(0.5 * 2 ** (attempt - 1))
         report.delivered += marked
         self._count_lost_lease(len(ids) - marked)
+
+    def _owe(self, token: str, ids: list[int], tally: str | None) -> None:
+        """Keep a mark the database did not take, to apply before the next claim (a claim's
+        batches owed one after another are marked together)."""
+        owed, _ = self._unmarked.get(token, ([], tally))
+        self._unmarked[token] = ([*owed, *ids], tally)
+        self.counters.unmarked += len(ids)
 
     def _receiver(self) -> str:
         return "the receiver"

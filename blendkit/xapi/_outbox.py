@@ -3,16 +3,21 @@
 * ``emit()`` validates, gives each statement an id and a timestamp if it lacks them, and inserts
   it (once: the statement id is unique) in the caller's transaction or its own.
 * A deliverer claims a batch (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a claim token and lease
-  everywhere), POSTs it, and marks it delivered. 5xx / 429 / timeouts back off exponentially with
-  jitter (``Retry-After`` wins); 400 / 409 / 413 / 422 split the batch in halves until the bad
-  statements are alone, and those go to the dead-letter table with the LRS's reason.
+  everywhere), POSTs it, and marks it delivered; the batches of a claim go out from a sender
+  thread while the batch before is marked and the next claim made
+  (:mod:`blendkit.xapi._outbox_pipeline`). On PostgreSQL claims and marks commit without
+  waiting for the WAL flush (a server crash may forget one: a re-send, never a loss). 5xx /
+  429 / timeouts back off exponentially with jitter (``Retry-After`` wins); 400 / 409 / 413 /
+  422 split the batch in halves until the bad statements are alone, and those go to the
+  dead-letter table with the LRS's reason.
 * While the LRS is down or busy the whole endpoint backs off (a :class:`~blendkit.http.
   CircuitBreaker`): one probe batch at a time, not a claim per due row; one log line per state
   change.
-* A crash between claim and mark leaves a lease that expires; the batch is sent again and the LRS
-  recognises the ids (204 / 409), so nothing is lost and nothing is stored twice. A mark that the
-  database refuses is retried at once, then kept and applied before the next claim, so a short
-  database outage does not cost a re-send; :attr:`Outbox.counters` counts both.
+* A crash between claim and mark leaves a lease that expires; the batches on the wire and being
+  marked are sent again and the LRS recognises the ids (204 / 409), so nothing is lost and
+  nothing is stored twice. A mark that the database refuses is retried at once, then kept and
+  applied before the next claim (with the mark of the batch that was on the wire meanwhile), so
+  a short database outage does not cost a re-send; :attr:`Outbox.counters` counts both.
 * Before each later half of a split batch, the deliverer renews its whole claim (the halves still
   waiting included) and sends only the rows it still owns: rows another deliverer re-claimed
   after a stall are left to it, never sent twice by the old owner.
@@ -25,6 +30,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +39,7 @@ from sqlalchemy import Connection, delete, insert
 from sqlalchemy.orm import Session
 
 from blendkit._collector import collector_paused
-from blendkit.errors import LRSConflict, LRSError, LRSRejected, LRSUnavailable, OutboxError
+from blendkit.errors import LRSConflict, LRSError, LRSRejected, OutboxError
 from blendkit.http import CircuitBreaker, Fence
 from blendkit.store import Store, StoredCircuitBreaker
 from blendkit.store._queue import utc as _utc
@@ -49,6 +55,7 @@ from blendkit.xapi._outbox_ops import (
     OutboxStatus,
     _Row,
 )
+from blendkit.xapi._outbox_pipeline import Pipeline
 from blendkit.xapi._wire import as_statement
 
 __all__ = [
@@ -72,7 +79,10 @@ class Outbox(OutboxOperations):
     log = log
     claim_batches = 5
     """How many batches one claim holds at most (one round trip claims them; each is sent and
-    marked delivered on its own, so a crash re-sends at most the batch in flight)."""
+    marked delivered on its own, so a crash re-sends at most the batches in flight)."""
+    claims_per_pass = 8
+    """How many claims one delivery pass makes at most while the LRS accepts every batch (each
+    next claim is made while the last batch of the one before is on the wire)."""
 
     def __init__(
         self,
@@ -209,36 +219,54 @@ class Outbox(OutboxOperations):
         # ``claim_batches`` batches, each sent and marked on its own.
         batches = 1 if self.breaker.state != "closed" else self.claim_batches
         try:
-            token, claimed = self._claim(
-                ignore_schedule=ignore_schedule, limit=self.batch_size * batches
-            )
+            claimed = self._claim_batches(ignore_schedule, batches)
         except BaseException:
             self.breaker.release()
             raise
-        if not claimed:
+        if claimed is None:
             self.breaker.release()
             return
+        token, chunks = claimed
+        if len(chunks) == 1:  # the whole claim (marked by its token alone); nothing to overlap
+            self._send(token, chunks[0], report, renew=False, whole=True)
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="blendkit-outbox-post") as sender:
+            Pipeline(
+                self,
+                sender,
+                token,
+                chunks,
+                report,
+                claim_more=lambda: self._claim_batches(ignore_schedule, self.claim_batches),
+                claims=self.claims_per_pass,
+            ).run()
+
+    def _claim_batches(
+        self, ignore_schedule: bool, batches: int
+    ) -> tuple[str, list[list[_Row]]] | None:
+        """Claim up to ``batches`` batches: the claim token and the batches (None: none due)."""
+        token, claimed = self._claim(
+            ignore_schedule=ignore_schedule, limit=self.batch_size * batches
+        )
+        if not claimed:
+            return None
         rows = [_Row(*r) for r in claimed]
         size = self.batch_size
-        chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
-        renewed = self.clock()
-        for n, chunk in enumerate(chunks):
-            if n and self.stopping():  # a stop finishes the batch in flight, not the claim
-                self._unsent(token, chunks[n:])
-                break
-            # The lease is at least three request timeouts: renewing once a third of it has
-            # passed keeps every waiting batch ours without a round trip per batch.
-            renew = n > 0 and self.clock() - renewed >= self.lease / 3
-            if renew:
-                renewed = self.clock()
-            answered = self._send(token, chunk, report, renew=renew, whole=len(chunks) == 1)
-            if not answered:  # the endpoint failed
-                self._unsent(token, chunks[n + 1 :])
-                break
+        return token, [rows[start : start + size] for start in range(0, len(rows), size)]
 
     def _unsent(self, token: str, chunks: Sequence[Sequence[_Row]]) -> None:
         """Give back batches of a claim that were not sent: due now, no attempt counted."""
         self._defer(token, [r.id for chunk in chunks for r in chunk], _utc(self.clock()), None)
+
+    def _post(self, rows: Sequence[_Row]) -> LRSError | None:
+        """POST ``rows`` (their stored JSON, joined as it is); the LRS's refusal, or None. Only
+        HTTP: the sender thread of a claim runs this while the database records the last batch."""
+        assert self.client is not None
+        try:
+            self.client.send_serialized([r.payload.encode() for r in rows])
+        except LRSError as exc:
+            return exc
+        return None
 
     def _send(
         self,
@@ -252,35 +280,35 @@ class Outbox(OutboxOperations):
         """POST ``rows`` and record the outcome; False when the endpoint failed (retried).
         ``renew``: extend the claim's lease first and send only the rows still ours; ``whole``:
         the rows are the whole claim (marked by its token alone)."""
-        assert self.client is not None
         if renew:
             rows = self._renew(token, rows)
             if not rows:
                 return True
         report.requests += 1
-        try:
-            self.client.send_serialized([r.payload.encode() for r in rows])
-        except LRSUnavailable as exc:
-            self._retry(token, rows, exc, report)
-            return False
-        except (LRSConflict, LRSRejected) as exc:
-            if exc.status in _SPLIT_STATUSES:
-                self.breaker.success()  # the endpoint works; some statement does not
-                if len(rows) == 1:
-                    self._dead(token, rows[0], exc, report)
-                    return True
-                half = len(rows) // 2
-                first = self._send(token, rows[:half], report)
-                second = self._send(token, rows[half:], report)
-                return first and second
-            self._retry(token, rows, exc, report)  # credentials, endpoint: not the statements
-            return False
-        except LRSError as exc:
-            self._retry(token, rows, exc, report)
-            return False
-        self.breaker.success()
-        self._delivered(token, [r.id for r in rows], report, whole=whole)
-        return True
+        refused = self._post(rows)
+        if refused is None:
+            self.breaker.success()
+            self._delivered(token, [r.id for r in rows], report, whole=whole)
+            return True
+        return self._refused(token, rows, refused, report)
+
+    def _refused(
+        self, token: str, rows: Sequence[_Row], exc: LRSError, report: DeliveryReport
+    ) -> bool:
+        """Record a refused POST: 400 / 409 / 413 / 422 split the batch (a lone statement is a
+        dead letter), anything else is retried; False when the endpoint failed."""
+        if isinstance(exc, LRSConflict | LRSRejected) and exc.status in _SPLIT_STATUSES:
+            self.breaker.success()  # the endpoint works; some statement does not
+            if len(rows) == 1:
+                self._dead(token, rows[0], exc, report)
+                return True
+            half = len(rows) // 2
+            first = self._send(token, rows[:half], report)
+            second = self._send(token, rows[half:], report)
+            return first and second
+        # unavailable, credentials, endpoint: not the statements
+        self._retry(token, rows, exc, report)
+        return False
 
     @property
     def keep_delivered(self) -> timedelta | None:

@@ -18,4 +18,7 @@ OUTBOX = QueueSpec(
     done_at="delivered_at",
     finished=IS_DELIVERED,
     claim_columns=("id", "statement_id", "payload", "attempts"),
+    # The LRS keeps one copy of a statement sent twice (its id): a claim or mark a database
+    # crash forgets costs a re-send, never a loss; emit stays fully durable.
+    relaxed_commits=True,
 )

@@ -57,6 +57,16 @@ class FakeClock:
         self.now += seconds
 
 
+def held_rows(store: Store) -> list[Any]:
+    """The claim tokens of the rows a claim still holds."""
+    with store.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(xapi_outbox.c.claimed_by).where(xapi_outbox.c.claimed_by.is_not(None))
+            ).all()
+        )
+
+
 def mock_lrs(handler: Any) -> LRSClient:
     return LRSClient(
         "https://lrs.example.org/xapi",
@@ -272,11 +282,7 @@ def test_a_stop_between_batches_of_one_claim_finishes_the_batch_in_flight(
     outbox.stopping = lambda: True  # what run() asks: SIGTERM arrived
     assert outbox.deliver_once().delivered == 3
     assert sizes == [3]
-    with sqlite_store.engine.connect() as conn:
-        held = conn.execute(
-            select(xapi_outbox.c.claimed_by).where(xapi_outbox.c.claimed_by.is_not(None))
-        ).all()
-    assert held == []  # the rest is free for the next deliverer at once
+    assert held_rows(sqlite_store) == []  # the rest is free for the next deliverer at once
     assert outbox.status().pending == 9
 
 
