@@ -36,6 +36,7 @@ from blendkit.notify._contexts import (
 )
 from blendkit.notify._intent import ReminderIntent
 from blendkit.notify._planning import Addressee, Offset, Personal, PlannedEvent, ReminderPlan
+from blendkit.progression import Item
 
 __all__ = ["ReminderPlanner", "addressees", "sitting_links"]
 
@@ -127,6 +128,10 @@ class ReminderPlanner:
                 mine = extended.setdefault(o.item, {})
                 mine[o.sub] = max(o.until, mine.get(o.sub, o.until))
         for item in course.path.items():
+            if item.due is not None and people and item.id not in extended:
+                # The same moment for everyone: the audience is the roll the plan is built on.
+                yield self._deadline(course, item, item.due, offsets, None)
+                continue
             moments: dict[str, datetime] = {}
             if item.due is not None:
                 moments = {p.sub: item.due for p in people}
@@ -142,22 +147,33 @@ class ReminderPlanner:
             for sub, moment in moments.items():
                 by_moment.setdefault(moment, []).append(sub)
             for moment, subs in by_moment.items():
-                yield PlannedEvent(
-                    event=f"deadline:{item.id}",
-                    version=moment.isoformat(),
-                    moment=moment,
-                    offsets=offsets,
-                    context=DeadlineApproaching(
-                        recipient_name=_PLACEHOLDER,
-                        course_title=course.title[:200],
-                        item_title=(item.title or item.id)[:200],
-                        item_url=self.links.item_url(course, item.id),
-                        due=moment,
-                        time_zone="UTC",
-                    ),
-                    recipients=tuple(subs),
-                    per_recipient=True,
-                )
+                yield self._deadline(course, item, moment, offsets, tuple(subs))
+
+    def _deadline(
+        self,
+        course: Course,
+        item: Item,
+        moment: datetime,
+        offsets: tuple[Offset, ...],
+        recipients: tuple[str, ...] | None,
+    ) -> PlannedEvent:
+        """An item's deadline at ``moment`` for ``recipients`` (None: every learner)."""
+        return PlannedEvent(
+            event=f"deadline:{item.id}",
+            version=moment.isoformat(),
+            moment=moment,
+            offsets=offsets,
+            context=DeadlineApproaching(
+                recipient_name=_PLACEHOLDER,
+                course_title=course.title[:200],
+                item_title=(item.title or item.id)[:200],
+                item_url=self.links.item_url(course, item.id),
+                due=moment,
+                time_zone="UTC",
+            ),
+            recipients=recipients,
+            per_recipient=True,
+        )
 
     def sitting_events(
         self,

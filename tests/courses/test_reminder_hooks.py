@@ -5,7 +5,7 @@ once; an extension moves one learner's deadline reminders and nobody else's."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pytest
@@ -23,9 +23,11 @@ from blendkit.notify import (
     ItemUnlocked,
     RecordingReady,
     ReminderIntent,
+    ReminderPlan,
     SessionMoved,
     SessionStarting,
 )
+from blendkit.notify._queue_rows import reminder_rows
 from blendkit.progression import VideoWatched
 from blendkit.sessions import FakeMeetingProvider, JoinLink, Learner, RecordingKind
 from blendkit.store import Store
@@ -320,3 +322,23 @@ def test_a_sittings_reminders_carry_own_links_only_for_learners_who_may_join_it(
         str(getattr(i.context, "join_url", "")) == live.join_link(course, soon.id, "ben")
         for i in ben
     )
+
+
+def test_a_deadline_everyone_shares_reminds_the_roll_as_one_listing_each_learner_would(
+    service: CourseService, clock: Clock
+) -> None:
+    course = _course(service)
+    planner = ReminderPlanner(service, None, LINKS)
+    plan = planner.plan(course, clock.now)
+    shared = [e for e in plan.events if e.recipients is None]
+    assert {e.event for e in shared} == {
+        f"deadline:{i.id}" for i in course.path.items() if i.due is not None
+    }
+    assert shared
+    roll = tuple(plan.learners)
+    listed = [replace(e, recipients=roll) if e.recipients is None else e for e in plan.events]
+    term = timedelta(days=400)
+    rows = reminder_rows(plan.due(clock.now, term), clock.now)
+    assert {row["recipient"] for row in rows} == {"ana", "ben"}
+    again = ReminderPlan(course.id, plan.learners.values(), listed).due(clock.now, term)
+    assert rows == reminder_rows(again, clock.now)
