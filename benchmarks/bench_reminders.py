@@ -41,13 +41,22 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 import time as clock
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
+from pydantic import AnyHttpUrl
+
+from blendkit import ItemLocked
+from blendkit.courses import Course, Enrolment, LiveSessionRecord, ReminderLinks, ReminderPlanner
+from blendkit.courses._reminder_store import ReminderSettings
+from blendkit.courses._reminders import _LearnerStates
+from blendkit.errors import BlendkitError
 from blendkit.notify import (
     Addressee,
     DeadlineApproaching,
@@ -58,6 +67,8 @@ from blendkit.notify import (
     parse_offsets,
 )
 from blendkit.notify._queue_rows import reminder_rows
+from blendkit.progression import Item, Module, Path
+from blendkit.store import Store
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 ZONES = [
@@ -149,6 +160,144 @@ def emit(figure: str, ours: float, peer: float | None, peer_name: str | None, **
     print(json.dumps(line | extra | machine))
 
 
+class MemoryCourses:
+    """What the planner reads of a course service, answered from memory: the roll, no
+    overrides, nobody completed anything (bookings and settings come from a real, empty store)."""
+
+    def __init__(self, store: Store, roll: list[Enrolment]) -> None:
+        self.store, self.roll = store, roll
+        self.clock = lambda: NOW
+        self.nothing_done = SimpleNamespace(items=())
+
+    def enrolments(self, course: Course, *, learners_only: bool = False) -> list[Enrolment]:
+        return self.roll
+
+    def overrides(self, course: Course) -> list[Any]:
+        return []
+
+    def learner_path(self, course: Course, sub: str, now: datetime | None = None) -> Any:
+        return self.nothing_done
+
+
+class DictLive:
+    """A live-session service whose sittings are given and whose ``join_link`` answers from a
+    dict (a learner missing from it is refused, as while the sitting's item is locked)."""
+
+    def __init__(self, sittings: list[LiveSessionRecord], links: dict[tuple[str, str], str]):
+        self.sittings, self.links = sittings, links
+
+    def sessions(self, course: Course) -> list[LiveSessionRecord]:
+        return self.sittings
+
+    def join_link(self, course: Course, session_id: str, sub: str) -> str:
+        url = self.links.get((session_id, sub))
+        if url is None:
+            raise ItemLocked("locked for this learner", code="courses.item_locked")
+        return url
+
+
+def planner_course(count: int) -> tuple[Course, list[Enrolment], list[LiveSessionRecord]]:
+    """The course of ``events()`` as the planner reads it: 10 items due every 5 days, 10 weekly
+    sittings, ``count`` learners in 10 zones."""
+    items = tuple(
+        Item(id=f"item-{n}", title=f"Pre-work {n}",
+             due=NOW - timedelta(days=3) + timedelta(days=5 * n, hours=13))
+        for n in range(10)
+    )  # fmt: skip
+    course = Course(
+        id=1, issuer="https://lms.example", client_id="c", deployment_id="d", context_id="ctx",
+        activity_key="https://tool.example/courses/1", title="Global cohort",
+        path=Path(id="global", modules=(Module(id="m", items=items),)),
+    )  # fmt: skip
+    roll = [
+        Enrolment(sub=f"l{i}", name=f"Learner {i}", time_zone=ZONES[i % len(ZONES)])
+        for i in range(count)
+    ]
+    sittings = [
+        LiveSessionRecord(
+            id=f"s{n}", item=None, title=f"Week {n} live session",
+            start_utc=NOW - timedelta(days=6) + timedelta(days=7 * n, hours=7),
+            time_zone="UTC", duration_minutes=60, provider="fake", provider_meeting_id=f"m{n}",
+            occurrence_id=None, join_url="https://meet.example/j/1", attendance_imported=False,
+        )
+        for n in range(10)
+    ]  # fmt: skip
+    return course, roll, sittings
+
+
+def planner_figure(repeats: int, horizon: timedelta) -> None:
+    """``ReminderPlanner.plan_course`` + rows with each learner's link from the live service,
+    against the planner's previous path: the same plan, then each due sitting reminder's
+    message copied with the link (``model_copy``)."""
+    course, roll, sittings = planner_course(100_000)
+    links = {
+        (s.id, p.sub): f"https://meet.example/j/{s.id}?tk={p.sub}"
+        for s in sittings
+        for n, p in enumerate(roll)
+        if n % 50  # one learner in 50 may not join: their sitting item is locked
+    }
+    live = DictLive(sittings, links)
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(f"sqlite:///{folder}/bench.sqlite3")
+        store.migrate()
+        courses = cast(Any, MemoryCourses(store, roll))
+        planner = ReminderPlanner(
+            courses, cast(Any, live), ReminderLinks("https://tool.example"),
+            settings=ReminderSettings(store), horizon=horizon,
+        )  # fmt: skip
+
+        def ours() -> list[Any]:
+            return planner.plan_course(course, NOW)
+
+        def personalise(intent: Any) -> Any:
+            """The planner's previous step, per due reminder: a sitting's message copied with
+            the learner's link (None: refused)."""
+            if intent.template != SessionStarting.template:
+                return intent
+            session_id = intent.event.removeprefix("session:")
+            try:
+                url = live.join_link(course, session_id, intent.recipient)
+            except BlendkitError:
+                return None
+            update = {"join_url": AnyHttpUrl(url)}
+            return intent.with_context(intent.context.model_copy(update=update))
+
+        def copied() -> list[Any]:
+            due = planner.plan(course, NOW).due(
+                NOW, horizon, skip=_LearnerStates(planner, course, NOW).skip
+            )
+            return [i for i in map(personalise, due) if i is not None]
+
+        def rows(intents: list[Any]) -> list[dict[str, Any]]:
+            return reminder_rows(intents, NOW)
+
+        stored = rows(ours())
+        assert stored == rows(copied()), "the rows differ"
+        personal = sum(1 for row in stored if "?tk=" in row["context"])
+        count = len(stored)
+        del stored
+        mine = median_stages_ms(ours, rows, repeats)
+        theirs = median_stages_ms(copied, rows, repeats)
+        store.dispose()
+    emit(
+        "reminders.planner_rows_personal_links_100k_x_20",
+        mine["both"],
+        theirs["both"],
+        "the planner's plan, then each due sitting reminder's message copied with the link",
+        learners=len(roll),
+        events=20,
+        horizon_hours=int(horizon.total_seconds() // 3600),
+        rows=count,
+        rows_with_own_link=personal,
+        plan_ms=round(mine["alone"], 3),
+        rows_ms=round(mine["both"] - mine["alone"], 3),
+        peer_plan_ms=round(theirs["alone"], 2),
+        blendkit_cpu_median_ms=round(mine["both_cpu"], 3),
+        peer_cpu_median_ms=round(theirs["both_cpu"], 2),
+        target_ms=2000,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -227,6 +376,7 @@ def main() -> None:
         blendkit_cpu_median_ms=round(own["both_cpu"], 3),
         peer_cpu_median_ms=round(loop["both_cpu"], 2),
     )
+    planner_figure(repeats, horizon)
 
     quiet = NOW + timedelta(days=80)  # after the term: nothing is due
     for count in (1_000, 100_000):
