@@ -18,6 +18,14 @@ process beside the wall-clock ones, which a shared machine moves more):
 - ``reminders.plan_rows_personal_links_100k_x_20``: plan + rows again with a personal join link
   for every learner in every sitting (``PlannedEvent.personal``: 200,000 of the rows), each
   validated as its field, against the loop validating each learner's whole message.
+- ``reminders.planner_rows_personal_links_100k_x_20``: the same course as the production
+  planner reads it (``ReminderPlanner.plan_course``: the roll and the course path from memory,
+  bookings and lead times from an empty store, a live-session service whose ``join_link``
+  answers from a dict and refuses one learner in 50, as while a sitting's item is locked) up to
+  the rows, each due sitting's links asked once per recipient and carried by
+  ``PlannedEvent.personal``; against the planner's previous path, the same plan followed by a
+  ``model_copy`` of each due sitting reminder's message with the link. The rows are checked
+  equal, in order. Target: 2,000 ms.
 - ``reminders.tick_nothing_due_<n>``: one scheduler tick on a built index when nothing is due
   in the next hour, for 1,000 and 100,000 learners: the time does not grow with the learners.
 - ``reminders.tick_due_<k>``: one tick on the 100,000-learner index when one event for ``k``
@@ -28,8 +36,11 @@ Measured on a shared 2-core machine (docs/notifications.md): plan + rows 0.40 s 
 average of 3.7 to 5 (0.40 s of CPU: 0.09 s plan, 0.31 s rows) against 3.5 s for the loop and its
 rows (8.9×); 0.73–0.96 s at a load of 5 to 11 against 4.9–8.2 s. Before the rows were built per
 run of an event's reminders, the same rows took 0.86 s of CPU on top of the plan's 0.10 s. With
-personal links: 0.97 s against 5.3 s (load 3 to 4.5). A tick with nothing due 2–3 µs for either
-roll; 0.2–1 µs per due intent, 0.9–1.7 µs per row with the rows (load 3 to 5).
+personal links: 0.88 s against 4.8 s (load 2.4 to 3; 0.97 s before a learner's own message
+stopped validating the roll's name and zone again). The production planner with personal links:
+1.2 s (0.45 s plan, 0.77 s rows) against 3.7 s for its previous per-reminder copies (load 2.2 to
+2.8). A tick with nothing due 2–3 µs for either roll; 0.2–1 µs per due intent, 0.9–1.7 µs per
+row with the rows (load 2 to 5).
 
     .venv/bin/python benchmarks/bench_reminders.py [--repeats 7]
 """

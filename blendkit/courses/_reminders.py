@@ -6,8 +6,9 @@ extension, sittings of live sessions and series, recordings of sittings held) in
 Booked office-hours slots are reminded like sittings (one event per booking, see
 :mod:`blendkit.courses._booking_reminders`).
 Work per learner happens only for events that are due: who completed a deadline's item, each
-learner's personal join link for a sitting about to start. Once a day per course it adds the
-at-risk nudges and the instructors' digest.
+learner's personal join link for a sitting about to start (:func:`sitting_links`, carried by
+``PlannedEvent.personal``, so no recipient's message is built). Once a day per course it adds
+the at-risk nudges and the instructors' digest.
 """
 
 from __future__ import annotations
