@@ -115,9 +115,7 @@ def announce_move(
             e for e in planner.sitting_events(course, [after], offsets, now) if e.event == event
         ]
         plan = ReminderPlan(course.id, addressees(people), sittings)
-        intents.extend(
-            i for i in (planner.personalise(course, i) for i in plan.due(now, HORIZON)) if i
-        )
+        intents.extend(plan.due(now, HORIZON, personal=planner.join_links(course)))
     for person in people:
         try:
             url = live.join_link(course, after.id, person.sub)

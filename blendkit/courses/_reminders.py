@@ -6,16 +6,17 @@ extension, sittings of live sessions and series, recordings of sittings held) in
 Booked office-hours slots are reminded like sittings (one event per booking, see
 :mod:`blendkit.courses._booking_reminders`).
 Work per learner happens only for events that are due: who completed a deadline's item, each
-learner's personal join link for a sitting about to start. Once a day per course it adds the
-at-risk nudges and the instructors' digest.
+learner's personal join link for a sitting about to start (:func:`sitting_links`, carried by
+``PlannedEvent.personal``, so no recipient's message is built). Once a day per course it adds
+the at-risk nudges and the instructors' digest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+import functools
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-
-from pydantic import AnyHttpUrl
+from typing import Any
 
 from blendkit.courses._analytics import risks
 from blendkit.courses._booking_reminders import booking_events
@@ -30,18 +31,19 @@ from blendkit.notify._contexts import (
     AtRiskNudge,
     DeadlineApproaching,
     InstructorDigest,
-    MessageContext,
     RecordingReady,
     SessionStarting,
     UpcomingSession,
 )
 from blendkit.notify._intent import ReminderIntent
-from blendkit.notify._planning import Addressee, Offset, PlannedEvent, ReminderPlan
+from blendkit.notify._planning import Addressee, Offset, Personal, PlannedEvent, ReminderPlan
+from blendkit.progression import Item
 
-__all__ = ["ReminderPlanner", "addressees"]
+__all__ = ["ReminderPlanner", "addressees", "sitting_links"]
 
 _AT_ONCE = (Offset("0", timedelta(0)),)
 _PLACEHOLDER = "learner"
+_SITTING = "session:"
 
 
 def addressees(people: Iterable[Enrolment]) -> list[Addressee]:
@@ -102,11 +104,11 @@ class ReminderPlanner:
         return ReminderPlan(course.id, addressees(learners), self.events(course, learners, now))
 
     def plan_course(self, course: Course, now: datetime) -> list[ReminderIntent]:
-        """What falls due in the course before ``now + horizon``, personalised."""
+        """What falls due in the course before ``now + horizon``, each sitting's reminders
+        with the learner's own join link (worked out for the due sittings alone)."""
         plan = self.plan(course, now)
         states = _LearnerStates(self, course, now)
-        due = plan.due(now, self.horizon, skip=states.skip)
-        return [i for i in (self.personalise(course, i) for i in due) if i is not None]
+        return plan.due(now, self.horizon, skip=states.skip, personal=self.join_links(course))
 
     def events(self, course: Course, people: list[Enrolment], now: datetime) -> list[PlannedEvent]:
         offsets = self.settings.offsets(course.id)
@@ -127,6 +129,10 @@ class ReminderPlanner:
                 mine = extended.setdefault(o.item, {})
                 mine[o.sub] = max(o.until, mine.get(o.sub, o.until))
         for item in course.path.items():
+            if item.due is not None and people and item.id not in extended:
+                # The same moment for everyone: the audience is the roll the plan is built on.
+                yield self._deadline(course, item, item.due, offsets, None)
+                continue
             moments: dict[str, datetime] = {}
             if item.due is not None:
                 moments = {p.sub: item.due for p in people}
@@ -142,22 +148,33 @@ class ReminderPlanner:
             for sub, moment in moments.items():
                 by_moment.setdefault(moment, []).append(sub)
             for moment, subs in by_moment.items():
-                yield PlannedEvent(
-                    event=f"deadline:{item.id}",
-                    version=moment.isoformat(),
-                    moment=moment,
-                    offsets=offsets,
-                    context=DeadlineApproaching(
-                        recipient_name=_PLACEHOLDER,
-                        course_title=course.title[:200],
-                        item_title=(item.title or item.id)[:200],
-                        item_url=self.links.item_url(course, item.id),
-                        due=moment,
-                        time_zone="UTC",
-                    ),
-                    recipients=tuple(subs),
-                    per_recipient=True,
-                )
+                yield self._deadline(course, item, moment, offsets, tuple(subs))
+
+    def _deadline(
+        self,
+        course: Course,
+        item: Item,
+        moment: datetime,
+        offsets: tuple[Offset, ...],
+        recipients: tuple[str, ...] | None,
+    ) -> PlannedEvent:
+        """An item's deadline at ``moment`` for ``recipients`` (None: every learner)."""
+        return PlannedEvent(
+            event=f"deadline:{item.id}",
+            version=moment.isoformat(),
+            moment=moment,
+            offsets=offsets,
+            context=DeadlineApproaching(
+                recipient_name=_PLACEHOLDER,
+                course_title=course.title[:200],
+                item_title=(item.title or item.id)[:200],
+                item_url=self.links.item_url(course, item.id),
+                due=moment,
+                time_zone="UTC",
+            ),
+            recipients=recipients,
+            per_recipient=True,
+        )
 
     def sitting_events(
         self,
@@ -170,7 +187,7 @@ class ReminderPlanner:
             if record.start_utc <= now:
                 continue
             yield PlannedEvent(
-                event=f"session:{record.id}",
+                event=f"{_SITTING}{record.id}",
                 version=record.start_utc.isoformat(),
                 moment=record.start_utc,
                 offsets=offsets,
@@ -215,21 +232,12 @@ class ReminderPlanner:
                 expires=self.catch_up,
             )  # fmt: skip
 
-    def personalise(self, course: Course, intent: ReminderIntent) -> ReminderIntent | None:
-        """A sitting's reminder gets the learner's own join link; none while the sitting's item
-        is locked for them (they could not join)."""
-        if self.live is None or intent.template != SessionStarting.template:
-            return intent  # read before the message: the others are never built here
-        context = intent.context
-        if not isinstance(context, SessionStarting):
-            return intent
-        session_id = intent.event.removeprefix("session:")
-        try:
-            url = self.live.join_link(course, session_id, intent.recipient)
-        except BlendkitError:
+    def join_links(self, course: Course) -> Personal | None:
+        """Each due sitting's recipients' own join links, asked of the live-session service
+        (None without one): see :func:`sitting_links`."""
+        if self.live is None:
             return None
-        # model_copy does not validate: the URL type is built here, as validation would.
-        return _with_context(intent, context.model_copy(update={"join_url": AnyHttpUrl(url)}))
+        return sitting_links(functools.partial(self.live.join_link, course))
 
     # --- once a day -------------------------------------------------------------------------
 
@@ -322,8 +330,25 @@ class _LearnerStates:
         return ()
 
 
-def _with_context(intent: ReminderIntent, context: MessageContext) -> ReminderIntent:
-    return intent.with_context(context)
+def sitting_links(join_link: Callable[[str, str], str]) -> Personal:
+    """The ``personal`` hook of :meth:`ReminderPlan.due` for sittings: each recipient of a due
+    sitting gets ``join_link(session_id, sub)`` as their ``join_url``; a recipient whose link is
+    refused (the sitting's item is locked for them, it was cancelled, the provider has none for
+    them) gets no reminder of it. Other events are left as they are."""
+
+    def links(event: PlannedEvent, subs: Sequence[str]) -> dict[str, dict[str, Any]] | None:
+        if not isinstance(event.context, SessionStarting):
+            return None
+        session_id = event.event.removeprefix(_SITTING)
+        own: dict[str, dict[str, Any]] = {}
+        for sub in subs:
+            try:
+                own[sub] = {"join_url": join_link(session_id, sub)}
+            except BlendkitError:
+                continue
+        return own
+
+    return links
 
 
 def _completions_since(courses: CourseService, course: Course, since: datetime) -> int:

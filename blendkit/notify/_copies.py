@@ -36,8 +36,10 @@ _dumps = orjson.dumps
 
 Cut = tuple[tuple[str, ...], tuple[str, ...]]
 """A message's JSON cut around some fields: the texts between them and the fields in order."""
-Steps = tuple[tuple[str, ...], tuple[tuple[str, Callable[[Any], Any], Callable[[Any], bytes]], ...]]
-"""A cut message and, for each field in order, its name, validator and JSON writer."""
+Part = Callable[["Addressee", Mapping[str, Any]], str]
+"""Writes one field of a recipient's message as JSON, from the recipient and their own values."""
+Steps = tuple[tuple[str, ...], tuple[Part, ...]]
+"""A cut message and, for each of the recipient's fields in order, what writes it."""
 
 
 class EventMessages:
@@ -124,42 +126,49 @@ class EventMessages:
 
     def _own_json(self, person: Addressee, extra: Mapping[str, Any]) -> str:
         """The JSON of a recipient with values of their own, each validated as its field."""
+        shape = tuple(extra)
+        steps = self.own.get(shape)
+        if steps is None:
+            steps = self.own[shape] = self._own_steps(frozenset(extra))
+        if steps:
+            texts, parts = steps
+            out = [texts[0]]
+            try:
+                for part, text in zip(parts, texts[1:], strict=True):
+                    out += (part(person, extra), text)
+            except ValidationError:
+                pass  # the model says what is wrong, in its own words
+            else:
+                return "".join(out)
         values: dict[str, Any] = {
             "recipient_name": person.name[:NAME_LIMIT] or person.sub[:NAME_LIMIT]
         }
         if self.zoned:
             values["time_zone"] = person.time_zone
         values.update(extra)
-        shape = tuple(extra)
-        steps = self.own.get(shape)
-        if steps is None:
-            steps = self.own[shape] = self._own_steps(frozenset(values))
-        if steps:
-            texts, fields = steps
-            out = [texts[0]]
-            try:
-                for (name, validate, write), text in zip(fields, texts[1:], strict=True):
-                    out += (write(validate(values[name])).decode(), text)
-            except ValidationError:
-                pass  # the model says what is wrong, in its own words
-            else:
-                return "".join(out)
         return str(self.cls.model_validate({**self.values, **values}).model_dump_json())
 
-    def _own_steps(self, names: frozenset[str]) -> Steps | None:
-        """How to write a message whose fields ``names`` are a recipient's own: the texts
-        between them and, for each in order, its validator and its writer (None: through the
-        model)."""
-        cut = self._cut(names)
+    def _own_steps(self, own: frozenset[str]) -> Steps | None:
+        """How to write a message with a recipient's own values for the fields ``own``: the
+        texts between the recipient's parts and, for each in order, what writes it (None:
+        through the model). The name and zone from the roll are written as for every recipient
+        (see :meth:`_shared_writer`); the values ``own`` are validated as their fields."""
+        roll = {"recipient_name": _name_json}
+        if self.zoned:
+            roll["time_zone"] = _zone_of
+        cut = self._cut(own.union(roll))
         if cut is None:
             return None
-        fields = []
+        parts: list[Part] = []
         for name in cut[1]:
+            if name in roll and name not in own:
+                parts.append(roll[name])
+                continue
             adapter = _field(self.cls, name)
             if adapter is None:
                 return None
-            fields.append((name, adapter.validator.validate_python, adapter.serializer.to_json))
-        return cut[0], tuple(fields)
+            parts.append(_own_part(name, adapter))
+        return cut[0], tuple(parts)
 
     def _cut(self, names: frozenset[str]) -> Cut | None:
         """The event's message as JSON, cut where the fields ``names`` go (None: one of them is
@@ -181,6 +190,26 @@ class EventMessages:
                 cut = (tuple(texts), tuple(marks[mark] for _, mark in found))
         self.cuts[names] = cut
         return cut
+
+
+def _name_json(person: Addressee, extra: Mapping[str, Any]) -> str:
+    """The recipient's name as JSON, as every recipient's message writes it."""
+    return _dumps(person.name[:NAME_LIMIT] or person.sub[:NAME_LIMIT]).decode()
+
+
+def _zone_of(person: Addressee, extra: Mapping[str, Any]) -> str:
+    """The recipient's zone as JSON, as every recipient's message writes it."""
+    return _ZONES.get(person.time_zone) or _zone_json(person.time_zone)
+
+
+def _own_part(name: str, adapter: TypeAdapter[Any]) -> Part:
+    """Writes a recipient's own value of the field ``name``, validated as the field."""
+    validate, write = adapter.validator.validate_python, adapter.serializer.to_json
+
+    def part(person: Addressee, extra: Mapping[str, Any]) -> str:
+        return write(validate(extra[name])).decode()
+
+    return part
 
 
 def _field(cls: type[MessageContext], name: str) -> TypeAdapter[Any] | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -133,6 +133,12 @@ class PlannedEvent:
 Skip = Callable[[PlannedEvent], Collection[str]]
 """Asked once per due event: the recipients not to remind (e.g. those who completed the item)."""
 
+Personal = Callable[[PlannedEvent, Sequence[str]], Mapping[str, Mapping[str, Any]] | None]
+"""Asked once per due event with the recipients it reminds (after ``skip``): their own values,
+which replace the event's ``personal`` (e.g. each one's join link, worked out only for the events
+that are due). A recipient the answer leaves out gets no reminder of the event (e.g. the sitting's
+item is locked for them); None leaves the event and its recipients as they are."""
+
 
 class ReminderPlan:
     """The dated events of one course, indexed by the moment each reminder falls due."""
@@ -167,8 +173,10 @@ class ReminderPlan:
         horizon: timedelta,
         *,
         skip: Skip | None = None,
+        personal: Personal | None = None,
     ) -> list[ReminderIntent]:
-        """Every reminder due before ``now + horizon`` whose event is not stale at ``now``."""
+        """Every reminder due before ``now + horizon`` whose event is not stale at ``now``;
+        ``skip`` and ``personal`` are asked about the due events alone."""
         lo = bisect.bisect_left(self._due_at, now - self._span)
         hi = bisect.bisect_left(self._due_at, now + horizon)
         due: dict[int, list[tuple[datetime, Offset]]] = {}
@@ -180,7 +188,7 @@ class ReminderPlan:
             for n, offsets in due.items():
                 event = self.events[n]
                 skipped = skip(event) if skip is not None else ()
-                intents.extend(self._fan_out(event, offsets, skipped))
+                intents.extend(self._fan_out(event, offsets, skipped, personal))
         return intents
 
     def _fan_out(
@@ -188,6 +196,7 @@ class ReminderPlan:
         event: PlannedEvent,
         offsets: list[tuple[datetime, Offset]],
         skipped: Collection[str],
+        personal: Personal | None,
     ) -> list[ReminderIntent]:
         """The event's due reminders for each recipient (one message shared by the offsets)."""
         people: Iterable[Addressee]
@@ -197,6 +206,10 @@ class ReminderPlan:
             people = (p for sub in event.recipients if (p := self.learners.get(sub)) is not None)
         course_id, name, version = self.course_id, event.event, event.version
         chosen = [p for p in people if p.sub not in skipped] if skipped else list(people)
+        own = personal(event, [p.sub for p in chosen]) if personal is not None else None
+        if own is not None:
+            chosen = [p for p in chosen if p.sub in own]
+            event = replace(event, personal=own)
         subs = [p.sub for p in chosen]
         names = [f"{name}:{sub}" for sub in subs] if event.per_recipient else [name] * len(subs)
         # Each recipient's message is built when it is read (see ReminderIntent): the intent

@@ -5,12 +5,13 @@ once; an extension moves one learner's deadline reminders and nobody else's."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import pytest
 
 from blendkit.courses import (
+    Course,
     CourseService,
     LiveSessionService,
     ReminderLinks,
@@ -22,11 +23,13 @@ from blendkit.notify import (
     ItemUnlocked,
     RecordingReady,
     ReminderIntent,
+    ReminderPlan,
     SessionMoved,
     SessionStarting,
 )
+from blendkit.notify._queue_rows import reminder_rows
 from blendkit.progression import VideoWatched
-from blendkit.sessions import FakeMeetingProvider, Learner, RecordingKind
+from blendkit.sessions import FakeMeetingProvider, JoinLink, Learner, RecordingKind
 from blendkit.store import Store
 from blendkit.xapi import Outbox, StatementFactory
 from tests.courses.test_course_service import NOW, START, Clock, _course
@@ -230,8 +233,7 @@ def test_work_and_attendance_announce_what_they_open_and_misses_get_the_recordin
     service: CourseService, sink: Sink, clock: Clock
 ) -> None:
     course = _course(service)
-    service.record(course, "ana", VideoWatched(item="prework-video", percent=100))
-    service.submit_quiz(course, "ana", "readiness-quiz", {"q1": "1", "q2": "0"})
+    _open_live_session(service, course, "ana")
     assert {i.event for i in sink.pending("unlock:") if i.recipient == "ana"} == {
         "unlock:readiness-quiz", "unlock:live-session",
     }  # fmt: skip
@@ -257,9 +259,86 @@ def test_work_and_attendance_announce_what_they_open_and_misses_get_the_recordin
     # Ana attended; Ben missed it but his live-session item is locked (no quiz passed yet):
     # he could not watch the recording, so it is not announced to him yet.
     assert sink.pending("recording:") == []
-    service.record(course, "ben", VideoWatched(item="prework-video", percent=100))
-    service.submit_quiz(course, "ben", "readiness-quiz", {"q1": "1", "q2": "0"})
+    _open_live_session(service, course, "ben")
     sink.schedule(ReminderPlanner(service, live, LINKS)(clock.now))
     ready = sink.pending("recording:")
     assert [(i.recipient, i.offset) for i in ready] == [("ben", "0")]
     assert isinstance(ready[0].context, RecordingReady)
+
+
+def _open_live_session(service: CourseService, course: Course, sub: str) -> None:
+    """The learner watches the pre-work video and passes the quiz: the live session opens."""
+    service.record(course, sub, VideoWatched(item="prework-video", percent=100))
+    service.submit_quiz(course, sub, "readiness-quiz", {"q1": "1", "q2": "0"})
+
+
+class CountingProvider(FakeMeetingProvider):
+    """The fake provider, counting whose join links it was asked to register."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[str, str]] = []
+
+    def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:
+        self.asked.append((meeting_id, learner.id))
+        return super().join_link(meeting_id, learner)
+
+
+def test_a_sittings_reminders_carry_own_links_only_for_learners_who_may_join_it(
+    service: CourseService, sink: Sink, clock: Clock
+) -> None:
+    course = _course(service)
+    _open_live_session(service, course, "ana")
+    provider = CountingProvider()
+    live = LiveSessionService(service, provider)
+    soon = live.schedule(
+        course, title="Week 1", start_utc=clock.now + timedelta(hours=20),
+        time_zone="Europe/Berlin", duration_minutes=60, item="live-session",
+    )  # fmt: skip
+    later = live.schedule(
+        course, title="Week 3", start_utc=clock.now + timedelta(days=14),
+        time_zone="Europe/Berlin", duration_minutes=60,
+    )  # fmt: skip
+    planner = ReminderPlanner(service, live, LINKS)
+    sink.schedule(planner(clock.now))
+    # Ben's live-session item is locked: no reminder of the sitting for him, and nobody's link
+    # is registered for the sitting whose reminders are not due yet.
+    pending = sink.pending("session:")
+    assert {(i.recipient, i.event, i.offset) for i in pending} == {
+        ("ana", f"session:{soon.id}", "24h"), ("ana", f"session:{soon.id}", "15m"),
+    }  # fmt: skip
+    assert provider.asked == [(soon.provider_meeting_id, "ana")]
+    assert later.provider_meeting_id not in {meeting for meeting, _ in provider.asked}
+    for intent in pending:
+        assert isinstance(intent.context, SessionStarting)
+        assert str(intent.context.join_url) == live.join_link(course, soon.id, "ana")
+        assert intent.context.join_url != soon.join_url
+
+    _open_live_session(service, course, "ben")
+    assert sink.schedule(planner(clock.now)) == 2
+    ben = [i for i in sink.pending("session:") if i.recipient == "ben"]
+    assert {i.offset for i in ben} == {"24h", "15m"}
+    assert all(
+        str(getattr(i.context, "join_url", "")) == live.join_link(course, soon.id, "ben")
+        for i in ben
+    )
+
+
+def test_a_deadline_everyone_shares_reminds_the_roll_as_one_listing_each_learner_would(
+    service: CourseService, clock: Clock
+) -> None:
+    course = _course(service)
+    planner = ReminderPlanner(service, None, LINKS)
+    plan = planner.plan(course, clock.now)
+    shared = [e for e in plan.events if e.recipients is None]
+    assert {e.event for e in shared} == {
+        f"deadline:{i.id}" for i in course.path.items() if i.due is not None
+    }
+    assert shared
+    roll = tuple(plan.learners)
+    listed = [replace(e, recipients=roll) if e.recipients is None else e for e in plan.events]
+    term = timedelta(days=400)
+    rows = reminder_rows(plan.due(clock.now, term), clock.now)
+    assert {row["recipient"] for row in rows} == {"ana", "ben"}
+    again = ReminderPlan(course.id, plan.learners.values(), listed).due(clock.now, term)
+    assert rows == reminder_rows(again, clock.now)
