@@ -44,7 +44,8 @@ def _valid_zone(name: str) -> bool:
 
 class RecipientResolver:
     """Dispatches every due reminder on its own through ``channel`` to the enrolment's e-mail
-    address, rendered in ``locale``; drops it when the enrolment is gone or has no address.
+    address, rendered in ``locale``; drops it when the enrolment is gone, inactive (the learner
+    left the course) or has no address.
     ``attachments(reminder)`` adds files to its message (e.g. a session's ``.ics``)."""
 
     def __init__(
@@ -61,8 +62,9 @@ class RecipientResolver:
         self.attachments = attachments
 
     def _enrolment(self, course_id: int, sub: str) -> Any | None:
+        # A learner who left the course (inactive on the roster) is no recipient any more.
         query = select(_e.name, _e.email, _e.time_zone).where(
-            _e.course_id == course_id, _e.sub == sub
+            _e.course_id == course_id, _e.sub == sub, _e.active.is_(True)
         )
         with self.store.autocommit() as conn:
             return conn.execute(query).first()
