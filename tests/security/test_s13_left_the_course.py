@@ -7,7 +7,9 @@ When the LMS roster no longer lists a learner, the roster sync makes their enrol
   all, for as long as anyone held the URL;
 - reminders queued for them were still rendered and sent to their address.
 
-Both tests failed on the code before the fix.
+Both tests failed on the code before the fix. So did the last one: a line break in a learner's
+LMS name (or a platform that sends one) dropped every reminder of theirs as "the address cannot
+be used", instead of sending it with the name on one line.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import re
 
 from sqlalchemy import update
 
-from blendkit.notify import NotificationQueue, RecipientResolver
+from blendkit import Settings
+from blendkit.notify import EmailNotifier, NotificationQueue, RecipientResolver
 from blendkit.store import Store
 from blendkit.store._tables_courses import course_enrolments
 from tests.app import conftest as app
@@ -68,3 +71,24 @@ def test_no_reminder_reaches_a_learner_who_left_the_course(store: Store) -> None
     box.deliver_once()
     assert [m.recipient.address for m in notifier.sent] == ["bo@example.org"]
     assert box.deliver_once().delivered == 0
+
+
+def test_a_line_break_in_a_learners_name_injects_no_header_and_loses_no_reminder(
+    store: Store,
+) -> None:
+    clock = FakeClock(T0)
+    course = make_course(store)
+    enrol(store, course, "ada", name="Ada\r\nBcc: boss@evil.example\r\n", time_zone="UTC")
+    notifier = RecordingNotifier()
+    box = NotificationQueue(
+        store, RecipientResolver(store), {"email": notifier}, clock=clock, sleep=clock.sleep
+    )
+    box.schedule([intent(course, "ada")])
+    assert box.deliver_once().delivered == 1
+    [message] = notifier.sent
+    assert message.recipient.address == "ada@example.org"
+    assert message.recipient.name == "Ada Bcc: boss@evil.example"
+    section = {"host": "smtp.example.org", "from_address": "courses@example.org"}
+    mail = EmailNotifier(Settings(email=section)).build(message)
+    assert mail.get_all("Bcc") is None
+    assert "\n" not in str(mail["To"])
