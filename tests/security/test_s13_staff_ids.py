@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from blendkit.store._tables_courses import course_courses, course_recordings, course_sessions
+from blendkit.store._tables_review import review_assignments
 from tests.app import conftest as app
 from tests.app.conftest import INSTRUCTOR, LEARNER, Tool
+from tests.security.review_rules import ITEM as REVIEW_ITEM
 from tests.security.test_gate_invariant_stateful import World, build_world
 
 tool = app.tool  # the example tool launched on a real SQLite store (a fixture)
@@ -49,6 +51,13 @@ def _victim_ids(tool: Tool, world: World) -> dict[str, Any]:
                 select(course_sessions.c.id).where(course_sessions.c.course_id == world.course.id)
             ).scalars()
         )
+        assignments = list(
+            s.execute(
+                select(review_assignments.c.id).where(
+                    review_assignments.c.course_id == world.course.id
+                )
+            ).scalars()
+        )
         recordings = list(
             s.execute(
                 select(course_recordings.c.id).where(course_recordings.c.session_id.in_(sessions))
@@ -60,12 +69,18 @@ def _victim_ids(tool: Tool, world: World) -> dict[str, Any]:
         "question": world.questions[0],
         "slot": world.slots[0],
         "recording": recordings[0],
+        "assignment": assignments[0],
     }
 
 
 def _staff_attacks(ids: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
     s, p, q, slot, r = ids["session"], ids["poll"], ids["question"], ids["slot"], ids["recording"]
+    review = f"/teach/reviews/{REVIEW_ITEM}"
     return [
+        (f"{review}/assignments/{ids['assignment']}", {"action": "override", "points": "0"}),
+        (f"{review}/assignments/{ids['assignment']}", {"action": "flag", "note": "x"}),
+        (f"{review}/assignments/{ids['assignment']}", {"action": "reassign"}),
+        (f"{review}/grades/peer-1", {"percent": "0"}),
         (f"/teach/sessions/{s}/polls", {"kind": "single", "question": "Hijack?",
                                          "options": "a\nb", "open_now": "1"}),
         (f"/teach/sessions/{s}/polls/{p}/state", {"state": "closed"}),
@@ -83,6 +98,17 @@ def _staff_attacks(ids: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
     ]  # fmt: skip
 
 
+def _same_path_in_the_attackers_course(tool: Tool, world: World) -> None:
+    """The attacker's course has the victim's items (the review item included), so no refusal
+    comes from a missing item: only the ids' course can refuse them."""
+    from blendkit_examples.flask_app.app import services
+
+    with tool.app.app_context():
+        svc = services()
+    mine = svc.courses.set_path(svc.courses.course_by_id(world.other_course), world.course.path)
+    svc.reviews.configure(mine, REVIEW_ITEM, svc.reviews.settings(world.course, REVIEW_ITEM))
+
+
 @pytest.mark.parametrize("role", [INSTRUCTOR, TA])
 def test_staff_of_another_course_change_nothing_with_this_courses_ids(
     tool: Tool, role: str
@@ -92,8 +118,10 @@ def test_staff_of_another_course_change_nothing_with_this_courses_ids(
     # The same person teaches chem-202 too (build_world made it): their launch there is staff.
     attacker = tool.launch("teach", roles=(role,), context="chem-202")
     tool.get("/course", attacker)
+    _same_path_in_the_attackers_course(tool, world)
     before = _snapshot(tool)
-    assert all(before[t] for t in ("poll_polls", "poll_questions", "course_booking_slots"))
+    watched = ("poll_polls", "poll_questions", "course_booking_slots", "review_assignments")
+    assert all(before[t] for t in watched)
     for path, data in _staff_attacks(ids):
         answer = tool.post(path, attacker, data)
         assert 400 <= answer.status_code < 500, (path, answer.status_code)
