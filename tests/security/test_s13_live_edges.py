@@ -7,6 +7,8 @@
   token does not carry another learner's launch.
 - An idempotency key another learner already sent replays nothing of theirs: keys belong to
   one learner.
+- Poll questions and options, learners' questions and the instructor's answers are text on
+  every page that shows them (escaped), never markup; the polled state is JSON with ``nosniff``.
 """
 
 from __future__ import annotations
@@ -126,3 +128,29 @@ def _course_id(tool: Tool) -> int:
 
     with tool.store.transaction() as s:
         return int(s.execute(select(course_courses.c.id)).scalar_one())
+
+
+PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_poll_question_and_answer_text_is_never_markup_on_any_page(tool: Tool) -> None:
+    teacher, session, asker, peer, page = _live(tool)
+    poll = _open_poll(tool, teacher, session, question=f"Pace? {PAYLOAD}",
+                      options=f"{PAYLOAD}\nFine")  # fmt: skip
+    assert tool.post(f"{page}/polls/{poll}", asker, {"answer": "0"}).status_code == 302
+    tool.post(f"{page}/questions", asker, {"question": f"Why {PAYLOAD}?"})
+    console = tool.get(f"/teach/sessions/{session}/live/state", teacher).get_json()
+    question = console["questions"][0]["id"]
+    moderated = tool.post(
+        f"/teach/sessions/{session}/questions/{question}", teacher,
+        {"action": "answer", "answer": f"Because {PAYLOAD}"},
+    )  # fmt: skip
+    assert moderated.status_code == 302
+    for launch, path in ((peer, page), (asker, page), (teacher, f"/teach/sessions/{session}/live")):
+        html = tool.get(path, launch).get_data(as_text=True)
+        assert "&lt;script&gt;" in html, path  # the text is there, escaped
+        assert "<script>alert" not in html, path
+        assert "<img src=x" not in html, path
+    state = tool.get(f"{page}/state", peer)
+    assert state.mimetype == "application/json"
+    assert state.headers["X-Content-Type-Options"] == "nosniff"
