@@ -30,6 +30,7 @@ __all__ = [
     "SMALL_BODY_PREFIXES",
     "check_tree",
     "decode_utf8",
+    "json_too_deep",
     "load_document",
     "load_json",
     "load_yaml",
@@ -279,6 +280,25 @@ def _name_the_breach(data: Any, *, what: str, error: _ErrorType, limits: Documen
         stack.extend((child, depth + 1, _label(where, key)) for key, child in reversed(items))
 
 
+def json_too_deep(source: str, max_depth: int) -> int | None:
+    """Where JSON text first nests deeper than ``max_depth`` (its index), None when it does not.
+
+    Follows brackets and skips strings without parsing, so any depth is measured without the
+    recursion a parser would need (``json.loads`` recurses once per level)."""
+    if source.count("[") + source.count("{") <= max_depth:
+        return None
+    depth = 0
+    for token in _JSON_TOKENS.finditer(source):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+            if depth > max_depth:
+                return token.start()
+        elif mark in "]}":
+            depth -= 1
+    return None
+
+
 def load_json(
     text: str | bytes,
     *,
@@ -289,15 +309,9 @@ def load_json(
     """Parse JSON within ``limits``; syntax errors name the line and column."""
     _check_size(text, what, error, limits)
     source = decode_utf8(text, what=what, error=error)
-    depth = 0
-    for token in _JSON_TOKENS.finditer(source):
-        mark = token.group()
-        if mark in "[{":
-            depth += 1
-            if depth > limits.max_depth:
-                raise _too_deep(what, _where(source, token.start()), limits, error)
-        elif mark in "]}":
-            depth -= 1
+    deep_at = json_too_deep(source, limits.max_depth)
+    if deep_at is not None:
+        raise _too_deep(what, _where(source, deep_at), limits, error)
     try:
         data = json.loads(source)
     except json.JSONDecodeError as exc:
