@@ -1,9 +1,11 @@
-"""Request JSON decoded within blendkit's nesting cap, whatever JSON provider the app uses.
+"""Request JSON that nests too deep is malformed JSON, whatever JSON provider the app uses.
 
 The body cap keeps a request small, but a small body can nest deep (``[`` fifty thousand times
-is 100 KB) and ``json.loads`` recurses once per level: without a cap, any JSON route answers
-with a ``RecursionError``. The app's provider (Flask's default or the host's own) keeps doing
-the decoding; it is only asked to after the text's nesting was measured without recursion.
+is 100 KB) and ``json.loads`` recurses once per level: without this, any JSON route answers with
+a ``RecursionError``. The app's provider (Flask's default or the host's own, with its settings)
+keeps decoding; a decode that runs out of recursion becomes a ``ValueError``, which Flask answers
+with 400 (``None`` with ``silent=True``). Nothing is measured beforehand, so ordinary bodies cost
+what they cost before (``benchmarks/bench_json_depth.py``).
 """
 
 from __future__ import annotations
@@ -13,34 +15,26 @@ from typing import Any
 from flask import Flask
 from flask.json.provider import JSONProvider
 
-from blendkit.limits import DOCUMENT_LIMITS, json_too_deep
-
-__all__ = ["cap_json_depth"]
+__all__ = ["guard_json_depth"]
 
 
-class _DepthCapped(JSONProvider):
-    """Refuses, as malformed JSON (``ValueError``: Flask answers 400, ``silent`` gives None),
-    text nested deeper than :data:`blendkit.limits.DOCUMENT_LIMITS` allows."""
-
-    max_depth = DOCUMENT_LIMITS.max_depth
+class _DepthGuarded(JSONProvider):
+    """Turns a decode that ran out of recursion into malformed JSON (``ValueError``)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        text = s.decode("utf-8", "replace") if isinstance(s, bytes | bytearray) else s
-        where = json_too_deep(text, self.max_depth)
-        if where is not None:
-            raise ValueError(
-                f"the JSON body nests deeper than {self.max_depth} levels (at character {where})"
-            )
-        return super().loads(s, **kwargs)
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("the JSON body nests deeper than it can be decoded") from None
 
 
-def cap_json_depth(app: Flask) -> None:
-    """Make ``app.json`` (its provider, with its settings) measure nesting before decoding."""
+def guard_json_depth(app: Flask) -> None:
+    """Make ``app.json`` (its provider, with its settings) refuse too deep JSON as malformed."""
     provider = app.json
-    if isinstance(provider, _DepthCapped):
+    if isinstance(provider, _DepthGuarded):
         return
     base = type(provider)
-    capped_type = type(f"DepthCapped{base.__name__}", (_DepthCapped, base), {})
-    capped: JSONProvider = object.__new__(capped_type)
-    capped.__dict__.update(vars(provider))
-    app.json = capped
+    guarded_type = type(f"DepthGuarded{base.__name__}", (_DepthGuarded, base), {})
+    guarded: JSONProvider = object.__new__(guarded_type)
+    guarded.__dict__.update(vars(provider))
+    app.json = guarded

@@ -4,7 +4,8 @@ The body cap keeps a request small, but a small body can nest deep: ``[`` fifty 
 is 100 KB. ``json.loads`` recurses once per level and raised ``RecursionError`` (a 500, and a
 worker busy unwinding it) from every JSON route of the example tool (a poll answer, video
 progress) and from the recording player's played segments (JSON in a form field). These tests
-failed there; now such a body is refused as unusable input (4xx) before it is decoded.
+failed there; now such a body is malformed JSON (4xx) to the JSON routes, and the segments
+form field goes through ``load_json`` (nesting measured before decoding).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def test_the_apps_own_json_provider_keeps_its_settings_and_gains_the_cap() -> No
     from flask import Flask
     from flask.json.provider import DefaultJSONProvider
 
-    from blendkit.integrations._flask_json import cap_json_depth
+    from blendkit.integrations._flask_json import guard_json_depth
 
     class HostJSON(DefaultJSONProvider):
         def loads(self, s: str | bytes, **kwargs: object) -> object:
@@ -66,14 +67,41 @@ def test_the_apps_own_json_provider_keeps_its_settings_and_gains_the_cap() -> No
     host = Flask("host")
     host.json = HostJSON(host)
     host.json.sort_keys = False  # type: ignore[attr-defined]
-    cap_json_depth(host)
-    cap_json_depth(host)  # once is enough: a second call changes nothing
+    guard_json_depth(host)
+    guard_json_depth(host)  # once is enough: a second call changes nothing
     assert isinstance(host.json, HostJSON)
     assert host.json.sort_keys is False  # type: ignore[attr-defined]
     assert host.json.loads("[1]") == {"host": [1]}
-    with pytest.raises(ValueError, match="nests deeper"):
+    with pytest.raises(ValueError, match="nests deeper than it can be decoded"):
         host.json.loads(DEEP)
     with host.test_request_context("/", data=DEEP, content_type="application/json"):
         from flask import request
 
         assert request.get_json(silent=True) is None
+
+
+_LEAVES = st.one_of(st.integers(), st.text(alphabet='ab[]{}"\\ ', max_size=6), st.none())
+DOCUMENTS = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.text(alphabet='k[]{}"\\', max_size=3), inner, max_size=3),
+    ),
+    max_leaves=30,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+@given(document=DOCUMENTS, cap=st.integers(min_value=0, max_value=8))
+def test_the_measure_agrees_with_the_decoded_depth(document: object, cap: int) -> None:
+    import json
+
+    text = json.dumps(document)
+    assert (json_too_deep(text, cap) is not None) == (_depth(document) > cap), text
