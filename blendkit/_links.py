@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-__all__ = ["MAX_LINK_LENGTH", "page_link_problem"]
+__all__ = ["MAX_LINK_LENGTH", "page_link_problem", "web_link"]
 
 MAX_LINK_LENGTH = 4096
 # A browser drops tabs and line breaks anywhere in a URL and C0 controls and spaces around it,
@@ -35,3 +35,14 @@ def page_link_problem(url: str) -> str | None:
     if parts.netloc or url.startswith("//") or ":" in url.split("/", 1)[0]:
         return "a path on this site does not name another host or a scheme"
     return None
+
+
+def web_link(url: str) -> str:
+    """``url`` when it is an absolute http(s) link a page may carry (a meeting provider's join
+    or recording page); ``ValueError`` otherwise (a pydantic validator)."""
+    problem = page_link_problem(url)
+    if problem is None and urlsplit(url).scheme.lower() not in _WEB:
+        problem = "a provider's link is a full http:// or https:// address"
+    if problem is not None:
+        raise ValueError(f"{problem}: {url[:80]!r}")
+    return url

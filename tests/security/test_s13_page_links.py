@@ -88,3 +88,19 @@ def test_a_recording_media_url_is_http_or_a_path_on_this_site(tool: Tool, url: s
         recordings.set_media(course, rid, url, duration_seconds=60)
     kept = recordings.set_media(course, rid, "/media/ok.mp4", duration_seconds=60)
     assert kept.media_url == "/media/ok.mp4"
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,x", "/j/123", "//evil.example/j", " https://x"]
+)
+def test_a_meeting_providers_links_are_absolute_http_never_a_script(url: str) -> None:
+    from blendkit.sessions import JoinLink, ProviderMeeting, Recording, RecordingKind
+
+    with pytest.raises(ValidationError):
+        ProviderMeeting(provider="zoom", meeting_id="1", join_url=url)
+    with pytest.raises(ValidationError):
+        JoinLink(meeting_id="1", learner_id="ana", url=url)
+    with pytest.raises(ValidationError):
+        Recording(provider_id="r", meeting_id="1", kind=RecordingKind.VIDEO, play_url=url)
+    kept = ProviderMeeting(provider="zoom", meeting_id="1", join_url="https://zoom.us/j/1?pwd=a")
+    assert kept.join_url == "https://zoom.us/j/1?pwd=a"
