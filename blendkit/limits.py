@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
+from itertools import accumulate
 from typing import Any, BinaryIO, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,6 +32,7 @@ __all__ = [
     "SMALL_BODY_PREFIXES",
     "check_tree",
     "decode_utf8",
+    "json_too_deep",
     "load_document",
     "load_json",
     "load_yaml",
@@ -169,6 +172,9 @@ DOCUMENT_LIMITS = DocumentLimits()
 _ErrorType = type[BlendkitError]
 # A JSON string, or one bracket: enough to follow the nesting without parsing.
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+_JSON_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 
 def _where(text: str, position: int) -> str:
@@ -279,6 +285,44 @@ def _name_the_breach(data: Any, *, what: str, error: _ErrorType, limits: Documen
         stack.extend((child, depth + 1, _label(where, key)) for key, child in reversed(items))
 
 
+def _outside_strings(source: str) -> str:
+    """The JSON text with its strings left out. Without a backslash every quote opens or
+    closes a string (as far as a decoder reads it), so splitting at quotes is exact; with
+    escapes the strings are matched."""
+    if '"' not in source:
+        return source
+    if "\\" not in source:
+        return "".join(source.split('"')[::2])
+    return _JSON_STRINGS.sub("", source)
+
+
+def json_too_deep(source: str, max_depth: int) -> int | None:
+    """Where JSON text first nests deeper than ``max_depth`` (its index), None when it does not.
+
+    Follows brackets and skips strings without parsing, so any depth is measured without the
+    recursion a parser would need (``json.loads`` recurses once per level). The depth after
+    every bracket is a running sum computed in C; the token walk that names the place runs only
+    for text that is too deep."""
+    if source.count("[") + source.count("{") <= max_depth:
+        return None
+    skeleton = _outside_strings(source)
+    # Each bracket becomes a signed step (+1 opening, -1 closing), everything else is dropped;
+    # the running sum of the steps is the depth after each bracket.
+    steps = skeleton.encode("utf-8", "surrogatepass").translate(_BRACKET_STEPS, _NOT_BRACKETS)
+    if max(accumulate(array("b", steps)), default=0) <= max_depth:
+        return None
+    depth = 0
+    for token in _JSON_TOKENS.finditer(source):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+            if depth > max_depth:
+                return token.start()
+        elif mark in "]}":
+            depth -= 1
+    return None  # pragma: no cover - the running sum found a breach the walk finds too
+
+
 def load_json(
     text: str | bytes,
     *,
@@ -289,15 +333,9 @@ def load_json(
     """Parse JSON within ``limits``; syntax errors name the line and column."""
     _check_size(text, what, error, limits)
     source = decode_utf8(text, what=what, error=error)
-    depth = 0
-    for token in _JSON_TOKENS.finditer(source):
-        mark = token.group()
-        if mark in "[{":
-            depth += 1
-            if depth > limits.max_depth:
-                raise _too_deep(what, _where(source, token.start()), limits, error)
-        elif mark in "]}":
-            depth -= 1
+    deep_at = json_too_deep(source, limits.max_depth)
+    if deep_at is not None:
+        raise _too_deep(what, _where(source, deep_at), limits, error)
     try:
         data = json.loads(source)
     except json.JSONDecodeError as exc:

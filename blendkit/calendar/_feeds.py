@@ -27,6 +27,7 @@ from blendkit.calendar._tokens import FeedKind, FeedOwner, FeedTokens
 from blendkit.calendar._versions import content_digest, reconcile_versions
 from blendkit.courses import Course, CourseService, LiveSessionRecord
 from blendkit.courses._series import session_record
+from blendkit.errors import NotFound
 from blendkit.sessions import Recurrence, SessionSpec, expand_occurrences
 from blendkit.store._tables_courses import course_join_links, course_series, course_sessions
 
@@ -102,8 +103,6 @@ class CalendarFeeds:
         owner = self.tokens.resolve(token)
         if owner is None:
             return None
-        from blendkit.errors import NotFound
-
         try:
             course = self.courses.course_by_id(owner.course_id)
             sub = owner.sub if owner.kind == "learner" else None
@@ -113,11 +112,16 @@ class CalendarFeeds:
         return RenderedFeed(render_calendar(feed), feed.last_modified)
 
     def feed(self, course: Course, sub: str | None = None) -> CalendarFeed:
-        """A learner's feed (``sub``) or the course feed, with every event's version."""
+        """A learner's feed (``sub``) or the course feed, with every event's version.
+
+        A learner who left the course (the roster made their enrolment inactive) has no feed
+        (``NotFound``): their secret link stops opening until they are back on the roster."""
         if sub is None:
             items, zone, name = self._course_items(course), "UTC", f"{course.title} (course)"
         else:
             person = self.courses.enrolment(course, sub)
+            if not person.active:
+                raise NotFound(f"{sub!r} is no longer a member of {course.title!r}")
             items, zone, name = self._learner_items(course, sub, person.time_zone), \
                 person.time_zone, course.title  # fmt: skip
         if self.bookings is not None:

@@ -24,13 +24,16 @@ class Uri(str):
     __slots__ = ()
 
 
-_SPECIAL = re.compile(r"[\\;,\r\n]")
+_SPECIAL = re.compile(r"[\\;,\x00-\x08\x0a-\x1f\x7f]")
+# RFC 5545 allows no control character but HTAB in a value; the line breaks among them are
+# escaped (TEXT) first, and whatever is left is dropped: a value never ends its content line.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _escape(text: str) -> str:
     if _SPECIAL.search(text) is None:
         return text
-    return (
+    escaped = (
         text.replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
@@ -38,6 +41,15 @@ def _escape(text: str) -> str:
         .replace("\n", "\\n")
         .replace("\r", "\\n")
     )
+    return _CONTROL.sub("", escaped)
+
+
+def _uri(value: str) -> str:
+    """A URI as written: percent-encoded control characters (a URI has none, and a line break
+    in one would start a property of the sender's choosing), everything else as is."""
+    if _CONTROL.search(value) is None:
+        return value
+    return _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", value)
 
 
 def duration_text(span: timedelta) -> str:
@@ -99,7 +111,7 @@ def _line(name: str, value: Any) -> str:
         params, text = _moment(value)
         return f"{name}{params}:{text}"
     if isinstance(value, Uri):
-        return f"{name}:{value}"
+        return f"{name}:{_uri(value)}"
     if isinstance(value, str):
         return f"{name}:{_escape(value)}"
     if isinstance(value, bool):

@@ -224,8 +224,10 @@ class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
             rows = s.execute(
                 select(course_join_links).where(course_join_links.c.session_id == record.id)
             ).all()
+        # Rows the store already holds: built without validating again, so a link kept before
+        # a provider's links were checked still matches its attendance.
         return [
-            JoinLink(
+            JoinLink.model_construct(
                 meeting_id=record.provider_meeting_id,
                 learner_id=r.sub,
                 url=r.url,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from blendkit.courses._models import Course, RecordOutcome
 from blendkit.courses._poll_models import BoardQuestion
@@ -22,10 +22,13 @@ from blendkit.store._tables_courses import course_enrolments
 from blendkit.store._tables_polls import poll_boards, poll_questions, poll_votes
 from blendkit.xapi import Agent, Statement, question_posted
 
-__all__ = ["ModerationAction", "QuestionBoard"]
+__all__ = ["QUESTIONS_PER_LEARNER", "ModerationAction", "QuestionBoard"]
 
 ModerationAction = Literal["hide", "show", "pin", "unpin", "answer"]
 QUESTION_CAP = 500
+QUESTIONS_PER_LEARNER = 30
+"""The most questions one learner keeps on one session's board: every learner's page shows the
+whole board, so one learner must not be able to make it (and each poll of its state) unbounded."""
 
 
 class QuestionBoard:
@@ -51,6 +54,7 @@ class QuestionBoard:
         with self.store.transaction() as s:
             session = self.polls.session_row(s, course, session_id)
             self._check_open(s, session_id)
+            self._check_room(s, course, session_id, sub)
             s.execute(
                 poll_questions.insert().values(
                     id=question_id, course_id=course.id, session_id=session_id, sub=sub,
@@ -189,6 +193,24 @@ class QuestionBoard:
         if row is None:
             raise NotFound(f"question {question_id!r} is not part of {course.title!r}")
         return row
+
+    def _check_room(self, s: Any, course: Course, session_id: str, sub: str) -> None:
+        asked = s.execute(
+            select(func.count())
+            .select_from(poll_questions)
+            .where(
+                poll_questions.c.session_id == session_id,
+                poll_questions.c.course_id == course.id,
+                poll_questions.c.sub == sub,
+            )
+        ).scalar_one()
+        if asked >= QUESTIONS_PER_LEARNER:
+            raise CoursesError(
+                f"you have asked {asked} questions in this session, the most one person may; "
+                "wait for answers, or ask the instructor directly",
+                code="polls.too_many_questions",
+                http_status=429,
+            )
 
     def _check_open(self, s: Any, session_id: str) -> None:
         found = s.execute(

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 
+from blendkit._links import page_link_problem
 from blendkit.courses._caption_store import save_caption_track
 from blendkit.courses._captions import Cue, captions_from_transcript, cues_of
 from blendkit.courses._live import LiveSessionService
@@ -117,7 +118,11 @@ class RecordingLibrary:
         """Name the file the tool's player plays for a recording, and its length in seconds
         (the provider's page in ``play_url`` cannot be embedded)."""
         self.recording(course, recording_id)
-        if not media_url.startswith(("https://", "http://", "/")) or duration_seconds <= 0:
+        if (
+            not media_url.startswith(("https://", "http://", "/"))
+            or page_link_problem(media_url) is not None
+            or duration_seconds <= 0
+        ):
             raise CourseInputInvalid(
                 "a recording's media is an http(s) URL or a path on this site, with a length "
                 "above 0 seconds",

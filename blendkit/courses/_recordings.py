@@ -25,6 +25,7 @@ from blendkit.courses._models import Course, RecordingRow, aware
 from blendkit.courses._recording_library import RecordingLibrary, RecordingPolicy
 from blendkit.courses._records import StatementsFor
 from blendkit.courses._segments import (
+    check_kept_segments,
     check_played_in_time,
     check_segments,
     covered_seconds,
@@ -157,6 +158,7 @@ class RecordingService(RecordingLibrary):
                 )
             before = _view(row)
             merged = union_segments([*before.segments, *ranges])
+            check_kept_segments(merged)
             covered = covered_seconds(merged)
             check_played_in_time(covered, before.opened_at, now)
             progress = min(1.0, covered / duration)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 
 from blendkit.courses._models import Course
 from blendkit.courses._records import invalid
+from blendkit.errors import AccessDenied
 from blendkit.notify._local_time import QuietHours, parse_clock
 from blendkit.notify._planning import Offset, parse_offsets
 from blendkit.notify._preferences import LearnerPreferences
@@ -23,6 +24,7 @@ from blendkit.store._tables_courses import course_courses, course_enrolments
 from blendkit.store._tables_reminders import (
     reminder_course_settings,
     reminder_preferences,
+    reminder_resubscribes,
     reminder_unsubscribes,
 )
 
@@ -183,10 +185,16 @@ class ReminderSettings:
                 )
         return self.preferences(course.id, sub)
 
-    def unsubscribe(self, course_id: int, sub: str, channel: str = "*") -> datetime:
+    def unsubscribe(
+        self, course_id: int, sub: str, channel: str = "*", *, issued_at: datetime | None = None
+    ) -> datetime:
         """Record the learner's unsubscribe from ``channel`` (``*``: all); again: no change.
-        Returns when they unsubscribed."""
+        Returns when they unsubscribed. ``issued_at``: when the link asking it was issued; a
+        link issued before the learner last subscribed again is revoked
+        (``notify.unsubscribe_revoked``, 403) and changes nothing."""
         with self.store.transaction() as s:
+            if issued_at is not None:
+                self._check_not_revoked(s, course_id, sub, issued_at)
             known = s.execute(
                 select(reminder_unsubscribes.c.at).where(
                     reminder_unsubscribes.c.course_id == course_id,
@@ -203,8 +211,16 @@ class ReminderSettings:
             s.execute(insert_new.values(course_id=course_id, sub=sub, channel=channel, at=now))
         return now
 
+    def check_link(self, course_id: int, sub: str, issued_at: datetime) -> None:
+        """Refuse (``notify.unsubscribe_revoked``, 403) a link issued before the learner last
+        subscribed again."""
+        with self.store.transaction() as s:
+            self._check_not_revoked(s, course_id, sub, issued_at)
+
     def resubscribe(self, course: Course, sub: str) -> int:
-        """Undo every unsubscribe of the learner in the course; returns how many there were."""
+        """Undo every unsubscribe of the learner in the course, and revoke every unsubscribe
+        link issued until now; returns how many unsubscribes there were."""
+        now = self.clock()
         with self.store.transaction() as s:
             done = s.execute(
                 delete(reminder_unsubscribes).where(
@@ -212,7 +228,30 @@ class ReminderSettings:
                     reminder_unsubscribes.c.sub == sub,
                 )
             )
+            add = self.store.insert_ignoring_conflicts(reminder_resubscribes, "course_id", "sub")
+            s.execute(add.values(course_id=course.id, sub=sub, at=now))
+            mark = reminder_resubscribes.c
+            s.execute(
+                update(reminder_resubscribes)
+                .where(mark.course_id == course.id, mark.sub == sub)
+                .values(at=now)
+            )
         return int(done.rowcount or 0)
+
+    @staticmethod
+    def _check_not_revoked(s: Any, course_id: int, sub: str, issued_at: datetime) -> None:
+        mark = reminder_resubscribes.c
+        since = s.execute(
+            select(mark.at).where(mark.course_id == course_id, mark.sub == sub)
+        ).scalar_one_or_none()
+        # Links carry whole seconds: one issued in the second of the resubscribe is revoked too.
+        if since is not None and issued_at <= _aware(since):
+            raise AccessDenied(
+                "this unsubscribe link was revoked when you subscribed again; use the link of a "
+                "message sent since, or change your notification settings from the course",
+                code="notify.unsubscribe_revoked",
+                http_status=403,
+            )
 
     def tenant_of(self, course_id: int) -> str | None:
         """The tenant key of a course row (None when there is none): what tokens check."""

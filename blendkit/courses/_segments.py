@@ -17,9 +17,11 @@ from blendkit.errors import CourseInputInvalid
 __all__ = [
     "DURATION_TOLERANCE",
     "MAX_PLAYBACK_RATE",
+    "MAX_KEPT_SEGMENTS",
     "MAX_SEGMENTS",
     "PLAY_SLACK_SECONDS",
     "Segment",
+    "check_kept_segments",
     "check_played_in_time",
     "check_segments",
     "covered_seconds",
@@ -31,6 +33,10 @@ Segment = tuple[float, float]
 
 MAX_SEGMENTS = 1000
 """The most ranges one report may carry (a player merging adjacent ranges sends a handful)."""
+
+MAX_KEPT_SEGMENTS = MAX_SEGMENTS
+"""The most disjoint ranges a learner's view of a recording keeps: tiny ranges sent report after
+report would otherwise grow the stored union, and every statement after it, without a bound."""
 
 DURATION_TOLERANCE = 2.0
 """Seconds a range may run past the known duration (containers and providers round lengths);
@@ -97,6 +103,16 @@ def union_segments(segments: Iterable[Segment]) -> tuple[Segment, ...]:
         else:
             merged.append([start, end])
     return tuple((a, b) for a, b in merged)
+
+
+def check_kept_segments(merged: Sequence[Segment]) -> None:
+    """Refuse (``recordings.segments_invalid``) a report whose union with what the learner
+    played before would keep more than :data:`MAX_KEPT_SEGMENTS` separate ranges."""
+    if len(merged) > MAX_KEPT_SEGMENTS:
+        raise _refuse(
+            f"the report would leave {len(merged)} separate played ranges; a view keeps at most "
+            f"{MAX_KEPT_SEGMENTS} (a player reports the ranges it played, not single frames)"
+        )
 
 
 def covered_seconds(segments: Iterable[Segment]) -> float:

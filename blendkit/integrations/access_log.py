@@ -4,8 +4,10 @@ Pages inside an LMS iframe carry their launch id in links (``?launch=…``), reg
 carry an invitation token, and OAuth/OIDC redirects carry ``state``, ``code`` or ``id_token``.
 Each is a bearer credential while it lives, and access logs are kept, shipped and read by many.
 :func:`redact_query_parameters` replaces their values with ``[redacted]`` wherever they appear in
-a log line (request line, query string, Referer, Location), and so is the secret token in a
-calendar feed's path (``/calendar/<token>.ics``); :class:`RedactingLogFilter` applies
+a log line (request line, query string, Referer, Location), and so are the secret tokens some
+paths carry: a calendar feed's (``/calendar/<token>.ics``) and a one-click unsubscribe link's
+(``/unsubscribe/<token>``, which names the learner and unsubscribes them for a year);
+:class:`RedactingLogFilter` applies
 it to werkzeug's development server log, and
 :class:`blendkit.integrations.gunicorn.RedactingGunicornLogger` to gunicorn's access log.
 """
@@ -40,6 +42,8 @@ _PARAMETER = re.compile(
 _FEED_PATH = re.compile(
     r"(?P<lead>/calendar/)(?P<token>[^/?#\s\"'\x00-\x1f]+?)(?P<tail>\.ics|(?=[?#\s\"']|$))"
 )
+# An unsubscribe token is the whole segment after /unsubscribe/ (its dot is part of it).
+_UNSUBSCRIBE_PATH = re.compile(r"(?P<lead>/unsubscribe/)(?P<token>[^/?#\s\"'\x00-\x1f]+)")
 
 
 def _redact(match: re.Match[str]) -> str:
@@ -51,9 +55,11 @@ def _redact(match: re.Match[str]) -> str:
 
 def redact_query_parameters(text: str) -> str:
     """``text`` with the value of every sensitive query parameter, and the token of every
-    calendar feed path, replaced by ``[redacted]``."""
+    calendar feed and unsubscribe path, replaced by ``[redacted]``."""
     if "/calendar/" in text:
         text = _FEED_PATH.sub(rf"\g<lead>{REDACTED}\g<tail>", text)
+    if "/unsubscribe/" in text:
+        text = _UNSUBSCRIBE_PATH.sub(rf"\g<lead>{REDACTED}", text)
     if "=" not in text:
         return text
     return _PARAMETER.sub(_redact, text)

@@ -58,6 +58,7 @@ from blendkit.integrations._flask_answers import (
     outage_response,
     to_flask_response,
 )
+from blendkit.integrations._flask_json import guard_json_depth
 from blendkit.integrations._flask_operations import install_operations
 from blendkit.integrations._runtime import LAUNCH_HEADER, LAUNCH_PARAM, ToolRuntime
 from blendkit.integrations.access_log import install_werkzeug_redaction
@@ -192,6 +193,7 @@ class Blendkit:
         app.before_request_funcs.setdefault(None, []).insert(
             0, _body_cap(RequestLimits.from_settings(settings))
         )
+        guard_json_depth(app)  # request JSON too deep to decode: 400, not RecursionError
         app.register_blueprint(_blueprint())
         state.metrics = install_operations(app, state)
         app.register_error_handler(BlendkitError, error_handler)

@@ -91,13 +91,14 @@ class Launch(BaseModel):
     @property
     def is_instructor(self) -> bool:
         """An instructor in this context: ``membership#Instructor`` or one of its sub-roles
-        other than TeachingAssistant, or a context ``membership#Administrator`` (who runs this
-        course in the LMS and is an instructor of it, never an administrator of the tool)."""
+        other than the TeachingAssistant ones, or a context ``membership#Administrator`` (who runs
+        this course in the LMS and is an instructor of it, never an administrator of the tool)."""
         return self._roles.is_instructor
 
     @property
     def is_teaching_assistant(self) -> bool:
-        """A teaching assistant in this context (``membership/Instructor#TeachingAssistant``)."""
+        """A teaching assistant in this context (``membership/Instructor#TeachingAssistant``,
+        ``…#TeachingAssistantSection`` and the other LIS assistant sub-roles)."""
         return self._roles.is_teaching_assistant
 
     @property

@@ -90,7 +90,9 @@ def summarize_roles(roles: Iterable[str]) -> RoleSummary:
             if principal in {"Administrator", "SysAdmin"}:
                 institution_admin = True
             continue
-        if sub == "TeachingAssistant" or principal == "TeachingAssistant":
+        # LIS names six assistant sub-roles (…#TeachingAssistantSection, …Group, …Offering,
+        # …SectionAssociation, …Template): each is an assistant, never an instructor.
+        if (sub or "").startswith("TeachingAssistant") or principal == "TeachingAssistant":
             assistant = True
             continue
         if principal == "Learner":

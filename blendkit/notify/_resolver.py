@@ -44,7 +44,8 @@ def _valid_zone(name: str) -> bool:
 
 class RecipientResolver:
     """Dispatches every due reminder on its own through ``channel`` to the enrolment's e-mail
-    address, rendered in ``locale``; drops it when the enrolment is gone or has no address.
+    address, rendered in ``locale``; drops it when the enrolment is gone, inactive (the learner
+    left the course) or has no address.
     ``attachments(reminder)`` adds files to its message (e.g. a session's ``.ics``)."""
 
     def __init__(
@@ -61,8 +62,9 @@ class RecipientResolver:
         self.attachments = attachments
 
     def _enrolment(self, course_id: int, sub: str) -> Any | None:
+        # A learner who left the course (inactive on the roster) is no recipient any more.
         query = select(_e.name, _e.email, _e.time_zone).where(
-            _e.course_id == course_id, _e.sub == sub
+            _e.course_id == course_id, _e.sub == sub, _e.active.is_(True)
         )
         with self.store.autocommit() as conn:
             return conn.execute(query).first()
@@ -77,8 +79,11 @@ class RecipientResolver:
             return [Drop(ids, "the recipient is no longer enrolled in the course")]
         if not enrolment.email:
             return [Drop(ids, "the recipient's enrolment has no e-mail address")]
+        # A name comes from the LMS: on one line (no header can start in it), at most 200
+        # characters, so an odd name never costs the learner their reminders.
+        name = " ".join((enrolment.name or "").split())[:200]
         try:
-            recipient = Recipient(address=enrolment.email, name=enrolment.name or None)
+            recipient = Recipient(address=enrolment.email, name=name or None)
         except ValidationError:
             return [Drop(ids, "the recipient's e-mail address cannot be used in a message")]
         return [self._one(q, recipient, enrolment) for q in due]
@@ -87,8 +92,8 @@ class RecipientResolver:
         context = queued.intent.context
         fields = type(context).model_fields
         update: dict[str, Any] = {}
-        if enrolment.name and "recipient_name" in fields:
-            update["recipient_name"] = enrolment.name[:200]
+        if recipient.name and "recipient_name" in fields:
+            update["recipient_name"] = recipient.name
         if "time_zone" in fields and _valid_zone(enrolment.time_zone):
             update["time_zone"] = enrolment.time_zone
         if update:

@@ -6,8 +6,9 @@ import itertools
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from blendkit._links import page_link_problem
 from blendkit.progression._conditions import (
     AllOf,
     AnyOf,
@@ -50,6 +51,17 @@ ItemNature = Literal["conceptual", "emotional", "discussion", "practice", "repet
 _FROZEN = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def _page_link(url: str) -> str:
+    problem = page_link_problem(url)
+    if problem is not None:
+        raise ValueError(f"{problem}: {url[:80]!r}")
+    return url
+
+
+PageLink = Annotated[str, AfterValidator(_page_link)]
+"""An item's link: http(s) with a host, or a path on the tool's site (never a script)."""
+
+
 class Item(BaseModel):
     """One thing a learner opens: its gate (``conditions``) and what completes it."""
 
@@ -67,7 +79,7 @@ class Item(BaseModel):
     due_after_enrolment_days: Annotated[float, Field(ge=0)] | None = None
     starts_at: UtcDatetime | None = Field(default=None, description="live sessions: start time")
     duration_minutes: Annotated[float, Field(gt=0)] | None = None
-    url: str | None = None
+    url: PageLink | None = None
     nature: ItemNature | None = Field(
         default=None, description="what the item asks of learners (course-design advice)"
     )

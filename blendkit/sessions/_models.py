@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from blendkit._links import web_link
+
 __all__ = [
     "Attendance",
     "AttendanceReport",
@@ -71,6 +73,8 @@ UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
 """A timezone-aware datetime, normalised to UTC."""
 
 TimeZoneName = Annotated[str, AfterValidator(_check_zone)]
+WebLink = Annotated[str, AfterValidator(web_link)]
+"""A link from a meeting provider that pages show learners: absolute http(s), never a script."""
 """An IANA time zone name known to :mod:`zoneinfo` (e.g. ``Europe/Berlin``)."""
 
 
@@ -179,7 +183,7 @@ class ProviderMeeting(_Value):
 
     provider: str
     meeting_id: str = Field(min_length=1)
-    join_url: str
+    join_url: WebLink
     start_url: str | None = None
     occurrences: tuple[Occurrence, ...] = ()
     extras: dict[str, JsonValue] = Field(default_factory=dict)
@@ -199,7 +203,7 @@ class JoinLink(_Value):
 
     meeting_id: str
     learner_id: str
-    url: str
+    url: WebLink
     registrant_id: str | None = None
 
 
@@ -346,7 +350,7 @@ class Recording(_Value):
     provider_id: str
     meeting_id: str
     kind: RecordingKind
-    play_url: str | None = None
+    play_url: WebLink | None = None
     download_url: str | None = None
     duration_seconds: int | None = Field(default=None, ge=0)
     start_utc: UtcDateTime | None = None

@@ -22,7 +22,12 @@ from sqlalchemy import (
 
 from blendkit.store._schema import metadata
 
-__all__ = ["reminder_course_settings", "reminder_preferences", "reminder_unsubscribes"]
+__all__ = [
+    "reminder_course_settings",
+    "reminder_preferences",
+    "reminder_resubscribes",
+    "reminder_unsubscribes",
+]
 
 
 def _course_fk() -> Column[int]:
@@ -63,4 +68,14 @@ reminder_unsubscribes = Table(
     Column("channel", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("course_id", "sub", "channel", name="pk_reminder_unsubscribes"),
+)
+
+# When a learner last subscribed again: every unsubscribe link issued before is revoked.
+reminder_resubscribes = Table(
+    "reminder_resubscribes",
+    metadata,
+    _course_fk(),
+    Column("sub", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("course_id", "sub", name="pk_reminder_resubscribes"),
 )

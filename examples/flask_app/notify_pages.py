@@ -70,8 +70,11 @@ def save_notifications() -> ResponseReturnValue:
 
 
 def _request(token: str) -> Any:
+    """What a valid link asks; refused when forged, expired, or revoked by a resubscribe."""
     svc = services()
-    return svc.unsubscribe.verify(token, svc.reminders.tenant_of)
+    asked = svc.unsubscribe.verify(token, svc.reminders.tenant_of)
+    svc.reminders.check_link(asked.course_id, asked.sub, asked.issued_at)
+    return asked
 
 
 @bp.get("/unsubscribe/<token>")
@@ -88,7 +91,9 @@ def unsubscribe_confirmed(token: str) -> ResponseReturnValue:
     asked = _request(token)
     svc = services()
     course = svc.courses.course_by_id(asked.course_id)
-    when = svc.reminders.unsubscribe(asked.course_id, asked.sub, asked.channel)
+    when = svc.reminders.unsubscribe(
+        asked.course_id, asked.sub, asked.channel, issued_at=asked.issued_at
+    )
     return render_template(
         "unsubscribe.html", asked=asked, course=course, token=token, done=when.astimezone(UTC)
     )
