@@ -8,8 +8,9 @@ no link, the recording no media file, until an instructor sets a valid one.
 
 Revision ID: links_0001
 
-It depends on ``courses_0001`` (the tables it reads), not on the courses branch's head (see
-``calendar_0001`` for why).
+It depends on ``courses_0001`` (the tables it reads) and ``recordings_0001`` (which adds
+``course_recordings.media_url``), not on the courses branch's head (see ``calendar_0001`` for
+why).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from blendkit._links import page_link_problem
 revision = "links_0001"
 down_revision = None
 branch_labels = ("links",)
-depends_on = "courses_0001"
+depends_on = ("courses_0001", "recordings_0001")
 
 _courses = sa.table("course_courses", sa.column("id"), sa.column("path"))
 _recordings = sa.table("course_recordings", sa.column("id"), sa.column("media_url"))
