@@ -12,11 +12,10 @@ JSON), an existing learner write through the same evidence engine, so the ratio 
 answer costs next to the tool's other learner writes. Targets (issue 13): 1,000 answers within
 10 s on 2 workers, result page p99 <= 100 ms.
 
-Measured on a shared 2-core machine at load average 7-12, two runs each
-(docs/sessions/polls-and-qa.md): 1,000 answers in 23.8-33.3 s (28.3-41.1 s before the answer's
-reads were merged), 0.92-0.98 of the peer's time (1.40-1.48 before), 6.5-8.6 ms of server CPU per
-answer (10.2-10.8 ms), none lost; result page p99 26-75 ms (43-95 ms; 170-369 ms in an earlier
-run of the old code at load 11-22). The 10 s target was not met on that machine.
+Measured on a quiet 2-core machine (load average 0.3-1.5, three runs; see
+docs/sessions/polls-and-qa.md): 1,000 answers in 1.65-1.77 s, none lost, 1.95-2.0 ms of server CPU per answer (peer 1.87 ms),
+result page p50 / p99 1.6-1.8 / 2.9-3.6 ms: both targets met. On the same machine shared with
+other work (load average 7-12) the answers took 23.8-33.3 s (each request waiting for a core).
 """
 
 from __future__ import annotations
