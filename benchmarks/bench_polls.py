@@ -13,9 +13,10 @@ answer costs next to the tool's other learner writes. Targets (issue 13): 1,000 
 10 s on 2 workers, result page p99 <= 100 ms.
 
 Measured on a quiet 2-core machine (load average 0.3-1.5, three runs; see
-docs/sessions/polls-and-qa.md): 1,000 answers in 1.65-1.77 s, none lost, 1.95-2.0 ms of server CPU per answer (peer 1.87 ms),
-result page p50 / p99 1.6-1.8 / 2.9-3.6 ms: both targets met. On the same machine shared with
-other work (load average 7-12) the answers took 23.8-33.3 s (each request waiting for a core).
+docs/sessions/polls-and-qa.md): 1,000 answers in 1.65-1.77 s, none lost, 1.95-2.0 ms of server
+CPU per answer (peer 1.87 ms), result page p50 / p99 1.6-1.8 / 2.9-3.6 ms: both targets met. On
+the same machine shared with other work (load average 7-12) the answers took 23.8-33.3 s (each
+request waiting for a core).
 """
 
 from __future__ import annotations
