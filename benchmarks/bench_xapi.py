@@ -25,7 +25,9 @@ turns, at a load average of 4.6 to 7.4 on the shared 2-core machine, SQLite went
 to 0.09–0.30 (within the noise) and PostgreSQL from 0.11–0.15 to 0.12–0.27 (most runs 0.21 or
 more): not met there. Timed in turns within one process at a load average of 2.7–2.9, the
 outbox job went from 8,662 to 11,211 statements/s on SQLite (+29 %) and from 5,869 to 8,817 on
-PostgreSQL (+50 %) (figures and what they mean: ``docs/xapi/outbox.md``). Where the rest
+PostgreSQL (+50 %) (figures and what they mean: ``docs/xapi/outbox.md``). On a quiet machine
+(load average 0.5-0.6), two whole runs: raw httpx 60-62k statements/s, the outbox 0.33 and 0.15
+of it on SQLite and 0.12 and 0.20 on PostgreSQL: not met. Where the rest
 goes: the database's own work per row (an insert, a claim and a mark, each rewriting the row
 with its JSON and updating the queue's indexes; on SQLite the WAL checkpoints that work
 triggers) and building + validating, which raw httpx does not do.
