@@ -59,13 +59,15 @@ def test_readyz_refuses_a_schema_newer_than_the_code(make_app: AppFactory, store
 def test_readyz_is_ready_when_a_branch_depends_on_another_branchs_newest_revision(
     make_app: AppFactory, tmp_path: Path
 ) -> None:
-    """``recordings_0001`` depends on ``courses_0007``, the courses branch's head: alembic then
-    keeps only ``recordings_0001`` in ``alembic_version``, and nothing is pending."""
+    """``recordings_0001`` depends on ``courses_0007``, the courses branch's head, and
+    ``links_0001`` on ``recordings_0001``: alembic then keeps only ``links_0001`` of the three in
+    ``alembic_version``, and nothing is pending."""
     store = Store(f"sqlite:///{tmp_path / 'branches.sqlite3'}")
     store.migrate()
     with store.engine.connect() as conn:
         stored = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    assert "recordings_0001" in stored
+    assert "links_0001" in stored
+    assert not {"recordings_0001", "courses_0007"} & stored
     assert store.pending_migrations() == []
     app = make_app(store, migrate=False)
     assert app.test_client().get("/readyz").get_json() == {"status": "ready"}

@@ -8,8 +8,11 @@
   var unsent = [];     // closed ranges [start, end] not yet reported
   var from = null;     // where the range being played started (null: not playing)
   var last = 0;        // the last position seen while playing
+  var lastAt = 0;      // when (page clock, ms) that position was seen
   var seekFrom = null; // the position a seek left
   var event = null;    // the player event the next report names
+  var sent = 0;        // reports sent so far
+  var shown = 0;       // the newest report whose answer is on the page
 
   function close(at) {
     if (from !== null && at > from) { unsent.push([from, at]); }
@@ -25,7 +28,11 @@
     if (name === "seeked" && seekFrom !== null) { data.set("from", String(seekFrom)); }
     return data;
   }
-  function show(answer) {
+  function show(answer, report) {
+    // answers can arrive out of order (two reports in flight): an older one never replaces a
+    // newer one on the page
+    if (report < shown) { return; }
+    shown = report;
     var out = document.getElementById("recording-progress");
     if (out && answer && typeof answer.percent === "number") { out.textContent = answer.percent + "%"; }
   }
@@ -34,6 +41,7 @@
     if (!unsent.length && name === "progress") { return; }
     var data = body(name);
     var sending = unsent;
+    var report = ++sent;
     unsent = [];
     event = null;
     if (leaving && navigator.sendBeacon) {
@@ -46,18 +54,27 @@
     }).then(function (response) {
       // a refused report (impossible ranges) is dropped; a network failure is sent again
       return response.json();
-    }).then(show).catch(function () { unsent = sending.concat(unsent); });
+    }).then(function (answer) { show(answer, report); })
+      .catch(function () { unsent = sending.concat(unsent); });
   }
 
   video.addEventListener("play", function () {
-    from = video.currentTime; last = from; event = "played"; send(false);
+    // Playing starts where the player stood when paused (`last`, kept by pause, seeked and loadedmetadata):
+    // on a busy page this handler may run after the media has already moved on.
+    var now = video.currentTime;
+    from = last <= now ? last : now; last = now; lastAt = performance.now();
+    event = "played"; send(false);
   });
   video.addEventListener("timeupdate", function () {
     if (video.paused || video.seeking || from === null) { return; }
     var now = video.currentTime;
+    var at = performance.now();
     var rate = Math.max(1, video.playbackRate || 1);
-    if (now < last || now - last > 1.5 * rate) { close(last); from = now; } // an unannounced jump
-    last = now;
+    // An unannounced jump: further than playing could have gone since the last update. Measured
+    // against the page's clock, so a busy page whose updates come late loses nothing it played.
+    var reach = 1.5 * rate * Math.max(1, (at - lastAt) / 1000);
+    if (now < last || now - last > reach) { close(last); from = now; }
+    last = now; lastAt = at;
     if (now - from >= 10) { close(now); from = now; send(false); }
   });
   video.addEventListener("seeking", function () {
@@ -66,15 +83,20 @@
   });
   video.addEventListener("seeked", function () {
     event = "seeked"; send(false); seekFrom = null;
-    if (!video.paused) { from = video.currentTime; last = from; }
+    if (!video.paused) { from = video.currentTime; last = from; lastAt = performance.now(); }
     else { last = video.currentTime; }
+  });
+  video.addEventListener("loadedmetadata", function () {
+    if (video.paused) { last = video.currentTime; }
   });
   video.addEventListener("pause", function () {
     if (!video.seeking) { close(video.currentTime); }
+    last = video.currentTime;
     event = "paused"; send(false);
   });
   video.addEventListener("ended", function () {
-    close(video.duration || video.currentTime); event = "ended"; send(false);
+    close(video.duration || video.currentTime); last = video.currentTime;
+    event = "ended"; send(false);
   });
   window.addEventListener("pagehide", function () {
     if (!video.paused && from !== null) { var now = video.currentTime; close(now); from = now; }
