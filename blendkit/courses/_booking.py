@@ -16,8 +16,9 @@ slot full gives up before reading anything more.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, update
+from sqlalchemy import bindparam, exists, update
 
 from blendkit.courses._booking_attendance import OfficeHoursAttendance
 from blendkit.courses._booking_models import Booking, BookingRules, BookingSlot
@@ -28,6 +29,7 @@ from blendkit.courses._booking_reminders import (
 from blendkit.courses._booking_slots import SLOTS, OfficeHoursSlots, slot_value
 from blendkit.courses._booking_writes import take_booking
 from blendkit.courses._models import Course, Enrolment
+from blendkit.courses._records import _ENROLMENT_PREFIX, _enrolment_part
 from blendkit.courses._service import CourseService
 from blendkit.courses._timeline import item_locked
 from blendkit.errors import CoursesError, NotFound
@@ -39,6 +41,7 @@ from blendkit.store._tables_booking import (
     course_bookings,
     course_office_hours,
 )
+from blendkit.store._tables_courses import course_enrolments
 from blendkit.xapi import ADL, ContextActivities, Statement, StatementContext, lti_actor
 from blendkit.xapi import statement_id as named_statement_id
 
@@ -49,17 +52,23 @@ _BOOKING = course_bookings.c
 _COUNT = course_booking_counts.c
 _RULES = course_office_hours.c
 _SEAT = course_booking_seats.c
-# A booking's first read: the slot, the item's limit (NULL: the default rules) and whether the
-# learner already holds a seat on it.
+# A booking's first read: the slot, the item's limit (NULL: the default rules), whether the
+# learner already holds a seat on it and their enrolment (NULLs: not enrolled).
 _FOR_BOOKING = (
     SLOTS.add_columns(
         _RULES.max_per_learner,
         exists()
         .where(_BOOKING.slot_id == _SLOT.id, _BOOKING.sub == bindparam("sub"))
         .label("held"),
+        *(c.label(_ENROLMENT_PREFIX + c.name) for c in course_enrolments.c),
     )
     .outerjoin(
         course_office_hours, (_RULES.course_id == _SLOT.course_id) & (_RULES.item == _SLOT.item)
+    )
+    .outerjoin(
+        course_enrolments,
+        (course_enrolments.c.course_id == _SLOT.course_id)
+        & (course_enrolments.c.sub == bindparam("sub")),
     )
     .where(_SLOT.id == bindparam("slot_id"), _SLOT.course_id == bindparam("course_id"))
 )
@@ -97,11 +106,12 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         ``courses.slot_started``), or the learner holds the item's limit of bookings
         (``courses.booking_limit``).
 
-        Before the transaction, one read fetches the slot with the item's limit and whether
-        the learner holds a seat; a slot that takes no booking is refused from it at once. The
-        transaction then takes the booking, its seat and the count first, and only a booking
-        that got its seat reads the learner's enrolment and evidence for the gate (refused:
-        it rolls back), so the many bookers that find the last seats taken give up cheaply.
+        One read fetches the slot with the item's limit, whether the learner holds a seat and
+        their enrolment; a slot that takes no booking is refused from it at once. A booking
+        still possible then reads the learner's evidence for the gate and prepares its
+        ``registered`` statement, and one transaction of one statement (PostgreSQL) takes the
+        booking, its seat and the count and queues the statement: no Python runs while the
+        seat is held, so the seats of finished bookings look taken to the next readers sooner.
         """
         with self.store.unit_of_work() as s:
             row = s.execute(
@@ -111,20 +121,31 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
             raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
         found = slot_value(row)
         now = self.courses.clock()
+        if row.held:
+            raise _already_booked()
         if found.cancelled or found.start_utc <= now or found.full:
             # Refused from a read, without a transaction: a slot that was full a moment ago
             # may have a seat again, but the learner sees the state the page showed.
-            if found.full and row.held:
-                raise _already_booked()
             raise _refusal(found, now)
+        if person is None or person.sub != sub:
+            enrolled = _enrolment_part(row)
+            if enrolled is None:
+                raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
+            person = self.courses._enrolment(enrolled)  # the same row shape
+        evidence = self.courses.evidence(course, sub, person=person, now=now)
+        if (
+            self.courses.learner_path(course, sub, now, evidence=evidence).state(found.item)
+            == "locked"
+        ):
+            raise item_locked(found.item)
         limit = row.max_per_learner or BookingRules(item=found.item).max_per_learner
-        # One transaction from the booking's statement on; the reads for the gate join it.
+        values = {
+            "b_course_id": course.id, "b_slot_id": slot_id, "b_sub": sub, "b_now": now,
+            "b_item": found.item, "b_limit": limit,
+            **self._registered(course, found, person.name or None, sub, now),
+        }  # fmt: skip
         with self.store.unit_of_work(write=True) as s:
-            values = {
-                "b_course_id": course.id, "b_slot_id": slot_id, "b_sub": sub, "b_now": now,
-                "b_item": found.item, "b_limit": limit,
-            }  # fmt: skip
-            refused = take_booking(self.store, s, values)
+            refused = take_booking(self.courses.outbox, s, values)
             if refused == "already_booked":
                 raise _already_booked()
             if refused == "closed":  # open at the read, so cancelled since
@@ -137,24 +158,16 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
                     "office hours, the most allowed; cancel one to book another",
                     "courses.booking_limit",
                 )
-            if person is None or person.sub != sub:
-                person = self.courses.enrolment(course, sub)
-            evidence = self.courses.evidence(course, sub, person=person)
-            gate = self.courses.learner_path(course, sub, evidence=evidence)
-            if gate.state(found.item) == "locked":
-                raise item_locked(found.item)
-            self._registered(s, course, found, person.name or None, sub, now)
         if self.courses.notifications is not None:
             schedule_booking_reminders(
                 self.courses.notifications, self.courses, course, slot_id, now=now, subs=[sub]
             )
         return _booking(found, person.time_zone, attended=False)
 
-    def _registered(  # noqa: PLR0917
-        self, s: Connection, course: Course, slot: BookingSlot, name: str | None, sub: str,
-        now: datetime,
-    ) -> None:  # fmt: skip
-        """Queue the ADL ``registered`` statement of a booking (same transaction)."""
+    def _registered(
+        self, course: Course, slot: BookingSlot, name: str | None, sub: str, now: datetime
+    ) -> dict[str, Any]:
+        """The outbox row of the ADL ``registered`` statement of a booking."""
         factory = self.courses.statements
         actor = lti_actor(course.issuer, sub, name=name)
         key = self.courses.course_key(course)
@@ -173,7 +186,7 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
             ),
             timestamp=now,
         )
-        self.courses.outbox.emit([statement], session=s)
+        return self.courses.outbox.row(statement)
 
     def cancel_booking(
         self, course: Course, slot_id: str, sub: str, *, by_host: bool = False
