@@ -31,7 +31,7 @@ from blendkit.courses._booking_writes import take_booking
 from blendkit.courses._models import Course, Enrolment
 from blendkit.courses._records import _ENROLMENT_PREFIX, _enrolment_part
 from blendkit.courses._service import CourseService
-from blendkit.courses._timeline import item_locked
+from blendkit.courses._timeline import Timeline, item_locked
 from blendkit.errors import CoursesError, NotFound
 from blendkit.sessions import MeetingProvider
 from blendkit.store._tables_booking import (
@@ -41,7 +41,11 @@ from blendkit.store._tables_booking import (
     course_bookings,
     course_office_hours,
 )
-from blendkit.store._tables_courses import course_enrolments
+from blendkit.store._tables_courses import (
+    course_enrolments,
+    course_evidence,
+    course_overrides,
+)
 from blendkit.xapi import ADL, ContextActivities, Statement, StatementContext, lti_actor
 from blendkit.xapi import statement_id as named_statement_id
 
@@ -53,7 +57,10 @@ _COUNT = course_booking_counts.c
 _RULES = course_office_hours.c
 _SEAT = course_booking_seats.c
 # A booking's first read: the slot, the item's limit (NULL: the default rules), whether the
-# learner already holds a seat on it and their enrolment (NULLs: not enrolled).
+# learner already holds a seat on it, their enrolment (NULLs: not enrolled), whether they have
+# overrides and their evidence rows (one row per piece; NULLs: none), so that a booking that
+# gets that far checks the gate without another round trip.
+_EV = course_evidence.c
 _FOR_BOOKING = (
     SLOTS.add_columns(
         _RULES.max_per_learner,
@@ -61,6 +68,15 @@ _FOR_BOOKING = (
         .where(_BOOKING.slot_id == _SLOT.id, _BOOKING.sub == bindparam("sub"))
         .label("held"),
         *(c.label(_ENROLMENT_PREFIX + c.name) for c in course_enrolments.c),
+        exists()
+        .where(
+            course_overrides.c.course_id == _SLOT.course_id,
+            course_overrides.c.sub == bindparam("sub"),
+        )
+        .label("overridden"),
+        _EV.id.label("evidence_id"),
+        _EV.piece.label("evidence_piece"),
+        _EV.recorded_at.label("evidence_recorded_at"),
     )
     .outerjoin(
         course_office_hours, (_RULES.course_id == _SLOT.course_id) & (_RULES.item == _SLOT.item)
@@ -70,7 +86,9 @@ _FOR_BOOKING = (
         (course_enrolments.c.course_id == _SLOT.course_id)
         & (course_enrolments.c.sub == bindparam("sub")),
     )
+    .outerjoin(course_evidence, (_EV.course_id == _SLOT.course_id) & (_EV.sub == bindparam("sub")))
     .where(_SLOT.id == bindparam("slot_id"), _SLOT.course_id == bindparam("course_id"))
+    .order_by(_EV.id)
 )
 
 
@@ -113,29 +131,40 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         booking, its seat and the count and queues the statement: no Python runs while the
         seat is held, so the seats of finished bookings look taken to the next readers sooner.
         """
-        with self.store.unit_of_work() as s:
-            row = s.execute(
-                _FOR_BOOKING, {"slot_id": slot_id, "course_id": course.id, "sub": sub}
-            ).first()
-        if row is None:
-            raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
-        found = slot_value(row)
-        now = self.courses.clock()
-        if row.held:
-            raise _already_booked()
-        if found.cancelled or found.start_utc <= now or found.full:
-            # Refused from a read, without a transaction: a slot that was full a moment ago
-            # may have a seat again, but the learner sees the state the page showed.
-            raise _refusal(found, now)
-        if person is None or person.sub != sub:
-            enrolled = _enrolment_part(row)
-            if enrolled is None:
-                raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
-            person = self.courses._enrolment(enrolled)  # the same row shape
-        evidence = self.courses.evidence(course, sub, person=person, now=now)
-        if (
-            self.courses.learner_path(course, sub, now, evidence=evidence).state(found.item)
-            == "locked"
+        key = {"slot_id": slot_id, "course_id": course.id, "sub": sub}
+        with self.store.unit_of_work() as s, s.execute(_FOR_BOOKING, key) as result:
+            row = result.fetchone()
+            if row is None:
+                raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
+            found = slot_value(row)
+            now = self.courses.clock()
+            if row.held:
+                raise _already_booked()
+            if found.cancelled or found.start_utc <= now or found.full:
+                # Refused from the first row, the learner's evidence left unread: a slot that
+                # was full a moment ago may have a seat again, but the learner sees the state
+                # the page showed.
+                raise _refusal(found, now)
+            rows = [row, *result.fetchall()]
+            if person is None or person.sub != sub:
+                enrolled = _enrolment_part(row)
+                if enrolled is None:
+                    raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
+                person = self.courses._enrolment(enrolled)  # the same row shape
+            timeline = Timeline.from_rows(
+                s,
+                course.id,
+                person,
+                [
+                    (r.evidence_id, r.evidence_piece, r.evidence_recorded_at)
+                    for r in rows
+                    if r.evidence_id is not None
+                ],
+                overridden=row.overridden,
+            )
+        evidence = self.courses.evidence(course, sub, now=now, timeline=timeline)
+        if self.courses.learner_path(course, sub, now, evidence=evidence).state(found.item) == (
+            "locked"
         ):
             raise item_locked(found.item)
         limit = row.max_per_learner or BookingRules(item=found.item).max_per_learner
