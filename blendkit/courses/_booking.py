@@ -15,6 +15,7 @@ slot full gives up before reading anything more.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,8 +29,8 @@ from blendkit.courses._booking_reminders import (
 )
 from blendkit.courses._booking_slots import SLOTS, OfficeHoursSlots, slot_value
 from blendkit.courses._booking_writes import take_booking
-from blendkit.courses._models import Course, Enrolment
-from blendkit.courses._records import _ENROLMENT_PREFIX, _enrolment_part
+from blendkit.courses._models import Course, Enrolment, aware
+from blendkit.courses._records import _ENROLMENT_PREFIX
 from blendkit.courses._service import CourseService
 from blendkit.courses._timeline import Timeline, item_locked
 from blendkit.errors import CoursesError, NotFound
@@ -61,13 +62,17 @@ _SEAT = course_booking_seats.c
 # overrides and their evidence rows (one row per piece; NULLs: none), so that a booking that
 # gets that far checks the gate without another round trip.
 _EV = course_evidence.c
+_ENROLLED = course_enrolments.c
+# The enrolment columns a booking uses (the gate's base facts, the actor's name, the zone):
+# every column of a read costs its parsing on each execution, refusals included.
+_GATE_FIELDS = ("sub", "name", "time_zone", "enrolled_at", "groups", "roles")
 _FOR_BOOKING = (
     SLOTS.add_columns(
         _RULES.max_per_learner,
         exists()
         .where(_BOOKING.slot_id == _SLOT.id, _BOOKING.sub == bindparam("sub"))
         .label("held"),
-        *(c.label(_ENROLMENT_PREFIX + c.name) for c in course_enrolments.c),
+        *(_ENROLLED[name].label(_ENROLMENT_PREFIX + name) for name in _GATE_FIELDS),
         exists()
         .where(
             course_overrides.c.course_id == _SLOT.course_id,
@@ -136,21 +141,19 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
             row = result.fetchone()
             if row is None:
                 raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
-            found = slot_value(row)
             now = self.courses.clock()
             if row.held:
                 raise _already_booked()
-            if found.cancelled or found.start_utc <= now or found.full:
-                # Refused from the first row, the learner's evidence left unread: a slot that
-                # was full a moment ago may have a seat again, but the learner sees the state
-                # the page showed.
-                raise _refusal(found, now)
+            started = aware(row.start_utc) <= now
+            if row.cancelled or started or row.booked >= row.capacity:
+                # Refused from the first row's columns, nothing built and the learner's
+                # evidence left unread: a slot that was full a moment ago may have a seat
+                # again, but the learner sees the state the page showed.
+                raise _refusal(row.capacity, cancelled=row.cancelled, started=started)
+            found = slot_value(row)
             rows = [row, *result.fetchall()]
             if person is None or person.sub != sub:
-                enrolled = _enrolment_part(row)
-                if enrolled is None:
-                    raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
-                person = self.courses._enrolment(enrolled)  # the same row shape
+                person = _enrolled(row, sub, course)
             timeline = Timeline.from_rows(
                 s,
                 course.id,
@@ -178,9 +181,9 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
             if refused == "already_booked":
                 raise _already_booked()
             if refused == "closed":  # open at the read, so cancelled since
-                raise _refusal(found.model_copy(update={"cancelled": True}), now)
+                raise _refusal(found.capacity, cancelled=True)
             if refused == "full":
-                raise _refusal(found.model_copy(update={"booked": found.capacity}), now)
+                raise _refusal(found.capacity)
             if refused == "limit":
                 raise _refused(
                     f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
@@ -290,17 +293,33 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         return {b.slot_id for b in self.bookings_for(course, sub) if item in (None, b.item)}
 
 
-def _refusal(found: BookingSlot, now: datetime) -> CoursesError:
-    """Why ``found`` takes no booking at ``now``."""
-    if found.cancelled:
+def _refusal(capacity: int, *, cancelled: bool = False, started: bool = False) -> CoursesError:
+    """Why a slot of ``capacity`` seats takes no booking: cancelled, started, or else full."""
+    if cancelled:
         return _refused(
             "this slot was cancelled by its host; pick another one", "courses.slot_cancelled"
         )
-    if found.start_utc <= now:
+    if started:
         return _refused("this slot has already started; pick a later one", "courses.slot_started")
     return _refused(
-        f"this slot is full (all {found.capacity} seats are booked); pick another one",
+        f"this slot is full (all {capacity} seats are booked); pick another one",
         "courses.slot_full",
+    )
+
+
+def _enrolled(row: Any, sub: str, course: Course) -> Enrolment:
+    """The learner's enrolment from a booking's first read (the columns it carries)."""
+    mapping = row._mapping
+    if mapping[_ENROLMENT_PREFIX + "sub"] is None:
+        raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
+    enrolled_at = mapping[_ENROLMENT_PREFIX + "enrolled_at"]
+    return Enrolment(
+        sub=sub,
+        name=mapping[_ENROLMENT_PREFIX + "name"],
+        time_zone=mapping[_ENROLMENT_PREFIX + "time_zone"],
+        enrolled_at=aware(enrolled_at) if enrolled_at is not None else None,
+        groups=tuple(json.loads(mapping[_ENROLMENT_PREFIX + "groups"])),
+        roles=tuple(json.loads(mapping[_ENROLMENT_PREFIX + "roles"])),
     )
 
 
