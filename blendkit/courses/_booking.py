@@ -8,9 +8,9 @@ and the learner's count for the item is raised only while it is below the item's
 slot's own row is only held ``FOR SHARE`` (bookers never wait for each other on it), so that an
 instructor who edits or cancels the slot waits for the bookings in flight. Rows are always
 locked in that order (booking, slot, seat, count), so concurrent bookings and cancellations
-wait for each other instead of deadlocking. The writes come first in the transaction (one
-statement on PostgreSQL) and the learner's gate is read after them, so a booker who finds the
-slot full gives up before reading anything more.
+wait for each other instead of deadlocking. The learner's gate is checked from the booking's
+first read, before the transaction, and the transaction is one statement on PostgreSQL (the
+writes and the outbox's row): no Python runs while a booking holds its seat.
 """
 
 from __future__ import annotations
