@@ -129,12 +129,13 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         ``courses.slot_started``), or the learner holds the item's limit of bookings
         (``courses.booking_limit``).
 
-        One read fetches the slot with the item's limit, whether the learner holds a seat and
-        their enrolment; a slot that takes no booking is refused from it at once. A booking
-        still possible then reads the learner's evidence for the gate and prepares its
-        ``registered`` statement, and one transaction of one statement (PostgreSQL) takes the
-        booking, its seat and the count and queues the statement: no Python runs while the
-        seat is held, so the seats of finished bookings look taken to the next readers sooner.
+        One read fetches the slot with the item's limit, whether the learner holds a seat,
+        their enrolment and their evidence rows; a slot that takes no booking is refused from
+        its first row at once. A booking still possible then checks the gate from those rows
+        and prepares its ``registered`` statement, and one transaction of one statement
+        (PostgreSQL) takes the booking, its seat and the count and queues the statement: no
+        Python runs while the seat is held, so the seats of finished bookings look taken to
+        the next readers sooner.
         """
         key = {"slot_id": slot_id, "course_id": course.id, "sub": sub}
         with self.store.unit_of_work() as s, s.execute(_FOR_BOOKING, key) as result:
@@ -142,14 +143,16 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
             if row is None:
                 raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
             now = self.courses.clock()
-            if row.held:
-                raise _already_booked()
-            started = aware(row.start_utc) <= now
-            if row.cancelled or started or row.booked >= row.capacity:
+            started, full = aware(row.start_utc) <= now, row.booked >= row.capacity
+            if row.cancelled or started or full:
                 # Refused from the first row's columns, nothing built and the learner's
                 # evidence left unread: a slot that was full a moment ago may have a seat
                 # again, but the learner sees the state the page showed.
+                if full and row.held:
+                    raise _already_booked()
                 raise _refusal(row.capacity, cancelled=row.cancelled, started=started)
+            if row.held:
+                raise _already_booked()
             found = slot_value(row)
             rows = [row, *result.fetchall()]
             if person is None or person.sub != sub:
