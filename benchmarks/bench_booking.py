@@ -18,6 +18,9 @@ server's workers are), which on a machine with few cores mostly adds scheduling 
 
 One JSON line per implementation (medians over ``--repeats`` runs of the bookings, p50 and p99
 per attempt) and one with the ratio of the p99s; the target is a blendkit p99 of at most 100 ms.
+A last line (``booking_sequential``) gives blendkit's cost without contention, which a busy
+machine disturbs less: process CPU per booking and per refusal from a full slot, and the
+statements each sends (BEGIN and COMMIT besides).
 
 Before the measured runs each peer runs once unmeasured, so every one of the 50 pooled
 connections is open and has prepared its statements. Each JSON line carries every run's p99 and
@@ -60,6 +63,7 @@ from sqlalchemy import (
     String,
     Table,
     create_engine,
+    event,
     func,
     insert,
     select,
@@ -168,6 +172,42 @@ def _naive(engine: Engine, slot_id: str) -> Callable[[str], bool]:
     return attempt
 
 
+def _sequential(
+    hours: OfficeHoursService, course: Course, subs: list[str], engine: Engine, start: datetime
+) -> dict[str, Any]:
+    """One client, no contention: process CPU per booking and per refusal from a full slot,
+    and the statements each sends (counted in a separate pass; BEGIN and COMMIT not included)."""
+    cost: dict[str, Any] = {"benchmark": "booking_sequential", "impl": "blendkit"}
+    sent = [0]
+
+    def count(*_: Any) -> None:
+        sent[0] += 1
+
+    half = len(subs) // 2
+    for label, seats, group in (("timed", half, subs), ("counted", 10, subs[:20])):
+        (slot,) = hours.publish(
+            course, "clinic", start_utc=start, duration_minutes=30, capacity=seats,
+            host_name=f"Sequential {label}", time_zone="UTC", location="Room",
+        )  # fmt: skip
+        attempt = _ours(hours, course, slot.id)
+        if label == "counted":
+            event.listen(engine, "before_cursor_execute", count)
+        for kind, who in (("booking", group[:seats]), ("refusal", group[seats:])):
+            sent[0], began = 0, time.process_time()
+            if sum(attempt(sub) for sub in who) != (len(who) if kind == "booking" else 0):
+                raise RuntimeError(f"sequential {kind}s did not end as expected")
+            if label == "timed":
+                cost[f"cpu_ms_per_{kind}"] = round(
+                    (time.process_time() - began) * 1000 / len(who), 3
+                )
+            else:
+                cost[f"statements_per_{kind}"] = sent[0] / len(who)
+        if label == "counted":
+            event.remove(engine, "before_cursor_execute", count)
+    cost["load_average_1min"] = round(os.getloadavg()[0], 2)
+    return cost
+
+
 def _p(times: list[float], q: float) -> float:
     ordered = sorted(times)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
@@ -232,6 +272,7 @@ def main() -> int:
             if stored != SEATS or figures["blendkit"]["bookings"][-1] != SEATS:
                 print(f"blendkit booked {stored} of {SEATS} seats", file=sys.stderr)
                 return 1
+        sequential = _sequential(hours, course, subs, engine, start - timedelta(hours=2))
         median = {
             name: {key: statistics.median(values) for key, values in parts.items()}
             for name, parts in figures.items()
@@ -265,6 +306,7 @@ def main() -> int:
                 ),
             })
         )  # fmt: skip
+        print(json.dumps(sequential))
         store.dispose()
     return 0
 
