@@ -8,16 +8,18 @@ and the learner's count for the item is raised only while it is below the item's
 slot's own row is only held ``FOR SHARE`` (bookers never wait for each other on it), so that an
 instructor who edits or cancels the slot waits for the bookings in flight. Rows are always
 locked in that order (booking, slot, seat, count), so concurrent bookings and cancellations
-wait for each other instead of deadlocking. The writes come first in the transaction (one
-statement on PostgreSQL) and the learner's gate is read after them, so a booker who finds the
-slot full gives up before reading anything more.
+wait for each other instead of deadlocking. The learner's gate is checked from the booking's
+first read, before the transaction, and the transaction is one statement on PostgreSQL (the
+writes and the outbox's row): no Python runs while a booking holds its seat.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, update
+from sqlalchemy import bindparam, exists, update
 
 from blendkit.courses._booking_attendance import OfficeHoursAttendance
 from blendkit.courses._booking_models import Booking, BookingRules, BookingSlot
@@ -27,9 +29,10 @@ from blendkit.courses._booking_reminders import (
 )
 from blendkit.courses._booking_slots import SLOTS, OfficeHoursSlots, slot_value
 from blendkit.courses._booking_writes import take_booking
-from blendkit.courses._models import Course, Enrolment
+from blendkit.courses._models import Course, Enrolment, aware
+from blendkit.courses._records import _ENROLMENT_PREFIX
 from blendkit.courses._service import CourseService
-from blendkit.courses._timeline import item_locked
+from blendkit.courses._timeline import Timeline, item_locked
 from blendkit.errors import CoursesError, NotFound
 from blendkit.sessions import MeetingProvider
 from blendkit.store._tables_booking import (
@@ -38,6 +41,11 @@ from blendkit.store._tables_booking import (
     course_booking_slots,
     course_bookings,
     course_office_hours,
+)
+from blendkit.store._tables_courses import (
+    course_enrolments,
+    course_evidence,
+    course_overrides,
 )
 from blendkit.xapi import ADL, ContextActivities, Statement, StatementContext, lti_actor
 from blendkit.xapi import statement_id as named_statement_id
@@ -49,19 +57,43 @@ _BOOKING = course_bookings.c
 _COUNT = course_booking_counts.c
 _RULES = course_office_hours.c
 _SEAT = course_booking_seats.c
-# A booking's first read: the slot, the item's limit (NULL: the default rules) and whether the
-# learner already holds a seat on it.
+# A booking's first read: the slot, the item's limit (NULL: the default rules), whether the
+# learner already holds a seat on it, their enrolment (NULLs: not enrolled), whether they have
+# overrides and their evidence rows (one row per piece; NULLs: none), so that a booking that
+# gets that far checks the gate without another round trip.
+_EV = course_evidence.c
+_ENROLLED = course_enrolments.c
+# The enrolment columns a booking uses (the gate's base facts, the actor's name, the zone):
+# every column of a read costs its parsing on each execution, refusals included.
+_GATE_FIELDS = ("sub", "name", "time_zone", "enrolled_at", "groups", "roles")
 _FOR_BOOKING = (
     SLOTS.add_columns(
         _RULES.max_per_learner,
         exists()
         .where(_BOOKING.slot_id == _SLOT.id, _BOOKING.sub == bindparam("sub"))
         .label("held"),
+        *(_ENROLLED[name].label(_ENROLMENT_PREFIX + name) for name in _GATE_FIELDS),
+        exists()
+        .where(
+            course_overrides.c.course_id == _SLOT.course_id,
+            course_overrides.c.sub == bindparam("sub"),
+        )
+        .label("overridden"),
+        _EV.id.label("evidence_id"),
+        _EV.piece.label("evidence_piece"),
+        _EV.recorded_at.label("evidence_recorded_at"),
     )
     .outerjoin(
         course_office_hours, (_RULES.course_id == _SLOT.course_id) & (_RULES.item == _SLOT.item)
     )
+    .outerjoin(
+        course_enrolments,
+        (course_enrolments.c.course_id == _SLOT.course_id)
+        & (course_enrolments.c.sub == bindparam("sub")),
+    )
+    .outerjoin(course_evidence, (_EV.course_id == _SLOT.course_id) & (_EV.sub == bindparam("sub")))
     .where(_SLOT.id == bindparam("slot_id"), _SLOT.course_id == bindparam("course_id"))
+    .order_by(_EV.id)
 )
 
 
@@ -97,64 +129,80 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         ``courses.slot_started``), or the learner holds the item's limit of bookings
         (``courses.booking_limit``).
 
-        Before the transaction, one read fetches the slot with the item's limit and whether
-        the learner holds a seat; a slot that takes no booking is refused from it at once. The
-        transaction then takes the booking, its seat and the count first, and only a booking
-        that got its seat reads the learner's enrolment and evidence for the gate (refused:
-        it rolls back), so the many bookers that find the last seats taken give up cheaply.
+        One read fetches the slot with the item's limit, whether the learner holds a seat,
+        their enrolment and their evidence rows; a slot that takes no booking is refused from
+        its first row at once. A booking still possible then checks the gate from those rows
+        and prepares its ``registered`` statement, and one transaction of one statement
+        (PostgreSQL) takes the booking, its seat and the count and queues the statement: no
+        Python runs while the seat is held, so the seats of finished bookings look taken to
+        the next readers sooner.
         """
-        with self.store.unit_of_work() as s:
-            row = s.execute(
-                _FOR_BOOKING, {"slot_id": slot_id, "course_id": course.id, "sub": sub}
-            ).first()
-        if row is None:
-            raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
-        found = slot_value(row)
-        now = self.courses.clock()
-        if found.cancelled or found.start_utc <= now or found.full:
-            # Refused from a read, without a transaction: a slot that was full a moment ago
-            # may have a seat again, but the learner sees the state the page showed.
-            if found.full and row.held:
+        key = {"slot_id": slot_id, "course_id": course.id, "sub": sub}
+        with self.store.unit_of_work() as s, s.execute(_FOR_BOOKING, key) as result:
+            row = result.fetchone()
+            if row is None:
+                raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
+            now = self.courses.clock()
+            started, full = aware(row.start_utc) <= now, row.booked >= row.capacity
+            if row.cancelled or started or full:
+                # Refused from the first row's columns, nothing built and the learner's
+                # evidence left unread: a slot that was full a moment ago may have a seat
+                # again, but the learner sees the state the page showed.
+                if full and row.held:
+                    raise _already_booked()
+                raise _refusal(row.capacity, cancelled=row.cancelled, started=started)
+            if row.held:
                 raise _already_booked()
-            raise _refusal(found, now)
+            found = slot_value(row)
+            rows = [row, *result.fetchall()]
+            if person is None or person.sub != sub:
+                person = _enrolled(row, sub, course)
+            timeline = Timeline.from_rows(
+                s,
+                course.id,
+                person,
+                [
+                    (r.evidence_id, r.evidence_piece, r.evidence_recorded_at)
+                    for r in rows
+                    if r.evidence_id is not None
+                ],
+                overridden=row.overridden,
+            )
+        evidence = self.courses.evidence(course, sub, now=now, timeline=timeline)
+        if self.courses.learner_path(course, sub, now, evidence=evidence).state(found.item) == (
+            "locked"
+        ):
+            raise item_locked(found.item)
         limit = row.max_per_learner or BookingRules(item=found.item).max_per_learner
-        # One transaction from the booking's statement on; the reads for the gate join it.
+        values = {
+            "b_course_id": course.id, "b_slot_id": slot_id, "b_sub": sub, "b_now": now,
+            "b_item": found.item, "b_limit": limit,
+            **self._registered(course, found, person.name or None, sub, now),
+        }  # fmt: skip
         with self.store.unit_of_work(write=True) as s:
-            values = {
-                "b_course_id": course.id, "b_slot_id": slot_id, "b_sub": sub, "b_now": now,
-                "b_item": found.item, "b_limit": limit,
-            }  # fmt: skip
-            refused = take_booking(self.store, s, values)
+            refused = take_booking(self.courses.outbox, s, values)
             if refused == "already_booked":
                 raise _already_booked()
             if refused == "closed":  # open at the read, so cancelled since
-                raise _refusal(found.model_copy(update={"cancelled": True}), now)
+                raise _refusal(found.capacity, cancelled=True)
             if refused == "full":
-                raise _refusal(found.model_copy(update={"booked": found.capacity}), now)
+                raise _refusal(found.capacity)
             if refused == "limit":
                 raise _refused(
                     f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
                     "office hours, the most allowed; cancel one to book another",
                     "courses.booking_limit",
                 )
-            if person is None or person.sub != sub:
-                person = self.courses.enrolment(course, sub)
-            evidence = self.courses.evidence(course, sub, person=person)
-            gate = self.courses.learner_path(course, sub, evidence=evidence)
-            if gate.state(found.item) == "locked":
-                raise item_locked(found.item)
-            self._registered(s, course, found, person.name or None, sub, now)
         if self.courses.notifications is not None:
             schedule_booking_reminders(
                 self.courses.notifications, self.courses, course, slot_id, now=now, subs=[sub]
             )
         return _booking(found, person.time_zone, attended=False)
 
-    def _registered(  # noqa: PLR0917
-        self, s: Connection, course: Course, slot: BookingSlot, name: str | None, sub: str,
-        now: datetime,
-    ) -> None:  # fmt: skip
-        """Queue the ADL ``registered`` statement of a booking (same transaction)."""
+    def _registered(
+        self, course: Course, slot: BookingSlot, name: str | None, sub: str, now: datetime
+    ) -> dict[str, Any]:
+        """The outbox row of the ADL ``registered`` statement of a booking."""
         factory = self.courses.statements
         actor = lti_actor(course.issuer, sub, name=name)
         key = self.courses.course_key(course)
@@ -173,7 +221,7 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
             ),
             timestamp=now,
         )
-        self.courses.outbox.emit([statement], session=s)
+        return self.courses.outbox.row(statement)
 
     def cancel_booking(
         self, course: Course, slot_id: str, sub: str, *, by_host: bool = False
@@ -248,17 +296,33 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         return {b.slot_id for b in self.bookings_for(course, sub) if item in (None, b.item)}
 
 
-def _refusal(found: BookingSlot, now: datetime) -> CoursesError:
-    """Why ``found`` takes no booking at ``now``."""
-    if found.cancelled:
+def _refusal(capacity: int, *, cancelled: bool = False, started: bool = False) -> CoursesError:
+    """Why a slot of ``capacity`` seats takes no booking: cancelled, started, or else full."""
+    if cancelled:
         return _refused(
             "this slot was cancelled by its host; pick another one", "courses.slot_cancelled"
         )
-    if found.start_utc <= now:
+    if started:
         return _refused("this slot has already started; pick a later one", "courses.slot_started")
     return _refused(
-        f"this slot is full (all {found.capacity} seats are booked); pick another one",
+        f"this slot is full (all {capacity} seats are booked); pick another one",
         "courses.slot_full",
+    )
+
+
+def _enrolled(row: Any, sub: str, course: Course) -> Enrolment:
+    """The learner's enrolment from a booking's first read (the columns it carries)."""
+    mapping = row._mapping
+    if mapping[_ENROLMENT_PREFIX + "sub"] is None:
+        raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
+    enrolled_at = mapping[_ENROLMENT_PREFIX + "enrolled_at"]
+    return Enrolment(
+        sub=sub,
+        name=mapping[_ENROLMENT_PREFIX + "name"],
+        time_zone=mapping[_ENROLMENT_PREFIX + "time_zone"],
+        enrolled_at=aware(enrolled_at) if enrolled_at is not None else None,
+        groups=tuple(json.loads(mapping[_ENROLMENT_PREFIX + "groups"])),
+        roles=tuple(json.loads(mapping[_ENROLMENT_PREFIX + "roles"])),
     )
 
 

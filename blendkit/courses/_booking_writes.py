@@ -1,12 +1,13 @@
-"""The writes of one booking: its row, a seat of the slot and the learner's count for the item.
+"""The writes of one booking: its row, a seat of the slot, the learner's count for the item and
+the booking's xAPI statement in the outbox.
 
 Each step refuses on its own (nothing returned): the booking row is unique per (slot, learner),
 the seat is the slot's first free one that no other booker holds (``FOR UPDATE SKIP LOCKED``,
 after the slot's row ``FOR SHARE`` while the slot is open: an instructor's edit or cancellation
 waits for the booking, other bookers do not), and the count rises only below the item's limit.
 
-On PostgreSQL the three are one statement of data-modifying CTEs, each step running only when
-the one before it wrote: one round trip instead of three. SQLite (one writer at a time, and no
+On PostgreSQL the four are one statement of data-modifying CTEs, each step running only when
+the one before it wrote: one round trip instead of four. SQLite (one writer at a time, and no
 data-modifying CTE) runs them one after the other. Either way the caller's transaction rolls
 back whatever a refused booking wrote.
 """
@@ -38,6 +39,7 @@ from blendkit.store._tables_booking import (
     course_booking_slots,
     course_bookings,
 )
+from blendkit.xapi._outbox_ops import OutboxOperations
 
 __all__ = ["Refused", "take_booking"]
 
@@ -91,7 +93,7 @@ def _seat_taken(*after: Any) -> tuple[Any, Any]:
 
 def _steps(store: Store) -> tuple[Insert, Any, Insert, Select[bool]]:
     """The booking row, the seat and the count, as three statements for ``store``, and the
-    read that tells a closed slot from a full one."""
+    read that tells a closed slot from a full one (the outbox's row comes after the count)."""
     booking = (
         store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
         .values(course_id=_COURSE, slot_id=_SLOT_ID, sub=_SUB, booked_at=_NOW)
@@ -108,8 +110,8 @@ def _steps(store: Store) -> tuple[Insert, Any, Insert, Select[bool]]:
     return booking, seat, count, select(exists(open_slot.select()))
 
 
-def _one_statement() -> Select[bool, bool, bool, bool]:
-    """PostgreSQL: the three steps as CTEs, each one conditional on the step before."""
+def _one_statement(outbox: OutboxOperations) -> Select[bool, bool, bool, bool, bool]:
+    """PostgreSQL: the four steps as CTEs, each one conditional on the step before."""
     booking = (
         postgresql.insert(course_bookings)
         .values(course_id=_COURSE, slot_id=_SLOT_ID, sub=_SUB, booked_at=_NOW)
@@ -132,6 +134,7 @@ def _one_statement() -> Select[bool, bool, bool, bool]:
         .returning(_COUNT.booked)
         .cte("counted")
     )
+    queued = outbox.row_insert(exists(counted.select())).returning(literal(1)).cte("queued")
     # A locking read to the store (FOR UPDATE with nothing of its own to lock: the CTEs take
     # their locks): on PostgreSQL a Store transaction opens at its first write or locking read,
     # so this statement runs inside the caller's transaction, never in autocommit.
@@ -140,19 +143,28 @@ def _one_statement() -> Select[bool, bool, bool, bool]:
         exists(seat.select()).label("seated"),
         exists(counted.select()).label("counted"),
         exists(open_slot.select()).label("open"),
+        # Always false when the statement id was queued before (ignored, as emit does).
+        exists(queued.select()).label("queued"),
     ).with_for_update()
 
 
 _BUILT: dict[str, tuple[Insert, Any, Insert, Select[bool]]] = {}
-_ONE_STATEMENT = _one_statement()
+_QUEUE: dict[str, Insert] = {}
+_ONE_STATEMENT: list[Select[bool, bool, bool, bool, bool]] = []
 
 
-def take_booking(store: Store, s: Connection, values: Mapping[str, Any]) -> Refused | None:
-    """Write one booking on ``s`` (in the caller's transaction); the step that refused it, or
-    None. ``values``: ``b_course_id``, ``b_slot_id``, ``b_sub``, ``b_item``, ``b_limit`` (the
-    item's limit) and ``b_now``."""
+def take_booking(
+    outbox: OutboxOperations, s: Connection, values: Mapping[str, Any]
+) -> Refused | None:
+    """Write one booking on ``s`` (in the caller's transaction) and queue its statement in
+    ``outbox``; the step that refused it, or None. ``values``: ``b_course_id``, ``b_slot_id``,
+    ``b_sub``, ``b_item``, ``b_limit`` (the item's limit), ``b_now`` and the outbox's row
+    (:meth:`blendkit.xapi.Outbox.row`)."""
+    store = outbox.store
     if store.is_postgres:
-        row = s.execute(_ONE_STATEMENT, values).one()
+        if not _ONE_STATEMENT:  # the same text for every outbox: built once per process
+            _ONE_STATEMENT.append(_one_statement(outbox))
+        row = s.execute(_ONE_STATEMENT[0], values).one()
         if not row.booked:
             return "already_booked"
         if not row.seated:
@@ -167,4 +179,10 @@ def take_booking(store: Store, s: Connection, values: Mapping[str, Any]) -> Refu
     # The seat before the count: a booker who finds none gives up at once.
     if s.execute(seat, values).first() is None:
         return "full" if s.execute(still_open, values).scalar_one() else "closed"
-    return None if s.execute(count, values).first() is not None else "limit"
+    if s.execute(count, values).first() is None:
+        return "limit"
+    queue = _QUEUE.get(store.dialect)
+    if queue is None:
+        queue = _QUEUE[store.dialect] = outbox.row_insert()
+    s.execute(queue, values)
+    return None

@@ -84,13 +84,16 @@ class CourseService(CourseRecords):
         *,
         person: Enrolment | None = None,
         now: datetime | None = None,
+        timeline: Timeline | None = None,
     ) -> Evidence:
         """What counts for one learner at ``now`` (default: the clock): the stored records
         replayed in time order, without the pieces held because their item was locked (pass
-        ``person`` when the caller already loaded the enrolment)."""
-        person = person if person is not None else self.enrolment(course, sub)
-        with self.store.transaction() as s:
-            timeline = Timeline.load(s, course.id, person)
+        ``person`` when the caller already loaded the enrolment, ``timeline`` when it read the
+        learner's records with a query of its own)."""
+        if timeline is None:
+            person = person if person is not None else self.enrolment(course, sub)
+            with self.store.transaction() as s:
+                timeline = Timeline.load(s, course.id, person)
         return self._replay(course, timeline, now or self.clock()).evidence
 
     def held_evidence(self, course: Course, *, sub: str | None = None) -> list[EvidenceRecord]:

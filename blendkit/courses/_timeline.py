@@ -8,6 +8,7 @@ granted them. Enrolment, groups and roles are facts without a moment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -104,6 +105,24 @@ class Timeline:
     @classmethod
     def load(cls, s: Connection | Session, course_id: int, person: Enrolment) -> Timeline:
         """Read the learner's evidence and override rows (in the caller's transaction)."""
+        key = {"course_id": course_id, "sub": person.sub}
+        rows = s.execute(_EVIDENCE, key).all()
+        overridden = any(row.id is None for row in rows)  # the marker: the learner has overrides
+        return cls.from_rows(
+            s, course_id, person, [r for r in rows if r.id is not None], overridden
+        )
+
+    @classmethod
+    def from_rows(
+        cls,
+        s: Connection | Session,
+        course_id: int,
+        person: Enrolment,
+        evidence: Sequence[tuple[int, str, datetime]],
+        overridden: bool,
+    ) -> Timeline:
+        """The timeline from evidence rows the caller read (``(id, piece, recorded_at)`` in id
+        order, joined to a read of its own); the override rows are read when ``overridden``."""
         base_pieces: list[EvidencePiece] = []
         if person.enrolled_at is not None:
             base_pieces.append(Enrolled(at=person.enrolled_at))
@@ -112,15 +131,11 @@ class Timeline:
         base = Evidence(learner=person.sub).apply_all(base_pieces)
         pieces: list[TimedPiece] = []
         rows: list[int | None] = []
+        for row_id, stored, recorded_at in evidence:
+            piece = _PIECE.validate_json(stored)
+            pieces.append(TimedPiece(at=moment(piece, recorded_at), piece=piece))
+            rows.append(row_id)
         key = {"course_id": course_id, "sub": person.sub}
-        overridden = False
-        for row in s.execute(_EVIDENCE, key).all():
-            if row.id is None:  # the marker: the learner has overrides
-                overridden = True
-                continue
-            piece = _PIECE.validate_json(row.piece)
-            pieces.append(TimedPiece(at=moment(piece, row.recorded_at), piece=piece))
-            rows.append(row.id)
         for row in s.execute(_OVERRIDES, key).all() if overridden else ():
             record = CourseRecords._override(row)
             pieces.append(TimedPiece(at=aware(record.at), piece=override_piece(record)))

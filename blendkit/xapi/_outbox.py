@@ -47,6 +47,8 @@ from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi._client import LRSClient
 from blendkit.xapi._models import Statement
 from blendkit.xapi._outbox_ops import (
+    PENDING,
+    ROW_PREFIX,
     DeadLetter,
     DeliveryReport,
     ExportState,
@@ -171,6 +173,18 @@ class Outbox(OutboxOperations):
                 }
             )
         return str(statement.id), statement.to_json()
+
+    def row(self, statement: Any) -> dict[str, Any]:
+        """One statement as the bind values of :meth:`row_insert` (validated and given an id
+        and timestamp as ``emit`` does), due now."""
+        with collector_paused():
+            sid, body = self.prepare(statement)
+        now = _utc(self.clock())
+        return {
+            f"{ROW_PREFIX}statement_id": sid, f"{ROW_PREFIX}payload": body.decode(),
+            f"{ROW_PREFIX}status": PENDING, f"{ROW_PREFIX}attempts": 0,
+            f"{ROW_PREFIX}next_attempt_at": now, f"{ROW_PREFIX}created_at": now,
+        }  # fmt: skip
 
     def emit(
         self, statements: Any | Iterable[Any], *, session: Session | Connection | None = None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any, Literal
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import ColumnElement, Connection, Insert, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from blendkit.store._queue import DeliveryReport, QueueCounters, aware, utc
@@ -19,6 +19,7 @@ from blendkit.xapi._outbox_sql import DELIVERED_TOTAL, OUTBOX
 
 __all__ = [
     "PENDING",
+    "ROW_PREFIX",
     "DeadLetter",
     "DeliveryReport",
     "ExportState",
@@ -32,6 +33,9 @@ _INSERT_QMARK = (
     "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (statement_id) DO NOTHING"
 )
 _INSERT_FORMAT = _INSERT_QMARK.replace("?", "%s")
+_ROW_COLUMNS = ("statement_id", "payload", "status", "attempts", "next_attempt_at", "created_at")
+ROW_PREFIX = "outbox_"
+"""Bind names of :meth:`OutboxOperations.row_insert`: the column names with this prefix."""
 
 OutboxCounters = QueueCounters
 """What this process's deliverer did beyond plain deliveries (counts statements)."""
@@ -95,6 +99,18 @@ class OutboxOperations(QueueLoops):
         # One row (most emits) as a plain execute: an executemany of one row costs the
         # driver's batch machinery (a pipeline on psycopg) for nothing.
         conn.exec_driver_sql(sql, rows[0] if len(rows) == 1 else rows)
+
+    def row_insert(self, when: ColumnElement[bool] | None = None) -> Insert:
+        """INSERT of one queued statement whose values are bind parameters (the column names
+        prefixed ``outbox_``; :meth:`blendkit.xapi.Outbox.row` gives them), for a caller that
+        queues a statement within a statement of its own (a data-modifying CTE). It inserts
+        only while ``when`` holds, and an id already queued is skipped, as in ``emit``."""
+        values = select(
+            *(bindparam(ROW_PREFIX + name, type_=xapi_outbox.c[name].type) for name in _ROW_COLUMNS)
+        )
+        return self.store.insert_ignoring_conflicts(xapi_outbox, "statement_id").from_select(
+            list(_ROW_COLUMNS), values if when is None else values.where(when)
+        )
 
     def _insert_sql(self, conn: Connection) -> tuple[str, Any]:
         """The INSERT … ON CONFLICT DO NOTHING text in the driver's placeholders and how the

@@ -3,9 +3,11 @@ follow the instructor's capacity edits, cancellations and the migration of older
 
 from __future__ import annotations
 
+import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import orjson
 import pytest
 from sqlalchemy import select, text
 
@@ -231,3 +233,24 @@ def test_a_slot_that_closes_or_fills_after_the_read_refuses_and_stores_nothing(
     with store.transaction() as s:
         counts = s.execute(text("SELECT booked FROM course_booking_counts")).scalars().all()
     assert list(counts) == []
+
+
+def test_a_booking_queues_its_statement_with_its_seat_and_a_refused_one_neither(
+    service: CourseService, store: Store
+) -> None:
+    """The ``registered`` statement goes in with the booking's own writes (one statement on
+    PostgreSQL): a booking the item's limit refuses after its seat was taken leaves no seat,
+    no booking and no statement."""
+    course = course_with(service)
+    hours = OfficeHoursService(service)
+    first, second = publish(hours, course, count=2, capacity=2)
+    hours.book(course, first.id, "learner-0")
+    assert service.outbox.status().pending == 1
+    assert code_of(lambda: hours.book(course, second.id, "learner-0")) == "courses.booking_limit"
+    assert seats(store, second.id) == [(1, None), (2, None)]
+    assert service.outbox.status().pending == 1
+    hours.book(course, second.id, "learner-1")
+    out = io.BytesIO()
+    service.outbox.export(out, state="pending")
+    objects = [orjson.loads(line)["object"]["id"] for line in out.getvalue().splitlines()]
+    assert [o.rsplit("/", 1)[-1] for o in objects] == [first.id, second.id]

@@ -19,6 +19,7 @@ from blendkit.progression import (
     Module,
     Path,
     ScoreCondition,
+    ScoreRecorded,
 )
 from blendkit.sessions import FakeMeetingProvider, SlotProposal
 from blendkit.store import Store
@@ -168,6 +169,25 @@ def test_a_locked_item_takes_no_booking(service: CourseService) -> None:
     )  # fmt: skip
     assert code_of(lambda: hours.book(course, slot.id, "learner-0")) == "courses.item_locked"
     assert hours.slot(course, slot.id).booked == 0
+
+
+def test_the_gate_of_a_booking_counts_evidence_and_overrides(service: CourseService) -> None:
+    """The gate reads the learner's evidence rows and overrides with the slot (one read)."""
+    course = course_with(service)
+    hours = OfficeHoursService(service)
+    (slot,) = hours.publish(
+        course, "gated-clinic", start_utc=SLOT_START, duration_minutes=20, host_name="A",
+        time_zone="UTC", location="Room 2", capacity=3,
+    )  # fmt: skip
+    now = service.clock()
+    service.record(course, "learner-0", ScoreRecorded(item="quiz", score=40, at=now))
+    service.record(course, "learner-1", ScoreRecorded(item="quiz", score=40, at=now))
+    service.record(course, "learner-1", ScoreRecorded(item="quiz", score=70, at=now))
+    service.add_override(course, "learner-2", "gated-clinic", "unlock", by="t", reason="ok")
+    assert code_of(lambda: hours.book(course, slot.id, "learner-0")) == "courses.item_locked"
+    hours.book(course, slot.id, "learner-1")
+    hours.book(course, slot.id, "learner-2")
+    assert hours.slot(course, slot.id).booked == 2
 
 
 def test_cancelling_a_slot_releases_its_bookings_and_meeting(service: CourseService) -> None:
