@@ -17,10 +17,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from blendkit import ProviderError
 from blendkit.courses import reminder_delivery
 from blendkit.sessions import JoinLink, Learner, ProviderMeeting, provider_answers
+from blendkit.store._tables_notify import notify_queue
 from blendkit_examples.flask_app.app import services
 from tests.app import conftest as app
 from tests.app.conftest import INSTRUCTOR, Tool
@@ -72,13 +74,21 @@ def test_a_script_join_link_from_the_provider_shows_the_error_page(
     assert "Location" not in answer.headers
 
 
+def _ana_and_ben_before_a_session(
+    tool: Tool, monkeypatch: pytest.MonkeyPatch
+) -> tuple[object, str]:
+    """Two learners, a session starting soon, and a provider answering ana a script link."""
+    tool.get("/course", tool.launch("ana"))
+    tool.get("/course", tool.launch("ben", name="Ben"))
+    found = _session_soon(tool)
+    _scripted_join_links(tool, monkeypatch)
+    return found
+
+
 def test_a_script_personal_link_skips_that_learner_in_the_reminder_plan(
     tool: Tool, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    tool.get("/course", tool.launch("ana"))
-    tool.get("/course", tool.launch("ben", name="Ben"))
-    course, session_id = _session_soon(tool)
-    _scripted_join_links(tool, monkeypatch)
+    course, session_id = _ana_and_ben_before_a_session(tool, monkeypatch)
     with tool.app.app_context():
         settings = services().settings
     planner = reminder_delivery(settings, tool.store, provider=tool.provider).planner
@@ -136,3 +146,24 @@ def test_each_plugin_turns_a_script_join_link_into_a_provider_error(name: str, c
     assert f"{name!r}" in caught.value.message
     assert "join_url" in caught.value.message
     assert "javascript" not in caught.value.message
+
+
+def test_a_script_personal_link_skips_that_learner_when_a_sitting_moves(
+    tool: Tool, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    course, session_id = _ana_and_ben_before_a_session(tool, monkeypatch)
+    with caplog.at_level(logging.WARNING), tool.app.app_context():
+        services().live.reschedule(
+            course,  # type: ignore[arg-type]
+            session_id,
+            start_utc=datetime.now(UTC) + timedelta(hours=3),
+        )
+    with tool.store.transaction() as s:
+        moved = set(
+            s.execute(
+                select(notify_queue.c.recipient).where(notify_queue.c.offset == "moved")
+            ).scalars()
+        )
+    assert moved == {"ben"}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("ana" in w and "sessions.provider_invalid_answer" in w for w in warnings)
