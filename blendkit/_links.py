@@ -41,8 +41,14 @@ def web_link(url: str) -> str:
     """``url`` when it is an absolute http(s) link a page may carry (a meeting provider's join
     or recording page); ``ValueError`` otherwise (a pydantic validator)."""
     problem = page_link_problem(url)
-    if problem is None and urlsplit(url).scheme.lower() not in _WEB:
-        problem = "a provider's link is a full http:// or https:// address"
+    try:
+        parts = urlsplit(url)
+        absolute = parts.scheme.lower() in _WEB and bool(parts.netloc)
+    except ValueError:
+        absolute = False
+    if not absolute:
+        problem = "a provider's link is a full http:// or https:// address with a host"
     if problem is not None:
-        raise ValueError(f"{problem}: {url[:80]!r}")
+        # The value is not repeated: a provider's join link may carry a meeting password.
+        raise ValueError(problem)
     return url

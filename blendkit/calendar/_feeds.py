@@ -77,10 +77,15 @@ class CalendarFeeds:
 
     # --- tokens ----------------------------------------------------------------------------
 
-    def issue_token(self, course: Course, sub: str | None = None) -> str:
-        """A new secret token for a learner's feed (``sub``) or the course feed (no ``sub``);
-        the previous one stops working. Shown once: only its hash is stored."""
-        return self.tokens.issue(self._owner(course, sub))
+    def issue_token(
+        self, course: Course, sub: str | None = None, *, issued_by: str | None = None
+    ) -> str:
+        """A new secret token for a learner's feed (``sub``) or the course feed (no ``sub``;
+        ``issued_by`` names the instructor who takes it, and the feed opens only while they are
+        active staff of the course); the previous one stops working. Shown once: only its hash
+        is stored."""
+        owner = self._owner(course, sub).model_copy(update={"issued_by": issued_by or sub or ""})
+        return self.tokens.issue(owner)
 
     def revoke_token(self, course: Course, sub: str | None = None) -> bool:
         """Revoke the learner's (or the course's) feed token; whether one was live."""
@@ -98,18 +103,29 @@ class CalendarFeeds:
     # --- feeds -----------------------------------------------------------------------------
 
     def render_token(self, token: str) -> RenderedFeed | None:
-        """The feed a token opens, rendered; None for an unknown or revoked token (or a
-        learner no longer enrolled), so the answer cannot tell which."""
+        """The feed a token opens, rendered; None for an unknown or revoked token, a learner no
+        longer enrolled, or a course feed whose issuer is no longer active staff of the course,
+        so the answer cannot tell which."""
         owner = self.tokens.resolve(token)
         if owner is None:
             return None
         try:
             course = self.courses.course_by_id(owner.course_id)
+            if owner.kind == "course" and not self._active_staff(course, owner.issued_by):
+                return None
             sub = owner.sub if owner.kind == "learner" else None
             feed = self.feed(course, sub)
         except NotFound:
             return None
         return RenderedFeed(render_calendar(feed), feed.last_modified)
+
+    def _active_staff(self, course: Course, sub: str) -> bool:
+        """Whether ``sub`` is still an instructor of the course on its roster: the course feed
+        token they took stops opening once they left the course or lost the role."""
+        if not sub:
+            return False
+        person = self.courses.enrolment(course, sub)
+        return person.active and "instructor" in person.roles
 
     def feed(self, course: Course, sub: str | None = None) -> CalendarFeed:
         """A learner's feed (``sub``) or the course feed, with every event's version.

@@ -3,7 +3,8 @@
 A calendar app polls the feed URL without logging in, so the token in it is the only key: it is
 32 random bytes (URL-safe), only its hash is kept, a new one revokes the previous one of the same
 owner, and an unknown or revoked token resolves to nothing (the caller answers 404 without
-saying which).
+saying which). Each token records who took it (``issued_by``): the course feed opens only while
+that person is still active staff of the course.
 """
 
 from __future__ import annotations
@@ -35,13 +36,18 @@ def token_digest(token: str) -> str:
 
 
 class FeedOwner(BaseModel):
-    """Whose feed a token opens: a learner's (``sub``) or the course's (``sub`` empty)."""
+    """Whose feed a token opens: a learner's (``sub``) or the course's (``sub`` empty).
+
+    ``issued_by`` is who took the token (the learner themselves, or the instructor who took the
+    course feed's); it is not part of the owner's identity: a new token of the same owner taken
+    by another instructor revokes the previous one."""
 
     model_config = ConfigDict(frozen=True)
 
     course_id: int
     kind: FeedKind
     sub: str = ""
+    issued_by: str = ""
 
 
 class FeedTokens:
@@ -52,7 +58,11 @@ class FeedTokens:
         self.clock = clock
 
     def issue(self, owner: FeedOwner) -> str:
-        """A new token for ``owner`` (any previous one stops working). Show it once."""
+        """A new token for ``owner`` (any previous one stops working), recorded as taken by
+        ``owner.issued_by`` (a learner's own ``sub`` when empty). Show it once."""
+        issued_by = owner.issued_by or owner.sub
+        if not issued_by:
+            raise TypeError("a course feed token records the instructor who takes it (issued_by)")
         token = secrets.token_urlsafe(32)
         now = self.clock()
         with self.store.transaction() as s:
@@ -61,6 +71,7 @@ class FeedTokens:
                 insert(calendar_feed_tokens).values(
                     course_id=owner.course_id, sub=owner.sub, kind=owner.kind,
                     token_hash=token_digest(token), created_at=now, revoked_at=None,
+                    issued_by=issued_by,
                 )
             )  # fmt: skip
         return token
@@ -85,13 +96,15 @@ class FeedTokens:
         table = calendar_feed_tokens.c
         with self.store.transaction() as s:
             row = s.execute(
-                select(table.course_id, table.kind, table.sub).where(
+                select(table.course_id, table.kind, table.sub, table.issued_by).where(
                     table.token_hash == token_digest(token), table.revoked_at.is_(None)
                 )
             ).first()
         if row is None:
             return None
-        return FeedOwner(course_id=row.course_id, kind=row.kind, sub=row.sub)
+        return FeedOwner(
+            course_id=row.course_id, kind=row.kind, sub=row.sub, issued_by=row.issued_by or ""
+        )
 
     @staticmethod
     def _owned(owner: FeedOwner) -> tuple[ColumnElement[bool], ...]:

@@ -79,7 +79,12 @@ from blendkit.courses._reminder_store import ReminderSettings, tenant_key
 from blendkit.courses._reminders import ReminderPlanner
 from blendkit.courses._requests import prune_learner_requests
 from blendkit.courses._roster import RosterReport, RosterState, RosterSync, member_role
-from blendkit.courses._segments import check_segments, covered_seconds, union_segments
+from blendkit.courses._segments import (
+    check_segments,
+    check_video_report,
+    covered_seconds,
+    union_segments,
+)
 from blendkit.courses._series import SeriesRecord, slot_first_start
 from blendkit.courses._service import CourseService, StatementsFor
 from blendkit.courses._session_hours import SessionHours
@@ -154,6 +159,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "attendance_over_time",
     "captions_from_transcript",
     "check_segments",
+    "check_video_report",
     "course_milestones",
     "covered_seconds",
     "funnel",

@@ -20,6 +20,7 @@ from blendkit.sessions import (
     ParticipantRecord,
     build_attendance_report,
 )
+from blendkit.sessions._answers import provider_answers
 from blendkit.store._tables_booking import course_booking_slots, course_bookings
 from blendkit.xapi import Agent, Statement
 
@@ -105,7 +106,8 @@ class OfficeHoursAttendance:
                     code="courses.slot_without_meeting",
                     http_status=409,
                 )
-            records = self.provider.fetch_attendance(found.provider_meeting_id, None)
+            with provider_answers(self.provider):
+                records = self.provider.fetch_attendance(found.provider_meeting_id, None)
         booked = {b.sub for b in self.bookings_of_slot(course, slot_id)}
         roster = [
             Learner(id=p.sub, name=p.name, email=p.email)

@@ -16,6 +16,7 @@ from blendkit.courses._models import Course, aware
 from blendkit.courses._series import slot_first_start
 from blendkit.errors import CourseInputInvalid, CoursesError, NotFound
 from blendkit.sessions import SessionSpec, SlotProposal
+from blendkit.sessions._answers import provider_answers
 from blendkit.store._tables_booking import (
     course_booking_counts,
     course_booking_seats,
@@ -203,7 +204,8 @@ class OfficeHoursSlots:
                     time_zone=time_zone,
                     duration_minutes=duration_minutes,
                 )
-                meeting = self.provider.create_session(spec)
+                with provider_answers(self.provider):
+                    meeting = self.provider.create_session(spec)
             rows.append({
                 "id": uuid.uuid4().hex[:16], "course_id": course.id, "item": item,
                 "title": name, "start_utc": begin, "duration_minutes": duration_minutes,

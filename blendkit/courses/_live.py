@@ -45,6 +45,7 @@ from blendkit.sessions import (
     SessionSpec,
     build_attendance_report,
 )
+from blendkit.sessions._answers import provider_answers
 from blendkit.store._tables_courses import (
     course_attendance,
     course_join_links,
@@ -121,7 +122,8 @@ class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
             duration_minutes=duration_minutes,
             agenda=agenda,
         )
-        meeting = self.provider.create_session(spec)
+        with provider_answers(self.provider):
+            meeting = self.provider.create_session(spec)
         first = meeting.occurrences[0] if meeting.occurrences else None
         session_id = uuid.uuid4().hex[:16]
         with self.store.transaction() as s:
@@ -203,10 +205,11 @@ class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
         if url:
             return str(url)
         person = self.courses.enrolment(course, sub)
-        link = self.provider.join_link(
-            record.provider_meeting_id,
-            Learner(id=sub, name=person.name, email=person.email),
-        )
+        with provider_answers(self.provider):
+            link = self.provider.join_link(
+                record.provider_meeting_id,
+                Learner(id=sub, name=person.name, email=person.email),
+            )
         insert_new = self.store.insert_ignoring_conflicts(course_join_links, "session_id", "sub")
         with self.store.transaction() as s:
             stored = s.execute(
@@ -248,9 +251,10 @@ class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
         them per learner and record each learner's attendance as evidence."""
         record = self.session(course, session_id)
         if records is None:
-            records = self.provider.fetch_attendance(
-                record.provider_meeting_id, _attendance_ref(record)
-            )
+            with provider_answers(self.provider):
+                records = self.provider.fetch_attendance(
+                    record.provider_meeting_id, _attendance_ref(record)
+                )
         people = self.courses.enrolments(course)
         roster = [Learner(id=p.sub, name=p.name, email=p.email) for p in people]
         occurrence = Occurrence(
@@ -397,11 +401,11 @@ class LiveSessionService(SessionSeries, SessionMoves, TranscriptImports):
         never loses the recordings, and is tried again by :meth:`import_transcripts_due`.
         """
         record = self.session(course, session_id)
-        found = (
-            list(recordings)
-            if recordings is not None
-            else self.provider.list_recordings(record.provider_meeting_id)
-        )
+        if recordings is not None:
+            found = list(recordings)
+        else:
+            with provider_answers(self.provider):
+                found = self.provider.list_recordings(record.provider_meeting_id)
         with self.store.transaction() as s:
             known = set(
                 s.execute(

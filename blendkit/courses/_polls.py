@@ -42,6 +42,7 @@ from blendkit.sessions import (
     ProviderQuestion,
     normalise_email,
 )
+from blendkit.sessions._answers import provider_answers
 from blendkit.store._tables_courses import course_sessions
 from blendkit.store._tables_polls import poll_answers, poll_boards, poll_polls
 from blendkit.xapi import Agent, Statement, lti_actor, poll_answered
@@ -452,7 +453,8 @@ class LivePolls:
         ref = row.occurrence_id
         if ref is None and row.series_id is not None:
             ref = row.start_utc.isoformat()
-        answers, questions = provider.participation(row.provider_meeting_id, ref)
+        with provider_answers(provider):
+            answers, questions = provider.participation(row.provider_meeting_id, ref)
         return self.import_provider(course, session_id, answers, questions)
 
     def import_provider(

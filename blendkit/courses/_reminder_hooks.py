@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from blendkit.errors import BlendkitError
+from blendkit.errors import BlendkitError, ProviderError
 from blendkit.notify._contexts import ItemUnlocked, SessionMoved
 from blendkit.notify._intent import NotificationSink, ReminderIntent
 from blendkit.notify._planning import ReminderPlan
@@ -119,6 +119,11 @@ def announce_move(
     for person in people:
         try:
             url = live.join_link(course, after.id, person.sub)
+        except ProviderError as exc:
+            from blendkit.courses._reminders import provider_refused
+
+            provider_refused(exc, after.id, person.sub)
+            continue
         except BlendkitError:  # the sitting's item is locked for them: they cannot join
             continue
         intents.append(

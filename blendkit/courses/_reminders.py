@@ -14,6 +14,7 @@ the at-risk nudges and the instructors' digest.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from blendkit.courses._models import Course, Enrolment, LiveSessionRecord
 from blendkit.courses._reminder_links import ReminderLinks
 from blendkit.courses._reminder_store import ReminderSettings
 from blendkit.courses._service import CourseService
-from blendkit.errors import BlendkitError
+from blendkit.errors import BlendkitError, ProviderError
 from blendkit.notify._contexts import (
     AtRiskLearner,
     AtRiskNudge,
@@ -38,6 +39,8 @@ from blendkit.notify._contexts import (
 from blendkit.notify._intent import ReminderIntent
 from blendkit.notify._planning import Addressee, Offset, Personal, PlannedEvent, ReminderPlan
 from blendkit.progression import Item
+
+log = logging.getLogger("blendkit.notify")
 
 __all__ = ["ReminderPlanner", "addressees", "sitting_links"]
 
@@ -344,11 +347,22 @@ def sitting_links(join_link: Callable[[str, str], str]) -> Personal:
         for sub in subs:
             try:
                 own[sub] = {"join_url": join_link(session_id, sub)}
+            except ProviderError as exc:  # down, or answered a link no page may carry
+                provider_refused(exc, session_id, sub)
             except BlendkitError:
                 continue
         return own
 
     return links
+
+
+def provider_refused(error: ProviderError, session_id: str, sub: str) -> None:
+    """Log (WARNING) that the provider gave ``sub`` no usable join link for the sitting: the
+    reminder is skipped, the others are sent. The error names no link (it may hold a password)."""
+    log.warning(
+        "reminders: no join link for %r in sitting %s, reminder skipped: %s %s",
+        sub, session_id, error.code, error.message,
+    )  # fmt: skip
 
 
 def _completions_since(courses: CourseService, course: Course, since: datetime) -> int:

@@ -1,4 +1,5 @@
-"""Played segments of a recording: checking what a player reports, and their union.
+"""Played segments of a recording: checking what a player reports, and their union; and the
+same clock check for a learner's report on a path video of known length.
 
 Sans-IO: a player reports the ranges it played (``[start, end]`` in seconds of the media); the
 server keeps their union, so playing a part twice counts once and a seek jump (which the player
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from blendkit.errors import CourseInputInvalid
+from blendkit.progression import Item
 
 __all__ = [
     "DURATION_TOLERANCE",
@@ -24,6 +26,7 @@ __all__ = [
     "check_kept_segments",
     "check_played_in_time",
     "check_segments",
+    "check_video_report",
     "covered_seconds",
     "played_segments_text",
     "union_segments",
@@ -125,16 +128,47 @@ def played_segments_text(segments: Sequence[Segment]) -> str:
     return "[,]".join(f"{round(a, 3):g}[.]{round(b, 3):g}" for a, b in segments)
 
 
-def check_played_in_time(covered: float, opened_at: datetime, now: datetime) -> None:
-    """Refuse (``recordings.implausible_report``) more seconds played than the time since the
-    learner first opened the recording allows at :data:`MAX_PLAYBACK_RATE`."""
+def check_played_in_time(
+    covered: float,
+    opened_at: datetime,
+    now: datetime,
+    *,
+    what: str = "the recording",
+    code: str = "recordings.implausible_report",
+) -> None:
+    """Refuse (``code``) more seconds played than the time since the learner first opened
+    ``what`` allows at :data:`MAX_PLAYBACK_RATE`."""
     elapsed = max(0.0, (now - opened_at).total_seconds())
     allowed = elapsed * MAX_PLAYBACK_RATE + PLAY_SLACK_SECONDS
     if covered > allowed:
         raise CourseInputInvalid(
-            f"the player reports {covered:.0f} s of the recording played, but it was opened "
+            f"the player reports {covered:.0f} s of {what} played, but it was opened "
             f"{elapsed:.0f} s ago, which allows at most {allowed:.0f} s at "
             f"{MAX_PLAYBACK_RATE:g}x speed; the report is not counted",
-            code="recordings.implausible_report",
+            code=code,
             http_status=409,
         )
+
+
+def check_video_report(
+    item: Item, percent: float, opened_at: datetime | None, now: datetime
+) -> None:
+    """A learner's own report of ``percent`` watched of a path video: when the path knows the
+    video's length (``duration_minutes``), refused if the learner never opened the item
+    (``courses.video_not_opened``) or if that share is more than the time since the first
+    opening allows, as the recording player's reports are (``courses.implausible_video_report``).
+    A video of unknown length is taken at its word."""
+    if item.duration_minutes is None:
+        return
+    if opened_at is None:
+        raise CourseInputInvalid(
+            f"the video {item.id!r} was never opened in the tool, so a report of watching it "
+            "is not counted; open its page and watch it there",
+            code="courses.video_not_opened",
+            http_status=409,
+        )
+    claimed = percent / 100 * item.duration_minutes * 60
+    check_played_in_time(
+        claimed, opened_at, now, what=f"the video {item.id!r}",
+        code="courses.implausible_video_report",
+    )  # fmt: skip

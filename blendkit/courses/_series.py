@@ -26,6 +26,7 @@ from blendkit.sessions import (
     expand_occurrences,
     occurrence_ref,
 )
+from blendkit.sessions._answers import provider_answers
 from blendkit.store._tables_courses import course_series, course_sessions
 
 if TYPE_CHECKING:
@@ -140,7 +141,8 @@ class SessionSeries:
                 "the series has no sitting: its end date is before the first start",
                 "courses.series_invalid",
             )
-        meeting = self.provider.create_session(spec)
+        with provider_answers(self.provider):
+            meeting = self.provider.create_session(spec)
         series_id = uuid.uuid4().hex[:16]
         now = self.courses.clock()
         with self.store.transaction() as s:
@@ -256,7 +258,8 @@ class SessionSeries:
             )
         start = start_utc.astimezone(UTC)
         ref = self._provider_ref(record)
-        new_ref = self.provider.move_occurrence(record.provider_meeting_id, ref, start, length)
+        with provider_answers(self.provider):
+            new_ref = self.provider.move_occurrence(record.provider_meeting_id, ref, start, length)
         with self.store.transaction() as s:
             s.execute(
                 update(course_sessions)

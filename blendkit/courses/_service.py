@@ -44,6 +44,7 @@ from blendkit.courses._records import (
 )
 from blendkit.courses._reminder_hooks import announce_extension, announce_unlocked
 from blendkit.courses._requests import LearnerRequest, remember, replayed
+from blendkit.courses._segments import check_video_report
 from blendkit.courses._timeline import Timeline, item_locked, moment, serialise_learner
 from blendkit.errors import CoursesError, NotFound
 from blendkit.progression import (
@@ -53,6 +54,7 @@ from blendkit.progression import (
     Replay,
     ScoreRecorded,
     TimedPiece,
+    VideoWatched,
     evaluate,
     gated_item,
     replay,
@@ -194,6 +196,35 @@ class CourseService(CourseRecords):
             )
         self.announce_unlocked(course, person, outcome)
         return outcome
+
+    def video_progress(
+        self,
+        course: Course,
+        sub: str,
+        watched: VideoWatched,
+        *,
+        details: dict[str, Any] | None = None,
+        statements: StatementsFor | None = None,
+        idempotency_key: str | None = None,
+    ) -> RecordOutcome:
+        """The learner's own report on a path video (their player's, or a "watched it" button),
+        recorded like :meth:`record` once :func:`check_video_report` allows it: for a video of
+        known length, no more than the time since their first view of the item allows at 2x
+        speed, as the recording player's reports. A locked item is refused first."""
+        try:
+            found = course.path.item(watched.item)
+        except KeyError:
+            found = None
+        if found is not None and found.duration_minutes is not None:
+            person = self.enrolment(course, sub)
+            if self.learner_path(course, sub).state(found.id) == "locked":
+                raise item_locked(found.id)
+            opened = self.evidence(course, sub, person=person).views.get(found.id)
+            check_video_report(found, watched.percent, opened, self.clock())
+        return self.record(
+            course, sub, watched, details=details, statements=statements,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
 
     def announce_unlocked(self, course: Course, person: Enrolment, outcome: RecordOutcome) -> None:
         """Schedule the unlock notice of every item that opened (sent once per item), when the

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from blendkit.courses._models import Course, LiveSessionRecord
 from blendkit.errors import CourseInputInvalid
 from blendkit.sessions import SessionSpec
+from blendkit.sessions._answers import provider_answers
 from blendkit.store._tables_courses import course_sessions
 
 if TYPE_CHECKING:
@@ -72,7 +73,8 @@ class SessionMoves:
                 "of 1 to 1440 minutes",
                 "courses.series_invalid",
             ) from None
-        self.provider.update_session(record.provider_meeting_id, spec)
+        with provider_answers(self.provider):
+            self.provider.update_session(record.provider_meeting_id, spec)
         with self.store.transaction() as s:
             s.execute(
                 update(course_sessions)

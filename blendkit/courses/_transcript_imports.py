@@ -22,6 +22,7 @@ from blendkit.courses._captions import captions_from_transcript
 from blendkit.courses._models import Course, LiveSessionRecord
 from blendkit.errors import BlendkitError
 from blendkit.sessions import Recording, RecordingKind, TranscriptSource
+from blendkit.sessions._answers import provider_answers
 from blendkit.store._tables_courses import course_recordings, course_sessions
 from blendkit.store._tables_recordings import recording_captions
 
@@ -80,11 +81,11 @@ class TranscriptImports:
         record = self.session(course, session_id)
         if self._has_captions(record.id):
             return []
-        found = (
-            list(recordings)
-            if recordings is not None
-            else self.provider.list_recordings(record.provider_meeting_id)
-        )
+        if recordings is not None:
+            found = list(recordings)
+        else:
+            with provider_answers(self.provider):
+                found = self.provider.list_recordings(record.provider_meeting_id)
         kept = self._kept_transcripts(record.id)
         files = sorted(
             (f for f in found if f.provider_id in kept and _during(f, record)),
@@ -93,7 +94,8 @@ class TranscriptImports:
         outcomes: list[TranscriptImport] = []
         for file in files:
             try:
-                transcript = self.provider.fetch_transcript(record.provider_meeting_id, file)
+                with provider_answers(self.provider):
+                    transcript = self.provider.fetch_transcript(record.provider_meeting_id, file)
                 track = captions_from_transcript(transcript)
             except BlendkitError as exc:  # provider down, file gone, not WebVTT: retried later
                 log.warning(

@@ -5,6 +5,7 @@ are found through the entry-point group ``blendkit.meeting_providers``.
 """
 
 from blendkit._renamed import renamed_names as _renamed_names
+from blendkit.sessions._answers import provider_answers
 from blendkit.sessions._attendance import (
     LearnerRoster,
     build_attendance_report,
@@ -170,6 +171,7 @@ __all__ = [  # plain sorted(), as tests/test_exported_members.py checks
     "occurrence_ref",
     "original_start",
     "plan_slots",
+    "provider_answers",
     "score_attendance",
     "series_attendance",
     "virtual_classroom_events",

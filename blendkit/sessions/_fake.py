@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from pydantic import TypeAdapter, ValidationError
 
 from blendkit.errors import NotFound, ProviderError, WebhookRejected
+from blendkit.sessions._answers import provider_answers
 from blendkit.sessions._events import (
     SessionEvent,
     WebhookRequest,
@@ -164,12 +165,13 @@ class FakeMeetingProvider:
             digest = hashlib.sha256(f"{meeting_id}\0{learner.id}".encode()).hexdigest()
             registrant_id = f"fr{digest[:16]}"
             meeting.registrants[registrant_id] = learner
-            return JoinLink(
-                meeting_id=meeting_id,
-                learner_id=learner.id,
-                url=f"{self._base_url}/j/{meeting_id}?tk={registrant_id}",
-                registrant_id=registrant_id,
-            )
+            with provider_answers(self.name):
+                return JoinLink(
+                    meeting_id=meeting_id,
+                    learner_id=learner.id,
+                    url=f"{self._base_url}/j/{meeting_id}?tk={registrant_id}",
+                    registrant_id=registrant_id,
+                )
 
     def fetch_attendance(
         self, meeting_id: str, occurrence_id: str | None = None
@@ -320,18 +322,19 @@ class FakeMeetingProvider:
             meeting = self._meeting(meeting_id)
             occurrence = self._occurrence_at(meeting_id, start, occurrence_id)
             file_id = f"fr-{meeting_id}-{len(meeting.recordings) + 1}"
-            recording = Recording(
-                provider_id=file_id,
-                meeting_id=meeting_id,
-                kind=kind,
-                play_url=f"{self._base_url}/rec/play/{file_id}",
-                download_url=f"{self._base_url}/rec/download/{file_id}",
-                duration_seconds=duration_seconds,
-                start_utc=start,
-                end_utc=start + timedelta(seconds=duration_seconds),
-                occurrence_id=occurrence.occurrence_id,
-                title=f"{meeting.spec.title} ({kind.value})",
-            )
+            with provider_answers(self.name):
+                recording = Recording(
+                    provider_id=file_id,
+                    meeting_id=meeting_id,
+                    kind=kind,
+                    play_url=f"{self._base_url}/rec/play/{file_id}",
+                    download_url=f"{self._base_url}/rec/download/{file_id}",
+                    duration_seconds=duration_seconds,
+                    start_utc=start,
+                    end_utc=start + timedelta(seconds=duration_seconds),
+                    occurrence_id=occurrence.occurrence_id,
+                    title=f"{meeting.spec.title} ({kind.value})",
+                )
             meeting.recordings.append(recording)
             if kind is RecordingKind.TRANSCRIPT:
                 meeting.transcripts[file_id] = transcript or _sample_transcript(meeting.spec.title)
@@ -381,14 +384,15 @@ class FakeMeetingProvider:
 
     def _describe(self, meeting_id: str) -> ProviderMeeting:
         meeting = self._meetings[meeting_id]
-        return ProviderMeeting(
-            provider=self.name,
-            meeting_id=meeting_id,
-            join_url=f"{self._base_url}/j/{meeting_id}",
-            start_url=f"{self._base_url}/s/{meeting_id}",
-            occurrences=tuple(meeting.occurrences),
-            extras={"registration_required": meeting.spec.personal_join_links},
-        )
+        with provider_answers(self.name):
+            return ProviderMeeting(
+                provider=self.name,
+                meeting_id=meeting_id,
+                join_url=f"{self._base_url}/j/{meeting_id}",
+                start_url=f"{self._base_url}/s/{meeting_id}",
+                occurrences=tuple(meeting.occurrences),
+                extras={"registration_required": meeting.spec.personal_join_links},
+            )
 
     def _occurrences(self, meeting_id: str, spec: SessionSpec) -> list[Occurrence]:
         return [

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from blendkit.errors import PluginError
 from blendkit.plugins import MEETING_PROVIDERS_GROUP, PluginLoadWarning, load_plugins
+from blendkit.sessions._answers import provider_answers
 from blendkit.sessions._events import WebhookRequest, WebhookResult
 from blendkit.sessions._models import (
     JoinLink,
@@ -200,7 +201,8 @@ def handle_webhook_once(
     The response is unchanged, so a redelivery is still acknowledged and the provider stops
     retrying. Raises :class:`~blendkit.errors.WebhookRejected` like ``handle_webhook``.
     """
-    result = provider.handle_webhook(request)
+    with provider_answers(provider):
+        result = provider.handle_webhook(request)
     fresh = tuple(e for e in result.events if ledger.first_time(provider.name, e.event_id))
     if len(fresh) == len(result.events):
         return result

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
 from blendkit.errors import StoreError
+from blendkit.sessions._answers import provider_answers
 from blendkit.sessions._attendance import LearnerRoster, build_attendance_report
 from blendkit.sessions._models import (
     AttendanceReport,
@@ -173,7 +174,8 @@ def import_attendance(
     everything stored for the occurrence, so records from earlier imports (or webhooks) that the
     provider no longer returns still count, and re-importing never counts anything twice.
     """
-    fetched = provider.fetch_attendance(meeting_id, occurrence.occurrence_id)
+    with provider_answers(provider):
+        fetched = provider.fetch_attendance(meeting_id, occurrence.occurrence_id)
     if records is not None:
         records.add_participants(provider.name, meeting_id, fetched)
         fetched = records.participants(provider.name, meeting_id, occurrence.occurrence_id)

@@ -31,6 +31,9 @@ calendar_feed_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # Who took the token: the learner (their sub) or the instructor who took the course feed's.
+    # NULL only on rows from before calendar_0003 (whose course tokens that migration revoked).
+    Column("issued_by", String(255), nullable=True),
     Index("ix_calendar_feed_tokens_owner", "course_id", "sub", "kind"),
 )
 

@@ -78,7 +78,8 @@ def calendar_stop() -> ResponseReturnValue:
 def course_calendar_link() -> ResponseReturnValue:
     """A new secret link to the course feed (every session, the path's deadlines)."""
     current = require_staff()
-    return _shown("the course calendar", services().feeds.issue_token(current.course))
+    token = services().feeds.issue_token(current.course, issued_by=current.person.sub)
+    return _shown("the course calendar", token)
 
 
 @bp.post("/course-calendar/stop")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from blendkit.calendar import CalendarBooking, CalendarFeeds, token_digest
-from blendkit.courses import CourseService, LiveSessionService
+from blendkit.courses import CourseService, Enrolment, LiveSessionService
 from blendkit.progression import ScoreRecorded, VideoWatched
 from blendkit.sessions import FakeMeetingProvider
 from blendkit.store._tables_calendar import calendar_feed_tokens
@@ -134,8 +134,9 @@ def test_the_course_feed_holds_every_session_and_the_path_deadlines(
 ) -> None:
     course, live, series = _scheduled(service)
     feeds = CalendarFeeds(service)
+    service.enrol(course, Enrolment(sub="teacher", name="Teacher", roles=("instructor",)))
     learner = feeds.issue_token(course, "ana")
-    teachers = feeds.issue_token(course)
+    teachers = feeds.issue_token(course, issued_by="teacher")
     assert feeds.revoke_token(course, "ana") is True
     assert feeds.render_token(teachers) is not None  # one owner's revocation leaves the other
     assert feeds.render_token(learner) is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -177,6 +178,15 @@ def _gated_video_course(tool: Tool) -> None:
     courses.set_path(course, path)
 
 
+def player_report(tool: Tool, launch_id: str, item: str, *, length: float) -> Any:
+    """What the video page's script posts when the whole video of ``length`` s was played."""
+    return tool.client.post(
+        f"/item/{item}/progress",
+        json={"percent": 100, "position": length, "length": length},
+        headers={"X-Blendkit-Launch": launch_id, "X-CSRF-Token": tool.csrf(launch_id)},
+    )
+
+
 def test_video_progress_on_a_locked_video_is_refused(tool: Tool) -> None:
     ana = _learner(tool)
     _gated_video_course(tool)
@@ -184,12 +194,7 @@ def test_video_progress_on_a_locked_video_is_refused(tool: Tool) -> None:
     form = tool.post("/item/deep-dive/progress", ana, {"percent": "100"})
     assert form.status_code == 403
     assert "courses.item_locked" in form.get_data(as_text=True)
-    player = tool.client.post(
-        "/item/deep-dive/progress",
-        json={"percent": 100, "position": 40, "length": 40},
-        headers={"X-Blendkit-Launch": ana, "X-CSRF-Token": tool.csrf(ana)},
-    )
-    assert player.status_code == 403
+    assert player_report(tool, ana, "deep-dive", length=40).status_code == 403
     states = _states(tool, "ana")
     assert states["deep-dive"] == "locked"
     assert states["wrap-up"] == "locked"

@@ -17,7 +17,7 @@ from icalendar import vRecur
 
 from blendkit.calendar import CalendarSeries, series_rule
 from blendkit.errors import ProviderError
-from blendkit.sessions import ProviderMeeting, SessionSpec, expand_occurrences
+from blendkit.sessions import ProviderMeeting, SessionSpec, expand_occurrences, provider_answers
 
 __all__ = [
     "CONFERENCE_TYPE",
@@ -136,11 +136,12 @@ def provider_meeting(event: dict[str, Any], spec: SessionSpec | None) -> Provide
         "registration_required": False,
         "personal_join_links": False,
     }
-    return ProviderMeeting(
-        provider="meet",
-        meeting_id=str(event["id"]),
-        join_url=url,
-        start_url=url or None,
-        occurrences=tuple(expand_occurrences(spec)) if spec is not None else (),
-        extras={k: v for k, v in extras.items() if v is not None},
-    )
+    with provider_answers("meet"):
+        return ProviderMeeting(
+            provider="meet",
+            meeting_id=str(event["id"]),
+            join_url=url,
+            start_url=url or None,
+            occurrences=tuple(expand_occurrences(spec)) if spec is not None else (),
+            extras={k: v for k, v in extras.items() if v is not None},
+        )

@@ -39,6 +39,7 @@ from blendkit.sessions import (
     Transcript,
     WebhookRequest,
     WebhookResult,
+    provider_answers,
 )
 from blendkit_meet._api import CALENDAR_API, MEET_API, GoogleApi
 from blendkit_meet._attendance import MeetAttendance
@@ -240,7 +241,8 @@ class MeetProvider(ClientOwner):
         url = self.space(meeting_id).join_url
         if self.settings.invite_roster:
             self.invite(meeting_id, [learner])
-        return JoinLink(meeting_id=meeting_id, learner_id=learner.id, url=url)
+        with provider_answers("meet"):
+            return JoinLink(meeting_id=meeting_id, learner_id=learner.id, url=url)
 
     def fetch_attendance(
         self, meeting_id: str, occurrence_id: str | None = None

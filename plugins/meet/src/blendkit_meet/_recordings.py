@@ -24,6 +24,7 @@ from blendkit.sessions import (
     Transcript,
     TranscriptCue,
     normalise_email,
+    provider_answers,
 )
 from blendkit_meet._api import DRIVE_API, MEET_API, GoogleApi
 from blendkit_meet._attendance import MeetAttendance, display_name, parse_google_time
@@ -62,18 +63,19 @@ def _artifact(
     if item.get("state") != FILE_GENERATED or not (file_id or link):
         return None
     start, end = parse_google_time(item.get("startTime")), parse_google_time(item.get("endTime"))
-    return Recording(
-        provider_id=str(item["name"]),
-        meeting_id=meeting_id,
-        kind=kind,
-        play_url=link or None,
-        duration_seconds=_seconds(start, end),
-        start_utc=start,
-        end_utc=end,
-        occurrence_id=sitting,
-        title=title,
-        extras={"drive_file_id": file_id, "conference_record": sitting},
-    )
+    with provider_answers("meet"):
+        return Recording(
+            provider_id=str(item["name"]),
+            meeting_id=meeting_id,
+            kind=kind,
+            play_url=link or None,
+            duration_seconds=_seconds(start, end),
+            start_utc=start,
+            end_utc=end,
+            occurrence_id=sitting,
+            title=title,
+            extras={"drive_file_id": file_id, "conference_record": sitting},
+        )
 
 
 def drive_file_id(recording: Recording) -> str | None:

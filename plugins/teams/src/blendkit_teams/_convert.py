@@ -24,6 +24,7 @@ from blendkit.sessions import (
     RecordingKind,
     SessionSpec,
     expand_occurrences,
+    provider_answers,
 )
 
 __all__ = [
@@ -142,14 +143,15 @@ def provider_meeting(event: dict[str, Any], spec: SessionSpec | None) -> Provide
         "event_type": event.get("type"),
         "registration_required": False,
     }
-    return ProviderMeeting(
-        provider="teams",
-        meeting_id=str(event["id"]),
-        join_url=join_url,
-        start_url=join_url or None,
-        occurrences=tuple(occurrences),
-        extras={k: v for k, v in extras.items() if v is not None},
-    )
+    with provider_answers("teams"):
+        return ProviderMeeting(
+            provider="teams",
+            meeting_id=str(event["id"]),
+            join_url=join_url,
+            start_url=join_url or None,
+            occurrences=tuple(occurrences),
+            extras={k: v for k, v in extras.items() if v is not None},
+        )
 
 
 def attendance_records(

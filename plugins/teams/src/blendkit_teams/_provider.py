@@ -34,6 +34,7 @@ from blendkit.sessions import (
     Transcript,
     WebhookRequest,
     WebhookResult,
+    provider_answers,
 )
 from blendkit_teams._api import GraphApi, json_object
 from blendkit_teams._auth import GraphTokenSource
@@ -224,7 +225,10 @@ class TeamsProvider(ClientOwner):
 
     def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:
         """The meeting's join URL: Teams has one per meeting, the same for every learner."""
-        return JoinLink(meeting_id=meeting_id, learner_id=learner.id, url=self.join_url(meeting_id))
+        with provider_answers("teams"):
+            return JoinLink(
+                meeting_id=meeting_id, learner_id=learner.id, url=self.join_url(meeting_id)
+            )
 
     def fetch_attendance(
         self, meeting_id: str, occurrence_id: str | None = None

@@ -21,6 +21,7 @@ from blendkit.sessions import (
     RecordingKind,
     SessionSpec,
     expand_occurrences,
+    provider_answers,
 )
 
 __all__ = [
@@ -173,14 +174,15 @@ def provider_meeting(body: dict[str, Any], spec: SessionSpec | None = None) -> P
         "timezone": body.get("timezone"),
         "registration_required": approval in (0, 1),
     }
-    return ProviderMeeting(
-        provider="zoom",
-        meeting_id=meeting_id,
-        join_url=str(body.get("join_url", "")),
-        start_url=body.get("start_url"),
-        occurrences=tuple(occurrences),
-        extras={k: v for k, v in extras.items() if v is not None},
-    )
+    with provider_answers("zoom"):
+        return ProviderMeeting(
+            provider="zoom",
+            meeting_id=meeting_id,
+            join_url=str(body.get("join_url", "")),
+            start_url=body.get("start_url"),
+            occurrences=tuple(occurrences),
+            extras={k: v for k, v in extras.items() if v is not None},
+        )
 
 
 def participant_record(raw: dict[str, Any], occurrence_id: str | None) -> ParticipantRecord | None:
@@ -232,8 +234,8 @@ def recording_files(meeting: dict[str, Any]) -> list[Recording]:
             "file_size": raw.get("file_size"),
             "play_passcode": meeting.get("recording_play_passcode"),
         }
-        found.append(
-            Recording(
+        with provider_answers("zoom"):
+            recording = Recording(
                 provider_id=str(raw.get("id") or f"{uuid}:{len(found)}"),
                 meeting_id=meeting_id,
                 kind=kind,
@@ -246,5 +248,5 @@ def recording_files(meeting: dict[str, Any]) -> list[Recording]:
                 title=topic,
                 extras={k: v for k, v in extras.items() if v is not None},
             )
-        )
+        found.append(recording)
     return found

@@ -35,6 +35,7 @@ from blendkit.sessions import (
     WebhookResult,
     find_occurrence,
     original_start,
+    provider_answers,
 )
 from blendkit_zoom._api import ZoomApi
 from blendkit_zoom._auth import ZoomTokenSource
@@ -195,12 +196,13 @@ class ZoomProvider(ClientOwner):
                     raise
                 return self._shared_link(meeting_id, learner, exc)
             registered = _object(response)
-            return JoinLink(
-                meeting_id=meeting_id,
-                learner_id=learner.id,
-                url=str(registered["join_url"]),
-                registrant_id=str(registered.get("registrant_id") or "") or None,
-            )
+            with provider_answers("zoom"):
+                return JoinLink(
+                    meeting_id=meeting_id,
+                    learner_id=learner.id,
+                    url=str(registered["join_url"]),
+                    registrant_id=str(registered.get("registrant_id") or "") or None,
+                )
         return self._shared_link(meeting_id, learner, None)
 
     def fetch_attendance(
@@ -357,7 +359,8 @@ class ZoomProvider(ClientOwner):
                 "without personal join links",
                 code="sessions.join_link_unavailable",
             ) from cause
-        return JoinLink(meeting_id=meeting_id, learner_id=learner.id, url=str(body["join_url"]))
+        with provider_answers("zoom"):
+            return JoinLink(meeting_id=meeting_id, learner_id=learner.id, url=str(body["join_url"]))
 
     def _targets(self, meeting_id: str, occurrence_id: str | None = None) -> list[str]:
         """Meeting UUIDs to read per-instance data from (the id itself when none are listed)."""
