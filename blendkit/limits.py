@@ -200,7 +200,9 @@ def decode_utf8(data: bytes | str, *, what: str, error: _ErrorType) -> str:
 
 
 def _check_size(data: bytes | str, what: str, error: _ErrorType, limits: DocumentLimits) -> None:
-    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    # surrogatepass: a str may hold lone surrogates (JSON's \ud800 escapes decode to them); they
+    # are measured, not an encoding error
+    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > limits.max_bytes:
         raise error(
             f"the {what} document is {size} bytes; at most {limits.max_bytes} are accepted",

@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from blendkit import MoodleFormatError, ProgressionError, ScheduleError
@@ -128,6 +128,7 @@ moodle_trees = st.recursive(
 
 
 @given(moodle_trees)
+@example("\udcff")  # a lone surrogate: str.encode("utf-8") raised UnicodeEncodeError
 def test_import_moodle_raises_only_its_own_error_for_any_tree(tree: object) -> None:
     for document in (tree, {"op": "&", "c": [tree], "showc": [True]}):
         try:
