@@ -11,8 +11,7 @@
   var lastAt = 0;      // when (page clock, ms) that position was seen
   var seekFrom = null; // the position a seek left
   var event = null;    // the player event the next report names
-  var sent = 0;        // reports sent so far
-  var shown = 0;       // the newest report whose answer is on the page
+  var shown = -1;      // the highest share the tool has answered (it never goes down)
 
   function close(at) {
     if (from !== null && at > from) { unsent.push([from, at]); }
@@ -28,20 +27,19 @@
     if (name === "seeked" && seekFrom !== null) { data.set("from", String(seekFrom)); }
     return data;
   }
-  function show(answer, report) {
-    // answers can arrive out of order (two reports in flight): an older one never replaces a
-    // newer one on the page
-    if (report < shown) { return; }
-    shown = report;
+  function show(answer) {
+    // Two reports can be in flight at once, and each answer is the union the tool held when it
+    // was read: the page shows the highest share answered, since what was played stays played.
+    if (!answer || typeof answer.percent !== "number" || answer.percent < shown) { return; }
+    shown = answer.percent;
     var out = document.getElementById("recording-progress");
-    if (out && answer && typeof answer.percent === "number") { out.textContent = answer.percent + "%"; }
+    if (out) { out.textContent = answer.percent + "%"; }
   }
   function send(leaving) {
     var name = event || "progress";
     if (!unsent.length && name === "progress") { return; }
     var data = body(name);
     var sending = unsent;
-    var report = ++sent;
     unsent = [];
     event = null;
     if (leaving && navigator.sendBeacon) {
@@ -54,8 +52,7 @@
     }).then(function (response) {
       // a refused report (impossible ranges) is dropped; a network failure is sent again
       return response.json();
-    }).then(function (answer) { show(answer, report); })
-      .catch(function () { unsent = sending.concat(unsent); });
+    }).then(show).catch(function () { unsent = sending.concat(unsent); });
   }
 
   video.addEventListener("play", function () {
