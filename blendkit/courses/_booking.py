@@ -35,6 +35,7 @@ from blendkit.courses._service import CourseService
 from blendkit.courses._timeline import Timeline, item_locked
 from blendkit.errors import CoursesError, NotFound
 from blendkit.sessions import MeetingProvider
+from blendkit.store._driver import DriverStatement
 from blendkit.store._tables_booking import (
     course_booking_counts,
     course_booking_seats,
@@ -66,7 +67,7 @@ _ENROLLED = course_enrolments.c
 # The enrolment columns a booking uses (the gate's base facts, the actor's name, the zone):
 # every column of a read costs its parsing on each execution, refusals included.
 _GATE_FIELDS = ("sub", "name", "time_zone", "enrolled_at", "groups", "roles")
-_FOR_BOOKING = (
+_FOR_BOOKING = DriverStatement(
     SLOTS.add_columns(
         _RULES.max_per_learner,
         exists()
@@ -138,36 +139,33 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
         the next readers sooner.
         """
         key = {"slot_id": slot_id, "course_id": course.id, "sub": sub}
-        with self.store.unit_of_work() as s, s.execute(_FOR_BOOKING, key) as result:
-            row = result.fetchone()
-            if row is None:
-                raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
-            now = self.courses.clock()
-            started, full = aware(row.start_utc) <= now, row.booked >= row.capacity
-            if row.cancelled or started or full:
-                # Refused from the first row's columns, nothing built and the learner's
-                # evidence left unread: a slot that was full a moment ago may have a seat
-                # again, but the learner sees the state the page showed.
-                if full and row.held:
-                    raise _already_booked()
-                raise _refusal(row.capacity, cancelled=row.cancelled, started=started)
-            if row.held:
+        rows = _FOR_BOOKING.rows(self.store, key)
+        if not rows:
+            raise NotFound(f"office-hours slot {slot_id!r} is not part of {course.title!r}")
+        row = rows[0]
+        now = self.courses.clock()
+        started, full = aware(row.start_utc) <= now, row.booked >= row.capacity
+        if row.cancelled or started or full:
+            # Refused from the first row's columns, nothing built: a slot that was full a
+            # moment ago may have a seat again, but the learner sees the state the page showed.
+            if full and row.held:
                 raise _already_booked()
-            found = slot_value(row)
-            rows = [row, *result.fetchall()]
-            if person is None or person.sub != sub:
-                person = _enrolled(row, sub, course)
-            timeline = Timeline.from_rows(
-                s,
-                course.id,
-                person,
-                [
-                    (r.evidence_id, r.evidence_piece, r.evidence_recorded_at)
-                    for r in rows
-                    if r.evidence_id is not None
-                ],
-                overridden=row.overridden,
-            )
+            raise _refusal(row.capacity, cancelled=row.cancelled, started=started)
+        if row.held:
+            raise _already_booked()
+        found = slot_value(row)
+        if person is None or person.sub != sub:
+            person = _enrolled(row, sub, course)
+        evidence_rows = [
+            (r.evidence_id, r.evidence_piece, r.evidence_recorded_at)
+            for r in rows
+            if r.evidence_id is not None
+        ]
+        if row.overridden:  # the override rows: a read of their own, for the few who have them
+            with self.store.transaction() as s:
+                timeline = Timeline.from_rows(s, course.id, person, evidence_rows, True)
+        else:
+            timeline = Timeline.from_rows(None, course.id, person, evidence_rows, False)
         evidence = self.courses.evidence(course, sub, now=now, timeline=timeline)
         if self.courses.learner_path(course, sub, now, evidence=evidence).state(found.item) == (
             "locked"
@@ -179,20 +177,19 @@ class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
             "b_item": found.item, "b_limit": limit,
             **self._registered(course, found, person.name or None, sub, now),
         }  # fmt: skip
-        with self.store.unit_of_work(write=True) as s:
-            refused = take_booking(self.courses.outbox, s, values)
-            if refused == "already_booked":
-                raise _already_booked()
-            if refused == "closed":  # open at the read, so cancelled since
-                raise _refusal(found.capacity, cancelled=True)
-            if refused == "full":
-                raise _refusal(found.capacity)
-            if refused == "limit":
-                raise _refused(
-                    f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
-                    "office hours, the most allowed; cancel one to book another",
-                    "courses.booking_limit",
-                )
+        refused = take_booking(self.courses.outbox, values)
+        if refused == "already_booked":
+            raise _already_booked()
+        if refused == "closed":  # open at the read, so cancelled since
+            raise _refusal(found.capacity, cancelled=True)
+        if refused == "full":
+            raise _refusal(found.capacity)
+        if refused == "limit":
+            raise _refused(
+                f"you already hold {limit} booking{'s' if limit != 1 else ''} for these "
+                "office hours, the most allowed; cancel one to book another",
+                "courses.booking_limit",
+            )
         if self.courses.notifications is not None:
             schedule_booking_reminders(
                 self.courses.notifications, self.courses, course, slot_id, now=now, subs=[sub]
@@ -312,17 +309,20 @@ def _refusal(capacity: int, *, cancelled: bool = False, started: bool = False) -
 
 def _enrolled(row: Any, sub: str, course: Course) -> Enrolment:
     """The learner's enrolment from a booking's first read (the columns it carries)."""
-    mapping = row._mapping
-    if mapping[_ENROLMENT_PREFIX + "sub"] is None:
+
+    def column(name: str) -> Any:
+        return getattr(row, _ENROLMENT_PREFIX + name)
+
+    if column("sub") is None:
         raise NotFound(f"{sub!r} is not enrolled in {course.title!r}")
-    enrolled_at = mapping[_ENROLMENT_PREFIX + "enrolled_at"]
+    enrolled_at = column("enrolled_at")
     return Enrolment(
         sub=sub,
-        name=mapping[_ENROLMENT_PREFIX + "name"],
-        time_zone=mapping[_ENROLMENT_PREFIX + "time_zone"],
+        name=column("name"),
+        time_zone=column("time_zone"),
         enrolled_at=aware(enrolled_at) if enrolled_at is not None else None,
-        groups=tuple(json.loads(mapping[_ENROLMENT_PREFIX + "groups"])),
-        roles=tuple(json.loads(mapping[_ENROLMENT_PREFIX + "roles"])),
+        groups=tuple(json.loads(column("groups"))),
+        roles=tuple(json.loads(column("roles"))),
     )
 
 

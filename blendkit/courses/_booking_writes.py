@@ -1,15 +1,21 @@
-"""The writes of one booking: its row, a seat of the slot, the learner's count for the item and
-the booking's xAPI statement in the outbox.
+"""The writes of one booking: a seat of the slot, its booking row, the learner's count for the
+item and the booking's xAPI statement in the outbox.
 
-Each step refuses on its own (nothing returned): the booking row is unique per (slot, learner),
-the seat is the slot's first free one that no other booker holds (``FOR UPDATE SKIP LOCKED``,
+The seat is the slot's first free one that no other booker holds (``FOR UPDATE SKIP LOCKED``,
 after the slot's row ``FOR SHARE`` while the slot is open: an instructor's edit or cancellation
-waits for the booking, other bookers do not), and the count rises only below the item's limit.
+waits for the booking, other bookers do not); the booking row is unique per (slot, learner);
+the count stays within the item's limit (a CHECK against the limit it was raised under).
 
-On PostgreSQL the four are one statement of data-modifying CTEs, each step running only when
-the one before it wrote: one round trip instead of four. SQLite (one writer at a time, and no
-data-modifying CTE) runs them one after the other. Either way the caller's transaction rolls
-back whatever a refused booking wrote.
+On PostgreSQL the four are one statement of data-modifying CTEs that needs no transaction of its
+own: whether the learner already holds the slot or the item's limit is read first, on the
+statement's snapshot, and a seat is taken only when neither holds; the booking, the count and
+the outbox row follow the seat. What the snapshot cannot see (the same learner booking at the
+same moment) fails on a constraint, and a failed statement writes nothing. The statement runs
+on the driver in one round trip (:class:`~blendkit.store._driver.DriverStatement`), or in a
+savepoint of the caller's unit of work.
+
+SQLite (one writer at a time, and no data-modifying CTE) runs the steps one after the other in a
+write transaction that rolls back whatever a refused booking wrote.
 """
 
 from __future__ import annotations
@@ -26,13 +32,16 @@ from sqlalchemy import (
     String,
     bindparam,
     exists,
+    func,
     literal,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
 
 from blendkit.store import Store
+from blendkit.store._driver import DriverStatement
 from blendkit.store._tables_booking import (
     course_booking_counts,
     course_booking_seats,
@@ -58,118 +67,183 @@ _ITEM = bindparam("b_item", type_=String)
 _LIMIT = bindparam("b_limit", type_=Integer)
 _NOW: BindParameter[Any] = bindparam("b_now")
 
+# The constraints a booking racing the same learner's other booking fails on.
+_HELD_CONSTRAINTS = frozenset({"uq_course_bookings_slot_sub", "uq_course_booking_seats_slot_sub"})
+_LIMIT_CONSTRAINT = "ck_course_booking_counts_within_limit"
 
-def _seat_taken(*after: Any) -> tuple[Any, Any]:
-    """UPDATE taking the slot's first free seat (only once ``after`` holds, on PostgreSQL),
-    and the CTE of the slot's row while it is open."""
-    open_slot = (
-        select(_SLOT.id)
+
+def _open_slot(*also: Any) -> Any:
+    """The CTE of the slot's row while it is open, locked FOR SHARE (with ``also`` computed
+    for it)."""
+    return (
+        select(_SLOT.id, *also)
         .where(
             _SLOT.id == _SLOT_ID,
             _SLOT.course_id == _COURSE,
             _SLOT.cancelled.is_(False),
             _SLOT.start_utc > _NOW,
-            *after,
         )
         .with_for_update(read=True)
         .cte("open_slot")
     )
+
+
+def _seat_taken(open_slot: Any, *only_if: Any) -> Any:
+    """UPDATE taking the slot's first free seat (while ``only_if`` holds)."""
     free = (
         select(_SEAT.seat)
-        .where(_SEAT.slot_id == select(open_slot.c.id).scalar_subquery(), _SEAT.sub.is_(None))
+        .where(
+            _SEAT.slot_id == select(open_slot.c.id).scalar_subquery(),
+            _SEAT.sub.is_(None),
+            *only_if,
+        )
         .order_by(_SEAT.seat)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    taken = (
+    return (
         update(course_booking_seats)
         .where(_SEAT.slot_id == _SLOT_ID, _SEAT.seat == free, _SEAT.sub.is_(None))
         .values(sub=_SUB)
         .returning(_SEAT.seat)
     )
-    return taken, open_slot
+
+
+def _count_raised(
+    store: Store, select_from: Select[Any, Any, Any, Any, Any] | None = None
+) -> Insert:
+    """The learner's count for the item, raised by one under the limit (recorded with it)."""
+    values = {"course_id": _COURSE, "item": _ITEM, "sub": _SUB, "booked": 1, "booked_limit": _LIMIT}
+    if select_from is None:
+        return store.insert_or_add(
+            course_booking_counts,
+            ("course_id", "item", "sub"),
+            values,
+            ("booked",),
+            where=_COUNT.booked < _LIMIT,
+            replace=("booked_limit",),
+        ).returning(_COUNT.booked)
+    # PostgreSQL: no WHERE; a count already at the limit fails the CHECK (the pre-check on
+    # the snapshot refuses the ordinary case without an error).
+    raise_count = postgresql.insert(course_booking_counts).from_select(list(values), select_from)
+    return raise_count.on_conflict_do_update(
+        index_elements=["course_id", "item", "sub"],
+        set_={
+            "booked": _COUNT.booked + raise_count.excluded.booked,
+            "booked_limit": raise_count.excluded.booked_limit,
+        },
+    ).returning(_COUNT.booked)
+
+
+def _one_statement(outbox: OutboxOperations) -> DriverStatement:
+    """PostgreSQL: the checks and the four writes as one statement."""
+    # Bookings by one learner for one item take turns (a transaction-scoped advisory lock,
+    # taken with the slot's row, before any seat is looked at): a learner's attempts sent at
+    # the same moment then meet the booking row and the count of the one before, and fail on
+    # their constraints, instead of taking the slot's other seats and finding it full.
+    learner = func.concat("blendkit.booking:", _COURSE, ":", _ITEM, ":", _SUB)
+    open_slot = _open_slot(
+        func.pg_advisory_xact_lock(func.hashtextextended(learner, 0)).label("turn")
+    )
+    held = exists().where(_BOOKING.slot_id == _SLOT_ID, _BOOKING.sub == _SUB)
+    at_limit = exists().where(
+        _COUNT.course_id == _COURSE,
+        _COUNT.item == _ITEM,
+        _COUNT.sub == _SUB,
+        _COUNT.booked >= _LIMIT,
+    )
+    seat = _seat_taken(open_slot, ~held, ~at_limit).cte("seat")
+    booking = (
+        postgresql.insert(course_bookings)
+        .from_select(
+            ["course_id", "slot_id", "sub", "booked_at"],
+            select(_COURSE, _SLOT_ID, _SUB, _NOW).where(exists(seat.select())),
+        )
+        .returning(_BOOKING.id)
+        .cte("booking")
+    )
+    counted = _count_raised(
+        outbox.store,
+        select(_COURSE, _ITEM, _SUB, literal(1), _LIMIT).where(exists(booking.select())),
+    ).cte("counted")
+    queued = outbox.row_insert(exists(counted.select())).returning(literal(1)).cte("queued")
+    return DriverStatement(
+        select(
+            exists(seat.select()).label("seated"),
+            exists(open_slot.select()).label("open"),
+            held.label("held"),
+            at_limit.label("at_limit"),
+            # Always false when the statement id was queued before (ignored, as emit does).
+            exists(queued.select()).label("queued"),
+        )
+    )
 
 
 def _steps(store: Store) -> tuple[Insert, Any, Insert, Select[bool]]:
-    """The booking row, the seat and the count, as three statements for ``store``, and the
-    read that tells a closed slot from a full one (the outbox's row comes after the count)."""
+    """SQLite: the booking row, the seat and the count, as three statements, and the read that
+    tells a closed slot from a full one (the outbox's row comes after the count)."""
     booking = (
         store.insert_ignoring_conflicts(course_bookings, "slot_id", "sub")
         .values(course_id=_COURSE, slot_id=_SLOT_ID, sub=_SUB, booked_at=_NOW)
         .returning(_BOOKING.id)
     )
-    count = store.insert_or_add(
-        course_booking_counts,
-        ("course_id", "item", "sub"),
-        {"course_id": _COURSE, "item": _ITEM, "sub": _SUB, "booked": 1},
-        ("booked",),
-        where=_COUNT.booked < _LIMIT,
-    ).returning(_COUNT.booked)
-    seat, open_slot = _seat_taken()
-    return booking, seat, count, select(exists(open_slot.select()))
-
-
-def _one_statement(outbox: OutboxOperations) -> Select[bool, bool, bool, bool, bool]:
-    """PostgreSQL: the four steps as CTEs, each one conditional on the step before."""
-    booking = (
-        postgresql.insert(course_bookings)
-        .values(course_id=_COURSE, slot_id=_SLOT_ID, sub=_SUB, booked_at=_NOW)
-        .on_conflict_do_nothing(index_elements=["slot_id", "sub"])
-        .returning(_BOOKING.id)
-        .cte("booking")
-    )
-    taken, open_slot = _seat_taken(exists(booking.select()))
-    seat = taken.cte("seat")
-    raise_count = postgresql.insert(course_booking_counts).from_select(
-        ["course_id", "item", "sub", "booked"],
-        select(_COURSE, _ITEM, _SUB, literal(1)).where(exists(seat.select())),
-    )
-    counted = (
-        raise_count.on_conflict_do_update(
-            index_elements=["course_id", "item", "sub"],
-            set_={"booked": _COUNT.booked + raise_count.excluded.booked},
-            where=_COUNT.booked < _LIMIT,
-        )
-        .returning(_COUNT.booked)
-        .cte("counted")
-    )
-    queued = outbox.row_insert(exists(counted.select())).returning(literal(1)).cte("queued")
-    # A locking read to the store (FOR UPDATE with nothing of its own to lock: the CTEs take
-    # their locks): on PostgreSQL a Store transaction opens at its first write or locking read,
-    # so this statement runs inside the caller's transaction, never in autocommit.
-    return select(
-        exists(booking.select()).label("booked"),
-        exists(seat.select()).label("seated"),
-        exists(counted.select()).label("counted"),
-        exists(open_slot.select()).label("open"),
-        # Always false when the statement id was queued before (ignored, as emit does).
-        exists(queued.select()).label("queued"),
-    ).with_for_update()
+    open_slot = _open_slot()
+    return booking, _seat_taken(open_slot), _count_raised(store), select(exists(open_slot.select()))
 
 
 _BUILT: dict[str, tuple[Insert, Any, Insert, Select[bool]]] = {}
 _QUEUE: dict[str, Insert] = {}
-_ONE_STATEMENT: list[Select[bool, bool, bool, bool, bool]] = []
+_ONE_STATEMENT: list[DriverStatement] = []
 
 
-def take_booking(
-    outbox: OutboxOperations, s: Connection, values: Mapping[str, Any]
-) -> Refused | None:
-    """Write one booking on ``s`` (in the caller's transaction) and queue its statement in
-    ``outbox``; the step that refused it, or None. ``values``: ``b_course_id``, ``b_slot_id``,
-    ``b_sub``, ``b_item``, ``b_limit`` (the item's limit), ``b_now`` and the outbox's row
-    (:meth:`blendkit.xapi.Outbox.row`)."""
+class _RollBack(Exception):
+    """Leaves a SQLite booking's write transaction, undoing what it wrote."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(refused)
+        self.refused = refused
+
+
+def take_booking(outbox: OutboxOperations, values: Mapping[str, Any]) -> Refused | None:
+    """Write one booking and queue its statement in ``outbox`` (in the caller's unit of work
+    when one is open, else on its own); the step that refused it, or None. ``values``:
+    ``b_course_id``, ``b_slot_id``, ``b_sub``, ``b_item``, ``b_limit`` (the item's limit),
+    ``b_now`` and the outbox's row (:meth:`blendkit.xapi.Outbox.row`)."""
     store = outbox.store
     if store.is_postgres:
         if not _ONE_STATEMENT:  # the same text for every outbox: built once per process
             _ONE_STATEMENT.append(_one_statement(outbox))
-        row = s.execute(_ONE_STATEMENT[0], values).one()
-        if not row.booked:
+        try:
+            (row,) = _ONE_STATEMENT[0].rows(store, values, savepoint=True)
+        except IntegrityError as exc:
+            constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+            if constraint in _HELD_CONSTRAINTS:
+                return "already_booked"
+            if constraint == _LIMIT_CONSTRAINT:
+                return "limit"
+            raise
+        if row.seated:
+            return None
+        if not row.open:
+            return "closed"
+        if row.held:
             return "already_booked"
-        if not row.seated:
-            return "full" if row.open else "closed"
-        return None if row.counted else "limit"
+        return "limit" if row.at_limit else "full"
+    try:
+        with store.write_transaction(savepoint=True) as s:
+            refused = _sqlite_steps(outbox, s, values)
+            if refused is not None:
+                raise _RollBack(refused)
+    except _RollBack as undone:
+        return undone.refused
+    return None
+
+
+def _sqlite_steps(
+    outbox: OutboxOperations, s: Connection, values: Mapping[str, Any]
+) -> Refused | None:
+    store = outbox.store
     steps = _BUILT.get(store.dialect)
     if steps is None:
         steps = _BUILT[store.dialect] = _steps(store)

@@ -115,14 +115,15 @@ class Timeline:
     @classmethod
     def from_rows(
         cls,
-        s: Connection | Session,
+        s: Connection | Session | None,
         course_id: int,
         person: Enrolment,
         evidence: Sequence[tuple[int, str, datetime]],
         overridden: bool,
     ) -> Timeline:
         """The timeline from evidence rows the caller read (``(id, piece, recorded_at)`` in id
-        order, joined to a read of its own); the override rows are read when ``overridden``."""
+        order, joined to a read of its own); the override rows are read on ``s`` when
+        ``overridden`` (``s`` may be None otherwise)."""
         base_pieces: list[EvidencePiece] = []
         if person.enrolled_at is not None:
             base_pieces.append(Enrolled(at=person.enrolled_at))
@@ -135,8 +136,10 @@ class Timeline:
             piece = _PIECE.validate_json(stored)
             pieces.append(TimedPiece(at=moment(piece, recorded_at), piece=piece))
             rows.append(row_id)
+        if overridden and s is None:
+            raise TypeError("the override rows are read on a connection: pass one")
         key = {"course_id": course_id, "sub": person.sub}
-        for row in s.execute(_OVERRIDES, key).all() if overridden else ():
+        for row in s.execute(_OVERRIDES, key).all() if overridden and s is not None else ():
             record = CourseRecords._override(row)
             pieces.append(TimedPiece(at=aware(record.at), piece=override_piece(record)))
             rows.append(None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-__all__ = ["describe_database_error", "hide_database_values"]
+__all__ = ["describe_database_error", "hide_database_values", "hide_values"]
 
 
 def _driver_summary(orig: BaseException) -> str:
@@ -60,10 +60,14 @@ def describe_database_error(exc: BaseException) -> str:
 def hide_database_values(context: ExceptionContext) -> None:
     """Engine ``handle_error`` hook: no parameters, and no quoted values for data and
     integrity errors, in the exception's text, its chained driver error or a traceback."""
-    error = context.sqlalchemy_exception
+    hide_values(context.sqlalchemy_exception, context.original_exception)
+
+
+def hide_values(error: BaseException | None, orig: BaseException | None) -> None:
+    """What :func:`hide_database_values` does, for an error raised outside a Core connection
+    (:class:`~blendkit.store._driver.DriverStatement`)."""
     if isinstance(error, StatementError):
         error.hide_parameters = True
-    orig = context.original_exception
     if not isinstance(error, IntegrityError | DataError) or orig is None:
         return
     summary = _driver_summary(orig)

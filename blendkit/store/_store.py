@@ -256,7 +256,7 @@ class Store:
             yield connection
 
     @contextmanager
-    def write_transaction(self) -> Iterator[Connection]:
+    def write_transaction(self, *, savepoint: bool = False) -> Iterator[Connection]:
         """Like :meth:`transaction`, for a block whose first statement writes under contention
         (a conditional UPDATE many requests race for).
 
@@ -264,10 +264,10 @@ class Store:
         waiting up to the busy timeout): a deferred transaction that read the database and then
         finds another writer committed would fail at once with "database is locked" instead of
         waiting its turn. On PostgreSQL, and inside :meth:`unit_of_work`, it is
-        :meth:`transaction`.
+        :meth:`transaction` (``savepoint`` as there).
         """
         if self.dialect != "sqlite" or self._current.get() is not None:
-            with self.transaction() as connection:
+            with self.transaction(savepoint=savepoint) as connection:
                 yield connection
             return
         with self._autocommit_engine.connect() as connection:
@@ -405,15 +405,20 @@ class Store:
         add: Sequence[str],
         *,
         where: ColumnElement[bool] | None = None,
+        replace: Sequence[str] = (),
     ) -> Insert:
         """Insert ``values``; when a row with the same ``keys`` exists, add the new ``add``
-        columns to its own instead (a running total: one atomic statement). With ``where`` the
-        existing row changes only when it holds (a limit): add ``.returning(...)``, and no
-        returned row says the limit refused it."""
+        columns to its own instead (a running total: one atomic statement) and take the new
+        ``replace`` columns as they are. With ``where`` the existing row changes only when it
+        holds (a limit): add ``.returning(...)``, and no returned row says the limit refused
+        it."""
         insert = self._dialect_insert(table).values(**values)
         return insert.on_conflict_do_update(
             index_elements=list(keys),
-            set_={name: table.c[name] + insert.excluded[name] for name in add},
+            set_={
+                **{name: table.c[name] + insert.excluded[name] for name in add},
+                **{name: insert.excluded[name] for name in replace},
+            },
             where=where,
         )
 

@@ -126,6 +126,10 @@ course_booking_counts = Table(
     Column("item", String(200), nullable=False),
     Column("sub", String(255), nullable=False),
     Column("booked", Integer, nullable=False),
+    # The item's max_per_learner when the count was last raised (NULL: rows from before
+    # booking_0003); the CHECK makes a booking past the limit fail as a whole.
+    Column("booked_limit", Integer, nullable=True),
     PrimaryKeyConstraint("course_id", "item", "sub", name="pk_course_booking_counts"),
     CheckConstraint("booked >= 0", name="booked_not_negative"),
+    CheckConstraint("booked_limit IS NULL OR booked <= booked_limit", name="within_limit"),
 )

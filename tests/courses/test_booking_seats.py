@@ -119,7 +119,7 @@ def test_the_seats_migration_seats_existing_bookings_in_booking_order(
     hours.book(course, full.id, "learner-0")
     # Back to booking_0001: the bookings survive (on SQLite the slots table is rebuilt) and the
     # counter is filled in from them.
-    _alembic(store, down="booking@-1")
+    _alembic(store, down="booking_0001")
     with store.engine.begin() as connection:
         counters = dict(
             connection.execute(text("SELECT id, booked FROM course_booking_slots")).all()

@@ -378,3 +378,34 @@ def test_one_learner_racing_themselves_holds_one_booking_and_the_limit(
     held = hours.bookings_for(course, "learner-0")
     assert len(held) == 2
     assert sum(s.booked for s in hours.slots(course, "clinic")) == 2
+
+
+def test_a_booking_refused_inside_a_unit_of_work_leaves_the_unit_and_its_writes(
+    service: CourseService, store: Store
+) -> None:
+    """A view running in one transaction books, is refused on another slot and goes on: the
+    refused booking writes nothing, what the unit wrote before and after commits."""
+    course = course_with(service)
+    hours = OfficeHoursService(service)
+    hours.set_rules(course, "clinic", max_per_learner=1)
+    first, second = publish(hours, course, count=2, capacity=2)
+    with store.unit_of_work():
+        hours.book(course, first.id, "learner-0")
+        with pytest.raises(CoursesError) as refused:
+            hours.book(course, second.id, "learner-0")
+        assert refused.value.code == "courses.booking_limit"
+        hours.book(course, second.id, "learner-1")
+    assert [b.slot_id for b in hours.bookings_for(course, "learner-0")] == [first.id]
+    assert [b.slot_id for b in hours.bookings_for(course, "learner-1")] == [second.id]
+    assert hours.slot(course, second.id).booked == 1
+    with store.transaction() as s:
+        seated = s.execute(
+            select(course_booking_seats.c.sub).where(
+                course_booking_seats.c.slot_id == second.id,
+                course_booking_seats.c.sub.is_not(None),
+            )
+        ).scalars()
+        assert list(seated) == ["learner-1"]
+        queued = s.execute(select(xapi_outbox.c.payload)).scalars().all()
+    registered = [json.loads(p) for p in queued if '"registered"' in p]
+    assert len(registered) == 2  # one statement per booking made, none for the refusal
