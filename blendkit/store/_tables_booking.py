@@ -117,6 +117,14 @@ course_booking_seats = Table(
     PrimaryKeyConstraint("slot_id", "seat", name="pk_course_booking_seats"),
     UniqueConstraint("slot_id", "sub", name="uq_course_booking_seats_slot_sub"),
     CheckConstraint("seat >= 1", name="seat_positive"),
+    # The free seats in seat order: a booker's pick stops at the first one it can lock.
+    Index(
+        "ix_course_booking_seats_free",
+        "slot_id",
+        "seat",
+        postgresql_where=text("sub IS NULL"),
+        sqlite_where=text("sub IS NULL"),
+    ),
 )
 
 course_booking_counts = Table(
