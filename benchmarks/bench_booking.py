@@ -246,6 +246,27 @@ def main() -> int:
         hours.set_rules(course, "clinic", max_per_learner=100)  # one booking per run
         start = datetime.now(UTC) + timedelta(days=7)
         clients = args.clients == "processes"
+        # Every slot first (the warm-up's, the measured runs' and the sequential pass's), then
+        # statistics, as autovacuum keeps them on a live database: a new one has none and the
+        # planner guesses one row for every table; statistics gathered later would make every
+        # connection plan its statements afresh in the next run.
+        warm_slots = [
+            hours.publish(
+                course, "clinic", start_utc=start - timedelta(hours=hours_before),
+                duration_minutes=30, capacity=seats, host_name=f"Warm-up {seats}",
+                time_zone="UTC", location="Room",
+            )[0]
+            for hours_before, seats in ((2, ATTEMPTS), (1, SEATS))
+        ]  # fmt: skip
+        run_slots = [
+            hours.publish(
+                course, "clinic", start_utc=start + timedelta(hours=run), duration_minutes=30,
+                capacity=SEATS, host_name=f"Host {run}", time_zone="UTC", location="Room",
+            )[0]
+            for run in range(args.repeats)
+        ]  # fmt: skip
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         # Warm-up, not measured: whole runs of each peer, so every pooled connection is open
         # and has run each of its statements often enough to be past psycopg's automatic
         # preparation (its fifth execution on a connection) and PostgreSQL's five custom plans
@@ -253,27 +274,13 @@ def main() -> int:
         # minutes, and SQLAlchemy has compiled and cached them. A slot with a seat for every
         # attempt first (each attempt writes a booking: about ten per connection), then one
         # like the measured runs.
-        for hours_before, seats in ((2, ATTEMPTS), (1, SEATS)):
-            (warm,) = hours.publish(
-                course, "clinic", start_utc=start - timedelta(hours=hours_before),
-                duration_minutes=30, capacity=seats, host_name=f"Warm-up {seats}",
-                time_zone="UTC", location="Room",
-            )  # fmt: skip
+        for warm in warm_slots:
             _run(_ours(hours, course, warm.id), subs, engine, clients)
-            _run(_naive(engine, f"naive-warm-up-{seats}"), subs, engine, clients)
-        # Statistics, as autovacuum keeps them on a live database (a new one has none, and
-        # the planner then guesses one row for every table).
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+            _run(_naive(engine, f"naive-warm-up-{warm.capacity}"), subs, engine, clients)
         figures: dict[str, dict[str, list[float]]] = {
             name: {"bookings": [], "p50": [], "p99": []} for name in ("blendkit", "naive")
         }
-        for run in range(args.repeats):
-            (slot,) = hours.publish(
-                course, "clinic", start_utc=start + timedelta(hours=run), duration_minutes=30,
-                capacity=SEATS, host_name=f"Host {run}", time_zone="UTC", location="Room",
-            )  # fmt: skip
-
+        for run, slot in enumerate(run_slots):
             ours, naive = _ours(hours, course, slot.id), _naive(engine, f"naive-{run}")
             for name, attempt in (("blendkit", ours), ("naive", naive)):
                 booked, times = _run(attempt, subs, engine, clients)
