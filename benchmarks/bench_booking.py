@@ -6,36 +6,35 @@ PostgreSQL's default ``max_connections`` of 100), all released at once by a barr
 
 - ``blendkit``: :meth:`blendkit.courses.OfficeHoursService.book`, the whole call a learner's
   request makes (one read of the slot, booking rules, enrolment and evidence; the gate check;
-  then one transaction of one statement taking the seat, the booking, the count and queueing
-  its xAPI statement in the outbox). It must end with exactly 50 bookings.
+  then one autocommitted statement taking the seat, the booking, the count and queueing its
+  xAPI statement in the outbox: two round trips). It must end with exactly 50 bookings.
 - ``naive``: the peer most code starts with: ``SELECT count(*)`` of the slot's bookings, then
   ``INSERT`` when below the capacity, in one transaction at READ COMMITTED. It overbooks under
   concurrency; the figure says by how much.
 
 Clients are threads of one process by default, which share one interpreter lock, so the figures
-include waiting for it; ``--clients processes`` forks one process per client instead (as an app
-server's workers are), which on a machine with few cores mostly adds scheduling delay.
+include waiting for it; ``--clients processes`` forks one process per client instead, each
+opening its connections and compiling its statements for its ten attempts (cold starts).
 
 One JSON line per implementation (medians over ``--repeats`` runs of the bookings, p50 and p99
 per attempt) and one with the ratio of the p99s; the target is a blendkit p99 of at most 100 ms.
 A last line (``booking_sequential``) gives blendkit's cost without contention, which a busy
 machine disturbs less: process CPU per booking and per refusal from a full slot, and the
-statements each sends (BEGIN and COMMIT besides).
+statements each sends.
 
-Before the measured runs each peer runs once unmeasured, so every one of the 50 pooled
-connections is open and has prepared its statements. Each JSON line carries every run's p99 and
+Every slot is published and statistics gathered first; then each peer runs unmeasured twice,
+so every one of the 50 pooled connections is open and past psycopg's automatic preparation and
+PostgreSQL's five custom plans of each statement. Each JSON line carries every run's p99 and
 the 1-minute load average, to judge the noise of a shared machine.
 
-Measured on a shared 2-core machine at load average 4.5-8.3 (another test suite running),
-threads, three invocations of medians of 3 runs, alternating with the version before
-(docs/sessions/office-hours.md): blendkit 50 bookings in every run, p99 151, 97 and 91 ms
-(single runs 83-205 ms) against 111, 172 and 100 ms (91-216 ms) before; naive peer 71-80
-bookings, p99 54-92 ms. At that load the wall-clock figures do not rank the two versions; per
-booking the client's CPU fell from about 0.71 to 0.49 ms and its round trips from 7 to 4 (the
-read, BEGIN, one statement, COMMIT), and the attempts that passed the read and lost at the seat
-from a median of 116 to 54 per run. On the same machine with nothing else running, four
-invocations gave p99 108, 92, 101 and 89 ms (single runs 80-126 ms), the naive peer 60-65 ms:
-the 100 ms target is met in about half of the runs, not reliably.
+Measured on 7 December on a 2-core machine with nothing else running, invocations alternating
+with the version before (the read, then BEGIN, the statement and COMMIT through SQLAlchemy's
+Core connection): p99 117, 123, 124 and 127 ms (runs 110-140 ms) against 222, 237, 244 and
+263 ms before; the naive peer 121-174 ms, overbooking by 17-29; client CPU per booking 1.04-1.08
+ms against 1.85-2.11, per refusal 0.26-0.27 ms against 0.51-0.59. The 100 ms target is not met
+on this machine, where the naive peer's two statements are slower than that themselves (on the
+machine of the earlier figures the version before gave 89-108 ms, the peer 60-65 ms); see
+docs/sessions/office-hours.md (Performance) for where the time goes.
 
     BLENDKIT_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         .venv/bin/python benchmarks/bench_booking.py [--repeats 5]
