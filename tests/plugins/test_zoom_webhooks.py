@@ -252,3 +252,20 @@ def test_rejection_messages_reveal_no_secret(provider: ZoomProvider) -> None:
         provider.handle_webhook(delivery(meeting_started(), secret="other"))
     assert SECRET not in caught.value.message
     assert "v0=" not in caught.value.message
+
+
+@pytest.mark.parametrize("play_url", ["javascript:alert(1)", "not a url", "ftp://x/y"])
+def test_a_recording_whose_link_no_page_may_carry_is_refused_as_malformed(
+    provider: ZoomProvider, play_url: str
+) -> None:
+    """A signed recording.completed whose play link is no http(s) address is refused as
+    malformed, not answered as a provider failure (a 502 that Zoom would send again and
+    again); the reason names the field, not the link."""
+    document = recording_completed()
+    document["payload"]["object"]["recording_files"][0]["play_url"] = play_url
+    with pytest.raises(WebhookRejected) as caught:
+        provider.handle_webhook(delivery(json.dumps(document).encode()))
+    assert caught.value.code == "sessions.webhook_malformed"
+    assert caught.value.http_status < 500
+    assert "play_url" in caught.value.message
+    assert play_url not in caught.value.message

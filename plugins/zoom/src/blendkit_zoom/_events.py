@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from blendkit.errors import WebhookRejected
+from blendkit.errors import ProviderError, WebhookRejected
 from blendkit.sessions import (
     GenericEvent,
     MeetingEnded,
@@ -49,6 +49,11 @@ def parse_event(document: dict[str, Any]) -> tuple[SessionEvent, ...]:
         raise _malformed(name, "payload")
     try:
         return (_parse(name, payload, event_id_of(document), document.get("event_ts")),)
+    except ProviderError as exc:
+        # A field no page may carry (a recording link that is no http(s) address): the
+        # reason names the field, never the value. Refused, so Zoom does not send it again
+        # as it would after a server error.
+        raise _malformed(name, exc.message[:300]) from exc
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
         first = str(exc).splitlines() or [type(exc).__name__]
         raise _malformed(name, first[0][:120]) from exc
