@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from blendkit_teams import TeamsProvider
 
@@ -57,17 +58,14 @@ def test_event_lifecycle_requests_follow_the_spec(
     provider.cancel_session(one_off.meeting_id)
     provider.cancel_session(daily.meeting_id)
 
-    # 6 event calls, and for each of the 3 sessions scheduled: the online meeting looked up by
-    # its join URL and its recordings and transcripts subscribed.
-    assert validate_exchanges(graph_spec, recorder.api_exchanges("graph.microsoft.com")) == 16
-    assert sorted(s["resource"].rsplit("/", 1)[1] for s in fake.subscriptions.values()) == [
-        "recordings",
-        "recordings",
-        "recordings",
-        "transcripts",
-        "transcripts",
-        "transcripts",
-    ]
+    # 6 event calls; for each of the 3 sessions scheduled: the online meeting looked up by its
+    # join URL and its recordings and transcripts subscribed; for each of the 2 cancelled: the
+    # subscriptions listed (3 pages of 2 with six of them, 2 pages with four) and its two deleted.
+    assert validate_exchanges(graph_spec, recorder.api_exchanges("graph.microsoft.com")) == 25
+    assert sorted(
+        (s["resource"].rsplit("/", 1)[1], httpx.URL(s["notificationUrl"]).params["meeting"])
+        for s in fake.subscriptions.values()
+    ) == [("recordings", weekly.meeting_id), ("transcripts", weekly.meeting_id)]
     stored = fake.events[weekly.meeting_id]
     assert stored["subject"] == "Design studio (moved)"
     assert stored["isOnlineMeeting"] is True

@@ -244,3 +244,42 @@ def test_a_subscription_without_its_organizer_is_left_to_expire_on_a_404(graph: 
     # Under the organizer it was made under, the same subscription is still renewed.
     assert graph.provider().renew_subscriptions(now) == 2
     assert one_off.meeting_id in graph.fake.events
+
+
+def test_cancelling_a_session_deletes_its_subscriptions_made_by_any_process(
+    graph: Graph,
+) -> None:
+    """A cancelled session's subscriptions go at once (listed from Graph: another process's
+    too), not at the next renewal; another session's stay."""
+    scheduler = graph.provider()
+    kept = scheduler.create_session(spec(title="Kept"))
+    cancelled = scheduler.create_session(spec(title="Cancelled"))
+    assert len(graph.watched()) == 4
+    graph.provider().cancel_session(cancelled.meeting_id)  # another process: nothing in memory
+    assert graph.watched() == [
+        ("recordings", kept.meeting_id),
+        ("transcripts", kept.meeting_id),
+    ]
+
+
+def test_subscriptions_graph_refuses_to_delete_are_a_warning_and_the_cancel_stands(
+    graph: Graph, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider = graph.provider()
+    meeting = provider.create_session(spec())
+    original = graph.fake
+
+    def refusing(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE" and "/subscriptions/" in request.url.path:
+            return graph_error(503, "ServiceUnavailable", "try later")
+        return original(request)
+
+    graph.fake = refusing  # type: ignore[assignment]
+    with caplog.at_level(logging.WARNING, logger="blendkit_teams"):
+        provider.cancel_session(meeting.meeting_id)
+    graph.fake = original
+    assert meeting.meeting_id not in original.events  # the event is gone all the same
+    warned = [r.getMessage() for r in caplog.records if "cancelled session" in r.getMessage()]
+    assert len(warned) == 1
+    assert "renewal deletes them" in warned[0]
+    assert CLIENT_STATE not in warned[0]

@@ -11,6 +11,7 @@ every learner, and attendance is matched to learners by Entra user id or email a
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
     from blendkit.http import RetryPolicy
 
 __all__ = ["AttendanceReportInfo", "TeamsProvider"]
+
+_log = logging.getLogger("blendkit_teams")
 
 _REPORT_MATCH_WINDOW = timedelta(hours=12)
 MAX_TRANSCRIPT_BYTES = 5_000_000
@@ -207,6 +210,25 @@ class TeamsProvider(ClientOwner):
             with self._lock:
                 self._join_urls.pop(meeting_id, None)
                 self._online_ids.pop(meeting_id, None)
+            self._unsubscribe_session(meeting_id)
+
+    def _unsubscribe_session(self, meeting_id: str) -> None:
+        """Delete the subscriptions made for a cancelled session (listed from Graph, so those
+        another process made go too). A failure is one WARNING: the event is gone, and the
+        renewal deletes what is left when it next finds them."""
+        if self.subscriptions is None:
+            return
+        try:
+            for made in self.subscriptions.list_subscriptions():
+                if made.meeting_id == meeting_id:
+                    self.subscriptions.unsubscribe(made.id)
+        except BlendkitError as exc:
+            _log.warning(
+                "Teams: the subscriptions of cancelled session %s were not all deleted (%s); "
+                "the next subscription renewal deletes them",
+                meeting_id,
+                exc.code,
+            )
 
     def move_occurrence(
         self, meeting_id: str, occurrence_id: str, start_utc: datetime, duration_minutes: int
