@@ -7,8 +7,10 @@ import json
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -26,6 +28,9 @@ from blendkit.sessions import (
     available_meeting_providers,
     plan_slots,
 )
+
+if TYPE_CHECKING:
+    from blendkit.courses import LiveSessionService
 
 __all__ = ["commands", "read_cohort_file", "read_zone_file"]
 
@@ -314,13 +319,15 @@ def import_ended(grace_minutes: int) -> None:
 
     Run it from cron for Teams (Graph sends no "meeting ended" event) and as a safety net for
     missed Zoom and Meet webhooks; it also renews the provider's expiring event subscriptions
-    (Meet, Teams) and makes the missing ones of sessions with a sitting left (Teams). Exits 1 when
+    (Meet, Teams) and makes the missing ones of sessions with a sitting left (Teams); started on
+    several hosts at once, one keeps the subscriptions and the others skip them. Exits 1 when
     a session or a transcript could not be imported (it is retried next run) or the
     subscriptions could not be renewed or made.
     """
     from blendkit.cli._shared import open_store, settings
     from blendkit.courses import CourseService, LiveSessionService
     from blendkit.sessions import SessionSubscriber, SubscriptionRenewer, load_meeting_provider
+    from blendkit.store import exclusively
     from blendkit.xapi import Outbox, StatementFactory
 
     config = settings()
@@ -334,24 +341,17 @@ def import_ended(grace_minutes: int) -> None:
     live = LiveSessionService(courses, provider)
     failed = 0
     renewal_failed = False
-    if isinstance(provider, SubscriptionRenewer):
-        try:
-            renewed = provider.renew_subscriptions(datetime.now(UTC))
-        except BlendkitError as exc:  # still import: attendance does not need the events
-            renewal_failed = True
-            click.echo(f"{provider.name} event subscriptions not renewed: {exc}", err=True)
+    upkeep = isinstance(provider, SubscriptionRenewer | SessionSubscriber)
+    # Cron may start this on several hosts at once: one of them keeps the subscriptions (two
+    # would both find a session's missing and both make them), the others import only.
+    with exclusively(store, "sessions.subscriptions") if upkeep else nullcontext(True) as ours:
+        if upkeep and not ours:
+            click.echo(
+                f"{provider.name} event subscriptions: another process is keeping them now; "
+                "skipped here"
+            )
         else:
-            click.echo(f"{renewed} {provider.name} event subscription(s) renewed")
-    if isinstance(provider, SessionSubscriber):
-        now = datetime.now(UTC)
-        try:
-            meetings = live.meetings_with_sittings_after(now - timedelta(days=1))
-            made = provider.subscribe_missing(meetings, now)
-        except BlendkitError as exc:
-            renewal_failed = True
-            click.echo(f"{provider.name} event subscriptions not made: {exc}", err=True)
-        else:
-            click.echo(f"{made} missing {provider.name} event subscription(s) made")
+            renewal_failed = _keep_subscriptions(provider, live)
     outcomes = live.import_ended(now=datetime.now(UTC), grace_minutes=grace_minutes)
     for record, result in outcomes:
         if isinstance(result, BlendkitError):
@@ -382,3 +382,31 @@ def import_ended(grace_minutes: int) -> None:
 
 
 commands: list[click.Command] = [sessions]
+
+
+def _keep_subscriptions(provider: object, live: LiveSessionService) -> bool:
+    """Renew the provider's expiring event subscriptions and make the missing ones of sessions
+    with a sitting left (each where the provider does it); True when either failed."""
+    from blendkit.sessions import SessionSubscriber, SubscriptionRenewer
+
+    failed = False
+    name = getattr(provider, "name", "provider")
+    if isinstance(provider, SubscriptionRenewer):
+        try:
+            renewed = provider.renew_subscriptions(datetime.now(UTC))
+        except BlendkitError as exc:  # still import: attendance does not need the events
+            failed = True
+            click.echo(f"{name} event subscriptions not renewed: {exc}", err=True)
+        else:
+            click.echo(f"{renewed} {name} event subscription(s) renewed")
+    if isinstance(provider, SessionSubscriber):
+        now = datetime.now(UTC)
+        try:
+            meetings = live.meetings_with_sittings_after(now - timedelta(days=1))
+            made = provider.subscribe_missing(meetings, now)
+        except BlendkitError as exc:
+            failed = True
+            click.echo(f"{name} event subscriptions not made: {exc}", err=True)
+        else:
+            click.echo(f"{made} missing {name} event subscription(s) made")
+    return failed

@@ -17,6 +17,7 @@ for _module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 from blendkit.store._breakers import StoredCircuitBreaker  # noqa: E402  # after the tables
+from blendkit.store._exclusive import exclusively  # noqa: E402
 
 __all__ = [
     "KeyEncryption",
@@ -24,5 +25,6 @@ __all__ = [
     "StoredCircuitBreaker",
     "StoredSecrets",
     "describe_database_error",
+    "exclusively",
     "metadata",
 ]

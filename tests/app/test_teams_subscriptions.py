@@ -112,6 +112,21 @@ def on_teams(tmp_path: Path) -> Iterator[TeamsTool]:
     store.dispose()
 
 
+def as_cron_process(on_teams: TeamsTool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI runs as the cron process would: settings from the environment, and its own
+    provider built on the same Graph."""
+    import blendkit.sessions
+
+    def load(config: Any, *args: object, **kwargs: object) -> object:
+        return teams.TeamsProvider(
+            config, client=on_teams.recorder.client(), fence=public_fence(), sleep=lambda _: 0
+        )
+
+    for key, value in settings_for(on_teams.database).items():
+        monkeypatch.setenv(f"BLENDKIT_{key}", value)
+    monkeypatch.setattr(blendkit.sessions, "load_meeting_provider", load)
+
+
 def start_in_two_days() -> datetime:
     return (datetime.now(UTC) + timedelta(days=2)).replace(
         hour=10, minute=0, second=0, microsecond=0
@@ -140,7 +155,6 @@ def test_a_refused_subscription_leaves_the_session_scheduled_for_the_sweep_to_su
 ) -> None:
     from click.testing import CliRunner
 
-    import blendkit.sessions
     from blendkit.cli import cli
 
     on_teams.refuse = True
@@ -152,15 +166,7 @@ def test_a_refused_subscription_leaves_the_session_scheduled_for_the_sweep_to_su
     assert warning.levelno == logging.WARNING
     assert "OnlineMeetingRecording.Read.All" in warning.getMessage()
 
-    def load(config: Any, *args: object, **kwargs: object) -> object:
-        """The cron process builds its own provider on the same Graph."""
-        return teams.TeamsProvider(
-            config, client=on_teams.recorder.client(), fence=public_fence(), sleep=lambda _: 0
-        )
-
-    for key, value in settings_for(on_teams.database).items():
-        monkeypatch.setenv(f"BLENDKIT_{key}", value)
-    monkeypatch.setattr(blendkit.sessions, "load_meeting_provider", load)
+    as_cron_process(on_teams, monkeypatch)
 
     refused = CliRunner().invoke(cli, ["sessions", "import-ended"])
     assert refused.exit_code == 1, refused.output
@@ -176,3 +182,36 @@ def test_a_refused_subscription_leaves_the_session_scheduled_for_the_sweep_to_su
     again = CliRunner().invoke(cli, ["sessions", "import-ended"])
     assert "0 missing teams event subscription(s) made" in again.output
     assert len(on_teams.fake.subscriptions) == 2
+
+
+def test_a_sweep_started_while_another_keeps_the_subscriptions_skips_them_and_imports(
+    on_teams: TeamsTool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cron started on two hosts at once: the second does not make the session's missing
+    subscriptions again (two sweeps would both find them missing), and still imports."""
+    from click.testing import CliRunner
+
+    from blendkit.cli import cli
+    from blendkit.store import exclusively
+
+    on_teams.refuse = True
+    meeting = on_teams.schedule(start_in_two_days())
+    on_teams.refuse = False
+    assert on_teams.fake.subscriptions == {}
+
+    as_cron_process(on_teams, monkeypatch)
+
+    other_host = Store(on_teams.database)
+    try:
+        with exclusively(other_host, "sessions.subscriptions") as held:
+            assert held
+            skipped = CliRunner().invoke(cli, ["sessions", "import-ended"])
+        assert skipped.exit_code == 0, skipped.output
+        assert "another process is keeping them now; skipped here" in skipped.output
+        assert "session(s) imported" in skipped.output
+        assert on_teams.fake.subscriptions == {}
+    finally:
+        other_host.dispose()
+    swept = CliRunner().invoke(cli, ["sessions", "import-ended"])
+    assert "2 missing teams event subscription(s) made" in swept.output
+    assert on_teams.watched() == [("recordings", meeting), ("transcripts", meeting)]
