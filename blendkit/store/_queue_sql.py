@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Connection,
     Select,
     Table,
     Update,
+    any_,
     bindparam,
     delete,
     func,
@@ -38,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-__all__ = ["IS_PENDING", "PENDING", "ROWS_PER_INSERT", "QueueSpec", "insert_rows_sql"]
+__all__ = ["IS_PENDING", "PENDING", "ROWS_PER_INSERT", "QueueSpec", "id_values", "insert_rows_sql"]
 
 PENDING = "pending"
 IS_PENDING = "status = 'pending'"
@@ -79,6 +82,12 @@ def insert_rows_sql(
     source = f"FROM (VALUES {', '.join([one_row] * rows)}) AS v({', '.join(aliases)})"
     conflict = f"ON CONFLICT ({table.c[key].name}) DO NOTHING"
     return " ".join((into, "SELECT", ", ".join(selected), source, conflict))
+
+
+def id_values(ids: Sequence[int], postgres: bool) -> Any:
+    """The value of the ``ids`` parameter of a queue statement: an array on PostgreSQL, a JSON
+    array (read with ``json_each``) on SQLite."""
+    return list(ids) if postgres else orjson.dumps(list(ids)).decode()
 
 
 @dataclass(frozen=True)
@@ -151,19 +160,23 @@ class QueueSpec:
         statement = self.claim_statement(limit, due_only, postgres)
         return statement, {"token": token, "now": now, "until": until}
 
-    @functools.cached_property
-    def _renewal(self) -> Update:
+    @functools.lru_cache(maxsize=2)  # noqa: B019 - one per dialect
+    def _renewal(self, postgres: bool) -> Update:
         t = self.table.c
         return (
             update(self.table)
-            .where(t.claimed_by == bindparam("token"))
+            .where(self._among_ids(postgres), t.claimed_by == bindparam("token"))
             .values(claimed_until=bindparam("until"))
             .returning(t.id)
         )
 
-    def renew(self, token: str, until: datetime) -> tuple[Update, dict[str, Any]]:
-        """Extend the lease of every row ``token`` still holds; returns their ids."""
-        return self._renewal, {"token": token, "until": until}
+    def renew(
+        self, token: str, ids: Sequence[int], until: datetime, postgres: bool
+    ) -> tuple[Update, dict[str, Any]]:
+        """Extend the lease of the rows ``ids`` that ``token`` still holds (found by primary
+        key); returns their ids."""
+        params = {"token": token, "ids": id_values(ids, postgres), "until": until}
+        return self._renewal(postgres), params
 
     def owned(self, token: str, ids: list[int] | None) -> Update:
         """An UPDATE of the rows ``ids`` (None: all rows) still claimed by ``token`` (add
@@ -198,12 +211,22 @@ class QueueSpec:
         """Add ``by`` to the total ``name``."""
         conn.execute(self._bump_statement(conn.dialect.name), {"name": name, "by": by})
 
+    def _among_ids(self, postgres: bool) -> Any:
+        """``id`` is one of the bound parameter ``ids`` (see :func:`id_values`): one parameter
+        however many rows, so the statement's text never changes. An expanding ``IN`` list of
+        a batch's hundred ids cost more client CPU than the server took to run the update
+        (SQLAlchemy renders the list, psycopg parses the long text again on every execute)."""
+        t = self.table.c
+        if postgres:
+            return t.id == any_(bindparam("ids", type_=postgresql.ARRAY(t.id.type)))
+        return t.id.in_(select(func.json_each(bindparam("ids")).table_valued("value").c.value))
+
     @functools.lru_cache(maxsize=8)  # noqa: B019 - built once per variant
     def _marking(self, with_ids: bool, postgres: bool, tallied: bool) -> Any:
         t, totals = self.table.c, self.totals
         mine = update(self.table).where(t.claimed_by == bindparam("token"))
         if with_ids:
-            mine = mine.where(t.id.in_(bindparam("ids", expanding=True)))
+            mine = mine.where(self._among_ids(postgres))
         marking = mine.values(
             {
                 "status": self.done,
@@ -240,12 +263,12 @@ class QueueSpec:
         add them to the done total (and to the total ``tally``: a counter retention never
         lowers); returns how many were marked. ``conn`` may be in autocommit on PostgreSQL (one
         statement). The statements are built once per variant."""
+        postgres = conn.dialect.name == "postgresql"
         params: dict[str, Any] = {"token": token, "now": now}
         if ids is not None:
-            params["ids"] = ids
+            params["ids"] = id_values(ids, postgres)
         if tally is not None:
             params["tally"] = tally
-        postgres = conn.dialect.name == "postgresql"
         statement = self._marking(ids is not None, postgres, tally is not None)
         if postgres:
             return int(conn.execute(statement, params).scalar_one())
