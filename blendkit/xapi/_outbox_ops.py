@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import chain
 from typing import IO, Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, Insert, bindparam, delete, select
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from blendkit.store._queue import DeliveryReport, QueueCounters, aware, utc
 from blendkit.store._queue_loop import QueueLoops
-from blendkit.store._queue_sql import PENDING, ROWS_PER_INSERT, insert_rows_sql
+from blendkit.store._queue_sql import PENDING, insert_rows_sql
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi._outbox_sql import DELIVERED_TOTAL, OUTBOX
 
@@ -92,18 +91,15 @@ class OutboxOperations(QueueLoops):
 
         The rows go to the driver as plain values, past SQLAlchemy's per-row parameter
         processing (it cost more than the insert itself for a batch of statements): on SQLite
-        one ``executemany`` (a loop inside the driver), on PostgreSQL one multi-row INSERT per
-        :data:`ROWS_PER_INSERT` rows (one statement for the server to run, not one per row)."""
+        one ``executemany`` (a loop inside the driver), on PostgreSQL one INSERT of the ids and
+        the JSON as two arrays (one statement for the server to run, not one per row)."""
         conn = target.connection() if isinstance(target, Session) else target
         sql, stamp = self._insert_sql(conn)
         at = stamp(now) if stamp is not None else now
-        if len(statements) > 1 and conn.dialect.name == "postgresql":
-            for start in range(0, len(statements), ROWS_PER_INSERT):
-                chunk = statements[start : start + ROWS_PER_INSERT]
-                many = insert_rows_sql(
-                    xapi_outbox, "statement_id", _ROW_COLUMNS[:2], _ROW_COLUMNS[2:], len(chunk)
-                )
-                conn.exec_driver_sql(many, (PENDING, 0, at, at, *chain.from_iterable(chunk)))
+        if len(statements) > 1 and conn.dialect.driver == "psycopg":  # %b is psycopg 3's
+            many = insert_rows_sql(xapi_outbox, "statement_id", _ROW_COLUMNS[:2], _ROW_COLUMNS[2:])
+            ids, bodies = zip(*statements, strict=True)
+            conn.exec_driver_sql(many, (PENDING, 0, at, at, list(ids), list(bodies)))
             return
         rows = [(sid, body, PENDING, 0, at, at) for sid, body in statements]
         # One row (most emits) as a plain execute: an executemany of one row costs the
