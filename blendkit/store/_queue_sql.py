@@ -28,9 +28,11 @@ from sqlalchemy import (
     Connection,
     Select,
     Table,
+    Text,
     Update,
     any_,
     bindparam,
+    cast,
     delete,
     func,
     literal,
@@ -83,9 +85,12 @@ def insert_rows_sql(
 
 
 def id_values(ids: Sequence[int], postgres: bool) -> Any:
-    """The value of the ``ids`` parameter of a queue statement: an array on PostgreSQL, a JSON
-    array (read with ``json_each``) on SQLite."""
-    return list(ids) if postgres else orjson.dumps(list(ids)).decode()
+    """The value of the ``ids`` parameter of a queue statement, as text: an array literal on
+    PostgreSQL (cast to ``bigint[]`` by the statement; the driver's own list of integers is
+    dumped element by element in Python, about 0.8 ms a batch), a JSON array (read with
+    ``json_each``) on SQLite."""
+    text = orjson.dumps(list(ids)).decode()
+    return "{" + text[1:-1] + "}" if postgres else text
 
 
 @dataclass(frozen=True)
@@ -214,10 +219,10 @@ class QueueSpec:
         however many rows, so the statement's text never changes. An expanding ``IN`` list of
         a batch's hundred ids cost more client CPU than the server took to run the update
         (SQLAlchemy renders the list, psycopg parses the long text again on every execute)."""
-        t = self.table.c
+        t, ids = self.table.c, bindparam("ids", type_=Text())
         if postgres:
-            return t.id == any_(bindparam("ids", type_=postgresql.ARRAY(t.id.type)))
-        return t.id.in_(select(func.json_each(bindparam("ids")).table_valued("value").c.value))
+            return t.id == any_(cast(ids, postgresql.ARRAY(t.id.type)))
+        return t.id.in_(select(func.json_each(ids).table_valued("value").c.value))
 
     @functools.lru_cache(maxsize=8)  # noqa: B019 - built once per variant
     def _marking(self, with_ids: bool, postgres: bool, tallied: bool) -> Any:
