@@ -23,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -145,7 +146,7 @@ class DurableQueue:
             postgres=self.store.is_postgres,
         )
         with self.store.autocommit() as conn:
-            rows = sorted(conn.execute(claim, params).all(), key=lambda r: r.id)
+            rows = sorted(conn.execute(claim, params).all(), key=attrgetter("id"))
         if rows:
             self._claimed[token] = [r.id for r in rows]
             while len(self._claimed) > _REMEMBERED_CLAIMS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Insert, bindparam, delete, select
 from sqlalchemy.orm import Session
@@ -66,8 +66,9 @@ class DeadLetter:
     failed_at: datetime
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
+    """One claimed row (a tuple: a claim makes hundreds, a frozen dataclass cost 4 µs each)."""
+
     id: int
     statement_id: str
     payload: str
