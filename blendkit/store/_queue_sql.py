@@ -183,8 +183,8 @@ class QueueSpec:
 
     def owned(self, token: str, ids: list[int] | None) -> Update:
         """An UPDATE of the rows ``ids`` (None: all rows) still claimed by ``token`` (add
-        ``.values``). Without ids the statement is the same text for every batch, and it
-        finds the rows through the claim-token index."""
+        ``.values``). Without ids the rows are found by the claim token alone: only for a
+        queue with an index on it (the notification queue; the outbox has none)."""
         t = self.table.c
         mine = update(self.table).where(t.claimed_by == token)
         return mine if ids is None else mine.where(t.id.in_(ids))
@@ -262,10 +262,11 @@ class QueueSpec:
         now: datetime,
         tally: str | None = None,
     ) -> int:
-        """Mark the rows ``ids`` (None: every row of the claim) ``token`` still owns as done and
-        add them to the done total (and to the total ``tally``: a counter retention never
-        lowers); returns how many were marked. ``conn`` may be in autocommit on PostgreSQL (one
-        statement). The statements are built once per variant."""
+        """Mark the rows ``ids`` ``token`` still owns as done and add them to the done total (and
+        to the total ``tally``: a counter retention never lowers); returns how many were marked.
+        ``ids`` None marks every row of the claim, found by its token: only for a queue with an
+        index on it. ``conn`` may be in autocommit on PostgreSQL (one statement). The statements
+        are built once per variant."""
         postgres = conn.dialect.name == "postgresql"
         params: dict[str, Any] = {"token": token, "now": now}
         if ids is not None:
