@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,6 +36,8 @@ __all__ = ["DATABASE_ERRORS", "DeliveryReport", "DurableQueue", "QueueCounters",
 
 DATABASE_ERRORS = (SQLAlchemyError, StoreError)
 _MARK_TRIES = 3  # a refused "done" write is tried again after 0.5 s and 1 s
+_REMEMBERED_CLAIMS = 64
+"""How many of its latest claims a deliverer can renew (a pass makes at most a few)."""
 
 
 @dataclass
@@ -120,6 +124,8 @@ class DurableQueue:
         self.counters = QueueCounters()
         # claim token -> delivered row ids to mark, and the extra total they add to
         self._unmarked: dict[str, tuple[list[int], str | None]] = {}
+        # claim token -> the ids it claimed, for renewals by primary key (the latest claims)
+        self._claimed: OrderedDict[str, list[int]] = OrderedDict()
         self._next_prune = 0.0
 
     # --- claim --------------------------------------------------------------------------------
@@ -140,14 +146,28 @@ class DurableQueue:
             postgres=self.store.is_postgres,
         )
         with self.store.autocommit() as conn:
-            rows = sorted(conn.execute(claim, params).all(), key=lambda r: r.id)
+            rows = sorted(conn.execute(claim, params).all(), key=attrgetter("id"))
+        if rows:
+            self._claimed[token] = [r.id for r in rows]
+            while len(self._claimed) > _REMEMBERED_CLAIMS:
+                self._claimed.popitem(last=False)
         return token, rows
 
     def _renew_ids(self, token: str) -> set[int]:
-        """Extend the whole claim's lease; return the ids this claim still holds."""
+        """Extend the whole claim's lease; return the ids this claim still holds.
+
+        The rows are found by the ids the claim took (primary key), not by the token: no index
+        on the claim token to update with every claim and mark. A claim older than the last
+        :data:`_REMEMBERED_CLAIMS` of this deliverer is no longer renewed; its rows go back to
+        the queue when the lease ends (a pass makes a few claims and sends each before the
+        next pass)."""
+        ids = self._claimed.get(token)
+        if not ids:
+            return set()
         until = utc(self.clock()) + timedelta(seconds=self.lease)
+        postgres = self.store.is_postgres
         with self.store.autocommit() as conn:
-            return set(conn.execute(*self.spec.renew(token, until)).scalars())
+            return set(conn.execute(*self.spec.renew(token, ids, until, postgres)).scalars())
 
     # --- done -------------------------------------------------------------------------------
 
@@ -157,16 +177,14 @@ class DurableQueue:
         ids: list[int],
         report: DeliveryReport,
         *,
-        whole: bool = False,
         tally: str | None = None,
     ) -> None:
-        """Mark rows done (``whole``: they are the whole claim, marked by its token alone) and
-        add them to the done total and to ``tally`` if given (e.g. one per notifier); a refused
-        write is tried again after 0.5 s and 1 s, then owed (applied before the next claim) and
-        the database error raised."""
+        """Mark rows done and add them to the done total and to ``tally`` if given (e.g. one
+        per notifier); a refused write is tried again after 0.5 s and 1 s, then owed (applied
+        before the next claim) and the database error raised."""
         for attempt in range(1, _MARK_TRIES + 1):
             try:
-                marked = self._mark(token, None if whole else ids, tally)
+                marked = self._mark(token, ids, tally)
                 break
             except DATABASE_ERRORS:
                 if attempt == _MARK_TRIES:

@@ -241,8 +241,8 @@ class Outbox(OutboxOperations):
             self.breaker.release()
             return
         token, chunks = claimed
-        if len(chunks) == 1:  # the whole claim (marked by its token alone); nothing to overlap
-            self._send(token, chunks[0], report, renew=False, whole=True)
+        if len(chunks) == 1:  # one batch: nothing to overlap
+            self._send(token, chunks[0], report, renew=False)
             return
         with ThreadPoolExecutor(1, thread_name_prefix="blendkit-outbox-post") as sender:
             Pipeline(
@@ -289,11 +289,9 @@ class Outbox(OutboxOperations):
         report: DeliveryReport,
         *,
         renew: bool = True,
-        whole: bool = False,
     ) -> bool:
         """POST ``rows`` and record the outcome; False when the endpoint failed (retried).
-        ``renew``: extend the claim's lease first and send only the rows still ours; ``whole``:
-        the rows are the whole claim (marked by its token alone)."""
+        ``renew``: extend the claim's lease first and send only the rows still ours."""
         if renew:
             rows = self._renew(token, rows)
             if not rows:
@@ -302,7 +300,7 @@ class Outbox(OutboxOperations):
         refused = self._post(rows)
         if refused is None:
             self.breaker.success()
-            self._delivered(token, [r.id for r in rows], report, whole=whole)
+            self._delivered(token, [r.id for r in rows], report)
             return True
         return self._refused(token, rows, refused, report)
 

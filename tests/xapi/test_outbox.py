@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,28 @@ def test_emit_is_idempotent_and_completes_id_and_timestamp(store: Store) -> None
     stored = orjson.loads(payload)
     assert stored["id"] == new_id
     assert stored["timestamp"].endswith("Z")
+
+
+def test_one_emit_with_repeated_and_already_queued_ids_stores_each_statement_once(
+    store: Store,
+) -> None:
+    """A batch is one INSERT on PostgreSQL (the rows as arrays): an id repeated within it, or
+    already queued, keeps the first copy, and every JSON text is stored byte for byte, in the
+    order given."""
+    outbox = Outbox(store)
+    first = statements(3)
+    outbox.emit(first[:1])
+    changed = first[1].model_copy(update={"timestamp": datetime(2030, 1, 1, tzinfo=UTC)})
+    batch = [first[0], first[1], changed, first[2], first[2]]
+    assert outbox.emit(batch) == [str(s.id) for s in batch]
+    with store.engine.connect() as conn:
+        stored = conn.execute(
+            select(xapi_outbox.c.statement_id, xapi_outbox.c.payload).order_by(xapi_outbox.c.id)
+        ).all()
+    assert [(sid, payload.encode()) for sid, payload in stored] == [
+        (str(s.id), s.to_json()) for s in first
+    ]
+    assert outbox.status().pending == 3
 
 
 def test_emit_accepts_tincan_statements(sqlite_store: Store) -> None:

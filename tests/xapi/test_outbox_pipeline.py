@@ -190,6 +190,37 @@ def test_a_stop_gives_back_the_claim_made_ahead(store: Store) -> None:
     assert outbox.status().pending == 16
 
 
+def test_a_database_error_in_the_next_claim_loses_no_mark_and_resends_nothing(
+    store: Store,
+) -> None:
+    """The next claim fails while the last batch of the claim before is on the wire: the error
+    is raised from the pass, every batch the LRS took is marked or owed, and the next pass
+    delivers the rest with no statement sent twice."""
+    lrs, clock = RecordingLRS(), FakeClock()
+    outbox = _outbox(store, lrs, clock)
+    outbox.emit(statements(4 * outbox.claim_batches * 2))
+    real_claim, claims = outbox._claim_batches, 0
+
+    def second_claim_fails(ignore_schedule: bool, batches: int) -> Any:
+        nonlocal claims
+        claims += 1
+        if claims == 2:
+            raise OperationalError("claim", {}, Exception("the server closed the connection"))
+        return real_claim(ignore_schedule, batches)
+
+    outbox._claim_batches = second_claim_fails  # type: ignore[method-assign]
+    with pytest.raises(OperationalError):
+        outbox.deliver_once()
+    assert [len(post) for post in lrs.posts] == [4] * outbox.claim_batches
+    assert outbox.status().delivered + outbox.counters.unmarked == 4 * outbox.claim_batches
+    assert len(held_rows(store)) == outbox.counters.unmarked  # an owed mark keeps its claim
+    while outbox.status().pending:
+        outbox.deliver_once()
+    assert outbox.status().delivered == 4 * outbox.claim_batches * 2
+    assert set(lrs.deliveries().values()) == {1}
+    assert outbox.counters.unmarked == 0
+
+
 def test_a_claim_or_a_mark_the_database_forgot_costs_a_resend_never_a_statement(
     store: Store,
 ) -> None:
