@@ -16,15 +16,19 @@ a HOT update — the new row version stays on its page (each page is filled to h
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     DateTime,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 
 from blendkit.store._schema import metadata, partial_index
@@ -56,8 +60,17 @@ xapi_outbox = Table(
     partial_index("ix_xapi_outbox_pending", "id", where=IS_PENDING),
     partial_index("ix_xapi_outbox_pending_due", "next_attempt_at", where=IS_PENDING),
     partial_index("ix_xapi_outbox_delivered_at", "delivered_at", where=IS_DELIVERED),
-    postgresql_with={"fillfactor": 50},
 )
+
+
+# Room on each page for HOT claims (migration outboxclaims_0001 sets it on migrated databases;
+# this does the same for a schema made from the metadata): a DDL event rather than the table's
+# ``postgresql_with``, which SQLAlchemy accepts from 2.1 on only.
+@event.listens_for(xapi_outbox, "after_create")
+def _leave_room_on_each_page(_table: Table, connection: Connection, **_: Any) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ALTER TABLE xapi_outbox SET (fillfactor = 50)")
+
 
 xapi_outbox_totals = Table(
     "xapi_outbox_totals",
