@@ -17,7 +17,6 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from filelock import FileLock, Timeout
 from sqlalchemy import text
@@ -45,13 +44,12 @@ def exclusively(store: Store, name: str) -> Iterator[bool]:
         with _postgres(store, name) as held:
             yield held
         return
-    database = store.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    path = store.lock_file(f".{name}.lock")
+    if path is None:
         with _in_process(store, name) as held:
             yield held
         return
-    path = Path(database).expanduser().absolute()
-    lock = FileLock(str(path.with_name(f"{path.name}.{name}.lock")), mode=0o600, timeout=0)
+    lock = FileLock(str(path), mode=0o600, timeout=0)
     with _held(_file_acquired(lock), lock.release) as held:
         yield held
 

@@ -440,15 +440,21 @@ class Store:
         with self._sqlite_migration_lock():
             self._migrate()
 
-    @contextmanager
-    def _sqlite_migration_lock(self) -> Iterator[None]:
+    def lock_file(self, suffix: str) -> Path | None:
+        """The path of a lock file beside a SQLite database file (``<file><suffix>``); None on
+        PostgreSQL and for an in-memory or URI-named SQLite database."""
         database = self.url.database if self.dialect == "sqlite" else None
         if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        path = Path(database).expanduser().absolute()
+        return path.with_name(path.name + suffix)
+
+    @contextmanager
+    def _sqlite_migration_lock(self) -> Iterator[None]:
+        lock_path = self.lock_file(".migrate-lock")
+        if lock_path is None:
             yield
             return
-        lock_path = (
-            Path(database).expanduser().absolute().with_name(Path(database).name + ".migrate-lock")
-        )
         with FileLock(str(lock_path), mode=0o600):
             yield
 
