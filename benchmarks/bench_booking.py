@@ -27,14 +27,15 @@ so every one of the 50 pooled connections is open and past psycopg's automatic p
 PostgreSQL's five custom plans of each statement. Each JSON line carries every run's p99 and
 the 1-minute load average, to judge the noise of a shared machine.
 
-Measured on 7 December on a 2-core machine with nothing else running, invocations alternating
-with the version before (the read, then BEGIN, the statement and COMMIT through SQLAlchemy's
-Core connection): p99 117, 123, 124 and 127 ms (runs 110-140 ms) against 222, 237, 244 and
-263 ms before; the naive peer 121-174 ms, overbooking by 17-29; client CPU per booking 1.04-1.08
-ms against 1.85-2.11, per refusal 0.26-0.27 ms against 0.51-0.59. The 100 ms target is not met
-on this machine, where the naive peer's two statements are slower than that themselves (on the
-machine of the earlier figures the version before gave 89-108 ms, the peer 60-65 ms); see
-docs/sessions/office-hours.md (Performance) for where the time goes.
+Measured on 7 December on two 2-core machines, invocations alternating with the version before
+(the read, then BEGIN, the statement and COMMIT through SQLAlchemy's Core connection). On the
+slower machine: p99 117, 123, 124 and 127 ms (runs 110-140 ms) against 222, 237, 244 and 263 ms
+before; the naive peer 121-174 ms, overbooking by 17-29; client CPU per booking 1.04-1.08 ms
+against 1.85-2.11. On a machine about 1.8 times as fast per core: p99 62 and 57 ms, then 65, 72,
+77, 68 and 72 ms (runs 48-96 ms) against 151 and 146 ms before; the naive peer 83-103 ms,
+overbooking by 19-35; client CPU per booking 0.50-0.59 ms against 0.89-1.02. The 100 ms target
+is met on the faster machine and not on the slower one, where the naive peer's two statements
+are slower than that themselves; see docs/sessions/office-hours.md (Performance).
 
     BLENDKIT_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         .venv/bin/python benchmarks/bench_booking.py [--repeats 5]
