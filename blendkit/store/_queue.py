@@ -137,16 +137,23 @@ class DurableQueue:
         statement (``UPDATE … RETURNING``), by id."""
         token = str(uuid.uuid4())
         now = utc(self.clock())
+        limit, due_only = limit or self.batch_size, not ignore_schedule
+        postgres = self.store.is_postgres
         claim, params = self.spec.claim(
             token=token,
             now=now,
             until=now + timedelta(seconds=self.lease),
-            limit=limit or self.batch_size,
-            due_only=not ignore_schedule,
-            postgres=self.store.is_postgres,
+            limit=limit,
+            due_only=due_only,
+            postgres=postgres,
         )
-        with self.store.autocommit() as conn:
-            rows = sorted(conn.execute(claim, params).all(), key=attrgetter("id"))
+        claimed: Sequence[Any]
+        if postgres:  # on the driver (on Core inside a unit of work or under a statement listener)
+            claimed = self.spec.claim_on_driver(limit, due_only).rows(self.store, params)
+        else:
+            with self.store.autocommit() as conn:
+                claimed = conn.execute(claim, params).all()
+        rows = sorted(claimed, key=attrgetter("id"))
         if rows:
             self._claimed[token] = [r.id for r in rows]
             while len(self._claimed) > _REMEMBERED_CLAIMS:
