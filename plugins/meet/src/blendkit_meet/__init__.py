@@ -27,10 +27,11 @@ from blendkit_meet._lookup import (
     UserEmail,
     user_lookup,
 )
-from blendkit_meet._provider import SPACE_PROPERTY, MeetProvider, MeetSpace
+from blendkit_meet._provider import MeetProvider
 from blendkit_meet._push import PushVerifier
 from blendkit_meet._recordings import MeetRecordings, RecordingSharing, ShareResult
 from blendkit_meet._settings import MeetSettings
+from blendkit_meet._spaces import SPACE_PROPERTY, MeetSpace
 from blendkit_meet._subscriptions import MeetSubscription, SubscriptionManager
 
 __all__ = [

@@ -25,6 +25,7 @@ __all__ = [
     "conference_status",
     "event_body",
     "join_url",
+    "parse_instant",
     "provider_meeting",
     "recurrence_lines",
     "utc_time",
@@ -43,6 +44,17 @@ def utc_time(moment: datetime) -> dict[str, str]:
     """An ``EventDateTime`` in UTC (for moving one occurrence)."""
     stamp = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"dateTime": stamp, "timeZone": "UTC"}
+
+
+def parse_instant(value: str) -> datetime | None:
+    """An ISO 8601 instant (naive taken as UTC) as aware UTC, or None (an occurrence's start)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def recurrence_lines(spec: SessionSpec) -> list[str]:

@@ -20,8 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -41,13 +40,14 @@ from blendkit.sessions import (
     WebhookResult,
     provider_answers,
 )
-from blendkit_meet._api import CALENDAR_API, MEET_API, GoogleApi
+from blendkit_meet._api import CALENDAR_API, GoogleApi
 from blendkit_meet._attendance import MeetAttendance
 from blendkit_meet._auth import DIRECTORY_SCOPE, FencedRequest, GoogleTokenSource, organizer_scopes
 from blendkit_meet._calendar import (
     conference_code,
     event_body,
     join_url,
+    parse_instant,
     provider_meeting,
     utc_time,
 )
@@ -56,33 +56,24 @@ from blendkit_meet._lookup import user_lookup
 from blendkit_meet._push import PushVerifier
 from blendkit_meet._recordings import MeetRecordings, RecordingSharing, ShareResult
 from blendkit_meet._settings import MeetSettings
+from blendkit_meet._spaces import SPACE_PROPERTY, MeetSpace, MeetSpaces
 from blendkit_meet._subscriptions import MeetSubscription, SubscriptionManager
 
 if TYPE_CHECKING:
     from blendkit.config import Settings
     from blendkit.http import RetryPolicy
 
+# SPACE_PROPERTY and MeetSpace are defined in _spaces; this module still exports them.
 __all__ = ["SPACE_PROPERTY", "MeetProvider", "MeetSpace"]
 
 _log = logging.getLogger("blendkit_meet")
 
-SPACE_PROPERTY = "blendkitMeetSpace"
-"""The private extended property of a session's event that names its Meet space."""
 
+class MeetProvider(ClientOwner, MeetSpaces):
+    """The ``meet`` meeting provider; build it as ``MeetProvider(settings, client=...)``.
 
-@dataclass(frozen=True)
-class MeetSpace:
-    """What a session's event says about its Meet conference."""
-
-    event_id: str
-    join_url: str
-    meeting_code: str
-    space: str | None = None
-    """The space's resource name (``spaces/…``), once known."""
-
-
-class MeetProvider(ClientOwner):
-    """The ``meet`` meeting provider; build it as ``MeetProvider(settings, client=...)``."""
+    A session's Meet space is found, configured and remembered in :class:`MeetSpaces`.
+    """
 
     name = "meet"
 
@@ -287,16 +278,6 @@ class MeetProvider(ClientOwner):
             self.subscriptions.renew_due(now, keep=lambda s: self.space_in_use(s.space, since))
         )
 
-    def space_in_use(self, space: str, since: datetime) -> bool:
-        """True when a session of ``space`` has a sitting that ends after ``since``."""
-        params = {
-            "privateExtendedProperty": f"{SPACE_PROPERTY}={space}",
-            "singleEvents": "true",
-            "timeMin": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "maxResults": "1",
-        }
-        return bool(self.api.get(self._calendar, params).get("items"))
-
     def invite(self, meeting_id: str, learners: Iterable[Learner]) -> tuple[str, ...]:
         """Add the learners' e-mail addresses to the event's guests; returns those added.
 
@@ -332,71 +313,7 @@ class MeetProvider(ClientOwner):
             )
         return self.sharing.share_with_learners(recording, learners)
 
-    def space(self, meeting_id: str) -> MeetSpace:
-        """The Meet link and meeting code of a session (read once from its event, then cached)."""
-        with self._lock:
-            known = self._spaces.get(meeting_id)
-        if known is not None:
-            return known
-        event = self._event(meeting_id)
-        code = conference_code(event)
-        url = join_url(event)
-        if code is None or not url:
-            raise NotFound(
-                f"calendar event {meeting_id} has no Google Meet conference; it was not "
-                "created by blendkit or its conference was removed",
-                code="sessions.meeting_not_found",
-            )
-        private = (event.get("extendedProperties") or {}).get("private") or {}
-        space = private.get(SPACE_PROPERTY)
-        found = MeetSpace(meeting_id, url, code, space if isinstance(space, str) else None)
-        self._remember(found)
-        return found
-
-    def meeting_of_space(self, space: str) -> str | None:
-        """The session (event id) whose Meet space is ``space`` (``spaces/…``), or None."""
-        with self._lock:
-            known = self._by_space.get(space)
-        if known is not None:
-            return known
-        params = {
-            "privateExtendedProperty": f"{SPACE_PROPERTY}={space}",
-            "maxResults": "10",
-            "showDeleted": "false",
-        }
-        for event in self.api.pages(self._calendar, params, "items"):
-            if isinstance(event.get("id"), str):
-                with self._lock:
-                    self._by_space[space] = str(event["id"])
-                return str(event["id"])
-        return None
-
     # --- internals -------------------------------------------------------------------------------
-
-    def _configure_space(self, code: str, *, record: bool) -> str:
-        """The space's name; its access type, moderation and automatic recording (with
-        transcripts, for captions) set when the settings or the session ask."""
-        space = self.api.get(f"{MEET_API}/spaces/{quote(code, safe='')}")
-        name = space.get("name")
-        if not isinstance(name, str) or not name.startswith("spaces/"):
-            raise ProviderError(
-                f"the Meet API answered the space of meeting {code} without its name",
-                code="sessions.provider_unexpected",
-            )
-        config: dict[str, Any] = {}
-        if self.settings.access_type is not None:
-            config["accessType"] = self.settings.access_type
-        if self.settings.moderation is not None:
-            config["moderation"] = "ON" if self.settings.moderation else "OFF"
-        if record:
-            config["artifactConfig"] = {
-                "recordingConfig": {"autoRecordingGeneration": "ON"},
-                "transcriptionConfig": {"autoTranscriptionGeneration": "ON"},
-            }
-        if config:
-            mask = ",".join(_mask_paths(config, "config"))
-            self.api.patch(f"{MEET_API}/{name}", {"config": config}, {"updateMask": mask})
-        return name
 
     def _subscribe_new(self, meeting_id: str, space: str) -> dict[str, str]:
         """Subscribe ``[meet] pubsub_topic`` to a new session's space.
@@ -432,7 +349,7 @@ class MeetProvider(ClientOwner):
             )
 
     def _instance(self, meeting_id: str, occurrence_id: str) -> str:
-        start = _parse_instant(occurrence_id)
+        start = parse_instant(occurrence_id)
         if start is None:  # already an instance's event id
             return occurrence_id
         params = {"originalStart": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "maxResults": "5"}
@@ -446,39 +363,8 @@ class MeetProvider(ClientOwner):
             code="sessions.meeting_not_found",
         )
 
-    def _event_url(self, event_id: str) -> str:
-        return f"{self._calendar}/{quote(event_id, safe='')}"
-
-    def _event(self, event_id: str) -> dict[str, Any]:
-        return self.api.get(self._event_url(event_id))
-
     def _send_updates(self) -> str:
         return "all" if self.settings.invite_roster else "none"
 
     def _write_params(self) -> dict[str, str]:
         return {"conferenceDataVersion": "1", "sendUpdates": self._send_updates()}
-
-    def _remember(self, found: MeetSpace) -> None:
-        with self._lock:
-            self._spaces[found.event_id] = found
-            if found.space is not None:
-                self._by_space[found.space] = found.event_id
-
-
-def _mask_paths(value: dict[str, Any], prefix: str) -> list[str]:
-    """The ``updateMask`` field paths of every leaf of ``value``, sorted."""
-    paths: list[str] = []
-    for key, item in value.items():
-        path = f"{prefix}.{key}"
-        paths.extend(_mask_paths(item, path) if isinstance(item, dict) else [path])
-    return sorted(paths)
-
-
-def _parse_instant(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

@@ -12,7 +12,8 @@ see ``docs/providers/teams.md``.
 from blendkit_teams._api import GRAPH_RETRY, GraphApi
 from blendkit_teams._auth import GraphTokenSource, token_url
 from blendkit_teams._notifications import GraphNotificationHandler, online_meeting_of
-from blendkit_teams._provider import AttendanceReportInfo, TeamsProvider
+from blendkit_teams._online import AttendanceReportInfo
+from blendkit_teams._provider import TeamsProvider
 from blendkit_teams._settings import TeamsSettings
 from blendkit_teams._subscriptions import (
     Renewal,

@@ -35,6 +35,7 @@ __all__ = [
     "graph_zone",
     "parse_time",
     "provider_meeting",
+    "utc_time",
 ]
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -87,6 +88,12 @@ def graph_zone(spec: SessionSpec) -> str:
 def _local(moment: datetime, spec: SessionSpec, zone: str) -> dict[str, str]:
     naive = moment.astimezone(spec.zone).replace(tzinfo=None)
     return {"dateTime": naive.isoformat(timespec="seconds"), "timeZone": zone}
+
+
+def utc_time(moment: datetime) -> dict[str, str]:
+    """A ``dateTime`` + ``timeZone`` pair in UTC (for moving one occurrence)."""
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    return {"dateTime": naive.isoformat(timespec="seconds"), "timeZone": "UTC"}
 
 
 def event_body(spec: SessionSpec) -> dict[str, Any]:
