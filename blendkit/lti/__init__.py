@@ -13,6 +13,7 @@ Assignment and Grade Services, Names and Role Provisioning and deep-linking answ
 """
 
 from blendkit._renamed import renamed_names as _renamed_names
+from blendkit.lti._access_tokens import AccessToken, AccessTokens
 from blendkit.lti._admin import Administrator, administrator_for
 from blendkit.lti._advantage import Advantage
 from blendkit.lti._ags import (
@@ -80,6 +81,7 @@ from blendkit.lti._launch import Launch, MessageType
 from blendkit.lti._launch_sessions import LaunchSessions
 from blendkit.lti._login import LoginHandler
 from blendkit.lti._nrps import Member, MembershipContext, NamesRoleService, Roster, RosterPage
+from blendkit.lti._platform_sender import PLATFORM_RETRY
 from blendkit.lti._platforms import (
     CachedPlatformRegistry,
     InMemoryPlatformRegistry,
@@ -95,7 +97,7 @@ from blendkit.lti._registration import (
 )
 from blendkit.lti._roles import RoleSummary, parse_role, summarize_roles
 from blendkit.lti._service_calls import ServiceCall
-from blendkit.lti._services import PLATFORM_RETRY, AccessToken, AccessTokens, ServiceSession
+from blendkit.lti._services import ServiceSession
 from blendkit.lti._state import (
     InMemoryLoginStateStore,
     InMemoryNonceStore,

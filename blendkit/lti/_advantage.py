@@ -20,6 +20,7 @@ import httpx
 from blendkit.config import Settings
 from blendkit.errors import LTIError, NotFound, ServiceError
 from blendkit.http import Fence, RetryPolicy
+from blendkit.lti._access_tokens import AccessTokens, Signer
 from blendkit.lti._ags import AssignmentGradeService
 from blendkit.lti._claims import AGSClaim, NRPSClaim
 from blendkit.lti._deep_linking import ContentItem, DeepLinkingResponse, deep_linking_response
@@ -28,7 +29,7 @@ from blendkit.lti._launch import Launch
 from blendkit.lti._nrps import NamesRoleService
 from blendkit.lti._platforms import PlatformRegistry, StorePlatformRegistry
 from blendkit.lti._service_urls import admit
-from blendkit.lti._services import AccessTokens, ServiceSession, Signer
+from blendkit.lti._services import ServiceSession
 from blendkit.store import KeyEncryption, Store
 
 __all__ = ["Advantage", "ags_claim", "nrps_claim"]

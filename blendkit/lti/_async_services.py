@@ -23,6 +23,7 @@ import httpx
 from blendkit._async_http import AsyncRetryingSender
 from blendkit.errors import OutboundError, ServiceError
 from blendkit.http import Failure
+from blendkit.lti._access_tokens import AccessToken, AccessTokens, TokenPlatform, token_endpoint
 from blendkit.lti._advantage import Advantage, ags_claim, nrps_claim
 from blendkit.lti._ags import AGSCalls, AGSResult, AGSScore, LineItem
 from blendkit.lti._launch import Launch
@@ -33,18 +34,10 @@ from blendkit.lti._nrps import (
     memberships_url,
     roster_call,
 )
+from blendkit.lti._platform_sender import failure_error
 from blendkit.lti._service_calls import PageTrail, ServiceCall
 from blendkit.lti._service_urls import admit_async
-from blendkit.lti._services import (
-    AccessToken,
-    AccessTokens,
-    TokenPlatform,
-    failure_error,
-    next_page_url,
-    require_scopes,
-    service_failure,
-    token_endpoint,
-)
+from blendkit.lti._services import next_page_url, require_scopes, service_failure
 
 __all__ = [
     "AsyncAdvantage",

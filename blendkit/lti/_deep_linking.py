@@ -28,10 +28,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from blendkit.errors import LTIError
+from blendkit.lti._access_tokens import Signer
 from blendkit.lti._claims import DeepLinkingSettings
 from blendkit.lti._http import HttpResponse
 from blendkit.lti._launch import Launch
-from blendkit.lti._services import Signer
 from blendkit.lti._state import NonceStore
 
 __all__ = [

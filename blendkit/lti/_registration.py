@@ -37,8 +37,8 @@ from blendkit.errors import OutboundError, RegistrationError, ServiceError
 from blendkit.http import Fence, RetryPolicy
 from blendkit.lti._http import HttpRequest, HttpResponse
 from blendkit.lti._invites import INVITE_PARAM, RegistrationInvite, RegistrationInvites
+from blendkit.lti._platform_sender import PLATFORM_RETRY, PlatformSender
 from blendkit.lti._platforms import Platform, PlatformRegistry, check_endpoint_url
-from blendkit.lti._services import PLATFORM_RETRY, PlatformSender
 from blendkit.lti._tool_config import ToolConfig
 
 __all__ = [

@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from blendkit.errors import ServiceError
+from blendkit.lti._access_tokens import AccessTokens
 from blendkit.lti._ags import AGSScore, AssignmentGradeService, LineItem
 from blendkit.lti._claims import AGSClaim
 from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform
-from blendkit.lti._services import AccessTokens, ServiceSession
+from blendkit.lti._services import ServiceSession
 from blendkit.store import Store
 from tests.encryption import ENCRYPTION
 from tests.fence import loopback_fence

@@ -10,11 +10,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.registration import Registration
 
+from blendkit.lti._access_tokens import CLIENT_ASSERTION_TYPE, AccessTokens
 from blendkit.lti._claims import DeepLinkingSettings
 from blendkit.lti._deep_linking import LinkItem, ResourceLinkItem, build_deep_linking_response
 from blendkit.lti._keys import KeySet
 from blendkit.lti._platforms import Platform
-from blendkit.lti._services import CLIENT_ASSERTION_TYPE, AccessTokens
 from blendkit.store import Store
 from tests.encryption import ENCRYPTION
 

@@ -8,11 +8,12 @@ import httpx
 import pytest
 
 from blendkit.errors import ServiceError
+from blendkit.lti._access_tokens import AccessTokens
 from blendkit.lti._claims import NRPSClaim
 from blendkit.lti._keys import KeySet
 from blendkit.lti._nrps import Member, NamesRoleService
 from blendkit.lti._platforms import Platform
-from blendkit.lti._services import AccessTokens, ServiceSession
+from blendkit.lti._services import ServiceSession
 from blendkit.store import Store
 from tests.encryption import ENCRYPTION
 from tests.fence import loopback_fence

@@ -18,14 +18,11 @@ from hypothesis import strategies as st
 
 from blendkit.errors import ServiceError
 from blendkit.http import RetryPolicy, parse_retry_after
+from blendkit.lti._access_tokens import AccessTokens
 from blendkit.lti._keys import KeySet
+from blendkit.lti._platform_sender import PLATFORM_RETRY
 from blendkit.lti._platforms import Platform
-from blendkit.lti._services import (
-    PLATFORM_RETRY,
-    AccessTokens,
-    ServiceSession,
-    redact,
-)
+from blendkit.lti._services import ServiceSession, redact
 from blendkit.store import Store
 from tests.encryption import ENCRYPTION
 from tests.fence import loopback_fence
