@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,7 +24,6 @@ __all__ = [
     "response_json",
     "same_origin",
     "service_failure",
-    "utc_timestamp",
 ]
 
 _JWT_LIKE = re.compile(r"eyJ[\w-]+(?:\.[\w-]*){0,2}")
@@ -212,11 +210,3 @@ def same_origin(a: str, b: str) -> bool:
     """True when two URLs share scheme, host and port (paging must not leave the platform)."""
     pa, pb = urlsplit(a), urlsplit(b)
     return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
-
-
-def utc_timestamp(moment: datetime | None = None) -> str:
-    """ISO 8601 with milliseconds and an explicit UTC offset, as AGS scores require."""
-    moment = moment or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat(timespec="milliseconds")
