@@ -18,7 +18,7 @@ import orjson
 
 from blendkit.errors import ConfigError, LRSRejected, OutboundError, StatementInvalid
 from blendkit.http import Fence
-from blendkit.xapi._builders import statement_id
+from blendkit.xapi._assembly import statement_id
 from blendkit.xapi._models import XAPI_VERSIONS, Agent, Statement
 from blendkit.xapi._vocab import ADL
 from blendkit.xapi._wire import (
