@@ -10,7 +10,9 @@ from blendkit.xapi._assembly import (
     statement_id,
 )
 from blendkit.xapi._builders import StatementFactory
-from blendkit.xapi._client import AsyncLRSClient, LRSClient, auth_from_settings
+from blendkit.xapi._client import LRSClient
+from blendkit.xapi._client_async import AsyncLRSClient
+from blendkit.xapi._client_base import auth_from_settings
 from blendkit.xapi._models import (
     XAPI_VERSIONS,
     Account,
