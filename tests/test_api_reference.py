@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,14 @@ def test_the_site_renders_docstrings_with_mkdocstrings() -> None:
     plugins = {next(iter(p)) if isinstance(p, dict) else p: p for p in config["plugins"]}
     assert "mkdocstrings" in plugins
     assert "search" in plugins, "listing plugins replaces MkDocs' default search: keep it"
+
+
+def test_the_xapi_page_names_every_inherited_method_of_statement_factory() -> None:
+    """mkdocstrings renders inherited members only when named: StatementFactory's builders live
+    in private base classes, so the page lists them all (and nothing else)."""
+    from blendkit.xapi import StatementFactory
+
+    block = (API / "xapi.md").read_text().split("::: blendkit.xapi\n", 1)[1]
+    options = yaml.safe_load(textwrap.dedent(block))["options"]
+    public = sorted(name for name in dir(StatementFactory) if not name.startswith("_"))
+    assert options["inherited_members"] == public

@@ -27,7 +27,7 @@ from sqlalchemy import column, select, table, update
 
 from blendkit.store._store import _BEGIN_AT_FIRST_WRITE, _begin_at_first_write
 from blendkit.xapi import StatementContext, StatementScore
-from blendkit.xapi._builders import _assemble, _trusted
+from blendkit.xapi._assembly import _assemble, _trusted
 from tests.xapi.test_builders import _catalogue
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"

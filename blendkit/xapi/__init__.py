@@ -1,16 +1,18 @@
 """xAPI for blendkit: statement models, vocabularies, event builders, LRS clients, the outbox."""
 
 from blendkit._renamed import renamed_names as _renamed_names
-from blendkit.xapi._builders import (
+from blendkit.xapi._assembly import (
     STATEMENT_NAMESPACE,
     LaunchIdentity,
-    StatementFactory,
     actor_from_launch,
     iso_duration,
     lti_actor,
     statement_id,
 )
-from blendkit.xapi._client import AsyncLRSClient, LRSClient, auth_from_settings
+from blendkit.xapi._builders import StatementFactory
+from blendkit.xapi._client import LRSClient
+from blendkit.xapi._client_async import AsyncLRSClient
+from blendkit.xapi._client_base import auth_from_settings
 from blendkit.xapi._models import (
     XAPI_VERSIONS,
     Account,

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from blendkit.xapi._builders import StatementFactory, statement_id
+from blendkit.xapi._assembly import statement_id
+from blendkit.xapi._builders import StatementFactory
 from blendkit.xapi._models import (
     Activity,
     ActivityDefinition,
