@@ -15,8 +15,8 @@ from blendkit.xapi._models import (
     ContextActivities,
     StatementContext,
     StatementScore,
-    _Value,
 )
+from blendkit.xapi._models_base import _Value
 
 __all__ = [
     "STATEMENT_NAMESPACE",
