@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, exists, update
 
 from blendkit.courses._booking_attendance import OfficeHoursAttendance
 from blendkit.courses._booking_models import Booking, BookingRules, BookingSlot
+from blendkit.courses._booking_publish import OfficeHoursPublishing
 from blendkit.courses._booking_reminders import (
     cancel_booking_reminders,
     schedule_booking_reminders,
@@ -102,7 +103,7 @@ def _refused(message: str, code: str, status: int = 409) -> CoursesError:
     return CoursesError(message, code=code, http_status=status)
 
 
-class OfficeHoursService(OfficeHoursSlots, OfficeHoursAttendance):
+class OfficeHoursService(OfficeHoursSlots, OfficeHoursPublishing, OfficeHoursAttendance):
     """Bookable office hours of a course: slots, bookings, cancellations and attendance.
 
     ``provider`` (the course's :class:`~blendkit.sessions.MeetingProvider`) creates meetings
