@@ -1,10 +1,6 @@
-"""CourseRecords: courses and quizzes over the enrolments of its base (``_enrolments``), the
-statements and path caches courses are read with, and the flow that records evidence.
-
-evidence arrives → the learner's path is re-evaluated incrementally → the change events and the
-evidence itself become xAPI statements in the outbox (same transaction as the evidence row) →
-scores of graded items are queued for AGS passback (delivered by :class:`GradePassback`).
-"""
+"""CourseRecords: courses and quizzes over the enrolments of its base (``_enrolments``), and the
+statements and path caches courses are read with (the flow that records evidence is in
+``_evidence_flow``)."""
 
 from __future__ import annotations
 
