@@ -9,9 +9,10 @@ answers and Q&A, and verified webhooks. Configure ``[zoom]`` in blendkit's setti
 from blendkit_zoom._api import ZoomApi
 from blendkit_zoom._auth import ZoomTokenSource
 from blendkit_zoom._events import event_id_of
+from blendkit_zoom._held import PastInstance
 from blendkit_zoom._ids import encode_meeting_uuid, meeting_path_segment
 from blendkit_zoom._polls import PollAnswer, QuestionAsked, answers_by_email
-from blendkit_zoom._provider import PastInstance, ZoomProvider
+from blendkit_zoom._provider import ZoomProvider
 from blendkit_zoom._settings import ZoomSettings
 from blendkit_zoom._webhook import ZoomWebhookVerifier, sign_zoom_webhook
 

@@ -169,3 +169,19 @@ def zoom_error_code(response: httpx.Response) -> int | None:
         return None
     code = body.get("code") if isinstance(body, dict) else None
     return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def _object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ProviderError(
+            f"Zoom answered {response.request.method} {response.request.url.path} with a body "
+            "that is not JSON",
+            code="sessions.provider_unexpected",
+        ) from exc
+    if not isinstance(body, dict):
+        raise ProviderError(
+            "Zoom answered with JSON that is not an object", code="sessions.provider_unexpected"
+        )
+    return body

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from blendkit.errors import ProviderError
+
 __all__ = ["encode_meeting_uuid", "is_numeric_meeting_id", "meeting_path_segment"]
 
 
@@ -28,3 +30,13 @@ def is_numeric_meeting_id(value: str) -> bool:
 def meeting_path_segment(meeting: str) -> str:
     """A meeting id as is, or a UUID encoded for a path."""
     return meeting if is_numeric_meeting_id(meeting) else encode_meeting_uuid(meeting)
+
+
+def _numeric(meeting_id: str) -> str:
+    if not is_numeric_meeting_id(meeting_id):
+        raise ProviderError(
+            f"{meeting_id!r} is not a Zoom meeting id (a number such as 85746065432); pass the "
+            "meeting_id returned by create_session",
+            code="sessions.provider_rejected",
+        )
+    return meeting_id

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -23,39 +23,24 @@ from blendkit.sessions import (
     JoinLink,
     Learner,
     Occurrence,
-    ParticipantRecord,
     ProviderMeeting,
-    ProviderPollAnswer,
-    ProviderQuestion,
-    Recording,
-    RecordingKind,
     SessionSpec,
-    Transcript,
     WebhookRequest,
     WebhookResult,
     find_occurrence,
     original_start,
     provider_answers,
 )
-from blendkit_zoom._api import ZoomApi
+from blendkit_zoom._api import ZoomApi, _object
 from blendkit_zoom._auth import ZoomTokenSource
 from blendkit_zoom._convert import (
     APPROVAL_NO_REGISTRATION,
     meeting_body,
-    parse_time,
-    participant_record,
     provider_meeting,
-    recording_files,
     zoom_time,
 )
-from blendkit_zoom._ids import is_numeric_meeting_id, meeting_path_segment
-from blendkit_zoom._polls import (
-    PollAnswer,
-    QuestionAsked,
-    as_participation,
-    poll_answers,
-    questions_asked,
-)
+from blendkit_zoom._held import HeldMeetingReads, PastInstance
+from blendkit_zoom._ids import _numeric
 from blendkit_zoom._settings import ZoomSettings
 from blendkit_zoom._webhook import ZoomWebhookVerifier
 
@@ -65,28 +50,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PastInstance", "ZoomProvider"]
 
-MAX_TRANSCRIPT_BYTES = 5_000_000
-"""A larger transcript file is refused (a day-long meeting's transcript is about 2 MB)."""
 
-_INSTANCE_MATCH_WINDOW = timedelta(hours=12)
-"""A past instance belongs to a scheduled occurrence when it started within this distance."""
-
-
-class PastInstance(tuple[str, datetime | None]):
-    """A held instance of a meeting: ``(uuid, start)`` as Zoom lists it."""
-
-    __slots__ = ()
-
-    @property
-    def uuid(self) -> str:
-        return self[0]
-
-    @property
-    def start(self) -> datetime | None:
-        return self[1]
-
-
-class ZoomProvider(ClientOwner):
+class ZoomProvider(ClientOwner, HeldMeetingReads):
     """The ``zoom`` meeting provider; build it as ``ZoomProvider(settings, client=...)``.
 
     ``sleep`` and ``clock`` are injectable so rate-limit waits and token expiry can be tested
@@ -205,62 +170,6 @@ class ZoomProvider(ClientOwner):
                 )
         return self._shared_link(meeting_id, learner, None)
 
-    def fetch_attendance(
-        self, meeting_id: str, occurrence_id: str | None = None
-    ) -> list[ParticipantRecord]:
-        """Every participant interval of a held meeting, all pages read, waiting room left out.
-
-        ``occurrence_id`` may be a Zoom occurrence id (from :class:`ProviderMeeting`) or an
-        instance UUID (from webhook events); records are tagged with it. Without it, every held
-        instance is read and records are tagged with their instance UUID.
-        """
-        if occurrence_id is not None and not is_numeric_meeting_id(occurrence_id):
-            return self._participants(occurrence_id, occurrence_id)
-        if not is_numeric_meeting_id(meeting_id):
-            return self._participants(meeting_id, occurrence_id or meeting_id)
-        instances = self.past_instances(meeting_id)
-        if occurrence_id is not None:
-            instance = _instance_for(instances, occurrence_id)
-            return self._participants(instance.uuid, occurrence_id) if instance else []
-        records: list[ParticipantRecord] = []
-        for instance in instances:
-            records.extend(self._participants(instance.uuid, instance.uuid))
-        return records
-
-    def list_recordings(self, meeting_id: str) -> list[Recording]:
-        """Every completed cloud-recording file of every held instance of the meeting."""
-        found: list[Recording] = []
-        for target in self._targets(meeting_id):
-            response = self._api.request(
-                "GET", f"/meetings/{meeting_path_segment(target)}/recordings", allow_404=True
-            )
-            if response.status_code != 404:
-                found.extend(recording_files(_object(response)))
-        return found
-
-    def fetch_transcript(self, meeting_id: str, recording: Recording) -> Transcript:
-        """Download a transcript (or closed-caption) file Zoom listed and read its WebVTT.
-
-        The file is fetched from its ``download_url`` with the account's token; that URL must
-        be on a Zoom host (``sessions.provider_unexpected`` otherwise).
-        """
-        if recording.kind not in (RecordingKind.TRANSCRIPT, RecordingKind.CAPTIONS):
-            raise ProviderError(
-                f"recording file {recording.provider_id!r} is a {recording.kind.value} file, "
-                "not a transcript",
-                code="sessions.provider_rejected",
-            )
-        if not recording.download_url:
-            raise ProviderError(
-                f"Zoom listed transcript file {recording.provider_id!r} of meeting "
-                f"{meeting_id!r} without a download URL; check that the app has the "
-                "cloud_recording:read scopes",
-                code="sessions.provider_unexpected",
-            )
-        response = self._api.download(recording.download_url, max_bytes=MAX_TRANSCRIPT_BYTES)
-        # WebVTT is UTF-8 by definition; a stray byte becomes U+FFFD rather than losing the file.
-        return Transcript.from_webvtt(response.content.decode("utf-8-sig", errors="replace"))
-
     def handle_webhook(self, request: WebhookRequest) -> WebhookResult:
         return self._webhooks.handle(request)
 
@@ -277,52 +186,6 @@ class ZoomProvider(ClientOwner):
             f"/meetings/{_numeric(meeting_id)}", {"show_previous_occurrences": True}
         )
         return provider_meeting(body).occurrences
-
-    def past_instances(self, meeting_id: str) -> list[PastInstance]:
-        """Held instances of a meeting (uuid and start), oldest first, without duplicates."""
-        response = self._api.request(
-            "GET", f"/past_meetings/{_numeric(meeting_id)}/instances", allow_404=True
-        )
-        if response.status_code == 404:
-            return []
-        seen: dict[str, PastInstance] = {}
-        for raw in _object(response).get("meetings") or []:
-            if isinstance(raw, dict) and isinstance(raw.get("uuid"), str) and raw["uuid"]:
-                seen.setdefault(
-                    raw["uuid"], PastInstance((raw["uuid"], parse_time(raw.get("start_time"))))
-                )
-        far_past = datetime.min.replace(tzinfo=UTC)
-        return sorted(seen.values(), key=lambda i: i.start or far_past)
-
-    def poll_answers(self, meeting_id: str, occurrence_id: str | None = None) -> list[PollAnswer]:
-        """Live-poll answers per participant and question, of one instance or all held ones."""
-        found: list[PollAnswer] = []
-        for target in self._targets(meeting_id, occurrence_id):
-            body = self._optional(f"/past_meetings/{meeting_path_segment(target)}/polls")
-            if body is not None:
-                found.extend(poll_answers(meeting_id, body))
-        return found
-
-    def questions_asked(
-        self, meeting_id: str, occurrence_id: str | None = None
-    ) -> list[QuestionAsked]:
-        """Q&A questions per participant, of one instance or all held ones."""
-        found: list[QuestionAsked] = []
-        for target in self._targets(meeting_id, occurrence_id):
-            body = self._optional(f"/past_meetings/{meeting_path_segment(target)}/qa")
-            if body is not None:
-                found.extend(questions_asked(meeting_id, body))
-        return found
-
-    def participation(
-        self, meeting_id: str, occurrence_id: str | None = None
-    ) -> tuple[list[ProviderPollAnswer], list[ProviderQuestion]]:
-        """Poll answers and Q&A questions as blendkit's provider-neutral values, for
-        :meth:`blendkit.courses.LivePolls.import_provider` (the ``ParticipationSource`` hook)."""
-        return as_participation(
-            self.poll_answers(meeting_id, occurrence_id),
-            self.questions_asked(meeting_id, occurrence_id),
-        )
 
     # --- internals -------------------------------------------------------------------------------
 
@@ -362,63 +225,6 @@ class ZoomProvider(ClientOwner):
         with provider_answers("zoom"):
             return JoinLink(meeting_id=meeting_id, learner_id=learner.id, url=str(body["join_url"]))
 
-    def _targets(self, meeting_id: str, occurrence_id: str | None = None) -> list[str]:
-        """Meeting UUIDs to read per-instance data from (the id itself when none are listed)."""
-        if occurrence_id is not None and not is_numeric_meeting_id(occurrence_id):
-            return [occurrence_id]
-        if not is_numeric_meeting_id(meeting_id):
-            return [meeting_id]
-        instances = self.past_instances(meeting_id)
-        if occurrence_id is not None:
-            instance = _instance_for(instances, occurrence_id)
-            return [instance.uuid] if instance else []
-        return [i.uuid for i in instances] or [meeting_id]
-
-    def _participants(self, target: str, tag: str | None) -> list[ParticipantRecord]:
-        seg = meeting_path_segment(target)
-        try:
-            rows = list(
-                self._api.pages(
-                    f"/report/meetings/{seg}/participants",
-                    {"include_fields": "registrant_id"},
-                    "participants",
-                )
-            )
-        except (ProviderAuthError, NotFound):
-            # The report needs a paid plan and its scope, and appears some time after the
-            # meeting; the past-meeting list carries the same intervals.
-            rows = list(self._api.pages(f"/past_meetings/{seg}/participants", None, "participants"))
-        records = (participant_record(row, tag) for row in rows)
-        return [r for r in records if r is not None]
-
-    def _optional(self, path: str) -> dict[str, Any] | None:
-        response = self._api.request("GET", path, allow_404=True)
-        return None if response.status_code == 404 else _object(response)
-
-
-def _numeric(meeting_id: str) -> str:
-    if not is_numeric_meeting_id(meeting_id):
-        raise ProviderError(
-            f"{meeting_id!r} is not a Zoom meeting id (a number such as 85746065432); pass the "
-            "meeting_id returned by create_session",
-            code="sessions.provider_rejected",
-        )
-    return meeting_id
-
-
-def _instance_for(instances: list[PastInstance], occurrence_id: str) -> PastInstance | None:
-    """The held instance nearest to the scheduled start an occurrence id encodes (epoch ms)."""
-    try:
-        scheduled = datetime.fromtimestamp(int(occurrence_id) / 1000, UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
-    near = [
-        (abs(i.start - scheduled), i)
-        for i in instances
-        if i.start is not None and abs(i.start - scheduled) <= _INSTANCE_MATCH_WINDOW
-    ]
-    return min(near, key=lambda pair: pair[0])[1] if near else None
-
 
 def _split_name(learner: Learner) -> tuple[str, str]:
     name = " ".join(learner.name.split())
@@ -429,19 +235,3 @@ def _split_name(learner: Learner) -> tuple[str, str]:
     if not first:
         return last[:64], ""
     return first[:64], last[:64]
-
-
-def _object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise ProviderError(
-            f"Zoom answered {response.request.method} {response.request.url.path} with a body "
-            "that is not JSON",
-            code="sessions.provider_unexpected",
-        ) from exc
-    if not isinstance(body, dict):
-        raise ProviderError(
-            "Zoom answered with JSON that is not an object", code="sessions.provider_unexpected"
-        )
-    return body
