@@ -1,5 +1,10 @@
 """The platform registry: the protocol of where registrations (issuer + client_id) live, an
-in-memory registry and a caching wrapper (the database one is in ``_platform_store``)."""
+in-memory registry and a caching wrapper (the database one is in ``_platform_store``).
+
+One issuer can hold several registrations (one per client_id, e.g. one Canvas instance with a
+developer key per sub-account). Every registration is its own record: nothing is shared between
+them at class level, so tenants never leak into each other.
+"""
 
 from __future__ import annotations
 
