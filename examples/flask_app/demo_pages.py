@@ -15,7 +15,7 @@ from blendkit.lti import is_time_zone
 from blendkit_examples.flask_app.demo_recording import recap_audio
 
 if t.TYPE_CHECKING:
-    from blendkit_examples.flask_app.demo import DemoLMS
+    from blendkit_examples.flask_app.demo_lms import DemoLMS
 
 _AUTOSUBMIT = 'document.getElementById("launch").submit();\n'
 
@@ -31,7 +31,7 @@ def _page(title: str, body: str) -> str:
 
 
 def build_blueprint(lms: DemoLMS) -> Blueprint:
-    from blendkit_examples.flask_app.demo import CLIENT_ID, CONTEXT_TITLE, PEOPLE
+    from blendkit_examples.flask_app.demo_lms import CLIENT_ID, CONTEXT_TITLE, PEOPLE
 
     bp = Blueprint("demo_lms", __name__, url_prefix="/demo-lms")
     people = {p.sub: p for p in PEOPLE}

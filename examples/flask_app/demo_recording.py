@@ -39,7 +39,7 @@ Dr Alex Rivera: Exactly. Next week we look at how the nucleus controls the cell.
 @functools.cache
 def recap_audio() -> bytes:
     """The recap's media (made once per process)."""
-    from blendkit_examples.flask_app.demo import lecture_audio
+    from blendkit_examples.flask_app.demo_lms import lecture_audio
 
     return lecture_audio(seconds=RECAP_SECONDS)
 

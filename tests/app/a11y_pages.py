@@ -53,7 +53,12 @@ def inventory(app: Any) -> list[Page]:
     """The pages to audit in the seeded demo app (ids read from its store)."""
     from blendkit.lti import Tenant
     from blendkit_examples.flask_app.app import services
-    from blendkit_examples.flask_app.demo import CLIENT_ID, CONTEXT_ID, CONTEXT_TITLE, DEPLOYMENT_ID
+    from blendkit_examples.flask_app.demo_lms import (
+        CLIENT_ID,
+        CONTEXT_ID,
+        CONTEXT_TITLE,
+        DEPLOYMENT_ID,
+    )
 
     lms = app.extensions["blendkit_demo_lms"]
     with app.app_context():

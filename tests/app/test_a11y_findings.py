@@ -108,14 +108,14 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     from blendkit.integrations.flask import Blendkit
     from blendkit.lti import Context, Launch, MessageType, ResourceLink, UserIdentity
-    from blendkit_examples.flask_app.demo import (
+    from blendkit_examples.flask_app.demo import build_demo
+    from blendkit_examples.flask_app.demo_lms import (
         ADMIN,
         CLIENT_ID,
         CONTEXT_ID,
         CONTEXT_TITLE,
         DEPLOYMENT_ID,
         LEARNER,
-        build_demo,
     )  # fmt: skip
 
     app, _ = build_demo(tmp_path_factory.mktemp("demo"), host="127.0.0.1", port=5000)

@@ -121,7 +121,8 @@ def test_learners_own_hours_are_kept_and_used_by_the_planner(tool: Tool) -> None
 
 def test_the_demo_cohort_has_an_evening_learner(tmp_path: Path) -> None:
     from blendkit_examples.flask_app.app import services
-    from blendkit_examples.flask_app.demo import CLIENT_ID, CONTEXT_ID, DEPLOYMENT_ID, build_demo
+    from blendkit_examples.flask_app.demo import build_demo
+    from blendkit_examples.flask_app.demo_lms import CLIENT_ID, CONTEXT_ID, DEPLOYMENT_ID
 
     app, _ = build_demo(tmp_path, host="127.0.0.1", port=5000)
     issuer = app.extensions["blendkit_demo_lms"].issuer

@@ -57,7 +57,7 @@ def _passes_the_quiz(app: Any, sub: str) -> None:
     from blendkit.lti import Tenant
     from blendkit.progression import ScoreRecorded
     from blendkit_examples.flask_app.app import services
-    from blendkit_examples.flask_app.demo import CLIENT_ID, CONTEXT_ID, DEPLOYMENT_ID
+    from blendkit_examples.flask_app.demo_lms import CLIENT_ID, CONTEXT_ID, DEPLOYMENT_ID
 
     lms = app.extensions["blendkit_demo_lms"]
     with app.app_context():

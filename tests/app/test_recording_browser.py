@@ -46,7 +46,7 @@ def page(tmp_path: Path) -> Iterator[object]:
 def _services(app: Any) -> tuple[Any, Any, Any]:
     from blendkit.lti import Tenant
     from blendkit_examples.flask_app.app import services
-    from blendkit_examples.flask_app.demo import CLIENT_ID, CONTEXT_ID, DEPLOYMENT_ID
+    from blendkit_examples.flask_app.demo_lms import CLIENT_ID, CONTEXT_ID, DEPLOYMENT_ID
 
     lms = app.extensions["blendkit_demo_lms"]
     with app.app_context():

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from blendkit import BlendkitError
 from blendkit.sessions import FakeMeetingProvider, WebhookRequest
-from blendkit.sessions._fake import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from blendkit.sessions._fake_webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 ARRIVAL = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)
 STAMP = str(int(ARRIVAL.timestamp()))
