@@ -10,141 +10,30 @@ inside ``httpx.Auth``) are driven here too, so their requests are fenced as well
 Failures that depend on the far side (refused or closed port, silence, a trickle) all surface as
 httpx transport errors or :class:`~blendkit.errors.OutboundError`; callers word them uniformly and
 never put a response body in a message.
+
+The address checks live in :mod:`blendkit._fence_checks`, the deadline timer in
+:mod:`blendkit._fence_deadlines`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import heapq
-import logging
-import os
-import socket
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import anyio
-import anyio.to_thread
 import httpx
 
-from blendkit._fence_rules import Destination, OutboundPolicy, _ip_literal, refused
+from blendkit._fence_checks import Resolver, _FenceChecks, system_resolver
+from blendkit._fence_deadlines import _Watchdog
+from blendkit._fence_rules import OutboundPolicy
 from blendkit.errors import OutboundRefused, ResponseTooLarge
 
-__all__ = ["Fence", "FetchDeadlineExceeded", "Resolver", "system_resolver"]
-
-_log = logging.getLogger("blendkit.http.fence")
-
-Resolver = Callable[[str, int], Sequence[str]]
-"""``resolver(host, port)`` → the IP addresses the host resolves to (raise ``OSError`` if none)."""
+__all__ = ["Fence", "FetchDeadlineExceeded"]
 
 _DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
-
-
-class _Deadlines:
-    """One daemon thread that fires every exchange's deadline: starting a thread per request
-    cost more than a small request itself on a loaded machine."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        """No deadlines and no thread (also in a forked child, where the thread is gone)."""
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Watchdog]] = []
-        self._count = 0
-        self._thread: threading.Thread | None = None
-
-    def add(self, at: float, watchdog: _Watchdog) -> None:
-        with self._cond:
-            self._count += 1
-            if len(self._heap) > _COMPACT_AT:  # answered exchanges wait for their deadline
-                self._heap = [entry for entry in self._heap if not entry[2].cancelled]
-                heapq.heapify(self._heap)
-            heapq.heappush(self._heap, (at, self._count, watchdog))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._loop, name="blendkit-fence-deadlines", daemon=True
-                )
-                self._thread.start()
-            elif self._heap[0][2] is watchdog:
-                self._cond.notify()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while True:
-                    while self._heap and self._heap[0][2].cancelled:
-                        heapq.heappop(self._heap)
-                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
-                    if wait is not None and wait <= 0:
-                        due = heapq.heappop(self._heap)[2]
-                        break
-                    self._cond.wait(wait)
-            due.fire()
-
-
-class _Watchdog:
-    """Shuts the sockets an exchange opened down at its deadline, whatever phase it is in.
-
-    A server that trickles its *headers* never hands control back to the fence (httpx reads them
-    in one call and its read timeout restarts on every byte), so the deadline needs a timer of
-    its own (:class:`_Deadlines`); it learns each new connection's socket from httpcore's
-    ``trace`` extension.
-    """
-
-    def __init__(self, seconds: float, inner: Callable[[str, dict[str, Any]], Any] | None) -> None:
-        self._inner = inner
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self.fired = False
-        self.cancelled = False
-        _DEADLINES.add(time.monotonic() + max(seconds, 0.0), self)
-
-    def trace(self, name: str, info: dict[str, Any]) -> None:
-        if self._inner is not None:
-            self._inner(name, info)
-        if not name.endswith("connect_tcp.complete"):
-            return
-        stream = info.get("return_value")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if isinstance(sock, socket.socket):
-            with self._lock:
-                self._sockets.append(sock)
-                if self.fired:
-                    _shut(sock)
-
-    def fire(self) -> None:
-        with self._lock:
-            if self.cancelled:
-                return
-            self.fired = True
-            for sock in self._sockets:
-                _shut(sock)
-
-    def cancel(self) -> None:
-        with self._lock:
-            self.cancelled = True
-            self._sockets.clear()
-
-
-_COMPACT_AT = 4096
-_DEADLINES = _Deadlines()
-# A forked worker (gunicorn) starts with no deadline thread and a lock nobody holds.
-os.register_at_fork(after_in_child=_DEADLINES.reset)
-
-
-def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    """The addresses ``socket.getaddrinfo`` gives for ``host`` (what the transport will use)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
 
 
 class FetchDeadlineExceeded(httpx.ReadTimeout):
@@ -159,11 +48,7 @@ def _auth_of(client: httpx.Client | httpx.AsyncClient, auth: object) -> httpx.Au
     raise TypeError("auth must be an httpx.Auth, None or httpx.USE_CLIENT_DEFAULT")
 
 
-def _unreachable(request: httpx.Request) -> httpx.ConnectError:
-    return httpx.ConnectError("the server could not be reached", request=request)
-
-
-class Fence:
+class Fence(_FenceChecks):
     """Applies an :class:`OutboundPolicy` to exchanges sent through any ``httpx`` client.
 
     ``resolver`` is injectable so tests can name hosts that no DNS knows; ``clock`` is the
@@ -194,58 +79,7 @@ class Fence:
         )
         return cls(policy, resolver=resolver)
 
-    # --- checks --------------------------------------------------------------------------------
-
-    def _judge(self, destination: Destination, addresses: Sequence[str], url: str) -> None:
-        if not addresses:
-            raise OSError("no address")
-        for text in addresses:
-            address = _ip_literal(text)
-            if address is None or not self.policy.address_allowed(address):
-                # the host only: a URL's path or query may hold a secret (a webhook's token)
-                _log.warning("outbound fetch refused: %s resolves to %s", destination.host, text)
-                raise refused(url)
-
-    def _admitted(self, destination: Destination) -> bool:
-        return destination.allowed or destination.literal is not None
-
-    def check(self, url: httpx.URL | str) -> Destination:
-        """Check ``url`` and the addresses its host resolves to, without sending anything.
-
-        Raises :class:`OutboundRefused`, or ``httpx.ConnectError`` when the host does not
-        resolve (the same failure the transport would report).
-        """
-        destination = self.policy.check_url(url)
-        if not self._admitted(destination):
-            try:
-                addresses = self.resolver(destination.host, destination.port)
-                self._judge(destination, addresses, str(url))
-            except OSError:
-                raise _unreachable(httpx.Request("GET", url)) from None
-        return destination
-
-    async def check_async(self, url: httpx.URL | str) -> Destination:
-        """:meth:`check` with the resolver run in a worker thread."""
-        destination = self.policy.check_url(url)
-        if not self._admitted(destination):
-            try:
-                addresses = await anyio.to_thread.run_sync(
-                    self.resolver, destination.host, destination.port
-                )
-                self._judge(destination, addresses, str(url))
-            except OSError:
-                raise _unreachable(httpx.Request("GET", url)) from None
-        return destination
-
-    def _check_peer(self, response: httpx.Response, destination: Destination) -> None:
-        stream = response.extensions.get("network_stream")
-        if stream is None or destination.allowed:
-            return  # no network under this transport (MockTransport), or an allowed host
-        peer = stream.get_extra_info("server_addr")
-        address = _ip_literal(str(peer[0])) if isinstance(peer, tuple) and peer else None
-        if address is None or not self.policy.address_allowed(address):
-            _log.warning("outbound fetch refused: %s connected to %s", response.url.host, peer)
-            raise refused(str(response.url))
+    # --- bounds and the answer -----------------------------------------------------------------
 
     def _bounded(self, request: httpx.Request, deadline: float) -> None:
         remaining = deadline - self.clock()

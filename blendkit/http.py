@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from blendkit._breaker import BreakerState, CircuitBreaker
-from blendkit._fence import Fence, FetchDeadlineExceeded, Resolver, system_resolver
+from blendkit._fence import Fence, FetchDeadlineExceeded
+from blendkit._fence_checks import Resolver, system_resolver
 from blendkit._fence_rules import (
     METADATA_ADDRESSES,
     Destination,

@@ -25,7 +25,7 @@ import pytest
 from packaging.requirements import Requirement
 from sqlalchemy import column, select, table, update
 
-from blendkit.store._store import _BEGIN_AT_FIRST_WRITE, _begin_at_first_write
+from blendkit.store._engine import _BEGIN_AT_FIRST_WRITE, _begin_at_first_write
 from blendkit.xapi import StatementContext, StatementScore
 from blendkit.xapi._assembly import _assemble, _trusted
 from tests.xapi.test_builders import _catalogue

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
-from blendkit._fence import Resolver, system_resolver
+from blendkit._fence_checks import Resolver, system_resolver
 from blendkit._fence_rules import OutboundPolicy, _ip_literal, normalise_host
 from blendkit.config import Settings, SettingsSection
 from blendkit.errors import NotifierConfigError

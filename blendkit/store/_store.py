@@ -1,162 +1,43 @@
-"""The Store: one SQLAlchemy engine, sessions, and migrations to the newest schema."""
+"""The Store: one SQLAlchemy engine and its transaction API (transactions, units of work, sessions,
+upserts); the engine hooks live in _engine, the migrations in _migrate."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from pathlib import Path
-from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from filelock import FileLock
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
     Insert,
-    Select,
     Table,
     create_engine,
     event,
-    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from blendkit.errors import ConfigError, StoreError
-from blendkit.store._errors import describe_database_error, hide_database_values
-
-if TYPE_CHECKING:  # Alembic (and Mako with it) is imported by the methods that migrate
-    from alembic.config import Config
+from blendkit.errors import ConfigError
+from blendkit.store._engine import (
+    _BEGIN_AT_FIRST_WRITE,
+    _DIALECT_HOOKS,
+    _back_to_normal,
+    _create_private_file,
+    _ping_when_idle,
+    _sqlite_pragmas,
+)
+from blendkit.store._errors import hide_database_values
+from blendkit.store._migrate import _Migrations
 
 __all__ = ["Store"]
 
-_MIGRATIONS = Path(__file__).with_name("migrations")
-# Any constant works: it only has to be the same in every process that migrates one database.
-_MIGRATION_LOCK_KEY = 0x626C656E64
 
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    # WAL lets readers proceed while one process writes; NORMAL sync is durable across a crash
-    # of the process (fsync at checkpoints), which is what the outbox needs.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _create_private_file(database: str | None) -> None:
-    """Create a new SQLite database file readable by its owner only (0600).
-
-    The database holds the tool's keys, secrets and learners' records. SQLite creates its -wal
-    and -shm files with the permissions of the database file, so they are 0600 too. The file is
-    created with its mode (never chmod-ed after it was written); an existing file keeps the mode
-    its owner gave it.
-    """
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    try:
-        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    except OSError:
-        return  # a missing directory or no permission: SQLite names the problem on connect
-    os.close(fd)
-
-
-_IDLE_SINCE = "blendkit_idle_since"
-
-
-def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
-    """Check a pooled connection before use when it sat idle for ``idle_seconds`` or longer.
-
-    A connection the server dropped while it waited in the pool (a restart, a fail-over, an idle
-    timeout in a proxy) is replaced before the request sees it, as ``pool_pre_ping`` does; but a
-    connection handed back moments ago, which is every checkout under load, goes straight to work
-    instead of paying a round trip to the server first.
-    """
-    dialect = engine.dialect
-
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
-        record.info[_IDLE_SINCE] = monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        since = record.info.pop(_IDLE_SINCE, None)
-        if since is None or monotonic() - since < idle_seconds:
-            return  # just opened, or back in the pool a moment ago
-        try:
-            dialect.do_ping(dbapi_connection)
-        except dialect.loaded_dbapi.Error as exc:
-            # The pool drops this connection and checks out a fresh one.
-            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
-
-
-_BEGIN_AT_FIRST_WRITE = "blendkit_begin_at_first_write"
-
-
-def _begin_at_first_write(cursor: Any, context: Any) -> None:
-    """In a :meth:`Store.transaction` or :meth:`Store.unit_of_work` block on PostgreSQL (which
-    starts in autocommit), send BEGIN with the first statement that is not a plain SELECT.
-
-    Under READ COMMITTED, PostgreSQL's default, each statement reads its own fresh snapshot and a
-    plain SELECT takes no lock, whether or not a transaction is open: the reads before the first
-    write see exactly what they would see inside the transaction. Everything from the first
-    write (or locking read, savepoint, or textual statement) on runs in one transaction that
-    commits or rolls back as a whole. A block that only reads then costs no BEGIN and COMMIT
-    round trips at all.
-
-    It runs as a dialect ``do_execute`` hook, and the blocks switch the driver's autocommit
-    themselves: connection events, or an engine with an isolation-level option, would put every
-    statement on SQLAlchemy's slower event-dispatching path.
-    """
-    raw = cursor.connection
-    if not raw.autocommit:
-        return  # an ordinary connection, or the transaction is already open
-    if context is None or not context.root_connection.info.get(_BEGIN_AT_FIRST_WRITE):
-        return  # Store.autocommit(): every statement commits on its own
-    compiled = context.compiled
-    statement = compiled.statement if compiled is not None else None
-    # SQLAlchemy has no public accessor for FOR UPDATE; pyproject bounds it (sqlalchemy<2.2) and
-    # tests/test_dependency_internals.py exercises this line on every run.
-    if isinstance(statement, Select) and statement._for_update_arg is None:
-        return  # a plain read: runs on its own snapshot, as it would inside
-    raw.autocommit = False  # the driver sends BEGIN before this statement
-
-
-def _on_execute(cursor: Any, _statement: Any, _parameters: Any, context: Any) -> None:
-    _begin_at_first_write(cursor, context)
-
-
-def _on_execute_no_params(cursor: Any, _statement: Any, context: Any) -> None:
-    _begin_at_first_write(cursor, context)
-
-
-def _back_to_normal(dbapi_connection: Any, record: Any) -> None:
-    """Pool ``checkin`` hook: a connection leaves the pool's hands as it came (not in autocommit,
-    no begin-at-first-write mark), whatever block used it. The pool rolled back before."""
-    record.info.pop(_BEGIN_AT_FIRST_WRITE, None)
-    if dbapi_connection is None or dbapi_connection.closed:
-        return  # invalidated: the pool opens a new one next time
-    if dbapi_connection.autocommit:
-        dbapi_connection.autocommit = False
-
-
-_DIALECT_HOOKS = (
-    ("do_execute", _on_execute),
-    ("do_executemany", _on_execute),
-    ("do_execute_no_params", _on_execute_no_params),
-)
-
-
-class Store:
+class Store(_Migrations):
     """Owns the engine for one database URL (SQLite by default, PostgreSQL by URL).
 
     On PostgreSQL a pooled connection that sat idle for ``ping_after_idle_seconds`` or longer is
@@ -201,7 +82,7 @@ class Store:
             event.listen(engine, "handle_error", hide_database_values)
         self.engine = engine
         # PostgreSQL with psycopg: blocks start in the driver's autocommit mode, and
-        # transactions open at their first write (see _begin_at_first_write).
+        # transactions open at their first write (see _engine._begin_at_first_write).
         self._lazy_begin = engine.dialect.name == "postgresql" and engine.dialect.driver in (
             "psycopg",
             "psycopg2",
@@ -282,7 +163,7 @@ class Store:
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
         """A connection in a transaction; on PostgreSQL the transaction opens at its first
-        write (see _begin_at_first_write)."""
+        write (see _engine._begin_at_first_write)."""
         if not self._lazy_begin:
             with self.engine.begin() as connection:
                 yield connection
@@ -420,75 +301,6 @@ class Store:
                 **{name: insert.excluded[name] for name in replace},
             },
             where=where,
-        )
-
-    def alembic_config(self) -> Config:
-        """Alembic configuration of blendkit's migration script (for checks and tools)."""
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(_MIGRATIONS))
-        return config
-
-    def migrate(self) -> None:
-        """Bring every branch of the schema to its newest revision (idempotent, multi-process).
-
-        Processes migrating one database at once take turns: a PostgreSQL advisory lock, or on
-        SQLite (whose DDL alembic runs outside a transaction) a file lock beside the database
-        file, ``<file>.migrate-lock``; the second process then finds the schema current.
-        """
-        with self._sqlite_migration_lock():
-            self._migrate()
-
-    def lock_file(self, suffix: str) -> Path | None:
-        """The path of a lock file beside a SQLite database file (``<file><suffix>``); None on
-        PostgreSQL and for an in-memory or URI-named SQLite database."""
-        database = self.url.database if self.dialect == "sqlite" else None
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        path = Path(database).expanduser().absolute()
-        return path.with_name(path.name + suffix)
-
-    @contextmanager
-    def _sqlite_migration_lock(self) -> Iterator[None]:
-        lock_path = self.lock_file(".migrate-lock")
-        if lock_path is None:
-            yield
-            return
-        with FileLock(str(lock_path), mode=0o600):
-            yield
-
-    def _migrate(self) -> None:
-        from alembic import command
-
-        config = self.alembic_config()
-        try:
-            with self.engine.begin() as connection:
-                if self.is_postgres:
-                    connection.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-                    )
-                config.attributes["connection"] = connection
-                command.upgrade(config, "heads")
-        except SQLAlchemyError as exc:
-            raise StoreError(
-                f"could not migrate {self.url.render_as_string(hide_password=True)}: "
-                f"{describe_database_error(exc)}"
-            ) from exc
-
-    def pending_migrations(self) -> list[str]:
-        """Revision ids that :meth:`migrate` would still apply (empty when up to date)."""
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
-
-        script = ScriptDirectory.from_config(self.alembic_config())
-        with self.engine.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-        applied: set[str] = set()
-        for head in current:
-            applied.update(rev.revision for rev in script.iterate_revisions(head, "base"))
-        return sorted(
-            rev.revision for rev in script.walk_revisions() if rev.revision not in applied
         )
 
     def dispose(self) -> None:

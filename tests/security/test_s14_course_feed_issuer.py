@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from blendkit.calendar import CalendarFeeds
 from blendkit.courses import CourseService, Enrolment
 from blendkit.store import Store
-from blendkit.store._store import _MIGRATIONS
+from blendkit.store._migrate import _MIGRATIONS
 from blendkit.store._tables_calendar import calendar_feed_tokens
 from blendkit.store._tables_courses import course_enrolments
 from tests.app import conftest as app

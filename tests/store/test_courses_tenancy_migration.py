@@ -14,7 +14,7 @@ from blendkit import AlreadyExists, CourseInputInvalid, CourseUnassigned, NotFou
 from blendkit.courses import CourseAssignments, CourseService, Enrolment
 from blendkit.lti import Tenant
 from blendkit.progression import flipped_classroom
-from blendkit.store._store import _MIGRATIONS
+from blendkit.store._migrate import _MIGRATIONS
 from blendkit.store._tables_courses import (
     course_courses,
     course_enrolments,

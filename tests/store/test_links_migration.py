@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from blendkit.courses import CourseService
 from blendkit.courses._records import _parsed
-from blendkit.store._store import _MIGRATIONS
+from blendkit.store._migrate import _MIGRATIONS
 from blendkit.store._tables_courses import course_courses, course_recordings
 from tests.courses.test_course_service import Clock, clock, service  # noqa: F401
 from tests.courses.test_recordings import world  # noqa: F401
