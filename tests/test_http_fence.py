@@ -279,6 +279,55 @@ def test_a_connection_that_landed_on_a_private_peer_is_refused() -> None:
     assert response.text == "ok"
 
 
+_PRIVATE_PEERS = [
+    "10.0.0.5",
+    "172.16.4.4",
+    "192.168.1.1",
+    "100.64.0.1",  # carrier-grade NAT
+    "169.254.169.254",  # cloud metadata
+    "0.0.0.0",
+    "::1",
+    "::ffff:127.0.0.1",  # IPv4-mapped loopback
+    "::ffff:169.254.169.254",
+    "fd00::1",  # unique local
+    "fe80::1%eth0",  # link-local, with its zone
+    "not-an-address",  # a peer the transport could not name
+]
+
+
+def _landing_on(address: str | None) -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        stream = _Peer(address) if address is not None else _NoPeer()
+        return httpx.Response(200, text="secret", extensions={"network_stream": stream})
+
+    return handler
+
+
+class _NoPeer:
+    def get_extra_info(self, name: str) -> Any:
+        return None
+
+
+@pytest.mark.parametrize("peer", [*_PRIVATE_PEERS, None])
+def test_a_connection_landing_on_any_non_public_or_unknown_peer_is_refused(
+    peer: str | None,
+) -> None:
+    """The peer check is the last word after DNS: every private, reserved or unnamed peer is
+    refused, on the blocking and the async path alike, and the body is never returned."""
+    client = _client(_landing_on(peer))
+    with pytest.raises(OutboundRefused):
+        public_fence().send(client, client.build_request("GET", "https://lms.example.edu/"))
+
+    async def fetch() -> None:
+        transport = httpx.MockTransport(_landing_on(peer))
+        async with httpx.AsyncClient(transport=transport) as async_client:
+            request = async_client.build_request("GET", "https://lms.example.edu/")
+            await public_fence().send_async(async_client, request)
+
+    with pytest.raises(OutboundRefused):
+        asyncio.run(fetch())
+
+
 def test_reading_stops_at_the_byte_cap() -> None:
     produced: list[int] = []
 
