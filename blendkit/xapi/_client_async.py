@@ -15,6 +15,7 @@ from blendkit.xapi._client_base import (
     _Base,
     _delivered,
     _document,
+    _document_ids,
     _ids,
     _page,
     _voiding,
@@ -165,6 +166,26 @@ class AsyncLRSClient(_Base):
             registration=registration,
         )
         return _document(await self._send(request, f"GET {kind}"), f"GET {kind}")
+
+    async def list_documents(
+        self,
+        kind: DocumentKind,
+        *,
+        activity_id: str | None = None,
+        agent: Agent | Mapping[str, Any] | None = None,
+        registration: str | None = None,
+    ) -> list[str]:
+        """The ids of the documents stored for an activity and/or agent."""
+        request = self.requests.document(
+            "GET",
+            kind,
+            document_id=None,
+            activity_id=activity_id,
+            agent=agent,
+            registration=registration,
+        )
+        response = await self._send(request, f"GET {kind} ids")
+        return _document_ids(response, f"GET {kind} ids")
 
     async def put_document(
         self,

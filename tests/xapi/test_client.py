@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -370,9 +371,11 @@ def test_async_documents_with_etag() -> None:
             transport=httpx.MockTransport(lrs),
         ) as client:
             where: dict[str, Any] = {"activity_id": "https://tool.example.edu/a", "agent": ACTOR}
+            assert await client.list_documents("state", **where) == []
             await client.put_document("state", "s", {"n": 1}, if_none_match="*", **where)
             doc = await client.get_document("state", "s", **where)
             assert doc is not None
+            assert await client.list_documents("state", **where) == ["s"]
             with pytest.raises(LRSConflict):
                 await client.put_document("state", "s", {"n": 2}, if_match='"stale"', **where)
             await client.delete_document("state", "s", **where)
@@ -442,3 +445,14 @@ def test_async_client_oauth2_put_and_void() -> None:
     voiding_id = asyncio.run(go())
     assert uuid.UUID(voiding_id).version == 5
     assert seen == ["PUT Bearer tok", "POST Bearer tok"]
+
+
+def test_the_async_client_has_every_method_of_the_sync_client_awaitable() -> None:
+    """docs/xapi/lrs.md promises the same methods on both clients (``aclose`` for ``close``)."""
+    sync = {name for name in dir(LRSClient) if not name.startswith("_")} - {"close"}
+    both = {name for name in dir(AsyncLRSClient) if not name.startswith("_")} - {"aclose"}
+    assert sync == both
+    for name in sorted(both - {"from_settings"}):
+        method = getattr(AsyncLRSClient, name)
+        if callable(method):
+            assert inspect.iscoroutinefunction(method) or inspect.isasyncgenfunction(method), name
