@@ -49,22 +49,16 @@ from blendkit.progression._engine import (
     condition_holds,
     evaluate,
 )
-from blendkit.progression._evidence import (
-    GATED_KINDS,
+from blendkit.progression._evidence import GATED_KINDS, Evidence, EvidencePiece, gated_item
+from blendkit.progression._evidence_pieces import (
     ActivitySeen,
-    Attempt,
-    AttendanceRecord,
     AttendanceRecorded,
-    CompletionRecord,
     CompletionRecorded,
     Enrolled,
-    Evidence,
-    EvidencePiece,
     ExtensionGranted,
     GroupingJoined,
     GroupJoined,
     ItemViewed,
-    Override,
     OverrideAdded,
     PeerReviewGiven,
     PollAnswered,
@@ -74,7 +68,12 @@ from blendkit.progression._evidence import (
     RoleGranted,
     ScoreRecorded,
     VideoWatched,
-    gated_item,
+)
+from blendkit.progression._evidence_records import (
+    Attempt,
+    AttendanceRecord,
+    CompletionRecord,
+    Override,
 )
 from blendkit.progression._facts import EvaluationContext
 from blendkit.progression._leaves import (

@@ -34,7 +34,8 @@ from blendkit.progression._compile import (
 )
 from blendkit.progression._conditions import AllOf, AnyOf, Condition, Not, Reason
 from blendkit.progression._context_conditions import when
-from blendkit.progression._evidence import Evidence, EvidencePiece, Override, gated_item
+from blendkit.progression._evidence import Evidence, EvidencePiece, gated_item
+from blendkit.progression._evidence_records import Override
 from blendkit.progression._facts import EvaluationContext, Facts
 from blendkit.progression._path import Path
 from blendkit.progression._time import UtcDatetime, ensure_utc, from_timestamp

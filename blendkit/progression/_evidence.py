@@ -29,45 +29,15 @@ from blendkit.progression._evidence_pieces import (
 )
 from blendkit.progression._evidence_records import (
     _FROZEN,
-    COMPLETION_RANK,
     Attempt,
     AttendanceRecord,
     CompletionRecord,
-    CompletionState,
     Override,
 )
 from blendkit.progression._time import UtcDatetime
 from blendkit.progression._units import Percent
 
-__all__ = [
-    "ActivitySeen",
-    "Attempt",
-    "AttendanceRecord",
-    "AttendanceRecorded",
-    "COMPLETION_RANK",
-    "CompletionRecord",
-    "CompletionRecorded",
-    "CompletionState",
-    "Enrolled",
-    "Evidence",
-    "EvidencePiece",
-    "ExtensionGranted",
-    "GATED_KINDS",
-    "GroupJoined",
-    "GroupingJoined",
-    "ItemViewed",
-    "Override",
-    "OverrideAdded",
-    "PeerReviewGiven",
-    "PollAnswered",
-    "ProfileSet",
-    "QuestionRaised",
-    "RecordingWatched",
-    "RoleGranted",
-    "ScoreRecorded",
-    "VideoWatched",
-    "gated_item",
-]
+__all__ = ["GATED_KINDS", "Evidence", "EvidencePiece", "gated_item"]
 
 
 class Evidence(BaseModel):

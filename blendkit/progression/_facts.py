@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from blendkit.progression._evidence import COMPLETION_RANK, Evidence, EvidencePiece, Override
+from blendkit.progression._evidence import Evidence, EvidencePiece
+from blendkit.progression._evidence_records import COMPLETION_RANK, Override
 
 if TYPE_CHECKING:
     from blendkit.progression._conditions import Condition
