@@ -32,7 +32,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Select
+from sqlalchemy import Engine, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from blendkit.store._store import Store
 
-__all__ = ["DriverStatement"]
+__all__ = ["DriverStatement", "driver_error", "driver_ready", "engine_driver_ready"]
 
 
 class _Compiled(NamedTuple):
@@ -125,20 +125,7 @@ class DriverStatement:
                 cursor.execute(compiled.sql, values, prepare=True)
                 return [compiled.make(r) for r in cursor.fetchall()]
             except dialect.loaded_dbapi.Error as exc:
-                invalidated = dialect.is_disconnect(exc, raw, cursor)
-                if invalidated:
-                    fairy.invalidate(exc)
-                error = DBAPIError.instance(
-                    compiled.sql,
-                    None,
-                    exc,
-                    dialect.loaded_dbapi.Error,
-                    hide_parameters=True,
-                    connection_invalidated=invalidated,
-                    dialect=dialect,
-                )
-                hide_values(error, exc)
-                raise error from exc
+                raise driver_error(dialect, compiled.sql, exc, fairy, cursor) from exc
             finally:
                 if not cursor.closed:
                     cursor.close()
@@ -162,9 +149,37 @@ class DriverStatement:
             return list(conn.execute(self.statement, params))
 
 
+def driver_error(
+    dialect: Dialect, sql: str, exc: BaseException, fairy: Any, cursor: Any
+) -> BaseException:
+    """The SQLAlchemy exception for a driver error raised outside a Core connection, as the
+    Core path would raise it: parameters hidden, the values of data and integrity errors
+    replaced, and ``fairy`` (the pooled connection) invalidated when the server dropped it."""
+    raw = fairy.driver_connection
+    invalidated = bool(dialect.is_disconnect(exc, raw, cursor))  # type: ignore[arg-type]
+    if invalidated:
+        fairy.invalidate(exc)
+    error = DBAPIError.instance(
+        sql,
+        None,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+    )
+    hide_values(error, exc)
+    return error
+
+
 def driver_ready(store: Store) -> bool:
     """Whether :meth:`DriverStatement.rows` may bypass the Core connection on ``store``."""
-    engine = store.engine
+    return engine_driver_ready(store.engine)
+
+
+def engine_driver_ready(engine: Engine) -> bool:
+    """Whether a statement may run on ``engine``'s psycopg connections directly: nothing that
+    watches the Core path (``echo``, statement listeners) would miss it."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return False
     if engine.echo:

@@ -102,6 +102,18 @@ def _begin_at_first_write(cursor: Any, context: Any) -> None:
     raw.autocommit = False  # the driver sends BEGIN before this statement
 
 
+def begin_deferred(connection: Any) -> bool:
+    """Before a write sent on ``connection``'s driver connection directly (not through Core,
+    so past the hook above): open the transaction a :meth:`Store.transaction` block deferred
+    to its first write. True when the driver connection is in a transaction (opened here or
+    before); False when it is in autocommit (a :meth:`Store.autocommit` block), where every
+    statement would commit on its own."""
+    raw = connection.connection.driver_connection
+    if raw.autocommit and connection.info.get(_BEGIN_AT_FIRST_WRITE):
+        raw.autocommit = False  # the driver sends BEGIN before the next statement
+    return not raw.autocommit
+
+
 def _on_execute(cursor: Any, _statement: Any, _parameters: Any, context: Any) -> None:
     _begin_at_first_write(cursor, context)
 

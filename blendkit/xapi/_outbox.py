@@ -25,11 +25,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -42,6 +44,7 @@ from blendkit._collector import collector_paused
 from blendkit.errors import LRSConflict, LRSError, LRSRejected, OutboxError
 from blendkit.http import CircuitBreaker, Fence
 from blendkit.store import Store, StoredCircuitBreaker
+from blendkit.store._pipeline import pipeline_ready
 from blendkit.store._queue import utc as _utc
 from blendkit.store._tables_xapi import xapi_dead_letters, xapi_outbox
 from blendkit.xapi._client import LRSClient
@@ -70,6 +73,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("blendkit.xapi.outbox")
+
+_PIPELINED_ROWS = 100
+"""Rows per INSERT when an emit's statements are sent in pipeline mode (PostgreSQL): 25 to 125
+measured alike (105–114 ms for 2,000 statements), one INSERT of 500 took 171 ms."""
 
 # Answers that mean "this batch holds a statement the LRS will never accept": split to find it.
 _SPLIT_STATUSES = frozenset({400, 409, 413, 422})
@@ -164,15 +171,28 @@ class Outbox(OutboxOperations):
 
     def prepare(self, statement: Any) -> tuple[str, bytes]:
         """Validate one statement and return ``(id, JSON)``; adds id and timestamp if missing."""
-        statement = as_statement(statement, self.version)
-        if statement.id is None or statement.timestamp is None:
-            statement = statement.model_copy(
-                update={
-                    "id": statement.id or uuid.uuid4(),
-                    "timestamp": statement.timestamp or _utc(self.clock()),
-                }
-            )
-        return str(statement.id), statement.to_json()
+        return self._stamped(as_statement(statement, self.version))
+
+    def _stamped(
+        self, statement: Statement, new_id: Callable[[], uuid.UUID] = uuid.uuid4
+    ) -> tuple[str, bytes]:
+        """``(id, JSON)`` of a validated statement, given an id (from ``new_id``) and a
+        timestamp if it lacks them.
+
+        The members added go in front of the statement's own JSON (its bytes, kept on the value
+        once computed) rather than into a copy of the value serialised afresh: the same members
+        and values, only their order differs, and a copy cost as much again as the JSON."""
+        body = statement.to_json()
+        if statement.id is not None and statement.timestamp is not None:
+            return str(statement.id), body
+        added: dict[str, Any] = {}
+        sid = statement.id or new_id()
+        if statement.id is None:
+            added["id"] = sid
+        if statement.timestamp is None:
+            added["timestamp"] = _utc(self.clock())
+        head = orjson.dumps(added, option=orjson.OPT_UTC_Z)  # b'{"id":…}'
+        return str(sid), head[:-1] + b"," + body[1:]
 
     def row(self, statement: Any) -> dict[str, Any]:
         """One statement as the bind values of :meth:`row_insert` (validated and given an id
@@ -197,16 +217,38 @@ class Outbox(OutboxOperations):
         """
         items = [statements] if _is_single(statements) else list(statements)
         with collector_paused():
-            prepared = [self.prepare(s) for s in items]
-            if not prepared:
+            # Every statement is validated before any is written: a refusal writes nothing.
+            checked = [as_statement(s, self.version) for s in items]
+            if not checked:
                 return []
-            now = _utc(self.clock())
-            rows = [(sid, body.decode()) for sid, body in prepared]
             if session is not None:
-                self._insert(session, rows, now)
-            else:  # its own transaction, or the store's unit of work when one is open
-                with self.store.transaction() as joined:
-                    self._insert(joined, rows, now)
+                return self._queue(session, checked)
+            # its own transaction, or the store's unit of work when one is open
+            with self.store.transaction() as joined:
+                return self._queue(joined, checked)
+
+    def _queue(self, target: Session | Connection, statements: Sequence[Statement]) -> list[str]:
+        """Insert validated statements (given ids and timestamps) in ``target``'s transaction;
+        returns their ids. Many statements on PostgreSQL go in pipelined INSERTs of
+        :data:`_PIPELINED_ROWS`: each part is serialised while the server inserts the one
+        before (:mod:`blendkit.store._pipeline`)."""
+        conn = target.connection() if isinstance(target, Session) else target
+        now = _utc(self.clock())
+        new_id = functools.partial(next, _random_uuids(len(statements)))
+        if len(statements) > _PIPELINED_ROWS and pipeline_ready(conn):
+            ids: list[str] = []
+
+            def parts() -> Iterator[list[tuple[str, str]]]:
+                for start in range(0, len(statements), _PIPELINED_ROWS):
+                    chunk = statements[start : start + _PIPELINED_ROWS]
+                    part = [self._stamped(s, new_id) for s in chunk]
+                    ids.extend(sid for sid, _ in part)
+                    yield [(sid, body.decode()) for sid, body in part]
+
+            self._insert_pipelined(conn, parts(), now)
+            return ids
+        prepared = [self._stamped(s, new_id) for s in statements]
+        self._insert(conn, [(sid, body.decode()) for sid, body in prepared], now)
         return [sid for sid, _ in prepared]
 
     # --- claim and deliver ------------------------------------------------------------------
@@ -378,6 +420,14 @@ def _endpoint_name(client: LRSClient | None) -> str:
         return "LRS (none configured)"
     url = client.requests.base.copy_with(username=None, password=None, query=None)
     return f"LRS {url}"
+
+
+def _random_uuids(count: int) -> Iterator[uuid.UUID]:
+    """``count`` random (version 4) UUIDs, as :func:`uuid.uuid4` makes them, from one read of
+    the operating system's random source (``uuid4`` reads it once per id)."""
+    pool = os.urandom(16 * count)
+    for start in range(0, len(pool), 16):
+        yield uuid.UUID(bytes=pool[start : start + 16], version=4)
 
 
 def _is_single(value: Any) -> bool:

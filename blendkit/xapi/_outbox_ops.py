@@ -3,7 +3,7 @@ retry, export, retention) over the shared durable queue, for :class:`blendkit.xa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any, Literal, NamedTuple
@@ -11,6 +11,7 @@ from typing import IO, Any, Literal, NamedTuple
 from sqlalchemy import ColumnElement, Connection, Insert, bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from blendkit.store._pipeline import run_pipelined
 from blendkit.store._queue import DeliveryReport, QueueCounters, aware, utc
 from blendkit.store._queue_loop import QueueLoops
 from blendkit.store._queue_sql import PENDING, insert_rows_sql
@@ -106,6 +107,25 @@ class OutboxOperations(QueueLoops):
         # One row (most emits) as a plain execute: an executemany of one row costs the
         # driver's batch machinery for nothing.
         conn.exec_driver_sql(sql, rows[0] if len(rows) == 1 else rows)
+
+    def _insert_pipelined(
+        self, conn: Connection, parts: Iterable[Sequence[tuple[str, str]]], now: datetime
+    ) -> None:
+        """Queue ``(statement id, JSON)`` pairs, due ``now``, one INSERT per part of ``parts``,
+        in pipeline mode (``conn`` is one :func:`~blendkit.store._pipeline.pipeline_ready`
+        accepted): each part is made while the server inserts the one before. An id already
+        queued is skipped, as in :meth:`_insert`."""
+        _, stamp = self._insert_sql(conn)
+        at = stamp(now) if stamp is not None else now
+        many = insert_rows_sql(xapi_outbox, "statement_id", _ROW_COLUMNS[:2], _ROW_COLUMNS[2:])
+        run_pipelined(
+            conn,
+            many,
+            (
+                (PENDING, 0, at, at, [sid for sid, _ in part], [body for _, body in part])
+                for part in parts
+            ),
+        )
 
     def row_insert(self, when: ColumnElement[bool] | None = None) -> Insert:
         """INSERT of one queued statement whose values are bind parameters (the column names
