@@ -3,6 +3,7 @@ upserts); the engine hooks live in _engine, the migrations in _migrate."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,6 +24,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blendkit.errors import ConfigError
+from blendkit.store._checkpoint import Checkpointer, checkpointer_for
 from blendkit.store._engine import (
     _BEGIN_AT_FIRST_WRITE,
     _DIALECT_HOOKS,
@@ -61,6 +63,7 @@ class Store(_Migrations):
             ) from exc
         self.url = parsed
         self.dialect = parsed.get_backend_name()
+        self._checkpoints: Checkpointer | None = None
         if engine is None:
             # Statements' parameters hold learner data: never in error texts or echoed logs.
             kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
@@ -76,6 +79,10 @@ class Store(_Migrations):
             if self.dialect == "sqlite":
                 _create_private_file(parsed.database)
                 event.listen(engine, "connect", _sqlite_pragmas)
+                self._checkpoints = checkpointer_for(parsed.database)
+                if self._checkpoints is not None:
+                    event.listen(engine, "connect", self._checkpoints.on_connect)
+                    weakref.finalize(self, self._checkpoints.stop, wait=False)
             else:
                 _ping_when_idle(engine, ping_after_idle_seconds)
         if not event.contains(engine, "handle_error", hide_database_values):
@@ -304,4 +311,6 @@ class Store(_Migrations):
         )
 
     def dispose(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
         self.engine.dispose()
