@@ -53,6 +53,7 @@ class Checkpointer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._closed = False
 
     def on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         """Pool ``connect`` hook: automatic checkpoints only as a safety net, and the thread
@@ -70,7 +71,7 @@ class Checkpointer:
     def start(self) -> None:
         """Start the thread unless it runs in this process already."""
         with self._lock:
-            if self.running:
+            if self.running or self._closed:
                 return
             self._pid = os.getpid()
             self._stop = threading.Event()
@@ -82,9 +83,11 @@ class Checkpointer:
             )
             self._thread.start()
 
-    def stop(self, *, wait: bool = True) -> None:
+    def stop(self, *, wait: bool = True, final: bool = False) -> None:
         """Stop the thread (after the checkpoint it may be running), waiting for it if
-        ``wait``."""
+        ``wait``. A new connection starts it again, unless ``final`` (the store is gone: its
+        engine, if still in use elsewhere, keeps the connections' own safety net)."""
+        self._closed = self._closed or final
         self._stop.set()
         thread = self._thread
         if wait and thread is not None and thread.is_alive() and self._pid == os.getpid():

@@ -82,7 +82,7 @@ class Store(_Migrations):
                 self._checkpoints = checkpointer_for(parsed.database)
                 if self._checkpoints is not None:
                     event.listen(engine, "connect", self._checkpoints.on_connect)
-                    weakref.finalize(self, self._checkpoints.stop, wait=False)
+                    weakref.finalize(self, self._checkpoints.stop, wait=False, final=True)
             else:
                 _ping_when_idle(engine, ping_after_idle_seconds)
         if not event.contains(engine, "handle_error", hide_database_values):

@@ -129,3 +129,25 @@ def test_a_forked_child_checkpoints_in_a_thread_of_its_own(path: Path) -> None:
         assert os.waitstatus_to_exitcode(status) == 0
     finally:
         store.dispose()
+
+
+def test_a_collected_store_stops_its_thread_for_good(path: Path) -> None:
+    import gc
+
+    before = len(_threads())
+    store = Store(f"sqlite:///{path}")
+    engine = store.engine  # the engine outlives the store
+    with store.transaction() as conn:
+        conn.execute(text("SELECT 1"))
+    assert len(_threads()) == before + 1
+    del store, conn
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while len(_threads()) > before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(_threads()) == before
+    engine.dispose()
+    with engine.connect() as conn2:  # a new connection on the engine starts no thread
+        conn2.exec_driver_sql("SELECT 1")
+    assert len(_threads()) == before
+    engine.dispose()
