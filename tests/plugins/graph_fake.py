@@ -125,6 +125,10 @@ class GraphFake:
     notification_endpoint: Callable[[WebhookRequest], WebhookResult] | None = None
     validations: list[str] = field(default_factory=list)
     reauthorized: list[str] = field(default_factory=list)
+    organizers: set[str] = field(default_factory=lambda: {ORGANIZER})
+    """The users with a calendar here; another user's path answers ``ErrorInvalidUser``."""
+    owners: dict[str, str] = field(default_factory=dict)
+    """Whose calendar each event (and the online meeting of its id) is in."""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def revoke_tokens(self) -> None:
@@ -197,7 +201,6 @@ class GraphFake:
     def _route(
         self, method: str, path: str, params: httpx.QueryParams, body: Any
     ) -> httpx.Response:
-        users = f"/users/{ORGANIZER}"
         if method == "POST" and path == "/subscriptions":
             return self._subscribe(body)
         if method == "GET" and path == "/subscriptions":
@@ -211,17 +214,26 @@ class GraphFake:
             return httpx.Response(204)
         if match := re.fullmatch(r"/subscriptions/([^/]+)", path):
             return self._subscription(method, match.group(1), body)
-        if not path.startswith(users + "/"):
+        user_path = re.fullmatch(r"/users/([^/]+)(/.*)", path)
+        if user_path is None or user_path.group(1) not in self.organizers:
             return graph_error(404, "ErrorInvalidUser", "The requested user is invalid.")
-        rest = path.removeprefix(users)
+        user, rest = user_path.groups()
         if rest == "/events" and method == "POST":
-            return self._create(body)
-        if match := re.fullmatch(r"/events/([^/]+)", rest):
-            return self._event(method, match.group(1), body)
-        if method == "GET" and (match := re.fullmatch(r"/events/([^/]+)/instances", rest)):
-            return self._instances(match.group(1), params)
+            return self._create(body, user)
+        event_path = re.fullmatch(r"/events/([^/]+)(/instances)?", rest)
+        if event_path and self.owners.get(event_path.group(1), user) != user:
+            return graph_error(  # another organizer's event: not in this calendar
+                404, "ErrorItemNotFound", "The specified object was not found in the store."
+            )
+        if event_path and not event_path.group(2):
+            return self._event(method, event_path.group(1), body)
+        if method == "GET" and event_path:
+            return self._instances(event_path.group(1), params)
         if rest == "/onlineMeetings" and method == "GET":
-            return self._find_meeting(params.get("$filter", ""))
+            return self._find_meeting(params.get("$filter", ""), user)
+        meeting_path = re.fullmatch(r"/onlineMeetings/([^/]+)/.*", rest)
+        if meeting_path and self.owners.get(meeting_path.group(1), user) != user:
+            return graph_error(404, "NotFound", "Online meeting not found.")
         if match := re.fullmatch(r"/onlineMeetings/([^/]+)/attendanceReports", rest):
             return self._page(self.reports.get(match.group(1)), params, path)
         if match := re.fullmatch(
@@ -266,7 +278,7 @@ class GraphFake:
 
     # --- events and online meetings -------------------------------------------------------------
 
-    def _create(self, body: dict[str, Any]) -> httpx.Response:
+    def _create(self, body: dict[str, Any], user: str = ORGANIZER) -> httpx.Response:
         n = next(self._ids)
         event_id = f"AAMkAGI2TG93AAA{n:04d}="
         event = {
@@ -294,6 +306,10 @@ class GraphFake:
                 "subject": body["subject"],
             }
         self.events[event_id] = event
+        self.owners[event_id] = user
+        for online_id, meeting in self.meetings.items():
+            if meeting["joinWebUrl"] == (event["onlineMeeting"] or {}).get("joinUrl"):
+                self.owners[online_id] = user
         return _json(201, event)
 
     def _event(self, method: str, event_id: str, body: Any) -> httpx.Response:
@@ -347,12 +363,16 @@ class GraphFake:
         self.events[instance_id] = {"id": instance_id, "type": "occurrence"}
         return instance_id
 
-    def _find_meeting(self, odata_filter: str) -> httpx.Response:
+    def _find_meeting(self, odata_filter: str, user: str = ORGANIZER) -> httpx.Response:
         match = re.fullmatch(r"JoinWebUrl eq '((?:[^']|'')*)'", odata_filter)
         if match is None:
             return graph_error(400, "BadRequest", "Filter is required.")
         url = match.group(1).replace("''", "'")
-        found = [m for m in self.meetings.values() if m["joinWebUrl"] == url]
+        found = [
+            m
+            for m in self.meetings.values()
+            if m["joinWebUrl"] == url and self.owners.get(m["id"], user) == user
+        ]
         return _json(200, {"value": found})
 
     # --- subscriptions --------------------------------------------------------------------------

@@ -47,11 +47,14 @@ class OnlineMeetingReads:
     """
 
     _api: GraphApi
-    _organizer: str
-    """``[teams] organizer``, quoted for a URL path."""
+    organizer: str
+    """``[teams] organizer``: whose calendar new sessions are created in."""
+    former_organizers: tuple[str, ...]
+    """``[teams] former_organizers``: earlier organizers whose calendars still hold sessions."""
     _lock: threading.Lock
     _join_urls: dict[str, str]
     _online_ids: dict[str, str]
+    _owners: dict[str, str]
 
     # --- MeetingProvider -------------------------------------------------------------------------
 
@@ -72,7 +75,8 @@ class OnlineMeetingReads:
         records: list[ParticipantRecord] = []
         for report in reports:
             path = (
-                f"{self._meetings(online)}/attendanceReports/{quote(report.id, safe='')}"
+                f"{self._meetings(online, meeting_id)}/attendanceReports/"
+                f"{quote(report.id, safe='')}"
                 "/attendanceRecords"
             )
             for record in self._api.pages(path):
@@ -87,7 +91,7 @@ class OnlineMeetingReads:
             ("recordings", RecordingKind.VIDEO),
             ("transcripts", RecordingKind.TRANSCRIPT),
         ):
-            items = list(self._api.pages(f"{self._meetings(online)}/{leaf}"))
+            items = list(self._api.pages(f"{self._meetings(online, meeting_id)}/{leaf}"))
             found.extend(call_artifacts(items, meeting_id, kind))
         return found
 
@@ -103,7 +107,8 @@ class OnlineMeetingReads:
         online = recording.extras.get("online_meeting_id")
         if not isinstance(online, str) or not online:
             online = self.online_meeting_id(meeting_id)
-        path = f"{self._meetings(online)}/transcripts/{quote(recording.provider_id, safe='')}"
+        transcript = quote(recording.provider_id, safe="")
+        path = f"{self._meetings(online, meeting_id)}/transcripts/{transcript}"
         response = self._api.request(
             "GET",
             f"{path}/content",
@@ -142,7 +147,7 @@ class OnlineMeetingReads:
             return known
         url = self.join_url(meeting_id).replace("'", "''")
         body = self._api.get(
-            f"/users/{self._organizer}/onlineMeetings", {"$filter": f"JoinWebUrl eq '{url}'"}
+            f"{self._calendar(meeting_id)}/onlineMeetings", {"$filter": f"JoinWebUrl eq '{url}'"}
         )
         found = [m for m in body.get("value") or [] if isinstance(m, dict) and m.get("id")]
         if not found:
@@ -167,7 +172,7 @@ class OnlineMeetingReads:
                 meeting_end=parse_time(item.get("meetingEndDateTime")),
                 total_participants=item.get("totalParticipantCount"),
             )
-            for item in self._api.pages(f"{self._meetings(online)}/attendanceReports")
+            for item in self._api.pages(f"{self._meetings(online, meeting_id)}/attendanceReports")
             if item.get("id")
         ]
         far_past = datetime.min.replace(tzinfo=UTC)
@@ -175,12 +180,41 @@ class OnlineMeetingReads:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _events(self, event_id: str | None = None) -> str:
-        base = f"/users/{self._organizer}/events"
+    def _owner(self, meeting_id: str) -> str:
+        """The organizer whose calendar holds a session's event: ``[teams] organizer``, or, with
+        ``former_organizers`` set, the first of it and them whose calendar has the event (asked
+        once per session and process). When none has it, ``[teams] organizer``: the call that
+        follows gets Graph's 404 and says so."""
+        if not self.former_organizers:
+            return self.organizer
+        with self._lock:
+            known = self._owners.get(meeting_id)
+        if known:
+            return known
+        for candidate in (self.organizer, *self.former_organizers):
+            path = f"{_user(candidate)}/events/{quote(meeting_id, safe='')}"
+            try:
+                self._api.get(path, {"$select": "id"})
+            except NotFound:
+                continue
+            with self._lock:
+                self._owners[meeting_id] = candidate
+            return candidate
+        return self.organizer
+
+    def _calendar(self, meeting_id: str | None) -> str:
+        """``/users/{organizer}`` of a session (new sessions: ``[teams] organizer``)."""
+        return _user(self.organizer if meeting_id is None else self._owner(meeting_id))
+
+    def _events(self, event_id: str | None = None, *, session: str | None = None) -> str:
+        """The events path of the organizer of ``session`` (default: ``event_id`` itself; an
+        occurrence's own event id lives in its series' calendar)."""
+        base = f"{self._calendar(session or event_id)}/events"
         return base if event_id is None else f"{base}/{quote(event_id, safe='')}"
 
-    def _meetings(self, online_id: str) -> str:
-        return f"/users/{self._organizer}/onlineMeetings/{quote(online_id, safe='')}"
+    def _meetings(self, online_id: str, meeting_id: str) -> str:
+        online = quote(online_id, safe="")
+        return f"{self._calendar(meeting_id)}/onlineMeetings/{online}"
 
     def _event(self, meeting_id: str) -> dict[str, Any]:
         return self._api.get(
@@ -191,6 +225,10 @@ class OnlineMeetingReads:
         if meeting.join_url:
             with self._lock:
                 self._join_urls[meeting.meeting_id] = meeting.join_url
+
+
+def _user(organizer: str) -> str:
+    return f"/users/{quote(organizer, safe='@')}"
 
 
 def _report_for(

@@ -92,8 +92,9 @@ class TeamsProvider(ClientOwner, OnlineMeetingReads):
         assert teams.organizer is not None
         super().__init__(client, timeout=teams.timeout_seconds)
         self.organizer = teams.organizer
-        """``[teams] organizer``: whose calendar new sessions are created in."""
-        self._organizer = quote(teams.organizer, safe="@")
+        self.former_organizers = tuple(
+            o for o in teams.former_organizers if o.casefold() != teams.organizer.casefold()
+        )
         # Every Graph call, the token request included, goes through blendkit's outbound fence.
         fence = fence or Fence.from_settings(settings)
         tokens = GraphTokenSource(
@@ -147,6 +148,7 @@ class TeamsProvider(ClientOwner, OnlineMeetingReads):
         self._lock = threading.Lock()
         self._join_urls: dict[str, str] = {}
         self._online_ids: dict[str, str] = {}
+        self._owners: dict[str, str] = {}
 
     # --- MeetingProvider -------------------------------------------------------------------------
 
@@ -160,6 +162,9 @@ class TeamsProvider(ClientOwner, OnlineMeetingReads):
         """
         meeting = provider_meeting(self._api.post(self._events(), event_body(spec)), spec)
         self._remember_join_url(meeting)
+        if self.former_organizers:  # made in today's calendar: nothing to look up
+            with self._lock:
+                self._owners[meeting.meeting_id] = self.organizer
         if self._coverage is None:
             return meeting
         done = self._coverage.subscribe_new(meeting.meeting_id)
@@ -184,11 +189,12 @@ class TeamsProvider(ClientOwner, OnlineMeetingReads):
         with ``GET /events/{id}/instances`` and deleted.
         """
         target = meeting_id if occurrence_id is None else self._instance(meeting_id, occurrence_id)
-        self._api.request("DELETE", self._events(target))
+        self._api.request("DELETE", self._events(target, session=meeting_id))
         if occurrence_id is None:
             with self._lock:
                 self._join_urls.pop(meeting_id, None)
                 self._online_ids.pop(meeting_id, None)
+                self._owners.pop(meeting_id, None)
             self._unsubscribe_session(meeting_id)
 
     def _unsubscribe_session(self, meeting_id: str) -> None:
@@ -221,7 +227,7 @@ class TeamsProvider(ClientOwner, OnlineMeetingReads):
         instance = self._instance(meeting_id, occurrence_id)
         end = start_utc + timedelta(minutes=duration_minutes)
         body = {"start": utc_time(start_utc), "end": utc_time(end)}
-        self._api.request("PATCH", self._events(instance), json=body)
+        self._api.request("PATCH", self._events(instance, session=meeting_id), json=body)
         return instance
 
     def join_link(self, meeting_id: str, learner: Learner) -> JoinLink:
@@ -261,7 +267,7 @@ class TeamsProvider(ClientOwner, OnlineMeetingReads):
 
         def state(meeting: str, organizer: str | None) -> SessionState:
             if organizer is None:  # made before the organizer was recorded: 404 proves nothing
-                found = self._event_state(meeting, since, self.organizer)
+                found = self._event_state(meeting, since, self._owner(meeting))
                 return "unknown" if found is None else found
             return self.session_state(meeting, since, organizer=organizer)
 
@@ -292,8 +298,8 @@ class TeamsProvider(ClientOwner, OnlineMeetingReads):
     ) -> SessionState:
         """``active`` when the session's event has a sitting ending after ``since``, ``over``
         when not, ``gone`` when the event was cancelled or is not in ``organizer``'s calendar
-        (default ``[teams] organizer``)."""
-        found = self._event_state(meeting_id, since, organizer or self.organizer)
+        (default: the session's, ``[teams] organizer`` or one of ``former_organizers``)."""
+        found = self._event_state(meeting_id, since, organizer or self._owner(meeting_id))
         return "gone" if found is None else found
 
     def _event_state(self, meeting_id: str, since: datetime, organizer: str) -> SessionState | None:
@@ -320,7 +326,7 @@ class TeamsProvider(ClientOwner, OnlineMeetingReads):
             self.notification_url,
             artifact=artifact,
             meeting_id=meeting_id,
-            organizer=self.organizer,
+            organizer=self._owner(meeting_id),
         )
 
     # --- internals -------------------------------------------------------------------------------

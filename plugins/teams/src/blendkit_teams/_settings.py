@@ -17,6 +17,9 @@ class TeamsSettings(SettingsSection):
     client_id: str | None = None
     client_secret: SecretStr | None = None
     organizer: str | None = None
+    former_organizers: list[str] = Field(default_factory=list)
+    """Earlier values of ``organizer`` whose calendars still hold sessions: a session not in
+    today's organizer's calendar is looked up in theirs (once per session and process)."""
     client_state: SecretStr | None = None
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
