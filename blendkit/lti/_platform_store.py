@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, Connection, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blendkit.errors import AlreadyExists, RegistrationError
@@ -139,13 +139,7 @@ class StorePlatformRegistry:
 
     def remove(self, issuer: str, client_id: str) -> None:
         with self._store.transaction() as session:
-            platform_id = session.execute(
-                select(lti_platforms.c.id).where(
-                    lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id
-                )
-            ).scalar_one_or_none()
-            if platform_id is None:
-                raise _not_found(issuer, client_id)
+            platform_id = _platform_id(session, issuer, client_id)
             # Explicit: SQLite enforces ON DELETE CASCADE only with foreign keys switched on.
             session.execute(
                 delete(lti_deployments).where(lti_deployments.c.platform_id == platform_id)
@@ -157,13 +151,7 @@ class StorePlatformRegistry:
             raise RegistrationError("the deployment id must not be empty")
         try:
             with self._store.transaction(savepoint=True) as session:
-                platform_id = session.execute(
-                    select(lti_platforms.c.id).where(
-                        lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id
-                    )
-                ).scalar_one_or_none()
-                if platform_id is None:
-                    raise _not_found(issuer, client_id)
+                platform_id = _platform_id(session, issuer, client_id)
                 session.execute(
                     lti_deployments.insert().values(
                         platform_id=platform_id, deployment_id=deployment_id
@@ -189,3 +177,15 @@ class StorePlatformRegistry:
             if not updated.rowcount:
                 raise _not_found(issuer, client_id)
         return self.get(issuer, client_id)
+
+
+def _platform_id(session: Connection, issuer: str, client_id: str) -> int:
+    """The row id of the registration ``(issuer, client_id)``; NotFound when there is none."""
+    platform_id = session.execute(
+        select(lti_platforms.c.id).where(
+            lti_platforms.c.issuer == issuer, lti_platforms.c.client_id == client_id
+        )
+    ).scalar_one_or_none()
+    if platform_id is None:
+        raise _not_found(issuer, client_id)
+    return int(platform_id)
